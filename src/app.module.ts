@@ -1,0 +1,53 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { BullModule } from '@nestjs/bull';
+import { ScheduleModule } from '@nestjs/schedule';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from './auth/auth.module';
+import { JwtAuthGuard, RolesGuard } from './auth/guards';
+import { AppExceptionFilter } from './common/exception.filter';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { dataSourceOptions } from './database/data-source';
+import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
+import { PhoneModule } from './phone/phone.module';
+import { bullPrefix, RedisModule } from './redis/redis.module';
+import { TenancyModule } from './tenancy/tenancy.module';
+import { TenantGuard } from './tenancy/tenant.guard';
+
+/**
+ * The whole service. `APP_ROLE` decides what runs: the api role serves HTTP, the worker role
+ * runs queue processors and crons, `all` does both (laptops and tests).
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const worker = config.runsWorker();
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule,
+        TypeOrmModule.forRoot({
+          ...dataSourceOptions(config.get('DATABASE_URL'), config.get('DATABASE_POOL_SIZE')),
+          migrationsRun: false,
+        }),
+        BullModule.forRoot({ redis: config.get('REDIS_URL'), prefix: bullPrefix(config) }),
+        ...(worker ? [ScheduleModule.forRoot()] : []),
+        RedisModule,
+        HealthModule,
+        AuthModule,
+        TenancyModule,
+        PhoneModule,
+      ],
+      providers: [
+        // Global guards run in this order: who are you, which tenant, may you.
+        { provide: APP_GUARD, useExisting: JwtAuthGuard },
+        { provide: APP_GUARD, useExisting: TenantGuard },
+        { provide: APP_GUARD, useExisting: RolesGuard },
+        { provide: APP_FILTER, useClass: AppExceptionFilter },
+      ],
+    };
+  }
+}

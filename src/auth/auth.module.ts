@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { JwtAuthGuard, RolesGuard } from './guards';
+import { JwtStrategy } from './jwt.strategy';
+
+/** The guards are registered globally, in order, by AppModule (JWT → tenant → roles). */
+@Module({
+  imports: [PassportModule],
+  providers: [JwtStrategy, JwtAuthGuard, RolesGuard],
+  exports: [JwtAuthGuard, RolesGuard],
+})
+export class AuthModule {}

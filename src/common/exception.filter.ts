@@ -1,0 +1,92 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Response } from 'express';
+import { AppError, httpStatusOf } from './errors';
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  details?: unknown;
+  errorId?: string;
+}
+
+/** Raised by body-parser; carries `type` and `status`. */
+interface BodyParserError {
+  type: string;
+  status: number;
+}
+
+function isBodyParserError(e: unknown): e is BodyParserError {
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as BodyParserError).type === 'string' &&
+    typeof (e as BodyParserError).status === 'number'
+  );
+}
+
+/** The answer to a body that could not be read (too large, malformed JSON), or null if `e` is not that. */
+export function bodyParserErrorBody(e: unknown): ErrorBody | null {
+  if (!isBodyParserError(e)) return null;
+  if (e.type === 'entity.too.large')
+    return { statusCode: 413, error: 'Payload Too Large', message: 'request body exceeds 1 MiB' };
+  if (e.type === 'entity.parse.failed')
+    return { statusCode: 400, error: 'Bad Request', message: 'malformed JSON body' };
+  if (e.status >= 400 && e.status < 500) {
+    return { statusCode: e.status, error: reasonPhrase(e.status), message: 'unreadable request body' };
+  }
+  return null;
+}
+
+function reasonPhrase(status: number): string {
+  const name = HttpStatus[status];
+  if (typeof name !== 'string') return 'Error';
+  return name
+    .toLowerCase()
+    .split('_')
+    .map((w) => w[0].toUpperCase() + w.slice(1))
+    .join(' ');
+}
+
+/**
+ * The one place errors become HTTP answers: `{statusCode, error, message, details?}`.
+ * Unknown errors become a 500 whose `errorId` is logged with the stack; nothing else leaks.
+ */
+@Catch()
+export class AppExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const { body, headers } = this.toBody(exception);
+    if (res.headersSent) return;
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    res.status(body.statusCode).json(body);
+  }
+
+  private toBody(exception: unknown): { body: ErrorBody; headers: Record<string, string> } {
+    if (exception instanceof AppError) {
+      const statusCode = httpStatusOf(exception.code);
+      const body: ErrorBody = { statusCode, error: reasonPhrase(statusCode), message: exception.message };
+      if (exception.details !== undefined) body.details = exception.details;
+      return { body, headers: exception.headers };
+    }
+    if (exception instanceof HttpException) {
+      const statusCode = exception.getStatus();
+      const response = exception.getResponse();
+      let message = exception.message;
+      if (typeof response === 'object' && response !== null && 'message' in response) {
+        const m = (response as { message: unknown }).message;
+        message = Array.isArray(m) ? m.join('; ') : String(m);
+      }
+      return { body: { statusCode, error: reasonPhrase(statusCode), message }, headers: {} };
+    }
+    const errorId = randomUUID();
+    this.logger.error({ errorId, err: exception }, 'unhandled error');
+    return {
+      body: { statusCode: 500, error: 'Internal Server Error', message: 'internal error', errorId },
+      headers: {},
+    };
+  }
+}

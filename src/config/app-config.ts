@@ -1,0 +1,305 @@
+/**
+ * Typed, validated configuration. Every setting is declared once here with its default, a
+ * one-line description and whether it is sensitive; `.env.sms.example` and the README's settings
+ * table mirror this list. `loadConfig` is pure: it reads the given environment and either returns
+ * a frozen config or throws `ConfigError` naming every bad variable.
+ */
+import { ProviderName } from '../messaging/message-types';
+
+export type AppRole = 'api' | 'worker' | 'all';
+
+export class ConfigError extends Error {}
+
+type Parser<T> = (raw: string, name: string) => T;
+
+interface Setting<T> {
+  description: string;
+  default?: string;
+  sensitive?: boolean;
+  parse: Parser<T>;
+}
+
+const str: Parser<string> = (raw) => raw;
+const optionalStr: Parser<string | undefined> = (raw) => (raw === '' ? undefined : raw);
+const int =
+  (min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> =>
+  (raw, name) => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number (got "${raw}")`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max} (got ${n})`);
+    return n;
+  };
+const bool: Parser<boolean> = (raw, name) => {
+  if (/^(true|1|yes)$/i.test(raw)) return true;
+  if (/^(false|0|no)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false (got "${raw}")`);
+};
+const oneOf =
+  <T extends string>(values: readonly T[]): Parser<T> =>
+  (raw, name) => {
+    if ((values as readonly string[]).includes(raw)) return raw as T;
+    throw new ConfigError(`${name} must be one of ${values.join(', ')} (got "${raw}")`);
+  };
+const url =
+  (protocols: string[]): Parser<string> =>
+  (raw, name) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new ConfigError(`${name} must be a URL (${protocols.join(' or ')})`);
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      throw new ConfigError(`${name} must be a URL starting with ${protocols.join(' or ')}`);
+    }
+    return raw.replace(/\/+$/, '');
+  };
+const optionalUrl =
+  (protocols: string[]): Parser<string | undefined> =>
+  (raw, name) =>
+    raw === '' ? undefined : url(protocols)(raw, name);
+const providerList: Parser<ProviderName[] | undefined> = (raw, name) => {
+  if (raw.trim() === '') return undefined;
+  const names = raw.split(',').map((s) => s.trim());
+  const allowed: ProviderName[] = ['twilio', 'sns', 'sandbox'];
+  for (const n of names) {
+    if (!(allowed as string[]).includes(n)) {
+      throw new ConfigError(`${name} must be a comma-separated list of ${allowed.join(', ')} (got "${n}")`);
+    }
+  }
+  return names as ProviderName[];
+};
+
+const HTTP = ['http:', 'https:'];
+
+/** The catalogue. Order is the order of `.env.sms.example`. */
+export const SETTINGS = {
+  NODE_ENV: { description: 'development, test or production', default: 'development', parse: str },
+  PORT: { description: 'HTTP port of the api role', default: '3000', parse: int(1, 65535) },
+  APP_ROLE: {
+    description: 'api (HTTP only), worker (queues and crons only) or all',
+    default: 'all',
+    parse: oneOf<AppRole>(['api', 'worker', 'all']),
+  },
+  LOG_LEVEL: {
+    description: 'pino level: fatal, error, warn, info, debug, trace or silent',
+    default: 'info',
+    parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  },
+  DATABASE_URL: {
+    description: 'PostgreSQL connection URL (the database is created on start if missing)',
+    default: 'postgres://postgres@127.0.0.1:5432/sms',
+    sensitive: true,
+    parse: url(['postgres:', 'postgresql:']),
+  },
+  DATABASE_POOL_SIZE: {
+    description: 'PostgreSQL connections per process',
+    default: '20',
+    parse: int(1, 500),
+  },
+  DB_MIGRATE_ON_START: {
+    description: 'create the database if missing and apply migrations when the service starts',
+    default: 'true',
+    parse: bool,
+  },
+  REDIS_URL: {
+    description: 'Redis URL for queues and rate limits',
+    default: 'redis://127.0.0.1:6379',
+    sensitive: true,
+    parse: url(['redis:', 'rediss:']),
+  },
+  REDIS_PREFIX: {
+    description: 'key prefix of every Redis key this service writes',
+    default: 'sms',
+    parse: str,
+  },
+  JWT_SECRET: {
+    description:
+      'HS256 secret shared with the platform that signs tokens (>= 32 chars; required in production)',
+    default: '',
+    sensitive: true,
+    parse: str,
+  },
+  PUBLIC_BASE_URL: {
+    description: 'public URL of this service, used for provider status callbacks',
+    default: 'http://localhost:3000',
+    parse: url(HTTP),
+  },
+  TWILIO_ACCOUNT_SID: {
+    description: 'Twilio account SID (Twilio is enabled when SID and token are set)',
+    default: '',
+    parse: optionalStr,
+  },
+  TWILIO_AUTH_TOKEN: {
+    description: 'Twilio auth token; also verifies webhook signatures',
+    default: '',
+    sensitive: true,
+    parse: optionalStr,
+  },
+  TWILIO_PHONE_NUMBER: { description: 'sender number (E.164) for Twilio', default: '', parse: optionalStr },
+  TWILIO_MESSAGING_SERVICE_SID: {
+    description: 'Twilio messaging service SID; used instead of TWILIO_PHONE_NUMBER when set',
+    default: '',
+    parse: optionalStr,
+  },
+  TWILIO_API_BASE_URL: {
+    description: 'send Twilio REST calls here instead of https://api.twilio.com (tests)',
+    default: '',
+    parse: optionalUrl(HTTP),
+  },
+  AWS_ACCESS_KEY_ID: {
+    description: 'AWS key for SNS (SNS is enabled when key and secret are set)',
+    default: '',
+    parse: optionalStr,
+  },
+  AWS_SECRET_ACCESS_KEY: {
+    description: 'AWS secret for SNS',
+    default: '',
+    sensitive: true,
+    parse: optionalStr,
+  },
+  AWS_REGION: { description: 'AWS region of SNS', default: 'us-east-1', parse: str },
+  AWS_SNS_ENDPOINT: {
+    description: 'override the SNS endpoint (tests)',
+    default: '',
+    parse: optionalUrl(HTTP),
+  },
+  SMS_PROVIDERS: {
+    description:
+      'provider order, e.g. twilio,sns (default: every configured one, twilio first; sandbox when none)',
+    default: '',
+    parse: providerList,
+  },
+  SMS_PROVIDER_TIMEOUT_MS: {
+    description: 'per-request provider timeout; a timeout is an unknown outcome (no fallback)',
+    default: '10000',
+    parse: int(100, 120000),
+  },
+  SMS_CIRCUIT_FAILURE_THRESHOLD: {
+    description: 'consecutive failures that open a provider circuit',
+    default: '5',
+    parse: int(1, 1000),
+  },
+  SMS_CIRCUIT_COOLDOWN_MS: {
+    description: 'how long an open circuit skips a provider before one trial',
+    default: '30000',
+    parse: int(100, 3600000),
+  },
+  SANDBOX_LATENCY_MS: {
+    description: 'sandbox provider: simulated send latency',
+    default: '0',
+    parse: int(0, 60000),
+  },
+  SANDBOX_DELIVERY_DELAY_MS: {
+    description: 'sandbox provider: delay before the simulated delivery receipt',
+    default: '1000',
+    parse: int(0, 3600000),
+  },
+  DEFAULT_COUNTRY_CODE: {
+    description: 'ISO country used for numbers written without +country',
+    default: 'US',
+    parse: str,
+  },
+  SMS_RATE_LIMIT: { description: 'recipients per user per rolling hour', default: '100', parse: int(1) },
+  SMS_ADMIN_RATE_LIMIT: {
+    description: 'recipients per admin user per rolling hour',
+    default: '1000',
+    parse: int(1),
+  },
+  SMS_RETENTION_DAYS: {
+    description: 'messages older than this are deleted by the retention job',
+    default: '90',
+    parse: int(1, 36500),
+  },
+  SMS_BULK_MAX: {
+    description: 'most numbers in one send-bulk request',
+    default: '10000',
+    parse: int(1, 100000),
+  },
+  SMS_MAX_SEGMENTS: {
+    description: 'longest accepted body, in SMS segments',
+    default: '10',
+    parse: int(1, 50),
+  },
+  SMS_WORKER_CONCURRENCY: {
+    description: 'deliveries in flight per worker process',
+    default: '20',
+    parse: int(1, 1000),
+  },
+  SMS_MAX_ATTEMPTS: {
+    description: 'delivery attempts before a message fails',
+    default: '5',
+    parse: int(1, 50),
+  },
+  SMS_RETRY_BASE_MS: {
+    description: 'first retry delay; doubles each attempt',
+    default: '2000',
+    parse: int(10, 3600000),
+  },
+  SMS_CURRENCY: { description: 'currency of prices and costs', default: 'USD', parse: str },
+  SMS_CODE_TTL_SECONDS: {
+    description: 'lifetime of password-reset and 2FA codes',
+    default: '600',
+    parse: int(30, 86400),
+  },
+  SMS_CODE_SENDS_PER_HOUR: {
+    description: 'verification codes per phone number per hour',
+    default: '5',
+    parse: int(1, 1000),
+  },
+  SMS_CODE_MAX_ATTEMPTS: {
+    description: 'wrong tries before a code is burnt',
+    default: '5',
+    parse: int(1, 100),
+  },
+} satisfies Record<string, Setting<unknown>>;
+
+type Settings = typeof SETTINGS;
+export type ConfigValues = { readonly [K in keyof Settings]: ReturnType<Settings[K]['parse']> };
+
+export const DEV_JWT_SECRET = 'dev-only-secret-do-not-use-in-production-0123456789';
+
+export class AppConfig {
+  constructor(readonly values: ConfigValues) {}
+
+  get<K extends keyof ConfigValues>(key: K): ConfigValues[K] {
+    return this.values[key];
+  }
+
+  get isProduction(): boolean {
+    return this.values.NODE_ENV === 'production';
+  }
+
+  runsApi(): boolean {
+    return this.values.APP_ROLE !== 'worker';
+  }
+
+  runsWorker(): boolean {
+    return this.values.APP_ROLE !== 'api';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
+  const errors: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, setting] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
+    const raw = env[name] ?? setting.default ?? '';
+    try {
+      values[name] = setting.parse(raw, name);
+    } catch (e) {
+      errors.push(e instanceof ConfigError ? e.message : `${name} is invalid`);
+    }
+  }
+  if (errors.length === 0) {
+    const secret = values.JWT_SECRET as string;
+    if (values.NODE_ENV === 'production' && secret.length < 32) {
+      errors.push('JWT_SECRET must be set to at least 32 characters when NODE_ENV=production');
+    } else if (secret === '') {
+      values.JWT_SECRET = DEV_JWT_SECRET;
+    } else if (secret.length < 32) {
+      errors.push('JWT_SECRET must be at least 32 characters');
+    }
+  }
+  if (errors.length > 0) throw new ConfigError(`Invalid configuration:\n- ${errors.join('\n- ')}`);
+  return new AppConfig(Object.freeze(values) as ConfigValues);
+}

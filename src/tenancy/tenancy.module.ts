@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { TenantGuard } from './tenant.guard';
+import { TenantsController } from './tenants.controller';
+import { TenantsService } from './tenants.service';
+
+@Module({
+  controllers: [TenantsController],
+  providers: [TenantsService, TenantGuard],
+  exports: [TenantsService, TenantGuard],
+})
+export class TenancyModule {}

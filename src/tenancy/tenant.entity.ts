@@ -1,0 +1,32 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+/** Per-tenant overrides; anything absent falls back to the service-wide setting. */
+export interface TenantSettings {
+  rate_limit?: number;
+  admin_rate_limit?: number;
+  default_language?: 'en' | 'tr';
+  /** Monthly cost (in SMS_CURRENCY) above which an alert is logged. */
+  cost_alert_threshold?: number;
+}
+
+@Entity('tenants')
+export class TenantEntity {
+  /** Assigned by the platform (the token's tenant_id), not generated here. */
+  @PrimaryColumn('integer')
+  id: number;
+
+  @Column('varchar', { length: 200 })
+  name: string;
+
+  @Column('boolean', { default: true })
+  active: boolean;
+
+  @Column('jsonb', { default: {} })
+  settings: TenantSettings;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

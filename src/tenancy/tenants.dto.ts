@@ -1,0 +1,98 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { TenantEntity } from './tenant.entity';
+
+export class TenantSettingsDto {
+  @ApiPropertyOptional({ description: 'recipients per user per hour', example: 200 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  rate_limit?: number;
+
+  @ApiPropertyOptional({ description: 'recipients per admin per hour', example: 2000 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  admin_rate_limit?: number;
+
+  @ApiPropertyOptional({ enum: ['en', 'tr'] })
+  @IsOptional()
+  @IsIn(['en', 'tr'])
+  default_language?: 'en' | 'tr';
+
+  @ApiPropertyOptional({ description: 'monthly cost that triggers an alert', example: 500 })
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  cost_alert_threshold?: number;
+}
+
+export class CreateTenantDto {
+  @ApiProperty({ example: 2 })
+  @IsInt()
+  @Min(1)
+  @Max(2147483647)
+  id: number;
+
+  @ApiProperty({ example: 'Ankara Training Centre' })
+  @IsString()
+  @Length(1, 200)
+  name: string;
+
+  @ApiPropertyOptional({ type: TenantSettingsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TenantSettingsDto)
+  settings?: TenantSettingsDto;
+}
+
+export class UpdateTenantDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  name?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  active?: boolean;
+
+  @ApiPropertyOptional({ type: TenantSettingsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TenantSettingsDto)
+  settings?: TenantSettingsDto;
+}
+
+export class TenantResponseDto {
+  @ApiProperty() id: number;
+  @ApiProperty() name: string;
+  @ApiProperty() active: boolean;
+  @ApiProperty({ type: TenantSettingsDto }) settings: TenantSettingsDto;
+  @ApiProperty() created_at: string;
+  @ApiProperty() updated_at: string;
+}
+
+export function toTenantResponse(t: TenantEntity): TenantResponseDto {
+  return {
+    id: t.id,
+    name: t.name,
+    active: t.active,
+    settings: t.settings,
+    created_at: t.createdAt.toISOString(),
+    updated_at: t.updatedAt.toISOString(),
+  };
+}

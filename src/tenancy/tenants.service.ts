@@ -1,0 +1,76 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, Repository } from 'typeorm';
+import { ConflictError, NotFoundError } from '../common/errors';
+import { TenantEntity, TenantSettings } from './tenant.entity';
+
+export interface TenantPatch {
+  name?: string;
+  active?: boolean;
+  settings?: TenantSettings;
+}
+
+/** How long a tenant row is served from memory; updates through this process invalidate at once. */
+const CACHE_TTL_MS = 5_000;
+
+@Injectable()
+export class TenantsService {
+  private readonly repo: Repository<TenantEntity>;
+  private readonly cache = new Map<number, { tenant: TenantEntity; until: number }>();
+
+  constructor(@InjectDataSource() ds: DataSource) {
+    this.repo = ds.getRepository(TenantEntity);
+  }
+
+  /**
+   * The platform signs tokens, so a tenant named in a valid token exists: create it on first use.
+   * Cached briefly because every request asks.
+   */
+  async ensure(id: number): Promise<TenantEntity> {
+    const hit = this.cache.get(id);
+    if (hit && hit.until > Date.now()) return hit.tenant;
+    await this.repo
+      .createQueryBuilder()
+      .insert()
+      .values({ id, name: `tenant ${id}`, active: true, settings: {} })
+      .orIgnore()
+      .execute();
+    const tenant = await this.repo.findOneByOrFail({ id });
+    this.cache.set(id, { tenant, until: Date.now() + CACHE_TTL_MS });
+    return tenant;
+  }
+
+  async get(id: number): Promise<TenantEntity> {
+    const tenant = await this.repo.findOneBy({ id });
+    if (!tenant) throw new NotFoundError(`tenant ${id} not found`);
+    return tenant;
+  }
+
+  list(): Promise<TenantEntity[]> {
+    return this.repo.find({ order: { id: 'ASC' } });
+  }
+
+  async create(id: number, name: string, settings: TenantSettings = {}): Promise<TenantEntity> {
+    const result = await this.repo
+      .createQueryBuilder()
+      .insert()
+      .values({ id, name, settings })
+      .orIgnore()
+      .returning('*')
+      .execute();
+    if (result.identifiers.length === 0 || result.raw.length === 0)
+      throw new ConflictError(`tenant ${id} already exists`);
+    this.cache.delete(id);
+    return this.get(id);
+  }
+
+  async update(id: number, patch: TenantPatch): Promise<TenantEntity> {
+    const tenant = await this.get(id);
+    if (patch.name !== undefined) tenant.name = patch.name;
+    if (patch.active !== undefined) tenant.active = patch.active;
+    if (patch.settings !== undefined) tenant.settings = { ...tenant.settings, ...patch.settings };
+    const saved = await this.repo.save(tenant);
+    this.cache.delete(id);
+    return saved;
+  }
+}

@@ -1,0 +1,23 @@
+import { ensureDatabase, migrate } from '../../src/database/bootstrap';
+import { TEST_JWT_SECRET, testDatabaseUrl, testRunId } from './test-env';
+
+/**
+ * A fresh database per run, migrated by the same code the service runs on start, and a Redis
+ * key prefix of its own. Workers inherit these variables.
+ */
+export default async function globalSetup(): Promise<void> {
+  const runId = testRunId();
+  const databaseUrl = testDatabaseUrl(runId);
+  await ensureDatabase(databaseUrl);
+  await migrate(databaseUrl);
+  Object.assign(process.env, {
+    SMS_TEST_RUN_ID: runId,
+    NODE_ENV: 'test',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_PREFIX: `sms-test-${runId}`,
+    JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    DB_MIGRATE_ON_START: 'false',
+  });
+}
