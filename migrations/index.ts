@@ -1,4 +1,5 @@
 /** Every migration, in order. Never edit a committed migration: add a new one. */
 import { CreateTenants1764000000000 } from './1764000000000-create-tenants';
+import { CreateMessages1764000100000 } from './1764000100000-create-messages';
 
-export const MIGRATIONS = [CreateTenants1764000000000];
+export const MIGRATIONS = [CreateTenants1764000000000, CreateMessages1764000100000];

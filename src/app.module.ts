@@ -11,10 +11,13 @@ import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
+import { MessagingModule } from './messaging/messaging.module';
 import { PhoneModule } from './phone/phone.module';
+import { ProvidersModule } from './providers/providers.module';
 import { bullPrefix, RedisModule } from './redis/redis.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 import { TenantGuard } from './tenancy/tenant.guard';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /**
  * The whole service. `APP_ROLE` decides what runs: the api role serves HTTP, the worker role
@@ -40,6 +43,9 @@ export class AppModule {
         AuthModule,
         TenancyModule,
         PhoneModule,
+        ProvidersModule,
+        MessagingModule.forRoot({ worker }),
+        WebhooksModule,
       ],
       providers: [
         // Global guards run in this order: who are you, which tenant, may you.

@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import { Writable } from 'node:stream';
+import { Logger } from 'nestjs-pino';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { AppModule } from '../../src/app.module';
@@ -56,7 +57,8 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   if (opts.logs) builder = builder.overrideProvider(LOG_DESTINATION).useValue(opts.logs);
   if (opts.override) builder = opts.override(builder);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
+  const app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
+  app.useLogger(app.get(Logger)); // Nest's own log lines go through pino, as in main.ts
   configureApp(app);
   await app.init();
   const token = (t: TokenOptions) =>

@@ -1,0 +1,62 @@
+import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import type { Language, MessageStatus, MessageType, ProviderName } from './message-types';
+
+const numeric = {
+  to: (v: number | null) => v,
+  from: (v: string | null) => (v === null ? null : Number(v)),
+};
+
+@Entity('sms_messages')
+export class SmsMessageEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column('integer', { name: 'tenant_id' }) tenantId: number;
+  @Column('varchar', { name: 'user_id', nullable: true }) userId: string | null;
+  @Column('varchar', { name: 'created_by' }) createdBy: string;
+  @Column('varchar', { name: 'phone_number' }) phoneNumber: string;
+  /** What history shows: for code messages the code is replaced by ******. */
+  @Column('text') body: string;
+  /** The full body, encrypted, only for code messages and only until they are handed over. */
+  @Column('text', { name: 'body_ciphertext', nullable: true }) bodyCiphertext: string | null;
+  @Column('varchar', { name: 'message_type' }) messageType: MessageType;
+  @Column('varchar') language: Language;
+  @Column('varchar', { name: 'template_id', nullable: true }) templateId: string | null;
+  @Column('varchar') status: MessageStatus;
+  @Column('varchar', { nullable: true }) provider: ProviderName | null;
+  @Column('varchar', { name: 'provider_message_id', nullable: true }) providerMessageId: string | null;
+  @Column('smallint') segments: number;
+  @Column('varchar') encoding: 'GSM-7' | 'UCS-2';
+  @Column('numeric', { name: 'estimated_cost', nullable: true, transformer: numeric }) estimatedCost:
+    number | null;
+  @Column('numeric', { nullable: true, transformer: numeric }) cost: number | null;
+  @Column('char') currency: string;
+  @Column('smallint') attempts: number;
+  @Column('varchar', { name: 'error_code', nullable: true }) errorCode: string | null;
+  @Column('text', { name: 'error_message', nullable: true }) errorMessage: string | null;
+  @Column('timestamptz', { name: 'scheduled_at', nullable: true }) scheduledAt: Date | null;
+  @Column('timestamptz', { name: 'sent_at', nullable: true }) sentAt: Date | null;
+  @Column('timestamptz', { name: 'delivered_at', nullable: true }) deliveredAt: Date | null;
+  @Column('uuid', { name: 'batch_id', nullable: true }) batchId: string | null;
+  @Column('uuid', { name: 'campaign_id', nullable: true }) campaignId: string | null;
+  @Column('varchar', { name: 'idempotency_key', nullable: true }) idempotencyKey: string | null;
+  @Column('jsonb') metadata: Record<string, unknown>;
+  @Column('timestamptz', { name: 'created_at' }) createdAt: Date;
+  @Column('timestamptz', { name: 'updated_at' }) updatedAt: Date;
+}
+
+@Entity('sms_message_events')
+export class SmsMessageEventEntity {
+  @PrimaryGeneratedColumn('increment', { type: 'bigint' }) id: string;
+  @Column('uuid', { name: 'message_id' }) messageId: string;
+  @Column('varchar') status: MessageStatus;
+  @Column('varchar') source: string;
+  @Column('jsonb', { nullable: true }) payload: Record<string, unknown> | null;
+  @Column('timestamptz') at: Date;
+}
+
+@Entity('sms_prices')
+export class SmsPriceEntity {
+  @PrimaryColumn('varchar') provider: ProviderName;
+  @PrimaryColumn('char') country: string;
+  @Column('numeric', { name: 'price_per_segment', transformer: numeric }) pricePerSegment: number;
+  @Column('char') currency: string;
+}

@@ -1,0 +1,201 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { Language, MessageStatus, MessageType } from './message-types';
+import { SmsMessageEntity, SmsMessageEventEntity } from './message.entity';
+
+/** A message as accepted, before it is a row. */
+export interface NewMessage {
+  id: string;
+  tenantId: number;
+  userId: string | null;
+  createdBy: string;
+  phoneNumber: string;
+  body: string;
+  bodyCiphertext: string | null;
+  messageType: MessageType;
+  language: Language;
+  templateId: string | null;
+  status: Extract<MessageStatus, 'queued' | 'scheduled'>;
+  segments: number;
+  encoding: string;
+  estimatedCost: number | null;
+  currency: string;
+  scheduledAt: Date | null;
+  batchId: string | null;
+  campaignId: string | null;
+  idempotencyKey: string | null;
+  metadata: Record<string, unknown>;
+}
+
+export interface HistoryFilter {
+  createdBy?: string;
+  userId?: string;
+  status?: MessageStatus;
+  messageType?: MessageType;
+  phoneNumber?: string;
+  from?: Date;
+  to?: Date;
+  batchId?: string;
+  campaignId?: string;
+  /** Keyset: rows strictly older than this (created_at, id). */
+  before?: { createdAt: Date; id: string };
+  limit: number;
+}
+
+const COLUMNS = [
+  ['id', 'uuid'],
+  ['tenant_id', 'int4'],
+  ['user_id', 'varchar'],
+  ['created_by', 'varchar'],
+  ['phone_number', 'varchar'],
+  ['body', 'text'],
+  ['body_ciphertext', 'text'],
+  ['message_type', 'varchar'],
+  ['language', 'varchar'],
+  ['template_id', 'varchar'],
+  ['status', 'varchar'],
+  ['segments', 'int2'],
+  ['encoding', 'varchar'],
+  ['estimated_cost', 'numeric'],
+  ['currency', 'bpchar'],
+  ['scheduled_at', 'timestamptz'],
+  ['batch_id', 'uuid'],
+  ['campaign_id', 'uuid'],
+  ['idempotency_key', 'varchar'],
+  ['metadata', 'jsonb'],
+  ['created_at', 'timestamptz'],
+] as const;
+
+function columnValues(m: NewMessage, createdAt: Date): unknown[] {
+  return [
+    m.id,
+    m.tenantId,
+    m.userId,
+    m.createdBy,
+    m.phoneNumber,
+    m.body,
+    m.bodyCiphertext,
+    m.messageType,
+    m.language,
+    m.templateId,
+    m.status,
+    m.segments,
+    m.encoding,
+    m.estimatedCost,
+    m.currency,
+    m.scheduledAt,
+    m.batchId,
+    m.campaignId,
+    m.idempotencyKey,
+    JSON.stringify(m.metadata),
+    createdAt,
+  ];
+}
+
+/**
+ * Every read and write of `sms_messages` that a caller makes on behalf of a tenant takes the
+ * tenant id: there is no unscoped query here. The worker's by-id methods live in DeliveryStore.
+ */
+@Injectable()
+export class MessagesRepository {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /**
+   * Inserts any number of messages and their first event in two statements (arrays unnested
+   * server-side), so a 10,000-number bulk is one round trip, not 10,000.
+   */
+  async insertMany(manager: EntityManager, messages: NewMessage[], source: string, now: Date): Promise<void> {
+    if (messages.length === 0) return;
+    const arrays = COLUMNS.map((_, i) => messages.map((m) => columnValues(m, now)[i]));
+    const casts = COLUMNS.map(([, type], i) => `$${i + 1}::${type === 'jsonb' ? 'text' : type}[]`).join(', ');
+    const names = COLUMNS.map(([name]) => name).join(', ');
+    const select = COLUMNS.map(([name, type]) => (type === 'jsonb' ? `${name}::jsonb` : name)).join(', ');
+    await manager.query(
+      `INSERT INTO sms_messages (${names}, updated_at)
+       SELECT ${select}, created_at FROM unnest(${casts}) AS t(${names})`,
+      arrays,
+    );
+    await manager.query(
+      `INSERT INTO sms_message_events (message_id, status, source, at)
+       SELECT unnest($1::uuid[]), unnest($2::varchar[]), $3, $4`,
+      [messages.map((m) => m.id), messages.map((m) => m.status), source, now],
+    );
+  }
+
+  findOne(tenantId: number, id: string): Promise<SmsMessageEntity | null> {
+    if (!isUuid(id)) return Promise.resolve(null);
+    return this.ds.getRepository(SmsMessageEntity).findOneBy({ tenantId, id });
+  }
+
+  events(tenantId: number, messageId: string): Promise<SmsMessageEventEntity[]> {
+    return this.ds
+      .getRepository(SmsMessageEventEntity)
+      .createQueryBuilder('e')
+      .innerJoin(SmsMessageEntity, 'm', 'm.id = e.message_id')
+      .where('m.tenant_id = :tenantId AND e.message_id = :messageId', { tenantId, messageId })
+      .orderBy('e.at', 'ASC')
+      .addOrderBy('e.id', 'ASC')
+      .getMany();
+  }
+
+  history(tenantId: number, f: HistoryFilter): Promise<SmsMessageEntity[]> {
+    const q = this.ds
+      .getRepository(SmsMessageEntity)
+      .createQueryBuilder('m')
+      .where('m.tenant_id = :tenantId', { tenantId });
+    if (f.createdBy !== undefined) q.andWhere('m.created_by = :createdBy', { createdBy: f.createdBy });
+    if (f.userId !== undefined) q.andWhere('m.user_id = :userId', { userId: f.userId });
+    if (f.status !== undefined) q.andWhere('m.status = :status', { status: f.status });
+    if (f.messageType !== undefined)
+      q.andWhere('m.message_type = :messageType', { messageType: f.messageType });
+    if (f.phoneNumber !== undefined)
+      q.andWhere('m.phone_number = :phoneNumber', { phoneNumber: f.phoneNumber });
+    if (f.from !== undefined) q.andWhere('m.created_at >= :from', { from: f.from });
+    if (f.to !== undefined) q.andWhere('m.created_at < :to', { to: f.to });
+    if (f.batchId !== undefined) q.andWhere('m.batch_id = :batchId', { batchId: f.batchId });
+    if (f.campaignId !== undefined) q.andWhere('m.campaign_id = :campaignId', { campaignId: f.campaignId });
+    if (f.before) {
+      q.andWhere('(m.created_at, m.id) < (:beforeAt, :beforeId)', {
+        beforeAt: f.before.createdAt,
+        beforeId: f.before.id,
+      });
+    }
+    return q.orderBy('m.created_at', 'DESC').addOrderBy('m.id', 'DESC').limit(f.limit).getMany();
+  }
+
+  /**
+   * Cancels a message that no provider has seen. Returns the status it had (null: no such message
+   * for this tenant); only 'scheduled' and 'queued' rows change.
+   */
+  async cancel(
+    tenantId: number,
+    id: string,
+    source: string,
+  ): Promise<{ canceled: boolean; status: MessageStatus | null }> {
+    if (!isUuid(id)) return { canceled: false, status: null };
+    return this.ds.transaction(async (m) => {
+      const rows: { status: MessageStatus }[] = await m.query(
+        'SELECT status FROM sms_messages WHERE tenant_id = $1 AND id = $2 FOR UPDATE',
+        [tenantId, id],
+      );
+      if (rows.length === 0) return { canceled: false, status: null };
+      if (rows[0].status !== 'scheduled' && rows[0].status !== 'queued')
+        return { canceled: false, status: rows[0].status };
+      await m.query(
+        `UPDATE sms_messages SET status = 'canceled', body_ciphertext = NULL, updated_at = now() WHERE id = $1`,
+        [id],
+      );
+      await m.query(
+        `INSERT INTO sms_message_events (message_id, status, source) VALUES ($1, 'canceled', $2)`,
+        [id, source],
+      );
+      return { canceled: true, status: 'canceled' };
+    });
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export function isUuid(s: string): boolean {
+  return UUID.test(s);
+}

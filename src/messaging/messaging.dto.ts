@@ -1,0 +1,211 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsDate,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import {
+  LANGUAGES,
+  Language,
+  MESSAGE_STATUSES,
+  MESSAGE_TYPES,
+  MessageStatus,
+  MessageType,
+} from './message-types';
+
+/** Hard ceiling for a body; the real limit is SMS_MAX_SEGMENTS, checked with the encoding. */
+export const MAX_BODY_CHARS = 1600;
+
+class SendBase {
+  @ApiPropertyOptional({ enum: MESSAGE_TYPES, default: 'general_notification' })
+  @IsOptional()
+  @IsIn(MESSAGE_TYPES)
+  message_type?: MessageType;
+
+  @ApiPropertyOptional({ enum: LANGUAGES, default: 'en' })
+  @IsOptional()
+  @IsIn(LANGUAGES)
+  language?: Language;
+
+  @ApiPropertyOptional({ description: 'the platform user the message is for', example: '456' })
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'number' ? String(value) : value))
+  @IsString()
+  @Length(1, 64)
+  user_id?: string;
+
+  @ApiPropertyOptional({
+    description: 'free-form JSON kept with the message',
+    example: { appointment_id: 123 },
+  })
+  @IsOptional()
+  @IsObject()
+  metadata?: Record<string, unknown>;
+}
+
+export class SendSmsDto extends SendBase {
+  @ApiProperty({ example: '+12025550123', description: 'E.164, or national with DEFAULT_COUNTRY_CODE' })
+  @IsString()
+  @Length(1, 64)
+  phone_number: string;
+
+  @ApiProperty({ example: 'Your appointment is tomorrow at 2 PM' })
+  @IsString()
+  @Length(1, MAX_BODY_CHARS)
+  message: string;
+}
+
+export class SendBulkDto extends SendBase {
+  @ApiProperty({ example: ['+12025550123', '+905321234567'], description: 'up to SMS_BULK_MAX numbers' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100_000)
+  @IsString({ each: true })
+  @MaxLength(64, { each: true })
+  phone_numbers: string[];
+
+  @ApiProperty({ example: 'Important announcement: Training session rescheduled' })
+  @IsString()
+  @Length(1, MAX_BODY_CHARS)
+  message: string;
+}
+
+export class ScheduleSmsDto extends SendSmsDto {
+  @ApiProperty({
+    example: '2026-12-15T10:00:00Z',
+    description: 'ISO 8601 with a time zone; future, within 35 days',
+  })
+  @Type(() => Date)
+  @IsDate({ message: 'scheduled_time must be an ISO 8601 date-time' })
+  scheduled_time: Date;
+}
+
+export class HistoryQueryDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 64) user_id?: string;
+  @ApiPropertyOptional({ enum: MESSAGE_STATUSES })
+  @IsOptional()
+  @IsIn(MESSAGE_STATUSES)
+  status?: MessageStatus;
+  @ApiPropertyOptional({ enum: MESSAGE_TYPES }) @IsOptional() @IsIn(MESSAGE_TYPES) message_type?: MessageType;
+  @ApiPropertyOptional({ example: '+12025550123' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  phone_number?: string;
+  @ApiPropertyOptional({ example: '2026-01-01' }) @IsOptional() @Type(() => Date) @IsDate() from?: Date;
+  @ApiPropertyOptional({ example: '2026-03-31' }) @IsOptional() @Type(() => Date) @IsDate() to?: Date;
+  @ApiPropertyOptional() @IsOptional() @IsUUID() batch_id?: string;
+  @ApiPropertyOptional() @IsOptional() @IsUUID() campaign_id?: string;
+  @ApiPropertyOptional({ default: 50, maximum: 200 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  cursor?: string;
+}
+
+export class SendResponseDto {
+  @ApiProperty() success: boolean;
+  @ApiProperty() message_id: string;
+  @ApiProperty({ enum: ['queued', 'scheduled'] }) status: string;
+  @ApiProperty() segments: number;
+  @ApiProperty({ enum: ['GSM-7', 'UCS-2'] }) encoding: string;
+  @ApiProperty({ nullable: true }) estimated_cost: number | null;
+  @ApiProperty({ example: 'USD' }) currency: string;
+}
+
+export class ScheduleResponseDto extends SendResponseDto {
+  @ApiProperty() scheduled_time: string;
+}
+
+export class RejectedNumberDto {
+  @ApiProperty() phone_number: string;
+  @ApiProperty({ example: 'too_short' }) reason: string;
+}
+
+export class BulkResponseDto {
+  @ApiProperty() success: boolean;
+  @ApiProperty() batch_id: string;
+  @ApiProperty() accepted: number;
+  @ApiProperty({ type: [RejectedNumberDto] }) rejected: RejectedNumberDto[];
+  @ApiProperty({ type: [String] }) message_ids: string[];
+  @ApiProperty() segments: number;
+  @ApiProperty() encoding: string;
+  @ApiProperty({ nullable: true, description: 'sum over accepted messages' }) estimated_cost: number | null;
+  @ApiProperty() currency: string;
+}
+
+export class MessageEventDto {
+  @ApiProperty() status: string;
+  @ApiProperty() at: string;
+  @ApiProperty({ example: 'worker' }) source: string;
+}
+
+export class MessageStatusDto {
+  @ApiProperty() message_id: string;
+  @ApiProperty({ enum: MESSAGE_STATUSES }) status: MessageStatus;
+  @ApiProperty({ nullable: true }) provider: string | null;
+  @ApiProperty({ nullable: true }) provider_message_id: string | null;
+  @ApiProperty() attempts: number;
+  @ApiProperty({ nullable: true }) error_code: string | null;
+  @ApiProperty({ nullable: true }) error_message: string | null;
+  @ApiProperty() segments: number;
+  @ApiProperty() encoding: string;
+  @ApiProperty({ nullable: true }) cost: number | null;
+  @ApiProperty({ nullable: true }) estimated_cost: number | null;
+  @ApiProperty() currency: string;
+  @ApiProperty() created_at: string;
+  @ApiProperty({ nullable: true }) scheduled_at: string | null;
+  @ApiProperty({ nullable: true }) sent_at: string | null;
+  @ApiProperty({ nullable: true }) delivered_at: string | null;
+  @ApiProperty({ type: [MessageEventDto] }) events: MessageEventDto[];
+}
+
+export class MessageSummaryDto {
+  @ApiProperty() message_id: string;
+  @ApiProperty() phone_number: string;
+  @ApiProperty({ description: 'verification codes appear as ******' }) body: string;
+  @ApiProperty() message_type: string;
+  @ApiProperty() language: string;
+  @ApiProperty({ nullable: true }) template_id: string | null;
+  @ApiProperty({ nullable: true }) user_id: string | null;
+  @ApiProperty() created_by: string;
+  @ApiProperty() status: string;
+  @ApiProperty({ nullable: true }) provider: string | null;
+  @ApiProperty() segments: number;
+  @ApiProperty() encoding: string;
+  @ApiProperty({ nullable: true }) estimated_cost: number | null;
+  @ApiProperty({ nullable: true }) cost: number | null;
+  @ApiProperty() currency: string;
+  @ApiProperty({ nullable: true }) batch_id: string | null;
+  @ApiProperty({ nullable: true }) campaign_id: string | null;
+  @ApiProperty({ nullable: true }) error_code: string | null;
+  @ApiProperty() created_at: string;
+  @ApiProperty({ nullable: true }) scheduled_at: string | null;
+  @ApiProperty({ nullable: true }) sent_at: string | null;
+  @ApiProperty({ nullable: true }) delivered_at: string | null;
+  @ApiProperty() metadata: Record<string, unknown>;
+}
+
+export class HistoryResponseDto {
+  @ApiProperty({ type: [MessageSummaryDto] }) items: MessageSummaryDto[];
+  @ApiProperty({ nullable: true }) next_cursor: string | null;
+}

@@ -1,0 +1,105 @@
+import { ValidationFailedError } from '../common/errors';
+import { SmsMessageEntity, SmsMessageEventEntity } from './message.entity';
+import { AcceptResult } from './messaging.service';
+import {
+  BulkResponseDto,
+  MessageStatusDto,
+  MessageSummaryDto,
+  ScheduleResponseDto,
+  SendResponseDto,
+} from './messaging.dto';
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function toSendResponse(r: AcceptResult): SendResponseDto {
+  return {
+    success: true,
+    message_id: r.messages[0].id,
+    status: r.status,
+    segments: r.segments,
+    encoding: r.encoding,
+    estimated_cost: r.estimatedCost,
+    currency: r.currency,
+  };
+}
+
+export function toScheduleResponse(r: AcceptResult): ScheduleResponseDto {
+  return { ...toSendResponse(r), scheduled_time: (r.scheduledAt as Date).toISOString() };
+}
+
+export function toBulkResponse(r: AcceptResult): BulkResponseDto {
+  return {
+    success: true,
+    batch_id: r.batchId as string,
+    accepted: r.messages.length,
+    rejected: r.rejected,
+    message_ids: r.messages.map((m) => m.id),
+    segments: r.segments,
+    encoding: r.encoding,
+    estimated_cost: r.estimatedCost,
+    currency: r.currency,
+  };
+}
+
+export function toMessageStatus(m: SmsMessageEntity, events: SmsMessageEventEntity[]): MessageStatusDto {
+  return {
+    message_id: m.id,
+    status: m.status,
+    provider: m.provider,
+    provider_message_id: m.providerMessageId,
+    attempts: m.attempts,
+    error_code: m.errorCode,
+    error_message: m.errorMessage,
+    segments: m.segments,
+    encoding: m.encoding,
+    cost: m.cost,
+    estimated_cost: m.estimatedCost,
+    currency: m.currency,
+    created_at: m.createdAt.toISOString(),
+    scheduled_at: iso(m.scheduledAt),
+    sent_at: iso(m.sentAt),
+    delivered_at: iso(m.deliveredAt),
+    events: events.map((e) => ({ status: e.status, at: e.at.toISOString(), source: e.source })),
+  };
+}
+
+export function toMessageSummary(m: SmsMessageEntity): MessageSummaryDto {
+  return {
+    message_id: m.id,
+    phone_number: m.phoneNumber,
+    body: m.body,
+    message_type: m.messageType,
+    language: m.language,
+    template_id: m.templateId,
+    user_id: m.userId,
+    created_by: m.createdBy,
+    status: m.status,
+    provider: m.provider,
+    segments: m.segments,
+    encoding: m.encoding,
+    estimated_cost: m.estimatedCost,
+    cost: m.cost,
+    currency: m.currency,
+    batch_id: m.batchId,
+    campaign_id: m.campaignId,
+    error_code: m.errorCode,
+    created_at: m.createdAt.toISOString(),
+    scheduled_at: iso(m.scheduledAt),
+    sent_at: iso(m.sentAt),
+    delivered_at: iso(m.deliveredAt),
+    metadata: m.metadata,
+  };
+}
+
+/** Keyset cursor: the (created_at, id) of the last row of a page. */
+export function encodeCursor(m: SmsMessageEntity): string {
+  return Buffer.from(`${m.createdAt.toISOString()}|${m.id}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(at);
+  if (!id || Number.isNaN(createdAt.getTime()))
+    throw ValidationFailedError.field('cursor', 'cursor is not valid');
+  return { createdAt, id };
+}

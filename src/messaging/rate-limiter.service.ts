@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import { RateLimitExceededError } from '../common/errors';
+import { RedisService } from '../redis/redis.module';
+
+export interface RateLimitState {
+  limit: number;
+  remaining: number;
+  /** Unix seconds when the oldest counted minute leaves the window. */
+  reset: number;
+}
+
+/**
+ * A rolling hour in 60 one-minute buckets (a Redis hash), checked and incremented by one Lua
+ * script so concurrent requests cannot both squeeze under the limit.
+ * KEYS[1] hash; ARGV: minute now, recipients, limit. Returns {allowed, used, oldestMinute}.
+ */
+const SCRIPT = `
+local now = tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+local kv = redis.call('HGETALL', KEYS[1])
+local used = 0
+local oldest = now
+for i = 1, #kv, 2 do
+  local m = tonumber(kv[i])
+  if m <= now - 60 then
+    redis.call('HDEL', KEYS[1], kv[i])
+  else
+    used = used + tonumber(kv[i + 1])
+    if m < oldest then oldest = m end
+  end
+end
+if used + n > limit then
+  return {0, used, oldest}
+end
+redis.call('HINCRBY', KEYS[1], ARGV[1], n)
+redis.call('EXPIRE', KEYS[1], 3720)
+return {1, used + n, oldest}
+`;
+
+@Injectable()
+export class RateLimiterService {
+  constructor(private readonly redis: RedisService) {}
+
+  private key(tenantId: number, userId: string): string {
+    return this.redis.key('rl', tenantId, userId);
+  }
+
+  /** Takes `count` recipients from the user's hourly allowance or throws 429 with the headers. */
+  async consume(
+    tenantId: number,
+    userId: string,
+    count: number,
+    limit: number,
+    now: Date,
+  ): Promise<RateLimitState> {
+    const minute = Math.floor(now.getTime() / 60_000);
+    const [allowed, used, oldest] = (await this.redis.client.eval(
+      SCRIPT,
+      1,
+      this.key(tenantId, userId),
+      minute,
+      count,
+      limit,
+    )) as [number, number, number];
+    const reset = (oldest + 60) * 60;
+    const state = { limit, remaining: Math.max(0, limit - used), reset };
+    if (allowed !== 1) {
+      const retryAfter = Math.max(1, reset - Math.floor(now.getTime() / 1000));
+      throw new RateLimitExceededError(
+        `rate limit exceeded: ${used} of ${limit} recipients used in the last hour, this request needs ${count}`,
+        { limit, used, requested: count, retry_after_seconds: retryAfter },
+        { ...rateLimitHeaders(state), 'Retry-After': String(retryAfter) },
+      );
+    }
+    return state;
+  }
+
+  /** Gives back what a request took when it failed before anything was stored. */
+  async refund(tenantId: number, userId: string, count: number, now: Date): Promise<void> {
+    const minute = Math.floor(now.getTime() / 60_000);
+    await this.redis.client.hincrby(this.key(tenantId, userId), String(minute), -count);
+  }
+}
+
+export function rateLimitHeaders(s: RateLimitState): Record<string, string> {
+  return {
+    'X-RateLimit-Limit': String(s.limit),
+    'X-RateLimit-Remaining': String(s.remaining),
+    'X-RateLimit-Reset': String(s.reset),
+  };
+}

@@ -1,0 +1,46 @@
+/** The status machine of a message. Pure. */
+import { MessageStatus } from './message-types';
+
+/**
+ * Forward-only moves. `sending → queued` is the one step back: a failed attempt waiting for its
+ * retry. Terminal statuses stay terminal: a late 'delivered' after 'failed' is recorded as an
+ * event but does not change the message.
+ */
+const NEXT: Record<MessageStatus, readonly MessageStatus[]> = {
+  scheduled: ['queued', 'sending', 'canceled'],
+  queued: ['sending', 'canceled', 'failed'],
+  sending: ['sent', 'queued', 'failed', 'delivered', 'undelivered'],
+  sent: ['delivered', 'undelivered', 'failed'],
+  delivered: [],
+  undelivered: [],
+  failed: [],
+  canceled: [],
+};
+
+export function canTransition(from: MessageStatus, to: MessageStatus): boolean {
+  return NEXT[from].includes(to);
+}
+
+export function isTerminal(status: MessageStatus): boolean {
+  return NEXT[status].length === 0;
+}
+
+/** Maps a provider's status word (Twilio's vocabulary; the sandbox uses the same) to ours. */
+export function fromTwilioStatus(s: string): MessageStatus | null {
+  switch (s.toLowerCase()) {
+    case 'sending':
+    case 'sent':
+      return 'sent';
+    case 'delivered':
+    case 'read':
+      return 'delivered';
+    case 'undelivered':
+      return 'undelivered';
+    case 'failed':
+      return 'failed';
+    case 'canceled':
+      return 'canceled';
+    default:
+      return null; // queued, accepted, scheduled: nothing new for us
+  }
+}

@@ -1,0 +1,49 @@
+export type CircuitState = 'closed' | 'open' | 'half_open';
+
+export interface CircuitBreakerOptions {
+  failureThreshold: number;
+  cooldownMs: number;
+  now: () => number;
+}
+
+/** Opens after N consecutive failures; after the cool-down lets one trial through (half-open). Pure. */
+export class CircuitBreaker {
+  private failures = 0;
+  private openedAt: number | null = null;
+  private trialInFlight = false;
+
+  constructor(private readonly opts: CircuitBreakerOptions) {}
+
+  state(): CircuitState {
+    if (this.openedAt === null) return 'closed';
+    return this.opts.now() - this.openedAt >= this.opts.cooldownMs ? 'half_open' : 'open';
+  }
+
+  canRequest(): boolean {
+    const s = this.state();
+    if (s === 'closed') return true;
+    if (s === 'open' || this.trialInFlight) return false;
+    this.trialInFlight = true;
+    return true;
+  }
+
+  recordSuccess(): void {
+    this.failures = 0;
+    this.openedAt = null;
+    this.trialInFlight = false;
+  }
+
+  recordFailure(): void {
+    this.failures += 1;
+    if (this.trialInFlight || this.failures >= this.opts.failureThreshold) this.openedAt = this.opts.now();
+    this.trialInFlight = false;
+  }
+
+  snapshot(): { state: CircuitState; consecutiveFailures: number; openedAt: string | null } {
+    return {
+      state: this.state(),
+      consecutiveFailures: this.failures,
+      openedAt: this.openedAt === null ? null : new Date(this.openedAt).toISOString(),
+    };
+  }
+}

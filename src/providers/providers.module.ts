@@ -1,0 +1,120 @@
+import { Global, Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { AppConfig } from '../config/app-config';
+import { ReadinessContributor } from '../health/readiness';
+import { ProviderName } from '../messaging/message-types';
+import { ProviderRouter } from './provider-router';
+import { DeliveryReceipts } from './receipts';
+import { SandboxProvider } from './sandbox/sandbox.provider';
+import { SmsProvider } from './sms-provider';
+import { SnsProvider } from './sns/sns.provider';
+import { TwilioProvider } from './twilio/twilio.provider';
+
+/** Which providers are configured, in the order they are tried. Pure, for tests and docs. */
+export function providerOrder(config: AppConfig): ProviderName[] {
+  const twilio = Boolean(config.get('TWILIO_ACCOUNT_SID') && config.get('TWILIO_AUTH_TOKEN'));
+  const sns = Boolean(config.get('AWS_ACCESS_KEY_ID') && config.get('AWS_SECRET_ACCESS_KEY'));
+  const explicit = config.get('SMS_PROVIDERS');
+  if (explicit) {
+    for (const name of explicit) {
+      if (name === 'twilio' && !twilio)
+        throw new Error('SMS_PROVIDERS names twilio but TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN are not set');
+      if (name === 'sns' && !sns)
+        throw new Error('SMS_PROVIDERS names sns but AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set');
+    }
+    return explicit;
+  }
+  const order: ProviderName[] = [];
+  if (twilio) order.push('twilio');
+  if (sns) order.push('sns');
+  return order.length ? order : ['sandbox'];
+}
+
+/**
+ * Builds the configured providers once and routes every send through them: order, automatic
+ * fallback, circuit breakers. What vendors share lives here, not in each provider.
+ */
+@Injectable()
+export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(SmsRouter.name);
+  readonly order: ProviderName[];
+  readonly router: ProviderRouter;
+  private readonly providers: SmsProvider[];
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly receipts: DeliveryReceipts,
+    private readonly readiness: ReadinessContributor,
+    private readonly indicator: HealthIndicatorService,
+  ) {
+    this.order = providerOrder(config);
+    this.providers = this.order.map((name) => this.build(name));
+    this.router = new ProviderRouter(this.providers, {
+      failureThreshold: config.get('SMS_CIRCUIT_FAILURE_THRESHOLD'),
+      cooldownMs: config.get('SMS_CIRCUIT_COOLDOWN_MS'),
+      now: () => Date.now(),
+    });
+  }
+
+  onModuleInit(): void {
+    this.logger.log(`providers in order: ${this.order.join(', ')}`);
+    // Circuits show in readiness details but never make the service unready by themselves.
+    this.readiness.register(async () =>
+      this.indicator.check('providers').up({ circuits: this.router.health() }),
+    );
+  }
+
+  /** The provider expected to carry a message: the first whose circuit is not open. */
+  primary(): ProviderName {
+    const health = this.router.health();
+    return this.order.find((p) => health[p]?.state !== 'open') ?? this.order[0];
+  }
+
+  private build(name: ProviderName): SmsProvider {
+    const c = this.config;
+    const timeoutMs = c.get('SMS_PROVIDER_TIMEOUT_MS');
+    switch (name) {
+      case 'twilio':
+        return new TwilioProvider({
+          accountSid: c.get('TWILIO_ACCOUNT_SID') ?? '',
+          authToken: c.get('TWILIO_AUTH_TOKEN') ?? '',
+          from: c.get('TWILIO_PHONE_NUMBER'),
+          messagingServiceSid: c.get('TWILIO_MESSAGING_SERVICE_SID'),
+          apiBaseUrl: c.get('TWILIO_API_BASE_URL'),
+          timeoutMs,
+        });
+      case 'sns':
+        return new SnsProvider({
+          region: c.get('AWS_REGION'),
+          accessKeyId: c.get('AWS_ACCESS_KEY_ID') ?? '',
+          secretAccessKey: c.get('AWS_SECRET_ACCESS_KEY') ?? '',
+          endpoint: c.get('AWS_SNS_ENDPOINT'),
+          timeoutMs,
+        });
+      case 'sandbox':
+        return new SandboxProvider({
+          latencyMs: c.get('SANDBOX_LATENCY_MS'),
+          deliveryDelayMs: c.get('SANDBOX_DELIVERY_DELAY_MS'),
+          onDeliveryReceipt: (providerMessageId, status, errorCode) => {
+            this.receipts
+              .publish({
+                provider: 'sandbox',
+                providerMessageId,
+                providerStatus: status,
+                errorCode,
+                source: 'sandbox',
+              })
+              .catch((e: unknown) => this.logger.warn(`sandbox receipt not applied: ${String(e)}`));
+          },
+        });
+    }
+  }
+
+  onApplicationShutdown(): void {
+    for (const p of this.providers) (p as { close?: () => void }).close?.();
+  }
+}
+
+@Global()
+@Module({ providers: [SmsRouter, DeliveryReceipts], exports: [SmsRouter, DeliveryReceipts] })
+export class ProvidersModule {}

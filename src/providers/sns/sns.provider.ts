@@ -1,0 +1,113 @@
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { isTransactional } from '../../messaging/message-types';
+import { OutboundSms, ProviderError, ProviderSendResult, SmsProvider } from '../sms-provider';
+
+export interface SnsOptions {
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  endpoint?: string;
+  timeoutMs: number;
+}
+
+/** The recipient or content is bad: no fallback, no retry. */
+const PERMANENT = new Set([
+  'InvalidParameterException',
+  'InvalidParameterValueException',
+  'OptedOutException',
+]);
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EPIPE',
+]);
+
+interface AwsErrorLike {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** Pure: which kind of failure an SNS SDK error is. */
+export function classifySnsError(e: unknown): ProviderError {
+  const err = (typeof e === 'object' && e !== null ? e : {}) as AwsErrorLike;
+  const name = err.name ?? 'Error';
+  if (
+    name === 'TimeoutError' ||
+    err.code === 'ETIMEDOUT' ||
+    name === 'AbortError' ||
+    name === 'RequestTimeout'
+  ) {
+    return new ProviderError('sns', 'timeout', 'sns:timeout', 'SNS did not answer in time');
+  }
+  if (err.code && CONNECTION_ERRORS.has(err.code)) {
+    return new ProviderError('sns', 'retryable', `sns:${err.code}`, `cannot reach SNS (${err.code})`);
+  }
+  const short = name.replace(/Exception$/, '');
+  if (PERMANENT.has(name)) return new ProviderError('sns', 'permanent', `sns:${short}`, err.message ?? name);
+  const status = err.$metadata?.httpStatusCode ?? 0;
+  if (
+    status >= 400 &&
+    status < 500 &&
+    status !== 429 &&
+    status !== 401 &&
+    status !== 403 &&
+    !/Throttl/i.test(name)
+  ) {
+    return new ProviderError('sns', 'permanent', `sns:${short}`, err.message ?? name);
+  }
+  return new ProviderError('sns', 'retryable', `sns:${status ? `${short}` : short}`, err.message ?? name);
+}
+
+export class SnsProvider implements SmsProvider {
+  readonly name = 'sns' as const;
+  private readonly client: SNSClient;
+
+  constructor(opts: SnsOptions) {
+    this.client = new SNSClient({
+      region: opts.region,
+      endpoint: opts.endpoint,
+      credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey },
+      // The router and the queue retry; the SDK must not send the same SMS twice on its own.
+      maxAttempts: 1,
+      requestHandler: { connectionTimeout: opts.timeoutMs, requestTimeout: opts.timeoutMs },
+    });
+  }
+
+  async send(sms: OutboundSms): Promise<ProviderSendResult> {
+    try {
+      const out = await this.client.send(
+        new PublishCommand({
+          PhoneNumber: sms.to,
+          Message: sms.body,
+          MessageAttributes: {
+            'AWS.SNS.SMS.SMSType': {
+              DataType: 'String',
+              StringValue: isTransactional(sms.messageType) ? 'Transactional' : 'Promotional',
+            },
+          },
+        }),
+      );
+      if (!out.MessageId)
+        throw new ProviderError('sns', 'retryable', 'sns:no_message_id', 'SNS answered without a MessageId');
+      return {
+        provider: 'sns',
+        providerMessageId: out.MessageId,
+        status: 'sent',
+        cost: null,
+        currency: null,
+      };
+    } catch (e) {
+      if (e instanceof ProviderError) throw e;
+      throw classifySnsError(e);
+    }
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,77 @@
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  form: Record<string, string>;
+}
+
+export interface Answer {
+  status: number;
+  body: string;
+  contentType: string;
+}
+
+/** 'hang' never answers (a provider that times out). */
+export type Script = Answer | 'hang';
+
+/**
+ * A loopback HTTP server that records form-encoded requests and answers from a script queue,
+ * falling back to a default answer. The base of the Twilio and SNS fakes.
+ */
+export abstract class FakeHttpServer {
+  readonly requests: RecordedRequest[] = [];
+  private readonly scripted: Script[] = [];
+  private always?: Script;
+  private server?: Server;
+  private readonly hung = new Set<ServerResponse>();
+
+  protected abstract answer(req: RecordedRequest): Answer;
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.hung) res.destroy();
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** The next answers, in order; after them the default (or `always`). */
+  next(...scripts: Script[]): this {
+    this.scripted.push(...scripts);
+    return this;
+  }
+
+  /** Answer every request this way until reset(). */
+  answerAlways(script: Script): this {
+    this.always = script;
+    return this;
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.scripted.length = 0;
+    this.always = undefined;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+    const recorded = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, form };
+    this.requests.push(recorded);
+    const script = this.scripted.shift() ?? this.always ?? this.answer(recorded);
+    if (script === 'hang') {
+      this.hung.add(res);
+      return;
+    }
+    res.writeHead(script.status, { 'Content-Type': script.contentType });
+    res.end(script.body);
+  }
+}

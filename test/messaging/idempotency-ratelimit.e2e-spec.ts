@@ -1,0 +1,110 @@
+import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
+import { waitForStatus } from '../support/messages';
+
+describe('idempotency and rate limits', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({
+      env: { SANDBOX_DELIVERY_DELAY_MS: '10', SMS_RATE_LIMIT: '5', SMS_ADMIN_RATE_LIMIT: '8' },
+    });
+  });
+  afterAll(() => t.close());
+
+  const send = (who: { tenant: number; user?: number; roles?: string[] }, body: object, key?: string) => {
+    const req = t.http().post('/api/sms/send').set(t.auth(who));
+    if (key) req.set('Idempotency-Key', key);
+    return req.send(body);
+  };
+
+  it('replays the first response for the same key and body, sending once', async () => {
+    const who = { tenant: freshTenantId(), roles: ['admin'] };
+    const body = { phone_number: '+12025550123', message: 'once only' };
+    const first = await send(who, body, 'key-1').expect(202);
+    const again = await send(who, body, 'key-1').expect(202);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    await waitForStatus(t, who, first.body.message_id, 'delivered');
+    const history = await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
+    expect(history.body.items).toHaveLength(1);
+  });
+
+  it('sends once when the same key arrives concurrently', async () => {
+    const who = { tenant: freshTenantId(), roles: ['admin'] };
+    const body = { phone_number: '+12025550123', message: 'race' };
+    const answers = await Promise.all([1, 2, 3, 4].map(() => send(who, body, 'key-race')));
+    expect(new Set(answers.map((a) => a.body.message_id)).size).toBe(1);
+    const history = await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
+    expect(history.body.items).toHaveLength(1);
+  });
+
+  it('answers 422 to the same key with another body', async () => {
+    const who = { tenant: freshTenantId() };
+    await send(who, { phone_number: '+12025550123', message: 'a' }, 'key-2').expect(202);
+    const res = await send(who, { phone_number: '+12025550123', message: 'b' }, 'key-2').expect(422);
+    expect(res.body.message).toContain('key-2');
+  });
+
+  it('scopes keys per tenant', async () => {
+    const body = { phone_number: '+12025550123', message: 'same' };
+    const a = await send({ tenant: freshTenantId() }, body, 'shared').expect(202);
+    const b = await send({ tenant: freshTenantId() }, body, 'shared').expect(202);
+    expect(a.body.message_id).not.toBe(b.body.message_id);
+  });
+
+  it('allows exactly SMS_RATE_LIMIT recipients an hour, then 429 with Retry-After, storing nothing', async () => {
+    const who = { tenant: freshTenantId(), user: 11 };
+    for (let i = 1; i <= 5; i++) {
+      const ok = await send(who, { phone_number: '+12025550123', message: `n${i}` }).expect(202);
+      expect(ok.headers['x-ratelimit-limit']).toBe('5');
+      expect(ok.headers['x-ratelimit-remaining']).toBe(String(5 - i));
+      expect(Number(ok.headers['x-ratelimit-reset'])).toBeGreaterThan(Date.now() / 1000);
+    }
+    const refused = await send(who, { phone_number: '+12025550123', message: 'n6' }).expect(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.headers['x-ratelimit-remaining']).toBe('0');
+    expect(refused.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+    const history = await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
+    expect(history.body.items).toHaveLength(5);
+  });
+
+  it('counts a bulk by its recipients', async () => {
+    const who = { tenant: freshTenantId(), user: 12 };
+    const six = Array.from({ length: 6 }, (_, i) => `+1202555010${i}`);
+    await t
+      .http()
+      .post('/api/sms/send-bulk')
+      .set(t.auth(who))
+      .send({ phone_numbers: six, message: 'x' })
+      .expect(429);
+    await t
+      .http()
+      .post('/api/sms/send-bulk')
+      .set(t.auth(who))
+      .send({ phone_numbers: six.slice(0, 5), message: 'x' })
+      .expect(202);
+  });
+
+  it('gives admins SMS_ADMIN_RATE_LIMIT and honours a tenant override', async () => {
+    const tenant = freshTenantId();
+    const eight = Array.from({ length: 8 }, (_, i) => `+1202555020${i}`);
+    const admin = { tenant, user: 13, roles: ['admin'] };
+    const ok = await t
+      .http()
+      .post('/api/sms/send-bulk')
+      .set(t.auth(admin))
+      .send({ phone_numbers: eight, message: 'x' })
+      .expect(202);
+    expect(ok.headers['x-ratelimit-limit']).toBe('8');
+    await t
+      .http()
+      .patch(`/api/sms/tenants/${tenant}`)
+      .set(t.auth({ tenant: 1, roles: ['super_admin'] }))
+      .send({ settings: { rate_limit: 2 } })
+      .expect(200);
+    const user = { tenant, user: 14 };
+    await send(user, { phone_number: '+12025550123', message: '1' }).expect(202);
+    const second = await send(user, { phone_number: '+12025550123', message: '2' }).expect(202);
+    expect(second.headers['x-ratelimit-limit']).toBe('2');
+    await send(user, { phone_number: '+12025550123', message: '3' }).expect(429);
+  });
+});
