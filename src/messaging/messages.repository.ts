@@ -26,6 +26,7 @@ export interface NewMessage {
   campaignId: string | null;
   idempotencyKey: string | null;
   metadata: Record<string, unknown>;
+  createdAt: Date;
 }
 
 export interface HistoryFilter {
@@ -67,7 +68,7 @@ const COLUMNS = [
   ['created_at', 'timestamptz'],
 ] as const;
 
-function columnValues(m: NewMessage, createdAt: Date): unknown[] {
+function columnValues(m: NewMessage): unknown[] {
   return [
     m.id,
     m.tenantId,
@@ -89,7 +90,7 @@ function columnValues(m: NewMessage, createdAt: Date): unknown[] {
     m.campaignId,
     m.idempotencyKey,
     JSON.stringify(m.metadata),
-    createdAt,
+    m.createdAt,
   ];
 }
 
@@ -102,24 +103,26 @@ export class MessagesRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   /**
-   * Inserts any number of messages and their first event in two statements (arrays unnested
-   * server-side), so a 10,000-number bulk is one round trip, not 10,000.
+   * Inserts any number of messages and their first event in one statement (arrays unnested
+   * server-side): a 10,000-number bulk is one round trip, and one statement is atomic on its own.
    */
-  async insertMany(manager: EntityManager, messages: NewMessage[], source: string, now: Date): Promise<void> {
+  async insertMany(manager: EntityManager, messages: NewMessage[], source: string): Promise<void> {
     if (messages.length === 0) return;
-    const arrays = COLUMNS.map((_, i) => messages.map((m) => columnValues(m, now)[i]));
+    const values = messages.map(columnValues);
+    const arrays = COLUMNS.map((_, i) => values.map((v) => v[i]));
     const casts = COLUMNS.map(([, type], i) => `$${i + 1}::${type === 'jsonb' ? 'text' : type}[]`).join(', ');
     const names = COLUMNS.map(([name]) => name).join(', ');
     const select = COLUMNS.map(([name, type]) => (type === 'jsonb' ? `${name}::jsonb` : name)).join(', ');
+    const n = COLUMNS.length;
     await manager.query(
-      `INSERT INTO sms_messages (${names}, updated_at)
-       SELECT ${select}, created_at FROM unnest(${casts}) AS t(${names})`,
-      arrays,
-    );
-    await manager.query(
-      `INSERT INTO sms_message_events (message_id, status, source, at)
-       SELECT unnest($1::uuid[]), unnest($2::varchar[]), $3, $4`,
-      [messages.map((m) => m.id), messages.map((m) => m.status), source, now],
+      `WITH inserted AS (
+         INSERT INTO sms_messages (${names}, updated_at)
+         SELECT ${select}, created_at FROM unnest(${casts}) AS t(${names})
+         RETURNING id, status, created_at
+       )
+       INSERT INTO sms_message_events (message_id, status, source, at)
+       SELECT id, status, $${n + 1}, created_at FROM inserted`,
+      [...arrays, source],
     );
   }
 

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { isAdmin, Principal } from '../auth/principal';
+import { Batcher } from '../common/batcher';
 import { Clock } from '../common/clock';
 import { ConflictError, NotFoundError, ValidationFailedError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
@@ -18,6 +19,9 @@ import { SmsMessageEntity, SmsMessageEventEntity } from './message.entity';
 import { HistoryFilter, MessagesRepository, NewMessage } from './messages.repository';
 import { PricingService } from './pricing.service';
 import { RateLimiterService, RateLimitState } from './rate-limiter.service';
+
+const ENQUEUE_INLINE = 1000;
+const ENQUEUE_CHUNK = 1000;
 
 /** How far ahead a message may be scheduled. */
 export const MAX_SCHEDULE_AHEAD_MS = 35 * 24 * 3600 * 1000;
@@ -77,6 +81,16 @@ export interface Accepted<B> {
 @Injectable()
 export class MessagingService {
   private readonly logger = new Logger(MessagingService.name);
+  /** Rows of concurrent requests, written by one statement. */
+  private readonly inserts = new Batcher<NewMessage[], void>(async (groups) => {
+    await this.messages.insertMany(this.ds.manager, groups.flat(), 'api');
+    return groups.map(() => undefined);
+  }, 200);
+  /** Jobs of concurrent requests, added by one addBulk. */
+  private readonly enqueues = new Batcher<{ id: string; delayMs: number }[], void>(async (groups) => {
+    await this.queue.enqueue(groups.flat());
+    return groups.map(() => undefined);
+  }, 200);
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
@@ -123,24 +137,29 @@ export class MessagingService {
     let replay: B | null = null;
     let body: B | null = null;
     try {
-      await this.ds.transaction(async (manager) => {
-        if (key) {
+      const rows: NewMessage[] = prepared.rows.map((r) => ({
+        ...r,
+        tenantId,
+        createdBy: userId,
+        idempotencyKey: key ?? null,
+        createdAt: now,
+      }));
+      if (!key) {
+        // Concurrent requests share one INSERT statement (atomic on its own): group commit.
+        await this.inserts.submit(rows);
+        body = present(prepared.result);
+      } else {
+        await this.ds.transaction(async (manager) => {
           const held = await this.idempotency.claim<B>(manager, tenantId, key, hash);
           if (held) {
             replay = held.body;
             return;
           }
-        }
-        const rows: NewMessage[] = prepared.rows.map((r) => ({
-          ...r,
-          tenantId,
-          createdBy: userId,
-          idempotencyKey: key ?? null,
-        }));
-        await this.messages.insertMany(manager, rows, 'api', now);
-        body = present(prepared.result);
-        if (key) await this.idempotency.complete(manager, tenantId, key, { statusCode: 202, body });
-      });
+          await this.messages.insertMany(manager, rows, 'api');
+          body = present(prepared.result);
+          await this.idempotency.complete(manager, tenantId, key, { statusCode: 202, body });
+        });
+      }
     } catch (e) {
       await this.rateLimiter.refund(tenantId, userId, count, now).catch(() => undefined);
       throw e;
@@ -153,17 +172,25 @@ export class MessagingService {
     return { body: body as unknown as B, replayed: false, rateLimit };
   }
 
+  /**
+   * Adds the jobs after commit. Up to ENQUEUE_INLINE messages are queued before the answer; a
+   * larger batch is queued in the background in chunks: its rows are committed already, so a
+   * crash here loses nothing (the sweeper re-queues them) and the caller does not wait for Redis.
+   */
   private async enqueueAfterCommit(result: AcceptResult, now: Date): Promise<void> {
     const delayMs = result.scheduledAt ? result.scheduledAt.getTime() - now.getTime() : 0;
-    try {
-      await this.queue.enqueue(result.messages.map((m) => ({ id: m.id, delayMs })));
-    } catch (e) {
-      // The rows are committed: the sweeper re-enqueues them when Redis is back.
+    const items = result.messages.map((m) => ({ id: m.id, delayMs }));
+    const enqueue = async () => {
+      for (let i = 0; i < items.length; i += ENQUEUE_CHUNK)
+        await this.queue.enqueue(items.slice(i, i + ENQUEUE_CHUNK));
+    };
+    const onError = (e: unknown) =>
       this.logger.warn(
-        { count: result.messages.length, err: String(e) },
-        'enqueue failed; the sweeper will retry',
+        { count: items.length, err: String(e) },
+        'enqueue failed; the sweeper will queue them',
       );
-    }
+    if (items.length <= ENQUEUE_INLINE) await this.enqueues.submit(items).catch(onError);
+    else void enqueue().catch(onError);
   }
 
   private async limitFor(p: Principal): Promise<number> {
@@ -177,7 +204,10 @@ export class MessagingService {
   private prepare(
     input: AcceptInput,
     now: Date,
-  ): { rows: Omit<NewMessage, 'tenantId' | 'createdBy' | 'idempotencyKey'>[]; result: AcceptResult } {
+  ): {
+    rows: Omit<NewMessage, 'tenantId' | 'createdBy' | 'idempotencyKey' | 'createdAt'>[];
+    result: AcceptResult;
+  } {
     const text = analyzeText(input.body);
     const maxSegments = this.config.get('SMS_MAX_SEGMENTS');
     if (input.body.trim() === '') throw ValidationFailedError.field('message', 'message must not be empty');
@@ -200,7 +230,7 @@ export class MessagingService {
     const accepted: { phoneNumber: string; country: string | null }[] = [];
     const rejected: { phone_number: string; reason: string }[] = [];
     for (const raw of input.recipients) {
-      const v = this.phone.validate(raw, input.countryCode);
+      const v = this.phone.forSend(raw, input.countryCode);
       if (!v.valid) {
         if (input.mode === 'single')
           throw ValidationFailedError.field('phone_number', `phone_number is not valid (${v.reason})`);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { normalizeToE164, PhoneValidation, validatePhoneNumber } from './phone';
+import { normalizeForSend, normalizeToE164, PhoneValidation, validatePhoneNumber } from './phone';
 
 /** The pure phone functions with the service's default country applied; other modules reuse it. */
 @Injectable()
@@ -13,6 +13,11 @@ export class PhoneService {
 
   validate(phoneNumber: string, countryCode?: string): PhoneValidation {
     return validatePhoneNumber(phoneNumber, countryCode ?? this.defaultCountry);
+  }
+
+  /** The cheap check used on every recipient of a send. */
+  forSend(phoneNumber: string, countryCode?: string): ReturnType<typeof normalizeForSend> {
+    return normalizeForSend(phoneNumber, countryCode ?? this.defaultCountry);
   }
 
   toE164(phoneNumber: string, countryCode?: string): string | null {

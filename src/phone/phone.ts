@@ -74,6 +74,28 @@ export function validatePhoneNumber(input: string, defaultCountry: string): Phon
   }
 }
 
+/**
+ * The send path's check: E.164 and country only, without the formatting and type lookups of
+ * `validatePhoneNumber` (a 10,000-number bulk runs it 10,000 times).
+ */
+export function normalizeForSend(
+  input: string,
+  defaultCountry: string,
+): { valid: true; e164: string; country: string | null } | { valid: false; reason: InvalidReason } {
+  if (input.length > 64) return { valid: false, reason: 'not_a_number' };
+  const country = isValidCountryCode(defaultCountry)
+    ? (defaultCountry.toUpperCase() as CountryCode)
+    : undefined;
+  try {
+    const n = parsePhoneNumberWithError(input, country);
+    if (n.isValid()) return { valid: true, e164: n.number, country: n.country ?? null };
+  } catch {
+    // fall through to the full check, which names the reason
+  }
+  const full = validatePhoneNumber(input, defaultCountry);
+  return full.valid ? { valid: true, e164: full.e164, country: full.country } : full;
+}
+
 export function normalizeToE164(input: string, defaultCountry: string): string | null {
   const v = validatePhoneNumber(input, defaultCountry);
   return v.valid ? v.e164 : null;

@@ -12,11 +12,7 @@ export class RedisService implements OnApplicationShutdown {
   private readonly prefix: string;
 
   constructor(@Inject(AppConfig) config: AppConfig) {
-    this.client = new Redis(config.get('REDIS_URL'), {
-      maxRetriesPerRequest: 2,
-      enableReadyCheck: true,
-      lazyConnect: false,
-    });
+    this.client = new Redis(config.get('REDIS_URL'), { maxRetriesPerRequest: 2, enableAutoPipelining: true });
     // Keep the process alive on a Redis outage: readiness reports it, callers get errors.
     this.client.on('error', () => undefined);
     this.prefix = config.get('REDIS_PREFIX');

@@ -66,6 +66,16 @@ describe('authentication and tenancy', () => {
     expect(res.body.message).toBe('token has no valid tenant_id');
   });
 
+  it('tells a caller who the token says they are', async () => {
+    const tenant = freshTenantId();
+    const res = await t
+      .http()
+      .get('/api/sms/me')
+      .set(t.auth({ tenant, user: 'u-9', roles: ['admin'] }))
+      .expect(200);
+    expect(res.body).toEqual({ user_id: 'u-9', tenant_id: tenant, roles: ['admin'] });
+  });
+
   it('creates a tenant named in a valid token on first use', async () => {
     const tenant = freshTenantId();
     await validate(t.auth({ tenant })).expect(200);

@@ -1,0 +1,22 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal } from './decorators';
+import { Principal } from './principal';
+
+export class MeResponseDto {
+  @ApiProperty({ example: '456' }) user_id: string;
+  @ApiProperty({ example: 1, description: 'the tenant this request acts for' }) tenant_id: number;
+  @ApiProperty({ example: ['admin'] }) roles: string[];
+}
+
+/** Who the token says you are: lets a caller check a token (and is the benchmark's baseline route). */
+@ApiTags('auth')
+@ApiBearerAuth()
+@Controller('api/sms/me')
+export class MeController {
+  @Get()
+  @ApiOkResponse({ type: MeResponseDto })
+  me(@CurrentPrincipal() p: Principal): MeResponseDto {
+    return { user_id: p.userId, tenant_id: p.tenantId, roles: p.roles };
+  }
+}
