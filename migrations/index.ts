@@ -1,5 +1,10 @@
 /** Every migration, in order. Never edit a committed migration: add a new one. */
 import { CreateTenants1764000000000 } from './1764000000000-create-tenants';
 import { CreateMessages1764000100000 } from './1764000100000-create-messages';
+import { CreateTemplates1764000200000 } from './1764000200000-create-templates';
 
-export const MIGRATIONS = [CreateTenants1764000000000, CreateMessages1764000100000];
+export const MIGRATIONS = [
+  CreateTenants1764000000000,
+  CreateMessages1764000100000,
+  CreateTemplates1764000200000,
+];

@@ -15,6 +15,7 @@ import { MessagingModule } from './messaging/messaging.module';
 import { PhoneModule } from './phone/phone.module';
 import { ProvidersModule } from './providers/providers.module';
 import { bullPrefix, RedisModule } from './redis/redis.module';
+import { TemplatesModule } from './templates/templates.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 import { TenantGuard } from './tenancy/tenant.guard';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -46,6 +47,7 @@ export class AppModule {
         ProvidersModule,
         MessagingModule.forRoot({ worker }),
         WebhooksModule,
+        TemplatesModule,
       ],
       providers: [
         // Global guards run in this order: who are you, which tenant, may you.

@@ -1,0 +1,19 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { MessageType } from '../messaging/message-types';
+
+@Entity('sms_templates')
+export class SmsTemplateEntity {
+  @PrimaryGeneratedColumn() id: number;
+  /** null: a built-in default every tenant sees. */
+  @Column('integer', { name: 'tenant_id', nullable: true }) tenantId: number | null;
+  @Column('varchar', { name: 'template_id' }) templateId: string;
+  @Column('varchar') name: string;
+  @Column('varchar', { name: 'message_type' }) messageType: MessageType;
+  /** Text per language code, e.g. {en, tr}. */
+  @Column('jsonb') content: Record<string, string>;
+  @Column('jsonb') variables: string[];
+  @Column('boolean', { name: 'is_active' }) isActive: boolean;
+  @Column('integer') version: number;
+  @Column('timestamptz', { name: 'created_at' }) createdAt: Date;
+  @Column('timestamptz', { name: 'updated_at' }) updatedAt: Date;
+}

@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { CODE_MESSAGE_TYPES, Language } from '../messaging/message-types';
+import { Accepted, AcceptResult, MessagingService, SendContext } from '../messaging/messaging.service';
+import { sanitizeVariableValue } from './render';
+import { Rendered, TemplatesService } from './templates.service';
+
+export interface TemplatedSend {
+  phoneNumber: string;
+  templateId: string;
+  variables: Record<string, unknown>;
+  language?: Language;
+  userId?: string | null;
+  metadata?: Record<string, unknown>;
+  campaignId?: string | null;
+}
+
+/**
+ * The one path for templated messages (HTTP, verification codes, the in-process SmsService):
+ * render with the tenant's template, then accept through MessagingService like any send.
+ * For password-reset and 2FA templates every variable value is a secret: it is stored and shown
+ * as ******, and exists in clear only in the provider request.
+ */
+@Injectable()
+export class TemplatedSender {
+  constructor(
+    private readonly templates: TemplatesService,
+    private readonly messaging: MessagingService,
+  ) {}
+
+  async send<B>(
+    ctx: SendContext,
+    input: TemplatedSend,
+    present: (r: AcceptResult, rendered: Rendered) => B,
+  ): Promise<Accepted<B>> {
+    const rendered = await this.templates.renderForSend(
+      ctx.principal.tenantId,
+      input.templateId,
+      input.variables,
+      input.language,
+    );
+    const type = rendered.template.messageType;
+    const secrets = CODE_MESSAGE_TYPES.includes(type)
+      ? Object.values(input.variables)
+          .map(sanitizeVariableValue)
+          .filter((v) => v.length > 0)
+      : [];
+    return this.messaging.accept(
+      ctx,
+      {
+        recipients: [input.phoneNumber],
+        body: rendered.text,
+        secrets,
+        messageType: type,
+        language: rendered.languageUsed as Language,
+        templateId: rendered.template.templateId,
+        userId: input.userId ?? null,
+        metadata: input.metadata,
+        campaignId: input.campaignId ?? null,
+        mode: 'single',
+      },
+      (r) => present(r, rendered),
+    );
+  }
+}

@@ -1,0 +1,184 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { CurrentPrincipal, Roles } from '../auth/decorators';
+import { Principal, ROLE_ADMIN } from '../auth/principal';
+import { IDEMPOTENCY_HEADER, respond, sendContext } from '../messaging/messaging.controller';
+import { SendResponseDto } from '../messaging/messaging.dto';
+import { toSendResponse } from '../messaging/messaging.mappers';
+import { TemplatedSender } from './templated-sender';
+import {
+  contentOf,
+  CreateTemplateDto,
+  ListTemplatesQueryDto,
+  PatchTemplateDto,
+  PreviewResponseDto,
+  PreviewTemplateDto,
+  ReplaceTemplateDto,
+  SendTemplatedDto,
+  TemplateResponseDto,
+  toTemplateResponse,
+} from './templates.dto';
+import { TemplatesService } from './templates.service';
+
+export class SendTemplatedResponse extends SendResponseDto {
+  template_id: string;
+  language_used: string;
+}
+
+@ApiTags('templates')
+@ApiBearerAuth()
+@Controller('api/sms')
+export class TemplatesController {
+  constructor(
+    private readonly templates: TemplatesService,
+    private readonly sender: TemplatedSender,
+  ) {}
+
+  @Get('templates')
+  @ApiOkResponse({ type: [TemplateResponseDto] })
+  async list(
+    @CurrentPrincipal() p: Principal,
+    @Query() q: ListTemplatesQueryDto,
+  ): Promise<TemplateResponseDto[]> {
+    const rows = await this.templates.list(p.tenantId, {
+      messageType: q.message_type,
+      includeInactive: q.include_inactive,
+    });
+    return rows.map(toTemplateResponse);
+  }
+
+  @Get('templates/:templateId')
+  @ApiOkResponse({ type: TemplateResponseDto })
+  async get(@CurrentPrincipal() p: Principal, @Param('templateId') id: string): Promise<TemplateResponseDto> {
+    return toTemplateResponse(await this.templates.get(p.tenantId, id));
+  }
+
+  @Post('templates')
+  @Roles(ROLE_ADMIN)
+  @ApiCreatedResponse({ type: TemplateResponseDto })
+  async create(
+    @CurrentPrincipal() p: Principal,
+    @Body() dto: CreateTemplateDto,
+  ): Promise<TemplateResponseDto> {
+    const row = await this.templates.create(p.tenantId, {
+      templateId: dto.template_id,
+      name: dto.name,
+      messageType: dto.message_type,
+      content: contentOf(dto),
+      variables: dto.variables,
+    });
+    return toTemplateResponse(row);
+  }
+
+  @Put('templates/:templateId')
+  @Roles(ROLE_ADMIN)
+  @ApiOkResponse({ type: TemplateResponseDto })
+  async replace(
+    @CurrentPrincipal() p: Principal,
+    @Param('templateId') id: string,
+    @Body() dto: ReplaceTemplateDto,
+  ): Promise<TemplateResponseDto> {
+    const row = await this.templates.update(p.tenantId, id, {
+      name: dto.name,
+      messageType: dto.message_type,
+      content: contentOf(dto),
+      variables: dto.variables,
+    });
+    return toTemplateResponse(row);
+  }
+
+  @Patch('templates/:templateId')
+  @Roles(ROLE_ADMIN)
+  @ApiOkResponse({ type: TemplateResponseDto })
+  async patch(
+    @CurrentPrincipal() p: Principal,
+    @Param('templateId') id: string,
+    @Body() dto: PatchTemplateDto,
+  ): Promise<TemplateResponseDto> {
+    const content = contentOf(dto);
+    const row = await this.templates.update(p.tenantId, id, {
+      name: dto.name,
+      messageType: dto.message_type,
+      content: Object.keys(content).length ? content : undefined,
+      variables: dto.variables,
+    });
+    return toTemplateResponse(row);
+  }
+
+  @Delete('templates/:templateId')
+  @Roles(ROLE_ADMIN)
+  @HttpCode(204)
+  async remove(@CurrentPrincipal() p: Principal, @Param('templateId') id: string): Promise<void> {
+    await this.templates.deactivate(p.tenantId, id);
+  }
+
+  @Post('templates/:templateId/preview')
+  @HttpCode(200)
+  @ApiOkResponse({ type: PreviewResponseDto })
+  async preview(
+    @CurrentPrincipal() p: Principal,
+    @Param('templateId') id: string,
+    @Body() dto: PreviewTemplateDto,
+  ): Promise<PreviewResponseDto> {
+    const r = await this.templates.preview(p.tenantId, id, dto.variables ?? {}, dto.language);
+    return {
+      text: r.text,
+      encoding: r.analysis.encoding,
+      segments: r.analysis.segments,
+      missing_variables: r.missing,
+      language_used: r.languageUsed,
+    };
+  }
+
+  @Post('send-templated')
+  @HttpCode(202)
+  @ApiHeader(IDEMPOTENCY_HEADER)
+  @ApiAcceptedResponse({ type: SendTemplatedResponse })
+  async sendTemplated(
+    @CurrentPrincipal() p: Principal,
+    @Body() dto: SendTemplatedDto,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Headers('idempotency-key') key?: string,
+  ): Promise<SendTemplatedResponse> {
+    const accepted = await this.sender.send(
+      sendContext(p, req, key, dto),
+      {
+        phoneNumber: dto.phone_number,
+        templateId: dto.template_id,
+        variables: dto.variables,
+        language: dto.language,
+        userId: dto.user_id,
+        metadata: dto.metadata,
+      },
+      (r, rendered) => ({
+        ...toSendResponse(r),
+        template_id: rendered.template.templateId,
+        language_used: rendered.languageUsed,
+      }),
+    );
+    return respond(res, accepted);
+  }
+}
