@@ -12,6 +12,7 @@ export function extractPlaceholders(content: string): string[] {
 /** A value as plain text: control characters (C0, C1, DEL) removed, line breaks and tabs made spaces. */
 export function sanitizeVariableValue(value: unknown): string {
   const text = value === null || value === undefined ? '' : String(value);
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return text.replace(/[\r\n\t]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
 }
 
