@@ -15,7 +15,10 @@ import { MessagingModule } from './messaging/messaging.module';
 import { PhoneModule } from './phone/phone.module';
 import { ProvidersModule } from './providers/providers.module';
 import { bullPrefix, RedisModule } from './redis/redis.module';
+import { AppointmentsModule } from './appointments/appointments.module';
+import { SmsSdkModule } from './sdk/sdk.module';
 import { TemplatesModule } from './templates/templates.module';
+import { VerificationModule } from './verification/verification.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 import { TenantGuard } from './tenancy/tenant.guard';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -48,6 +51,9 @@ export class AppModule {
         MessagingModule.forRoot({ worker }),
         WebhooksModule,
         TemplatesModule,
+        VerificationModule,
+        AppointmentsModule,
+        SmsSdkModule,
       ],
       providers: [
         // Global guards run in this order: who are you, which tenant, may you.

@@ -46,7 +46,15 @@ export class MessagingModule {
         SweeperService,
         ...(opts.worker ? [DeliveryProcessor] : []),
       ],
-      exports: [MessagingService, ReceiptsService, SweeperService, IdempotencyService, Clock, DeliveryQueue],
+      exports: [
+        MessagingService,
+        ReceiptsService,
+        SweeperService,
+        IdempotencyService,
+        RateLimiterService,
+        Clock,
+        DeliveryQueue,
+      ],
     };
   }
 }

@@ -47,28 +47,54 @@ export class RateLimiterService {
   }
 
   /** Takes `count` recipients from the user's hourly allowance or throws 429 with the headers. */
-  async consume(
+  consume(
     tenantId: number,
     userId: string,
     count: number,
     limit: number,
     now: Date,
   ): Promise<RateLimitState> {
+    return this.take(this.key(tenantId, userId), count, limit, now, 'recipients');
+  }
+
+  /** The same rolling hour for any other scope (e.g. codes per phone number). */
+  consumeScoped(
+    scope: (string | number)[],
+    count: number,
+    limit: number,
+    now: Date,
+    what: string,
+  ): Promise<RateLimitState> {
+    return this.take(this.redis.key('rl', ...scope), count, limit, now, what);
+  }
+
+  async refundScoped(scope: (string | number)[], count: number, now: Date): Promise<void> {
+    await this.redis.client.hincrby(
+      this.redis.key('rl', ...scope),
+      String(Math.floor(now.getTime() / 60_000)),
+      -count,
+    );
+  }
+
+  private async take(
+    key: string,
+    count: number,
+    limit: number,
+    now: Date,
+    what: string,
+  ): Promise<RateLimitState> {
     const minute = Math.floor(now.getTime() / 60_000);
-    const [allowed, used, oldest] = (await this.redis.client.eval(
-      SCRIPT,
-      1,
-      this.key(tenantId, userId),
-      minute,
-      count,
-      limit,
-    )) as [number, number, number];
+    const [allowed, used, oldest] = (await this.redis.client.eval(SCRIPT, 1, key, minute, count, limit)) as [
+      number,
+      number,
+      number,
+    ];
     const reset = (oldest + 60) * 60;
     const state = { limit, remaining: Math.max(0, limit - used), reset };
     if (allowed !== 1) {
       const retryAfter = Math.max(1, reset - Math.floor(now.getTime() / 1000));
       throw new RateLimitExceededError(
-        `rate limit exceeded: ${used} of ${limit} recipients used in the last hour, this request needs ${count}`,
+        `rate limit exceeded: ${used} of ${limit} ${what} used in the last hour, this request needs ${count}`,
         { limit, used, requested: count, retry_after_seconds: retryAfter },
         { ...rateLimitHeaders(state), 'Retry-After': String(retryAfter) },
       );

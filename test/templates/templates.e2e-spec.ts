@@ -10,7 +10,12 @@ const welcome = {
   variables: ['name'],
 };
 
-const appointmentVars = { date: 'March 15, 2024', time: '2:00 PM', trainer_name: 'John Doe', location: 'Training Room A' };
+const appointmentVars = {
+  date: 'March 15, 2024',
+  time: '2:00 PM',
+  trainer_name: 'John Doe',
+  location: 'Training Room A',
+};
 
 describe('templates', () => {
   let t: TestApp;
@@ -22,7 +27,11 @@ describe('templates', () => {
   const admin = () => ({ tenant: freshTenantId(), roles: ['admin'] });
 
   it('lists the five defaults to every tenant', async () => {
-    const res = await t.http().get('/api/sms/templates').set(t.auth({ tenant: freshTenantId() })).expect(200);
+    const res = await t
+      .http()
+      .get('/api/sms/templates')
+      .set(t.auth({ tenant: freshTenantId() }))
+      .expect(200);
     expect(res.body.map((x: { template_id: string }) => x.template_id).sort()).toEqual([
       '2fa_code',
       'appointment_reminder',
@@ -31,21 +40,41 @@ describe('templates', () => {
       'password_reset',
     ]);
     const reminder = res.body.find((x: { template_id: string }) => x.template_id === 'appointment_reminder');
-    expect(reminder).toMatchObject({ is_default: true, variables: ['date', 'time', 'trainer_name', 'location'] });
+    expect(reminder).toMatchObject({
+      is_default: true,
+      variables: ['date', 'time', 'trainer_name', 'location'],
+    });
     expect(reminder.content_tr).toContain('randevunuz');
   });
 
   it("creates a template with the brief's payload and filters by message_type", async () => {
     const who = admin();
     const res = await t.http().post('/api/sms/templates').set(t.auth(who)).send(welcome).expect(201);
-    expect(res.body).toMatchObject({ template_id: 'welcome_message', version: 1, is_active: true, is_default: false });
-    const list = await t.http().get('/api/sms/templates?message_type=general_notification').set(t.auth(who)).expect(200);
-    expect(list.body.map((x: { template_id: string }) => x.template_id).sort()).toEqual(['general_notification', 'welcome_message']);
+    expect(res.body).toMatchObject({
+      template_id: 'welcome_message',
+      version: 1,
+      is_active: true,
+      is_default: false,
+    });
+    const list = await t
+      .http()
+      .get('/api/sms/templates?message_type=general_notification')
+      .set(t.auth(who))
+      .expect(200);
+    expect(list.body.map((x: { template_id: string }) => x.template_id).sort()).toEqual([
+      'general_notification',
+      'welcome_message',
+    ]);
     await t.http().post('/api/sms/templates').set(t.auth(who)).send(welcome).expect(409);
   });
 
   it('lets only tenant admins create templates', async () => {
-    await t.http().post('/api/sms/templates').set(t.auth({ tenant: freshTenantId() })).send(welcome).expect(403);
+    await t
+      .http()
+      .post('/api/sms/templates')
+      .set(t.auth({ tenant: freshTenantId() }))
+      .send(welcome)
+      .expect(403);
   });
 
   it('rejects placeholders that do not match the declared variables, naming the difference', async () => {
@@ -76,7 +105,13 @@ describe('templates', () => {
       .http()
       .post('/api/sms/templates')
       .set(t.auth(who))
-      .send({ template_id: '2fa_code', name: 'Our 2FA', content_en: 'ACME code: {{code}}', message_type: '2fa_code', variables: ['code'] })
+      .send({
+        template_id: '2fa_code',
+        name: 'Our 2FA',
+        content_en: 'ACME code: {{code}}',
+        message_type: '2fa_code',
+        variables: ['code'],
+      })
       .expect(201);
     const mine = await t.http().get('/api/sms/templates/2fa_code').set(t.auth(who)).expect(200);
     expect(mine.body).toMatchObject({ content_en: 'ACME code: {{code}}', is_default: false });
@@ -91,7 +126,12 @@ describe('templates', () => {
     const who = admin();
     const res = await t.http().delete('/api/sms/templates/password_reset').set(t.auth(who)).expect(403);
     expect(res.body.message).toContain('built-in default');
-    await t.http().patch('/api/sms/templates/password_reset').set(t.auth(who)).send({ name: 'x' }).expect(403);
+    await t
+      .http()
+      .patch('/api/sms/templates/password_reset')
+      .set(t.auth(who))
+      .send({ name: 'x' })
+      .expect(403);
   });
 
   it('increments the version on PUT and PATCH', async () => {
@@ -101,12 +141,31 @@ describe('templates', () => {
       .http()
       .put('/api/sms/templates/welcome_message')
       .set(t.auth(who))
-      .send({ name: 'Welcome', content_en: 'Hi {{name}}', message_type: 'general_notification', variables: ['name'] })
+      .send({
+        name: 'Welcome',
+        content_en: 'Hi {{name}}',
+        message_type: 'general_notification',
+        variables: ['name'],
+      })
       .expect(200);
-    expect(put.body).toMatchObject({ version: 2, content_en: 'Hi {{name}}', content_tr: 'Hoş geldiniz {{name}}! Hesabınız oluşturuldu.' });
-    const patch = await t.http().patch('/api/sms/templates/welcome_message').set(t.auth(who)).send({ content_tr: 'Selam {{name}}' }).expect(200);
+    expect(put.body).toMatchObject({
+      version: 2,
+      content_en: 'Hi {{name}}',
+      content_tr: 'Hoş geldiniz {{name}}! Hesabınız oluşturuldu.',
+    });
+    const patch = await t
+      .http()
+      .patch('/api/sms/templates/welcome_message')
+      .set(t.auth(who))
+      .send({ content_tr: 'Selam {{name}}' })
+      .expect(200);
     expect(patch.body).toMatchObject({ version: 3, content_tr: 'Selam {{name}}' });
-    await t.http().patch('/api/sms/templates/welcome_message').set(t.auth(who)).send({ variables: ['name', 'extra'] }).expect(400);
+    await t
+      .http()
+      .patch('/api/sms/templates/welcome_message')
+      .set(t.auth(who))
+      .send({ variables: ['name', 'extra'] })
+      .expect(400);
   });
 
   it('answers 404 naming the id and the tenant for an inactive or unknown template', async () => {
@@ -122,8 +181,14 @@ describe('templates', () => {
     expect(res.body.message).toContain('template not found');
     expect(res.body.message).toContain('"welcome_message"');
     expect(res.body.message).toContain(`tenant ${who.tenant}`);
-    const inactive = await t.http().get('/api/sms/templates?include_inactive=true').set(t.auth(who)).expect(200);
-    expect(inactive.body.find((x: { template_id: string }) => x.template_id === 'welcome_message')).toMatchObject({ is_active: false });
+    const inactive = await t
+      .http()
+      .get('/api/sms/templates?include_inactive=true')
+      .set(t.auth(who))
+      .expect(200);
+    expect(
+      inactive.body.find((x: { template_id: string }) => x.template_id === 'welcome_message'),
+    ).toMatchObject({ is_active: false });
   });
 
   it('previews with the encoding, segments and missing variables', async () => {
@@ -133,7 +198,11 @@ describe('templates', () => {
       .set(t.auth({ tenant: freshTenantId() }))
       .send({ variables: { date: '15 Mart 2024', time: '14:00' }, language: 'tr' })
       .expect(200);
-    expect(res.body).toMatchObject({ encoding: 'UCS-2', missing_variables: ['trainer_name', 'location'], language_used: 'tr' });
+    expect(res.body).toMatchObject({
+      encoding: 'UCS-2',
+      missing_variables: ['trainer_name', 'location'],
+      language_used: 'tr',
+    });
     expect(res.body.text).toContain('15 Mart 2024');
   });
 
@@ -143,9 +212,21 @@ describe('templates', () => {
       .http()
       .post('/api/sms/send-templated')
       .set(t.auth(who))
-      .send({ phone_number: '+12025550123', template_id: 'appointment_reminder', variables: appointmentVars, language: 'en' })
+      .send({
+        phone_number: '+12025550123',
+        template_id: 'appointment_reminder',
+        variables: appointmentVars,
+        language: 'en',
+      })
       .expect(202);
-    expect(res.body).toMatchObject({ success: true, status: 'queued', template_id: 'appointment_reminder', language_used: 'en', segments: 1, encoding: 'GSM-7' });
+    expect(res.body).toMatchObject({
+      success: true,
+      status: 'queued',
+      template_id: 'appointment_reminder',
+      language_used: 'en',
+      segments: 1,
+      encoding: 'GSM-7',
+    });
     await waitForStatus(t, who, res.body.message_id, 'delivered');
     const history = await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
     expect(history.body.items[0]).toMatchObject({
@@ -161,20 +242,36 @@ describe('templates', () => {
       .http()
       .post('/api/sms/send-templated')
       .set(t.auth(who))
-      .send({ phone_number: '+905321234567', template_id: 'appointment_reminder', variables: appointmentVars, language: 'tr' })
+      .send({
+        phone_number: '+905321234567',
+        template_id: 'appointment_reminder',
+        variables: appointmentVars,
+        language: 'tr',
+      })
       .expect(202);
     expect(tr.body).toMatchObject({ language_used: 'tr', encoding: 'UCS-2' });
     await t
       .http()
       .post('/api/sms/templates')
       .set(t.auth(who))
-      .send({ template_id: 'english_only', name: 'E', content_en: 'Hello {{name}}', message_type: 'general_notification', variables: ['name'] })
+      .send({
+        template_id: 'english_only',
+        name: 'E',
+        content_en: 'Hello {{name}}',
+        message_type: 'general_notification',
+        variables: ['name'],
+      })
       .expect(201);
     const en = await t
       .http()
       .post('/api/sms/send-templated')
       .set(t.auth(who))
-      .send({ phone_number: '+905321234567', template_id: 'english_only', variables: { name: 'Ayşe' }, language: 'tr' })
+      .send({
+        phone_number: '+905321234567',
+        template_id: 'english_only',
+        variables: { name: 'Ayşe' },
+        language: 'tr',
+      })
       .expect(202);
     expect(en.body.language_used).toBe('en');
   });
@@ -191,7 +288,11 @@ describe('templates', () => {
       .http()
       .post('/api/sms/send-templated')
       .set(t.auth({ tenant }))
-      .send({ phone_number: '+905321234567', template_id: 'assessment_notification', variables: { assessment_name: 'İSG', due_date: '20 Mart' } })
+      .send({
+        phone_number: '+905321234567',
+        template_id: 'assessment_notification',
+        variables: { assessment_name: 'İSG', due_date: '20 Mart' },
+      })
       .expect(202);
     expect(res.body.language_used).toBe('tr');
   });
@@ -202,7 +303,11 @@ describe('templates', () => {
       .http()
       .post('/api/sms/send-templated')
       .set(t.auth(who))
-      .send({ phone_number: '+12025550123', template_id: 'appointment_reminder', variables: { date: 'today' } })
+      .send({
+        phone_number: '+12025550123',
+        template_id: 'appointment_reminder',
+        variables: { date: 'today' },
+      })
       .expect(400);
     expect(missing.body.message).toBe('missing variables: time, trainer_name, location');
     expect(missing.body.details[0].missing).toEqual(['time', 'trainer_name', 'location']);
@@ -210,14 +315,22 @@ describe('templates', () => {
       .http()
       .post('/api/sms/send-templated')
       .set(t.auth(who))
-      .send({ phone_number: '+12025550123', template_id: 'password_reset', variables: { code: '1', extra: 'x' } })
+      .send({
+        phone_number: '+12025550123',
+        template_id: 'password_reset',
+        variables: { code: '1', extra: 'x' },
+      })
       .expect(400);
     expect(unknown.body.message).toBe('unknown variables: extra');
     const long = await t
       .http()
       .post('/api/sms/send-templated')
       .set(t.auth(who))
-      .send({ phone_number: '+12025550123', template_id: 'general_notification', variables: { message: 'x'.repeat(201) } })
+      .send({
+        phone_number: '+12025550123',
+        template_id: 'general_notification',
+        variables: { message: 'x'.repeat(201) },
+      })
       .expect(400);
     expect(long.body.details[0].field).toBe('variables.message');
     const history = await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
@@ -230,7 +343,11 @@ describe('templates', () => {
       .http()
       .post('/api/sms/send-templated')
       .set(t.auth(who))
-      .send({ phone_number: '+12025550123', template_id: 'general_notification', variables: { message: '${process.env.JWT_SECRET}\u0007 {{code}}' } })
+      .send({
+        phone_number: '+12025550123',
+        template_id: 'general_notification',
+        variables: { message: '${process.env.JWT_SECRET}\u0007 {{code}}' },
+      })
       .expect(202);
     const status = await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
     expect(status.body.items[0].body).toBe('${process.env.JWT_SECRET} {{code}}');

@@ -1,0 +1,78 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsDate,
+  IsIn,
+  IsOptional,
+  IsString,
+  Length,
+  Validate,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
+import { LANGUAGES } from '../messaging/message-types';
+import { AppointmentEntity } from './appointment.entity';
+
+@ValidatorConstraint({ name: 'ianaTimeZone' })
+export class IsIanaTimeZone implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (typeof value !== 'string') return false;
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: value });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  defaultMessage(): string {
+    return 'timezone must be an IANA time zone such as Europe/Istanbul';
+  }
+}
+
+export class UpsertAppointmentDto {
+  @ApiPropertyOptional({ example: '456' })
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'number' ? String(value) : value))
+  @IsString()
+  @Length(1, 64)
+  user_id?: string;
+  @ApiProperty({ example: '+905321234567' }) @IsString() @Length(1, 64) phone_number: string;
+  @ApiProperty({ example: '2026-12-15T11:00:00Z' })
+  @Type(() => Date)
+  @IsDate({ message: 'starts_at must be an ISO 8601 date-time' })
+  starts_at: Date;
+  @ApiProperty({ example: 'John Doe' }) @IsString() @Length(1, 200) trainer_name: string;
+  @ApiProperty({ example: 'Training Room A' }) @IsString() @Length(1, 200) location: string;
+  @ApiPropertyOptional({ enum: LANGUAGES }) @IsOptional() @IsIn(LANGUAGES) language?: 'en' | 'tr';
+  @ApiPropertyOptional({ example: 'Europe/Istanbul', default: 'UTC' })
+  @IsOptional()
+  @Validate(IsIanaTimeZone)
+  timezone?: string;
+}
+
+export class AppointmentResponseDto {
+  @ApiProperty() appointment_id: string;
+  @ApiProperty({ nullable: true }) user_id: string | null;
+  @ApiProperty() phone_number: string;
+  @ApiProperty() starts_at: string;
+  @ApiProperty() trainer_name: string;
+  @ApiProperty() location: string;
+  @ApiProperty({ nullable: true }) language: string | null;
+  @ApiProperty() timezone: string;
+  @ApiProperty({ nullable: true }) reminder_sent_at: string | null;
+}
+
+export function toAppointmentResponse(a: AppointmentEntity): AppointmentResponseDto {
+  return {
+    appointment_id: a.appointmentId,
+    user_id: a.userId,
+    phone_number: a.phoneNumber,
+    starts_at: a.startsAt.toISOString(),
+    trainer_name: a.trainerName,
+    location: a.location,
+    language: a.language,
+    timezone: a.timezone,
+    reminder_sent_at: a.reminderSentAt ? a.reminderSentAt.toISOString() : null,
+  };
+}

@@ -1,0 +1,198 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Principal } from '../auth/principal';
+import { AppError } from '../common/errors';
+import { formatAppointment, AppointmentsService } from '../appointments/appointments.service';
+import { Language, MessageType } from '../messaging/message-types';
+import { toSendResponse } from '../messaging/messaging.mappers';
+import { MessagingService, SendContext } from '../messaging/messaging.service';
+import { PhoneService } from '../phone/phone.service';
+import { TemplatedSender } from '../templates/templated-sender';
+import { TenantsService } from '../tenancy/tenants.service';
+import { VerificationService } from '../verification/verification.service';
+
+/** Who is sending: in-process calls have no token, so the tenant and user are always explicit. */
+export interface Actor {
+  tenantId: number;
+  userId: string;
+  /** `admin` gets the admin rate limit, as over HTTP. */
+  roles?: string[];
+}
+
+export interface SendOutcome {
+  success: boolean;
+  messageId: string | null;
+  /** Why the message was not accepted (validation, rate limit, unknown template…). */
+  error?: { code: string; message: string; details?: unknown };
+}
+
+interface Common {
+  userId?: string;
+  language?: Language;
+}
+
+/**
+ * The in-process SDK other Nest modules inject, mirroring the brief's examples. Every method
+ * goes through the same validation, tenant and rate rules as HTTP, and answers
+ * `{success, messageId}`; it never throws for a bad request or a provider problem (delivery is
+ * asynchronous: follow the message's status).
+ */
+@Injectable()
+export class SmsService {
+  private readonly logger = new Logger(SmsService.name);
+
+  constructor(
+    private readonly messaging: MessagingService,
+    private readonly templated: TemplatedSender,
+    private readonly verification: VerificationService,
+    private readonly appointments: AppointmentsService,
+    private readonly tenants: TenantsService,
+    private readonly phone: PhoneService,
+  ) {}
+
+  /** Reminder for a stored appointment (PUT /api/sms/appointments/{id}); phone and language may override it. */
+  sendAppointmentReminder(
+    actor: Actor,
+    p: { appointmentId: string; phoneNumber?: string; userId?: string; language?: Language },
+  ): Promise<SendOutcome> {
+    return this.run(actor, async (ctx) => {
+      const a = await this.appointments.get(actor.tenantId, p.appointmentId);
+      const language = p.language ?? a.language ?? undefined;
+      const { date, time } = formatAppointment(a, language ?? 'en');
+      const accepted = await this.templated.send(
+        ctx,
+        {
+          phoneNumber: p.phoneNumber ?? a.phoneNumber,
+          templateId: 'appointment_reminder',
+          variables: { date, time, trainer_name: a.trainerName, location: a.location },
+          language,
+          userId: p.userId ?? a.userId,
+          metadata: { appointment_id: a.appointmentId },
+        },
+        (r) => r.messages[0].id,
+      );
+      await this.appointments.markReminded(actor.tenantId, a.appointmentId, new Date());
+      return accepted.body;
+    });
+  }
+
+  /** The caller's reset code, sent and stored hashed (so POST /verification/check works too). */
+  sendPasswordResetCode(
+    actor: Actor,
+    p: Common & { phoneNumber: string; resetCode: string },
+  ): Promise<SendOutcome> {
+    return this.sendCode(actor, p.phoneNumber, 'password_reset', p.resetCode, p);
+  }
+
+  send2faCode(actor: Actor, p: Common & { phoneNumber: string; authCode: string }): Promise<SendOutcome> {
+    return this.sendCode(actor, p.phoneNumber, '2fa', p.authCode, p);
+  }
+
+  sendAssessmentNotification(
+    actor: Actor,
+    p: Common & { phoneNumber: string; assessmentName: string; dueDate: string },
+  ): Promise<SendOutcome> {
+    return this.run(actor, async (ctx) => {
+      const accepted = await this.templated.send(
+        ctx,
+        {
+          phoneNumber: p.phoneNumber,
+          templateId: 'assessment_notification',
+          variables: { assessment_name: p.assessmentName, due_date: p.dueDate },
+          language: p.language,
+          userId: p.userId,
+        },
+        (r) => r.messages[0].id,
+      );
+      return accepted.body;
+    });
+  }
+
+  /** A free-text message (general notification unless another type is given). */
+  sendNotification(
+    actor: Actor,
+    p: Common & { phoneNumber: string; message: string; messageType?: MessageType },
+  ): Promise<SendOutcome> {
+    return this.run(actor, async (ctx) => {
+      const accepted = await this.messaging.accept(
+        ctx,
+        {
+          recipients: [p.phoneNumber],
+          body: p.message,
+          messageType: p.messageType ?? 'general_notification',
+          language: p.language ?? 'en',
+          userId: p.userId ?? null,
+          mode: 'single',
+        },
+        (r) => toSendResponse(r).message_id,
+      );
+      return accepted.body;
+    });
+  }
+
+  /** The brief's `is_valid, formatted = validate_phone_number(...)`. */
+  validatePhoneNumber(
+    phoneNumber: string,
+    countryCode?: string,
+  ): { isValid: boolean; formatted: string | null; reason?: string } {
+    const v = this.phone.validate(phoneNumber, countryCode);
+    return v.valid
+      ? { isValid: true, formatted: v.e164 }
+      : { isValid: false, formatted: null, reason: v.reason };
+  }
+
+  private sendCode(
+    actor: Actor,
+    phoneNumber: string,
+    purpose: 'password_reset' | '2fa',
+    code: string,
+    p: Common,
+  ): Promise<SendOutcome> {
+    return this.run(actor, async (ctx) => {
+      const accepted = await this.verification.send(
+        ctx,
+        { phoneNumber, purpose, code, userId: p.userId, language: p.language },
+        (s) => s.result.messages[0].id,
+      );
+      return accepted.body;
+    });
+  }
+
+  /** Tenant checks as the TenantGuard does, then the send; errors become `{success: false, error}`. */
+  private async run(actor: Actor, send: (ctx: SendContext) => Promise<string>): Promise<SendOutcome> {
+    try {
+      const tenant = await this.tenants.ensure(actor.tenantId);
+      if (!tenant.active)
+        return {
+          success: false,
+          messageId: null,
+          error: { code: 'tenant_inactive', message: `tenant ${tenant.id} is deactivated` },
+        };
+      const principal: Principal = {
+        userId: actor.userId,
+        homeTenantId: actor.tenantId,
+        tenantId: actor.tenantId,
+        roles: actor.roles ?? [],
+      };
+      const messageId = await send({ principal, route: 'sdk', requestBody: null });
+      return { success: true, messageId };
+    } catch (e) {
+      if (e instanceof AppError)
+        return {
+          success: false,
+          messageId: null,
+          error: { code: e.code, message: e.message, details: e.details },
+        };
+      const errorId = randomUUID();
+      this.logger.error(
+        { errorId, err: e instanceof Error ? e.message : String(e) },
+        'SmsService send failed',
+      );
+      return {
+        success: false,
+        messageId: null,
+        error: { code: 'internal_error', message: `internal error ${errorId}` },
+      };
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { LANGUAGES, Language } from '../messaging/message-types';
+import { SendResponseDto } from '../messaging/messaging.dto';
+import type { VerificationPurpose } from './verification-code.entity';
+
+const PURPOSES = ['password_reset', '2fa'] as const;
+
+export class SendCodeDto {
+  @ApiProperty({ example: '+12025550123' }) @IsString() @Length(1, 64) phone_number: string;
+  @ApiProperty({ enum: PURPOSES }) @IsIn(PURPOSES) purpose: VerificationPurpose;
+  @ApiPropertyOptional({ example: '456' })
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'number' ? String(value) : value))
+  @IsString()
+  @Length(1, 64)
+  user_id?: string;
+  @ApiPropertyOptional({ enum: LANGUAGES }) @IsOptional() @IsIn(LANGUAGES) language?: Language;
+  @ApiPropertyOptional({
+    example: '123456',
+    description: 'your own code (4-10 digits); default: a random 6-digit code',
+  })
+  @IsOptional()
+  @Matches(/^\d{4,10}$/, { message: 'code must be 4 to 10 digits' })
+  code?: string;
+}
+
+export class CheckCodeDto {
+  @ApiProperty({ example: '+12025550123' }) @IsString() @Length(1, 64) phone_number: string;
+  @ApiProperty({ enum: PURPOSES }) @IsIn(PURPOSES) purpose: VerificationPurpose;
+  @ApiProperty({ example: '123456' }) @IsString() @Length(1, 20) code: string;
+}
+
+export class SendCodeResponseDto extends SendResponseDto {
+  @ApiProperty({ description: 'the code stops working at this time' }) expires_at: string;
+}
+
+export class CheckCodeResponseDto {
+  @ApiProperty() valid: boolean;
+}

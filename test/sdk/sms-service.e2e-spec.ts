@@ -1,0 +1,191 @@
+import { SmsService } from '../../src/sdk/sms.service';
+import { waitForStatus } from '../support/messages';
+import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
+
+describe('SmsService (in-process SDK) and appointments', () => {
+  let t: TestApp;
+  let sms: SmsService;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { SANDBOX_DELIVERY_DELAY_MS: '10', SMS_RATE_LIMIT: '3' } });
+    sms = t.get(SmsService);
+  });
+  afterAll(() => t.close());
+
+  const history = async (tenant: number) =>
+    (
+      await t
+        .http()
+        .get('/api/sms/history')
+        .set(t.auth({ tenant, roles: ['admin'] }))
+        .expect(200)
+    ).body.items;
+
+  it('stores, reads and deletes an appointment, tenant-scoped', async () => {
+    const tenant = freshTenantId();
+    const body = {
+      user_id: 456,
+      phone_number: '0532 123 45 67',
+      starts_at: '2026-12-15T11:00:00Z',
+      trainer_name: 'John Doe',
+      location: 'Training Room A',
+      language: 'tr',
+      timezone: 'Europe/Istanbul',
+    };
+    // national numbers need the country; give E.164 instead
+    await t.http().put('/api/sms/appointments/123').set(t.auth({ tenant })).send(body).expect(400);
+    const created = await t
+      .http()
+      .put('/api/sms/appointments/123')
+      .set(t.auth({ tenant }))
+      .send({ ...body, phone_number: '+905321234567' })
+      .expect(201);
+    expect(created.body).toMatchObject({
+      appointment_id: '123',
+      user_id: '456',
+      phone_number: '+905321234567',
+      timezone: 'Europe/Istanbul',
+    });
+    await t
+      .http()
+      .put('/api/sms/appointments/123')
+      .set(t.auth({ tenant }))
+      .send({ ...body, phone_number: '+905321234567', location: 'Room B' })
+      .expect(200);
+    expect(
+      (await t.http().get('/api/sms/appointments/123').set(t.auth({ tenant })).expect(200)).body.location,
+    ).toBe('Room B');
+    await t
+      .http()
+      .get('/api/sms/appointments/123')
+      .set(t.auth({ tenant: freshTenantId() }))
+      .expect(404);
+    await t
+      .http()
+      .put('/api/sms/appointments/9')
+      .set(t.auth({ tenant }))
+      .send({ ...body, phone_number: '+905321234567', timezone: 'Mars/Olympus' })
+      .expect(400);
+    await t.http().delete('/api/sms/appointments/123').set(t.auth({ tenant })).expect(204);
+    await t.http().get('/api/sms/appointments/123').set(t.auth({ tenant })).expect(404);
+  });
+
+  it('sends an appointment reminder looked up by id, in the appointment’s zone and language', async () => {
+    const tenant = freshTenantId();
+    await t
+      .http()
+      .put('/api/sms/appointments/apt-1')
+      .set(t.auth({ tenant }))
+      .send({
+        user_id: '456',
+        phone_number: '+905321234567',
+        starts_at: '2026-12-15T11:00:00Z',
+        trainer_name: 'John Doe',
+        location: 'Eğitim Odası A',
+        language: 'tr',
+        timezone: 'Europe/Istanbul',
+      })
+      .expect(201);
+    const out = await sms.sendAppointmentReminder(
+      { tenantId: tenant, userId: 'svc' },
+      { appointmentId: 'apt-1' },
+    );
+    expect(out).toEqual({ success: true, messageId: expect.any(String) });
+    await waitForStatus(t, { tenant, roles: ['admin'] }, out.messageId as string, 'delivered');
+    const [msg] = await history(tenant);
+    expect(msg).toMatchObject({
+      template_id: 'appointment_reminder',
+      language: 'tr',
+      phone_number: '+905321234567',
+      user_id: '456',
+    });
+    expect(msg.body).toBe('Hatırlatma: John Doe ile randevunuz 15 Aralık 2026 saat 14:00, Eğitim Odası A.');
+    const apt = await t.http().get('/api/sms/appointments/apt-1').set(t.auth({ tenant })).expect(200);
+    expect(apt.body.reminder_sent_at).not.toBeNull();
+  });
+
+  it('sends password reset and 2FA codes that verify, with the code redacted', async () => {
+    const tenant = freshTenantId();
+    const reset = await sms.sendPasswordResetCode(
+      { tenantId: tenant, userId: 'svc' },
+      { phoneNumber: '+12025550123', resetCode: '123456', userId: '456', language: 'en' },
+    );
+    const twoFa = await sms.send2faCode(
+      { tenantId: tenant, userId: 'svc' },
+      { phoneNumber: '+12025550123', authCode: '987654', userId: '456', language: 'tr' },
+    );
+    expect(reset.success && twoFa.success).toBe(true);
+    const check = (purpose: string, code: string) =>
+      t
+        .http()
+        .post('/api/sms/verification/check')
+        .set(t.auth({ tenant }))
+        .send({ phone_number: '+12025550123', purpose, code })
+        .expect(200);
+    expect((await check('password_reset', '123456')).body.valid).toBe(true);
+    expect((await check('2fa', '987654')).body.valid).toBe(true);
+    const bodies = (await history(tenant)).map((m: { body: string }) => m.body);
+    expect(bodies).toEqual([
+      'Doğrulama kodunuz: ******. Bu kodu kimseyle paylaşmayın.',
+      'Your password reset code is ******. Do not share it with anyone.',
+    ]);
+  });
+
+  it('sends assessment notifications and plain notifications', async () => {
+    const tenant = freshTenantId();
+    const a = await sms.sendAssessmentNotification(
+      { tenantId: tenant, userId: 'svc' },
+      { phoneNumber: '+12025550123', assessmentName: 'Safety Basics', dueDate: 'March 20, 2024' },
+    );
+    const n = await sms.sendNotification(
+      { tenantId: tenant, userId: 'svc' },
+      { phoneNumber: '+12025550123', message: 'Training session rescheduled' },
+    );
+    expect(a.success && n.success).toBe(true);
+    const bodies = (await history(tenant)).map((m: { body: string }) => m.body);
+    expect(bodies).toEqual([
+      'Training session rescheduled',
+      'Your assessment "Safety Basics" is due on March 20, 2024.',
+    ]);
+  });
+
+  it('answers {success: false, error} instead of throwing: bad number, unknown appointment, rate limit, inactive tenant', async () => {
+    const tenant = freshTenantId();
+    const actor = { tenantId: tenant, userId: 'limited' };
+    expect(await sms.sendNotification(actor, { phoneNumber: '+1234567890', message: 'x' })).toMatchObject({
+      success: false,
+      messageId: null,
+      error: { code: 'validation_failed' },
+    });
+    expect(await sms.sendAppointmentReminder(actor, { appointmentId: 'nope' })).toMatchObject({
+      success: false,
+      error: { code: 'not_found' },
+    });
+    for (let i = 0; i < 3; i++)
+      expect(
+        (await sms.sendNotification(actor, { phoneNumber: '+12025550123', message: `m${i}` })).success,
+      ).toBe(true);
+    expect(await sms.sendNotification(actor, { phoneNumber: '+12025550123', message: 'over' })).toMatchObject(
+      { success: false, error: { code: 'rate_limited' } },
+    );
+    await t
+      .http()
+      .patch(`/api/sms/tenants/${tenant}`)
+      .set(t.auth({ tenant: 1, roles: ['super_admin'] }))
+      .send({ active: false })
+      .expect(200);
+    expect(
+      await sms.sendNotification(
+        { tenantId: tenant, userId: 'other' },
+        { phoneNumber: '+12025550123', message: 'x' },
+      ),
+    ).toMatchObject({ success: false, error: { code: 'tenant_inactive' } });
+  });
+
+  it('validates phone numbers like the brief', () => {
+    expect(sms.validatePhoneNumber('234-567-8900', 'US')).toEqual({
+      isValid: true,
+      formatted: '+12345678900',
+    });
+    expect(sms.validatePhoneNumber('+1234567890')).toMatchObject({ isValid: false, formatted: null });
+  });
+});

@@ -1,0 +1,135 @@
+import { DataSource } from 'typeorm';
+import { Clock } from '../../src/common/clock';
+import { FakeClock } from '../support/fake-clock';
+import { waitForStatus } from '../support/messages';
+import { createTestApp, freshTenantId, LogCapture, TestApp } from '../support/test-app';
+
+describe('verification codes', () => {
+  let t: TestApp;
+  const clock = new FakeClock();
+  const logs = new LogCapture();
+  beforeAll(async () => {
+    t = await createTestApp({
+      env: { SANDBOX_DELIVERY_DELAY_MS: '10', SMS_CODE_SENDS_PER_HOUR: '3', LOG_LEVEL: 'debug' },
+      logs,
+      override: (b) => b.overrideProvider(Clock).useValue(clock),
+    });
+  });
+  afterAll(() => t.close());
+
+  const phone = (i: number) => `+1202555${String(1000 + i).padStart(4, '0')}`;
+  let n = 0;
+  const next = () => ({ who: { tenant: freshTenantId(), user: 'u1' }, phone: phone(++n) });
+
+  const sendCode = (who: { tenant: number }, body: object) =>
+    t.http().post('/api/sms/verification/send').set(t.auth(who)).send(body);
+  const check = (who: { tenant: number }, body: object) =>
+    t.http().post('/api/sms/verification/check').set(t.auth(who)).send(body).expect(200);
+
+  it('sends a code and accepts it once', async () => {
+    const { who, phone: p } = next();
+    const res = await sendCode(who, { phone_number: p, purpose: '2fa', code: '246810' }).expect(202);
+    expect(res.body).toMatchObject({ success: true, status: 'queued', expires_at: expect.any(String) });
+    expect(JSON.stringify(res.body)).not.toContain('246810');
+    expect((await check(who, { phone_number: p, purpose: '2fa', code: '246810' })).body).toEqual({
+      valid: true,
+    });
+    expect((await check(who, { phone_number: p, purpose: '2fa', code: '246810' })).body).toEqual({
+      valid: false,
+    });
+  });
+
+  it('generates a 6-digit code with the password_reset template when none is given', async () => {
+    const { who, phone: p } = next();
+    const res = await sendCode(who, { phone_number: p, purpose: 'password_reset' }).expect(202);
+    await waitForStatus(t, who, res.body.message_id, 'delivered');
+    const history = await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
+    expect(history.body.items[0]).toMatchObject({
+      template_id: 'password_reset',
+      message_type: 'password_reset',
+      body: 'Your password reset code is ******. Do not share it with anyone.',
+    });
+  });
+
+  it('rejects a wrong code and burns the code after SMS_CODE_MAX_ATTEMPTS wrong tries', async () => {
+    const { who, phone: p } = next();
+    await sendCode(who, { phone_number: p, purpose: '2fa', code: '111111' }).expect(202);
+    for (let i = 0; i < 5; i++)
+      expect((await check(who, { phone_number: p, purpose: '2fa', code: '999999' })).body.valid).toBe(false);
+    expect((await check(who, { phone_number: p, purpose: '2fa', code: '111111' })).body.valid).toBe(false);
+  });
+
+  it('expires a code after SMS_CODE_TTL_SECONDS', async () => {
+    const { who, phone: p } = next();
+    await sendCode(who, { phone_number: p, purpose: 'password_reset', code: '222222' }).expect(202);
+    clock.advance(601_000);
+    expect(
+      (await check(who, { phone_number: p, purpose: 'password_reset', code: '222222' })).body.valid,
+    ).toBe(false);
+  });
+
+  it('replaces the live code with a new one', async () => {
+    const { who, phone: p } = next();
+    await sendCode(who, { phone_number: p, purpose: '2fa', code: '333333' }).expect(202);
+    await sendCode(who, { phone_number: p, purpose: '2fa', code: '444444' }).expect(202);
+    expect((await check(who, { phone_number: p, purpose: '2fa', code: '333333' })).body.valid).toBe(false);
+    expect((await check(who, { phone_number: p, purpose: '2fa', code: '444444' })).body.valid).toBe(true);
+  });
+
+  it('keeps purposes and tenants apart', async () => {
+    const { who, phone: p } = next();
+    await sendCode(who, { phone_number: p, purpose: '2fa', code: '555555' }).expect(202);
+    expect(
+      (await check(who, { phone_number: p, purpose: 'password_reset', code: '555555' })).body.valid,
+    ).toBe(false);
+    expect(
+      (await check({ tenant: freshTenantId() }, { phone_number: p, purpose: '2fa', code: '555555' })).body
+        .valid,
+    ).toBe(false);
+    expect((await check(who, { phone_number: p, purpose: '2fa', code: '555555' })).body.valid).toBe(true);
+  });
+
+  it('limits codes per phone number per hour (SMS pumping) with a 429', async () => {
+    const { who, phone: p } = next();
+    for (let i = 0; i < 3; i++) await sendCode(who, { phone_number: p, purpose: '2fa' }).expect(202);
+    const res = await sendCode({ tenant: who.tenant, user: 'someone-else' } as never, {
+      phone_number: p,
+      purpose: '2fa',
+    }).expect(429);
+    expect(res.body.message).toContain('verification codes for this number');
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('answers 400 to a bad purpose, phone number or code format', async () => {
+    const { who, phone: p } = next();
+    await sendCode(who, { phone_number: p, purpose: 'login' }).expect(400);
+    await sendCode(who, { phone_number: '+1234567890', purpose: '2fa' }).expect(400);
+    await sendCode(who, { phone_number: p, purpose: '2fa', code: '12ab' }).expect(400);
+  });
+
+  it('never shows or stores the clear code: history, status, events, logs, database', async () => {
+    const { who, phone: p } = next();
+    const code = '987123';
+    const res = await sendCode(who, { phone_number: p, purpose: '2fa', code }).expect(202);
+    const status = await waitForStatus(t, who, res.body.message_id, 'delivered');
+    const history = await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
+    expect(JSON.stringify(status)).not.toContain(code);
+    expect(JSON.stringify(history.body)).not.toContain(code);
+    expect(history.body.items[0].body).toBe('Your verification code is ******. Do not share it with anyone.');
+    expect(logs.lines.length).toBeGreaterThan(0);
+    expect(logs.text()).not.toContain(code);
+    const ds = t.get(DataSource);
+    const rows = await ds.query(
+      `SELECT m.body, m.body_ciphertext, (SELECT string_agg(coalesce(payload::text, ''), ' ') FROM sms_message_events e WHERE e.message_id = m.id) AS events
+         FROM sms_messages m WHERE m.id = $1`,
+      [res.body.message_id],
+    );
+    expect(rows[0].body).not.toContain(code);
+    expect(rows[0].body_ciphertext).toBeNull(); // erased once handed over
+    expect(rows[0].events ?? '').not.toContain(code);
+    const stored = await ds.query('SELECT code_hash FROM sms_verification_codes WHERE tenant_id = $1', [
+      who.tenant,
+    ]);
+    expect(stored[0].code_hash).not.toContain(code);
+  });
+});
