@@ -60,7 +60,7 @@ export function classifySnsError(e: unknown): ProviderError {
   ) {
     return new ProviderError('sns', 'permanent', `sns:${short}`, err.message ?? name);
   }
-  return new ProviderError('sns', 'retryable', `sns:${status ? `${short}` : short}`, err.message ?? name);
+  return new ProviderError('sns', 'retryable', `sns:${short}`, err.message ?? name);
 }
 
 export class SnsProvider implements SmsProvider {

@@ -1,0 +1,45 @@
+import { MESSAGE_STATUSES, MessageStatus } from './message-types';
+import { canTransition, fromTwilioStatus, isTerminal } from './status-machine';
+
+describe('status machine', () => {
+  const allowed: [MessageStatus, MessageStatus[]][] = [
+    ['scheduled', ['queued', 'sending', 'canceled']],
+    ['queued', ['sending', 'canceled', 'failed']],
+    ['sending', ['sent', 'queued', 'failed', 'delivered', 'undelivered']],
+    ['sent', ['delivered', 'undelivered', 'failed']],
+    ['delivered', []],
+    ['undelivered', []],
+    ['failed', []],
+    ['canceled', []],
+  ];
+
+  it.each(allowed)('from %s allows exactly %j', (from, to) => {
+    expect(MESSAGE_STATUSES.filter((s) => canTransition(from, s))).toEqual(
+      MESSAGE_STATUSES.filter((s) => to.includes(s)),
+    );
+  });
+
+  it('never moves back from sent, and a provider cannot cancel what it has', () => {
+    expect(canTransition('sent', 'sending')).toBe(false);
+    expect(canTransition('sent', 'canceled')).toBe(false);
+    expect(canTransition('delivered', 'sent')).toBe(false);
+  });
+
+  it('knows the terminal statuses', () => {
+    expect(MESSAGE_STATUSES.filter(isTerminal)).toEqual(['delivered', 'undelivered', 'failed', 'canceled']);
+  });
+
+  it.each([
+    ['queued', null],
+    ['accepted', null],
+    ['sending', 'sent'],
+    ['sent', 'sent'],
+    ['delivered', 'delivered'],
+    ['read', 'delivered'],
+    ['undelivered', 'undelivered'],
+    ['failed', 'failed'],
+    ['DELIVERED', 'delivered'],
+  ])('maps Twilio %s to %s', (twilio, ours) => {
+    expect(fromTwilioStatus(twilio)).toBe(ours);
+  });
+});

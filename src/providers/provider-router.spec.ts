@@ -1,0 +1,157 @@
+import { ProviderName } from '../messaging/message-types';
+import { CircuitBreaker } from './circuit-breaker';
+import { ProviderRouter } from './provider-router';
+import {
+  AllProvidersFailedError,
+  OutboundSms,
+  ProviderError,
+  ProviderFailureKind,
+  ProviderSendResult,
+  SmsProvider,
+} from './sms-provider';
+import { classifySnsError } from './sns/sns.provider';
+import { classifyTwilioError } from './twilio/twilio.provider';
+
+/** A provider that answers from a script: 'ok' or a failure kind. */
+class ScriptedProvider implements SmsProvider {
+  calls = 0;
+  constructor(
+    readonly name: ProviderName,
+    private readonly script: (ProviderFailureKind | 'ok')[],
+  ) {}
+
+  async send(): Promise<ProviderSendResult> {
+    const step = this.script[Math.min(this.calls++, this.script.length - 1)];
+    if (step === 'ok')
+      return {
+        provider: this.name,
+        providerMessageId: `${this.name}-${this.calls}`,
+        status: 'sent',
+        cost: null,
+        currency: null,
+      };
+    throw new ProviderError(this.name, step, `${this.name}:${step}`, step);
+  }
+}
+
+const sms: OutboundSms = {
+  messageId: 'm',
+  tenantId: 1,
+  to: '+12025550123',
+  body: 'hi',
+  messageType: 'general_notification',
+};
+
+describe('CircuitBreaker', () => {
+  it('opens after the threshold, half-opens for one trial after the cool-down, and closes on success', () => {
+    let now = 0;
+    const b = new CircuitBreaker({ failureThreshold: 2, cooldownMs: 1000, now: () => now });
+    b.recordFailure();
+    expect(b.state()).toBe('closed');
+    b.recordFailure();
+    expect(b.state()).toBe('open');
+    expect(b.canRequest()).toBe(false);
+    now = 1000;
+    expect(b.state()).toBe('half_open');
+    expect(b.canRequest()).toBe(true);
+    expect(b.canRequest()).toBe(false); // one trial at a time
+    b.recordSuccess();
+    expect(b.snapshot()).toEqual({ state: 'closed', consecutiveFailures: 0, openedAt: null });
+  });
+
+  it('opens again at once when the half-open trial fails', () => {
+    let now = 0;
+    const b = new CircuitBreaker({ failureThreshold: 3, cooldownMs: 1000, now: () => now });
+    for (let i = 0; i < 3; i++) b.recordFailure();
+    now = 1500;
+    expect(b.canRequest()).toBe(true);
+    b.recordFailure();
+    expect(b.state()).toBe('open');
+  });
+});
+
+describe('ProviderRouter', () => {
+  const breaker = { failureThreshold: 2, cooldownMs: 60_000, now: () => 0 };
+
+  it('falls back to the next provider on a retryable failure', async () => {
+    const twilio = new ScriptedProvider('twilio', ['retryable']);
+    const sns = new ScriptedProvider('sns', ['ok']);
+    const out = await new ProviderRouter([twilio, sns], breaker).send(sms);
+    expect(out.result.provider).toBe('sns');
+    expect(out.tried).toEqual([{ provider: 'twilio', code: 'twilio:retryable' }, { provider: 'sns' }]);
+  });
+
+  it.each(['permanent', 'timeout'] as const)('stops at a %s failure without fallback', async (kind) => {
+    const sns = new ScriptedProvider('sns', ['ok']);
+    await expect(
+      new ProviderRouter([new ScriptedProvider('twilio', [kind]), sns], breaker).send(sms),
+    ).rejects.toMatchObject({ kind });
+    expect(sns.calls).toBe(0);
+  });
+
+  it('throws AllProvidersFailedError with every attempt when all fail retryably', async () => {
+    const router = new ProviderRouter(
+      [new ScriptedProvider('twilio', ['retryable']), new ScriptedProvider('sns', ['retryable'])],
+      breaker,
+    );
+    const err = await router.send(sms).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AllProvidersFailedError);
+    expect((err as AllProvidersFailedError).attempts.map((a) => a.provider)).toEqual(['twilio', 'sns']);
+    expect((err as AllProvidersFailedError).code).toBe('sns:retryable');
+  });
+
+  it('skips a provider whose circuit is open, and does not count permanent errors against it', async () => {
+    const twilio = new ScriptedProvider('twilio', ['permanent', 'permanent', 'retryable', 'retryable', 'ok']);
+    const sns = new ScriptedProvider('sns', ['ok']);
+    const router = new ProviderRouter([twilio, sns], breaker);
+    await expect(router.send(sms)).rejects.toMatchObject({ kind: 'permanent' });
+    await expect(router.send(sms)).rejects.toMatchObject({ kind: 'permanent' });
+    expect(router.health().twilio.state).toBe('closed');
+    await router.send(sms);
+    await router.send(sms);
+    expect(router.health().twilio.state).toBe('open');
+    const out = await router.send(sms);
+    expect(out.result.provider).toBe('sns');
+    expect(twilio.calls).toBe(4);
+  });
+});
+
+describe('error classification', () => {
+  it.each([
+    [{ status: 400, code: 21211, message: 'invalid To' }, 'permanent', 'twilio:21211'],
+    [{ status: 400, code: 21610, message: 'unsubscribed' }, 'permanent', 'twilio:21610'],
+    [{ status: 400, code: 21614, message: 'not mobile' }, 'permanent', 'twilio:21614'],
+    [{ status: 500, code: 20500 }, 'retryable', 'twilio:http_500'],
+    [{ status: 429, code: 20429 }, 'retryable', 'twilio:http_429'],
+    [{ status: 401, code: 20003 }, 'retryable', 'twilio:auth'],
+    [{ code: 'ECONNREFUSED' }, 'retryable', 'twilio:ECONNREFUSED'],
+    [{ code: 'ECONNABORTED', message: 'timeout of 400ms exceeded' }, 'timeout', 'twilio:timeout'],
+  ])('Twilio %j is %s (%s)', (error, kind, code) => {
+    expect(classifyTwilioError(error)).toMatchObject({ kind, code });
+  });
+
+  it.each([
+    [
+      { name: 'InvalidParameterException', $metadata: { httpStatusCode: 400 } },
+      'permanent',
+      'sns:InvalidParameter',
+    ],
+    [{ name: 'OptedOutException', $metadata: { httpStatusCode: 400 } }, 'permanent', 'sns:OptedOut'],
+    [
+      { name: 'InternalErrorException', $metadata: { httpStatusCode: 500 } },
+      'retryable',
+      'sns:InternalError',
+    ],
+    [{ name: 'ThrottledException', $metadata: { httpStatusCode: 400 } }, 'retryable', 'sns:Throttled'],
+    [{ name: 'Error', code: 'ECONNREFUSED' }, 'retryable', 'sns:ECONNREFUSED'],
+    [{ name: 'TimeoutError' }, 'timeout', 'sns:timeout'],
+  ])('SNS %j is %s (%s)', (error, kind, code) => {
+    expect(classifySnsError(error)).toMatchObject({ kind, code });
+  });
+
+  it('never puts credentials in an error message', () => {
+    expect(
+      classifyTwilioError({ status: 401, code: 20003, message: 'Authenticate AC123:secret' }).message,
+    ).toBe('Twilio refused the credentials');
+  });
+});
