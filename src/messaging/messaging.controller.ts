@@ -24,6 +24,7 @@ import { CurrentPrincipal } from '../auth/decorators';
 import { Principal } from '../auth/principal';
 import { ValidationFailedError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
+import { PhoneService } from '../phone/phone.service';
 import { MessageType } from './message-types';
 import {
   BulkResponseDto,
@@ -89,6 +90,7 @@ export function respond<B>(res: Response, accepted: Accepted<B>): B {
 export class MessagingController {
   constructor(
     private readonly messaging: MessagingService,
+    private readonly phone: PhoneService,
     private readonly config: AppConfig,
   ) {}
 
@@ -184,7 +186,9 @@ export class MessagingController {
       userId: q.user_id,
       status: q.status,
       messageType: q.message_type,
-      phoneNumber: q.phone_number,
+      // Stored numbers are E.164: look up what the caller wrote the same way.
+      phoneNumber:
+        q.phone_number === undefined ? undefined : (this.phone.toE164(q.phone_number) ?? q.phone_number),
       from: q.from,
       to: q.to,
       batchId: q.batch_id,

@@ -53,6 +53,12 @@ describe('history and the sweeper', () => {
       .set(t.auth(admin))
       .expect(200);
     expect(byPhone.body.items).toHaveLength(2);
+    const byNational = await t
+      .http()
+      .get('/api/sms/history?phone_number=(202)%20555-0123')
+      .set(t.auth(admin))
+      .expect(200);
+    expect(byNational.body.items).toHaveLength(3);
     await waitForStatus(t, admin, ids[4], 'delivered');
     const delivered = await t
       .http()
