@@ -38,21 +38,24 @@ async function main(): Promise<void> {
         return;
       }
       const ts = Date.now();
-      const up = sql.upQueries.map((q) => `    await q.query(${JSON.stringify(q.query)});`).join('\n');
-      const down = sql.downQueries
-        .reverse()
-        .map((q) => `    await q.query(${JSON.stringify(q.query)});`)
-        .join('\n');
-      const file = join(
-        process.cwd(),
-        'migrations',
-        `${ts}-${name.replace(/[A-Z]/g, (c, i) => (i ? '-' : '') + c.toLowerCase())}.ts`,
-      );
+      // Entities are read models: indexes, checks and foreign keys live only in the hand-written
+      // migrations, so TypeORM's diff also proposes dropping them. It is written as comments to
+      // copy from, never as code that runs.
+      const comment = (qs: { query: string }[]) =>
+        qs.map((x) => `    // ${x.query.replace(/\s+/g, ' ')}`).join('\n');
+      const slug = name.replace(/[A-Z]/g, (c, i) => (i ? '-' : '') + c.toLowerCase());
+      const file = join(process.cwd(), 'migrations', `${ts}-${slug}.ts`);
       writeFileSync(
         file,
-        `import { MigrationInterface, QueryRunner } from 'typeorm';\n\nexport class ${name}${ts} implements MigrationInterface {\n  name = '${name}${ts}';\n\n  async up(q: QueryRunner): Promise<void> {\n${up}\n  }\n\n  async down(q: QueryRunner): Promise<void> {\n${down}\n  }\n}\n`,
+        `import { MigrationInterface, QueryRunner } from 'typeorm';\n\n` +
+          `/** TODO: write the change. TypeORM's entity/schema diff is below for reference: keep only what you mean. */\n` +
+          `export class ${name}${ts} implements MigrationInterface {\n  name = '${name}${ts}';\n\n` +
+          `  async up(_q: QueryRunner): Promise<void> {\n${comment(sql.upQueries)}\n  }\n\n` +
+          `  async down(_q: QueryRunner): Promise<void> {\n${comment(sql.downQueries.reverse())}\n  }\n}\n`,
       );
-      console.log(`wrote ${file}: review it and add it to migrations/index.ts`);
+      console.log(
+        `wrote ${file}: write the change from the commented diff, then add it to migrations/index.ts`,
+      );
       return;
     }
     default:
