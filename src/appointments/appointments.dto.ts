@@ -1,5 +1,6 @@
+import { UserIdField } from '../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import {
   IsDate,
   IsIn,
@@ -31,11 +32,7 @@ export class IsIanaTimeZone implements ValidatorConstraintInterface {
 }
 
 export class UpsertAppointmentDto {
-  @ApiPropertyOptional({ example: '456' })
-  @IsOptional()
-  @Transform(({ value }) => (typeof value === 'number' ? String(value) : value))
-  @IsString()
-  @Length(1, 64)
+  @UserIdField()
   user_id?: string;
   @ApiProperty({ example: '+905321234567' }) @IsString() @Length(1, 64) phone_number: string;
   @ApiProperty({ example: '2026-12-15T11:00:00Z' })

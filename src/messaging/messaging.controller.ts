@@ -1,25 +1,5 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Headers,
-  HttpCode,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBearerAuth,
-  ApiHeader,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiTags,
-} from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../auth/decorators';
 import { Principal } from '../auth/principal';
 import { ValidationFailedError } from '../common/errors';
@@ -47,42 +27,7 @@ import {
   toSendResponse,
 } from './messaging.mappers';
 import { Accepted, MessagingService, SendContext } from './messaging.service';
-import { rateLimitHeaders } from './rate-limiter.service';
-
-export const IDEMPOTENCY_HEADER = {
-  name: 'Idempotency-Key',
-  required: false,
-  description: 'same key + same body within 24 h returns the first response and sends nothing',
-};
-
-/** Builds the context every sending route passes on; validates the Idempotency-Key header. */
-export function sendContext(
-  principal: Principal,
-  req: Request,
-  key: string | undefined,
-  body: unknown,
-): SendContext {
-  if (key !== undefined && !/^[\x21-\x7e]{1,255}$/.test(key)) {
-    throw ValidationFailedError.field(
-      'Idempotency-Key',
-      'Idempotency-Key must be 1-255 printable ASCII characters',
-    );
-  }
-  return {
-    principal,
-    idempotencyKey: key,
-    route: `${req.method} ${req.route?.path ?? req.path}`,
-    requestBody: body,
-  };
-}
-
-/** Sets rate-limit and replay headers, then returns the body. */
-export function respond<B>(res: Response, accepted: Accepted<B>): B {
-  if (accepted.rateLimit)
-    for (const [k, v] of Object.entries(rateLimitHeaders(accepted.rateLimit))) res.setHeader(k, v);
-  if (accepted.replayed) res.setHeader('Idempotent-Replayed', 'true');
-  return accepted.body;
-}
+import { SendCtx, SendRoute } from './send-route';
 
 @ApiTags('messages')
 @ApiBearerAuth()
@@ -95,35 +40,18 @@ export class MessagingController {
   ) {}
 
   @Post('send')
-  @HttpCode(202)
-  @ApiHeader(IDEMPOTENCY_HEADER)
-  @ApiAcceptedResponse({ type: SendResponseDto })
-  async send(
-    @CurrentPrincipal() p: Principal,
-    @Body() dto: SendSmsDto,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-    @Headers('idempotency-key') key?: string,
-  ): Promise<SendResponseDto> {
-    const accepted = await this.messaging.accept(
-      sendContext(p, req, key, dto),
+  @SendRoute(SendResponseDto)
+  send(@SendCtx() ctx: SendContext, @Body() dto: SendSmsDto): Promise<Accepted<SendResponseDto>> {
+    return this.messaging.accept(
+      ctx,
       { ...this.common(dto), recipients: [dto.phone_number], body: dto.message, mode: 'single' },
       toSendResponse,
     );
-    return respond(res, accepted);
   }
 
   @Post('send-bulk')
-  @HttpCode(202)
-  @ApiHeader(IDEMPOTENCY_HEADER)
-  @ApiAcceptedResponse({ type: BulkResponseDto })
-  async sendBulk(
-    @CurrentPrincipal() p: Principal,
-    @Body() dto: SendBulkDto,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-    @Headers('idempotency-key') key?: string,
-  ): Promise<BulkResponseDto> {
+  @SendRoute(BulkResponseDto)
+  async sendBulk(@SendCtx() ctx: SendContext, @Body() dto: SendBulkDto): Promise<Accepted<BulkResponseDto>> {
     const max = this.config.get('SMS_BULK_MAX');
     if (dto.phone_numbers.length > max) {
       throw ValidationFailedError.field(
@@ -131,27 +59,18 @@ export class MessagingController {
         `phone_numbers has ${dto.phone_numbers.length} entries; at most ${max} (SMS_BULK_MAX)`,
       );
     }
-    const accepted = await this.messaging.accept(
-      sendContext(p, req, key, dto),
+    return this.messaging.accept(
+      ctx,
       { ...this.common(dto), recipients: dto.phone_numbers, body: dto.message, mode: 'bulk' },
       toBulkResponse,
     );
-    return respond(res, accepted);
   }
 
   @Post('schedule')
-  @HttpCode(202)
-  @ApiHeader(IDEMPOTENCY_HEADER)
-  @ApiAcceptedResponse({ type: ScheduleResponseDto })
-  async schedule(
-    @CurrentPrincipal() p: Principal,
-    @Body() dto: ScheduleSmsDto,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-    @Headers('idempotency-key') key?: string,
-  ): Promise<ScheduleResponseDto> {
-    const accepted = await this.messaging.accept(
-      sendContext(p, req, key, dto),
+  @SendRoute(ScheduleResponseDto)
+  schedule(@SendCtx() ctx: SendContext, @Body() dto: ScheduleSmsDto): Promise<Accepted<ScheduleResponseDto>> {
+    return this.messaging.accept(
+      ctx,
       {
         ...this.common(dto),
         recipients: [dto.phone_number],
@@ -161,7 +80,6 @@ export class MessagingController {
       },
       toScheduleResponse,
     );
-    return respond(res, accepted);
   }
 
   @Get('messages/:id/status')

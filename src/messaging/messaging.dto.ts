@@ -1,5 +1,6 @@
+import { UserIdField } from '../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -39,11 +40,7 @@ class SendBase {
   @IsIn(LANGUAGES)
   language?: Language;
 
-  @ApiPropertyOptional({ description: 'the platform user the message is for', example: '456' })
-  @IsOptional()
-  @Transform(({ value }) => (typeof value === 'number' ? String(value) : value))
-  @IsString()
-  @Length(1, 64)
+  @UserIdField()
   user_id?: string;
 
   @ApiPropertyOptional({

@@ -40,12 +40,14 @@ function lengthReason(input: string, country: CountryCode | undefined): InvalidR
   return 'invalid_number';
 }
 
+function countryOrNone(defaultCountry: string): CountryCode | undefined {
+  return isValidCountryCode(defaultCountry) ? (defaultCountry.toUpperCase() as CountryCode) : undefined;
+}
+
 /** Validates with full metadata; `defaultCountry` applies to numbers written without +country. */
 export function validatePhoneNumber(input: string, defaultCountry: string): PhoneValidation {
   if (input.length > 64) return { valid: false, reason: 'not_a_number' };
-  const country = isValidCountryCode(defaultCountry)
-    ? (defaultCountry.toUpperCase() as CountryCode)
-    : undefined;
+  const country = countryOrNone(defaultCountry);
   try {
     const n = parsePhoneNumberWithError(input, country);
     if (!n.isValid()) return { valid: false, reason: lengthReason(input, country) };
@@ -83,9 +85,7 @@ export function normalizeForSend(
   defaultCountry: string,
 ): { valid: true; e164: string; country: string | null } | { valid: false; reason: InvalidReason } {
   if (input.length > 64) return { valid: false, reason: 'not_a_number' };
-  const country = isValidCountryCode(defaultCountry)
-    ? (defaultCountry.toUpperCase() as CountryCode)
-    : undefined;
+  const country = countryOrNone(defaultCountry);
   try {
     const n = parsePhoneNumberWithError(input, country);
     if (n.isValid()) return { valid: true, e164: n.number, country: n.country ?? null };

@@ -55,6 +55,16 @@ export class AllProvidersFailedError extends ProviderError {
   }
 }
 
+/** Socket-level failures: the provider was not reached, so trying elsewhere is safe. */
+export const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EPIPE',
+]);
+
 export interface SmsProvider {
   readonly name: ProviderName;
   send(sms: OutboundSms): Promise<ProviderSendResult>;

@@ -1,32 +1,11 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Headers,
-  HttpCode,
-  Param,
-  Patch,
-  Post,
-  Put,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBearerAuth,
-  ApiCreatedResponse,
-  ApiHeader,
-  ApiOkResponse,
-  ApiTags,
-} from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles } from '../auth/decorators';
 import { Principal, ROLE_ADMIN } from '../auth/principal';
-import { IDEMPOTENCY_HEADER, respond, sendContext } from '../messaging/messaging.controller';
 import { SendResponseDto } from '../messaging/messaging.dto';
 import { toSendResponse } from '../messaging/messaging.mappers';
+import { Accepted, SendContext } from '../messaging/messaging.service';
+import { SendCtx, SendRoute } from '../messaging/send-route';
 import { TemplatedSender } from './templated-sender';
 import {
   contentOf,
@@ -43,7 +22,11 @@ import {
 import { TemplatesService } from './templates.service';
 
 export class SendTemplatedResponse extends SendResponseDto {
-  template_id: string;
+  @ApiProperty({ example: 'appointment_reminder' }) template_id: string;
+  @ApiProperty({
+    example: 'en',
+    description: 'the language actually sent (en when the template lacks the one asked for)',
+  })
   language_used: string;
 }
 
@@ -153,18 +136,13 @@ export class TemplatesController {
   }
 
   @Post('send-templated')
-  @HttpCode(202)
-  @ApiHeader(IDEMPOTENCY_HEADER)
-  @ApiAcceptedResponse({ type: SendTemplatedResponse })
-  async sendTemplated(
-    @CurrentPrincipal() p: Principal,
+  @SendRoute(SendTemplatedResponse)
+  sendTemplated(
+    @SendCtx() ctx: SendContext,
     @Body() dto: SendTemplatedDto,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-    @Headers('idempotency-key') key?: string,
-  ): Promise<SendTemplatedResponse> {
-    const accepted = await this.sender.send(
-      sendContext(p, req, key, dto),
+  ): Promise<Accepted<SendTemplatedResponse>> {
+    return this.sender.send(
+      ctx,
       {
         phoneNumber: dto.phone_number,
         templateId: dto.template_id,
@@ -179,6 +157,5 @@ export class TemplatesController {
         language_used: rendered.languageUsed,
       }),
     );
-    return respond(res, accepted);
   }
 }

@@ -1,3 +1,4 @@
+import { UserIdField } from '../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
@@ -111,11 +112,7 @@ export class SendTemplatedDto {
   @IsObject()
   variables: Record<string, unknown>;
   @ApiPropertyOptional({ enum: LANGUAGES }) @IsOptional() @IsIn(LANGUAGES) language?: Language;
-  @ApiPropertyOptional({ example: '456' })
-  @IsOptional()
-  @Transform(({ value }) => (typeof value === 'number' ? String(value) : value))
-  @IsString()
-  @Length(1, 64)
+  @UserIdField()
   user_id?: string;
   @ApiPropertyOptional() @IsOptional() @IsObject() metadata?: Record<string, unknown>;
 }

@@ -1,10 +1,10 @@
-import { Body, Controller, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../auth/decorators';
 import { Principal } from '../auth/principal';
-import { IDEMPOTENCY_HEADER, respond, sendContext } from '../messaging/messaging.controller';
 import { toSendResponse } from '../messaging/messaging.mappers';
+import { Accepted, SendContext } from '../messaging/messaging.service';
+import { SendCtx, SendRoute } from '../messaging/send-route';
 import { CheckCodeDto, CheckCodeResponseDto, SendCodeDto, SendCodeResponseDto } from './verification.dto';
 import { VerificationService } from './verification.service';
 
@@ -16,18 +16,10 @@ export class VerificationController {
 
   /** Sends a code; the answer never contains it. */
   @Post('send')
-  @HttpCode(202)
-  @ApiHeader(IDEMPOTENCY_HEADER)
-  @ApiAcceptedResponse({ type: SendCodeResponseDto })
-  async send(
-    @CurrentPrincipal() p: Principal,
-    @Body() dto: SendCodeDto,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
-    @Headers('idempotency-key') key?: string,
-  ): Promise<SendCodeResponseDto> {
-    const accepted = await this.verification.send(
-      sendContext(p, req, key, dto),
+  @SendRoute(SendCodeResponseDto)
+  send(@SendCtx() ctx: SendContext, @Body() dto: SendCodeDto): Promise<Accepted<SendCodeResponseDto>> {
+    return this.verification.send(
+      ctx,
       {
         phoneNumber: dto.phone_number,
         purpose: dto.purpose,
@@ -37,7 +29,6 @@ export class VerificationController {
       },
       (s) => ({ ...toSendResponse(s.result), expires_at: s.expiresAt.toISOString() }),
     );
-    return respond(res, accepted);
   }
 
   @Post('check')

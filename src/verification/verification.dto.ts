@@ -1,5 +1,5 @@
+import { UserIdField } from '../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { LANGUAGES, Language } from '../messaging/message-types';
 import { SendResponseDto } from '../messaging/messaging.dto';
@@ -10,11 +10,7 @@ const PURPOSES = ['password_reset', '2fa'] as const;
 export class SendCodeDto {
   @ApiProperty({ example: '+12025550123' }) @IsString() @Length(1, 64) phone_number: string;
   @ApiProperty({ enum: PURPOSES }) @IsIn(PURPOSES) purpose: VerificationPurpose;
-  @ApiPropertyOptional({ example: '456' })
-  @IsOptional()
-  @Transform(({ value }) => (typeof value === 'number' ? String(value) : value))
-  @IsString()
-  @Length(1, 64)
+  @UserIdField()
   user_id?: string;
   @ApiPropertyOptional({ enum: LANGUAGES }) @IsOptional() @IsIn(LANGUAGES) language?: Language;
   @ApiPropertyOptional({

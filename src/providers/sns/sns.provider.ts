@@ -1,6 +1,12 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { isTransactional } from '../../messaging/message-types';
-import { OutboundSms, ProviderError, ProviderSendResult, SmsProvider } from '../sms-provider';
+import {
+  CONNECTION_ERROR_CODES,
+  OutboundSms,
+  ProviderError,
+  ProviderSendResult,
+  SmsProvider,
+} from '../sms-provider';
 
 export interface SnsOptions {
   region: string;
@@ -16,15 +22,6 @@ const PERMANENT = new Set([
   'InvalidParameterValueException',
   'OptedOutException',
 ]);
-const CONNECTION_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'EPIPE',
-]);
-
 interface AwsErrorLike {
   name?: string;
   code?: string;
@@ -44,7 +41,7 @@ export function classifySnsError(e: unknown): ProviderError {
   ) {
     return new ProviderError('sns', 'timeout', 'sns:timeout', 'SNS did not answer in time');
   }
-  if (err.code && CONNECTION_ERRORS.has(err.code)) {
+  if (err.code && CONNECTION_ERROR_CODES.has(err.code)) {
     return new ProviderError('sns', 'retryable', `sns:${err.code}`, `cannot reach SNS (${err.code})`);
   }
   const short = name.replace(/Exception$/, '');

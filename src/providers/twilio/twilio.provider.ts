@@ -1,5 +1,11 @@
 import twilio from 'twilio';
-import { OutboundSms, ProviderError, ProviderSendResult, SmsProvider } from '../sms-provider';
+import {
+  CONNECTION_ERROR_CODES,
+  OutboundSms,
+  ProviderError,
+  ProviderSendResult,
+  SmsProvider,
+} from '../sms-provider';
 import { TwilioHttpClient } from './twilio-http-client';
 
 export interface TwilioOptions {
@@ -19,15 +25,6 @@ const PERMANENT_CODES = new Set([
   21211, 21212, 21217, 21408, 21421, 21610, 21612, 21614, 21617, 21635, 30003, 30004, 30005, 30006, 30007,
   30008,
 ]);
-const CONNECTION_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'EPIPE',
-]);
-
 interface ErrorLike {
   status?: number;
   code?: number | string;
@@ -40,7 +37,7 @@ export function classifyTwilioError(e: unknown): ProviderError {
   if (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT' || /timeout/i.test(err.message ?? '')) {
     return new ProviderError('twilio', 'timeout', 'twilio:timeout', 'Twilio did not answer in time');
   }
-  if (typeof err.code === 'string' && CONNECTION_ERRORS.has(err.code)) {
+  if (typeof err.code === 'string' && CONNECTION_ERROR_CODES.has(err.code)) {
     return new ProviderError(
       'twilio',
       'retryable',

@@ -1,0 +1,71 @@
+import {
+  applyDecorators,
+  CallHandler,
+  createParamDecorator,
+  ExecutionContext,
+  HttpCode,
+  Injectable,
+  NestInterceptor,
+  Type,
+  UseInterceptors,
+} from '@nestjs/common';
+import { ApiAcceptedResponse, ApiHeader } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { map, Observable } from 'rxjs';
+import { AuthedRequest } from '../auth/decorators';
+import { ValidationFailedError } from '../common/errors';
+import { Accepted, SendContext } from './messaging.service';
+import { rateLimitHeaders } from './rate-limiter.service';
+
+/**
+ * What every sending route hands to the services: the caller, the Idempotency-Key header and the
+ * route + body the key is bound to.
+ */
+export const SendCtx = createParamDecorator((_: unknown, ctx: ExecutionContext): SendContext => {
+  const req = ctx.switchToHttp().getRequest<AuthedRequest>();
+  if (!req.user) throw new Error('SendCtx used on a public route');
+  const header = req.headers['idempotency-key'];
+  const key = typeof header === 'string' ? header : undefined;
+  if (key !== undefined && !/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw ValidationFailedError.field(
+      'Idempotency-Key',
+      'Idempotency-Key must be 1-255 printable ASCII characters',
+    );
+  }
+  return {
+    principal: req.user,
+    idempotencyKey: key,
+    route: `${req.method} ${req.route?.path ?? req.path}`,
+    requestBody: req.body,
+  };
+});
+
+/** Turns a service's `Accepted<B>` into the body B, with rate-limit and replay headers. */
+@Injectable()
+export class AcceptedInterceptor<B> implements NestInterceptor<Accepted<B>, B> {
+  intercept(ctx: ExecutionContext, next: CallHandler<Accepted<B>>): Observable<B> {
+    const res = ctx.switchToHttp().getResponse<Response>();
+    return next.handle().pipe(
+      map((accepted) => {
+        if (accepted.rateLimit)
+          for (const [k, v] of Object.entries(rateLimitHeaders(accepted.rateLimit))) res.setHeader(k, v);
+        if (accepted.replayed) res.setHeader('Idempotent-Replayed', 'true');
+        return accepted.body;
+      }),
+    );
+  }
+}
+
+/** A route that accepts messages: 202, Idempotency-Key, rate-limit headers. */
+export function SendRoute(response: Type<unknown>): MethodDecorator {
+  return applyDecorators(
+    HttpCode(202),
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      description: 'same key + same body within 24 h returns the first response and sends nothing',
+    }),
+    ApiAcceptedResponse({ type: response }),
+    UseInterceptors(AcceptedInterceptor),
+  );
+}
