@@ -17,7 +17,6 @@ export function configureApp(app: INestApplication): void {
     else next(err);
   });
   express.disable('x-powered-by');
-  express.set('trust proxy', true);
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
 

@@ -34,6 +34,8 @@ export function claimsProblem(payload: unknown): string | null {
   const c = payload as Record<string, unknown>;
   if ((typeof c.sub !== 'string' && typeof c.sub !== 'number') || String(c.sub) === '')
     return 'token has no sub';
+  // Stored as created_by varchar(64): a longer id must fail here, not inside a shared INSERT batch.
+  if (String(c.sub).length > 64) return 'token sub is longer than 64 characters';
   if (
     typeof c.tenant_id !== 'number' ||
     !Number.isInteger(c.tenant_id) ||

@@ -76,6 +76,12 @@ describe('authentication and tenancy', () => {
     expect(res.body).toEqual({ user_id: 'u-9', tenant_id: tenant, roles: ['admin'] });
   });
 
+  it('answers 401 to a token whose sub is longer than 64 characters', async () => {
+    const token = signToken({ sub: 'u'.repeat(65), tenant_id: 1, roles: [] }, t.config.get('JWT_SECRET'));
+    const res = await validate({ Authorization: `Bearer ${token}` }).expect(401);
+    expect(res.body.message).toBe('token sub is longer than 64 characters');
+  });
+
   it('creates a tenant named in a valid token on first use', async () => {
     const tenant = freshTenantId();
     await validate(t.auth({ tenant })).expect(200);
