@@ -10,6 +10,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
 import { HealthModule } from './health/health.module';
+import { JobsModule } from './jobs/jobs.module';
 import { LoggingModule } from './logging/logging.module';
 import { MessagingModule } from './messaging/messaging.module';
 import { PhoneModule } from './phone/phone.module';
@@ -41,7 +42,7 @@ export class AppModule {
           migrationsRun: false,
         }),
         BullModule.forRoot({ redis: config.get('REDIS_URL'), prefix: bullPrefix(config) }),
-        ...(worker ? [ScheduleModule.forRoot()] : []),
+        ...(worker ? [ScheduleModule.forRoot(), JobsModule] : []),
         RedisModule,
         HealthModule,
         AuthModule,

@@ -237,6 +237,16 @@ export const SETTINGS = {
     parse: int(10, 3600000),
   },
   SMS_CURRENCY: { description: 'currency of prices and costs', default: 'USD', parse: str },
+  SMS_REMINDER_LEAD_HOURS: {
+    description: 'appointment reminders go out this many hours before the start (job every 30 minutes)',
+    default: '24',
+    parse: int(1, 168),
+  },
+  SMS_STUCK_SENDING_MINUTES: {
+    description: 'a message still sending after this long is failed as worker_lost by the hourly status job',
+    default: '15',
+    parse: int(1, 1440),
+  },
   SMS_CODE_TTL_SECONDS: {
     description: 'lifetime of password-reset and 2FA codes',
     default: '600',

@@ -59,10 +59,18 @@ export class SmsService {
       const a = await this.appointments.get(actor.tenantId, p.appointmentId);
       const language = p.language ?? a.language ?? undefined;
       const { date, time } = formatAppointment(a, language ?? 'en');
+      const phoneNumber = p.phoneNumber ?? a.phoneNumber;
+      // One reminder per appointment start: a rerun (cron overlap, retry) replays instead of sending again.
+      const once: SendContext = {
+        ...ctx,
+        idempotencyKey: `appointment-reminder:${a.appointmentId}:${a.startsAt.toISOString()}`,
+        route: 'sdk appointment-reminder',
+        requestBody: { appointmentId: a.appointmentId, phoneNumber, language: language ?? null },
+      };
       const accepted = await this.templated.send(
-        ctx,
+        once,
         {
-          phoneNumber: p.phoneNumber ?? a.phoneNumber,
+          phoneNumber,
           templateId: 'appointment_reminder',
           variables: { date, time, trainer_name: a.trainerName, location: a.location },
           language,
