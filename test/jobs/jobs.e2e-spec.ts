@@ -15,25 +15,52 @@ describe('scheduled jobs', () => {
   afterAll(() => t.close());
 
   const send = async (who: { tenant: number; roles?: string[] }, message: string) =>
-    (await t.http().post('/api/sms/send').set(t.auth(who)).send({ phone_number: '+12025550123', message }).expect(202)).body
-      .message_id as string;
+    (
+      await t
+        .http()
+        .post('/api/sms/send')
+        .set(t.auth(who))
+        .send({ phone_number: '+12025550123', message })
+        .expect(202)
+    ).body.message_id as string;
 
   it('sends a reminder once for each appointment due within SMS_REMINDER_LEAD_HOURS', async () => {
     const tenant = freshTenantId();
     const who = { tenant, roles: ['admin'] };
     const soon = new Date(Date.now() + 3 * 3600_000).toISOString();
     const later = new Date(Date.now() + 72 * 3600_000).toISOString();
-    const base = { phone_number: '+12025550123', trainer_name: 'John Doe', location: 'Training Room A', timezone: 'America/New_York' };
-    await t.http().put('/api/sms/appointments/soon').set(t.auth(who)).send({ ...base, starts_at: soon }).expect(201);
-    await t.http().put('/api/sms/appointments/later').set(t.auth(who)).send({ ...base, starts_at: later }).expect(201);
+    const base = {
+      phone_number: '+12025550123',
+      trainer_name: 'John Doe',
+      location: 'Training Room A',
+      timezone: 'America/New_York',
+    };
+    await t
+      .http()
+      .put('/api/sms/appointments/soon')
+      .set(t.auth(who))
+      .send({ ...base, starts_at: soon })
+      .expect(201);
+    await t
+      .http()
+      .put('/api/sms/appointments/later')
+      .set(t.auth(who))
+      .send({ ...base, starts_at: later })
+      .expect(201);
     const job = t.get(RemindersJob);
     const first = await job.run();
     expect(first.sent).toBeGreaterThanOrEqual(1);
     await job.run();
     const items = (await t.http().get('/api/sms/history').set(t.auth(who)).expect(200)).body.items;
     expect(items).toHaveLength(1);
-    expect(items[0]).toMatchObject({ template_id: 'appointment_reminder', created_by: 'system:reminders', metadata: { appointment_id: 'soon' } });
-    expect((await t.http().get('/api/sms/appointments/later').set(t.auth(who)).expect(200)).body.reminder_sent_at).toBeNull();
+    expect(items[0]).toMatchObject({
+      template_id: 'appointment_reminder',
+      created_by: 'system:reminders',
+      metadata: { appointment_id: 'soon' },
+    });
+    expect(
+      (await t.http().get('/api/sms/appointments/later').set(t.auth(who)).expect(200)).body.reminder_sent_at,
+    ).toBeNull();
   });
 
   it('fails a message stuck in sending as worker_lost, without sending it again', async () => {
@@ -41,7 +68,10 @@ describe('scheduled jobs', () => {
     const id = await send(who, 'stuck');
     await waitForStatus(t, who, id, 'delivered');
     // Simulate a worker that died mid-attempt 20 minutes ago.
-    await ds.query(`UPDATE sms_messages SET status = 'sending', updated_at = now() - interval '20 minutes' WHERE id = $1`, [id]);
+    await ds.query(
+      `UPDATE sms_messages SET status = 'sending', updated_at = now() - interval '20 minutes' WHERE id = $1`,
+      [id],
+    );
     expect(await t.get(StatusJob).run()).toBeGreaterThanOrEqual(1);
     const status = await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who)).expect(200);
     expect(status.body).toMatchObject({ status: 'failed', error_code: 'worker_lost' });
@@ -57,12 +87,27 @@ describe('scheduled jobs', () => {
         .http()
         .post('/api/sms/schedule')
         .set(t.auth(who))
-        .send({ phone_number: '+12025550123', message: 'future', scheduled_time: new Date(Date.now() + 3600_000).toISOString() })
+        .send({
+          phone_number: '+12025550123',
+          message: 'future',
+          scheduled_time: new Date(Date.now() + 3600_000).toISOString(),
+        })
         .expect(202)
     ).body.message_id as string;
-    await ds.query(`UPDATE sms_messages SET created_at = now() - interval '91 days' WHERE id = ANY($1)`, [[old, pending]]);
-    await t.http().post('/api/sms/send').set(t.auth(who)).set('Idempotency-Key', 'old-key').send({ phone_number: '+12025550123', message: 'k' }).expect(202);
-    await ds.query(`UPDATE sms_idempotency_keys SET created_at = now() - interval '25 hours' WHERE tenant_id = $1`, [who.tenant]);
+    await ds.query(`UPDATE sms_messages SET created_at = now() - interval '91 days' WHERE id = ANY($1)`, [
+      [old, pending],
+    ]);
+    await t
+      .http()
+      .post('/api/sms/send')
+      .set(t.auth(who))
+      .set('Idempotency-Key', 'old-key')
+      .send({ phone_number: '+12025550123', message: 'k' })
+      .expect(202);
+    await ds.query(
+      `UPDATE sms_idempotency_keys SET created_at = now() - interval '25 hours' WHERE tenant_id = $1`,
+      [who.tenant],
+    );
     const result = await t.get(RetentionJob).run();
     expect(result.messages).toBeGreaterThanOrEqual(1);
     expect(result.idempotencyKeys).toBeGreaterThanOrEqual(1);
