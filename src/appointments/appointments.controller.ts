@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import type { Response } from 'express';
 import { CurrentPrincipal } from '../auth/decorators';
 import { Principal } from '../auth/principal';
@@ -9,6 +10,7 @@ import { AppointmentResponseDto, toAppointmentResponse, UpsertAppointmentDto } f
 import { AppointmentsService } from './appointments.service';
 
 @ApiTags('appointments')
+@ApiErrors()
 @ApiBearerAuth()
 @Controller('api/sms/appointments')
 export class AppointmentsController {

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import { CurrentPrincipal } from './decorators';
 import { Principal } from './principal';
 
@@ -11,6 +12,7 @@ export class MeResponseDto {
 
 /** Who the token says you are: lets a caller check a token (and is the benchmark's baseline route). */
 @ApiTags('auth')
+@ApiErrors()
 @ApiBearerAuth()
 @Controller('api/sms/me')
 export class MeController {

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import { CurrentPrincipal } from '../auth/decorators';
 import { Principal } from '../auth/principal';
 import { ValidationFailedError } from '../common/errors';
@@ -30,6 +31,7 @@ import { Accepted, MessagingService, SendContext } from './messaging.service';
 import { SendCtx, SendRoute } from './send-route';
 
 @ApiTags('messages')
+@ApiErrors()
 @ApiBearerAuth()
 @Controller('api/sms')
 export class MessagingController {

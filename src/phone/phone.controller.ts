@@ -1,9 +1,11 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import { PhoneValidationResponseDto, ValidatePhoneDto } from './phone.dto';
 import { PhoneService } from './phone.service';
 
 @ApiTags('phone')
+@ApiErrors()
 @ApiBearerAuth()
 @Controller('api/sms')
 export class PhoneController {

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import { CurrentPrincipal, Roles } from '../auth/decorators';
 import { Principal, ROLE_ADMIN } from '../auth/principal';
 import { SendResponseDto } from '../messaging/messaging.dto';
@@ -31,6 +32,7 @@ export class SendTemplatedResponse extends SendResponseDto {
 }
 
 @ApiTags('templates')
+@ApiErrors()
 @ApiBearerAuth()
 @Controller('api/sms')
 export class TemplatesController {

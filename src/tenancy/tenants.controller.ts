@@ -1,11 +1,13 @@
 import { Body, Controller, Get, Param, ParseIntPipe, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import { Roles } from '../auth/decorators';
 import { ROLE_SUPER_ADMIN } from '../auth/principal';
 import { CreateTenantDto, TenantResponseDto, toTenantResponse, UpdateTenantDto } from './tenants.dto';
 import { TenantsService } from './tenants.service';
 
 @ApiTags('tenants')
+@ApiErrors()
 @ApiBearerAuth()
 @Roles(ROLE_SUPER_ADMIN)
 @Controller('api/sms/tenants')

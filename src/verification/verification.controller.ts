@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import { CurrentPrincipal } from '../auth/decorators';
 import { Principal } from '../auth/principal';
 import { toSendResponse } from '../messaging/messaging.mappers';
@@ -9,6 +10,7 @@ import { CheckCodeDto, CheckCodeResponseDto, SendCodeDto, SendCodeResponseDto } 
 import { VerificationService } from './verification.service';
 
 @ApiTags('verification')
+@ApiErrors()
 @ApiBearerAuth()
 @Controller('api/sms/verification')
 export class VerificationController {

@@ -78,6 +78,12 @@ describe('errors, docs, health and logs', () => {
     const res = await t.http().get('/api/docs-json').expect(200);
     expect(res.body.paths['/api/sms/validate-phone']).toBeDefined();
     expect(res.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const send = res.body.paths['/api/sms/send'].post;
+    expect(Object.keys(send.responses).sort()).toEqual(['202', '400', '401', '403', '404', '429']);
+    expect(send.responses['400'].content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/ErrorResponseDto',
+    );
+    expect(send.parameters.map((p: { name: string }) => p.name)).toContain('Idempotency-Key');
   });
 
   it('echoes a request id and logs JSON lines that carry it but never the token', async () => {
