@@ -3,10 +3,12 @@ import { CreateTenants1764000000000 } from './1764000000000-create-tenants';
 import { CreateMessages1764000100000 } from './1764000100000-create-messages';
 import { CreateTemplates1764000200000 } from './1764000200000-create-templates';
 import { CreateVerificationAndAppointments1764000300000 } from './1764000300000-create-verification-and-appointments';
+import { CreateOptOuts1764000400000 } from './1764000400000-create-opt-outs';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
   CreateMessages1764000100000,
   CreateTemplates1764000200000,
   CreateVerificationAndAppointments1764000300000,
+  CreateOptOuts1764000400000,
 ];

@@ -6,6 +6,7 @@ import { SmsRouter } from '../providers/providers.module';
 import { BodyCrypto } from './body-crypto';
 import { DeliverJobData, DeliveryJob, DeliveryQueue } from './delivery-queue';
 import { AttemptOutcome, DeliveryStore } from './delivery-store';
+import { OPT_OUT_ERROR_CODES, OptOutsService } from './opt-outs.service';
 import { ReceiptsService } from './receipts.service';
 
 export type DeliverResult = 'sent' | 'failed' | 'retrying' | 'skipped';
@@ -23,6 +24,7 @@ export class DeliveryProcessor implements OnModuleInit {
     private readonly router: SmsRouter,
     private readonly crypto: BodyCrypto,
     private readonly receipts: ReceiptsService,
+    private readonly optOuts: OptOutsService,
     private readonly config: AppConfig,
   ) {
     this.statusCallbackUrl = `${config.get('PUBLIC_BASE_URL')}/api/sms/webhooks/twilio/status`;
@@ -73,8 +75,13 @@ export class DeliveryProcessor implements OnModuleInit {
       // Throwing hands the job back to Bull, which retries it with exponential backoff.
       throw new Error(`attempt ${msg.attempts} failed: ${outcome.errorCode}`);
     }
-    if (outcome.outcome === 'failed')
+    if (outcome.outcome === 'failed') {
       this.logger.warn({ messageId: msg.id, errorCode: outcome.errorCode }, 'message failed');
+      if (OPT_OUT_ERROR_CODES.has(outcome.errorCode)) {
+        // The recipient said STOP: never text (or pay for) this number again for this tenant.
+        await this.optOuts.add(msg.tenantId, msg.phoneNumber, 'provider', outcome.errorCode);
+      }
+    }
     return outcome.outcome;
   }
 

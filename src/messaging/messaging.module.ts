@@ -11,6 +11,8 @@ import { IdempotencyService } from './idempotency.service';
 import { MessagesRepository } from './messages.repository';
 import { MessagingController } from './messaging.controller';
 import { MessagingService } from './messaging.service';
+import { OptOutsController } from './opt-outs.controller';
+import { OptOutsService } from './opt-outs.service';
 import { PricingService } from './pricing.service';
 import { RateLimiterService } from './rate-limiter.service';
 import { ReceiptsService } from './receipts.service';
@@ -27,7 +29,7 @@ export class MessagingModule {
       module: MessagingModule,
       global: true,
       imports: [BullModule.registerQueue({ name: DELIVERY_QUEUE }), TenancyModule],
-      controllers: [MessagingController],
+      controllers: [MessagingController, OptOutsController],
       providers: [
         Clock,
         {
@@ -39,6 +41,7 @@ export class MessagingModule {
         DeliveryStore,
         IdempotencyService,
         MessagesRepository,
+        OptOutsService,
         MessagingService,
         PricingService,
         RateLimiterService,
@@ -52,6 +55,7 @@ export class MessagingModule {
         SweeperService,
         IdempotencyService,
         RateLimiterService,
+        OptOutsService,
         Clock,
         DeliveryQueue,
       ],

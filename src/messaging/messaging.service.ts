@@ -17,6 +17,7 @@ import { IdempotencyService, requestHash } from './idempotency.service';
 import { Language, MessageStatus, MessageType } from './message-types';
 import { SmsMessageEntity, SmsMessageEventEntity } from './message.entity';
 import { HistoryFilter, MessagesRepository, NewMessage } from './messages.repository';
+import { OptOutsService } from './opt-outs.service';
 import { PricingService } from './pricing.service';
 import { RateLimiterService, RateLimitState } from './rate-limiter.service';
 
@@ -63,6 +64,12 @@ export interface AcceptResult {
   scheduledAt: Date | null;
 }
 
+/** Rows ready to insert (tenant, creator and key are added at insert time) and the result to present. */
+interface Prepared {
+  rows: Omit<NewMessage, 'tenantId' | 'createdBy' | 'idempotencyKey' | 'createdAt'>[];
+  result: AcceptResult;
+}
+
 export interface SendContext {
   principal: Principal;
   /** Idempotency-Key header, if any. */
@@ -102,6 +109,7 @@ export class MessagingService {
     private readonly idempotency: IdempotencyService,
     private readonly queue: DeliveryQueue,
     private readonly tenants: TenantsService,
+    private readonly optOuts: OptOutsService,
     private readonly crypto: BodyCrypto,
     private readonly clock: Clock,
     private readonly config: AppConfig,
@@ -126,6 +134,7 @@ export class MessagingService {
       const stored = await this.idempotency.find<B>(tenantId, key, hash);
       if (stored) return { body: stored.body, replayed: true, rateLimit: null };
     }
+    await this.excludeOptedOut(tenantId, prepared, input.mode);
     const count = prepared.rows.length;
     const rateLimit = await this.rateLimiter.consume(
       tenantId,
@@ -193,6 +202,39 @@ export class MessagingService {
     else void enqueue().catch(onError);
   }
 
+  /** Opted-out recipients are refused: a 400 for a single send, listed as rejected in a bulk. */
+  private async excludeOptedOut(
+    tenantId: number,
+    prepared: Prepared,
+    mode: AcceptInput['mode'],
+  ): Promise<void> {
+    const opted = await this.optOuts.filter(
+      tenantId,
+      prepared.rows.map((r) => r.phoneNumber),
+    );
+    if (opted.size === 0) return;
+    if (mode === 'single') {
+      throw ValidationFailedError.field(
+        'phone_number',
+        'phone_number has opted out of messages from this tenant',
+      );
+    }
+    const kept = prepared.rows.filter((r) => !opted.has(r.phoneNumber));
+    const result = prepared.result;
+    result.rejected.push(...[...opted].map((phone_number) => ({ phone_number, reason: 'opted_out' })));
+    if (kept.length === 0) {
+      throw new ValidationFailedError('no valid phone number', [
+        { field: 'phone_numbers', errors: ['no valid phone number'], rejected: result.rejected },
+      ]);
+    }
+    prepared.rows = kept;
+    result.messages = kept.map((r) => ({ id: r.id, phoneNumber: r.phoneNumber }));
+    const costs = kept.map((r) => r.estimatedCost);
+    result.estimatedCost = costs.some((c) => c === null)
+      ? null
+      : Math.round(costs.reduce((a: number, c) => a + (c as number), 0) * 1e6) / 1e6;
+  }
+
   private async limitFor(p: Principal): Promise<number> {
     const settings = (await this.tenants.ensure(p.tenantId)).settings;
     return isAdmin(p)
@@ -201,13 +243,7 @@ export class MessagingService {
   }
 
   /** Pure validation and shaping: throws a 400 before anything is stored or counted. */
-  private prepare(
-    input: AcceptInput,
-    now: Date,
-  ): {
-    rows: Omit<NewMessage, 'tenantId' | 'createdBy' | 'idempotencyKey' | 'createdAt'>[];
-    result: AcceptResult;
-  } {
+  private prepare(input: AcceptInput, now: Date): Prepared {
     const text = analyzeText(input.body);
     const maxSegments = this.config.get('SMS_MAX_SEGMENTS');
     if (input.body.trim() === '') throw ValidationFailedError.field('message', 'message must not be empty');

@@ -1,0 +1,69 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsOptional, IsString, Length } from 'class-validator';
+import { CurrentPrincipal, Roles } from '../auth/decorators';
+import { Principal, ROLE_ADMIN } from '../auth/principal';
+import { ApiErrors } from '../common/api-errors';
+import { ValidationFailedError } from '../common/errors';
+import { PhoneService } from '../phone/phone.service';
+import { OptOutsService } from './opt-outs.service';
+
+export class AddOptOutDto {
+  @ApiProperty({ example: '+12025550123' }) @IsString() @Length(1, 64) phone_number: string;
+  @ApiPropertyOptional({ example: 'asked by phone' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  reason?: string;
+}
+
+export class OptOutDto {
+  @ApiProperty() phone_number: string;
+  @ApiProperty({ example: 'provider', description: 'provider (a STOP reported by Twilio/SNS) or admin' })
+  source: string;
+  @ApiProperty({ nullable: true }) reason: string | null;
+  @ApiProperty() created_at: string;
+}
+
+@ApiTags('opt-outs')
+@ApiErrors()
+@ApiBearerAuth()
+@Roles(ROLE_ADMIN)
+@Controller('api/sms/opt-outs')
+export class OptOutsController {
+  constructor(
+    private readonly optOuts: OptOutsService,
+    private readonly phone: PhoneService,
+  ) {}
+
+  @Get()
+  @ApiOkResponse({ type: [OptOutDto] })
+  async list(@CurrentPrincipal() p: Principal): Promise<OptOutDto[]> {
+    return (await this.optOuts.list(p.tenantId)).map((o) => ({
+      phone_number: o.phoneNumber,
+      source: o.source,
+      reason: o.reason,
+      created_at: o.createdAt.toISOString(),
+    }));
+  }
+
+  @Post()
+  @HttpCode(204)
+  async add(@CurrentPrincipal() p: Principal, @Body() dto: AddOptOutDto): Promise<void> {
+    await this.optOuts.add(p.tenantId, this.e164(dto.phone_number), `admin:${p.userId}`, dto.reason ?? null);
+  }
+
+  /** Takes a number off the list (the recipient opted back in). */
+  @Delete(':phoneNumber')
+  @HttpCode(204)
+  async remove(@CurrentPrincipal() p: Principal, @Param('phoneNumber') phoneNumber: string): Promise<void> {
+    await this.optOuts.remove(p.tenantId, this.e164(phoneNumber));
+  }
+
+  private e164(phoneNumber: string): string {
+    const v = this.phone.forSend(phoneNumber);
+    if (!v.valid)
+      throw ValidationFailedError.field('phone_number', `phone_number is not valid (${v.reason})`);
+    return v.e164;
+  }
+}

@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { NotFoundError } from '../common/errors';
+
+/** Provider error codes that mean the recipient has opted out (STOP) of this sender. */
+export const OPT_OUT_ERROR_CODES = new Set(['twilio:21610', 'sns:OptedOut', 'sandbox:21610']);
+
+export interface OptOut {
+  phoneNumber: string;
+  source: string;
+  reason: string | null;
+  createdAt: Date;
+}
+
+/**
+ * Numbers a tenant must not text. Sends to them are refused before anything is stored, so an
+ * opted-out recipient is neither texted nor billed again. Every method takes the tenant id.
+ */
+@Injectable()
+export class OptOutsService {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /** The subset of `phoneNumbers` (E.164) that opted out: one indexed query for any count. */
+  async filter(tenantId: number, phoneNumbers: string[]): Promise<Set<string>> {
+    if (phoneNumbers.length === 0) return new Set();
+    const rows: { phone_number: string }[] = await this.ds.query(
+      'SELECT phone_number FROM sms_opt_outs WHERE tenant_id = $1 AND phone_number = ANY($2::varchar[])',
+      [tenantId, phoneNumbers],
+    );
+    return new Set(rows.map((r) => r.phone_number));
+  }
+
+  async add(tenantId: number, phoneNumber: string, source: string, reason: string | null): Promise<void> {
+    await this.ds.query(
+      `INSERT INTO sms_opt_outs (tenant_id, phone_number, source, reason) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (tenant_id, phone_number) DO NOTHING`,
+      [tenantId, phoneNumber, source, reason],
+    );
+  }
+
+  async remove(tenantId: number, phoneNumber: string): Promise<void> {
+    const [, count] = await this.ds.query(
+      'DELETE FROM sms_opt_outs WHERE tenant_id = $1 AND phone_number = $2',
+      [tenantId, phoneNumber],
+    );
+    if (!Number(count)) throw new NotFoundError(`${phoneNumber} is not on the opt-out list`);
+  }
+
+  async list(tenantId: number): Promise<OptOut[]> {
+    const rows: { phone_number: string; source: string; reason: string | null; created_at: Date }[] =
+      await this.ds.query(
+        'SELECT phone_number, source, reason, created_at FROM sms_opt_outs WHERE tenant_id = $1 ORDER BY created_at DESC LIMIT 10000',
+        [tenantId],
+      );
+    return rows.map((r) => ({
+      phoneNumber: r.phone_number,
+      source: r.source,
+      reason: r.reason,
+      createdAt: r.created_at,
+    }));
+  }
+}

@@ -1,0 +1,85 @@
+import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
+import { waitForStatus } from '../support/messages';
+import { eventually } from '../support/wait';
+
+describe('opt-outs', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { SANDBOX_DELIVERY_DELAY_MS: '10' } });
+  });
+  afterAll(() => t.close());
+
+  const send = (who: { tenant: number; roles?: string[] }, phone: string) =>
+    t.http().post('/api/sms/send').set(t.auth(who)).send({ phone_number: phone, message: 'hello' });
+
+  it('records a recipient who opted out at the provider and refuses later sends to them', async () => {
+    const who = { tenant: freshTenantId(), roles: ['admin'] };
+    const first = await send(who, '+15005550004').expect(202); // the sandbox's "blocked" number: 21610
+    await waitForStatus(t, who, first.body.message_id, 'failed');
+    const list = await eventually(async () => {
+      const res = await t.http().get('/api/sms/opt-outs').set(t.auth(who)).expect(200);
+      return res.body.length ? res.body : undefined;
+    });
+    expect(list).toEqual([
+      {
+        phone_number: '+15005550004',
+        source: 'provider',
+        reason: 'sandbox:21610',
+        created_at: expect.any(String),
+      },
+    ]);
+    const refused = await send(who, '+15005550004').expect(400);
+    expect(refused.body.message).toContain('opted out');
+    // Only that tenant's list: another tenant may still text the number.
+    await send({ tenant: freshTenantId() }, '+15005550004').expect(202);
+  });
+
+  it('lists opted-out numbers of a bulk as rejected and sends to the rest', async () => {
+    const who = { tenant: freshTenantId(), roles: ['admin'] };
+    await t
+      .http()
+      .post('/api/sms/opt-outs')
+      .set(t.auth(who))
+      .send({ phone_number: '(202) 555-0123', reason: 'asked by phone' })
+      .expect(204);
+    const res = await t
+      .http()
+      .post('/api/sms/send-bulk')
+      .set(t.auth(who))
+      .send({ phone_numbers: ['+12025550123', '+12025550124'], message: 'news' })
+      .expect(202);
+    expect(res.body).toMatchObject({
+      accepted: 1,
+      rejected: [{ phone_number: '+12025550123', reason: 'opted_out' }],
+    });
+    const all = await t
+      .http()
+      .post('/api/sms/send-bulk')
+      .set(t.auth(who))
+      .send({ phone_numbers: ['+12025550123'], message: 'news' })
+      .expect(400);
+    expect(all.body.details[0].rejected).toEqual([{ phone_number: '+12025550123', reason: 'opted_out' }]);
+  });
+
+  it('lets an admin take a number off the list', async () => {
+    const who = { tenant: freshTenantId(), roles: ['admin'] };
+    await t
+      .http()
+      .post('/api/sms/opt-outs')
+      .set(t.auth(who))
+      .send({ phone_number: '+12025550125' })
+      .expect(204);
+    await send(who, '+12025550125').expect(400);
+    await t.http().delete('/api/sms/opt-outs/+12025550125').set(t.auth(who)).expect(204);
+    await send(who, '+12025550125').expect(202);
+    await t.http().delete('/api/sms/opt-outs/+12025550125').set(t.auth(who)).expect(404);
+  });
+
+  it('is for admins only', async () => {
+    await t
+      .http()
+      .get('/api/sms/opt-outs')
+      .set(t.auth({ tenant: freshTenantId() }))
+      .expect(403);
+  });
+});
