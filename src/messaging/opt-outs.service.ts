@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { Batcher } from '../common/batcher';
 import { NotFoundError } from '../common/errors';
 
 /** Provider error codes that mean the recipient has opted out (STOP) of this sender. */
@@ -19,16 +20,28 @@ export interface OptOut {
  */
 @Injectable()
 export class OptOutsService {
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  /** Lookups of concurrent sends share one query (the send path's hottest extra round trip). */
+  private readonly lookups: Batcher<{ tenantId: number; phoneNumbers: string[] }, Set<string>>;
 
-  /** The subset of `phoneNumbers` (E.164) that opted out: one indexed query for any count. */
-  async filter(tenantId: number, phoneNumbers: string[]): Promise<Set<string>> {
-    if (phoneNumbers.length === 0) return new Set();
-    const rows: { phone_number: string }[] = await this.ds.query(
-      'SELECT phone_number FROM sms_opt_outs WHERE tenant_id = $1 AND phone_number = ANY($2::varchar[])',
-      [tenantId, phoneNumbers],
-    );
-    return new Set(rows.map((r) => r.phone_number));
+  constructor(@InjectDataSource() private readonly ds: DataSource) {
+    this.lookups = new Batcher(async (groups) => {
+      const tenants = groups.flatMap((g) => g.phoneNumbers.map(() => g.tenantId));
+      const phones = groups.flatMap((g) => g.phoneNumbers);
+      const rows: { tenant_id: number; phone_number: string }[] = await this.ds.query(
+        `SELECT o.tenant_id, o.phone_number FROM sms_opt_outs o
+           JOIN unnest($1::int[], $2::varchar[]) AS q(tenant_id, phone_number)
+             ON o.tenant_id = q.tenant_id AND o.phone_number = q.phone_number`,
+        [tenants, phones],
+      );
+      const hits = new Set(rows.map((r) => `${r.tenant_id}:${r.phone_number}`));
+      return groups.map((g) => new Set(g.phoneNumbers.filter((p) => hits.has(`${g.tenantId}:${p}`))));
+    }, 200);
+  }
+
+  /** The subset of `phoneNumbers` (E.164) that opted out from `tenantId`. */
+  filter(tenantId: number, phoneNumbers: string[]): Promise<Set<string>> {
+    if (phoneNumbers.length === 0) return Promise.resolve(new Set());
+    return this.lookups.submit({ tenantId, phoneNumbers });
   }
 
   async add(tenantId: number, phoneNumber: string, source: string, reason: string | null): Promise<void> {
