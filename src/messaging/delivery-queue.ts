@@ -1,20 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bull';
-import type { Queue, JobOptions } from 'bull';
+import type { JobOptions, Queue } from 'bull';
 import { AppConfig } from '../config/app-config';
 
 export const DELIVERY_QUEUE = 'sms-delivery';
 
 /** Every job name on the delivery queue; the processor registers one handler for each. */
 export enum DeliveryJob {
+  /** One message; the job id is the message id. */
   Deliver = 'deliver',
+  /** Up to CHUNK_SIZE messages of one bulk; the job id is `chunk:<first message id>`. */
+  DeliverChunk = 'deliver-chunk',
 }
 
-export interface DeliverJobData {
-  id: string;
+/** Messages per chunk job: Bull's per-job cost is paid once per chunk instead of per message. */
+export const CHUNK_SIZE = 100;
+
+export type DeliverJobData = { id: string } | { ids: string[] };
+
+export function messageIdsOf(data: DeliverJobData): string[] {
+  return 'ids' in data ? data.ids : [data.id];
 }
 
-/** Adds delivery jobs. The Bull job id is the message id, so a message is queued once. */
+/**
+ * Adds delivery jobs. A message is in at most one live job of its own id, or of its bulk chunk;
+ * whichever runs, the worker's conditional claim hands it to a provider at most once per attempt.
+ */
 @Injectable()
 export class DeliveryQueue {
   constructor(
@@ -22,9 +33,9 @@ export class DeliveryQueue {
     private readonly config: AppConfig,
   ) {}
 
-  jobOptions(id: string, delayMs = 0): JobOptions {
+  jobOptions(jobId: string, delayMs = 0): JobOptions {
     return {
-      jobId: id,
+      jobId,
       attempts: this.config.get('SMS_MAX_ATTEMPTS'),
       backoff: { type: 'exponential', delay: this.config.get('SMS_RETRY_BASE_MS') },
       delay: Math.max(0, delayMs),
@@ -33,7 +44,7 @@ export class DeliveryQueue {
     };
   }
 
-  /** Adds jobs in one round trip; an id already in Redis is left as it is (Bull ignores it). */
+  /** One job per message, in one round trip; an id already in Redis is left as it is (Bull ignores it). */
   async enqueue(items: { id: string; delayMs?: number }[]): Promise<void> {
     if (items.length === 0) return;
     await this.queue.addBulk(
@@ -43,6 +54,20 @@ export class DeliveryQueue {
         opts: this.jobOptions(i.id, i.delayMs),
       })),
     );
+  }
+
+  /** The messages of one bulk, CHUNK_SIZE per job. */
+  async enqueueChunks(ids: string[], delayMs = 0): Promise<void> {
+    const jobs = [];
+    for (let i = 0; i < ids.length; i += CHUNK_SIZE) {
+      const chunk = ids.slice(i, i + CHUNK_SIZE);
+      jobs.push({
+        name: DeliveryJob.DeliverChunk,
+        data: { ids: chunk },
+        opts: this.jobOptions(`chunk:${chunk[0]}`, delayMs),
+      });
+    }
+    for (let i = 0; i < jobs.length; i += 100) await this.queue.addBulk(jobs.slice(i, i + 100));
   }
 
   async remove(id: string): Promise<void> {

@@ -1,22 +1,35 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Job } from 'bull';
+import { Semaphore } from '../common/semaphore';
 import { AppConfig } from '../config/app-config';
 import { AllProvidersFailedError, ProviderError } from '../providers/sms-provider';
 import { SmsRouter } from '../providers/providers.module';
 import { BodyCrypto } from './body-crypto';
-import { DeliverJobData, DeliveryJob, DeliveryQueue } from './delivery-queue';
-import { AttemptOutcome, DeliveryStore } from './delivery-store';
+import { DeliverJobData, DeliveryJob, DeliveryQueue, messageIdsOf } from './delivery-queue';
+import { AttemptOutcome, ClaimedMessage, DeliveryStore } from './delivery-store';
 import { OPT_OUT_ERROR_CODES, OptOutsService } from './opt-outs.service';
 import { ReceiptsService } from './receipts.service';
 
-export type DeliverResult = 'sent' | 'failed' | 'retrying' | 'skipped';
+export interface DeliverSummary {
+  sent: number;
+  failed: number;
+  skipped: number;
+}
 
-/** Worker role only: takes delivery jobs and hands each message to the providers once per attempt. */
+/**
+ * Worker role only: takes delivery jobs (one message, or a bulk chunk) and hands each message to
+ * the providers at most once per attempt. Provider calls in flight are capped at
+ * SMS_WORKER_CONCURRENCY however the messages arrive.
+ */
 @Injectable()
 export class DeliveryProcessor implements OnModuleInit {
   private readonly logger = new Logger(DeliveryProcessor.name);
   private readonly statusCallbackUrl: string;
-  private readonly handlers: Record<DeliveryJob, (job: Job<DeliverJobData>) => Promise<DeliverResult>>;
+  private readonly inFlight: Semaphore;
+  private readonly handlers: Record<
+    DeliveryJob,
+    { concurrency: number; handle: (job: Job<DeliverJobData>) => Promise<DeliverSummary> }
+  >;
 
   constructor(
     private readonly queue: DeliveryQueue,
@@ -25,25 +38,53 @@ export class DeliveryProcessor implements OnModuleInit {
     private readonly crypto: BodyCrypto,
     private readonly receipts: ReceiptsService,
     private readonly optOuts: OptOutsService,
-    private readonly config: AppConfig,
+    config: AppConfig,
   ) {
     this.statusCallbackUrl = `${config.get('PUBLIC_BASE_URL')}/api/sms/webhooks/twilio/status`;
-    // One handler per job name; the Record type makes a missing one a compile error.
-    this.handlers = { [DeliveryJob.Deliver]: (job) => this.deliver(job) };
+    const concurrency = config.get('SMS_WORKER_CONCURRENCY');
+    this.inFlight = new Semaphore(concurrency);
+    // One handler per job name; the Record type makes a missing one a compile error. A few chunk
+    // jobs at once keep the semaphore busy; more would only hold messages in 'sending' longer.
+    this.handlers = {
+      [DeliveryJob.Deliver]: { concurrency, handle: (job) => this.deliver(job) },
+      [DeliveryJob.DeliverChunk]: {
+        concurrency: Math.max(2, Math.ceil(concurrency / 25)),
+        handle: (job) => this.deliver(job),
+      },
+    };
   }
 
   onModuleInit(): void {
-    const concurrency = this.config.get('SMS_WORKER_CONCURRENCY');
-    for (const [name, handler] of Object.entries(this.handlers)) {
-      void this.queue.queue.process(name, concurrency, handler);
+    for (const [name, { concurrency, handle }] of Object.entries(this.handlers)) {
+      void this.queue.queue.process(name, concurrency, handle);
     }
   }
 
-  async deliver(job: Job<DeliverJobData>): Promise<DeliverResult> {
-    const msg = await this.store.claim(job.data.id);
-    if (!msg) return 'skipped'; // canceled, already sent, or not due: nothing to hand over
+  /**
+   * Claims the job's messages that are still to send (others were canceled, sent, or are not
+   * due), attempts each, records the outcomes; throws when any must be retried, so Bull runs the
+   * job again after its backoff and the claim then takes only those messages.
+   */
+  async deliver(job: Job<DeliverJobData>): Promise<DeliverSummary> {
+    const ids = messageIdsOf(job.data);
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    let outcome: AttemptOutcome;
+    const claimed = (await Promise.all(ids.map((id) => this.store.claim(id)))).filter(
+      (m): m is ClaimedMessage => m !== null,
+    );
+    const outcomes = await Promise.all(
+      claimed.map((msg) => this.inFlight.run(() => this.attempt(msg, lastAttempt))),
+    );
+    await Promise.all(claimed.map((msg, i) => this.settle(msg, outcomes[i])));
+    const retries = outcomes.filter((o) => o.outcome === 'retry');
+    if (retries.length > 0) {
+      // Bull retries the whole job after its backoff; the claim then takes only the retried rows.
+      throw new Error(`${retries.length} of ${claimed.length} messages will be retried`);
+    }
+    const sent = outcomes.filter((o) => o.outcome === 'sent').length;
+    return { sent, failed: outcomes.length - sent, skipped: ids.length - claimed.length };
+  }
+
+  private async attempt(msg: ClaimedMessage, lastAttempt: boolean): Promise<AttemptOutcome> {
     try {
       const body = msg.bodyCiphertext ? this.crypto.decrypt(msg.bodyCiphertext) : msg.body;
       const { result, tried } = await this.router.router.send({
@@ -54,7 +95,7 @@ export class DeliveryProcessor implements OnModuleInit {
         messageType: msg.messageType,
         statusCallbackUrl: this.statusCallbackUrl,
       });
-      outcome = {
+      return {
         id: msg.id,
         outcome: 'sent',
         provider: result.provider,
@@ -63,26 +104,24 @@ export class DeliveryProcessor implements OnModuleInit {
         tried,
       };
     } catch (e) {
-      outcome = this.failure(msg.id, e, lastAttempt);
+      return this.failure(msg.id, e, lastAttempt);
     }
+  }
+
+  /** Writes the outcome (batched with other jobs'), then what follows from it. */
+  private async settle(msg: ClaimedMessage, outcome: AttemptOutcome): Promise<void> {
     await this.store.record(outcome);
     if (outcome.outcome === 'sent') {
       await this.receipts.applyParked(outcome.provider, outcome.providerMessageId).catch((e: unknown) => {
         this.logger.warn({ messageId: msg.id, err: String(e) }, 'parked receipt not applied');
       });
-    }
-    if (outcome.outcome === 'retry') {
-      // Throwing hands the job back to Bull, which retries it with exponential backoff.
-      throw new Error(`attempt ${msg.attempts} failed: ${outcome.errorCode}`);
-    }
-    if (outcome.outcome === 'failed') {
+    } else if (outcome.outcome === 'failed') {
       this.logger.warn({ messageId: msg.id, errorCode: outcome.errorCode }, 'message failed');
       if (OPT_OUT_ERROR_CODES.has(outcome.errorCode)) {
         // The recipient said STOP: never text (or pay for) this number again for this tenant.
         await this.optOuts.add(msg.tenantId, msg.phoneNumber, 'provider', outcome.errorCode);
       }
     }
-    return outcome.outcome;
   }
 
   private failure(id: string, e: unknown, lastAttempt: boolean): AttemptOutcome {

@@ -21,9 +21,6 @@ import { OptOutsService } from './opt-outs.service';
 import { PricingService } from './pricing.service';
 import { RateLimiterService, RateLimitState } from './rate-limiter.service';
 
-const ENQUEUE_INLINE = 1000;
-const ENQUEUE_CHUNK = 1000;
-
 /** How far ahead a message may be scheduled. */
 export const MAX_SCHEDULE_AHEAD_MS = 35 * 24 * 3600 * 1000;
 
@@ -182,24 +179,19 @@ export class MessagingService {
   }
 
   /**
-   * Adds the jobs after commit. Up to ENQUEUE_INLINE messages are queued before the answer; a
-   * larger batch is queued in the background in chunks: its rows are committed already, so a
-   * crash here loses nothing (the sweeper re-queues them) and the caller does not wait for Redis.
+   * Adds the jobs after commit: a bulk as chunk jobs (100 messages each, so 10,000 numbers are 100
+   * jobs), a single message through the batcher that shares one addBulk between concurrent
+   * requests. A failure here loses nothing: the rows are committed and the sweeper queues them.
    */
   private async enqueueAfterCommit(result: AcceptResult, now: Date): Promise<void> {
     const delayMs = result.scheduledAt ? result.scheduledAt.getTime() - now.getTime() : 0;
-    const items = result.messages.map((m) => ({ id: m.id, delayMs }));
-    const enqueue = async () => {
-      for (let i = 0; i < items.length; i += ENQUEUE_CHUNK)
-        await this.queue.enqueue(items.slice(i, i + ENQUEUE_CHUNK));
-    };
-    const onError = (e: unknown) =>
-      this.logger.warn(
-        { count: items.length, err: String(e) },
-        'enqueue failed; the sweeper will queue them',
-      );
-    if (items.length <= ENQUEUE_INLINE) await this.enqueues.submit(items).catch(onError);
-    else void enqueue().catch(onError);
+    const ids = result.messages.map((m) => m.id);
+    try {
+      if (result.batchId !== null) await this.queue.enqueueChunks(ids, delayMs);
+      else await this.enqueues.submit(ids.map((id) => ({ id, delayMs })));
+    } catch (e) {
+      this.logger.warn({ count: ids.length, err: String(e) }, 'enqueue failed; the sweeper will queue them');
+    }
   }
 
   /** Opted-out recipients are refused: a 400 for a single send, listed as rejected in a bulk. */

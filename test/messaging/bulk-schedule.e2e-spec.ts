@@ -1,10 +1,18 @@
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { waitForStatus } from '../support/messages';
+import { eventually } from '../support/wait';
 
 describe('bulk, scheduling and cancel', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ env: { SANDBOX_DELIVERY_DELAY_MS: '10', SMS_BULK_MAX: '50' } });
+    t = await createTestApp({
+      env: {
+        SANDBOX_DELIVERY_DELAY_MS: '10',
+        SMS_BULK_MAX: '500',
+        SMS_MAX_ATTEMPTS: '3',
+        SMS_RETRY_BASE_MS: '50',
+      },
+    });
   });
   afterAll(() => t.close());
 
@@ -38,6 +46,40 @@ describe('bulk, scheduling and cancel', () => {
     ]);
   });
 
+  it('delivers a bulk in chunks: each number once, a failing one retried alone until it fails', async () => {
+    const who = { tenant: freshTenantId(), roles: ['admin'] };
+    // 250 numbers are three chunk jobs; +15005550010 is the sandbox's retryable outage.
+    const numbers = [...Array.from({ length: 249 }, (_, i) => `+1202555${String(2000 + i)}`), '+15005550010'];
+    const res = await t
+      .http()
+      .post('/api/sms/send-bulk')
+      .set(t.auth(who))
+      .send({ phone_numbers: numbers, message: 'chunked' })
+      .expect(202);
+    expect(res.body.accepted).toBe(250);
+    const outage = res.body.message_ids[249];
+    const failed = await waitForStatus(t, who, outage, 'failed', 15_000);
+    expect(failed).toMatchObject({ attempts: 3, error_code: 'sandbox:http_503' });
+    const inBatch = async (status: string) =>
+      (
+        await t
+          .http()
+          .get(`/api/sms/history?batch_id=${res.body.batch_id}&status=${status}&limit=200`)
+          .set(t.auth(who))
+          .expect(200)
+      ).body.items as { message_id: string }[];
+    await eventually(async () =>
+      (await inBatch('queued')).length + (await inBatch('sending')).length === 0 ? true : undefined,
+    );
+    expect((await inBatch('failed')).map((m) => m.message_id)).toEqual([outage]);
+    const sample = await t
+      .http()
+      .get(`/api/sms/messages/${res.body.message_ids[0]}/status`)
+      .set(t.auth(who))
+      .expect(200);
+    expect(sample.body.attempts).toBe(1); // not resent when its chunk was retried for the outage
+  });
+
   it('answers 400 with the list when every number is invalid', async () => {
     const res = await t
       .http()
@@ -52,7 +94,7 @@ describe('bulk, scheduling and cancel', () => {
   });
 
   it('answers 400 over SMS_BULK_MAX', async () => {
-    const numbers = Array.from({ length: 51 }, (_, i) => `+1202555${String(1000 + i).padStart(4, '0')}`);
+    const numbers = Array.from({ length: 501 }, (_, i) => `+1202555${String(1000 + i).padStart(4, '0')}`);
     const res = await t
       .http()
       .post('/api/sms/send-bulk')
