@@ -26,6 +26,7 @@ export class DeliveryProcessor implements OnModuleInit {
   private readonly logger = new Logger(DeliveryProcessor.name);
   private readonly statusCallbackUrl: string;
   private readonly inFlight: Semaphore;
+  private readonly maxAttempts: number;
   private readonly handlers: Record<
     DeliveryJob,
     { concurrency: number; handle: (job: Job<DeliverJobData>) => Promise<DeliverSummary> }
@@ -43,6 +44,7 @@ export class DeliveryProcessor implements OnModuleInit {
     this.statusCallbackUrl = `${config.get('PUBLIC_BASE_URL')}/api/sms/webhooks/twilio/status`;
     const concurrency = config.get('SMS_WORKER_CONCURRENCY');
     this.inFlight = new Semaphore(concurrency);
+    this.maxAttempts = config.get('SMS_MAX_ATTEMPTS');
     // One handler per job name; the Record type makes a missing one a compile error. A few chunk
     // jobs at once keep the semaphore busy; more would only hold messages in 'sending' longer.
     this.handlers = {
@@ -61,30 +63,33 @@ export class DeliveryProcessor implements OnModuleInit {
   }
 
   /**
-   * Claims the job's messages that are still to send (others were canceled, sent, or are not
-   * due), attempts each, records the outcomes; throws when any must be retried, so Bull runs the
-   * job again after its backoff and the claim then takes only those messages.
+   * Each of the job's messages takes a slot of the semaphore, then is claimed (skipped when it was
+   * canceled, sent, or is not due), attempted and recorded. Claiming only once a slot is free
+   * keeps at most SMS_WORKER_CONCURRENCY rows in 'sending', so a crash strands no more than those.
+   * Throws when any message must be retried: Bull runs the job again after its backoff, and the
+   * claim then takes only the messages that went back to 'queued'.
    */
   async deliver(job: Job<DeliverJobData>): Promise<DeliverSummary> {
     const ids = messageIdsOf(job.data);
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const claimed = (await Promise.all(ids.map((id) => this.store.claim(id)))).filter(
-      (m): m is ClaimedMessage => m !== null,
+    const attempted = await Promise.all(
+      ids.map((id) =>
+        this.inFlight.run(async () => {
+          const msg = await this.store.claim(id);
+          return msg ? { msg, outcome: await this.attempt(msg) } : null;
+        }),
+      ),
     );
-    const outcomes = await Promise.all(
-      claimed.map((msg) => this.inFlight.run(() => this.attempt(msg, lastAttempt))),
-    );
-    await Promise.all(claimed.map((msg, i) => this.settle(msg, outcomes[i])));
-    const retries = outcomes.filter((o) => o.outcome === 'retry');
-    if (retries.length > 0) {
-      // Bull retries the whole job after its backoff; the claim then takes only the retried rows.
-      throw new Error(`${retries.length} of ${claimed.length} messages will be retried`);
-    }
-    const sent = outcomes.filter((o) => o.outcome === 'sent').length;
-    return { sent, failed: outcomes.length - sent, skipped: ids.length - claimed.length };
+    const done = attempted.filter((a): a is { msg: ClaimedMessage; outcome: AttemptOutcome } => a !== null);
+    await Promise.all(done.map(({ msg, outcome }) => this.settle(msg, outcome)));
+    const retries = done.filter((d) => d.outcome.outcome === 'retry').length;
+    if (retries > 0) throw new Error(`${retries} of ${done.length} messages will be retried`);
+    const sent = done.filter((d) => d.outcome.outcome === 'sent').length;
+    return { sent, failed: done.length - sent, skipped: ids.length - done.length };
   }
 
-  private async attempt(msg: ClaimedMessage, lastAttempt: boolean): Promise<AttemptOutcome> {
+  private async attempt(msg: ClaimedMessage): Promise<AttemptOutcome> {
+    // The row's own count (incremented by the claim) decides, whichever job carries the message.
+    const lastAttempt = msg.attempts >= this.maxAttempts;
     try {
       const body = msg.bodyCiphertext ? this.crypto.decrypt(msg.bodyCiphertext) : msg.body;
       const { result, tried } = await this.router.router.send({
