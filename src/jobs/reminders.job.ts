@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
-import { LockKey, withAdvisoryLock } from '../database/advisory-lock';
+import { LockKey, runCronJob } from '../database/advisory-lock';
 import { SmsService } from '../sdk/sms.service';
 
 /** The system user reminders are sent as (it shows as created_by). */
@@ -27,12 +27,8 @@ export class RemindersJob {
   ) {}
 
   @Cron(CronExpression.EVERY_30_MINUTES, { name: 'sms-reminders' })
-  async tick(): Promise<void> {
-    try {
-      await withAdvisoryLock(this.ds, LockKey.AppointmentReminders, () => this.run());
-    } catch (e) {
-      this.logger.error({ err: String(e) }, 'reminders failed');
-    }
+  tick(): Promise<void> {
+    return runCronJob(this.ds, LockKey.AppointmentReminders, this.logger, 'reminders', () => this.run());
   }
 
   async run(): Promise<{ sent: number; failed: number }> {

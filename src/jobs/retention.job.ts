@@ -3,7 +3,7 @@ import { Cron } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { LockKey, withAdvisoryLock } from '../database/advisory-lock';
+import { LockKey, runCronJob } from '../database/advisory-lock';
 import { IdempotencyService } from '../messaging/idempotency.service';
 
 const CHUNK = 10_000;
@@ -24,12 +24,8 @@ export class RetentionJob {
   ) {}
 
   @Cron('17 3 * * *', { name: 'sms-retention' })
-  async tick(): Promise<void> {
-    try {
-      await withAdvisoryLock(this.ds, LockKey.Retention, () => this.run());
-    } catch (e) {
-      this.logger.error({ err: String(e) }, 'retention failed');
-    }
+  tick(): Promise<void> {
+    return runCronJob(this.ds, LockKey.Retention, this.logger, 'retention', () => this.run());
   }
 
   async run(): Promise<{ messages: number; idempotencyKeys: number; codes: number }> {

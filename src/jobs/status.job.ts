@@ -3,7 +3,7 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { LockKey, withAdvisoryLock } from '../database/advisory-lock';
+import { LockKey, runCronJob } from '../database/advisory-lock';
 
 /**
  * The brief's hourly "update SMS delivery status". A message left in 'sending' means a worker
@@ -20,12 +20,8 @@ export class StatusJob {
   ) {}
 
   @Cron(CronExpression.EVERY_HOUR, { name: 'sms-status' })
-  async tick(): Promise<void> {
-    try {
-      await withAdvisoryLock(this.ds, LockKey.Reconcile, () => this.run());
-    } catch (e) {
-      this.logger.error({ err: String(e) }, 'status job failed');
-    }
+  tick(): Promise<void> {
+    return runCronJob(this.ds, LockKey.Reconcile, this.logger, 'status job', () => this.run());
   }
 
   async run(): Promise<number> {

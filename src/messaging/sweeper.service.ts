@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { LockKey, withAdvisoryLock } from '../database/advisory-lock';
+import { LockKey, runCronJob } from '../database/advisory-lock';
 import { DeliveryQueue } from './delivery-queue';
 
 const BATCH = 1000;
@@ -22,12 +22,8 @@ export class SweeperService {
   ) {}
 
   @Cron(CronExpression.EVERY_MINUTE, { name: 'sms-sweeper' })
-  async tick(): Promise<void> {
-    try {
-      await withAdvisoryLock(this.ds, LockKey.Sweeper, () => this.sweep());
-    } catch (e) {
-      this.logger.error({ err: String(e) }, 'sweep failed');
-    }
+  tick(): Promise<void> {
+    return runCronJob(this.ds, LockKey.Sweeper, this.logger, 'sweep', () => this.sweep());
   }
 
   /**

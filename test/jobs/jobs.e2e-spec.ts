@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { LockKey, runCronJob, withAdvisoryLock } from '../../src/database/advisory-lock';
 import { RemindersJob } from '../../src/jobs/reminders.job';
 import { RetentionJob } from '../../src/jobs/retention.job';
 import { StatusJob } from '../../src/jobs/status.job';
@@ -114,5 +115,33 @@ describe('scheduled jobs', () => {
     await t.http().get(`/api/sms/messages/${old}/status`).set(t.auth(who)).expect(404);
     await t.http().get(`/api/sms/messages/${pending}/status`).set(t.auth(who)).expect(200);
     expect(await ds.query('SELECT 1 FROM sms_message_events WHERE message_id = $1', [old])).toEqual([]);
+  });
+
+  it('runs a job on one replica at a time: a second holder of the lock skips', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    let locked: () => void = () => undefined;
+    const gotLock = new Promise<void>((r) => (locked = r));
+    const first = withAdvisoryLock(ds, LockKey.Retention, async () => {
+      locked();
+      await held;
+      return 'ran';
+    });
+    await gotLock;
+    expect(await withAdvisoryLock(ds, LockKey.Retention, async () => 'ran too')).toBeUndefined();
+    release();
+    expect(await first).toBe('ran');
+    expect(await withAdvisoryLock(ds, LockKey.Retention, async () => 'again')).toBe('again');
+  });
+
+  it('logs a failed cron run instead of throwing, so the schedule goes on', async () => {
+    const errors: unknown[] = [];
+    const logger = { error: (m: unknown) => errors.push(m), log: () => undefined, warn: () => undefined };
+    await expect(
+      runCronJob(ds, LockKey.Sweeper, logger, 'boom', async () => {
+        throw new Error('db down');
+      }),
+    ).resolves.toBeUndefined();
+    expect(errors).toEqual([{ err: 'Error: db down' }]);
   });
 });
