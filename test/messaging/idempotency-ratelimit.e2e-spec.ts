@@ -1,3 +1,4 @@
+import { RateLimiterService } from '../../src/messaging/rate-limiter.service';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { waitForStatus } from '../support/messages';
 
@@ -106,5 +107,19 @@ describe('idempotency and rate limits', () => {
     const second = await send(user, { phone_number: '+12025550123', message: '2' }).expect(202);
     expect(second.headers['x-ratelimit-limit']).toBe('2');
     await send(user, { phone_number: '+12025550123', message: '3' }).expect(429);
+  });
+
+  it('rolls the window: recipients counted an hour ago no longer count', async () => {
+    const limiter = t.get(RateLimiterService);
+    const tenant = freshTenantId();
+    const t0 = new Date('2026-11-24T10:00:30Z');
+    await limiter.consume(tenant, 'roller', 5, 5, t0);
+    await expect(
+      limiter.consume(tenant, 'roller', 1, 5, new Date(t0.getTime() + 59 * 60_000)),
+    ).rejects.toMatchObject({
+      code: 'rate_limited',
+    });
+    const later = await limiter.consume(tenant, 'roller', 1, 5, new Date(t0.getTime() + 61 * 60_000));
+    expect(later).toMatchObject({ limit: 5, remaining: 4 });
   });
 });

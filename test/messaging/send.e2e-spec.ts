@@ -128,4 +128,13 @@ describe('sending through the sandbox provider', () => {
     expect(history.body.items).toEqual([]);
     await t.http().get('/api/sms/messages/not-a-uuid/status').set(t.auth(b)).expect(404);
   });
+
+  it('answers 404 to Twilio status callbacks when Twilio is not configured', async () => {
+    await t
+      .http()
+      .post('/api/sms/webhooks/twilio/status')
+      .type('form')
+      .send({ MessageSid: 'SMx', MessageStatus: 'delivered' })
+      .expect(404);
+  });
 });
