@@ -6,7 +6,7 @@ import { ProviderName } from '../messaging/message-types';
 import { ProviderRouter } from './provider-router';
 import { DeliveryReceipts } from './receipts';
 import { SandboxProvider } from './sandbox/sandbox.provider';
-import { SmsProvider } from './sms-provider';
+import { ProviderStatus, SmsProvider } from './sms-provider';
 import { SnsProvider } from './sns/sns.provider';
 import { TwilioProvider } from './twilio/twilio.provider';
 
@@ -62,6 +62,17 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
     this.readiness.register(async () =>
       this.indicator.check('providers').up({ circuits: this.router.health() }),
     );
+  }
+
+  /** Providers whose API can be asked for a message's status (for reconciliation). */
+  statusProviders(): ProviderName[] {
+    return this.providers.filter((p) => p.fetchStatus).map((p) => p.name);
+  }
+
+  /** The provider's current word on a message, or null when it cannot be asked. */
+  async fetchStatus(provider: ProviderName, providerMessageId: string): Promise<ProviderStatus | null> {
+    const p = this.providers.find((x) => x.name === provider);
+    return p?.fetchStatus ? p.fetchStatus(providerMessageId) : null;
   }
 
   /** The provider expected to carry a message: the first whose circuit is not open. */

@@ -65,7 +65,17 @@ export const CONNECTION_ERROR_CODES = new Set([
   'EPIPE',
 ]);
 
+/** What a provider says now about a message it accepted (its own status words). */
+export interface ProviderStatus {
+  status: string;
+  price: number | null;
+  priceUnit: string | null;
+  errorCode?: string;
+}
+
 export interface SmsProvider {
   readonly name: ProviderName;
   send(sms: OutboundSms): Promise<ProviderSendResult>;
+  /** Asks the provider for a message's status, where its API allows (Twilio does, SNS does not). */
+  fetchStatus?(providerMessageId: string): Promise<ProviderStatus>;
 }

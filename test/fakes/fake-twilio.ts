@@ -19,16 +19,38 @@ export function twilioError(status: number, code: number, message: string): Answ
  */
 export class FakeTwilio extends FakeHttpServer {
   /** Messages created successfully (the SMS that "went out"). */
-  readonly sent: { sid: string; to: string; body: string; from?: string; statusCallback?: string }[] = [];
+  readonly sent: {
+    sid: string;
+    to: string;
+    body: string;
+    from?: string;
+    statusCallback?: string;
+    status: string;
+    price: string | null;
+    mss: string | null;
+  }[] = [];
+
+  /** What Twilio will answer when this message is fetched (as after a carrier receipt). */
+  setStatus(sid: string, status: string, price: string | null = null): void {
+    const m = this.sent.find((x) => x.sid === sid);
+    if (!m) throw new Error(`no message ${sid}`);
+    Object.assign(m, { status, price });
+  }
 
   protected answer(req: RecordedRequest): Answer {
+    const auth = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString();
+    if (auth !== `${FAKE_TWILIO_SID}:${FAKE_TWILIO_TOKEN}`) return twilioError(401, 20003, 'Authenticate');
+    const fetched = /^\/2010-04-01\/Accounts\/(AC\w+)\/Messages\/(SM\w+)\.json$/.exec(req.path);
+    if (req.method === 'GET' && fetched) {
+      const m = this.sent.find((x) => x.sid === fetched[2]);
+      if (!m)
+        return twilioError(404, 20404, `The requested resource /Messages/${fetched[2]}.json was not found`);
+      return { status: 200, contentType: 'application/json', body: JSON.stringify(this.resource(m)) };
+    }
     const match = /^\/2010-04-01\/Accounts\/(AC\w+)\/Messages\.json$/.exec(req.path);
     if (req.method !== 'POST' || !match)
       return twilioError(404, 20404, 'The requested resource was not found');
-    const auth = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString();
-    if (auth !== `${FAKE_TWILIO_SID}:${FAKE_TWILIO_TOKEN}` || match[1] !== FAKE_TWILIO_SID) {
-      return twilioError(401, 20003, 'Authenticate');
-    }
+    if (match[1] !== FAKE_TWILIO_SID) return twilioError(401, 20003, 'Authenticate');
     const {
       To: to,
       Body: body,
@@ -39,33 +61,43 @@ export class FakeTwilio extends FakeHttpServer {
     if (!to || !/^\+[1-9]\d{6,14}$/.test(to))
       return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
     const sid = `SM${randomBytes(16).toString('hex')}`;
-    this.sent.push({ sid, to, body, from, statusCallback });
+    const m = { sid, to, body, from, statusCallback, status: 'queued', price: null, mss: mss ?? null };
+    this.sent.push(m);
+    return { status: 201, contentType: 'application/json', body: JSON.stringify(this.resource(m)) };
+  }
+
+  /** Twilio's Message resource. */
+  private resource(m: {
+    sid: string;
+    to: string;
+    body: string;
+    from?: string;
+    status: string;
+    price: string | null;
+    mss?: string | null;
+  }) {
     const now = new Date().toUTCString();
     return {
-      status: 201,
-      contentType: 'application/json',
-      body: JSON.stringify({
-        sid,
-        account_sid: FAKE_TWILIO_SID,
-        messaging_service_sid: mss ?? null,
-        to,
-        from: from ?? null,
-        body,
-        status: 'queued',
-        num_segments: '1',
-        num_media: '0',
-        direction: 'outbound-api',
-        api_version: '2010-04-01',
-        price: null,
-        price_unit: 'USD',
-        error_code: null,
-        error_message: null,
-        date_created: now,
-        date_updated: now,
-        date_sent: null,
-        uri: `/2010-04-01/Accounts/${FAKE_TWILIO_SID}/Messages/${sid}.json`,
-        subresource_uris: { media: `/2010-04-01/Accounts/${FAKE_TWILIO_SID}/Messages/${sid}/Media.json` },
-      }),
+      sid: m.sid,
+      account_sid: FAKE_TWILIO_SID,
+      messaging_service_sid: m.mss ?? null,
+      to: m.to,
+      from: m.from ?? null,
+      body: m.body,
+      status: m.status,
+      num_segments: '1',
+      num_media: '0',
+      direction: 'outbound-api',
+      api_version: '2010-04-01',
+      price: m.price,
+      price_unit: 'USD',
+      error_code: null,
+      error_message: null,
+      date_created: now,
+      date_updated: now,
+      date_sent: null,
+      uri: `/2010-04-01/Accounts/${FAKE_TWILIO_SID}/Messages/${m.sid}.json`,
+      subresource_uris: { media: `/2010-04-01/Accounts/${FAKE_TWILIO_SID}/Messages/${m.sid}/Media.json` },
     };
   }
 

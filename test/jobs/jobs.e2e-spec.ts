@@ -73,7 +73,7 @@ describe('scheduled jobs', () => {
       `UPDATE sms_messages SET status = 'sending', updated_at = now() - interval '20 minutes' WHERE id = $1`,
       [id],
     );
-    expect(await t.get(StatusJob).run()).toBeGreaterThanOrEqual(1);
+    expect((await t.get(StatusJob).run()).lost).toBeGreaterThanOrEqual(1);
     const status = await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who)).expect(200);
     expect(status.body).toMatchObject({ status: 'failed', error_code: 'worker_lost' });
     expect(status.body.events.at(-1)).toMatchObject({ status: 'failed', source: 'status_job' });

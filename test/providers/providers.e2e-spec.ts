@@ -1,4 +1,6 @@
 import twilio from 'twilio';
+import { DataSource } from 'typeorm';
+import { StatusJob } from '../../src/jobs/status.job';
 import { FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN, FakeTwilio, twilioError } from '../fakes/fake-twilio';
 import { FakeSns, snsError } from '../fakes/fake-sns';
 import { waitForStatus } from '../support/messages';
@@ -200,6 +202,42 @@ describe('Twilio with automatic fallback to SNS (real SDKs, fake servers)', () =
       'delivered',
       'sent',
     ]);
+  });
+});
+
+describe('the hourly status job asks Twilio about messages without a receipt', () => {
+  const twilioFake = new FakeTwilio();
+  const snsFake = new FakeSns();
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: providerEnv(await twilioFake.start(), await snsFake.start()) });
+  });
+  afterAll(async () => {
+    await t.close();
+    await twilioFake.stop();
+    await snsFake.stop();
+  });
+
+  it('moves a sent message to delivered with its real cost, and leaves a fresh one alone', async () => {
+    const who = { tenant: freshTenantId(), roles: ['admin'] };
+    const res = await t
+      .http()
+      .post('/api/sms/send')
+      .set(t.auth(who))
+      .send({ phone_number: '+12025550123', message: 'no callback' })
+      .expect(202);
+    const id = res.body.message_id as string;
+    const sent = await waitForStatus(t, who, id, 'sent');
+    const ds = t.get(DataSource);
+    const job = t.get(StatusJob);
+    twilioFake.setStatus(sent.provider_message_id, 'delivered', '-0.00790');
+    expect((await job.run()).updated).toBe(0); // sent a moment ago: not asked yet
+    await ds.query(`UPDATE sms_messages SET sent_at = now() - interval '20 minutes' WHERE id = $1`, [id]);
+    expect((await job.run()).updated).toBeGreaterThanOrEqual(1);
+    const status = await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who)).expect(200);
+    expect(status.body).toMatchObject({ status: 'delivered', cost: 0.0079 });
+    expect(status.body.events.at(-1)).toMatchObject({ status: 'delivered', source: 'status_job' });
   });
 });
 

@@ -2,6 +2,7 @@ import twilio from 'twilio';
 import {
   CONNECTION_ERROR_CODES,
   OutboundSms,
+  ProviderStatus,
   ProviderError,
   ProviderSendResult,
   SmsProvider,
@@ -104,6 +105,21 @@ export class TwilioProvider implements SmsProvider {
         status: m.status === 'delivered' ? 'delivered' : 'sent',
         cost: price !== null && Number.isFinite(price) ? price : null,
         currency: m.priceUnit ? m.priceUnit.toUpperCase() : null,
+      };
+    } catch (e) {
+      throw classifyTwilioError(e);
+    }
+  }
+
+  async fetchStatus(providerMessageId: string): Promise<ProviderStatus> {
+    try {
+      const m = await this.client.messages(providerMessageId).fetch();
+      const price = m.price === null || m.price === undefined ? null : Number(m.price);
+      return {
+        status: m.status,
+        price: price !== null && Number.isFinite(price) ? price : null,
+        priceUnit: m.priceUnit ? m.priceUnit.toUpperCase() : null,
+        errorCode: m.errorCode ? String(m.errorCode) : undefined,
       };
     } catch (e) {
       throw classifyTwilioError(e);
