@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHash } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppError } from '../common/errors';
+import { AppConfig } from '../config/app-config';
 
 export interface StoredResponse<T> {
   statusCode: number;
@@ -23,8 +24,12 @@ function stable(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-export function requestHash(route: string, body: unknown): string {
-  return createHash('sha256').update(route).update('\n').update(stable(body)).digest('hex');
+/**
+ * Keyed, so the stored value reveals nothing: a request body can hold a caller's verification
+ * code, and a plain SHA-256 of a 6-digit code is reversed by trying a million candidates.
+ */
+export function requestHash(key: Buffer, route: string, body: unknown): string {
+  return createHmac('sha256', key).update(route).update('\n').update(stable(body)).digest('hex');
 }
 
 export class IdempotencyMismatchError extends AppError {
@@ -40,7 +45,21 @@ export class IdempotencyMismatchError extends AppError {
  */
 @Injectable()
 export class IdempotencyService {
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  private readonly hashKey: Buffer;
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    config: AppConfig,
+  ) {
+    this.hashKey = Buffer.from(
+      hkdfSync('sha256', config.get('JWT_SECRET'), 'sms-service', 'idempotency-request-v1', 32),
+    );
+  }
+
+  /** The fingerprint an Idempotency-Key is bound to: route and body. */
+  hash(route: string, body: unknown): string {
+    return requestHash(this.hashKey, route, body);
+  }
 
   /** The stored response for a key, if one is live; throws on a body mismatch. */
   async find<T>(tenantId: number, key: string, hash: string): Promise<StoredResponse<T> | null> {

@@ -13,7 +13,7 @@ import { TenantsService } from '../tenancy/tenants.service';
 import { BodyCrypto, redact } from './body-crypto';
 import { DeliveryQueue } from './delivery-queue';
 import { analyzeText } from './encoding';
-import { IdempotencyService, requestHash } from './idempotency.service';
+import { IdempotencyService } from './idempotency.service';
 import { Language, MessageStatus, MessageType } from './message-types';
 import { SmsMessageEntity, SmsMessageEventEntity } from './message.entity';
 import { HistoryFilter, MessagesRepository, NewMessage } from './messages.repository';
@@ -126,7 +126,7 @@ export class MessagingService {
     const prepared = this.prepare(input, now);
     const { tenantId, userId } = ctx.principal;
     const key = ctx.idempotencyKey;
-    const hash = key ? requestHash(ctx.route, ctx.requestBody) : '';
+    const hash = key ? this.idempotency.hash(ctx.route, ctx.requestBody) : '';
     if (key) {
       const stored = await this.idempotency.find<B>(tenantId, key, hash);
       if (stored) return { body: stored.body, replayed: true, rateLimit: null };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../src/common/clock';
 import { FakeClock } from '../support/fake-clock';
@@ -131,5 +132,28 @@ describe('verification codes', () => {
       who.tenant,
     ]);
     expect(stored[0].code_hash).not.toContain(code);
+  });
+
+  it('keeps a caller-given code out of the idempotency record (a keyed hash, not a reversible one)', async () => {
+    const { who, phone: p } = next();
+    const body = { code: '864209', phone_number: p, purpose: '2fa' };
+    await t
+      .http()
+      .post('/api/sms/verification/send')
+      .set(t.auth(who))
+      .set('Idempotency-Key', 'otp-1')
+      .send(body)
+      .expect(202);
+    const [row] = await t
+      .get(DataSource)
+      .query(
+        'SELECT request_hash, response::text AS response FROM sms_idempotency_keys WHERE tenant_id = $1 AND key = $2',
+        [who.tenant, 'otp-1'],
+      );
+    const plain = createHash('sha256')
+      .update(`POST /api/sms/verification/send\n${JSON.stringify(body)}`)
+      .digest('hex');
+    expect(row.request_hash).not.toBe(plain);
+    expect(row.response).not.toContain('864209');
   });
 });
