@@ -41,6 +41,16 @@ describe('loadConfig', () => {
     );
   });
 
+  it('keys stored data with SMS_DATA_KEY when set, else JWT_SECRET, and refuses a short one', () => {
+    expect(loadConfig({ JWT_SECRET: 'j'.repeat(32) }).dataKey()).toBe('j'.repeat(32));
+    expect(loadConfig({ JWT_SECRET: 'j'.repeat(32), SMS_DATA_KEY: 'd'.repeat(32) }).dataKey()).toBe(
+      'd'.repeat(32),
+    );
+    expect(() => loadConfig({ SMS_DATA_KEY: 'short' })).toThrow(
+      'SMS_DATA_KEY must be at least 32 characters',
+    );
+  });
+
   it('does not echo a sensitive value in its error', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://root:hunter2@db/x' })).toThrow(/^(?![\s\S]*hunter2)/);
   });

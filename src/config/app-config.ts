@@ -120,6 +120,13 @@ export const SETTINGS = {
     sensitive: true,
     parse: str,
   },
+  SMS_DATA_KEY: {
+    description:
+      'secret (>= 32 chars) for encrypting pending code messages and keying code and idempotency hashes; default: JWT_SECRET. Set it so JWT_SECRET can rotate without breaking codes in flight',
+    default: '',
+    sensitive: true,
+    parse: optionalStr,
+  },
   PUBLIC_BASE_URL: {
     description: 'public URL of this service, used for provider status callbacks',
     default: 'http://localhost:3000',
@@ -280,6 +287,11 @@ export class AppConfig {
     return this.values.NODE_ENV === 'production';
   }
 
+  /** The secret behind stored-data encryption and keyed hashes (SMS_DATA_KEY, else JWT_SECRET). */
+  dataKey(): string {
+    return this.values.SMS_DATA_KEY ?? this.values.JWT_SECRET;
+  }
+
   runsApi(): boolean {
     return this.values.APP_ROLE !== 'worker';
   }
@@ -310,6 +322,9 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       errors.push('JWT_SECRET must be at least 32 characters');
     }
   }
+  const dataKey = values.SMS_DATA_KEY as string | undefined;
+  if (dataKey !== undefined && dataKey.length < 32)
+    errors.push('SMS_DATA_KEY must be at least 32 characters');
   if (errors.length > 0) throw new ConfigError(`Invalid configuration:\n- ${errors.join('\n- ')}`);
   return new AppConfig(Object.freeze(values) as ConfigValues);
 }

@@ -52,7 +52,7 @@ export class IdempotencyService {
     config: AppConfig,
   ) {
     this.hashKey = Buffer.from(
-      hkdfSync('sha256', config.get('JWT_SECRET'), 'sms-service', 'idempotency-request-v1', 32),
+      hkdfSync('sha256', config.dataKey(), 'sms-service', 'idempotency-request-v1', 32),
     );
   }
 

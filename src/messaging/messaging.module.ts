@@ -35,7 +35,7 @@ export class MessagingModule {
         {
           provide: BodyCrypto,
           inject: [AppConfig],
-          useFactory: (c: AppConfig) => new BodyCrypto(c.get('JWT_SECRET')),
+          useFactory: (c: AppConfig) => new BodyCrypto(c.dataKey()),
         },
         DeliveryQueue,
         DeliveryStore,

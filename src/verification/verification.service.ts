@@ -46,7 +46,7 @@ export class VerificationService {
     private readonly config: AppConfig,
   ) {
     this.pepper = Buffer.from(
-      hkdfSync('sha256', config.get('JWT_SECRET'), 'sms-service', 'verification-code-v1', 32),
+      hkdfSync('sha256', config.dataKey(), 'sms-service', 'verification-code-v1', 32),
     );
   }
 
