@@ -12,18 +12,13 @@ import {
   ValidatorConstraintInterface,
 } from 'class-validator';
 import { LANGUAGES } from '../messaging/message-types';
+import { isTimeZone } from './appointment-format';
 import { AppointmentEntity } from './appointment.entity';
 
 @ValidatorConstraint({ name: 'ianaTimeZone' })
 export class IsIanaTimeZone implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
-    if (typeof value !== 'string') return false;
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: value });
-      return true;
-    } catch {
-      return false;
-    }
+    return typeof value === 'string' && isTimeZone(value);
   }
 
   defaultMessage(): string {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
+import { Clock } from '../common/clock';
 import { NotFoundError } from '../common/errors';
 import { TenantsService } from '../tenancy/tenants.service';
 import { AppointmentEntity } from './appointment.entity';
@@ -21,38 +22,47 @@ export class AppointmentsService {
   private readonly repo: Repository<AppointmentEntity>;
 
   constructor(
-    @InjectDataSource() ds: DataSource,
+    @InjectDataSource() private readonly ds: DataSource,
     private readonly tenants: TenantsService,
+    private readonly clock: Clock,
   ) {
     this.repo = ds.getRepository(AppointmentEntity);
   }
 
-  /** Upsert; a changed start time makes the appointment due for a reminder again. */
+  /**
+   * Upsert in one statement (concurrent PUTs of a new id cannot collide); a changed start time
+   * makes the appointment due for a reminder again.
+   */
   async upsert(
     tenantId: number,
     appointmentId: string,
     input: AppointmentInput,
   ): Promise<{ row: AppointmentEntity; created: boolean }> {
     await this.tenants.ensure(tenantId);
-    const existing = await this.repo.findOneBy({ tenantId, appointmentId });
-    const now = new Date();
-    if (existing) {
-      const moved = existing.startsAt.getTime() !== input.startsAt.getTime();
-      Object.assign(existing, input, {
-        updatedAt: now,
-        reminderSentAt: moved ? null : existing.reminderSentAt,
-      });
-      return { row: await this.repo.save(existing), created: false };
-    }
-    const row = this.repo.create({
-      ...input,
-      tenantId,
-      appointmentId,
-      reminderSentAt: null,
-      createdAt: now,
-      updatedAt: now,
-    });
-    return { row: await this.repo.save(row), created: true };
+    const [r]: { created: boolean }[] = await this.ds.query(
+      `INSERT INTO sms_appointments AS a (tenant_id, appointment_id, user_id, phone_number, starts_at,
+         trainer_name, location, language, timezone, reminder_sent_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $10)
+       ON CONFLICT (tenant_id, appointment_id) DO UPDATE SET
+         user_id = EXCLUDED.user_id, phone_number = EXCLUDED.phone_number, starts_at = EXCLUDED.starts_at,
+         trainer_name = EXCLUDED.trainer_name, location = EXCLUDED.location, language = EXCLUDED.language,
+         timezone = EXCLUDED.timezone, updated_at = EXCLUDED.updated_at,
+         reminder_sent_at = CASE WHEN a.starts_at = EXCLUDED.starts_at THEN a.reminder_sent_at END
+       RETURNING (xmax = 0) AS created`,
+      [
+        tenantId,
+        appointmentId,
+        input.userId,
+        input.phoneNumber,
+        input.startsAt,
+        input.trainerName,
+        input.location,
+        input.language,
+        input.timezone,
+        this.clock.now(),
+      ],
+    );
+    return { row: await this.get(tenantId, appointmentId), created: r.created };
   }
 
   async get(tenantId: number, appointmentId: string): Promise<AppointmentEntity> {
@@ -69,16 +79,4 @@ export class AppointmentsService {
   async markReminded(tenantId: number, appointmentId: string, at: Date): Promise<void> {
     await this.repo.update({ tenantId, appointmentId }, { reminderSentAt: at });
   }
-}
-
-/** The reminder's date and time, written in the appointment's zone and language. Pure. */
-export function formatAppointment(
-  a: Pick<AppointmentEntity, 'startsAt' | 'timezone'>,
-  language: string,
-): { date: string; time: string } {
-  const locale = language === 'tr' ? 'tr-TR' : 'en-US';
-  return {
-    date: new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: a.timezone }).format(a.startsAt),
-    time: new Intl.DateTimeFormat(locale, { timeStyle: 'short', timeZone: a.timezone }).format(a.startsAt),
-  };
 }

@@ -1,9 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Principal } from '../auth/principal';
-import { AppError } from '../common/errors';
-import { formatAppointment, AppointmentsService } from '../appointments/appointments.service';
-import { Language, MessageType } from '../messaging/message-types';
+import { formatAppointment } from '../appointments/appointment-format';
+import { AppointmentsService } from '../appointments/appointments.service';
+import { Clock } from '../common/clock';
+import { AppError, ValidationFailedError } from '../common/errors';
+import { CODE_MESSAGE_TYPES, Language, MessageType } from '../messaging/message-types';
 import { toSendResponse } from '../messaging/messaging.mappers';
 import { MessagingService, SendContext } from '../messaging/messaging.service';
 import { PhoneService } from '../phone/phone.service';
@@ -48,9 +50,14 @@ export class SmsService {
     private readonly appointments: AppointmentsService,
     private readonly tenants: TenantsService,
     private readonly phone: PhoneService,
+    private readonly clock: Clock,
   ) {}
 
-  /** Reminder for a stored appointment (PUT /api/sms/appointments/{id}); phone and language may override it. */
+  /**
+   * Reminder for a stored appointment (PUT /api/sms/appointments/{id}); phone and language may
+   * override the stored ones. One reminder per appointment start and number: calling again (the
+   * cron and a service, a retry) answers the first message's id and sends nothing.
+   */
   sendAppointmentReminder(
     actor: Actor,
     p: { appointmentId: string; phoneNumber?: string; userId?: string; language?: Language },
@@ -60,12 +67,11 @@ export class SmsService {
       const language = p.language ?? a.language ?? undefined;
       const { date, time } = formatAppointment(a, language ?? 'en');
       const phoneNumber = p.phoneNumber ?? a.phoneNumber;
-      // One reminder per appointment start: a rerun (cron overlap, retry) replays instead of sending again.
       const once: SendContext = {
         ...ctx,
-        idempotencyKey: `appointment-reminder:${a.appointmentId}:${a.startsAt.toISOString()}`,
+        idempotencyKey: `appointment-reminder:${a.appointmentId}:${a.startsAt.toISOString()}:${phoneNumber}`,
         route: 'sdk appointment-reminder',
-        requestBody: { appointmentId: a.appointmentId, phoneNumber, language: language ?? null },
+        requestBody: { appointmentId: a.appointmentId, startsAt: a.startsAt.toISOString(), phoneNumber },
       };
       const accepted = await this.templated.send(
         once,
@@ -79,7 +85,7 @@ export class SmsService {
         },
         (r) => r.messages[0].id,
       );
-      await this.appointments.markReminded(actor.tenantId, a.appointmentId, new Date());
+      await this.appointments.markReminded(actor.tenantId, a.appointmentId, this.clock.now());
       return accepted.body;
     });
   }
@@ -116,12 +122,20 @@ export class SmsService {
     });
   }
 
-  /** A free-text message (general notification unless another type is given). */
+  /**
+   * A free-text message (general notification unless another type is given). Code types are
+   * refused: a free text cannot be redacted, so codes go through sendPasswordResetCode / send2faCode.
+   */
   sendNotification(
     actor: Actor,
     p: Common & { phoneNumber: string; message: string; messageType?: MessageType },
   ): Promise<SendOutcome> {
     return this.run(actor, async (ctx) => {
+      if (p.messageType && CODE_MESSAGE_TYPES.includes(p.messageType))
+        throw ValidationFailedError.field(
+          'messageType',
+          `messageType ${p.messageType} carries a code: use sendPasswordResetCode or send2faCode`,
+        );
       const accepted = await this.messaging.accept(
         ctx,
         {

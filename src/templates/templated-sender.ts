@@ -12,6 +12,8 @@ export interface TemplatedSend {
   userId?: string | null;
   metadata?: Record<string, unknown>;
   campaignId?: string | null;
+  /** Values stored and shown as ****** whatever the template's type (verification codes). */
+  secrets?: string[];
 }
 
 /**
@@ -39,11 +41,10 @@ export class TemplatedSender {
       input.language,
     );
     const type = rendered.template.messageType;
-    const secrets = CODE_MESSAGE_TYPES.includes(type)
-      ? Object.values(input.variables)
-          .map(sanitizeVariableValue)
-          .filter((v) => v.length > 0)
-      : [];
+    const fromType = CODE_MESSAGE_TYPES.includes(type) ? Object.values(input.variables) : [];
+    const secrets = [...new Set([...(input.secrets ?? []), ...fromType].map(sanitizeVariableValue))].filter(
+      (v) => v.length > 0,
+    );
     return this.messaging.accept(
       ctx,
       {

@@ -3,6 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayUnique,
   IsArray,
   IsBoolean,
   IsIn,
@@ -48,26 +49,40 @@ export class CreateTemplateDto {
   @ApiProperty({ example: ['name'], description: 'every placeholder used, exactly' })
   @IsArray()
   @ArrayMaxSize(50)
+  @ArrayUnique({ message: 'variables must not repeat a name' })
   @Matches(NAME, { each: true, message: 'each variable must be a name of letters, digits and _' })
   variables: string[];
 }
 
 /** PUT: the whole template but its id. */
 export class ReplaceTemplateDto {
-  @ApiProperty() @IsString() @Length(1, 200) name: string;
-  @ApiProperty() @IsString() @Length(1, MAX_CONTENT) content_en: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, MAX_CONTENT) content_tr?: string;
-  @ApiProperty({ enum: MESSAGE_TYPES }) @IsIn(MESSAGE_TYPES) message_type: MessageType;
-  @ApiProperty()
+  @ApiProperty({ example: 'Welcome Message' }) @IsString() @Length(1, 200) name: string;
+  @ApiProperty({ example: 'Welcome {{name}}! Your account is ready.' })
+  @IsString()
+  @Length(1, MAX_CONTENT)
+  content_en: string;
+  @ApiPropertyOptional({
+    example: 'Hoş geldiniz {{name}}! Hesabınız hazır.',
+    description: 'omitted: the Turkish text stays as it is',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, MAX_CONTENT)
+  content_tr?: string;
+  @ApiProperty({ enum: MESSAGE_TYPES, example: 'general_notification' })
+  @IsIn(MESSAGE_TYPES)
+  message_type: MessageType;
+  @ApiProperty({ example: ['name'], description: 'every placeholder used, exactly' })
   @IsArray()
   @ArrayMaxSize(50)
+  @ArrayUnique({ message: 'variables must not repeat a name' })
   @Matches(NAME, { each: true, message: 'each variable must be a name of letters, digits and _' })
   variables: string[];
 }
 
 /** PATCH: any subset. */
 export class PatchTemplateDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 200) name?: string;
+  @ApiPropertyOptional({ example: 'Welcome' }) @IsOptional() @IsString() @Length(1, 200) name?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, MAX_CONTENT) content_en?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, MAX_CONTENT) content_tr?: string;
   @ApiPropertyOptional({ enum: MESSAGE_TYPES }) @IsOptional() @IsIn(MESSAGE_TYPES) message_type?: MessageType;
@@ -75,6 +90,7 @@ export class PatchTemplateDto {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(50)
+  @ArrayUnique({ message: 'variables must not repeat a name' })
   @Matches(NAME, { each: true, message: 'each variable must be a name of letters, digits and _' })
   variables?: string[];
 }

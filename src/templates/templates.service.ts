@@ -1,16 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm';
+import { Clock } from '../common/clock';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationFailedError } from '../common/errors';
 import { analyzeText, TextAnalysis } from '../messaging/encoding';
 import { Language, MessageType } from '../messaging/message-types';
 import { TenantsService } from '../tenancy/tenants.service';
+import { compareDeclaredVariables, renderTemplate } from './render';
 import {
-  compareDeclaredVariables,
-  MAX_VARIABLE_LENGTH,
-  renderTemplate,
-  sanitizeVariableValue,
-} from './render';
+  chooseLanguage,
+  codeTemplateProblems,
+  declarationError,
+  sendVariableProblems,
+} from './template-rules';
 import { SmsTemplateEntity } from './template.entity';
 
 export interface TemplateInput {
@@ -50,8 +52,9 @@ export class TemplatesService {
   private readonly repo: Repository<SmsTemplateEntity>;
 
   constructor(
-    @InjectDataSource() ds: DataSource,
+    @InjectDataSource() private readonly ds: DataSource,
     private readonly tenants: TenantsService,
+    private readonly clock: Clock,
   ) {
     this.repo = ds.getRepository(SmsTemplateEntity);
   }
@@ -96,92 +99,105 @@ export class TemplatesService {
     return rows[0];
   }
 
-  private own(tenantId: number, templateId: string): Promise<SmsTemplateEntity | null> {
-    return this.repo.findOneBy({ tenantId, templateId });
+  /** The tenant's own row, locked until the transaction ends. */
+  private own(
+    tenantId: number,
+    templateId: string,
+    manager: EntityManager,
+  ): Promise<SmsTemplateEntity | null> {
+    return manager
+      .getRepository(SmsTemplateEntity)
+      .createQueryBuilder('t')
+      .setLock('pessimistic_write')
+      .where('t.tenant_id = :tenantId AND t.template_id = :templateId', { tenantId, templateId })
+      .getOne();
   }
 
-  private checkDeclarations(content: Record<string, string>, variables: string[]): void {
-    const problems = compareDeclaredVariables(variables, content);
-    if (problems.length === 0) return;
-    const message = problems
-      .map((p) =>
-        [
-          p.undeclared.length ? `content_${p.language} uses undeclared ${p.undeclared.join(', ')}` : '',
-          p.unused.length ? `content_${p.language} does not use declared ${p.unused.join(', ')}` : '',
-        ]
-          .filter(Boolean)
-          .join('; '),
-      )
-      .join('; ');
-    throw new ValidationFailedError(
-      message,
-      problems.map((p) => ({
-        field: `content_${p.language}`,
-        errors: [message],
-        undeclared: p.undeclared,
-        unused: p.unused,
-      })),
-    );
+  /** 400 unless every language uses exactly the declared variables (and code templates keep their shape). */
+  private checkDeclarations(
+    templateId: string,
+    input: Pick<TemplateInput, 'content' | 'variables' | 'messageType'>,
+  ): void {
+    const declared = declarationError(compareDeclaredVariables(input.variables, input.content));
+    if (declared) throw new ValidationFailedError(declared.message, declared.details);
+    const code = codeTemplateProblems(templateId, input.messageType, input.variables);
+    if (code.length) throw new ValidationFailedError(code.flatMap((p) => p.errors).join('; '), code);
   }
 
   async create(tenantId: number, input: TemplateInput): Promise<SmsTemplateEntity> {
-    this.checkDeclarations(input.content, input.variables);
+    this.checkDeclarations(input.templateId, input);
     await this.tenants.ensure(tenantId);
-    const existing = await this.own(tenantId, input.templateId);
-    if (existing?.isActive)
-      throw new ConflictError(`template "${input.templateId}" already exists; use PUT or PATCH to change it`);
-    if (existing) {
-      // Re-creating a deleted template revives its row with the next version.
-      Object.assign(existing, {
-        ...input,
-        isActive: true,
-        version: existing.version + 1,
-        updatedAt: new Date(),
+    const now = this.clock.now();
+    try {
+      return await this.ds.transaction(async (m) => {
+        const existing = await this.own(tenantId, input.templateId, m);
+        if (existing?.isActive) throw this.exists(input.templateId);
+        const repo = m.getRepository(SmsTemplateEntity);
+        if (existing) {
+          // Re-creating a deleted template revives its row with the next version.
+          Object.assign(existing, {
+            ...input,
+            isActive: true,
+            version: existing.version + 1,
+            updatedAt: now,
+          });
+          return repo.save(existing);
+        }
+        return repo.save(
+          repo.create({ ...input, tenantId, isActive: true, version: 1, createdAt: now, updatedAt: now }),
+        );
       });
-      return this.repo.save(existing);
+    } catch (e) {
+      // Two concurrent creates of a new id: the unique index lets one in.
+      if (e instanceof QueryFailedError && (e.driverError as { code?: string }).code === '23505')
+        throw this.exists(input.templateId);
+      throw e;
     }
-    const now = new Date();
-    return this.repo.save(
-      this.repo.create({ ...input, tenantId, isActive: true, version: 1, createdAt: now, updatedAt: now }),
-    );
   }
 
-  /** PUT and PATCH: only a tenant's own template changes; a default is read-only. */
+  private exists(templateId: string): ConflictError {
+    return new ConflictError(`template "${templateId}" already exists; use PUT or PATCH to change it`);
+  }
+
+  /** PUT and PATCH: only a tenant's own template changes (row-locked, so no update is lost); a default is read-only. */
   async update(
     tenantId: number,
     templateId: string,
     patch: Partial<Omit<TemplateInput, 'templateId'>>,
   ): Promise<SmsTemplateEntity> {
-    const row = await this.own(tenantId, templateId);
-    if (!row || !row.isActive) {
-      await this.refuseDefault(tenantId, templateId, 'changed');
-      throw new TemplateNotFoundError(templateId, tenantId);
-    }
-    const content = patch.content ? { ...row.content, ...patch.content } : row.content;
-    const variables = patch.variables ?? row.variables;
-    this.checkDeclarations(content, variables);
-    Object.assign(row, {
-      name: patch.name ?? row.name,
-      messageType: patch.messageType ?? row.messageType,
-      content,
-      variables,
-      version: row.version + 1,
-      updatedAt: new Date(),
+    const updated = await this.ds.transaction(async (m) => {
+      const row = await this.own(tenantId, templateId, m);
+      if (!row || !row.isActive) return null;
+      const next = {
+        content: patch.content ? { ...row.content, ...patch.content } : row.content,
+        variables: patch.variables ?? row.variables,
+        messageType: patch.messageType ?? row.messageType,
+      };
+      this.checkDeclarations(templateId, next);
+      Object.assign(row, next, {
+        name: patch.name ?? row.name,
+        version: row.version + 1,
+        updatedAt: this.clock.now(),
+      });
+      return m.getRepository(SmsTemplateEntity).save(row);
     });
-    return this.repo.save(row);
+    if (updated) return updated;
+    await this.refuseDefault(tenantId, templateId, 'changed');
+    throw new TemplateNotFoundError(templateId, tenantId);
   }
 
   /** Deactivates a tenant's template (the default with that id, if any, shows again). */
   async deactivate(tenantId: number, templateId: string): Promise<void> {
-    const row = await this.own(tenantId, templateId);
-    if (!row || !row.isActive) {
-      await this.refuseDefault(tenantId, templateId, 'deleted');
-      throw new TemplateNotFoundError(templateId, tenantId);
-    }
-    await this.repo.update(
-      { id: row.id },
-      { isActive: false, version: row.version + 1, updatedAt: new Date() },
+    const rows: unknown[] = await this.ds.query(
+      `WITH deactivated AS (
+         UPDATE sms_templates SET is_active = false, version = version + 1, updated_at = $3
+          WHERE tenant_id = $1 AND template_id = $2 AND is_active RETURNING id)
+       SELECT id FROM deactivated`,
+      [tenantId, templateId, this.clock.now()],
     );
+    if (rows.length > 0) return;
+    await this.refuseDefault(tenantId, templateId, 'deleted');
+    throw new TemplateNotFoundError(templateId, tenantId);
   }
 
   private async refuseDefault(tenantId: number, templateId: string, verb: string): Promise<void> {
@@ -202,8 +218,10 @@ export class TemplatesService {
     template: SmsTemplateEntity,
     requested?: Language,
   ): Promise<string> {
-    const wanted = requested ?? (await this.tenants.ensure(tenantId)).settings.default_language ?? 'en';
-    return template.content[wanted] ? wanted : 'en';
+    const tenantDefault = requested
+      ? undefined
+      : (await this.tenants.ensure(tenantId)).settings.default_language;
+    return chooseLanguage(template.content, requested, tenantDefault);
   }
 
   /** Preview: renders what it can and lists what is missing. */
@@ -227,27 +245,9 @@ export class TemplatesService {
     language?: Language,
   ): Promise<Rendered> {
     const template = await this.get(tenantId, templateId);
-    const declared = new Set(template.variables);
-    const unknown = Object.keys(variables).filter((k) => !declared.has(k));
-    const missing = template.variables.filter((v) => !Object.prototype.hasOwnProperty.call(variables, v));
-    const details: { field: string; errors: string[]; missing?: string[]; unknown?: string[] }[] = [];
-    if (missing.length)
-      details.push({ field: 'variables', errors: [`missing variables: ${missing.join(', ')}`], missing });
-    if (unknown.length)
-      details.push({ field: 'variables', errors: [`unknown variables: ${unknown.join(', ')}`], unknown });
-    for (const [name, value] of Object.entries(variables)) {
-      if (value !== null && typeof value === 'object') {
-        details.push({ field: `variables.${name}`, errors: [`variables.${name} must be text or a number`] });
-      } else if (sanitizeVariableValue(value).length > MAX_VARIABLE_LENGTH) {
-        details.push({
-          field: `variables.${name}`,
-          errors: [`variables.${name} is longer than ${MAX_VARIABLE_LENGTH} characters`],
-        });
-      }
-    }
-    if (details.length) {
-      throw new ValidationFailedError(details.map((d) => d.errors.join(', ')).join('; '), details);
-    }
+    const problems = sendVariableProblems(template.variables, variables);
+    if (problems.length)
+      throw new ValidationFailedError(problems.map((p) => p.errors.join(', ')).join('; '), problems);
     const languageUsed = await this.resolveLanguage(tenantId, template, language);
     const { text } = renderTemplate(template.content[languageUsed], variables);
     return { template, text, languageUsed, missing: [], analysis: analyzeText(text) };

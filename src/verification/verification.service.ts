@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHmac, hkdfSync, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { hkdfSync, randomBytes, randomInt } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ValidationFailedError } from '../common/errors';
@@ -10,7 +10,8 @@ import { Accepted, AcceptResult, SendContext } from '../messaging/messaging.serv
 import { RateLimiterService } from '../messaging/rate-limiter.service';
 import { PhoneService } from '../phone/phone.service';
 import { TemplatedSender } from '../templates/templated-sender';
-import { VerificationCodeEntity, VerificationPurpose } from './verification-code.entity';
+import { CODE_PATTERN, generateCode, hashCode, sameHash } from './codes';
+import { VerificationPurpose } from './verification-code.entity';
 
 export interface CodeSend {
   phoneNumber: string;
@@ -50,10 +51,6 @@ export class VerificationService {
     );
   }
 
-  private hash(salt: string, code: string): string {
-    return createHmac('sha256', this.pepper).update(salt).update(':').update(code).digest('hex');
-  }
-
   private e164(phoneNumber: string): string {
     const v = this.phone.forSend(phoneNumber);
     if (!v.valid)
@@ -65,7 +62,9 @@ export class VerificationService {
     const tenantId = ctx.principal.tenantId;
     const phone = this.e164(input.phoneNumber);
     const now = this.clock.now();
-    const code = input.code ?? String(randomInt(0, 1_000_000)).padStart(6, '0');
+    if (input.code !== undefined && !CODE_PATTERN.test(input.code))
+      throw ValidationFailedError.field('code', 'code must be 4 to 10 digits');
+    const code = input.code ?? generateCode((max) => randomInt(max));
     const expiresAt = new Date(now.getTime() + this.config.get('SMS_CODE_TTL_SECONDS') * 1000);
     const scope = ['code', tenantId, phone];
     await this.rateLimiter.consumeScoped(
@@ -86,6 +85,8 @@ export class VerificationService {
           language: input.language,
           userId: input.userId,
           metadata: { purpose: input.purpose },
+          // Redacted whatever the tenant's template looks like.
+          secrets: [code],
         },
         (result) => present({ result, expiresAt }),
       );
@@ -107,46 +108,43 @@ export class VerificationService {
        ON CONFLICT (tenant_id, phone_number, purpose) DO UPDATE SET
          code_hash = EXCLUDED.code_hash, salt = EXCLUDED.salt, expires_at = EXCLUDED.expires_at,
          attempts = 0, consumed_at = NULL, message_id = EXCLUDED.message_id, created_at = EXCLUDED.created_at`,
-      [tenantId, phone, input.purpose, this.hash(salt, code), salt, expiresAt, messageId, now],
+      [tenantId, phone, input.purpose, hashCode(this.pepper, salt, code), salt, expiresAt, messageId, now],
     );
     return accepted;
   }
 
-  /** True once for the live code; a used, expired, burnt or wrong code is false. */
+  /**
+   * True once for the live code; a used, expired, burnt or wrong code is false. Each check first
+   * claims an attempt with a conditional UPDATE (live, unexpired, attempts below the limit), so
+   * concurrent checks can never try more than SMS_CODE_MAX_ATTEMPTS times; a right code is then
+   * consumed by a second conditional UPDATE that only one concurrent check can win.
+   */
   async check(
     tenantId: number,
     input: { phoneNumber: string; purpose: VerificationPurpose; code: string },
   ): Promise<boolean> {
     const phone = this.e164(input.phoneNumber);
     const now = this.clock.now();
-    const maxAttempts = this.config.get('SMS_CODE_MAX_ATTEMPTS');
-    return this.ds.transaction(async (m) => {
-      const row = await m
-        .getRepository(VerificationCodeEntity)
-        .createQueryBuilder('c')
-        .setLock('pessimistic_write')
-        .where('c.tenant_id = :tenantId AND c.phone_number = :phone AND c.purpose = :purpose', {
-          tenantId,
-          phone,
-          purpose: input.purpose,
-        })
-        .getOne();
-      if (!row || row.consumedAt || row.expiresAt.getTime() <= now.getTime() || row.attempts >= maxAttempts)
-        return false;
-      const given = Buffer.from(this.hash(row.salt, input.code), 'hex');
-      const stored = Buffer.from(row.codeHash, 'hex');
-      if (given.length === stored.length && timingSafeEqual(given, stored)) {
-        await m.query(
-          'UPDATE sms_verification_codes SET consumed_at = $4 WHERE tenant_id = $1 AND phone_number = $2 AND purpose = $3',
-          [tenantId, phone, input.purpose, now],
-        );
-        return true;
-      }
-      await m.query(
-        'UPDATE sms_verification_codes SET attempts = attempts + 1 WHERE tenant_id = $1 AND phone_number = $2 AND purpose = $3',
-        [tenantId, phone, input.purpose],
-      );
+    const key = [tenantId, phone, input.purpose];
+    const [claimed]: { code_hash: string; salt: string }[] = await this.ds.query(
+      `WITH claimed AS (
+         UPDATE sms_verification_codes SET attempts = attempts + 1
+          WHERE tenant_id = $1 AND phone_number = $2 AND purpose = $3
+            AND consumed_at IS NULL AND expires_at > $4 AND attempts < $5
+          RETURNING code_hash, salt)
+       SELECT code_hash, salt FROM claimed`,
+      [...key, now, this.config.get('SMS_CODE_MAX_ATTEMPTS')],
+    );
+    if (!claimed || !sameHash(hashCode(this.pepper, claimed.salt, input.code), claimed.code_hash))
       return false;
-    });
+    const [consumed]: unknown[] = await this.ds.query(
+      `WITH consumed AS (
+         UPDATE sms_verification_codes SET consumed_at = $4
+          WHERE tenant_id = $1 AND phone_number = $2 AND purpose = $3 AND consumed_at IS NULL AND code_hash = $5
+          RETURNING 1)
+       SELECT 1 FROM consumed`,
+      [...key, now, claimed.code_hash],
+    );
+    return consumed !== undefined;
   }
 }

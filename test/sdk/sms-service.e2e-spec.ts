@@ -103,6 +103,49 @@ describe('SmsService (in-process SDK) and appointments', () => {
     expect(apt.body.reminder_sent_at).not.toBeNull();
   });
 
+  it('sends one reminder per appointment start: a second call answers the first message', async () => {
+    const tenant = freshTenantId();
+    const apt = {
+      phone_number: '+12025550123',
+      starts_at: '2026-12-15T11:00:00Z',
+      trainer_name: 'John Doe',
+      location: 'Training Room A',
+    };
+    await t.http().put('/api/sms/appointments/apt-2').set(t.auth({ tenant })).send(apt).expect(201);
+    const actor = { tenantId: tenant, userId: 'svc' };
+    const first = await sms.sendAppointmentReminder(actor, { appointmentId: 'apt-2' });
+    const again = await sms.sendAppointmentReminder(actor, { appointmentId: 'apt-2', language: 'tr' });
+    expect(again).toEqual(first);
+    expect(await history(tenant)).toHaveLength(1);
+    await t
+      .http()
+      .put('/api/sms/appointments/apt-2')
+      .set(t.auth({ tenant }))
+      .send({ ...apt, starts_at: '2026-12-16T11:00:00Z' })
+      .expect(200);
+    const moved = await sms.sendAppointmentReminder(actor, { appointmentId: 'apt-2' });
+    expect(moved.success).toBe(true);
+    expect(moved.messageId).not.toBe(first.messageId);
+  });
+
+  it('clears reminder_sent_at when an appointment moves, and keeps it when only the room changes', async () => {
+    const tenant = freshTenantId();
+    const apt = {
+      phone_number: '+12025550123',
+      starts_at: '2026-12-15T11:00:00Z',
+      trainer_name: 'John Doe',
+      location: 'Training Room A',
+    };
+    const put = (body: object) =>
+      t.http().put('/api/sms/appointments/apt-3').set(t.auth({ tenant })).send(body);
+    await put(apt).expect(201);
+    await sms.sendAppointmentReminder({ tenantId: tenant, userId: 'svc' }, { appointmentId: 'apt-3' });
+    expect((await put({ ...apt, location: 'Room B' }).expect(200)).body.reminder_sent_at).not.toBeNull();
+    expect(
+      (await put({ ...apt, starts_at: '2026-12-16T11:00:00Z' }).expect(200)).body.reminder_sent_at,
+    ).toBeNull();
+  });
+
   it('sends password reset and 2FA codes that verify, with the code redacted', async () => {
     const tenant = freshTenantId();
     const reset = await sms.sendPasswordResetCode(
@@ -179,6 +222,22 @@ describe('SmsService (in-process SDK) and appointments', () => {
         { phoneNumber: '+12025550123', message: 'x' },
       ),
     ).toMatchObject({ success: false, error: { code: 'tenant_inactive' } });
+  });
+
+  it('refuses a free-text notification of a code type, whose code could not be redacted', async () => {
+    const out = await sms.sendNotification(
+      { tenantId: freshTenantId(), userId: 'svc' },
+      { phoneNumber: '+12025550123', message: 'Your code is 123456', messageType: '2fa_code' },
+    );
+    expect(out).toMatchObject({ success: false, error: { code: 'validation_failed' } });
+  });
+
+  it('refuses a reset code that is not 4 to 10 digits', async () => {
+    const out = await sms.sendPasswordResetCode(
+      { tenantId: freshTenantId(), userId: 'svc' },
+      { phoneNumber: '+12025550123', resetCode: 'abc' },
+    );
+    expect(out).toMatchObject({ success: false, error: { code: 'validation_failed' } });
   });
 
   it('validates phone numbers like the brief', () => {

@@ -122,6 +122,48 @@ describe('templates', () => {
     expect(back.body.is_default).toBe(true);
   });
 
+  it('refuses a tenant copy of a code template that changes its message type', async () => {
+    const res = await t
+      .http()
+      .post('/api/sms/templates')
+      .set(t.auth(admin()))
+      .send({
+        template_id: '2fa_code',
+        name: 'Our 2FA',
+        content_en: 'ACME code: {{code}}',
+        message_type: 'general_notification',
+        variables: ['code'],
+      })
+      .expect(400);
+    expect(res.body.message).toBe('template "2fa_code" must have message_type 2fa_code');
+  });
+
+  it('answers 409, not 500, when the same template is created twice at once', async () => {
+    const who = admin();
+    const statuses = await Promise.all(
+      [1, 2].map(
+        async () => (await t.http().post('/api/sms/templates').set(t.auth(who)).send(welcome)).status,
+      ),
+    );
+    expect(statuses.sort()).toEqual([201, 409]);
+  });
+
+  it('keeps both of two concurrent PATCHes: the version counts each', async () => {
+    const who = admin();
+    await t.http().post('/api/sms/templates').set(t.auth(who)).send(welcome).expect(201);
+    await Promise.all([
+      t.http().patch('/api/sms/templates/welcome_message').set(t.auth(who)).send({ name: 'A' }).expect(200),
+      t
+        .http()
+        .patch('/api/sms/templates/welcome_message')
+        .set(t.auth(who))
+        .send({ content_tr: 'Selam {{name}}' })
+        .expect(200),
+    ]);
+    const res = await t.http().get('/api/sms/templates/welcome_message').set(t.auth(who)).expect(200);
+    expect(res.body).toMatchObject({ version: 3, name: 'A', content_tr: 'Selam {{name}}' });
+  });
+
   it('refuses to change or delete a built-in default', async () => {
     const who = admin();
     const res = await t.http().delete('/api/sms/templates/password_reset').set(t.auth(who)).expect(403);
@@ -335,6 +377,38 @@ describe('templates', () => {
     expect(long.body.details[0].field).toBe('variables.message');
     const history = await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
     expect(history.body.items).toEqual([]);
+  });
+
+  it('replays a send-templated with the same Idempotency-Key and sends nothing more', async () => {
+    const who = { tenant: freshTenantId(), roles: ['admin'] };
+    const body = {
+      phone_number: '+12025550123',
+      template_id: 'appointment_reminder',
+      variables: appointmentVars,
+    };
+    const send = (b: object) =>
+      t.http().post('/api/sms/send-templated').set(t.auth(who)).set('Idempotency-Key', 'tpl-1').send(b);
+    const first = await send(body).expect(202);
+    const again = await send(body).expect(202);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+    await send({ ...body, language: 'tr' }).expect(422);
+    const history = await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
+    expect(history.body.items).toHaveLength(1);
+  });
+
+  it('answers 400 to a variable that is not text or a number', async () => {
+    const res = await t
+      .http()
+      .post('/api/sms/send-templated')
+      .set(t.auth({ tenant: freshTenantId() }))
+      .send({
+        phone_number: '+12025550123',
+        template_id: 'general_notification',
+        variables: { message: null },
+      })
+      .expect(400);
+    expect(res.body.details[0].field).toBe('variables.message');
   });
 
   it('never evaluates a value and strips its control characters', async () => {

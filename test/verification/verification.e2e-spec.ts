@@ -60,6 +60,50 @@ describe('verification codes', () => {
     expect((await check(who, { phone_number: p, purpose: '2fa', code: '111111' })).body.valid).toBe(false);
   });
 
+  it('never lets concurrent wrong checks try more than SMS_CODE_MAX_ATTEMPTS times', async () => {
+    const { who, phone: p } = next();
+    await sendCode(who, { phone_number: p, purpose: '2fa', code: '121212' }).expect(202);
+    const wrong = await Promise.all(
+      Array.from({ length: 12 }, () => check(who, { phone_number: p, purpose: '2fa', code: '000000' })),
+    );
+    expect(wrong.every((r) => r.body.valid === false)).toBe(true);
+    const [row] = await t
+      .get(DataSource)
+      .query('SELECT attempts FROM sms_verification_codes WHERE tenant_id = $1', [who.tenant]);
+    expect(row.attempts).toBe(5);
+    expect((await check(who, { phone_number: p, purpose: '2fa', code: '121212' })).body.valid).toBe(false);
+  });
+
+  it('accepts a right code once even when it is checked several times at once', async () => {
+    const { who, phone: p } = next();
+    await sendCode(who, { phone_number: p, purpose: '2fa', code: '343434' }).expect(202);
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => check(who, { phone_number: p, purpose: '2fa', code: '343434' })),
+    );
+    expect(results.filter((r) => r.body.valid === true)).toHaveLength(1);
+  });
+
+  it("redacts the code in a tenant's own wording of the 2FA template", async () => {
+    const { who, phone: p } = next();
+    const admin = { ...who, roles: ['admin'] };
+    await t
+      .http()
+      .post('/api/sms/templates')
+      .set(t.auth(admin))
+      .send({
+        template_id: '2fa_code',
+        name: 'ACME 2FA',
+        content_en: 'ACME login: {{ code }}',
+        message_type: '2fa_code',
+        variables: ['code'],
+      })
+      .expect(201);
+    const res = await sendCode(who, { phone_number: p, purpose: '2fa', code: '565656' }).expect(202);
+    await waitForStatus(t, who, res.body.message_id, 'delivered');
+    const history = await t.http().get('/api/sms/history').set(t.auth(admin)).expect(200);
+    expect(history.body.items[0]).toMatchObject({ template_id: '2fa_code', body: 'ACME login: ******' });
+  });
+
   it('expires a code after SMS_CODE_TTL_SECONDS', async () => {
     const { who, phone: p } = next();
     await sendCode(who, { phone_number: p, purpose: 'password_reset', code: '222222' }).expect(202);
@@ -117,6 +161,8 @@ describe('verification codes', () => {
     expect(JSON.stringify(status)).not.toContain(code);
     expect(JSON.stringify(history.body)).not.toContain(code);
     expect(history.body.items[0].body).toBe('Your verification code is ******. Do not share it with anyone.');
+    await check(who, { phone_number: p, purpose: '2fa', code: '000000' });
+    await check(who, { phone_number: p, purpose: '2fa', code });
     expect(logs.lines.length).toBeGreaterThan(0);
     expect(logs.text()).not.toContain(code);
     const ds = t.get(DataSource);
