@@ -18,6 +18,7 @@ import {
   Min,
 } from 'class-validator';
 import {
+  CODE_MESSAGE_TYPES,
   LANGUAGES,
   Language,
   MESSAGE_STATUSES,
@@ -26,13 +27,25 @@ import {
   MessageType,
 } from './message-types';
 
+/**
+ * Types a free-text body may have. Code types are refused here: a code inside free text cannot be
+ * redacted, and every message of those types must be stored as ******.
+ */
+export const FREE_TEXT_TYPES = MESSAGE_TYPES.filter((t) => !CODE_MESSAGE_TYPES.includes(t));
+
 /** Hard ceiling for a body; the real limit is SMS_MAX_SEGMENTS, checked with the encoding. */
 export const MAX_BODY_CHARS = 1600;
 
 class SendBase {
-  @ApiPropertyOptional({ enum: MESSAGE_TYPES, default: 'general_notification' })
+  @ApiPropertyOptional({
+    enum: FREE_TEXT_TYPES,
+    default: 'general_notification',
+    description: 'password_reset and 2fa_code go through /api/sms/verification/send, which redacts the code',
+  })
   @IsOptional()
-  @IsIn(MESSAGE_TYPES)
+  @IsIn(FREE_TEXT_TYPES, {
+    message: `message_type must be one of ${FREE_TEXT_TYPES.join(', ')}; send codes with POST /api/sms/verification/send`,
+  })
   message_type?: MessageType;
 
   @ApiPropertyOptional({ enum: LANGUAGES, default: 'en' })

@@ -95,6 +95,11 @@ describe('sending through the sandbox provider', () => {
   it.each([
     ["the brief's invalid +1234567890", { phone_number: '+1234567890', message: 'hi' }, 'phone_number'],
     [
+      'a code type as free text (a code in free text could not be redacted)',
+      { phone_number: '+12025550123', message: 'Your code is 123456', message_type: '2fa_code' },
+      'message_type',
+    ],
+    [
       'an unknown message_type',
       { phone_number: '+12025550123', message: 'hi', message_type: 'spam' },
       'message_type',

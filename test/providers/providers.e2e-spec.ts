@@ -88,7 +88,7 @@ describe('Twilio with automatic fallback to SNS (real SDKs, fake servers)', () =
     const { who, id } = await send({
       phone_number: '+12025550123',
       message: 'fallback',
-      message_type: '2fa_code',
+      message_type: 'appointment_reminder',
     });
     const status = await waitForStatus(t, who, id, 'sent');
     expect(status).toMatchObject({
