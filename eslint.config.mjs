@@ -19,6 +19,24 @@ export default tseslint.config(
     },
   },
   {
+    // Module boundaries: outside its own folder, a feature is imported through its index.ts only.
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(messaging|templates|verification|appointments|providers|tenancy|sdk|jobs|phone|webhooks)/',
+              message: "Import another feature through its index ('../<feature>'), not its internal files.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts', '**/*.spec.ts', 'src/**/*.cli.ts', 'src/database/cli.ts', 'src/database/setup.ts'],
     rules: { 'no-console': 'off' },
   },

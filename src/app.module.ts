@@ -5,6 +5,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard, RolesGuard } from './auth/guards';
+import { ClockModule } from './common/clock.module';
 import { AppExceptionFilter } from './common/exception.filter';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -12,7 +13,7 @@ import { dataSourceOptions } from './database/data-source';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LoggingModule } from './logging/logging.module';
-import { MessagingModule } from './messaging/messaging.module';
+import { MessagingModule, MessagingWorkerModule } from './messaging';
 import { PhoneModule } from './phone/phone.module';
 import { ProvidersModule } from './providers/providers.module';
 import { bullPrefix, RedisModule } from './redis/redis.module';
@@ -36,6 +37,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        ClockModule,
         LoggingModule,
         TypeOrmModule.forRoot({
           ...dataSourceOptions(config.get('DATABASE_URL'), config.get('DATABASE_POOL_SIZE')),
@@ -49,7 +51,8 @@ export class AppModule {
         TenancyModule,
         PhoneModule,
         ProvidersModule,
-        MessagingModule.forRoot({ worker }),
+        MessagingModule,
+        ...(worker ? [MessagingWorkerModule] : []),
         WebhooksModule,
         TemplatesModule,
         VerificationModule,

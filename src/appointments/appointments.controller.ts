@@ -5,7 +5,7 @@ import type { Response } from 'express';
 import { CurrentPrincipal } from '../auth/decorators';
 import { Principal } from '../auth/principal';
 import { ValidationFailedError } from '../common/errors';
-import { PhoneService } from '../phone/phone.service';
+import { PhoneService } from '../phone';
 import { AppointmentResponseDto, toAppointmentResponse, UpsertAppointmentDto } from './appointments.dto';
 import { AppointmentsService } from './appointments.service';
 

@@ -11,7 +11,7 @@ import {
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
-import { LANGUAGES } from '../messaging/message-types';
+import { LANGUAGES } from '../core/message-types';
 import { isTimeZone } from './appointment-format';
 import { AppointmentEntity } from './appointment.entity';
 

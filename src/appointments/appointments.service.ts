@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { NotFoundError } from '../common/errors';
-import { TenantsService } from '../tenancy/tenants.service';
+import { TenantsService } from '../tenancy';
 import { AppointmentEntity } from './appointment.entity';
 
 export interface AppointmentInput {

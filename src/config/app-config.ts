@@ -4,7 +4,7 @@
  * table mirror this list. `loadConfig` is pure: it reads the given environment and either returns
  * a frozen config or throws `ConfigError` naming every bad variable.
  */
-import { ProviderName } from '../messaging/message-types';
+import { ProviderName } from '../core/message-types';
 
 export type AppRole = 'api' | 'worker' | 'all';
 

@@ -1,9 +1,9 @@
 /** Every TypeORM entity, listed as classes (no globs) so the app, the CLI and tests agree. */
-import { SmsMessageEntity, SmsMessageEventEntity, SmsPriceEntity } from '../messaging/message.entity';
-import { AppointmentEntity } from '../appointments/appointment.entity';
-import { SmsTemplateEntity } from '../templates/template.entity';
-import { VerificationCodeEntity } from '../verification/verification-code.entity';
-import { TenantEntity } from '../tenancy/tenant.entity';
+import { SmsMessageEntity, SmsMessageEventEntity, SmsPriceEntity } from '../messaging';
+import { AppointmentEntity } from '../appointments';
+import { SmsTemplateEntity } from '../templates';
+import { VerificationCodeEntity } from '../verification';
+import { TenantEntity } from '../tenancy';
 
 export const ENTITIES = [
   TenantEntity,

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { LockKey, runCronJob } from '../database/advisory-lock';
-import { SmsService } from '../sdk/sms.service';
+import { SmsService } from '../sdk';
 
 /** The system user reminders are sent as (it shows as created_by). */
 export const REMINDER_USER = 'system:reminders';

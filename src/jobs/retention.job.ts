@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { LockKey, runCronJob } from '../database/advisory-lock';
-import { IdempotencyService } from '../messaging/idempotency.service';
+import { IdempotencyService } from '../messaging';
 
 const CHUNK = 10_000;
 

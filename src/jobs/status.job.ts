@@ -5,10 +5,9 @@ import { DataSource } from 'typeorm';
 import { Semaphore } from '../common/semaphore';
 import { AppConfig } from '../config/app-config';
 import { LockKey, runCronJob } from '../database/advisory-lock';
-import { ProviderName } from '../messaging/message-types';
-import { ReceiptsService } from '../messaging/receipts.service';
-import { fromTwilioStatus } from '../messaging/status-machine';
-import { SmsRouter } from '../providers/providers.module';
+import { ProviderName } from '../core/message-types';
+import { ReceiptsService } from '../messaging';
+import { SmsRouter } from '../providers';
 
 /** A 'sent' message without a receipt after this long is asked about (up to two days old). */
 const ASK_AFTER_MINUTES = 10;
@@ -81,13 +80,14 @@ export class StatusJob {
           try {
             const s = await this.router.fetchStatus(r.provider, r.provider_message_id);
             if (!s) return;
-            const next = fromTwilioStatus(s.status);
+            const next = s.status;
             const news = (next !== null && next !== 'sent') || (s.price !== null && r.cost === null);
             if (!news) return; // nothing new: no event noise
             await this.receipts.apply({
               provider: r.provider,
               providerMessageId: r.provider_message_id,
-              providerStatus: s.status,
+              status: next,
+              providerStatus: s.providerStatus,
               errorCode: s.errorCode,
               price: s.price,
               priceUnit: s.priceUnit,

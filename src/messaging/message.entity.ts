@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
-import type { Language, MessageStatus, MessageType, ProviderName } from './message-types';
+import type { Language, MessageStatus, MessageType, ProviderName } from '../core/message-types';
 
 const numeric = {
   to: (v: number | null) => v,

@@ -1,64 +1,65 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bull';
-import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
-import { TenancyModule } from '../tenancy/tenancy.module';
-import { BodyCrypto } from './body-crypto';
-import { DELIVERY_QUEUE, DeliveryQueue } from './delivery-queue';
-import { DeliveryStore } from './delivery-store';
-import { DeliveryProcessor } from './delivery.processor';
-import { IdempotencyService } from './idempotency.service';
-import { MessagesRepository } from './messages.repository';
-import { MessagingController } from './messaging.controller';
-import { MessagingService } from './messaging.service';
-import { OptOutsController } from './opt-outs.controller';
-import { OptOutsService } from './opt-outs.service';
-import { PricingService } from './pricing.service';
-import { RateLimiterService } from './rate-limiter.service';
-import { ReceiptsService } from './receipts.service';
-import { SweeperService } from './sweeper.service';
+import { ProvidersModule } from '../providers';
+import { TenancyModule } from '../tenancy';
+import { BodyCrypto } from './accept/body-crypto';
+import { MessagingController } from './accept/messaging.controller';
+import { MessagingService } from './accept/messaging.service';
+import { DELIVERY_QUEUE, DeliveryQueue } from './delivery/delivery-queue';
+import { DeliveryStore } from './delivery/delivery-store';
+import { DeliveryProcessor } from './delivery/delivery.processor';
+import { SweeperService } from './delivery/sweeper.service';
+import { IdempotencyService } from './policies/idempotency.service';
+import { OptOutsController } from './policies/opt-outs.controller';
+import { OptOutsService } from './policies/opt-outs.service';
+import { PricingService } from './policies/pricing.service';
+import { RateLimiterService } from './policies/rate-limiter.service';
+import { ReceiptsService } from './receipts/receipts.service';
+import { MessagesRepository } from './repositories/messages.repository';
 
 /**
- * Messages from accept to delivery. The delivery processor and the sweeper's cron exist only in
- * the worker role; the api role only writes rows and adds jobs.
+ * Messages from accept to delivery: the api role writes rows and adds jobs. Other modules import
+ * it for what `exports` lists (and `index.ts` re-exports); the rest is internal.
  */
-@Module({})
-export class MessagingModule {
-  static forRoot(opts: { worker: boolean }): DynamicModule {
-    return {
-      module: MessagingModule,
-      global: true,
-      imports: [BullModule.registerQueue({ name: DELIVERY_QUEUE }), TenancyModule],
-      controllers: [MessagingController, OptOutsController],
-      providers: [
-        Clock,
-        {
-          provide: BodyCrypto,
-          inject: [AppConfig],
-          useFactory: (c: AppConfig) => new BodyCrypto(c.dataKey()),
-        },
-        DeliveryQueue,
-        DeliveryStore,
-        IdempotencyService,
-        MessagesRepository,
-        OptOutsService,
-        MessagingService,
-        PricingService,
-        RateLimiterService,
-        ReceiptsService,
-        SweeperService,
-        ...(opts.worker ? [DeliveryProcessor] : []),
-      ],
-      exports: [
-        MessagingService,
-        ReceiptsService,
-        SweeperService,
-        IdempotencyService,
-        RateLimiterService,
-        OptOutsService,
-        Clock,
-        DeliveryQueue,
-      ],
-    };
-  }
-}
+@Module({
+  imports: [BullModule.registerQueue({ name: DELIVERY_QUEUE }), TenancyModule, ProvidersModule],
+  controllers: [MessagingController, OptOutsController],
+  providers: [
+    {
+      provide: BodyCrypto,
+      inject: [AppConfig],
+      useFactory: (c: AppConfig) => new BodyCrypto(c.dataKey()),
+    },
+    DeliveryQueue,
+    DeliveryStore,
+    IdempotencyService,
+    MessagesRepository,
+    OptOutsService,
+    MessagingService,
+    PricingService,
+    RateLimiterService,
+    ReceiptsService,
+    SweeperService,
+  ],
+  exports: [
+    MessagingService,
+    ReceiptsService,
+    SweeperService,
+    IdempotencyService,
+    RateLimiterService,
+    OptOutsService,
+    DeliveryQueue,
+    // Internal to messaging; the worker module below needs them.
+    DeliveryStore,
+    BodyCrypto,
+  ],
+})
+export class MessagingModule {}
+
+/** The worker role's part: the delivery processor that takes jobs from the queue. */
+@Module({
+  imports: [MessagingModule, ProvidersModule],
+  providers: [DeliveryProcessor],
+})
+export class MessagingWorkerModule {}

@@ -1,4 +1,4 @@
-import { ProviderName } from '../messaging/message-types';
+import { ProviderName } from '../core/message-types';
 import { CircuitBreaker, CircuitBreakerOptions } from './circuit-breaker';
 import {
   AllProvidersFailedError,

@@ -1,8 +1,8 @@
-import { Global, Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { AppConfig } from '../config/app-config';
 import { ReadinessContributor } from '../health/readiness';
-import { ProviderName } from '../messaging/message-types';
+import { ProviderName } from '../core/message-types';
 import { ProviderRouter } from './provider-router';
 import { DeliveryReceipts } from './receipts';
 import { SandboxProvider } from './sandbox/sandbox.provider';
@@ -111,6 +111,7 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
               .publish({
                 provider: 'sandbox',
                 providerMessageId,
+                status,
                 providerStatus: status,
                 errorCode,
                 source: 'sandbox',
@@ -126,6 +127,5 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-@Global()
 @Module({ providers: [SmsRouter, DeliveryReceipts], exports: [SmsRouter, DeliveryReceipts] })
 export class ProvidersModule {}

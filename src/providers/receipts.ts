@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { ProviderName } from '../messaging/message-types';
+import { MessageStatus, ProviderName } from '../core/message-types';
 
 export interface DeliveryReceipt {
   provider: ProviderName;
   providerMessageId: string;
-  /** The provider's own status word (e.g. Twilio's 'delivered'), mapped by the consumer. */
+  /** Our status, mapped by the provider that owns the vocabulary; null: nothing new (e.g. 'queued'). */
+  status: MessageStatus | null;
+  /** The provider's own status word (e.g. Twilio's 'delivered'), kept on the event. */
   providerStatus: string;
   errorCode?: string;
   price?: number | null;

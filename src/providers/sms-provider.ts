@@ -1,4 +1,4 @@
-import { MessageType, ProviderName } from '../messaging/message-types';
+import { MessageStatus, MessageType, ProviderName } from '../core/message-types';
 
 export interface OutboundSms {
   messageId: string;
@@ -67,10 +67,57 @@ export const CONNECTION_ERROR_CODES = new Set([
 
 /** What a provider says now about a message it accepted (its own status words). */
 export interface ProviderStatus {
-  status: string;
+  /** Ours, mapped by the provider; null when its word tells nothing new (queued, accepted). */
+  status: MessageStatus | null;
+  /** The provider's own word. */
+  providerStatus: string;
   price: number | null;
   priceUnit: string | null;
   errorCode?: string;
+}
+
+/**
+ * Every provider's circuit is open: nothing was tried, so the attempt is not spent. The caller
+ * waits until `retryAt` (the next half-open trial); `lastError` is the last real provider answer,
+ * kept on the row instead of a bare "circuit open".
+ */
+export class CircuitsOpenError extends ProviderError {
+  constructor(
+    readonly retryAt: number,
+    readonly lastError: ProviderAttempt | null,
+  ) {
+    super(
+      lastError?.provider ?? 'sandbox',
+      'retryable',
+      lastError?.code ?? 'circuit_open',
+      lastError ? `every provider is down; last: ${lastError.message}` : 'every provider is down',
+    );
+    this.name = 'CircuitsOpenError';
+  }
+}
+
+/** To find a message whose send outcome we do not know (a timeout, a worker that died mid-call). */
+export interface SentLookup {
+  to: string;
+  body: string;
+  /** The window in which the send may have been made. */
+  after: Date;
+  before: Date;
+}
+
+/** A message the provider holds, found by a SentLookup. */
+export interface FoundMessage extends ProviderStatus {
+  providerMessageId: string;
+}
+
+/** An HTTP request as a webhook controller saw it, for a provider to verify and parse. */
+export interface WebhookRequest {
+  /** The public URL the provider called (PUBLIC_BASE_URL + path and query). */
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** Form fields or parsed JSON, as the body parser left them. */
+  body: unknown;
+  rawBody?: Buffer;
 }
 
 export interface SmsProvider {
@@ -78,4 +125,11 @@ export interface SmsProvider {
   send(sms: OutboundSms): Promise<ProviderSendResult>;
   /** Asks the provider for a message's status, where its API allows (Twilio does, SNS does not). */
   fetchStatus?(providerMessageId: string): Promise<ProviderStatus>;
+  /**
+   * Lists messages to `to` in the window (Twilio's message list). An empty list proves the send
+   * was not created; absent on providers that cannot be asked (SNS).
+   */
+  findSent?(lookup: SentLookup): Promise<FoundMessage[]>;
+  /** Releases sockets and timers. */
+  close?(): void | Promise<void>;
 }

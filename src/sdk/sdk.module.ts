@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
-import { AppointmentsModule } from '../appointments/appointments.module';
-import { TemplatesModule } from '../templates/templates.module';
-import { TenancyModule } from '../tenancy/tenancy.module';
-import { VerificationModule } from '../verification/verification.module';
+import { AppointmentsModule } from '../appointments';
+import { MessagingModule } from '../messaging';
+import { TemplatesModule } from '../templates';
+import { TenancyModule } from '../tenancy';
+import { VerificationModule } from '../verification';
 import { SmsService } from './sms.service';
 
 /** Import this module to inject `SmsService`. */
 @Module({
-  imports: [TenancyModule, TemplatesModule, VerificationModule, AppointmentsModule],
+  imports: [TenancyModule, MessagingModule, TemplatesModule, VerificationModule, AppointmentsModule],
   providers: [SmsService],
   exports: [SmsService],
 })

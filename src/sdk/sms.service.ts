@@ -1,17 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Principal } from '../auth/principal';
-import { formatAppointment } from '../appointments/appointment-format';
-import { AppointmentsService } from '../appointments/appointments.service';
+import { formatAppointment } from '../appointments';
+import { AppointmentsService } from '../appointments';
 import { Clock } from '../common/clock';
 import { AppError, ValidationFailedError } from '../common/errors';
-import { CODE_MESSAGE_TYPES, Language, MessageType } from '../messaging/message-types';
-import { toSendResponse } from '../messaging/messaging.mappers';
-import { MessagingService, SendContext } from '../messaging/messaging.service';
-import { PhoneService } from '../phone/phone.service';
-import { TemplatedSender } from '../templates/templated-sender';
-import { TenantsService } from '../tenancy/tenants.service';
-import { VerificationService } from '../verification/verification.service';
+import { CODE_MESSAGE_TYPES, Language, MessageType } from '../core/message-types';
+import { toSendResponse } from '../messaging';
+import { MessagingService, SendContext } from '../messaging';
+import { PhoneService } from '../phone';
+import { TemplatedSender } from '../templates';
+import { TenantsService } from '../tenancy';
+import { VerificationService } from '../verification';
 
 /** Who is sending: in-process calls have no token, so the tenant and user are always explicit. */
 export interface Actor {

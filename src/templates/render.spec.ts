@@ -1,11 +1,11 @@
-import { analyzeText } from '../messaging/encoding';
+import { analyzeText } from '../core/encoding';
 import {
   compareDeclaredVariables,
   extractPlaceholders,
   renderTemplate,
   sanitizeVariableValue,
 } from './render';
-import { DEFAULT_TEMPLATES } from './default-templates';
+import { DEFAULT_TEMPLATES } from '../../migrations/1764000200000-create-templates';
 
 describe('template rendering', () => {
   it('allows whitespace inside the braces', () => {

@@ -2,7 +2,7 @@
  * Template rules that need no I/O: declaration checks on create/update, variable checks at send
  * time, the language choice. Pure: imports nothing from Nest, TypeORM or Redis.
  */
-import type { MessageType } from '../messaging/message-types';
+import type { MessageType } from '../core/message-types';
 import { DeclarationProblem, MAX_VARIABLE_LENGTH, sanitizeVariableValue } from './render';
 
 /** A 400's `details` entry: the field, its errors, and what exactly is wrong. */

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import type { MessageType } from '../messaging/message-types';
+import type { MessageType } from '../core/message-types';
 
 @Entity('sms_templates')
 export class SmsTemplateEntity {

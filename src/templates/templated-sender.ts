@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { CODE_MESSAGE_TYPES, Language } from '../messaging/message-types';
-import { Accepted, AcceptResult, MessagingService, SendContext } from '../messaging/messaging.service';
+import { CODE_MESSAGE_TYPES, Language } from '../core/message-types';
+import { Accepted, AcceptResult, MessagingService, SendContext } from '../messaging';
 import { sanitizeVariableValue } from './render';
 import { Rendered, TemplatesService } from './templates.service';
 

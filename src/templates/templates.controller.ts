@@ -3,10 +3,10 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiTags 
 import { ApiErrors } from '../common/api-errors';
 import { CurrentPrincipal, Roles } from '../auth/decorators';
 import { Principal, ROLE_ADMIN } from '../auth/principal';
-import { SendResponseDto } from '../messaging/messaging.dto';
-import { toSendResponse } from '../messaging/messaging.mappers';
-import { Accepted, SendContext } from '../messaging/messaging.service';
-import { SendCtx, SendRoute } from '../messaging/send-route';
+import { SendResponseDto } from '../messaging';
+import { toSendResponse } from '../messaging';
+import { Accepted, SendContext } from '../messaging';
+import { SendCtx, SendRoute } from '../messaging';
 import { TemplatedSender } from './templated-sender';
 import {
   contentOf,

@@ -13,7 +13,7 @@ import {
   Length,
   Matches,
 } from 'class-validator';
-import { LANGUAGES, Language, MESSAGE_TYPES, MessageType } from '../messaging/message-types';
+import { LANGUAGES, Language, MESSAGE_TYPES, MessageType } from '../core/message-types';
 
 import { SmsTemplateEntity } from './template.entity';
 

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
-import { TenancyModule } from '../tenancy/tenancy.module';
+import { MessagingModule } from '../messaging';
+import { TenancyModule } from '../tenancy';
 import { TemplatedSender } from './templated-sender';
 import { TemplatesController } from './templates.controller';
 import { TemplatesService } from './templates.service';
 
 @Module({
-  imports: [TenancyModule],
+  imports: [TenancyModule, MessagingModule],
   controllers: [TemplatesController],
   providers: [TemplatesService, TemplatedSender],
   exports: [TemplatesService, TemplatedSender],

@@ -3,9 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationFailedError } from '../common/errors';
-import { analyzeText, TextAnalysis } from '../messaging/encoding';
-import { Language, MessageType } from '../messaging/message-types';
-import { TenantsService } from '../tenancy/tenants.service';
+import { analyzeText, TextAnalysis } from '../core/encoding';
+import { Language, MessageType } from '../core/message-types';
+import { TenantsService } from '../tenancy';
 import { compareDeclaredVariables, renderTemplate } from './render';
 import {
   chooseLanguage,

@@ -3,9 +3,9 @@ import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors';
 import { CurrentPrincipal } from '../auth/decorators';
 import { Principal } from '../auth/principal';
-import { toSendResponse } from '../messaging/messaging.mappers';
-import { Accepted, SendContext } from '../messaging/messaging.service';
-import { SendCtx, SendRoute } from '../messaging/send-route';
+import { toSendResponse } from '../messaging';
+import { Accepted, SendContext } from '../messaging';
+import { SendCtx, SendRoute } from '../messaging';
 import { CheckCodeDto, CheckCodeResponseDto, SendCodeDto, SendCodeResponseDto } from './verification.dto';
 import { VerificationService } from './verification.service';
 

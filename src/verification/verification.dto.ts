@@ -1,8 +1,8 @@
 import { UserIdField } from '../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { LANGUAGES, Language } from '../messaging/message-types';
-import { SendResponseDto } from '../messaging/messaging.dto';
+import { LANGUAGES, Language } from '../core/message-types';
+import { SendResponseDto } from '../messaging';
 import type { VerificationPurpose } from './verification-code.entity';
 
 const PURPOSES = ['password_reset', '2fa'] as const;

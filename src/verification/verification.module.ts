@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
-import { TemplatesModule } from '../templates/templates.module';
+import { MessagingModule } from '../messaging';
+import { TemplatesModule } from '../templates';
 import { VerificationController } from './verification.controller';
 import { VerificationService } from './verification.service';
 
 @Module({
-  imports: [TemplatesModule],
+  imports: [TemplatesModule, MessagingModule],
   controllers: [VerificationController],
   providers: [VerificationService],
   exports: [VerificationService],

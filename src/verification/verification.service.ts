@@ -5,11 +5,11 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ValidationFailedError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
-import { Language } from '../messaging/message-types';
-import { Accepted, AcceptResult, SendContext } from '../messaging/messaging.service';
-import { RateLimiterService } from '../messaging/rate-limiter.service';
-import { PhoneService } from '../phone/phone.service';
-import { TemplatedSender } from '../templates/templated-sender';
+import { Language } from '../core/message-types';
+import { Accepted, AcceptResult, SendContext } from '../messaging';
+import { RateLimiterService } from '../messaging';
+import { PhoneService } from '../phone';
+import { TemplatedSender } from '../templates';
 import { CODE_PATTERN, generateCode, hashCode, sameHash } from './codes';
 import { VerificationPurpose } from './verification-code.entity';
 

@@ -13,7 +13,8 @@ import type { Request } from 'express';
 import twilio from 'twilio';
 import { Public } from '../auth/decorators';
 import { AppConfig } from '../config/app-config';
-import { ReceiptsService } from '../messaging/receipts.service';
+import { ReceiptsService } from '../messaging';
+import { fromTwilioStatus } from '../providers';
 
 /** Twilio's status callback fields we read (form-encoded). */
 interface TwilioStatusCallback {
@@ -57,6 +58,7 @@ export class WebhooksController {
     await this.receipts.apply({
       provider: 'twilio',
       providerMessageId: cb.MessageSid,
+      status: fromTwilioStatus(cb.MessageStatus),
       providerStatus: cb.MessageStatus,
       errorCode: cb.ErrorCode || undefined,
       price: price !== null && Number.isFinite(price) ? price : null,

@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
-import { DELIVERY_QUEUE } from '../../src/messaging/delivery-queue';
-import { SweeperService } from '../../src/messaging/sweeper.service';
-import { DeliveryQueue } from '../../src/messaging/delivery-queue';
+import { DELIVERY_QUEUE } from '../../src/messaging/delivery/delivery-queue';
+import { SweeperService } from '../../src/messaging/delivery/sweeper.service';
+import { DeliveryQueue } from '../../src/messaging/delivery/delivery-queue';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { waitForStatus } from '../support/messages';
 

@@ -1,4 +1,4 @@
-import { RateLimiterService } from '../../src/messaging/rate-limiter.service';
+import { RateLimiterService } from '../../src/messaging/policies/rate-limiter.service';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { waitForStatus } from '../support/messages';
 

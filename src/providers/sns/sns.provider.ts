@@ -1,5 +1,5 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { isTransactional } from '../../messaging/message-types';
+import { isTransactional } from '../../core/message-types';
 import {
   CONNECTION_ERROR_CODES,
   OutboundSms,

@@ -1,4 +1,5 @@
 import twilio from 'twilio';
+import { fromTwilioStatus } from './twilio-status';
 import {
   CONNECTION_ERROR_CODES,
   OutboundSms,
@@ -116,7 +117,8 @@ export class TwilioProvider implements SmsProvider {
       const m = await this.client.messages(providerMessageId).fetch();
       const price = m.price === null || m.price === undefined ? null : Number(m.price);
       return {
-        status: m.status,
+        status: fromTwilioStatus(m.status),
+        providerStatus: m.status,
         price: price !== null && Number.isFinite(price) ? price : null,
         priceUnit: m.priceUnit ? m.priceUnit.toUpperCase() : null,
         errorCode: m.errorCode ? String(m.errorCode) : undefined,

@@ -1,4 +1,4 @@
-import { analyzeText } from './encoding';
+import { analyzeText } from '../core/encoding';
 
 describe('analyzeText', () => {
   it.each([

@@ -1,12 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { ApiErrors } from '../common/api-errors';
-import { CurrentPrincipal } from '../auth/decorators';
-import { Principal } from '../auth/principal';
-import { ValidationFailedError } from '../common/errors';
-import { AppConfig } from '../config/app-config';
-import { PhoneService } from '../phone/phone.service';
-import { MessageType } from './message-types';
+import { ApiErrors } from '../../common/api-errors';
+import { CurrentPrincipal } from '../../auth/decorators';
+import { Principal } from '../../auth/principal';
+import { ValidationFailedError } from '../../common/errors';
+import { AppConfig } from '../../config/app-config';
+import { PhoneService } from '../../phone';
+import { MessageType } from '../../core/message-types';
 import {
   BulkResponseDto,
   HistoryQueryDto,

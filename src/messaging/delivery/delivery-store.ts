@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Batcher } from '../common/batcher';
-import { MessageStatus, MessageType, ProviderName } from './message-types';
+import { Batcher } from '../../common/batcher';
+import { MessageStatus, MessageType, ProviderName } from '../../core/message-types';
 
 /** A message the worker has claimed for one attempt (status is now 'sending'). */
 export interface ClaimedMessage {

@@ -12,10 +12,10 @@ import {
 import { ApiAcceptedResponse, ApiHeader } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { map, Observable } from 'rxjs';
-import { AuthedRequest } from '../auth/decorators';
-import { ValidationFailedError } from '../common/errors';
+import { AuthedRequest } from '../../auth/decorators';
+import { ValidationFailedError } from '../../common/errors';
 import { Accepted, SendContext } from './messaging.service';
-import { rateLimitHeaders } from './rate-limiter.service';
+import { rateLimitHeaders } from '../policies/rate-limiter.service';
 
 /**
  * What every sending route hands to the services: the caller, the Idempotency-Key header and the

@@ -1,14 +1,14 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Job } from 'bull';
-import { Semaphore } from '../common/semaphore';
-import { AppConfig } from '../config/app-config';
-import { AllProvidersFailedError, ProviderError } from '../providers/sms-provider';
-import { SmsRouter } from '../providers/providers.module';
-import { BodyCrypto } from './body-crypto';
+import { Semaphore } from '../../common/semaphore';
+import { AppConfig } from '../../config/app-config';
+import { AllProvidersFailedError, ProviderError } from '../../providers';
+import { SmsRouter } from '../../providers';
+import { BodyCrypto } from '../accept/body-crypto';
 import { DeliverJobData, DeliveryJob, DeliveryQueue, messageIdsOf } from './delivery-queue';
 import { AttemptOutcome, ClaimedMessage, DeliveryStore } from './delivery-store';
-import { OPT_OUT_ERROR_CODES, OptOutsService } from './opt-outs.service';
-import { ReceiptsService } from './receipts.service';
+import { OPT_OUT_ERROR_CODES, OptOutsService } from '../policies/opt-outs.service';
+import { ReceiptsService } from '../receipts/receipts.service';
 
 export interface DeliverSummary {
   sent: number;

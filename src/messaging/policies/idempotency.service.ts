@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHmac, hkdfSync } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { AppError } from '../common/errors';
-import { AppConfig } from '../config/app-config';
+import { AppError } from '../../common/errors';
+import { AppConfig } from '../../config/app-config';
 
 export interface StoredResponse<T> {
   statusCode: number;

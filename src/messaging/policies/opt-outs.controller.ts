@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, Length } from 'class-validator';
-import { CurrentPrincipal, Roles } from '../auth/decorators';
-import { Principal, ROLE_ADMIN } from '../auth/principal';
-import { ApiErrors } from '../common/api-errors';
-import { ValidationFailedError } from '../common/errors';
-import { PhoneService } from '../phone/phone.service';
+import { CurrentPrincipal, Roles } from '../../auth/decorators';
+import { Principal, ROLE_ADMIN } from '../../auth/principal';
+import { ApiErrors } from '../../common/api-errors';
+import { ValidationFailedError } from '../../common/errors';
+import { PhoneService } from '../../phone';
 import { OptOutsService } from './opt-outs.service';
 
 export class AddOptOutDto {

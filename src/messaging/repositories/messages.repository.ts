@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { Language, MessageStatus, MessageType } from './message-types';
-import { SmsMessageEntity, SmsMessageEventEntity } from './message.entity';
+import { Language, MessageStatus, MessageType } from '../../core/message-types';
+import { SmsMessageEntity, SmsMessageEventEntity } from '../message.entity';
 
 /** A message as accepted, before it is a row. */
 export interface NewMessage {

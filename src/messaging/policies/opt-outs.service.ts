@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Batcher } from '../common/batcher';
-import { NotFoundError } from '../common/errors';
+import { Batcher } from '../../common/batcher';
+import { NotFoundError } from '../../common/errors';
 
 /** Provider error codes that mean the recipient has opted out (STOP) of this sender. */
 export const OPT_OUT_ERROR_CODES = new Set(['twilio:21610', 'sns:OptedOut', 'sandbox:21610']);

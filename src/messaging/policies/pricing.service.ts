@@ -1,8 +1,8 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ProviderName } from './message-types';
-import { SmsPriceEntity } from './message.entity';
+import { ProviderName } from '../../core/message-types';
+import { SmsPriceEntity } from '../message.entity';
 
 /** Country code of prices that apply where no row names the destination country. */
 export const ANY_COUNTRY = 'ZZ';

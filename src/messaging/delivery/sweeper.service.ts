@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { LockKey, runCronJob } from '../database/advisory-lock';
+import { LockKey, runCronJob } from '../../database/advisory-lock';
 import { DeliveryQueue } from './delivery-queue';
 
 const BATCH = 1000;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { RateLimitExceededError } from '../common/errors';
-import { RedisService } from '../redis/redis.module';
+import { RateLimitExceededError } from '../../common/errors';
+import { RedisService } from '../../redis/redis.module';
 
 export interface RateLimitState {
   limit: number;

@@ -1,5 +1,5 @@
-import { ValidationFailedError } from '../common/errors';
-import { SmsMessageEntity, SmsMessageEventEntity } from './message.entity';
+import { ValidationFailedError } from '../../common/errors';
+import { SmsMessageEntity, SmsMessageEventEntity } from '../message.entity';
 import { AcceptResult } from './messaging.service';
 import {
   BulkResponseDto,

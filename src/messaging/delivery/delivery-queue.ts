@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bull';
 import type { JobOptions, Queue } from 'bull';
-import { AppConfig } from '../config/app-config';
+import { AppConfig } from '../../config/app-config';
 
 export const DELIVERY_QUEUE = 'sms-delivery';
 

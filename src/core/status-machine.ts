@@ -24,23 +24,3 @@ export function canTransition(from: MessageStatus, to: MessageStatus): boolean {
 export function isTerminal(status: MessageStatus): boolean {
   return NEXT[status].length === 0;
 }
-
-/** Maps a provider's status word (Twilio's vocabulary; the sandbox uses the same) to ours. */
-export function fromTwilioStatus(s: string): MessageStatus | null {
-  switch (s.toLowerCase()) {
-    case 'sending':
-    case 'sent':
-      return 'sent';
-    case 'delivered':
-    case 'read':
-      return 'delivered';
-    case 'undelivered':
-      return 'undelivered';
-    case 'failed':
-      return 'failed';
-    case 'canceled':
-      return 'canceled';
-    default:
-      return null; // queued, accepted, scheduled: nothing new for us
-  }
-}

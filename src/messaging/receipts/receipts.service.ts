@@ -1,11 +1,11 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Batcher } from '../common/batcher';
-import { DeliveryReceipt, DeliveryReceipts } from '../providers/receipts';
-import { RedisService } from '../redis/redis.module';
-import { MessageStatus } from './message-types';
-import { canTransition, fromTwilioStatus } from './status-machine';
+import { Batcher } from '../../common/batcher';
+import { DeliveryReceipt, DeliveryReceipts } from '../../providers';
+import { RedisService } from '../../redis/redis.module';
+import { MessageStatus } from '../../core/message-types';
+import { canTransition } from '../../core/status-machine';
 
 export type ReceiptResult = 'applied' | 'ignored' | 'parked';
 
@@ -52,7 +52,7 @@ export class ReceiptsService implements OnModuleInit {
   }
 
   async apply(r: DeliveryReceipt): Promise<ReceiptResult> {
-    const next: MessageStatus | null = fromTwilioStatus(r.providerStatus);
+    const next: MessageStatus | null = r.status;
     return this.ds.transaction(async (m) => {
       const rows: { id: string; status: MessageStatus }[] = await m.query(
         'SELECT id, status FROM sms_messages WHERE provider = $1 AND provider_message_id = $2 FOR UPDATE',

@@ -1,4 +1,4 @@
-import { UserIdField } from '../common/dto-fields';
+import { UserIdField } from '../../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -25,7 +25,7 @@ import {
   MESSAGE_TYPES,
   MessageStatus,
   MessageType,
-} from './message-types';
+} from '../../core/message-types';
 
 /**
  * Types a free-text body may have. Code types are refused here: a code inside free text cannot be

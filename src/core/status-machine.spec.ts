@@ -1,5 +1,5 @@
-import { MESSAGE_STATUSES, MessageStatus } from './message-types';
-import { canTransition, fromTwilioStatus, isTerminal } from './status-machine';
+import { MESSAGE_STATUSES, MessageStatus } from '../core/message-types';
+import { canTransition, isTerminal } from './status-machine';
 
 describe('status machine', () => {
   const allowed: [MessageStatus, MessageStatus[]][] = [
@@ -27,19 +27,5 @@ describe('status machine', () => {
 
   it('knows the terminal statuses', () => {
     expect(MESSAGE_STATUSES.filter(isTerminal)).toEqual(['delivered', 'undelivered', 'failed', 'canceled']);
-  });
-
-  it.each([
-    ['queued', null],
-    ['accepted', null],
-    ['sending', 'sent'],
-    ['sent', 'sent'],
-    ['delivered', 'delivered'],
-    ['read', 'delivered'],
-    ['undelivered', 'undelivered'],
-    ['failed', 'failed'],
-    ['DELIVERED', 'delivered'],
-  ])('maps Twilio %s to %s', (twilio, ours) => {
-    expect(fromTwilioStatus(twilio)).toBe(ours);
   });
 });

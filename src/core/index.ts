@@ -1,0 +1,5 @@
+/** The shared vocabulary of the service: pure, imports nothing from Nest, TypeORM, Redis or a feature. */
+export * from './message-types';
+export * from './status-machine';
+export * from './encoding';
+export * from './money';

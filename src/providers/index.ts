@@ -1,0 +1,13 @@
+/** The public surface of providers: the router other modules use, and the provider vocabulary. */
+export { ProvidersModule, SmsRouter, providerOrder } from './providers.module';
+export { DeliveryReceipts } from './receipts';
+export type { DeliveryReceipt } from './receipts';
+export { AllProvidersFailedError, CircuitsOpenError, ProviderError } from './sms-provider';
+export type {
+  OutboundSms,
+  ProviderSendResult,
+  ProviderStatus,
+  SmsProvider,
+  SentLookup,
+} from './sms-provider';
+export { fromTwilioStatus } from './twilio/twilio-status';

@@ -1,0 +1,5 @@
+export { TemplatesModule } from './templates.module';
+export { SmsTemplateEntity } from './template.entity';
+export { TemplatesService } from './templates.service';
+export { TemplatedSender } from './templated-sender';
+export type { TemplatedSend } from './templated-sender';

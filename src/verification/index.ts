@@ -1,0 +1,3 @@
+export { VerificationModule } from './verification.module';
+export { VerificationCodeEntity } from './verification-code.entity';
+export { VerificationService } from './verification.service';
