@@ -61,6 +61,9 @@ async function startService(env: Record<string, string>): Promise<ChildProcess> 
       LOG_LEVEL: 'warn',
       DB_MIGRATE_ON_START: 'false',
       SMS_ADMIN_RATE_LIMIT: '1000000000',
+      // Production refuses an implicit sandbox; one token drives the whole load.
+      SMS_PROVIDERS: 'sandbox',
+      SMS_REQUEST_RATE_LIMIT: '1000000',
       SMS_BULK_MAX: '10000',
       SANDBOX_LATENCY_MS: '0',
       SANDBOX_DELIVERY_DELAY_MS: '3600000',

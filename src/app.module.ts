@@ -5,8 +5,10 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard, RolesGuard } from './auth/guards';
+import { RequestRateGuard } from './auth/request-rate.guard';
 import { ClockModule } from './common/clock.module';
 import { AppExceptionFilter } from './common/exception.filter';
+import { RequestTextGuard } from './common/request-text.guard';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
@@ -60,10 +62,13 @@ export class AppModule {
         SmsSdkModule,
       ],
       providers: [
-        // Global guards run in this order: who are you, which tenant, may you.
+        // Global guards run in this order: who are you, how fast, which tenant, may you, is the
+        // input storable text (last, so requests it refuses still count against the rate).
         { provide: APP_GUARD, useExisting: JwtAuthGuard },
+        { provide: APP_GUARD, useClass: RequestRateGuard },
         { provide: APP_GUARD, useExisting: TenantGuard },
         { provide: APP_GUARD, useExisting: RolesGuard },
+        { provide: APP_GUARD, useClass: RequestTextGuard },
         { provide: APP_FILTER, useClass: AppExceptionFilter },
       ],
     };

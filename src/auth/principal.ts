@@ -49,3 +49,25 @@ export function claimsProblem(payload: unknown): string | null {
   }
   return null;
 }
+
+/**
+ * Pure check of a token's lifetime (the signature and a past `exp` are checked by passport-jwt,
+ * with the same skew): `exp` is required; `iat` may not lie in the future beyond the skew; the
+ * lifetime (`exp - iat`, or `exp - now` without `iat`) may not exceed `maxTtlSeconds`.
+ */
+export function lifetimeProblem(
+  payload: Record<string, unknown>,
+  nowSeconds: number,
+  maxTtlSeconds: number,
+  skewSeconds: number,
+): string | null {
+  const { exp, iat } = payload;
+  if (exp === undefined) return 'token has no exp';
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return 'token exp must be a number';
+  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat)))
+    return 'token iat must be a number';
+  if (typeof iat === 'number' && iat > nowSeconds + skewSeconds) return 'token iat is in the future';
+  const lifetime = typeof iat === 'number' ? exp - iat : exp - nowSeconds;
+  if (lifetime > maxTtlSeconds) return `token lifetime exceeds ${maxTtlSeconds} seconds`;
+  return null;
+}

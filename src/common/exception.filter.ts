@@ -11,28 +11,41 @@ export interface ErrorBody {
   errorId?: string;
 }
 
-/** Raised by body-parser; carries `type` and `status`. */
+/** Raised by body-parser (or the zlib/brotli stream it reads through); carries `status`, mostly `type`. */
 interface BodyParserError {
-  type: string;
+  type?: string;
   status: number;
 }
 
 function isBodyParserError(e: unknown): e is BodyParserError {
-  return (
-    typeof e === 'object' &&
-    e !== null &&
-    typeof (e as BodyParserError).type === 'string' &&
-    typeof (e as BodyParserError).status === 'number'
-  );
+  return typeof e === 'object' && e !== null && typeof (e as BodyParserError).status === 'number';
 }
 
-/** The answer to a body that could not be read (too large, malformed JSON), or null if `e` is not that. */
+/**
+ * The answer to a body that could not be read (too large, malformed JSON, a Content-Encoding we
+ * do not read, a gzip/br/deflate body that does not decompress), or null if `e` is not that.
+ * Only called by the error middleware right after the body parsers (see configureApp).
+ */
 export function bodyParserErrorBody(e: unknown): ErrorBody | null {
   if (!isBodyParserError(e)) return null;
   if (e.type === 'entity.too.large')
     return { statusCode: 413, error: 'Payload Too Large', message: 'request body exceeds 1 MiB' };
   if (e.type === 'entity.parse.failed')
     return { statusCode: 400, error: 'Bad Request', message: 'malformed JSON body' };
+  if (e.type === 'encoding.unsupported')
+    return {
+      statusCode: 415,
+      error: 'Unsupported Media Type',
+      message: 'unsupported Content-Encoding (accepted: identity, gzip, deflate, br)',
+    };
+  if (e.type === 'charset.unsupported')
+    return { statusCode: 415, error: 'Unsupported Media Type', message: 'unsupported charset (use utf-8)' };
+  if (e.type === undefined && e.status === 400)
+    return {
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'request body does not match its Content-Encoding',
+    };
   if (e.status >= 400 && e.status < 500) {
     return { statusCode: e.status, error: reasonPhrase(e.status), message: 'unreadable request body' };
   }

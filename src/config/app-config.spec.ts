@@ -1,4 +1,4 @@
-import { DEV_JWT_SECRET, loadConfig, SETTINGS } from './app-config';
+import { DEV_JWT_SECRET, loadConfig, SETTINGS, weakSecretProblem } from './app-config';
 
 describe('loadConfig', () => {
   it('starts with safe defaults on an empty environment', () => {
@@ -12,6 +12,9 @@ describe('loadConfig', () => {
     expect(c.get('DEFAULT_COUNTRY_CODE')).toBe('US');
     expect(c.get('JWT_SECRET')).toBe(DEV_JWT_SECRET);
     expect(c.get('TWILIO_ACCOUNT_SID')).toBeUndefined();
+    expect(c.get('JWT_MAX_TTL_SECONDS')).toBe(86400);
+    expect(c.get('SMS_REQUEST_RATE_LIMIT')).toBe(600);
+    expect(c.get('API_DOCS')).toBe('public');
   });
 
   it('names the variable and what it expects when a value is bad', () => {
@@ -31,14 +34,61 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: '0', SMS_BULK_MAX: 'x' })).toThrow(/PORT[\s\S]*SMS_BULK_MAX/);
   });
 
-  it('refuses to start in production without a long JWT secret', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
-      'JWT_SECRET must be set to at least 32 characters',
+  const STRONG = 'Zr8q1vX0mE4tY7uJb2Kc9LwP5sHn3GdA'; // 32 random characters
+  const PROD = {
+    NODE_ENV: 'production',
+    JWT_SECRET: STRONG,
+    TWILIO_ACCOUNT_SID: 'AC1',
+    TWILIO_AUTH_TOKEN: 't',
+  };
+
+  it('starts in production with a 32-character random secret and provider credentials', () => {
+    const c = loadConfig(PROD);
+    expect(c.get('JWT_SECRET')).toBe(STRONG);
+    expect(c.startupWarnings).toEqual([]);
+  });
+
+  it('refuses to start in production with a missing, blank, short, low-variety or development JWT secret', () => {
+    expect(() => loadConfig({ ...PROD, JWT_SECRET: undefined })).toThrow('JWT_SECRET is blank');
+    expect(() => loadConfig({ ...PROD, JWT_SECRET: ' '.repeat(40) })).toThrow('JWT_SECRET is blank');
+    expect(() => loadConfig({ ...PROD, JWT_SECRET: 'short' })).toThrow('JWT_SECRET must be at least 32');
+    expect(() => loadConfig({ ...PROD, JWT_SECRET: 'x'.repeat(32) })).toThrow('10 different characters');
+    expect(() => loadConfig({ ...PROD, JWT_SECRET: 'abc'.repeat(20) })).toThrow('10 different characters');
+    expect(() => loadConfig({ ...PROD, JWT_SECRET: DEV_JWT_SECRET })).toThrow(
+      'JWT_SECRET is the built-in development secret',
     );
-    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short' })).toThrow('JWT_SECRET');
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).get('JWT_SECRET')).toBe(
-      'x'.repeat(32),
+    expect(() => loadConfig({ ...PROD, SMS_DATA_KEY: 'k'.repeat(40) })).toThrow('SMS_DATA_KEY must use');
+  });
+
+  it('checks the secret by a simple documented rule', () => {
+    expect(weakSecretProblem(STRONG)).toBeNull();
+    expect(weakSecretProblem('0123456789abcdef0123456789abcdef')).toBeNull();
+    expect(weakSecretProblem('')).toBe('is blank');
+  });
+
+  it('outside production falls back to the development secret, with a loud warning', () => {
+    const c = loadConfig({});
+    expect(c.get('JWT_SECRET')).toBe(DEV_JWT_SECRET);
+    expect(c.startupWarnings.join('\n')).toMatch(/JWT_SECRET is the built-in development secret/);
+    expect(loadConfig({ JWT_SECRET: DEV_JWT_SECRET }).startupWarnings).toHaveLength(1);
+    expect(loadConfig({ JWT_SECRET: ' '.repeat(40) }).startupWarnings.join()).toMatch(/blank/);
+    expect(loadConfig({ JWT_SECRET: STRONG }).startupWarnings).toEqual([]);
+  });
+
+  it('in production refuses to fall back to the sandbox unless SMS_PROVIDERS=sandbox says so', () => {
+    const bare = { NODE_ENV: 'production', JWT_SECRET: STRONG };
+    expect(() => loadConfig(bare)).toThrow(/no SMS provider is configured[\s\S]*SMS_PROVIDERS=sandbox/);
+    expect(loadConfig({ ...bare, SMS_PROVIDERS: 'sandbox' }).get('SMS_PROVIDERS')).toEqual(['sandbox']);
+    expect(() => loadConfig({ ...bare, SMS_PROVIDERS: 'sns' })).toThrow('SMS_PROVIDERS names sns');
+    expect(loadConfig({ ...bare, AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' }).isProduction).toBe(
+      true,
     );
+    // Outside production the sandbox stays the default.
+    expect(() => loadConfig({ JWT_SECRET: STRONG })).not.toThrow();
+  });
+
+  it('lists the production problems together', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET is blank[\s\S]*no SMS provider/);
   });
 
   it('keys stored data with SMS_DATA_KEY when set, else JWT_SECRET, and refuses a short one', () => {

@@ -7,6 +7,7 @@
 import { ProviderName } from '../core/message-types';
 
 export type AppRole = 'api' | 'worker' | 'all';
+export type ApiDocsMode = 'public' | 'auth' | 'off';
 
 export class ConfigError extends Error {}
 
@@ -115,7 +116,7 @@ export const SETTINGS = {
   },
   JWT_SECRET: {
     description:
-      'HS256 secret shared with the platform that signs tokens (>= 32 chars; required in production)',
+      'HS256 secret shared with the platform that signs tokens (>= 32 chars, >= 10 different characters; required in production, where the built-in development secret is refused)',
     default: '',
     sensitive: true,
     parse: str,
@@ -126,6 +127,24 @@ export const SETTINGS = {
     default: '',
     sensitive: true,
     parse: optionalStr,
+  },
+  JWT_MAX_TTL_SECONDS: {
+    description:
+      'longest token lifetime accepted (exp - iat, or exp - now without iat); tokens without exp are refused',
+    default: '86400',
+    parse: int(60, 31536000),
+  },
+  SMS_REQUEST_RATE_LIMIT: {
+    description:
+      'requests per token (user and tenant) per minute, on every authenticated route; refused ones count too',
+    default: '600',
+    parse: int(1, 1000000),
+  },
+  API_DOCS: {
+    description:
+      'Swagger UI at /api/docs and /api/docs-json: public, auth (admin or super_admin bearer token) or off (404)',
+    default: 'public',
+    parse: oneOf<ApiDocsMode>(['public', 'auth', 'off']),
   },
   PUBLIC_BASE_URL: {
     description: 'public URL of this service, used for provider status callbacks',
@@ -276,8 +295,34 @@ export type ConfigValues = { readonly [K in keyof Settings]: ReturnType<Settings
 
 export const DEV_JWT_SECRET = 'dev-only-secret-do-not-use-in-production-0123456789';
 
+/** Leeway for `exp` (and a future `iat`) between the platform's clock and ours. */
+export const JWT_CLOCK_SKEW_SECONDS = 30;
+
+/**
+ * Why a secret is too weak to sign or key anything real, or null when it passes. The rule, kept
+ * simple so an operator can check it by eye: at least 32 characters, at least 10 different
+ * characters (catches blanks, 40 spaces, `aaaa…`, `abcabc…`), and not the published development
+ * secret. `openssl rand -base64 32` (or `-hex 32`) always passes.
+ */
+export function weakSecretProblem(secret: string): string | null {
+  if (secret.trim() === '') return 'is blank';
+  if (secret === DEV_JWT_SECRET) return 'is the built-in development secret';
+  if (secret.length < 32) return 'must be at least 32 characters';
+  if (new Set(secret).size < 10)
+    return 'must use at least 10 different characters (use `openssl rand -base64 32`)';
+  return null;
+}
+
 export class AppConfig {
-  constructor(readonly values: ConfigValues) {}
+  /** Said loudly once at start (see AuthModule): insecure settings that are allowed outside production. */
+  readonly startupWarnings: readonly string[];
+
+  constructor(
+    readonly values: ConfigValues,
+    startupWarnings: string[] = [],
+  ) {
+    this.startupWarnings = Object.freeze([...startupWarnings]);
+  }
 
   get<K extends keyof ConfigValues>(key: K): ConfigValues[K] {
     return this.values[key];
@@ -312,19 +357,60 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       errors.push(e instanceof ConfigError ? e.message : `${name} is invalid`);
     }
   }
+  const warnings: string[] = [];
   if (errors.length === 0) {
-    const secret = values.JWT_SECRET as string;
-    if (values.NODE_ENV === 'production' && secret.length < 32) {
-      errors.push('JWT_SECRET must be set to at least 32 characters when NODE_ENV=production');
-    } else if (secret === '') {
-      values.JWT_SECRET = DEV_JWT_SECRET;
-    } else if (secret.length < 32) {
-      errors.push('JWT_SECRET must be at least 32 characters');
-    }
+    checkSecrets(values, errors, warnings);
+    if (values.NODE_ENV === 'production') checkProductionProviders(values, errors);
   }
+  if (errors.length > 0) throw new ConfigError(`Invalid configuration:\n- ${errors.join('\n- ')}`);
+  return new AppConfig(Object.freeze(values) as ConfigValues, warnings);
+}
+
+/**
+ * JWT_SECRET (and SMS_DATA_KEY): in production a weak one stops the start; elsewhere a blank one
+ * falls back to the development secret, and that or any other weak one is warned about.
+ */
+function checkSecrets(values: Record<string, unknown>, errors: string[], warnings: string[]): void {
+  const production = values.NODE_ENV === 'production';
+  const secret = values.JWT_SECRET as string;
   const dataKey = values.SMS_DATA_KEY as string | undefined;
+  if (production) {
+    const problem = weakSecretProblem(secret);
+    if (problem) errors.push(`JWT_SECRET ${problem}: NODE_ENV=production needs a strong, private secret`);
+    const keyProblem = dataKey === undefined ? null : weakSecretProblem(dataKey);
+    if (keyProblem) errors.push(`SMS_DATA_KEY ${keyProblem}`);
+    return;
+  }
+  if (secret === '') values.JWT_SECRET = DEV_JWT_SECRET;
+  else if (secret.length < 32) errors.push('JWT_SECRET must be at least 32 characters');
   if (dataKey !== undefined && dataKey.length < 32)
     errors.push('SMS_DATA_KEY must be at least 32 characters');
-  if (errors.length > 0) throw new ConfigError(`Invalid configuration:\n- ${errors.join('\n- ')}`);
-  return new AppConfig(Object.freeze(values) as ConfigValues);
+  if (secret !== '' && secret.length < 32) return;
+  const problem = weakSecretProblem(values.JWT_SECRET as string);
+  if (problem) {
+    warnings.push(
+      `JWT_SECRET ${problem}: anyone can sign tokens for this service (any tenant, super_admin). ` +
+        'Allowed only because NODE_ENV is not production; set a random JWT_SECRET.',
+    );
+  }
+}
+
+/** In production the sandbox ("delivers" everything) runs only when SMS_PROVIDERS names it. */
+function checkProductionProviders(values: Record<string, unknown>, errors: string[]): void {
+  const twilio = Boolean(values.TWILIO_ACCOUNT_SID && values.TWILIO_AUTH_TOKEN);
+  const sns = Boolean(values.AWS_ACCESS_KEY_ID && values.AWS_SECRET_ACCESS_KEY);
+  const explicit = values.SMS_PROVIDERS as ProviderName[] | undefined;
+  if (!explicit) {
+    if (!twilio && !sns) {
+      errors.push(
+        'no SMS provider is configured: NODE_ENV=production needs TWILIO_ACCOUNT_SID + TWILIO_AUTH_TOKEN ' +
+          'or AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (or SMS_PROVIDERS=sandbox to run the fake provider on purpose)',
+      );
+    }
+    return;
+  }
+  if (explicit.includes('twilio') && !twilio)
+    errors.push('SMS_PROVIDERS names twilio but TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN are not set');
+  if (explicit.includes('sns') && !sns)
+    errors.push('SMS_PROVIDERS names sns but AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set');
 }

@@ -1,4 +1,5 @@
 import { ValidationFailedError } from '../../common/errors';
+import { isSaneDate } from '../../common/validation';
 import { SmsMessageEntity, SmsMessageEventEntity } from '../message.entity';
 import { AcceptResult } from './messaging.service';
 import {
@@ -96,10 +97,12 @@ export function encodeCursor(m: SmsMessageEntity): string {
   return Buffer.from(`${m.createdAt.toISOString()}|${m.id}`).toString('base64url');
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(at);
-  if (!id || Number.isNaN(createdAt.getTime()))
+  if (!id || !UUID.test(id) || Number.isNaN(createdAt.getTime()) || !isSaneDate(createdAt))
     throw ValidationFailedError.field('cursor', 'cursor is not valid');
   return { createdAt, id };
 }

@@ -1,0 +1,61 @@
+import { signToken } from '../../src/auth/tokens';
+import { DEV_JWT_SECRET } from '../../src/config/app-config';
+import { createTestApp, freshTenantId, LogCapture } from '../support/test-app';
+
+/** Issue 8, items 3 and 4: what a production start refuses, and what elsewhere is only warned about. */
+describe('production start checks', () => {
+  const STRONG = 'Zr8q1vX0mE4tY7uJb2Kc9LwP5sHn3GdA';
+  const prod = { NODE_ENV: 'production', JWT_SECRET: STRONG, SMS_PROVIDERS: 'sandbox' };
+
+  // First app of this file: nestjs-pino binds its out-of-context logger (start-up lines) to the
+  // first app a process creates, so only this one's LogCapture sees them.
+  it('outside production falls back to the dev secret but warns loudly at start', async () => {
+    const logs = new LogCapture();
+    const t = await createTestApp({ env: { NODE_ENV: 'development', JWT_SECRET: '' }, logs });
+    try {
+      expect(t.config.get('JWT_SECRET')).toBe(DEV_JWT_SECRET);
+      const warning = logs.lines.find((l) => l.includes('INSECURE CONFIGURATION'));
+      expect(warning).toBeDefined();
+      expect(JSON.parse(warning as string)).toMatchObject({ level: 40 });
+      expect(warning).toContain('JWT_SECRET is the built-in development secret');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it.each([
+    [
+      'the built-in development secret',
+      { JWT_SECRET: DEV_JWT_SECRET },
+      'JWT_SECRET is the built-in development secret',
+    ],
+    ['40 spaces', { JWT_SECRET: ' '.repeat(40) }, 'JWT_SECRET is blank'],
+    ['no secret', { JWT_SECRET: '' }, 'JWT_SECRET is blank'],
+    ['a low-variety secret', { JWT_SECRET: 'ab'.repeat(20) }, 'at least 10 different characters'],
+  ])('refuses to start with %s', async (_name, env, message) => {
+    await expect(createTestApp({ env: { ...prod, ...env } })).rejects.toThrow(message);
+  });
+
+  it('refuses to start without provider credentials unless SMS_PROVIDERS=sandbox says so', async () => {
+    await expect(createTestApp({ env: { ...prod, SMS_PROVIDERS: '' } })).rejects.toThrow(
+      /no SMS provider is configured.*SMS_PROVIDERS=sandbox/,
+    );
+  });
+
+  it('starts with a strong secret and an explicit sandbox, and refuses tokens signed with the dev secret', async () => {
+    const logs = new LogCapture();
+    const t = await createTestApp({ env: prod, logs });
+    try {
+      const devToken = signToken({ sub: '1', tenant_id: 1, roles: ['super_admin'] }, DEV_JWT_SECRET);
+      await t.http().get('/api/sms/me').set('Authorization', `Bearer ${devToken}`).expect(401);
+      await t
+        .http()
+        .get('/api/sms/me')
+        .set(t.auth({ tenant: freshTenantId() }))
+        .expect(200);
+      expect(logs.text()).not.toContain('INSECURE CONFIGURATION');
+    } finally {
+      await t.close();
+    }
+  });
+});
