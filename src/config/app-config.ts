@@ -269,7 +269,8 @@ export const SETTINGS = {
     parse: int(1, 168),
   },
   SMS_STUCK_SENDING_MINUTES: {
-    description: 'a message still sending after this long is failed as worker_lost by the hourly status job',
+    description:
+      'a message still sending after this long (its worker died) is resolved by asking the provider, never failed',
     default: '15',
     parse: int(1, 1440),
   },

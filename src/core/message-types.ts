@@ -24,6 +24,7 @@ export const MESSAGE_STATUSES = [
   'scheduled',
   'queued',
   'sending',
+  'unknown',
   'sent',
   'delivered',
   'undelivered',

@@ -5,7 +5,8 @@ describe('status machine', () => {
   const allowed: [MessageStatus, MessageStatus[]][] = [
     ['scheduled', ['queued', 'sending', 'canceled']],
     ['queued', ['sending', 'canceled', 'failed']],
-    ['sending', ['sent', 'queued', 'failed', 'delivered', 'undelivered']],
+    ['sending', ['sent', 'queued', 'failed', 'delivered', 'undelivered', 'unknown']],
+    ['unknown', ['sent', 'queued', 'delivered', 'undelivered', 'failed']],
     ['sent', ['delivered', 'undelivered', 'failed']],
     ['delivered', []],
     ['undelivered', []],

@@ -9,7 +9,8 @@ import { MessageStatus } from './message-types';
 const NEXT: Record<MessageStatus, readonly MessageStatus[]> = {
   scheduled: ['queued', 'sending', 'canceled'],
   queued: ['sending', 'canceled', 'failed'],
-  sending: ['sent', 'queued', 'failed', 'delivered', 'undelivered'],
+  sending: ['sent', 'queued', 'failed', 'delivered', 'undelivered', 'unknown'],
+  unknown: ['sent', 'queued', 'delivered', 'undelivered', 'failed'],
   sent: ['delivered', 'undelivered', 'failed'],
   delivered: [],
   undelivered: [],

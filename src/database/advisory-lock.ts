@@ -7,6 +7,7 @@ export enum LockKey {
   Reconcile = 7_302_102,
   Retention = 7_302_103,
   AppointmentReminders = 7_302_104,
+  ResolveOutcomes = 7_302_120,
 }
 
 /**

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { LockKey, runCronJob } from '../database/advisory-lock';
-import { IdempotencyService } from '../messaging';
+import { IdempotencyService, SystemMessagesRepository } from '../messaging';
 
 const CHUNK = 10_000;
 
@@ -20,6 +20,7 @@ export class RetentionJob {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly idempotency: IdempotencyService,
+    private readonly messages: SystemMessagesRepository,
     private readonly config: AppConfig,
   ) {}
 
@@ -33,16 +34,9 @@ export class RetentionJob {
     let messages = 0;
     for (;;) {
       // Chunks keep each transaction short; pending messages are never deleted, whatever their age.
-      const [, deleted] = await this.ds.query(
-        `DELETE FROM sms_messages WHERE id IN (
-           SELECT id FROM sms_messages
-            WHERE created_at < now() - make_interval(days => $1)
-              AND status IN ('delivered', 'undelivered', 'failed', 'canceled', 'sent')
-            LIMIT $2)`,
-        [days, CHUNK],
-      );
-      messages += Number(deleted);
-      if (Number(deleted) < CHUNK) break;
+      const deleted = await this.messages.deleteFinished(days, CHUNK);
+      messages += deleted;
+      if (deleted < CHUNK) break;
     }
     const idempotencyKeys = await this.idempotency.purgeExpired();
     const [, codes] = await this.ds.query(

@@ -3,10 +3,10 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Semaphore } from '../common/semaphore';
-import { AppConfig } from '../config/app-config';
+import { Clock } from '../common/clock';
 import { LockKey, runCronJob } from '../database/advisory-lock';
-import { ProviderName } from '../core/message-types';
-import { ReceiptsService } from '../messaging';
+import { OutcomeResolver, ReceiptsService, SystemMessagesRepository } from '../messaging';
+import type { ResolveSummary } from '../messaging';
 import { SmsRouter } from '../providers';
 
 /** A 'sent' message without a receipt after this long is asked about (up to two days old). */
@@ -16,8 +16,10 @@ const ASK_PER_RUN = 500;
 
 /**
  * The brief's hourly "update SMS delivery status":
- * - a message left in 'sending' means a worker died mid-attempt: the provider may or may not have
- *   it, so — as for a timeout — it is failed as `worker_lost` rather than sent again;
+ * - attempts whose outcome is not known (a row left in 'sending' by a worker that died, or
+ *   'unknown' after a provider timeout) are settled by the OutcomeResolver, which also runs every
+ *   minute on its own: found at the provider → 'sent'; provably not created → queued again;
+ *   no way to ask → 'unknown' with the reason. Never 'failed', never resent on a guess;
  * - a message still 'sent' without a receipt (a lost callback, or PUBLIC_BASE_URL unreachable) is
  *   asked about at providers whose API allows it (Twilio), which also fills in its real cost.
  */
@@ -29,7 +31,9 @@ export class StatusJob {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly router: SmsRouter,
     private readonly receipts: ReceiptsService,
-    private readonly config: AppConfig,
+    private readonly resolver: OutcomeResolver,
+    private readonly messages: SystemMessagesRepository,
+    private readonly clock: Clock,
   ) {}
 
   @Cron(CronExpression.EVERY_HOUR, { name: 'sms-status' })
@@ -37,55 +41,35 @@ export class StatusJob {
     return runCronJob(this.ds, LockKey.Reconcile, this.logger, 'status job', () => this.run());
   }
 
-  async run(): Promise<{ lost: number; updated: number }> {
-    const lost = await this.failStuckSending();
+  async run(): Promise<{ resolved: ResolveSummary; updated: number }> {
+    const resolved = await this.resolver.resolve();
     const updated = await this.askProviders();
-    if (lost || updated) this.logger.log({ lost, updated }, 'delivery status updated');
-    return { lost, updated };
-  }
-
-  private async failStuckSending(): Promise<number> {
-    const rows: { id: string }[] = await this.ds.query(
-      `WITH lost AS (
-         UPDATE sms_messages SET status = 'failed', error_code = 'worker_lost',
-           error_message = 'the worker stopped during the attempt; outcome unknown, not retried to avoid a duplicate',
-           body_ciphertext = NULL, updated_at = now()
-          WHERE status = 'sending' AND updated_at < now() - make_interval(mins => $1)
-          RETURNING id
-       ), events AS (
-         INSERT INTO sms_message_events (message_id, status, source) SELECT id, 'failed', 'status_job' FROM lost
-       )
-       SELECT id FROM lost`,
-      [this.config.get('SMS_STUCK_SENDING_MINUTES')],
-    );
-    return rows.length;
+    if (updated) this.logger.log({ updated }, 'delivery status updated');
+    return { resolved, updated };
   }
 
   private async askProviders(): Promise<number> {
     const providers = this.router.statusProviders();
     if (providers.length === 0) return 0;
-    const rows: { provider: ProviderName; provider_message_id: string; cost: string | null }[] =
-      await this.ds.query(
-        `SELECT provider, provider_message_id, cost FROM sms_messages
-        WHERE status = 'sent' AND provider = ANY($1) AND provider_message_id IS NOT NULL
-          AND sent_at < now() - make_interval(mins => $2) AND sent_at > now() - interval '48 hours'
-        ORDER BY sent_at LIMIT $3`,
-        [providers, ASK_AFTER_MINUTES, ASK_PER_RUN],
-      );
+    const rows = await this.messages.sentWithoutReceipt(
+      providers,
+      new Date(this.clock.now().getTime() - ASK_AFTER_MINUTES * 60_000),
+      ASK_PER_RUN,
+    );
     const slots = new Semaphore(ASK_AT_ONCE);
     let updated = 0;
     await Promise.all(
       rows.map((r) =>
         slots.run(async () => {
           try {
-            const s = await this.router.fetchStatus(r.provider, r.provider_message_id);
+            const s = await this.router.fetchStatus(r.provider, r.providerMessageId);
             if (!s) return;
             const next = s.status;
             const news = (next !== null && next !== 'sent') || (s.price !== null && r.cost === null);
             if (!news) return; // nothing new: no event noise
             await this.receipts.apply({
               provider: r.provider,
-              providerMessageId: r.provider_message_id,
+              providerMessageId: r.providerMessageId,
               status: next,
               providerStatus: s.providerStatus,
               errorCode: s.errorCode,
@@ -97,7 +81,7 @@ export class StatusJob {
           } catch (e) {
             // One message's lookup failing must not stop the others.
             this.logger.warn(
-              { providerMessageId: r.provider_message_id, err: String(e) },
+              { providerMessageId: r.providerMessageId, err: String(e) },
               'status lookup failed',
             );
           }

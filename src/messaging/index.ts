@@ -12,3 +12,6 @@ export { OptOutsService } from './policies/opt-outs.service';
 export { ReceiptsService } from './receipts/receipts.service';
 export { SweeperService } from './delivery/sweeper.service';
 export { DeliveryQueue } from './delivery/delivery-queue';
+export { OutcomeResolver, OUTCOME_UNKNOWN, WORKER_LOST } from './receipts/outcome-resolver.service';
+export type { ResolveSummary } from './receipts/outcome-resolver.service';
+export { SystemMessagesRepository } from './repositories/system-messages.repository';

@@ -16,7 +16,9 @@ import { OptOutsService } from './policies/opt-outs.service';
 import { PricingService } from './policies/pricing.service';
 import { RateLimiterService } from './policies/rate-limiter.service';
 import { ReceiptsService } from './receipts/receipts.service';
+import { OutcomeResolver } from './receipts/outcome-resolver.service';
 import { MessagesRepository } from './repositories/messages.repository';
+import { SystemMessagesRepository } from './repositories/system-messages.repository';
 
 /**
  * Messages from accept to delivery: the api role writes rows and adds jobs. Other modules import
@@ -41,11 +43,15 @@ import { MessagesRepository } from './repositories/messages.repository';
     RateLimiterService,
     ReceiptsService,
     SweeperService,
+    SystemMessagesRepository,
+    OutcomeResolver,
   ],
   exports: [
     MessagingService,
     ReceiptsService,
     SweeperService,
+    SystemMessagesRepository,
+    OutcomeResolver,
     IdempotencyService,
     RateLimiterService,
     OptOutsService,

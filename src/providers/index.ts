@@ -4,6 +4,7 @@ export { DeliveryReceipts } from './receipts';
 export type { DeliveryReceipt } from './receipts';
 export { AllProvidersFailedError, CircuitsOpenError, ProviderError } from './sms-provider';
 export type {
+  FoundMessage,
   OutboundSms,
   ProviderSendResult,
   ProviderStatus,

@@ -6,7 +6,7 @@ import { ProviderName } from '../core/message-types';
 import { ProviderRouter } from './provider-router';
 import { DeliveryReceipts } from './receipts';
 import { SandboxProvider } from './sandbox/sandbox.provider';
-import { ProviderStatus, SmsProvider } from './sms-provider';
+import { FoundMessage, ProviderStatus, SentLookup, SmsProvider } from './sms-provider';
 import { SnsProvider } from './sns/sns.provider';
 import { TwilioProvider } from './twilio/twilio.provider';
 
@@ -73,6 +73,12 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
   async fetchStatus(provider: ProviderName, providerMessageId: string): Promise<ProviderStatus | null> {
     const p = this.providers.find((x) => x.name === provider);
     return p?.fetchStatus ? p.fetchStatus(providerMessageId) : null;
+  }
+
+  /** Messages the provider holds matching the lookup, or null when it cannot be asked (SNS, sandbox). */
+  async findSent(provider: ProviderName, lookup: SentLookup): Promise<FoundMessage[] | null> {
+    const p = this.providers.find((x) => x.name === provider);
+    return p?.findSent ? p.findSent(lookup) : null;
   }
 
   /** The provider expected to carry a message: the first whose circuit is not open. */

@@ -28,6 +28,8 @@ export class FakeTwilio extends FakeHttpServer {
     status: string;
     price: string | null;
     mss: string | null;
+    /** When Twilio created (and, in this fake, sent) it. */
+    at?: Date;
   }[] = [];
 
   /** What Twilio will answer when this message is fetched (as after a carrier receipt). */
@@ -47,6 +49,10 @@ export class FakeTwilio extends FakeHttpServer {
         return twilioError(404, 20404, `The requested resource /Messages/${fetched[2]}.json was not found`);
       return { status: 200, contentType: 'application/json', body: JSON.stringify(this.resource(m)) };
     }
+    const url = new URL(req.path, 'http://fake');
+    if (req.method === 'GET' && /^\/2010-04-01\/Accounts\/(AC\w+)\/Messages\.json$/.test(url.pathname)) {
+      return this.list(url.searchParams);
+    }
     const match = /^\/2010-04-01\/Accounts\/(AC\w+)\/Messages\.json$/.exec(req.path);
     if (req.method !== 'POST' || !match)
       return twilioError(404, 20404, 'The requested resource was not found');
@@ -61,9 +67,48 @@ export class FakeTwilio extends FakeHttpServer {
     if (!to || !/^\+[1-9]\d{6,14}$/.test(to))
       return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
     const sid = `SM${randomBytes(16).toString('hex')}`;
-    const m = { sid, to, body, from, statusCallback, status: 'queued', price: null, mss: mss ?? null };
+    const m = {
+      sid,
+      to,
+      body,
+      from,
+      statusCallback,
+      status: 'queued',
+      price: null,
+      mss: mss ?? null,
+      at: new Date(),
+    };
     this.sent.push(m);
     return { status: 201, contentType: 'application/json', body: JSON.stringify(this.resource(m)) };
+  }
+
+  /** Twilio's message list (one page): To, DateSent> and DateSent< filters, newest first. */
+  private list(q: URLSearchParams): Answer {
+    const to = q.get('To');
+    const after = q.get('DateSent>');
+    const before = q.get('DateSent<');
+    const items = this.sent
+      .filter((m) => !to || m.to === to)
+      .filter((m) => !after || (m.at?.getTime() ?? 0) >= Date.parse(after))
+      .filter((m) => !before || (m.at?.getTime() ?? 0) < Date.parse(before) + 1000)
+      .reverse()
+      .map((m) => this.resource(m));
+    const uri = `/2010-04-01/Accounts/${FAKE_TWILIO_SID}/Messages.json`;
+    return {
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify({
+        messages: items,
+        end: Math.max(0, items.length - 1),
+        first_page_uri: uri,
+        next_page_uri: null,
+        page: 0,
+        page_size: Number(q.get('PageSize') ?? 50),
+        previous_page_uri: null,
+        start: 0,
+        uri,
+      }),
+    };
   }
 
   /** Twilio's Message resource. */
@@ -75,8 +120,10 @@ export class FakeTwilio extends FakeHttpServer {
     status: string;
     price: string | null;
     mss?: string | null;
+    at?: Date;
   }) {
     const now = new Date().toUTCString();
+    const sentAt = m.at?.toUTCString() ?? null;
     return {
       sid: m.sid,
       account_sid: FAKE_TWILIO_SID,
@@ -93,9 +140,9 @@ export class FakeTwilio extends FakeHttpServer {
       price_unit: 'USD',
       error_code: null,
       error_message: null,
-      date_created: now,
+      date_created: sentAt ?? now,
       date_updated: now,
-      date_sent: null,
+      date_sent: sentAt,
       uri: `/2010-04-01/Accounts/${FAKE_TWILIO_SID}/Messages/${m.sid}.json`,
       subresource_uris: { media: `/2010-04-01/Accounts/${FAKE_TWILIO_SID}/Messages/${m.sid}/Media.json` },
     };

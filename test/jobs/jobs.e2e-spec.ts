@@ -64,7 +64,7 @@ describe('scheduled jobs', () => {
     ).toBeNull();
   });
 
-  it('fails a message stuck in sending as worker_lost, without sending it again', async () => {
+  it('leaves a message stuck in sending as unknown (never failed, never resent) when the provider cannot be asked', async () => {
     const who = { tenant: freshTenantId(), roles: ['admin'] };
     const id = await send(who, 'stuck');
     await waitForStatus(t, who, id, 'delivered');
@@ -73,10 +73,11 @@ describe('scheduled jobs', () => {
       `UPDATE sms_messages SET status = 'sending', updated_at = now() - interval '20 minutes' WHERE id = $1`,
       [id],
     );
-    expect((await t.get(StatusJob).run()).lost).toBeGreaterThanOrEqual(1);
+    expect((await t.get(StatusJob).run()).resolved.unknown).toBeGreaterThanOrEqual(1);
     const status = await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who)).expect(200);
-    expect(status.body).toMatchObject({ status: 'failed', error_code: 'worker_lost' });
-    expect(status.body.events.at(-1)).toMatchObject({ status: 'failed', source: 'status_job' });
+    expect(status.body).toMatchObject({ status: 'unknown', error_code: 'outcome_unknown' });
+    expect(status.body.error_message).toContain('sandbox cannot be asked');
+    expect(status.body.events.at(-1)).toMatchObject({ status: 'unknown', source: 'resolver' });
   });
 
   it('deletes finished messages past SMS_RETENTION_DAYS and expired idempotency keys, keeping pending ones', async () => {

@@ -1,53 +1,109 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Cron, CronExpression } from '@nestjs/schedule';
+import { Interval } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { LockKey, runCronJob } from '../../database/advisory-lock';
+import { SystemMessagesRepository } from '../repositories/system-messages.repository';
 import { DeliveryQueue } from './delivery-queue';
 
-const BATCH = 1000;
+/** How often the sweeper looks; a Redis that came back empty is refilled within about this long. */
+export const SWEEP_INTERVAL_MS = 2000;
+/** The cheap idle-row sweep runs this often (it is the safety net, not the recovery path). */
+const IDLE_SWEEP_EVERY_MS = 60_000;
+/** Rows per page and per addBulk when the whole backlog is re-queued. */
+const BACKLOG_PAGE = 5000;
+const IDLE_BATCH = 1000;
+/** The sentinel's name inside the delivery queue's own key space: a flush or an empty restart drops it with the jobs. */
+const SENTINEL = 'sweeper-epoch';
 
 /**
- * The outbox sweeper: PostgreSQL is the truth, so rows that should be in Redis but are not
- * (Redis flushed, enqueue failed after commit) are queued again. Bull ignores a job id it already
- * holds, so re-adding a live job is harmless.
+ * The outbox sweeper: PostgreSQL is the truth, so rows that should be in Redis but are not are
+ * queued again. Every SWEEP_INTERVAL_MS (one replica, advisory lock) it checks a sentinel key kept
+ * next to the queue's jobs: when it is missing, Redis lost its jobs (flushed, restarted empty), and
+ * the whole `queued`/`scheduled` backlog is re-queued at once, BACKLOG_PAGE rows per round trip.
+ * Otherwise, once a minute, it re-queues rows idle for a minute (an enqueue that failed after commit).
+ * Bull ignores a job id it already holds, and the worker's conditional claim sends a message at
+ * most once per attempt, so re-adding a live job is harmless.
  */
 @Injectable()
 export class SweeperService {
   private readonly logger = new Logger(SweeperService.name);
+  private lastIdleSweep = 0;
+  private running = false;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly queue: DeliveryQueue,
+    private readonly messages: SystemMessagesRepository,
   ) {}
 
-  @Cron(CronExpression.EVERY_MINUTE, { name: 'sms-sweeper' })
-  tick(): Promise<void> {
-    return runCronJob(this.ds, LockKey.Sweeper, this.logger, 'sweep', () => this.sweep());
+  @Interval('sms-sweeper', SWEEP_INTERVAL_MS)
+  async tick(): Promise<void> {
+    if (this.running) return; // a slow run (a big backlog) is not overlapped by the next tick
+    this.running = true;
+    try {
+      await runCronJob(this.ds, LockKey.Sweeper, this.logger, 'sweep', async () => {
+        if (await this.recoverLostJobs()) return;
+        if (Date.now() - this.lastIdleSweep < IDLE_SWEEP_EVERY_MS) return;
+        this.lastIdleSweep = Date.now();
+        await this.sweep();
+      });
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private sentinelKey(): string {
+    // Bull's own key layout: {prefix}:{queue}:{name}; deleting the queue's keys deletes this too.
+    return this.queue.queue.toKey(SENTINEL);
   }
 
   /**
-   * Queues `queued` rows untouched for `staleMs` and `scheduled` rows that are due. Returns how
-   * many jobs it (re-)added.
+   * Re-queues the whole backlog when the sentinel is missing. Returns the number of rows
+   * re-queued, or null when Redis still holds its jobs. The sentinel is set first: a flush during
+   * the re-queue deletes it again and the next tick starts over; a failure deletes it.
+   */
+  async recoverLostJobs(): Promise<number | null> {
+    const client = this.queue.queue.client;
+    const set = await client.set(this.sentinelKey(), String(Date.now()), 'NX');
+    if (set === null) return null;
+    try {
+      let count = 0;
+      let cursor = null;
+      do {
+        const page = await this.messages.backlogPage(cursor, BACKLOG_PAGE);
+        await this.queue.enqueue(page.rows.map((r) => ({ id: r.id, delayMs: r.dueInMs })));
+        count += page.rows.length;
+        cursor = page.next;
+      } while (cursor);
+      if (count) this.logger.warn({ count }, 'Redis had lost its jobs: backlog re-queued');
+      return count;
+    } catch (e) {
+      await client.del(this.sentinelKey()).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /**
+   * Queues `queued` rows untouched for `staleMs` and `scheduled` rows that are overdue. Returns
+   * how many jobs it (re-)added.
    */
   async sweep(staleMs = 60_000): Promise<number> {
-    const rows: { id: string }[] = await this.ds.query(
-      `SELECT id FROM sms_messages
-        WHERE (status = 'queued' AND updated_at < now() - make_interval(secs => $1::float / 1000))
-           OR (status = 'scheduled' AND scheduled_at <= now() - make_interval(secs => $1::float / 1000 / 2))
-        ORDER BY updated_at LIMIT $2`,
-      [staleMs, BATCH],
-    );
-    if (rows.length === 0) return 0;
-    // A finished job kept in Redis would block re-adding its id; drop those first.
+    const ids = await this.messages.staleQueued(staleMs, IDLE_BATCH);
+    await this.requeue(ids);
+    if (ids.length) this.logger.log({ count: ids.length }, 'sweeper queued messages');
+    return ids.length;
+  }
+
+  /** Adds a job for each message; a finished job kept in Redis would block re-adding its id, so those go first. */
+  async requeue(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
     await Promise.all(
-      rows.map(async ({ id }) => {
+      ids.map(async (id) => {
         const job = await this.queue.queue.getJob(id);
         if (job && ((await job.isCompleted()) || (await job.isFailed()))) await job.remove();
       }),
     );
-    await this.queue.enqueue(rows.map((r) => ({ id: r.id })));
-    this.logger.log({ count: rows.length }, 'sweeper queued messages');
-    return rows.length;
+    await this.queue.enqueue(ids.map((id) => ({ id })));
   }
 }

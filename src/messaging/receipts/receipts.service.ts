@@ -1,11 +1,11 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { Batcher } from '../../common/batcher';
 import { DeliveryReceipt, DeliveryReceipts } from '../../providers';
 import { RedisService } from '../../redis/redis.module';
 import { MessageStatus } from '../../core/message-types';
 import { canTransition } from '../../core/status-machine';
+import { formatMoney, parseMoney } from '../../core/money';
+import { SystemMessagesRepository } from '../repositories/system-messages.repository';
 
 export type ReceiptResult = 'applied' | 'ignored' | 'parked';
 
@@ -14,7 +14,8 @@ const PARK_TTL_SECONDS = 3600;
 
 /**
  * Applies provider delivery receipts (webhooks, sandbox, reconciliation). A status only moves
- * forward; a late or repeated receipt is still recorded as an event and changes nothing else.
+ * forward; a late receipt is still recorded as an event and changes nothing else; a replayed one
+ * (same provider message id and provider status) adds nothing. Costs are exact decimals.
  */
 @Injectable()
 export class ReceiptsService implements OnModuleInit {
@@ -22,7 +23,7 @@ export class ReceiptsService implements OnModuleInit {
   private readonly parkedLookups: Batcher<string, string | null>;
 
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly messages: SystemMessagesRepository,
     private readonly receipts: DeliveryReceipts,
     private readonly redis: RedisService,
   ) {
@@ -53,12 +54,9 @@ export class ReceiptsService implements OnModuleInit {
 
   async apply(r: DeliveryReceipt): Promise<ReceiptResult> {
     const next: MessageStatus | null = r.status;
-    return this.ds.transaction(async (m) => {
-      const rows: { id: string; status: MessageStatus }[] = await m.query(
-        'SELECT id, status FROM sms_messages WHERE provider = $1 AND provider_message_id = $2 FOR UPDATE',
-        [r.provider, r.providerMessageId],
-      );
-      if (rows.length === 0) {
+    return this.messages.transaction(async (m) => {
+      const row = await this.messages.lockByProviderId(m, r.provider, r.providerMessageId);
+      if (row === null) {
         this.logger.warn(
           { provider: r.provider, providerMessageId: r.providerMessageId },
           'receipt before its message: parked',
@@ -71,36 +69,41 @@ export class ReceiptsService implements OnModuleInit {
         );
         return 'parked';
       }
-      const { id, status } = rows[0];
-      const applies = next !== null && next !== status && canTransition(status, next);
-      const cost = r.price === undefined || r.price === null ? null : Math.abs(r.price);
-      if (applies) {
-        await m.query(
-          `UPDATE sms_messages SET status = $2::varchar,
-             delivered_at = CASE WHEN $2::varchar = 'delivered' THEN now() ELSE delivered_at END,
-             error_code = COALESCE($3::varchar, error_code),
-             cost = COALESCE($4::numeric, cost),
-             updated_at = now()
-           WHERE id = $1`,
-          [id, next, r.errorCode ? `${r.provider}:${r.errorCode}` : null, cost],
-        );
-      } else if (cost !== null) {
-        await m.query('UPDATE sms_messages SET cost = $2, updated_at = now() WHERE id = $1', [id, cost]);
+      const { id, status } = row;
+      const price = costOf(r);
+      // A replayed callback (same message, same provider word) was recorded once: no new event,
+      // no change, except a cost the first one did not carry.
+      if (await this.messages.hasProviderStatus(m, id, r.providerStatus)) {
+        if (row.cost === null && price.cost !== null)
+          await this.messages.applyReceipt(m, id, { status: null, errorCode: null, ...price });
+        return 'ignored';
       }
-      await m.query(
-        'INSERT INTO sms_message_events (message_id, status, source, payload) VALUES ($1, $2, $3, $4)',
-        [
-          id,
-          next ?? status,
-          r.source,
-          JSON.stringify({
-            provider_status: r.providerStatus,
-            applied: applies,
-            error_code: r.errorCode ?? null,
-          }),
-        ],
-      );
+      const applies = next !== null && next !== status && canTransition(status, next);
+      await this.messages.applyReceipt(m, id, {
+        status: applies ? next : null,
+        errorCode: applies && r.errorCode ? `${r.provider}:${r.errorCode}` : null,
+        ...price,
+      });
+      await this.messages.insertEvent(m, id, next ?? status, r.source, {
+        provider_status: r.providerStatus,
+        applied: applies,
+        error_code: r.errorCode ?? null,
+      });
       return applies ? 'applied' : 'ignored';
     });
   }
+}
+
+/**
+ * A receipt's price as an exact decimal string (providers report charges as negative amounts),
+ * with the currency as the provider reported it. A price that is not a plain decimal is dropped.
+ */
+export function costOf(r: { price?: number | string | null; priceUnit?: string | null }): {
+  cost: string | null;
+  currency: string | null;
+} {
+  const micros = parseMoney(r.price);
+  if (micros === null) return { cost: null, currency: null };
+  const unit = r.priceUnit?.trim().toUpperCase() ?? '';
+  return { cost: formatMoney(Math.abs(micros)), currency: /^[A-Z]{3}$/.test(unit) ? unit : null };
 }

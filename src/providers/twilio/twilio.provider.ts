@@ -2,7 +2,9 @@ import twilio from 'twilio';
 import { fromTwilioStatus } from './twilio-status';
 import {
   CONNECTION_ERROR_CODES,
+  FoundMessage,
   OutboundSms,
+  SentLookup,
   ProviderStatus,
   ProviderError,
   ProviderSendResult,
@@ -123,6 +125,33 @@ export class TwilioProvider implements SmsProvider {
         priceUnit: m.priceUnit ? m.priceUnit.toUpperCase() : null,
         errorCode: m.errorCode ? String(m.errorCode) : undefined,
       };
+    } catch (e) {
+      throw classifyTwilioError(e);
+    }
+  }
+
+  /**
+   * Twilio's message list by recipient and send-time window, narrowed to the body (outbound only).
+   * An empty list means Twilio did not create the message.
+   */
+  async findSent(lookup: SentLookup): Promise<FoundMessage[]> {
+    try {
+      const list = await this.client.messages.list({
+        to: lookup.to,
+        dateSentAfter: lookup.after,
+        dateSentBefore: lookup.before,
+        limit: 100,
+      });
+      return list
+        .filter((m) => m.body === lookup.body && m.direction !== 'inbound')
+        .map((m) => ({
+          providerMessageId: m.sid,
+          status: fromTwilioStatus(m.status),
+          providerStatus: m.status,
+          price: m.price === null || m.price === undefined ? null : Number(m.price),
+          priceUnit: m.priceUnit ? m.priceUnit.toUpperCase() : null,
+          errorCode: m.errorCode ? String(m.errorCode) : undefined,
+        }));
     } catch (e) {
       throw classifyTwilioError(e);
     }

@@ -1,0 +1,314 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { MessageStatus, ProviderName } from '../../core/message-types';
+
+/** A message whose provider id a receipt names, locked for the receipt's transaction. */
+export interface ReceiptTarget {
+  id: string;
+  status: MessageStatus;
+  cost: string | null;
+}
+
+/** What a receipt or a status lookup changes; `status` null: only cost (or nothing). */
+export interface ReceiptChange {
+  status: MessageStatus | null;
+  errorCode: string | null;
+  /** Exact decimal string (formatMoney), never a float. */
+  cost: string | null;
+  /** ISO 4217 as the provider reported it; kept with the cost. */
+  currency: string | null;
+}
+
+/** A row in 'sending' or 'unknown' whose attempt's outcome the resolver must find out. */
+export interface UnresolvedRow {
+  id: string;
+  status: Extract<MessageStatus, 'sending' | 'unknown'>;
+  phoneNumber: string;
+  body: string;
+  bodyCiphertext: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  /** When the last attempt started (its 'sending' event). */
+  attemptAt: Date;
+  /** The row's updated_at as PostgreSQL wrote it: the guard of the conditional writes below. */
+  stamp: string;
+}
+
+/** Where the previous backlog page ended. */
+export interface BacklogCursor {
+  stamp: string;
+  id: string;
+}
+
+/** How the resolver settles a row; each write applies only if the row did not move meanwhile. */
+export type Resolution =
+  | {
+      kind: 'sent';
+      provider: ProviderName;
+      providerMessageId: string;
+      status: MessageStatus;
+      providerStatus: string;
+      cost: string | null;
+      currency: string | null;
+    }
+  | { kind: 'retry' }
+  | { kind: 'unknown'; errorCode: string; errorMessage: string; final: boolean };
+
+/**
+ * The SYSTEM repository of `sms_messages`: every statement that is not a tenant's request (receipts,
+ * the outcome resolver, the status job, the sweeper, retention) lives here, unscoped by tenant on
+ * purpose. Tenant requests go through MessagesRepository (tenant-scoped); the worker's claim and
+ * outcome writes stay in DeliveryStore, the other system repository.
+ */
+@Injectable()
+export class SystemMessagesRepository {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.ds.transaction(fn);
+  }
+
+  // ---- receipts ----
+
+  async lockByProviderId(
+    m: EntityManager,
+    provider: ProviderName,
+    providerMessageId: string,
+  ): Promise<ReceiptTarget | null> {
+    const rows: ReceiptTarget[] = await m.query(
+      `SELECT id, status, cost::text AS cost FROM sms_messages
+        WHERE provider = $1 AND provider_message_id = $2 FOR UPDATE`,
+      [provider, providerMessageId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Whether this provider word was already recorded for the message (a replayed callback). */
+  async hasProviderStatus(m: EntityManager, id: string, providerStatus: string): Promise<boolean> {
+    const rows: unknown[] = await m.query(
+      `SELECT 1 FROM sms_message_events WHERE message_id = $1 AND payload->>'provider_status' = $2 LIMIT 1`,
+      [id, providerStatus],
+    );
+    return rows.length > 0;
+  }
+
+  async applyReceipt(m: EntityManager, id: string, c: ReceiptChange): Promise<void> {
+    if (c.status === null && c.cost === null) return;
+    await m.query(
+      `UPDATE sms_messages SET status = COALESCE($2::varchar, status),
+         delivered_at = CASE WHEN $2::varchar = 'delivered' THEN now() ELSE delivered_at END,
+         error_code = COALESCE($3::varchar, error_code),
+         cost = COALESCE($4::numeric, cost),
+         currency = CASE WHEN $4::numeric IS NOT NULL THEN COALESCE($5::char(3), currency) ELSE currency END,
+         updated_at = now()
+       WHERE id = $1`,
+      [id, c.status, c.errorCode, c.cost, c.currency],
+    );
+  }
+
+  async insertEvent(
+    m: EntityManager,
+    id: string,
+    status: MessageStatus,
+    source: string,
+    payload: Record<string, unknown> | null,
+  ): Promise<void> {
+    await m.query(
+      'INSERT INTO sms_message_events (message_id, status, source, payload) VALUES ($1, $2, $3, $4)',
+      [id, status, source, payload === null ? null : JSON.stringify(payload)],
+    );
+  }
+
+  // ---- status job: 'sent' without a receipt ----
+
+  async sentWithoutReceipt(
+    providers: ProviderName[],
+    sentBefore: Date,
+    limit: number,
+  ): Promise<{ provider: ProviderName; providerMessageId: string; cost: string | null }[]> {
+    return this.ds.query(
+      `SELECT provider, provider_message_id AS "providerMessageId", cost::text AS cost FROM sms_messages
+        WHERE status = 'sent' AND provider = ANY($1) AND provider_message_id IS NOT NULL
+          AND sent_at < $2 AND sent_at > $2::timestamptz - interval '48 hours'
+        ORDER BY sent_at LIMIT $3`,
+      [providers, sentBefore, limit],
+    );
+  }
+
+  // ---- outcome resolver: 'sending' left behind, 'unknown' not settled yet ----
+
+  /**
+   * Rows to resolve: 'sending' untouched since `stuckBefore` (the worker is gone), and 'unknown'
+   * rows not asked since `askBefore` whose error code is not in `settledCodes` (final unknowns).
+   */
+  async unresolved(
+    stuckBefore: Date,
+    askBefore: Date,
+    settledCodes: string[],
+    limit: number,
+  ): Promise<UnresolvedRow[]> {
+    const rows: {
+      id: string;
+      status: 'sending' | 'unknown';
+      phone_number: string;
+      body: string;
+      body_ciphertext: string | null;
+      error_code: string | null;
+      error_message: string | null;
+      attempt_at: Date | null;
+      updated_at: Date;
+      stamp: string;
+    }[] = await this.ds.query(
+      `SELECT m.id, m.status, m.phone_number, m.body, m.body_ciphertext, m.error_code, m.error_message,
+              m.updated_at, m.updated_at::text AS stamp,
+              (SELECT max(e.at) FROM sms_message_events e
+                WHERE e.message_id = m.id AND e.status = 'sending') AS attempt_at
+         FROM sms_messages m
+        WHERE (m.status = 'sending' AND m.updated_at < $1)
+           OR (m.status = 'unknown' AND m.updated_at < $2
+               AND (m.error_code IS NULL OR m.error_code <> ALL($3::varchar[])))
+        ORDER BY m.updated_at LIMIT $4`,
+      [stuckBefore, askBefore, settledCodes, limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      status: r.status,
+      phoneNumber: r.phone_number,
+      body: r.body,
+      bodyCiphertext: r.body_ciphertext,
+      errorCode: r.error_code,
+      errorMessage: r.error_message,
+      attemptAt: r.attempt_at ?? r.updated_at,
+      stamp: r.stamp,
+    }));
+  }
+
+  /** Of these provider ids, the ones another message already holds (never take a sibling's SID). */
+  async heldProviderIds(provider: ProviderName, ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows: { id: string }[] = await this.ds.query(
+      `SELECT provider_message_id AS id FROM sms_messages WHERE provider = $1 AND provider_message_id = ANY($2)`,
+      [provider, ids],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /**
+   * Settles a row the resolver looked at, with its event, in one statement; false when the row
+   * moved meanwhile (a late worker write, another resolver run), which then wins.
+   */
+  async resolve(row: UnresolvedRow, r: Resolution, source: string): Promise<boolean> {
+    const status: MessageStatus = r.kind === 'sent' ? r.status : r.kind === 'retry' ? 'queued' : 'unknown';
+    const result: { id: string }[] = await this.ds.query(
+      `WITH updated AS (
+         UPDATE sms_messages SET
+           status = $3::varchar,
+           provider = COALESCE($4::varchar, provider),
+           provider_message_id = COALESCE($5::varchar, provider_message_id),
+           cost = COALESCE($6::numeric, cost),
+           currency = CASE WHEN $6::numeric IS NOT NULL THEN COALESCE($7::char(3), currency) ELSE currency END,
+           sent_at = CASE WHEN $4::varchar IS NOT NULL THEN COALESCE(sent_at, $8::timestamptz) ELSE sent_at END,
+           delivered_at = CASE WHEN $3::varchar = 'delivered' THEN now() ELSE delivered_at END,
+           error_code = $9::varchar,
+           error_message = $10::text,
+           -- The full body of a code message is kept only while it may still be sent.
+           body_ciphertext = CASE WHEN $3::varchar = 'queued' OR ($3::varchar = 'unknown' AND NOT $11::boolean)
+                                  THEN body_ciphertext ELSE NULL END,
+           updated_at = now()
+         WHERE id = $1 AND status = $2::varchar AND updated_at = $12::timestamptz
+         RETURNING id
+       ), events AS (
+         INSERT INTO sms_message_events (message_id, status, source, payload)
+         SELECT id, $3::varchar, $13::varchar, $14::jsonb FROM updated
+       )
+       SELECT id FROM updated`,
+      [
+        row.id,
+        row.status,
+        status,
+        r.kind === 'sent' ? r.provider : null,
+        r.kind === 'sent' ? r.providerMessageId : null,
+        r.kind === 'sent' ? r.cost : null,
+        r.kind === 'sent' ? r.currency : null,
+        row.attemptAt,
+        r.kind === 'unknown' ? r.errorCode : null,
+        r.kind === 'unknown' ? r.errorMessage : null,
+        r.kind === 'unknown' && r.final,
+        row.stamp,
+        source,
+        JSON.stringify(
+          r.kind === 'sent'
+            ? { provider_status: r.providerStatus, found: r.providerMessageId }
+            : r.kind === 'unknown'
+              ? { error_code: r.errorCode, final: r.final }
+              : { reason: 'not_created' },
+        ),
+      ],
+    );
+    return result.length > 0;
+  }
+
+  /** Marks a row as asked (a lookup failed or the grace period runs) without an event. */
+  async touch(row: UnresolvedRow): Promise<void> {
+    await this.ds.query(
+      `UPDATE sms_messages SET updated_at = now() WHERE id = $1 AND status = $2 AND updated_at = $3::timestamptz`,
+      [row.id, row.status, row.stamp],
+    );
+  }
+
+  // ---- sweeper ----
+
+  /** `queued` rows untouched for `staleMs` and `scheduled` rows overdue by half of it. */
+  async staleQueued(staleMs: number, limit: number): Promise<string[]> {
+    const rows: { id: string }[] = await this.ds.query(
+      `SELECT id FROM sms_messages
+        WHERE (status = 'queued' AND updated_at < now() - make_interval(secs => $1::float / 1000))
+           OR (status = 'scheduled' AND scheduled_at <= now() - make_interval(secs => $1::float / 1000 / 2))
+        ORDER BY updated_at LIMIT $2`,
+      [staleMs, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * One page of the whole backlog (every `queued` and `scheduled` row) in (updated_at, id) order
+   * along the pending index, for re-queueing after Redis lost its jobs. `dueInMs` is 0 for queued
+   * and due rows. Pass the returned cursor to get the next page; null when done.
+   */
+  async backlogPage(
+    after: BacklogCursor | null,
+    limit: number,
+  ): Promise<{ rows: { id: string; dueInMs: number }[]; next: BacklogCursor | null }> {
+    const rows: { id: string; due_in_ms: string | null; stamp: string }[] = await this.ds.query(
+      `SELECT id, updated_at::text AS stamp,
+              CASE WHEN status = 'scheduled' AND scheduled_at > now()
+                   THEN (extract(epoch FROM scheduled_at - now()) * 1000)::bigint END AS due_in_ms
+         FROM sms_messages
+        WHERE status IN ('queued', 'scheduled')
+          AND ($1::timestamptz IS NULL OR (updated_at, id) > ($1::timestamptz, $2::uuid))
+        ORDER BY updated_at, id LIMIT $3`,
+      [after?.stamp ?? null, after?.id ?? null, limit],
+    );
+    const last = rows[rows.length - 1];
+    return {
+      rows: rows.map((r) => ({ id: r.id, dueInMs: r.due_in_ms === null ? 0 : Number(r.due_in_ms) })),
+      next: rows.length < limit ? null : { stamp: last.stamp, id: last.id },
+    };
+  }
+
+  // ---- retention ----
+
+  /** Deletes up to `limit` messages in a final status created more than `days` ago (events cascade). */
+  async deleteFinished(days: number, limit: number): Promise<number> {
+    const [, deleted] = await this.ds.query(
+      `DELETE FROM sms_messages WHERE id IN (
+         SELECT id FROM sms_messages
+          WHERE created_at < now() - make_interval(days => $1)
+            AND status IN ('delivered', 'undelivered', 'failed', 'canceled', 'sent', 'unknown')
+          LIMIT $2)`,
+      [days, limit],
+    );
+    return Number(deleted);
+  }
+}

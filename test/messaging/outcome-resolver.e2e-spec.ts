@@ -1,0 +1,179 @@
+import { DataSource } from 'typeorm';
+import { Clock } from '../../src/common/clock';
+import { OutcomeResolver } from '../../src/messaging';
+import { FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN, FakeTwilio } from '../fakes/fake-twilio';
+import { FakeSns } from '../fakes/fake-sns';
+import { FakeClock } from '../support/fake-clock';
+import { waitForStatus } from '../support/messages';
+import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
+
+function providerEnv(twilioUrl: string, snsUrl: string, extra: Record<string, string> = {}) {
+  return {
+    TWILIO_ACCOUNT_SID: FAKE_TWILIO_SID,
+    TWILIO_AUTH_TOKEN: FAKE_TWILIO_TOKEN,
+    TWILIO_PHONE_NUMBER: '+15005550006',
+    TWILIO_API_BASE_URL: twilioUrl,
+    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE',
+    AWS_SECRET_ACCESS_KEY: 'fake-secret',
+    AWS_REGION: 'us-east-1',
+    AWS_SNS_ENDPOINT: snsUrl,
+    PUBLIC_BASE_URL: 'https://sms.example.test',
+    SMS_PROVIDER_TIMEOUT_MS: '2000',
+    SMS_RETRY_BASE_MS: '50',
+    ...extra,
+  };
+}
+
+/** A worker that died mid-attempt: the row is back in 'sending' without the provider's answer. */
+async function strandInSending(ds: DataSource, id: string): Promise<void> {
+  await ds.query(
+    `UPDATE sms_messages SET status = 'sending', provider = NULL, provider_message_id = NULL, cost = NULL,
+            sent_at = NULL, updated_at = now() - interval '20 minutes'
+      WHERE id = $1`,
+    [id],
+  );
+}
+
+// Twilio only: with SNS as a fallback, an attempt Twilio does not have may have gone to SNS, which
+// cannot be asked, so it would end `unknown` (see the SNS case below).
+describe('unknown outcomes are resolved by asking Twilio (fake Twilio)', () => {
+  const twilioFake = new FakeTwilio();
+  const snsFake = new FakeSns();
+  const clock = new FakeClock();
+  let t: TestApp;
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      env: providerEnv(await twilioFake.start(), await snsFake.start(), { SMS_PROVIDERS: 'twilio' }),
+      override: (b) => b.overrideProvider(Clock).useValue(clock),
+    });
+    ds = t.get(DataSource);
+  });
+  afterAll(async () => {
+    await t.close();
+    await twilioFake.stop();
+    await snsFake.stop();
+  });
+  beforeEach(() => {
+    twilioFake.reset();
+    snsFake.reset();
+  });
+
+  const send = async (message: string) => {
+    const who = { tenant: freshTenantId() };
+    const res = await t
+      .http()
+      .post('/api/sms/send')
+      .set(t.auth(who))
+      .send({ phone_number: '+12025550123', message })
+      .expect(202);
+    return { who, id: res.body.message_id as string };
+  };
+
+  it('a row stuck in sending whose message Twilio holds becomes sent with that SID, without a resend', async () => {
+    const { who, id } = await send('stuck but sent');
+    await waitForStatus(t, who, id, 'sent');
+    const sid = twilioFake.sent[0].sid;
+    twilioFake.setStatus(sid, 'sent', '-0.00790');
+    await strandInSending(ds, id);
+
+    const summary = await t.get(OutcomeResolver).resolve();
+    expect(summary.sent).toBeGreaterThanOrEqual(1);
+    const status = await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who)).expect(200);
+    expect(status.body).toMatchObject({
+      status: 'sent',
+      provider: 'twilio',
+      provider_message_id: sid,
+      cost: 0.0079,
+      currency: 'USD',
+      error_code: null,
+    });
+    expect(status.body.events.at(-1)).toMatchObject({ status: 'sent', source: 'resolver' });
+    expect(twilioFake.sent).toHaveLength(1); // asked, never sent again
+    const list = twilioFake.requests.filter((r) => r.method === 'GET');
+    expect(list[0].path).toContain('To=%2B12025550123');
+  });
+
+  it('a row stuck in sending that Twilio never created goes back to queued after the grace period and is sent exactly once', async () => {
+    const { who, id } = await send('stuck and never sent');
+    await waitForStatus(t, who, id, 'sent');
+    twilioFake.reset(); // Twilio forgets it: the attempt never reached Twilio
+    await strandInSending(ds, id);
+
+    // Within the grace period after the attempt, an empty list proves nothing yet.
+    expect((await t.get(OutcomeResolver).resolve()).pending).toBeGreaterThanOrEqual(1);
+    const waiting = await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who)).expect(200);
+    expect(waiting.body).toMatchObject({ status: 'unknown', error_code: 'worker_lost' });
+    expect(twilioFake.sent).toHaveLength(0);
+
+    clock.advance(5 * 60_000);
+    expect((await t.get(OutcomeResolver).resolve()).retried).toBeGreaterThanOrEqual(1);
+    const sent = await waitForStatus(t, who, id, 'sent');
+    expect(twilioFake.sent.filter((m) => m.body === 'stuck and never sent')).toHaveLength(1);
+    expect(sent.provider_message_id).toBe(twilioFake.sent[0].sid);
+    const statuses = sent.events.map((e: { status: string }) => e.status);
+    expect(statuses.slice(-4)).toEqual(['unknown', 'queued', 'sending', 'sent']);
+    expect(statuses).not.toContain('failed');
+  });
+
+  it('shows the row as unknown while Twilio cannot be reached, and settles it when Twilio answers', async () => {
+    const { who, id } = await send('ask me later');
+    await waitForStatus(t, who, id, 'sent');
+    const sid = twilioFake.sent[0].sid;
+    await strandInSending(ds, id);
+    twilioFake.next({ status: 503, contentType: 'application/json', body: '{"code":20503,"status":503}' });
+    expect((await t.get(OutcomeResolver).resolve()).pending).toBeGreaterThanOrEqual(1);
+    expect(
+      (await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who)).expect(200)).body.status,
+    ).toBe('unknown');
+    clock.advance(60_000);
+    await t.get(OutcomeResolver).resolve();
+    const status = await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who)).expect(200);
+    expect(status.body).toMatchObject({ status: 'sent', provider_message_id: sid });
+  });
+});
+
+describe('unknown outcomes with only SNS configured', () => {
+  const twilioFake = new FakeTwilio();
+  const snsFake = new FakeSns();
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      env: providerEnv(await twilioFake.start(), await snsFake.start(), { SMS_PROVIDERS: 'sns' }),
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await twilioFake.stop();
+    await snsFake.stop();
+  });
+
+  it('ends a stuck row as unknown with the reason, visible in history, and never resends it', async () => {
+    const who = { tenant: freshTenantId() };
+    const res = await t
+      .http()
+      .post('/api/sms/send')
+      .set(t.auth(who))
+      .send({ phone_number: '+12025550123', message: 'sns cannot tell' })
+      .expect(202);
+    const id = res.body.message_id as string;
+    await waitForStatus(t, who, id, 'sent');
+    await strandInSending(t.get(DataSource), id);
+
+    expect((await t.get(OutcomeResolver).resolve()).unknown).toBeGreaterThanOrEqual(1);
+    const status = await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who)).expect(200);
+    expect(status.body).toMatchObject({ status: 'unknown', error_code: 'outcome_unknown' });
+    expect(status.body.error_message).toContain('sns cannot be asked');
+    const history = await t.http().get('/api/sms/history?status=unknown').set(t.auth(who)).expect(200);
+    expect(history.body.items.map((m: { message_id: string }) => m.message_id)).toEqual([id]);
+
+    // Settled for good: later runs leave it alone, and nothing is published again.
+    await t.get(OutcomeResolver).resolve();
+    const again = await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who)).expect(200);
+    expect(again.body.events).toHaveLength(status.body.events.length);
+    expect(snsFake.published).toHaveLength(1);
+    expect(twilioFake.requests).toHaveLength(0);
+  });
+});
