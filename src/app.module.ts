@@ -18,6 +18,7 @@ import { PhoneModule } from './phone/phone.module';
 import { ProvidersModule } from './providers/providers.module';
 import { bullPrefix, RedisModule } from './redis/redis.module';
 import { AppointmentsModule } from './appointments/appointments.module';
+import { AuditModule } from './audit';
 import { SmsSdkModule } from './sdk/sdk.module';
 import { TemplatesModule } from './templates/templates.module';
 import { VerificationModule } from './verification/verification.module';
@@ -48,6 +49,7 @@ export class AppModule {
         RedisModule,
         HealthModule,
         AuthModule,
+        AuditModule,
         TenancyModule,
         PhoneModule,
         ProvidersModule,
