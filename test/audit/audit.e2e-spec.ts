@@ -201,20 +201,18 @@ describe('audit trail', () => {
   it('redacts secrets, tokens, passwords, codes and auth values, in the row as in the answer', async () => {
     const tenant = freshTenantId();
     const actor: Principal = { userId: 'u', homeTenantId: tenant, tenantId: tenant, roles: ['admin'] };
-    await t
-      .get(AuditService)
-      .record(
-        actor,
-        'webhook_endpoint.update',
-        { type: 'webhook_endpoint', id: 7 },
-        { url: 'https://a.example', signing_secret: 'old-s3cret' },
-        {
-          url: 'https://b.example',
-          signing_secret: 'new-s3cret',
-          auth: { password: 'pw' },
-          reset_code: '482913',
-        },
-      );
+    await t.get(AuditService).record(
+      actor,
+      'webhook_endpoint.update',
+      { type: 'webhook_endpoint', id: 7 },
+      { url: 'https://a.example', signing_secret: 'old-s3cret' },
+      {
+        url: 'https://b.example',
+        signing_secret: 'new-s3cret',
+        auth: { password: 'pw' },
+        reset_code: '482913',
+      },
+    );
     const [e] = await audit(adminOf(tenant), { action: 'webhook_endpoint.update' });
     expect(e.before).toEqual({ url: 'https://a.example', signing_secret: '[redacted]' });
     expect(e.after).toEqual({
@@ -339,6 +337,27 @@ describe('audit trail', () => {
       .expect(400);
     expect(JSON.stringify(r2.body)).toContain('from');
     await t.http().get('/api/sms/audit/abc').set(t.auth(who)).expect(404);
+  });
+
+  it('is documented in Swagger with its filters', async () => {
+    const doc = (await t.http().get('/api/docs-json').expect(200)).body;
+    const list = doc.paths['/api/sms/audit'].get;
+    expect(list.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining([
+        'tenant_id',
+        'action',
+        'actor',
+        'target_type',
+        'target_id',
+        'from',
+        'to',
+        'cursor',
+      ]),
+    );
+    expect(list.responses['200'].content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/AuditPageDto',
+    );
+    expect(doc.paths['/api/sms/audit/{id}'].get).toBeDefined();
   });
 
   it('is append-only: an UPDATE of an entry is refused by the database', async () => {
