@@ -5,6 +5,8 @@ import { CreateTemplates1764000200000 } from './1764000200000-create-templates';
 import { CreateVerificationAndAppointments1764000300000 } from './1764000300000-create-verification-and-appointments';
 import { CreateOptOuts1764000400000 } from './1764000400000-create-opt-outs';
 import { MessageStatusUnknown1764000550000 } from './1764000550000-message-status-unknown';
+import { CreateAuditLog1764000850000 } from './1764000850000-create-audit-log';
+import { AppointmentsCreatedBy1764000860000 } from './1764000860000-appointments-created-by';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -13,4 +15,6 @@ export const MIGRATIONS = [
   CreateVerificationAndAppointments1764000300000,
   CreateOptOuts1764000400000,
   MessageStatusUnknown1764000550000,
+  CreateAuditLog1764000850000,
+  AppointmentsCreatedBy1764000860000,
 ];

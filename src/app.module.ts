@@ -20,6 +20,7 @@ import { PhoneModule } from './phone/phone.module';
 import { ProvidersModule } from './providers/providers.module';
 import { bullPrefix, RedisModule } from './redis/redis.module';
 import { AppointmentsModule } from './appointments/appointments.module';
+import { AuditModule } from './audit';
 import { SmsSdkModule } from './sdk/sdk.module';
 import { TemplatesModule } from './templates/templates.module';
 import { VerificationModule } from './verification/verification.module';
@@ -50,6 +51,7 @@ export class AppModule {
         RedisModule,
         HealthModule,
         AuthModule,
+        AuditModule,
         TenancyModule,
         PhoneModule,
         ProvidersModule,

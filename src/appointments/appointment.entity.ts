@@ -13,6 +13,8 @@ export class AppointmentEntity {
   /** IANA zone the reminder's date and time are written in. */
   @Column('varchar') timezone: string;
   @Column('timestamptz', { name: 'reminder_sent_at', nullable: true }) reminderSentAt: Date | null;
+  /** The token's sub that created it: it, or a tenant admin, may read, change or delete it. Null: before owners were recorded (admins only). */
+  @Column('varchar', { name: 'created_by', nullable: true }) createdBy: string | null;
   @Column('timestamptz', { name: 'created_at' }) createdAt: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt: Date;
 }

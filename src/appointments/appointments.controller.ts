@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors';
 import type { Response } from 'express';
 import { CurrentPrincipal } from '../auth/decorators';
@@ -19,7 +19,10 @@ export class AppointmentsController {
     private readonly phone: PhoneService,
   ) {}
 
-  /** Platform services upsert the appointments reminders are sent for: 201 when new, 200 when updated. */
+  /**
+   * Platform services upsert the appointments reminders are sent for: 201 when new, 200 when
+   * updated. Owner rule (all three routes): the creator or a tenant admin; anyone else gets 404.
+   */
   @Put(':appointmentId')
   @ApiOkResponse({ type: AppointmentResponseDto })
   async upsert(
@@ -36,7 +39,7 @@ export class AppointmentsController {
     const v = this.phone.forSend(dto.phone_number);
     if (!v.valid)
       throw ValidationFailedError.field('phone_number', `phone_number is not valid (${v.reason})`);
-    const { row, created } = await this.appointments.upsert(p.tenantId, id, {
+    const { row, created } = await this.appointments.upsert(p, id, {
       userId: dto.user_id ?? null,
       phoneNumber: v.e164,
       startsAt: dto.starts_at,
@@ -51,16 +54,17 @@ export class AppointmentsController {
 
   @Get(':appointmentId')
   @ApiOkResponse({ type: AppointmentResponseDto })
+  @ApiNotFoundResponse({ description: "no such appointment, or another user's (unless admin)" })
   async get(
     @CurrentPrincipal() p: Principal,
     @Param('appointmentId') id: string,
   ): Promise<AppointmentResponseDto> {
-    return toAppointmentResponse(await this.appointments.get(p.tenantId, id));
+    return toAppointmentResponse(await this.appointments.read(p, id));
   }
 
   @Delete(':appointmentId')
   @HttpCode(204)
   async remove(@CurrentPrincipal() p: Principal, @Param('appointmentId') id: string): Promise<void> {
-    await this.appointments.remove(p.tenantId, id);
+    await this.appointments.remove(p, id);
   }
 }

@@ -237,6 +237,12 @@ export const SETTINGS = {
     default: '90',
     parse: int(1, 36500),
   },
+  SMS_AUDIT_RETENTION_DAYS: {
+    description:
+      'audit log entries older than this are deleted by the retention job (keep it above SMS_RETENTION_DAYS)',
+    default: '400',
+    parse: int(1, 36500),
+  },
   SMS_BULK_MAX: {
     description: 'most numbers in one send-bulk request',
     default: '10000',

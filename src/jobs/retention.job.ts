@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AuditService } from '../audit';
 import { AppConfig } from '../config/app-config';
 import { LockKey, runCronJob } from '../database/advisory-lock';
 import { IdempotencyService, SystemMessagesRepository } from '../messaging';
@@ -22,6 +23,7 @@ export class RetentionJob {
     private readonly idempotency: IdempotencyService,
     private readonly messages: SystemMessagesRepository,
     private readonly config: AppConfig,
+    private readonly audit: AuditService,
   ) {}
 
   @Cron('17 3 * * *', { name: 'sms-retention' })
@@ -29,7 +31,7 @@ export class RetentionJob {
     return runCronJob(this.ds, LockKey.Retention, this.logger, 'retention', () => this.run());
   }
 
-  async run(): Promise<{ messages: number; idempotencyKeys: number; codes: number }> {
+  async run(): Promise<{ messages: number; idempotencyKeys: number; codes: number; auditEntries: number }> {
     const days = this.config.get('SMS_RETENTION_DAYS');
     let messages = 0;
     for (;;) {
@@ -42,7 +44,8 @@ export class RetentionJob {
     const [, codes] = await this.ds.query(
       `DELETE FROM sms_verification_codes WHERE expires_at < now() - interval '1 day'`,
     );
-    const result = { messages, idempotencyKeys, codes: Number(codes) };
+    const auditEntries = await this.audit.purgeExpired(); // SMS_AUDIT_RETENTION_DAYS, kept longer than messages
+    const result = { messages, idempotencyKeys, codes: Number(codes), auditEntries };
     this.logger.log(result, 'retention done');
     return result;
   }

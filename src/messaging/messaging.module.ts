@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bull';
+import { AuditModule } from '../audit';
 import { AppConfig } from '../config/app-config';
 import { ProvidersModule } from '../providers';
 import { TenancyModule } from '../tenancy';
@@ -25,7 +26,7 @@ import { SystemMessagesRepository } from './repositories/system-messages.reposit
  * it for what `exports` lists (and `index.ts` re-exports); the rest is internal.
  */
 @Module({
-  imports: [BullModule.registerQueue({ name: DELIVERY_QUEUE }), TenancyModule, ProvidersModule],
+  imports: [BullModule.registerQueue({ name: DELIVERY_QUEUE }), TenancyModule, ProvidersModule, AuditModule],
   controllers: [MessagingController, OptOutsController],
   providers: [
     {

@@ -67,13 +67,17 @@ export class TemplatesController {
     @CurrentPrincipal() p: Principal,
     @Body() dto: CreateTemplateDto,
   ): Promise<TemplateResponseDto> {
-    const row = await this.templates.create(p.tenantId, {
-      templateId: dto.template_id,
-      name: dto.name,
-      messageType: dto.message_type,
-      content: contentOf(dto),
-      variables: dto.variables,
-    });
+    const row = await this.templates.create(
+      p.tenantId,
+      {
+        templateId: dto.template_id,
+        name: dto.name,
+        messageType: dto.message_type,
+        content: contentOf(dto),
+        variables: dto.variables,
+      },
+      p,
+    );
     return toTemplateResponse(row);
   }
 
@@ -85,12 +89,17 @@ export class TemplatesController {
     @Param('templateId') id: string,
     @Body() dto: ReplaceTemplateDto,
   ): Promise<TemplateResponseDto> {
-    const row = await this.templates.update(p.tenantId, id, {
-      name: dto.name,
-      messageType: dto.message_type,
-      content: contentOf(dto),
-      variables: dto.variables,
-    });
+    const row = await this.templates.update(
+      p.tenantId,
+      id,
+      {
+        name: dto.name,
+        messageType: dto.message_type,
+        content: contentOf(dto),
+        variables: dto.variables,
+      },
+      p,
+    );
     return toTemplateResponse(row);
   }
 
@@ -103,12 +112,17 @@ export class TemplatesController {
     @Body() dto: PatchTemplateDto,
   ): Promise<TemplateResponseDto> {
     const content = contentOf(dto);
-    const row = await this.templates.update(p.tenantId, id, {
-      name: dto.name,
-      messageType: dto.message_type,
-      content: Object.keys(content).length ? content : undefined,
-      variables: dto.variables,
-    });
+    const row = await this.templates.update(
+      p.tenantId,
+      id,
+      {
+        name: dto.name,
+        messageType: dto.message_type,
+        content: Object.keys(content).length ? content : undefined,
+        variables: dto.variables,
+      },
+      p,
+    );
     return toTemplateResponse(row);
   }
 
@@ -116,7 +130,7 @@ export class TemplatesController {
   @Roles(ROLE_ADMIN)
   @HttpCode(204)
   async remove(@CurrentPrincipal() p: Principal, @Param('templateId') id: string): Promise<void> {
-    await this.templates.deactivate(p.tenantId, id);
+    await this.templates.deactivate(p.tenantId, id, p);
   }
 
   @Post('templates/:templateId/preview')

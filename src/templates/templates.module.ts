@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit';
 import { MessagingModule } from '../messaging';
 import { TenancyModule } from '../tenancy';
 import { TemplatedSender } from './templated-sender';
@@ -6,7 +7,7 @@ import { TemplatesController } from './templates.controller';
 import { TemplatesService } from './templates.service';
 
 @Module({
-  imports: [TenancyModule, MessagingModule],
+  imports: [TenancyModule, MessagingModule, AuditModule],
   controllers: [TemplatesController],
   providers: [TemplatesService, TemplatedSender],
   exports: [TemplatesService, TemplatedSender],

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm';
+import { AuditService } from '../audit';
+import { Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationFailedError } from '../common/errors';
 import { analyzeText, TextAnalysis } from '../core/encoding';
@@ -55,6 +57,7 @@ export class TemplatesService {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly tenants: TenantsService,
     private readonly clock: Clock,
+    private readonly audit: AuditService,
   ) {
     this.repo = ds.getRepository(SmsTemplateEntity);
   }
@@ -124,7 +127,8 @@ export class TemplatesService {
     if (code.length) throw new ValidationFailedError(code.flatMap((p) => p.errors).join('; '), code);
   }
 
-  async create(tenantId: number, input: TemplateInput): Promise<SmsTemplateEntity> {
+  /** Audited as `template.create` in the same transaction. */
+  async create(tenantId: number, input: TemplateInput, actor: Principal): Promise<SmsTemplateEntity> {
     this.checkDeclarations(input.templateId, input);
     await this.tenants.ensure(tenantId);
     const now = this.clock.now();
@@ -133,19 +137,22 @@ export class TemplatesService {
         const existing = await this.own(tenantId, input.templateId, m);
         if (existing?.isActive) throw this.exists(input.templateId);
         const repo = m.getRepository(SmsTemplateEntity);
-        if (existing) {
-          // Re-creating a deleted template revives its row with the next version.
-          Object.assign(existing, {
-            ...input,
-            isActive: true,
-            version: existing.version + 1,
-            updatedAt: now,
-          });
-          return repo.save(existing);
-        }
-        return repo.save(
-          repo.create({ ...input, tenantId, isActive: true, version: 1, createdAt: now, updatedAt: now }),
-        );
+        const before = existing ? auditView(existing) : null;
+        const saved = existing
+          ? // Re-creating a deleted template revives its row with the next version.
+            await repo.save(
+              Object.assign(existing, {
+                ...input,
+                isActive: true,
+                version: existing.version + 1,
+                updatedAt: now,
+              }),
+            )
+          : await repo.save(
+              repo.create({ ...input, tenantId, isActive: true, version: 1, createdAt: now, updatedAt: now }),
+            );
+        await this.audit.record(actor, 'template.create', this.target(saved), before, auditView(saved), m);
+        return saved;
       });
     } catch (e) {
       // Two concurrent creates of a new id: the unique index lets one in.
@@ -164,6 +171,7 @@ export class TemplatesService {
     tenantId: number,
     templateId: string,
     patch: Partial<Omit<TemplateInput, 'templateId'>>,
+    actor: Principal,
   ): Promise<SmsTemplateEntity> {
     const updated = await this.ds.transaction(async (m) => {
       const row = await this.own(tenantId, templateId, m);
@@ -174,30 +182,39 @@ export class TemplatesService {
         messageType: patch.messageType ?? row.messageType,
       };
       this.checkDeclarations(templateId, next);
+      const before = auditView(row);
       Object.assign(row, next, {
         name: patch.name ?? row.name,
         version: row.version + 1,
         updatedAt: this.clock.now(),
       });
-      return m.getRepository(SmsTemplateEntity).save(row);
+      const saved = await m.getRepository(SmsTemplateEntity).save(row);
+      await this.audit.record(actor, 'template.update', this.target(saved), before, auditView(saved), m);
+      return saved;
     });
     if (updated) return updated;
     await this.refuseDefault(tenantId, templateId, 'changed');
     throw new TemplateNotFoundError(templateId, tenantId);
   }
 
-  /** Deactivates a tenant's template (the default with that id, if any, shows again). */
-  async deactivate(tenantId: number, templateId: string): Promise<void> {
-    const rows: unknown[] = await this.ds.query(
-      `WITH deactivated AS (
-         UPDATE sms_templates SET is_active = false, version = version + 1, updated_at = $3
-          WHERE tenant_id = $1 AND template_id = $2 AND is_active RETURNING id)
-       SELECT id FROM deactivated`,
-      [tenantId, templateId, this.clock.now()],
-    );
-    if (rows.length > 0) return;
+  /** Deactivates a tenant's template (the default with that id, if any, shows again); audited as `template.delete`. */
+  async deactivate(tenantId: number, templateId: string, actor: Principal): Promise<void> {
+    const done = await this.ds.transaction(async (m) => {
+      const row = await this.own(tenantId, templateId, m);
+      if (!row || !row.isActive) return false;
+      const before = auditView(row);
+      Object.assign(row, { isActive: false, version: row.version + 1, updatedAt: this.clock.now() });
+      const saved = await m.getRepository(SmsTemplateEntity).save(row);
+      await this.audit.record(actor, 'template.delete', this.target(saved), before, auditView(saved), m);
+      return true;
+    });
+    if (done) return;
     await this.refuseDefault(tenantId, templateId, 'deleted');
     throw new TemplateNotFoundError(templateId, tenantId);
+  }
+
+  private target(row: SmsTemplateEntity) {
+    return { type: 'template', id: row.templateId, tenantId: row.tenantId ?? undefined };
   }
 
   private async refuseDefault(tenantId: number, templateId: string, verb: string): Promise<void> {
@@ -252,4 +269,17 @@ export class TemplatesService {
     const { text } = renderTemplate(template.content[languageUsed], variables);
     return { template, text, languageUsed, missing: [], analysis: analyzeText(text) };
   }
+}
+
+/** What the audit log keeps of a template. */
+function auditView(t: SmsTemplateEntity) {
+  return {
+    template_id: t.templateId,
+    name: t.name,
+    message_type: t.messageType,
+    content: t.content,
+    variables: t.variables,
+    version: t.version,
+    is_active: t.isActive,
+  };
 }

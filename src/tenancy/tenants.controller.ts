@@ -1,9 +1,11 @@
 import { Body, Controller, Get, Param, ParseIntPipe, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors';
-import { Roles } from '../auth/decorators';
-import { ROLE_SUPER_ADMIN } from '../auth/principal';
+import { AuditService } from '../audit';
+import { CurrentPrincipal, Roles } from '../auth/decorators';
+import { Principal, ROLE_SUPER_ADMIN } from '../auth/principal';
 import { CreateTenantDto, TenantResponseDto, toTenantResponse, UpdateTenantDto } from './tenants.dto';
+import { TenantEntity } from './tenant.entity';
 import { TenantsService } from './tenants.service';
 
 @ApiTags('tenants')
@@ -12,7 +14,10 @@ import { TenantsService } from './tenants.service';
 @Roles(ROLE_SUPER_ADMIN)
 @Controller('api/sms/tenants')
 export class TenantsController {
-  constructor(private readonly tenants: TenantsService) {}
+  constructor(
+    private readonly tenants: TenantsService,
+    private readonly audit: AuditService,
+  ) {}
 
   @Get()
   async list(): Promise<TenantResponseDto[]> {
@@ -24,16 +29,28 @@ export class TenantsController {
     return toTenantResponse(await this.tenants.get(id));
   }
 
+  /** Audited (`tenant.create`) right after the insert succeeded. */
   @Post()
-  async create(@Body() dto: CreateTenantDto): Promise<TenantResponseDto> {
-    return toTenantResponse(await this.tenants.create(dto.id, dto.name, dto.settings));
+  async create(@CurrentPrincipal() p: Principal, @Body() dto: CreateTenantDto): Promise<TenantResponseDto> {
+    const created = await this.tenants.create(dto.id, dto.name, dto.settings);
+    await this.audit.record(p, 'tenant.create', tenantTarget(created), null, auditView(created));
+    return toTenantResponse(created);
   }
 
+  /** Name, active and settings; audited (`tenant.update`) right after the update succeeded. */
   @Patch(':id')
   async update(
+    @CurrentPrincipal() p: Principal,
     @Param('id', ParseIntPipe) id: number,
     @Body() dto: UpdateTenantDto,
   ): Promise<TenantResponseDto> {
-    return toTenantResponse(await this.tenants.update(id, dto));
+    const before = auditView(await this.tenants.get(id));
+    const updated = await this.tenants.update(id, dto);
+    await this.audit.record(p, 'tenant.update', tenantTarget(updated), before, auditView(updated));
+    return toTenantResponse(updated);
   }
 }
+
+/** A tenant's entries belong to that tenant: its admins see who changed its settings. */
+const tenantTarget = (t: TenantEntity) => ({ type: 'tenant', id: t.id, tenantId: t.id });
+const auditView = (t: TenantEntity) => ({ id: t.id, name: t.name, active: t.active, settings: t.settings });

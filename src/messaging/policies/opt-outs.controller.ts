@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, Length } from 'class-validator';
+import { AuditService } from '../../audit';
 import { CurrentPrincipal, Roles } from '../../auth/decorators';
 import { Principal, ROLE_ADMIN } from '../../auth/principal';
 import { ApiErrors } from '../../common/api-errors';
@@ -34,6 +35,7 @@ export class OptOutsController {
   constructor(
     private readonly optOuts: OptOutsService,
     private readonly phone: PhoneService,
+    private readonly audit: AuditService,
   ) {}
 
   @Get()
@@ -47,17 +49,32 @@ export class OptOutsController {
     }));
   }
 
+  /** Audited (`opt_out.add`, right after the insert) unless the number was already listed. */
   @Post()
   @HttpCode(204)
   async add(@CurrentPrincipal() p: Principal, @Body() dto: AddOptOutDto): Promise<void> {
-    await this.optOuts.add(p.tenantId, this.e164(dto.phone_number), `admin:${p.userId}`, dto.reason ?? null);
+    const entry = {
+      phone_number: this.e164(dto.phone_number),
+      source: `admin:${p.userId}`,
+      reason: dto.reason ?? null,
+    };
+    if (await this.optOuts.add(p.tenantId, entry.phone_number, entry.source, entry.reason))
+      await this.audit.record(p, 'opt_out.add', { type: 'opt_out', id: entry.phone_number }, null, entry);
   }
 
   /** Takes a number off the list (the recipient opted back in). */
   @Delete(':phoneNumber')
   @HttpCode(204)
   async remove(@CurrentPrincipal() p: Principal, @Param('phoneNumber') phoneNumber: string): Promise<void> {
-    await this.optOuts.remove(p.tenantId, this.e164(phoneNumber));
+    const e164 = this.e164(phoneNumber);
+    const removed = await this.optOuts.remove(p.tenantId, e164);
+    await this.audit.record(
+      p,
+      'opt_out.remove',
+      { type: 'opt_out', id: e164 },
+      { phone_number: e164, ...removed },
+      null,
+    );
   }
 
   private e164(phoneNumber: string): string {

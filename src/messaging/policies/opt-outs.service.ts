@@ -44,20 +44,24 @@ export class OptOutsService {
     return this.lookups.submit({ tenantId, phoneNumbers });
   }
 
-  async add(tenantId: number, phoneNumber: string, source: string, reason: string | null): Promise<void> {
-    await this.ds.query(
+  /** True when the number was not on the list before. */
+  async add(tenantId: number, phoneNumber: string, source: string, reason: string | null): Promise<boolean> {
+    const added: unknown[] = await this.ds.query(
       `INSERT INTO sms_opt_outs (tenant_id, phone_number, source, reason) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (tenant_id, phone_number) DO NOTHING`,
+       ON CONFLICT (tenant_id, phone_number) DO NOTHING RETURNING 1`,
       [tenantId, phoneNumber, source, reason],
     );
+    return added.length > 0;
   }
 
-  async remove(tenantId: number, phoneNumber: string): Promise<void> {
-    const [, count] = await this.ds.query(
-      'DELETE FROM sms_opt_outs WHERE tenant_id = $1 AND phone_number = $2',
+  /** Returns what was removed. */
+  async remove(tenantId: number, phoneNumber: string): Promise<{ source: string; reason: string | null }> {
+    const [rows, count] = await this.ds.query(
+      'DELETE FROM sms_opt_outs WHERE tenant_id = $1 AND phone_number = $2 RETURNING source, reason',
       [tenantId, phoneNumber],
     );
     if (!Number(count)) throw new NotFoundError(`${phoneNumber} is not on the opt-out list`);
+    return rows[0];
   }
 
   async list(tenantId: number): Promise<OptOut[]> {

@@ -1,0 +1,19 @@
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { AuditController } from './audit.controller';
+import { AuditService } from './audit.service';
+import { requestContextMiddleware } from './request-context';
+
+/**
+ * The audit trail. A feature module that changes administrative data imports it and joins with
+ * one call, `audit.record(principal, 'thing.verb', { type, id }, before, after, manager?)`.
+ */
+@Module({
+  controllers: [AuditController],
+  providers: [AuditService],
+  exports: [AuditService],
+})
+export class AuditModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(requestContextMiddleware).forRoutes({ path: '*', method: RequestMethod.ALL });
+  }
+}
