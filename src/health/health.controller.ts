@@ -22,14 +22,24 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: PostgreSQL and Redis answer; details include provider circuits. */
+  /**
+   * Readiness: PostgreSQL and Redis answer (else 503); details include provider circuits. With a
+   * provider down the answer stays 200 but says `degraded` and names it: `providers.down`.
+   */
   @Get('ready')
   @HealthCheck()
-  ready() {
-    return this.health.check([
+  async ready() {
+    const result = await this.health.check([
       () => this.db.pingCheck('database', { timeout: 1500 }),
       () => this.redis.check('redis'),
       ...this.contributors.checks(),
     ]);
+    const degraded = this.contributors.degradations();
+    if (degraded.length === 0) return result;
+    return {
+      ...result,
+      status: 'degraded' as const,
+      ...Object.fromEntries(degraded.map((d) => [d.key, { down: d.down }])),
+    };
   }
 }

@@ -6,6 +6,7 @@ import { DeliveryReceipt, DeliveryReceipts } from '../../providers';
 import { RedisService } from '../../redis/redis.module';
 import { MessageStatus } from '../../core/message-types';
 import { canTransition } from '../../core/status-machine';
+import { formatMoney } from '../../core/money';
 
 export type ReceiptResult = 'applied' | 'ignored' | 'parked';
 
@@ -73,7 +74,7 @@ export class ReceiptsService implements OnModuleInit {
       }
       const { id, status } = rows[0];
       const applies = next !== null && next !== status && canTransition(status, next);
-      const cost = r.price === undefined || r.price === null ? null : Math.abs(r.price);
+      const cost = r.price === undefined || r.price === null ? null : formatMoney(Math.abs(r.price));
       if (applies) {
         await m.query(
           `UPDATE sms_messages SET status = $2::varchar,
