@@ -13,22 +13,33 @@ export function twilioError(status: number, code: number, message: string): Answ
   };
 }
 
+interface FakeMessage {
+  sid: string;
+  to: string;
+  body: string;
+  from?: string;
+  statusCallback?: string;
+  status: string;
+  price: string | null;
+  mss: string | null;
+  /** When it was created (and, in this fake, sent). */
+  date: Date;
+}
+
+const ACCOUNT_PATH = `/2010-04-01/Accounts/${FAKE_TWILIO_SID}`;
+
 /**
  * Speaks Twilio's Messages API: POST /2010-04-01/Accounts/{Sid}/Messages.json, form-encoded,
- * HTTP Basic auth; 201 with the message resource, or Twilio's error JSON.
+ * HTTP Basic auth; 201 with the message resource, or Twilio's error JSON. GET of the same path
+ * lists messages (To, DateSent>= / DateSent<= filters, newest first) in Twilio's paged format.
  */
 export class FakeTwilio extends FakeHttpServer {
   /** Messages created successfully (the SMS that "went out"). */
-  readonly sent: {
-    sid: string;
-    to: string;
-    body: string;
-    from?: string;
-    statusCallback?: string;
-    status: string;
-    price: string | null;
-    mss: string | null;
-  }[] = [];
+  readonly sent: FakeMessage[] = [];
+  /** The clock that dates created messages (tests move it). */
+  now: () => Date = () => new Date();
+  /** Twilio caps PageSize (at 1000); a small cap here makes tests walk several pages. */
+  maxPageSize = 1000;
 
   /** What Twilio will answer when this message is fetched (as after a carrier receipt). */
   setStatus(sid: string, status: string, price: string | null = null): void {
@@ -47,7 +58,9 @@ export class FakeTwilio extends FakeHttpServer {
         return twilioError(404, 20404, `The requested resource /Messages/${fetched[2]}.json was not found`);
       return { status: 200, contentType: 'application/json', body: JSON.stringify(this.resource(m)) };
     }
-    const match = /^\/2010-04-01\/Accounts\/(AC\w+)\/Messages\.json$/.exec(req.path);
+    const url = new URL(req.path, 'http://fake');
+    const match = /^\/2010-04-01\/Accounts\/(AC\w+)\/Messages\.json$/.exec(url.pathname);
+    if (req.method === 'GET' && match) return this.list(url.searchParams);
     if (req.method !== 'POST' || !match)
       return twilioError(404, 20404, 'The requested resource was not found');
     if (match[1] !== FAKE_TWILIO_SID) return twilioError(401, 20003, 'Authenticate');
@@ -61,22 +74,59 @@ export class FakeTwilio extends FakeHttpServer {
     if (!to || !/^\+[1-9]\d{6,14}$/.test(to))
       return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
     const sid = `SM${randomBytes(16).toString('hex')}`;
-    const m = { sid, to, body, from, statusCallback, status: 'queued', price: null, mss: mss ?? null };
+    const m = {
+      sid,
+      to,
+      body,
+      from,
+      statusCallback,
+      status: 'queued',
+      price: null,
+      mss: mss ?? null,
+      date: this.now(),
+    };
     this.sent.push(m);
     return { status: 201, contentType: 'application/json', body: JSON.stringify(this.resource(m)) };
   }
 
+  /** Twilio's paged list: `messages` plus page, page_size, start, end and the page URIs. */
+  private list(q: URLSearchParams): Answer {
+    const to = q.get('To');
+    const after = q.get('DateSent>') ? new Date(q.get('DateSent>') as string) : null;
+    const before = q.get('DateSent<') ? new Date(q.get('DateSent<') as string) : null;
+    const pageSize = Math.min(Number(q.get('PageSize') ?? 50), this.maxPageSize);
+    const page = Number(q.get('Page') ?? 0);
+    const all = this.sent
+      .filter((m) => (!to || m.to === to) && (!after || m.date >= after) && (!before || m.date <= before))
+      .sort((a, b) => b.date.getTime() - a.date.getTime());
+    const start = page * pageSize;
+    const items = all.slice(start, start + pageSize);
+    const pageUri = (n: number) => {
+      const p = new URLSearchParams(q);
+      p.set('PageSize', String(pageSize));
+      p.set('Page', String(n));
+      if (n > 0) p.set('PageToken', `PA${n}`);
+      else p.delete('PageToken');
+      return `${ACCOUNT_PATH}/Messages.json?${p.toString()}`;
+    };
+    const body = {
+      messages: items.map((m) => this.resource(m)),
+      page,
+      page_size: pageSize,
+      start,
+      end: start + Math.max(items.length - 1, 0),
+      uri: pageUri(page),
+      first_page_uri: pageUri(0),
+      previous_page_uri: page > 0 ? pageUri(page - 1) : null,
+      next_page_uri: start + pageSize < all.length ? pageUri(page + 1) : null,
+    };
+    return { status: 200, contentType: 'application/json', body: JSON.stringify(body) };
+  }
+
   /** Twilio's Message resource. */
-  private resource(m: {
-    sid: string;
-    to: string;
-    body: string;
-    from?: string;
-    status: string;
-    price: string | null;
-    mss?: string | null;
-  }) {
+  private resource(m: FakeMessage) {
     const now = new Date().toUTCString();
+    const date = m.date.toUTCString();
     return {
       sid: m.sid,
       account_sid: FAKE_TWILIO_SID,
@@ -93,9 +143,9 @@ export class FakeTwilio extends FakeHttpServer {
       price_unit: 'USD',
       error_code: null,
       error_message: null,
-      date_created: now,
+      date_created: date,
       date_updated: now,
-      date_sent: null,
+      date_sent: date,
       uri: `/2010-04-01/Accounts/${FAKE_TWILIO_SID}/Messages/${m.sid}.json`,
       subresource_uris: { media: `/2010-04-01/Accounts/${FAKE_TWILIO_SID}/Messages/${m.sid}/Media.json` },
     };
@@ -104,5 +154,7 @@ export class FakeTwilio extends FakeHttpServer {
   override reset(): void {
     super.reset();
     this.sent.length = 0;
+    this.now = () => new Date();
+    this.maxPageSize = 1000;
   }
 }
