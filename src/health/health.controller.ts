@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/decorators';
-import { ReadinessContributor } from './readiness';
+import { degradedParts, ReadinessContributor } from './readiness';
 import { RedisHealthIndicator } from './redis.health';
 
 @ApiTags('health')
@@ -34,12 +34,8 @@ export class HealthController {
       () => this.redis.check('redis'),
       ...this.contributors.checks(),
     ]);
-    const degraded = this.contributors.degradations();
-    if (degraded.length === 0) return result;
-    return {
-      ...result,
-      status: 'degraded' as const,
-      ...Object.fromEntries(degraded.map((d) => [d.key, { down: d.down }])),
-    };
+    const degraded = degradedParts(result);
+    if (Object.keys(degraded).length === 0) return result;
+    return { ...result, status: 'degraded' as const, ...degraded };
   }
 }

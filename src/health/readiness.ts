@@ -1,19 +1,25 @@
 import { Injectable } from '@nestjs/common';
-import { HealthIndicatorResult } from '@nestjs/terminus';
+import { HealthCheckResult, HealthIndicatorResult } from '@nestjs/terminus';
 
 export type ReadinessCheck = () => Promise<HealthIndicatorResult>;
 
-/** Something is down but the service still works (e.g. provider circuits open): 200, `degraded`. */
-export interface Degradation {
-  key: string;
-  down: string[];
+/**
+ * A contributor that is up but has parts down (e.g. providers with an open circuit) says so with a
+ * non-empty `down: string[]` in its details: readiness stays 200 but reports `degraded`.
+ */
+export function degradedParts(result: HealthCheckResult): Record<string, { down: string[] }> {
+  const parts: Record<string, { down: string[] }> = {};
+  for (const [key, d] of Object.entries(result.details)) {
+    const down = (d as { down?: unknown }).down;
+    if (Array.isArray(down) && down.length > 0) parts[key] = { down: down.map(String) };
+  }
+  return parts;
 }
 
 /** Lets feature modules (providers' circuits) add details to /health/ready without a cycle. */
 @Injectable()
 export class ReadinessContributor {
   private readonly registered: ReadinessCheck[] = [];
-  private readonly probes: (() => Degradation | null)[] = [];
 
   register(check: ReadinessCheck): void {
     this.registered.push(check);
@@ -21,13 +27,5 @@ export class ReadinessContributor {
 
   checks(): ReadinessCheck[] {
     return [...this.registered];
-  }
-
-  registerDegradation(probe: () => Degradation | null): void {
-    this.probes.push(probe);
-  }
-
-  degradations(): Degradation[] {
-    return this.probes.map((p) => p()).filter((d): d is Degradation => d !== null);
   }
 }

@@ -85,8 +85,8 @@ export class ProviderRouter {
     return Object.fromEntries([...this.breakers].map(([name, b]) => [name, b.snapshot()]));
   }
 
-  /** Providers whose circuit is open now (cool-down running): they are down. */
+  /** Providers not proven up since they failed: circuit open, or half-open awaiting its trial. */
   down(): ProviderName[] {
-    return [...this.breakers].filter(([, b]) => b.state() === 'open').map(([name]) => name);
+    return [...this.breakers].filter(([, b]) => b.state() !== 'closed').map(([name]) => name);
   }
 }

@@ -63,10 +63,6 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
     this.readiness.register(async () =>
       this.indicator.check('providers').up({ circuits: this.router.health(), down: this.router.down() }),
     );
-    this.readiness.registerDegradation(() => {
-      const down = this.router.down();
-      return down.length ? { key: 'providers', down } : null;
-    });
   }
 
   /** A configured provider by name (webhooks hand their requests to it), or undefined. */
