@@ -74,7 +74,7 @@ export class StatusJob {
               providerStatus: s.providerStatus,
               errorCode: s.errorCode,
               price: s.price,
-              priceUnit: s.priceUnit,
+              currency: s.currency,
               source: 'status_job',
             });
             updated += 1;

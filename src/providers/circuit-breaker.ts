@@ -27,6 +27,18 @@ export class CircuitBreaker {
     return true;
   }
 
+  /**
+   * When a request may next be let through: now when closed or half-open and free; the end of the
+   * cool-down when open; shortly (at most a second) when another call holds the half-open trial.
+   */
+  nextTrialAt(): number {
+    const now = this.opts.now();
+    const s = this.state();
+    if (s === 'closed') return now;
+    if (s === 'open') return (this.openedAt as number) + this.opts.cooldownMs;
+    return this.trialInFlight ? now + Math.min(this.opts.cooldownMs, 1000) : now;
+  }
+
   recordSuccess(): void {
     this.failures = 0;
     this.openedAt = null;

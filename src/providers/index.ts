@@ -2,13 +2,20 @@
 export { ProvidersModule, SmsRouter, providerOrder } from './providers.module';
 export { DeliveryReceipts } from './receipts';
 export type { DeliveryReceipt } from './receipts';
-export { AllProvidersFailedError, CircuitsOpenError, ProviderError } from './sms-provider';
+export {
+  AllProvidersFailedError,
+  CircuitsOpenError,
+  ProviderError,
+  WebhookRejectedError,
+} from './sms-provider';
 export type {
   FoundMessage,
+  InboundSms,
   OutboundSms,
   ProviderSendResult,
   ProviderStatus,
   SmsProvider,
   SentLookup,
+  WebhookAck,
+  WebhookRequest,
 } from './sms-provider';
-export { fromTwilioStatus } from './twilio/twilio-status';

@@ -3,6 +3,7 @@ import { CircuitBreaker } from './circuit-breaker';
 import { ProviderRouter } from './provider-router';
 import {
   AllProvidersFailedError,
+  CircuitsOpenError,
   OutboundSms,
   ProviderError,
   ProviderFailureKind,
@@ -30,7 +31,11 @@ class ScriptedProvider implements SmsProvider {
         cost: null,
         currency: null,
       };
-    throw new ProviderError(this.name, step, `${this.name}:${step}`, step);
+    throw new ProviderError(this.name, step, `${this.name}:${step}`, `${this.name} said ${step}`);
+  }
+
+  classifyError(e: unknown): ProviderError {
+    return new ProviderError(this.name, 'retryable', `${this.name}:unexpected`, String(e));
   }
 }
 
@@ -116,6 +121,76 @@ describe('ProviderRouter', () => {
   });
 });
 
+describe('ProviderRouter during outages (injected clock)', () => {
+  let now = 0;
+  const breaker = { failureThreshold: 1, cooldownMs: 1000, now: () => now };
+  beforeEach(() => (now = 0));
+
+  it('closes a half-open circuit when the trial ends in a permanent error (the provider is up)', async () => {
+    const twilio = new ScriptedProvider('twilio', ['retryable', 'permanent', 'ok']);
+    const router = new ProviderRouter([twilio], breaker);
+    await expect(router.send(sms)).rejects.toBeInstanceOf(AllProvidersFailedError);
+    expect(router.health().twilio.state).toBe('open');
+    now = 1000;
+    await expect(router.send(sms)).rejects.toMatchObject({ kind: 'permanent', code: 'twilio:permanent' });
+    expect(router.health().twilio.state).toBe('closed');
+    const out = await router.send(sms);
+    expect(out.result.provider).toBe('twilio');
+    expect(twilio.calls).toBe(3);
+  });
+
+  it('tries nothing while every circuit is open, and says when the next trial is due with the last real error', async () => {
+    const twilio = new ScriptedProvider('twilio', ['retryable']);
+    const sns = new ScriptedProvider('sns', ['ok', 'retryable']);
+    const router = new ProviderRouter([twilio, sns], breaker);
+    await router.send(sms); // twilio fails (open at 0), sns carries it
+    now = 400;
+    await expect(router.send(sms)).rejects.toBeInstanceOf(AllProvidersFailedError); // sns opens at 400
+    now = 600;
+    const err = await router.send(sms).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CircuitsOpenError);
+    expect(err).toMatchObject({
+      retryAt: 1000, // twilio's cool-down ends first
+      kind: 'retryable',
+      code: 'sns:retryable',
+      lastError: { provider: 'sns', code: 'sns:retryable', message: 'sns said retryable' },
+    });
+    expect((err as Error).message).not.toContain('circuit');
+    expect([twilio.calls, sns.calls]).toEqual([1, 2]);
+  });
+
+  it('keeps the tried provider error, not a skipped circuit, when the others are open', async () => {
+    const twilio = new ScriptedProvider('twilio', ['retryable']);
+    const sns = new ScriptedProvider('sns', ['ok', 'retryable']);
+    const router = new ProviderRouter([twilio, sns], breaker);
+    await router.send(sms); // twilio open at 0
+    now = 400;
+    await router.send(sms).catch(() => undefined); // sns open at 400
+    now = 1000; // twilio half-open, sns still open
+    const failed = await router.send(sms).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(AllProvidersFailedError);
+    expect(failed).toMatchObject({ code: 'twilio:retryable', message: 'twilio: twilio said retryable' });
+    expect((failed as AllProvidersFailedError).attempts).toEqual([
+      { provider: 'twilio', code: 'twilio:retryable', message: 'twilio said retryable' },
+    ]);
+    // Now both are open: wait for sns's trial (opened at 400) or twilio's (opened at 1000).
+    now = 1100;
+    await expect(router.send(sms)).rejects.toMatchObject({
+      retryAt: 1400,
+      lastError: { provider: 'twilio', code: 'twilio:retryable' },
+    });
+  });
+
+  it('classifies what a provider throws that is not a ProviderError with the provider itself', async () => {
+    const odd: SmsProvider = {
+      name: 'twilio',
+      send: () => Promise.reject(new TypeError('boom')),
+      classifyError: () => new ProviderError('twilio', 'permanent', 'twilio:odd', 'odd'),
+    };
+    await expect(new ProviderRouter([odd], breaker).send(sms)).rejects.toMatchObject({ code: 'twilio:odd' });
+  });
+});
+
 describe('error classification', () => {
   it.each([
     [{ status: 400, code: 21211, message: 'invalid To' }, 'permanent', 'twilio:21211'],
@@ -147,6 +222,17 @@ describe('error classification', () => {
     [{ name: 'TimeoutError' }, 'timeout', 'sns:timeout'],
   ])('SNS %j is %s (%s)', (error, kind, code) => {
     expect(classifySnsError(error)).toMatchObject({ kind, code });
+  });
+
+  it('marks a recipient who opted out (STOP), and nothing else', () => {
+    expect(classifyTwilioError({ status: 400, code: 21610, message: 'unsubscribed' }).optedOut).toBe(true);
+    expect(classifyTwilioError({ status: 400, code: 21211, message: 'invalid To' }).optedOut).toBe(false);
+    expect(classifySnsError({ name: 'OptedOutException', $metadata: { httpStatusCode: 400 } }).optedOut).toBe(
+      true,
+    );
+    expect(
+      classifySnsError({ name: 'InvalidParameterException', $metadata: { httpStatusCode: 400 } }).optedOut,
+    ).toBe(false);
   });
 
   it('never puts credentials in an error message', () => {

@@ -2,6 +2,7 @@ import { ProviderName } from '../core/message-types';
 import { CircuitBreaker, CircuitBreakerOptions } from './circuit-breaker';
 import {
   AllProvidersFailedError,
+  CircuitsOpenError,
   OutboundSms,
   ProviderAttempt,
   ProviderError,
@@ -17,13 +18,20 @@ export interface RouteOutcome {
 /**
  * Tries providers in order. A retryable failure falls through to the next provider within the
  * same attempt (automatic fallback); a permanent failure or a timeout stops at once.
+ *
+ * Outages: a provider whose circuit is open is skipped. When every circuit is open nothing is
+ * tried and `CircuitsOpenError` says when the next half-open trial is due (the caller waits for it
+ * without spending an attempt); when some were tried and failed, `AllProvidersFailedError` carries
+ * the last real answer. Either way the error kept is a provider's own, never "circuit open".
  */
 export class ProviderRouter {
   private readonly breakers = new Map<ProviderName, CircuitBreaker>();
+  /** The last real error of each provider, with when it happened (for CircuitsOpenError). */
+  private readonly lastErrors = new Map<ProviderName, { attempt: ProviderAttempt; at: number }>();
 
   constructor(
     private readonly providers: SmsProvider[],
-    breaker: CircuitBreakerOptions,
+    private readonly breaker: CircuitBreakerOptions,
   ) {
     for (const p of providers) this.breakers.set(p.name, new CircuitBreaker(breaker));
   }
@@ -31,14 +39,11 @@ export class ProviderRouter {
   async send(sms: OutboundSms): Promise<RouteOutcome> {
     const attempts: ProviderAttempt[] = [];
     const tried: RouteOutcome['tried'] = [];
+    const skipped: CircuitBreaker[] = [];
     for (const provider of this.providers) {
       const breaker = this.breakers.get(provider.name) as CircuitBreaker;
       if (!breaker.canRequest()) {
-        attempts.push({
-          provider: provider.name,
-          code: `${provider.name}:circuit_open`,
-          message: 'circuit open',
-        });
+        skipped.push(breaker);
         tried.push({ provider: provider.name, code: `${provider.name}:circuit_open` });
         continue;
       }
@@ -48,26 +53,40 @@ export class ProviderRouter {
         tried.push({ provider: provider.name });
         return { result, tried };
       } catch (e) {
-        const err =
-          e instanceof ProviderError
-            ? e
-            : new ProviderError(
-                provider.name,
-                'retryable',
-                `${provider.name}:unexpected`,
-                e instanceof Error ? e.message : String(e),
-              );
+        const err = e instanceof ProviderError ? e : provider.classifyError(e);
         tried.push({ provider: provider.name, code: err.code });
-        if (err.kind === 'permanent') throw err;
+        if (err.kind === 'permanent') {
+          // The provider answered: it is up. Counting this as a success also ends a half-open trial.
+          breaker.recordSuccess();
+          throw err;
+        }
         breaker.recordFailure();
+        const attempt = { provider: provider.name, code: err.code, message: err.message };
+        this.lastErrors.set(provider.name, { attempt, at: this.breaker.now() });
         if (err.kind === 'timeout') throw err;
-        attempts.push({ provider: provider.name, code: err.code, message: err.message });
+        attempts.push(attempt);
       }
+    }
+    if (attempts.length === 0 && skipped.length > 0) {
+      const retryAt = Math.min(...skipped.map((b) => b.nextTrialAt()));
+      throw new CircuitsOpenError(retryAt, this.lastError());
     }
     throw new AllProvidersFailedError(attempts);
   }
 
+  /** The most recent real error of any provider. */
+  private lastError(): ProviderAttempt | null {
+    let last: { attempt: ProviderAttempt; at: number } | null = null;
+    for (const e of this.lastErrors.values()) if (!last || e.at >= last.at) last = e;
+    return last?.attempt ?? null;
+  }
+
   health(): Record<string, ReturnType<CircuitBreaker['snapshot']>> {
     return Object.fromEntries([...this.breakers].map(([name, b]) => [name, b.snapshot()]));
+  }
+
+  /** Providers not proven up since they failed: circuit open, or half-open awaiting its trial. */
+  down(): ProviderName[] {
+    return [...this.breakers].filter(([, b]) => b.state() !== 'closed').map(([name]) => name);
   }
 }

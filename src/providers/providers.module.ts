@@ -58,10 +58,22 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.logger.log(`providers in order: ${this.order.join(', ')}`);
-    // Circuits show in readiness details but never make the service unready by themselves.
+    // Circuits show in readiness details and make it `degraded` (still 200: the service accepts
+    // and queues), never unready: a provider outage must not take the API out of the balancer.
     this.readiness.register(async () =>
-      this.indicator.check('providers').up({ circuits: this.router.health() }),
+      this.indicator.check('providers').up({ circuits: this.router.health(), down: this.router.down() }),
     );
+  }
+
+  /** A configured provider by name (webhooks hand their requests to it), or undefined. */
+  provider(name: string): SmsProvider | undefined {
+    return this.providers.find((p) => p.name === name);
+  }
+
+  /** Messages the provider holds for a lookup, or null when it cannot be asked (SNS). */
+  async findSent(provider: ProviderName, lookup: SentLookup): Promise<FoundMessage[] | null> {
+    const p = this.providers.find((x) => x.name === provider);
+    return p?.findSent ? p.findSent(lookup) : null;
   }
 
   /** Providers whose API can be asked for a message's status (for reconciliation). */
@@ -73,12 +85,6 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
   async fetchStatus(provider: ProviderName, providerMessageId: string): Promise<ProviderStatus | null> {
     const p = this.providers.find((x) => x.name === provider);
     return p?.fetchStatus ? p.fetchStatus(providerMessageId) : null;
-  }
-
-  /** Messages the provider holds matching the lookup, or null when it cannot be asked (SNS, sandbox). */
-  async findSent(provider: ProviderName, lookup: SentLookup): Promise<FoundMessage[] | null> {
-    const p = this.providers.find((x) => x.name === provider);
-    return p?.findSent ? p.findSent(lookup) : null;
   }
 
   /** The provider expected to carry a message: the first whose circuit is not open. */
@@ -98,6 +104,7 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
           from: c.get('TWILIO_PHONE_NUMBER'),
           messagingServiceSid: c.get('TWILIO_MESSAGING_SERVICE_SID'),
           apiBaseUrl: c.get('TWILIO_API_BASE_URL'),
+          statusCallbackUrl: `${c.get('PUBLIC_BASE_URL')}/api/sms/webhooks/twilio/status`,
           timeoutMs,
         });
       case 'sns':
@@ -128,8 +135,8 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  onApplicationShutdown(): void {
-    for (const p of this.providers) (p as { close?: () => void }).close?.();
+  async onApplicationShutdown(): Promise<void> {
+    for (const p of this.providers) await p.close?.();
   }
 }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { MessageStatus, ProviderName } from '../core/message-types';
+import type { Micros } from '../core/money';
 
 export interface DeliveryReceipt {
   provider: ProviderName;
@@ -9,8 +10,10 @@ export interface DeliveryReceipt {
   /** The provider's own status word (e.g. Twilio's 'delivered'), kept on the event. */
   providerStatus: string;
   errorCode?: string;
-  price?: number | null;
-  priceUnit?: string | null;
+  /** What the provider charged, in micro-units of `currency` (never negative); null/absent: not told. */
+  price?: Micros | null;
+  /** ISO 4217 as the provider reported it (upper case). */
+  currency?: string | null;
   source: string;
   payload?: Record<string, unknown>;
 }

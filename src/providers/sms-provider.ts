@@ -1,4 +1,6 @@
 import { MessageStatus, MessageType, ProviderName } from '../core/message-types';
+import type { Micros } from '../core/money';
+import type { DeliveryReceipt } from './receipts';
 
 export interface OutboundSms {
   messageId: string;
@@ -7,6 +9,10 @@ export interface OutboundSms {
   to: string;
   body: string;
   messageType: MessageType;
+  /**
+   * @deprecated Providers that take callbacks build their own URL (PUBLIC_BASE_URL +
+   * /api/sms/webhooks/{provider}/status); used only when the provider has none.
+   */
   statusCallbackUrl?: string;
 }
 
@@ -14,7 +20,9 @@ export interface ProviderSendResult {
   provider: ProviderName;
   providerMessageId: string;
   status: 'sent' | 'delivered';
-  cost: number | null;
+  /** What the provider charged, in micro-units of `currency` (never negative); null: not told yet. */
+  cost: Micros | null;
+  /** ISO 4217 as the provider reported it (upper case), or null. */
   currency: string | null;
 }
 
@@ -27,6 +35,8 @@ export class ProviderError extends Error {
     readonly kind: ProviderFailureKind,
     readonly code: string,
     message: string,
+    /** The recipient told this sender to stop (STOP): never text the number again for the tenant. */
+    readonly optedOut = false,
   ) {
     super(message);
     this.name = 'ProviderError';
@@ -39,7 +49,11 @@ export interface ProviderAttempt {
   message: string;
 }
 
-/** Every provider failed retryably or was skipped by its open circuit. */
+/**
+ * Every provider that could be tried failed retryably (the others were skipped by their open
+ * circuit): the attempt is spent. `attempts` holds real answers only; code and message are the
+ * last real provider error, never a circuit's.
+ */
 export class AllProvidersFailedError extends ProviderError {
   constructor(readonly attempts: ProviderAttempt[]) {
     const last = attempts[attempts.length - 1];
@@ -71,8 +85,9 @@ export interface ProviderStatus {
   status: MessageStatus | null;
   /** The provider's own word. */
   providerStatus: string;
-  price: number | null;
-  priceUnit: string | null;
+  /** What the provider charged, in micro-units of `currency` (never negative); null: not told. */
+  price: Micros | null;
+  currency: string | null;
   errorCode?: string;
 }
 
@@ -120,9 +135,54 @@ export interface WebhookRequest {
   rawBody?: Buffer;
 }
 
+/** A text a recipient sent to one of our numbers, as the provider reported it. */
+export interface InboundSms {
+  provider: ProviderName;
+  /** E.164 of the sender. */
+  from: string;
+  /** Our number (E.164) or sender id that received it. */
+  to: string;
+  body: string;
+  providerMessageId: string;
+  receivedAt: Date;
+}
+
+/** What the provider expects as the answer to an inbound webhook (e.g. an empty TwiML document). */
+export interface WebhookAck {
+  contentType: string;
+  body: string;
+}
+
+/**
+ * A webhook the provider refused to take: `signature` (not from the provider: 403) or `payload`
+ * (signed but unreadable: 400, naming the field). Never carries a secret.
+ */
+export class WebhookRejectedError extends Error {
+  constructor(
+    readonly reason: 'signature' | 'payload',
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'WebhookRejectedError';
+  }
+}
+
 export interface SmsProvider {
   readonly name: ProviderName;
   send(sms: OutboundSms): Promise<ProviderSendResult>;
+  /**
+   * Maps anything a call to this provider threw to a ProviderError (retryable, permanent or
+   * timeout; `optedOut` when the recipient said STOP). The router uses it for non-ProviderErrors.
+   */
+  classifyError(e: unknown): ProviderError;
+  /**
+   * Verifies (signature) and parses a delivery status callback into receipts; throws
+   * WebhookRejectedError. Absent when the provider does not call us with statuses.
+   */
+  parseStatusCallback?(req: WebhookRequest): DeliveryReceipt[];
+  /** Verifies and parses an inbound-message webhook; throws WebhookRejectedError. */
+  parseInbound?(req: WebhookRequest): { messages: InboundSms[]; ack?: WebhookAck };
   /** Asks the provider for a message's status, where its API allows (Twilio does, SNS does not). */
   fetchStatus?(providerMessageId: string): Promise<ProviderStatus>;
   /**

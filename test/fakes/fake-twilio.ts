@@ -13,24 +13,33 @@ export function twilioError(status: number, code: number, message: string): Answ
   };
 }
 
+interface FakeMessage {
+  sid: string;
+  to: string;
+  body: string;
+  from?: string;
+  statusCallback?: string;
+  status: string;
+  price: string | null;
+  mss: string | null;
+  /** When it was created (and, in this fake, sent). */
+  date: Date;
+}
+
+const ACCOUNT_PATH = `/2010-04-01/Accounts/${FAKE_TWILIO_SID}`;
+
 /**
  * Speaks Twilio's Messages API: POST /2010-04-01/Accounts/{Sid}/Messages.json, form-encoded,
- * HTTP Basic auth; 201 with the message resource, or Twilio's error JSON.
+ * HTTP Basic auth; 201 with the message resource, or Twilio's error JSON. GET of the same path
+ * lists messages (To, DateSent>= / DateSent<= filters, newest first) in Twilio's paged format.
  */
 export class FakeTwilio extends FakeHttpServer {
   /** Messages created successfully (the SMS that "went out"). */
-  readonly sent: {
-    sid: string;
-    to: string;
-    body: string;
-    from?: string;
-    statusCallback?: string;
-    status: string;
-    price: string | null;
-    mss: string | null;
-    /** When Twilio created (and, in this fake, sent) it. */
-    at?: Date;
-  }[] = [];
+  readonly sent: FakeMessage[] = [];
+  /** The clock that dates created messages (tests move it). */
+  now: () => Date = () => new Date();
+  /** Twilio caps PageSize (at 1000); a small cap here makes tests walk several pages. */
+  maxPageSize = 1000;
 
   /** What Twilio will answer when this message is fetched (as after a carrier receipt). */
   setStatus(sid: string, status: string, price: string | null = null): void {
@@ -50,10 +59,8 @@ export class FakeTwilio extends FakeHttpServer {
       return { status: 200, contentType: 'application/json', body: JSON.stringify(this.resource(m)) };
     }
     const url = new URL(req.path, 'http://fake');
-    if (req.method === 'GET' && /^\/2010-04-01\/Accounts\/(AC\w+)\/Messages\.json$/.test(url.pathname)) {
-      return this.list(url.searchParams);
-    }
-    const match = /^\/2010-04-01\/Accounts\/(AC\w+)\/Messages\.json$/.exec(req.path);
+    const match = /^\/2010-04-01\/Accounts\/(AC\w+)\/Messages\.json$/.exec(url.pathname);
+    if (req.method === 'GET' && match) return this.list(url.searchParams);
     if (req.method !== 'POST' || !match)
       return twilioError(404, 20404, 'The requested resource was not found');
     if (match[1] !== FAKE_TWILIO_SID) return twilioError(401, 20003, 'Authenticate');
@@ -76,54 +83,50 @@ export class FakeTwilio extends FakeHttpServer {
       status: 'queued',
       price: null,
       mss: mss ?? null,
-      at: new Date(),
+      date: this.now(),
     };
     this.sent.push(m);
     return { status: 201, contentType: 'application/json', body: JSON.stringify(this.resource(m)) };
   }
 
-  /** Twilio's message list (one page): To, DateSent> and DateSent< filters, newest first. */
+  /** Twilio's paged list: `messages` plus page, page_size, start, end and the page URIs. */
   private list(q: URLSearchParams): Answer {
     const to = q.get('To');
-    const after = q.get('DateSent>');
-    const before = q.get('DateSent<');
-    const items = this.sent
-      .filter((m) => !to || m.to === to)
-      .filter((m) => !after || (m.at?.getTime() ?? 0) >= Date.parse(after))
-      .filter((m) => !before || (m.at?.getTime() ?? 0) < Date.parse(before) + 1000)
-      .reverse()
-      .map((m) => this.resource(m));
-    const uri = `/2010-04-01/Accounts/${FAKE_TWILIO_SID}/Messages.json`;
-    return {
-      status: 200,
-      contentType: 'application/json',
-      body: JSON.stringify({
-        messages: items,
-        end: Math.max(0, items.length - 1),
-        first_page_uri: uri,
-        next_page_uri: null,
-        page: 0,
-        page_size: Number(q.get('PageSize') ?? 50),
-        previous_page_uri: null,
-        start: 0,
-        uri,
-      }),
+    const after = q.get('DateSent>') ? new Date(q.get('DateSent>') as string) : null;
+    const before = q.get('DateSent<') ? new Date(q.get('DateSent<') as string) : null;
+    const pageSize = Math.min(Number(q.get('PageSize') ?? 50), this.maxPageSize);
+    const page = Number(q.get('Page') ?? 0);
+    const all = this.sent
+      .filter((m) => (!to || m.to === to) && (!after || m.date >= after) && (!before || m.date <= before))
+      .sort((a, b) => b.date.getTime() - a.date.getTime());
+    const start = page * pageSize;
+    const items = all.slice(start, start + pageSize);
+    const pageUri = (n: number) => {
+      const p = new URLSearchParams(q);
+      p.set('PageSize', String(pageSize));
+      p.set('Page', String(n));
+      if (n > 0) p.set('PageToken', `PA${n}`);
+      else p.delete('PageToken');
+      return `${ACCOUNT_PATH}/Messages.json?${p.toString()}`;
     };
+    const body = {
+      messages: items.map((m) => this.resource(m)),
+      page,
+      page_size: pageSize,
+      start,
+      end: start + Math.max(items.length - 1, 0),
+      uri: pageUri(page),
+      first_page_uri: pageUri(0),
+      previous_page_uri: page > 0 ? pageUri(page - 1) : null,
+      next_page_uri: start + pageSize < all.length ? pageUri(page + 1) : null,
+    };
+    return { status: 200, contentType: 'application/json', body: JSON.stringify(body) };
   }
 
   /** Twilio's Message resource. */
-  private resource(m: {
-    sid: string;
-    to: string;
-    body: string;
-    from?: string;
-    status: string;
-    price: string | null;
-    mss?: string | null;
-    at?: Date;
-  }) {
+  private resource(m: FakeMessage) {
     const now = new Date().toUTCString();
-    const sentAt = m.at?.toUTCString() ?? null;
+    const date = m.date.toUTCString();
     return {
       sid: m.sid,
       account_sid: FAKE_TWILIO_SID,
@@ -140,9 +143,9 @@ export class FakeTwilio extends FakeHttpServer {
       price_unit: 'USD',
       error_code: null,
       error_message: null,
-      date_created: sentAt ?? now,
+      date_created: date,
       date_updated: now,
-      date_sent: sentAt,
+      date_sent: date,
       uri: `/2010-04-01/Accounts/${FAKE_TWILIO_SID}/Messages/${m.sid}.json`,
       subresource_uris: { media: `/2010-04-01/Accounts/${FAKE_TWILIO_SID}/Messages/${m.sid}/Media.json` },
     };
@@ -151,5 +154,7 @@ export class FakeTwilio extends FakeHttpServer {
   override reset(): void {
     super.reset();
     this.sent.length = 0;
+    this.now = () => new Date();
+    this.maxPageSize = 1000;
   }
 }

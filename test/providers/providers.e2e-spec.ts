@@ -272,6 +272,8 @@ describe('the circuit breaker', () => {
         .expect(202);
       const status = await waitForStatus(t, who, res.body.message_id, 'sent');
       expect(status.provider).toBe('sns');
+      // Priced for the provider expected to carry it: SNS's US price once Twilio's circuit is open.
+      if (i === 2) expect(res.body.estimated_cost).toBe(0.00645);
     }
     expect(twilioFake.requests).toHaveLength(2); // the third send skipped Twilio
     const ready = await t.http().get('/health/ready').expect(200);

@@ -13,6 +13,7 @@ import { TenantsService } from '../../tenancy';
 import { BodyCrypto, redact } from './body-crypto';
 import { DeliveryQueue } from '../delivery/delivery-queue';
 import { analyzeText } from '../../core/encoding';
+import { toAmount } from '../../core/money';
 import { IdempotencyService } from '../policies/idempotency.service';
 import { Language, MessageStatus, MessageType } from '../../core/message-types';
 import { SmsMessageEntity, SmsMessageEventEntity } from '../message.entity';
@@ -283,8 +284,9 @@ export class MessagingService {
     const currency = this.config.get('SMS_CURRENCY');
     let total: number | null = 0;
     const rows = accepted.map((a) => {
-      const estimatedCost = this.pricing.estimate(provider, a.country, text.segments);
-      total = total === null || estimatedCost === null ? null : total + estimatedCost;
+      const micros = this.pricing.estimate(provider, a.country, text.segments);
+      total = total === null || micros === null ? null : total + micros;
+      const estimatedCost = micros === null ? null : toAmount(micros);
       return {
         id: randomUUID(),
         userId: input.userId ?? null,
@@ -314,7 +316,7 @@ export class MessagingService {
         status,
         segments: text.segments,
         encoding: text.encoding,
-        estimatedCost: total === null ? null : Math.round(total * 1e6) / 1e6,
+        estimatedCost: total === null ? null : toAmount(total),
         currency,
         scheduledAt,
       },

@@ -4,6 +4,7 @@ import { Semaphore } from '../../common/semaphore';
 import { AppConfig } from '../../config/app-config';
 import { AllProvidersFailedError, ProviderError } from '../../providers';
 import { SmsRouter } from '../../providers';
+import { toAmount } from '../../core/money';
 import { BodyCrypto } from '../accept/body-crypto';
 import { DeliverJobData, DeliveryJob, DeliveryQueue, messageIdsOf } from './delivery-queue';
 import { AttemptOutcome, ClaimedMessage, DeliveryStore } from './delivery-store';
@@ -105,7 +106,7 @@ export class DeliveryProcessor implements OnModuleInit {
         outcome: 'sent',
         provider: result.provider,
         providerMessageId: result.providerMessageId,
-        cost: result.cost,
+        cost: result.cost === null ? null : toAmount(result.cost),
         tried,
       };
     } catch (e) {

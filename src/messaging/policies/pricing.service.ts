@@ -2,19 +2,25 @@ import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ProviderName } from '../../core/message-types';
-import { SmsPriceEntity } from '../message.entity';
+import { Micros, parseMoney } from '../../core/money';
 
 /** Country code of prices that apply where no row names the destination country. */
 export const ANY_COUNTRY = 'ZZ';
 const REFRESH_MS = 60_000;
 
+interface Price {
+  perSegment: Micros;
+  currency: string;
+}
+
 /**
- * Prices per segment from `sms_prices`, held in memory (the table is tiny and read on every send)
- * and reloaded every minute so edits apply without a restart.
+ * Prices per segment from `sms_prices` (per provider and country, SNS included), held in memory
+ * as exact micro-units (the table is tiny and read on every send) and reloaded every minute so
+ * edits apply without a restart.
  */
 @Injectable()
 export class PricingService implements OnModuleInit, OnModuleDestroy {
-  private prices = new Map<string, SmsPriceEntity>();
+  private prices = new Map<string, Price>();
   private timer?: NodeJS.Timeout;
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
@@ -30,16 +36,34 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
   }
 
   async reload(): Promise<void> {
-    const rows = await this.ds.getRepository(SmsPriceEntity).find();
-    this.prices = new Map(rows.map((r) => [`${r.provider}:${r.country}`, r]));
+    // As text: the numeric is parsed exactly, never through a float.
+    const rows: { provider: string; country: string; price: string; currency: string }[] =
+      await this.ds.query(
+        'SELECT provider, country, price_per_segment::text AS price, currency FROM sms_prices',
+      );
+    const prices = new Map<string, Price>();
+    for (const r of rows) {
+      const perSegment = parseMoney(r.price);
+      if (perSegment !== null) prices.set(`${r.provider}:${r.country}`, { perSegment, currency: r.currency });
+    }
+    this.prices = prices;
   }
 
-  /** Price of `segments` segments to `country` through `provider`, or null when unpriced. */
-  estimate(provider: ProviderName, country: string | null, segments: number): number | null {
-    const row =
+  /** Price in micro-units of `segments` segments to `country` through `provider`, or null when unpriced. */
+  estimate(provider: ProviderName, country: string | null, segments: number): Micros | null {
+    const price = this.find(provider, country);
+    return price === undefined ? null : price.perSegment * segments;
+  }
+
+  /** The currency `estimate` is in for that provider and country (ISO 4217), or null when unpriced. */
+  currency(provider: ProviderName, country: string | null): string | null {
+    return this.find(provider, country)?.currency.trim() ?? null;
+  }
+
+  private find(provider: ProviderName, country: string | null): Price | undefined {
+    return (
       this.prices.get(`${provider}:${country ?? ANY_COUNTRY}`) ??
-      this.prices.get(`${provider}:${ANY_COUNTRY}`);
-    if (!row) return null;
-    return Math.round(row.pricePerSegment * segments * 1e6) / 1e6;
+      this.prices.get(`${provider}:${ANY_COUNTRY}`)
+    );
   }
 }

@@ -4,7 +4,7 @@ import { DeliveryReceipt, DeliveryReceipts } from '../../providers';
 import { RedisService } from '../../redis/redis.module';
 import { MessageStatus } from '../../core/message-types';
 import { canTransition } from '../../core/status-machine';
-import { formatMoney, parseMoney } from '../../core/money';
+import { formatMoney, Micros } from '../../core/money';
 import { SystemMessagesRepository } from '../repositories/system-messages.repository';
 
 export type ReceiptResult = 'applied' | 'ignored' | 'parked';
@@ -98,12 +98,12 @@ export class ReceiptsService implements OnModuleInit {
  * A receipt's price as an exact decimal string (providers report charges as negative amounts),
  * with the currency as the provider reported it. A price that is not a plain decimal is dropped.
  */
-export function costOf(r: { price?: number | string | null; priceUnit?: string | null }): {
+export function costOf(r: { price?: Micros | null; currency?: string | null }): {
   cost: string | null;
   currency: string | null;
 } {
-  const micros = parseMoney(r.price);
+  const micros = r.price ?? null;
   if (micros === null) return { cost: null, currency: null };
-  const unit = r.priceUnit?.trim().toUpperCase() ?? '';
+  const unit = r.currency?.trim().toUpperCase() ?? '';
   return { cost: formatMoney(Math.abs(micros)), currency: /^[A-Z]{3}$/.test(unit) ? unit : null };
 }

@@ -12,9 +12,17 @@ export interface SandboxOptions {
 }
 
 /** Twilio's magic test numbers, so every failure path can be tried locally. */
-const FAILURES: Record<string, { kind: 'permanent' | 'retryable'; code: string; message: string }> = {
+const FAILURES: Record<
+  string,
+  { kind: 'permanent' | 'retryable'; code: string; message: string; optedOut?: boolean }
+> = {
   '+15005550001': { kind: 'permanent', code: 'sandbox:21211', message: 'invalid phone number' },
-  '+15005550004': { kind: 'permanent', code: 'sandbox:21610', message: 'recipient has opted out (blocked)' },
+  '+15005550004': {
+    kind: 'permanent',
+    code: 'sandbox:21610',
+    message: 'recipient has opted out (blocked)',
+    optedOut: true,
+  },
   '+15005550009': { kind: 'permanent', code: 'sandbox:21614', message: 'number is not SMS-capable' },
   '+15005550010': { kind: 'retryable', code: 'sandbox:http_503', message: 'sandbox outage' },
 };
@@ -29,7 +37,9 @@ export class SandboxProvider implements SmsProvider {
   async send(sms: OutboundSms): Promise<ProviderSendResult> {
     if (this.opts.latencyMs > 0) await new Promise((r) => setTimeout(r, this.opts.latencyMs));
     const failure = FAILURES[sms.to];
-    if (failure) throw new ProviderError('sandbox', failure.kind, failure.code, failure.message);
+    if (failure) {
+      throw new ProviderError('sandbox', failure.kind, failure.code, failure.message, failure.optedOut);
+    }
     const id = `SB${randomBytes(16).toString('hex')}`;
     const receipt = this.opts.onDeliveryReceipt;
     if (receipt) {
@@ -41,6 +51,15 @@ export class SandboxProvider implements SmsProvider {
       this.timers.add(timer);
     }
     return { provider: 'sandbox', providerMessageId: id, status: 'sent', cost: null, currency: null };
+  }
+
+  classifyError(e: unknown): ProviderError {
+    return new ProviderError(
+      'sandbox',
+      'retryable',
+      'sandbox:unexpected',
+      e instanceof Error ? e.message : String(e),
+    );
   }
 
   close(): void {

@@ -45,7 +45,10 @@ export function classifySnsError(e: unknown): ProviderError {
     return new ProviderError('sns', 'retryable', `sns:${err.code}`, `cannot reach SNS (${err.code})`);
   }
   const short = name.replace(/Exception$/, '');
-  if (PERMANENT.has(name)) return new ProviderError('sns', 'permanent', `sns:${short}`, err.message ?? name);
+  if (PERMANENT.has(name)) {
+    const optedOut = name === 'OptedOutException';
+    return new ProviderError('sns', 'permanent', `sns:${short}`, err.message ?? name, optedOut);
+  }
   const status = err.$metadata?.httpStatusCode ?? 0;
   if (
     status >= 400 &&
@@ -102,6 +105,10 @@ export class SnsProvider implements SmsProvider {
       if (e instanceof ProviderError) throw e;
       throw classifySnsError(e);
     }
+  }
+
+  classifyError(e: unknown): ProviderError {
+    return classifySnsError(e);
   }
 
   close(): void {

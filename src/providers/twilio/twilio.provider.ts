@@ -1,16 +1,23 @@
 import twilio from 'twilio';
-import { fromTwilioStatus } from './twilio-status';
+import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message';
+import { Micros, parseMoney } from '../../core/money';
+import { DeliveryReceipt } from '../receipts';
 import {
   CONNECTION_ERROR_CODES,
   FoundMessage,
+  InboundSms,
   OutboundSms,
-  SentLookup,
-  ProviderStatus,
   ProviderError,
   ProviderSendResult,
+  ProviderStatus,
+  SentLookup,
   SmsProvider,
+  WebhookAck,
+  WebhookRequest,
 } from '../sms-provider';
 import { TwilioHttpClient } from './twilio-http-client';
+import { fromTwilioStatus } from './twilio-status';
+import { EMPTY_TWIML, parseTwilioInbound, parseTwilioStatus, verifyTwilioSignature } from './twilio-webhooks';
 
 export interface TwilioOptions {
   accountSid: string;
@@ -19,7 +26,16 @@ export interface TwilioOptions {
   messagingServiceSid?: string;
   apiBaseUrl?: string;
   timeoutMs: number;
+  /** Where Twilio posts status callbacks (PUBLIC_BASE_URL + /api/sms/webhooks/twilio/status). */
+  statusCallbackUrl?: string;
+  /** The clock for inbound messages' receivedAt (tests inject one). */
+  now?: () => Date;
 }
+
+/** Twilio's code for a recipient who replied STOP to this sender. */
+const OPTED_OUT = 21610;
+/** findSent reads at most this many messages to one number in the window. */
+const FIND_SENT_LIMIT = 200;
 
 /**
  * Twilio error codes that mean the recipient or content is bad: retrying or falling back to
@@ -55,6 +71,7 @@ export function classifyTwilioError(e: unknown): ProviderError {
       'permanent',
       `twilio:${err.code}`,
       err.message ?? `Twilio error ${err.code}`,
+      err.code === OPTED_OUT,
     );
   }
   const status = err.status ?? 0;
@@ -77,6 +94,22 @@ export function classifyTwilioError(e: unknown): ProviderError {
   return new ProviderError('twilio', 'retryable', 'twilio:unknown', err.message ?? 'unknown Twilio error');
 }
 
+/** Twilio's price string ("-0.00790") as a charge in micro-units; null when absent or garbage. */
+function chargeOf(price: string | null | undefined): Micros | null {
+  const micros = parseMoney(price);
+  return micros === null ? null : Math.abs(micros);
+}
+
+function statusOf(m: MessageInstance): ProviderStatus {
+  return {
+    status: fromTwilioStatus(m.status),
+    providerStatus: m.status,
+    price: chargeOf(m.price),
+    currency: m.priceUnit ? m.priceUnit.toUpperCase() : null,
+    errorCode: m.errorCode ? String(m.errorCode) : undefined,
+  };
+}
+
 export class TwilioProvider implements SmsProvider {
   readonly name = 'twilio' as const;
   private readonly client: twilio.Twilio;
@@ -92,6 +125,7 @@ export class TwilioProvider implements SmsProvider {
   }
 
   async send(sms: OutboundSms): Promise<ProviderSendResult> {
+    const callback = this.opts.statusCallbackUrl ?? sms.statusCallbackUrl;
     try {
       const m = await this.client.messages.create({
         to: sms.to,
@@ -99,14 +133,13 @@ export class TwilioProvider implements SmsProvider {
         ...(this.opts.messagingServiceSid
           ? { messagingServiceSid: this.opts.messagingServiceSid }
           : { from: this.opts.from }),
-        ...(sms.statusCallbackUrl ? { statusCallback: sms.statusCallbackUrl } : {}),
+        ...(callback ? { statusCallback: callback } : {}),
       });
-      const price = m.price === null || m.price === undefined ? null : Math.abs(Number(m.price));
       return {
         provider: 'twilio',
         providerMessageId: m.sid,
         status: m.status === 'delivered' ? 'delivered' : 'sent',
-        cost: price !== null && Number.isFinite(price) ? price : null,
+        cost: chargeOf(m.price),
         currency: m.priceUnit ? m.priceUnit.toUpperCase() : null,
       };
     } catch (e) {
@@ -114,25 +147,22 @@ export class TwilioProvider implements SmsProvider {
     }
   }
 
+  classifyError(e: unknown): ProviderError {
+    return classifyTwilioError(e);
+  }
+
   async fetchStatus(providerMessageId: string): Promise<ProviderStatus> {
     try {
-      const m = await this.client.messages(providerMessageId).fetch();
-      const price = m.price === null || m.price === undefined ? null : Number(m.price);
-      return {
-        status: fromTwilioStatus(m.status),
-        providerStatus: m.status,
-        price: price !== null && Number.isFinite(price) ? price : null,
-        priceUnit: m.priceUnit ? m.priceUnit.toUpperCase() : null,
-        errorCode: m.errorCode ? String(m.errorCode) : undefined,
-      };
+      return statusOf(await this.client.messages(providerMessageId).fetch());
     } catch (e) {
       throw classifyTwilioError(e);
     }
   }
 
   /**
-   * Twilio's message list by recipient and send-time window, narrowed to the body (outbound only).
-   * An empty list means Twilio did not create the message.
+   * Twilio's message list to `to` with DateSent in the window, matched on the body. Twilio sets
+   * DateSent when it hands the message on, so a message still queued at Twilio may be missing:
+   * callers treat "not found" as proof only after a grace period.
    */
   async findSent(lookup: SentLookup): Promise<FoundMessage[]> {
     try {
@@ -140,20 +170,24 @@ export class TwilioProvider implements SmsProvider {
         to: lookup.to,
         dateSentAfter: lookup.after,
         dateSentBefore: lookup.before,
-        limit: 100,
+        pageSize: 50,
+        limit: FIND_SENT_LIMIT,
       });
       return list
         .filter((m) => m.body === lookup.body && m.direction !== 'inbound')
-        .map((m) => ({
-          providerMessageId: m.sid,
-          status: fromTwilioStatus(m.status),
-          providerStatus: m.status,
-          price: m.price === null || m.price === undefined ? null : Number(m.price),
-          priceUnit: m.priceUnit ? m.priceUnit.toUpperCase() : null,
-          errorCode: m.errorCode ? String(m.errorCode) : undefined,
-        }));
+        .map((m) => ({ providerMessageId: m.sid, ...statusOf(m) }));
     } catch (e) {
       throw classifyTwilioError(e);
     }
+  }
+
+  parseStatusCallback(req: WebhookRequest): DeliveryReceipt[] {
+    return [parseTwilioStatus(verifyTwilioSignature(this.opts.authToken, req))];
+  }
+
+  parseInbound(req: WebhookRequest): { messages: InboundSms[]; ack: WebhookAck } {
+    const form = verifyTwilioSignature(this.opts.authToken, req);
+    const now = this.opts.now?.() ?? new Date();
+    return { messages: [parseTwilioInbound(form, now)], ack: EMPTY_TWIML };
   }
 }
