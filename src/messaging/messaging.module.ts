@@ -5,7 +5,7 @@ import { ProvidersModule } from '../providers';
 import { TenancyModule } from '../tenancy';
 import { BodyCrypto } from './accept/body-crypto';
 import { MessagingController } from './accept/messaging.controller';
-import { MessagingService } from './accept/messaging.service';
+import { AcceptService } from './accept/accept.service';
 import { DELIVERY_QUEUE, DeliveryQueue } from './delivery/delivery-queue';
 import { DeliveryStore } from './delivery/delivery-store';
 import { DeliveryProcessor } from './delivery/delivery.processor';
@@ -17,6 +17,7 @@ import { PricingService } from './policies/pricing.service';
 import { RateLimiterService } from './policies/rate-limiter.service';
 import { ReceiptsService } from './receipts/receipts.service';
 import { MessagesRepository } from './repositories/messages.repository';
+import { MessageQueriesService } from './queries/message-queries.service';
 
 /**
  * Messages from accept to delivery: the api role writes rows and adds jobs. Other modules import
@@ -36,14 +37,16 @@ import { MessagesRepository } from './repositories/messages.repository';
     IdempotencyService,
     MessagesRepository,
     OptOutsService,
-    MessagingService,
+    AcceptService,
+    MessageQueriesService,
     PricingService,
     RateLimiterService,
     ReceiptsService,
     SweeperService,
   ],
   exports: [
-    MessagingService,
+    AcceptService,
+    MessageQueriesService,
     ReceiptsService,
     SweeperService,
     IdempotencyService,

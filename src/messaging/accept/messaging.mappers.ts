@@ -1,6 +1,6 @@
 import { ValidationFailedError } from '../../common/errors';
 import { SmsMessageEntity, SmsMessageEventEntity } from '../message.entity';
-import { AcceptResult } from './messaging.service';
+import { AcceptResult } from './accept.types';
 import {
   BulkResponseDto,
   MessageStatusDto,
