@@ -1,5 +1,5 @@
 import { RateLimiterService } from '../../src/messaging/policies/rate-limiter.service';
-import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
+import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/test-app';
 import { waitForStatus } from '../support/messages';
 
 describe('idempotency and rate limits', () => {
@@ -11,7 +11,7 @@ describe('idempotency and rate limits', () => {
   });
   afterAll(() => t.close());
 
-  const send = (who: { tenant: number; user?: number; roles?: string[] }, body: object, key?: string) => {
+  const send = (who: TokenOptions, body: object, key?: string) => {
     const req = t.http().post('/api/sms/send').set(t.auth(who));
     if (key) req.set('Idempotency-Key', key);
     return req.send(body);
@@ -72,7 +72,7 @@ describe('idempotency and rate limits', () => {
       await send(who, { phone_number: '+12025550123', message: `fill ${i}` }).expect(202);
     const body = { phone_number: '+12025550123', message: 'later' };
     await send(who, body, 'after-429').expect(429);
-    await t.get(RateLimiterService).refund(who.tenant, who.user, 5, new Date());
+    await t.get(RateLimiterService).refund(who.tenant, 'retrier', 5, new Date());
     const ok = await send(who, body, 'after-429').expect(202);
     expect(ok.headers['idempotent-replayed']).toBeUndefined();
   });

@@ -16,6 +16,7 @@ import { AuthedRequest } from '../../auth/decorators';
 import { ValidationFailedError } from '../../common/errors';
 import { Accepted, AcceptResult, SendContext } from './accept.types';
 import { rateLimitHeaders } from '../policies/rate-limiter.service';
+import { checkMetadata } from './metadata';
 
 /**
  * What every sending route hands to the services: the caller, the Idempotency-Key header and the
@@ -57,6 +58,10 @@ export function presentAccepted<B>(accepted: Accepted, toBody: (r: AcceptResult)
 export class AcceptedInterceptor<B> implements NestInterceptor<Presented<B>, B> {
   intercept(ctx: ExecutionContext, next: CallHandler<Presented<B>>): Observable<B> {
     const res = ctx.switchToHttp().getResponse<Response>();
+    // Before the validation pipe: class-transformer recurses once per level and overflows the
+    // stack on a very deep object (a 500); a metadata over its limits is a 400 naming the field.
+    const body = ctx.switchToHttp().getRequest<{ body?: unknown }>().body;
+    if (body !== null && typeof body === 'object' && 'metadata' in body) checkMetadata(body.metadata);
     return next.handle().pipe(
       map((accepted) => {
         if (accepted.rateLimit)
