@@ -1,11 +1,14 @@
 /** The public surface of messaging: what other modules may import. Everything else is internal. */
 export { MessagingModule, MessagingWorkerModule } from './messaging.module';
 export { SmsMessageEntity, SmsMessageEventEntity, SmsPriceEntity } from './message.entity';
-export { MessagingService } from './accept/messaging.service';
-export type { Accepted, AcceptInput, AcceptResult, SendContext } from './accept/messaging.service';
+export { AcceptService } from './accept/accept.service';
+export { MessageQueriesService } from './queries/message-queries.service';
+export type { Accepted, AcceptInput, AcceptResult, SendContext } from './accept/accept.types';
 export { SendResponseDto } from './accept/messaging.dto';
 export { toSendResponse } from './accept/messaging.mappers';
-export { SendCtx, SendRoute } from './accept/send-route';
+export { presentAccepted, SendCtx, SendRoute } from './accept/send-route';
+export type { Presented } from './accept/send-route';
+export { MetadataField } from './accept/metadata';
 export { IdempotencyService } from './policies/idempotency.service';
 export { RateLimiterService } from './policies/rate-limiter.service';
 export { OptOutsService } from './policies/opt-outs.service';

@@ -6,7 +6,7 @@ import { ProvidersModule } from '../providers';
 import { TenancyModule } from '../tenancy';
 import { BodyCrypto } from './accept/body-crypto';
 import { MessagingController } from './accept/messaging.controller';
-import { MessagingService } from './accept/messaging.service';
+import { AcceptService } from './accept/accept.service';
 import { DELIVERY_QUEUE, DeliveryQueue } from './delivery/delivery-queue';
 import { DeliveryStore } from './delivery/delivery-store';
 import { DeliveryProcessor } from './delivery/delivery.processor';
@@ -20,6 +20,7 @@ import { ReceiptsService } from './receipts/receipts.service';
 import { OutcomeResolver } from './receipts/outcome-resolver.service';
 import { MessagesRepository } from './repositories/messages.repository';
 import { SystemMessagesRepository } from './repositories/system-messages.repository';
+import { MessageQueriesService } from './queries/message-queries.service';
 
 /**
  * Messages from accept to delivery: the api role writes rows and adds jobs. Other modules import
@@ -39,7 +40,8 @@ import { SystemMessagesRepository } from './repositories/system-messages.reposit
     IdempotencyService,
     MessagesRepository,
     OptOutsService,
-    MessagingService,
+    AcceptService,
+    MessageQueriesService,
     PricingService,
     RateLimiterService,
     ReceiptsService,
@@ -48,7 +50,8 @@ import { SystemMessagesRepository } from './repositories/system-messages.reposit
     OutcomeResolver,
   ],
   exports: [
-    MessagingService,
+    AcceptService,
+    MessageQueriesService,
     ReceiptsService,
     SweeperService,
     SystemMessagesRepository,

@@ -6,8 +6,7 @@ import { AppointmentsService } from '../appointments';
 import { Clock } from '../common/clock';
 import { AppError, ValidationFailedError } from '../common/errors';
 import { CODE_MESSAGE_TYPES, Language, MessageType } from '../core/message-types';
-import { toSendResponse } from '../messaging';
-import { MessagingService, SendContext } from '../messaging';
+import { Accepted, AcceptService, SendContext } from '../messaging';
 import { PhoneService } from '../phone';
 import { TemplatedSender } from '../templates';
 import { TenantsService } from '../tenancy';
@@ -28,6 +27,11 @@ export interface SendOutcome {
   error?: { code: string; message: string; details?: unknown };
 }
 
+/** The SDK's presentation of an accept result: the one message's id. */
+function messageIdOf(accepted: Accepted): string {
+  return accepted.result.messages[0].id;
+}
+
 interface Common {
   userId?: string;
   language?: Language;
@@ -44,7 +48,7 @@ export class SmsService {
   private readonly logger = new Logger(SmsService.name);
 
   constructor(
-    private readonly messaging: MessagingService,
+    private readonly accepting: AcceptService,
     private readonly templated: TemplatedSender,
     private readonly verification: VerificationService,
     private readonly appointments: AppointmentsService,
@@ -73,20 +77,16 @@ export class SmsService {
         route: 'sdk appointment-reminder',
         requestBody: { appointmentId: a.appointmentId, startsAt: a.startsAt.toISOString(), phoneNumber },
       };
-      const accepted = await this.templated.send(
-        once,
-        {
-          phoneNumber,
-          templateId: 'appointment_reminder',
-          variables: { date, time, trainer_name: a.trainerName, location: a.location },
-          language,
-          userId: p.userId ?? a.userId,
-          metadata: { appointment_id: a.appointmentId },
-        },
-        (r) => r.messages[0].id,
-      );
+      const accepted = await this.templated.send(once, {
+        phoneNumber,
+        templateId: 'appointment_reminder',
+        variables: { date, time, trainer_name: a.trainerName, location: a.location },
+        language,
+        userId: p.userId ?? a.userId,
+        metadata: { appointment_id: a.appointmentId },
+      });
       await this.appointments.markReminded(actor.tenantId, a.appointmentId, this.clock.now());
-      return accepted.body;
+      return messageIdOf(accepted);
     });
   }
 
@@ -107,18 +107,14 @@ export class SmsService {
     p: Common & { phoneNumber: string; assessmentName: string; dueDate: string },
   ): Promise<SendOutcome> {
     return this.run(actor, async (ctx) => {
-      const accepted = await this.templated.send(
-        ctx,
-        {
-          phoneNumber: p.phoneNumber,
-          templateId: 'assessment_notification',
-          variables: { assessment_name: p.assessmentName, due_date: p.dueDate },
-          language: p.language,
-          userId: p.userId,
-        },
-        (r) => r.messages[0].id,
-      );
-      return accepted.body;
+      const accepted = await this.templated.send(ctx, {
+        phoneNumber: p.phoneNumber,
+        templateId: 'assessment_notification',
+        variables: { assessment_name: p.assessmentName, due_date: p.dueDate },
+        language: p.language,
+        userId: p.userId,
+      });
+      return messageIdOf(accepted);
     });
   }
 
@@ -136,19 +132,15 @@ export class SmsService {
           'messageType',
           `messageType ${p.messageType} carries a code: use sendPasswordResetCode or send2faCode`,
         );
-      const accepted = await this.messaging.accept(
-        ctx,
-        {
-          recipients: [p.phoneNumber],
-          body: p.message,
-          messageType: p.messageType ?? 'general_notification',
-          language: p.language ?? 'en',
-          userId: p.userId ?? null,
-          mode: 'single',
-        },
-        (r) => toSendResponse(r).message_id,
-      );
-      return accepted.body;
+      const accepted = await this.accepting.accept(ctx, {
+        recipients: [p.phoneNumber],
+        body: p.message,
+        messageType: p.messageType ?? 'general_notification',
+        language: p.language ?? 'en',
+        userId: p.userId ?? null,
+        mode: 'single',
+      });
+      return messageIdOf(accepted);
     });
   }
 
@@ -171,12 +163,14 @@ export class SmsService {
     p: Common,
   ): Promise<SendOutcome> {
     return this.run(actor, async (ctx) => {
-      const accepted = await this.verification.send(
-        ctx,
-        { phoneNumber, purpose, code, userId: p.userId, language: p.language },
-        (s) => s.result.messages[0].id,
-      );
-      return accepted.body;
+      const sent = await this.verification.send(ctx, {
+        phoneNumber,
+        purpose,
+        code,
+        userId: p.userId,
+        language: p.language,
+      });
+      return messageIdOf(sent.accepted);
     });
   }
 

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { CODE_MESSAGE_TYPES, Language } from '../core/message-types';
-import { Accepted, AcceptResult, MessagingService, SendContext } from '../messaging';
+import { Accepted, AcceptService, SendContext } from '../messaging';
 import { sanitizeVariableValue } from './render';
-import { Rendered, TemplatesService } from './templates.service';
+import { TemplatesService } from './templates.service';
 
 export interface TemplatedSend {
   phoneNumber: string;
@@ -18,7 +18,8 @@ export interface TemplatedSend {
 
 /**
  * The one path for templated messages (HTTP, verification codes, the in-process SmsService):
- * render with the tenant's template, then accept through MessagingService like any send.
+ * render with the tenant's template, then accept through AcceptService like any send; the result
+ * names the template and the language actually sent.
  * For password-reset and 2FA templates every variable value is a secret: it is stored and shown
  * as ******, and exists in clear only in the provider request.
  */
@@ -26,14 +27,10 @@ export interface TemplatedSend {
 export class TemplatedSender {
   constructor(
     private readonly templates: TemplatesService,
-    private readonly messaging: MessagingService,
+    private readonly accepting: AcceptService,
   ) {}
 
-  async send<B>(
-    ctx: SendContext,
-    input: TemplatedSend,
-    present: (r: AcceptResult, rendered: Rendered) => B,
-  ): Promise<Accepted<B>> {
+  async send(ctx: SendContext, input: TemplatedSend): Promise<Accepted> {
     const rendered = await this.templates.renderForSend(
       ctx.principal.tenantId,
       input.templateId,
@@ -45,21 +42,17 @@ export class TemplatedSender {
     const secrets = [...new Set([...(input.secrets ?? []), ...fromType].map(sanitizeVariableValue))].filter(
       (v) => v.length > 0,
     );
-    return this.messaging.accept(
-      ctx,
-      {
-        recipients: [input.phoneNumber],
-        body: rendered.text,
-        secrets,
-        messageType: type,
-        language: rendered.languageUsed as Language,
-        templateId: rendered.template.templateId,
-        userId: input.userId ?? null,
-        metadata: input.metadata,
-        campaignId: input.campaignId ?? null,
-        mode: 'single',
-      },
-      (r) => present(r, rendered),
-    );
+    return this.accepting.accept(ctx, {
+      recipients: [input.phoneNumber],
+      body: rendered.text,
+      secrets,
+      messageType: type,
+      language: rendered.languageUsed as Language,
+      templateId: rendered.template.templateId,
+      userId: input.userId ?? null,
+      metadata: input.metadata,
+      campaignId: input.campaignId ?? null,
+      mode: 'single',
+    });
   }
 }

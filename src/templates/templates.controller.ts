@@ -5,8 +5,8 @@ import { CurrentPrincipal, Roles } from '../auth/decorators';
 import { Principal, ROLE_ADMIN } from '../auth/principal';
 import { SendResponseDto } from '../messaging';
 import { toSendResponse } from '../messaging';
-import { Accepted, SendContext } from '../messaging';
-import { SendCtx, SendRoute } from '../messaging';
+import { AcceptResult, SendContext } from '../messaging';
+import { presentAccepted, Presented, SendCtx, SendRoute } from '../messaging';
 import { TemplatedSender } from './templated-sender';
 import {
   contentOf,
@@ -29,6 +29,10 @@ export class SendTemplatedResponse extends SendResponseDto {
     description: 'the language actually sent (en when the template lacks the one asked for)',
   })
   language_used: string;
+}
+
+export function toSendTemplatedResponse(r: AcceptResult): SendTemplatedResponse {
+  return { ...toSendResponse(r), template_id: r.templateId as string, language_used: r.language };
 }
 
 @ApiTags('templates')
@@ -153,25 +157,18 @@ export class TemplatesController {
 
   @Post('send-templated')
   @SendRoute(SendTemplatedResponse)
-  sendTemplated(
+  async sendTemplated(
     @SendCtx() ctx: SendContext,
     @Body() dto: SendTemplatedDto,
-  ): Promise<Accepted<SendTemplatedResponse>> {
-    return this.sender.send(
-      ctx,
-      {
-        phoneNumber: dto.phone_number,
-        templateId: dto.template_id,
-        variables: dto.variables,
-        language: dto.language,
-        userId: dto.user_id,
-        metadata: dto.metadata,
-      },
-      (r, rendered) => ({
-        ...toSendResponse(r),
-        template_id: rendered.template.templateId,
-        language_used: rendered.languageUsed,
-      }),
-    );
+  ): Promise<Presented<SendTemplatedResponse>> {
+    const accepted = await this.sender.send(ctx, {
+      phoneNumber: dto.phone_number,
+      templateId: dto.template_id,
+      variables: dto.variables,
+      language: dto.language,
+      userId: dto.user_id,
+      metadata: dto.metadata,
+    });
+    return presentAccepted(accepted, toSendTemplatedResponse);
   }
 }

@@ -14,6 +14,7 @@ import {
   Matches,
 } from 'class-validator';
 import { LANGUAGES, Language, MESSAGE_TYPES, MessageType } from '../core/message-types';
+import { MetadataField } from '../messaging';
 
 import { SmsTemplateEntity } from './template.entity';
 
@@ -130,7 +131,7 @@ export class SendTemplatedDto {
   @ApiPropertyOptional({ enum: LANGUAGES }) @IsOptional() @IsIn(LANGUAGES) language?: Language;
   @UserIdField()
   user_id?: string;
-  @ApiPropertyOptional() @IsOptional() @IsObject() metadata?: Record<string, unknown>;
+  @MetadataField() metadata?: Record<string, unknown>;
 }
 
 export class TemplateResponseDto {

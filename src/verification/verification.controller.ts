@@ -4,8 +4,8 @@ import { ApiErrors } from '../common/api-errors';
 import { CurrentPrincipal } from '../auth/decorators';
 import { Principal } from '../auth/principal';
 import { toSendResponse } from '../messaging';
-import { Accepted, SendContext } from '../messaging';
-import { SendCtx, SendRoute } from '../messaging';
+import { SendContext } from '../messaging';
+import { presentAccepted, Presented, SendCtx, SendRoute } from '../messaging';
 import { CheckCodeDto, CheckCodeResponseDto, SendCodeDto, SendCodeResponseDto } from './verification.dto';
 import { VerificationService } from './verification.service';
 
@@ -19,18 +19,18 @@ export class VerificationController {
   /** Sends a code; the answer never contains it. */
   @Post('send')
   @SendRoute(SendCodeResponseDto)
-  send(@SendCtx() ctx: SendContext, @Body() dto: SendCodeDto): Promise<Accepted<SendCodeResponseDto>> {
-    return this.verification.send(
-      ctx,
-      {
-        phoneNumber: dto.phone_number,
-        purpose: dto.purpose,
-        userId: dto.user_id,
-        language: dto.language,
-        code: dto.code,
-      },
-      (s) => ({ ...toSendResponse(s.result), expires_at: s.expiresAt.toISOString() }),
-    );
+  async send(@SendCtx() ctx: SendContext, @Body() dto: SendCodeDto): Promise<Presented<SendCodeResponseDto>> {
+    const sent = await this.verification.send(ctx, {
+      phoneNumber: dto.phone_number,
+      purpose: dto.purpose,
+      userId: dto.user_id,
+      language: dto.language,
+      code: dto.code,
+    });
+    return presentAccepted(sent.accepted, (r) => ({
+      ...toSendResponse(r),
+      expires_at: sent.expiresAt.toISOString(),
+    }));
   }
 
   @Post('check')

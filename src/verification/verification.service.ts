@@ -6,7 +6,7 @@ import { Clock } from '../common/clock';
 import { ValidationFailedError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { Language } from '../core/message-types';
-import { Accepted, AcceptResult, SendContext } from '../messaging';
+import { Accepted, SendContext } from '../messaging';
 import { RateLimiterService } from '../messaging';
 import { PhoneService } from '../phone';
 import { TemplatedSender } from '../templates';
@@ -23,7 +23,8 @@ export interface CodeSend {
 }
 
 export interface CodeSent {
-  result: AcceptResult;
+  accepted: Accepted;
+  /** When the code stops working: the messages' acceptance time plus SMS_CODE_TTL_SECONDS. */
   expiresAt: Date;
 }
 
@@ -58,14 +59,13 @@ export class VerificationService {
     return v.e164;
   }
 
-  async send<B>(ctx: SendContext, input: CodeSend, present: (s: CodeSent) => B): Promise<Accepted<B>> {
+  async send(ctx: SendContext, input: CodeSend): Promise<CodeSent> {
     const tenantId = ctx.principal.tenantId;
     const phone = this.e164(input.phoneNumber);
     const now = this.clock.now();
     if (input.code !== undefined && !CODE_PATTERN.test(input.code))
       throw ValidationFailedError.field('code', 'code must be 4 to 10 digits');
     const code = input.code ?? generateCode((max) => randomInt(max));
-    const expiresAt = new Date(now.getTime() + this.config.get('SMS_CODE_TTL_SECONDS') * 1000);
     const scope = ['code', tenantId, phone];
     await this.rateLimiter.consumeScoped(
       scope,
@@ -74,33 +74,31 @@ export class VerificationService {
       now,
       'verification codes for this number',
     );
-    let accepted: Accepted<B>;
+    let accepted: Accepted;
     try {
-      accepted = await this.sender.send(
-        ctx,
-        {
-          phoneNumber: phone,
-          templateId: TEMPLATE[input.purpose],
-          variables: { code },
-          language: input.language,
-          userId: input.userId,
-          metadata: { purpose: input.purpose },
-          // Redacted whatever the tenant's template looks like.
-          secrets: [code],
-        },
-        (result) => present({ result, expiresAt }),
-      );
+      accepted = await this.sender.send(ctx, {
+        phoneNumber: phone,
+        templateId: TEMPLATE[input.purpose],
+        variables: { code },
+        language: input.language,
+        userId: input.userId,
+        metadata: { purpose: input.purpose },
+        // Redacted whatever the tenant's template looks like.
+        secrets: [code],
+      });
     } catch (e) {
       await this.rateLimiter.refundScoped(scope, 1, now).catch(() => undefined);
       throw e;
     }
+    const ttlMs = this.config.get('SMS_CODE_TTL_SECONDS') * 1000;
+    const expiresAt = new Date(accepted.result.acceptedAt.getTime() + ttlMs);
     if (accepted.replayed) {
       // The first request stored its code; this one generated nothing that was sent.
       await this.rateLimiter.refundScoped(scope, 1, now).catch(() => undefined);
-      return accepted;
+      return { accepted, expiresAt };
     }
     const salt = randomBytes(16).toString('hex');
-    const messageId = (accepted.body as { message_id?: string }).message_id ?? null;
+    const messageId = accepted.result.messages[0].id;
     // A new code replaces the live one for this (tenant, phone, purpose).
     await this.ds.query(
       `INSERT INTO sms_verification_codes (tenant_id, phone_number, purpose, code_hash, salt, expires_at, attempts, consumed_at, message_id, created_at)
@@ -110,7 +108,7 @@ export class VerificationService {
          attempts = 0, consumed_at = NULL, message_id = EXCLUDED.message_id, created_at = EXCLUDED.created_at`,
       [tenantId, phone, input.purpose, hashCode(this.pepper, salt, code), salt, expiresAt, messageId, now],
     );
-    return accepted;
+    return { accepted, expiresAt };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { RateLimiterService } from '../../src/messaging/policies/rate-limiter.service';
-import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
+import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/test-app';
 import { waitForStatus } from '../support/messages';
 
 describe('idempotency and rate limits', () => {
@@ -11,7 +11,7 @@ describe('idempotency and rate limits', () => {
   });
   afterAll(() => t.close());
 
-  const send = (who: { tenant: number; user?: number; roles?: string[] }, body: object, key?: string) => {
+  const send = (who: TokenOptions, body: object, key?: string) => {
     const req = t.http().post('/api/sms/send').set(t.auth(who));
     if (key) req.set('Idempotency-Key', key);
     return req.send(body);
@@ -33,7 +33,10 @@ describe('idempotency and rate limits', () => {
     const who = { tenant: freshTenantId(), roles: ['admin'] };
     const body = { phone_number: '+12025550123', message: 'race' };
     const answers = await Promise.all([1, 2, 3, 4].map(() => send(who, body, 'key-race')));
-    expect(new Set(answers.map((a) => a.body.message_id)).size).toBe(1);
+    // A duplicate still in flight is a 409 (retry later); one after it completes is a replay.
+    const accepted = answers.filter((a) => a.status === 202);
+    expect(answers.every((a) => a.status === 202 || a.status === 409)).toBe(true);
+    expect(new Set(accepted.map((a) => a.body.message_id)).size).toBe(1);
     const history = await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
     expect(history.body.items).toHaveLength(1);
   });
@@ -50,6 +53,28 @@ describe('idempotency and rate limits', () => {
     const a = await send({ tenant: freshTenantId() }, body, 'shared').expect(202);
     const b = await send({ tenant: freshTenantId() }, body, 'shared').expect(202);
     expect(a.body.message_id).not.toBe(b.body.message_id);
+  });
+
+  it('scopes keys per user: another user of the tenant with the same key sends their own message', async () => {
+    const tenant = freshTenantId();
+    const body = { phone_number: '+12025550123', message: 'mine' };
+    const a = await send({ tenant, user: 'alice' }, body, 'guessable').expect(202);
+    const b = await send({ tenant, user: 'bob' }, body, 'guessable').expect(202);
+    expect(b.headers['idempotent-replayed']).toBeUndefined();
+    expect(b.body.message_id).not.toBe(a.body.message_id);
+    const again = await send({ tenant, user: 'alice' }, body, 'guessable').expect(202);
+    expect(again.body.message_id).toBe(a.body.message_id);
+  });
+
+  it('frees a key whose request failed after claiming it (429), so a retry sends', async () => {
+    const who = { tenant: freshTenantId(), user: 'retrier' };
+    for (let i = 1; i <= 5; i++)
+      await send(who, { phone_number: '+12025550123', message: `fill ${i}` }).expect(202);
+    const body = { phone_number: '+12025550123', message: 'later' };
+    await send(who, body, 'after-429').expect(429);
+    await t.get(RateLimiterService).refund(who.tenant, 'retrier', 5, new Date());
+    const ok = await send(who, body, 'after-429').expect(202);
+    expect(ok.headers['idempotent-replayed']).toBeUndefined();
   });
 
   it('allows exactly SMS_RATE_LIMIT recipients an hour, then 429 with Retry-After, storing nothing', async () => {

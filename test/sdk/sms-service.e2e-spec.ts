@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { SmsService } from '../../src/sdk/sms.service';
 import { waitForStatus } from '../support/messages';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
@@ -171,6 +172,22 @@ describe('SmsService (in-process SDK) and appointments', () => {
       'Doğrulama kodunuz: ******. Bu kodu kimseyle paylaşmayın.',
       'Your password reset code is ******. Do not share it with anyone.',
     ]);
+  });
+
+  it('stores a code sent through SmsService with the id of the message that carried it', async () => {
+    const tenant = freshTenantId();
+    const out = await sms.send2faCode(
+      { tenantId: tenant, userId: 'svc' },
+      { phoneNumber: '+12025550124', authCode: '246810' },
+    );
+    expect(out.success).toBe(true);
+    const rows = await t
+      .get(DataSource)
+      .query('SELECT message_id FROM sms_verification_codes WHERE tenant_id = $1 AND purpose = $2', [
+        tenant,
+        '2fa',
+      ]);
+    expect(rows).toEqual([{ message_id: out.messageId }]);
   });
 
   it('sends assessment notifications and plain notifications', async () => {

@@ -27,8 +27,10 @@ import {
   toScheduleResponse,
   toSendResponse,
 } from './messaging.mappers';
-import { Accepted, MessagingService, SendContext } from './messaging.service';
-import { SendCtx, SendRoute } from './send-route';
+import { AcceptService } from './accept.service';
+import { SendContext } from './accept.types';
+import { MessageQueriesService } from '../queries/message-queries.service';
+import { presentAccepted, Presented, SendCtx, SendRoute } from './send-route';
 
 @ApiTags('messages')
 @ApiErrors()
@@ -36,24 +38,27 @@ import { SendCtx, SendRoute } from './send-route';
 @Controller('api/sms')
 export class MessagingController {
   constructor(
-    private readonly messaging: MessagingService,
+    private readonly accepting: AcceptService,
+    private readonly queries: MessageQueriesService,
     private readonly phone: PhoneService,
     private readonly config: AppConfig,
   ) {}
 
   @Post('send')
   @SendRoute(SendResponseDto)
-  send(@SendCtx() ctx: SendContext, @Body() dto: SendSmsDto): Promise<Accepted<SendResponseDto>> {
-    return this.messaging.accept(
-      ctx,
-      { ...this.common(dto), recipients: [dto.phone_number], body: dto.message, mode: 'single' },
-      toSendResponse,
-    );
+  async send(@SendCtx() ctx: SendContext, @Body() dto: SendSmsDto): Promise<Presented<SendResponseDto>> {
+    const accepted = await this.accepting.accept(ctx, {
+      ...this.common(dto),
+      recipients: [dto.phone_number],
+      body: dto.message,
+      mode: 'single',
+    });
+    return presentAccepted(accepted, toSendResponse);
   }
 
   @Post('send-bulk')
   @SendRoute(BulkResponseDto)
-  async sendBulk(@SendCtx() ctx: SendContext, @Body() dto: SendBulkDto): Promise<Accepted<BulkResponseDto>> {
+  async sendBulk(@SendCtx() ctx: SendContext, @Body() dto: SendBulkDto): Promise<Presented<BulkResponseDto>> {
     const max = this.config.get('SMS_BULK_MAX');
     if (dto.phone_numbers.length > max) {
       throw ValidationFailedError.field(
@@ -61,33 +66,35 @@ export class MessagingController {
         `phone_numbers has ${dto.phone_numbers.length} entries; at most ${max} (SMS_BULK_MAX)`,
       );
     }
-    return this.messaging.accept(
-      ctx,
-      { ...this.common(dto), recipients: dto.phone_numbers, body: dto.message, mode: 'bulk' },
-      toBulkResponse,
-    );
+    const accepted = await this.accepting.accept(ctx, {
+      ...this.common(dto),
+      recipients: dto.phone_numbers,
+      body: dto.message,
+      mode: 'bulk',
+    });
+    return presentAccepted(accepted, toBulkResponse);
   }
 
   @Post('schedule')
   @SendRoute(ScheduleResponseDto)
-  schedule(@SendCtx() ctx: SendContext, @Body() dto: ScheduleSmsDto): Promise<Accepted<ScheduleResponseDto>> {
-    return this.messaging.accept(
-      ctx,
-      {
-        ...this.common(dto),
-        recipients: [dto.phone_number],
-        body: dto.message,
-        scheduledAt: dto.scheduled_time,
-        mode: 'single',
-      },
-      toScheduleResponse,
-    );
+  async schedule(
+    @SendCtx() ctx: SendContext,
+    @Body() dto: ScheduleSmsDto,
+  ): Promise<Presented<ScheduleResponseDto>> {
+    const accepted = await this.accepting.accept(ctx, {
+      ...this.common(dto),
+      recipients: [dto.phone_number],
+      body: dto.message,
+      scheduledAt: dto.scheduled_time,
+      mode: 'single',
+    });
+    return presentAccepted(accepted, toScheduleResponse);
   }
 
   @Get('messages/:id/status')
   @ApiOkResponse({ type: MessageStatusDto })
   async status(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<MessageStatusDto> {
-    const { message, events } = await this.messaging.get(p, id);
+    const { message, events } = await this.queries.get(p, id);
     return toMessageStatus(message, events);
   }
 
@@ -95,14 +102,14 @@ export class MessagingController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'canceled; 409 when a provider may already have it' })
   async cancel(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<void> {
-    await this.messaging.cancel(p, id);
+    await this.queries.cancel(p, id);
   }
 
   @Get('history')
   @ApiOkResponse({ type: HistoryResponseDto })
   async history(@CurrentPrincipal() p: Principal, @Query() q: HistoryQueryDto): Promise<HistoryResponseDto> {
     const limit = q.limit ?? 50;
-    const rows = await this.messaging.history(p, {
+    const rows = await this.queries.history(p, {
       userId: q.user_id,
       status: q.status,
       messageType: q.message_type,

@@ -1,4 +1,5 @@
 import { UserIdField } from '../../common/dto-fields';
+import { MetadataField } from './metadata';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -8,7 +9,6 @@ import {
   IsDate,
   IsIn,
   IsInt,
-  IsObject,
   IsOptional,
   IsString,
   IsUUID,
@@ -56,12 +56,7 @@ class SendBase {
   @UserIdField()
   user_id?: string;
 
-  @ApiPropertyOptional({
-    description: 'free-form JSON kept with the message',
-    example: { appointment_id: 123 },
-  })
-  @IsOptional()
-  @IsObject()
+  @MetadataField()
   metadata?: Record<string, unknown>;
 }
 

@@ -1,7 +1,7 @@
 import { ValidationFailedError } from '../../common/errors';
 import { isSaneDate } from '../../common/validation';
 import { SmsMessageEntity, SmsMessageEventEntity } from '../message.entity';
-import { AcceptResult } from './messaging.service';
+import { AcceptResult } from './accept.types';
 import {
   BulkResponseDto,
   MessageStatusDto,

@@ -14,8 +14,9 @@ import type { Response } from 'express';
 import { map, Observable } from 'rxjs';
 import { AuthedRequest } from '../../auth/decorators';
 import { ValidationFailedError } from '../../common/errors';
-import { Accepted, SendContext } from './messaging.service';
+import { Accepted, AcceptResult, SendContext } from './accept.types';
 import { rateLimitHeaders } from '../policies/rate-limiter.service';
+import { checkMetadata } from './metadata';
 
 /**
  * What every sending route hands to the services: the caller, the Idempotency-Key header and the
@@ -40,11 +41,27 @@ export const SendCtx = createParamDecorator((_: unknown, ctx: ExecutionContext):
   };
 });
 
-/** Turns a service's `Accepted<B>` into the body B, with rate-limit and replay headers. */
+/** An accept result presented as the HTTP body B, with what the headers need. */
+export interface Presented<B> {
+  body: B;
+  replayed: boolean;
+  rateLimit: Accepted['rateLimit'];
+}
+
+/** What a sending route returns: the service's domain result shaped by the route's mapper. */
+export function presentAccepted<B>(accepted: Accepted, toBody: (r: AcceptResult) => B): Presented<B> {
+  return { body: toBody(accepted.result), replayed: accepted.replayed, rateLimit: accepted.rateLimit };
+}
+
+/** Turns a route's `Presented<B>` into the body B, with rate-limit and replay headers. */
 @Injectable()
-export class AcceptedInterceptor<B> implements NestInterceptor<Accepted<B>, B> {
-  intercept(ctx: ExecutionContext, next: CallHandler<Accepted<B>>): Observable<B> {
+export class AcceptedInterceptor<B> implements NestInterceptor<Presented<B>, B> {
+  intercept(ctx: ExecutionContext, next: CallHandler<Presented<B>>): Observable<B> {
     const res = ctx.switchToHttp().getResponse<Response>();
+    // Before the validation pipe: class-transformer recurses once per level and overflows the
+    // stack on a very deep object (a 500); a metadata over its limits is a 400 naming the field.
+    const body = ctx.switchToHttp().getRequest<{ body?: unknown }>().body;
+    if (body !== null && typeof body === 'object' && 'metadata' in body) checkMetadata(body.metadata);
     return next.handle().pipe(
       map((accepted) => {
         if (accepted.rateLimit)

@@ -1,16 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac, hkdfSync, randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppError } from '../../common/errors';
 import { AppConfig } from '../../config/app-config';
 
-export interface StoredResponse<T> {
-  statusCode: number;
-  body: T;
+/** Who a key belongs to: keys are per tenant AND user (a service token's `sub` is its own user). */
+export interface KeyOwner {
+  tenantId: number;
+  userId: string;
 }
 
+/** The outcome of claiming a key: go on (and `complete` or `release` it), or replay what is stored. */
+export type Claim = { claimed: true; claimId: string } | { claimed: false; stored: unknown; createdAt: Date };
+
 const WINDOW = `interval '24 hours'`;
+/** A key claimed this long ago and never completed belongs to a request that died: it may be taken again. */
+const ABANDONED = `interval '60 seconds'`;
 
 /** Stable JSON: object keys sorted, so `{a,b}` and `{b,a}` hash alike. */
 function stable(value: unknown): string {
@@ -38,10 +44,25 @@ export class IdempotencyMismatchError extends AppError {
   }
 }
 
+export class IdempotencyInFlightError extends AppError {
+  constructor(key: string) {
+    super(
+      'conflict',
+      `Idempotency-Key "${key}" is in use by a request still in progress; retry after it completes`,
+      undefined,
+      { 'Retry-After': '1' },
+    );
+  }
+}
+
 /**
- * `Idempotency-Key` per tenant for 24 hours, kept in PostgreSQL in the same transaction as the
- * messages it created: a replay returns the first response and sends nothing; the same key with
- * another body is a 422. Two concurrent requests with one key serialize on the primary key.
+ * `Idempotency-Key` per tenant and user for 24 hours (IETF Idempotency-Key draft). A request first
+ * claims its key with one short statement (a row without a response); the messages and the
+ * response are then written in one transaction (`complete`), or the claim is dropped when the
+ * request fails (`release`) so the key can be retried. A duplicate that arrives while the first is
+ * in flight gets a 409 with Retry-After at once (it never waits on a lock); one that arrives after
+ * gets the stored result; the same key with another body is a 422. No method holds a connection
+ * while asking the pool for another.
  */
 @Injectable()
 export class IdempotencyService {
@@ -61,52 +82,65 @@ export class IdempotencyService {
     return requestHash(this.hashKey, route, body);
   }
 
-  /** The stored response for a key, if one is live; throws on a body mismatch. */
-  async find<T>(tenantId: number, key: string, hash: string): Promise<StoredResponse<T> | null> {
-    const rows: { request_hash: string; status_code: number | null; response: T | null }[] =
+  /**
+   * Claims the key (autocommit, no lock held afterwards). Returns the claim, or the stored result
+   * of the request that completed it; throws IdempotencyInFlightError while that request is still
+   * running and IdempotencyMismatchError when the key was used with another body.
+   */
+  async claim(owner: KeyOwner, key: string, hash: string): Promise<Claim> {
+    const claimId = randomUUID();
+    const claimed: unknown[] = await this.ds.query(
+      `INSERT INTO sms_idempotency_keys (tenant_id, user_id, key, request_hash, claim_id) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (tenant_id, user_id, key) DO UPDATE
+         SET request_hash = EXCLUDED.request_hash, claim_id = EXCLUDED.claim_id,
+             status_code = NULL, response = NULL, created_at = now()
+         WHERE sms_idempotency_keys.created_at <= now() - ${WINDOW}
+            OR (sms_idempotency_keys.status_code IS NULL AND sms_idempotency_keys.created_at <= now() - ${ABANDONED})
+       RETURNING 1`,
+      [owner.tenantId, owner.userId, key, hash, claimId],
+    );
+    if (claimed.length > 0) return { claimed: true, claimId };
+    const rows: { request_hash: string; status_code: number | null; response: unknown; created_at: Date }[] =
       await this.ds.query(
-        `SELECT request_hash, status_code, response FROM sms_idempotency_keys
-        WHERE tenant_id = $1 AND key = $2 AND created_at > now() - ${WINDOW}`,
-        [tenantId, key],
+        `SELECT request_hash, status_code, response, created_at FROM sms_idempotency_keys
+          WHERE tenant_id = $1 AND user_id = $2 AND key = $3`,
+        [owner.tenantId, owner.userId, key],
       );
-    if (rows.length === 0 || rows[0].status_code === null) return null;
+    // Released between our insert and this read: the caller may simply retry.
+    if (rows.length === 0) throw new IdempotencyInFlightError(key);
     if (rows[0].request_hash !== hash) throw new IdempotencyMismatchError(key);
-    return { statusCode: rows[0].status_code, body: rows[0].response as T };
+    if (rows[0].status_code === null) throw new IdempotencyInFlightError(key);
+    return { claimed: false, stored: rows[0].response, createdAt: rows[0].created_at };
   }
 
   /**
-   * Claims the key inside `manager`'s transaction. Returns null when claimed (go on and call
-   * `complete`), or the response of the request that holds it.
+   * Stores the result inside the transaction that writes the messages. Throws (rolling the
+   * transaction back) if the claim was lost, so two requests can never both write.
    */
-  async claim<T>(
+  async complete(
     manager: EntityManager,
-    tenantId: number,
+    owner: KeyOwner,
     key: string,
-    hash: string,
-  ): Promise<StoredResponse<T> | null> {
-    const claimed: unknown[] = await manager.query(
-      `INSERT INTO sms_idempotency_keys (tenant_id, key, request_hash) VALUES ($1, $2, $3)
-       ON CONFLICT (tenant_id, key) DO UPDATE
-         SET request_hash = EXCLUDED.request_hash, status_code = NULL, response = NULL, created_at = now()
-         WHERE sms_idempotency_keys.created_at <= now() - ${WINDOW}
-       RETURNING 1`,
-      [tenantId, key, hash],
+    claimId: string,
+    stored: unknown,
+  ): Promise<void> {
+    const updated: unknown[] = await manager.query(
+      `WITH done AS (
+         UPDATE sms_idempotency_keys SET status_code = 202, response = $5
+          WHERE tenant_id = $1 AND user_id = $2 AND key = $3 AND claim_id = $4 AND status_code IS NULL
+          RETURNING 1)
+       SELECT 1 FROM done`,
+      [owner.tenantId, owner.userId, key, claimId, JSON.stringify(stored)],
     );
-    if (claimed.length > 0) return null;
-    const existing = await this.find<T>(tenantId, key, hash);
-    if (!existing) throw new Error('idempotency key held but has no response');
-    return existing;
+    if (updated.length === 0) throw new IdempotencyInFlightError(key);
   }
 
-  async complete<T>(
-    manager: EntityManager,
-    tenantId: number,
-    key: string,
-    response: StoredResponse<T>,
-  ): Promise<void> {
-    await manager.query(
-      'UPDATE sms_idempotency_keys SET status_code = $3, response = $4 WHERE tenant_id = $1 AND key = $2',
-      [tenantId, key, response.statusCode, JSON.stringify(response.body)],
+  /** Drops an unfinished claim so the key can be used again (the request failed). */
+  async release(owner: KeyOwner, key: string, claimId: string): Promise<void> {
+    await this.ds.query(
+      `DELETE FROM sms_idempotency_keys
+        WHERE tenant_id = $1 AND user_id = $2 AND key = $3 AND claim_id = $4 AND status_code IS NULL`,
+      [owner.tenantId, owner.userId, key, claimId],
     );
   }
 

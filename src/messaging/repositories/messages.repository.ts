@@ -1,3 +1,4 @@
+import { formatMoney, Micros } from '../../core/money';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -19,12 +20,21 @@ export interface NewMessage {
   status: Extract<MessageStatus, 'queued' | 'scheduled'>;
   segments: number;
   encoding: string;
-  estimatedCost: number | null;
+  /** Micro-units (exact); written to the numeric column as a decimal string. */
+  estimatedCost: Micros | null;
   currency: string;
   scheduledAt: Date | null;
   batchId: string | null;
   campaignId: string | null;
   idempotencyKey: string | null;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/** A bulk's shared metadata, stored once for all its messages. */
+export interface NewBatch {
+  id: string;
+  tenantId: number;
   metadata: Record<string, unknown>;
   createdAt: Date;
 }
@@ -83,7 +93,7 @@ function columnValues(m: NewMessage): unknown[] {
     m.status,
     m.segments,
     m.encoding,
-    m.estimatedCost,
+    m.estimatedCost === null ? null : formatMoney(m.estimatedCost),
     m.currency,
     m.scheduledAt,
     m.batchId,
@@ -103,10 +113,17 @@ export class MessagesRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   /**
-   * Inserts any number of messages and their first event in one statement (arrays unnested
-   * server-side): a 10,000-number bulk is one round trip, and one statement is atomic on its own.
+   * Inserts any number of messages, their first event and their batches' shared metadata in one
+   * statement (arrays unnested server-side): a 10,000-number bulk is one round trip, and one
+   * statement is atomic on its own. Rows may belong to several tenants (group commit); each row
+   * and batch carries its own tenant id.
    */
-  async insertMany(manager: EntityManager, messages: NewMessage[], source: string): Promise<void> {
+  async insertMany(
+    manager: EntityManager,
+    messages: NewMessage[],
+    source: string,
+    batches: NewBatch[] = [],
+  ): Promise<void> {
     if (messages.length === 0) return;
     const values = messages.map(columnValues);
     const arrays = COLUMNS.map((_, i) => values.map((v) => v[i]));
@@ -115,14 +132,26 @@ export class MessagesRepository {
     const select = COLUMNS.map(([name, type]) => (type === 'jsonb' ? `${name}::jsonb` : name)).join(', ');
     const n = COLUMNS.length;
     await manager.query(
-      `WITH inserted AS (
+      `WITH batches AS (
+         INSERT INTO sms_batches (id, tenant_id, metadata, created_at)
+         SELECT id, tenant_id, metadata::jsonb, created_at
+           FROM unnest($${n + 2}::uuid[], $${n + 3}::int4[], $${n + 4}::text[], $${n + 5}::timestamptz[])
+             AS b(id, tenant_id, metadata, created_at)
+       ), inserted AS (
          INSERT INTO sms_messages (${names}, updated_at)
          SELECT ${select}, created_at FROM unnest(${casts}) AS t(${names})
          RETURNING id, status, created_at
        )
        INSERT INTO sms_message_events (message_id, status, source, at)
        SELECT id, status, $${n + 1}, created_at FROM inserted`,
-      [...arrays, source],
+      [
+        ...arrays,
+        source,
+        batches.map((b) => b.id),
+        batches.map((b) => b.tenantId),
+        batches.map((b) => JSON.stringify(b.metadata)),
+        batches.map((b) => b.createdAt),
+      ],
     );
   }
 
@@ -142,7 +171,7 @@ export class MessagesRepository {
       .getMany();
   }
 
-  history(tenantId: number, f: HistoryFilter): Promise<SmsMessageEntity[]> {
+  async history(tenantId: number, f: HistoryFilter): Promise<SmsMessageEntity[]> {
     const q = this.ds
       .getRepository(SmsMessageEntity)
       .createQueryBuilder('m')
@@ -164,7 +193,22 @@ export class MessagesRepository {
         beforeId: f.before.id,
       });
     }
-    return q.orderBy('m.created_at', 'DESC').addOrderBy('m.id', 'DESC').limit(f.limit).getMany();
+    const rows = await q.orderBy('m.created_at', 'DESC').addOrderBy('m.id', 'DESC').limit(f.limit).getMany();
+    return this.withBatchMetadata(tenantId, rows);
+  }
+
+  /** A bulk's messages show the metadata stored once on their batch. */
+  private async withBatchMetadata(tenantId: number, rows: SmsMessageEntity[]): Promise<SmsMessageEntity[]> {
+    const ids = [...new Set(rows.flatMap((r) => (r.batchId ? [r.batchId] : [])))];
+    if (ids.length === 0) return rows;
+    const batches: { id: string; metadata: Record<string, unknown> }[] = await this.ds.query(
+      'SELECT id, metadata FROM sms_batches WHERE tenant_id = $1 AND id = ANY($2::uuid[])',
+      [tenantId, ids],
+    );
+    const byId = new Map(batches.map((b) => [b.id, b.metadata]));
+    for (const r of rows)
+      if (r.batchId && byId.has(r.batchId)) r.metadata = byId.get(r.batchId) ?? r.metadata;
+    return rows;
   }
 
   /**

@@ -5,92 +5,73 @@ import { DataSource } from 'typeorm';
 import { isAdmin, Principal } from '../../auth/principal';
 import { Batcher } from '../../common/batcher';
 import { Clock } from '../../common/clock';
-import { ConflictError, NotFoundError, ValidationFailedError } from '../../common/errors';
+import { ValidationFailedError } from '../../common/errors';
 import { AppConfig } from '../../config/app-config';
+import { analyzeText } from '../../core/encoding';
 import { PhoneService } from '../../phone';
 import { SmsRouter } from '../../providers';
 import { TenantsService } from '../../tenancy';
-import { BodyCrypto, redact } from './body-crypto';
 import { DeliveryQueue } from '../delivery/delivery-queue';
-import { analyzeText } from '../../core/encoding';
-import { toAmount } from '../../core/money';
-import { IdempotencyService } from '../policies/idempotency.service';
-import { Language, MessageStatus, MessageType } from '../../core/message-types';
-import { SmsMessageEntity, SmsMessageEventEntity } from '../message.entity';
-import { HistoryFilter, MessagesRepository, NewMessage } from '../repositories/messages.repository';
+import { sumMicros, toAmount } from '../../core/money';
+import { IdempotencyService, KeyOwner } from '../policies/idempotency.service';
 import { OptOutsService } from '../policies/opt-outs.service';
 import { PricingService } from '../policies/pricing.service';
 import { RateLimiterService, RateLimitState } from '../policies/rate-limiter.service';
+import { MessagesRepository, NewBatch, NewMessage } from '../repositories/messages.repository';
+import {
+  Accepted,
+  AcceptInput,
+  AcceptResult,
+  fromStoredResult,
+  MAX_SCHEDULE_AHEAD_MS,
+  SendContext,
+  toStoredResult,
+} from './accept.types';
+import { BodyCrypto, redact } from './body-crypto';
+import { commitGroups, isPostgresDataError } from './group-commit';
+import { checkMetadata } from './metadata';
 
-/** How far ahead a message may be scheduled. */
-export const MAX_SCHEDULE_AHEAD_MS = 35 * 24 * 3600 * 1000;
-
-export interface AcceptInput {
-  /** As the caller wrote them; normalised to E.164 here. */
-  recipients: string[];
-  /** The full text to send. */
-  body: string;
-  /** Substrings (verification codes) stored and shown as ******; the clear body is kept encrypted until sent. */
-  secrets?: string[];
-  messageType: MessageType;
-  language: Language;
-  templateId?: string | null;
-  userId?: string | null;
-  metadata?: Record<string, unknown>;
-  scheduledAt?: Date | null;
-  campaignId?: string | null;
-  countryCode?: string;
-  /** single: an invalid number is a 400; bulk: invalid numbers are listed and skipped. */
-  mode: 'single' | 'bulk';
-}
-
-export interface AcceptedMessage {
-  id: string;
-  phoneNumber: string;
-}
-
-export interface AcceptResult {
-  batchId: string | null;
-  messages: AcceptedMessage[];
-  rejected: { phone_number: string; reason: string }[];
-  status: Extract<MessageStatus, 'queued' | 'scheduled'>;
-  segments: number;
-  encoding: string;
-  /** Per message (single) or summed (bulk). */
-  estimatedCost: number | null;
-  currency: string;
-  scheduledAt: Date | null;
-}
-
-/** Rows ready to insert (tenant, creator and key are added at insert time) and the result to present. */
+/** Rows ready to insert (tenant, creator and key are added at insert time) and the result. */
 interface Prepared {
   rows: Omit<NewMessage, 'tenantId' | 'createdBy' | 'idempotencyKey' | 'createdAt'>[];
+  /** A bulk's shared metadata, stored once. */
+  batchMetadata: Record<string, unknown> | null;
   result: AcceptResult;
 }
 
-export interface SendContext {
-  principal: Principal;
-  /** Idempotency-Key header, if any. */
-  idempotencyKey?: string;
-  /** Route and body that the key is bound to. */
-  route: string;
-  requestBody: unknown;
+/** What one request writes: its messages and, for a bulk with metadata, its batch row. */
+interface Write {
+  messages: NewMessage[];
+  batch: NewBatch | null;
 }
 
-export interface Accepted<B> {
-  body: B;
-  replayed: boolean;
-  rateLimit: RateLimitState | null;
-}
-
+/**
+ * Accepts messages: validate, claim the Idempotency-Key (or replay its result), take the rate
+ * limit, write every row, then queue delivery after commit. Returns a domain result
+ * (`Accepted`); HTTP controllers and the SDK present it.
+ */
 @Injectable()
-export class MessagingService {
-  private readonly logger = new Logger(MessagingService.name);
-  /** Rows of concurrent requests, written by one statement. */
-  private readonly inserts = new Batcher<NewMessage[], void>(async (groups) => {
-    await this.messages.insertMany(this.ds.manager, groups.flat(), 'api');
-    return groups.map(() => undefined);
-  }, 200);
+export class AcceptService {
+  private readonly logger = new Logger(AcceptService.name);
+  /**
+   * Rows of concurrent requests, written by one statement (group commit); when the database
+   * refuses it for one request's data, only that request fails (see commitGroups).
+   */
+  private readonly inserts = new Batcher<Write, unknown>(
+    (writes) =>
+      commitGroups(
+        writes,
+        (ws) =>
+          this.messages.insertMany(
+            this.ds.manager,
+            ws.flatMap((w) => w.messages),
+            'api',
+            ws.flatMap((w) => (w.batch ? [w.batch] : [])),
+          ),
+        isPostgresDataError,
+      ),
+    200,
+  );
   /** Jobs of concurrent requests, added by one addBulk. */
   private readonly enqueues = new Batcher<{ id: string; delayMs: number }[], void>(async (groups) => {
     await this.queue.enqueue(groups.flat());
@@ -113,70 +94,88 @@ export class MessagingService {
     private readonly config: AppConfig,
   ) {}
 
-  /**
-   * Accepts messages: validate, replay an idempotent request, take the rate limit, write every
-   * row (and the idempotency record) in one transaction, then queue delivery after commit.
-   * `present` shapes the response body that an idempotent replay returns again.
-   */
-  async accept<B>(
-    ctx: SendContext,
-    input: AcceptInput,
-    present: (r: AcceptResult) => B,
-  ): Promise<Accepted<B>> {
+  async accept(ctx: SendContext, input: AcceptInput): Promise<Accepted> {
     const now = this.clock.now();
     const prepared = this.prepare(input, now);
     const { tenantId, userId } = ctx.principal;
+    const owner: KeyOwner = { tenantId, userId };
     const key = ctx.idempotencyKey;
-    const hash = key ? this.idempotency.hash(ctx.route, ctx.requestBody) : '';
+    let claimId: string | null = null;
     if (key) {
-      const stored = await this.idempotency.find<B>(tenantId, key, hash);
-      if (stored) return { body: stored.body, replayed: true, rateLimit: null };
+      // Before the rate limit: a duplicate neither counts nor waits.
+      const claim = await this.idempotency.claim(
+        owner,
+        key,
+        this.idempotency.hash(ctx.route, ctx.requestBody),
+      );
+      if (!claim.claimed)
+        return { result: fromStoredResult(claim.stored, claim.createdAt), replayed: true, rateLimit: null };
+      claimId = claim.claimId;
     }
-    await this.excludeOptedOut(tenantId, prepared, input.mode);
+    let rateLimit: RateLimitState;
+    try {
+      rateLimit = await this.write(ctx.principal, prepared, input.mode, now, key ?? null, claimId);
+    } catch (e) {
+      if (key && claimId) await this.idempotency.release(owner, key, claimId).catch(() => undefined);
+      throw e;
+    }
+    await this.enqueueAfterCommit(prepared.result, now);
+    return { result: prepared.result, replayed: false, rateLimit };
+  }
+
+  /** Opt-outs, the rate limit, then the rows (and the idempotency result) in one commit. */
+  private async write(
+    principal: Principal,
+    prepared: Prepared,
+    mode: AcceptInput['mode'],
+    now: Date,
+    key: string | null,
+    claimId: string | null,
+  ): Promise<RateLimitState> {
+    const { tenantId, userId } = principal;
+    await this.excludeOptedOut(tenantId, prepared, mode);
     const count = prepared.rows.length;
     const rateLimit = await this.rateLimiter.consume(
       tenantId,
       userId,
       count,
-      await this.limitFor(ctx.principal),
+      await this.limitFor(principal),
       now,
     );
-    let replay: B | null = null;
-    let body: B | null = null;
-    try {
-      const rows: NewMessage[] = prepared.rows.map((r) => ({
+    const write: Write = {
+      messages: prepared.rows.map((r) => ({
         ...r,
         tenantId,
         createdBy: userId,
-        idempotencyKey: key ?? null,
+        idempotencyKey: key,
         createdAt: now,
-      }));
-      if (!key) {
-        // Concurrent requests share one INSERT statement (atomic on its own): group commit.
-        await this.inserts.submit(rows);
-        body = present(prepared.result);
+      })),
+      batch:
+        prepared.batchMetadata && prepared.result.batchId
+          ? { id: prepared.result.batchId, tenantId, metadata: prepared.batchMetadata, createdAt: now }
+          : null,
+    };
+    try {
+      if (key === null || claimId === null) {
+        const err = await this.inserts.submit(write);
+        if (err !== null) throw err;
       } else {
         await this.ds.transaction(async (manager) => {
-          const held = await this.idempotency.claim<B>(manager, tenantId, key, hash);
-          if (held) {
-            replay = held.body;
-            return;
-          }
-          await this.messages.insertMany(manager, rows, 'api');
-          body = present(prepared.result);
-          await this.idempotency.complete(manager, tenantId, key, { statusCode: 202, body });
+          await this.idempotency.complete(
+            manager,
+            { tenantId, userId },
+            key,
+            claimId,
+            toStoredResult(prepared.result),
+          );
+          await this.messages.insertMany(manager, write.messages, 'api', write.batch ? [write.batch] : []);
         });
       }
     } catch (e) {
       await this.rateLimiter.refund(tenantId, userId, count, now).catch(() => undefined);
       throw e;
     }
-    if (replay !== null) {
-      await this.rateLimiter.refund(tenantId, userId, count, now).catch(() => undefined);
-      return { body: replay, replayed: true, rateLimit: null };
-    }
-    await this.enqueueAfterCommit(prepared.result, now);
-    return { body: body as unknown as B, replayed: false, rateLimit };
+    return rateLimit;
   }
 
   /**
@@ -222,10 +221,8 @@ export class MessagingService {
     }
     prepared.rows = kept;
     result.messages = kept.map((r) => ({ id: r.id, phoneNumber: r.phoneNumber }));
-    const costs = kept.map((r) => r.estimatedCost);
-    result.estimatedCost = costs.some((c) => c === null)
-      ? null
-      : Math.round(costs.reduce((a: number, c) => a + (c as number), 0) * 1e6) / 1e6;
+    const total = sumMicros(kept.map((r) => r.estimatedCost));
+    result.estimatedCost = total === null ? null : toAmount(total);
   }
 
   private async limitFor(p: Principal): Promise<number> {
@@ -237,6 +234,7 @@ export class MessagingService {
 
   /** Pure validation and shaping: throws a 400 before anything is stored or counted. */
   private prepare(input: AcceptInput, now: Date): Prepared {
+    checkMetadata(input.metadata);
     const text = analyzeText(input.body);
     const maxSegments = this.config.get('SMS_MAX_SEGMENTS');
     if (input.body.trim() === '') throw ValidationFailedError.field('message', 'message must not be empty');
@@ -281,12 +279,14 @@ export class MessagingService {
     const provider = this.router.primary();
     const status = scheduledAt ? 'scheduled' : 'queued';
     const batchId = input.mode === 'bulk' ? randomUUID() : null;
+    const metadata = input.metadata ?? {};
+    // A bulk's metadata is the same for every message: kept once, on the batch.
+    const batchMetadata = batchId !== null && Object.keys(metadata).length > 0 ? metadata : null;
     const currency = this.config.get('SMS_CURRENCY');
     let total: number | null = 0;
     const rows = accepted.map((a) => {
       const micros = this.pricing.estimate(provider, a.country, text.segments);
       total = total === null || micros === null ? null : total + micros;
-      const estimatedCost = micros === null ? null : toAmount(micros);
       return {
         id: randomUUID(),
         userId: input.userId ?? null,
@@ -299,16 +299,17 @@ export class MessagingService {
         status,
         segments: text.segments,
         encoding: text.encoding,
-        estimatedCost,
+        estimatedCost: micros,
         currency,
         scheduledAt,
         batchId,
         campaignId: input.campaignId ?? null,
-        metadata: input.metadata ?? {},
+        metadata: batchMetadata ? {} : metadata,
       } as const;
     });
     return {
       rows,
+      batchMetadata,
       result: {
         batchId,
         messages: rows.map((r) => ({ id: r.id, phoneNumber: r.phoneNumber })),
@@ -319,32 +320,10 @@ export class MessagingService {
         estimatedCost: total === null ? null : toAmount(total),
         currency,
         scheduledAt,
+        templateId: input.templateId ?? null,
+        language: input.language,
+        acceptedAt: now,
       },
     };
-  }
-
-  /** A message of the caller's tenant (non-admins: only their own), else 404. */
-  async get(
-    p: Principal,
-    id: string,
-  ): Promise<{ message: SmsMessageEntity; events: SmsMessageEventEntity[] }> {
-    const message = await this.messages.findOne(p.tenantId, id);
-    if (!message || (!isAdmin(p) && message.createdBy !== p.userId))
-      throw new NotFoundError(`message ${id} not found`);
-    return { message, events: await this.messages.events(p.tenantId, id) };
-  }
-
-  history(p: Principal, filter: HistoryFilter): Promise<SmsMessageEntity[]> {
-    return this.messages.history(p.tenantId, isAdmin(p) ? filter : { ...filter, createdBy: p.userId });
-  }
-
-  /** Cancels a scheduled or still-queued message; one a provider may have seen is a 409. */
-  async cancel(p: Principal, id: string): Promise<void> {
-    await this.get(p, id);
-    const { canceled, status } = await this.messages.cancel(p.tenantId, id, `user:${p.userId}`);
-    if (status === null) throw new NotFoundError(`message ${id} not found`);
-    if (!canceled)
-      throw new ConflictError(`message ${id} is ${status} and can no longer be canceled`, { status });
-    await this.queue.remove(id).catch(() => undefined);
   }
 }

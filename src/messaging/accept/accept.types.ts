@@ -1,0 +1,121 @@
+import type { Principal } from '../../auth/principal';
+import type { Language, MessageStatus, MessageType } from '../../core/message-types';
+import type { RateLimitState } from '../policies/rate-limiter.service';
+
+/** How far ahead a message may be scheduled. */
+export const MAX_SCHEDULE_AHEAD_MS = 35 * 24 * 3600 * 1000;
+
+export interface AcceptInput {
+  /** As the caller wrote them; normalised to E.164 here. */
+  recipients: string[];
+  /** The full text to send. */
+  body: string;
+  /** Substrings (verification codes) stored and shown as ******; the clear body is kept encrypted until sent. */
+  secrets?: string[];
+  messageType: MessageType;
+  language: Language;
+  templateId?: string | null;
+  userId?: string | null;
+  metadata?: Record<string, unknown>;
+  scheduledAt?: Date | null;
+  campaignId?: string | null;
+  countryCode?: string;
+  /** single: an invalid number is a 400; bulk: invalid numbers are listed and skipped. */
+  mode: 'single' | 'bulk';
+}
+
+export interface AcceptedMessage {
+  id: string;
+  phoneNumber: string;
+}
+
+/** What accepting messages decided: a domain result that HTTP controllers and the SDK present. */
+export interface AcceptResult {
+  batchId: string | null;
+  messages: AcceptedMessage[];
+  rejected: { phone_number: string; reason: string }[];
+  status: Extract<MessageStatus, 'queued' | 'scheduled'>;
+  segments: number;
+  encoding: string;
+  /** Per message (single) or summed (bulk). */
+  estimatedCost: number | null;
+  currency: string;
+  scheduledAt: Date | null;
+  /** The template the body was rendered from, and the language actually sent. */
+  templateId: string | null;
+  language: Language;
+  /** When the messages were accepted (their created_at). */
+  acceptedAt: Date;
+}
+
+export interface SendContext {
+  principal: Principal;
+  /** Idempotency-Key header, if any. */
+  idempotencyKey?: string;
+  /** Route and body that the key is bound to. */
+  route: string;
+  requestBody: unknown;
+}
+
+/** The answer of `AcceptService.accept`: the result, whether it is a replay, the rate-limit state. */
+export interface Accepted {
+  result: AcceptResult;
+  replayed: boolean;
+  rateLimit: RateLimitState | null;
+}
+
+/** How an AcceptResult is kept in an idempotency record (JSON, versioned). */
+export interface StoredAcceptResult {
+  v: 1;
+  result: Omit<AcceptResult, 'scheduledAt' | 'acceptedAt'> & {
+    scheduledAt: string | null;
+    acceptedAt: string;
+  };
+}
+
+export function toStoredResult(r: AcceptResult): StoredAcceptResult {
+  return {
+    v: 1,
+    result: {
+      ...r,
+      scheduledAt: r.scheduledAt?.toISOString() ?? null,
+      acceptedAt: r.acceptedAt.toISOString(),
+    },
+  };
+}
+
+/**
+ * Reads an idempotency record back. Records written before results were stored (`v` absent) hold
+ * the presented body of the first answer; they are read back into a result as far as the body
+ * tells (they expire within 24 hours of the upgrade).
+ */
+export function fromStoredResult(stored: unknown, keyCreatedAt: Date): AcceptResult {
+  const s = stored as Partial<StoredAcceptResult> | null;
+  if (s && typeof s === 'object' && s.v === 1 && s.result) {
+    return {
+      ...s.result,
+      scheduledAt: s.result.scheduledAt === null ? null : new Date(s.result.scheduledAt),
+      acceptedAt: new Date(s.result.acceptedAt),
+    };
+  }
+  return fromLegacyBody(stored, keyCreatedAt);
+}
+
+function fromLegacyBody(body: unknown, at: Date): AcceptResult {
+  const b = (typeof body === 'string' ? { message_id: body } : (body ?? {})) as Record<string, unknown>;
+  const ids = Array.isArray(b.message_ids) ? (b.message_ids as string[]) : [String(b.message_id)];
+  return {
+    batchId: typeof b.batch_id === 'string' ? b.batch_id : null,
+    messages: ids.map((id) => ({ id, phoneNumber: '' })),
+    rejected: Array.isArray(b.rejected) ? (b.rejected as AcceptResult['rejected']) : [],
+    status: b.status === 'scheduled' || typeof b.scheduled_time === 'string' ? 'scheduled' : 'queued',
+    segments: Number(b.segments ?? 1),
+    encoding: String(b.encoding ?? 'GSM-7'),
+    estimatedCost: typeof b.estimated_cost === 'number' ? b.estimated_cost : null,
+    currency: String(b.currency ?? 'USD'),
+    scheduledAt: typeof b.scheduled_time === 'string' ? new Date(b.scheduled_time) : null,
+    templateId: typeof b.template_id === 'string' ? b.template_id : null,
+    language: (b.language_used as Language) ?? 'en',
+    acceptedAt: at,
+  };
+}
