@@ -16,7 +16,7 @@ import { LoggingModule } from './logging/logging.module';
 import { MessagingModule, MessagingWorkerModule } from './messaging';
 import { PhoneModule } from './phone/phone.module';
 import { ProvidersModule } from './providers/providers.module';
-import { bullPrefix, RedisModule } from './redis/redis.module';
+import { bullPrefix, bullRedisOptions, RedisModule } from './redis/redis.module';
 import { AppointmentsModule } from './appointments/appointments.module';
 import { SmsSdkModule } from './sdk/sdk.module';
 import { TemplatesModule } from './templates/templates.module';
@@ -40,10 +40,18 @@ export class AppModule {
         ClockModule,
         LoggingModule,
         TypeOrmModule.forRoot({
-          ...dataSourceOptions(config.get('DATABASE_URL'), config.get('DATABASE_POOL_SIZE')),
+          ...dataSourceOptions(config.get('DATABASE_URL'), config.get('DATABASE_POOL_SIZE'), {
+            acquireTimeoutMs: config.get('DATABASE_ACQUIRE_TIMEOUT_MS'),
+            statementTimeoutMs: config.get('DATABASE_STATEMENT_TIMEOUT_MS'),
+          }),
           migrationsRun: false,
         }),
-        BullModule.forRoot({ redis: config.get('REDIS_URL'), prefix: bullPrefix(config) }),
+        BullModule.forRoot({
+          redis: bullRedisOptions(config),
+          prefix: bullPrefix(config),
+          // A worker whose Redis went away polls again after 1 s (Bull's default: 5 s).
+          settings: { retryProcessDelay: 1000 },
+        }),
         ...(worker ? [ScheduleModule.forRoot(), JobsModule] : []),
         RedisModule,
         HealthModule,

@@ -1,7 +1,8 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/decorators';
+import { AppError, DEPENDENCY_RETRY_AFTER_SECONDS } from '../common/errors';
 import { ReadinessContributor } from './readiness';
 import { RedisHealthIndicator } from './redis.health';
 
@@ -22,14 +23,34 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: PostgreSQL and Redis answer; details include provider circuits. */
+  /** Readiness: PostgreSQL and Redis answer (each given 800 ms, so a hung one is reported within ~1 s); details include provider circuits. */
   @Get('ready')
   @HealthCheck()
-  ready() {
-    return this.health.check([
-      () => this.db.pingCheck('database', { timeout: 1500 }),
-      () => this.redis.check('redis'),
-      ...this.contributors.checks(),
-    ]);
+  async ready() {
+    try {
+      return await this.health.check([
+        () => this.db.pingCheck('database', { timeout: 800 }),
+        () => this.redis.check('redis'),
+        ...this.contributors.checks(),
+      ]);
+    } catch (e) {
+      throw notReady(e);
+    }
   }
+}
+
+/**
+ * Terminus' 503 in the shared error body: the message names what is down (`database`, `redis`,
+ * ...), `details` keeps terminus' own `{status, info, error, details}`, and Retry-After is set.
+ */
+function notReady(e: unknown): unknown {
+  if (!(e instanceof ServiceUnavailableException)) return e;
+  const report = e.getResponse() as { error?: Record<string, unknown> };
+  const down = Object.keys(report.error ?? {});
+  return new AppError(
+    'service_unavailable',
+    down.length ? `not ready: ${down.join(', ')} unavailable` : 'not ready',
+    report,
+    { 'Retry-After': String(DEPENDENCY_RETRY_AFTER_SECONDS) },
+  );
 }
