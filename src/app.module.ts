@@ -11,7 +11,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
 import { HealthModule } from './health/health.module';
-import { JobsModule } from './jobs/jobs.module';
+import { JobsModule, JobsWorkerModule } from './jobs/jobs.module';
 import { LoggingModule } from './logging/logging.module';
 import { MessagingModule, MessagingWorkerModule } from './messaging';
 import { PhoneModule } from './phone/phone.module';
@@ -27,12 +27,13 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 
 /**
  * The whole service. `APP_ROLE` decides what runs: the api role serves HTTP, the worker role
- * runs queue processors and crons, `all` does both (laptops and tests).
+ * runs queue processors and crons, `all` does both (laptops and tests). `oneShot` (the `npm run
+ * job` CLI) loads the jobs without crons, queue processors or HTTP, to run one job and exit.
  */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
-    const worker = config.runsWorker();
+  static forRoot(config: AppConfig, opts: { oneShot?: boolean } = {}): DynamicModule {
+    const worker = config.runsWorker() && !opts.oneShot;
     return {
       module: AppModule,
       imports: [
@@ -52,7 +53,7 @@ export class AppModule {
           // A worker whose Redis went away polls again after 1 s (Bull's default: 5 s).
           settings: { retryProcessDelay: 1000 },
         }),
-        ...(worker ? [ScheduleModule.forRoot(), JobsModule] : []),
+        ...(worker ? [ScheduleModule.forRoot(), JobsWorkerModule] : opts.oneShot ? [JobsModule] : []),
         RedisModule,
         HealthModule,
         AuthModule,
