@@ -13,12 +13,12 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
 import { HealthModule } from './health/health.module';
-import { JobsModule } from './jobs/jobs.module';
+import { JobsModule, JobsWorkerModule } from './jobs/jobs.module';
 import { LoggingModule } from './logging/logging.module';
 import { MessagingModule, MessagingWorkerModule } from './messaging';
 import { PhoneModule } from './phone/phone.module';
 import { ProvidersModule } from './providers/providers.module';
-import { bullPrefix, RedisModule } from './redis/redis.module';
+import { bullPrefix, bullRedisOptions, RedisModule } from './redis/redis.module';
 import { AppointmentsModule } from './appointments/appointments.module';
 import { AuditModule } from './audit';
 import { SmsSdkModule } from './sdk/sdk.module';
@@ -30,12 +30,13 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 
 /**
  * The whole service. `APP_ROLE` decides what runs: the api role serves HTTP, the worker role
- * runs queue processors and crons, `all` does both (laptops and tests).
+ * runs queue processors and crons, `all` does both (laptops and tests). `oneShot` (the `npm run
+ * job` CLI) loads the jobs without crons, queue processors or HTTP, to run one job and exit.
  */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
-    const worker = config.runsWorker();
+  static forRoot(config: AppConfig, opts: { oneShot?: boolean } = {}): DynamicModule {
+    const worker = config.runsWorker() && !opts.oneShot;
     return {
       module: AppModule,
       imports: [
@@ -43,11 +44,19 @@ export class AppModule {
         ClockModule,
         LoggingModule,
         TypeOrmModule.forRoot({
-          ...dataSourceOptions(config.get('DATABASE_URL'), config.get('DATABASE_POOL_SIZE')),
+          ...dataSourceOptions(config.get('DATABASE_URL'), config.get('DATABASE_POOL_SIZE'), {
+            acquireTimeoutMs: config.get('DATABASE_ACQUIRE_TIMEOUT_MS'),
+            statementTimeoutMs: config.get('DATABASE_STATEMENT_TIMEOUT_MS'),
+          }),
           migrationsRun: false,
         }),
-        BullModule.forRoot({ redis: config.get('REDIS_URL'), prefix: bullPrefix(config) }),
-        ...(worker ? [ScheduleModule.forRoot(), JobsModule] : []),
+        BullModule.forRoot({
+          redis: bullRedisOptions(config),
+          prefix: bullPrefix(config),
+          // A worker whose Redis went away polls again after 1 s (Bull's default: 5 s).
+          settings: { retryProcessDelay: 1000 },
+        }),
+        ...(worker ? [ScheduleModule.forRoot(), JobsWorkerModule] : opts.oneShot ? [JobsModule] : []),
         RedisModule,
         HealthModule,
         AuthModule,

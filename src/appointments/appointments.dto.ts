@@ -1,8 +1,6 @@
-import { UserIdField } from '../common/dto-fields';
+import { DateTimeWithOffset, UserIdField } from '../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
-  IsDate,
   IsIn,
   IsOptional,
   IsString,
@@ -31,8 +29,7 @@ export class UpsertAppointmentDto {
   user_id?: string;
   @ApiProperty({ example: '+905321234567' }) @IsString() @Length(1, 64) phone_number: string;
   @ApiProperty({ example: '2026-12-15T11:00:00Z' })
-  @Type(() => Date)
-  @IsDate({ message: 'starts_at must be an ISO 8601 date-time' })
+  @DateTimeWithOffset()
   starts_at: Date;
   @ApiProperty({ example: 'John Doe' }) @IsString() @Length(1, 200) trainer_name: string;
   @ApiProperty({ example: 'Training Room A' }) @IsString() @Length(1, 200) location: string;

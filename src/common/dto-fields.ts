@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsOptional, IsString, Length } from 'class-validator';
+import { IsOptional, IsString, Length, ValidateBy, ValidationArguments } from 'class-validator';
 
 /** `user_id`: the platform user a message is for; a number is accepted and kept as text. */
 export function UserIdField(): PropertyDecorator {
@@ -11,5 +11,29 @@ export function UserIdField(): PropertyDecorator {
     Transform(({ value }: { value: unknown }) => (typeof value === 'number' ? String(value) : value)),
     IsString(),
     Length(1, 64),
+  );
+}
+
+/** An ISO 8601 date-time with an explicit offset: `Z` or `±hh:mm` (seconds and fractions optional). */
+const DATE_TIME_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * A date-time field that must carry its offset, so it never depends on the server's time zone
+ * (`2026-12-15T10:00:00Z`, `2026-12-15T13:00:00+03:00`). Replaces `@Type(() => Date)` + `@IsDate()`:
+ * the value becomes a Date only when it has an offset; anything else is a 400 naming the field.
+ */
+export function DateTimeWithOffset(): PropertyDecorator {
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) =>
+      typeof value === 'string' && DATE_TIME_WITH_OFFSET.test(value) ? new Date(value) : value,
+    ),
+    ValidateBy({
+      name: 'isDateTimeWithOffset',
+      validator: {
+        validate: (value: unknown) => value instanceof Date && !Number.isNaN(value.getTime()),
+        defaultMessage: (args?: ValidationArguments) =>
+          `${args?.property ?? 'value'} must be an ISO 8601 date-time with an offset (Z or ±hh:mm), e.g. 2026-12-15T10:00:00Z`,
+      },
+    }),
   );
 }

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
-import { AppError, httpStatusOf } from './errors';
+import { AppError, asServiceUnavailable, httpStatusOf } from './errors';
 
 export interface ErrorBody {
   statusCode: number;
@@ -79,6 +79,15 @@ export class AppExceptionFilter implements ExceptionFilter {
   }
 
   private toBody(exception: unknown): { body: ErrorBody; headers: Record<string, string> } {
+    // PostgreSQL or Redis unreachable: 503 + Retry-After naming it, not a 500.
+    const unavailable = exception instanceof AppError ? null : asServiceUnavailable(exception);
+    if (unavailable) {
+      this.logger.warn(
+        { dependency: unavailable.dependency, err: String(exception) },
+        'dependency unavailable',
+      );
+      exception = unavailable;
+    }
     if (exception instanceof AppError) {
       const statusCode = httpStatusOf(exception.code);
       const body: ErrorBody = { statusCode, error: reasonPhrase(statusCode), message: exception.message };

@@ -98,6 +98,17 @@ export const SETTINGS = {
     default: '20',
     parse: int(1, 500),
   },
+  DATABASE_ACQUIRE_TIMEOUT_MS: {
+    description:
+      'longest wait for a PostgreSQL connection (pool slot or connect); past it the request answers 503',
+    default: '2000',
+    parse: int(100, 60000),
+  },
+  DATABASE_STATEMENT_TIMEOUT_MS: {
+    description: "PostgreSQL statement_timeout of the service's queries (migrations run without it)",
+    default: '15000',
+    parse: int(100, 3600000),
+  },
   DB_MIGRATE_ON_START: {
     description: 'create the database if missing and apply migrations when the service starts',
     default: 'true',
@@ -113,6 +124,16 @@ export const SETTINGS = {
     description: 'key prefix of every Redis key this service writes',
     default: 'sms',
     parse: str,
+  },
+  REDIS_COMMAND_TIMEOUT_MS: {
+    description: 'longest wait for a Redis command (rate limits); past it the request answers 503',
+    default: '500',
+    parse: int(50, 60000),
+  },
+  REDIS_CONNECT_TIMEOUT_MS: {
+    description: "Redis connect timeout of every connection (the service's and Bull's)",
+    default: '2000',
+    parse: int(100, 60000),
   },
   JWT_SECRET: {
     description:
@@ -273,6 +294,16 @@ export const SETTINGS = {
     description: 'appointment reminders go out this many hours before the start (job every 30 minutes)',
     default: '24',
     parse: int(1, 168),
+  },
+  SMS_JOBS_CONCURRENCY: {
+    description: 'per-tenant scheduled jobs (reminders, retention, status) run at once per worker process',
+    default: '2',
+    parse: int(1, 100),
+  },
+  SMS_REMINDERS_PER_JOB: {
+    description: 'most reminders one per-tenant job sends; it queues itself again for the rest',
+    default: '200',
+    parse: int(1, 100000),
   },
   SMS_STUCK_SENDING_MINUTES: {
     description:

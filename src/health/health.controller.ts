@@ -1,7 +1,8 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/decorators';
+import { AppError, DEPENDENCY_RETRY_AFTER_SECONDS } from '../common/errors';
 import { degradedParts, ReadinessContributor } from './readiness';
 import { RedisHealthIndicator } from './redis.health';
 
@@ -23,19 +24,41 @@ export class HealthController {
   }
 
   /**
-   * Readiness: PostgreSQL and Redis answer (else 503); details include provider circuits. With a
-   * provider down the answer stays 200 but says `degraded` and names it: `providers.down`.
+   * Readiness: PostgreSQL and Redis answer (each given 800 ms, so a hung one is reported within
+   * ~1 s; else 503 naming it); details include provider circuits. With a provider down the answer
+   * stays 200 but says `degraded` and names it: `providers.down`.
    */
   @Get('ready')
   @HealthCheck()
   async ready() {
-    const result = await this.health.check([
-      () => this.db.pingCheck('database', { timeout: 1500 }),
-      () => this.redis.check('redis'),
-      ...this.contributors.checks(),
-    ]);
+    let result;
+    try {
+      result = await this.health.check([
+        () => this.db.pingCheck('database', { timeout: 800 }),
+        () => this.redis.check('redis'),
+        ...this.contributors.checks(),
+      ]);
+    } catch (e) {
+      throw notReady(e);
+    }
     const degraded = degradedParts(result);
     if (Object.keys(degraded).length === 0) return result;
     return { ...result, status: 'degraded' as const, ...degraded };
   }
+}
+
+/**
+ * Terminus' 503 in the shared error body: the message names what is down (`database`, `redis`,
+ * ...), `details` keeps terminus' own `{status, info, error, details}`, and Retry-After is set.
+ */
+function notReady(e: unknown): unknown {
+  if (!(e instanceof ServiceUnavailableException)) return e;
+  const report = e.getResponse() as { error?: Record<string, unknown> };
+  const down = Object.keys(report.error ?? {});
+  return new AppError(
+    'service_unavailable',
+    down.length ? `not ready: ${down.join(', ')} unavailable` : 'not ready',
+    report,
+    { 'Retry-After': String(DEPENDENCY_RETRY_AFTER_SECONDS) },
+  );
 }

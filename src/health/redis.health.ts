@@ -15,7 +15,7 @@ export class RedisHealthIndicator {
       const started = Date.now();
       await Promise.race([
         this.redis.client.ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref()),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 800).unref()),
       ]);
       return session.up({ latency_ms: Date.now() - started });
     } catch (e) {

@@ -4,8 +4,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit';
 import { AppConfig } from '../config/app-config';
-import { LockKey, runCronJob } from '../database/advisory-lock';
+import { LockKey, withAdvisoryLock } from '../database/advisory-lock';
 import { IdempotencyService, SystemMessagesRepository } from '../messaging';
+import { Clock } from '../common/clock';
+import { JobsQueue, tickWindow } from './jobs-queue';
 
 const CHUNK = 10_000;
 
@@ -24,11 +26,23 @@ export class RetentionJob {
     private readonly messages: SystemMessagesRepository,
     private readonly config: AppConfig,
     private readonly audit: AuditService,
+    private readonly clock: Clock,
+    private readonly jobs: JobsQueue,
   ) {}
 
+  /** The daily tick only queues the run (one job id per day); a worker runs it under the lock. */
   @Cron('17 3 * * *', { name: 'sms-retention' })
-  tick(): Promise<void> {
-    return runCronJob(this.ds, LockKey.Retention, this.logger, 'retention', () => this.run());
+  async tick(): Promise<void> {
+    const day = tickWindow(this.clock.now(), 24 * 60);
+    await this.jobs.add([{ name: 'retention', data: {}, jobId: `retention:${day}` }]).catch((e: unknown) => {
+      this.logger.error({ err: String(e) }, 'retention not queued');
+    });
+  }
+
+  /** The queued (or operator's) run, on one replica at a time (advisory lock); a failure throws. */
+  async runLocked(): Promise<unknown> {
+    const result = await withAdvisoryLock(this.ds, LockKey.Retention, () => this.run());
+    return result ?? { skipped: 'another replica holds the lock' };
   }
 
   async run(): Promise<{ messages: number; idempotencyKeys: number; codes: number; auditEntries: number }> {

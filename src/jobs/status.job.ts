@@ -4,10 +4,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Semaphore } from '../common/semaphore';
 import { Clock } from '../common/clock';
-import { LockKey, runCronJob } from '../database/advisory-lock';
+import { LockKey, withAdvisoryLock } from '../database/advisory-lock';
 import { OutcomeResolver, ReceiptsService, SystemMessagesRepository } from '../messaging';
 import type { ResolveSummary } from '../messaging';
 import { SmsRouter } from '../providers';
+import { JobsQueue, tickWindow } from './jobs-queue';
 
 /** A 'sent' message without a receipt after this long is asked about (up to two days old). */
 const ASK_AFTER_MINUTES = 10;
@@ -34,11 +35,22 @@ export class StatusJob {
     private readonly resolver: OutcomeResolver,
     private readonly messages: SystemMessagesRepository,
     private readonly clock: Clock,
+    private readonly jobs: JobsQueue,
   ) {}
 
+  /** The hourly tick only queues the run (one job id per hour); a worker runs it under the lock. */
   @Cron(CronExpression.EVERY_HOUR, { name: 'sms-status' })
-  tick(): Promise<void> {
-    return runCronJob(this.ds, LockKey.Reconcile, this.logger, 'status job', () => this.run());
+  async tick(): Promise<void> {
+    const hour = tickWindow(this.clock.now(), 60);
+    await this.jobs.add([{ name: 'status', data: {}, jobId: `status:${hour}` }]).catch((e: unknown) => {
+      this.logger.error({ err: String(e) }, 'status job not queued');
+    });
+  }
+
+  /** The queued (or operator's) run, on one replica at a time (advisory lock); a failure throws. */
+  async runLocked(): Promise<unknown> {
+    const result = await withAdvisoryLock(this.ds, LockKey.Reconcile, () => this.run());
+    return result ?? { skipped: 'another replica holds the lock' };
   }
 
   async run(): Promise<{ resolved: ResolveSummary; updated: number }> {

@@ -1,6 +1,56 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
+import Redis, { RedisOptions } from 'ioredis';
 import { AppConfig } from '../config/app-config';
+
+/** Reconnect quickly (100 ms, 200 ms, ... at most 1 s apart) so service resumes soon after Redis returns. */
+export function reconnectDelay(times: number): number {
+  return Math.min(times * 100, 1000);
+}
+
+/**
+ * Fail fast: a command waits at most REDIS_COMMAND_TIMEOUT_MS (offline or not), and is given up
+ * after one reconnection attempt, so a request answers 503 within a second instead of hanging.
+ */
+export function redisClientOptions(config: AppConfig): RedisOptions {
+  return {
+    maxRetriesPerRequest: 1,
+    commandTimeout: config.get('REDIS_COMMAND_TIMEOUT_MS'),
+    connectTimeout: config.get('REDIS_CONNECT_TIMEOUT_MS'),
+    retryStrategy: reconnectDelay,
+    enableAutoPipelining: true,
+  };
+}
+
+/** REDIS_URL as ioredis connection options (Bull takes options, not a URL, when tuned). */
+export function redisConnectionOptions(redisUrl: string): RedisOptions {
+  const u = new URL(redisUrl);
+  const db = u.pathname.replace(/^\//, '');
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: u.port ? Number(u.port) : 6379,
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(db ? { db: Number(db) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
+/**
+ * Bull's connections. Its `client` (adds jobs, moves them) fails fast like ours: one retry, a
+ * connect timeout. Its blocking `bclient` and `subscriber` must keep `maxRetriesPerRequest: null`
+ * and no ready check (Bull enforces it and sets them itself), so workers simply wait for Redis
+ * and resume on their own when it returns; the quick reconnect strategy bounds that wait.
+ * No command timeout here: it would also cut Bull's blocking BRPOPLPUSH.
+ */
+export function bullRedisOptions(config: AppConfig): RedisOptions {
+  return {
+    ...redisConnectionOptions(config.get('REDIS_URL')),
+    maxRetriesPerRequest: 1,
+    enableReadyCheck: false,
+    connectTimeout: config.get('REDIS_CONNECT_TIMEOUT_MS'),
+    retryStrategy: reconnectDelay,
+  };
+}
 
 /**
  * The one Redis connection for counters (rate limits) and short-lived state. Bull opens its own.
@@ -12,7 +62,7 @@ export class RedisService implements OnApplicationShutdown {
   private readonly prefix: string;
 
   constructor(@Inject(AppConfig) config: AppConfig) {
-    this.client = new Redis(config.get('REDIS_URL'), { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+    this.client = new Redis(config.get('REDIS_URL'), redisClientOptions(config));
     // Keep the process alive on a Redis outage: readiness reports it, callers get errors.
     this.client.on('error', () => undefined);
     this.prefix = config.get('REDIS_PREFIX');

@@ -1,4 +1,4 @@
-import { UserIdField } from '../../common/dto-fields';
+import { DateTimeWithOffset, UserIdField } from '../../common/dto-fields';
 import { MetadataField } from './metadata';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -92,8 +92,7 @@ export class ScheduleSmsDto extends SendSmsDto {
     example: '2026-12-15T10:00:00Z',
     description: 'ISO 8601 with a time zone; future, within 35 days',
   })
-  @Type(() => Date)
-  @IsDate({ message: 'scheduled_time must be an ISO 8601 date-time' })
+  @DateTimeWithOffset()
   scheduled_time: Date;
 }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { RateLimitExceededError } from '../../common/errors';
+import { RateLimitExceededError, ServiceUnavailableError } from '../../common/errors';
 import { RedisService } from '../../redis/redis.module';
 
 export interface RateLimitState {
@@ -84,11 +84,12 @@ export class RateLimiterService {
     what: string,
   ): Promise<RateLimitState> {
     const minute = Math.floor(now.getTime() / 60_000);
-    const [allowed, used, oldest] = (await this.redis.client.eval(SCRIPT, 1, key, minute, count, limit)) as [
-      number,
-      number,
-      number,
-    ];
+    // Redis unreachable: refuse at once (503 + Retry-After) before anything is stored.
+    const [allowed, used, oldest] = (await this.redis.client
+      .eval(SCRIPT, 1, key, minute, count, limit)
+      .catch(() => {
+        throw new ServiceUnavailableError('redis');
+      })) as [number, number, number];
     const reset = (oldest + 60) * 60;
     const state = { limit, remaining: Math.max(0, limit - used), reset };
     if (allowed !== 1) {
