@@ -9,6 +9,7 @@ import { MessagingService } from './accept/messaging.service';
 import { DELIVERY_QUEUE, DeliveryQueue } from './delivery/delivery-queue';
 import { DeliveryStore } from './delivery/delivery-store';
 import { DeliveryProcessor } from './delivery/delivery.processor';
+import { DestinationPolicy } from './policies/destination-policy';
 import { SweeperService } from './delivery/sweeper.service';
 import { IdempotencyService } from './policies/idempotency.service';
 import { OptOutsController } from './policies/opt-outs.controller';
@@ -33,6 +34,7 @@ import { MessagesRepository } from './repositories/messages.repository';
     },
     DeliveryQueue,
     DeliveryStore,
+    DestinationPolicy,
     IdempotencyService,
     MessagesRepository,
     OptOutsService,

@@ -7,7 +7,6 @@ import { ValidationFailedError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { Language } from '../core/message-types';
 import { Accepted, AcceptResult, SendContext } from '../messaging';
-import { RateLimiterService } from '../messaging';
 import { PhoneService } from '../phone';
 import { TemplatedSender } from '../templates';
 import { CODE_PATTERN, generateCode, hashCode, sameHash } from './codes';
@@ -42,7 +41,6 @@ export class VerificationService {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly sender: TemplatedSender,
     private readonly phone: PhoneService,
-    private readonly rateLimiter: RateLimiterService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
   ) {
@@ -66,39 +64,24 @@ export class VerificationService {
       throw ValidationFailedError.field('code', 'code must be 4 to 10 digits');
     const code = input.code ?? generateCode((max) => randomInt(max));
     const expiresAt = new Date(now.getTime() + this.config.get('SMS_CODE_TTL_SECONDS') * 1000);
-    const scope = ['code', tenantId, phone];
-    await this.rateLimiter.consumeScoped(
-      scope,
-      1,
-      this.config.get('SMS_CODE_SENDS_PER_HOUR'),
-      now,
-      'verification codes for this number',
+    // s3: the per-number code limit (SMS_CODE_SENDS_PER_HOUR) is taken on the accept path
+    // (DestinationPolicy), where every code send passes; a replay or a refusal takes nothing.
+    const accepted = await this.sender.send(
+      ctx,
+      {
+        phoneNumber: phone,
+        templateId: TEMPLATE[input.purpose],
+        variables: { code },
+        language: input.language,
+        userId: input.userId,
+        metadata: { purpose: input.purpose },
+        // Redacted whatever the tenant's template looks like.
+        secrets: [code],
+      },
+      (result) => present({ result, expiresAt }),
     );
-    let accepted: Accepted<B>;
-    try {
-      accepted = await this.sender.send(
-        ctx,
-        {
-          phoneNumber: phone,
-          templateId: TEMPLATE[input.purpose],
-          variables: { code },
-          language: input.language,
-          userId: input.userId,
-          metadata: { purpose: input.purpose },
-          // Redacted whatever the tenant's template looks like.
-          secrets: [code],
-        },
-        (result) => present({ result, expiresAt }),
-      );
-    } catch (e) {
-      await this.rateLimiter.refundScoped(scope, 1, now).catch(() => undefined);
-      throw e;
-    }
-    if (accepted.replayed) {
-      // The first request stored its code; this one generated nothing that was sent.
-      await this.rateLimiter.refundScoped(scope, 1, now).catch(() => undefined);
-      return accepted;
-    }
+    // The first request stored its code; this one generated nothing that was sent.
+    if (accepted.replayed) return accepted;
     const salt = randomBytes(16).toString('hex');
     const messageId = (accepted.body as { message_id?: string }).message_id ?? null;
     // A new code replaces the live one for this (tenant, phone, purpose).

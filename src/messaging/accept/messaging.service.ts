@@ -19,6 +19,7 @@ import { SmsMessageEntity, SmsMessageEventEntity } from '../message.entity';
 import { HistoryFilter, MessagesRepository, NewMessage } from '../repositories/messages.repository';
 import { OptOutsService } from '../policies/opt-outs.service';
 import { PricingService } from '../policies/pricing.service';
+import { DestinationPolicy } from '../policies/destination-policy';
 import { RateLimiterService, RateLimitState } from '../policies/rate-limiter.service';
 
 /** How far ahead a message may be scheduled. */
@@ -110,6 +111,7 @@ export class MessagingService {
     private readonly crypto: BodyCrypto,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly destinations: DestinationPolicy,
   ) {}
 
   /**
@@ -131,6 +133,8 @@ export class MessagingService {
       const stored = await this.idempotency.find<B>(tenantId, key, hash);
       if (stored) return { body: stored.body, replayed: true, rateLimit: null };
     }
+    await this.destinations.screen(tenantId, input.mode, prepared); // s3: countries, premium-rate, shared-cost
+    const codes = this.destinations.codeAllowance(tenantId, input.messageType, now); // s3: code limits
     await this.excludeOptedOut(tenantId, prepared, input.mode);
     const count = prepared.rows.length;
     const rateLimit = await this.rateLimiter.consume(
@@ -143,6 +147,7 @@ export class MessagingService {
     let replay: B | null = null;
     let body: B | null = null;
     try {
+      await codes.take(prepared.rows); // s3: a 429 here refunds the recipient quota below
       const rows: NewMessage[] = prepared.rows.map((r) => ({
         ...r,
         tenantId,
@@ -168,10 +173,12 @@ export class MessagingService {
       }
     } catch (e) {
       await this.rateLimiter.refund(tenantId, userId, count, now).catch(() => undefined);
+      await codes.refund(); // s3
       throw e;
     }
     if (replay !== null) {
       await this.rateLimiter.refund(tenantId, userId, count, now).catch(() => undefined);
+      await codes.refund(); // s3
       return { body: replay, replayed: true, rateLimit: null };
     }
     await this.enqueueAfterCommit(prepared.result, now);
@@ -303,6 +310,7 @@ export class MessagingService {
         batchId,
         campaignId: input.campaignId ?? null,
         metadata: input.metadata ?? {},
+        country: a.country, // s3: DestinationPolicy.screen reads it (no second parse); not a column
       } as const;
     });
     return {
