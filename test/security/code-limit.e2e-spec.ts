@@ -18,7 +18,12 @@ describe('per-number code limit on every path', () => {
     // different ranges, so the per-prefix velocity limit stays out of the way
     phone: `+1${[202, 312, 415, 617, 713, 305][n % 6]}555${String(1000 + ++n)}`,
   });
-  const templated = (who: { tenant: number }, phone_number: string, template_id = '2fa_code', key?: string) => {
+  const templated = (
+    who: { tenant: number },
+    phone_number: string,
+    template_id = '2fa_code',
+    key?: string,
+  ) => {
     const req = t.http().post('/api/sms/send-templated').set(t.auth(who));
     if (key) req.set('Idempotency-Key', key);
     return req.send({ phone_number, template_id, variables: { code: '246810' } });

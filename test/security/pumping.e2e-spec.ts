@@ -65,11 +65,16 @@ describe('SMS pumping defences', () => {
       const res = await send(who, foreign.TR).expect(400);
       expect(res.body).toMatchObject({
         statusCode: 400,
-        details: [{ field: 'phone_number', rule: 'country_not_allowed', errors: [expect.stringContaining('TR')] }],
+        details: [
+          { field: 'phone_number', rule: 'country_not_allowed', errors: [expect.stringContaining('TR')] },
+        ],
       });
       const again = await send(who, '+12025550124').expect(202);
       expect(Number(again.headers['x-ratelimit-remaining'])).toBe(remaining - 1);
-      expect((await history(who)).map((m) => m.phone_number).sort()).toEqual(['+12025550123', '+12025550124']);
+      expect((await history(who)).map((m) => m.phone_number).sort()).toEqual([
+        '+12025550123',
+        '+12025550124',
+      ]);
     });
 
     it('is a 400 when no recipient of a bulk remains', async () => {
