@@ -317,7 +317,8 @@ export const SETTINGS = {
     parse: int(30, 86400),
   },
   SMS_CODE_SENDS_PER_HOUR: {
-    description: 'verification codes per phone number per hour',
+    description:
+      'code messages (password_reset, 2fa_code) per phone number per tenant per hour, on every path',
     default: '5',
     parse: int(1, 1000),
   },
@@ -325,6 +326,17 @@ export const SETTINGS = {
     description: 'wrong tries before a code is burnt',
     default: '5',
     parse: int(1, 100),
+  },
+  SMS_CODE_PREFIX_LIMIT: {
+    description:
+      'code messages (password_reset, 2fa_code) per tenant to one number range (E.164 less its last 4 digits) per SMS_CODE_PREFIX_WINDOW_MINUTES (SMS pumping)',
+    default: '20',
+    parse: int(1, 1000000),
+  },
+  SMS_CODE_PREFIX_WINDOW_MINUTES: {
+    description: 'rolling window of SMS_CODE_PREFIX_LIMIT, in minutes',
+    default: '10',
+    parse: int(1, 1440),
   },
 } satisfies Record<string, Setting<unknown>>;
 

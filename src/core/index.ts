@@ -3,3 +3,4 @@ export * from './message-types';
 export * from './status-machine';
 export * from './encoding';
 export * from './money';
+export * from './countries';

@@ -10,6 +10,7 @@ import { AcceptService } from './accept/accept.service';
 import { DELIVERY_QUEUE, DeliveryQueue } from './delivery/delivery-queue';
 import { DeliveryStore } from './delivery/delivery-store';
 import { DeliveryProcessor } from './delivery/delivery.processor';
+import { DestinationPolicy } from './policies/destination-policy';
 import { SweeperService } from './delivery/sweeper.service';
 import { IdempotencyService } from './policies/idempotency.service';
 import { OptOutsController } from './policies/opt-outs.controller';
@@ -37,6 +38,7 @@ import { MessageQueriesService } from './queries/message-queries.service';
     },
     DeliveryQueue,
     DeliveryStore,
+    DestinationPolicy,
     IdempotencyService,
     MessagesRepository,
     OptOutsService,

@@ -7,6 +7,8 @@ export interface TenantSettings {
   default_language?: 'en' | 'tr';
   /** Monthly cost (in SMS_CURRENCY) above which an alert is logged. */
   cost_alert_threshold?: number;
+  /** Destination countries (ISO 3166 alpha-2), or ['*'] for all; unset: DEFAULT_COUNTRY_CODE only. */
+  allowed_countries?: string[] | null;
 }
 
 @Entity('tenants')

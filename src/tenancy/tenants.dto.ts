@@ -10,9 +10,26 @@ import {
   Length,
   Max,
   Min,
+  Validate,
   ValidateNested,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+  ValidationArguments,
 } from 'class-validator';
+import { allowedCountriesProblem } from '../core/countries';
 import { TenantEntity } from './tenant.entity';
+
+/** `allowed_countries`: known upper-case ISO codes, or "*" alone (the rule lives with the policy). */
+@ValidatorConstraint({ name: 'allowedCountries' })
+class AllowedCountriesRule implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return allowedCountriesProblem(value) === null;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return allowedCountriesProblem(args.value) ?? 'allowed_countries is not valid';
+  }
+}
 
 export class TenantSettingsDto {
   @ApiPropertyOptional({ description: 'recipients per user per hour', example: 200 })
@@ -37,6 +54,17 @@ export class TenantSettingsDto {
   @IsNumber()
   @Min(0)
   cost_alert_threshold?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'destination countries (ISO 3166 alpha-2) this tenant may send to, or ["*"] for every country; unset or null: DEFAULT_COUNTRY_CODE only',
+    example: ['US', 'TR'],
+    type: [String],
+    nullable: true,
+  })
+  @IsOptional()
+  @Validate(AllowedCountriesRule)
+  allowed_countries?: string[] | null;
 }
 
 export class CreateTenantDto {

@@ -7,7 +7,6 @@ import { ValidationFailedError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { Language } from '../core/message-types';
 import { Accepted, SendContext } from '../messaging';
-import { RateLimiterService } from '../messaging';
 import { PhoneService } from '../phone';
 import { TemplatedSender } from '../templates';
 import { CODE_PATTERN, generateCode, hashCode, sameHash } from './codes';
@@ -43,7 +42,6 @@ export class VerificationService {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly sender: TemplatedSender,
     private readonly phone: PhoneService,
-    private readonly rateLimiter: RateLimiterService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
   ) {
@@ -66,37 +64,22 @@ export class VerificationService {
     if (input.code !== undefined && !CODE_PATTERN.test(input.code))
       throw ValidationFailedError.field('code', 'code must be 4 to 10 digits');
     const code = input.code ?? generateCode((max) => randomInt(max));
-    const scope = ['code', tenantId, phone];
-    await this.rateLimiter.consumeScoped(
-      scope,
-      1,
-      this.config.get('SMS_CODE_SENDS_PER_HOUR'),
-      now,
-      'verification codes for this number',
-    );
-    let accepted: Accepted;
-    try {
-      accepted = await this.sender.send(ctx, {
-        phoneNumber: phone,
-        templateId: TEMPLATE[input.purpose],
-        variables: { code },
-        language: input.language,
-        userId: input.userId,
-        metadata: { purpose: input.purpose },
-        // Redacted whatever the tenant's template looks like.
-        secrets: [code],
-      });
-    } catch (e) {
-      await this.rateLimiter.refundScoped(scope, 1, now).catch(() => undefined);
-      throw e;
-    }
+    // The per-number code limit (SMS_CODE_SENDS_PER_HOUR) is taken on the accept path
+    // (DestinationPolicy), where every code send passes; a replay or a refusal takes nothing.
+    const accepted: Accepted = await this.sender.send(ctx, {
+      phoneNumber: phone,
+      templateId: TEMPLATE[input.purpose],
+      variables: { code },
+      language: input.language,
+      userId: input.userId,
+      metadata: { purpose: input.purpose },
+      // Redacted whatever the tenant's template looks like.
+      secrets: [code],
+    });
     const ttlMs = this.config.get('SMS_CODE_TTL_SECONDS') * 1000;
     const expiresAt = new Date(accepted.result.acceptedAt.getTime() + ttlMs);
-    if (accepted.replayed) {
-      // The first request stored its code; this one generated nothing that was sent.
-      await this.rateLimiter.refundScoped(scope, 1, now).catch(() => undefined);
-      return { accepted, expiresAt };
-    }
+    // The first request stored its code; this one generated nothing that was sent.
+    if (accepted.replayed) return { accepted, expiresAt };
     const salt = randomBytes(16).toString('hex');
     const messageId = accepted.result.messages[0].id;
     // A new code replaces the live one for this (tenant, phone, purpose).

@@ -1,5 +1,6 @@
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { waitForStatus } from '../support/messages';
+import { allowCountries } from '../support/tenants';
 import { eventually } from '../support/wait';
 
 describe('bulk, scheduling and cancel', () => {
@@ -18,6 +19,7 @@ describe('bulk, scheduling and cancel', () => {
 
   it('sends a bulk once per number, lists invalid ones and delivers the rest', async () => {
     const who = { tenant: freshTenantId(), roles: ['admin'] };
+    await allowCountries(t, who.tenant, ['US', 'TR']);
     const res = await t
       .http()
       .post('/api/sms/send-bulk')

@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { SmsService } from '../../src/sdk/sms.service';
 import { waitForStatus } from '../support/messages';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
+import { allowCountries } from '../support/tenants';
 
 describe('SmsService (in-process SDK) and appointments', () => {
   let t: TestApp;
@@ -72,6 +73,7 @@ describe('SmsService (in-process SDK) and appointments', () => {
 
   it('sends an appointment reminder looked up by id, in the appointment’s zone and language', async () => {
     const tenant = freshTenantId();
+    await allowCountries(t, tenant, ['US', 'TR']);
     await t
       .http()
       .put('/api/sms/appointments/apt-1')

@@ -1,5 +1,6 @@
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { waitForStatus } from '../support/messages';
+import { allowCountries } from '../support/tenants';
 
 const welcome = {
   template_id: 'welcome_message',
@@ -280,6 +281,7 @@ describe('templates', () => {
 
   it('sends in Turkish, and falls back to English when the template has no Turkish text', async () => {
     const who = admin();
+    await allowCountries(t, who.tenant, ['US', 'TR']);
     const tr = await t
       .http()
       .post('/api/sms/send-templated')
@@ -324,7 +326,11 @@ describe('templates', () => {
       .http()
       .post('/api/sms/tenants')
       .set(t.auth({ tenant: 1, roles: ['super_admin'] }))
-      .send({ id: tenant, name: 'Ankara', settings: { default_language: 'tr' } })
+      .send({
+        id: tenant,
+        name: 'Ankara',
+        settings: { default_language: 'tr', allowed_countries: ['US', 'TR'] },
+      })
       .expect(201);
     const res = await t
       .http()

@@ -16,6 +16,7 @@ import { sumMicros, toAmount } from '../../core/money';
 import { IdempotencyService, KeyOwner } from '../policies/idempotency.service';
 import { OptOutsService } from '../policies/opt-outs.service';
 import { PricingService } from '../policies/pricing.service';
+import { DestinationPolicy } from '../policies/destination-policy';
 import { RateLimiterService, RateLimitState } from '../policies/rate-limiter.service';
 import { MessagesRepository, NewBatch, NewMessage } from '../repositories/messages.repository';
 import {
@@ -92,6 +93,7 @@ export class AcceptService {
     private readonly crypto: BodyCrypto,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly destinations: DestinationPolicy,
   ) {}
 
   async accept(ctx: SendContext, input: AcceptInput): Promise<Accepted> {
@@ -114,7 +116,7 @@ export class AcceptService {
     }
     let rateLimit: RateLimitState;
     try {
-      rateLimit = await this.write(ctx.principal, prepared, input.mode, now, key ?? null, claimId);
+      rateLimit = await this.write(ctx.principal, prepared, input, now, key ?? null, claimId);
     } catch (e) {
       if (key && claimId) await this.idempotency.release(owner, key, claimId).catch(() => undefined);
       throw e;
@@ -123,17 +125,22 @@ export class AcceptService {
     return { result: prepared.result, replayed: false, rateLimit };
   }
 
-  /** Opt-outs, the rate limit, then the rows (and the idempotency result) in one commit. */
+  /**
+   * Destination rules and opt-outs, the rate limit and code limits, then the rows (and the
+   * idempotency result) in one commit. A refusal stores nothing and gives back what it took.
+   */
   private async write(
     principal: Principal,
     prepared: Prepared,
-    mode: AcceptInput['mode'],
+    input: AcceptInput,
     now: Date,
     key: string | null,
     claimId: string | null,
   ): Promise<RateLimitState> {
     const { tenantId, userId } = principal;
-    await this.excludeOptedOut(tenantId, prepared, mode);
+    await this.destinations.screen(tenantId, input.mode, prepared);
+    const codes = this.destinations.codeAllowance(tenantId, input.messageType, now);
+    await this.excludeOptedOut(tenantId, prepared, input.mode);
     const count = prepared.rows.length;
     const rateLimit = await this.rateLimiter.consume(
       tenantId,
@@ -156,6 +163,7 @@ export class AcceptService {
           : null,
     };
     try {
+      await codes.take(prepared.rows); // a 429 here gives the recipient quota back below
       if (key === null || claimId === null) {
         const err = await this.inserts.submit(write);
         if (err !== null) throw err;
@@ -173,6 +181,7 @@ export class AcceptService {
       }
     } catch (e) {
       await this.rateLimiter.refund(tenantId, userId, count, now).catch(() => undefined);
+      await codes.refund();
       throw e;
     }
     return rateLimit;
@@ -305,6 +314,7 @@ export class AcceptService {
         batchId,
         campaignId: input.campaignId ?? null,
         metadata: batchMetadata ? {} : metadata,
+        country: a.country, // DestinationPolicy.screen reads it (no second parse); not a column
       } as const;
     });
     return {

@@ -57,25 +57,6 @@ export class RateLimiterService {
     return this.take(this.key(tenantId, userId), count, limit, now, 'recipients');
   }
 
-  /** The same rolling hour for any other scope (e.g. codes per phone number). */
-  consumeScoped(
-    scope: (string | number)[],
-    count: number,
-    limit: number,
-    now: Date,
-    what: string,
-  ): Promise<RateLimitState> {
-    return this.take(this.redis.key('rl', ...scope), count, limit, now, what);
-  }
-
-  async refundScoped(scope: (string | number)[], count: number, now: Date): Promise<void> {
-    await this.redis.client.hincrby(
-      this.redis.key('rl', ...scope),
-      String(Math.floor(now.getTime() / 60_000)),
-      -count,
-    );
-  }
-
   private async take(
     key: string,
     count: number,

@@ -1,0 +1,19 @@
+import { TestApp } from './test-app';
+
+/**
+ * Lets a tenant send to these destination countries (setting `allowed_countries`; the default is
+ * DEFAULT_COUNTRY_CODE only), through the tenants API as a platform operator would: creates the
+ * tenant with the setting, or patches it when the tenant exists already.
+ */
+export async function allowCountries(t: TestApp, tenant: number, countries: string[]): Promise<void> {
+  const operator = t.auth({ tenant: 1, roles: ['super_admin'] });
+  const settings = { allowed_countries: countries };
+  const created = await t
+    .http()
+    .post('/api/sms/tenants')
+    .set(operator)
+    .send({ id: tenant, name: `tenant ${tenant}`, settings });
+  if (created.status === 201) return;
+  if (created.status !== 409) throw new Error(`creating tenant ${tenant}: ${created.status} ${created.text}`);
+  await t.http().patch(`/api/sms/tenants/${tenant}`).set(operator).send({ settings }).expect(200);
+}
