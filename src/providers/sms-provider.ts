@@ -123,6 +123,8 @@ export interface SentLookup {
 /** A message the provider holds, found by a SentLookup. */
 export interface FoundMessage extends ProviderStatus {
   providerMessageId: string;
+  /** The text is exactly the one looked up; false: another message to the same number in the window. */
+  sameBody: boolean;
 }
 
 /** An HTTP request as a webhook controller saw it, for a provider to verify and parse. */
@@ -186,8 +188,9 @@ export interface SmsProvider {
   /** Asks the provider for a message's status, where its API allows (Twilio does, SNS does not). */
   fetchStatus?(providerMessageId: string): Promise<ProviderStatus>;
   /**
-   * Lists messages to `to` in the window (Twilio's message list). An empty list proves the send
-   * was not created; absent on providers that cannot be asked (SNS).
+   * Every outbound message to `to` created in the window (Twilio's message list), each marked
+   * whether its text is the one looked up. An empty list proves the send was not created; absent
+   * on providers that cannot be asked (SNS).
    */
   findSent?(lookup: SentLookup): Promise<FoundMessage[]>;
   /** Releases sockets and timers. */

@@ -132,6 +132,20 @@ describe('unknown outcomes are resolved by asking Twilio (fake Twilio)', () => {
     const status = await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who)).expect(200);
     expect(status.body).toMatchObject({ status: 'sent', provider_message_id: sid });
   });
+
+  it('does not resend when Twilio holds a message to that number from that time with another text', async () => {
+    const { who, id } = await send('café at 10');
+    await waitForStatus(t, who, id, 'sent');
+    // As if Smart Encoding had rewritten the text Twilio keeps: no row holds this SID.
+    twilioFake.sent[0].body = 'cafe at 10';
+    await strandInSending(ds, id);
+    clock.advance(5 * 60_000);
+    await t.get(OutcomeResolver).resolve();
+    const status = await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who)).expect(200);
+    expect(status.body).toMatchObject({ status: 'unknown', error_code: 'outcome_unknown' });
+    expect(status.body.error_message).toContain('different text');
+    expect(twilioFake.sent).toHaveLength(1); // never resent on a guess
+  });
 });
 
 describe('unknown outcomes with only SNS configured', () => {

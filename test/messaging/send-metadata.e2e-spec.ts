@@ -26,8 +26,9 @@ describe('message metadata', () => {
       .set('Content-Type', 'application/json')
       .send(`{"phone_number":"+12025550123","message":"hi","metadata":${metadata}}`)
       .expect(400);
-    expect(res.body.details[0].field).toBe('metadata');
-    expect(res.body.details[0].errors[0]).toContain('deeper than 5');
+    // The boundary guard refuses absurd nesting before any validator recurses into it.
+    expect(res.body.details[0].field).toMatch(/^metadata/);
+    expect(res.body.details[0].errors[0]).toMatch(/deeper than/);
   });
 
   it.each([

@@ -27,7 +27,7 @@ describe('TwilioProvider (real SDK, fake Twilio)', () => {
   });
   const at = (iso: string) => () => new Date(iso);
 
-  it('finds a message it sent by recipient, time window and body, across pages', async () => {
+  it('lists the outbound messages to a recipient created in the window, across pages, marking the one with the text', async () => {
     fake.maxPageSize = 2;
     fake.now = at('2026-03-01T10:00:00Z');
     await twilio.send(sms('+12025550123', 'before the window'));
@@ -44,9 +44,10 @@ describe('TwilioProvider (real SDK, fake Twilio)', () => {
       before: new Date('2026-03-01T13:00:00Z'),
     });
 
-    expect(found).toEqual([
+    expect(found.filter((f) => f.sameBody)).toEqual([
       {
         providerMessageId: wanted.providerMessageId,
+        sameBody: true,
         status: 'delivered',
         providerStatus: 'delivered',
         price: 7900,
@@ -54,8 +55,11 @@ describe('TwilioProvider (real SDK, fake Twilio)', () => {
         errorCode: undefined,
       },
     ]);
+    // The other texts in the window are listed too (a rewritten text is not "nothing"); the one
+    // before the window and the other number's are not.
+    expect(found).toHaveLength(5);
     const lists = fake.requests.filter((r) => r.method === 'GET');
-    expect(lists.length).toBeGreaterThanOrEqual(3); // 5 matches in the window, 2 a page
+    expect(lists.length).toBeGreaterThanOrEqual(3); // 6 messages to that number, 2 a page
   });
 
   it('finds nothing when no message was created in the window', async () => {

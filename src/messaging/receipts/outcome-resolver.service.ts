@@ -24,7 +24,7 @@ export const WORKER_LOST = 'worker_lost';
 
 /** A provider that has nothing this long after the attempt started did not create the message. */
 export const NOT_CREATED_GRACE_MS = 2 * 60_000;
-/** The lookup window opens this long before the attempt (clock skew between us and the provider). */
+/** The lookup window opens this long before the attempt and closes this long after now (clock skew between us and the provider). */
 const WINDOW_SKEW_MS = 60_000;
 /** An unknown row whose lookup could not be made is asked again after this. */
 const ASK_AGAIN_MS = 30_000;
@@ -110,10 +110,11 @@ export class OutcomeResolver {
       to: row.phoneNumber,
       body,
       after: new Date(row.attemptAt.getTime() - WINDOW_SKEW_MS),
-      before: now,
+      before: new Date(now.getTime() + WINDOW_SKEW_MS),
     };
     const unaskable: ProviderName[] = [];
     const unreachable: ProviderName[] = [];
+    const ambiguous: ProviderName[] = [];
     for (const provider of this.candidates(row)) {
       let found;
       try {
@@ -131,8 +132,14 @@ export class OutcomeResolver {
         provider,
         found.map((f) => f.providerMessageId),
       );
-      const match = found.find((f) => !held.has(f.providerMessageId));
-      if (!match) continue;
+      const unclaimed = found.filter((f) => !held.has(f.providerMessageId));
+      const match = unclaimed.find((f) => f.sameBody);
+      if (!match) {
+        // A message to this number that no row holds, with another text: it may be ours
+        // rewritten (Smart Encoding). Ambiguous, so never resent on that guess.
+        if (unclaimed.length > 0) ambiguous.push(provider);
+        continue;
+      }
       const resolution: Resolution = {
         kind: 'sent',
         provider,
@@ -149,6 +156,10 @@ export class OutcomeResolver {
     const age = now.getTime() - row.attemptAt.getTime();
     if (unaskable.length > 0) {
       const reason = `${why}; ${unaskable.join(', ')} cannot be asked whether it has the message, so it is not resent automatically (a duplicate is worse than a gap)`;
+      return this.settleUnknown(row, OUTCOME_UNKNOWN, reason, true);
+    }
+    if (ambiguous.length > 0) {
+      const reason = `${why}; ${ambiguous.join(', ')} holds a message to this number from that time with a different text, so it is not resent automatically`;
       return this.settleUnknown(row, OUTCOME_UNKNOWN, reason, true);
     }
     if (unreachable.length > 0) {

@@ -160,22 +160,23 @@ export class TwilioProvider implements SmsProvider {
   }
 
   /**
-   * Twilio's message list to `to` with DateSent in the window, matched on the body. Twilio sets
-   * DateSent when it hands the message on, so a message still queued at Twilio may be missing:
-   * callers treat "not found" as proof only after a grace period.
+   * Twilio's newest messages to `to`, narrowed here to outbound ones CREATED in the window. Not
+   * Twilio's DateSent filter: DateSent stays empty while a message waits in Twilio's own queue, so
+   * that filter would hide a message Twilio holds and invite a resend. Every one is returned,
+   * marked whether its text is ours: Smart Encoding may have rewritten the text, and the caller
+   * must not take "another text" for "nothing".
    */
   async findSent(lookup: SentLookup): Promise<FoundMessage[]> {
     try {
-      const list = await this.client.messages.list({
-        to: lookup.to,
-        dateSentAfter: lookup.after,
-        dateSentBefore: lookup.before,
-        pageSize: 50,
-        limit: FIND_SENT_LIMIT,
-      });
+      const list = await this.client.messages.list({ to: lookup.to, pageSize: 50, limit: FIND_SENT_LIMIT });
       return list
-        .filter((m) => m.body === lookup.body && m.direction !== 'inbound')
-        .map((m) => ({ providerMessageId: m.sid, ...statusOf(m) }));
+        .filter(
+          (m) =>
+            m.direction !== 'inbound' &&
+            m.dateCreated >= lookup.after &&
+            m.dateCreated <= lookup.before,
+        )
+        .map((m) => ({ providerMessageId: m.sid, sameBody: m.body === lookup.body, ...statusOf(m) }));
     } catch (e) {
       throw classifyTwilioError(e);
     }
