@@ -4,6 +4,7 @@ import { CreateMessages1764000100000 } from './1764000100000-create-messages';
 import { CreateTemplates1764000200000 } from './1764000200000-create-templates';
 import { CreateVerificationAndAppointments1764000300000 } from './1764000300000-create-verification-and-appointments';
 import { CreateOptOuts1764000400000 } from './1764000400000-create-opt-outs';
+import { MessageStatusUnknown1764000520000 } from './1764000520000-message-status-unknown';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   CreateTemplates1764000200000,
   CreateVerificationAndAppointments1764000300000,
   CreateOptOuts1764000400000,
+  MessageStatusUnknown1764000520000,
 ];

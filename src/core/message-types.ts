@@ -25,6 +25,8 @@ export const MESSAGE_STATUSES = [
   'queued',
   'sending',
   'sent',
+  /** A provider may or may not have taken it (e.g. a timeout): never resent automatically. */
+  'unknown',
   'delivered',
   'undelivered',
   'failed',

@@ -5,8 +5,9 @@ describe('status machine', () => {
   const allowed: [MessageStatus, MessageStatus[]][] = [
     ['scheduled', ['queued', 'sending', 'canceled']],
     ['queued', ['sending', 'canceled', 'failed']],
-    ['sending', ['sent', 'queued', 'failed', 'delivered', 'undelivered']],
+    ['sending', ['sent', 'queued', 'failed', 'delivered', 'undelivered', 'unknown']],
     ['sent', ['delivered', 'undelivered', 'failed']],
+    ['unknown', ['sent', 'queued', 'delivered', 'undelivered', 'failed']],
     ['delivered', []],
     ['undelivered', []],
     ['failed', []],
