@@ -5,6 +5,7 @@ import { CreateTemplates1764000200000 } from './1764000200000-create-templates';
 import { CreateVerificationAndAppointments1764000300000 } from './1764000300000-create-verification-and-appointments';
 import { CreateOptOuts1764000400000 } from './1764000400000-create-opt-outs';
 import { MessageStatusUnknown1764000520000 } from './1764000520000-message-status-unknown';
+import { CreateParkedReceipts1764000530000 } from './1764000530000-create-parked-receipts';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   CreateVerificationAndAppointments1764000300000,
   CreateOptOuts1764000400000,
   MessageStatusUnknown1764000520000,
+  CreateParkedReceipts1764000530000,
 ];

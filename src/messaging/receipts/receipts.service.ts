@@ -1,16 +1,12 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Batcher } from '../../common/batcher';
 import { DeliveryReceipt, DeliveryReceipts } from '../../providers';
-import { RedisService } from '../../redis/redis.module';
+import { Clock } from '../../common/clock';
 import { MessageStatus } from '../../core/message-types';
 import { canTransition } from '../../core/status-machine';
 
 export type ReceiptResult = 'applied' | 'ignored' | 'parked';
-
-/** How long a receipt that arrived before its message's 'sent' was recorded waits for it. */
-const PARK_TTL_SECONDS = 3600;
 
 /**
  * Applies provider delivery receipts (webhooks, sandbox, reconciliation). A status only moves
@@ -19,31 +15,12 @@ const PARK_TTL_SECONDS = 3600;
 @Injectable()
 export class ReceiptsService implements OnModuleInit {
   private readonly logger = new Logger(ReceiptsService.name);
-  private readonly parkedLookups: Batcher<string, string | null>;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly receipts: DeliveryReceipts,
-    private readonly redis: RedisService,
-  ) {
-    this.parkedLookups = new Batcher(async (keys) => this.redis.client.mget(...keys));
-  }
-
-  private parkKey(provider: string, providerMessageId: string): string {
-    return this.redis.key('receipt', provider, providerMessageId);
-  }
-
-  /**
-   * A provider can call back before the worker has recorded 'sent' (and the provider id). Such a
-   * receipt is parked in Redis; the worker applies it right after recording the send.
-   */
-  async applyParked(provider: string, providerMessageId: string): Promise<void> {
-    const key = this.parkKey(provider, providerMessageId);
-    const parked = await this.parkedLookups.submit(key);
-    if (parked === null) return;
-    await this.redis.client.del(key);
-    await this.apply(JSON.parse(parked) as DeliveryReceipt);
-  }
+    private readonly clock: Clock,
+  ) {}
 
   onModuleInit(): void {
     this.receipts.subscribe(async (r) => {
@@ -54,6 +31,12 @@ export class ReceiptsService implements OnModuleInit {
   async apply(r: DeliveryReceipt): Promise<ReceiptResult> {
     const next: MessageStatus | null = r.status;
     return this.ds.transaction(async (m) => {
+      // The key the worker locks while it records 'sent' (DeliveryStore.recordMany): either this
+      // receipt finds the 'sent' row, or it parks before the worker's statement looks.
+      await m.query("SELECT pg_advisory_xact_lock(hashtextextended($1::text || ':' || $2::text, 0))", [
+        r.provider,
+        r.providerMessageId,
+      ]);
       const rows: { id: string; status: MessageStatus }[] = await m.query(
         'SELECT id, status FROM sms_messages WHERE provider = $1 AND provider_message_id = $2 FOR UPDATE',
         [r.provider, r.providerMessageId],
@@ -63,11 +46,11 @@ export class ReceiptsService implements OnModuleInit {
           { provider: r.provider, providerMessageId: r.providerMessageId },
           'receipt before its message: parked',
         );
-        await this.redis.client.set(
-          this.parkKey(r.provider, r.providerMessageId),
-          JSON.stringify(r),
-          'EX',
-          PARK_TTL_SECONDS,
+        // Parked in PostgreSQL: the worker applies it in the statement that records 'sent'.
+        await m.query(
+          `INSERT INTO sms_parked_receipts (provider, provider_message_id, status, payload, received_at)
+           VALUES ($1, $2, $3, $4, $5)`,
+          [r.provider, r.providerMessageId.slice(0, 100), next, JSON.stringify(r), this.clock.now()],
         );
         return 'parked';
       }
