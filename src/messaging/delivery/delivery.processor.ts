@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Job } from 'bull';
 import { Clock } from '../../common/clock';
 import { Semaphore } from '../../common/semaphore';
@@ -31,7 +31,7 @@ type Step = Attempted | null | 'unclaimed';
  * outcome is written: at most SMS_WORKER_CONCURRENCY rows are ever 'sending' for this process.
  */
 @Injectable()
-export class DeliveryProcessor implements OnModuleInit, BeforeApplicationShutdown {
+export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryProcessor.name);
   private readonly statusCallbackUrl: string;
   private readonly inFlight: Semaphore;
@@ -43,6 +43,8 @@ export class DeliveryProcessor implements OnModuleInit, BeforeApplicationShutdow
   >;
   /** Set on shutdown: no new message is claimed. */
   private stopping = false;
+  private deadline = 0;
+  private paused: Promise<void> = Promise.resolve();
   private readonly running = new Set<Promise<unknown>>();
 
   constructor(
@@ -77,25 +79,30 @@ export class DeliveryProcessor implements OnModuleInit, BeforeApplicationShutdow
   }
 
   /**
-   * SIGTERM (enableShutdownHooks) or app.close(): before the queue and the database close, stop
-   * taking jobs at once (local pause, not waiting for active ones), claim nothing more, and let
-   * the provider calls and outcome writes in flight finish. Messages of running jobs that were
-   * not claimed stay 'queued' and are handed over as jobs of their own.
+   * SIGTERM (enableShutdownHooks) or app.close(), first phase: stop taking jobs at once (a local
+   * pause that does not wait for the active ones) and claim nothing more. Messages of running
+   * jobs that were not claimed stay 'queued' and are handed over as jobs of their own.
+   */
+  onModuleDestroy(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.deadline = Date.now() + DRAIN_TIMEOUT_MS;
+    this.store.stopRetryingAt(this.deadline);
+    this.paused = this.queue.queue.pause(true, true).catch((e: unknown) => {
+      this.logger.warn({ err: String(e) }, 'delivery queue not paused');
+    });
+  }
+
+  /**
+   * Second phase, before the queue, Redis and the database close: the provider calls and outcome
+   * writes in flight finish (bounded by DRAIN_TIMEOUT_MS).
    */
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-    this.store.stopRetryingAt(deadline);
-    await Promise.race([
-      this.queue.queue.pause(true, true).catch((e: unknown) => {
-        this.logger.warn({ err: String(e) }, 'delivery queue not paused');
-      }),
-      new Promise((r) => setTimeout(r, 1_000).unref()),
-    ]);
-    const drained = Promise.allSettled([...this.running]);
+    this.onModuleDestroy();
     const timer = new Promise<'timeout'>((r) =>
-      setTimeout(() => r('timeout'), deadline - Date.now()).unref(),
+      setTimeout(() => r('timeout'), this.deadline - Date.now()).unref(),
     );
+    const drained = Promise.all([this.paused, Promise.allSettled([...this.running])]);
     if ((await Promise.race([drained, timer])) === 'timeout') {
       this.logger.warn({ jobs: this.running.size }, 'delivery jobs still running at shutdown');
     }
@@ -137,7 +144,8 @@ export class DeliveryProcessor implements OnModuleInit, BeforeApplicationShutdow
     // Every provider was down: each waits for the next half-open trial in a delayed job of its own.
     const deferred = done.filter((d) => d.outcome.outcome === 'deferred');
     if (deferred.length > 0) {
-      const now = this.clock.now().getTime();
+      // retryAt is in the circuit breakers' time (Date.now()), so the delay is too.
+      const now = Date.now();
       await this.queue.enqueue(
         deferred.map((d) => ({
           id: d.msg.id,
@@ -231,7 +239,7 @@ export class DeliveryProcessor implements OnModuleInit, BeforeApplicationShutdow
       return {
         msg,
         outcome: { id, outcome: 'deferred', errorCode, errorMessage, tried },
-        retryAt: Math.max(e.retryAt, now),
+        retryAt: e.retryAt,
       };
     }
     if (e instanceof ProviderError) {
