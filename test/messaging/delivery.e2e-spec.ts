@@ -291,7 +291,7 @@ describe('delivery worker', () => {
         if (closing) handedOverAfter += 1;
         return real(sms);
       });
-      const ids = await bulk(t, freshTenantId(), numbers(1500));
+      const ids = await bulk(t, freshTenantId(), numbers(800));
       await eventually(async () => ((await countBy(ids)).sent >= 100 ? true : undefined), 20_000, '100 sent');
       closing = true;
       const started = Date.now();
@@ -303,6 +303,10 @@ describe('delivery worker', () => {
       expect(after.sending).toBeUndefined();
       expect(after.queued).toBeGreaterThan(0); // left for another worker, not sent by this one
       expect((after.sent ?? 0) + (after.queued ?? 0)).toBe(ids.length);
+      // The hand-over jobs stay in this run's queue: make them no-ops for the other test files' apps.
+      await db.query(`UPDATE sms_messages SET status = 'canceled' WHERE id = ANY($1) AND status = 'queued'`, [
+        ids,
+      ]);
     });
   });
 });
