@@ -75,7 +75,7 @@ describe('delivery worker', () => {
         n += 1;
         const providerMessageId = `RACE${n}${sms.messageId.slice(0, 8)}`;
         applied.push(
-          new Promise((r) => setTimeout(r, Math.random() * 8)).then(() =>
+          new Promise((r) => setTimeout(r, Math.random() * 30)).then(() =>
             receipts.apply({
               provider: 'sandbox',
               providerMessageId,
