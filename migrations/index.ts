@@ -6,6 +6,8 @@ import { CreateVerificationAndAppointments1764000300000 } from './1764000300000-
 import { CreateOptOuts1764000400000 } from './1764000400000-create-opt-outs';
 import { IdempotencyPerUser1764000510000 } from './1764000510000-idempotency-per-user';
 import { SmsBatches1764000520000 } from './1764000520000-sms-batches';
+import { PendingIndexUnknown1764000525000 } from './1764000525000-pending-index-unknown';
+import { CreateParkedReceipts1764000530000 } from './1764000530000-create-parked-receipts';
 import { MessageStatusUnknown1764000550000 } from './1764000550000-message-status-unknown';
 import { CreateAuditLog1764000850000 } from './1764000850000-create-audit-log';
 import { AppointmentsCreatedBy1764000860000 } from './1764000860000-appointments-created-by';
@@ -18,6 +20,8 @@ export const MIGRATIONS = [
   CreateOptOuts1764000400000,
   IdempotencyPerUser1764000510000,
   SmsBatches1764000520000,
+  PendingIndexUnknown1764000525000,
+  CreateParkedReceipts1764000530000,
   MessageStatusUnknown1764000550000,
   CreateAuditLog1764000850000,
   AppointmentsCreatedBy1764000860000,

@@ -289,6 +289,12 @@ export const SETTINGS = {
     default: '2000',
     parse: int(10, 3600000),
   },
+  SMS_OUTAGE_TOLERANCE_MINUTES: {
+    description:
+      'while every provider circuit is open a message waits (no attempt spent); it fails only this long after it was created',
+    default: '60',
+    parse: int(1, 10080),
+  },
   SMS_CURRENCY: { description: 'currency of prices and costs', default: 'USD', parse: str },
   SMS_REMINDER_LEAD_HOURS: {
     description: 'appointment reminders go out this many hours before the start (job every 30 minutes)',

@@ -26,6 +26,8 @@ export const MESSAGE_STATUSES = [
   'sending',
   'unknown',
   'sent',
+  /** A provider may or may not have taken it (e.g. a timeout): never resent automatically. */
+  'unknown',
   'delivered',
   'undelivered',
   'failed',

@@ -3,15 +3,16 @@ import { MessageStatus } from './message-types';
 
 /**
  * Forward-only moves. `sending → queued` is the one step back: a failed attempt waiting for its
- * retry. Terminal statuses stay terminal: a late 'delivered' after 'failed' is recorded as an
+ * retry; `unknown → queued` only once the provider proves it never created the message. Terminal statuses stay terminal: a late 'delivered' after 'failed' is recorded as an
  * event but does not change the message.
  */
 const NEXT: Record<MessageStatus, readonly MessageStatus[]> = {
   scheduled: ['queued', 'sending', 'canceled'],
   queued: ['sending', 'canceled', 'failed'],
   sending: ['sent', 'queued', 'failed', 'delivered', 'undelivered', 'unknown'],
-  unknown: ['sent', 'queued', 'delivered', 'undelivered', 'failed'],
   sent: ['delivered', 'undelivered', 'failed'],
+  // Asked the provider later: found (sent or a receipt), or provably never created (queued again).
+  unknown: ['sent', 'queued', 'delivered', 'undelivered', 'failed'],
   delivered: [],
   undelivered: [],
   failed: [],

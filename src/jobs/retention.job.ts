@@ -54,6 +54,7 @@ export class RetentionJob {
       messages += deleted;
       if (deleted < CHUNK) break;
     }
+    await this.ds.query(`DELETE FROM sms_parked_receipts WHERE received_at < now() - interval '1 day'`);
     const idempotencyKeys = await this.idempotency.purgeExpired();
     const [, codes] = await this.ds.query(
       `DELETE FROM sms_verification_codes WHERE expires_at < now() - interval '1 day'`,

@@ -151,9 +151,9 @@ describe('Twilio with automatic fallback to SNS (real SDKs, fake servers)', () =
   it('treats a Twilio timeout as an unknown outcome: no fallback, no retry', async () => {
     twilioFake.next('hang');
     const { who, id } = await send({ phone_number: '+12025550123', message: 'slow' });
-    const status = await waitForStatus(t, who, id, 'failed');
+    const status = await waitForStatus(t, who, id, 'unknown');
     expect(status).toMatchObject({ attempts: 1, error_code: 'twilio:timeout' });
-    expect(status.error_message).toContain('not retried');
+    expect(status.error_message).toContain('not resent automatically');
     expect(snsFake.requests).toHaveLength(0);
   });
 

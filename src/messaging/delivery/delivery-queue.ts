@@ -44,14 +44,18 @@ export class DeliveryQueue {
     };
   }
 
-  /** One job per message, in one round trip; an id already in Redis is left as it is (Bull ignores it). */
-  async enqueue(items: { id: string; delayMs?: number }[]): Promise<void> {
+  /**
+   * One job per message, in one round trip; an id already in Redis is left as it is (Bull ignores
+   * it). The job id is the message id unless `jobId` says otherwise (a message deferred from inside
+   * its own running job needs a new id, or Bull would ignore it).
+   */
+  async enqueue(items: { id: string; delayMs?: number; jobId?: string }[]): Promise<void> {
     if (items.length === 0) return;
     await this.queue.addBulk(
       items.map((i) => ({
         name: DeliveryJob.Deliver,
         data: { id: i.id },
-        opts: this.jobOptions(i.id, i.delayMs),
+        opts: this.jobOptions(i.jobId ?? i.id, i.delayMs),
       })),
     );
   }

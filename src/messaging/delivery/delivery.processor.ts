@@ -1,15 +1,14 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Job } from 'bull';
+import { Clock } from '../../common/clock';
 import { Semaphore } from '../../common/semaphore';
 import { AppConfig } from '../../config/app-config';
-import { AllProvidersFailedError, ProviderError } from '../../providers';
+import { AllProvidersFailedError, CircuitsOpenError, ProviderError } from '../../providers';
 import { SmsRouter } from '../../providers';
-import { toAmount } from '../../core/money';
 import { BodyCrypto } from '../accept/body-crypto';
 import { DeliverJobData, DeliveryJob, DeliveryQueue, messageIdsOf } from './delivery-queue';
 import { AttemptOutcome, ClaimedMessage, DeliveryStore } from './delivery-store';
 import { OPT_OUT_ERROR_CODES, OptOutsService } from '../policies/opt-outs.service';
-import { ReceiptsService } from '../receipts/receipts.service';
 
 export interface DeliverSummary {
   sent: number;
@@ -17,35 +16,50 @@ export interface DeliverSummary {
   skipped: number;
 }
 
+/** How long shutdown waits for provider calls and outcome writes in flight. */
+const DRAIN_TIMEOUT_MS = 8_000;
+
+type Attempted = { msg: ClaimedMessage; outcome: AttemptOutcome; retryAt?: number };
+/** Per message of a job: attempted; null = not ours (canceled, sent, not due); 'unclaimed' = shutting down. */
+type Step = Attempted | null | 'unclaimed';
+
 /**
  * Worker role only: takes delivery jobs (one message, or a bulk chunk) and hands each message to
  * the providers at most once per attempt. Provider calls in flight are capped at
- * SMS_WORKER_CONCURRENCY however the messages arrive.
+ * SMS_WORKER_CONCURRENCY however the messages arrive, and a slot is held from the claim until the
+ * outcome is written: at most SMS_WORKER_CONCURRENCY rows are ever 'sending' for this process.
  */
 @Injectable()
-export class DeliveryProcessor implements OnModuleInit {
+export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryProcessor.name);
   private readonly statusCallbackUrl: string;
   private readonly inFlight: Semaphore;
   private readonly maxAttempts: number;
+  private readonly outageToleranceMs: number;
   private readonly handlers: Record<
     DeliveryJob,
     { concurrency: number; handle: (job: Job<DeliverJobData>) => Promise<DeliverSummary> }
   >;
+  /** Set on shutdown: no new message is claimed. */
+  private stopping = false;
+  private deadline = 0;
+  private paused: Promise<void> = Promise.resolve();
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(
     private readonly queue: DeliveryQueue,
     private readonly store: DeliveryStore,
     private readonly router: SmsRouter,
     private readonly crypto: BodyCrypto,
-    private readonly receipts: ReceiptsService,
     private readonly optOuts: OptOutsService,
+    private readonly clock: Clock,
     config: AppConfig,
   ) {
     this.statusCallbackUrl = `${config.get('PUBLIC_BASE_URL')}/api/sms/webhooks/twilio/status`;
     const concurrency = config.get('SMS_WORKER_CONCURRENCY');
     this.inFlight = new Semaphore(concurrency);
     this.maxAttempts = config.get('SMS_MAX_ATTEMPTS');
+    this.outageToleranceMs = config.get('SMS_OUTAGE_TOLERANCE_MINUTES') * 60_000;
     // One handler per job name; the Record type makes a missing one a compile error. A few chunk
     // jobs at once keep the semaphore busy; more would only hold messages in 'sending' longer.
     this.handlers = {
@@ -59,38 +73,111 @@ export class DeliveryProcessor implements OnModuleInit {
 
   onModuleInit(): void {
     for (const [name, { concurrency, handle }] of Object.entries(this.handlers)) {
-      void this.queue.queue.process(name, concurrency, handle);
+      void this.queue.queue.process(name, concurrency, (job: Job<DeliverJobData>) => this.track(handle(job)));
     }
   }
 
   /**
+   * SIGTERM (enableShutdownHooks) or app.close(), first phase: stop taking jobs at once (a local
+   * pause that does not wait for the active ones) and claim nothing more. Messages of running
+   * jobs that were not claimed stay 'queued' and are handed over as jobs of their own.
+   */
+  onModuleDestroy(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.deadline = Date.now() + DRAIN_TIMEOUT_MS;
+    this.store.stopRetryingAt(this.deadline);
+    this.paused = this.queue.queue.pause(true, true).catch((e: unknown) => {
+      this.logger.warn({ err: String(e) }, 'delivery queue not paused');
+    });
+  }
+
+  /**
+   * Second phase, before the queue, Redis and the database close: the provider calls and outcome
+   * writes in flight finish (bounded by DRAIN_TIMEOUT_MS).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.onModuleDestroy();
+    const timer = new Promise<'timeout'>((r) =>
+      setTimeout(() => r('timeout'), this.deadline - Date.now()).unref(),
+    );
+    const drained = Promise.all([this.paused, Promise.allSettled([...this.running])]);
+    if ((await Promise.race([drained, timer])) === 'timeout') {
+      this.logger.warn({ jobs: this.running.size }, 'delivery jobs still running at shutdown');
+    }
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.running.add(p);
+    const done = () => this.running.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  /**
    * Each of the job's messages takes a slot of the semaphore, then is claimed (skipped when it was
-   * canceled, sent, or is not due), attempted and recorded. Claiming only once a slot is free
-   * keeps at most SMS_WORKER_CONCURRENCY rows in 'sending', so a crash strands no more than those.
-   * Throws when any message must be retried: Bull runs the job again after its backoff, and the
-   * claim then takes only the messages that went back to 'queued'.
+   * canceled, sent, or is not due), attempted, and its outcome written before the slot is given
+   * back (batched with the other messages in flight). Throws when any message must be retried:
+   * Bull runs the job again after its backoff, and the claim then takes only the messages that
+   * went back to 'queued'.
    */
   async deliver(job: Job<DeliverJobData>): Promise<DeliverSummary> {
     const ids = messageIdsOf(job.data);
-    const attempted = await Promise.all(
+    const steps: Step[] = await Promise.all(
       ids.map((id) =>
-        this.inFlight.run(async () => {
+        this.inFlight.run(async (): Promise<Step> => {
+          if (this.stopping) return 'unclaimed';
           const msg = await this.store.claim(id);
-          return msg ? { msg, outcome: await this.attempt(msg) } : null;
+          if (!msg) return null;
+          const attempted = await this.attempt(msg);
+          await this.settle(attempted);
+          return attempted;
         }),
       ),
     );
-    const done = attempted.filter((a): a is { msg: ClaimedMessage; outcome: AttemptOutcome } => a !== null);
-    await Promise.all(done.map(({ msg, outcome }) => this.settle(msg, outcome)));
+    await this.handOver(
+      job,
+      ids.filter((_, i) => steps[i] === 'unclaimed'),
+    );
+    const done = steps.filter((s): s is Attempted => s !== null && s !== 'unclaimed');
+    // Every provider was down: each waits for the next half-open trial in a delayed job of its own.
+    const deferred = done.filter((d) => d.outcome.outcome === 'deferred');
+    if (deferred.length > 0) {
+      // retryAt is in the circuit breakers' time (Date.now()), so the delay is too.
+      const now = Date.now();
+      await this.queue.enqueue(
+        deferred.map((d) => ({
+          id: d.msg.id,
+          jobId: `${d.msg.id}:after:${d.retryAt ?? now}`,
+          delayMs: (d.retryAt ?? now) - now,
+        })),
+      );
+    }
     const retries = done.filter((d) => d.outcome.outcome === 'retry').length;
     if (retries > 0) throw new Error(`${retries} of ${done.length} messages will be retried`);
     const sent = done.filter((d) => d.outcome.outcome === 'sent').length;
-    return { sent, failed: done.length - sent, skipped: ids.length - done.length };
+    const failed = done.filter(
+      (d) => d.outcome.outcome === 'failed' || d.outcome.outcome === 'unknown',
+    ).length;
+    return { sent, failed, skipped: ids.length - sent - failed };
   }
 
-  private async attempt(msg: ClaimedMessage): Promise<AttemptOutcome> {
-    // The row's own count (incremented by the claim) decides, whichever job carries the message.
-    const lastAttempt = msg.attempts >= this.maxAttempts;
+  /**
+   * Messages a stopping worker did not claim: still 'queued', each goes back to the queue as a
+   * job of its own, which another worker takes at once (the sweeper re-queues them should Redis
+   * refuse). A single-message job is simply failed, and Bull runs it again.
+   */
+  private async handOver(job: Job<DeliverJobData>, unclaimed: string[]): Promise<void> {
+    if (unclaimed.length === 0) return;
+    if (job.name === DeliveryJob.Deliver) throw new Error('worker stopping: message not claimed');
+    await this.queue
+      .enqueue(unclaimed.map((id) => ({ id })))
+      .catch((e: unknown) =>
+        this.logger.warn({ err: String(e) }, 'hand-over failed; the sweeper will re-queue'),
+      );
+  }
+
+  private async attempt(msg: ClaimedMessage): Promise<Attempted> {
     try {
       const body = msg.bodyCiphertext ? this.crypto.decrypt(msg.bodyCiphertext) : msg.body;
       const { result, tried } = await this.router.router.send({
@@ -101,54 +188,91 @@ export class DeliveryProcessor implements OnModuleInit {
         messageType: msg.messageType,
         statusCallbackUrl: this.statusCallbackUrl,
       });
+      const cost = result.cost;
       return {
-        id: msg.id,
-        outcome: 'sent',
-        provider: result.provider,
-        providerMessageId: result.providerMessageId,
-        cost: result.cost === null ? null : toAmount(result.cost),
-        tried,
+        msg,
+        outcome: {
+          id: msg.id,
+          outcome: 'sent',
+          provider: result.provider,
+          providerMessageId: result.providerMessageId,
+          // Micro-units, already the charge (providers' negative amounts are made positive there).
+          cost,
+          currency: cost === null ? null : result.currency,
+          tried,
+        },
       };
     } catch (e) {
-      return this.failure(msg.id, e, lastAttempt);
+      return this.failure(msg, e);
     }
   }
 
-  /** Writes the outcome (batched with other jobs'), then what follows from it. */
-  private async settle(msg: ClaimedMessage, outcome: AttemptOutcome): Promise<void> {
+  /** Writes the outcome (batched with the other messages in flight; retried until written), then what follows. */
+  private async settle({ msg, outcome }: Attempted): Promise<void> {
     await this.store.record(outcome);
-    if (outcome.outcome === 'sent') {
-      await this.receipts.applyParked(outcome.provider, outcome.providerMessageId).catch((e: unknown) => {
-        this.logger.warn({ messageId: msg.id, err: String(e) }, 'parked receipt not applied');
-      });
-    } else if (outcome.outcome === 'failed') {
+    if (outcome.outcome === 'failed') {
       this.logger.warn({ messageId: msg.id, errorCode: outcome.errorCode }, 'message failed');
       if (OPT_OUT_ERROR_CODES.has(outcome.errorCode)) {
         // The recipient said STOP: never text (or pay for) this number again for this tenant.
         await this.optOuts.add(msg.tenantId, msg.phoneNumber, 'provider', outcome.errorCode);
       }
+    } else if (outcome.outcome === 'unknown') {
+      this.logger.warn({ messageId: msg.id, errorCode: outcome.errorCode }, 'message outcome unknown');
     }
   }
 
-  private failure(id: string, e: unknown, lastAttempt: boolean): AttemptOutcome {
+  private failure(msg: ClaimedMessage, e: unknown): Attempted {
+    const id = msg.id;
+    // The row's own count (incremented by the claim) decides, whichever job carries the message.
+    const lastAttempt = msg.attempts >= this.maxAttempts;
+    const now = this.clock.now().getTime();
+    // An outage of every provider ends a message only this long after it was created.
+    const withinOutage = now - msg.createdAt.getTime() < this.outageToleranceMs;
+    if (e instanceof CircuitsOpenError) {
+      const last = e.lastError;
+      const errorCode = last?.code ?? e.code;
+      const errorMessage = last?.message ?? e.message;
+      const tried = [{ provider: e.provider, code: 'circuit_open' }];
+      if (!withinOutage) return { msg, outcome: { id, outcome: 'failed', errorCode, errorMessage, tried } };
+      // Nothing was tried: the attempt is given back, and the message waits for the next trial.
+      return {
+        msg,
+        outcome: { id, outcome: 'deferred', errorCode, errorMessage, tried },
+        retryAt: e.retryAt,
+      };
+    }
     if (e instanceof ProviderError) {
       const tried =
         e instanceof AllProvidersFailedError ? e.attempts : [{ provider: e.provider, code: e.code }];
-      // Retryable: every provider failed or was skipped. Permanent and timeout: never again
-      // (a timeout may have sent it; a second send risks a doubled message).
+      if (e.kind === 'timeout') {
+        // At most once: the provider may have sent it, so it is neither retried nor sent elsewhere;
+        // it waits as 'unknown' until the provider is asked.
+        const errorMessage = `${e.message} (outcome unknown: the provider may have sent it; not resent automatically)`;
+        return { msg, outcome: { id, outcome: 'unknown', errorCode: e.code, errorMessage, tried } };
+      }
       const retry = e.kind === 'retryable' && !lastAttempt;
-      const message =
-        e.kind === 'timeout' ? `${e.message} (outcome unknown; not retried to avoid a duplicate)` : e.message;
-      return { id, outcome: retry ? 'retry' : 'failed', errorCode: e.code, errorMessage: message, tried };
+      return {
+        msg,
+        outcome: {
+          id,
+          outcome: retry ? 'retry' : 'failed',
+          errorCode: e.code,
+          errorMessage: e.message,
+          tried,
+        },
+      };
     }
     // Our own fault (e.g. a bad ciphertext): retry like a provider outage, with the error kept.
     const message = e instanceof Error ? e.message : String(e);
     return {
-      id,
-      outcome: lastAttempt ? 'failed' : 'retry',
-      errorCode: 'internal_error',
-      errorMessage: message,
-      tried: [],
+      msg,
+      outcome: {
+        id,
+        outcome: lastAttempt ? 'failed' : 'retry',
+        errorCode: 'internal_error',
+        errorMessage: message,
+        tried: [],
+      },
     };
   }
 }

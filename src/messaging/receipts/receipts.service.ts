@@ -1,16 +1,12 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { Batcher } from '../../common/batcher';
 import { DeliveryReceipt, DeliveryReceipts } from '../../providers';
-import { RedisService } from '../../redis/redis.module';
+import { Clock } from '../../common/clock';
 import { MessageStatus } from '../../core/message-types';
 import { canTransition } from '../../core/status-machine';
 import { formatMoney, Micros } from '../../core/money';
 import { SystemMessagesRepository } from '../repositories/system-messages.repository';
 
 export type ReceiptResult = 'applied' | 'ignored' | 'parked';
-
-/** How long a receipt that arrived before its message's 'sent' was recorded waits for it. */
-const PARK_TTL_SECONDS = 3600;
 
 /**
  * Applies provider delivery receipts (webhooks, sandbox, reconciliation). A status only moves
@@ -20,31 +16,12 @@ const PARK_TTL_SECONDS = 3600;
 @Injectable()
 export class ReceiptsService implements OnModuleInit {
   private readonly logger = new Logger(ReceiptsService.name);
-  private readonly parkedLookups: Batcher<string, string | null>;
 
   constructor(
     private readonly messages: SystemMessagesRepository,
     private readonly receipts: DeliveryReceipts,
-    private readonly redis: RedisService,
-  ) {
-    this.parkedLookups = new Batcher(async (keys) => this.redis.client.mget(...keys));
-  }
-
-  private parkKey(provider: string, providerMessageId: string): string {
-    return this.redis.key('receipt', provider, providerMessageId);
-  }
-
-  /**
-   * A provider can call back before the worker has recorded 'sent' (and the provider id). Such a
-   * receipt is parked in Redis; the worker applies it right after recording the send.
-   */
-  async applyParked(provider: string, providerMessageId: string): Promise<void> {
-    const key = this.parkKey(provider, providerMessageId);
-    const parked = await this.parkedLookups.submit(key);
-    if (parked === null) return;
-    await this.redis.client.del(key);
-    await this.apply(JSON.parse(parked) as DeliveryReceipt);
-  }
+    private readonly clock: Clock,
+  ) {}
 
   onModuleInit(): void {
     this.receipts.subscribe(async (r) => {
@@ -61,12 +38,8 @@ export class ReceiptsService implements OnModuleInit {
           { provider: r.provider, providerMessageId: r.providerMessageId },
           'receipt before its message: parked',
         );
-        await this.redis.client.set(
-          this.parkKey(r.provider, r.providerMessageId),
-          JSON.stringify(r),
-          'EX',
-          PARK_TTL_SECONDS,
-        );
+        // Parked in PostgreSQL: the worker applies it in the statement that records 'sent'.
+        await this.messages.parkReceipt(m, r, this.clock.now());
         return 'parked';
       }
       const { id, status } = row;
@@ -91,6 +64,15 @@ export class ReceiptsService implements OnModuleInit {
       });
       return applies ? 'applied' : 'ignored';
     });
+  }
+
+  /**
+   * Receipts parked for a message that moved to 'sent' outside the worker's recording statement
+   * (the outcome resolver found it at the provider): taken off the park and applied in order.
+   */
+  async applyParked(provider: DeliveryReceipt['provider'], providerMessageId: string): Promise<void> {
+    const parked = await this.messages.takeParked(provider, providerMessageId);
+    for (const r of parked) await this.apply(r);
   }
 }
 

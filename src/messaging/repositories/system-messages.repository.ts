@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { MessageStatus, ProviderName } from '../../core/message-types';
+import type { DeliveryReceipt } from '../../providers';
 
 /** A message whose provider id a receipt names, locked for the receipt's transaction. */
 export interface ReceiptTarget {
@@ -76,12 +77,40 @@ export class SystemMessagesRepository {
     provider: ProviderName,
     providerMessageId: string,
   ): Promise<ReceiptTarget | null> {
+    // The key the worker locks while it records 'sent' (DeliveryStore.recordMany): either this
+    // receipt finds the 'sent' row, or it parks before the worker's statement looks.
+    await m.query("SELECT pg_advisory_xact_lock(hashtextextended($1::text || ':' || $2::text, 0))", [
+      provider,
+      providerMessageId,
+    ]);
     const rows: ReceiptTarget[] = await m.query(
       `SELECT id, status, cost::text AS cost FROM sms_messages
         WHERE provider = $1 AND provider_message_id = $2 FOR UPDATE`,
       [provider, providerMessageId],
     );
     return rows[0] ?? null;
+  }
+
+  /** A receipt that came before its message was recorded 'sent'; the recording statement applies it. */
+  async parkReceipt(m: EntityManager, r: DeliveryReceipt, at: Date): Promise<void> {
+    await m.query(
+      `INSERT INTO sms_parked_receipts (provider, provider_message_id, status, payload, received_at)
+       VALUES ($1, $2, $3, $4, $5)`,
+      [r.provider, r.providerMessageId.slice(0, 100), r.status, JSON.stringify(r), at],
+    );
+  }
+
+  /** Removes and returns the receipts parked for a provider message id, oldest first. */
+  async takeParked(provider: ProviderName, providerMessageId: string): Promise<DeliveryReceipt[]> {
+    const rows: { payload: DeliveryReceipt }[] = await this.ds.query(
+      `WITH taken AS (
+         DELETE FROM sms_parked_receipts WHERE provider = $1 AND provider_message_id = $2
+         RETURNING payload, received_at
+       )
+       SELECT payload FROM taken ORDER BY received_at`,
+      [provider, providerMessageId],
+    );
+    return rows.map((r) => r.payload);
   }
 
   /** Whether this provider word was already recorded for the message (a replayed callback). */
