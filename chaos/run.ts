@@ -3,9 +3,9 @@
  * fresh database and an empty Redis of this run's own, with the fake Twilio and SNS of
  * test/fakes in this process. Prints a table and writes docs/RELIABILITY.md.
  *
- *   npm run chaos                                  all scenarios, 10,000-message drains (~10 min)
+ *   npm run chaos                                  all scenarios (10-15 min on 2 cores)
  *   npm run chaos -- --only=sigkill,redis          some of them
- *   npm run chaos -- --messages=2000               smaller drains
+ *   npm run chaos -- --messages=2000               every drain this size (default: DEFAULT_SIZES)
  *   npm run chaos -- --provider-outage-s=30        shorter outage of both providers (default 120)
  *   npm run chaos -- --label="after the fixes"     the heading of the figures in the doc
  *   npm run chaos -- --write                       write the doc even for a partial run
@@ -16,15 +16,15 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { cleanupAll } from './cleanup';
 import { DOC_PATH, table, verdict, writeDoc } from './report';
-import { runScenario, ScenarioKey, ScenarioResult, SCENARIOS } from './scenarios';
+import { DEFAULT_SIZES, runScenario, ScenarioKey, ScenarioResult, SCENARIOS } from './scenarios';
 import { Stack } from './stack';
 
-const DEFAULT_MESSAGES = 10_000;
 const DEFAULT_OUTAGE_S = 120;
 
 interface Options {
   only: ScenarioKey[];
-  messages: number;
+  /** Every drain's size when given; otherwise DEFAULT_SIZES. */
+  messages?: number;
   providerOutageS: number;
   concurrency: number;
   label: string;
@@ -56,7 +56,7 @@ function parseArgs(argv: string[]): Options {
   };
   return {
     only: SCENARIOS.filter((s) => only.includes(s)),
-    messages: int('messages', DEFAULT_MESSAGES, 10, 100_000),
+    messages: args.has('messages') ? int('messages', 0, 10, 100_000) : undefined,
     providerOutageS: int('provider-outage-s', DEFAULT_OUTAGE_S, 5, 3600),
     concurrency: int('concurrency', 20, 1, 1000),
     label: args.get('label') ?? 'Latest run',
@@ -81,10 +81,12 @@ async function main(): Promise<void> {
   const runId = Date.now().toString(36);
   const logDir = join('dist', 'chaos', 'logs', runId);
   const started = performance.now();
-  say(
-    `chaos run ${runId}: ${opts.only.join(', ')}; ${opts.messages} messages, worker concurrency ` +
-      `${opts.concurrency}; logs in ${logDir}`,
-  );
+  const size = (key: ScenarioKey) => opts.messages ?? DEFAULT_SIZES[key];
+  const sizes = opts.only
+    .filter((k) => k !== 'idempotency')
+    .map((k) => `${k} ${size(k).toLocaleString('en-US')}`)
+    .join(', ');
+  say(`chaos run ${runId}: drains of ${sizes}; worker concurrency ${opts.concurrency}; logs in ${logDir}`);
   const stack = new Stack({ workerConcurrency: opts.concurrency, logDir });
   const results: ScenarioResult[] = [];
   try {
@@ -95,7 +97,7 @@ async function main(): Promise<void> {
           {
             stack,
             runId,
-            messages: opts.messages,
+            size,
             concurrency: opts.concurrency,
             providerOutageMs: opts.providerOutageS * 1000,
             say,
@@ -114,12 +116,12 @@ async function main(): Promise<void> {
   say(`${passed} PASS, ${failed} FAIL in ${Math.round(totalSeconds)} s`);
   const full =
     opts.only.length === SCENARIOS.length &&
-    opts.messages === DEFAULT_MESSAGES &&
+    opts.messages === undefined &&
     opts.providerOutageS === DEFAULT_OUTAGE_S;
   if (full || opts.write) {
     const options =
       `${opts.only.length === SCENARIOS.length ? 'all scenarios' : opts.only.join(', ')}, ` +
-      `${opts.messages.toLocaleString('en-US')}-message drains, providers down ${opts.providerOutageS} s, ` +
+      `drains of ${sizes} messages, providers down ${opts.providerOutageS} s, ` +
       `SMS_WORKER_CONCURRENCY ${opts.concurrency}`;
     writeDoc(results, { label: opts.label, commit: commit(), options, totalSeconds });
     say(`wrote ${DOC_PATH}`);

@@ -41,7 +41,8 @@ export interface ScenarioResult {
 export interface ScenarioContext {
   stack: Stack;
   runId: string;
-  messages: number;
+  /** Messages in the scenario's drain. */
+  size: (key: ScenarioKey) => number;
   concurrency: number;
   providerOutageMs: number;
   say: (line: string) => void;
@@ -57,6 +58,17 @@ export const TITLES: Record<ScenarioKey, string> = {
   idempotency: '200 concurrent POST /send with one Idempotency-Key and body',
   receipts: 'delivery receipts racing the worker',
   sigterm: 'worker SIGTERM at 30 % of a drain',
+};
+
+/** Messages per drain: the issue's 10,000 for the SIGKILL, less where the fault does not need it. */
+export const DEFAULT_SIZES: Record<ScenarioKey, number> = {
+  sigkill: 10_000,
+  redis: 5000,
+  postgres: 5000,
+  providers: 2000,
+  idempotency: 1,
+  receipts: 1000,
+  sigterm: 5000,
 };
 
 const TENANT = 1;
@@ -161,8 +173,8 @@ function body(ctx: ScenarioContext, key: ScenarioKey): string {
 const sigkill: Run = async (ctx, r) => {
   const dep = await ctx.stack.deploy('sigkill', 1);
   try {
-    const ids = await dep.sendBulk(TENANT, phoneNumbers(ctx.messages, 0), body(ctx, 'sigkill'));
-    const at = Math.round(ctx.messages * 0.3);
+    const ids = await dep.sendBulk(TENANT, phoneNumbers(ctx.size('sigkill'), 0), body(ctx, 'sigkill'));
+    const at = Math.round(ctx.size('sigkill') * 0.3);
     if (!(await reached(ctx, at))) r.notes.push(`the drain never reached ${fmt(at)} messages`);
     dep.workers[0].signal('SIGKILL');
     await dep.workers[0].waitExit(10_000);
@@ -234,8 +246,8 @@ async function backendOutage(
   try {
     const text = body(ctx, key);
     const probeText = `${text} (probe)`;
-    const ids = await dep.sendBulk(TENANT, phoneNumbers(ctx.messages, 0), text);
-    const at = Math.round(ctx.messages * 0.3);
+    const ids = await dep.sendBulk(TENANT, phoneNumbers(ctx.size(key), 0), text);
+    const at = Math.round(ctx.size(key) * 0.3);
     if (!(await reached(ctx, at))) r.notes.push(`the drain never reached ${fmt(at)} messages`);
     clock.tick();
     const atFault = ctx.stack.providers.deliveredCount;
@@ -259,12 +271,13 @@ async function backendOutage(
     await sleep(2000);
     clock.stop();
     const afterUp = ctx.stack.providers.deliveredCount - atUp;
-    const delayMs = afterUp === 0 ? 0 : Math.max(0, clock.lastAt - upAt - (afterUp / rate) * 1000);
+    const o = await outcome(dep.db, all, [text, probeText], ctx.stack.providers);
+    // Until everything accepted went out (or reached a final status) dispatch has not resumed.
+    const delayMs = o.lost > 0 ? undefined : Math.max(0, clock.lastAt - upAt - (afterUp / rate) * 1000);
     ctx.say(
       `  ${key} back after ${fmt((upAt - downAt) / 1000, 1)} s; first send ${seconds(firstAfterMs)} later; ` +
         `${fmt(afterUp)} sent after it returned, dispatch delay ${seconds(delayMs)}`,
     );
-    const o = await outcome(dep.db, all, [text, probeText], ctx.stack.providers);
     r.outcome = o;
     r.checks.push(
       ...core(o),
@@ -272,7 +285,7 @@ async function backendOutage(
         `dispatch delay after ${key} returned`,
         `${seconds(delayMs)} (${fmt(afterUp)} sent in ${seconds(clock.lastAt - upAt)}; ${fmt(rate)} msg/s before the fault)`,
         '≤ 10 s',
-        delayMs <= 10_000,
+        delayMs !== undefined && delayMs <= 10_000,
       ),
       check(`first message sent after ${key} returned`, seconds(firstAfterMs), 'reported', null),
       check('rows in sending when it returned', sendingAtUp, 'reported', null),
@@ -311,7 +324,7 @@ const postgres: Run = (ctx, r) =>
   );
 
 const providers: Run = async (ctx, r) => {
-  const count = Math.min(ctx.messages, 2000);
+  const count = ctx.size('providers');
   const dep = await ctx.stack.deploy('providers', 1, {
     // Short settings where the service has them (unknown names are ignored by older builds).
     SMS_CIRCUIT_COOLDOWN_MS: '5000',
@@ -377,7 +390,7 @@ const idempotency: Run = async (ctx, r) => {
           tenant: TENANT,
           body: { phone_number: to, message: text },
           headers: { 'Idempotency-Key': key },
-          timeoutMs: 30_000,
+          timeoutMs: 10_000,
         }),
       ),
     );
@@ -403,7 +416,7 @@ const idempotency: Run = async (ctx, r) => {
       }),
       dep.http('GET', '/api/sms/history?limit=1', { tenant: TENANT, timeoutMs: 5000 }),
     ]);
-    await waitFinal(dep.db, ids, 30_000);
+    await waitFinal(dep.db, ids, 15_000);
     await sleep(2000);
     const { rows } = await dep.db.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM sms_messages WHERE phone_number = $1',
@@ -445,7 +458,7 @@ const idempotency: Run = async (ctx, r) => {
 };
 
 const receipts: Run = async (ctx, r) => {
-  const count = Math.min(ctx.messages, 1000);
+  const count = ctx.size('receipts');
   const dep = await ctx.stack.deploy('receipts', 1);
   const { twilio } = ctx.stack.providers;
   try {
@@ -497,8 +510,8 @@ const sigterm: Run = async (ctx, r) => {
   const dep = await ctx.stack.deploy('sigterm', 1);
   try {
     const text = body(ctx, 'sigterm');
-    const ids = await dep.sendBulk(TENANT, phoneNumbers(ctx.messages, 0), text);
-    const at = Math.round(ctx.messages * 0.3);
+    const ids = await dep.sendBulk(TENANT, phoneNumbers(ctx.size('sigterm'), 0), text);
+    const at = Math.round(ctx.size('sigterm') * 0.3);
     if (!(await reached(ctx, at))) r.notes.push(`the drain never reached ${fmt(at)} messages`);
     const worker = dep.workers[0];
     const atSignal = ctx.stack.providers.deliveredCount;

@@ -69,8 +69,10 @@ export class Stack {
     await this.redis.flush();
     await this.providers.reset();
     const deployment = new Deployment(this, scenario, this.pg.url(database), env);
-    await deployment.startApi();
-    for (let i = 0; i < workers; i++) await deployment.startWorker();
+    await Promise.all([
+      deployment.startApi(),
+      ...Array.from({ length: workers }, () => deployment.startWorker()),
+    ]);
     return deployment;
   }
 
@@ -99,6 +101,8 @@ export class Stack {
       SMS_ADMIN_RATE_LIMIT: '1000000000',
       SMS_BULK_MAX: '10000',
       SMS_WORKER_CONCURRENCY: String(this.opts.workerConcurrency),
+      // The shortest allowed: a fix that resolves rows left in `sending` can do it within a run.
+      SMS_STUCK_SENDING_MINUTES: '1',
     };
   }
 
