@@ -73,8 +73,8 @@ export const DEFAULT_SIZES: Record<ScenarioKey, number> = {
 
 const TENANT = 1;
 const PROBE_OFFSET = 150_000;
-/** A drain that makes no progress this long has stopped (Bull re-runs a dead worker's jobs within ~35 s). */
-const STALL_MS = 45_000;
+/** A drain that makes no progress this long has stopped (Bull re-runs a dead worker's jobs after 30-60 s). */
+const STALL_MS = 75_000;
 
 const fmt = (n: number, digits = 0) =>
   Number.isFinite(n)
