@@ -357,7 +357,7 @@ export const SETTINGS = {
   },
   SMS_FAILURE_ALERT_RATE: {
     description:
-      'failure-rate alert: percent of a tenant\'s messages of the last 15 minutes that failed or were undelivered',
+      "failure-rate alert: percent of a tenant's messages of the last 15 minutes that failed or were undelivered",
     default: '20',
     parse: int(1, 100),
   },

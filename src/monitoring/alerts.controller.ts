@@ -1,5 +1,12 @@
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { AuditService } from '../audit';
@@ -17,7 +24,9 @@ export class AlertsQueryDto {
   @IsIn(KINDS)
   kind?: (typeof KINDS)[number];
 
-  @ApiPropertyOptional({ description: 'super_admin only: one tenant (default: every tenant and system alerts)' })
+  @ApiPropertyOptional({
+    description: 'super_admin only: one tenant (default: every tenant and system alerts)',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -42,7 +51,8 @@ export class AlertsQueryDto {
 
 export class AlertDto {
   @ApiProperty() id: string;
-  @ApiProperty({ nullable: true, description: 'null: a system alert (provider circuit)' }) tenant_id: number | null;
+  @ApiProperty({ nullable: true, description: 'null: a system alert (provider circuit)' }) tenant_id:
+    number | null;
   @ApiProperty({ enum: KINDS }) kind: string;
   @ApiProperty({ description: 'month (YYYY-MM) for cost alerts, window start otherwise' }) period: string;
   @ApiProperty({ nullable: true }) threshold_pct: number | null;
@@ -98,7 +108,8 @@ export class AlertsController {
   @Post('signing-secret')
   @HttpCode(201)
   @ApiOperation({
-    summary: "Generate a new alert-webhook signing secret for the caller's tenant (shown only in this answer)",
+    summary:
+      "Generate a new alert-webhook signing secret for the caller's tenant (shown only in this answer)",
     description:
       'Webhook requests carry `X-SMS-Signature: sha256=<hex HMAC-SHA256 of the raw body under this secret>`. The previous secret stops working at once. Audited (alerts.signing_secret.rotate, without the secret).',
   })

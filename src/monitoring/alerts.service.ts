@@ -111,7 +111,10 @@ export class AlertsService implements OnModuleInit {
       ],
     );
     if (rows.length === 0) return false;
-    this.logger.warn({ alertId: rows[0].id, tenantId: a.tenantId, kind: a.kind, ...a.details }, `alert: ${a.message}`);
+    this.logger.warn(
+      { alertId: rows[0].id, tenantId: a.tenantId, kind: a.kind, ...a.details },
+      `alert: ${a.message}`,
+    );
     return true;
   }
 
@@ -190,7 +193,12 @@ export class AlertsService implements OnModuleInit {
         kind: 'failure_rate',
         period,
         message: `${failed} of ${finished} messages of the last ${FAILURE_WINDOW_MINUTES} minutes failed (over ${rate}%)`,
-        details: { failed, finished, rate_pct: Math.round((failed * 10000) / finished) / 100, threshold_pct: rate },
+        details: {
+          failed,
+          finished,
+          rate_pct: Math.round((failed * 10000) / finished) / 100,
+          threshold_pct: rate,
+        },
       });
       if (ok) raised += 1;
     }
@@ -202,7 +210,8 @@ export class AlertsService implements OnModuleInit {
    * attempt moved past the timeout) so concurrent deliverers never send one attempt twice.
    */
   async deliverDue(now = this.clock.now(), limit = 50): Promise<number> {
-    const claimed: (AlertRow & { attempt: number })[] = await this.ds.query(
+    // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
+    const [claimed]: [(AlertRow & { attempt: number })[], number] = await this.ds.query(
       `UPDATE sms_alerts a SET next_attempt_at = $1::timestamptz + interval '5 minutes',
               webhook_attempts = a.webhook_attempts + 1
         WHERE a.id IN (SELECT id FROM sms_alerts
@@ -234,14 +243,11 @@ export class AlertsService implements OnModuleInit {
        VALUES ($1, $2, $3, $4, $5, $6)`,
       [a.id, a.attempt, result.statusCode, result.error, result.durationMs, now],
     );
-    await this.ds.query(
-      `UPDATE sms_alerts SET webhook_status = $2, next_attempt_at = $3 WHERE id = $1`,
-      [
-        a.id,
-        delivered ? 'delivered' : givenUp ? 'failed' : 'pending',
-        delivered || givenUp ? null : new Date(now.getTime() + WEBHOOK_RETRY_BASE_MS * 2 ** (a.attempt - 1)),
-      ],
-    );
+    await this.ds.query(`UPDATE sms_alerts SET webhook_status = $2, next_attempt_at = $3 WHERE id = $1`, [
+      a.id,
+      delivered ? 'delivered' : givenUp ? 'failed' : 'pending',
+      delivered || givenUp ? null : new Date(now.getTime() + WEBHOOK_RETRY_BASE_MS * 2 ** (a.attempt - 1)),
+    ]);
     if (!delivered)
       this.logger.warn(
         { alertId: a.id, attempt: a.attempt, statusCode: result.statusCode, err: result.error },

@@ -30,7 +30,9 @@ export class MetricsController {
   @Header('Cache-Control', 'no-store')
   async scrape(@Req() req: Request, @Res() res: Response): Promise<void> {
     if (!metricsAuthorized(this.config.get('METRICS_TOKEN'), req.headers.authorization)) {
-      res.status(401).json({ statusCode: 401, error: 'Unauthorized', message: 'missing or invalid metrics token' });
+      res
+        .status(401)
+        .json({ statusCode: 401, error: 'Unauthorized', message: 'missing or invalid metrics token' });
       return;
     }
     res.setHeader('Content-Type', this.metrics.contentType);

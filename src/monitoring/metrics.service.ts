@@ -70,6 +70,7 @@ export class MetricsService implements OnModuleInit {
     @InjectQueue(MONITORED_QUEUES.jobs) private readonly jobsQueue: Queue,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'sms_' });
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client binds `this` to the gauge in collect()
     const self = this;
     new Gauge({
       name: 'sms_provider_circuit_state',
@@ -123,7 +124,8 @@ export class MetricsService implements OnModuleInit {
         this.providerLatency.observe({ provider: c.provider, outcome: c.outcome }, c.ms / 1000);
         if (c.outcome !== 'ok') this.providerErrors.inc({ provider: c.provider, code: c.code ?? c.outcome });
       },
-      circuit: (c) => this.circuitTransitions.inc({ provider: c.provider, state: c.open ? 'open' : 'closed' }),
+      circuit: (c) =>
+        this.circuitTransitions.inc({ provider: c.provider, state: c.open ? 'open' : 'closed' }),
     });
   }
 

@@ -95,7 +95,10 @@ export async function postWebhook(
       if (err) return cb(err, []);
       const list = addresses;
       if (!opts.allowInsecure && list.some((a) => isPrivateAddress(a.address)))
-        return cb(Object.assign(new Error('refused: resolves to a private address'), { code: 'EPRIVATE' }), []);
+        return cb(
+          Object.assign(new Error('refused: resolves to a private address'), { code: 'EPRIVATE' }),
+          [],
+        );
       const wantsAll = (options as { all?: boolean }).all;
       if (wantsAll) return cb(null, list);
       return cb(null, list[0].address, list[0].family);

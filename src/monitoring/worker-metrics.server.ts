@@ -28,7 +28,13 @@ export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicatio
       }
       if (!metricsAuthorized(this.config.get('METRICS_TOKEN'), req.headers.authorization)) {
         res.writeHead(401, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ statusCode: 401, error: 'Unauthorized', message: 'missing or invalid metrics token' }));
+        res.end(
+          JSON.stringify({
+            statusCode: 401,
+            error: 'Unauthorized',
+            message: 'missing or invalid metrics token',
+          }),
+        );
         return;
       }
       this.metrics.text().then(

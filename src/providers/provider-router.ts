@@ -36,10 +36,7 @@ export class ProviderRouter {
     onCircuitChange?: (provider: ProviderName, open: boolean) => void,
   ) {
     for (const p of providers)
-      this.breakers.set(
-        p.name,
-        new CircuitBreaker(breaker, (open) => onCircuitChange?.(p.name, open)),
-      );
+      this.breakers.set(p.name, new CircuitBreaker(breaker, (open) => onCircuitChange?.(p.name, open)));
   }
 
   async send(sms: OutboundSms): Promise<RouteOutcome> {

@@ -38,7 +38,11 @@ export interface ProviderActivity {
 export class ProviderStats {
   private readonly perProvider = new Map<
     ProviderName,
-    { lastSuccess: number | null; lastError: { code: string; at: number } | null; buckets: Map<number, [number, number]> }
+    {
+      lastSuccess: number | null;
+      lastError: { code: string; at: number } | null;
+      buckets: Map<number, [number, number]>;
+    }
   >();
 
   constructor(

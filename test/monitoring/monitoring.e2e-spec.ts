@@ -20,7 +20,7 @@ async function insertMessage(
   await ds.query(
     `INSERT INTO sms_messages (id, tenant_id, created_by, phone_number, body, message_type, status,
                                segments, encoding, currency, estimated_cost, cost, created_at, provider)
-     VALUES ($1, $2, 'u1', $3, 'x', 'notification', $4, 1, 'GSM-7', 'USD', $5, $6, $7, 'sandbox')`,
+     VALUES ($1, $2, 'u1', $3, 'x', 'general_notification', $4, 1, 'GSM-7', 'USD', $5, $6, $7, 'sandbox')`,
     [randomUUID(), tenant, PHONE, m.status, m.estimate ?? null, m.cost ?? null, m.createdAt ?? new Date()],
   );
 }
@@ -49,7 +49,11 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
 
   it('GET /metrics is Prometheus text with message, provider, queue, circuit and HTTP metrics, no tenant or phone in labels', async () => {
     const who = { tenant: freshTenantId(), roles: ['admin'] };
-    const sent = await t.http().post('/api/sms/send').set(t.auth(who)).send({ phone_number: PHONE, message: 'hi' });
+    const sent = await t
+      .http()
+      .post('/api/sms/send')
+      .set(t.auth(who))
+      .send({ phone_number: PHONE, message: 'hi' });
     expect(sent.status).toBe(202);
     await waitForStatus(t, who, sent.body.message_id, 'delivered');
     await t.http().get(`/api/sms/messages/${sent.body.message_id}/status`).set(t.auth(who)).expect(200);
@@ -68,16 +72,26 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
     });
     const find = (name: string, labels: Record<string, string>) =>
       samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
-    expect(find('sms_messages', { provider: 'sandbox', type: 'notification', status: 'delivered' })?.value).toBeGreaterThanOrEqual(1);
-    expect(find('sms_provider_request_duration_seconds_count', { provider: 'sandbox', outcome: 'ok' })?.value).toBeGreaterThanOrEqual(1);
+    expect(find('sms_messages', { provider: 'sandbox', status: 'delivered' })?.value).toBeGreaterThanOrEqual(
+      1,
+    );
+    expect(
+      find('sms_provider_request_duration_seconds_count', { provider: 'sandbox', outcome: 'ok' })?.value,
+    ).toBeGreaterThanOrEqual(1);
     expect(find('sms_provider_circuit_state', { provider: 'sandbox' })?.value).toBe(0);
     for (const state of ['waiting', 'active', 'delayed', 'failed'])
       expect(find('sms_queue_jobs', { queue: 'sms-delivery', state })).toBeDefined();
     // Route patterns, never concrete ids.
     expect(
-      find('sms_http_request_duration_seconds_count', { route: '/api/sms/messages/:id/status', status: '200', method: 'GET' }),
+      find('sms_http_request_duration_seconds_count', {
+        route: '/api/sms/messages/:id/status',
+        status: '200',
+        method: 'GET',
+      }),
     ).toBeDefined();
-    expect(find('sms_http_request_duration_seconds_count', { route: '/api/sms/send', status: '202' })).toBeDefined();
+    expect(
+      find('sms_http_request_duration_seconds_count', { route: '/api/sms/send', status: '202' }),
+    ).toBeDefined();
     const labelValues = samples.flatMap((s) => Object.values(s.labels));
     for (const v of labelValues) {
       expect(v).not.toContain(PHONE.slice(2));
@@ -109,14 +123,17 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
     await Promise.all(Array.from({ length: 6 }, () => alerts.evaluateCost(new Date(), tenant)));
     const kinds = async () =>
       (
-        await ds.query(`SELECT threshold_pct FROM sms_alerts WHERE tenant_id = $1 AND kind = 'cost_threshold' ORDER BY 1`, [
-          tenant,
-        ])
+        await ds.query(
+          `SELECT threshold_pct FROM sms_alerts WHERE tenant_id = $1 AND kind = 'cost_threshold' ORDER BY 1`,
+          [tenant],
+        )
       ).map((r: { threshold_pct: number }) => r.threshold_pct);
     expect(await kinds()).toEqual([]);
 
     await insertMessage(ds, tenant, { status: 'sending', estimate: '0.000001' }); // exactly 0.8
-    const raised = await Promise.all(Array.from({ length: 8 }, () => alerts.evaluateCost(new Date(), tenant)));
+    const raised = await Promise.all(
+      Array.from({ length: 8 }, () => alerts.evaluateCost(new Date(), tenant)),
+    );
     expect(raised.reduce((a, b) => a + b, 0)).toBe(1);
     expect(await kinds()).toEqual([80]);
 
@@ -124,7 +141,10 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
     const again = await Promise.all(Array.from({ length: 8 }, () => alerts.evaluateCost(new Date(), tenant)));
     expect(again.reduce((a, b) => a + b, 0)).toBe(1);
     expect(await kinds()).toEqual([80, 100]);
-    const [row] = await ds.query(`SELECT details FROM sms_alerts WHERE tenant_id = $1 AND threshold_pct = 100`, [tenant]);
+    const [row] = await ds.query(
+      `SELECT details FROM sms_alerts WHERE tenant_id = $1 AND threshold_pct = 100`,
+      [tenant],
+    );
     expect(row.details).toMatchObject({ month_to_date: '1', threshold: '1', currency: 'USD' });
   });
 
@@ -135,7 +155,13 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
     for (let i = 0; i < 4; i++) await insertMessage(ds, tenant, { status: 'failed' }); // 4 of 19: below the minimum 20
     await alerts.evaluateFailures(new Date());
     const count = async () =>
-      Number((await ds.query(`SELECT count(*) FROM sms_alerts WHERE tenant_id = $1 AND kind = 'failure_rate'`, [tenant]))[0].count);
+      Number(
+        (
+          await ds.query(`SELECT count(*) FROM sms_alerts WHERE tenant_id = $1 AND kind = 'failure_rate'`, [
+            tenant,
+          ])
+        )[0].count,
+      );
     expect(await count()).toBe(0);
     await insertMessage(ds, tenant, { status: 'undelivered' }); // 5 of 20 = 25 % > 20 %
     await insertMessage(ds, tenant, { status: 'failed', createdAt: new Date(Date.now() - 16 * 60_000) }); // outside
@@ -147,17 +173,34 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
     const tenant = freshTenantId();
     const who = { tenant, roles: ['admin'] };
     await setSettings(t, tenant, { monthly_spend_cap: 0.5 });
-    await t.http().post('/api/sms/send').set(t.auth(who)).send({ phone_number: PHONE, message: 'under' }).expect(202);
+    await t
+      .http()
+      .post('/api/sms/send')
+      .set(t.auth(who))
+      .send({ phone_number: PHONE, message: 'under' })
+      .expect(202);
     await insertMessage(ds, tenant, { status: 'delivered', cost: '0.5' });
-    const res = await t.http().post('/api/sms/send').set(t.auth(who)).send({ phone_number: PHONE, message: 'over' });
+    const res = await t
+      .http()
+      .post('/api/sms/send')
+      .set(t.auth(who))
+      .send({ phone_number: PHONE, message: 'over' });
     expect(res.status).toBe(402);
     expect(res.body).toEqual({
       statusCode: 402,
       error: 'Payment Required',
       message: expect.stringContaining('monthly spend cap reached'),
-      details: { cap: '0.5', month_to_date: expect.any(String), estimated_cost: expect.any(String), currency: 'USD' },
+      details: {
+        cap: '0.5',
+        month_to_date: expect.any(String),
+        estimated_cost: expect.any(String),
+        currency: 'USD',
+      },
     });
-    const [{ count }] = await ds.query(`SELECT count(*) FROM sms_messages WHERE tenant_id = $1 AND body = 'over'`, [tenant]);
+    const [{ count }] = await ds.query(
+      `SELECT count(*) FROM sms_messages WHERE tenant_id = $1 AND body = 'over'`,
+      [tenant],
+    );
     expect(Number(count)).toBe(0);
   });
 
@@ -167,17 +210,37 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
     await setSettings(t, a, {});
     await setSettings(t, b, {});
     for (const tenant of [a, b])
-      await alerts.raise({ tenantId: tenant, kind: 'failure_rate', period: `test-${tenant}`, message: `m${tenant}`, details: {} });
-    await alerts.raise({ tenantId: a, kind: 'failure_rate', period: `test2-${a}`, message: 'second', details: {} });
+      await alerts.raise({
+        tenantId: tenant,
+        kind: 'failure_rate',
+        period: `test-${tenant}`,
+        message: `m${tenant}`,
+        details: {},
+      });
+    await alerts.raise({
+      tenantId: a,
+      kind: 'failure_rate',
+      period: `test2-${a}`,
+      message: 'second',
+      details: {},
+    });
     const adminA = t.auth({ tenant: a, roles: ['admin'] });
     const page1 = await t.http().get('/api/sms/alerts?limit=1').set(adminA).expect(200);
     expect(page1.body.items).toHaveLength(1);
     expect(page1.body.items[0]).toMatchObject({ tenant_id: a, message: 'second', webhook_status: 'none' });
-    const page2 = await t.http().get(`/api/sms/alerts?limit=1&cursor=${page1.body.next_cursor}`).set(adminA).expect(200);
+    const page2 = await t
+      .http()
+      .get(`/api/sms/alerts?limit=1&cursor=${page1.body.next_cursor}`)
+      .set(adminA)
+      .expect(200);
     expect(page2.body.items.map((x: { tenant_id: number }) => x.tenant_id)).toEqual([a]);
     expect(page2.body.next_cursor).toBeNull();
     await t.http().get(`/api/sms/alerts?tenant_id=${b}`).set(adminA).expect(403);
-    await t.http().get('/api/sms/alerts').set(t.auth({ tenant: a })).expect(403);
+    await t
+      .http()
+      .get('/api/sms/alerts')
+      .set(t.auth({ tenant: a }))
+      .expect(403);
     await t.http().get('/api/sms/alerts?cursor=abc').set(adminA).expect(400);
     const all = await t.http().get(`/api/sms/alerts?tenant_id=${b}`).set(t.auth(operator)).expect(200);
     expect(all.body.items.map((x: { message: string }) => x.message)).toEqual([`m${b}`]);
@@ -210,7 +273,11 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
       const tenant = freshTenantId();
       await setSettings(t, tenant, { alert_webhook_url: url, cost_alert_threshold: 10 });
       const secret = (
-        await t.http().post('/api/sms/alerts/signing-secret').set(t.auth({ tenant, roles: ['admin'] })).expect(201)
+        await t
+          .http()
+          .post('/api/sms/alerts/signing-secret')
+          .set(t.auth({ tenant, roles: ['admin'] }))
+          .expect(201)
       ).body.secret as string;
       expect(secret).toMatch(/^whsec_/);
       await insertMessage(ds, tenant, { status: 'delivered', cost: '8' });
@@ -228,7 +295,11 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
       const expected = `sha256=${createHmac('sha256', secret).update(last.body).digest('hex')}`;
       expect(last.headers[SIGNATURE_HEADER]).toBe(expected);
       expect(last.headers['content-type']).toBe('application/json');
-      expect(JSON.parse(last.body)).toMatchObject({ tenant_id: tenant, kind: 'cost_threshold', threshold_pct: 80 });
+      expect(JSON.parse(last.body)).toMatchObject({
+        tenant_id: tenant,
+        kind: 'cost_threshold',
+        threshold_pct: 80,
+      });
       const rows = await ds.query(
         `SELECT d.attempt, d.status_code, a.webhook_status FROM sms_alert_deliveries d JOIN sms_alerts a ON a.id = d.alert_id
           WHERE a.tenant_id = $1 ORDER BY d.attempt`,
@@ -262,7 +333,11 @@ describe('metrics with METRICS_TOKEN', () => {
   it('answers 401 without the bearer token and the metrics with it', async () => {
     await t.http().get('/metrics').expect(401);
     await t.http().get('/metrics').set('Authorization', 'Bearer wrong').expect(401);
-    const res = await t.http().get('/metrics').set('Authorization', 'Bearer scrape-token-0123456789').expect(200);
+    const res = await t
+      .http()
+      .get('/metrics')
+      .set('Authorization', 'Bearer scrape-token-0123456789')
+      .expect(200);
     expect(parsePrometheusText(res.text).types.sms_queue_jobs).toBe('gauge');
   });
 });
