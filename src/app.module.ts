@@ -27,6 +27,7 @@ import { VerificationModule } from './verification/verification.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 import { TenantGuard } from './tenancy/tenant.guard';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { MonitoringModule } from './monitoring';
 
 /**
  * The whole service. `APP_ROLE` decides what runs: the api role serves HTTP, the worker role
@@ -71,6 +72,7 @@ export class AppModule {
         VerificationModule,
         AppointmentsModule,
         SmsSdkModule,
+        MonitoringModule,
       ],
       providers: [
         // Global guards run in this order: who are you, how fast, which tenant, may you, is the

@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'tenant_inactive'
   | 'unauthorized'
   | 'payload_too_large'
-  | 'service_unavailable';
+  | 'service_unavailable'
+  | 'spend_cap_reached';
 
 export interface FieldError {
   field: string;
@@ -86,6 +87,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 429;
     case 'service_unavailable':
       return 503;
+    case 'spend_cap_reached':
+      return 402;
   }
 }
 

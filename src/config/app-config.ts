@@ -344,6 +344,40 @@ export const SETTINGS = {
     default: '10',
     parse: int(1, 1440),
   },
+  // Monitoring and alerts (src/monitoring)
+  METRICS_TOKEN: {
+    description: 'bearer token required by GET /metrics (api role) and the worker metrics port; unset: open',
+    default: '',
+    sensitive: true,
+    parse: optionalStr,
+  },
+  METRICS_PORT: {
+    description: 'worker role: port of its own GET /metrics server (0: none); api/all serve /metrics on PORT',
+    default: '9464',
+    parse: int(0, 65535),
+  },
+  SMS_ALERT_INTERVAL_MS: {
+    description: 'how often the worker evaluates cost and failure-rate alerts and retries alert webhooks',
+    default: '60000',
+    parse: int(1000, 3600000),
+  },
+  SMS_FAILURE_ALERT_RATE: {
+    description:
+      "failure-rate alert: percent of a tenant's messages of the last 15 minutes that failed or were undelivered",
+    default: '20',
+    parse: int(1, 100),
+  },
+  SMS_FAILURE_ALERT_MIN: {
+    description: 'failure-rate alert: fewest finished messages in the 15 minutes before the rate counts',
+    default: '20',
+    parse: int(1, 1000000),
+  },
+  WEBHOOK_ALLOW_INSECURE: {
+    description:
+      'alert webhooks may use http:// and private, loopback or link-local addresses (development and tests only)',
+    default: 'false',
+    parse: bool,
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof SETTINGS;

@@ -12,7 +12,11 @@ export class CircuitBreaker {
   private openedAt: number | null = null;
   private trialInFlight = false;
 
-  constructor(private readonly opts: CircuitBreakerOptions) {}
+  constructor(
+    private readonly opts: CircuitBreakerOptions,
+    /** Told when the circuit opens (true) or closes again (false); for alerts and metrics. */
+    private readonly onChange?: (open: boolean) => void,
+  ) {}
 
   state(): CircuitState {
     if (this.openedAt === null) return 'closed';
@@ -40,15 +44,19 @@ export class CircuitBreaker {
   }
 
   recordSuccess(): void {
+    const wasOpen = this.openedAt !== null;
     this.failures = 0;
     this.openedAt = null;
     this.trialInFlight = false;
+    if (wasOpen) this.onChange?.(false);
   }
 
   recordFailure(): void {
+    const wasOpen = this.openedAt !== null;
     this.failures += 1;
     if (this.trialInFlight || this.failures >= this.opts.failureThreshold) this.openedAt = this.opts.now();
     this.trialInFlight = false;
+    if (!wasOpen && this.openedAt !== null) this.onChange?.(true);
   }
 
   snapshot(): { state: CircuitState; consecutiveFailures: number; openedAt: string | null } {

@@ -32,8 +32,11 @@ export class ProviderRouter {
   constructor(
     private readonly providers: SmsProvider[],
     private readonly breaker: CircuitBreakerOptions,
+    /** Told when a provider's circuit opens or closes again (alerts, metrics). */
+    onCircuitChange?: (provider: ProviderName, open: boolean) => void,
   ) {
-    for (const p of providers) this.breakers.set(p.name, new CircuitBreaker(breaker));
+    for (const p of providers)
+      this.breakers.set(p.name, new CircuitBreaker(breaker, (open) => onCircuitChange?.(p.name, open)));
   }
 
   async send(sms: OutboundSms): Promise<RouteOutcome> {

@@ -4,6 +4,8 @@ import { AppConfig } from '../config/app-config';
 import { ReadinessContributor } from '../health/readiness';
 import { ProviderName } from '../core/message-types';
 import { ProviderRouter } from './provider-router';
+import { instrument } from './instrument';
+import { ProviderActivity, ProviderObserver, ProviderStats } from './provider-stats';
 import { DeliveryReceipts } from './receipts';
 import { SandboxProvider } from './sandbox/sandbox.provider';
 import { FoundMessage, ProviderStatus, SentLookup, SmsProvider } from './sms-provider';
@@ -40,6 +42,9 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
   readonly order: ProviderName[];
   readonly router: ProviderRouter;
   private readonly providers: SmsProvider[];
+  /** Call outcomes of this process, for /health/providers. */
+  private readonly stats = new ProviderStats(() => Date.now());
+  private readonly observers: ProviderObserver[] = [];
 
   constructor(
     private readonly config: AppConfig,
@@ -48,12 +53,50 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
     private readonly indicator: HealthIndicatorService,
   ) {
     this.order = providerOrder(config);
-    this.providers = this.order.map((name) => this.build(name));
-    this.router = new ProviderRouter(this.providers, {
-      failureThreshold: config.get('SMS_CIRCUIT_FAILURE_THRESHOLD'),
-      cooldownMs: config.get('SMS_CIRCUIT_COOLDOWN_MS'),
-      now: () => Date.now(),
-    });
+    // Every provider is wrapped by the instrumenting decorator: latency and errors per call.
+    this.providers = this.order.map((name) =>
+      instrument(this.build(name), (c) => {
+        this.stats.record(c);
+        for (const o of this.observers) o.call?.(c);
+      }),
+    );
+    this.router = new ProviderRouter(
+      this.providers,
+      {
+        failureThreshold: config.get('SMS_CIRCUIT_FAILURE_THRESHOLD'),
+        cooldownMs: config.get('SMS_CIRCUIT_COOLDOWN_MS'),
+        now: () => Date.now(),
+      },
+      (provider, open) => {
+        const change = { provider, open, at: new Date() };
+        for (const o of this.observers) {
+          try {
+            o.circuit?.(change);
+          } catch (e) {
+            this.logger.warn(`circuit observer failed: ${String(e)}`);
+          }
+        }
+      },
+    );
+  }
+
+  /** Subscribes to provider calls and circuit changes (monitoring); listeners must not throw. */
+  observe(observer: ProviderObserver): void {
+    this.observers.push(observer);
+  }
+
+  /** Each provider's circuit and this process's recent call outcomes (GET /health/providers). */
+  providerHealth(): {
+    provider: ProviderName;
+    circuit: ReturnType<ProviderRouter['health']>[string];
+    activity: ProviderActivity;
+  }[] {
+    const circuits = this.router.health();
+    return this.order.map((provider) => ({
+      provider,
+      circuit: circuits[provider],
+      activity: this.stats.activity(provider),
+    }));
   }
 
   onModuleInit(): void {

@@ -7,6 +7,7 @@ import {
   IsNumber,
   IsOptional,
   IsString,
+  IsUrl,
   Length,
   Max,
   Min,
@@ -65,6 +66,28 @@ export class TenantSettingsDto {
   @IsOptional()
   @Validate(AllowedCountriesRule)
   allowed_countries?: string[] | null;
+
+  @ApiPropertyOptional({
+    description:
+      'alerts (cost thresholds, failure rate) are POSTed here as JSON signed with X-SMS-Signature: sha256=HMAC-SHA256(body) under the tenant secret (POST /api/sms/alerts/signing-secret); https only unless WEBHOOK_ALLOW_INSECURE=true; null removes it',
+    example: 'https://ops.example.com/sms-alerts',
+    nullable: true,
+  })
+  @IsOptional()
+  @IsUrl({ protocols: ['https', 'http'], require_protocol: true, require_tld: false })
+  @Length(1, 2000)
+  alert_webhook_url?: string | null;
+
+  @ApiPropertyOptional({
+    description:
+      'monthly spend cap in SMS_CURRENCY: a send whose estimate would take the month-to-date cost (actual where reported, else estimate) past it is refused with 402; null removes it',
+    example: 1000,
+    nullable: true,
+  })
+  @IsOptional()
+  @IsNumber({ maxDecimalPlaces: 6 })
+  @Min(0)
+  monthly_spend_cap?: number | null;
 }
 
 export class CreateTenantDto {

@@ -31,6 +31,7 @@ import {
 import { BodyCrypto, redact } from './body-crypto';
 import { commitGroups, isPostgresDataError } from './group-commit';
 import { checkMetadata } from './metadata';
+import { SpendCapPolicy } from '../../monitoring';
 
 /** Rows ready to insert (tenant, creator and key are added at insert time) and the result. */
 interface Prepared {
@@ -94,6 +95,7 @@ export class AcceptService {
     private readonly clock: Clock,
     private readonly config: AppConfig,
     private readonly destinations: DestinationPolicy,
+    private readonly spendCap: SpendCapPolicy, // monitoring: monthly_spend_cap (402)
   ) {}
 
   async accept(ctx: SendContext, input: AcceptInput): Promise<Accepted> {
@@ -141,6 +143,7 @@ export class AcceptService {
     await this.destinations.screen(tenantId, input.mode, prepared);
     const codes = this.destinations.codeAllowance(tenantId, input.messageType, now);
     await this.excludeOptedOut(tenantId, prepared, input.mode);
+    await this.spendCap.check(tenantId, sumMicros(prepared.rows.map((r) => r.estimatedCost)) ?? 0); // monitoring hook: 402 past monthly_spend_cap
     const count = prepared.rows.length;
     const rateLimit = await this.rateLimiter.consume(
       tenantId,

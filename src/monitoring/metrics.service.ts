@@ -1,0 +1,160 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bull';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Queue } from 'bull';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { SmsRouter } from '../providers';
+
+/**
+ * The Bull queues whose depth is exported. Their names are spelled here, not imported from
+ * messaging and jobs, because messaging imports monitoring (the spend cap): no import cycle.
+ */
+export const MONITORED_QUEUES = { delivery: 'sms-delivery', jobs: 'sms-jobs' } as const;
+
+/** Messages are counted over this window at scrape time (see MetricsService). */
+export const MESSAGE_WINDOW_MINUTES = 15;
+/** A scrape reuses the message counts of the last this many milliseconds (several scrapers). */
+const MESSAGE_CACHE_MS = 10_000;
+
+const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+
+/**
+ * The Prometheus registry of this process (its own registry, not prom-client's global one, so
+ * several apps in one test process do not collide). Labels never carry a tenant, a user or a
+ * phone number: only provider, message type, status, error code, queue, route pattern.
+ *
+ * Messages by provider, type and status are a gauge computed at scrape time by one grouped SQL
+ * over the messages accepted in the last MESSAGE_WINDOW_MINUTES (index on created_at): exact and
+ * cluster-wide whichever replica sends or receives the receipt, with no hook in the delivery
+ * path. Provider calls (the instrumenting decorator) and HTTP requests are true counters of
+ * this process.
+ */
+@Injectable()
+export class MetricsService implements OnModuleInit {
+  private readonly logger = new Logger(MetricsService.name);
+  readonly registry = new Registry();
+  private messagesCache: { at: number; rows: MessageCountRow[] } | null = null;
+
+  readonly httpDuration = new Histogram({
+    name: 'sms_http_request_duration_seconds',
+    help: 'HTTP request duration by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly providerLatency = new Histogram({
+    name: 'sms_provider_request_duration_seconds',
+    help: 'provider send call duration by provider and outcome (ok, retryable, permanent, timeout)',
+    labelNames: ['provider', 'outcome'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly providerErrors = new Counter({
+    name: 'sms_provider_errors_total',
+    help: 'provider send calls that failed, by provider and error code',
+    labelNames: ['provider', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly circuitTransitions = new Counter({
+    name: 'sms_provider_circuit_transitions_total',
+    help: 'provider circuits that opened (state=open) or closed again (state=closed)',
+    labelNames: ['provider', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly router: SmsRouter,
+    @InjectQueue(MONITORED_QUEUES.delivery) private readonly deliveryQueue: Queue,
+    @InjectQueue(MONITORED_QUEUES.jobs) private readonly jobsQueue: Queue,
+  ) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'sms_' });
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client binds `this` to the gauge in collect()
+    const self = this;
+    new Gauge({
+      name: 'sms_provider_circuit_state',
+      help: 'provider circuit state in this process: 0 closed, 1 half_open, 2 open',
+      labelNames: ['provider'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [provider, c] of Object.entries(self.router.router.health()))
+          this.set({ provider }, CIRCUIT_VALUE[c.state]);
+      },
+    });
+    new Gauge({
+      name: 'sms_queue_jobs',
+      help: 'Bull jobs per queue and state (waiting, active, delayed, failed), read at scrape time',
+      labelNames: ['queue', 'state'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const q of [self.deliveryQueue, self.jobsQueue]) {
+          try {
+            const c = await q.getJobCounts();
+            for (const state of ['waiting', 'active', 'delayed', 'failed'] as const)
+              this.set({ queue: q.name, state }, c[state]);
+          } catch (e) {
+            self.logger.warn({ queue: q.name, err: String(e) }, 'queue depth not read');
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'sms_messages',
+      help: `messages accepted in the last ${MESSAGE_WINDOW_MINUTES} minutes by provider (none before handover), message type and current status (cluster-wide)`,
+      labelNames: ['provider', 'type', 'status'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        try {
+          for (const r of await self.messageCounts())
+            this.set({ provider: r.provider, type: r.type, status: r.status }, Number(r.count));
+        } catch (e) {
+          self.logger.warn({ err: String(e) }, 'message counts not read');
+        }
+      },
+    });
+  }
+
+  onModuleInit(): void {
+    this.router.observe({
+      call: (c) => {
+        this.providerLatency.observe({ provider: c.provider, outcome: c.outcome }, c.ms / 1000);
+        if (c.outcome !== 'ok') this.providerErrors.inc({ provider: c.provider, code: c.code ?? c.outcome });
+      },
+      circuit: (c) =>
+        this.circuitTransitions.inc({ provider: c.provider, state: c.open ? 'open' : 'closed' }),
+    });
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private async messageCounts(): Promise<MessageCountRow[]> {
+    const now = Date.now();
+    if (this.messagesCache && now - this.messagesCache.at < MESSAGE_CACHE_MS) return this.messagesCache.rows;
+    const rows: MessageCountRow[] = await this.ds.query(
+      `SELECT COALESCE(provider, 'none') AS provider, message_type AS type, status, count(*) AS count
+         FROM sms_messages
+        WHERE created_at > now() - make_interval(mins => $1)
+        GROUP BY 1, 2, 3`,
+      [MESSAGE_WINDOW_MINUTES],
+    );
+    this.messagesCache = { at: now, rows };
+    return rows;
+  }
+}
+
+interface MessageCountRow {
+  provider: string;
+  type: string;
+  status: string;
+  count: string;
+}

@@ -1,0 +1,37 @@
+import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { BullModule } from '@nestjs/bull';
+import { AuditModule } from '../audit';
+import { ProvidersModule } from '../providers';
+import { TenancyModule } from '../tenancy';
+import { AlertsController } from './alerts.controller';
+import { AlertsScheduler } from './alerts.scheduler';
+import { AlertsService } from './alerts.service';
+import { HttpMetricsMiddleware } from './http-metrics.middleware';
+import { MetricsController } from './metrics.controller';
+import { MetricsService, MONITORED_QUEUES } from './metrics.service';
+import { ProviderHealthController } from './provider-health.controller';
+import { SpendCapPolicy } from './spend-cap.policy';
+import { WorkerMetricsServer } from './worker-metrics.server';
+
+/**
+ * Metrics (/metrics, worker METRICS_PORT), /health/providers, alerts and the spend cap. Global so
+ * the accept path can take SpendCapPolicy without MessagingModule importing this module (and
+ * without an import cycle: monitoring imports nothing from messaging).
+ */
+@Global()
+@Module({
+  imports: [
+    BullModule.registerQueue({ name: MONITORED_QUEUES.delivery }, { name: MONITORED_QUEUES.jobs }),
+    ProvidersModule,
+    TenancyModule,
+    AuditModule,
+  ],
+  controllers: [MetricsController, ProviderHealthController, AlertsController],
+  providers: [MetricsService, WorkerMetricsServer, AlertsService, AlertsScheduler, SpendCapPolicy],
+  exports: [MetricsService, AlertsService, SpendCapPolicy],
+})
+export class MonitoringModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes('*');
+  }
+}

@@ -1,0 +1,343 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { createServer, IncomingMessage, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { DataSource } from 'typeorm';
+import { AlertsService, SIGNATURE_HEADER, webhookUrlProblem } from '../../src/monitoring';
+import { waitForStatus } from '../support/messages';
+import { parsePrometheusText } from '../support/prometheus-text';
+import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
+import { eventually } from '../support/wait';
+
+const PHONE = '+12025550123';
+const operator = { tenant: 1, roles: ['super_admin'] };
+
+/** A finished message row of `tenant`, as the worker would leave it (cost, or only an estimate). */
+async function insertMessage(
+  ds: DataSource,
+  tenant: number,
+  m: { status: string; cost?: string | null; estimate?: string | null; createdAt?: Date },
+): Promise<void> {
+  await ds.query(
+    `INSERT INTO sms_messages (id, tenant_id, created_by, phone_number, body, message_type, status,
+                               segments, encoding, currency, estimated_cost, cost, created_at, provider)
+     VALUES ($1, $2, 'u1', $3, 'x', 'general_notification', $4, 1, 'GSM-7', 'USD', $5, $6, $7, 'sandbox')`,
+    [randomUUID(), tenant, PHONE, m.status, m.estimate ?? null, m.cost ?? null, m.createdAt ?? new Date()],
+  );
+}
+
+async function setSettings(t: TestApp, tenant: number, settings: Record<string, unknown>): Promise<void> {
+  const created = await t
+    .http()
+    .post('/api/sms/tenants')
+    .set(t.auth(operator))
+    .send({ id: tenant, name: `tenant ${tenant}`, settings });
+  if (created.status === 201) return;
+  await t.http().patch(`/api/sms/tenants/${tenant}`).set(t.auth(operator)).send({ settings }).expect(200);
+}
+
+describe('monitoring: metrics, provider health, alerts, spend cap', () => {
+  let t: TestApp;
+  let ds: DataSource;
+  let alerts: AlertsService;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { SANDBOX_DELIVERY_DELAY_MS: '10', WEBHOOK_ALLOW_INSECURE: 'true' } });
+    ds = t.get(DataSource);
+    alerts = t.get(AlertsService);
+  });
+  afterAll(() => t.close());
+
+  it('GET /metrics is Prometheus text with message, provider, queue, circuit and HTTP metrics, no tenant or phone in labels', async () => {
+    const who = { tenant: freshTenantId(), roles: ['admin'] };
+    const sent = await t
+      .http()
+      .post('/api/sms/send')
+      .set(t.auth(who))
+      .send({ phone_number: PHONE, message: 'hi' });
+    expect(sent.status).toBe(202);
+    await waitForStatus(t, who, sent.body.message_id, 'delivered');
+    await t.http().get(`/api/sms/messages/${sent.body.message_id}/status`).set(t.auth(who)).expect(200);
+
+    const res = await t.http().get('/metrics').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    const { types, samples } = parsePrometheusText(res.text);
+    expect(types).toMatchObject({
+      sms_messages: 'gauge',
+      sms_provider_request_duration_seconds: 'histogram',
+      sms_provider_errors_total: 'counter',
+      sms_queue_jobs: 'gauge',
+      sms_provider_circuit_state: 'gauge',
+      sms_http_request_duration_seconds: 'histogram',
+      sms_process_cpu_user_seconds_total: 'counter',
+    });
+    const find = (name: string, labels: Record<string, string>) =>
+      samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+    expect(find('sms_messages', { provider: 'sandbox', status: 'delivered' })?.value).toBeGreaterThanOrEqual(
+      1,
+    );
+    expect(
+      find('sms_provider_request_duration_seconds_count', { provider: 'sandbox', outcome: 'ok' })?.value,
+    ).toBeGreaterThanOrEqual(1);
+    expect(find('sms_provider_circuit_state', { provider: 'sandbox' })?.value).toBe(0);
+    for (const state of ['waiting', 'active', 'delayed', 'failed'])
+      expect(find('sms_queue_jobs', { queue: 'sms-delivery', state })).toBeDefined();
+    // Route patterns, never concrete ids.
+    expect(
+      find('sms_http_request_duration_seconds_count', {
+        route: '/api/sms/messages/:id/status',
+        status: '200',
+        method: 'GET',
+      }),
+    ).toBeDefined();
+    expect(
+      find('sms_http_request_duration_seconds_count', { route: '/api/sms/send', status: '202' }),
+    ).toBeDefined();
+    const labelValues = samples.flatMap((s) => Object.values(s.labels));
+    for (const v of labelValues) {
+      expect(v).not.toContain(PHONE.slice(2));
+      expect(v).not.toContain(String(who.tenant));
+      expect(v).not.toContain(sent.body.message_id);
+    }
+  });
+
+  it('GET /health/providers shows each circuit, the last success and the recent error rate', async () => {
+    const res = await t.http().get('/health/providers').expect(200);
+    expect(res.body.providers).toEqual([
+      {
+        provider: 'sandbox',
+        circuit: { state: 'closed', consecutive_failures: 0, opened_at: null },
+        last_success_at: expect.any(String),
+        last_error: null,
+        recent: { window_seconds: 300, calls: expect.any(Number), errors: 0, error_rate: 0 },
+      },
+    ]);
+  });
+
+  it('raises each cost threshold exactly once per month when several evaluations race, from actual cost else estimate', async () => {
+    const tenant = freshTenantId();
+    await setSettings(t, tenant, { cost_alert_threshold: 1 });
+    // 0.799999 of 1.00: below 80 %.
+    await insertMessage(ds, tenant, { status: 'delivered', cost: '0.333333', estimate: '9' });
+    await insertMessage(ds, tenant, { status: 'queued', estimate: '0.466666' });
+    await insertMessage(ds, tenant, { status: 'canceled', estimate: '5' }); // never sent: not counted
+    await Promise.all(Array.from({ length: 6 }, () => alerts.evaluateCost(new Date(), tenant)));
+    const kinds = async () =>
+      (
+        await ds.query(
+          `SELECT threshold_pct FROM sms_alerts WHERE tenant_id = $1 AND kind = 'cost_threshold' ORDER BY 1`,
+          [tenant],
+        )
+      ).map((r: { threshold_pct: number }) => r.threshold_pct);
+    expect(await kinds()).toEqual([]);
+
+    await insertMessage(ds, tenant, { status: 'sending', estimate: '0.000001' }); // exactly 0.8
+    const raised = await Promise.all(
+      Array.from({ length: 8 }, () => alerts.evaluateCost(new Date(), tenant)),
+    );
+    expect(raised.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(await kinds()).toEqual([80]);
+
+    await insertMessage(ds, tenant, { status: 'failed', cost: '0.2' }); // 1.000000
+    const again = await Promise.all(Array.from({ length: 8 }, () => alerts.evaluateCost(new Date(), tenant)));
+    expect(again.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(await kinds()).toEqual([80, 100]);
+    const [row] = await ds.query(
+      `SELECT details FROM sms_alerts WHERE tenant_id = $1 AND threshold_pct = 100`,
+      [tenant],
+    );
+    expect(row.details).toMatchObject({ month_to_date: '1', threshold: '1', currency: 'USD' });
+  });
+
+  it('raises a failure-rate alert once when over the rate across the minimum of messages in 15 minutes', async () => {
+    const tenant = freshTenantId();
+    await setSettings(t, tenant, {});
+    for (let i = 0; i < 15; i++) await insertMessage(ds, tenant, { status: 'delivered' });
+    for (let i = 0; i < 4; i++) await insertMessage(ds, tenant, { status: 'failed' }); // 4 of 19: below the minimum 20
+    await alerts.evaluateFailures(new Date());
+    const count = async () =>
+      Number(
+        (
+          await ds.query(`SELECT count(*) FROM sms_alerts WHERE tenant_id = $1 AND kind = 'failure_rate'`, [
+            tenant,
+          ])
+        )[0].count,
+      );
+    expect(await count()).toBe(0);
+    await insertMessage(ds, tenant, { status: 'undelivered' }); // 5 of 20 = 25 % > 20 %
+    await insertMessage(ds, tenant, { status: 'failed', createdAt: new Date(Date.now() - 16 * 60_000) }); // outside
+    await Promise.all(Array.from({ length: 6 }, () => alerts.evaluateFailures(new Date())));
+    expect(await count()).toBe(1);
+  });
+
+  it('refuses a send with 402 once monthly_spend_cap is reached, storing nothing', async () => {
+    const tenant = freshTenantId();
+    const who = { tenant, roles: ['admin'] };
+    await setSettings(t, tenant, { monthly_spend_cap: 0.5 });
+    await t
+      .http()
+      .post('/api/sms/send')
+      .set(t.auth(who))
+      .send({ phone_number: PHONE, message: 'under' })
+      .expect(202);
+    await insertMessage(ds, tenant, { status: 'delivered', cost: '0.5' });
+    const res = await t
+      .http()
+      .post('/api/sms/send')
+      .set(t.auth(who))
+      .send({ phone_number: PHONE, message: 'over' });
+    expect(res.status).toBe(402);
+    expect(res.body).toEqual({
+      statusCode: 402,
+      error: 'Payment Required',
+      message: expect.stringContaining('monthly spend cap reached'),
+      details: {
+        cap: '0.5',
+        month_to_date: expect.any(String),
+        estimated_cost: expect.any(String),
+        currency: 'USD',
+      },
+    });
+    const [{ count }] = await ds.query(
+      `SELECT count(*) FROM sms_messages WHERE tenant_id = $1 AND body = 'over'`,
+      [tenant],
+    );
+    expect(Number(count)).toBe(0);
+  });
+
+  it('GET /api/sms/alerts: a tenant admin sees only its tenant, a user is refused, a super_admin sees all', async () => {
+    const a = freshTenantId();
+    const b = freshTenantId();
+    await setSettings(t, a, {});
+    await setSettings(t, b, {});
+    for (const tenant of [a, b])
+      await alerts.raise({
+        tenantId: tenant,
+        kind: 'failure_rate',
+        period: `test-${tenant}`,
+        message: `m${tenant}`,
+        details: {},
+      });
+    await alerts.raise({
+      tenantId: a,
+      kind: 'failure_rate',
+      period: `test2-${a}`,
+      message: 'second',
+      details: {},
+    });
+    const adminA = t.auth({ tenant: a, roles: ['admin'] });
+    const page1 = await t.http().get('/api/sms/alerts?limit=1').set(adminA).expect(200);
+    expect(page1.body.items).toHaveLength(1);
+    expect(page1.body.items[0]).toMatchObject({ tenant_id: a, message: 'second', webhook_status: 'none' });
+    const page2 = await t
+      .http()
+      .get(`/api/sms/alerts?limit=1&cursor=${page1.body.next_cursor}`)
+      .set(adminA)
+      .expect(200);
+    expect(page2.body.items.map((x: { tenant_id: number }) => x.tenant_id)).toEqual([a]);
+    expect(page2.body.next_cursor).toBeNull();
+    await t.http().get(`/api/sms/alerts?tenant_id=${b}`).set(adminA).expect(403);
+    await t
+      .http()
+      .get('/api/sms/alerts')
+      .set(t.auth({ tenant: a }))
+      .expect(403);
+    await t.http().get('/api/sms/alerts?cursor=abc').set(adminA).expect(400);
+    const all = await t.http().get(`/api/sms/alerts?tenant_id=${b}`).set(t.auth(operator)).expect(200);
+    expect(all.body.items.map((x: { message: string }) => x.message)).toEqual([`m${b}`]);
+  });
+
+  describe('alert webhook', () => {
+    let server: Server;
+    let url: string;
+    const received: { headers: IncomingMessage['headers']; body: string }[] = [];
+    let failNext = 0;
+
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        req.on('end', () => {
+          received.push({ headers: req.headers, body });
+          if (failNext > 0) {
+            failNext -= 1;
+            res.writeHead(500).end();
+          } else res.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    });
+    afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+    it('POSTs the alert signed with the tenant secret, retries with backoff and records each attempt', async () => {
+      const tenant = freshTenantId();
+      await setSettings(t, tenant, { alert_webhook_url: url, cost_alert_threshold: 10 });
+      const secret = (
+        await t
+          .http()
+          .post('/api/sms/alerts/signing-secret')
+          .set(t.auth({ tenant, roles: ['admin'] }))
+          .expect(201)
+      ).body.secret as string;
+      expect(secret).toMatch(/^whsec_/);
+      await insertMessage(ds, tenant, { status: 'delivered', cost: '8' });
+      failNext = 1;
+      await alerts.evaluateCost(new Date(), tenant);
+      const now = new Date();
+      await alerts.deliverDue(now);
+      expect(received).toHaveLength(1);
+      // Not due again before its backoff.
+      await alerts.deliverDue(new Date(now.getTime() + 1000));
+      expect(received).toHaveLength(1);
+      await alerts.deliverDue(new Date(now.getTime() + 31_000));
+      expect(received).toHaveLength(2);
+      const last = received[1];
+      const expected = `sha256=${createHmac('sha256', secret).update(last.body).digest('hex')}`;
+      expect(last.headers[SIGNATURE_HEADER]).toBe(expected);
+      expect(last.headers['content-type']).toBe('application/json');
+      expect(JSON.parse(last.body)).toMatchObject({
+        tenant_id: tenant,
+        kind: 'cost_threshold',
+        threshold_pct: 80,
+      });
+      const rows = await ds.query(
+        `SELECT d.attempt, d.status_code, a.webhook_status FROM sms_alert_deliveries d JOIN sms_alerts a ON a.id = d.alert_id
+          WHERE a.tenant_id = $1 ORDER BY d.attempt`,
+        [tenant],
+      );
+      expect(rows).toEqual([
+        { attempt: 1, status_code: 500, webhook_status: 'delivered' },
+        { attempt: 2, status_code: 204, webhook_status: 'delivered' },
+      ]);
+      await eventually(async () => (received.length === 2 ? true : undefined));
+    });
+
+    it('refuses http and private addresses unless WEBHOOK_ALLOW_INSECURE', () => {
+      expect(webhookUrlProblem('http://example.com/x', false)).toBe('must be https');
+      expect(webhookUrlProblem('https://127.0.0.1/x', false)).toMatch(/private or loopback/);
+      expect(webhookUrlProblem('https://[::1]/x', false)).toMatch(/private or loopback/);
+      expect(webhookUrlProblem('https://10.1.2.3/x', false)).toMatch(/private or loopback/);
+      expect(webhookUrlProblem('https://example.com/x', false)).toBeNull();
+      expect(webhookUrlProblem('http://127.0.0.1/x', true)).toBeNull();
+    });
+  });
+});
+
+describe('metrics with METRICS_TOKEN', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { METRICS_TOKEN: 'scrape-token-0123456789' } });
+  });
+  afterAll(() => t.close());
+
+  it('answers 401 without the bearer token and the metrics with it', async () => {
+    await t.http().get('/metrics').expect(401);
+    await t.http().get('/metrics').set('Authorization', 'Bearer wrong').expect(401);
+    const res = await t
+      .http()
+      .get('/metrics')
+      .set('Authorization', 'Bearer scrape-token-0123456789')
+      .expect(200);
+    expect(parsePrometheusText(res.text).types.sms_queue_jobs).toBe('gauge');
+  });
+});
