@@ -338,6 +338,13 @@ export const SETTINGS = {
     default: '10',
     parse: int(1, 1440),
   },
+  // Analytics (issue 11): the stats rollup.
+  SMS_ROLLUP_FOLD_INTERVAL_MS: {
+    description:
+      'how often a worker folds pending stats deltas into the daily rollup (reads add unfolded deltas, so this is speed, not accuracy)',
+    default: '5000',
+    parse: int(100, 3600000),
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof SETTINGS;
