@@ -407,4 +407,25 @@ describe('stats and cost reports', () => {
     }
     await t.http().get('/api/sms/reports/costs').set(t.auth(admin)).expect(400);
   });
+
+  it('describes both routes in Swagger, rates over final-state messages', async () => {
+    const res = await t.http().get('/api/docs-json').expect(200);
+    const stats = res.body.paths['/api/sms/stats'].get;
+    expect(stats.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining([
+        'start_date',
+        'end_date',
+        'group_by',
+        'message_type',
+        'provider',
+        'campaign_id',
+      ]),
+    );
+    expect(stats.description).toMatch(/final outcome/);
+    expect(JSON.stringify(res.body.components.schemas.StatsFiguresDto)).toMatch(/final outcome/);
+    const costs = res.body.paths['/api/sms/reports/costs'].get;
+    expect(Object.keys(costs.responses['200'].content)).toEqual(
+      expect.arrayContaining(['application/json', 'text/csv']),
+    );
+  });
 });
