@@ -11,6 +11,7 @@ import { CreateParkedReceipts1764000530000 } from './1764000530000-create-parked
 import { MessageStatusUnknown1764000550000 } from './1764000550000-message-status-unknown';
 import { CreateAuditLog1764000850000 } from './1764000850000-create-audit-log';
 import { AppointmentsCreatedBy1764000860000 } from './1764000860000-appointments-created-by';
+import { SmsDailyRollup1764001100000 } from './1764001100000-sms-daily-rollup';
 import { SmsAlerts1764001200000 } from './1764001200000-sms-alerts';
 
 export const MIGRATIONS = [
@@ -26,5 +27,6 @@ export const MIGRATIONS = [
   MessageStatusUnknown1764000550000,
   CreateAuditLog1764000850000,
   AppointmentsCreatedBy1764000860000,
+  SmsDailyRollup1764001100000,
   SmsAlerts1764001200000,
 ];

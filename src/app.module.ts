@@ -20,6 +20,7 @@ import { PhoneModule } from './phone/phone.module';
 import { ProvidersModule } from './providers/providers.module';
 import { bullPrefix, bullRedisOptions, RedisModule } from './redis/redis.module';
 import { AppointmentsModule } from './appointments/appointments.module';
+import { AnalyticsModule, AnalyticsWorkerModule } from './analytics';
 import { AuditModule } from './audit';
 import { SmsSdkModule } from './sdk/sdk.module';
 import { TemplatesModule } from './templates/templates.module';
@@ -73,6 +74,8 @@ export class AppModule {
         AppointmentsModule,
         SmsSdkModule,
         MonitoringModule,
+        AnalyticsModule,
+        ...(worker ? [AnalyticsWorkerModule] : []),
       ],
       providers: [
         // Global guards run in this order: who are you, how fast, which tenant, may you, is the

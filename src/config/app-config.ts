@@ -378,6 +378,13 @@ export const SETTINGS = {
     default: 'false',
     parse: bool,
   },
+  // Analytics (issue 11): the stats rollup.
+  SMS_ROLLUP_FOLD_INTERVAL_MS: {
+    description:
+      'how often a worker folds pending stats deltas into the daily rollup (reads add unfolded deltas, so this is speed, not accuracy)',
+    default: '5000',
+    parse: int(100, 3600000),
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof SETTINGS;

@@ -1,0 +1,305 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Principal, isAdmin, isSuperAdmin } from '../auth/principal';
+import { Clock } from '../common/clock';
+import { ForbiddenError, ValidationFailedError } from '../common/errors';
+import {
+  CostReportDto,
+  CostRowDto,
+  CurrencyCostDto,
+  GroupBy,
+  StatsFiguresDto,
+  StatsGroupDto,
+  StatsResponseDto,
+} from './analytics.dto';
+import { quantileMs } from './latency';
+
+/** Whose figures: one tenant or every tenant (null), and only one creator's for a plain user. */
+export interface Scope {
+  tenantId: number | null;
+  createdBy: string | null;
+}
+
+export interface StatsInput {
+  start: string;
+  end: string;
+  groupBy: GroupBy | null;
+  messageType?: string;
+  provider?: string;
+  campaignId?: string;
+}
+
+export const MAX_STATS_DAYS = 400;
+const DEFAULT_STATS_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+/** The group key of each `group_by`, over the rollup's columns (UTC days). */
+const GROUP_KEY: Record<GroupBy, string> = {
+  day: `to_char(day, 'YYYY-MM-DD')`,
+  week: `to_char(date_trunc('week', day), 'YYYY-MM-DD')`,
+  month: `to_char(day, 'YYYY-MM')`,
+  provider: 'provider',
+  message_type: 'message_type',
+  status: 'status',
+  language: 'language',
+  campaign: 'campaign_id::text',
+  tenant: 'tenant_id::text',
+};
+
+const COLUMNS =
+  'tenant_id, day, provider, message_type, status, language, campaign_id, currency, latency_bucket, messages, segments, estimated_cost, actual_cost, actual_messages, actual_estimated';
+
+/** A real calendar date 'YYYY-MM-DD' as UTC midnight ms, or null. */
+function parseDay(s: string): number | null {
+  const t = Date.parse(`${s}T00:00:00Z`);
+  if (Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== s) return null;
+  return t;
+}
+
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * `/api/sms/stats` and `/api/sms/reports/costs`, answered from `sms_daily_rollup` plus the deltas
+ * not folded yet (one statement, one snapshot: exact), never from `sms_messages`.
+ */
+@Injectable()
+export class AnalyticsService {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Who sees what: a plain user their own messages; an admin its tenant; a super_admin any or all. */
+  scopeOf(p: Principal, tenantParam: number | undefined, groupBy: GroupBy | null = null): Scope {
+    const superAdmin = isSuperAdmin(p);
+    if (!superAdmin && tenantParam !== undefined)
+      throw new ForbiddenError('tenant_id is for super_admin only');
+    if (!superAdmin && groupBy === 'tenant')
+      throw new ForbiddenError('group_by=tenant is for super_admin only');
+    if (superAdmin) {
+      // X-Tenant-Id narrows to that tenant, as tenant_id does; otherwise every tenant.
+      const tenantId = tenantParam ?? (p.tenantId !== p.homeTenantId ? p.tenantId : null);
+      return { tenantId, createdBy: null };
+    }
+    return { tenantId: p.tenantId, createdBy: isAdmin(p) ? null : p.userId };
+  }
+
+  /** The period: both dates optional (default the last 30 UTC days), inclusive, at most 400 days. */
+  period(startDate?: string, endDate?: string): { start: string; end: string } {
+    const today = Date.parse(`${this.clock.now().toISOString().slice(0, 10)}T00:00:00Z`);
+    const end = endDate === undefined ? today : parseDay(endDate);
+    if (end === null) throw ValidationFailedError.field('end_date', 'end_date must be a real calendar date');
+    const start = startDate === undefined ? end - (DEFAULT_STATS_DAYS - 1) * DAY_MS : parseDay(startDate);
+    if (start === null)
+      throw ValidationFailedError.field('start_date', 'start_date must be a real calendar date');
+    if (start > end) throw ValidationFailedError.field('start_date', 'start_date must not be after end_date');
+    if ((end - start) / DAY_MS + 1 > MAX_STATS_DAYS)
+      throw ValidationFailedError.field('end_date', `the period may span at most ${MAX_STATS_DAYS} days`);
+    return { start: isoDay(start), end: isoDay(end) };
+  }
+
+  async stats(scope: Scope, input: StatsInput): Promise<StatsResponseDto> {
+    const params: unknown[] = [input.start, input.end];
+    const where = ['day BETWEEN $1::date AND $2::date', ...this.scopeFilter(scope, params)];
+    if (input.messageType !== undefined) where.push(`message_type = $${params.push(input.messageType)}`);
+    if (input.provider !== undefined) where.push(`provider = $${params.push(input.provider)}`);
+    if (input.campaignId !== undefined) where.push(`campaign_id = $${params.push(input.campaignId)}::uuid`);
+    const key = input.groupBy === null ? 'NULL::text' : GROUP_KEY[input.groupBy];
+    const rows: StatsRow[] = await this.ds.query(
+      `WITH src AS (${this.source(where, key)})
+       SELECT g, status, currency, latency_bucket AS lb,
+              GROUPING(g) AS gg, GROUPING(status) AS gs, GROUPING(currency) AS gc, GROUPING(latency_bucket) AS gl,
+              sum(messages)::text AS messages, sum(segments)::text AS segments,
+              trim_scale(sum(estimated_cost))::text AS estimated_cost,
+              trim_scale(sum(actual_cost))::text AS actual_cost
+         FROM src
+        GROUP BY GROUPING SETS ((g, status), (status), (g, currency), (currency), (g, latency_bucket), (latency_bucket))`,
+      params,
+    );
+    const totals = new FiguresBuilder();
+    const groups = new Map<string | null, FiguresBuilder>();
+    for (const r of rows) {
+      const grouped = r.gg === 0;
+      const target = grouped ? mapGet(groups, r.g) : totals;
+      if (r.gs === 0) target.addStatus(r.status as string, Number(r.messages), Number(r.segments));
+      else if (r.gc === 0)
+        target.addMoney(r.currency as string, Number(r.messages), r.estimated_cost, r.actual_cost);
+      else if (r.gl === 0 && r.lb !== null) target.addLatency(r.lb, Number(r.messages));
+    }
+    const groupList: StatsGroupDto[] = [...groups.entries()]
+      .map(([k, b]) => ({ key: k, ...b.build() }))
+      .filter((g) => g.total !== 0)
+      .sort((a, b) =>
+        a.key === null ? 1 : b.key === null ? -1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
+      );
+    return {
+      period: { start_date: input.start, end_date: input.end },
+      group_by: input.groupBy,
+      totals: totals.build(),
+      groups: input.groupBy === null ? [] : groupList,
+    };
+  }
+
+  /** A UTC calendar month: messages handed to a provider, per provider, type and (all tenants) tenant. */
+  async costReport(scope: Scope, month: string): Promise<CostReportDto> {
+    const start = `${month}-01`;
+    if (parseDay(start) === null) throw ValidationFailedError.field('month', 'month must be YYYY-MM');
+    const params: unknown[] = [start];
+    const where = [
+      `day >= $1::date AND day < ($1::date + interval '1 month')`,
+      'provider IS NOT NULL',
+      ...this.scopeFilter(scope, params),
+    ];
+    const rows: CostSqlRow[] = await this.ds.query(
+      `WITH src AS (${this.source(where, 'NULL::text')})
+       SELECT provider, message_type, tenant_id::text AS tenant_id, currency,
+              GROUPING(provider) AS gp, GROUPING(message_type) AS gm, GROUPING(tenant_id) AS gt,
+              sum(messages)::text AS messages, sum(segments)::text AS segments,
+              trim_scale(sum(estimated_cost))::text AS estimated_cost,
+              trim_scale(sum(actual_cost))::text AS actual_cost,
+              sum(actual_messages)::text AS actual_messages,
+              trim_scale(sum(actual_estimated))::text AS actual_estimated,
+              trim_scale(sum(actual_cost) - sum(actual_estimated))::text AS difference
+         FROM src
+        GROUP BY GROUPING SETS ((provider, currency), (message_type, currency), (tenant_id, currency), (currency))
+        ORDER BY 1, 2, 3, currency`,
+      params,
+    );
+    const report: CostReportDto = {
+      month,
+      tenant_id: scope.tenantId,
+      by_provider: [],
+      by_message_type: [],
+      totals: [],
+    };
+    const byTenant: CostRowDto[] = [];
+    for (const r of rows) {
+      if (Number(r.messages) === 0) continue;
+      const reported = Number(r.actual_messages) > 0;
+      const row: CostRowDto = {
+        key: null,
+        currency: r.currency,
+        messages: Number(r.messages),
+        segments: Number(r.segments),
+        estimated_cost: r.estimated_cost,
+        actual_cost: reported ? r.actual_cost : null,
+        actual_messages: Number(r.actual_messages),
+        estimated_cost_reported: reported ? r.actual_estimated : null,
+        difference: reported ? r.difference : null,
+      };
+      if (r.gp === 0) report.by_provider.push({ ...row, key: r.provider });
+      else if (r.gm === 0) report.by_message_type.push({ ...row, key: r.message_type });
+      else if (r.gt === 0) byTenant.push({ ...row, key: r.tenant_id });
+      else report.totals.push(row);
+    }
+    if (scope.tenantId === null) report.by_tenant = byTenant;
+    return report;
+  }
+
+  private scopeFilter(scope: Scope, params: unknown[]): string[] {
+    const where: string[] = [];
+    if (scope.tenantId !== null) where.push(`tenant_id = $${params.push(scope.tenantId)}`);
+    if (scope.createdBy !== null) where.push(`created_by = $${params.push(scope.createdBy)}`);
+    return where;
+  }
+
+  /** Folded rollup rows plus pending deltas, filtered alike, with the group key as `g`. */
+  private source(where: string[], key: string): string {
+    const w = where.join(' AND ');
+    return `SELECT ${key} AS g, ${COLUMNS} FROM sms_daily_rollup WHERE ${w}
+            UNION ALL
+            SELECT ${key} AS g, ${COLUMNS} FROM sms_rollup_deltas WHERE ${w}`;
+  }
+}
+
+interface StatsRow {
+  g: string | null;
+  status: string | null;
+  currency: string | null;
+  lb: number | null;
+  gg: number;
+  gs: number;
+  gc: number;
+  gl: number;
+  messages: string;
+  segments: string;
+  estimated_cost: string;
+  actual_cost: string;
+}
+
+interface CostSqlRow {
+  provider: string | null;
+  message_type: string | null;
+  tenant_id: string | null;
+  currency: string;
+  gp: number;
+  gm: number;
+  gt: number;
+  messages: string;
+  segments: string;
+  estimated_cost: string;
+  actual_cost: string;
+  actual_messages: string;
+  actual_estimated: string;
+  difference: string;
+}
+
+function mapGet(m: Map<string | null, FiguresBuilder>, k: string | null): FiguresBuilder {
+  let b = m.get(k);
+  if (!b) m.set(k, (b = new FiguresBuilder()));
+  return b;
+}
+
+function rate(n: number, d: number): number | null {
+  return d === 0 ? null : Math.round((n / d) * 10_000) / 10_000;
+}
+
+/** Collects one group's counts (integers), money (exact strings from SQL) and latency histogram. */
+class FiguresBuilder {
+  private readonly byStatus = new Map<string, number>();
+  private segments = 0;
+  private readonly money: CurrencyCostDto[] = [];
+  private readonly latency = new Map<number, number>();
+
+  addStatus(status: string, messages: number, segments: number): void {
+    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + messages);
+    this.segments += segments;
+  }
+
+  addMoney(currency: string, messages: number, estimated: string, actual: string): void {
+    // A currency bucket whose messages all moved away (to another group) is not this group's.
+    if (messages !== 0) this.money.push({ currency, estimated_cost: estimated, actual_cost: actual });
+  }
+
+  addLatency(bucket: number, messages: number): void {
+    this.latency.set(bucket, (this.latency.get(bucket) ?? 0) + messages);
+  }
+
+  build(): StatsFiguresDto {
+    const n = (s: string) => this.byStatus.get(s) ?? 0;
+    const total = [...this.byStatus.values()].reduce((a, b) => a + b, 0);
+    const final = n('delivered') + n('undelivered') + n('failed');
+    const money = [...this.money].sort((a, b) => (a.currency < b.currency ? -1 : 1));
+    const single = money.length === 1 ? money[0] : null;
+    return {
+      total,
+      queued: n('queued') + n('sending'),
+      scheduled: n('scheduled'),
+      sent: n('sent'),
+      delivered: n('delivered'),
+      undelivered: n('undelivered'),
+      failed: n('failed'),
+      canceled: n('canceled'),
+      unknown: n('unknown'),
+      segments: this.segments,
+      estimated_cost: single ? single.estimated_cost : money.length === 0 ? '0' : null,
+      actual_cost: single ? single.actual_cost : money.length === 0 ? '0' : null,
+      currency: single ? single.currency : null,
+      costs_by_currency: money,
+      delivery_rate: rate(n('delivered'), final),
+      failure_rate: rate(n('undelivered') + n('failed'), final),
+      delivery_latency_ms: { p50: quantileMs(this.latency, 0.5), p95: quantileMs(this.latency, 0.95) },
+    };
+  }
+}

@@ -1,0 +1,6 @@
+/** The public surface of analytics: stats and cost reports over the daily rollup. */
+export { AnalyticsModule, AnalyticsWorkerModule } from './analytics.module';
+export { AnalyticsService } from './analytics.service';
+export type { Scope, StatsInput } from './analytics.service';
+export { RollupService } from './rollup.service';
+export { bucketUpperMs, latencyBucket, quantileMs } from './latency';

@@ -1,0 +1,94 @@
+import { Injectable, Logger, OnApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+
+/** The rollup's unique key and its sums (see migration 1764001100000). */
+export const ROLLUP_KEY =
+  'tenant_id, day, provider, message_type, status, language, campaign_id, created_by, currency, latency_bucket';
+const SUMS = 'messages, segments, estimated_cost, actual_cost, actual_messages, actual_estimated';
+
+/** Arbitrary constant: one folder at a time across replicas (the transaction's advisory lock). */
+const FOLD_LOCK_KEY = 7_302_130;
+const FOLD_CHUNK = 50_000;
+
+/**
+ * Folds `sms_rollup_deltas` (written by the triggers on `sms_messages`) into `sms_daily_rollup`.
+ * Each chunk is one transaction: the deltas are deleted and their sums added together, so a delta
+ * is counted exactly once whatever crashes or retries; readers add the deltas not yet folded.
+ */
+@Injectable()
+export class RollupService {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /** Folds every pending delta; returns how many were folded (0 if another replica is folding). */
+  async fold(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const folded = await this.ds.transaction(async (m) => {
+        const [{ locked }] = await m.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [FOLD_LOCK_KEY]);
+        if (!locked) return 0;
+        const rows: { n: string }[] = await m.query(
+          `WITH moved AS (
+             DELETE FROM sms_rollup_deltas
+              WHERE id IN (SELECT id FROM sms_rollup_deltas ORDER BY id LIMIT $1)
+             RETURNING *
+           ), summed AS (
+             SELECT ${ROLLUP_KEY}, sum(messages) AS messages, sum(segments) AS segments,
+                    sum(estimated_cost) AS estimated_cost, sum(actual_cost) AS actual_cost,
+                    sum(actual_messages) AS actual_messages, sum(actual_estimated) AS actual_estimated,
+                    count(*) AS n
+               FROM moved GROUP BY ${ROLLUP_KEY}
+           ), upserted AS (
+             INSERT INTO sms_daily_rollup AS r (${ROLLUP_KEY}, ${SUMS})
+             SELECT ${ROLLUP_KEY}, ${SUMS} FROM summed ORDER BY ${ROLLUP_KEY}
+             ON CONFLICT (${ROLLUP_KEY}) DO UPDATE SET
+               messages = r.messages + EXCLUDED.messages,
+               segments = r.segments + EXCLUDED.segments,
+               estimated_cost = r.estimated_cost + EXCLUDED.estimated_cost,
+               actual_cost = r.actual_cost + EXCLUDED.actual_cost,
+               actual_messages = r.actual_messages + EXCLUDED.actual_messages,
+               actual_estimated = r.actual_estimated + EXCLUDED.actual_estimated
+             RETURNING 1
+           )
+           SELECT coalesce((SELECT sum(n) FROM summed), 0)::text AS n, (SELECT count(*) FROM upserted) AS u`,
+          [FOLD_CHUNK],
+        );
+        return Number(rows[0].n);
+      });
+      total += folded;
+      if (folded < FOLD_CHUNK) return total;
+    }
+  }
+}
+
+/** On the worker role: folds every SMS_ROLLUP_FOLD_INTERVAL_MS; a failure is logged and retried. */
+@Injectable()
+export class RollupFolder implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(RollupFolder.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly rollup: RollupService,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => this.tick(), this.config.get('SMS_ROLLUP_FOLD_INTERVAL_MS'));
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    if (this.running) return;
+    this.running = this.rollup
+      .fold()
+      .catch((e: unknown) => this.logger.error({ err: String(e) }, 'stats rollup fold failed'))
+      .finally(() => (this.running = undefined));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+}
