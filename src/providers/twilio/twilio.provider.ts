@@ -171,10 +171,7 @@ export class TwilioProvider implements SmsProvider {
       const list = await this.client.messages.list({ to: lookup.to, pageSize: 50, limit: FIND_SENT_LIMIT });
       return list
         .filter(
-          (m) =>
-            m.direction !== 'inbound' &&
-            m.dateCreated >= lookup.after &&
-            m.dateCreated <= lookup.before,
+          (m) => m.direction !== 'inbound' && m.dateCreated >= lookup.after && m.dateCreated <= lookup.before,
         )
         .map((m) => ({ providerMessageId: m.sid, sameBody: m.body === lookup.body, ...statusOf(m) }));
     } catch (e) {
