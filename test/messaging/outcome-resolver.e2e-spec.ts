@@ -58,6 +58,8 @@ describe('unknown outcomes are resolved by asking Twilio (fake Twilio)', () => {
   beforeEach(() => {
     twilioFake.reset();
     snsFake.reset();
+    // Twilio dates its messages on the same (moved) clock as the service's attempt events.
+    twilioFake.now = () => clock.now();
   });
 
   const send = async (message: string) => {
