@@ -9,6 +9,7 @@ import { SmsBatches1764000520000 } from './1764000520000-sms-batches';
 import { MessageStatusUnknown1764000550000 } from './1764000550000-message-status-unknown';
 import { CreateAuditLog1764000850000 } from './1764000850000-create-audit-log';
 import { AppointmentsCreatedBy1764000860000 } from './1764000860000-appointments-created-by';
+import { WebhookCallbacks1764001400000 } from './1764001400000-webhook-callbacks';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   MessageStatusUnknown1764000550000,
   CreateAuditLog1764000850000,
   AppointmentsCreatedBy1764000860000,
+  WebhookCallbacks1764001400000,
 ];

@@ -338,6 +338,33 @@ export const SETTINGS = {
     default: '10',
     parse: int(1, 1440),
   },
+  // --- outbound webhooks (src/callbacks) ---
+  WEBHOOK_ALLOW_INSECURE: {
+    description:
+      'callbacks: allow plain http and loopback/private addresses (tests and local development only; never in production)',
+    default: 'false',
+    parse: bool,
+  },
+  WEBHOOK_TIMEOUT_MS: {
+    description: 'callbacks: time limit of one delivery attempt (connect, send, response headers)',
+    default: '5000',
+    parse: int(100, 30000),
+  },
+  WEBHOOK_DISPATCH_INTERVAL_MS: {
+    description: 'callbacks: how often the worker looks for due deliveries',
+    default: '1000',
+    parse: int(10, 60000),
+  },
+  WEBHOOK_CONCURRENCY: {
+    description: 'callbacks: most deliveries in flight per worker',
+    default: '8',
+    parse: int(1, 100),
+  },
+  WEBHOOK_RETRY_BASE_MS: {
+    description: 'callbacks: first retry delay; doubled each attempt (with jitter), capped at one hour',
+    default: '30000',
+    parse: int(10, 3600000),
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof SETTINGS;
