@@ -88,10 +88,11 @@ export class DeliveriesRepository {
       `INSERT INTO sms_webhook_deliveries
          (event_id, event_key, event_type, tenant_id, endpoint_id, url, payload, next_attempt_at, expires_at,
           created_at)
-       SELECT $1, $2, $3, $4, e.id, e.url, $5::jsonb, $6, $6::timestamptz + make_interval(hours => $7), $6
+       SELECT $1::uuid, $2::varchar, $3::varchar, $4::int, e.id, e.url, $5::jsonb, $6::timestamptz,
+              $6::timestamptz + make_interval(hours => $7::int), $6::timestamptz
          FROM sms_webhook_endpoints e
-        WHERE e.tenant_id = $4 AND e.active AND e.deleted_at IS NULL
-          AND (e.events IS NULL OR $3 = ANY (e.events))
+        WHERE e.tenant_id = $4::int AND e.active AND e.deleted_at IS NULL
+          AND (e.events IS NULL OR $3::varchar = ANY (e.events))
        ON CONFLICT DO NOTHING`,
       [e.eventId, e.eventKey, e.type, e.tenantId, JSON.stringify(e.payload), e.at, RETRY_WINDOW_HOURS],
     );
@@ -165,13 +166,14 @@ export class DeliveriesRepository {
     await this.ds.query(
       `WITH attempt AS (
          INSERT INTO sms_webhook_attempts (delivery_id, at, status_code, error, duration_ms)
-         VALUES ($1, $2, $3, $4, $5)
+         VALUES ($1::bigint, $2::timestamptz, $3::int, $4::varchar, $5::int)
        )
        UPDATE sms_webhook_deliveries
-          SET status = $6, last_attempt_at = $2, last_status_code = $3, last_error = $4,
-              delivered_at = CASE WHEN $6 = 'delivered' THEN $2 ELSE delivered_at END,
-              next_attempt_at = COALESCE($7, next_attempt_at)
-        WHERE id = $1 AND status = 'pending'`,
+          SET status = $6::varchar, last_attempt_at = $2::timestamptz, last_status_code = $3::int,
+              last_error = $4::varchar,
+              delivered_at = CASE WHEN $6::varchar = 'delivered' THEN $2::timestamptz ELSE delivered_at END,
+              next_attempt_at = COALESCE($7::timestamptz, next_attempt_at)
+        WHERE id = $1::bigint AND status = 'pending'`,
       [id, a.at, a.statusCode, error, a.durationMs, a.outcome, a.nextAttemptAt],
     );
   }
@@ -238,7 +240,7 @@ export class DeliveriesRepository {
   async replay(tenantId: number, id: string, now: Date): Promise<WebhookDelivery | null> {
     const [rows]: [Row[], number] = await this.ds.query(
       `UPDATE sms_webhook_deliveries d
-          SET status = 'pending', next_attempt_at = $3, expires_at = $3::timestamptz + make_interval(hours => $4),
+          SET status = 'pending', next_attempt_at = $3::timestamptz, expires_at = $3::timestamptz + make_interval(hours => $4::int),
               delivered_at = NULL
         WHERE d.tenant_id = $1 AND d.id = $2 AND d.status <> 'pending'
         RETURNING ${COLUMNS}`,
