@@ -29,7 +29,6 @@ for (const [net, prefix] of [
 for (const [net, prefix] of [
   ['::', 128],
   ['::1', 128],
-  ['::ffff:0:0', 96], // IPv4-mapped: would reach any IPv4 address
   ['64:ff9b::', 96], // NAT64
   ['100::', 64],
   ['2001:db8::', 32],
@@ -40,6 +39,7 @@ for (const [net, prefix] of [
   ['ff00::', 8],
 ] as const)
   BLOCKED.addSubnet(net, prefix, 'ipv6');
+// IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are checked by BlockList against the IPv4 ranges above.
 
 export const MAX_URL_LENGTH = 2000;
 
