@@ -13,6 +13,7 @@ import { CreateAuditLog1764000850000 } from './1764000850000-create-audit-log';
 import { AppointmentsCreatedBy1764000860000 } from './1764000860000-appointments-created-by';
 import { SmsDailyRollup1764001100000 } from './1764001100000-sms-daily-rollup';
 import { SmsAlerts1764001200000 } from './1764001200000-sms-alerts';
+import { WebhookCallbacks1764001400000 } from './1764001400000-webhook-callbacks';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   AppointmentsCreatedBy1764000860000,
   SmsDailyRollup1764001100000,
   SmsAlerts1764001200000,
+  WebhookCallbacks1764001400000,
 ];

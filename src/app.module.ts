@@ -22,6 +22,7 @@ import { bullPrefix, bullRedisOptions, RedisModule } from './redis/redis.module'
 import { AppointmentsModule } from './appointments/appointments.module';
 import { AnalyticsModule, AnalyticsWorkerModule } from './analytics';
 import { AuditModule } from './audit';
+import { CallbacksModule, CallbacksWorkerModule } from './callbacks';
 import { SmsSdkModule } from './sdk/sdk.module';
 import { TemplatesModule } from './templates/templates.module';
 import { VerificationModule } from './verification/verification.module';
@@ -76,6 +77,8 @@ export class AppModule {
         MonitoringModule,
         AnalyticsModule,
         ...(worker ? [AnalyticsWorkerModule] : []),
+        CallbacksModule,
+        ...(worker ? [CallbacksWorkerModule] : []),
       ],
       providers: [
         // Global guards run in this order: who are you, how fast, which tenant, may you, is the

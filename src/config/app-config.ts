@@ -372,18 +372,38 @@ export const SETTINGS = {
     default: '20',
     parse: int(1, 1000000),
   },
-  WEBHOOK_ALLOW_INSECURE: {
-    description:
-      'alert webhooks may use http:// and private, loopback or link-local addresses (development and tests only)',
-    default: 'false',
-    parse: bool,
-  },
   // Analytics (issue 11): the stats rollup.
   SMS_ROLLUP_FOLD_INTERVAL_MS: {
     description:
       'how often a worker folds pending stats deltas into the daily rollup (reads add unfolded deltas, so this is speed, not accuracy)',
     default: '5000',
     parse: int(100, 3600000),
+  // --- outbound webhooks (src/callbacks) ---
+  WEBHOOK_ALLOW_INSECURE: {
+    description:
+      'alert webhooks and callbacks may use plain http and loopback, private or link-local addresses (tests and local development only; never in production)',
+    default: 'false',
+    parse: bool,
+  },
+  WEBHOOK_TIMEOUT_MS: {
+    description: 'callbacks: time limit of one delivery attempt (connect, send, response headers)',
+    default: '5000',
+    parse: int(100, 30000),
+  },
+  WEBHOOK_DISPATCH_INTERVAL_MS: {
+    description: 'callbacks: how often the worker looks for due deliveries',
+    default: '1000',
+    parse: int(10, 60000),
+  },
+  WEBHOOK_CONCURRENCY: {
+    description: 'callbacks: most deliveries in flight per worker',
+    default: '8',
+    parse: int(1, 100),
+  },
+  WEBHOOK_RETRY_BASE_MS: {
+    description: 'callbacks: first retry delay; doubled each attempt (with jitter), capped at one hour',
+    default: '30000',
+    parse: int(10, 3600000),
   },
 } satisfies Record<string, Setting<unknown>>;
 

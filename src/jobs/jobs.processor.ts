@@ -22,9 +22,10 @@ export class JobsProcessor implements OnModuleInit {
   onModuleInit(): void {
     // Keep the process up through a Redis outage; Bull reconnects on its own.
     this.jobs.queue.on('error', (e: Error) => this.logger.warn({ err: String(e) }, 'jobs queue error'));
-    void this.jobs.queue.process('*', this.config.get('SMS_JOBS_CONCURRENCY'), (job: Job<JobData>) =>
-      this.handle(job),
-    );
+    // process() settles only when the queue closes; a close mid-start rejects: not a crash.
+    this.jobs.queue
+      .process('*', this.config.get('SMS_JOBS_CONCURRENCY'), (job: Job<JobData>) => this.handle(job))
+      .catch((e: unknown) => this.logger.debug({ err: String(e) }, 'jobs queue processing ended'));
   }
 
   async handle(job: Job<JobData>): Promise<unknown> {

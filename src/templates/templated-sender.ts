@@ -12,6 +12,8 @@ export interface TemplatedSend {
   userId?: string | null;
   metadata?: Record<string, unknown>;
   campaignId?: string | null;
+  /** t2 (callbacks): the message's status callback URL. */
+  statusCallbackUrl?: string | null;
   /** Values stored and shown as ****** whatever the template's type (verification codes). */
   secrets?: string[];
 }
@@ -52,6 +54,7 @@ export class TemplatedSender {
       userId: input.userId ?? null,
       metadata: input.metadata,
       campaignId: input.campaignId ?? null,
+      statusCallbackUrl: input.statusCallbackUrl ?? null, // t2 (callbacks)
       mode: 'single',
     });
   }

@@ -168,6 +168,7 @@ export class TemplatesController {
       language: dto.language,
       userId: dto.user_id,
       metadata: dto.metadata,
+      statusCallbackUrl: dto.status_callback_url ?? null, // t2 (callbacks)
     });
     return presentAccepted(accepted, toSendTemplatedResponse);
   }

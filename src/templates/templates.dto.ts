@@ -15,6 +15,7 @@ import {
 } from 'class-validator';
 import { LANGUAGES, Language, MESSAGE_TYPES, MessageType } from '../core/message-types';
 import { MetadataField } from '../messaging';
+import { StatusCallbackUrlField } from '../callbacks'; // t2 (callbacks)
 
 import { SmsTemplateEntity } from './template.entity';
 
@@ -132,6 +133,7 @@ export class SendTemplatedDto {
   @UserIdField()
   user_id?: string;
   @MetadataField() metadata?: Record<string, unknown>;
+  @StatusCallbackUrlField() status_callback_url?: string; // t2 (callbacks)
 }
 
 export class TemplateResponseDto {

@@ -32,6 +32,7 @@ import { BodyCrypto, redact } from './body-crypto';
 import { commitGroups, isPostgresDataError } from './group-commit';
 import { checkMetadata } from './metadata';
 import { SpendCapPolicy } from '../../monitoring';
+import { urlProblem } from '../../callbacks'; // t2 (callbacks)
 
 /** Rows ready to insert (tenant, creator and key are added at insert time) and the result. */
 interface Prepared {
@@ -244,6 +245,14 @@ export class AcceptService {
       : (settings.rate_limit ?? this.config.get('SMS_RATE_LIMIT'));
   }
 
+  /** t2 (callbacks): 400 naming status_callback_url unless https to a public address (no DNS here: re-checked at send time). */
+  private checkStatusCallbackUrl(url: string | null | undefined): string | null {
+    if (url === undefined || url === null) return null;
+    const problem = urlProblem(url, this.config.get('WEBHOOK_ALLOW_INSECURE'));
+    if (problem) throw ValidationFailedError.field('status_callback_url', `status_callback_url ${problem}`);
+    return url;
+  }
+
   /** Pure validation and shaping: throws a 400 before anything is stored or counted. */
   private prepare(input: AcceptInput, now: Date): Prepared {
     checkMetadata(input.metadata);
@@ -256,6 +265,7 @@ export class AcceptService {
         `message is ${text.segments} segments (${text.encoding}); the limit is SMS_MAX_SEGMENTS=${maxSegments}`,
       );
     }
+    const statusCallbackUrl = this.checkStatusCallbackUrl(input.statusCallbackUrl); // t2 (callbacks)
     const scheduledAt = input.scheduledAt ?? null;
     if (scheduledAt) {
       if (scheduledAt.getTime() <= now.getTime()) {
@@ -316,6 +326,7 @@ export class AcceptService {
         scheduledAt,
         batchId,
         campaignId: input.campaignId ?? null,
+        statusCallbackUrl, // t2 (callbacks)
         metadata: batchMetadata ? {} : metadata,
         country: a.country, // DestinationPolicy.screen reads it (no second parse); not a column
       } as const;

@@ -135,12 +135,14 @@ export class MessagingController {
     language?: 'en' | 'tr';
     user_id?: string;
     metadata?: Record<string, unknown>;
+    status_callback_url?: string;
   }) {
     return {
       messageType: dto.message_type ?? ('general_notification' as const),
       language: dto.language ?? ('en' as const),
       userId: dto.user_id ?? null,
       metadata: dto.metadata,
+      statusCallbackUrl: dto.status_callback_url ?? null, // t2 (callbacks)
     };
   }
 }

@@ -1,5 +1,6 @@
 import { DateTimeWithOffset, UserIdField } from '../../common/dto-fields';
 import { MetadataField } from './metadata';
+import { StatusCallbackUrlField } from '../../callbacks'; // t2 (callbacks)
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -58,6 +59,10 @@ class SendBase {
 
   @MetadataField()
   metadata?: Record<string, unknown>;
+
+  // t2 (callbacks): per-message status callback URL.
+  @StatusCallbackUrlField()
+  status_callback_url?: string;
 }
 
 export class SendSmsDto extends SendBase {

@@ -73,7 +73,11 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
 
   onModuleInit(): void {
     for (const [name, { concurrency, handle }] of Object.entries(this.handlers)) {
-      void this.queue.queue.process(name, concurrency, (job: Job<DeliverJobData>) => this.track(handle(job)));
+      // process() settles only when the queue closes; a close mid-start rejects ("Connection is
+      // closed"), which is the end of the worker, not an error to crash on.
+      this.queue.queue
+        .process(name, concurrency, (job: Job<DeliverJobData>) => this.track(handle(job)))
+        .catch((e: unknown) => this.logger.debug({ err: String(e) }, 'delivery queue processing ended'));
     }
   }
 

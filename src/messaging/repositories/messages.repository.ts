@@ -29,6 +29,8 @@ export interface NewMessage {
   idempotencyKey: string | null;
   metadata: Record<string, unknown>;
   createdAt: Date;
+  /** t2 (callbacks): the message's own status callback URL. */
+  statusCallbackUrl: string | null;
 }
 
 /** A bulk's shared metadata, stored once for all its messages. */
@@ -76,6 +78,7 @@ const COLUMNS = [
   ['idempotency_key', 'varchar'],
   ['metadata', 'jsonb'],
   ['created_at', 'timestamptz'],
+  ['status_callback_url', 'varchar'], // t2 (callbacks)
 ] as const;
 
 function columnValues(m: NewMessage): unknown[] {
@@ -101,6 +104,7 @@ function columnValues(m: NewMessage): unknown[] {
     m.idempotencyKey,
     JSON.stringify(m.metadata),
     m.createdAt,
+    m.statusCallbackUrl, // t2 (callbacks)
   ];
 }
 

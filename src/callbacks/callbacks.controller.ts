@@ -1,0 +1,133 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { AuditService } from '../audit';
+import { CurrentPrincipal, Roles } from '../auth/decorators';
+import { Principal, ROLE_ADMIN } from '../auth/principal';
+import { ApiErrors } from '../common/api-errors';
+import { ConflictError, NotFoundError } from '../common/errors';
+import { Clock } from '../common/clock';
+import {
+  CreateEndpointDto,
+  decodeDeliveryCursor,
+  DeliveriesPageDto,
+  DeliveriesQueryDto,
+  DeliveryDetailDto,
+  DeliveryDto,
+  encodeDeliveryCursor,
+  EndpointDto,
+  EndpointWithSecretDto,
+  toDeliveryDto,
+  toEndpointDto,
+} from './callbacks.dto';
+import { DeliveriesRepository } from './deliveries.repository';
+import { EndpointsService } from './endpoints.service';
+
+@ApiTags('webhooks (outbound)')
+@ApiErrors()
+@ApiBearerAuth()
+@Roles(ROLE_ADMIN)
+@Controller('api/sms')
+export class CallbacksController {
+  constructor(
+    private readonly endpoints: EndpointsService,
+    private readonly deliveries: DeliveriesRepository,
+    private readonly clock: Clock,
+    private readonly audit: AuditService,
+  ) {}
+
+  @Post('webhook-endpoints')
+  @ApiCreatedResponse({ type: EndpointWithSecretDto, description: 'the secret is shown only here' })
+  async create(
+    @CurrentPrincipal() p: Principal,
+    @Body() dto: CreateEndpointDto,
+  ): Promise<EndpointWithSecretDto> {
+    const { endpoint, secret } = await this.endpoints.create(p, dto);
+    return { ...toEndpointDto(endpoint), secret };
+  }
+
+  @Get('webhook-endpoints')
+  @ApiOkResponse({ type: [EndpointDto] })
+  async list(@CurrentPrincipal() p: Principal): Promise<EndpointDto[]> {
+    return (await this.endpoints.list(p.tenantId)).map(toEndpointDto);
+  }
+
+  @Delete('webhook-endpoints/:id')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  async remove(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<void> {
+    await this.endpoints.remove(p, id);
+  }
+
+  @Post('webhook-endpoints/:id/rotate-secret')
+  @HttpCode(200)
+  @ApiOkResponse({ type: EndpointWithSecretDto, description: 'the new secret, shown only here' })
+  async rotate(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<EndpointWithSecretDto> {
+    const { endpoint, secret } = await this.endpoints.rotateSecret(p, id);
+    return { ...toEndpointDto(endpoint), secret };
+  }
+
+  @Get('webhook-deliveries')
+  @ApiOkResponse({ type: DeliveriesPageDto })
+  async deliveriesPage(
+    @CurrentPrincipal() p: Principal,
+    @Query() q: DeliveriesQueryDto,
+  ): Promise<DeliveriesPageDto> {
+    const limit = q.limit ?? 50;
+    const rows = await this.deliveries.list(p.tenantId, {
+      status: q.status,
+      eventType: q.event_type,
+      messageId: q.message_id,
+      endpointId: q.endpoint_id,
+      from: q.from,
+      to: q.to,
+      before: q.cursor ? decodeDeliveryCursor(q.cursor) : undefined,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map(toDeliveryDto),
+      next_cursor: rows.length > limit ? encodeDeliveryCursor(page[page.length - 1]) : null,
+    };
+  }
+
+  @Get('webhook-deliveries/:id')
+  @ApiOkResponse({ type: DeliveryDetailDto })
+  async delivery(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<DeliveryDetailDto> {
+    const d = await this.deliveries.findOne(p.tenantId, id);
+    if (!d) throw new NotFoundError(`webhook delivery ${id} not found`);
+    const attempts = await this.deliveries.attempts(p.tenantId, d.id);
+    return {
+      ...toDeliveryDto(d),
+      attempt_log: attempts.map((a) => ({
+        at: a.at.toISOString(),
+        status_code: a.statusCode,
+        error: a.error,
+        duration_ms: a.durationMs,
+      })),
+    };
+  }
+
+  @Post('webhook-deliveries/:id/replay')
+  @HttpCode(202)
+  @ApiOkResponse({ type: DeliveryDto, description: 'queued again (same event id); 409 while still pending' })
+  async replay(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<DeliveryDto> {
+    const existing = await this.deliveries.findOne(p.tenantId, id);
+    if (!existing) throw new NotFoundError(`webhook delivery ${id} not found`);
+    const d = await this.deliveries.replay(p.tenantId, id, this.clock.now());
+    if (!d) throw new ConflictError(`webhook delivery ${id} is still pending`);
+    await this.audit.record(
+      p,
+      'webhook_delivery.replay',
+      { type: 'webhook_delivery', id },
+      { status: existing.status },
+      { status: d.status },
+    );
+    return toDeliveryDto(d);
+  }
+}

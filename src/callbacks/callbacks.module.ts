@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit';
+import { AppConfig } from '../config/app-config';
+import { CallbacksController } from './callbacks.controller';
+import { CallbacksService } from './callbacks.service';
+import { DeliveriesRepository } from './deliveries.repository';
+import { WebhookDispatcher } from './dispatcher.service';
+import { EndpointsService } from './endpoints.service';
+import { SecretBox } from './secret-box';
+
+/**
+ * Signed callbacks to the platform: tenant endpoints, the outbox and its API. Other features
+ * publish events through `CallbacksService`; message status events come from a database trigger.
+ */
+@Module({
+  imports: [AuditModule],
+  controllers: [CallbacksController],
+  providers: [
+    { provide: SecretBox, inject: [AppConfig], useFactory: (c: AppConfig) => new SecretBox(c.dataKey()) },
+    CallbacksService,
+    DeliveriesRepository,
+    EndpointsService,
+  ],
+  exports: [CallbacksService, DeliveriesRepository, SecretBox],
+})
+export class CallbacksModule {}
+
+/** The worker role's part: the dispatcher loop that sends due deliveries. */
+@Module({
+  imports: [CallbacksModule],
+  providers: [WebhookDispatcher],
+  exports: [WebhookDispatcher],
+})
+export class CallbacksWorkerModule {}

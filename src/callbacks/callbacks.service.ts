@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { Clock } from '../common/clock';
+import { PublishedEventType, WebhookEvent } from './events';
+import { DeliveriesRepository } from './deliveries.repository';
+
+export interface PublishInput {
+  tenantId: number;
+  type: PublishedEventType;
+  /**
+   * Makes the event exactly-once: publishing the same key twice (a retried request, a replayed
+   * provider webhook) writes nothing the second time. E.g. `inbound:<id>`, `opt_out:<event id>`.
+   */
+  key: string;
+  /** The event's `data`. No message bodies of code messages, no secrets. */
+  data: Record<string, unknown>;
+}
+
+/**
+ * The publish API for the other features (inbound SMS, opt-outs, campaigns, alerts): call it with
+ * the `EntityManager` of the transaction that makes the change, so the event exists exactly when
+ * the change does (the outbox pattern). Message status events need no call: a trigger on
+ * `sms_messages` writes them.
+ */
+@Injectable()
+export class CallbacksService {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly deliveries: DeliveriesRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Returns the event (its id) and how many endpoints will receive it. */
+  async publish(
+    input: PublishInput,
+    manager?: EntityManager,
+  ): Promise<{ event: WebhookEvent; deliveries: number }> {
+    const at = this.clock.now();
+    const event: WebhookEvent = {
+      id: randomUUID(),
+      type: input.type,
+      created_at: at.toISOString(),
+      data: { tenant_id: input.tenantId, ...input.data },
+    };
+    const deliveries = await this.deliveries.insertEvent(manager ?? this.ds.manager, {
+      eventId: event.id,
+      eventKey: `${input.type}:${input.key}`,
+      type: input.type,
+      tenantId: input.tenantId,
+      payload: event,
+      at,
+    });
+    return { event, deliveries };
+  }
+}

@@ -1,0 +1,144 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import { Clock } from '../common/clock';
+import { AppConfig } from '../config/app-config';
+import { ClaimedDelivery, DeliveriesRepository, DeliveryStatus } from './deliveries.repository';
+import { SecretBox } from './secret-box';
+import { SIGNATURE_HEADER, signWebhook } from './signature';
+import { resolveTarget, TargetRefusedError } from './url-policy';
+import { postJson, PostResult } from './webhook-http';
+
+const MAX_BACKOFF_MS = 3600_000;
+/** A claimed row is somebody else's again this long after its attempt could have ended. */
+const LEASE_SLACK_MS = 30_000;
+
+/** Exponential backoff with ±20% jitter: base, 2×base, 4×base… capped at one hour. */
+export function retryDelayMs(attempts: number, baseMs: number, random: () => number = Math.random): number {
+  const exp = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.min(30, Math.max(0, attempts - 1)));
+  return Math.round(exp * (0.8 + 0.4 * random()));
+}
+
+/**
+ * The worker role's callback sender. Its own loop, apart from SMS delivery: every
+ * WEBHOOK_DISPATCH_INTERVAL_MS it fills its free slots (WEBHOOK_CONCURRENCY) with due outbox rows,
+ * so a slow or failing receiver holds at most those slots and never a sending worker. Rows are
+ * claimed with FOR UPDATE SKIP LOCKED and a lease, so replicas share the work and a crash loses
+ * nothing (the row comes due again). A 2xx ends the row as delivered: it is never sent again
+ * unless replayed; anything else is retried with backoff until 24 hours after the event.
+ */
+@Injectable()
+export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(WebhookDispatcher.name);
+  private timer?: NodeJS.Timeout;
+  private claiming = false;
+  private stopped = false;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly deliveries: DeliveriesRepository,
+    private readonly box: SecretBox,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.tick(), this.config.get('WEBHOOK_DISPATCH_INTERVAL_MS'));
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Claims what the free slots can take and starts sending it; returns how many were claimed. */
+  async tick(): Promise<number> {
+    if (this.claiming || this.stopped) return 0;
+    const free = this.config.get('WEBHOOK_CONCURRENCY') - this.inFlight.size;
+    if (free <= 0) return 0;
+    this.claiming = true;
+    try {
+      const now = this.clock.now();
+      const lease = new Date(now.getTime() + this.config.get('WEBHOOK_TIMEOUT_MS') + LEASE_SLACK_MS);
+      const claimed = await this.deliveries.claimDue(now, lease, free);
+      for (const d of claimed) {
+        const p = this.attempt(d).finally(() => this.inFlight.delete(p));
+        this.inFlight.add(p);
+      }
+      return claimed.length;
+    } catch (e) {
+      this.logger.error({ err: String(e) }, 'webhook claim failed');
+      return 0;
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  private async attempt(d: ClaimedDelivery): Promise<void> {
+    const started = performance.now();
+    let result: PostResult & { final?: boolean };
+    try {
+      result = await this.send(d);
+    } catch (e) {
+      result = { statusCode: null, error: e instanceof Error ? e.message : String(e) };
+    }
+    const at = this.clock.now();
+    const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
+    let outcome: DeliveryStatus = 'pending';
+    let next: Date | null = null;
+    if (ok) outcome = 'delivered';
+    else if (result.final || at.getTime() >= d.expiresAt.getTime()) outcome = 'failed';
+    else {
+      const delay = retryDelayMs(d.attempts, this.config.get('WEBHOOK_RETRY_BASE_MS'));
+      next = new Date(Math.min(at.getTime() + delay, d.expiresAt.getTime()));
+    }
+    try {
+      await this.deliveries.recordAttempt(d.id, {
+        at,
+        statusCode: result.statusCode,
+        error: result.error,
+        durationMs: Math.round(performance.now() - started),
+        outcome,
+        nextAttemptAt: next,
+      });
+    } catch (e) {
+      // The lease runs out and the row is tried again: at least once, never lost.
+      this.logger.error({ err: String(e), delivery: d.id }, 'webhook attempt not recorded');
+    }
+    if (!ok)
+      this.logger.warn(
+        { delivery: d.id, event: d.eventId, status: result.statusCode, error: result.error, outcome },
+        'webhook delivery attempt failed',
+      );
+  }
+
+  /** `final`: not worth retrying (endpoint gone, no secret, an address we refuse to call). */
+  private async send(d: ClaimedDelivery): Promise<PostResult & { final?: boolean }> {
+    if (d.blocked !== null || d.secretCiphertext === null)
+      return { statusCode: null, error: d.blocked ?? 'no signing secret', final: true };
+    const insecure = this.config.get('WEBHOOK_ALLOW_INSECURE');
+    let target;
+    try {
+      target = await resolveTarget(d.url, insecure);
+    } catch (e) {
+      if (e instanceof TargetRefusedError)
+        return { statusCode: null, error: `refused: ${e.message}`, final: true };
+      throw e;
+    }
+    const p = d.payload;
+    const body = JSON.stringify({ id: p.id, type: p.type, created_at: p.created_at, data: p.data });
+    const t = Math.floor(this.clock.now().getTime() / 1000);
+    return postJson(
+      target,
+      body,
+      {
+        [SIGNATURE_HEADER]: signWebhook(this.box.open(d.secretCiphertext), body, t),
+        'X-SMS-Event-Id': p.id,
+        'X-SMS-Event-Type': p.type,
+        'X-SMS-Delivery-Id': d.id,
+      },
+      this.config.get('WEBHOOK_TIMEOUT_MS'),
+    );
+  }
+}

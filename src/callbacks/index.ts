@@ -1,0 +1,10 @@
+/** The public surface of callbacks (outbound webhooks): what other modules may import. */
+export { CallbacksModule, CallbacksWorkerModule } from './callbacks.module';
+export { CallbacksService } from './callbacks.service';
+export type { PublishInput } from './callbacks.service';
+export { WebhookDispatcher } from './dispatcher.service';
+export { WEBHOOK_EVENTS } from './events';
+export type { PublishedEventType, WebhookEvent, WebhookEventType } from './events';
+export { SIGNATURE_HEADER, signWebhook, verifyWebhookSignature } from './signature';
+export { MAX_URL_LENGTH, urlProblem } from './url-policy';
+export { StatusCallbackUrlField } from './status-callback-url.field';

@@ -1,0 +1,22 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, Length } from 'class-validator';
+import { MAX_URL_LENGTH } from './url-policy';
+
+/**
+ * `status_callback_url` on the send routes: this message's status events (message.sent,
+ * .delivered, .failed, .undelivered) are also POSTed there, signed with the secret of the
+ * tenant's oldest active webhook endpoint. The address rules are checked by AcceptService.
+ */
+export function StatusCallbackUrlField(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      example: 'https://platform.example.com/sms/status',
+      description:
+        "https URL that receives this message's status events, signed with the secret of the tenant's oldest active webhook endpoint",
+    }),
+    IsOptional(),
+    IsString(),
+    Length(1, MAX_URL_LENGTH),
+  );
+}
