@@ -378,6 +378,7 @@ export const SETTINGS = {
       'how often a worker folds pending stats deltas into the daily rollup (reads add unfolded deltas, so this is speed, not accuracy)',
     default: '5000',
     parse: int(100, 3600000),
+  },
   // --- outbound webhooks (src/callbacks) ---
   WEBHOOK_ALLOW_INSECURE: {
     description:
