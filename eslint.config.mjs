@@ -28,7 +28,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(\\.\\./)+(messaging|templates|verification|appointments|providers|tenancy|sdk|jobs|phone|webhooks|audit)/',
+              regex:
+                '^(\\.\\./)+(messaging|templates|verification|appointments|providers|tenancy|sdk|jobs|phone|webhooks|audit|inbound)/',
               message: "Import another feature through its index ('../<feature>'), not its internal files.",
             },
           ],
@@ -37,7 +38,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts', '**/*.spec.ts', 'src/**/*.cli.ts', 'src/database/cli.ts', 'src/database/setup.ts'],
+    files: [
+      'test/**/*.ts',
+      'bench/**/*.ts',
+      '**/*.spec.ts',
+      'src/**/*.cli.ts',
+      'src/database/cli.ts',
+      'src/database/setup.ts',
+    ],
     rules: { 'no-console': 'off' },
   },
 );

@@ -9,6 +9,9 @@ import { SmsBatches1764000520000 } from './1764000520000-sms-batches';
 import { MessageStatusUnknown1764000550000 } from './1764000550000-message-status-unknown';
 import { CreateAuditLog1764000850000 } from './1764000850000-create-audit-log';
 import { AppointmentsCreatedBy1764000860000 } from './1764000860000-appointments-created-by';
+// t1: inbound SMS and keywords
+import { InboundMessages1764001300000 } from './1764001300000-inbound-messages';
+import { KeywordTemplates1764001310000 } from './1764001310000-keyword-templates';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -21,4 +24,6 @@ export const MIGRATIONS = [
   MessageStatusUnknown1764000550000,
   CreateAuditLog1764000850000,
   AppointmentsCreatedBy1764000860000,
+  InboundMessages1764001300000,
+  KeywordTemplates1764001310000,
 ];

@@ -9,6 +9,8 @@ export interface TenantSettings {
   cost_alert_threshold?: number;
   /** Destination countries (ISO 3166 alpha-2), or ['*'] for all; unset: DEFAULT_COUNTRY_CODE only. */
   allowed_countries?: string[] | null;
+  /** t1: the tenant's own inbound keywords, besides the built-in STOP/START/HELP words. */
+  inbound_keywords?: { stop?: string[]; start?: string[]; help?: string[] };
 }
 
 @Entity('tenants')

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { Public } from '../auth/decorators';
 import { ForbiddenError, NotFoundError, ValidationFailedError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
+import { InboundService } from '../inbound';
 import { ReceiptsService } from '../messaging';
 import { SmsProvider, SmsRouter, WebhookRejectedError, WebhookRequest } from '../providers';
 
@@ -23,6 +24,7 @@ export class WebhooksController {
     private readonly config: AppConfig,
     private readonly router: SmsRouter,
     private readonly receipts: ReceiptsService,
+    private readonly inboundTexts: InboundService,
   ) {}
 
   /** Delivery status callbacks (e.g. Twilio's StatusCallback): move a message's status. */
@@ -36,31 +38,30 @@ export class WebhooksController {
   }
 
   /**
-   * Inbound messages (a recipient texted one of our numbers). Verified and parsed only: storing
-   * and acting on them comes with the inbound-SMS feature. Answers what the provider expects
-   * (an empty reply), or 204.
+   * Inbound messages (a recipient texted one of our numbers): verified, parsed, then stored and
+   * acted on (STOP/START/HELP) by InboundService. Answers what the provider expects: the keyword's
+   * reply (e.g. TwiML <Message>), an empty reply, or 204.
    */
   @Post(':provider/inbound')
   @ApiExcludeEndpoint()
-  inbound(
+  async inbound(
     @Param('provider') name: string,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
-  ): string | undefined {
+  ): Promise<string | undefined> {
     const provider = this.find(name, (p) => Boolean(p.parseInbound));
     const parsed = this.parse(() => provider.parseInbound?.(this.webhook(req)) ?? { messages: [] });
+    let ack = parsed.ack;
     for (const m of parsed.messages) {
-      this.logger.log(
-        { provider: m.provider, providerMessageId: m.providerMessageId, to: m.to, chars: m.body.length },
-        'inbound message received (not stored yet)',
-      );
+      const { reply } = await this.inboundTexts.receive(m);
+      if (reply !== null && provider.inboundReply) ack = provider.inboundReply(reply);
     }
-    if (!parsed.ack) {
+    if (!ack) {
       res.status(204);
       return undefined;
     }
-    res.status(200).type(parsed.ack.contentType);
-    return parsed.ack.body;
+    res.status(200).type(ack.contentType);
+    return ack.body;
   }
 
   private find(name: string, accepts: (p: SmsProvider) => boolean): SmsProvider {
