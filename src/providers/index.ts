@@ -1,6 +1,8 @@
 /** The public surface of providers: the router other modules use, and the provider vocabulary. */
 export { ProvidersModule, SmsRouter, providerOrder } from './providers.module';
 export { DeliveryReceipts } from './receipts';
+export { SnsNotifications } from './sns/sns-notifications';
+export type { SnsOutcome } from './sns/sns-notifications';
 export type { DeliveryReceipt } from './receipts';
 export {
   AllProvidersFailedError,

@@ -7,6 +7,7 @@ import { ProviderRouter } from './provider-router';
 import { DeliveryReceipts } from './receipts';
 import { SandboxProvider } from './sandbox/sandbox.provider';
 import { FoundMessage, ProviderStatus, SentLookup, SmsProvider } from './sms-provider';
+import { SnsNotifications } from './sns/sns-notifications';
 import { SnsProvider } from './sns/sns.provider';
 import { TwilioProvider } from './twilio/twilio.provider';
 
@@ -140,5 +141,8 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-@Module({ providers: [SmsRouter, DeliveryReceipts], exports: [SmsRouter, DeliveryReceipts] })
+@Module({
+  providers: [SmsRouter, DeliveryReceipts, SnsNotifications],
+  exports: [SmsRouter, DeliveryReceipts, SnsNotifications],
+})
 export class ProvidersModule {}

@@ -6,7 +6,8 @@ import { ForbiddenError, NotFoundError, ValidationFailedError } from '../common/
 import { AppConfig } from '../config/app-config';
 import { InboundService } from '../inbound';
 import { ReceiptsService } from '../messaging';
-import { SmsProvider, SmsRouter, WebhookRejectedError, WebhookRequest } from '../providers';
+import { Clock } from '../common/clock';
+import { SmsProvider, SmsRouter, SnsNotifications, WebhookRejectedError, WebhookRequest } from '../providers';
 
 /**
  * Provider callbacks, one route per kind for every provider. The controller knows no provider's
@@ -25,7 +26,25 @@ export class WebhooksController {
     private readonly router: SmsRouter,
     private readonly receipts: ReceiptsService,
     private readonly inboundTexts: InboundService,
+    private readonly sns: SnsNotifications,
+    private readonly clock: Clock,
   ) {}
+
+  /**
+   * Amazon SNS HTTP(S) notifications (posted as JSON in text/plain): a subscription to confirm,
+   * an End User Messaging SMS delivery event (a receipt), or a two-way SMS inbound text. Every
+   * message is verified first (topic in SNS_TOPIC_ARNS, fresh, signed by an SNS certificate);
+   * anything else is 403. SNS cannot carry a reply: keywords act, the reply is not sent.
+   */
+  @Post('sns')
+  @HttpCode(204)
+  @ApiExcludeEndpoint()
+  async snsNotification(@Req() req: Request): Promise<void> {
+    const outcome = await this.parseAsync(() => this.sns.handle(req.body as unknown, this.clock.now()));
+    if (outcome.kind === 'receipt') await this.receipts.apply(outcome.receipt);
+    else if (outcome.kind === 'inbound') await this.inboundTexts.receive(outcome.message);
+    else if (outcome.kind === 'ignored') this.logger.log({ why: outcome.why }, 'SNS notification ignored');
+  }
 
   /** Delivery status callbacks (e.g. Twilio's StatusCallback): move a message's status. */
   @Post(':provider/status')
@@ -85,10 +104,23 @@ export class WebhooksController {
     try {
       return fn();
     } catch (e) {
-      if (!(e instanceof WebhookRejectedError)) throw e;
-      if (e.reason === 'signature') throw new ForbiddenError(e.message);
-      const details = e.field ? [{ field: e.field, errors: [e.message] }] : undefined;
-      throw new ValidationFailedError(e.message, details);
+      throw rejection(e);
     }
   }
+
+  private async parseAsync<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw rejection(e);
+    }
+  }
+}
+
+/** A provider's refusal as our error: signature → 403, payload → 400 naming the field. */
+function rejection(e: unknown): unknown {
+  if (!(e instanceof WebhookRejectedError)) return e;
+  if (e.reason === 'signature') return new ForbiddenError(e.message);
+  const details = e.field ? [{ field: e.field, errors: [e.message] }] : undefined;
+  return new ValidationFailedError(e.message, details);
 }
