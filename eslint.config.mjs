@@ -28,8 +28,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex:
-                '^(\\.\\./)+(messaging|templates|verification|appointments|providers|tenancy|sdk|jobs|phone|webhooks|audit|inbound)/',
+              regex: '^(\\.\\./)+(messaging|templates|verification|appointments|providers|tenancy|sdk|jobs|phone|webhooks|audit|inbound)/',
               message: "Import another feature through its index ('../<feature>'), not its internal files.",
             },
           ],
@@ -38,14 +37,7 @@ export default tseslint.config(
     },
   },
   {
-    files: [
-      'test/**/*.ts',
-      'bench/**/*.ts',
-      '**/*.spec.ts',
-      'src/**/*.cli.ts',
-      'src/database/cli.ts',
-      'src/database/setup.ts',
-    ],
+    files: ['test/**/*.ts', 'bench/**/*.ts', '**/*.spec.ts', 'src/**/*.cli.ts', 'src/database/cli.ts', 'src/database/setup.ts'],
     rules: { 'no-console': 'off' },
   },
 );
