@@ -28,7 +28,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(\\.\\./)+(messaging|templates|verification|appointments|providers|tenancy|sdk|jobs|phone|webhooks|audit|monitoring|analytics|callbacks)/',
+              regex: '^(\\.\\./)+(messaging|templates|verification|appointments|providers|tenancy|sdk|jobs|phone|webhooks|audit|monitoring|analytics|callbacks|inbound)/',
               message: "Import another feature through its index ('../<feature>'), not its internal files.",
             },
           ],

@@ -14,6 +14,9 @@ import { AppointmentsCreatedBy1764000860000 } from './1764000860000-appointments
 import { SmsDailyRollup1764001100000 } from './1764001100000-sms-daily-rollup';
 import { SmsAlerts1764001200000 } from './1764001200000-sms-alerts';
 import { WebhookCallbacks1764001400000 } from './1764001400000-webhook-callbacks';
+// t1: inbound SMS and keywords
+import { InboundMessages1764001300000 } from './1764001300000-inbound-messages';
+import { KeywordTemplates1764001310000 } from './1764001310000-keyword-templates';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -30,5 +33,7 @@ export const MIGRATIONS = [
   AppointmentsCreatedBy1764000860000,
   SmsDailyRollup1764001100000,
   SmsAlerts1764001200000,
+  InboundMessages1764001300000,
+  KeywordTemplates1764001310000,
   WebhookCallbacks1764001400000,
 ];

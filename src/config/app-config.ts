@@ -73,6 +73,28 @@ const providerList: Parser<ProviderName[] | undefined> = (raw, name) => {
 
 const HTTP = ['http:', 'https:'];
 
+/** Comma-separated http(s) origins (scheme, host, port; no path). */
+const originList: Parser<string> = (raw, name) => {
+  for (const item of raw
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    let u: URL;
+    try {
+      u = new URL(item);
+    } catch {
+      throw new ConfigError(
+        `${name} must be comma-separated origins like http://127.0.0.1:4566 (got "${item}")`,
+      );
+    }
+    if (!HTTP.includes(u.protocol) || u.origin !== item.replace(/\/+$/, ''))
+      throw new ConfigError(
+        `${name} must be comma-separated origins like http://127.0.0.1:4566 (got "${item}")`,
+      );
+  }
+  return raw;
+};
+
 /** The catalogue. Order is the order of `.env.sms.example`. */
 export const SETTINGS = {
   NODE_ENV: { description: 'development, test or production', default: 'development', parse: str },
@@ -210,6 +232,25 @@ export const SETTINGS = {
     description: 'override the SNS endpoint (tests)',
     default: '',
     parse: optionalUrl(HTTP),
+  },
+  // t1: SNS notifications (two-way SMS, delivery receipts) and receipt timeout
+  SNS_TOPIC_ARNS: {
+    description:
+      'comma-separated SNS topic ARNs whose notifications /api/sms/webhooks/sns accepts (empty: none)',
+    default: '',
+    parse: str,
+  },
+  SNS_CERT_HOST_ALLOWLIST: {
+    description:
+      'comma-separated origins (e.g. http://127.0.0.1:4566) trusted for SNS signing certificates and SubscribeURLs besides https://sns.<region>.amazonaws.com (local stacks and tests only)',
+    default: '',
+    parse: originList,
+  },
+  SMS_RECEIPT_TIMEOUT_HOURS: {
+    description:
+      "a 'sent' message of a provider that cannot be asked (SNS) with no receipt after this long ends 'unknown'",
+    default: '72',
+    parse: int(1, 8760),
   },
   SMS_PROVIDERS: {
     description:

@@ -5,7 +5,8 @@ import { DataSource } from 'typeorm';
 import { Semaphore } from '../common/semaphore';
 import { Clock } from '../common/clock';
 import { LockKey, withAdvisoryLock } from '../database/advisory-lock';
-import { OutcomeResolver, ReceiptsService, SystemMessagesRepository } from '../messaging';
+import { AppConfig } from '../config/app-config';
+import { OUTCOME_UNKNOWN, OutcomeResolver, ReceiptsService, SystemMessagesRepository } from '../messaging';
 import type { ResolveSummary } from '../messaging';
 import { SmsRouter } from '../providers';
 import { JobsQueue, tickWindow } from './jobs-queue';
@@ -36,6 +37,7 @@ export class StatusJob {
     private readonly messages: SystemMessagesRepository,
     private readonly clock: Clock,
     private readonly jobs: JobsQueue,
+    private readonly config: AppConfig,
   ) {}
 
   /** The hourly tick only queues the run (one job id per hour); a worker runs it under the lock. */
@@ -53,11 +55,31 @@ export class StatusJob {
     return result ?? { skipped: 'another replica holds the lock' };
   }
 
-  async run(): Promise<{ resolved: ResolveSummary; updated: number }> {
+  async run(): Promise<{ resolved: ResolveSummary; updated: number; expired: number }> {
     const resolved = await this.resolver.resolve();
     const updated = await this.askProviders();
     if (updated) this.logger.log({ updated }, 'delivery status updated');
-    return { resolved, updated };
+    const expired = await this.expireUnanswerable(); // t1: SNS 'sent' without a receipt → 'unknown'
+    return { resolved, updated, expired };
+  }
+
+  /**
+   * t1: a provider that cannot be asked (SNS) and sent no receipt within SMS_RECEIPT_TIMEOUT_HOURS
+   * never will: the message ends 'unknown' (not 'sent' forever, not 'failed' on a guess).
+   */
+  private async expireUnanswerable(): Promise<number> {
+    const asked = new Set(this.router.statusProviders());
+    const providers = this.router.order.filter((p) => !asked.has(p) && p !== 'sandbox');
+    const hours = this.config.get('SMS_RECEIPT_TIMEOUT_HOURS');
+    const expired = await this.messages.expireWithoutReceipt(
+      providers,
+      new Date(this.clock.now().getTime() - hours * 3_600_000),
+      OUTCOME_UNKNOWN,
+      `no delivery receipt within ${hours} hours`,
+      ASK_PER_RUN,
+    );
+    if (expired) this.logger.warn({ expired }, 'messages without a receipt marked unknown');
+    return expired;
   }
 
   private async askProviders(): Promise<number> {

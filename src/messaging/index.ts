@@ -12,6 +12,7 @@ export { MetadataField } from './accept/metadata';
 export { IdempotencyService } from './policies/idempotency.service';
 export { RateLimiterService } from './policies/rate-limiter.service';
 export { OptOutsService } from './policies/opt-outs.service';
+export type { OptOutChangeSource } from './policies/opt-outs.service'; // t1: inbound keywords
 export { ReceiptsService } from './receipts/receipts.service';
 export { SweeperService } from './delivery/sweeper.service';
 export { DeliveryQueue } from './delivery/delivery-queue';

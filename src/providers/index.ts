@@ -3,6 +3,8 @@ export { ProvidersModule, SmsRouter, providerOrder } from './providers.module';
 export { DeliveryReceipts } from './receipts';
 export type { CircuitChange, ProviderActivity, ProviderCall, ProviderObserver } from './provider-stats';
 export type { CircuitState } from './circuit-breaker';
+export { SnsNotifications } from './sns/sns-notifications';
+export type { SnsOutcome } from './sns/sns-notifications';
 export type { DeliveryReceipt } from './receipts';
 export {
   AllProvidersFailedError,

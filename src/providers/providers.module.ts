@@ -9,6 +9,7 @@ import { ProviderActivity, ProviderObserver, ProviderStats } from './provider-st
 import { DeliveryReceipts } from './receipts';
 import { SandboxProvider } from './sandbox/sandbox.provider';
 import { FoundMessage, ProviderStatus, SentLookup, SmsProvider } from './sms-provider';
+import { SnsNotifications } from './sns/sns-notifications';
 import { SnsProvider } from './sns/sns.provider';
 import { TwilioProvider } from './twilio/twilio.provider';
 
@@ -183,5 +184,8 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-@Module({ providers: [SmsRouter, DeliveryReceipts], exports: [SmsRouter, DeliveryReceipts] })
+@Module({
+  providers: [SmsRouter, DeliveryReceipts, SnsNotifications],
+  exports: [SmsRouter, DeliveryReceipts, SnsNotifications],
+})
 export class ProvidersModule {}

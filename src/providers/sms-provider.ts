@@ -147,6 +147,11 @@ export interface InboundSms {
   body: string;
   providerMessageId: string;
   receivedAt: Date;
+  /**
+   * The provider's own reading of a keyword (Twilio's OptOutType: stop, start, help), when it
+   * sent one; it has then answered the recipient itself.
+   */
+  optOutType?: 'stop' | 'start' | 'help';
 }
 
 /** What the provider expects as the answer to an inbound webhook (e.g. an empty TwiML document). */
@@ -185,6 +190,8 @@ export interface SmsProvider {
   parseStatusCallback?(req: WebhookRequest): DeliveryReceipt[];
   /** Verifies and parses an inbound-message webhook; throws WebhookRejectedError. */
   parseInbound?(req: WebhookRequest): { messages: InboundSms[]; ack?: WebhookAck };
+  /** The answer to an inbound webhook that texts `text` back to the sender (e.g. TwiML <Message>). */
+  inboundReply?(text: string): WebhookAck;
   /** Asks the provider for a message's status, where its API allows (Twilio does, SNS does not). */
   fetchStatus?(providerMessageId: string): Promise<ProviderStatus>;
   /**

@@ -13,6 +13,8 @@ export interface TenantSettings {
   alert_webhook_url?: string | null;
   /** Month-to-date cost (in SMS_CURRENCY) past which new sends are refused with 402; unset: none. */
   monthly_spend_cap?: number | null;
+  /** t1: the tenant's own inbound keywords, besides the built-in STOP/START/HELP words. */
+  inbound_keywords?: { stop?: string[]; start?: string[]; help?: string[] };
 }
 
 @Entity('tenants')

@@ -18,6 +18,7 @@ import {
   ValidationArguments,
 } from 'class-validator';
 import { allowedCountriesProblem } from '../core/countries';
+import { tenantKeywordsProblem } from '../core/keywords';
 import { TenantEntity } from './tenant.entity';
 
 /** `allowed_countries`: known upper-case ISO codes, or "*" alone (the rule lives with the policy). */
@@ -29,6 +30,18 @@ class AllowedCountriesRule implements ValidatorConstraintInterface {
 
   defaultMessage(args: ValidationArguments): string {
     return allowedCountriesProblem(args.value) ?? 'allowed_countries is not valid';
+  }
+}
+
+/** t1: `inbound_keywords`: stop/start/help lists of words that clash with no built-in keyword. */
+@ValidatorConstraint({ name: 'inboundKeywords' })
+class InboundKeywordsRule implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return tenantKeywordsProblem(value) === null;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return tenantKeywordsProblem(args.value) ?? 'inbound_keywords is not valid';
   }
 }
 
@@ -88,6 +101,14 @@ export class TenantSettingsDto {
   @IsNumber({ maxDecimalPlaces: 6 })
   @Min(0)
   monthly_spend_cap?: number | null;
+
+  @ApiPropertyOptional({
+    description: "the tenant's own inbound keywords besides the built-in ones (replies in default_language)",
+    example: { stop: ['DURDUR'], start: [], help: ['DESTEK'] },
+  })
+  @IsOptional()
+  @Validate(InboundKeywordsRule)
+  inbound_keywords?: { stop?: string[]; start?: string[]; help?: string[] };
 }
 
 export class CreateTenantDto {

@@ -4,8 +4,10 @@ import type { Request, Response } from 'express';
 import { Public } from '../auth/decorators';
 import { ForbiddenError, NotFoundError, ValidationFailedError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
+import { InboundService } from '../inbound';
 import { ReceiptsService } from '../messaging';
-import { SmsProvider, SmsRouter, WebhookRejectedError, WebhookRequest } from '../providers';
+import { Clock } from '../common/clock';
+import { SmsProvider, SmsRouter, SnsNotifications, WebhookRejectedError, WebhookRequest } from '../providers';
 
 /**
  * Provider callbacks, one route per kind for every provider. The controller knows no provider's
@@ -23,7 +25,26 @@ export class WebhooksController {
     private readonly config: AppConfig,
     private readonly router: SmsRouter,
     private readonly receipts: ReceiptsService,
+    private readonly inboundTexts: InboundService,
+    private readonly sns: SnsNotifications,
+    private readonly clock: Clock,
   ) {}
+
+  /**
+   * Amazon SNS HTTP(S) notifications (posted as JSON in text/plain): a subscription to confirm,
+   * an End User Messaging SMS delivery event (a receipt), or a two-way SMS inbound text. Every
+   * message is verified first (topic in SNS_TOPIC_ARNS, fresh, signed by an SNS certificate);
+   * anything else is 403. SNS cannot carry a reply: keywords act, the reply is not sent.
+   */
+  @Post('sns')
+  @HttpCode(204)
+  @ApiExcludeEndpoint()
+  async snsNotification(@Req() req: Request): Promise<void> {
+    const outcome = await this.parseAsync(() => this.sns.handle(req.body as unknown, this.clock.now()));
+    if (outcome.kind === 'receipt') await this.receipts.apply(outcome.receipt);
+    else if (outcome.kind === 'inbound') await this.inboundTexts.receive(outcome.message);
+    else if (outcome.kind === 'ignored') this.logger.log({ why: outcome.why }, 'SNS notification ignored');
+  }
 
   /** Delivery status callbacks (e.g. Twilio's StatusCallback): move a message's status. */
   @Post(':provider/status')
@@ -36,31 +57,30 @@ export class WebhooksController {
   }
 
   /**
-   * Inbound messages (a recipient texted one of our numbers). Verified and parsed only: storing
-   * and acting on them comes with the inbound-SMS feature. Answers what the provider expects
-   * (an empty reply), or 204.
+   * Inbound messages (a recipient texted one of our numbers): verified, parsed, then stored and
+   * acted on (STOP/START/HELP) by InboundService. Answers what the provider expects: the keyword's
+   * reply (e.g. TwiML <Message>), an empty reply, or 204.
    */
   @Post(':provider/inbound')
   @ApiExcludeEndpoint()
-  inbound(
+  async inbound(
     @Param('provider') name: string,
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
-  ): string | undefined {
+  ): Promise<string | undefined> {
     const provider = this.find(name, (p) => Boolean(p.parseInbound));
     const parsed = this.parse(() => provider.parseInbound?.(this.webhook(req)) ?? { messages: [] });
+    let ack = parsed.ack;
     for (const m of parsed.messages) {
-      this.logger.log(
-        { provider: m.provider, providerMessageId: m.providerMessageId, to: m.to, chars: m.body.length },
-        'inbound message received (not stored yet)',
-      );
+      const { reply } = await this.inboundTexts.receive(m);
+      if (reply !== null && provider.inboundReply) ack = provider.inboundReply(reply);
     }
-    if (!parsed.ack) {
+    if (!ack) {
       res.status(204);
       return undefined;
     }
-    res.status(200).type(parsed.ack.contentType);
-    return parsed.ack.body;
+    res.status(200).type(ack.contentType);
+    return ack.body;
   }
 
   private find(name: string, accepts: (p: SmsProvider) => boolean): SmsProvider {
@@ -84,10 +104,23 @@ export class WebhooksController {
     try {
       return fn();
     } catch (e) {
-      if (!(e instanceof WebhookRejectedError)) throw e;
-      if (e.reason === 'signature') throw new ForbiddenError(e.message);
-      const details = e.field ? [{ field: e.field, errors: [e.message] }] : undefined;
-      throw new ValidationFailedError(e.message, details);
+      throw rejection(e);
     }
   }
+
+  private async parseAsync<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw rejection(e);
+    }
+  }
+}
+
+/** A provider's refusal as our error: signature → 403, payload → 400 naming the field. */
+function rejection(e: unknown): unknown {
+  if (!(e instanceof WebhookRejectedError)) return e;
+  if (e.reason === 'signature') return new ForbiddenError(e.message);
+  const details = e.field ? [{ field: e.field, errors: [e.message] }] : undefined;
+  return new ValidationFailedError(e.message, details);
 }

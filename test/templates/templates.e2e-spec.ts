@@ -27,7 +27,7 @@ describe('templates', () => {
 
   const admin = () => ({ tenant: freshTenantId(), roles: ['admin'] });
 
-  it('lists the five defaults to every tenant', async () => {
+  it('lists the defaults (five message templates, three keyword replies) to every tenant', async () => {
     const res = await t
       .http()
       .get('/api/sms/templates')
@@ -38,6 +38,9 @@ describe('templates', () => {
       'appointment_reminder',
       'assessment_notification',
       'general_notification',
+      'keyword_help',
+      'keyword_start',
+      'keyword_stop',
       'password_reset',
     ]);
     const reminder = res.body.find((x: { template_id: string }) => x.template_id === 'appointment_reminder');
@@ -64,6 +67,9 @@ describe('templates', () => {
       .expect(200);
     expect(list.body.map((x: { template_id: string }) => x.template_id).sort()).toEqual([
       'general_notification',
+      'keyword_help',
+      'keyword_start',
+      'keyword_stop',
       'welcome_message',
     ]);
     await t.http().post('/api/sms/templates').set(t.auth(who)).send(welcome).expect(409);

@@ -14,6 +14,16 @@ export interface OptOut {
   createdAt: Date;
 }
 
+/** Why an opt-out changed, kept as a row of sms_opt_out_events with the change itself. */
+export interface OptOutChangeSource {
+  /** Who made the change: the recipient's number (a keyword), an admin's user id. */
+  actor: string | null;
+  /** The keyword that made it (e.g. "IPTAL"), if any. */
+  keyword?: string | null;
+  /** The sms_inbound_messages id that carried the keyword, if any. */
+  inboundMessageId?: string | null;
+}
+
 /**
  * Numbers a tenant must not text. Sends to them are refused before anything is stored, so an
  * opted-out recipient is neither texted nor billed again. Every method takes the tenant id.
@@ -45,22 +55,46 @@ export class OptOutsService {
   }
 
   /** True when the number was not on the list before. */
-  async add(tenantId: number, phoneNumber: string, source: string, reason: string | null): Promise<boolean> {
+  async add(
+    tenantId: number,
+    phoneNumber: string,
+    source: string,
+    reason: string | null,
+    change?: OptOutChangeSource,
+  ): Promise<boolean> {
+    // With a change source, the event is written by the same statement as the change (or not at all).
     const added: unknown[] = await this.ds.query(
-      `INSERT INTO sms_opt_outs (tenant_id, phone_number, source, reason) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (tenant_id, phone_number) DO NOTHING RETURNING 1`,
-      [tenantId, phoneNumber, source, reason],
+      `WITH added AS (
+         INSERT INTO sms_opt_outs (tenant_id, phone_number, source, reason) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (tenant_id, phone_number) DO NOTHING RETURNING tenant_id, phone_number
+       ), event AS (
+         INSERT INTO sms_opt_out_events (tenant_id, phone_number, action, source, actor, keyword, inbound_message_id)
+         SELECT tenant_id, phone_number, 'opt_out', $3, $6, $7, $8::bigint FROM added WHERE $5::boolean
+       )
+       SELECT 1 FROM added`,
+      [tenantId, phoneNumber, source, reason, Boolean(change), ...changeParams(change)],
     );
     return added.length > 0;
   }
 
   /** Returns what was removed. */
-  async remove(tenantId: number, phoneNumber: string): Promise<{ source: string; reason: string | null }> {
-    const [rows, count] = await this.ds.query(
-      'DELETE FROM sms_opt_outs WHERE tenant_id = $1 AND phone_number = $2 RETURNING source, reason',
-      [tenantId, phoneNumber],
+  async remove(
+    tenantId: number,
+    phoneNumber: string,
+    change?: OptOutChangeSource & { source: string },
+  ): Promise<{ source: string; reason: string | null }> {
+    const rows: { source: string; reason: string | null }[] = await this.ds.query(
+      `WITH removed AS (
+         DELETE FROM sms_opt_outs WHERE tenant_id = $1 AND phone_number = $2
+         RETURNING tenant_id, phone_number, source, reason
+       ), event AS (
+         INSERT INTO sms_opt_out_events (tenant_id, phone_number, action, source, actor, keyword, inbound_message_id)
+         SELECT tenant_id, phone_number, 'opt_in', $4, $5, $6, $7::bigint FROM removed WHERE $3::boolean
+       )
+       SELECT source, reason FROM removed`,
+      [tenantId, phoneNumber, Boolean(change), change?.source ?? null, ...changeParams(change)],
     );
-    if (!Number(count)) throw new NotFoundError(`${phoneNumber} is not on the opt-out list`);
+    if (rows.length === 0) throw new NotFoundError(`${phoneNumber} is not on the opt-out list`);
     return rows[0];
   }
 
@@ -77,4 +111,8 @@ export class OptOutsService {
       createdAt: r.created_at,
     }));
   }
+}
+
+function changeParams(c: OptOutChangeSource | undefined): (string | null)[] {
+  return [c?.actor ?? null, c?.keyword ?? null, c?.inboundMessageId ?? null];
 }

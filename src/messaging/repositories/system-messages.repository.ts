@@ -165,6 +165,37 @@ export class SystemMessagesRepository {
     );
   }
 
+  /**
+   * t1: 'sent' messages of providers that cannot be asked (SNS) with no receipt since `sentBefore`
+   * end 'unknown' (error `errorCode`, which the outcome resolver treats as settled), each with
+   * its event, in one statement. A receipt that comes later still moves them (unknown → delivered).
+   */
+  async expireWithoutReceipt(
+    providers: ProviderName[],
+    sentBefore: Date,
+    errorCode: string,
+    errorMessage: string,
+    limit: number,
+  ): Promise<number> {
+    if (providers.length === 0) return 0;
+    const rows: unknown[] = await this.ds.query(
+      `WITH expired AS (
+         UPDATE sms_messages SET status = 'unknown', error_code = $3, error_message = $4, updated_at = now()
+          WHERE id IN (SELECT id FROM sms_messages
+                        WHERE status = 'sent' AND provider = ANY($1) AND sent_at < $2
+                        ORDER BY sent_at LIMIT $5 FOR UPDATE SKIP LOCKED)
+            AND status = 'sent'
+         RETURNING id
+       ), events AS (
+         INSERT INTO sms_message_events (message_id, status, source, payload)
+         SELECT id, 'unknown', 'receipt_timeout', jsonb_build_object('error_code', $3::text) FROM expired
+       )
+       SELECT id FROM expired`,
+      [providers, sentBefore, errorCode, errorMessage, limit],
+    );
+    return rows.length;
+  }
+
   // ---- outcome resolver: 'sending' left behind, 'unknown' not settled yet ----
 
   /**

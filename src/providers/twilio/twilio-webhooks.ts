@@ -95,8 +95,27 @@ export function parseTwilioInbound(form: Form, receivedAt: Date): InboundSms {
   }
   const body = field(form, 'Body') ?? '';
   if (body.length > MAX_BODY_CHARS) throw bad('Body', `is longer than ${MAX_BODY_CHARS} characters`);
-  return { provider: 'twilio', from, to, body, providerMessageId: sid, receivedAt };
+  const optOut = field(form, 'OptOutType')?.toLowerCase();
+  const optOutType = optOut === 'stop' || optOut === 'start' || optOut === 'help' ? optOut : undefined;
+  return { provider: 'twilio', from, to, body, providerMessageId: sid, receivedAt, optOutType };
 }
+
+/** TwiML that texts `text` back to the sender of an inbound message (XML-escaped). */
+export function twimlReply(text: string): WebhookAck {
+  const escaped = text.replace(/[<>&'"]/g, (c) => XML_ENTITIES[c]);
+  return {
+    contentType: 'text/xml',
+    body: `<?xml version="1.0" encoding="UTF-8"?><Response><Message>${escaped}</Message></Response>`,
+  };
+}
+
+const XML_ENTITIES: Record<string, string> = {
+  '<': '&lt;',
+  '>': '&gt;',
+  '&': '&amp;',
+  "'": '&apos;',
+  '"': '&quot;',
+};
 
 function isForm(body: unknown): body is Form {
   return typeof body === 'object' && body !== null && !Array.isArray(body);

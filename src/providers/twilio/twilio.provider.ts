@@ -17,7 +17,13 @@ import {
 } from '../sms-provider';
 import { TwilioHttpClient } from './twilio-http-client';
 import { fromTwilioStatus } from './twilio-status';
-import { EMPTY_TWIML, parseTwilioInbound, parseTwilioStatus, verifyTwilioSignature } from './twilio-webhooks';
+import {
+  EMPTY_TWIML,
+  parseTwilioInbound,
+  parseTwilioStatus,
+  twimlReply,
+  verifyTwilioSignature,
+} from './twilio-webhooks';
 
 export interface TwilioOptions {
   accountSid: string;
@@ -187,5 +193,9 @@ export class TwilioProvider implements SmsProvider {
     const form = verifyTwilioSignature(this.opts.authToken, req);
     const now = this.opts.now?.() ?? new Date();
     return { messages: [parseTwilioInbound(form, now)], ack: EMPTY_TWIML };
+  }
+
+  inboundReply(text: string): WebhookAck {
+    return twimlReply(text);
   }
 }
