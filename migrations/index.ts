@@ -9,6 +9,8 @@ import { SmsBatches1764000520000 } from './1764000520000-sms-batches';
 import { MessageStatusUnknown1764000550000 } from './1764000550000-message-status-unknown';
 import { CreateAuditLog1764000850000 } from './1764000850000-create-audit-log';
 import { AppointmentsCreatedBy1764000860000 } from './1764000860000-appointments-created-by';
+// c1: campaigns
+import { TemplateCustomTypes1764001000000 } from './1764001000000-template-custom-types';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -21,4 +23,6 @@ export const MIGRATIONS = [
   MessageStatusUnknown1764000550000,
   CreateAuditLog1764000850000,
   AppointmentsCreatedBy1764000860000,
+  // c1: campaigns
+  TemplateCustomTypes1764001000000,
 ];
