@@ -11,6 +11,7 @@ import { CreateAuditLog1764000850000 } from './1764000850000-create-audit-log';
 import { AppointmentsCreatedBy1764000860000 } from './1764000860000-appointments-created-by';
 // c1: campaigns
 import { TemplateCustomTypes1764001000000 } from './1764001000000-template-custom-types';
+import { SmsRecipients1764001010000 } from './1764001010000-sms-recipients';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   AppointmentsCreatedBy1764000860000,
   // c1: campaigns
   TemplateCustomTypes1764001000000,
+  SmsRecipients1764001010000,
 ];

@@ -1,0 +1,4 @@
+/** The public surface of campaigns: what other modules may import. */
+export { CampaignsModule } from './campaigns.module';
+export { RecipientsService } from './recipients.service';
+export type { Recipient, RecipientFilter } from './recipients.service';
