@@ -12,6 +12,7 @@ import { AppointmentsCreatedBy1764000860000 } from './1764000860000-appointments
 // c1: campaigns
 import { TemplateCustomTypes1764001000000 } from './1764001000000-template-custom-types';
 import { SmsRecipients1764001010000 } from './1764001010000-sms-recipients';
+import { SmsCampaigns1764001020000 } from './1764001020000-sms-campaigns';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   // c1: campaigns
   TemplateCustomTypes1764001000000,
   SmsRecipients1764001010000,
+  SmsCampaigns1764001020000,
 ];

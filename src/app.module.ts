@@ -21,7 +21,7 @@ import { ProvidersModule } from './providers/providers.module';
 import { bullPrefix, bullRedisOptions, RedisModule } from './redis/redis.module';
 import { AppointmentsModule } from './appointments/appointments.module';
 import { AuditModule } from './audit';
-import { CampaignsModule } from './campaigns'; // c1
+import { CampaignsModule, CampaignsWorkerModule } from './campaigns'; // c1
 import { SmsSdkModule } from './sdk/sdk.module';
 import { TemplatesModule } from './templates/templates.module';
 import { VerificationModule } from './verification/verification.module';
@@ -73,6 +73,7 @@ export class AppModule {
         AppointmentsModule,
         SmsSdkModule,
         CampaignsModule, // c1
+        ...(worker ? [CampaignsWorkerModule] : []), // c1
       ],
       providers: [
         // Global guards run in this order: who are you, how fast, which tenant, may you, is the

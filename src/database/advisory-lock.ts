@@ -8,6 +8,7 @@ export enum LockKey {
   Retention = 7_302_103,
   AppointmentReminders = 7_302_104,
   ResolveOutcomes = 7_302_120,
+  Campaigns = 7_302_130, // c1
 }
 
 /**

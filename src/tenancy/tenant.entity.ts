@@ -9,6 +9,8 @@ export interface TenantSettings {
   cost_alert_threshold?: number;
   /** Destination countries (ISO 3166 alpha-2), or ['*'] for all; unset: DEFAULT_COUNTRY_CODE only. */
   allowed_countries?: string[] | null;
+  /** c1: campaign recipients a day (UTC) across the tenant's campaigns; default 50,000. */
+  campaign_daily_limit?: number;
 }
 
 @Entity('tenants')

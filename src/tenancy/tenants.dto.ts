@@ -65,6 +65,14 @@ export class TenantSettingsDto {
   @IsOptional()
   @Validate(AllowedCountriesRule)
   allowed_countries?: string[] | null;
+
+  // c1: campaigns
+  @ApiPropertyOptional({ description: 'campaign recipients per day (UTC); default 50000', example: 50000 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  campaign_daily_limit?: number;
 }
 
 export class CreateTenantDto {
