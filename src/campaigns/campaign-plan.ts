@@ -6,6 +6,7 @@
 import { analyzeText } from '../core/encoding';
 import { Language } from '../core/message-types';
 import { chooseLanguage, renderTemplate } from '../templates';
+import { QuietHours, quietUntil, recipientZone } from './quiet-hours';
 import type { RecipientRow } from './recipient-rules';
 
 /** The reasons the status endpoint always lists; destination rules add their own names. */
@@ -21,6 +22,8 @@ export interface PlanContext {
   /** The destination rule refusing this number (country_not_allowed, premium_rate, …), or null. */
   refusal: (e164: string, country: string | null) => string | null;
   optedOut: ReadonlySet<string>;
+  /** Quiet hours to respect (absent: none, or a transactional template). */
+  quiet?: { window: QuietHours; tenantZone: string | undefined; now: Date };
 }
 
 export type Planned =
@@ -33,11 +36,15 @@ export type Planned =
       text: string;
       segments: number;
       encoding: 'GSM-7' | 'UCS-2';
+      /** Inside the recipient's quiet hours: sent when they end (the row is `scheduled`). */
+      deferredUntil: Date | null;
     }
   | { kind: 'skip'; userId: string; reason: string };
 
 export function planRecipient(
-  r: Pick<RecipientRow, 'userId' | 'phoneNumber' | 'language' | 'attributes' | 'active'>,
+  r: Pick<RecipientRow, 'userId' | 'phoneNumber' | 'language' | 'attributes' | 'active'> & {
+    timezone?: string | null;
+  },
   ctx: PlanContext,
 ): Planned {
   const skip = (reason: string): Planned => ({ kind: 'skip', userId: r.userId, reason });
@@ -59,6 +66,10 @@ export function planRecipient(
   if (missing.length > 0 || text.trim() === '') return skip('missing_variables');
   const analysis = analyzeText(text);
   if (analysis.segments > ctx.maxSegments) return skip('too_long');
+  const q = ctx.quiet;
+  const deferredUntil = q
+    ? quietUntil(q.now, recipientZone(r.timezone ?? null, phone.country, q.tenantZone), q.window)
+    : null;
   return {
     kind: 'send',
     userId: r.userId,
@@ -68,5 +79,6 @@ export function planRecipient(
     text,
     segments: analysis.segments,
     encoding: analysis.encoding,
+    deferredUntil,
   };
 }

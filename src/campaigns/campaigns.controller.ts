@@ -186,6 +186,7 @@ export class CampaignsController {
       status: c.status,
       total_recipients: total,
       queued: n('queued') + n('scheduled'),
+      deferred: n('scheduled'),
       sending: n('sending') + n('unknown'),
       sent: n('sent'),
       delivered: n('delivered'),

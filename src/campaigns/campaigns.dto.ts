@@ -137,7 +137,9 @@ export class CampaignStatusDto {
   @ApiProperty() campaign_id: string;
   @ApiProperty({ example: 'running' }) status: string;
   @ApiProperty({ example: 120 }) total_recipients: number;
-  @ApiProperty() queued: number;
+  @ApiProperty({ description: 'waiting, including deferred' }) queued: number;
+  @ApiProperty({ description: "deferred to the end of the recipient's quiet hours (status scheduled)" })
+  deferred: number;
   @ApiProperty() sending: number;
   @ApiProperty() sent: number;
   @ApiProperty() delivered: number;

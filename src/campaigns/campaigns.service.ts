@@ -16,7 +16,7 @@ import {
   ValidationFailedError,
 } from '../common/errors';
 import { AppConfig } from '../config/app-config';
-import { CODE_MESSAGE_TYPES, Language } from '../core/message-types';
+import { CODE_MESSAGE_TYPES, isTransactional, Language } from '../core/message-types';
 import { Micros } from '../core/money';
 import {
   allowedCountries,
@@ -32,6 +32,7 @@ import { SmsRouter } from '../providers';
 import { SmsTemplateEntity, TemplatesService } from '../templates';
 import { TenantsService } from '../tenancy';
 import { PlanContext, Planned, planRecipient, SKIP_REASONS } from './campaign-plan';
+import { isQuietHours } from './quiet-hours';
 import { filterSql, fromSql, Recipient, RecipientFilter } from './recipients.service';
 
 export const CAMPAIGNS_QUEUE = 'sms-campaigns';
@@ -367,6 +368,17 @@ export class CampaignsService {
       normalize,
       refusal: (e164, country) => destinationRefusal(e164, allowed, country),
       optedOut,
+      // Transactional templates ignore quiet hours; campaign messages of other types wait.
+      quiet:
+        settings.quiet_hours &&
+        isQuietHours(settings.quiet_hours) &&
+        !isTransactional(template.messageType, template.transactional)
+          ? {
+              window: settings.quiet_hours,
+              tenantZone: settings.timezone ?? undefined,
+              now: this.clock.now(),
+            }
+          : undefined,
     };
     return page.map((r) => planRecipient(r, ctx));
   }
@@ -490,12 +502,12 @@ export class CampaignsService {
             messageType: template.messageType,
             language: pl.language,
             templateId: template.templateId,
-            status: 'queued',
+            status: pl.deferredUntil ? 'scheduled' : 'queued',
             segments: pl.segments,
             encoding: pl.encoding,
             estimatedCost: this.pricing.estimate(provider, pl.country, pl.segments),
             currency,
-            scheduledAt: null,
+            scheduledAt: pl.deferredUntil,
             batchId: null,
             campaignId: id,
             idempotencyKey: null,
@@ -512,15 +524,22 @@ export class CampaignsService {
           [id, last ?? null, page.length < this.snapshotPageSize, now],
         );
         // This page's queued messages (new or from a crashed attempt), in a stable order.
-        const queued: { id: string }[] = await m.query(
-          `SELECT id FROM sms_messages WHERE campaign_id = $1 AND recipient_user_id = ANY($2::varchar[])
-              AND status = 'queued' ORDER BY recipient_user_id`,
+        const queued: { id: string; due: Date | null }[] = await m.query(
+          `SELECT id, scheduled_at AS due FROM sms_messages
+            WHERE campaign_id = $1 AND recipient_user_id = ANY($2::varchar[])
+              AND status IN ('queued', 'scheduled') ORDER BY recipient_user_id`,
           [id, sends.map((s) => s.recipientUserId)],
         );
-        return queued.map((q) => q.id);
+        return queued;
       });
       if (ids === null) return; // canceled meanwhile
-      await this.delivery.enqueueChunks(ids);
+      // Deferred (quiet hours) messages wait in Bull until their window ends.
+      const byDue = new Map<number, string[]>();
+      for (const q of ids) {
+        const due = q.due ? Math.max(0, new Date(q.due).getTime() - now.getTime()) : 0;
+        byDue.set(due, [...(byDue.get(due) ?? []), q.id]);
+      }
+      for (const [delay, group] of byDue) await this.delivery.enqueueChunks(group, delay);
       await this.afterPage(id, pageIndex);
       if (page.length < this.snapshotPageSize) return;
       after = page[page.length - 1].userId;

@@ -357,4 +357,69 @@ describe('campaigns', () => {
       campaigns.snapshotPageSize = 2000;
     }
   });
+
+  it("defers promotional campaign messages inside quiet hours to the window's end; transactional ones go", async () => {
+    const admin = { tenant: freshTenantId(), roles: ['admin'] };
+    const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+    const now = clock.now();
+    const end = new Date(Math.floor(now.getTime() / 60_000) * 60_000 + 3_600_000);
+    const quiet = { start: hhmm(new Date(now.getTime() - 3_600_000)), end: hhmm(end) };
+    await t
+      .http()
+      .post('/api/sms/tenants')
+      .set(t.auth({ tenant: 1, roles: ['super_admin'] }))
+      .send({ id: admin.tenant, name: 'quiet', settings: { quiet_hours: quiet, timezone: 'UTC' } })
+      .expect(201);
+    await t.http().post('/api/sms/templates').set(t.auth(admin)).send(trainingReminder).expect(201);
+    await t
+      .http()
+      .post('/api/sms/templates')
+      .set(t.auth(admin))
+      .send({
+        ...trainingReminder,
+        template_id: 'training_alert',
+        message_type: 'training_alert',
+        transactional: true,
+      })
+      .expect(201);
+    const recipients = ['q1', 'q2'].map((u, i) => ({
+      user_id: u,
+      phone_number: `+1202555030${i}`,
+      roles: ['beneficiary'],
+      attributes: { name: u },
+    }));
+    await t.http().put('/api/sms/recipients').set(t.auth(admin)).send({ recipients }).expect(200);
+    const c = await t
+      .http()
+      .post('/api/sms/campaigns')
+      .set(t.auth(admin))
+      .send(body(admin.tenant))
+      .expect(201);
+    const id = c.body.campaign_id;
+    await t.http().post(`/api/sms/campaigns/${id}/execute`).set(t.auth(admin)).expect(202);
+    const status = await eventually(async () => {
+      const s = await t.http().get(`/api/sms/campaigns/${id}/status`).set(t.auth(admin));
+      return s.body.deferred === 2 ? s.body : undefined;
+    });
+    expect(status).toMatchObject({ status: 'running', queued: 2, deferred: 2, sent: 0 });
+    const rows: { status: string; scheduled_at: Date }[] = await ds.query(
+      'SELECT status, scheduled_at FROM sms_messages WHERE campaign_id = $1',
+      [id],
+    );
+    expect(rows.map((r) => [r.status, new Date(r.scheduled_at).toISOString()])).toEqual([
+      ['scheduled', end.toISOString()],
+      ['scheduled', end.toISOString()],
+    ]);
+    await t.http().post(`/api/sms/campaigns/${id}/cancel`).set(t.auth(admin)).expect(200);
+
+    const tx = await t
+      .http()
+      .post('/api/sms/campaigns')
+      .set(t.auth(admin))
+      .send({ ...body(admin.tenant), template_id: 'training_alert' })
+      .expect(201);
+    await t.http().post(`/api/sms/campaigns/${tx.body.campaign_id}/execute`).set(t.auth(admin)).expect(202);
+    const done = await waitCompleted(admin, tx.body.campaign_id);
+    expect(done.deferred).toBe(0);
+  });
 });
