@@ -17,6 +17,10 @@ import { WebhookCallbacks1764001400000 } from './1764001400000-webhook-callbacks
 // t1: inbound SMS and keywords
 import { InboundMessages1764001300000 } from './1764001300000-inbound-messages';
 import { KeywordTemplates1764001310000 } from './1764001310000-keyword-templates';
+// c1: campaigns
+import { TemplateCustomTypes1764001000000 } from './1764001000000-template-custom-types';
+import { SmsRecipients1764001010000 } from './1764001010000-sms-recipients';
+import { SmsCampaigns1764001020000 } from './1764001020000-sms-campaigns';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -31,6 +35,9 @@ export const MIGRATIONS = [
   MessageStatusUnknown1764000550000,
   CreateAuditLog1764000850000,
   AppointmentsCreatedBy1764000860000,
+  TemplateCustomTypes1764001000000,
+  SmsRecipients1764001010000,
+  SmsCampaigns1764001020000,
   SmsDailyRollup1764001100000,
   SmsAlerts1764001200000,
   InboundMessages1764001300000,

@@ -23,6 +23,7 @@ import { AppointmentsModule } from './appointments/appointments.module';
 import { AnalyticsModule, AnalyticsWorkerModule } from './analytics';
 import { AuditModule } from './audit';
 import { CallbacksModule, CallbacksWorkerModule } from './callbacks';
+import { CampaignsModule, CampaignsWorkerModule } from './campaigns'; // c1
 import { SmsSdkModule } from './sdk/sdk.module';
 import { TemplatesModule } from './templates/templates.module';
 import { VerificationModule } from './verification/verification.module';
@@ -79,6 +80,8 @@ export class AppModule {
         ...(worker ? [AnalyticsWorkerModule] : []),
         CallbacksModule,
         ...(worker ? [CallbacksWorkerModule] : []),
+        CampaignsModule, // c1
+        ...(worker ? [CampaignsWorkerModule] : []), // c1
       ],
       providers: [
         // Global guards run in this order: who are you, how fast, which tenant, may you, is the

@@ -9,6 +9,7 @@ export enum LockKey {
   AppointmentReminders = 7_302_104,
   ResolveOutcomes = 7_302_120,
   Alerts = 7_302_130,
+  Campaigns = 7_302_140,
 }
 
 /**

@@ -19,3 +19,9 @@ export { DeliveryQueue } from './delivery/delivery-queue';
 export { OutcomeResolver, OUTCOME_UNKNOWN, WORKER_LOST } from './receipts/outcome-resolver.service';
 export type { ResolveSummary } from './receipts/outcome-resolver.service';
 export { SystemMessagesRepository } from './repositories/system-messages.repository';
+// c1: campaigns build their rows with the accept path's pieces
+export { MessagesRepository } from './repositories/messages.repository';
+export type { NewMessage } from './repositories/messages.repository';
+export { PricingService } from './policies/pricing.service';
+export { allowedCountries, destinationRefusal } from './policies/destination-rules';
+export { CHUNK_SIZE } from './delivery/delivery-queue';

@@ -62,6 +62,8 @@ import { MessageQueriesService } from './queries/message-queries.service';
     RateLimiterService,
     OptOutsService,
     DeliveryQueue,
+    MessagesRepository, // c1: campaign snapshots
+    PricingService, // c1: campaign estimates
     // Internal to messaging; the worker module below needs them.
     DeliveryStore,
     BodyCrypto,

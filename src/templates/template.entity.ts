@@ -9,6 +9,8 @@ export class SmsTemplateEntity {
   @Column('varchar', { name: 'template_id' }) templateId: string;
   @Column('varchar') name: string;
   @Column('varchar', { name: 'message_type' }) messageType: MessageType;
+  /** Custom message types only: true sends as transactional SMS (default promotional). */
+  @Column('boolean') transactional: boolean;
   /** Text per language code, e.g. {en, tr}. */
   @Column('jsonb') content: Record<string, string>;
   @Column('jsonb') variables: string[];

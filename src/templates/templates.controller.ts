@@ -77,6 +77,7 @@ export class TemplatesController {
         templateId: dto.template_id,
         name: dto.name,
         messageType: dto.message_type,
+        transactional: dto.transactional,
         content: contentOf(dto),
         variables: dto.variables,
       },
@@ -99,6 +100,7 @@ export class TemplatesController {
       {
         name: dto.name,
         messageType: dto.message_type,
+        transactional: dto.transactional,
         content: contentOf(dto),
         variables: dto.variables,
       },
@@ -122,6 +124,7 @@ export class TemplatesController {
       {
         name: dto.name,
         messageType: dto.message_type,
+        transactional: dto.transactional,
         content: Object.keys(content).length ? content : undefined,
         variables: dto.variables,
       },

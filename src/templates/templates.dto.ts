@@ -13,7 +13,14 @@ import {
   Length,
   Matches,
 } from 'class-validator';
-import { LANGUAGES, Language, MESSAGE_TYPES, MessageType } from '../core/message-types';
+import {
+  isTransactional,
+  LANGUAGES,
+  Language,
+  MESSAGE_TYPE_PATTERN,
+  MESSAGE_TYPES,
+  MessageType,
+} from '../core/message-types';
 import { MetadataField } from '../messaging';
 import { StatusCallbackUrlField } from '../callbacks'; // t2 (callbacks)
 
@@ -22,6 +29,21 @@ import { SmsTemplateEntity } from './template.entity';
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,99}$/;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_CONTENT = 1600;
+const TYPE_MESSAGE =
+  'message_type must be a built-in type or a lowercase slug (a-z first, then a-z, 0-9, _; 2 to 49 characters)';
+const TYPE_DESCRIPTION = `one of ${MESSAGE_TYPES.join(', ')}, or the tenant's own slug (^[a-z][a-z0-9_]{1,48}$; sent as promotional unless transactional is true)`;
+
+/** `transactional`: only for a custom message type (a built-in type keeps its own class). */
+function TransactionalField(): PropertyDecorator {
+  return (target, key) => {
+    ApiPropertyOptional({
+      example: false,
+      description: 'custom message types only: send as transactional SMS (default promotional)',
+    })(target, key);
+    IsOptional()(target, key);
+    IsBoolean()(target, key);
+  };
+}
 
 export class CreateTemplateDto {
   @ApiProperty({ example: 'welcome_message', description: 'slug: a-z, 0-9, _ and -' })
@@ -44,9 +66,11 @@ export class CreateTemplateDto {
   @Length(1, MAX_CONTENT)
   content_tr?: string;
 
-  @ApiProperty({ example: 'general_notification', enum: MESSAGE_TYPES })
-  @IsIn(MESSAGE_TYPES)
+  @ApiProperty({ example: 'welcome_message', description: TYPE_DESCRIPTION })
+  @Matches(MESSAGE_TYPE_PATTERN, { message: TYPE_MESSAGE })
   message_type: MessageType;
+
+  @TransactionalField() transactional?: boolean;
 
   @ApiProperty({ example: ['name'], description: 'every placeholder used, exactly' })
   @IsArray()
@@ -71,9 +95,10 @@ export class ReplaceTemplateDto {
   @IsString()
   @Length(1, MAX_CONTENT)
   content_tr?: string;
-  @ApiProperty({ enum: MESSAGE_TYPES, example: 'general_notification' })
-  @IsIn(MESSAGE_TYPES)
+  @ApiProperty({ example: 'welcome_message', description: TYPE_DESCRIPTION })
+  @Matches(MESSAGE_TYPE_PATTERN, { message: TYPE_MESSAGE })
   message_type: MessageType;
+  @TransactionalField() transactional?: boolean;
   @ApiProperty({ example: ['name'], description: 'every placeholder used, exactly' })
   @IsArray()
   @ArrayMaxSize(50)
@@ -87,7 +112,11 @@ export class PatchTemplateDto {
   @ApiPropertyOptional({ example: 'Welcome' }) @IsOptional() @IsString() @Length(1, 200) name?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, MAX_CONTENT) content_en?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, MAX_CONTENT) content_tr?: string;
-  @ApiPropertyOptional({ enum: MESSAGE_TYPES }) @IsOptional() @IsIn(MESSAGE_TYPES) message_type?: MessageType;
+  @ApiPropertyOptional({ description: TYPE_DESCRIPTION })
+  @IsOptional()
+  @Matches(MESSAGE_TYPE_PATTERN, { message: TYPE_MESSAGE })
+  message_type?: MessageType;
+  @TransactionalField() transactional?: boolean;
   @ApiPropertyOptional()
   @IsOptional()
   @IsArray()
@@ -98,7 +127,10 @@ export class PatchTemplateDto {
 }
 
 export class ListTemplatesQueryDto {
-  @ApiPropertyOptional({ enum: MESSAGE_TYPES }) @IsOptional() @IsIn(MESSAGE_TYPES) message_type?: MessageType;
+  @ApiPropertyOptional({ description: TYPE_DESCRIPTION })
+  @IsOptional()
+  @Matches(MESSAGE_TYPE_PATTERN, { message: TYPE_MESSAGE })
+  message_type?: MessageType;
   @ApiPropertyOptional()
   @IsOptional()
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
@@ -140,6 +172,8 @@ export class TemplateResponseDto {
   @ApiProperty() template_id: string;
   @ApiProperty() name: string;
   @ApiProperty() message_type: string;
+  @ApiProperty({ description: 'sent as transactional SMS (built-in types: by type; custom: as declared)' })
+  transactional: boolean;
   @ApiProperty() content_en: string;
   @ApiProperty({ nullable: true }) content_tr: string | null;
   @ApiProperty({ description: 'text per language code' }) content: Record<string, string>;
@@ -164,6 +198,7 @@ export function toTemplateResponse(t: SmsTemplateEntity): TemplateResponseDto {
     template_id: t.templateId,
     name: t.name,
     message_type: t.messageType,
+    transactional: isTransactional(t.messageType, t.transactional),
     content_en: t.content.en,
     content_tr: t.content.tr ?? null,
     content: t.content,

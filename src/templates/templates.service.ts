@@ -21,6 +21,8 @@ export interface TemplateInput {
   templateId: string;
   name: string;
   messageType: MessageType;
+  /** Custom types only: send as transactional SMS (default false: promotional). */
+  transactional?: boolean;
   content: Record<string, string>;
   variables: string[];
 }
@@ -143,13 +145,22 @@ export class TemplatesService {
             await repo.save(
               Object.assign(existing, {
                 ...input,
+                transactional: input.transactional ?? false,
                 isActive: true,
                 version: existing.version + 1,
                 updatedAt: now,
               }),
             )
           : await repo.save(
-              repo.create({ ...input, tenantId, isActive: true, version: 1, createdAt: now, updatedAt: now }),
+              repo.create({
+                ...input,
+                transactional: input.transactional ?? false,
+                tenantId,
+                isActive: true,
+                version: 1,
+                createdAt: now,
+                updatedAt: now,
+              }),
             );
         await this.audit.record(actor, 'template.create', this.target(saved), before, auditView(saved), m);
         return saved;
@@ -180,6 +191,7 @@ export class TemplatesService {
         content: patch.content ? { ...row.content, ...patch.content } : row.content,
         variables: patch.variables ?? row.variables,
         messageType: patch.messageType ?? row.messageType,
+        transactional: patch.transactional ?? row.transactional,
       };
       this.checkDeclarations(templateId, next);
       const before = auditView(row);
@@ -277,6 +289,7 @@ function auditView(t: SmsTemplateEntity) {
     template_id: t.templateId,
     name: t.name,
     message_type: t.messageType,
+    transactional: t.transactional,
     content: t.content,
     variables: t.variables,
     version: t.version,

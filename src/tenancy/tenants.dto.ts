@@ -45,6 +45,48 @@ class InboundKeywordsRule implements ValidatorConstraintInterface {
   }
 }
 
+/** c1: `quiet_hours` {start, end} as HH:MM, different; null clears. */
+@ValidatorConstraint({ name: 'quietHours' })
+class QuietHoursRule implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (value === null) return true;
+    if (typeof value !== 'object' || Array.isArray(value)) return false;
+    const q = value as Record<string, unknown>;
+    const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
+    return (
+      Object.keys(q).every((k) => k === 'start' || k === 'end') &&
+      typeof q.start === 'string' &&
+      typeof q.end === 'string' &&
+      hhmm.test(q.start) &&
+      hhmm.test(q.end) &&
+      q.start !== q.end
+    );
+  }
+
+  defaultMessage(): string {
+    return 'quiet_hours must be {"start": "HH:MM", "end": "HH:MM"} with different times';
+  }
+}
+
+/** c1: an IANA time zone name. */
+@ValidatorConstraint({ name: 'timeZone' })
+class TimeZoneRule implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    if (value === null) return true;
+    if (typeof value !== 'string' || value.length > 64) return false;
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: value });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  defaultMessage(): string {
+    return 'timezone must be an IANA time zone such as Europe/Istanbul';
+  }
+}
+
 export class TenantSettingsDto {
   @ApiPropertyOptional({ description: 'recipients per user per hour', example: 200 })
   @IsOptional()
@@ -109,6 +151,32 @@ export class TenantSettingsDto {
   @IsOptional()
   @Validate(InboundKeywordsRule)
   inbound_keywords?: { stop?: string[]; start?: string[]; help?: string[] };
+
+  // c1: campaigns
+  @ApiPropertyOptional({ description: 'campaign recipients per day (UTC); default 50000', example: 50000 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  campaign_daily_limit?: number;
+
+  @ApiPropertyOptional({
+    example: { start: '21:00', end: '08:00' },
+    nullable: true,
+    description: 'promotional campaign messages due inside this window (recipient time) wait for its end',
+  })
+  @IsOptional()
+  @Validate(QuietHoursRule)
+  quiet_hours?: { start: string; end: string } | null;
+
+  @ApiPropertyOptional({
+    example: 'Europe/Istanbul',
+    nullable: true,
+    description: 'IANA zone for quiet hours',
+  })
+  @IsOptional()
+  @Validate(TimeZoneRule)
+  timezone?: string | null;
 }
 
 export class CreateTenantDto {

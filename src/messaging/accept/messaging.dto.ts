@@ -15,6 +15,7 @@ import {
   IsUUID,
   Length,
   Max,
+  Matches,
   MaxLength,
   Min,
 } from 'class-validator';
@@ -23,6 +24,7 @@ import {
   LANGUAGES,
   Language,
   MESSAGE_STATUSES,
+  MESSAGE_TYPE_PATTERN,
   MESSAGE_TYPES,
   MessageStatus,
   MessageType,
@@ -107,7 +109,11 @@ export class HistoryQueryDto {
   @IsOptional()
   @IsIn(MESSAGE_STATUSES)
   status?: MessageStatus;
-  @ApiPropertyOptional({ enum: MESSAGE_TYPES }) @IsOptional() @IsIn(MESSAGE_TYPES) message_type?: MessageType;
+  // c1: history filters by custom template types too
+  @ApiPropertyOptional({ description: 'a built-in type or a custom template type' })
+  @IsOptional()
+  @Matches(MESSAGE_TYPE_PATTERN, { message: 'message_type must be a built-in type or a lowercase slug' })
+  message_type?: MessageType;
   @ApiPropertyOptional({ example: '+12025550123' })
   @IsOptional()
   @IsString()

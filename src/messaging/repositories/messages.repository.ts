@@ -159,6 +159,39 @@ export class MessagesRepository {
     );
   }
 
+  /**
+   * c1: a campaign's snapshot chunk. Like insertMany, in one statement, but each row names its
+   * recipient and a row whose (campaign_id, recipient_user_id) exists is skipped, so a retried
+   * snapshot writes nothing twice. Returns the ids of the rows this call inserted.
+   */
+  async insertCampaignChunk(
+    manager: EntityManager,
+    messages: (NewMessage & { recipientUserId: string })[],
+  ): Promise<string[]> {
+    if (messages.length === 0) return [];
+    const values = messages.map(columnValues);
+    const arrays = COLUMNS.map((_, i) => values.map((v) => v[i]));
+    const n = COLUMNS.length;
+    const casts = COLUMNS.map(([, type], i) => `$${i + 1}::${type === 'jsonb' ? 'text' : type}[]`).join(', ');
+    const names = COLUMNS.map(([name]) => name).join(', ');
+    const select = COLUMNS.map(([name, type]) => (type === 'jsonb' ? `${name}::jsonb` : name)).join(', ');
+    const rows: { id: string }[] = await manager.query(
+      `WITH inserted AS (
+         INSERT INTO sms_messages (${names}, recipient_user_id, updated_at)
+         SELECT ${select}, recipient_user_id, created_at
+           FROM unnest(${casts}, $${n + 1}::varchar[]) AS t(${names}, recipient_user_id)
+         ON CONFLICT (campaign_id, recipient_user_id) WHERE campaign_id IS NOT NULL DO NOTHING
+         RETURNING id, status, created_at
+       ), events AS (
+         INSERT INTO sms_message_events (message_id, status, source, at)
+         SELECT id, status, 'campaign', created_at FROM inserted
+       )
+       SELECT id FROM inserted`,
+      [...arrays, messages.map((m) => m.recipientUserId)],
+    );
+    return rows.map((r) => r.id);
+  }
+
   findOne(tenantId: number, id: string): Promise<SmsMessageEntity | null> {
     if (!isUuid(id)) return Promise.resolve(null);
     return this.ds.getRepository(SmsMessageEntity).findOneBy({ tenantId, id });

@@ -1,0 +1,37 @@
+import { BullModule } from '@nestjs/bull';
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit';
+import { MessagingModule } from '../messaging';
+import { PhoneModule } from '../phone';
+import { ProvidersModule } from '../providers';
+import { TemplatesModule } from '../templates';
+import { TenancyModule } from '../tenancy';
+import { CampaignsController } from './campaigns.controller';
+import { CampaignsCron, CampaignsProcessor } from './campaigns.processor';
+import { CAMPAIGNS_QUEUE, CampaignsService } from './campaigns.service';
+import { RecipientsController } from './recipients.controller';
+import { RecipientsService } from './recipients.service';
+
+/** Campaigns and the recipient directory they select from (api role: HTTP and enqueueing). */
+@Module({
+  imports: [
+    BullModule.registerQueue({ name: CAMPAIGNS_QUEUE }),
+    TenancyModule,
+    PhoneModule,
+    AuditModule,
+    MessagingModule,
+    ProvidersModule,
+    TemplatesModule,
+  ],
+  controllers: [RecipientsController, CampaignsController],
+  providers: [RecipientsService, CampaignsService],
+  exports: [RecipientsService, CampaignsService],
+})
+export class CampaignsModule {}
+
+/** The worker role's part: snapshot jobs and the once-per-cluster minute tick. */
+@Module({
+  imports: [CampaignsModule],
+  providers: [CampaignsProcessor, CampaignsCron],
+})
+export class CampaignsWorkerModule {}

@@ -1,0 +1,75 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, Roles } from '../auth/decorators';
+import { Principal, ROLE_ADMIN } from '../auth/principal';
+import { ApiErrors } from '../common/api-errors';
+import {
+  decodeUserCursor,
+  encodeUserCursor,
+  ListRecipientsQueryDto,
+  PutRecipientsDto,
+  PutRecipientsResponseDto,
+  RecipientPageDto,
+  RecipientResponseDto,
+  toRecipientResponse,
+} from './recipients.dto';
+import { RecipientsService } from './recipients.service';
+
+@ApiTags('campaigns')
+@ApiErrors()
+@ApiBearerAuth()
+@Roles(ROLE_ADMIN)
+@Controller('api/sms/recipients')
+export class RecipientsController {
+  constructor(private readonly recipients: RecipientsService) {}
+
+  @Put()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Upsert the tenant's recipient directory (tenant admin)",
+    description:
+      'Up to 10,000 rows per request, stored in one statement; idempotent. A bad row is listed in `rejected` with its reason (invalid_user_id, invalid_phone, invalid_roles, invalid_tags, invalid_language, invalid_timezone, invalid_attributes, invalid_active); the rest are stored.',
+  })
+  @ApiOkResponse({ type: PutRecipientsResponseDto })
+  put(@CurrentPrincipal() p: Principal, @Body() dto: PutRecipientsDto): Promise<PutRecipientsResponseDto> {
+    return this.recipients.upsert(p.tenantId, dto.recipients, p);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List recipients by user_id, filtered by role, language and tag' })
+  @ApiOkResponse({ type: RecipientPageDto })
+  async list(
+    @CurrentPrincipal() p: Principal,
+    @Query() q: ListRecipientsQueryDto,
+  ): Promise<RecipientPageDto> {
+    const limit = q.limit ?? 100;
+    const rows = await this.recipients.list(p.tenantId, {
+      roles: q.role ? [q.role] : undefined,
+      languages: q.language ? [q.language] : undefined,
+      tags: q.tag ? [q.tag] : undefined,
+      after: q.cursor ? decodeUserCursor(q.cursor) : undefined,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map(toRecipientResponse),
+      next_cursor: rows.length > limit ? encodeUserCursor(page[page.length - 1].userId) : null,
+    };
+  }
+
+  @Get(':userId')
+  @ApiOkResponse({ type: RecipientResponseDto })
+  async get(
+    @CurrentPrincipal() p: Principal,
+    @Param('userId') userId: string,
+  ): Promise<RecipientResponseDto> {
+    return toRecipientResponse(await this.recipients.get(p.tenantId, userId));
+  }
+
+  @Delete(':userId')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'removed' })
+  async delete(@CurrentPrincipal() p: Principal, @Param('userId') userId: string): Promise<void> {
+    await this.recipients.delete(p.tenantId, userId, p);
+  }
+}

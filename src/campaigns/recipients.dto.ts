@@ -1,0 +1,105 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { ValidationFailedError } from '../common/errors';
+import { LANGUAGES } from '../core/message-types';
+import { MAX_RECIPIENTS_PER_PUT } from './recipient-rules';
+import { Recipient } from './recipients.service';
+
+export class RecipientDto {
+  @ApiProperty({ example: '4711', description: "the platform's user id (1-64 characters)" }) user_id: string;
+  @ApiProperty({ example: '+905321234567', description: 'E.164, or national in DEFAULT_COUNTRY_CODE' })
+  phone_number: string;
+  @ApiPropertyOptional({ example: ['beneficiary'], type: [String] }) roles?: string[];
+  @ApiPropertyOptional({ enum: LANGUAGES, nullable: true, description: "absent: the tenant's default" })
+  language?: string | null;
+  @ApiPropertyOptional({ example: 'Europe/Istanbul', nullable: true, description: 'IANA time zone' })
+  timezone?: string | null;
+  @ApiPropertyOptional({ example: ['ankara'], type: [String] }) tags?: string[];
+  @ApiPropertyOptional({
+    example: { name: 'Ayşe' },
+    description: 'template variables of this recipient (text or numbers, ≤ 200 characters each)',
+  })
+  attributes?: Record<string, string | number>;
+  @ApiPropertyOptional({ example: true, description: 'default true; inactive recipients are skipped' })
+  active?: boolean;
+}
+
+export class PutRecipientsDto {
+  @ApiProperty({
+    type: [RecipientDto],
+    description: `up to ${MAX_RECIPIENTS_PER_PUT}; each row is checked on its own (a bad row is rejected by user_id, the rest stored)`,
+  })
+  @IsArray()
+  @ArrayMaxSize(MAX_RECIPIENTS_PER_PUT)
+  recipients: unknown[];
+}
+
+export class PutRecipientsResponseDto {
+  @ApiProperty({ example: 2 }) upserted: number;
+  @ApiProperty({ example: [{ user_id: '4713', reason: 'invalid_phone' }] })
+  rejected: { user_id: string | null; reason: string }[];
+}
+
+export class ListRecipientsQueryDto {
+  @ApiPropertyOptional({ example: 'beneficiary' }) @IsOptional() @IsString() @Length(1, 64) role?: string;
+  @ApiPropertyOptional({ enum: LANGUAGES }) @IsOptional() @IsIn(LANGUAGES) language?: string;
+  @ApiPropertyOptional({ example: 'ankara' }) @IsOptional() @IsString() @Length(1, 64) tag?: string;
+  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  cursor?: string;
+  @ApiPropertyOptional({ example: 100, description: '1-1000, default 100' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+}
+
+export class RecipientResponseDto {
+  @ApiProperty({ example: '4711' }) user_id: string;
+  @ApiProperty({ example: '+905321234567' }) phone_number: string;
+  @ApiProperty({ type: [String] }) roles: string[];
+  @ApiProperty({ nullable: true, description: "null: the tenant's default" }) language: string | null;
+  @ApiProperty({ nullable: true }) timezone: string | null;
+  @ApiProperty({ type: [String] }) tags: string[];
+  @ApiProperty({ type: Object }) attributes: Record<string, string | number>;
+  @ApiProperty() active: boolean;
+  @ApiProperty() created_at: string;
+  @ApiProperty() updated_at: string;
+}
+
+export class RecipientPageDto {
+  @ApiProperty({ type: [RecipientResponseDto] }) items: RecipientResponseDto[];
+  @ApiProperty({ nullable: true }) next_cursor: string | null;
+}
+
+export function toRecipientResponse(r: Recipient): RecipientResponseDto {
+  return {
+    user_id: r.userId,
+    phone_number: r.phoneNumber,
+    roles: r.roles,
+    language: r.language,
+    timezone: r.timezone,
+    tags: r.tags,
+    attributes: r.attributes,
+    active: r.active,
+    created_at: r.createdAt.toISOString(),
+    updated_at: r.updatedAt.toISOString(),
+  };
+}
+
+/** Keyset cursor: base64url of the last user_id of a page. */
+export function encodeUserCursor(userId: string): string {
+  return Buffer.from(`u|${userId}`).toString('base64url');
+}
+
+export function decodeUserCursor(cursor: string): string {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!text.startsWith('u|') || text.length < 3 || text.length > 66)
+    throw ValidationFailedError.field('cursor', 'cursor is not valid');
+  return text.slice(2);
+}
