@@ -1,11 +1,12 @@
 import { Controller, HttpCode, Logger, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../auth/decorators';
 import { ForbiddenError, NotFoundError, ValidationFailedError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { ReceiptsService } from '../messaging';
 import { SmsProvider, SmsRouter, WebhookRejectedError, WebhookRequest } from '../providers';
+import { ApiProviderWebhook } from './webhooks.openapi';
 
 /**
  * Provider callbacks, one route per kind for every provider. The controller knows no provider's
@@ -28,7 +29,7 @@ export class WebhooksController {
   /** Delivery status callbacks (e.g. Twilio's StatusCallback): move a message's status. */
   @Post(':provider/status')
   @HttpCode(204)
-  @ApiExcludeEndpoint()
+  @ApiProviderWebhook('status')
   async status(@Param('provider') name: string, @Req() req: Request): Promise<void> {
     const provider = this.find(name, (p) => Boolean(p.parseStatusCallback));
     const receipts = this.parse(() => provider.parseStatusCallback?.(this.webhook(req)) ?? []);
@@ -41,7 +42,7 @@ export class WebhooksController {
    * (an empty reply), or 204.
    */
   @Post(':provider/inbound')
-  @ApiExcludeEndpoint()
+  @ApiProviderWebhook('inbound')
   inbound(
     @Param('provider') name: string,
     @Req() req: Request,
