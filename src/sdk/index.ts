@@ -1,3 +1,3 @@
 export { SmsSdkModule } from './sdk.module';
-export { SmsService } from './sms.service';
+export { REMINDER_USER, SmsService } from './sms.service';
 export type { Actor, SendOutcome } from './sms.service';
