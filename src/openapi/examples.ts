@@ -16,7 +16,12 @@ export const BRIEF_EXAMPLES = {
   sendTemplated: {
     phone_number: '+12025550123',
     template_id: 'appointment_reminder',
-    variables: { date: 'March 15, 2024', time: '2:00 PM', trainer_name: 'John Doe', location: 'Training Room A' },
+    variables: {
+      date: 'March 15, 2024',
+      time: '2:00 PM',
+      trainer_name: 'John Doe',
+      location: 'Training Room A',
+    },
     language: 'en',
   },
   sendBulk: {

@@ -46,13 +46,33 @@ describe('openapi.json (the committed contract)', () => {
     const byName = new Map(ops);
     const send = byName.get('POST /api/sms/send')!;
     expect(Object.keys(send.responses)).toEqual(
-      expect.arrayContaining(['202', '400', '401', '403', '404', '409', '413', '415', '422', '429', '500', '503']),
+      expect.arrayContaining([
+        '202',
+        '400',
+        '401',
+        '403',
+        '404',
+        '409',
+        '413',
+        '415',
+        '422',
+        '429',
+        '500',
+        '503',
+      ]),
     );
     expect(Object.keys(send.responses['202'].headers ?? {})).toEqual(
-      expect.arrayContaining(['Idempotent-Replayed', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']),
+      expect.arrayContaining([
+        'Idempotent-Replayed',
+        'X-RateLimit-Limit',
+        'X-RateLimit-Remaining',
+        'X-RateLimit-Reset',
+      ]),
     );
     expect(Object.keys(send.responses['429'].headers ?? {})).toContain('Retry-After');
-    expect(send.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(['Idempotency-Key', 'X-Tenant-Id']));
+    expect(send.parameters?.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['Idempotency-Key', 'X-Tenant-Id']),
+    );
     const webhook = byName.get('POST /api/sms/webhooks/{provider}/status')!;
     expect(webhook.security).toEqual([]);
     expect(webhook.parameters?.map((p) => p.name)).toContain('X-Twilio-Signature');

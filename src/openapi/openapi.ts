@@ -87,7 +87,10 @@ const HEADERS: Record<string, HeaderObject> = {
     description: 'recipients this user may send to per rolling hour',
     schema: { type: 'integer' },
   },
-  'X-RateLimit-Remaining': { description: 'recipients left in the current window', schema: { type: 'integer' } },
+  'X-RateLimit-Remaining': {
+    description: 'recipients left in the current window',
+    schema: { type: 'integer' },
+  },
   'X-RateLimit-Reset': {
     description: 'Unix time (seconds) when the oldest counted send leaves the window',
     schema: { type: 'integer' },
@@ -121,9 +124,15 @@ const ERRORS: Record<string, { description: string; headers?: string[]; example:
     example: { statusCode: 404, error: 'Not Found', message: 'message not found' },
   },
   '409': {
-    description: 'a request with the same Idempotency-Key is still in progress (retry after Retry-After), or the state forbids the change',
+    description:
+      'a request with the same Idempotency-Key is still in progress (retry after Retry-After), or the state forbids the change',
     headers: ['Retry-After'],
-    example: { statusCode: 409, error: 'Conflict', message: 'Idempotency-Key "reminder-123" is in use by a request still in progress; retry after it completes' },
+    example: {
+      statusCode: 409,
+      error: 'Conflict',
+      message:
+        'Idempotency-Key "reminder-123" is in use by a request still in progress; retry after it completes',
+    },
   },
   '413': {
     description: 'the body is larger than 1 MB',
@@ -131,7 +140,11 @@ const ERRORS: Record<string, { description: string; headers?: string[]; example:
   },
   '415': {
     description: 'the body is not JSON (or the Content-Encoding is not supported)',
-    example: { statusCode: 415, error: 'Unsupported Media Type', message: 'unsupported Content-Encoding (accepted: identity, gzip, deflate, br)' },
+    example: {
+      statusCode: 415,
+      error: 'Unsupported Media Type',
+      message: 'unsupported Content-Encoding (accepted: identity, gzip, deflate, br)',
+    },
   },
   '422': {
     description: 'the Idempotency-Key was used before with another body',
@@ -142,7 +155,8 @@ const ERRORS: Record<string, { description: string; headers?: string[]; example:
     },
   },
   '429': {
-    description: 'a rate limit (requests per minute, recipients per hour, or codes per number); see Retry-After',
+    description:
+      'a rate limit (requests per minute, recipients per hour, or codes per number); see Retry-After',
     headers: ['Retry-After'],
     example: { statusCode: 429, error: 'Too Many Requests', message: 'rate limit exceeded' },
   },
@@ -158,7 +172,11 @@ const ERRORS: Record<string, { description: string; headers?: string[]; example:
   '503': {
     description: 'PostgreSQL or Redis is unreachable: nothing was stored; retry after Retry-After',
     headers: ['Retry-After'],
-    example: { statusCode: 503, error: 'Service Unavailable', message: 'database is unavailable; nothing was stored, retry after 5 s' },
+    example: {
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'database is unavailable; nothing was stored, retry after 5 s',
+    },
   },
 };
 
@@ -217,7 +235,8 @@ function completeOperation(op: OperationObject & { [NO_DEPENDENCIES]?: boolean }
     const names = ['X-Request-Id', ...(ERRORS[status]?.headers ?? [])];
     if (idempotent && status.startsWith('2'))
       names.push('X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Idempotent-Replayed');
-    if (idempotent && status === '429') names.push('X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset');
+    if (idempotent && status === '429')
+      names.push('X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset');
     response.headers = {
       ...response.headers,
       ...Object.fromEntries(names.map((n) => [n, { $ref: `#/components/headers/${n}` }])),
