@@ -1,12 +1,13 @@
 import { INestApplication } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { json, NextFunction, Request, Response, urlencoded } from 'express';
 import passport from 'passport';
 import { isAdmin, Principal } from './auth/principal';
 import { bodyParserErrorBody, ErrorBody } from './common/exception.filter';
 import { AppConfig } from './config/app-config';
 import { createValidationPipe } from './common/validation';
+import { createOpenApiDocument } from './openapi/openapi';
 
 /** HTTP settings shared by main.ts and the e2e tests, so tests exercise what production runs. */
 export function configureApp(app: INestApplication): void {
@@ -28,16 +29,7 @@ export function configureApp(app: INestApplication): void {
   if (docsMode === 'off') return; // /api/docs and /api/docs-json answer 404 like any unknown path
   if (docsMode === 'auth') express.use(['/api/docs', '/api/docs-json'], requireAdminToken);
 
-  const doc = new DocumentBuilder()
-    .setTitle('SMS service')
-    .setDescription(
-      'Multi-tenant SMS: Twilio with automatic AWS SNS fallback, templates (en, tr), scheduling, campaigns, ' +
-        'verification codes, delivery tracking and cost reports. Authenticate with a platform-signed HS256 JWT.',
-    )
-    .setVersion('1.0')
-    .addBearerAuth()
-    .build();
-  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, doc), {
+  SwaggerModule.setup('api/docs', app, () => createOpenApiDocument(app), {
     jsonDocumentUrl: 'api/docs-json',
   });
 }

@@ -3,35 +3,53 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
+import { loadDotEnv } from './config/dotenv';
 import { configureApp } from './configure-app';
 import { ensureDatabase, migrate } from './database/bootstrap';
+import { QuietStartLogger } from './logging/logging.module';
+import { providerOrder } from './providers';
 
-async function bootstrap(config: AppConfig): Promise<void> {
+/** The one line a person reads after `npm start`: what runs, where, against what (no secrets). */
+export function startupSummary(config: AppConfig, envFile: string | null): string {
+  const db = new URL(config.get('DATABASE_URL'));
+  const parts = [
+    `role ${config.get('APP_ROLE')}`,
+    config.runsApi() ? `port ${config.get('PORT')}` : null,
+    `providers ${providerOrder(config).join(' > ')}`,
+    `database ${db.hostname}:${db.port || '5432'}${db.pathname}`,
+    config.runsApi() && config.get('API_DOCS') !== 'off'
+      ? `docs http://localhost:${config.get('PORT')}/api/docs`
+      : null,
+    envFile ? 'settings from .env' : null,
+  ];
+  return `sms-service started: ${parts.filter(Boolean).join(', ')}`;
+}
+
+async function bootstrap(config: AppConfig, envFile: string | null): Promise<void> {
   if (config.get('DB_MIGRATE_ON_START')) {
     await ensureDatabase(config.get('DATABASE_URL'));
     await migrate(config.get('DATABASE_URL'));
   }
   const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true, bodyParser: false });
-  app.useLogger(app.get(Logger));
+  app.useLogger(new QuietStartLogger(app.get(Logger)));
   configureApp(app);
-  if (config.runsApi()) {
-    await app.listen(config.get('PORT'));
-    app.get(Logger).log(`listening on :${config.get('PORT')} (role ${config.get('APP_ROLE')})`, 'Bootstrap');
-  } else {
-    await app.init();
-    app.get(Logger).log('worker started', 'Bootstrap');
-  }
+  if (config.runsApi()) await app.listen(config.get('PORT'));
+  else await app.init();
+  app.get(Logger).log(startupSummary(config, envFile), 'Bootstrap');
 }
 
-let config: AppConfig;
-try {
-  config = loadConfig(process.env);
-} catch (e) {
-  // One clear message naming the bad variables, no stack trace.
-  console.error(e instanceof ConfigError ? e.message : e);
-  process.exit(1);
+if (require.main === module) {
+  const envFile = loadDotEnv();
+  let config: AppConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (e) {
+    // One clear message naming the bad variables, no stack trace.
+    console.error(e instanceof ConfigError ? e.message : e);
+    process.exit(1);
+  }
+  bootstrap(config, envFile).catch((e: unknown) => {
+    console.error('failed to start:', e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
 }
-bootstrap(config).catch((e: unknown) => {
-  console.error('failed to start:', e instanceof Error ? e.message : e);
-  process.exit(1);
-});

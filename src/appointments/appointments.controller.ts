@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors';
 import type { Response } from 'express';
 import { CurrentPrincipal } from '../auth/decorators';
@@ -24,6 +24,11 @@ export class AppointmentsController {
    * updated. Owner rule (all three routes): the creator or a tenant admin; anyone else gets 404.
    */
   @Put(':appointmentId')
+  @ApiOperation({
+    summary: 'Create or update an appointment',
+    description:
+      'Stores the appointment a reminder is sent for (201 when new, 200 when updated). `starts_at` needs an offset; moving it makes the appointment due for a reminder again. Owner rule: the creator or a tenant admin; anyone else gets 404.',
+  })
   @ApiOkResponse({ type: AppointmentResponseDto })
   async upsert(
     @CurrentPrincipal() p: Principal,
@@ -53,6 +58,11 @@ export class AppointmentsController {
   }
 
   @Get(':appointmentId')
+  @ApiOperation({
+    summary: 'Get an appointment',
+    description:
+      "The stored appointment and when its reminder went out (`reminder_sent_at`). 404 for another user's appointment unless the caller is an admin.",
+  })
   @ApiOkResponse({ type: AppointmentResponseDto })
   @ApiNotFoundResponse({ description: "no such appointment, or another user's (unless admin)" })
   async get(
@@ -63,6 +73,10 @@ export class AppointmentsController {
   }
 
   @Delete(':appointmentId')
+  @ApiOperation({
+    summary: 'Delete an appointment',
+    description: 'Deletes the appointment; no reminder is sent for it afterwards. Owner rule as for GET.',
+  })
   @HttpCode(204)
   async remove(@CurrentPrincipal() p: Principal, @Param('appointmentId') id: string): Promise<void> {
     await this.appointments.remove(p, id);

@@ -53,6 +53,10 @@ export class AuditController {
   }
 
   @Get(':id')
+  @ApiOperation({
+    summary: 'Get one audit entry',
+    description: 'One administrative change with its before and after values (admins).',
+  })
   @ApiOkResponse({ type: AuditEntryDto })
   async get(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<AuditEntryDto> {
     return toAuditEntry(await this.audit.get(id, isSuperAdmin(p) ? undefined : p.tenantId));

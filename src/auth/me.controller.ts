@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors';
 import { CurrentPrincipal } from './decorators';
 import { Principal } from './principal';
@@ -17,6 +17,11 @@ export class MeResponseDto {
 @Controller('api/sms/me')
 export class MeController {
   @Get()
+  @ApiOperation({
+    summary: 'Who am I',
+    description:
+      'The user id, tenant and roles the service reads from the bearer token (and X-Tenant-Id for a super_admin).',
+  })
   @ApiOkResponse({ type: MeResponseDto })
   me(@CurrentPrincipal() p: Principal): MeResponseDto {
     return { user_id: p.userId, tenant_id: p.tenantId, roles: p.roles };

@@ -1,24 +1,74 @@
 /** `npm run token -- --tenant 1 --user 1 --role admin [--role super_admin] [--ttl 3600]` prints a JWT. */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/app-config';
+import { ConfigError, loadConfig } from '../config/app-config';
+import { loadDotEnv } from '../config/dotenv';
 import { signToken } from './tokens';
 
-const { values } = parseArgs({
-  options: {
-    tenant: { type: 'string', default: '1' },
-    user: { type: 'string', default: '1' },
-    role: { type: 'string', multiple: true, default: [] },
-    ttl: { type: 'string', default: '3600' },
-  },
-});
-const config = loadConfig(process.env);
-const tenant = Number(values.tenant);
-if (!Number.isInteger(tenant) || tenant < 1) {
-  console.error('--tenant must be a positive whole number');
-  process.exit(1);
+export const TOKEN_USAGE = `Usage: npm run token -- [--tenant N] [--user ID] [--role ROLE]... [--ttl SECONDS]
+
+Prints a development JWT signed with JWT_SECRET (read from the environment or .env).
+  --tenant N       tenant id (default 1)
+  --user ID        user id, the token's sub (default 1)
+  --role ROLE      admin or super_admin; repeat for several (default: none, a plain user)
+  --ttl SECONDS    lifetime (default 3600; at most JWT_MAX_TTL_SECONDS is accepted by the API)
+  -h, --help       this text
+
+Example: curl -H "Authorization: Bearer $(npm run token --silent -- --role admin)" localhost:3000/api/sms/history`;
+
+export type TokenArgs =
+  { help: true } | { error: string } | { tenant: number; user: string; roles: string[]; ttl: number };
+
+export function parseTokenArgs(argv: string[]): TokenArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        tenant: { type: 'string', default: '1' },
+        user: { type: 'string', default: '1' },
+        role: { type: 'string', multiple: true, default: [] },
+        ttl: { type: 'string', default: '3600' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+  if (values.help) return { help: true };
+  const tenant = Number(values.tenant);
+  if (!Number.isInteger(tenant) || tenant < 1) return { error: '--tenant must be a positive whole number' };
+  const ttl = Number(values.ttl);
+  if (!Number.isInteger(ttl) || ttl < 1) return { error: '--ttl must be a positive whole number of seconds' };
+  for (const role of values.role)
+    if (role !== 'admin' && role !== 'super_admin')
+      return { error: `--role must be admin or super_admin (got "${role}")` };
+  return { tenant, user: values.user, roles: values.role, ttl };
 }
-console.log(
-  signToken({ sub: values.user, tenant_id: tenant, roles: values.role }, config.get('JWT_SECRET'), {
-    expiresInSeconds: Number(values.ttl),
-  }),
-);
+
+function main(): number {
+  const args = parseTokenArgs(process.argv.slice(2));
+  if ('help' in args) {
+    console.log(TOKEN_USAGE);
+    return 0;
+  }
+  if ('error' in args) {
+    console.error(`${args.error}\n\n${TOKEN_USAGE}`);
+    return 2;
+  }
+  loadDotEnv();
+  let secret: string;
+  try {
+    secret = loadConfig(process.env).get('JWT_SECRET');
+  } catch (e) {
+    console.error(e instanceof ConfigError ? e.message : e);
+    return 1;
+  }
+  console.log(
+    signToken({ sub: args.user, tenant_id: args.tenant, roles: args.roles }, secret, {
+      expiresInSeconds: args.ttl,
+    }),
+  );
+  return 0;
+}
+
+if (require.main === module) process.exitCode = main();

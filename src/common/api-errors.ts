@@ -6,6 +6,7 @@ import {
   ApiProperty,
   ApiPropertyOptional,
   ApiTooManyRequestsResponse,
+  ApiExtension,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 
@@ -15,6 +16,14 @@ export class ErrorResponseDto {
   @ApiProperty({ example: 'Bad Request' }) error: string;
   @ApiProperty({ example: 'phone_number: phone_number is not valid (too_short)' }) message: string;
   @ApiPropertyOptional({
+    description:
+      'what was wrong, one entry per field (`field`, `errors`; some rules add more, e.g. `rule`, `retry_after_seconds`)',
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: { field: { type: 'string' }, errors: { type: 'array', items: { type: 'string' } } },
+      additionalProperties: true,
+    },
     example: [{ field: 'phone_number', errors: ['phone_number is not valid (too_short)'] }],
   })
   details?: unknown;
@@ -22,7 +31,11 @@ export class ErrorResponseDto {
   errorId?: string;
 }
 
-/** The errors every authenticated API route can answer, in Swagger. */
+/**
+ * The errors every authenticated API route can answer, in Swagger. (The OpenAPI document adds the
+ * rest generically: 500/503 everywhere, 413/415 with a body, 409/422 with an Idempotency-Key, and
+ * the response headers; see src/openapi/openapi.ts.)
+ */
 export function ApiErrors(): ClassDecorator & MethodDecorator {
   return applyDecorators(
     ApiBadRequestResponse({ type: ErrorResponseDto, description: 'invalid input; nothing changed' }),
@@ -31,4 +44,12 @@ export function ApiErrors(): ClassDecorator & MethodDecorator {
     ApiNotFoundResponse({ type: ErrorResponseDto, description: 'unknown here, or another tenant’s' }),
     ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'rate limit; see Retry-After' }),
   );
+}
+
+/**
+ * Marks a route that touches neither PostgreSQL nor Redis, so the contract does not promise a 503
+ * for it (see src/openapi/openapi.ts, which adds the shared statuses to every operation).
+ */
+export function ApiNoDependencies(): MethodDecorator & ClassDecorator {
+  return ApiExtension('x-no-dependencies', true);
 }

@@ -30,6 +30,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SMS_PROVIDERS: 'twilio,carrier-pigeon' })).toThrow('SMS_PROVIDERS must be');
   });
 
+  it('takes DEFAULT_COUNTRY_CODE only as an ISO alpha-2 code libphonenumber knows', () => {
+    expect(loadConfig({ DEFAULT_COUNTRY_CODE: 'tr' }).get('DEFAULT_COUNTRY_CODE')).toBe('TR');
+    for (const bad of ['USA', 'XX', '1', '', 'ZZ'])
+      expect(() => loadConfig({ DEFAULT_COUNTRY_CODE: bad })).toThrow(
+        `DEFAULT_COUNTRY_CODE must be an ISO 3166-1 alpha-2 country code such as US or TR (got "${bad}")`,
+      );
+  });
+
+  it('takes LOG_FORMAT pretty, json or empty', () => {
+    expect(loadConfig({}).get('LOG_FORMAT')).toBeUndefined();
+    expect(loadConfig({ LOG_FORMAT: 'json' }).get('LOG_FORMAT')).toBe('json');
+    expect(() => loadConfig({ LOG_FORMAT: 'fancy' })).toThrow('LOG_FORMAT must be one of pretty, json');
+  });
+
   it('lists every bad variable at once', () => {
     expect(() => loadConfig({ PORT: '0', SMS_BULK_MAX: 'x' })).toThrow(/PORT[\s\S]*SMS_BULK_MAX/);
   });

@@ -4,10 +4,12 @@
  * table mirror this list. `loadConfig` is pure: it reads the given environment and either returns
  * a frozen config or throws `ConfigError` naming every bad variable.
  */
+import { isSupportedCountry } from 'libphonenumber-js';
 import { ProviderName } from '../core/message-types';
 
 export type AppRole = 'api' | 'worker' | 'all';
 export type ApiDocsMode = 'public' | 'auth' | 'off';
+export type LogFormat = 'pretty' | 'json';
 
 export class ConfigError extends Error {}
 
@@ -71,6 +73,21 @@ const providerList: Parser<ProviderName[] | undefined> = (raw, name) => {
   return names as ProviderName[];
 };
 
+const optionalOneOf =
+  <T extends string>(values: readonly T[]): Parser<T | undefined> =>
+  (raw, name) =>
+    raw === '' ? undefined : oneOf(values)(raw, name);
+/** An ISO 3166-1 alpha-2 code that libphonenumber has numbering rules for ("us" is read as US). */
+const countryCode: Parser<string> = (raw, name) => {
+  const code = raw.trim().toUpperCase();
+  if (!/^[A-Z]{2}$/.test(code) || !isSupportedCountry(code)) {
+    throw new ConfigError(
+      `${name} must be an ISO 3166-1 alpha-2 country code such as US or TR (got "${raw}")`,
+    );
+  }
+  return code;
+};
+
 const HTTP = ['http:', 'https:'];
 
 /** Comma-separated http(s) origins (scheme, host, port; no path). */
@@ -108,6 +125,11 @@ export const SETTINGS = {
     description: 'pino level: fatal, error, warn, info, debug, trace or silent',
     default: 'info',
     parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  },
+  LOG_FORMAT: {
+    description: 'pretty (readable lines) or json; empty: pretty when stdout is a terminal, json otherwise',
+    default: '',
+    parse: optionalOneOf<LogFormat>(['pretty', 'json']),
   },
   DATABASE_URL: {
     description: 'PostgreSQL connection URL (the database is created on start if missing)',
@@ -284,9 +306,9 @@ export const SETTINGS = {
     parse: int(0, 3600000),
   },
   DEFAULT_COUNTRY_CODE: {
-    description: 'ISO country used for numbers written without +country',
+    description: 'ISO 3166-1 alpha-2 country used for numbers written without +country (e.g. US, TR)',
     default: 'US',
-    parse: str,
+    parse: countryCode,
   },
   SMS_RATE_LIMIT: { description: 'recipients per user per rolling hour', default: '100', parse: int(1) },
   SMS_ADMIN_RATE_LIMIT: {

@@ -6,11 +6,13 @@ import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/app-config';
+import { loadDotEnv } from '../config/dotenv';
 import { createDataSource } from './data-source';
 import { ensureDatabase, migrate } from './bootstrap';
 
 async function main(): Promise<void> {
   const [command, name] = process.argv.slice(2);
+  loadDotEnv();
   const config = loadConfig(process.env);
   const url = config.get('DATABASE_URL');
   await ensureDatabase(url);

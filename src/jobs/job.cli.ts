@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../app.module';
 import { ConfigError, loadConfig } from '../config/app-config';
+import { loadDotEnv } from '../config/dotenv';
 import { JobRunner } from './job-runner';
 import { isJobName, JOB_NAMES } from './jobs-queue';
 
@@ -49,6 +50,7 @@ async function main(): Promise<number> {
     console.error(`${args.error}\n\n${USAGE}`);
     return 2;
   }
+  loadDotEnv();
   const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env, APP_ROLE: 'worker' });
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, { oneShot: true }), {
     logger: ['error', 'warn'],

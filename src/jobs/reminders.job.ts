@@ -5,11 +5,11 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { LockKey, runCronJob } from '../database/advisory-lock';
-import { SmsService } from '../sdk';
+import { REMINDER_USER, SmsService } from '../sdk';
 import { JobsQueue, ReminderCursor, tickWindow } from './jobs-queue';
 
 /** The system user reminders are sent as (it shows as created_by). */
-export const REMINDER_USER = 'system:reminders';
+export { REMINDER_USER };
 
 /** The reminders cron's period; a tick's job ids are unique per tenant and window of this length. */
 export const REMINDER_TICK_MINUTES = 30;

@@ -1,9 +1,10 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, LoggerService, Module } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Options } from 'pino-http';
 import type { DestinationStream } from 'pino';
 import { LoggerModule } from 'nestjs-pino';
+import type { LogFormat } from '../config/app-config';
 import { AppConfig } from '../config/app-config';
 
 /** Where log lines go; tests override it to capture lines and prove no secret is in them. */
@@ -52,8 +53,60 @@ export const LoggingModule = LoggerModule.forRootAsync({
       },
       autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false },
     };
+    if (!destination && logFormat(config.get('LOG_FORMAT')) === 'pretty') {
+      // Readable lines for a person at a terminal; pino-pretty runs in pino's worker thread.
+      options.transport = {
+        target: 'pino-pretty',
+        options: {
+          colorize: true,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname,service,context',
+          messageFormat: '{if context}[{context}] {end}{msg}',
+        },
+      };
+    }
     return { pinoHttp: destination ? [options, destination] : options };
   },
 });
+
+/** LOG_FORMAT when set; otherwise pretty on a terminal and JSON for log collectors. */
+export function logFormat(
+  configured: LogFormat | undefined,
+  isTty = Boolean(process.stdout.isTTY),
+): LogFormat {
+  return configured ?? (isTty ? 'pretty' : 'json');
+}
+
+/** Nest contexts whose start-up lines are noise at info (one line per controller and route). */
+const QUIET_CONTEXTS = new Set(['RoutesResolver', 'RouterExplorer', 'InstanceLoader']);
+
+/**
+ * Wraps the pino logger Nest writes through: Nest's per-route mapping lines go out at debug, so a
+ * start at info shows a handful of lines instead of one per route.
+ */
+export class QuietStartLogger implements LoggerService {
+  constructor(private readonly inner: LoggerService) {}
+
+  log(message: unknown, ...rest: unknown[]): void {
+    const context = rest[rest.length - 1];
+    if (typeof context === 'string' && QUIET_CONTEXTS.has(context)) this.inner.debug?.(message, ...rest);
+    else this.inner.log(message, ...rest);
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.inner.error(message, ...rest);
+  }
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.inner.warn(message, ...rest);
+  }
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.inner.debug?.(message, ...rest);
+  }
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.inner.verbose?.(message, ...rest);
+  }
+  fatal(message: unknown, ...rest: unknown[]): void {
+    (this.inner.fatal ?? this.inner.error).call(this.inner, message, ...rest);
+  }
+}
 
 export { LogDestinationModule };

@@ -19,7 +19,8 @@ export class PhoneValidationResponseDto {
   @ApiPropertyOptional({ example: '+12345678900' }) e164?: string;
   @ApiPropertyOptional({ example: '(234) 567-8900' }) national_format?: string;
   @ApiPropertyOptional({ example: '+1 234 567 8900' }) international_format?: string;
-  @ApiPropertyOptional({ example: 'US', nullable: true }) country?: string | null;
-  @ApiPropertyOptional({ example: 'FIXED_LINE_OR_MOBILE', nullable: true }) type?: string | null;
+  @ApiPropertyOptional({ type: String, example: 'US', nullable: true }) country?: string | null;
+  @ApiPropertyOptional({ type: String, example: 'FIXED_LINE_OR_MOBILE', nullable: true }) type?:
+    string | null;
   @ApiPropertyOptional({ example: 'too_short', description: 'why the number is not valid' }) reason?: string;
 }

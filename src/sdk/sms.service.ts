@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Principal } from '../auth/principal';
-import { formatAppointment } from '../appointments';
+import { AppointmentEntity, formatAppointment } from '../appointments';
 import { AppointmentsService } from '../appointments';
 import { Clock } from '../common/clock';
 import { AppError, ValidationFailedError } from '../common/errors';
@@ -11,6 +11,9 @@ import { PhoneService } from '../phone';
 import { TemplatedSender } from '../templates';
 import { TenantsService } from '../tenancy';
 import { VerificationService } from '../verification';
+
+/** The system user appointment reminders are sent as (the cron and the remind route). */
+export const REMINDER_USER = 'system:reminders';
 
 /** Who is sending: in-process calls have no token, so the tenant and user are always explicit. */
 export interface Actor {
@@ -68,26 +71,55 @@ export class SmsService {
   ): Promise<SendOutcome> {
     return this.run(actor, async (ctx) => {
       const a = await this.appointments.get(actor.tenantId, p.appointmentId);
-      const language = p.language ?? a.language ?? undefined;
-      const { date, time } = formatAppointment(a, language ?? 'en');
-      const phoneNumber = p.phoneNumber ?? a.phoneNumber;
-      const once: SendContext = {
-        ...ctx,
-        idempotencyKey: `appointment-reminder:${a.appointmentId}:${a.startsAt.toISOString()}:${phoneNumber}`,
-        route: 'sdk appointment-reminder',
-        requestBody: { appointmentId: a.appointmentId, startsAt: a.startsAt.toISOString(), phoneNumber },
-      };
-      const accepted = await this.templated.send(once, {
-        phoneNumber,
-        templateId: 'appointment_reminder',
-        variables: { date, time, trainer_name: a.trainerName, location: a.location },
-        language,
-        userId: p.userId ?? a.userId,
-        metadata: { appointment_id: a.appointmentId },
-      });
-      await this.appointments.markReminded(actor.tenantId, a.appointmentId, this.clock.now());
-      return messageIdOf(accepted);
+      return messageIdOf(await this.reminder(ctx, a, p));
     });
+  }
+
+  /**
+   * POST /api/sms/appointments/{id}/remind: the caller must be allowed to see the appointment (its
+   * owner or an admin; else 404), then the reminder goes out exactly as the cron sends it (as
+   * REMINDER_USER, with the same idempotency key), so the cron, this route and their retries send
+   * one reminder per appointment start and number. Throws the AppError (status, Retry-After).
+   */
+  async remindAppointment(
+    caller: Principal,
+    p: { appointmentId: string; phoneNumber?: string; userId?: string; language?: Language },
+  ): Promise<{ messageId: string; replayed: boolean }> {
+    const a = await this.appointments.read(caller, p.appointmentId);
+    const principal: Principal = {
+      userId: REMINDER_USER,
+      homeTenantId: caller.tenantId,
+      tenantId: caller.tenantId,
+      roles: ['admin'],
+    };
+    const accepted = await this.reminder({ principal, route: 'sdk', requestBody: null }, a, p);
+    return { messageId: messageIdOf(accepted), replayed: accepted.replayed };
+  }
+
+  private async reminder(
+    ctx: SendContext,
+    a: AppointmentEntity,
+    p: { phoneNumber?: string; userId?: string; language?: Language },
+  ): Promise<Accepted> {
+    const language = p.language ?? a.language ?? undefined;
+    const { date, time } = formatAppointment(a, language ?? 'en');
+    const phoneNumber = p.phoneNumber ?? a.phoneNumber;
+    const once: SendContext = {
+      ...ctx,
+      idempotencyKey: `appointment-reminder:${a.appointmentId}:${a.startsAt.toISOString()}:${phoneNumber}`,
+      route: 'sdk appointment-reminder',
+      requestBody: { appointmentId: a.appointmentId, startsAt: a.startsAt.toISOString(), phoneNumber },
+    };
+    const accepted = await this.templated.send(once, {
+      phoneNumber,
+      templateId: 'appointment_reminder',
+      variables: { date, time, trainer_name: a.trainerName, location: a.location },
+      language,
+      userId: p.userId ?? a.userId,
+      metadata: { appointment_id: a.appointmentId },
+    });
+    await this.appointments.markReminded(ctx.principal.tenantId, a.appointmentId, this.clock.now());
+    return accepted;
   }
 
   /** The caller's reset code, sent and stored hashed (so POST /verification/check works too). */

@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors';
 import { CurrentPrincipal, Roles } from '../auth/decorators';
 import { Principal, ROLE_ADMIN } from '../auth/principal';
@@ -21,6 +28,7 @@ import {
   toTemplateResponse,
 } from './templates.dto';
 import { TemplatesService } from './templates.service';
+import { ApiBriefBody } from '../openapi/examples';
 
 export class SendTemplatedResponse extends SendResponseDto {
   @ApiProperty({ example: 'appointment_reminder' }) template_id: string;
@@ -46,6 +54,11 @@ export class TemplatesController {
   ) {}
 
   @Get('templates')
+  @ApiOperation({
+    summary: 'List templates',
+    description:
+      "The active built-in defaults and the tenant's own templates; a tenant template with a default's id replaces it for that tenant.",
+  })
   @ApiOkResponse({ type: [TemplateResponseDto] })
   async list(
     @CurrentPrincipal() p: Principal,
@@ -59,12 +72,22 @@ export class TemplatesController {
   }
 
   @Get('templates/:templateId')
+  @ApiOperation({
+    summary: 'Get a template',
+    description: "One active template (the tenant's own, else the built-in default).",
+  })
   @ApiOkResponse({ type: TemplateResponseDto })
   async get(@CurrentPrincipal() p: Principal, @Param('templateId') id: string): Promise<TemplateResponseDto> {
     return toTemplateResponse(await this.templates.get(p.tenantId, id));
   }
 
   @Post('templates')
+  @ApiBriefBody(CreateTemplateDto, 'createTemplate')
+  @ApiOperation({
+    summary: 'Create a template',
+    description:
+      'Admins. The placeholders of every language must be exactly `variables`; 409 when the tenant already has that id.',
+  })
   @Roles(ROLE_ADMIN)
   @ApiCreatedResponse({ type: TemplateResponseDto })
   async create(
@@ -87,6 +110,11 @@ export class TemplatesController {
   }
 
   @Put('templates/:templateId')
+  @ApiOperation({
+    summary: 'Replace a template',
+    description:
+      "Admins. Replaces the tenant's template (`version` + 1). Built-in defaults are read-only (403): create a template with the same id to override one.",
+  })
   @Roles(ROLE_ADMIN)
   @ApiOkResponse({ type: TemplateResponseDto })
   async replace(
@@ -110,6 +138,10 @@ export class TemplatesController {
   }
 
   @Patch('templates/:templateId')
+  @ApiOperation({
+    summary: 'Change part of a template',
+    description: "Admins. Changes the given fields of the tenant's template (`version` + 1).",
+  })
   @Roles(ROLE_ADMIN)
   @ApiOkResponse({ type: TemplateResponseDto })
   async patch(
@@ -134,6 +166,11 @@ export class TemplatesController {
   }
 
   @Delete('templates/:templateId')
+  @ApiOperation({
+    summary: 'Deactivate a template',
+    description:
+      "Admins. Deactivates the tenant's template (the default with that id shows again); a default cannot be deleted (403).",
+  })
   @Roles(ROLE_ADMIN)
   @HttpCode(204)
   async remove(@CurrentPrincipal() p: Principal, @Param('templateId') id: string): Promise<void> {
@@ -141,6 +178,11 @@ export class TemplatesController {
   }
 
   @Post('templates/:templateId/preview')
+  @ApiOperation({
+    summary: 'Preview a template',
+    description:
+      'Renders the template with the given variables: text, encoding, segments and missing variables. Sends nothing.',
+  })
   @HttpCode(200)
   @ApiOkResponse({ type: PreviewResponseDto })
   async preview(
@@ -159,6 +201,12 @@ export class TemplatesController {
   }
 
   @Post('send-templated')
+  @ApiBriefBody(SendTemplatedDto, 'sendTemplated')
+  @ApiOperation({
+    summary: 'Send a templated SMS',
+    description:
+      'Renders a template in the requested language (falling back to English) and sends it like /send: 202, Idempotency-Key, rate limits.',
+  })
   @SendRoute(SendTemplatedResponse)
   async sendTemplated(
     @SendCtx() ctx: SendContext,

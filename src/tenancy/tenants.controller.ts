@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, ParseIntPipe, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors';
 import { AuditService } from '../audit';
 import { CurrentPrincipal, Roles } from '../auth/decorators';
@@ -20,17 +20,24 @@ export class TenantsController {
   ) {}
 
   @Get()
+  @ApiOperation({ summary: 'List tenants', description: 'super_admin only.' })
   async list(): Promise<TenantResponseDto[]> {
     return (await this.tenants.list()).map(toTenantResponse);
   }
 
   @Get(':id')
+  @ApiOperation({
+    summary: 'Get a tenant',
+    description:
+      'super_admin only. Settings: rate limits, default language, allowed countries, cost alert threshold.',
+  })
   async get(@Param('id', ParseIntPipe) id: number): Promise<TenantResponseDto> {
     return toTenantResponse(await this.tenants.get(id));
   }
 
   /** Audited (`tenant.create`) right after the insert succeeded. */
   @Post()
+  @ApiOperation({ summary: 'Create a tenant', description: 'super_admin only; 409 when the id exists.' })
   async create(@CurrentPrincipal() p: Principal, @Body() dto: CreateTenantDto): Promise<TenantResponseDto> {
     const created = await this.tenants.create(dto.id, dto.name, dto.settings);
     await this.audit.record(p, 'tenant.create', tenantTarget(created), null, auditView(created));
@@ -39,6 +46,11 @@ export class TenantsController {
 
   /** Name, active and settings; audited (`tenant.update`) right after the update succeeded. */
   @Patch(':id')
+  @ApiOperation({
+    summary: 'Change a tenant',
+    description:
+      "super_admin only: name, active (a deactivated tenant's requests answer 403 and its queued messages are not sent) and settings.",
+  })
   async update(
     @CurrentPrincipal() p: Principal,
     @Param('id', ParseIntPipe) id: number,

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors';
 import { CurrentPrincipal } from '../auth/decorators';
 import { Principal } from '../auth/principal';
@@ -18,6 +18,11 @@ export class VerificationController {
 
   /** Sends a code; the answer never contains it. */
   @Post('send')
+  @ApiOperation({
+    summary: 'Send a verification code',
+    description:
+      'Sends a password-reset or 2FA code (generated unless given) and stores it hashed until `expires_at`. The code is never in the answer, the history or the logs. Limited per number and per number range (429).',
+  })
   @SendRoute(SendCodeResponseDto)
   async send(@SendCtx() ctx: SendContext, @Body() dto: SendCodeDto): Promise<Presented<SendCodeResponseDto>> {
     const sent = await this.verification.send(ctx, {
@@ -34,6 +39,11 @@ export class VerificationController {
   }
 
   @Post('check')
+  @ApiOperation({
+    summary: 'Check a verification code',
+    description:
+      '`valid: true` once for the right, unexpired code; wrong tries count, and the code is burnt after SMS_CODE_MAX_ATTEMPTS.',
+  })
   @HttpCode(200)
   @ApiOkResponse({ type: CheckCodeResponseDto })
   async check(@CurrentPrincipal() p: Principal, @Body() dto: CheckCodeDto): Promise<CheckCodeResponseDto> {

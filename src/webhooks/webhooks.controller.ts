@@ -1,5 +1,5 @@
 import { Controller, HttpCode, Logger, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
+import { ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../auth/decorators';
 import { ForbiddenError, NotFoundError, ValidationFailedError } from '../common/errors';
@@ -8,6 +8,7 @@ import { InboundService } from '../inbound';
 import { ReceiptsService } from '../messaging';
 import { Clock } from '../common/clock';
 import { SmsProvider, SmsRouter, SnsNotifications, WebhookRejectedError, WebhookRequest } from '../providers';
+import { ApiProviderWebhook } from './webhooks.openapi';
 
 /**
  * Provider callbacks, one route per kind for every provider. The controller knows no provider's
@@ -38,7 +39,17 @@ export class WebhooksController {
    */
   @Post('sns')
   @HttpCode(204)
-  @ApiExcludeEndpoint()
+  @ApiOperation({
+    summary: 'AWS SNS notifications (public; SNS signature verified)',
+    description:
+      'SNS HTTP(S) subscription endpoint: SubscriptionConfirmation (confirmed by calling SubscribeURL on an AWS host), End User Messaging delivery events (receipts) and two-way inbound texts. Every message must come from a topic in SNS_TOPIC_ARNS, be under an hour old and carry a valid SNS signature (v1 or v2).',
+  })
+  @ApiConsumes('text/plain', 'application/json')
+  @ApiResponse({ status: 204, description: 'accepted' })
+  @ApiResponse({
+    status: 403,
+    description: 'unsigned, forged, stale or from a topic not allowed; nothing applied',
+  })
   async snsNotification(@Req() req: Request): Promise<void> {
     const outcome = await this.parseAsync(() => this.sns.handle(req.body as unknown, this.clock.now()));
     if (outcome.kind === 'receipt') await this.receipts.apply(outcome.receipt);
@@ -49,7 +60,7 @@ export class WebhooksController {
   /** Delivery status callbacks (e.g. Twilio's StatusCallback): move a message's status. */
   @Post(':provider/status')
   @HttpCode(204)
-  @ApiExcludeEndpoint()
+  @ApiProviderWebhook('status')
   async status(@Param('provider') name: string, @Req() req: Request): Promise<void> {
     const provider = this.find(name, (p) => Boolean(p.parseStatusCallback));
     const receipts = this.parse(() => provider.parseStatusCallback?.(this.webhook(req)) ?? []);
@@ -62,7 +73,7 @@ export class WebhooksController {
    * reply (e.g. TwiML <Message>), an empty reply, or 204.
    */
   @Post(':provider/inbound')
-  @ApiExcludeEndpoint()
+  @ApiProviderWebhook('inbound')
   async inbound(
     @Param('provider') name: string,
     @Req() req: Request,

@@ -8,7 +8,7 @@ import { AppModule } from '../../src/app.module';
 import { signToken } from '../../src/auth/tokens';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { configureApp } from '../../src/configure-app';
-import { LOG_DESTINATION } from '../../src/logging/logging.module';
+import { LOG_DESTINATION, QuietStartLogger } from '../../src/logging/logging.module';
 
 export interface TokenOptions {
   tenant: number;
@@ -58,7 +58,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   if (opts.override) builder = opts.override(builder);
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
-  app.useLogger(app.get(Logger)); // Nest's own log lines go through pino, as in main.ts
+  app.useLogger(new QuietStartLogger(app.get(Logger))); // Nest's own log lines go through pino, as in main.ts
   configureApp(app);
   await app.init();
   const token = (t: TokenOptions) =>

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../../common/api-errors';
 import { CurrentPrincipal } from '../../auth/decorators';
 import { Principal } from '../../auth/principal';
@@ -31,6 +31,7 @@ import { AcceptService } from './accept.service';
 import { SendContext } from './accept.types';
 import { MessageQueriesService } from '../queries/message-queries.service';
 import { presentAccepted, Presented, SendCtx, SendRoute } from './send-route';
+import { ApiBriefBody } from '../../openapi/examples';
 
 @ApiTags('messages')
 @ApiErrors()
@@ -45,7 +46,13 @@ export class MessagingController {
   ) {}
 
   @Post('send')
+  @ApiOperation({
+    summary: 'Send one SMS',
+    description:
+      "Validates the number (E.164 or national), checks opt-outs, the tenant's allowed countries and the rate limit, stores the message and queues it for the provider (Twilio, then AWS SNS). 202 with the message id; follow delivery on /messages/{id}/status.",
+  })
   @SendRoute(SendResponseDto)
+  @ApiBriefBody(SendSmsDto, 'send')
   async send(@SendCtx() ctx: SendContext, @Body() dto: SendSmsDto): Promise<Presented<SendResponseDto>> {
     const accepted = await this.accepting.accept(ctx, {
       ...this.common(dto),
@@ -57,7 +64,13 @@ export class MessagingController {
   }
 
   @Post('send-bulk')
+  @ApiOperation({
+    summary: 'Send one SMS to many numbers',
+    description:
+      'Each number is validated on its own: the valid ones are sent (once each), the others listed in `rejected` with the reason. 400 only when none remains; at most SMS_BULK_MAX numbers.',
+  })
   @SendRoute(BulkResponseDto)
+  @ApiBriefBody(SendBulkDto, 'sendBulk')
   async sendBulk(@SendCtx() ctx: SendContext, @Body() dto: SendBulkDto): Promise<Presented<BulkResponseDto>> {
     const max = this.config.get('SMS_BULK_MAX');
     if (dto.phone_numbers.length > max) {
@@ -76,7 +89,13 @@ export class MessagingController {
   }
 
   @Post('schedule')
+  @ApiOperation({
+    summary: 'Schedule an SMS',
+    description:
+      'As /send, sent at `scheduled_time` (ISO 8601 with an offset, in the future, at most 35 days ahead). Cancel it with DELETE /messages/{id} until then.',
+  })
   @SendRoute(ScheduleResponseDto)
+  @ApiBriefBody(ScheduleSmsDto, 'schedule')
   async schedule(
     @SendCtx() ctx: SendContext,
     @Body() dto: ScheduleSmsDto,
@@ -92,6 +111,11 @@ export class MessagingController {
   }
 
   @Get('messages/:id/status')
+  @ApiOperation({
+    summary: "Get a message's status",
+    description:
+      "Status, provider, attempts, cost and the timeline of events. A user sees their own messages; an admin the tenant's.",
+  })
   @ApiOkResponse({ type: MessageStatusDto })
   async status(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<MessageStatusDto> {
     const { message, events } = await this.queries.get(p, id);
@@ -99,6 +123,10 @@ export class MessagingController {
   }
 
   @Delete('messages/:id')
+  @ApiOperation({
+    summary: 'Cancel a message',
+    description: 'Cancels a scheduled or queued message (204). 409 once a provider may already have it.',
+  })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'canceled; 409 when a provider may already have it' })
   async cancel(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<void> {
@@ -106,6 +134,11 @@ export class MessagingController {
   }
 
   @Get('history')
+  @ApiOperation({
+    summary: 'List messages',
+    description:
+      'Newest first, filtered; `limit` at most 200 (default 50). Pass `next_cursor` as `cursor` for the next page.',
+  })
   @ApiOkResponse({ type: HistoryResponseDto })
   async history(@CurrentPrincipal() p: Principal, @Query() q: HistoryQueryDto): Promise<HistoryResponseDto> {
     const limit = q.limit ?? 50;

@@ -119,8 +119,16 @@ export class HistoryQueryDto {
   @IsString()
   @Length(1, 64)
   phone_number?: string;
-  @ApiPropertyOptional({ example: '2026-01-01' }) @IsOptional() @Type(() => Date) @IsDate() from?: Date;
-  @ApiPropertyOptional({ example: '2026-03-31' }) @IsOptional() @Type(() => Date) @IsDate() to?: Date;
+  @ApiPropertyOptional({ example: '2026-01-01T00:00:00Z' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
+  from?: Date;
+  @ApiPropertyOptional({ example: '2026-03-31T23:59:59Z' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
+  to?: Date;
   @ApiPropertyOptional() @IsOptional() @IsUUID() batch_id?: string;
   @ApiPropertyOptional() @IsOptional() @IsUUID() campaign_id?: string;
   @ApiPropertyOptional({ default: 50, maximum: 200 })

@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { IsOptional, IsString, Length } from 'class-validator';
 import { AuditService } from '../../audit';
 import { CurrentPrincipal, Roles } from '../../auth/decorators';
@@ -39,6 +46,10 @@ export class OptOutsController {
   ) {}
 
   @Get()
+  @ApiOperation({
+    summary: 'List opted-out numbers',
+    description: 'Admins. Numbers that replied STOP (or were added here); sends to them are refused.',
+  })
   @ApiOkResponse({ type: [OptOutDto] })
   async list(@CurrentPrincipal() p: Principal): Promise<OptOutDto[]> {
     return (await this.optOuts.list(p.tenantId)).map((o) => ({
@@ -51,6 +62,10 @@ export class OptOutsController {
 
   /** Audited (`opt_out.add`, right after the insert) unless the number was already listed. */
   @Post()
+  @ApiOperation({
+    summary: 'Opt a number out',
+    description: "Admins. Adds the number to the tenant's opt-out list (204).",
+  })
   @HttpCode(204)
   async add(@CurrentPrincipal() p: Principal, @Body() dto: AddOptOutDto): Promise<void> {
     const entry = {
@@ -64,6 +79,10 @@ export class OptOutsController {
 
   /** Takes a number off the list (the recipient opted back in). */
   @Delete(':phoneNumber')
+  @ApiOperation({
+    summary: 'Opt a number back in',
+    description: "Admins. Removes the number from the tenant's opt-out list (204).",
+  })
   @HttpCode(204)
   async remove(@CurrentPrincipal() p: Principal, @Param('phoneNumber') phoneNumber: string): Promise<void> {
     const e164 = this.e164(phoneNumber);

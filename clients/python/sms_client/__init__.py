@@ -1,0 +1,34 @@
+"""Python client of the SMS service: `from sms_client import SMSService`."""
+from .client import SMSService
+from .errors import (
+    AuthenticationError,
+    ConflictError,
+    IdempotencyMismatchError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    ServiceUnavailableError,
+    SMSConnectionError,
+    SMSError,
+    UnsupportedMediaTypeError,
+    ValidationError,
+)
+
+__all__ = [
+    "SMSService",
+    "SMSError",
+    "SMSConnectionError",
+    "ValidationError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "PayloadTooLargeError",
+    "UnsupportedMediaTypeError",
+    "IdempotencyMismatchError",
+    "RateLimitError",
+    "ServerError",
+    "ServiceUnavailableError",
+]

@@ -1,0 +1,47 @@
+"""Retries without a server: httpx's MockTransport plays the service."""
+from typing import List
+
+import httpx
+import pytest
+
+from sms_client import ServiceUnavailableError, SMSConnectionError, SMSService
+
+
+def test_a_503_is_retried_with_the_same_idempotency_key() -> None:
+    keys: List[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        keys.append(request.headers["Idempotency-Key"])
+        if len(keys) == 1:
+            return httpx.Response(503, headers={"Retry-After": "0"},
+                                  json={"statusCode": 503, "error": "Service Unavailable", "message": "redis is unavailable"})
+        return httpx.Response(202, json={"success": True, "message_id": "m-1", "status": "queued"})
+
+    client = SMSService("http://sms.test", "t", transport=httpx.MockTransport(handler))
+    assert client.send("+12025550123", "hi")["message_id"] == "m-1"
+    assert len(keys) == 2 and keys[0] == keys[1]
+
+
+def test_gives_up_with_a_typed_error_after_the_retries() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, headers={"Retry-After": "0", "X-Request-Id": "r-1"},
+                              json={"statusCode": 503, "error": "Service Unavailable", "message": "database is unavailable"})
+
+    client = SMSService("http://sms.test", "t", retries=1, transport=httpx.MockTransport(handler))
+    with pytest.raises(ServiceUnavailableError) as err:
+        client.send("+12025550123", "hi")
+    assert err.value.retry_after == 0 and err.value.request_id == "r-1"
+    assert client.send_2fa_code("+12025550123", "123456") == (False, None)
+
+
+def test_connection_errors_are_retried_then_raised() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.headers.get("Idempotency-Key"))
+        raise httpx.ConnectError("refused", request=request)
+
+    client = SMSService("http://sms.test", "t", retries=2, max_retry_wait=0, transport=httpx.MockTransport(handler))
+    with pytest.raises(SMSConnectionError):
+        client.send("+12025550123", "hi")
+    assert len(calls) == 3 and len(set(calls)) == 1

@@ -1,0 +1,24 @@
+import { parseTokenArgs } from './mint-token.cli';
+
+describe('npm run token arguments', () => {
+  it('answers --help and -h with usage instead of a stack trace', () => {
+    expect(parseTokenArgs(['--help'])).toEqual({ help: true });
+    expect(parseTokenArgs(['-h'])).toEqual({ help: true });
+  });
+
+  it('has defaults and reads repeated roles', () => {
+    expect(parseTokenArgs([])).toEqual({ tenant: 1, user: '1', roles: [], ttl: 3600 });
+    expect(parseTokenArgs(['--tenant', '7', '--role', 'admin', '--role', 'super_admin'])).toMatchObject({
+      tenant: 7,
+      roles: ['admin', 'super_admin'],
+    });
+  });
+
+  it('names the bad argument', () => {
+    expect(parseTokenArgs(['--bogus'])).toEqual({ error: expect.stringContaining('--bogus') });
+    expect(parseTokenArgs(['--tenant', 'x'])).toEqual({ error: '--tenant must be a positive whole number' });
+    expect(parseTokenArgs(['--role', 'root'])).toEqual({
+      error: '--role must be admin or super_admin (got "root")',
+    });
+  });
+});
