@@ -86,11 +86,12 @@ export class CurrencyCostDto {
 
 export class LatencyDto {
   @ApiProperty({
+    type: Number,
     nullable: true,
     description: 'ms; upper bound of the histogram bucket (4 per doubling, ~19 % wide)',
   })
   p50: number | null;
-  @ApiProperty({ nullable: true }) p95: number | null;
+  @ApiProperty({ type: Number, nullable: true }) p95: number | null;
 }
 
 export class StatsFiguresDto {
@@ -105,25 +106,28 @@ export class StatsFiguresDto {
   @ApiProperty({ description: 'outcome being resolved with the provider' }) unknown: number;
   @ApiProperty() segments: number;
   @ApiProperty({
+    type: String,
     nullable: true,
     example: '23.7',
     description: 'exact decimal string; null when several currencies (see costs_by_currency)',
   })
   estimated_cost: string | null;
   @ApiProperty({
+    type: String,
     nullable: true,
     example: '23.1',
     description: 'costs providers reported; null when several currencies',
   })
   actual_cost: string | null;
-  @ApiProperty({ nullable: true, example: 'USD', description: 'null when none or several' }) currency:
-    string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'USD', description: 'null when none or several' })
+  currency: string | null;
   @ApiProperty({
     type: [CurrencyCostDto],
     description: 'money per currency; amounts in different currencies are never added',
   })
   costs_by_currency: CurrencyCostDto[];
   @ApiProperty({
+    type: Number,
     nullable: true,
     example: 0.9731,
     description:
@@ -131,6 +135,7 @@ export class StatsFiguresDto {
   })
   delivery_rate: number | null;
   @ApiProperty({
+    type: Number,
     nullable: true,
     description: '(undelivered + failed) / (delivered + undelivered + failed); null when none',
   })
@@ -141,6 +146,7 @@ export class StatsFiguresDto {
 
 export class StatsGroupDto extends StatsFiguresDto {
   @ApiProperty({
+    type: String,
     nullable: true,
     example: '2026-10-01',
     description:
@@ -162,8 +168,12 @@ export class StatsResponseDto {
 }
 
 export class CostRowDto {
-  @ApiProperty({ nullable: true, description: 'provider, message type or tenant id; null in totals' }) key:
-    string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'provider, message type or tenant id; null in totals',
+  })
+  key: string | null;
   @ApiProperty({ example: 'USD' }) currency: string;
   @ApiProperty() messages: number;
   @ApiProperty() segments: number;
@@ -172,12 +182,17 @@ export class CostRowDto {
     description: 'sum of estimates (sms_prices at accept time), exact decimal string',
   })
   estimated_cost: string;
-  @ApiProperty({ nullable: true, description: 'sum the providers reported; null when none reported' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'sum the providers reported; null when none reported',
+  })
   actual_cost: string | null;
   @ApiProperty({ description: 'messages whose provider reported a cost' }) actual_messages: number;
-  @ApiProperty({ nullable: true, description: 'estimates of those same messages' })
+  @ApiProperty({ type: String, nullable: true, description: 'estimates of those same messages' })
   estimated_cost_reported: string | null;
   @ApiProperty({
+    type: String,
     nullable: true,
     description: 'actual_cost - estimated_cost_reported (like for like); null when none reported',
   })
@@ -186,7 +201,11 @@ export class CostRowDto {
 
 export class CostReportDto {
   @ApiProperty({ example: '2026-10' }) month: string;
-  @ApiProperty({ nullable: true, description: 'the tenant reported on; null: every tenant (super_admin)' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'the tenant reported on; null: every tenant (super_admin)',
+  })
   tenant_id: number | null;
   @ApiProperty({ type: [CostRowDto] }) by_provider: CostRowDto[];
   @ApiProperty({ type: [CostRowDto] }) by_message_type: CostRowDto[];

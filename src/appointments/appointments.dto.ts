@@ -42,14 +42,14 @@ export class UpsertAppointmentDto {
 
 export class AppointmentResponseDto {
   @ApiProperty() appointment_id: string;
-  @ApiProperty({ nullable: true }) user_id: string | null;
+  @ApiProperty({ type: String, nullable: true }) user_id: string | null;
   @ApiProperty() phone_number: string;
   @ApiProperty() starts_at: string;
   @ApiProperty() trainer_name: string;
   @ApiProperty() location: string;
-  @ApiProperty({ nullable: true }) language: string | null;
+  @ApiProperty({ type: String, nullable: true }) language: string | null;
   @ApiProperty() timezone: string;
-  @ApiProperty({ nullable: true }) reminder_sent_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) reminder_sent_at: string | null;
 }
 
 export function toAppointmentResponse(a: AppointmentEntity): AppointmentResponseDto {

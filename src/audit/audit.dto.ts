@@ -73,7 +73,8 @@ export class AuditEntryDto {
   @ApiProperty({ description: "the token's sub" }) actor_sub: string;
   @ApiProperty({ description: "the tenant named in the actor's token" }) actor_tenant_id: number;
   @ApiProperty({ type: [String] }) actor_roles: string[];
-  @ApiProperty({ nullable: true, description: 'X-Request-Id of the change' }) request_id: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'X-Request-Id of the change' }) request_id:
+    string | null;
   @ApiProperty({ example: 'template.update' }) action: string;
   @ApiProperty({ example: 'template' }) target_type: string;
   @ApiProperty({ example: 'welcome_message' }) target_id: string;
@@ -89,7 +90,7 @@ export class AuditEntryDto {
 
 export class AuditPageDto {
   @ApiProperty({ type: [AuditEntryDto] }) items: AuditEntryDto[];
-  @ApiProperty({ nullable: true }) next_cursor: string | null;
+  @ApiProperty({ type: String, nullable: true }) next_cursor: string | null;
 }
 
 export function toAuditEntry(e: AuditEntry): AuditEntryDto {

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiOperation,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
@@ -42,6 +43,11 @@ export class CallbacksController {
   ) {}
 
   @Post('webhook-endpoints')
+  @ApiOperation({
+    summary: 'Register a webhook endpoint',
+    description:
+      'Tenant admin. The signing secret is in this answer only; store it. https only (WEBHOOK_ALLOW_INSECURE lifts that for tests); private and loopback addresses are refused.',
+  })
   @ApiCreatedResponse({ type: EndpointWithSecretDto, description: 'the secret is shown only here' })
   async create(
     @CurrentPrincipal() p: Principal,
@@ -52,12 +58,20 @@ export class CallbacksController {
   }
 
   @Get('webhook-endpoints')
+  @ApiOperation({
+    summary: "List the tenant's webhook endpoints",
+    description: 'Tenant admin. Secrets are never listed.',
+  })
   @ApiOkResponse({ type: [EndpointDto] })
   async list(@CurrentPrincipal() p: Principal): Promise<EndpointDto[]> {
     return (await this.endpoints.list(p.tenantId)).map(toEndpointDto);
   }
 
   @Delete('webhook-endpoints/:id')
+  @ApiOperation({
+    summary: 'Delete a webhook endpoint',
+    description: "Tenant admin. Another tenant's id is a 404.",
+  })
   @HttpCode(204)
   @ApiNoContentResponse()
   async remove(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<void> {
@@ -65,6 +79,10 @@ export class CallbacksController {
   }
 
   @Post('webhook-endpoints/:id/rotate-secret')
+  @ApiOperation({
+    summary: "Rotate an endpoint's signing secret",
+    description: 'Tenant admin. The new secret is in this answer only; the old one stops signing at once.',
+  })
   @HttpCode(200)
   @ApiOkResponse({ type: EndpointWithSecretDto, description: 'the new secret, shown only here' })
   async rotate(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<EndpointWithSecretDto> {
@@ -73,6 +91,11 @@ export class CallbacksController {
   }
 
   @Get('webhook-deliveries')
+  @ApiOperation({
+    summary: 'List webhook deliveries',
+    description:
+      'Tenant admin. Each event delivery with its status, attempts and last answer; filters and cursor paging.',
+  })
   @ApiOkResponse({ type: DeliveriesPageDto })
   async deliveriesPage(
     @CurrentPrincipal() p: Principal,
@@ -97,6 +120,10 @@ export class CallbacksController {
   }
 
   @Get('webhook-deliveries/:id')
+  @ApiOperation({
+    summary: 'One webhook delivery with its attempts',
+    description: "Tenant admin. Another tenant's id is a 404.",
+  })
   @ApiOkResponse({ type: DeliveryDetailDto })
   async delivery(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<DeliveryDetailDto> {
     const d = await this.deliveries.findOne(p.tenantId, id);
@@ -114,6 +141,10 @@ export class CallbacksController {
   }
 
   @Post('webhook-deliveries/:id/replay')
+  @ApiOperation({
+    summary: 'Replay a webhook delivery',
+    description: 'Tenant admin. Sends the same event (same id) again; 409 while it is still pending.',
+  })
   @HttpCode(202)
   @ApiOkResponse({ type: DeliveryDto, description: 'queued again (same event id); 409 while still pending' })
   async replay(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<DeliveryDto> {

@@ -53,7 +53,7 @@ export class CreateEndpointDto {
 export class EndpointDto {
   @ApiProperty() id: string;
   @ApiProperty() url: string;
-  @ApiProperty({ nullable: true }) description: string | null;
+  @ApiProperty({ type: String, nullable: true }) description: string | null;
   @ApiProperty({ enum: WEBHOOK_EVENTS, isArray: true, nullable: true, description: 'null: every event' })
   events: WebhookEventType[] | null;
   @ApiProperty() active: boolean;
@@ -124,8 +124,8 @@ export class DeliveriesQueryDto {
 
 export class DeliveryAttemptDto {
   @ApiProperty() at: string;
-  @ApiProperty({ nullable: true }) status_code: number | null;
-  @ApiProperty({ nullable: true }) error: string | null;
+  @ApiProperty({ type: Number, nullable: true }) status_code: number | null;
+  @ApiProperty({ type: String, nullable: true }) error: string | null;
   @ApiProperty() duration_ms: number;
 }
 
@@ -133,17 +133,17 @@ export class DeliveryDto {
   @ApiProperty() id: string;
   @ApiProperty() event_id: string;
   @ApiProperty({ enum: WEBHOOK_EVENTS }) event_type: string;
-  @ApiProperty({ nullable: true }) message_id: string | null;
-  @ApiProperty({ nullable: true, description: 'null: the message’s own status_callback_url' })
+  @ApiProperty({ type: String, nullable: true }) message_id: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'null: the message’s own status_callback_url' })
   endpoint_id: string | null;
   @ApiProperty() url: string;
   @ApiProperty({ enum: ['pending', 'delivered', 'failed'] }) status: string;
   @ApiProperty() attempts: number;
-  @ApiProperty({ nullable: true, description: 'pending only' }) next_attempt_at: string | null;
-  @ApiProperty({ nullable: true }) last_attempt_at: string | null;
-  @ApiProperty({ nullable: true }) last_status_code: number | null;
-  @ApiProperty({ nullable: true }) last_error: string | null;
-  @ApiProperty({ nullable: true }) delivered_at: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'pending only' }) next_attempt_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) last_attempt_at: string | null;
+  @ApiProperty({ type: Number, nullable: true }) last_status_code: number | null;
+  @ApiProperty({ type: String, nullable: true }) last_error: string | null;
+  @ApiProperty({ type: String, nullable: true }) delivered_at: string | null;
   @ApiProperty() created_at: string;
 }
 
@@ -153,7 +153,7 @@ export class DeliveryDetailDto extends DeliveryDto {
 
 export class DeliveriesPageDto {
   @ApiProperty({ type: [DeliveryDto] }) items: DeliveryDto[];
-  @ApiProperty({ nullable: true }) next_cursor: string | null;
+  @ApiProperty({ type: String, nullable: true }) next_cursor: string | null;
 }
 
 export function toDeliveryDto(d: WebhookDelivery): DeliveryDto {

@@ -127,6 +127,10 @@ export class CampaignsController {
   }
 
   @Get()
+  @ApiOperation({
+    summary: 'List campaigns',
+    description: 'Tenant admin. Newest first, cursor paging.',
+  })
   @ApiOkResponse({ type: CampaignPageDto })
   async list(@CurrentPrincipal() p: Principal, @Query() q: ListCampaignsQueryDto): Promise<CampaignPageDto> {
     const limit = q.limit ?? 50;
@@ -144,6 +148,10 @@ export class CampaignsController {
   }
 
   @Get(':id')
+  @ApiOperation({
+    summary: 'One campaign',
+    description: "Tenant admin. Another tenant's campaign is a 404.",
+  })
   @ApiOkResponse({ type: CampaignResponseDto })
   async get(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<CampaignResponseDto> {
     return present(await this.campaigns.get(p.tenantId, id));

@@ -120,17 +120,18 @@ export class CampaignResponseDto {
     unknown
   >;
   @ApiProperty({ type: Object }) variables: Record<string, unknown>;
-  @ApiProperty({ nullable: true, example: '2024-03-10T09:00:00.000Z' }) scheduled_for: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '2024-03-10T09:00:00.000Z' }) scheduled_for:
+    string | null;
   @ApiProperty({ example: 120, description: 'recipients the filters select now' })
   estimated_recipients: number;
   @ApiProperty() created_at: string;
-  @ApiProperty({ nullable: true }) started_at: string | null;
-  @ApiProperty({ nullable: true }) completed_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) started_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) completed_at: string | null;
 }
 
 export class CampaignPageDto {
   @ApiProperty({ type: [CampaignResponseDto] }) items: CampaignResponseDto[];
-  @ApiProperty({ nullable: true }) next_cursor: string | null;
+  @ApiProperty({ type: String, nullable: true }) next_cursor: string | null;
 }
 
 export class CampaignStatusDto {
@@ -147,13 +148,13 @@ export class CampaignStatusDto {
   @ApiProperty() canceled: number;
   @ApiProperty({ example: { opted_out: 1, invalid_phone: 0, missing_variables: 2, inactive: 3 } })
   skipped: Record<string, number>;
-  @ApiProperty({ nullable: true, example: '0.9480' }) estimated_cost: string | null;
-  @ApiProperty({ nullable: true, example: '0.0000' }) actual_cost: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '0.9480' }) estimated_cost: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '0.0000' }) actual_cost: string | null;
   @ApiProperty({ example: 'USD' }) currency: string;
   @ApiProperty({ example: 0.25, description: 'recipients in a final state (or skipped) / total' })
   progress: number;
-  @ApiProperty({ nullable: true }) started_at: string | null;
-  @ApiProperty({ nullable: true }) completed_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) started_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) completed_at: string | null;
 }
 
 export class CampaignPreviewDto {
@@ -164,10 +165,26 @@ export class CampaignPreviewDto {
   skipped: Record<string, number>;
   @ApiProperty({ example: 115, description: 'segments of every message together' }) segments: number;
   @ApiProperty({ example: { 'GSM-7': 80, 'UCS-2': 35 } }) encoding: Record<string, number>;
-  @ApiProperty({ nullable: true, example: '0.9085', description: 'exact sum of per-message estimates' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '0.9085',
+    description: 'exact sum of per-message estimates',
+  })
   estimated_cost: string | null;
   @ApiProperty({ example: 'USD' }) currency: string;
   @ApiProperty({
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: {
+        user_id: { type: 'string' },
+        language: { type: 'string' },
+        text: { type: 'string' },
+        segments: { type: 'integer' },
+        encoding: { type: 'string' },
+      },
+    },
     example: [{ user_id: '4711', language: 'tr', text: 'Merhaba Ayşe, ...', segments: 1, encoding: 'UCS-2' }],
   })
   sample: { user_id: string; language: string; text: string; segments: number; encoding: string }[];

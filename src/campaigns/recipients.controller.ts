@@ -58,6 +58,10 @@ export class RecipientsController {
   }
 
   @Get(':userId')
+  @ApiOperation({
+    summary: 'One recipient of the directory',
+    description: "Tenant admin. By the platform's user_id; unknown is a 404.",
+  })
   @ApiOkResponse({ type: RecipientResponseDto })
   async get(
     @CurrentPrincipal() p: Principal,
@@ -67,6 +71,10 @@ export class RecipientsController {
   }
 
   @Delete(':userId')
+  @ApiOperation({
+    summary: 'Remove a recipient from the directory',
+    description: 'Tenant admin. Audited; unknown is a 404.',
+  })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'removed' })
   async delete(@CurrentPrincipal() p: Principal, @Param('userId') userId: string): Promise<void> {

@@ -11,9 +11,19 @@ export class RecipientDto {
   @ApiProperty({ example: '+905321234567', description: 'E.164, or national in DEFAULT_COUNTRY_CODE' })
   phone_number: string;
   @ApiPropertyOptional({ example: ['beneficiary'], type: [String] }) roles?: string[];
-  @ApiPropertyOptional({ enum: LANGUAGES, nullable: true, description: "absent: the tenant's default" })
+  @ApiPropertyOptional({
+    type: String,
+    enum: LANGUAGES,
+    nullable: true,
+    description: "absent: the tenant's default",
+  })
   language?: string | null;
-  @ApiPropertyOptional({ example: 'Europe/Istanbul', nullable: true, description: 'IANA time zone' })
+  @ApiPropertyOptional({
+    type: String,
+    example: 'Europe/Istanbul',
+    nullable: true,
+    description: 'IANA time zone',
+  })
   timezone?: string | null;
   @ApiPropertyOptional({ example: ['ankara'], type: [String] }) tags?: string[];
   @ApiPropertyOptional({
@@ -37,7 +47,14 @@ export class PutRecipientsDto {
 
 export class PutRecipientsResponseDto {
   @ApiProperty({ example: 2 }) upserted: number;
-  @ApiProperty({ example: [{ user_id: '4713', reason: 'invalid_phone' }] })
+  @ApiProperty({
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: { user_id: { type: 'string', nullable: true }, reason: { type: 'string' } },
+    },
+    example: [{ user_id: '4713', reason: 'invalid_phone' }],
+  })
   rejected: { user_id: string | null; reason: string }[];
 }
 
@@ -63,8 +80,9 @@ export class RecipientResponseDto {
   @ApiProperty({ example: '4711' }) user_id: string;
   @ApiProperty({ example: '+905321234567' }) phone_number: string;
   @ApiProperty({ type: [String] }) roles: string[];
-  @ApiProperty({ nullable: true, description: "null: the tenant's default" }) language: string | null;
-  @ApiProperty({ nullable: true }) timezone: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "null: the tenant's default" }) language:
+    string | null;
+  @ApiProperty({ type: String, nullable: true }) timezone: string | null;
   @ApiProperty({ type: [String] }) tags: string[];
   @ApiProperty({ type: Object }) attributes: Record<string, string | number>;
   @ApiProperty() active: boolean;
@@ -74,7 +92,7 @@ export class RecipientResponseDto {
 
 export class RecipientPageDto {
   @ApiProperty({ type: [RecipientResponseDto] }) items: RecipientResponseDto[];
-  @ApiProperty({ nullable: true }) next_cursor: string | null;
+  @ApiProperty({ type: String, nullable: true }) next_cursor: string | null;
 }
 
 export function toRecipientResponse(r: Recipient): RecipientResponseDto {

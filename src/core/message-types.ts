@@ -53,10 +53,9 @@ export const MESSAGE_STATUSES = [
   'scheduled',
   'queued',
   'sending',
-  'unknown',
-  'sent',
   /** A provider may or may not have taken it (e.g. a timeout): never resent automatically. */
   'unknown',
+  'sent',
   'delivered',
   'undelivered',
   'failed',

@@ -51,15 +51,15 @@ export class InboundMessageDto {
   @ApiProperty() body: string;
   @ApiProperty({ example: 'twilio' }) provider: string;
   @ApiProperty() provider_message_id: string;
-  @ApiProperty({ enum: ['stop', 'start', 'help'], nullable: true }) keyword: string | null;
-  @ApiProperty({ enum: ['en', 'tr'], nullable: true, description: "the keyword's language" })
+  @ApiProperty({ type: String, enum: ['stop', 'start', 'help'], nullable: true }) keyword: string | null;
+  @ApiProperty({ type: String, enum: ['en', 'tr'], nullable: true, description: "the keyword's language" })
   language: string | null;
   @ApiProperty({ example: '2026-01-15T10:00:00.000Z' }) received_at: string;
 }
 
 export class InboundPageDto {
   @ApiProperty({ type: [InboundMessageDto] }) items: InboundMessageDto[];
-  @ApiProperty({ nullable: true }) next_cursor: string | null;
+  @ApiProperty({ type: String, nullable: true }) next_cursor: string | null;
 }
 
 export function toInboundMessage(r: InboundRow): InboundMessageDto {

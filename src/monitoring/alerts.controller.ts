@@ -51,12 +51,12 @@ export class AlertsQueryDto {
 
 export class AlertDto {
   @ApiProperty() id: string;
-  @ApiProperty({ nullable: true, description: 'null: a system alert (provider circuit)' }) tenant_id:
-    number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'null: a system alert (provider circuit)' })
+  tenant_id: number | null;
   @ApiProperty({ enum: KINDS }) kind: string;
   @ApiProperty({ description: 'month (YYYY-MM) for cost alerts, window start otherwise' }) period: string;
-  @ApiProperty({ nullable: true }) threshold_pct: number | null;
-  @ApiProperty({ nullable: true }) provider: string | null;
+  @ApiProperty({ type: Number, nullable: true }) threshold_pct: number | null;
+  @ApiProperty({ type: String, nullable: true }) provider: string | null;
   @ApiProperty() message: string;
   @ApiProperty({ type: Object }) details: Record<string, unknown>;
   @ApiProperty({ enum: ['none', 'pending', 'delivered', 'failed'] }) webhook_status: string;
@@ -66,7 +66,7 @@ export class AlertDto {
 
 export class AlertsPageDto {
   @ApiProperty({ type: [AlertDto] }) items: AlertDto[];
-  @ApiProperty({ nullable: true }) next_cursor: string | null;
+  @ApiProperty({ type: String, nullable: true }) next_cursor: string | null;
 }
 
 @ApiTags('alerts')

@@ -175,7 +175,7 @@ export class TemplateResponseDto {
   @ApiProperty({ description: 'sent as transactional SMS (built-in types: by type; custom: as declared)' })
   transactional: boolean;
   @ApiProperty() content_en: string;
-  @ApiProperty({ nullable: true }) content_tr: string | null;
+  @ApiProperty({ type: String, nullable: true }) content_tr: string | null;
   @ApiProperty({ description: 'text per language code' }) content: Record<string, string>;
   @ApiProperty() variables: string[];
   @ApiProperty() is_active: boolean;

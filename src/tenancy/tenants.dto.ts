@@ -125,6 +125,7 @@ export class TenantSettingsDto {
   @ApiPropertyOptional({
     description:
       'alerts (cost thresholds, failure rate) are POSTed here as JSON signed with X-SMS-Signature: sha256=HMAC-SHA256(body) under the tenant secret (POST /api/sms/alerts/signing-secret); https only unless WEBHOOK_ALLOW_INSECURE=true; null removes it',
+    type: String,
     example: 'https://ops.example.com/sms-alerts',
     nullable: true,
   })
@@ -136,6 +137,7 @@ export class TenantSettingsDto {
   @ApiPropertyOptional({
     description:
       'monthly spend cap in SMS_CURRENCY: a send whose estimate would take the month-to-date cost (actual where reported, else estimate) past it is refused with 402; null removes it',
+    type: Number,
     example: 1000,
     nullable: true,
   })
@@ -170,6 +172,7 @@ export class TenantSettingsDto {
   quiet_hours?: { start: string; end: string } | null;
 
   @ApiPropertyOptional({
+    type: String,
     example: 'Europe/Istanbul',
     nullable: true,
     description: 'IANA zone for quiet hours',

@@ -151,7 +151,7 @@ export class SendResponseDto {
   @ApiProperty({ enum: ['queued', 'scheduled'] }) status: string;
   @ApiProperty() segments: number;
   @ApiProperty({ enum: ['GSM-7', 'UCS-2'] }) encoding: string;
-  @ApiProperty({ nullable: true }) estimated_cost: number | null;
+  @ApiProperty({ type: Number, nullable: true }) estimated_cost: number | null;
   @ApiProperty({ example: 'USD' }) currency: string;
 }
 
@@ -172,7 +172,8 @@ export class BulkResponseDto {
   @ApiProperty({ type: [String] }) message_ids: string[];
   @ApiProperty() segments: number;
   @ApiProperty() encoding: string;
-  @ApiProperty({ nullable: true, description: 'sum over accepted messages' }) estimated_cost: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'sum over accepted messages' }) estimated_cost:
+    number | null;
   @ApiProperty() currency: string;
 }
 
@@ -185,20 +186,20 @@ export class MessageEventDto {
 export class MessageStatusDto {
   @ApiProperty() message_id: string;
   @ApiProperty({ enum: MESSAGE_STATUSES }) status: MessageStatus;
-  @ApiProperty({ nullable: true }) provider: string | null;
-  @ApiProperty({ nullable: true }) provider_message_id: string | null;
+  @ApiProperty({ type: String, nullable: true }) provider: string | null;
+  @ApiProperty({ type: String, nullable: true }) provider_message_id: string | null;
   @ApiProperty() attempts: number;
-  @ApiProperty({ nullable: true }) error_code: string | null;
-  @ApiProperty({ nullable: true }) error_message: string | null;
+  @ApiProperty({ type: String, nullable: true }) error_code: string | null;
+  @ApiProperty({ type: String, nullable: true }) error_message: string | null;
   @ApiProperty() segments: number;
   @ApiProperty() encoding: string;
-  @ApiProperty({ nullable: true }) cost: number | null;
-  @ApiProperty({ nullable: true }) estimated_cost: number | null;
+  @ApiProperty({ type: Number, nullable: true }) cost: number | null;
+  @ApiProperty({ type: Number, nullable: true }) estimated_cost: number | null;
   @ApiProperty() currency: string;
   @ApiProperty() created_at: string;
-  @ApiProperty({ nullable: true }) scheduled_at: string | null;
-  @ApiProperty({ nullable: true }) sent_at: string | null;
-  @ApiProperty({ nullable: true }) delivered_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) scheduled_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) sent_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) delivered_at: string | null;
   @ApiProperty({ type: [MessageEventDto] }) events: MessageEventDto[];
 }
 
@@ -208,27 +209,27 @@ export class MessageSummaryDto {
   @ApiProperty({ description: 'verification codes appear as ******' }) body: string;
   @ApiProperty() message_type: string;
   @ApiProperty() language: string;
-  @ApiProperty({ nullable: true }) template_id: string | null;
-  @ApiProperty({ nullable: true }) user_id: string | null;
+  @ApiProperty({ type: String, nullable: true }) template_id: string | null;
+  @ApiProperty({ type: String, nullable: true }) user_id: string | null;
   @ApiProperty() created_by: string;
   @ApiProperty() status: string;
-  @ApiProperty({ nullable: true }) provider: string | null;
+  @ApiProperty({ type: String, nullable: true }) provider: string | null;
   @ApiProperty() segments: number;
   @ApiProperty() encoding: string;
-  @ApiProperty({ nullable: true }) estimated_cost: number | null;
-  @ApiProperty({ nullable: true }) cost: number | null;
+  @ApiProperty({ type: Number, nullable: true }) estimated_cost: number | null;
+  @ApiProperty({ type: Number, nullable: true }) cost: number | null;
   @ApiProperty() currency: string;
-  @ApiProperty({ nullable: true }) batch_id: string | null;
-  @ApiProperty({ nullable: true }) campaign_id: string | null;
-  @ApiProperty({ nullable: true }) error_code: string | null;
+  @ApiProperty({ type: String, nullable: true }) batch_id: string | null;
+  @ApiProperty({ type: String, nullable: true }) campaign_id: string | null;
+  @ApiProperty({ type: String, nullable: true }) error_code: string | null;
   @ApiProperty() created_at: string;
-  @ApiProperty({ nullable: true }) scheduled_at: string | null;
-  @ApiProperty({ nullable: true }) sent_at: string | null;
-  @ApiProperty({ nullable: true }) delivered_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) scheduled_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) sent_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) delivered_at: string | null;
   @ApiProperty() metadata: Record<string, unknown>;
 }
 
 export class HistoryResponseDto {
   @ApiProperty({ type: [MessageSummaryDto] }) items: MessageSummaryDto[];
-  @ApiProperty({ nullable: true }) next_cursor: string | null;
+  @ApiProperty({ type: String, nullable: true }) next_cursor: string | null;
 }

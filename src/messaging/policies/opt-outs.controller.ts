@@ -29,7 +29,7 @@ export class OptOutDto {
   @ApiProperty() phone_number: string;
   @ApiProperty({ example: 'provider', description: 'provider (a STOP reported by Twilio/SNS) or admin' })
   source: string;
-  @ApiProperty({ nullable: true }) reason: string | null;
+  @ApiProperty({ type: String, nullable: true }) reason: string | null;
   @ApiProperty() created_at: string;
 }
 
