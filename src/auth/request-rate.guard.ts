@@ -48,6 +48,9 @@ export class RequestRateGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [ctx.getHandler(), ctx.getClass()])) return true;
     const user = ctx.switchToHttp().getRequest<AuthedRequest>().user;
     if (!user) return true; // JwtAuthGuard has refused it already
+    // Redis down: pass at once (fail-open, as below) rather than spend the command timeout here;
+    // the recipient quota behind needs Redis and answers 503 itself.
+    if (!this.redis.isUp()) return true;
     const key = this.redis.key('rrl', user.homeTenantId, user.userId);
     let count: number;
     let msLeft: number;

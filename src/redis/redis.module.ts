@@ -68,6 +68,14 @@ export class RedisService implements OnApplicationShutdown {
     this.prefix = config.get('REDIS_PREFIX');
   }
 
+  /**
+   * Connected and ready now. While Redis is down a command would wait for its timeout first;
+   * callers that must answer within a second ask this instead and decide at once.
+   */
+  isUp(): boolean {
+    return this.client.status === 'ready';
+  }
+
   key(...parts: (string | number)[]): string {
     return `${this.prefix}:${parts.join(':')}`;
   }

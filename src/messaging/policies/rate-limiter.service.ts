@@ -65,7 +65,9 @@ export class RateLimiterService {
     what: string,
   ): Promise<RateLimitState> {
     const minute = Math.floor(now.getTime() / 60_000);
-    // Redis unreachable: refuse at once (503 + Retry-After) before anything is stored.
+    // Redis unreachable: refuse at once (503 + Retry-After) before anything is stored; when the
+    // client already knows the connection is down, without waiting for the command timeout.
+    if (!this.redis.isUp()) throw new ServiceUnavailableError('redis');
     const [allowed, used, oldest] = (await this.redis.client
       .eval(SCRIPT, 1, key, minute, count, limit)
       .catch(() => {
