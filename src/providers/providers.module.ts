@@ -2,6 +2,7 @@ import { Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from 
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { AppConfig } from '../config/app-config';
 import { ReadinessContributor } from '../health/readiness';
+import { RedisService } from '../redis/redis.module';
 import { ProviderName } from '../core/message-types';
 import { ProviderRouter } from './provider-router';
 import { instrument } from './instrument';
@@ -37,9 +38,13 @@ export function providerOrder(config: AppConfig): ProviderName[] {
  * Builds the configured providers once and routes every send through them: order, automatic
  * fallback, circuit breakers. What vendors share lives here, not in each provider.
  */
+/** How often a sending process publishes the providers whose circuit it has open. */
+const DOWN_PUBLISH_MS = 2000;
+
 @Injectable()
 export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(SmsRouter.name);
+  private publisher?: NodeJS.Timeout;
   readonly order: ProviderName[];
   readonly router: ProviderRouter;
   private readonly providers: SmsProvider[];
@@ -52,6 +57,7 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
     private readonly receipts: DeliveryReceipts,
     private readonly readiness: ReadinessContributor,
     private readonly indicator: HealthIndicatorService,
+    private readonly redis: RedisService,
   ) {
     this.order = providerOrder(config);
     // Every provider is wrapped by the instrumenting decorator: latency and errors per call.
@@ -104,9 +110,39 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
     this.logger.log(`providers in order: ${this.order.join(', ')}`);
     // Circuits show in readiness details and make it `degraded` (still 200: the service accepts
     // and queues), never unready: a provider outage must not take the API out of the balancer.
+    // Circuits live in the processes that send (worker role): each publishes the providers it
+    // sees down, so an api replica's readiness reports them too.
     this.readiness.register(async () =>
-      this.indicator.check('providers').up({ circuits: this.router.health(), down: this.router.down() }),
+      this.indicator
+        .check('providers')
+        .up({ circuits: this.router.health(), down: await this.downAnywhere() }),
     );
+    if (this.config.runsWorker()) {
+      this.publisher = setInterval(() => void this.publishDown(), DOWN_PUBLISH_MS);
+      this.publisher.unref();
+    }
+  }
+
+  private downKey(provider: ProviderName): string {
+    return this.redis.key('providers', 'down', provider);
+  }
+
+  /** Marks this process's open circuits in Redis for a few publish periods; never throws. */
+  private async publishDown(): Promise<void> {
+    const down = this.router.down();
+    if (down.length === 0 || !this.redis.isUp()) return;
+    const ttl = DOWN_PUBLISH_MS * 3;
+    await Promise.all(down.map((p) => this.redis.client.set(this.downKey(p), '1', 'PX', ttl))).catch(
+      () => undefined,
+    );
+  }
+
+  /** Providers down here or in any sending process (as published in Redis; local only without it). */
+  async downAnywhere(): Promise<ProviderName[]> {
+    const local = this.router.down();
+    if (!this.redis.isUp()) return local;
+    const flags = await this.redis.client.mget(...this.order.map((p) => this.downKey(p))).catch(() => []);
+    return this.order.filter((p, i) => local.includes(p) || flags[i] === '1');
   }
 
   /** A configured provider by name (webhooks hand their requests to it), or undefined. */
@@ -180,6 +216,7 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.publisher) clearInterval(this.publisher);
     for (const p of this.providers) await p.close?.();
   }
 }
