@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CallbacksModule } from '../callbacks';
 import { MessagingModule } from '../messaging';
 import { TemplatesModule } from '../templates';
 import { InboundController } from './inbound.controller';
@@ -7,7 +8,7 @@ import { InboundService } from './inbound.service';
 
 /** Two-way SMS: inbound texts stored per tenant, STOP/START/HELP keywords acted on. */
 @Module({
-  imports: [MessagingModule, TemplatesModule],
+  imports: [MessagingModule, TemplatesModule, CallbacksModule],
   controllers: [InboundController],
   providers: [InboundRepository, InboundService],
   exports: [InboundService],

@@ -7,6 +7,7 @@ import {
   normalizeKeyword,
   TenantKeywords,
 } from '../core/keywords';
+import { CallbacksService } from '../callbacks';
 import { OptOutsService } from '../messaging';
 import type { InboundSms } from '../providers';
 import { TemplatesService } from '../templates';
@@ -39,6 +40,7 @@ export class InboundService {
     private readonly repo: InboundRepository,
     private readonly optOuts: OptOutsService,
     private readonly templates: TemplatesService,
+    private readonly callbacks: CallbacksService,
   ) {}
 
   async receive(m: InboundSms): Promise<InboundOutcome> {
@@ -63,12 +65,44 @@ export class InboundService {
       },
       'inbound message received',
     );
+    // The platform hears of it (message.inbound) once: a redelivered webhook publishes nothing.
+    if (created && tenantId !== null) {
+      await this.callbacks.publish({
+        tenantId,
+        type: 'message.inbound',
+        key: row.id,
+        data: {
+          inbound_id: row.id,
+          from: row.from,
+          to: row.to,
+          body: row.body,
+          keyword: row.keyword,
+          received_at: row.receivedAt.toISOString(),
+        },
+      });
+    }
     if (!match) return { row, reply: null };
     // A redelivered webhook was acted on the first time: answer the same, change nothing.
     if (created) await this.act(m, row, match, tenantId);
     // The provider read the keyword itself (Twilio's OptOutType) and has answered the sender.
     if (match.origin === 'provider') return { row, reply: null };
     return { row, reply: await this.replyText(tenantId, match) };
+  }
+
+  /** recipient.opted_out / opted_in for a tenant, once per inbound message that caused it. */
+  private async publishOptChange(
+    tenantId: number,
+    type: 'recipient.opted_out' | 'recipient.opted_in',
+    phoneNumber: string,
+    keyword: string,
+    inboundId: string,
+  ): Promise<void> {
+    await this.callbacks.publish({
+      tenantId,
+      type,
+      key: `${inboundId}:${tenantId}`,
+      data: { phone_number: phoneNumber, keyword, inbound_id: inboundId, source: KEYWORD_SOURCE },
+    });
   }
 
   private keyword(
@@ -100,13 +134,15 @@ export class InboundService {
     const scope = (all: number[]) => (match.origin === 'tenant' ? all.filter((t) => t === tenantId) : all);
     if (match.action === 'stop') {
       for (const t of scope(await this.repo.tenantsSendingFrom(m.to))) {
-        await this.optOuts.add(t, m.from, KEYWORD_SOURCE, match.word, change);
+        if (await this.optOuts.add(t, m.from, KEYWORD_SOURCE, match.word, change))
+          await this.publishOptChange(t, 'recipient.opted_out', m.from, match.word, row.id);
       }
       return;
     }
     for (const t of scope(await this.repo.tenantsOptedOut(m.from))) {
       try {
         await this.optOuts.remove(t, m.from, { ...change, source: KEYWORD_SOURCE });
+        await this.publishOptChange(t, 'recipient.opted_in', m.from, match.word, row.id);
       } catch (e) {
         if (!(e instanceof NotFoundError)) throw e; // removed meanwhile
       }

@@ -32,6 +32,7 @@ describe('inbound SMS: /api/sms/webhooks/twilio/inbound, keywords, /api/sms/inbo
         TWILIO_API_BASE_URL: await twilioFake.start(),
         SMS_PROVIDERS: 'twilio',
         PUBLIC_BASE_URL,
+        WEBHOOK_ALLOW_INSECURE: 'true',
       },
     });
   });
@@ -264,6 +265,56 @@ describe('inbound SMS: /api/sms/webhooks/twilio/inbound, keywords, /api/sms/inbo
     await send({ tenant }, phone).expect(400);
     await text(phone, 'go on', { OptOutType: 'START' }).expect(200);
     await send({ tenant }, phone).expect(202);
+  });
+
+  it('tells the platform: message.inbound, recipient.opted_out, recipient.opted_in, each once, for the tenant', async () => {
+    const phone = freshPhone();
+    const tenant = await tenantTexting(phone);
+    await t
+      .http()
+      .post('/api/sms/webhook-endpoints')
+      .set(admin(tenant))
+      .send({ url: 'http://127.0.0.1:9/hooks' })
+      .expect(201);
+    const params = {
+      MessageSid: sid(),
+      AccountSid: FAKE_TWILIO_SID,
+      From: phone,
+      To: OUR_NUMBER,
+      Body: 'STOP',
+    };
+    for (let i = 0; i < 2; i++) {
+      // The second is Twilio redelivering the same webhook: nothing new is published.
+      await t
+        .http()
+        .post(INBOUND)
+        .type('form')
+        .set('X-Twilio-Signature', sign(params))
+        .send(form(params))
+        .expect(200);
+    }
+    await text(phone, 'START').expect(200);
+    const events: { event_type: string; payload: { data: Record<string, unknown> } }[] = await t
+      .get(DataSource)
+      .query(
+        `SELECT event_type, payload FROM sms_webhook_deliveries
+          WHERE tenant_id = $1 AND event_type IN ('message.inbound', 'recipient.opted_out', 'recipient.opted_in')
+          ORDER BY id`,
+        [tenant],
+      );
+    expect(events.map((e) => e.event_type)).toEqual([
+      'message.inbound',
+      'recipient.opted_out',
+      'message.inbound',
+      'recipient.opted_in',
+    ]);
+    expect(events[0].payload.data).toMatchObject({
+      from: phone,
+      to: OUR_NUMBER,
+      body: 'STOP',
+      keyword: 'stop',
+    });
+    expect(events[1].payload.data).toMatchObject({ phone_number: phone, keyword: 'STOP' });
   });
 
   it('acts once on a redelivered webhook (same MessageSid) and records each change as an event', async () => {
