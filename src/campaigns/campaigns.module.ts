@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit';
+import { CallbacksModule } from '../callbacks';
 import { MessagingModule } from '../messaging';
 import { PhoneModule } from '../phone';
 import { ProvidersModule } from '../providers';
@@ -19,6 +20,7 @@ import { RecipientsService } from './recipients.service';
     TenancyModule,
     PhoneModule,
     AuditModule,
+    CallbacksModule,
     MessagingModule,
     ProvidersModule,
     TemplatesModule,

@@ -5,6 +5,7 @@ import type { Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit';
+import { CallbacksService } from '../callbacks';
 import { isSuperAdmin, Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
 import {
@@ -157,6 +158,7 @@ export class CampaignsService {
   snapshotPageSize = 2000;
 
   constructor(
+    private readonly callbacks: CallbacksService,
     @InjectDataSource() private readonly ds: DataSource,
     @InjectQueue(CAMPAIGNS_QUEUE) private readonly queue: Queue<{ campaignId: string }>,
     private readonly templates: TemplatesService,
@@ -648,7 +650,16 @@ export class CampaignsService {
           [id, now, messages + skippedTotal],
         ),
       );
-      if (row) campaign = toCampaign(row);
+      if (row) {
+        campaign = toCampaign(row);
+        // Only the caller whose UPDATE moved it to completed publishes: once per campaign.
+        await this.callbacks.publish({
+          tenantId: campaign.tenantId,
+          type: 'campaign.completed',
+          key: campaign.id,
+          data: { campaign_id: campaign.id, name: campaign.name, total_recipients: campaign.totalRecipients },
+        });
+      }
     }
     const total = campaign.snapshotDone
       ? messages + skippedTotal

@@ -1,3 +1,4 @@
+import { CallbacksService } from '../callbacks';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
@@ -64,6 +65,7 @@ export class AlertsService implements OnModuleInit {
   private readonly logger = new Logger(AlertsService.name);
 
   constructor(
+    private readonly callbacks: CallbacksService,
     @InjectDataSource() private readonly ds: DataSource,
     private readonly tenants: TenantsService,
     private readonly config: AppConfig,
@@ -111,6 +113,23 @@ export class AlertsService implements OnModuleInit {
       ],
     );
     if (rows.length === 0) return false;
+    // Raised once (the unique index), so published once: the platform's webhooks hear of it.
+    if (a.tenantId !== null) {
+      await this.callbacks
+        .publish({
+          tenantId: a.tenantId,
+          type: 'alert.raised',
+          key: rows[0].id,
+          data: {
+            alert_id: rows[0].id,
+            kind: a.kind,
+            period: a.period,
+            message: a.message,
+            details: a.details,
+          },
+        })
+        .catch((e: unknown) => this.logger.error({ err: String(e) }, 'alert.raised not published'));
+    }
     this.logger.warn(
       { alertId: rows[0].id, tenantId: a.tenantId, kind: a.kind, ...a.details },
       `alert: ${a.message}`,

@@ -1,6 +1,7 @@
 import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { BullModule } from '@nestjs/bull';
 import { AuditModule } from '../audit';
+import { CallbacksModule } from '../callbacks';
 import { ProvidersModule } from '../providers';
 import { TenancyModule } from '../tenancy';
 import { AlertsController } from './alerts.controller';
@@ -25,6 +26,7 @@ import { WorkerMetricsServer } from './worker-metrics.server';
     ProvidersModule,
     TenancyModule,
     AuditModule,
+    CallbacksModule,
   ],
   controllers: [MetricsController, ProviderHealthController, AlertsController],
   providers: [MetricsService, WorkerMetricsServer, AlertsService, AlertsScheduler, SpendCapPolicy],

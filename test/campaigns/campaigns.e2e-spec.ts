@@ -31,7 +31,7 @@ describe('campaigns', () => {
 
   beforeAll(async () => {
     t = await createTestApp({
-      env: { SANDBOX_DELIVERY_DELAY_MS: '10' },
+      env: { SANDBOX_DELIVERY_DELAY_MS: '10', WEBHOOK_ALLOW_INSECURE: 'true' },
       override: (b) => b.overrideProvider(Clock).useValue(clock),
     });
     ds = t.get(DataSource);
@@ -151,6 +151,12 @@ describe('campaigns', () => {
       .expect(201);
     expect(created.body).toMatchObject({ status: 'draft', estimated_recipients: 8 });
     const id = created.body.campaign_id;
+    await t
+      .http()
+      .post('/api/sms/webhook-endpoints')
+      .set(t.auth(admin))
+      .send({ url: 'http://127.0.0.1:9/hooks', events: ['campaign.completed'] })
+      .expect(201);
     await t.http().post(`/api/sms/campaigns/${id}/execute`).set(t.auth(admin)).expect(202);
     await t.http().post(`/api/sms/campaigns/${id}/execute`).set(t.auth(admin)).expect(409);
     const status = await waitCompleted(admin, id);
@@ -167,6 +173,15 @@ describe('campaigns', () => {
     });
     expect(status.sent + status.delivered).toBe(4);
     expect(status.completed_at).not.toBeNull();
+    // The platform hears of the completion once, however often the status is read.
+    await t.http().get(`/api/sms/campaigns/${id}/status`).set(t.auth(admin)).expect(200);
+    const published: { data: Record<string, unknown> }[] = await ds.query(
+      `SELECT payload->'data' AS data FROM sms_webhook_deliveries
+        WHERE tenant_id = $1 AND event_type = 'campaign.completed'`,
+      [admin.tenant],
+    );
+    expect(published).toHaveLength(1);
+    expect(published[0].data).toMatchObject({ campaign_id: id, total_recipients: 8 });
     const rows = await campaignRows(id);
     expect(rows.map((r) => [r.recipient_user_id, r.language, r.body, r.message_type])).toEqual([
       ['b1', 'en', 'Hello Ann, your training is on March 10.', 'training_reminder'],

@@ -116,6 +116,12 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
   it('raises each cost threshold exactly once per month when several evaluations race, from actual cost else estimate', async () => {
     const tenant = freshTenantId();
     await setSettings(t, tenant, { cost_alert_threshold: 1 });
+    await t
+      .http()
+      .post('/api/sms/webhook-endpoints')
+      .set(t.auth({ tenant, roles: ['admin'] }))
+      .send({ url: 'http://127.0.0.1:9/hooks', events: ['alert.raised'] })
+      .expect(201);
     // 0.799999 of 1.00: below 80 %.
     await insertMessage(ds, tenant, { status: 'delivered', cost: '0.333333', estimate: '9' });
     await insertMessage(ds, tenant, { status: 'queued', estimate: '0.466666' });
@@ -146,6 +152,13 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
       [tenant],
     );
     expect(row.details).toMatchObject({ month_to_date: '1', threshold: '1', currency: 'USD' });
+    // Each alert reached the platform's webhooks once, however many evaluations raced.
+    const published: { kind: string }[] = await ds.query(
+      `SELECT payload->'data'->>'kind' AS kind FROM sms_webhook_deliveries
+        WHERE tenant_id = $1 AND event_type = 'alert.raised'`,
+      [tenant],
+    );
+    expect(published.map((p) => p.kind)).toEqual(['cost_threshold', 'cost_threshold']);
   });
 
   it('raises a failure-rate alert once when over the rate across the minimum of messages in 15 minutes', async () => {
