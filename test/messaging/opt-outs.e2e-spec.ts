@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { waitForStatus } from '../support/messages';
 import { eventually } from '../support/wait';
@@ -73,6 +74,17 @@ describe('opt-outs', () => {
     await t.http().delete('/api/sms/opt-outs/+12025550125').set(t.auth(who)).expect(204);
     await send(who, '+12025550125').expect(202);
     await t.http().delete('/api/sms/opt-outs/+12025550125').set(t.auth(who)).expect(404);
+    // Every change is an event on the list, with who made it.
+    const events = await t
+      .get(DataSource)
+      .query(
+        'SELECT action, actor FROM sms_opt_out_events WHERE tenant_id = $1 AND phone_number = $2 ORDER BY id',
+        [who.tenant, '+12025550125'],
+      );
+    expect(events).toEqual([
+      { action: 'opt_out', actor: '1' },
+      { action: 'opt_in', actor: '1' },
+    ]);
   });
 
   it('is for admins only', async () => {

@@ -73,7 +73,9 @@ export class OptOutsController {
       source: `admin:${p.userId}`,
       reason: dto.reason ?? null,
     };
-    if (await this.optOuts.add(p.tenantId, entry.phone_number, entry.source, entry.reason))
+    if (
+      await this.optOuts.add(p.tenantId, entry.phone_number, entry.source, entry.reason, { actor: p.userId })
+    )
       await this.audit.record(p, 'opt_out.add', { type: 'opt_out', id: entry.phone_number }, null, entry);
   }
 
@@ -86,7 +88,10 @@ export class OptOutsController {
   @HttpCode(204)
   async remove(@CurrentPrincipal() p: Principal, @Param('phoneNumber') phoneNumber: string): Promise<void> {
     const e164 = this.e164(phoneNumber);
-    const removed = await this.optOuts.remove(p.tenantId, e164);
+    const removed = await this.optOuts.remove(p.tenantId, e164, {
+      actor: p.userId,
+      source: `admin:${p.userId}`,
+    });
     await this.audit.record(
       p,
       'opt_out.remove',

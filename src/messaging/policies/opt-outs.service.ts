@@ -60,7 +60,8 @@ export class OptOutsService {
     phoneNumber: string,
     source: string,
     reason: string | null,
-    change?: OptOutChangeSource,
+    // Every change is an event on the list: who made it, if the caller knows.
+    change: OptOutChangeSource = { actor: null },
   ): Promise<boolean> {
     // With a change source, the event is written by the same statement as the change (or not at all).
     const added: unknown[] = await this.ds.query(
@@ -81,7 +82,7 @@ export class OptOutsService {
   async remove(
     tenantId: number,
     phoneNumber: string,
-    change?: OptOutChangeSource & { source: string },
+    change: OptOutChangeSource & { source: string } = { actor: null, source: 'admin' },
   ): Promise<{ source: string; reason: string | null }> {
     const rows: { source: string; reason: string | null }[] = await this.ds.query(
       `WITH removed AS (
