@@ -79,7 +79,20 @@ describe('errors, docs, health and logs', () => {
     expect(res.body.paths['/api/sms/validate-phone']).toBeDefined();
     expect(res.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     const send = res.body.paths['/api/sms/send'].post;
-    expect(Object.keys(send.responses).sort()).toEqual(['202', '400', '401', '403', '404', '429']);
+    expect(Object.keys(send.responses).sort()).toEqual([
+      '202',
+      '400',
+      '401',
+      '403',
+      '404',
+      '409',
+      '413',
+      '415',
+      '422',
+      '429',
+      '500',
+      '503',
+    ]);
     expect(send.responses['400'].content['application/json'].schema.$ref).toBe(
       '#/components/schemas/ErrorResponseDto',
     );
