@@ -172,14 +172,21 @@ export class CampaignsController {
 
   @Post(':id/cancel')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Cancel: messages not yet handed to a provider become canceled' })
+  @ApiOperation({
+    summary: 'Cancel: messages not yet handed to a provider become canceled',
+    description: 'Tenant admin. Messages already handed to a provider go on; the campaign ends canceled.',
+  })
   @ApiOkResponse({ type: CampaignResponseDto })
   async cancel(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<CampaignResponseDto> {
     return present(await this.campaigns.cancel(p, p.tenantId, id));
   }
 
   @Get(':id/status')
-  @ApiOperation({ summary: 'Progress of a campaign; completed once every message is final' })
+  @ApiOperation({
+    summary: 'Progress of a campaign; completed once every message is final',
+    description:
+      'Tenant admin. Counts by status, skips by reason, deferred (quiet hours), estimated and actual cost (exact decimal strings), progress.',
+  })
   @ApiOkResponse({ type: CampaignStatusDto })
   async status(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<CampaignStatusDto> {
     const s = await this.campaigns.status(p.tenantId, id);

@@ -36,7 +36,10 @@ export class RecipientsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List recipients by user_id, filtered by role, language and tag' })
+  @ApiOperation({
+    summary: 'List recipients by user_id, filtered by role, language and tag',
+    description: 'Tenant admin. Ordered by user_id, cursor paging; each filter narrows the list.',
+  })
   @ApiOkResponse({ type: RecipientPageDto })
   async list(
     @CurrentPrincipal() p: Principal,

@@ -66,7 +66,7 @@ export class CreateTemplateDto {
   @Length(1, MAX_CONTENT)
   content_tr?: string;
 
-  @ApiProperty({ example: 'welcome_message', description: TYPE_DESCRIPTION })
+  @ApiProperty({ type: String, example: 'welcome_message', description: TYPE_DESCRIPTION })
   @Matches(MESSAGE_TYPE_PATTERN, { message: TYPE_MESSAGE })
   message_type: MessageType;
 
@@ -95,7 +95,7 @@ export class ReplaceTemplateDto {
   @IsString()
   @Length(1, MAX_CONTENT)
   content_tr?: string;
-  @ApiProperty({ example: 'welcome_message', description: TYPE_DESCRIPTION })
+  @ApiProperty({ type: String, example: 'welcome_message', description: TYPE_DESCRIPTION })
   @Matches(MESSAGE_TYPE_PATTERN, { message: TYPE_MESSAGE })
   message_type: MessageType;
   @TransactionalField() transactional?: boolean;
@@ -112,7 +112,7 @@ export class PatchTemplateDto {
   @ApiPropertyOptional({ example: 'Welcome' }) @IsOptional() @IsString() @Length(1, 200) name?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, MAX_CONTENT) content_en?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, MAX_CONTENT) content_tr?: string;
-  @ApiPropertyOptional({ description: TYPE_DESCRIPTION })
+  @ApiPropertyOptional({ type: String, description: TYPE_DESCRIPTION })
   @IsOptional()
   @Matches(MESSAGE_TYPE_PATTERN, { message: TYPE_MESSAGE })
   message_type?: MessageType;
@@ -127,7 +127,7 @@ export class PatchTemplateDto {
 }
 
 export class ListTemplatesQueryDto {
-  @ApiPropertyOptional({ description: TYPE_DESCRIPTION })
+  @ApiPropertyOptional({ type: String, description: TYPE_DESCRIPTION })
   @IsOptional()
   @Matches(MESSAGE_TYPE_PATTERN, { message: TYPE_MESSAGE })
   message_type?: MessageType;

@@ -110,7 +110,7 @@ export class HistoryQueryDto {
   @IsIn(MESSAGE_STATUSES)
   status?: MessageStatus;
   // c1: history filters by custom template types too
-  @ApiPropertyOptional({ description: 'a built-in type or a custom template type' })
+  @ApiPropertyOptional({ type: String, description: 'a built-in type or a custom template type' })
   @IsOptional()
   @Matches(MESSAGE_TYPE_PATTERN, { message: 'message_type must be a built-in type or a lowercase slug' })
   message_type?: MessageType;
