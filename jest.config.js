@@ -4,6 +4,9 @@
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.spec.json' }];
 module.exports = {
   testTimeout: 30000,
+  // Something (not yet found: see the session note) keeps a handle open after the last suite;
+  // without this a finished run would wait for it forever.
+  forceExit: true,
   projects: [
     {
       displayName: 'unit',
