@@ -112,8 +112,9 @@ describe('unknown outcomes are resolved by asking Twilio (fake Twilio)', () => {
     clock.advance(5 * 60_000);
     expect((await t.get(OutcomeResolver).resolve()).retried).toBeGreaterThanOrEqual(1);
     const sent = await waitForStatus(t, who, id, 'sent');
-    expect(twilioFake.sent.filter((m) => m.body === 'stuck and never sent')).toHaveLength(1);
-    expect(sent.provider_message_id).toBe(twilioFake.sent[0].sid);
+    const resent = twilioFake.sent.filter((m) => m.body === 'stuck and never sent');
+    expect(resent).toHaveLength(1); // sent exactly once
+    expect(sent.provider_message_id).toBe(resent[0].sid);
     const statuses = sent.events.map((e: { status: string }) => e.status);
     expect(statuses.slice(-4)).toEqual(['unknown', 'queued', 'sending', 'sent']);
     expect(statuses).not.toContain('failed');
