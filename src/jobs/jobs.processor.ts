@@ -1,5 +1,6 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Job } from 'bull';
+import { QueueWorker } from '../common/queue-worker';
 import { AppConfig } from '../config/app-config';
 import { JobData, JobsQueue } from './jobs-queue';
 import { JobRunner } from './job-runner';
@@ -10,8 +11,9 @@ import { JobRunner } from './job-runner';
  * so other tenants' jobs run in between.
  */
 @Injectable()
-export class JobsProcessor implements OnModuleInit {
+export class JobsProcessor implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(JobsProcessor.name);
+  private worker: QueueWorker<JobData> | null = null;
 
   constructor(
     private readonly jobs: JobsQueue,
@@ -22,10 +24,16 @@ export class JobsProcessor implements OnModuleInit {
   onModuleInit(): void {
     // Keep the process up through a Redis outage; Bull reconnects on its own.
     this.jobs.queue.on('error', (e: Error) => this.logger.warn({ err: String(e) }, 'jobs queue error'));
-    // process() settles only when the queue closes; a close mid-start rejects: not a crash.
-    this.jobs.queue
-      .process('*', this.config.get('SMS_JOBS_CONCURRENCY'), (job: Job<JobData>) => this.handle(job))
-      .catch((e: unknown) => this.logger.debug({ err: String(e) }, 'jobs queue processing ended'));
+    this.worker = new QueueWorker(this.jobs.queue, (e) =>
+      this.logger.debug({ err: String(e) }, 'jobs queue processing ended'),
+    );
+    this.worker.start([
+      { name: '*', concurrency: this.config.get('SMS_JOBS_CONCURRENCY'), handle: (job) => this.handle(job) },
+    ]);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.worker?.settled(3_000);
   }
 
   async handle(job: Job<JobData>): Promise<unknown> {

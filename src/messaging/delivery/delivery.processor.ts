@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Job } from 'bull';
 import { Clock } from '../../common/clock';
+import { QueueWorker } from '../../common/queue-worker';
 import { Semaphore } from '../../common/semaphore';
 import { AppConfig } from '../../config/app-config';
 import { AllProvidersFailedError, CircuitsOpenError, ProviderError } from '../../providers';
@@ -45,6 +46,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
   private deadline = 0;
   private paused: Promise<void> = Promise.resolve();
   private readonly running = new Set<Promise<unknown>>();
+  private readonly worker: QueueWorker<DeliverJobData>;
 
   constructor(
     private readonly queue: DeliveryQueue,
@@ -55,6 +57,9 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     private readonly clock: Clock,
     config: AppConfig,
   ) {
+    this.worker = new QueueWorker(queue.queue, (e) =>
+      this.logger.debug({ err: String(e) }, 'delivery queue processing ended'),
+    );
     this.statusCallbackUrl = `${config.get('PUBLIC_BASE_URL')}/api/sms/webhooks/twilio/status`;
     const concurrency = config.get('SMS_WORKER_CONCURRENCY');
     this.inFlight = new Semaphore(concurrency);
@@ -72,13 +77,13 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
   }
 
   onModuleInit(): void {
-    for (const [name, { concurrency, handle }] of Object.entries(this.handlers)) {
-      // process() settles only when the queue closes; a close mid-start rejects ("Connection is
-      // closed"), which is the end of the worker, not an error to crash on.
-      this.queue.queue
-        .process(name, concurrency, (job: Job<DeliverJobData>) => this.track(handle(job)))
-        .catch((e: unknown) => this.logger.debug({ err: String(e) }, 'delivery queue processing ended'));
-    }
+    this.worker.start(
+      Object.entries(this.handlers).map(([name, { concurrency, handle }]) => ({
+        name,
+        concurrency,
+        handle: (job: Job<DeliverJobData>) => this.track(handle(job)),
+      })),
+    );
   }
 
   /**
@@ -91,9 +96,14 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     this.stopping = true;
     this.deadline = Date.now() + DRAIN_TIMEOUT_MS;
     this.store.stopRetryingAt(this.deadline);
-    this.paused = this.queue.queue.pause(true, true).catch((e: unknown) => {
-      this.logger.warn({ err: String(e) }, 'delivery queue not paused');
-    });
+    // A worker still starting finishes connecting first: the pause closes the blocking connection
+    // its start is still using.
+    this.paused = this.worker
+      .settled(3_000)
+      .then(() => this.queue.queue.pause(true, true))
+      .catch((e: unknown) => {
+        this.logger.warn({ err: String(e) }, 'delivery queue not paused');
+      });
   }
 
   /**
