@@ -207,9 +207,15 @@ describe('outbound webhooks (callbacks to the platform)', () => {
         status_callback_url: `${base}/per-templated`,
       })
       .expect(202);
-    await eventually(async () => (receiver.on('/per-message').length === 2 ? true : undefined));
-    await eventually(async () => (receiver.on('/per-bulk').length === 4 ? true : undefined));
-    await eventually(async () => (receiver.on('/per-templated').length === 2 ? true : undefined));
+    // At least the expected count, then exactly it: a missing or doubled event fails with the
+    // counts seen, not a bare timeout.
+    const expected = { '/per-message': 2, '/per-bulk': 4, '/per-templated': 2 };
+    const seen = () => Object.fromEntries(Object.keys(expected).map((p) => [p, receiver.on(p).length]));
+    await eventually(
+      async () => (Object.entries(expected).every(([p, n]) => receiver.on(p).length >= n) ? true : undefined),
+      30_000,
+    ).catch(() => undefined);
+    expect(seen()).toEqual(expected);
     const all = [
       ...receiver.on('/per-message'),
       ...receiver.on('/per-bulk'),
