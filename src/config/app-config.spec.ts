@@ -101,6 +101,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ JWT_SECRET: STRONG })).not.toThrow();
   });
 
+  it('in production refuses WEBHOOK_ALLOW_INSECURE (callbacks to private addresses)', () => {
+    const prod = { NODE_ENV: 'production', JWT_SECRET: STRONG, SMS_PROVIDERS: 'sandbox' };
+    expect(() => loadConfig({ ...prod, WEBHOOK_ALLOW_INSECURE: 'true' })).toThrow(
+      'WEBHOOK_ALLOW_INSECURE=true is for tests and local development',
+    );
+    expect(loadConfig({ ...prod, WEBHOOK_ALLOW_INSECURE: 'false' }).isProduction).toBe(true);
+    expect(
+      loadConfig({ JWT_SECRET: STRONG, WEBHOOK_ALLOW_INSECURE: 'true' }).get('WEBHOOK_ALLOW_INSECURE'),
+    ).toBe(true);
+  });
+
   it('lists the production problems together', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET is blank[\s\S]*no SMS provider/);
   });

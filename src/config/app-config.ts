@@ -445,7 +445,7 @@ export const SETTINGS = {
   // --- outbound webhooks (src/callbacks) ---
   WEBHOOK_ALLOW_INSECURE: {
     description:
-      'alert webhooks and callbacks may use plain http and loopback, private or link-local addresses (tests and local development only; never in production)',
+      'alert webhooks and callbacks may use plain http and loopback, private or link-local addresses (tests and local development only; a production start refuses it)',
     default: 'false',
     parse: bool,
   },
@@ -541,7 +541,14 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const warnings: string[] = [];
   if (errors.length === 0) {
     checkSecrets(values, errors, warnings);
-    if (values.NODE_ENV === 'production') checkProductionProviders(values, errors);
+    if (values.NODE_ENV === 'production') {
+      checkProductionProviders(values, errors);
+      // It would let any tenant point callbacks at the metadata service or the internal network.
+      if (values.WEBHOOK_ALLOW_INSECURE)
+        errors.push(
+          'WEBHOOK_ALLOW_INSECURE=true is for tests and local development: NODE_ENV=production refuses it',
+        );
+    }
   }
   if (errors.length > 0) throw new ConfigError(`Invalid configuration:\n- ${errors.join('\n- ')}`);
   return new AppConfig(Object.freeze(values) as ConfigValues, warnings);
