@@ -118,6 +118,68 @@ describe('scheduled jobs', () => {
     expect(await ds.query('SELECT 1 FROM sms_message_events WHERE message_id = $1', [old])).toEqual([]);
   });
 
+  it('deletes finished callback deliveries, inbound texts and empty bulk metadata past retention, keeping what is pending or recent', async () => {
+    const tenant = freshTenantId();
+    await ds.query(`INSERT INTO tenants (id, name) VALUES ($1, 'retention') ON CONFLICT DO NOTHING`, [
+      tenant,
+    ]);
+    const delivery = async (status: string, daysAgo: number) =>
+      (
+        await ds.query(
+          `INSERT INTO sms_webhook_deliveries (event_id, event_key, event_type, tenant_id, url, payload, status, created_at)
+           VALUES (gen_random_uuid(), gen_random_uuid()::text, 'message.sent', $1, 'https://example.com/h', '{}', $2,
+                   now() - make_interval(days => $3::int))
+           RETURNING id`,
+          [tenant, status, daysAgo],
+        )
+      )[0].id as string;
+    const oldDone = await delivery('delivered', 91);
+    await ds.query(
+      `INSERT INTO sms_webhook_attempts (delivery_id, at, status_code, duration_ms) VALUES ($1, now(), 200, 5)`,
+      [oldDone],
+    );
+    const oldPending = await delivery('pending', 91);
+    const recent = await delivery('failed', 10);
+    const inbound = async (daysAgo: number) =>
+      (
+        await ds.query(
+          `INSERT INTO sms_inbound_messages (tenant_id, provider, provider_message_id, from_number, to_number, body, received_at)
+           VALUES ($1, 'twilio', gen_random_uuid()::text, '+12025550123', '+12025550100', 'hello',
+                   now() - make_interval(days => $2::int))
+           RETURNING id`,
+          [tenant, daysAgo],
+        )
+      )[0].id as string;
+    const oldInbound = await inbound(91);
+    const newInbound = await inbound(1);
+    const batch = async (daysAgo: number) =>
+      (
+        await ds.query(
+          `INSERT INTO sms_batches (id, tenant_id, metadata, created_at)
+           VALUES (gen_random_uuid(), $1, '{}', now() - make_interval(days => $2::int)) RETURNING id`,
+          [tenant, daysAgo],
+        )
+      )[0].id as string;
+    const oldEmptyBatch = await batch(91);
+    const recentBatch = await batch(1);
+
+    const result = await t.get(RetentionJob).run();
+    expect(result.webhookDeliveries).toBeGreaterThanOrEqual(1);
+    const ids = async (table: string, list: string[]) =>
+      (await ds.query(`SELECT id::text FROM ${table} WHERE id::text = ANY($1)`, [list])).map(
+        (r: { id: string }) => r.id,
+      );
+    expect(await ids('sms_webhook_deliveries', [oldDone, oldPending, recent])).toEqual(
+      expect.arrayContaining([String(oldPending), String(recent)]),
+    );
+    expect(await ids('sms_webhook_deliveries', [oldDone])).toEqual([]);
+    expect(await ds.query('SELECT 1 FROM sms_webhook_attempts WHERE delivery_id = $1', [oldDone])).toEqual(
+      [],
+    );
+    expect(await ids('sms_inbound_messages', [oldInbound, newInbound])).toEqual([String(newInbound)]);
+    expect(await ids('sms_batches', [oldEmptyBatch, recentBatch])).toEqual([recentBatch]);
+  });
+
   it('runs a job on one replica at a time: a second holder of the lock skips', async () => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((r) => (release = r));
