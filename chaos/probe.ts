@@ -88,11 +88,14 @@ export class OutageProbe {
   }
 }
 
-/** Components a readiness body reports as neither up nor ok, wherever they sit in it. */
+/** Components a readiness body reports as neither up nor ok, or as having parts down, wherever they sit in it. */
 function unwell(value: unknown, key = '', found = new Set<string>()): Set<string> {
   if (typeof value !== 'object' || value === null) return found;
   const status = (value as { status?: unknown }).status;
   if (key && typeof status === 'string' && !['up', 'ok'].includes(status)) found.add(`${key} ${status}`);
+  // A part that is up with some of its own parts down (providers with an open circuit).
+  const down = (value as { down?: unknown }).down;
+  if (key && Array.isArray(down) && down.length > 0) found.add(`${key} down: ${down.join(', ')}`);
   for (const [k, v] of Object.entries(value)) unwell(v, k, found);
   return found;
 }

@@ -42,7 +42,8 @@ export class ServiceProcess {
     this.forget = onCleanup(`${this.name} pid ${proc.pid}`, () => proc.kill('SIGKILL'));
     this.exit = new Promise((resolve) => proc.once('exit', () => resolve()));
     proc.stdout?.on('data', (chunk: Buffer) => {
-      if (!this.startedWorker && chunk.toString().includes('worker started')) this.startedWorker = true;
+      if (!this.startedWorker && chunk.toString().includes('sms-service started: role worker'))
+        this.startedWorker = true;
       this.log?.write(chunk);
     });
     proc.stderr?.on('data', (chunk: Buffer) => this.log?.write(chunk));

@@ -212,7 +212,7 @@ export class Deployment {
     return new ServiceProcess(
       `${this.scenario}/${name}`,
       role,
-      // The worker logs at info: 'worker started' is its readiness signal, and it logs little else.
+      // The worker logs at info: 'sms-service started: role worker' is its readiness signal, and it logs little else.
       {
         ...this.stack.serviceEnv(this.databaseUrl),
         LOG_LEVEL: role === 'worker' ? 'info' : 'warn',
