@@ -447,7 +447,7 @@ class SMSService:
         key = idempotency_key or str(uuid.uuid4())
         return self._call("POST", path, json=body, headers={"Idempotency-Key": key}, retry_conflict=True)
 
-    def _get_page(self, path: str, filters: Mapping[str, Any]) -> Json:
+    def _get_page(self, path: str, filters: Mapping[str, Any]) -> Any:
         """A GET with query filters; `from_` stands for `from` (a Python keyword), datetimes become ISO."""
         params = {k.rstrip("_"): _query_value(v) for k, v in _clean(filters).items()}
         return self._call("GET", path, params=params)

@@ -73,4 +73,6 @@ def verify_alert_signature(secret: str, header: Optional[str], body: Body) -> bo
     if not isinstance(header, str) or not secret:
         return False
     m = _ALERT.match(header.strip())
-    return bool(m) and hmac.compare_digest(m.group(1), _hex(secret, _bytes(body)))
+    if m is None:
+        return False
+    return hmac.compare_digest(m.group(1), _hex(secret, _bytes(body)))
