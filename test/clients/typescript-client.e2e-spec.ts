@@ -11,7 +11,12 @@ import {
   SmsClient,
   SmsConnectionError,
   ValidationError,
+  verifyAlertSignature,
+  verifyWebhookSignature,
 } from '../../clients/typescript/src';
+import { signWebhook } from '../../src/callbacks';
+import { signBody } from '../../src/monitoring';
+import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 
 /**
@@ -27,7 +32,13 @@ describe('TypeScript client (clients/typescript)', () => {
   const sentHeaders: Headers[] = [];
 
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({
+      env: {
+        WEBHOOK_ALLOW_INSECURE: 'true',
+        WEBHOOK_DISPATCH_INTERVAL_MS: '20',
+        SANDBOX_DELIVERY_DELAY_MS: '10',
+      },
+    });
     await t.app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
   });
@@ -188,6 +199,8 @@ describe('TypeScript client (clients/typescript)', () => {
       { user_id: 'r1', phone_number: '+12025550101', roles: ['beneficiary'], attributes: { name: 'Ann' } },
     ]);
     expect(put).toEqual({ upserted: 1, rejected: [] });
+    expect((await admin.getRecipient('r1')).attributes).toEqual({ name: 'Ann' });
+    expect((await admin.listRecipients({ role: 'beneficiary' })).items).toHaveLength(1);
     const filters = { roles: ['beneficiary'], tenant_id: tenant };
     const templated = {
       name: 'TS campaign',
@@ -212,6 +225,48 @@ describe('TypeScript client (clients/typescript)', () => {
     expect((await admin.inbound()).items).toEqual([]);
     expect(await admin.rotateAlertSigningSecret()).toEqual(expect.any(String));
     expect(await admin.listWebhookEndpoints()).toEqual([]);
+    await admin.deleteRecipient('r1');
+    await expect(admin.getRecipient('r1')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("verifies the service's webhooks: a real callback, and alert bodies signed by the service's code", async () => {
+    const receiver = new WebhookReceiver();
+    const url = await receiver.start();
+    try {
+      const admin = client(freshTenantId(), ['admin'], 'ts-admin');
+      const endpoint = await admin.createWebhookEndpoint({ url: `${url}/ts`, events: ['message.sent'] });
+      const { message_id } = await admin.send({ phone_number: '+12025550123', message: 'callback please' });
+      const deadline = Date.now() + 15_000;
+      while (!receiver.on('/ts').some((r) => r.json.data.message_id === message_id) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      const got = receiver.on('/ts').find((r) => r.json.data.message_id === message_id);
+      const header = got?.headers['x-sms-signature'] as string;
+      expect(verifyWebhookSignature(endpoint.secret, header, got?.raw ?? '')).toBe(true);
+      expect(verifyWebhookSignature(endpoint.secret, header, Buffer.from(got?.raw ?? ''))).toBe(true);
+      expect(verifyWebhookSignature('whsec_wrong', header, got?.raw ?? '')).toBe(false);
+      expect(verifyWebhookSignature(endpoint.secret, header, `${got?.raw} `)).toBe(false);
+      const t0 = Number(/^t=(\d+)/.exec(header)?.[1]);
+      expect(verifyWebhookSignature(endpoint.secret, header, got?.raw ?? '', 300, t0 + 301)).toBe(false);
+
+      const deliveries = await admin.webhookDeliveries({ message_id });
+      expect(deliveries.items).toHaveLength(1);
+      expect((await admin.webhookDelivery(deliveries.items[0].id)).event_type).toBe('message.sent');
+      const rotated = await admin.rotateWebhookSecret(endpoint.id);
+      expect(rotated.secret).not.toBe(endpoint.secret);
+      await admin.deleteWebhookEndpoint(endpoint.id);
+      await expect(admin.deleteWebhookEndpoint(endpoint.id)).rejects.toBeInstanceOf(NotFoundError);
+    } finally {
+      await receiver.stop();
+    }
+
+    const body = JSON.stringify({ id: '7', kind: 'cost_threshold', message: 'Ayşe: 80 % of the budget' });
+    expect(
+      verifyWebhookSignature('s3cret', signWebhook('s3cret', body, 1_767_225_600), body, 300, 1_767_225_600),
+    ).toBe(true);
+    expect(verifyAlertSignature('s3cret', signBody('s3cret', body), body)).toBe(true);
+    expect(verifyAlertSignature('s3cret', signBody('s3cret', body), `${body} `)).toBe(false);
+    expect(verifyAlertSignature('other', signBody('s3cret', body), body)).toBe(false);
+    expect(verifyAlertSignature('s3cret', signWebhook('s3cret', body, 1), body)).toBe(false);
   });
 
   it('retries a 503 with the same Idempotency-Key, then gives up with a typed error', async () => {

@@ -277,6 +277,20 @@ export class SmsClient {
     return this.once(() => this.api.GET('/api/sms/recipients', { params: { query } }));
   }
 
+  /** GET /api/sms/recipients/{userId}. */
+  getRecipient(userId: string | number): Promise<StoredRecipient> {
+    return this.once(() =>
+      this.api.GET('/api/sms/recipients/{userId}', { params: { path: { userId: seg(userId) } } }),
+    );
+  }
+
+  /** DELETE /api/sms/recipients/{userId}. */
+  async deleteRecipient(userId: string | number): Promise<void> {
+    await this.once(() =>
+      this.api.DELETE('/api/sms/recipients/{userId}', { params: { path: { userId: seg(userId) } } }),
+    );
+  }
+
   // ------------------------------------------------------------------ analytics, alerts, inbound
   /** GET /api/sms/stats: counts, costs and latency for a period, optionally grouped. */
   stats(query: StatsQuery = {}): Promise<Stats> {
@@ -332,6 +346,29 @@ export class SmsClient {
   async deleteWebhookEndpoint(endpointId: string): Promise<void> {
     await this.once(() =>
       this.api.DELETE('/api/sms/webhook-endpoints/{id}', { params: { path: { id: endpointId } } }),
+    );
+  }
+
+  /** POST /api/sms/webhook-endpoints/{id}/rotate-secret: the endpoint with its new secret (shown once). */
+  rotateWebhookSecret(endpointId: string): Promise<WebhookEndpointWithSecret> {
+    return this.once(() =>
+      this.api.POST('/api/sms/webhook-endpoints/{id}/rotate-secret', {
+        params: { path: { id: endpointId } },
+      }),
+    );
+  }
+
+  /** GET /api/sms/webhook-deliveries/{id}: one delivery with its attempt log. */
+  webhookDelivery(deliveryId: string): Promise<WebhookDelivery> {
+    return this.once(() =>
+      this.api.GET('/api/sms/webhook-deliveries/{id}', { params: { path: { id: deliveryId } } }),
+    );
+  }
+
+  /** POST /api/sms/webhook-deliveries/{id}/replay → 202: delivered again (same event, new signature). */
+  replayWebhookDelivery(deliveryId: string): Promise<Schemas['DeliveryDto']> {
+    return this.once(() =>
+      this.api.POST('/api/sms/webhook-deliveries/{id}/replay', { params: { path: { id: deliveryId } } }),
     );
   }
 
