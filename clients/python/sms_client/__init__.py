@@ -15,6 +15,7 @@ from .errors import (
     UnsupportedMediaTypeError,
     ValidationError,
 )
+from .webhooks import SIGNATURE_HEADER, verify_alert_signature, verify_webhook_signature
 
 __all__ = [
     "SMSService",
@@ -31,4 +32,7 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "ServiceUnavailableError",
+    "SIGNATURE_HEADER",
+    "verify_webhook_signature",
+    "verify_alert_signature",
 ]

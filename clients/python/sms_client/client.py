@@ -23,6 +23,26 @@ def _segment(value: Union[str, int]) -> str:
     return quote(str(value), safe="")
 
 
+def _query_value(v: Any) -> Any:
+    if isinstance(v, datetime):
+        if v.tzinfo is None:
+            raise ValueError("datetimes need a time zone (e.g. datetime.now(timezone.utc))")
+        return v.isoformat()
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, (list, tuple)):
+        return [str(x) for x in v]
+    return v
+
+
+def _iso(value: Union[datetime, str, None], name: str) -> Optional[str]:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"{name} must be timezone-aware (e.g. datetime.now(timezone.utc))")
+        return value.isoformat()
+    return value
+
+
 def _clean(d: Mapping[str, Any]) -> Json:
     """Drops None values; user ids may be ints (the brief passes user_id=456)."""
     out: Json = {}
@@ -31,6 +51,13 @@ def _clean(d: Mapping[str, Any]) -> Json:
             continue
         out[k] = str(v) if k == "user_id" else v
     return out
+
+
+def _campaign_body(name: str, template_id: str, recipient_filters: Mapping[str, Any],
+                   variables: Optional[Mapping[str, Any]], scheduled_for: Union[datetime, str, None]) -> Json:
+    return _clean(dict(name=name, template_id=template_id, recipient_filters=dict(recipient_filters),
+                       variables=None if variables is None else dict(variables),
+                       scheduled_for=_iso(scheduled_for, "scheduled_for")))
 
 
 class SMSService:
@@ -163,11 +190,8 @@ class SMSService:
         idempotency_key: Optional[str] = None,
     ) -> Json:
         """POST /api/sms/schedule; `scheduled_time` needs a time zone (an aware datetime or ISO with offset)."""
-        if isinstance(scheduled_time, datetime):
-            if scheduled_time.tzinfo is None:
-                raise ValueError("scheduled_time must be timezone-aware (e.g. datetime.now(timezone.utc))")
-            scheduled_time = scheduled_time.isoformat()
-        body = _clean(dict(phone_number=phone_number, message=message, scheduled_time=scheduled_time,
+        body = _clean(dict(phone_number=phone_number, message=message,
+                           scheduled_time=_iso(scheduled_time, "scheduled_time"),
                            message_type=message_type, language=language, user_id=user_id, metadata=metadata))
         return self._send("/api/sms/schedule", body, idempotency_key)
 
@@ -188,52 +212,51 @@ class SMSService:
 
     def get_status(self, message_id: str) -> Json:
         """GET /api/sms/messages/{id}/status."""
-        return self._request("GET", f"/api/sms/messages/{_segment(message_id)}/status")
+        return self._call("GET", f"/api/sms/messages/{_segment(message_id)}/status")
 
     def cancel(self, message_id: str) -> None:
         """DELETE /api/sms/messages/{id}: cancels a scheduled or queued message (409 once sent)."""
-        self._request("DELETE", f"/api/sms/messages/{_segment(message_id)}")
+        self._call("DELETE", f"/api/sms/messages/{_segment(message_id)}")
 
     def history(self, **filters: Any) -> Json:
         """GET /api/sms/history (user_id, status, message_type, phone_number, from, to, batch_id, campaign_id, limit, cursor)."""
-        params = {k.rstrip("_"): v for k, v in _clean(filters).items()}  # from_=... for `from`
-        return self._request("GET", "/api/sms/history", params=params)
+        return self._get_page("/api/sms/history", filters)
 
     def validate_phone(self, phone_number: str, country_code: Optional[str] = None) -> Json:
         """POST /api/sms/validate-phone → {valid, e164, national_format, ...} or {valid: false, reason}."""
-        return self._request("POST", "/api/sms/validate-phone",
+        return self._call("POST", "/api/sms/validate-phone",
                              json=_clean(dict(phone_number=phone_number, country_code=country_code)))
 
     def me(self) -> Json:
         """GET /api/sms/me → {user_id, tenant_id, roles}."""
-        return self._request("GET", "/api/sms/me")
+        return self._call("GET", "/api/sms/me")
 
     # ------------------------------------------------------------------ templates
     def list_templates(self, message_type: Optional[str] = None, include_inactive: Optional[bool] = None) -> List[Json]:
         params = _clean(dict(message_type=message_type,
                              include_inactive=None if include_inactive is None else str(include_inactive).lower()))
-        return self._request("GET", "/api/sms/templates", params=params)
+        return self._call("GET", "/api/sms/templates", params=params)
 
     def get_template(self, template_id: str) -> Json:
-        return self._request("GET", f"/api/sms/templates/{_segment(template_id)}")
+        return self._call("GET", f"/api/sms/templates/{_segment(template_id)}")
 
     def create_template(self, template_id: str, name: str, content_en: str, message_type: str,
                         variables: Sequence[str], content_tr: Optional[str] = None) -> Json:
         body = _clean(dict(template_id=template_id, name=name, content_en=content_en, content_tr=content_tr,
                            message_type=message_type, variables=list(variables)))
-        return self._request("POST", "/api/sms/templates", json=body)
+        return self._call("POST", "/api/sms/templates", json=body)
 
     def replace_template(self, template_id: str, **fields: Any) -> Json:
-        return self._request("PUT", f"/api/sms/templates/{_segment(template_id)}", json=_clean(fields))
+        return self._call("PUT", f"/api/sms/templates/{_segment(template_id)}", json=_clean(fields))
 
     def update_template(self, template_id: str, **fields: Any) -> Json:
-        return self._request("PATCH", f"/api/sms/templates/{_segment(template_id)}", json=_clean(fields))
+        return self._call("PATCH", f"/api/sms/templates/{_segment(template_id)}", json=_clean(fields))
 
     def delete_template(self, template_id: str) -> None:
-        self._request("DELETE", f"/api/sms/templates/{_segment(template_id)}")
+        self._call("DELETE", f"/api/sms/templates/{_segment(template_id)}")
 
     def preview_template(self, template_id: str, variables: Mapping[str, str], language: Optional[str] = None) -> Json:
-        return self._request("POST", f"/api/sms/templates/{_segment(template_id)}/preview",
+        return self._call("POST", f"/api/sms/templates/{_segment(template_id)}/preview",
                              json=_clean(dict(variables=dict(variables), language=language)))
 
     # ------------------------------------------------------------------ verification codes
@@ -246,7 +269,7 @@ class SMSService:
 
     def check_verification_code(self, phone_number: str, purpose: str, code: str) -> bool:
         """POST /api/sms/verification/check → True once for the right, unexpired code."""
-        res = self._request("POST", "/api/sms/verification/check",
+        res = self._call("POST", "/api/sms/verification/check",
                             json=dict(phone_number=phone_number, purpose=purpose, code=code))
         return bool(res.get("valid"))
 
@@ -256,19 +279,15 @@ class SMSService:
                            user_id: Optional[UserId] = None, language: Optional[str] = None,
                            timezone: Optional[str] = None) -> Json:
         """PUT /api/sms/appointments/{id}; `starts_at` needs a time zone."""
-        if isinstance(starts_at, datetime):
-            if starts_at.tzinfo is None:
-                raise ValueError("starts_at must be timezone-aware")
-            starts_at = starts_at.isoformat()
-        body = _clean(dict(phone_number=phone_number, starts_at=starts_at, trainer_name=trainer_name,
+        body = _clean(dict(phone_number=phone_number, starts_at=_iso(starts_at, "starts_at"), trainer_name=trainer_name,
                            location=location, user_id=user_id, language=language, timezone=timezone))
-        return self._request("PUT", f"/api/sms/appointments/{_segment(appointment_id)}", json=body)
+        return self._call("PUT", f"/api/sms/appointments/{_segment(appointment_id)}", json=body)
 
     def get_appointment(self, appointment_id: Union[str, int]) -> Json:
-        return self._request("GET", f"/api/sms/appointments/{_segment(appointment_id)}")
+        return self._call("GET", f"/api/sms/appointments/{_segment(appointment_id)}")
 
     def delete_appointment(self, appointment_id: Union[str, int]) -> None:
-        self._request("DELETE", f"/api/sms/appointments/{_segment(appointment_id)}")
+        self._call("DELETE", f"/api/sms/appointments/{_segment(appointment_id)}")
 
     def remind_appointment(self, appointment_id: Union[str, int], phone_number: Optional[str] = None,
                            user_id: Optional[UserId] = None, language: Optional[str] = None) -> Json:
@@ -278,13 +297,141 @@ class SMSService:
 
     # ------------------------------------------------------------------ opt-outs (admins)
     def list_opt_outs(self) -> List[Json]:
-        return self._request("GET", "/api/sms/opt-outs")
+        return self._call("GET", "/api/sms/opt-outs")
 
     def add_opt_out(self, phone_number: str, reason: Optional[str] = None) -> None:
-        self._request("POST", "/api/sms/opt-outs", json=_clean(dict(phone_number=phone_number, reason=reason)))
+        self._call("POST", "/api/sms/opt-outs", json=_clean(dict(phone_number=phone_number, reason=reason)))
 
     def remove_opt_out(self, phone_number: str) -> None:
-        self._request("DELETE", f"/api/sms/opt-outs/{_segment(phone_number)}")
+        self._call("DELETE", f"/api/sms/opt-outs/{_segment(phone_number)}")
+
+    # ------------------------------------------------------------------ campaigns (admins)
+    def create_campaign(self, name: str, template_id: str, recipient_filters: Mapping[str, Any],
+                        variables: Optional[Mapping[str, Any]] = None,
+                        scheduled_for: Union[datetime, str, None] = None) -> Json:
+        """POST /api/sms/campaigns → the campaign (`draft`, or `scheduled` with `scheduled_for`)."""
+        return self._call("POST", "/api/sms/campaigns",
+                          json=_campaign_body(name, template_id, recipient_filters, variables, scheduled_for))
+
+    def preview_campaign(self, name: str, template_id: str, recipient_filters: Mapping[str, Any],
+                         variables: Optional[Mapping[str, Any]] = None,
+                         scheduled_for: Union[datetime, str, None] = None) -> Json:
+        """POST /api/sms/campaigns/preview → {total_recipients, will_send, skipped, estimated_cost, sample, ...}; stores nothing."""
+        return self._call("POST", "/api/sms/campaigns/preview",
+                          json=_campaign_body(name, template_id, recipient_filters, variables, scheduled_for))
+
+    def list_campaigns(self, limit: Optional[int] = None, cursor: Optional[str] = None) -> Json:
+        """GET /api/sms/campaigns → {items, next_cursor}, newest first."""
+        return self._get_page("/api/sms/campaigns", dict(limit=limit, cursor=cursor))
+
+    def get_campaign(self, campaign_id: str) -> Json:
+        """GET /api/sms/campaigns/{id}."""
+        return self._call("GET", f"/api/sms/campaigns/{_segment(campaign_id)}")
+
+    def execute_campaign(self, campaign_id: str) -> Json:
+        """POST /api/sms/campaigns/{id}/execute → 202, the campaign (`running`)."""
+        return self._call("POST", f"/api/sms/campaigns/{_segment(campaign_id)}/execute")
+
+    def cancel_campaign(self, campaign_id: str) -> Json:
+        """POST /api/sms/campaigns/{id}/cancel → the campaign (`canceled`); what was not sent is canceled."""
+        return self._call("POST", f"/api/sms/campaigns/{_segment(campaign_id)}/cancel")
+
+    def campaign_status(self, campaign_id: str) -> Json:
+        """GET /api/sms/campaigns/{id}/status → counts per state, skipped, costs, progress."""
+        return self._call("GET", f"/api/sms/campaigns/{_segment(campaign_id)}/status")
+
+    # ------------------------------------------------------------------ recipients (admins)
+    def put_recipients(self, recipients: Sequence[Mapping[str, Any]]) -> Json:
+        """PUT /api/sms/recipients → {upserted, rejected: [{user_id, reason}]}; rows are checked one by one."""
+        rows = [_clean(r) for r in recipients]
+        return self._call("PUT", "/api/sms/recipients", json={"recipients": rows})
+
+    def list_recipients(self, role: Optional[str] = None, language: Optional[str] = None,
+                        tag: Optional[str] = None, limit: Optional[int] = None,
+                        cursor: Optional[str] = None) -> Json:
+        """GET /api/sms/recipients → {items, next_cursor}."""
+        return self._get_page("/api/sms/recipients",
+                              dict(role=role, language=language, tag=tag, limit=limit, cursor=cursor))
+
+    def get_recipient(self, user_id: UserId) -> Json:
+        """GET /api/sms/recipients/{user_id}."""
+        return self._call("GET", f"/api/sms/recipients/{_segment(user_id)}")
+
+    def delete_recipient(self, user_id: UserId) -> None:
+        """DELETE /api/sms/recipients/{user_id}."""
+        self._call("DELETE", f"/api/sms/recipients/{_segment(user_id)}")
+
+    # ------------------------------------------------------------------ analytics
+    def stats(self, start_date: Optional[str] = None, end_date: Optional[str] = None,
+              group_by: Optional[str] = None, message_type: Optional[str] = None,
+              provider: Optional[str] = None, campaign_id: Optional[str] = None,
+              tenant_id: Optional[int] = None) -> Json:
+        """GET /api/sms/stats (dates YYYY-MM-DD, UTC) → {period, totals, groups, ...}."""
+        return self._get_page("/api/sms/stats", dict(
+            start_date=start_date, end_date=end_date, group_by=group_by, message_type=message_type,
+            provider=provider, campaign_id=campaign_id, tenant_id=tenant_id))
+
+    def cost_report(self, month: str, tenant_id: Optional[int] = None) -> Json:
+        """GET /api/sms/reports/costs?month=YYYY-MM (admins) → the month's rows per provider and type."""
+        return self._get_page("/api/sms/reports/costs", dict(month=month, tenant_id=tenant_id, format="json"))
+
+    def cost_report_csv(self, month: str, tenant_id: Optional[int] = None) -> str:
+        """The same report as CSV text (format=csv)."""
+        return self._get_page("/api/sms/reports/costs", dict(month=month, tenant_id=tenant_id, format="csv"))
+
+    # ------------------------------------------------------------------ alerts, inbound (admins)
+    def list_alerts(self, kind: Optional[str] = None, tenant_id: Optional[int] = None,
+                    limit: Optional[int] = None, cursor: Optional[str] = None) -> Json:
+        """GET /api/sms/alerts → {items, next_cursor}, newest first."""
+        return self._get_page("/api/sms/alerts", dict(kind=kind, tenant_id=tenant_id, limit=limit, cursor=cursor))
+
+    def rotate_alert_signing_secret(self) -> str:
+        """POST /api/sms/alerts/signing-secret → the new secret for `verify_alert_signature` (shown once)."""
+        return str(self._call("POST", "/api/sms/alerts/signing-secret")["secret"])
+
+    def list_inbound(self, from_: Optional[str] = None, keyword: Optional[str] = None,
+                     since: Union[datetime, str, None] = None, until: Union[datetime, str, None] = None,
+                     limit: Optional[int] = None, cursor: Optional[str] = None) -> Json:
+        """GET /api/sms/inbound → {items, next_cursor}: texts received (`from_` is the sender)."""
+        return self._get_page("/api/sms/inbound", dict(from_=from_, keyword=keyword, since=since, until=until,
+                                                       limit=limit, cursor=cursor))
+
+    # ------------------------------------------------------------------ outbound webhooks (admins)
+    def create_webhook_endpoint(self, url: str, description: Optional[str] = None,
+                                events: Optional[Sequence[str]] = None, active: Optional[bool] = None) -> Json:
+        """POST /api/sms/webhook-endpoints → the endpoint and its `secret` (shown only here and on rotate)."""
+        body = _clean(dict(url=url, description=description,
+                           events=None if events is None else list(events), active=active))
+        return self._call("POST", "/api/sms/webhook-endpoints", json=body)
+
+    def list_webhook_endpoints(self) -> List[Json]:
+        """GET /api/sms/webhook-endpoints (no secrets)."""
+        return self._call("GET", "/api/sms/webhook-endpoints")
+
+    def delete_webhook_endpoint(self, endpoint_id: str) -> None:
+        """DELETE /api/sms/webhook-endpoints/{id}."""
+        self._call("DELETE", f"/api/sms/webhook-endpoints/{_segment(endpoint_id)}")
+
+    def rotate_webhook_secret(self, endpoint_id: str) -> Json:
+        """POST /api/sms/webhook-endpoints/{id}/rotate-secret → the endpoint with its new `secret`."""
+        return self._call("POST", f"/api/sms/webhook-endpoints/{_segment(endpoint_id)}/rotate-secret")
+
+    def list_webhook_deliveries(self, status: Optional[str] = None, event_type: Optional[str] = None,
+                                message_id: Optional[str] = None, endpoint_id: Optional[str] = None,
+                                from_: Union[datetime, str, None] = None, to: Union[datetime, str, None] = None,
+                                limit: Optional[int] = None, cursor: Optional[str] = None) -> Json:
+        """GET /api/sms/webhook-deliveries → {items, next_cursor}."""
+        return self._get_page("/api/sms/webhook-deliveries", dict(
+            status=status, event_type=event_type, message_id=message_id, endpoint_id=endpoint_id,
+            from_=from_, to=to, limit=limit, cursor=cursor))
+
+    def get_webhook_delivery(self, delivery_id: str) -> Json:
+        """GET /api/sms/webhook-deliveries/{id} → the delivery with its attempt_log."""
+        return self._call("GET", f"/api/sms/webhook-deliveries/{_segment(delivery_id)}")
+
+    def replay_webhook_delivery(self, delivery_id: str) -> Json:
+        """POST /api/sms/webhook-deliveries/{id}/replay → 202, the delivery queued again."""
+        return self._call("POST", f"/api/sms/webhook-deliveries/{_segment(delivery_id)}/replay")
 
     # ------------------------------------------------------------------ plumbing
     def _outcome(self, call: Any) -> Tuple[bool, Optional[str]]:
@@ -298,9 +445,14 @@ class SMSService:
 
     def _send(self, path: str, body: Json, idempotency_key: Optional[str]) -> Json:
         key = idempotency_key or str(uuid.uuid4())
-        return self._request("POST", path, json=body, headers={"Idempotency-Key": key}, retry_conflict=True)
+        return self._call("POST", path, json=body, headers={"Idempotency-Key": key}, retry_conflict=True)
 
-    def _request(
+    def _get_page(self, path: str, filters: Mapping[str, Any]) -> Any:
+        """A GET with query filters; `from_` stands for `from` (a Python keyword), datetimes become ISO."""
+        params = {k.rstrip("_"): _query_value(v) for k, v in _clean(filters).items()}
+        return self._call("GET", path, params=params)
+
+    def _call(
         self,
         method: str,
         path: str,
@@ -332,6 +484,8 @@ class SMSService:
                 raise self._error(res)
             if res.status_code == 204 or not res.content:
                 return None
+            if "json" not in res.headers.get("Content-Type", "application/json"):
+                return res.text  # the CSV cost report
             return res.json()
 
     @staticmethod

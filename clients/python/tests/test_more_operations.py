@@ -1,0 +1,212 @@
+"""Campaigns, recipients, analytics, alerts, inbound and outbound webhooks against the real service."""
+import json
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any, Callable, Dict, Iterator, List, Optional, TypeVar
+
+import pytest
+
+from sms_client import (
+    NotFoundError,
+    SMSService,
+    ValidationError,
+    verify_alert_signature,
+    verify_webhook_signature,
+)
+
+T = TypeVar("T")
+
+CAMPAIGN_VARIABLES = {"date": "March 15", "time": "2 PM", "trainer_name": "John Doe", "location": "Room A"}
+
+
+def eventually(probe: Callable[[], Optional[T]], what: str, timeout: float = 15.0) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value is not None:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_campaign_happy_path(admin: SMSService) -> None:
+    put = admin.put_recipients([
+        {"user_id": "py-r1", "phone_number": "+12025550101", "roles": ["beneficiary"], "attributes": {"name": "Ann"}},
+        {"user_id": "py-r2", "phone_number": "+12025550102", "roles": ["beneficiary"], "language": "tr"},
+        {"user_id": "py-r3", "phone_number": "123", "roles": ["beneficiary"]},
+    ])
+    assert put["upserted"] == 2
+    assert put["rejected"] == [{"user_id": "py-r3", "reason": "invalid_phone"}]
+    assert admin.get_recipient("py-r2")["language"] == "tr"
+    listed = admin.list_recipients(role="beneficiary", limit=10)
+    assert [r["user_id"] for r in listed["items"]] == ["py-r1", "py-r2"]
+
+    filters = {"roles": ["beneficiary"]}
+    preview = admin.preview_campaign("Python campaign", "appointment_reminder", filters, CAMPAIGN_VARIABLES)
+    assert preview["total_recipients"] == 2 and preview["will_send"] == 2
+    assert preview["by_language"] == {"en": 1, "tr": 1}
+
+    campaign = admin.create_campaign("Python campaign", "appointment_reminder", filters, CAMPAIGN_VARIABLES)
+    assert campaign["status"] == "draft" and campaign["estimated_recipients"] == 2
+    cid = campaign["campaign_id"]
+    assert admin.get_campaign(cid)["name"] == "Python campaign"
+    assert cid in [c["campaign_id"] for c in admin.list_campaigns(limit=50)["items"]]
+
+    started = admin.execute_campaign(cid)
+    assert started["status"] in ("running", "completed")
+    def counted() -> Optional[Dict[str, Any]]:
+        s = admin.campaign_status(cid)
+        return s if s["total_recipients"] == 2 else None
+
+    status = eventually(counted, "the campaign's recipients to be counted")
+    assert status["campaign_id"] == cid and status["currency"]
+
+    # A second campaign, canceled before it runs.
+    other = admin.create_campaign("Canceled", "appointment_reminder", filters, CAMPAIGN_VARIABLES)
+    assert admin.cancel_campaign(other["campaign_id"])["status"] == "canceled"
+
+    with pytest.raises(ValidationError) as err:
+        admin.create_campaign("Bad", "Not A Slug", filters)
+    assert err.value.details[0]["field"] == "template_id"
+
+    admin.delete_recipient("py-r2")
+    with pytest.raises(NotFoundError):
+        admin.get_recipient("py-r2")
+
+
+def test_stats_and_cost_reports(sms_service: SMSService, admin: SMSService) -> None:
+    sms_service.send("+12025550123", "counted", message_type="general_notification")
+    stats = admin.stats(group_by="message_type")
+    assert stats["totals"]["total"] >= 1
+    assert any(g["key"] == "general_notification" for g in stats["groups"])
+    with pytest.raises(ValidationError) as err:
+        admin.stats(start_date="yesterday")
+    assert err.value.details[0]["field"] == "start_date"
+
+    month = time.strftime("%Y-%m", time.gmtime())
+    report = admin.cost_report(month)
+    assert report["month"] == month
+    csv = admin.cost_report_csv(month)
+    assert isinstance(csv, str) and csv.startswith("section,key,currency,messages,")
+
+
+def test_alerts_and_inbound(admin: SMSService) -> None:
+    assert admin.list_alerts(limit=5)["items"] == []
+    secret = admin.rotate_alert_signing_secret()
+    assert isinstance(secret, str) and len(secret) >= 32
+    assert admin.list_inbound(from_="+12025550123", limit=5) == {"items": [], "next_cursor": None}
+    with pytest.raises(ValidationError) as err:
+        admin.list_inbound(from_="not a number")
+    assert err.value.details[0]["field"] == "from"
+
+
+class _Receiver:
+    """A platform's webhook receiver on 127.0.0.1: keeps each POST's raw body and headers."""
+
+    def __init__(self) -> None:
+        self.received: List[Dict[str, Any]] = []
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                received.append({"path": self.path, "headers": dict(self.headers.items()), "raw": raw})
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[_Receiver]:
+    r = _Receiver()
+    yield r
+    r.close()
+
+
+def test_a_real_callback_verifies_with_verify_webhook_signature(admin: SMSService, receiver: _Receiver) -> None:
+    endpoint = admin.create_webhook_endpoint(f"{receiver.url}/sms-events", description="python test",
+                                             events=["message.sent"])
+    secret = endpoint["secret"]
+    assert secret.startswith("whsec_")
+    assert endpoint["id"] in [e["id"] for e in admin.list_webhook_endpoints()]
+    assert all("secret" not in e for e in admin.list_webhook_endpoints())
+
+    sent = admin.send("+12025550123", "a callback, please")
+
+    def callback() -> Optional[Dict[str, Any]]:
+        for r in receiver.received:
+            if json.loads(r["raw"])["data"]["message_id"] == sent["message_id"]:
+                return r
+        return None
+
+    got = eventually(callback, "the message.sent callback")
+    header = got["headers"]["X-SMS-Signature"]
+    assert header.startswith("t=")
+    assert verify_webhook_signature(secret, header, got["raw"]) is True
+    assert verify_webhook_signature(secret, header, got["raw"].decode("utf-8")) is True
+    assert verify_webhook_signature("whsec_wrong", header, got["raw"]) is False
+    assert verify_webhook_signature(secret, header, got["raw"] + b" ") is False
+    # A replay after the tolerance is refused.
+    t = int(header.split(",")[0][2:])
+    assert verify_webhook_signature(secret, header, got["raw"], now=t + 301) is False
+    assert verify_webhook_signature(secret, header, got["raw"], tolerance_seconds=600, now=t + 301) is True
+    assert json.loads(got["raw"])["type"] == "message.sent"
+    assert got["headers"]["X-SMS-Event-Type"] == "message.sent"
+
+    delivery = eventually(
+        lambda: next(iter(admin.list_webhook_deliveries(message_id=sent["message_id"], status="delivered")["items"]),
+                     None),
+        "the delivery to be recorded",
+    )
+    detail = admin.get_webhook_delivery(delivery["id"])
+    assert detail["attempts"] == 1 and detail["attempt_log"][0]["status_code"] == 200
+    assert admin.replay_webhook_delivery(delivery["id"])["status"] == "pending"
+    eventually(lambda: True if sum(r["raw"] == got["raw"] for r in receiver.received) >= 2 else None,
+               "the replayed callback")
+
+    rotated = admin.rotate_webhook_secret(endpoint["id"])
+    assert rotated["secret"] != secret
+    admin.delete_webhook_endpoint(endpoint["id"])
+    assert endpoint["id"] not in [e["id"] for e in admin.list_webhook_endpoints()]
+    with pytest.raises(NotFoundError):
+        admin.delete_webhook_endpoint(endpoint["id"])
+
+
+def _vectors() -> Dict[str, Any]:
+    raw = os.environ.get("SMS_SIGNATURE_VECTORS")
+    if not raw:
+        pytest.skip("SMS_SIGNATURE_VECTORS is not set: run through `npx jest test/clients/python-client.e2e-spec.ts`")
+    return json.loads(raw)
+
+
+def test_signatures_match_the_services_own_signing_code() -> None:
+    """The vectors were signed by the service's signWebhook (callbacks) and signBody (alerts)."""
+    v = _vectors()
+    body, secret = v["body"], v["secret"]
+    assert verify_webhook_signature(secret, v["callback_header"], body, now=v["t"]) is True
+    assert verify_webhook_signature(secret, v["callback_header"], body.encode("utf-8"), now=v["t"] + 300) is True
+    assert verify_webhook_signature(secret, v["callback_header"], body, now=v["t"] + 301) is False
+    assert verify_webhook_signature(secret, v["callback_header"], body + "x", now=v["t"]) is False
+    assert verify_webhook_signature(secret + "x", v["callback_header"], body, now=v["t"]) is False
+    assert verify_webhook_signature(secret, None, body, now=v["t"]) is False
+    assert verify_webhook_signature(secret, v["alert_header"], body, now=v["t"]) is False
+
+    assert verify_alert_signature(secret, v["alert_header"], body) is True
+    assert verify_alert_signature(secret, v["alert_header"], body.encode("utf-8")) is True
+    assert verify_alert_signature(secret, v["alert_header"], body + " ") is False
+    assert verify_alert_signature("other", v["alert_header"], body) is False
+    assert verify_alert_signature(secret, v["callback_header"], body) is False
