@@ -13,7 +13,7 @@ local interval = tonumber(ARGV[1])
 local nextAt = tonumber(redis.call('GET', KEYS[1]) or '0')
 local at = math.max(now, nextAt)
 redis.call('SET', KEYS[1], tostring(at + interval), 'PX', math.floor(at - now + interval + 60000))
-return at - now
+return {at - now, at}
 `;
 
 export class CampaignPacer {
@@ -29,7 +29,15 @@ export class CampaignPacer {
 
   /** Milliseconds to wait before this hand-over (0: now). */
   async reserve(tenantId: number): Promise<number> {
-    const wait = await this.redis.eval(RESERVE, 1, this.keyOf(tenantId), String(this.intervalMs));
-    return Number(wait);
+    return (await this.reservation(tenantId)).waitMs;
+  }
+
+  /** The reserved time (Redis clock, ms, truncated) and how long until it. */
+  async reservation(tenantId: number): Promise<{ waitMs: number; atMs: number }> {
+    const [wait, at] = (await this.redis.eval(RESERVE, 1, this.keyOf(tenantId), String(this.intervalMs))) as [
+      number,
+      number,
+    ];
+    return { waitMs: Number(wait), atMs: Number(at) };
   }
 }

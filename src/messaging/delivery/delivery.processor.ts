@@ -188,7 +188,8 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     const lane = job.data.lane ?? DEFAULT_LANE;
     const tenantId = 'tenantId' in job.data ? job.data.tenantId : undefined;
     const paced = lane === 'campaign' && tenantId !== undefined;
-    const all = messageIdsOf(job.data);
+    let all = messageIdsOf(job.data);
+    if (job.data.lane === undefined) all = await this.rerouteCampaignMessages(all);
     // A paced message spends its tenant's budget: those no longer waiting (a canceled campaign,
     // a message another job sent) do not queue for one.
     const ids = paced ? await this.stillWaiting(all) : all;
@@ -269,6 +270,27 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     await handed.catch((e: unknown) =>
       this.logger.warn({ err: String(e) }, 'hand-over failed; the sweeper will re-queue'),
     );
+  }
+
+  /**
+   * A job without a lane comes from the sweeper (Redis lost its jobs, or an enqueue failed): its
+   * campaign messages go back to the campaign queue, paced, instead of taking the fast lanes.
+   * Returns the others.
+   */
+  private async rerouteCampaignMessages(ids: string[]): Promise<string[]> {
+    const rows: { id: string; tenant_id: number }[] = await this.ds.query(
+      `SELECT id, tenant_id FROM sms_messages
+        WHERE id = ANY($1::uuid[]) AND campaign_id IS NOT NULL AND status IN ('queued', 'scheduled')`,
+      [ids],
+    );
+    if (rows.length === 0) return ids;
+    const byTenant = new Map<number, string[]>();
+    for (const r of rows) byTenant.set(r.tenant_id, [...(byTenant.get(r.tenant_id) ?? []), r.id]);
+    const suffix = `:swept:${Date.now()}`;
+    for (const [tenantId, campaignIds] of byTenant)
+      await this.queue.enqueueCampaignChunks(tenantId, campaignIds, { jobSuffix: suffix });
+    const moved = new Set(rows.map((r) => r.id));
+    return ids.filter((id) => !moved.has(id));
   }
 
   /** The job's messages still waiting to be handed over (queued or scheduled), in the job's order. */
