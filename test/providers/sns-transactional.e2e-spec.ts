@@ -1,4 +1,5 @@
 import { SweeperService } from '../../src/messaging';
+import { DeliveryQueue } from '../../src/messaging/delivery/delivery-queue';
 import { FakeSns } from '../fakes/fake-sns';
 import { allowCountries } from '../support/tenants';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
@@ -82,6 +83,21 @@ describe('SNS SMSType follows the template', () => {
       .expect(202);
     expect(await smsTypeOf('+12025550203')).toBe('Transactional');
     expect(await smsTypeOf('+12025550204')).toBe('Promotional');
+  });
+
+  it('keeps the flag when the sweeper re-queues the message (its job was lost)', async () => {
+    const queue = t.get(DeliveryQueue).queue;
+    await queue.pause(true, true);
+    try {
+      const res = await sendTemplated('shift_change', '+12025550205');
+      const id = res.body.message_id as string;
+      const job = await eventually(async () => (await queue.getJob(id)) ?? undefined);
+      await job.remove();
+      await t.get(SweeperService).requeue([id]);
+    } finally {
+      await queue.resume(true);
+    }
+    expect(await smsTypeOf('+12025550205')).toBe('Transactional');
   });
 
   it("a campaign's messages carry its template's flag", async () => {

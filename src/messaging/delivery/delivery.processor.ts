@@ -189,11 +189,11 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     const tenantId = 'tenantId' in job.data ? job.data.tenantId : undefined;
     const paced = lane === 'campaign' && tenantId !== undefined;
     let all = messageIdsOf(job.data);
-    if (job.data.lane === undefined) all = await this.rerouteCampaignMessages(all);
+    let transactional = 'transactional' in job.data ? job.data.transactional : undefined;
+    if (job.data.lane === undefined) ({ ids: all, transactional } = await this.laneless(all));
     // A paced message spends its tenant's budget: those no longer waiting (a canceled campaign,
     // a message another job sent) do not queue for one.
     const ids = paced ? await this.stillWaiting(all) : all;
-    const transactional = 'transactional' in job.data ? job.data.transactional : undefined;
     const slot = { priority: LANE_PRIORITY[lane], capped: lane === 'campaign' };
     const steps: Step[] = await Promise.all(
       ids.map((id) =>
@@ -202,7 +202,10 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
           if (paced && !(await this.paceFor(tenantId))) return 'unclaimed';
           const msg = await this.store.claim(id);
           if (!msg) return null;
-          const attempted = await this.attempt(msg, sendsAsTransactional(job.data.lane, transactional));
+          const attempted = await this.attempt(
+            msg,
+            job.data.lane === undefined ? transactional : sendsAsTransactional(job.data.lane, transactional),
+          );
           await this.settle(attempted);
           return attempted;
         }),
@@ -273,24 +276,36 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
   }
 
   /**
-   * A job without a lane comes from the sweeper (Redis lost its jobs, or an enqueue failed): its
-   * campaign messages go back to the campaign queue, paced, instead of taking the fast lanes.
-   * Returns the others.
+   * A job without a lane comes from the sweeper (Redis lost its jobs, or an enqueue failed). Its
+   * campaign messages go back to the campaign queue, paced, instead of taking the fast lanes; the
+   * others stay, and a single message's template says whether it is transactional (the flag
+   * otherwise travels in the job data). Returns the ids that stay and that flag.
    */
-  private async rerouteCampaignMessages(ids: string[]): Promise<string[]> {
-    const rows: { id: string; tenant_id: number }[] = await this.ds.query(
-      `SELECT id, tenant_id FROM sms_messages
-        WHERE id = ANY($1::uuid[]) AND campaign_id IS NOT NULL AND status IN ('queued', 'scheduled')`,
-      [ids],
-    );
-    if (rows.length === 0) return ids;
+  private async laneless(ids: string[]): Promise<{ ids: string[]; transactional?: boolean }> {
+    const rows: { id: string; tenant_id: number; campaign_id: string | null; declared: boolean }[] =
+      await this.ds.query(
+        `SELECT m.id, m.tenant_id, m.campaign_id,
+                EXISTS (SELECT 1 FROM sms_templates t
+                         WHERE t.tenant_id = m.tenant_id AND t.template_id = m.template_id
+                           AND t.message_type = m.message_type AND t.transactional) AS declared
+           FROM sms_messages m
+          WHERE m.id = ANY($1::uuid[]) AND m.status IN ('queued', 'scheduled')`,
+        [ids],
+      );
+    const campaign = rows.filter((r) => r.campaign_id !== null);
     const byTenant = new Map<number, string[]>();
-    for (const r of rows) byTenant.set(r.tenant_id, [...(byTenant.get(r.tenant_id) ?? []), r.id]);
+    for (const r of campaign) byTenant.set(r.tenant_id, [...(byTenant.get(r.tenant_id) ?? []), r.id]);
     const suffix = `:swept:${Date.now()}`;
     for (const [tenantId, campaignIds] of byTenant)
-      await this.queue.enqueueCampaignChunks(tenantId, campaignIds, { jobSuffix: suffix });
-    const moved = new Set(rows.map((r) => r.id));
-    return ids.filter((id) => !moved.has(id));
+      await this.queue.enqueueCampaignChunks(tenantId, campaignIds, {
+        jobSuffix: suffix,
+        transactional: campaign.find((r) => r.tenant_id === tenantId)?.declared || undefined,
+      });
+    const moved = new Set(campaign.map((r) => r.id));
+    const stay = ids.filter((id) => !moved.has(id));
+    const own = stay.length === 1 ? rows.find((r) => r.id === stay[0]) : undefined;
+    // A custom type's template flag; undefined lets the message type decide (built-in types).
+    return { ids: stay, transactional: own?.declared ? true : undefined };
   }
 
   /** The job's messages still waiting to be handed over (queued or scheduled), in the job's order. */
