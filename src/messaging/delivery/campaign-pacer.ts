@@ -17,7 +17,8 @@ return {at - now, at}
 `;
 
 export class CampaignPacer {
-  private readonly intervalMs: number;
+  /** Milliseconds between two hand-overs of one tenant. */
+  readonly intervalMs: number;
 
   constructor(
     private readonly redis: Redis,

@@ -35,6 +35,8 @@ const DRAIN_TIMEOUT_MS = 8_000;
 const CAMPAIGN_CHUNK_CONCURRENCY = 2;
 /** A paced message waiting for its hand-over time looks at `stopping` this often. */
 const PACING_SLICE_MS = 250;
+/** A paced message woken more than one interval late takes a new time, at most this many times. */
+const PACING_LATE_RETRIES = 3;
 
 type Handlers = Partial<
   Record<DeliveryJob, { concurrency: number; handle: (job: Job<DeliverJobData>) => Promise<DeliverSummary> }>
@@ -323,14 +325,16 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
    * worker began stopping meanwhile (the message is then handed over unclaimed).
    */
   private async paceFor(tenantId: number): Promise<boolean> {
-    let wait = await this.pacer.reserve(tenantId);
-    while (wait > 0) {
-      if (this.stopping) return false;
-      const slice = Math.min(wait, PACING_SLICE_MS);
-      await new Promise((r) => setTimeout(r, slice));
-      wait -= slice;
+    for (let tries = 1; ; tries++) {
+      const due = Date.now() + (await this.pacer.reserve(tenantId));
+      for (let left = due - Date.now(); left > 0; left = due - Date.now()) {
+        if (this.stopping) return false;
+        await new Promise((r) => setTimeout(r, Math.min(left, PACING_SLICE_MS)));
+      }
+      // Woken late (the event loop was held up): going now would bunch this hand-over with the
+      // punctual ones after it; it takes a new time instead (a few times at most).
+      if (Date.now() - due <= this.pacer.intervalMs || tries >= PACING_LATE_RETRIES) return !this.stopping;
     }
-    return !this.stopping;
   }
 
   private async attempt(msg: ClaimedMessage, transactional: boolean | undefined): Promise<Attempted> {
