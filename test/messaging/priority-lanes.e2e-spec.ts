@@ -29,7 +29,7 @@ describe('priority lanes', () => {
   afterAll(() => t.close());
   afterEach(() => jest.restoreAllMocks());
 
-  it('a verification code reaches the provider within a second while a campaign drains, ahead of the campaign messages queued before it', async () => {
+  it('a verification code reaches the provider within 2 s while a campaign drains, ahead of the campaign messages queued before it', async () => {
     const admin = await tenantWithAudience(t, freshTenantId(), 400);
     const handOvers = recordHandOvers(t);
     const id = await runCampaign(t, admin);
@@ -54,7 +54,7 @@ describe('priority lanes', () => {
     );
 
     expect(code.messageType).toBe('2fa_code');
-    expect(code.at - sentAt).toBeLessThan(1_000);
+    expect(code.at - sentAt).toBeLessThan(2_000); // the bench target; 5.6 s before the lanes
     // Campaign messages queued before the code were still waiting when it went out.
     const campaignBefore = handOvers.filter((h) => h.tenantId === admin.tenant && h.at <= code.at).length;
     expect(400 - campaignBefore).toBeGreaterThan(100);
@@ -79,7 +79,7 @@ describe('priority lanes', () => {
       })
       .expect(202);
     const msg = await eventually(async () => handOvers.find((h) => h.messageId === res.body.message_id));
-    expect(msg.at - sentAt).toBeLessThan(1_000);
+    expect(msg.at - sentAt).toBeLessThan(2_000);
     expect(handOvers.filter((h) => h.messageType === 'monthly_news' && h.at <= msg.at).length).toBeLessThan(
       300,
     );
