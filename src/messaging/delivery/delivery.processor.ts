@@ -99,8 +99,8 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     );
     this.maxAttempts = config.get('SMS_MAX_ATTEMPTS');
     this.outageToleranceMs = config.get('SMS_OUTAGE_TOLERANCE_MINUTES') * 60_000;
-    // One handler per job name; the Record type makes a missing one a compile error. A few chunk
-    // jobs at once keep the semaphore busy; more would only hold messages in 'sending' longer.
+    // One handler per job name, on the queue that carries it; start-up fails on a missing one. A few
+    // chunk jobs at once keep the semaphore busy; more would only hold messages in 'sending' longer.
     this.handlers = {
       [DeliveryJob.Deliver]: { concurrency, handle: (job) => this.deliver(job) },
       [DeliveryJob.DeliverChunk]: {
