@@ -14,11 +14,12 @@ import Bull from 'bull';
 import { Client } from 'pg';
 import { signToken } from '../src/auth/tokens';
 import { dropDatabase, ensureDatabase, migrate } from '../src/database/bootstrap';
+import { campaignScenario, CampaignBenchContext } from './campaign';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sms_bench';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
-const PORT = 3900;
+const PORT = Number(process.env.BENCH_PORT ?? 3900);
 const BASE = `http://127.0.0.1:${PORT}`;
 const RUN = Date.now().toString(36);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -248,6 +249,24 @@ async function main(): Promise<void> {
   await migrate(DATABASE_URL);
   const db = new Client({ connectionString: DATABASE_URL });
   await db.connect();
+  const campaign: CampaignBenchContext = {
+    db,
+    base: BASE,
+    token,
+    numbers,
+    startService,
+    stopService,
+    rows,
+    notes,
+    fmt,
+  };
+  if (process.argv.includes('--only=campaign')) {
+    await campaignScenario(campaign);
+    await db.end();
+    await dropDatabase(DATABASE_URL).catch(() => undefined);
+    report('BENCH-CAMPAIGN');
+    return;
+  }
   if (process.argv.includes('--only=stats')) {
     await statsScenario(db);
     await db.end();
@@ -356,6 +375,7 @@ async function main(): Promise<void> {
 
   // `--skip=stats`: the delivery figures alone (the 1,000,000-message stats seed takes minutes).
   if (!process.argv.includes('--skip=stats')) await statsScenario(db);
+  await campaignScenario(campaign);
 
   rows.push({
     name: '(f) peak RSS of the service process',

@@ -6,7 +6,7 @@
 import { analyzeText } from '../core/encoding';
 import { Language } from '../core/message-types';
 import { chooseLanguage, renderTemplate } from '../templates';
-import { QuietHours, quietUntil, recipientZone } from './quiet-hours';
+import { QuietHours, quietUntil, recipientZone } from '../core/quiet-hours';
 import type { RecipientRow } from './recipient-rules';
 
 /** The reasons the status endpoint always lists; destination rules add their own names. */

@@ -33,7 +33,7 @@ import { SmsRouter } from '../providers';
 import { SmsTemplateEntity, TemplatesService } from '../templates';
 import { TenantsService } from '../tenancy';
 import { PlanContext, Planned, planRecipient, SKIP_REASONS } from './campaign-plan';
-import { isQuietHours } from './quiet-hours';
+import { isQuietHours } from '../core/quiet-hours';
 import { filterSql, fromSql, Recipient, RecipientFilter } from './recipients.service';
 
 export const CAMPAIGNS_QUEUE = 'sms-campaigns';
@@ -476,6 +476,7 @@ export class CampaignsService {
     const c = toCampaign(row);
     if (c.status !== 'running' || c.snapshotDone) return;
     const template = await this.templates.get(c.tenantId, c.templateId);
+    const transactional = isTransactional(template.messageType, template.transactional);
     const provider = this.router.primary();
     const currency = this.config.get('SMS_CURRENCY');
     let after = c.snapshotCursor ?? undefined;
@@ -542,7 +543,9 @@ export class CampaignsService {
         const due = q.due ? Math.max(0, new Date(q.due).getTime() - now.getTime()) : 0;
         byDue.set(due, [...(byDue.get(due) ?? []), q.id]);
       }
-      for (const [delay, group] of byDue) await this.delivery.enqueueChunks(group, delay);
+      // Campaign traffic goes to its own, paced queue (codes and other sends overtake it).
+      for (const [delayMs, group] of byDue)
+        await this.delivery.enqueueCampaignChunks(c.tenantId, group, { delayMs, transactional });
       await this.afterPage(id, pageIndex);
       if (page.length < this.snapshotPageSize) return;
       after = page[page.length - 1].userId;

@@ -342,6 +342,12 @@ export const SETTINGS = {
     default: '20',
     parse: int(1, 1000),
   },
+  SMS_CAMPAIGN_MPS: {
+    description:
+      'campaign messages handed to providers per second per tenant (paced in Redis across workers); a message over the rate waits, spending no attempt',
+    default: '50',
+    parse: int(1, 10000),
+  },
   SMS_MAX_ATTEMPTS: {
     description: 'delivery attempts before a message fails',
     default: '5',

@@ -7,7 +7,7 @@ import { TenancyModule } from '../tenancy';
 import { BodyCrypto } from './accept/body-crypto';
 import { MessagingController } from './accept/messaging.controller';
 import { AcceptService } from './accept/accept.service';
-import { DELIVERY_QUEUE, DeliveryQueue } from './delivery/delivery-queue';
+import { CAMPAIGN_DELIVERY_QUEUE, DELIVERY_QUEUE, DeliveryQueue } from './delivery/delivery-queue';
 import { DeliveryStore } from './delivery/delivery-store';
 import { DeliveryProcessor } from './delivery/delivery.processor';
 import { DestinationPolicy } from './policies/destination-policy';
@@ -28,7 +28,12 @@ import { MessageQueriesService } from './queries/message-queries.service';
  * it for what `exports` lists (and `index.ts` re-exports); the rest is internal.
  */
 @Module({
-  imports: [BullModule.registerQueue({ name: DELIVERY_QUEUE }), TenancyModule, ProvidersModule, AuditModule],
+  imports: [
+    BullModule.registerQueue({ name: DELIVERY_QUEUE }, { name: CAMPAIGN_DELIVERY_QUEUE }),
+    TenancyModule,
+    ProvidersModule,
+    AuditModule,
+  ],
   controllers: [MessagingController, OptOutsController],
   providers: [
     {

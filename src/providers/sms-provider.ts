@@ -9,6 +9,8 @@ export interface OutboundSms {
   to: string;
   body: string;
   messageType: MessageType;
+  /** Sent as transactional SMS (SNS SMSType); absent: the message type decides. */
+  transactional?: boolean;
   /**
    * @deprecated Providers that take callbacks build their own URL (PUBLIC_BASE_URL +
    * /api/sms/webhooks/{provider}/status); used only when the provider has none.

@@ -49,6 +49,7 @@ export class TemplatedSender {
       body: rendered.text,
       secrets,
       messageType: type,
+      transactional: rendered.template.transactional,
       language: rendered.languageUsed as Language,
       templateId: rendered.template.templateId,
       userId: input.userId ?? null,

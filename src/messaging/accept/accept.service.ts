@@ -11,7 +11,8 @@ import { analyzeText } from '../../core/encoding';
 import { PhoneService } from '../../phone';
 import { SmsRouter } from '../../providers';
 import { TenantsService } from '../../tenancy';
-import { DeliveryQueue } from '../delivery/delivery-queue';
+import { DeliveryQueue, Lane, laneOf } from '../delivery/delivery-queue';
+import { isQuietHours, quietUntil, recipientZone } from '../../core/quiet-hours';
 import { sumMicros, toAmount } from '../../core/money';
 import { IdempotencyService, KeyOwner } from '../policies/idempotency.service';
 import { OptOutsService } from '../policies/opt-outs.service';
@@ -76,10 +77,13 @@ export class AcceptService {
     200,
   );
   /** Jobs of concurrent requests, added by one addBulk. */
-  private readonly enqueues = new Batcher<{ id: string; delayMs: number }[], void>(async (groups) => {
-    await this.queue.enqueue(groups.flat());
-    return groups.map(() => undefined);
-  }, 200);
+  private readonly enqueues = new Batcher<{ id: string; delayMs: number; lane: Lane }[], void>(
+    async (groups) => {
+      await this.queue.enqueue(groups.flat());
+      return groups.map(() => undefined);
+    },
+    200,
+  );
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
@@ -102,6 +106,7 @@ export class AcceptService {
   async accept(ctx: SendContext, input: AcceptInput): Promise<Accepted> {
     const now = this.clock.now();
     const prepared = this.prepare(input, now);
+    const lane = laneOf(input.messageType, input.transactional);
     const { tenantId, userId } = ctx.principal;
     const owner: KeyOwner = { tenantId, userId };
     const key = ctx.idempotencyKey;
@@ -117,6 +122,7 @@ export class AcceptService {
         return { result: fromStoredResult(claim.stored, claim.createdAt), replayed: true, rateLimit: null };
       claimId = claim.claimId;
     }
+    if (lane === 'promotional') await this.deferQuietHours(tenantId, prepared, now);
     let rateLimit: RateLimitState;
     try {
       rateLimit = await this.write(ctx.principal, prepared, input, now, key ?? null, claimId);
@@ -124,8 +130,33 @@ export class AcceptService {
       if (key && claimId) await this.idempotency.release(owner, key, claimId).catch(() => undefined);
       throw e;
     }
-    await this.enqueueAfterCommit(prepared.result, now);
+    await this.enqueueAfterCommit(prepared, lane, now);
     return { result: prepared.result, replayed: false, rateLimit };
+  }
+
+  /**
+   * Quiet hours (the tenant's `quiet_hours`): a promotional message due inside the window in the
+   * recipient's time zone (their number's country's when it has one, else the tenant's, else
+   * UTC) is `scheduled` for the window's end instead, never dropped. The result then says
+   * `scheduled` with the latest such time. Codes and transactional messages never wait.
+   */
+  private async deferQuietHours(tenantId: number, prepared: Prepared, now: Date): Promise<void> {
+    const settings = (await this.tenants.ensure(tenantId)).settings;
+    const window = settings.quiet_hours;
+    if (!isQuietHours(window)) return;
+    let latest: Date | null = null;
+    prepared.rows = prepared.rows.map((r) => {
+      const due = r.scheduledAt ?? now;
+      // prepare() keeps each row's country (not a column) for the policies.
+      const country = (r as { country?: string | null }).country ?? null;
+      const until = quietUntil(due, recipientZone(null, country, settings.timezone ?? undefined), window);
+      if (until === null || until.getTime() <= due.getTime()) return r;
+      if (latest === null || until > latest) latest = until;
+      return { ...r, status: 'scheduled', scheduledAt: until } as const;
+    });
+    if (latest === null) return;
+    prepared.result.status = 'scheduled';
+    prepared.result.scheduledAt = latest;
   }
 
   /**
@@ -196,12 +227,27 @@ export class AcceptService {
    * jobs), a single message through the batcher that shares one addBulk between concurrent
    * requests. A failure here loses nothing: the rows are committed and the sweeper queues them.
    */
-  private async enqueueAfterCommit(result: AcceptResult, now: Date): Promise<void> {
-    const delayMs = result.scheduledAt ? result.scheduledAt.getTime() - now.getTime() : 0;
+  private async enqueueAfterCommit(
+    prepared: Prepared,
+    lane: Exclude<Lane, 'campaign'>,
+    now: Date,
+  ): Promise<void> {
+    const result = prepared.result;
     const ids = result.messages.map((m) => m.id);
+    // Each row's own due time (quiet hours may defer some rows of a bulk and not others).
+    const due = new Map(prepared.rows.map((r) => [r.id, r.scheduledAt]));
+    const delayOf = (id: string) => Math.max(0, (due.get(id)?.getTime() ?? now.getTime()) - now.getTime());
     try {
-      if (result.batchId !== null) await this.queue.enqueueChunks(ids, delayMs);
-      else await this.enqueues.submit(ids.map((id) => ({ id, delayMs })));
+      if (result.batchId !== null) {
+        const byDelay = new Map<number, string[]>();
+        for (const id of ids) {
+          const d = delayOf(id);
+          const group = byDelay.get(d);
+          if (group) group.push(id);
+          else byDelay.set(d, [id]);
+        }
+        for (const [delayMs, group] of byDelay) await this.queue.enqueueChunks(group, delayMs, lane);
+      } else await this.enqueues.submit(ids.map((id) => ({ id, delayMs: delayOf(id), lane })));
     } catch (e) {
       this.logger.warn({ count: ids.length, err: String(e) }, 'enqueue failed; the sweeper will queue them');
     }

@@ -13,6 +13,8 @@ export interface AcceptInput {
   /** Substrings (verification codes) stored and shown as ******; the clear body is kept encrypted until sent. */
   secrets?: string[];
   messageType: MessageType;
+  /** A custom type's template says it is transactional (codes and built-in types need not say). */
+  transactional?: boolean;
   language: Language;
   templateId?: string | null;
   userId?: string | null;

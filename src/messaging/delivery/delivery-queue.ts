@@ -2,8 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bull';
 import type { JobOptions, Queue } from 'bull';
 import { AppConfig } from '../../config/app-config';
+import { CODE_MESSAGE_TYPES, isTransactional, MessageType } from '../../core/message-types';
 
 export const DELIVERY_QUEUE = 'sms-delivery';
+/**
+ * Campaign traffic has a queue of its own: its chunk jobs never take the Bull slots that codes and
+ * other sends need, and they are paced per tenant (SMS_CAMPAIGN_MPS).
+ */
+export const CAMPAIGN_DELIVERY_QUEUE = 'sms-delivery-campaigns';
 
 /** Every job name on the delivery queue; the processor registers one handler for each. */
 export enum DeliveryJob {
@@ -11,12 +17,43 @@ export enum DeliveryJob {
   Deliver = 'deliver',
   /** Up to CHUNK_SIZE messages of one bulk; the job id is `chunk:<first message id>`. */
   DeliverChunk = 'deliver-chunk',
+  /** Up to CHUNK_SIZE messages of one campaign, on CAMPAIGN_DELIVERY_QUEUE; paced per tenant. */
+  DeliverCampaignChunk = 'deliver-campaign-chunk',
+}
+
+/**
+ * Priority lanes. Codes first, then other transactional messages, then promotional ones; a Bull
+ * priority (lower runs first) on the shared queue, and the same order for the worker's in-flight
+ * slots. Campaign messages are a lane of their own queue (see CAMPAIGN_DELIVERY_QUEUE).
+ */
+export type Lane = 'code' | 'transactional' | 'promotional' | 'campaign';
+export const LANE_PRIORITY: Record<Lane, number> = {
+  code: 1,
+  transactional: 2,
+  promotional: 10,
+  campaign: 10,
+};
+
+/** The lane of a message of this type (`declared`: a custom type's template says transactional). */
+export function laneOf(type: MessageType, declared?: boolean | null): Exclude<Lane, 'campaign'> {
+  if (CODE_MESSAGE_TYPES.includes(type)) return 'code';
+  return isTransactional(type, declared) ? 'transactional' : 'promotional';
 }
 
 /** Messages per chunk job: Bull's per-job cost is paid once per chunk instead of per message. */
 export const CHUNK_SIZE = 100;
 
-export type DeliverJobData = { id: string } | { ids: string[] };
+/**
+ * `lane` is absent on jobs added before lanes existed and on the sweeper's re-queued messages:
+ * they run as transactional, and the message type alone decides how SNS sends them.
+ * `tenantId` (campaign chunks): whose pacing budget the messages spend; `transactional`: their
+ * template's flag (a custom type is promotional unless its template says otherwise).
+ */
+export type DeliverJobData =
+  { id: string; lane?: Lane } | { ids: string[]; lane?: Lane; tenantId?: number; transactional?: boolean };
+
+/** Jobs without a lane (the sweeper's) take the transactional priority: never behind promotions. */
+export const DEFAULT_LANE: Lane = 'transactional';
 
 export function messageIdsOf(data: DeliverJobData): string[] {
   return 'ids' in data ? data.ids : [data.id];
@@ -30,12 +67,16 @@ export function messageIdsOf(data: DeliverJobData): string[] {
 export class DeliveryQueue {
   constructor(
     @InjectQueue(DELIVERY_QUEUE) readonly queue: Queue<DeliverJobData>,
+    @InjectQueue(CAMPAIGN_DELIVERY_QUEUE) readonly campaignQueue: Queue<DeliverJobData>,
     private readonly config: AppConfig,
   ) {}
 
-  jobOptions(jobId: string, delayMs = 0): JobOptions {
+  jobOptions(jobId: string, delayMs = 0, lane: Lane = DEFAULT_LANE): JobOptions {
     return {
       jobId,
+      // Every job of the shared queue has a priority (Bull orders a mix of prioritised and
+      // unprioritised jobs badly); it is kept through delays and retries.
+      priority: LANE_PRIORITY[lane],
       attempts: this.config.get('SMS_MAX_ATTEMPTS'),
       backoff: { type: 'exponential', delay: this.config.get('SMS_RETRY_BASE_MS') },
       delay: Math.max(0, delayMs),
@@ -49,29 +90,67 @@ export class DeliveryQueue {
    * it). The job id is the message id unless `jobId` says otherwise (a message deferred from inside
    * its own running job needs a new id, or Bull would ignore it).
    */
-  async enqueue(items: { id: string; delayMs?: number; jobId?: string }[]): Promise<void> {
+  async enqueue(items: { id: string; delayMs?: number; jobId?: string; lane?: Lane }[]): Promise<void> {
     if (items.length === 0) return;
     await this.queue.addBulk(
       items.map((i) => ({
         name: DeliveryJob.Deliver,
-        data: { id: i.id },
-        opts: this.jobOptions(i.jobId ?? i.id, i.delayMs),
+        data: i.lane ? { id: i.id, lane: i.lane } : { id: i.id },
+        opts: this.jobOptions(i.jobId ?? i.id, i.delayMs, i.lane),
       })),
     );
   }
 
   /** The messages of one bulk, CHUNK_SIZE per job. */
-  async enqueueChunks(ids: string[], delayMs = 0): Promise<void> {
+  async enqueueChunks(ids: string[], delayMs = 0, lane?: Exclude<Lane, 'campaign'>): Promise<void> {
+    await this.addChunks(this.queue, DeliveryJob.DeliverChunk, ids, delayMs, (chunk) =>
+      lane ? { ids: chunk, lane } : { ids: chunk },
+    );
+  }
+
+  /**
+   * The messages of one campaign, CHUNK_SIZE per job, on the campaign queue; `tenantId` names the
+   * pacing budget they spend. `jobSuffix` makes a new job id for messages handed back by a job
+   * of the same chunk (a stopping worker, an outage).
+   */
+  async enqueueCampaignChunks(
+    tenantId: number,
+    ids: string[],
+    opts: { delayMs?: number; transactional?: boolean; jobSuffix?: string } = {},
+  ): Promise<void> {
+    const { transactional } = opts;
+    await this.addChunks(
+      this.campaignQueue,
+      DeliveryJob.DeliverCampaignChunk,
+      ids,
+      opts.delayMs ?? 0,
+      (chunk) =>
+        transactional === undefined
+          ? { ids: chunk, lane: 'campaign', tenantId }
+          : { ids: chunk, lane: 'campaign', tenantId, transactional },
+      opts.jobSuffix,
+    );
+  }
+
+  private async addChunks(
+    queue: Queue<DeliverJobData>,
+    name: DeliveryJob,
+    ids: string[],
+    delayMs: number,
+    data: (chunk: string[]) => DeliverJobData,
+    jobSuffix = '',
+  ): Promise<void> {
     const jobs = [];
     for (let i = 0; i < ids.length; i += CHUNK_SIZE) {
       const chunk = ids.slice(i, i + CHUNK_SIZE);
+      const d = data(chunk);
       jobs.push({
-        name: DeliveryJob.DeliverChunk,
-        data: { ids: chunk },
-        opts: this.jobOptions(`chunk:${chunk[0]}`, delayMs),
+        name,
+        data: d,
+        opts: this.jobOptions(`chunk:${chunk[0]}${jobSuffix}`, delayMs, d.lane),
       });
     }
-    for (let i = 0; i < jobs.length; i += 100) await this.queue.addBulk(jobs.slice(i, i + 100));
+    for (let i = 0; i < jobs.length; i += 100) await queue.addBulk(jobs.slice(i, i + 100));
   }
 
   async remove(id: string): Promise<void> {

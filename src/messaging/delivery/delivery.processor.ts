@@ -1,13 +1,25 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import type { Job } from 'bull';
+import type { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { QueueWorker } from '../../common/queue-worker';
-import { Semaphore } from '../../common/semaphore';
 import { AppConfig } from '../../config/app-config';
 import { AllProvidersFailedError, CircuitsOpenError, ProviderError } from '../../providers';
 import { SmsRouter } from '../../providers';
 import { BodyCrypto } from '../accept/body-crypto';
-import { DeliverJobData, DeliveryJob, DeliveryQueue, messageIdsOf } from './delivery-queue';
+import { CampaignPacer } from './campaign-pacer';
+import {
+  DEFAULT_LANE,
+  DeliverJobData,
+  DeliveryJob,
+  DeliveryQueue,
+  Lane,
+  LANE_PRIORITY,
+  messageIdsOf,
+} from './delivery-queue';
+import { LaneSemaphore } from './lane-semaphore';
 import { AttemptOutcome, ClaimedMessage, DeliveryStore } from './delivery-store';
 import { OPT_OUT_ERROR_CODES, OptOutsService } from '../policies/opt-outs.service';
 
@@ -19,6 +31,16 @@ export interface DeliverSummary {
 
 /** How long shutdown waits for provider calls and outcome writes in flight. */
 const DRAIN_TIMEOUT_MS = 8_000;
+/** Campaign chunk jobs a worker process runs at once (their messages share the capped slots). */
+const CAMPAIGN_CHUNK_CONCURRENCY = 2;
+/** A paced message waiting for its hand-over time looks at `stopping` this often. */
+const PACING_SLICE_MS = 250;
+/** A paced message woken more than one interval late takes a new time, at most this many times. */
+const PACING_LATE_RETRIES = 3;
+
+type Handlers = Partial<
+  Record<DeliveryJob, { concurrency: number; handle: (job: Job<DeliverJobData>) => Promise<DeliverSummary> }>
+>;
 
 type Attempted = { msg: ClaimedMessage; outcome: AttemptOutcome; retryAt?: number };
 /** Per message of a job: attempted; null = not ours (canceled, sent, not due); 'unclaimed' = shutting down. */
@@ -29,24 +51,29 @@ type Step = Attempted | null | 'unclaimed';
  * the providers at most once per attempt. Provider calls in flight are capped at
  * SMS_WORKER_CONCURRENCY however the messages arrive, and a slot is held from the claim until the
  * outcome is written: at most SMS_WORKER_CONCURRENCY rows are ever 'sending' for this process.
+ *
+ * Lanes: a freed slot goes to the best waiting lane (codes, then transactional, then promotional),
+ * and campaign messages (their own queue, CAMPAIGN_CHUNK_CONCURRENCY chunk jobs at a time) hold at
+ * most LaneSemaphore.cappedShare of the slots, each after its tenant's paced hand-over time
+ * (SMS_CAMPAIGN_MPS) and before its claim: waiting spends no attempt.
  */
 @Injectable()
 export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryProcessor.name);
   private readonly statusCallbackUrl: string;
-  private readonly inFlight: Semaphore;
+  private readonly inFlight: LaneSemaphore;
+  private readonly pacer: CampaignPacer;
   private readonly maxAttempts: number;
   private readonly outageToleranceMs: number;
-  private readonly handlers: Record<
-    DeliveryJob,
-    { concurrency: number; handle: (job: Job<DeliverJobData>) => Promise<DeliverSummary> }
-  >;
+  private readonly handlers: Handlers;
+  private readonly campaignHandlers: Handlers;
   /** Set on shutdown: no new message is claimed. */
   private stopping = false;
   private deadline = 0;
   private paused: Promise<void> = Promise.resolve();
   private readonly running = new Set<Promise<unknown>>();
   private readonly worker: QueueWorker<DeliverJobData>;
+  private readonly campaignWorker: QueueWorker<DeliverJobData>;
 
   constructor(
     private readonly queue: DeliveryQueue,
@@ -55,18 +82,25 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     private readonly crypto: BodyCrypto,
     private readonly optOuts: OptOutsService,
     private readonly clock: Clock,
+    @InjectDataSource() private readonly ds: DataSource,
     config: AppConfig,
   ) {
-    this.worker = new QueueWorker(queue.queue, (e) =>
-      this.logger.debug({ err: String(e) }, 'delivery queue processing ended'),
-    );
+    const ended = (e: unknown) => this.logger.debug({ err: String(e) }, 'delivery queue processing ended');
+    this.worker = new QueueWorker(queue.queue, ended);
+    this.campaignWorker = new QueueWorker(queue.campaignQueue, ended);
     this.statusCallbackUrl = `${config.get('PUBLIC_BASE_URL')}/api/sms/webhooks/twilio/status`;
     const concurrency = config.get('SMS_WORKER_CONCURRENCY');
-    this.inFlight = new Semaphore(concurrency);
+    this.inFlight = new LaneSemaphore(concurrency, LaneSemaphore.cappedShare(concurrency));
+    const campaignQueue = queue.campaignQueue;
+    this.pacer = new CampaignPacer(
+      campaignQueue.client as unknown as Redis,
+      (tenantId) => campaignQueue.toKey(`pace:${tenantId}`),
+      config.get('SMS_CAMPAIGN_MPS'),
+    );
     this.maxAttempts = config.get('SMS_MAX_ATTEMPTS');
     this.outageToleranceMs = config.get('SMS_OUTAGE_TOLERANCE_MINUTES') * 60_000;
-    // One handler per job name; the Record type makes a missing one a compile error. A few chunk
-    // jobs at once keep the semaphore busy; more would only hold messages in 'sending' longer.
+    // One handler per job name, on the queue that carries it; start-up fails on a missing one. A few
+    // chunk jobs at once keep the semaphore busy; more would only hold messages in 'sending' longer.
     this.handlers = {
       [DeliveryJob.Deliver]: { concurrency, handle: (job) => this.deliver(job) },
       [DeliveryJob.DeliverChunk]: {
@@ -74,16 +108,28 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
         handle: (job) => this.deliver(job),
       },
     };
+    this.campaignHandlers = {
+      [DeliveryJob.DeliverCampaignChunk]: {
+        concurrency: CAMPAIGN_CHUNK_CONCURRENCY,
+        handle: (job) => this.deliver(job),
+      },
+    };
+    const every = [...Object.keys(this.handlers), ...Object.keys(this.campaignHandlers)];
+    const missing = Object.values(DeliveryJob).filter((n) => !every.includes(n));
+    if (missing.length > 0) throw new Error(`no handler for delivery jobs: ${missing.join(', ')}`);
   }
 
   onModuleInit(): void {
-    this.worker.start(
-      Object.entries(this.handlers).map(([name, { concurrency, handle }]) => ({
-        name,
-        concurrency,
-        handle: (job: Job<DeliverJobData>) => this.track(handle(job)),
-      })),
-    );
+    const start = (worker: QueueWorker<DeliverJobData>, handlers: Handlers) =>
+      worker.start(
+        Object.entries(handlers).map(([name, { concurrency, handle }]) => ({
+          name,
+          concurrency,
+          handle: (job: Job<DeliverJobData>) => this.track(handle(job)),
+        })),
+      );
+    start(this.worker, this.handlers);
+    start(this.campaignWorker, this.campaignHandlers);
   }
 
   /**
@@ -98,12 +144,17 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     this.store.stopRetryingAt(this.deadline);
     // A worker still starting finishes connecting first: the pause closes the blocking connection
     // its start is still using.
-    this.paused = this.worker
-      .settled(3_000)
-      .then(() => this.queue.queue.pause(true, true))
-      .catch((e: unknown) => {
-        this.logger.warn({ err: String(e) }, 'delivery queue not paused');
-      });
+    const pause = (worker: QueueWorker<DeliverJobData>, queue: DeliveryQueue['queue']) =>
+      worker
+        .settled(3_000)
+        .then(() => queue.pause(true, true))
+        .catch((e: unknown) => {
+          this.logger.warn({ err: String(e) }, 'delivery queue not paused');
+        });
+    this.paused = Promise.all([
+      pause(this.worker, this.queue.queue),
+      pause(this.campaignWorker, this.queue.campaignQueue),
+    ]).then(() => undefined);
   }
 
   /**
@@ -136,14 +187,27 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
    * went back to 'queued'.
    */
   async deliver(job: Job<DeliverJobData>): Promise<DeliverSummary> {
-    const ids = messageIdsOf(job.data);
+    const lane = job.data.lane ?? DEFAULT_LANE;
+    const tenantId = 'tenantId' in job.data ? job.data.tenantId : undefined;
+    const paced = lane === 'campaign' && tenantId !== undefined;
+    let all = messageIdsOf(job.data);
+    let transactional = 'transactional' in job.data ? job.data.transactional : undefined;
+    if (job.data.lane === undefined) ({ ids: all, transactional } = await this.laneless(all));
+    // A paced message spends its tenant's budget: those no longer waiting (a canceled campaign,
+    // a message another job sent) do not queue for one.
+    const ids = paced ? await this.stillWaiting(all) : all;
+    const slot = { priority: LANE_PRIORITY[lane], capped: lane === 'campaign' };
     const steps: Step[] = await Promise.all(
       ids.map((id) =>
-        this.inFlight.run(async (): Promise<Step> => {
+        this.inFlight.run(slot, async (): Promise<Step> => {
           if (this.stopping) return 'unclaimed';
+          if (paced && !(await this.paceFor(tenantId))) return 'unclaimed';
           const msg = await this.store.claim(id);
           if (!msg) return null;
-          const attempted = await this.attempt(msg);
+          const attempted = await this.attempt(
+            msg,
+            job.data.lane === undefined ? transactional : sendsAsTransactional(job.data.lane, transactional),
+          );
           await this.settle(attempted);
           return attempted;
         }),
@@ -159,13 +223,28 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     if (deferred.length > 0) {
       // retryAt is in the circuit breakers' time (Date.now()), so the delay is too.
       const now = Date.now();
-      await this.queue.enqueue(
-        deferred.map((d) => ({
-          id: d.msg.id,
-          jobId: `${d.msg.id}:after:${d.retryAt ?? now}`,
-          delayMs: (d.retryAt ?? now) - now,
-        })),
-      );
+      if (paced) {
+        // Still campaign traffic: back to its own queue, paced, after the latest trial.
+        const at = Math.max(...deferred.map((d) => d.retryAt ?? now));
+        await this.queue.enqueueCampaignChunks(
+          tenantId,
+          deferred.map((d) => d.msg.id),
+          {
+            delayMs: at - now,
+            transactional,
+            jobSuffix: `:after:${at}`,
+          },
+        );
+      } else {
+        await this.queue.enqueue(
+          deferred.map((d) => ({
+            id: d.msg.id,
+            jobId: `${d.msg.id}:after:${d.retryAt ?? now}`,
+            delayMs: (d.retryAt ?? now) - now,
+            lane: job.data.lane,
+          })),
+        );
+      }
     }
     const retries = done.filter((d) => d.outcome.outcome === 'retry').length;
     if (retries > 0) throw new Error(`${retries} of ${done.length} messages will be retried`);
@@ -184,14 +263,81 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
   private async handOver(job: Job<DeliverJobData>, unclaimed: string[]): Promise<void> {
     if (unclaimed.length === 0) return;
     if (job.name === DeliveryJob.Deliver) throw new Error('worker stopping: message not claimed');
-    await this.queue
-      .enqueue(unclaimed.map((id) => ({ id })))
-      .catch((e: unknown) =>
-        this.logger.warn({ err: String(e) }, 'hand-over failed; the sweeper will re-queue'),
-      );
+    const data = job.data;
+    const handed =
+      'tenantId' in data && data.tenantId !== undefined && data.lane === 'campaign'
+        ? // Still paced: a campaign chunk of its own (a new id: this chunk's job is still running).
+          this.queue.enqueueCampaignChunks(data.tenantId, unclaimed, {
+            transactional: data.transactional,
+            jobSuffix: `:handover:${Date.now()}`,
+          })
+        : this.queue.enqueue(unclaimed.map((id) => ({ id, lane: data.lane })));
+    await handed.catch((e: unknown) =>
+      this.logger.warn({ err: String(e) }, 'hand-over failed; the sweeper will re-queue'),
+    );
   }
 
-  private async attempt(msg: ClaimedMessage): Promise<Attempted> {
+  /**
+   * A job without a lane comes from the sweeper (Redis lost its jobs, or an enqueue failed). Its
+   * campaign messages go back to the campaign queue, paced, instead of taking the fast lanes; the
+   * others stay, and a single message's template says whether it is transactional (the flag
+   * otherwise travels in the job data). Returns the ids that stay and that flag.
+   */
+  private async laneless(ids: string[]): Promise<{ ids: string[]; transactional?: boolean }> {
+    const rows: { id: string; tenant_id: number; campaign_id: string | null; declared: boolean }[] =
+      await this.ds.query(
+        `SELECT m.id, m.tenant_id, m.campaign_id,
+                EXISTS (SELECT 1 FROM sms_templates t
+                         WHERE t.tenant_id = m.tenant_id AND t.template_id = m.template_id
+                           AND t.message_type = m.message_type AND t.transactional) AS declared
+           FROM sms_messages m
+          WHERE m.id = ANY($1::uuid[]) AND m.status IN ('queued', 'scheduled')`,
+        [ids],
+      );
+    const campaign = rows.filter((r) => r.campaign_id !== null);
+    const byTenant = new Map<number, string[]>();
+    for (const r of campaign) byTenant.set(r.tenant_id, [...(byTenant.get(r.tenant_id) ?? []), r.id]);
+    const suffix = `:swept:${Date.now()}`;
+    for (const [tenantId, campaignIds] of byTenant)
+      await this.queue.enqueueCampaignChunks(tenantId, campaignIds, {
+        jobSuffix: suffix,
+        transactional: campaign.find((r) => r.tenant_id === tenantId)?.declared || undefined,
+      });
+    const moved = new Set(campaign.map((r) => r.id));
+    const stay = ids.filter((id) => !moved.has(id));
+    const own = stay.length === 1 ? rows.find((r) => r.id === stay[0]) : undefined;
+    // A custom type's template flag; undefined lets the message type decide (built-in types).
+    return { ids: stay, transactional: own?.declared ? true : undefined };
+  }
+
+  /** The job's messages still waiting to be handed over (queued or scheduled), in the job's order. */
+  private async stillWaiting(ids: string[]): Promise<string[]> {
+    const rows: { id: string }[] = await this.ds.query(
+      `SELECT id FROM sms_messages WHERE id = ANY($1::uuid[]) AND status IN ('queued', 'scheduled')`,
+      [ids],
+    );
+    const waiting = new Set(rows.map((r) => r.id));
+    return ids.filter((id) => waiting.has(id));
+  }
+
+  /**
+   * Waits for the tenant's next campaign hand-over time (SMS_CAMPAIGN_MPS); false when the
+   * worker began stopping meanwhile (the message is then handed over unclaimed).
+   */
+  private async paceFor(tenantId: number): Promise<boolean> {
+    for (let tries = 1; ; tries++) {
+      const due = Date.now() + (await this.pacer.reserve(tenantId));
+      for (let left = due - Date.now(); left > 0; left = due - Date.now()) {
+        if (this.stopping) return false;
+        await new Promise((r) => setTimeout(r, Math.min(left, PACING_SLICE_MS)));
+      }
+      // Woken late (the event loop was held up): going now would bunch this hand-over with the
+      // punctual ones after it; it takes a new time instead (a few times at most).
+      if (Date.now() - due <= this.pacer.intervalMs || tries >= PACING_LATE_RETRIES) return !this.stopping;
+    }
+  }
+
+  private async attempt(msg: ClaimedMessage, transactional: boolean | undefined): Promise<Attempted> {
     try {
       const body = msg.bodyCiphertext ? this.crypto.decrypt(msg.bodyCiphertext) : msg.body;
       const { result, tried } = await this.router.router.send({
@@ -200,6 +346,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
         to: msg.phoneNumber,
         body,
         messageType: msg.messageType,
+        transactional,
         statusCallbackUrl: this.statusCallbackUrl,
       });
       const cost = result.cost;
@@ -288,5 +435,23 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
         tried: [],
       },
     };
+  }
+}
+
+/**
+ * How the provider should class the message (SNS SMSType). A job's lane says it for a custom type
+ * (from its template's `transactional`); without one, the type alone decides (undefined).
+ */
+function sendsAsTransactional(lane: Lane | undefined, declared: boolean | undefined): boolean | undefined {
+  switch (lane) {
+    case undefined:
+      return undefined;
+    case 'code':
+    case 'transactional':
+      return true;
+    case 'promotional':
+      return false;
+    case 'campaign':
+      return declared;
   }
 }

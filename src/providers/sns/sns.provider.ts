@@ -87,7 +87,9 @@ export class SnsProvider implements SmsProvider {
           MessageAttributes: {
             'AWS.SNS.SMS.SMSType': {
               DataType: 'String',
-              StringValue: isTransactional(sms.messageType) ? 'Transactional' : 'Promotional',
+              // A custom type's template decides (sms.transactional); a built-in type by itself.
+              StringValue:
+                (sms.transactional ?? isTransactional(sms.messageType)) ? 'Transactional' : 'Promotional',
             },
           },
         }),
