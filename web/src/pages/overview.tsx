@@ -110,7 +110,7 @@ export function Overview({ session }: { session: Session }) {
         )}
       </Card>
       <Card title={t('perDay')} id="chart-card">
-        {stats.data && <DayChart groups={stats.data.groups} />}
+        {stats.data && <DayChart stats={stats.data} />}
       </Card>
       <Card title={t('outcomes')} id="outcomes">
         {totals && (
@@ -191,25 +191,39 @@ export function Overview({ session }: { session: Session }) {
   );
 }
 
-/** Messages per day (bars) and the delivery rate (line, right axis), drawn by uPlot on a canvas. */
-function DayChart({ groups }: { groups: (Figures & { key: string | null })[] }) {
+/** Every UTC day of the period (days without messages are not in `groups`). */
+function periodDays(start: string, end: string): string[] {
+  const days: string[] = [];
+  for (let d = Date.parse(`${start}T00:00:00Z`); d <= Date.parse(`${end}T00:00:00Z`); d += 86400000)
+    days.push(new Date(d).toISOString().slice(0, 10));
+  return days;
+}
+
+/** Messages per day and the delivery rate (right axis), drawn by uPlot on a canvas. */
+function DayChart({ stats }: { stats: Stats }) {
   const el = useRef<HTMLDivElement>(null);
   const l = lang.value;
   useEffect(() => {
     const box = el.current;
     if (!box) return;
-    const rows = groups.filter((g) => g.key);
-    const xs = rows.map((g) => Date.parse(`${g.key}T00:00:00Z`) / 1000);
-    const totals = rows.map((g) => g.total);
-    const rates = rows.map((g) =>
-      g.delivery_rate === null ? null : Math.round(g.delivery_rate * 1000) / 10,
-    );
+    const byDay = new Map(stats.groups.map((g) => [g.key, g]));
+    const days = periodDays(stats.period.start_date, stats.period.end_date);
+    const xs = days.map((d) => Date.parse(`${d}T00:00:00Z`) / 1000);
+    const totals = days.map((d) => byDay.get(d)?.total ?? 0);
+    const rates = days.map((d) => {
+      const r = byDay.get(d)?.delivery_rate;
+      return r === undefined || r === null ? null : Math.round(r * 1000) / 10;
+    });
     const width = Math.max(280, box.clientWidth || 600);
     const plot = new uPlot(
       {
         width,
         height: 240,
-        scales: { x: { time: true }, pct: { range: [0, 100] } },
+        scales: {
+          x: { time: true },
+          y: { range: (_u, _min, max) => [0, Math.max(1, max)] },
+          pct: { range: [0, 100] },
+        },
         axes: [
           {},
           { label: t('totalMessages') },
@@ -218,7 +232,14 @@ function DayChart({ groups }: { groups: (Figures & { key: string | null })[] }) 
         series: [
           {},
           { label: t('totalMessages'), stroke: '#2563eb', fill: 'rgba(37,99,235,0.15)', width: 2 },
-          { label: t('deliveryRate'), stroke: '#16a34a', scale: 'pct', width: 2 },
+          {
+            label: t('deliveryRate'),
+            stroke: '#16a34a',
+            scale: 'pct',
+            width: 2,
+            spanGaps: true,
+            points: { show: true },
+          },
         ],
       },
       [xs, totals, rates],
@@ -230,6 +251,6 @@ function DayChart({ groups }: { groups: (Figures & { key: string | null })[] }) 
       removeEventListener('resize', onResize);
       plot.destroy();
     };
-  }, [groups, l]);
+  }, [stats, l]);
   return <div ref={el} class="chart" data-testid="chart" />;
 }
