@@ -56,6 +56,7 @@ function dashboardSuite(): void {
   }
 
   async function newPage(ctx: BrowserContext, errors: string[] | null): Promise<Page> {
+    ctx.setDefaultTimeout(10_000); // fail with Playwright's message, inside jest's 30 s
     const p = await ctx.newPage();
     if (errors) {
       p.on('console', (m) => {
@@ -310,13 +311,33 @@ function dashboardSuite(): void {
     const p = await newPage(ctx, consoleErrors);
     await signInByPasting(p, t.token({ tenant, user: 'plain-1' }));
     await p.getByTestId('fig-total').waitFor();
-    for (const admin of ['campaigns', 'opt-outs', 'inbound', 'alerts'])
+    for (const admin of ['campaigns', 'opt-outs', 'inbound', 'alerts', 'tenants'])
       expect(await p.getByTestId(`nav-${admin}`).count()).toBe(0);
     expect(await p.getByTestId('overview-alerts').count()).toBe(0);
     await p.goto(`${base}/dashboard#/campaigns`);
     await p.getByTestId('not-allowed').waitFor();
     expect(await p.getByTestId('campaigns').count()).toBe(0);
     await shot(p, 'plain-user');
+    await ctx.close();
+  });
+
+  it('a super_admin lists tenants with their usage and switches to one', async () => {
+    const ctx = await browser.newContext({ locale: 'en-US' });
+    const p = await newPage(ctx, consoleErrors);
+    await signInByPasting(p, t.token({ tenant: 1, user: 'operator', roles: ['super_admin'] }));
+    await p.getByTestId('nav-tenants').click();
+    const row = p.getByTestId('tenant-row').filter({ hasText: `tenant ${tenant}` });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('allowed_countries');
+    await shot(p, 'tenants');
+    await row.getByRole('button', { name: 'Act for tenant' }).click();
+    await expectText(p, 'acting-for', `Acting for tenant ${tenant} Back to own tenant`);
+    const stats = await t
+      .http()
+      .get('/api/sms/stats')
+      .set(t.auth({ tenant, roles: ['admin'] }))
+      .expect(200);
+    await expectText(p, 'fig-total', new Intl.NumberFormat('en-US').format(stats.body.totals.total));
     await ctx.close();
   });
 

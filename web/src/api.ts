@@ -1,4 +1,4 @@
-import { clearSession, loadSession } from './auth';
+import { actingTenant, clearSession, isSuperAdmin, loadSession } from './auth';
 
 /** An answer other than 2xx, with the API's `message`. */
 export class ApiError extends Error {
@@ -31,6 +31,8 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   const session = loadSession();
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (session) headers.Authorization = `Bearer ${session.token}`;
+  const actFor = isSuperAdmin(session) ? actingTenant() : null;
+  if (actFor !== null) headers['X-Tenant-Id'] = String(actFor);
   if (init.body !== undefined) headers['Content-Type'] = 'application/json';
   const res = await fetch(path, {
     method: init.method ?? 'GET',

@@ -1,12 +1,15 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, setUnauthorizedHandler } from './api';
 import {
+  actingTenant,
   clearSession,
   isAdmin,
+  isSuperAdmin,
   loadSession,
   parseToken,
   saveSession,
   Session,
+  setActingTenant,
   takeTokenFromFragment,
 } from './auth';
 import { lang, setLang, t, type Key } from './i18n';
@@ -17,22 +20,32 @@ import { Messages } from './pages/messages';
 import { OptOuts } from './pages/opt-outs';
 import { Overview } from './pages/overview';
 import { Templates } from './pages/templates';
+import { Tenants } from './pages/tenants';
+
+type Level = 'user' | 'admin' | 'super';
 
 interface Route {
   path: string;
   label: Key;
-  admin: boolean;
+  level: Level;
 }
 
 const ROUTES: Route[] = [
-  { path: 'overview', label: 'overview', admin: false },
-  { path: 'messages', label: 'messages', admin: false },
-  { path: 'campaigns', label: 'campaigns', admin: true },
-  { path: 'templates', label: 'templates', admin: false },
-  { path: 'opt-outs', label: 'optOuts', admin: true },
-  { path: 'inbound', label: 'inbound', admin: true },
-  { path: 'alerts', label: 'alerts', admin: true },
+  { path: 'overview', label: 'overview', level: 'user' },
+  { path: 'messages', label: 'messages', level: 'user' },
+  { path: 'campaigns', label: 'campaigns', level: 'admin' },
+  { path: 'templates', label: 'templates', level: 'user' },
+  { path: 'opt-outs', label: 'optOuts', level: 'admin' },
+  { path: 'inbound', label: 'inbound', level: 'admin' },
+  { path: 'alerts', label: 'alerts', level: 'admin' },
+  { path: 'tenants', label: 'tenants', level: 'super' },
 ];
+
+function mayOpen(s: Session, r: Route): boolean {
+  if (r.level === 'super') return isSuperAdmin(s);
+  if (r.level === 'admin') return isAdmin(s);
+  return true;
+}
 
 /** `#/messages/<id>` → ['messages', '<id>']. */
 function currentRoute(): string[] {
@@ -52,6 +65,7 @@ export function App() {
   });
   const [notice, setNotice] = useState<string | null>(null);
   const [route, setRoute] = useState<string[]>(currentRoute);
+  const [actFor, setActFor] = useState<number | null>(actingTenant);
   useEffect(() => {
     const onHash = () => setRoute(currentRoute());
     addEventListener('hashchange', onHash);
@@ -77,11 +91,15 @@ export function App() {
     );
   }
 
-  const admin = isAdmin(session);
-  const visible = ROUTES.filter((r) => admin || !r.admin);
+  const visible = ROUTES.filter((r) => mayOpen(session, r));
   const [page, arg] = route;
   const current = ROUTES.find((r) => r.path === page) ?? ROUTES[0];
-  const allowed = admin || !current.admin;
+  const allowed = mayOpen(session, current);
+  const switchTenant = (id: number | null) => {
+    setActingTenant(id);
+    setActFor(id);
+    location.hash = '#/overview';
+  };
 
   return (
     <div class="shell">
@@ -91,6 +109,14 @@ export function App() {
           {session.userId} · tenant {session.tenantId}
           {session.roles.length ? ` · ${session.roles.join(', ')}` : ''}
         </span>
+        {actFor !== null && (
+          <span class="acting" data-testid="acting-for">
+            {t('actingFor')} {actFor}{' '}
+            <button type="button" class="link" onClick={() => switchTenant(null)}>
+              {t('ownTenant')}
+            </button>
+          </span>
+        )}
         <button
           type="button"
           class="link"
@@ -122,21 +148,40 @@ export function App() {
           </a>
         ))}
       </nav>
-      <main class="main">
+      <main class="main" key={actFor ?? 0}>
         {!allowed ? (
           <p class="error" role="alert" data-testid="not-allowed">
             {t('notAllowed')}
           </p>
         ) : (
-          <Page path={current.path} arg={arg} session={session} />
+          <Page path={current.path} arg={arg} session={session} onSwitch={() => setActFor(actingTenant())} />
         )}
       </main>
     </div>
   );
 }
 
-function Page({ path, arg, session }: { path: string; arg?: string; session: Session }) {
+function Page({
+  path,
+  arg,
+  session,
+  onSwitch,
+}: {
+  path: string;
+  arg?: string;
+  session: Session;
+  onSwitch: () => void;
+}) {
   switch (path) {
+    case 'tenants':
+      return (
+        <Tenants
+          onSwitch={() => {
+            onSwitch();
+            location.hash = '#/overview';
+          }}
+        />
+      );
     case 'messages':
       return <Messages id={arg} />;
     case 'campaigns':

@@ -38,6 +38,23 @@ export function parseToken(token: string): Session | null {
   }
 }
 
+export function isSuperAdmin(s: Session | null): boolean {
+  return !!s && s.roles.includes('super_admin');
+}
+
+const ACT_FOR = 'sms-dashboard-act-for';
+
+/** A super_admin's tenant switcher: the tenant the page acts for (sent as X-Tenant-Id), or null. */
+export function actingTenant(): number | null {
+  const v = Number(sessionStorage.getItem(ACT_FOR));
+  return Number.isInteger(v) && v > 0 ? v : null;
+}
+
+export function setActingTenant(id: number | null): void {
+  if (id === null) sessionStorage.removeItem(ACT_FOR);
+  else sessionStorage.setItem(ACT_FOR, String(id));
+}
+
 export function isAdmin(s: Session | null): boolean {
   return !!s && (s.roles.includes('admin') || s.roles.includes('super_admin'));
 }
@@ -53,6 +70,7 @@ export function saveSession(s: Session): void {
 
 export function clearSession(): void {
   sessionStorage.removeItem(KEY);
+  sessionStorage.removeItem(ACT_FOR);
 }
 
 /** `#token=...` in the address signs in; the fragment is removed at once (it never reached the server). */

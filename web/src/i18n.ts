@@ -96,6 +96,14 @@ const en = {
   at: 'At',
   error: 'Error',
   prev: 'Previous',
+  tenants: 'Tenants',
+  actFor: 'Act for tenant',
+  actingFor: 'Acting for tenant',
+  ownTenant: 'Back to own tenant',
+  active: 'Active',
+  settings: 'Settings',
+  usageMtd: 'Messages this month',
+  threshold: 'Alert threshold',
 };
 
 export type Key = keyof typeof en;
@@ -195,6 +203,14 @@ const tr: Record<Key, string> = {
   at: 'Zaman',
   error: 'Hata',
   prev: 'Önceki',
+  tenants: 'Kiracılar',
+  actFor: 'Bu kiracı adına',
+  actingFor: 'Adına işlem yapılan kiracı',
+  ownTenant: 'Kendi kiracına dön',
+  active: 'Etkin',
+  settings: 'Ayarlar',
+  usageMtd: 'Bu ayki mesajlar',
+  threshold: 'Uyarı eşiği',
 };
 
 const LANG_KEY = 'sms-dashboard-lang';

@@ -231,7 +231,14 @@ function DayChart({ stats }: { stats: Stats }) {
         ],
         series: [
           {},
-          { label: t('totalMessages'), stroke: '#2563eb', fill: 'rgba(37,99,235,0.15)', width: 2 },
+          {
+            label: t('totalMessages'),
+            stroke: '#2563eb',
+            fill: 'rgba(37,99,235,0.35)',
+            width: 1,
+            paths: uPlot.paths.bars?.({ size: [0.7, 40] }),
+            points: { show: false },
+          },
           {
             label: t('deliveryRate'),
             stroke: '#16a34a',

@@ -69,7 +69,7 @@ export function Templates({ session }: { session: Session }) {
       </Card>
       {(current || creating) && (
         <Editor
-          key={current ? `${current.template_id}:${current.version}` : 'new'}
+          key={current ? current.template_id : 'new'}
           template={current}
           editable={admin}
           onSaved={(id) => {
