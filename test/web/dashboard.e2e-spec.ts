@@ -322,9 +322,16 @@ function dashboardSuite(): void {
   });
 
   it('a super_admin lists tenants with their usage and switches to one', async () => {
+    const operator = { tenant: 1, user: 'operator', roles: ['super_admin'] };
+    await t
+      .http()
+      .patch(`/api/sms/tenants/${tenant}`)
+      .set(t.auth(operator))
+      .send({ settings: { allowed_countries: ['US', 'TR'], cost_alert_threshold: 25 } })
+      .expect(200);
     const ctx = await browser.newContext({ locale: 'en-US' });
     const p = await newPage(ctx, consoleErrors);
-    await signInByPasting(p, t.token({ tenant: 1, user: 'operator', roles: ['super_admin'] }));
+    await signInByPasting(p, t.token(operator));
     await p.getByTestId('nav-tenants').click();
     const row = p.getByTestId('tenant-row').filter({ hasText: `tenant ${tenant}` });
     await row.waitFor();
@@ -338,6 +345,8 @@ function dashboardSuite(): void {
       .set(t.auth({ tenant, roles: ['admin'] }))
       .expect(200);
     await expectText(p, 'fig-total', new Intl.NumberFormat('en-US').format(stats.body.totals.total));
+    // Month-to-date cost against the tenant's threshold (readable by a super_admin).
+    await p.getByTestId('cost-threshold').getByText('25').waitFor();
     await ctx.close();
   });
 

@@ -47,25 +47,27 @@ export function Campaigns() {
   const [error, setError] = useState<string | null>(null);
   const items = list.data?.items ?? [];
 
-  // Progress for every listed campaign; refreshed every 2 s while any is running.
+  // Progress of every listed campaign once; then every 2 s only of those still running or
+  // scheduled (a final campaign does not change), so a long list costs few requests.
   useEffect(() => {
     let live = true;
     let timer: number | undefined;
-    async function poll() {
-      const next: Record<string, CampaignStatus> = {};
+    const known: Record<string, CampaignStatus> = {};
+    async function poll(ids: string[]) {
       try {
-        for (const c of items)
-          next[c.campaign_id] = await api<CampaignStatus>(`/api/sms/campaigns/${c.campaign_id}/status`);
+        for (const id of ids) known[id] = await api<CampaignStatus>(`/api/sms/campaigns/${id}/status`);
       } catch (e) {
         if (live) setError(errorText(e));
         return;
       }
       if (!live) return;
-      setStatuses(next);
-      if (Object.values(next).some((s) => ACTIVE.has(s.status)))
-        timer = window.setTimeout(() => void poll(), 2000);
+      setStatuses({ ...known });
+      const active = Object.values(known)
+        .filter((s) => ACTIVE.has(s.status))
+        .map((s) => s.campaign_id);
+      if (active.length) timer = window.setTimeout(() => void poll(active), 2000);
     }
-    void poll();
+    void poll(items.map((c) => c.campaign_id));
     return () => {
       live = false;
       if (timer) clearTimeout(timer);

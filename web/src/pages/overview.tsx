@@ -1,9 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { api, withQuery } from '../api';
-import { isAdmin, type Session } from '../auth';
+import { actingTenant, isAdmin, isSuperAdmin, type Session } from '../auth';
 import { fmtDate, fmtNumber, fmtPct, lang, t } from '../i18n';
-import { Card, ErrorNote, Figure, StatusBadge, useLoad } from '../ui';
+import { Card, ErrorNote, Figure, Progress, StatusBadge, useLoad } from '../ui';
 
 export interface Figures {
   total: number;
@@ -68,6 +68,18 @@ export function Overview({ session }: { session: Session }) {
     const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
     return api<Stats>(withQuery('/api/sms/stats', { start_date: isoDay(first), end_date: isoDay(now) }));
   }, []);
+  // The tenant's cost_alert_threshold is readable through the tenants API, by a super_admin only.
+  const superAdmin = isSuperAdmin(session);
+  const tenantSettings = useLoad(
+    () =>
+      superAdmin
+        ? api<{ settings: { cost_alert_threshold?: number } }>(
+            `/api/sms/tenants/${actingTenant() ?? session.tenantId}`,
+          )
+        : Promise.resolve(null),
+    [superAdmin],
+  );
+  const threshold = tenantSettings.data?.settings.cost_alert_threshold;
   const health = useLoad(() => api<ProviderHealth>('/health/providers'), []);
   const admin = isAdmin(session);
   const alerts = useLoad(
@@ -144,6 +156,15 @@ export function Overview({ session }: { session: Session }) {
               label={t('actual')}
               value={money(month.data.totals, 'actual_cost')}
             />
+            {threshold !== undefined && (
+              <div class="figure" data-testid="cost-threshold">
+                <div class="figure-value">{fmtNumber(threshold)}</div>
+                <div class="figure-label">{t('threshold')}</div>
+                {month.data.totals.estimated_cost !== null && threshold > 0 && (
+                  <Progress value={Number(month.data.totals.estimated_cost) / threshold} />
+                )}
+              </div>
+            )}
           </div>
         )}
       </Card>
