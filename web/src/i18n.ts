@@ -104,6 +104,7 @@ const en = {
   settings: 'Settings',
   usageMtd: 'Messages this month',
   threshold: 'Alert threshold',
+  day: 'Day',
 };
 
 export type Key = keyof typeof en;
@@ -211,6 +212,7 @@ const tr: Record<Key, string> = {
   settings: 'Ayarlar',
   usageMtd: 'Bu ayki mesajlar',
   threshold: 'Uyarı eşiği',
+  day: 'Gün',
 };
 
 const LANG_KEY = 'sms-dashboard-lang';

@@ -241,7 +241,8 @@ function DayChart({ stats }: { stats: Stats }) {
         width,
         height: 240,
         scales: {
-          x: { time: true },
+          // Half a day of room each side, so the first and last bars are whole.
+          x: { time: true, range: (_u, min, max) => [min - 43200, max + 43200] },
           y: { range: (_u, _min, max) => [0, Math.max(1, max)] },
           pct: { range: [0, 100] },
         },
@@ -251,7 +252,7 @@ function DayChart({ stats }: { stats: Stats }) {
           { scale: 'pct', side: 1, label: '%', grid: { show: false } },
         ],
         series: [
-          {},
+          { label: t('day') },
           {
             label: t('totalMessages'),
             stroke: '#2563eb',
