@@ -31,6 +31,7 @@ import { TenancyModule } from './tenancy/tenancy.module';
 import { TenantGuard } from './tenancy/tenant.guard';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { MonitoringModule } from './monitoring';
+import { DashboardModule } from './dashboard'; // w13
 
 /**
  * The whole service. `APP_ROLE` decides what runs: the api role serves HTTP, the worker role
@@ -82,6 +83,7 @@ export class AppModule {
         ...(worker ? [CallbacksWorkerModule] : []),
         CampaignsModule, // c1
         ...(worker ? [CampaignsWorkerModule] : []), // c1
+        DashboardModule, // w13
       ],
       providers: [
         // Global guards run in this order: who are you, how fast, which tenant, may you, is the

@@ -1,4 +1,4 @@
-import { parseTokenArgs } from './mint-token.cli';
+import { dashboardLink, parseTokenArgs } from './mint-token.cli';
 
 describe('npm run token arguments', () => {
   it('answers --help and -h with usage instead of a stack trace', () => {
@@ -20,5 +20,14 @@ describe('npm run token arguments', () => {
     expect(parseTokenArgs(['--role', 'root'])).toEqual({
       error: '--role must be admin or super_admin (got "root")',
     });
+  });
+
+  it('--dashboard asks for a sign-in link with the token in the fragment', () => {
+    expect(parseTokenArgs(['--role', 'admin', '--dashboard'])).toMatchObject({
+      roles: ['admin'],
+      dashboard: true,
+    });
+    expect(parseTokenArgs([])).not.toHaveProperty('dashboard');
+    expect(dashboardLink('a.b-c_d.e', 3000)).toBe('http://localhost:3000/dashboard#token=a.b-c_d.e');
   });
 });

@@ -1,22 +1,32 @@
-/** `npm run token -- --tenant 1 --user 1 --role admin [--role super_admin] [--ttl 3600]` prints a JWT. */
+/** `npm run token -- --tenant 1 --user 1 --role admin [--role super_admin] [--ttl 3600] [--dashboard]` prints a JWT. */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/app-config';
 import { loadDotEnv } from '../config/dotenv';
 import { signToken } from './tokens';
 
-export const TOKEN_USAGE = `Usage: npm run token -- [--tenant N] [--user ID] [--role ROLE]... [--ttl SECONDS]
+export const TOKEN_USAGE = `Usage: npm run token -- [--tenant N] [--user ID] [--role ROLE]... [--ttl SECONDS] [--dashboard]
 
 Prints a development JWT signed with JWT_SECRET (read from the environment or .env).
   --tenant N       tenant id (default 1)
   --user ID        user id, the token's sub (default 1)
   --role ROLE      admin or super_admin; repeat for several (default: none, a plain user)
   --ttl SECONDS    lifetime (default 3600; at most JWT_MAX_TTL_SECONDS is accepted by the API)
+  --dashboard      print a sign-in link to the dashboard instead (http://localhost:PORT/dashboard#token=...;
+                   the fragment never reaches the server)
   -h, --help       this text
 
-Example: curl -H "Authorization: Bearer $(npm run token --silent -- --role admin)" localhost:3000/api/sms/history`;
+Example: curl -H "Authorization: Bearer $(npm run token --silent -- --role admin)" localhost:3000/api/sms/history
+         npm run token --silent -- --role admin --dashboard`;
 
 export type TokenArgs =
-  { help: true } | { error: string } | { tenant: number; user: string; roles: string[]; ttl: number };
+  | { help: true }
+  | { error: string }
+  | { tenant: number; user: string; roles: string[]; ttl: number; dashboard?: true };
+
+/** The dashboard's sign-in link: the token rides in the fragment, which browsers never send. */
+export function dashboardLink(token: string, port: number): string {
+  return `http://localhost:${port}/dashboard#token=${encodeURIComponent(token)}`;
+}
 
 export function parseTokenArgs(argv: string[]): TokenArgs {
   let values;
@@ -29,6 +39,7 @@ export function parseTokenArgs(argv: string[]): TokenArgs {
         role: { type: 'string', multiple: true, default: [] },
         ttl: { type: 'string', default: '3600' },
         help: { type: 'boolean', short: 'h', default: false },
+        dashboard: { type: 'boolean', default: false },
       },
     }));
   } catch (e) {
@@ -42,7 +53,13 @@ export function parseTokenArgs(argv: string[]): TokenArgs {
   for (const role of values.role)
     if (role !== 'admin' && role !== 'super_admin')
       return { error: `--role must be admin or super_admin (got "${role}")` };
-  return { tenant, user: values.user, roles: values.role, ttl };
+  return {
+    tenant,
+    user: values.user,
+    roles: values.role,
+    ttl,
+    ...(values.dashboard ? { dashboard: true as const } : {}),
+  };
 }
 
 function main(): number {
@@ -57,17 +74,19 @@ function main(): number {
   }
   loadDotEnv();
   let secret: string;
+  let port: number;
   try {
-    secret = loadConfig(process.env).get('JWT_SECRET');
+    const config = loadConfig(process.env);
+    secret = config.get('JWT_SECRET');
+    port = config.get('PORT');
   } catch (e) {
     console.error(e instanceof ConfigError ? e.message : e);
     return 1;
   }
-  console.log(
-    signToken({ sub: args.user, tenant_id: args.tenant, roles: args.roles }, secret, {
-      expiresInSeconds: args.ttl,
-    }),
-  );
+  const token = signToken({ sub: args.user, tenant_id: args.tenant, roles: args.roles }, secret, {
+    expiresInSeconds: args.ttl,
+  });
+  console.log(args.dashboard ? dashboardLink(token, port) : token);
   return 0;
 }
 

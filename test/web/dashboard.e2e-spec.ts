@@ -1,0 +1,391 @@
+/**
+ * The dashboard in a real browser: Debian's Chromium driven by playwright-core (no downloaded
+ * browser) against the real app listening on a free port, with the built web assets, on the real
+ * PostgreSQL and Redis. Writes a screenshot of each page to docs/screenshots/.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { signToken } from '../../src/auth/tokens';
+import { DASHBOARD_CSP } from '../../src/dashboard';
+import { allowCountries } from '../support/tenants';
+import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/test-app';
+import { eventually } from '../support/wait';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const ROOT = resolve(__dirname, '../..');
+const SHOTS = join(ROOT, 'docs/screenshots');
+const XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+
+const haveChromium = existsSync(CHROMIUM);
+const SKIP_REASON = `SKIPPED: ${CHROMIUM} is absent (apt-get install -y chromium)`;
+if (!haveChromium) console.error(`dashboard.e2e-spec ${SKIP_REASON}`); // named in the run's output
+
+function dashboardSuite(): void {
+  let t: TestApp;
+  let base: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const consoleErrors: string[] = [];
+  const tenant = freshTenantId();
+  const admin: TokenOptions = { tenant, user: 'ops-1', roles: ['admin'] };
+  const phone = '+12025550177';
+  const trainingReminder = {
+    template_id: 'training_reminder',
+    name: 'Training Reminder',
+    content_en: 'Hello {{name}}, your training is on {{date}}.',
+    content_tr: 'Merhaba {{name}}, eğitim {{date}} tarihinde.',
+    message_type: 'training_reminder',
+    variables: ['name', 'date'],
+  };
+
+  async function shot(p: Page, name: string): Promise<void> {
+    await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  }
+
+  async function newPage(ctx: BrowserContext, errors: string[] | null): Promise<Page> {
+    ctx.setDefaultTimeout(10_000); // fail with Playwright's message, inside jest's 30 s
+    const p = await ctx.newPage();
+    if (errors) {
+      p.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      p.on('pageerror', (e) => errors.push(e.message));
+    }
+    return p;
+  }
+
+  async function signInByPasting(p: Page, token: string): Promise<void> {
+    await p.goto(`${base}/dashboard`);
+    await p.locator('#token').fill(token);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByTestId('nav-overview').waitFor();
+  }
+
+  beforeAll(async () => {
+    if (!existsSync(join(ROOT, 'dist/dashboard/index.html')))
+      execFileSync('npm', ['run', 'build:web'], { cwd: ROOT, stdio: 'inherit' });
+    mkdirSync(SHOTS, { recursive: true });
+    t = await createTestApp({ env: { SANDBOX_DELIVERY_DELAY_MS: '10' } });
+    await t.app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+
+    // A tenant with a template, a directory, one message (delivered) and an XSS attempt in each text.
+    await allowCountries(t, tenant, ['US', 'TR']);
+    const auth = t.auth(admin);
+    await t.http().post('/api/sms/templates').set(auth).send(trainingReminder).expect(201);
+    await t
+      .http()
+      .post('/api/sms/templates')
+      .set(auth)
+      .send({
+        template_id: 'xss_probe',
+        name: XSS,
+        content_en: `${XSS} {{name}}`,
+        message_type: 'xss_probe',
+        variables: ['name'],
+      })
+      .expect(201);
+    const recipients = [
+      { user_id: 'b1', phone_number: '+12025550101', roles: ['beneficiary'], attributes: { name: 'Ann' } },
+      { user_id: 'b2', phone_number: '+12025550102', roles: ['beneficiary'], attributes: { name: 'Bob' } },
+      {
+        user_id: 'b3',
+        phone_number: '+905321110003',
+        roles: ['beneficiary'],
+        language: 'tr',
+        attributes: { name: 'Ayşe' },
+      },
+      { user_id: 't1', phone_number: '+12025550109', roles: ['trainer'], attributes: { name: 'Tess' } },
+    ];
+    await t.http().put('/api/sms/recipients').set(auth).send({ recipients }).expect(200);
+    const sent = await t
+      .http()
+      .post('/api/sms/send')
+      .set(auth)
+      .send({ phone_number: phone, message: `Your code ${XSS}` })
+      .expect(202);
+    await eventually(async () => {
+      const s = await t.http().get(`/api/sms/messages/${sent.body.message_id}/status`).set(auth);
+      return s.body.status === 'delivered' ? true : undefined;
+    }, 15_000);
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } });
+    page = await newPage(context, consoleErrors);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('sends a strict CSP, long-caches hashed assets and never caches the page', async () => {
+    const index = await t.http().get('/dashboard').expect(200);
+    expect(index.headers['content-security-policy']).toBe(DASHBOARD_CSP);
+    expect(index.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(index.headers['content-security-policy']).not.toContain('unsafe-inline');
+    expect(index.headers['cache-control']).toBe('no-cache');
+    const scripts = index.text.match(/<script\b[^>]*>/g) ?? [];
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const tag of scripts) expect(tag).toMatch(/\bsrc="\/dashboard\/assets\//); // no inline script
+    expect(index.text).not.toMatch(/<style\b|\sstyle=/); // no inline style
+    const asset = /\/dashboard\/assets\/([^"]+\.js)/.exec(index.text)?.[1];
+    expect(asset).toBeDefined();
+    const js = await t.http().get(`/dashboard/assets/${asset}`).expect(200);
+    expect(js.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(js.headers['content-type']).toMatch(/javascript/);
+    await t.http().get('/dashboard/assets/..%2F..%2Fpackage.json').expect(404);
+    await t.http().get('/dashboard/assets/nope-12345678.js').expect(404);
+  });
+
+  it('signs in with a pasted token; the overview figures are the API’s', async () => {
+    await signInByPasting(page, t.token(admin));
+    expect(await page.evaluate('sessionStorage.length')).toBe(1);
+    const end = new Date().toISOString().slice(0, 10);
+    const start = new Date(Date.now() - 29 * 86400000).toISOString().slice(0, 10);
+    const stats = await t
+      .http()
+      .get('/api/sms/stats')
+      .query({ group_by: 'day', start_date: start, end_date: end })
+      .set(t.auth(admin))
+      .expect(200);
+    const fmt = new Intl.NumberFormat('en-US');
+    const pct = new Intl.NumberFormat('en-US', { style: 'percent', maximumFractionDigits: 1 });
+    await expectText(page, 'fig-total', fmt.format(stats.body.totals.total));
+    expect(stats.body.totals.total).toBeGreaterThanOrEqual(1);
+    await expectText(page, 'fig-delivered', fmt.format(stats.body.totals.delivered));
+    await expectText(page, 'fig-rate', pct.format(stats.body.totals.delivery_rate));
+    await page.locator('[data-testid=chart] canvas').waitFor();
+    await page.getByTestId('providers').getByText('sandbox').waitFor();
+    await shot(page, 'overview');
+  });
+
+  it('signs in from #token= and removes the token from the address', async () => {
+    const p = await newPage(await browser.newContext({ locale: 'en-US' }), consoleErrors);
+    await p.goto(`${base}/dashboard#token=${t.token(admin)}`);
+    await p.getByTestId('nav-overview').waitFor();
+    expect(p.url()).not.toContain('token=');
+    await p.context().close();
+  });
+
+  it('an expired token goes back to sign-in with a message', async () => {
+    const expired = signToken(
+      { sub: 'ops-1', tenant_id: tenant, roles: ['admin'] },
+      t.config.get('JWT_SECRET'),
+      { now: Date.now() - 2 * 3600_000, expiresInSeconds: 600 },
+    );
+    // A context of its own: the refused call is a console error by design.
+    const ctx = await browser.newContext({ locale: 'en-US' });
+    const p = await ctx.newPage();
+    await p.goto(`${base}/dashboard#token=${expired}`);
+    await p.getByTestId('signin-notice').waitFor();
+    expect(await p.getByTestId('signin-notice').textContent()).toMatch(/session ended/i);
+    expect(await p.evaluate('sessionStorage.length')).toBe(0);
+    await shot(p, 'sign-in');
+    await ctx.close();
+  });
+
+  it('finds a message by phone and opens its timeline', async () => {
+    await page.getByTestId('nav-messages').click();
+    await page.getByTestId('filter-phone').fill(phone);
+    await page.getByTestId('search').click();
+    const rows = page.getByTestId('message-row');
+    await eventually(async () => ((await rows.count()) === 1 ? true : undefined));
+    await expect(rows.first().textContent()).resolves.toContain(phone);
+    // The XSS attempt in the body is text.
+    await expect(rows.first().textContent()).resolves.toContain('<img src=x');
+    await shot(page, 'messages');
+    await rows.first().getByRole('link').click();
+    const timeline = page.getByTestId('timeline');
+    await timeline.waitFor();
+    const steps = await timeline.locator('li').allTextContents();
+    expect(steps.join(' ')).toMatch(/queued[\s\S]*sent[\s\S]*delivered/);
+    await shot(page, 'message-detail');
+  });
+
+  it('creates a campaign after its preview, executes it and watches it complete', async () => {
+    await page.getByTestId('nav-campaigns').click();
+    const form = page.getByTestId('new-campaign');
+    await form.locator('input[name=name]').fill(`Spring ${XSS}`);
+    await form.locator('select[name=template]').selectOption('training_reminder');
+    await form.locator('input[name=roles]').fill('beneficiary');
+    await form.locator('textarea[name=variables]').fill('date=March 15');
+    const preview = page.getByTestId('campaign-preview');
+    await preview.waitFor();
+    await eventually(async () =>
+      (await page.getByTestId('preview-will-send').textContent()) === '3' ? true : undefined,
+    );
+    expect(await preview.textContent()).toContain('Merhaba Ayşe');
+    await shot(page, 'campaign-preview');
+    await page.getByTestId('create-campaign').click();
+    const row = page.getByTestId('campaign-row').filter({ hasText: 'Spring' });
+    await row.waitFor();
+    // The XSS attempt in its name is text.
+    expect(await row.locator('.campaign-name').textContent()).toBe(`Spring ${XSS}`);
+    await row.getByTestId('execute').click();
+    await page
+      .locator('[data-testid=campaign-row][data-status=completed]')
+      .filter({ hasText: 'Spring' })
+      .waitFor({ timeout: 30_000 });
+    expect(await row.textContent()).toContain('100%');
+    await shot(page, 'campaigns');
+  });
+
+  it('edits a Turkish template and warns about the characters that force UCS-2', async () => {
+    await page.getByTestId('nav-templates').click();
+    await page.getByTestId('template-training_reminder').click();
+    const tr = page.locator('textarea[name=content_tr]');
+    await tr.fill('Merhaba {{name}}, eğitiminiz {{date}} tarihinde. Görüşmek üzere!');
+    await expectText(page, 'encoding-en', 'GSM-7');
+    await page.locator('textarea[name=sample]').fill('name=Ayşe\ndate=15 Mart');
+    await expectText(page, 'encoding-tr', 'UCS-2');
+    const warning = await page.getByTestId('ucs2-tr').textContent();
+    for (const c of ['ğ', 'ş']) expect(warning).toContain(c);
+    expect(warning).not.toContain('ü'); // ü is in GSM-7
+    expect(await page.getByTestId('rendered-tr').textContent()).toContain('Merhaba Ayşe');
+    await page.getByTestId('save-template').click();
+    await page.getByTestId('saved').waitFor();
+    const stored = await t.http().get('/api/sms/templates/training_reminder').set(t.auth(admin)).expect(200);
+    expect(stored.body.content_tr).toBe('Merhaba {{name}}, eğitiminiz {{date}} tarihinde. Görüşmek üzere!');
+    await shot(page, 'templates');
+  });
+
+  it('creates a template with English and Turkish side by side', async () => {
+    await page.getByTestId('new-template').click();
+    const editor = page.getByTestId('template-editor');
+    await editor.locator('input[name=template_id]').fill('class_moved');
+    await editor.locator('input[name=name]').fill('Class moved');
+    await editor.locator('input[name=message_type]').fill('class_moved');
+    await editor.locator('textarea[name=content_en]').fill('Hi {{name}}, class moved to {{room}}.');
+    await editor
+      .locator('textarea[name=content_tr]')
+      .fill('Merhaba {{name}}, ders {{room}} salonuna taşındı.');
+    await expectText(page, 'encoding-en', 'GSM-7');
+    await expectText(page, 'encoding-tr', 'UCS-2');
+    await page.getByTestId('save-template').click();
+    await page.getByTestId('template-class_moved').waitFor();
+    const stored = await t.http().get('/api/sms/templates/class_moved').set(t.auth(admin)).expect(200);
+    expect(stored.body).toMatchObject({
+      content_tr: 'Merhaba {{name}}, ders {{room}} salonuna taşındı.',
+      variables: ['name', 'room'],
+    });
+  });
+
+  it('renders an XSS attempt in a template as text', async () => {
+    await page.getByTestId('template-xss_probe').click();
+    await page.locator('textarea[name=content_en]').waitFor();
+    expect(await page.locator('textarea[name=content_en]').inputValue()).toContain('<script>');
+    expect(await page.locator('.template-name').filter({ hasText: '<img' }).textContent()).toBe(XSS);
+    expect(await page.locator('img[src=x]').count()).toBe(0);
+    expect(await page.locator('#app script').count()).toBe(0);
+    expect(await page.evaluate('window.__xss')).toBeUndefined();
+  });
+
+  it('shows opt-outs, inbound messages and alerts to an admin; Turkish on the toggle', async () => {
+    const added = await t
+      .http()
+      .post('/api/sms/opt-outs')
+      .set(t.auth(admin))
+      .send({ phone_number: '+12025550199' });
+    expect(added.status).toBeLessThan(300);
+    await page.getByTestId('nav-opt-outs').click();
+    await page.getByTestId('opt-outs').getByText('+12025550199').waitFor();
+    await shot(page, 'opt-outs');
+    await page.getByTestId('nav-inbound').click();
+    await page.getByTestId('inbound').waitFor();
+    await shot(page, 'inbound');
+    await page.getByTestId('nav-alerts').click();
+    await page.getByTestId('alerts').waitFor();
+    await shot(page, 'alerts');
+    await page.getByTestId('lang').click();
+    await expectText(page, 'nav-overview', 'Genel bakış');
+    await page.getByTestId('nav-overview').click();
+    await page.locator('[data-testid=chart] canvas').waitFor();
+    await shot(page, 'overview-tr');
+    await page.getByTestId('lang').click();
+    await expectText(page, 'nav-overview', 'Overview');
+  });
+
+  it('is usable at 360 px wide', async () => {
+    const ctx = await browser.newContext({ locale: 'en-US', viewport: { width: 360, height: 780 } });
+    const p = await newPage(ctx, consoleErrors);
+    await p.goto(`${base}/dashboard#token=${t.token(admin)}`);
+    await p.locator('[data-testid=chart] canvas').waitFor();
+    const overflow = await p.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shot(p, 'overview-360');
+    await ctx.close();
+  });
+
+  it('a plain user sees neither the admin pages nor their links', async () => {
+    const ctx = await browser.newContext({ locale: 'en-US' });
+    const p = await newPage(ctx, consoleErrors);
+    await signInByPasting(p, t.token({ tenant, user: 'plain-1' }));
+    await p.getByTestId('fig-total').waitFor();
+    for (const admin of ['campaigns', 'opt-outs', 'inbound', 'alerts', 'tenants'])
+      expect(await p.getByTestId(`nav-${admin}`).count()).toBe(0);
+    expect(await p.getByTestId('overview-alerts').count()).toBe(0);
+    await p.goto(`${base}/dashboard#/campaigns`);
+    await p.getByTestId('not-allowed').waitFor();
+    expect(await p.getByTestId('campaigns').count()).toBe(0);
+    await shot(p, 'plain-user');
+    await ctx.close();
+  });
+
+  it('a super_admin lists tenants with their usage and switches to one', async () => {
+    const operator = { tenant: 1, user: 'operator', roles: ['super_admin'] };
+    await t
+      .http()
+      .patch(`/api/sms/tenants/${tenant}`)
+      .set(t.auth(operator))
+      .send({ settings: { allowed_countries: ['US', 'TR'], cost_alert_threshold: 25 } })
+      .expect(200);
+    const ctx = await browser.newContext({ locale: 'en-US' });
+    const p = await newPage(ctx, consoleErrors);
+    await signInByPasting(p, t.token(operator));
+    await p.getByTestId('nav-tenants').click();
+    const row = p.getByTestId('tenant-row').filter({ hasText: `tenant ${tenant}` });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('allowed_countries');
+    await shot(p, 'tenants');
+    await row.getByRole('button', { name: 'Act for tenant' }).click();
+    await expectText(p, 'acting-for', `Acting for tenant ${tenant} Back to own tenant`);
+    const stats = await t
+      .http()
+      .get('/api/sms/stats')
+      .set(t.auth({ tenant, roles: ['admin'] }))
+      .expect(200);
+    await expectText(p, 'fig-total', new Intl.NumberFormat('en-US').format(stats.body.totals.total));
+    // Month-to-date cost against the tenant's threshold (readable by a super_admin).
+    await p.getByTestId('cost-threshold').getByText('25').waitFor();
+    await ctx.close();
+  });
+
+  it('logged no console error on any page', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+}
+
+if (haveChromium) describe('dashboard (Chromium)', dashboardSuite);
+else describe.skip(`dashboard (Chromium) ${SKIP_REASON}`, dashboardSuite);
+
+async function expectText(page: Page, testId: string, text: string): Promise<void> {
+  await eventually(
+    async () => ((await page.getByTestId(testId).textContent())?.trim() === text ? true : undefined),
+    10_000,
+    `${testId} to read ${text} (reads ${await page.getByTestId(testId).textContent()})`,
+  );
+}

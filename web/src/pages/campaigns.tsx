@@ -1,0 +1,303 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, withQuery } from '../api';
+import { parsePairs, splitList } from '../encoding';
+import { fmtDate, fmtNumber, fmtPct, t } from '../i18n';
+import { Card, ErrorNote, Progress, StatusBadge, errorText, useLoad } from '../ui';
+
+interface Campaign {
+  campaign_id: string;
+  name: string;
+  template_id: string;
+  status: string;
+  estimated_recipients: number;
+  created_at: string;
+}
+interface CampaignStatus {
+  campaign_id: string;
+  status: string;
+  total_recipients: number;
+  delivered: number;
+  failed: number;
+  canceled: number;
+  progress: number;
+  estimated_cost: string | null;
+  currency: string;
+}
+interface Preview {
+  total_recipients: number;
+  will_send: number;
+  by_language: Record<string, number>;
+  skipped: Record<string, number>;
+  segments: number;
+  encoding: Record<string, number>;
+  estimated_cost: string | null;
+  currency: string;
+  sample: { user_id: string; language: string; text: string; segments: number; encoding: string }[];
+}
+interface Template {
+  template_id: string;
+  name: string;
+}
+
+const ACTIVE = new Set(['running', 'scheduled']);
+
+export function Campaigns() {
+  const list = useLoad(() => api<{ items: Campaign[] }>(withQuery('/api/sms/campaigns', { limit: 50 })), []);
+  const [statuses, setStatuses] = useState<Record<string, CampaignStatus>>({});
+  const [error, setError] = useState<string | null>(null);
+  const items = list.data?.items ?? [];
+
+  // Progress of every listed campaign once; then every 2 s only of those still running or
+  // scheduled (a final campaign does not change), so a long list costs few requests.
+  useEffect(() => {
+    let live = true;
+    let timer: number | undefined;
+    const known: Record<string, CampaignStatus> = {};
+    async function poll(ids: string[]) {
+      try {
+        for (const id of ids) known[id] = await api<CampaignStatus>(`/api/sms/campaigns/${id}/status`);
+      } catch (e) {
+        if (live) setError(errorText(e));
+        return;
+      }
+      if (!live) return;
+      setStatuses({ ...known });
+      const active = Object.values(known)
+        .filter((s) => ACTIVE.has(s.status))
+        .map((s) => s.campaign_id);
+      if (active.length) timer = window.setTimeout(() => void poll(active), 2000);
+    }
+    void poll(items.map((c) => c.campaign_id));
+    return () => {
+      live = false;
+      if (timer) clearTimeout(timer);
+    };
+  }, [list.data]);
+
+  async function act(id: string, action: 'execute' | 'cancel') {
+    setError(null);
+    try {
+      await api(`/api/sms/campaigns/${id}/${action}`, { method: 'POST' });
+      list.reload();
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }
+
+  return (
+    <div class="grid">
+      <Card title={t('campaigns')} id="campaigns">
+        <ErrorNote error={list.error ?? error} />
+        <div class="scroll">
+          <table class="table" data-testid="campaigns-table">
+            <thead>
+              <tr>
+                <th>{t('name')}</th>
+                <th>{t('status')}</th>
+                <th>{t('progress')}</th>
+                <th>{t('recipients')}</th>
+                <th>{t('created')}</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((c) => {
+                const s = statuses[c.campaign_id];
+                const status = s?.status ?? c.status;
+                return (
+                  <tr key={c.campaign_id} data-testid="campaign-row" data-status={status}>
+                    <td class="campaign-name">{c.name}</td>
+                    <td>
+                      <StatusBadge status={status} />
+                    </td>
+                    <td>
+                      <Progress value={s?.progress ?? 0} /> {fmtPct(s?.progress ?? 0)}
+                    </td>
+                    <td class="num">{fmtNumber(s?.total_recipients ?? c.estimated_recipients)}</td>
+                    <td>{fmtDate(c.created_at)}</td>
+                    <td class="actions">
+                      {(status === 'draft' || status === 'scheduled') && (
+                        <button
+                          type="button"
+                          onClick={() => void act(c.campaign_id, 'execute')}
+                          data-testid="execute"
+                        >
+                          {t('execute')}
+                        </button>
+                      )}
+                      {(status === 'draft' || ACTIVE.has(status)) && (
+                        <button
+                          type="button"
+                          class="secondary"
+                          onClick={() => void act(c.campaign_id, 'cancel')}
+                        >
+                          {t('cancel')}
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          {list.data && items.length === 0 && <p>{t('none')}</p>}
+        </div>
+      </Card>
+      <NewCampaign onCreated={() => list.reload()} />
+    </div>
+  );
+}
+
+function NewCampaign({ onCreated }: { onCreated: () => void }) {
+  const templates = useLoad(() => api<Template[]>('/api/sms/templates'), []);
+  const [name, setName] = useState('');
+  const [templateId, setTemplateId] = useState('');
+  const [roles, setRoles] = useState('');
+  const [tags, setTags] = useState('');
+  const [languages, setLanguages] = useState('');
+  const [vars, setVars] = useState('');
+  const [preview, setPreview] = useState<Preview | null>(null);
+  const [previewedFor, setPreviewedFor] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const body = {
+    name,
+    template_id: templateId,
+    recipient_filters: { roles: splitList(roles), tags: splitList(tags), languages: splitList(languages) },
+    variables: parsePairs(vars),
+  };
+  const key = JSON.stringify(body);
+
+  // Live preview: recomputed (debounced) whenever the form changes; stores nothing.
+  useEffect(() => {
+    if (!templateId || !name) return;
+    const timer = window.setTimeout(() => {
+      api<Preview>('/api/sms/campaigns/preview', { method: 'POST', body }).then(
+        (p) => {
+          setPreview(p);
+          setPreviewedFor(key);
+          setError(null);
+        },
+        (e: unknown) => {
+          setPreview(null);
+          setError(errorText(e));
+        },
+      );
+    }, 400);
+    return () => clearTimeout(timer);
+  }, [key]);
+
+  async function create(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    try {
+      await api('/api/sms/campaigns', { method: 'POST', body });
+      setName('');
+      setPreview(null);
+      onCreated();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Card title={t('newCampaign')} id="new-campaign">
+      <form class="form" onSubmit={create}>
+        <label>
+          {t('name')}
+          <input
+            name="name"
+            value={name}
+            onInput={(e) => setName(e.currentTarget.value)}
+            maxLength={200}
+            required
+          />
+        </label>
+        <label>
+          {t('template')}
+          <select
+            name="template"
+            value={templateId}
+            onChange={(e) => setTemplateId(e.currentTarget.value)}
+            required
+          >
+            <option value="">—</option>
+            {templates.data?.map((tp) => (
+              <option key={tp.template_id} value={tp.template_id}>
+                {tp.template_id} · {tp.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('roles')}
+          <input name="roles" value={roles} onInput={(e) => setRoles(e.currentTarget.value)} />
+        </label>
+        <label>
+          {t('tags')}
+          <input name="tags" value={tags} onInput={(e) => setTags(e.currentTarget.value)} />
+        </label>
+        <label>
+          {t('languages')}
+          <input name="languages" value={languages} onInput={(e) => setLanguages(e.currentTarget.value)} />
+        </label>
+        <label>
+          {t('variables')}
+          <textarea name="variables" rows={3} value={vars} onInput={(e) => setVars(e.currentTarget.value)} />
+        </label>
+        <ErrorNote error={error} />
+        {preview && (
+          <div class="preview" data-testid="campaign-preview">
+            <h3>{t('preview')}</h3>
+            <dl class="facts">
+              <dt>{t('recipients')}</dt>
+              <dd data-testid="preview-total">{fmtNumber(preview.total_recipients)}</dd>
+              <dt>{t('willSend')}</dt>
+              <dd data-testid="preview-will-send">{fmtNumber(preview.will_send)}</dd>
+              <dt>{t('skipped')}</dt>
+              <dd>
+                {Object.entries(preview.skipped)
+                  .map(([k, v]) => `${k}: ${v}`)
+                  .join(', ') || '0'}
+              </dd>
+              <dt>{t('segments')}</dt>
+              <dd>{fmtNumber(preview.segments)}</dd>
+              <dt>{t('encoding')}</dt>
+              <dd>
+                {Object.entries(preview.encoding)
+                  .map(([k, v]) => `${k}: ${v}`)
+                  .join(', ')}
+              </dd>
+              <dt>{t('estimatedCost')}</dt>
+              <dd>
+                {preview.estimated_cost ?? '—'} {preview.currency}
+              </dd>
+            </dl>
+            <h4>{t('samples')}</h4>
+            <ul class="list">
+              {preview.sample.map((s) => (
+                <li key={s.user_id}>
+                  <small>
+                    {s.user_id} · {s.language} · {s.encoding}
+                  </small>
+                  <div class="sample">{s.text}</div>
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+        <p class="help">{t('previewFirst')}</p>
+        <button
+          type="submit"
+          disabled={busy || !preview || previewedFor !== key}
+          data-testid="create-campaign"
+        >
+          {t('create')}
+        </button>
+      </form>
+    </Card>
+  );
+}

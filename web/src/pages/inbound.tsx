@@ -1,0 +1,50 @@
+import { api, withQuery } from '../api';
+import { fmtDate, t } from '../i18n';
+import { Card, ErrorNote, useLoad } from '../ui';
+
+interface InboundMessage {
+  id: string;
+  from: string;
+  to: string;
+  body: string;
+  provider: string;
+  keyword: string | null;
+  received_at: string;
+}
+
+export function Inbound() {
+  const list = useLoad(
+    () => api<{ items: InboundMessage[] }>(withQuery('/api/sms/inbound', { limit: 50 })),
+    [],
+  );
+  return (
+    <Card title={t('inbound')} id="inbound">
+      <ErrorNote error={list.error} />
+      <div class="scroll">
+        <table class="table">
+          <thead>
+            <tr>
+              <th>{t('received')}</th>
+              <th>{t('from')}</th>
+              <th>{t('body')}</th>
+              <th>{t('keyword')}</th>
+              <th>{t('provider')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data?.items.map((m) => (
+              <tr key={m.id}>
+                <td>{fmtDate(m.received_at)}</td>
+                <td>{m.from}</td>
+                <td class="body-cell">{m.body}</td>
+                <td>{m.keyword ?? ''}</td>
+                <td>{m.provider}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {list.data?.items.length === 0 && <p>{t('none')}</p>}
+      </div>
+    </Card>
+  );
+}

@@ -1,0 +1,245 @@
+import { useState } from 'preact/hooks';
+import { api, withQuery } from '../api';
+import { fmtDate, fmtNumber, t } from '../i18n';
+import { Card, ErrorNote, StatusBadge, errorText, useLoad } from '../ui';
+
+interface MessageSummary {
+  message_id: string;
+  phone_number: string;
+  body: string;
+  message_type: string;
+  status: string;
+  provider: string | null;
+  segments: number;
+  encoding: string;
+  campaign_id: string | null;
+  created_at: string;
+}
+interface MessageStatus {
+  message_id: string;
+  status: string;
+  provider: string | null;
+  provider_message_id: string | null;
+  attempts: number;
+  error_code: string | null;
+  error_message: string | null;
+  segments: number;
+  encoding: string;
+  cost: number | null;
+  estimated_cost: number | null;
+  currency: string;
+  created_at: string;
+  events: { status: string; at: string; source: string }[];
+}
+
+const STATUSES = [
+  'scheduled',
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'undelivered',
+  'failed',
+  'canceled',
+  'unknown',
+];
+
+interface Filters {
+  phone_number: string;
+  status: string;
+  message_type: string;
+  from: string;
+  to: string;
+  campaign_id: string;
+}
+
+const EMPTY: Filters = { phone_number: '', status: '', message_type: '', from: '', to: '', campaign_id: '' };
+
+export function Messages({ id }: { id?: string }) {
+  if (id) return <MessageDetail id={id} />;
+  return <MessageList />;
+}
+
+function MessageList() {
+  const [draft, setDraft] = useState<Filters>(EMPTY);
+  const [items, setItems] = useState<MessageSummary[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  function query(f: Filters, after: string | null) {
+    return withQuery('/api/sms/history', {
+      phone_number: f.phone_number,
+      status: f.status,
+      message_type: f.message_type,
+      from: f.from ? new Date(`${f.from}T00:00:00Z`).toISOString() : undefined,
+      to: f.to ? new Date(`${f.to}T23:59:59Z`).toISOString() : undefined,
+      campaign_id: f.campaign_id,
+      limit: 25,
+      cursor: after,
+    });
+  }
+
+  async function load(after: string | null) {
+    setBusy(true);
+    setError(null);
+    try {
+      const page = await api<{ items: MessageSummary[]; next_cursor: string | null }>(query(draft, after));
+      setItems((prev) => (after && prev ? [...prev, ...page.items] : page.items));
+      setCursor(page.next_cursor);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  useLoad(() => load(null), []);
+
+  const field = (k: keyof Filters) => ({
+    value: draft[k],
+    onInput: (e: Event) => setDraft({ ...draft, [k]: (e.currentTarget as HTMLInputElement).value }),
+  });
+
+  return (
+    <Card title={t('messages')} id="messages">
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void load(null);
+        }}
+      >
+        <label>
+          {t('phone')}
+          <input type="search" name="phone" data-testid="filter-phone" {...field('phone_number')} />
+        </label>
+        <label>
+          {t('status')}
+          <select {...field('status')} data-testid="filter-status">
+            <option value="">{t('any')}</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t('type')}
+          <input {...field('message_type')} />
+        </label>
+        <label>
+          {t('from')}
+          <input type="date" {...field('from')} />
+        </label>
+        <label>
+          {t('to')}
+          <input type="date" {...field('to')} />
+        </label>
+        <label>
+          {t('campaign')}
+          <input {...field('campaign_id')} placeholder="uuid" />
+        </label>
+        <button type="submit" disabled={busy} data-testid="search">
+          {t('search')}
+        </button>
+      </form>
+      <ErrorNote error={error} />
+      {items === null ? (
+        <p>{t('loading')}</p>
+      ) : (
+        <div class="scroll">
+          <table class="table" data-testid="messages-table">
+            <thead>
+              <tr>
+                <th>{t('created')}</th>
+                <th>{t('phone')}</th>
+                <th>{t('status')}</th>
+                <th>{t('type')}</th>
+                <th>{t('body')}</th>
+                <th>{t('segments')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((m) => (
+                <tr key={m.message_id} data-testid="message-row">
+                  <td>
+                    <a href={`#/messages/${encodeURIComponent(m.message_id)}`}>{fmtDate(m.created_at)}</a>
+                  </td>
+                  <td>{m.phone_number}</td>
+                  <td>
+                    <StatusBadge status={m.status} />
+                  </td>
+                  <td>{m.message_type}</td>
+                  <td class="body-cell">{m.body}</td>
+                  <td class="num">
+                    {m.segments} · {m.encoding}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {items.length === 0 && <p>{t('none')}</p>}
+        </div>
+      )}
+      {cursor && (
+        <button type="button" disabled={busy} onClick={() => void load(cursor)} data-testid="load-more">
+          {t('loadMore')}
+        </button>
+      )}
+    </Card>
+  );
+}
+
+function MessageDetail({ id }: { id: string }) {
+  const m = useLoad(() => api<MessageStatus>(`/api/sms/messages/${encodeURIComponent(id)}/status`), [id]);
+  return (
+    <Card title={t('message')} id="message-detail">
+      <p>
+        <a href="#/messages">← {t('back')}</a>
+      </p>
+      <ErrorNote error={m.error} />
+      {m.data && (
+        <div>
+          <dl class="facts">
+            <dt>ID</dt>
+            <dd data-testid="detail-id">{m.data.message_id}</dd>
+            <dt>{t('status')}</dt>
+            <dd>
+              <StatusBadge status={m.data.status} />
+            </dd>
+            <dt>{t('provider')}</dt>
+            <dd>{m.data.provider ?? '—'}</dd>
+            <dt>{t('attempts')}</dt>
+            <dd>{fmtNumber(m.data.attempts)}</dd>
+            <dt>{t('segments')}</dt>
+            <dd>
+              {m.data.segments} · {m.data.encoding}
+            </dd>
+            <dt>{t('cost')}</dt>
+            <dd>
+              {m.data.cost ?? m.data.estimated_cost ?? '—'} {m.data.currency}
+            </dd>
+            {m.data.error_code && (
+              <>
+                <dt>{t('error')}</dt>
+                <dd>
+                  {m.data.error_code} {m.data.error_message}
+                </dd>
+              </>
+            )}
+          </dl>
+          <h3>{t('timeline')}</h3>
+          <ol class="timeline" data-testid="timeline">
+            {m.data.events.map((e, i) => (
+              <li key={i}>
+                <StatusBadge status={e.status} /> <time>{fmtDate(e.at)}</time> <small>{e.source}</small>
+              </li>
+            ))}
+          </ol>
+        </div>
+      )}
+    </Card>
+  );
+}

@@ -1,0 +1,285 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import uPlot from 'uplot';
+import { api, withQuery } from '../api';
+import { actingTenant, isAdmin, isSuperAdmin, type Session } from '../auth';
+import { fmtDate, fmtNumber, fmtPct, lang, t } from '../i18n';
+import { Card, ErrorNote, Figure, Progress, StatusBadge, useLoad } from '../ui';
+
+export interface Figures {
+  total: number;
+  delivered: number;
+  undelivered: number;
+  failed: number;
+  canceled: number;
+  queued: number;
+  sent: number;
+  unknown: number;
+  segments: number;
+  estimated_cost: string | null;
+  actual_cost: string | null;
+  currency: string | null;
+  costs_by_currency: { currency: string; estimated_cost: string; actual_cost: string }[];
+  delivery_rate: number | null;
+  failure_rate: number | null;
+}
+interface Stats {
+  period: { start_date: string; end_date: string };
+  totals: Figures;
+  groups: (Figures & { key: string | null })[];
+}
+interface ProviderHealth {
+  providers: {
+    provider: string;
+    circuit: { state: string; consecutive_failures: number };
+    last_success_at: string | null;
+    recent: { calls: number; errors: number; error_rate: number | null };
+  }[];
+}
+interface Alert {
+  id: string;
+  kind: string;
+  message: string;
+  created_at: string;
+}
+
+function isoDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+function daysBack(days: number): { start_date: string; end_date: string } {
+  const end = new Date();
+  const start = new Date(end.getTime() - (days - 1) * 86400000);
+  return { start_date: isoDay(start), end_date: isoDay(end) };
+}
+
+function money(f: Figures, key: 'estimated_cost' | 'actual_cost'): string {
+  if (f.costs_by_currency.length === 0) return '0';
+  return f.costs_by_currency.map((c) => `${c[key]} ${c.currency}`).join(' + ');
+}
+
+export function Overview({ session }: { session: Session }) {
+  const [days, setDays] = useState(30);
+  const stats = useLoad(
+    () => api<Stats>(withQuery('/api/sms/stats', { group_by: 'day', ...daysBack(days) })),
+    [days],
+  );
+  const month = useLoad(() => {
+    const now = new Date();
+    const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+    return api<Stats>(withQuery('/api/sms/stats', { start_date: isoDay(first), end_date: isoDay(now) }));
+  }, []);
+  // The tenant's cost_alert_threshold is readable through the tenants API, by a super_admin only.
+  const superAdmin = isSuperAdmin(session);
+  const tenantSettings = useLoad(
+    () =>
+      superAdmin
+        ? api<{ settings: { cost_alert_threshold?: number } }>(
+            `/api/sms/tenants/${actingTenant() ?? session.tenantId}`,
+          )
+        : Promise.resolve(null),
+    [superAdmin],
+  );
+  const threshold = tenantSettings.data?.settings.cost_alert_threshold;
+  const health = useLoad(() => api<ProviderHealth>('/health/providers'), []);
+  const admin = isAdmin(session);
+  const alerts = useLoad(
+    () =>
+      admin ? api<{ items: Alert[] }>(withQuery('/api/sms/alerts', { limit: 5 })) : Promise.resolve(null),
+    [admin],
+  );
+  const totals = stats.data?.totals;
+  return (
+    <div class="grid">
+      <Card title={t('overview')} id="overview-figures">
+        <div class="row">
+          {[30, 90].map((d) => (
+            <button
+              key={d}
+              type="button"
+              class={d === days ? 'toggle on' : 'toggle'}
+              onClick={() => setDays(d)}
+              aria-pressed={d === days}
+            >
+              {d} {t('days')}
+            </button>
+          ))}
+        </div>
+        <ErrorNote error={stats.error} />
+        {totals ? (
+          <div class="figures">
+            <Figure id="fig-total" label={t('totalMessages')} value={fmtNumber(totals.total)} />
+            <Figure id="fig-delivered" label={t('delivered')} value={fmtNumber(totals.delivered)} />
+            <Figure id="fig-rate" label={t('deliveryRate')} value={fmtPct(totals.delivery_rate)} />
+            <Figure
+              id="fig-failed"
+              label={t('failed')}
+              value={fmtNumber(totals.failed + totals.undelivered)}
+            />
+            <Figure id="fig-segments" label={t('segments')} value={fmtNumber(totals.segments)} />
+          </div>
+        ) : (
+          <p>{t('loading')}</p>
+        )}
+      </Card>
+      <Card title={t('perDay')} id="chart-card">
+        {stats.data && <DayChart stats={stats.data} />}
+      </Card>
+      <Card title={t('outcomes')} id="outcomes">
+        {totals && (
+          <table class="table">
+            <tbody>
+              {(['delivered', 'sent', 'queued', 'undelivered', 'failed', 'canceled', 'unknown'] as const).map(
+                (k) => (
+                  <tr key={k}>
+                    <td>
+                      <StatusBadge status={k} />
+                    </td>
+                    <td class="num">{fmtNumber(totals[k])}</td>
+                  </tr>
+                ),
+              )}
+            </tbody>
+          </table>
+        )}
+      </Card>
+      <Card title={t('costMtd')} id="cost">
+        <ErrorNote error={month.error} />
+        {month.data && (
+          <div class="figures">
+            <Figure
+              id="fig-cost-estimated"
+              label={t('estimated')}
+              value={money(month.data.totals, 'estimated_cost')}
+            />
+            <Figure
+              id="fig-cost-actual"
+              label={t('actual')}
+              value={money(month.data.totals, 'actual_cost')}
+            />
+            {threshold !== undefined && (
+              <div class="figure" data-testid="cost-threshold">
+                <div class="figure-value">{fmtNumber(threshold)}</div>
+                <div class="figure-label">{t('threshold')}</div>
+                {month.data.totals.estimated_cost !== null && threshold > 0 && (
+                  <Progress value={Number(month.data.totals.estimated_cost) / threshold} />
+                )}
+              </div>
+            )}
+          </div>
+        )}
+      </Card>
+      <Card title={t('providerHealth')} id="providers">
+        <ErrorNote error={health.error} />
+        {health.data && (
+          <table class="table">
+            <thead>
+              <tr>
+                <th>{t('provider')}</th>
+                <th>{t('circuit')}</th>
+                <th>{t('errorRate')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {health.data.providers.map((p) => (
+                <tr key={p.provider}>
+                  <td>{p.provider}</td>
+                  <td>
+                    <StatusBadge status={p.circuit.state} />
+                  </td>
+                  <td class="num">
+                    {fmtPct(p.recent.error_rate)} ({fmtNumber(p.recent.calls)})
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Card>
+      {admin && (
+        <Card title={t('openAlerts')} id="overview-alerts">
+          <ErrorNote error={alerts.error} />
+          {alerts.data && alerts.data.items.length === 0 && <p>{t('none')}</p>}
+          <ul class="list">
+            {alerts.data?.items.map((a) => (
+              <li key={a.id}>
+                <StatusBadge status={a.kind} /> {a.message} <small>{fmtDate(a.created_at)}</small>
+              </li>
+            ))}
+          </ul>
+        </Card>
+      )}
+    </div>
+  );
+}
+
+/** Every UTC day of the period (days without messages are not in `groups`). */
+function periodDays(start: string, end: string): string[] {
+  const days: string[] = [];
+  for (let d = Date.parse(`${start}T00:00:00Z`); d <= Date.parse(`${end}T00:00:00Z`); d += 86400000)
+    days.push(new Date(d).toISOString().slice(0, 10));
+  return days;
+}
+
+/** Messages per day and the delivery rate (right axis), drawn by uPlot on a canvas. */
+function DayChart({ stats }: { stats: Stats }) {
+  const el = useRef<HTMLDivElement>(null);
+  const l = lang.value;
+  useEffect(() => {
+    const box = el.current;
+    if (!box) return;
+    const byDay = new Map(stats.groups.map((g) => [g.key, g]));
+    const days = periodDays(stats.period.start_date, stats.period.end_date);
+    const xs = days.map((d) => Date.parse(`${d}T00:00:00Z`) / 1000);
+    const totals = days.map((d) => byDay.get(d)?.total ?? 0);
+    const rates = days.map((d) => {
+      const r = byDay.get(d)?.delivery_rate;
+      return r === undefined || r === null ? null : Math.round(r * 1000) / 10;
+    });
+    const width = Math.max(280, box.clientWidth || 600);
+    const plot = new uPlot(
+      {
+        width,
+        height: 240,
+        scales: {
+          // Half a day of room each side, so the first and last bars are whole.
+          x: { time: true, range: (_u, min, max) => [min - 43200, max + 43200] },
+          y: { range: (_u, _min, max) => [0, Math.max(1, max)] },
+          pct: { range: [0, 100] },
+        },
+        axes: [
+          {},
+          { label: t('totalMessages') },
+          { scale: 'pct', side: 1, label: '%', grid: { show: false } },
+        ],
+        series: [
+          { label: t('day') },
+          {
+            label: t('totalMessages'),
+            stroke: '#2563eb',
+            fill: 'rgba(37,99,235,0.35)',
+            width: 1,
+            paths: uPlot.paths.bars?.({ size: [0.7, 40] }),
+            points: { show: false },
+          },
+          {
+            label: t('deliveryRate'),
+            stroke: '#16a34a',
+            scale: 'pct',
+            width: 2,
+            spanGaps: true,
+            points: { show: true },
+          },
+        ],
+      },
+      [xs, totals, rates],
+      box,
+    );
+    const onResize = () => plot.setSize({ width: Math.max(280, box.clientWidth), height: 240 });
+    addEventListener('resize', onResize);
+    return () => {
+      removeEventListener('resize', onResize);
+      plot.destroy();
+    };
+  }, [stats, l]);
+  return <div ref={el} class="chart" data-testid="chart" />;
+}

@@ -1,0 +1,264 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, withQuery } from '../api';
+import { isAdmin, type Session } from '../auth';
+import { analyzeText, parsePairs, renderSample, ucs2Characters, ucs2Runs } from '../encoding';
+import { t } from '../i18n';
+import { Card, ErrorNote, errorText, useLoad } from '../ui';
+
+interface Template {
+  template_id: string;
+  name: string;
+  message_type: string;
+  content_en: string;
+  content_tr: string | null;
+  variables: string[];
+  is_default: boolean;
+  version: number;
+}
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+
+function placeholders(...texts: string[]): string[] {
+  const names = new Set<string>();
+  for (const text of texts) for (const m of text.matchAll(PLACEHOLDER)) names.add(m[1]);
+  return [...names];
+}
+
+export function Templates({ session }: { session: Session }) {
+  const list = useLoad(() => api<Template[]>(withQuery('/api/sms/templates')), []);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [creating, setCreating] = useState(false);
+  const admin = isAdmin(session);
+  const current = list.data?.find((x) => x.template_id === selected) ?? null;
+  return (
+    <div class="grid templates">
+      <Card title={t('templates')} id="templates">
+        <ErrorNote error={list.error} />
+        {!admin && <p class="help">{t('readOnly')}</p>}
+        <ul class="list picker">
+          {list.data?.map((tp) => (
+            <li key={tp.template_id}>
+              <button
+                type="button"
+                class={tp.template_id === selected ? 'link on' : 'link'}
+                data-testid={`template-${tp.template_id}`}
+                onClick={() => {
+                  setCreating(false);
+                  setSelected(tp.template_id);
+                }}
+              >
+                {tp.template_id}
+              </button>{' '}
+              <small class="template-name">{tp.name}</small>{' '}
+              {tp.is_default && <small>({t('builtIn')})</small>}
+            </li>
+          ))}
+        </ul>
+        {admin && (
+          <button
+            type="button"
+            onClick={() => {
+              setSelected(null);
+              setCreating(true);
+            }}
+            data-testid="new-template"
+          >
+            {t('newTemplate')}
+          </button>
+        )}
+      </Card>
+      {(current || creating) && (
+        <Editor
+          key={current ? current.template_id : 'new'}
+          template={current}
+          editable={admin}
+          onSaved={(id) => {
+            setCreating(false);
+            setSelected(id);
+            list.reload();
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+function Editor({
+  template,
+  editable,
+  onSaved,
+}: {
+  template: Template | null;
+  editable: boolean;
+  onSaved: (id: string) => void;
+}) {
+  const [id, setId] = useState(template?.template_id ?? '');
+  const [name, setName] = useState(template?.name ?? '');
+  const [type, setType] = useState(template?.message_type ?? '');
+  const [en, setEn] = useState(template?.content_en ?? '');
+  const [tr, setTr] = useState(template?.content_tr ?? '');
+  const [sample, setSample] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+  useEffect(() => setSaved(false), [en, tr, name, type]);
+  const vars = parsePairs(sample);
+
+  async function save(e: Event) {
+    e.preventDefault();
+    setError(null);
+    const body = {
+      name,
+      message_type: type,
+      content_en: en,
+      content_tr: tr || undefined,
+      variables: placeholders(en, tr),
+    };
+    try {
+      if (!template) await api('/api/sms/templates', { method: 'POST', body: { template_id: id, ...body } });
+      else if (template.is_default)
+        // A default is read-only: the tenant's own template with its id replaces it for the tenant.
+        await api('/api/sms/templates', {
+          method: 'POST',
+          body: { template_id: template.template_id, ...body },
+        });
+      else
+        await api(`/api/sms/templates/${encodeURIComponent(template.template_id)}`, { method: 'PUT', body });
+      setSaved(true);
+      onSaved(template?.template_id ?? id);
+    } catch (err) {
+      setError(errorText(err));
+    }
+  }
+
+  return (
+    <Card title={template ? template.template_id : t('newTemplate')} id="template-editor">
+      <form class="form" onSubmit={save}>
+        {!template && (
+          <label>
+            {t('templateId')}
+            <input name="template_id" value={id} onInput={(e) => setId(e.currentTarget.value)} required />
+          </label>
+        )}
+        <label>
+          {t('name')}
+          <input
+            name="name"
+            value={name}
+            onInput={(e) => setName(e.currentTarget.value)}
+            readOnly={!editable}
+            required
+          />
+        </label>
+        <label>
+          {t('messageType')}
+          <input
+            name="message_type"
+            value={type}
+            onInput={(e) => setType(e.currentTarget.value)}
+            readOnly={!editable}
+            required
+          />
+        </label>
+        <div class="side-by-side">
+          <LanguagePane
+            label={t('english')}
+            lang="en"
+            value={en}
+            onInput={setEn}
+            editable={editable}
+            vars={vars}
+          />
+          <LanguagePane
+            label={t('turkish')}
+            lang="tr"
+            value={tr}
+            onInput={setTr}
+            editable={editable}
+            vars={vars}
+          />
+        </div>
+        <label>
+          {t('sampleVars')}
+          <textarea
+            name="sample"
+            rows={3}
+            value={sample}
+            onInput={(e) => setSample(e.currentTarget.value)}
+            placeholder="name=Ayşe"
+          />
+        </label>
+        <ErrorNote error={error} />
+        {saved && (
+          <p class="notice" data-testid="saved">
+            {t('saved')}
+          </p>
+        )}
+        {editable && (
+          <button type="submit" data-testid="save-template">
+            {t('save')}
+          </button>
+        )}
+      </form>
+    </Card>
+  );
+}
+
+function LanguagePane({
+  label,
+  lang,
+  value,
+  onInput,
+  editable,
+  vars,
+}: {
+  label: string;
+  lang: 'en' | 'tr';
+  value: string;
+  onInput: (v: string) => void;
+  editable: boolean;
+  vars: Record<string, string>;
+}) {
+  const rendered = renderSample(value, vars);
+  const a = analyzeText(rendered);
+  const forcing = ucs2Characters(rendered);
+  return (
+    <div class="pane" data-testid={`pane-${lang}`}>
+      <label>
+        {label}
+        <textarea
+          name={`content_${lang}`}
+          rows={5}
+          value={value}
+          readOnly={!editable}
+          onInput={(e) => onInput(e.currentTarget.value)}
+          lang={lang}
+        />
+      </label>
+      <p class="counter" data-testid={`counter-${lang}`}>
+        {a.characters} {t('chars')} · {a.segments} {t('segments').toLowerCase()} ·{' '}
+        <span data-testid={`encoding-${lang}`}>{a.encoding}</span>
+      </p>
+      {forcing.length > 0 && (
+        <p class="warning" role="status" data-testid={`ucs2-${lang}`}>
+          {t('ucs2Warning')}{' '}
+          {forcing.map((c) => (
+            <mark key={c} class="ucs2">
+              {c}
+            </mark>
+          ))}
+        </p>
+      )}
+      <div class="rendered" data-testid={`rendered-${lang}`} aria-label={t('renderedPreview')}>
+        {ucs2Runs(rendered).map((r, i) =>
+          r.ucs2 ? (
+            <mark key={i} class="ucs2">
+              {r.text}
+            </mark>
+          ) : (
+            <span key={i}>{r.text}</span>
+          ),
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,81 @@
+import { api, withQuery } from '../api';
+import { setActingTenant } from '../auth';
+import { fmtNumber, t } from '../i18n';
+import { Card, ErrorNote, useLoad } from '../ui';
+import type { Figures } from './overview';
+
+export interface Tenant {
+  id: number;
+  name: string;
+  active: boolean;
+  settings: Record<string, unknown>;
+}
+
+function monthToDate(): { start_date: string; end_date: string } {
+  const now = new Date();
+  const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  return { start_date: first.toISOString().slice(0, 10), end_date: now.toISOString().slice(0, 10) };
+}
+
+/** super_admin: every tenant, its settings and this month's usage; "act for" switches the page to it. */
+export function Tenants({ onSwitch }: { onSwitch: () => void }) {
+  const list = useLoad(() => api<Tenant[]>('/api/sms/tenants'), []);
+  const usage = useLoad(
+    () =>
+      api<{ groups: (Figures & { key: string | null })[] }>(
+        withQuery('/api/sms/stats', { group_by: 'tenant', ...monthToDate() }),
+      ),
+    [],
+  );
+  const byTenant = new Map((usage.data?.groups ?? []).map((g) => [g.key, g]));
+  return (
+    <Card title={t('tenants')} id="tenants">
+      <ErrorNote error={list.error ?? usage.error} />
+      <div class="scroll">
+        <table class="table">
+          <thead>
+            <tr>
+              <th>ID</th>
+              <th>{t('name')}</th>
+              <th>{t('active')}</th>
+              <th>{t('settings')}</th>
+              <th>{t('usageMtd')}</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {list.data?.map((tn) => {
+              const u = byTenant.get(String(tn.id));
+              return (
+                <tr key={tn.id} data-testid="tenant-row">
+                  <td>{tn.id}</td>
+                  <td class="campaign-name">{tn.name}</td>
+                  <td>{tn.active ? '✓' : '✗'}</td>
+                  <td>
+                    <code class="settings">{JSON.stringify(tn.settings)}</code>
+                  </td>
+                  <td class="num">
+                    {fmtNumber(u?.total ?? 0)}
+                    {u?.estimated_cost ? ` · ${u.estimated_cost} ${u.currency ?? ''}` : ''}
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      class="secondary"
+                      onClick={() => {
+                        setActingTenant(tn.id);
+                        onSwitch();
+                      }}
+                    >
+                      {t('actFor')}
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </Card>
+  );
+}
