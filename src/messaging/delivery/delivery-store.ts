@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { escapeLiteral, QueryResult } from 'pg';
 import { DataSource } from 'typeorm';
 import { Batcher } from '../../common/batcher';
 import { Clock } from '../../common/clock';
@@ -177,8 +176,9 @@ export class DeliveryStore {
    * them, writes the events and deletes the parked rows. Taking the locks in a statement of their
    * own makes the recording statement's snapshot start after any receipt that parked first has
    * committed, and a receipt that comes later waits and then finds the 'sent' row: none is lost.
-   * The two statements travel in one round trip (see `lockedThenRecorded`); a batch without a
-   * 'sent' outcome has nothing a receipt can race and is one plain statement.
+   * A batch without a 'sent' outcome has nothing a receipt can race: one plain statement. (Sending
+   * the lock and the statement as one multi-statement string would save three round trips, but
+   * only with every value inlined as an escaped literal; bound parameters were kept.)
    */
   private async recordMany(outcomes: AttemptOutcome[]): Promise<boolean[]> {
     const status = (o: AttemptOutcome): MessageStatus =>
@@ -260,76 +260,19 @@ export class DeliveryStore {
     const rows: { id: string }[] =
       sent.length === 0
         ? await this.ds.query(sql, params) // nothing a receipt can race: one statement, no lock
-        : await this.lockedThenRecorded(
-            `SELECT pg_advisory_xact_lock(k) FROM (
-               SELECT DISTINCT hashtextextended(p || ':' || i, 0) AS k
-                 FROM unnest($1::text[], $2::text[]) AS x(p, i) ORDER BY 1) locks`,
-            [
-              sent.map((o) => (o.outcome === 'sent' ? o.provider : '')),
-              sent.map((o) => (o.outcome === 'sent' ? o.providerMessageId.slice(0, 100) : '')),
-            ],
-            sql,
-            params,
-          );
+        : await this.ds.transaction(async (m) => {
+            await m.query(
+              `SELECT pg_advisory_xact_lock(k) FROM (
+                 SELECT DISTINCT hashtextextended(p || ':' || i, 0) AS k
+                   FROM unnest($1::text[], $2::text[]) AS x(p, i) ORDER BY 1) locks`,
+              [
+                sent.map((o) => (o.outcome === 'sent' ? o.provider : '')),
+                sent.map((o) => (o.outcome === 'sent' ? o.providerMessageId.slice(0, 100) : '')),
+              ],
+            );
+            return m.query(sql, params);
+          });
     const done = new Set(rows.map((r) => r.id));
     return outcomes.map((o) => done.has(o.id));
   }
-
-  /**
-   * Runs `lockSql` then `sql` as ONE simple-protocol query string: PostgreSQL runs the statements
-   * of one query string as one implicit transaction (the advisory xact lock is held to its end,
-   * as with BEGIN … COMMIT) and gives each statement its own snapshot in READ COMMITTED, so the
-   * second one sees every receipt parked before the lock was granted. Same guarantees as the
-   * explicit transaction it replaces, in one round trip instead of four (BEGIN, lock, statement,
-   * COMMIT), which the worker pays per outcome batch while a delivery slot waits for it. The
-   * simple protocol takes no parameters: each is sent as a quoted literal (`sqlLiteral`).
-   */
-  private async lockedThenRecorded(
-    lockSql: string,
-    lockParams: SqlValue[],
-    sql: string,
-    params: SqlValue[],
-  ): Promise<{ id: string }[]> {
-    const runner = this.ds.createQueryRunner();
-    try {
-      const client = (await runner.connect()) as {
-        query(text: string): Promise<QueryResult | QueryResult[]>;
-      };
-      const results = await client.query(
-        `${inlineParams(lockSql, lockParams)};\n${inlineParams(sql, params)}`,
-      );
-      const last = Array.isArray(results) ? results[results.length - 1] : results;
-      return last.rows as { id: string }[];
-    } finally {
-      await runner.release();
-    }
-  }
-}
-
-type SqlValue = string | number | Date | null | (string | number | null)[];
-
-/** `$n` placeholders replaced by the literals of `params` (each placeholder in this file carries its cast). */
-export function inlineParams(sql: string, params: SqlValue[]): string {
-  return sql.replace(/\$(\d+)/g, (_, n: string) => {
-    const i = Number(n) - 1;
-    if (i < 0 || i >= params.length) throw new Error(`no parameter $${n}`);
-    return sqlLiteral(params[i]);
-  });
-}
-
-/**
- * A value as a PostgreSQL literal, with the text pg itself would send as a bound parameter: arrays
- * as array literals (elements double-quoted, `\\` and `"` escaped, NULL unquoted), dates as ISO
- * timestamps; the whole quoted by pg's `escapeLiteral` (doubles `'`, E'' form for backslashes).
- */
-export function sqlLiteral(v: SqlValue): string {
-  if (v === null) return 'NULL';
-  if (v instanceof Date) return `${escapeLiteral(v.toISOString())}::timestamptz`;
-  if (Array.isArray(v)) {
-    const items = v.map((x) =>
-      x === null ? 'NULL' : `"${String(x).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`,
-    );
-    return escapeLiteral(`{${items.join(',')}}`);
-  }
-  return escapeLiteral(String(v));
 }
