@@ -17,6 +17,10 @@ const CACHE_TTL_MS = 5_000;
 export class TenantsService {
   private readonly repo: Repository<TenantEntity>;
   private readonly cache = new Map<number, { tenant: TenantEntity; until: number }>();
+  /** One lookup per tenant at a time: when an entry expires under load, waiters share it. */
+  private readonly loading = new Map<number, Promise<TenantEntity>>();
+  /** Bumped by every write: a lookup that started before it does not cache what it read. */
+  private version = 0;
 
   constructor(@InjectDataSource() ds: DataSource) {
     this.repo = ds.getRepository(TenantEntity);
@@ -29,6 +33,15 @@ export class TenantsService {
   async ensure(id: number): Promise<TenantEntity> {
     const hit = this.cache.get(id);
     if (hit && hit.until > Date.now()) return hit.tenant;
+    const pending = this.loading.get(id);
+    if (pending) return pending;
+    const load = this.load(id).finally(() => this.loading.delete(id));
+    this.loading.set(id, load);
+    return load;
+  }
+
+  private async load(id: number): Promise<TenantEntity> {
+    const version = this.version;
     await this.repo
       .createQueryBuilder()
       .insert()
@@ -36,8 +49,14 @@ export class TenantsService {
       .orIgnore()
       .execute();
     const tenant = await this.repo.findOneByOrFail({ id });
-    this.cache.set(id, { tenant, until: Date.now() + CACHE_TTL_MS });
+    if (version === this.version) this.cache.set(id, { tenant, until: Date.now() + CACHE_TTL_MS });
     return tenant;
+  }
+
+  private forget(id: number): void {
+    this.version += 1;
+    this.cache.delete(id);
+    this.loading.delete(id);
   }
 
   async get(id: number): Promise<TenantEntity> {
@@ -60,7 +79,7 @@ export class TenantsService {
       .execute();
     if (result.identifiers.length === 0 || result.raw.length === 0)
       throw new ConflictError(`tenant ${id} already exists`);
-    this.cache.delete(id);
+    this.forget(id);
     return this.get(id);
   }
 
@@ -70,7 +89,7 @@ export class TenantsService {
     if (patch.active !== undefined) tenant.active = patch.active;
     if (patch.settings !== undefined) tenant.settings = { ...tenant.settings, ...patch.settings };
     const saved = await this.repo.save(tenant);
-    this.cache.delete(id);
+    this.forget(id);
     return saved;
   }
 }
