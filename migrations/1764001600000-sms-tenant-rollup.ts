@@ -78,8 +78,7 @@ const FINE_KEY =
  *    to the coarse one in the same statement, so the two never disagree and no folder (old or
  *    new code) can skip it. Readers add the unfolded `sms_rollup_deltas` to either.
  * 2. The UPDATE trigger on `sms_messages` returns at once when no row of the statement changed a
- *    counted column (a touch of `updated_at`, an error text, the provider's message id), and
- *    otherwise counts only the rows that did.
+ *    counted column (a touch of `updated_at`, an error text, the provider's message id).
  * 3. `sms_daily_rollup (tenant_id, created_by, day)`: a plain user's stats read only their rows.
  */
 export class SmsTenantRollup1764001600000 implements MigrationInterface {
@@ -151,8 +150,8 @@ export class SmsTenantRollup1764001600000 implements MigrationInterface {
              sum(actual_messages), sum(actual_estimated)
         FROM sms_daily_rollup GROUP BY ${KEY}`);
 
-    // (2) Same contributions as before, from the changed rows only; nothing at all for a
-    // statement that changed no counted column (the common touch of updated_at).
+    // (2) Nothing at all for a statement that changed no counted column (a touch of
+    // updated_at, an error text); otherwise as before: the rows that did not change cancel out.
     await q.query(`
       CREATE OR REPLACE FUNCTION sms_rollup_on_update() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -163,9 +162,9 @@ export class SmsTenantRollup1764001600000 implements MigrationInterface {
         SELECT ${FINE_KEY}, sum(messages), sum(segments), sum(estimated_cost), sum(actual_cost),
                sum(actual_messages), sum(actual_estimated)
           FROM (
-            SELECT ${contribution('o', '-1')} FROM ${CHANGED}
+            SELECT ${contribution('o', '-1')} FROM old_rows o
             UNION ALL
-            SELECT ${contribution('n', '1')} FROM ${CHANGED}
+            SELECT ${contribution('n', '1')} FROM new_rows n
           ) c
          GROUP BY ${FINE_KEY}
         HAVING sum(messages) <> 0 OR sum(segments) <> 0 OR sum(estimated_cost) <> 0
