@@ -78,7 +78,8 @@ const FINE_KEY =
  *    to the coarse one in the same statement, so the two never disagree and no folder (old or
  *    new code) can skip it. Readers add the unfolded `sms_rollup_deltas` to either.
  * 2. The UPDATE trigger on `sms_messages` returns at once when no row of the statement changed a
- *    counted column (a touch of `updated_at`, an error text, the provider's message id).
+ *    counted column (a touch of `updated_at`, an error text, the provider's message id), and
+ *    skips the grouping for a single-row statement (a receipt).
  * 3. `sms_daily_rollup (tenant_id, created_by, day)`: a plain user's stats read only their rows.
  */
 export class SmsTenantRollup1764001600000 implements MigrationInterface {
@@ -150,11 +151,21 @@ export class SmsTenantRollup1764001600000 implements MigrationInterface {
              sum(actual_messages), sum(actual_estimated)
         FROM sms_daily_rollup GROUP BY ${KEY}`);
 
-    // (2) Nothing at all for a statement that changed no counted column (a touch of
-    // updated_at, an error text); otherwise as before: the rows that did not change cancel out.
+    // (2) A single-row statement (a receipt, a claim of one message): the row's two
+    // contributions if it changed a counted column, nothing if not, without the grouping (8 µs
+    // of the trigger's ~40). Otherwise nothing at all for a statement that changed no counted
+    // column (a touch of updated_at, an error text), else as before, grouped: the rows that did
+    // not change cancel out.
     await q.query(`
       CREATE OR REPLACE FUNCTION sms_rollup_on_update() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
+        IF (SELECT count(*) FROM new_rows) = 1 THEN
+          INSERT INTO sms_rollup_deltas (${FINE_KEY}, ${SUMS})
+          SELECT ${contribution('o', '-1')} FROM ${CHANGED}
+          UNION ALL
+          SELECT ${contribution('n', '1')} FROM ${CHANGED};
+          RETURN NULL;
+        END IF;
         IF NOT EXISTS (SELECT 1 FROM ${CHANGED}) THEN
           RETURN NULL;
         END IF;
