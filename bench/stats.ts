@@ -288,7 +288,7 @@ export async function rollupCostScenario(ctx: StatsBenchContext): Promise<void> 
 /**
  * (h) End to end: the service (role all, sandbox provider without latency, receipts 20 ms after
  * the hand-over) takes 4,000-number send-bulks from accept to delivered, alternately with the
- * rollup triggers on sms_messages enabled and disabled (3 rounds each after a warm-up of each);
+ * rollup triggers on sms_messages enabled and disabled (5 rounds each after a warm-up of each);
  * its worker's fold timer runs throughout. The ratio of the median rates is the rollup's cost to
  * the send path's throughput.
  */
@@ -296,7 +296,7 @@ export async function rollupSendPathScenario(ctx: StatsBenchContext): Promise<vo
   const { db } = ctx;
   const tenant = 9;
   const perRun = setting('rollup-e2e-messages', 'BENCH_ROLLUP_E2E_MESSAGES', 4000);
-  const rounds = setting('rollup-e2e-rounds', 'BENCH_ROLLUP_E2E_ROUNDS', 3);
+  const rounds = setting('rollup-e2e-rounds', 'BENCH_ROLLUP_E2E_ROUNDS', 5);
   const setTriggers = async (on: boolean) => {
     for (const t of ['sms_rollup_insert', 'sms_rollup_update'])
       await db.query(`ALTER TABLE sms_messages ${on ? 'ENABLE' : 'DISABLE'} TRIGGER ${t}`);
