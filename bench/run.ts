@@ -15,6 +15,7 @@ import { Client } from 'pg';
 import { signToken } from '../src/auth/tokens';
 import { dropDatabase, ensureDatabase, migrate } from '../src/database/bootstrap';
 import { campaignScenario, CampaignBenchContext } from './campaign';
+import { rollupCostScenario, rollupSendPathScenario, statsScenario, StatsBenchContext } from './stats';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sms_bench';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -36,8 +37,9 @@ interface Row {
 const rows: Row[] = [];
 const notes: string[] = [];
 
-function token(tenant: number): string {
-  return signToken({ sub: 'bench', tenant_id: tenant, roles: ['admin'] }, SECRET, { expiresInSeconds: 3600 });
+function token(tenant: number, user?: string): string {
+  const claims = user === undefined ? { sub: 'bench', roles: ['admin'] } : { sub: user, roles: [] };
+  return signToken({ ...claims, tenant_id: tenant }, SECRET, { expiresInSeconds: 3600 });
 }
 
 /** Valid, distinct US numbers (NXX 555 lines libphonenumber accepts). */
@@ -167,82 +169,6 @@ function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-/**
- * Stats (issue 11): 1,000,000 messages over 90 days written straight into sms_messages (one
- * INSERT … SELECT, so the rollup triggers run as on the write path), folded by the service's own
- * worker timer, then the p95 of `GET /api/sms/stats?group_by=day` over the 90 days.
- */
-async function statsScenario(db: Client): Promise<void> {
-  const total = Number(process.env.BENCH_STATS_MESSAGES ?? 1_000_000);
-  const tenant = 7;
-  await db.query(`INSERT INTO tenants (id, name) VALUES ($1, 'bench stats') ON CONFLICT DO NOTHING`, [
-    tenant,
-  ]);
-  const seedStart = performance.now();
-  // Spread over 90 days; 5 types, 2 providers, 2 languages, 3 creators (service accounts),
-  // mostly delivered with a 0.3-10 s latency, some sent/failed/undelivered/canceled.
-  await db.query(
-    `INSERT INTO sms_messages (id, tenant_id, created_by, phone_number, body, message_type, language, status,
-                               provider, segments, encoding, estimated_cost, cost, currency,
-                               sent_at, delivered_at, created_at, updated_at)
-     SELECT gen_random_uuid(), $1, 'svc-' || (i % 3), '+12025550123', 'bench',
-            (ARRAY['appointment_reminder','assessment_notification','password_reset','2fa_code','general_notification'])[1 + i % 5],
-            CASE WHEN i % 7 = 0 THEN 'tr' ELSE 'en' END, st,
-            CASE WHEN st = 'canceled' THEN NULL WHEN i % 2 = 0 THEN 'twilio' ELSE 'sns' END,
-            1 + i % 2, 'GSM-7', 0.0079, CASE WHEN st = 'delivered' THEN 0.0075 END, 'USD',
-            CASE WHEN st <> 'canceled' THEN at + interval '1 second' END,
-            CASE WHEN st = 'delivered' THEN at + interval '1 second' + make_interval(secs => 0.3 + (i % 97) / 10.0) END,
-            at, at
-       FROM (SELECT i, now() - make_interval(secs => (i::double precision / $2) * 89 * 86400) AS at,
-                    CASE WHEN i % 100 < 85 THEN 'delivered' WHEN i % 100 < 90 THEN 'sent'
-                         WHEN i % 100 < 95 THEN 'failed' WHEN i % 100 < 98 THEN 'undelivered' ELSE 'canceled' END AS st
-               FROM generate_series(1, $2) AS i) g`,
-    [tenant, total],
-  );
-  const seedMs = performance.now() - seedStart;
-  const svc = await startService({ APP_ROLE: 'all', SMS_ROLLUP_FOLD_INTERVAL_MS: '200' });
-  const foldStart = performance.now();
-  for (;;) {
-    const { rows: left } = await db.query('SELECT count(*)::int AS n FROM sms_rollup_deltas');
-    if (left[0].n === 0) break;
-    if (performance.now() - foldStart > 300_000) throw new Error('rollup deltas not folded in 5 min');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const foldMs = performance.now() - foldStart;
-  // What autovacuum would do after a million-row change, before anyone asks.
-  await db.query('VACUUM ANALYZE sms_daily_rollup');
-  await db.query('VACUUM ANALYZE sms_rollup_deltas');
-  const { rows: rollupRows } = await db.query(
-    'SELECT count(*)::int AS n FROM sms_daily_rollup WHERE tenant_id = $1',
-    [tenant],
-  );
-  const end = new Date().toISOString().slice(0, 10);
-  const start = new Date(Date.now() - 89 * 86_400_000).toISOString().slice(0, 10);
-  const url = `${BASE}/api/sms/stats?start_date=${start}&end_date=${end}&group_by=day`;
-  const headers = { Authorization: `Bearer ${token(tenant)}` };
-  const times: number[] = [];
-  let checked = 0;
-  for (let k = 0; k < 105; k++) {
-    const t0 = performance.now();
-    const res = await fetch(url, { headers });
-    const body = (await res.json()) as { totals: { total: number } };
-    if (k >= 5) times.push(performance.now() - t0); // the first five warm up
-    checked = body.totals.total;
-  }
-  if (checked !== total) notes.push(`stats answered a total of ${checked}, expected ${total}.`);
-  times.sort((a, b) => a - b);
-  const p95 = times[Math.ceil(0.95 * times.length) - 1];
-  const p50 = times[Math.ceil(0.5 * times.length) - 1];
-  rows.push({
-    name: `(g) GET /api/sms/stats 90 days group_by=day over ${fmt(total)} messages`,
-    figure: `p95 ${fmt(p95, 1)} ms, p50 ${fmt(p50, 1)} ms (rollup rows ${fmt(rollupRows[0].n)}; seed ${fmt(seedMs / 1000, 1)} s incl. triggers, fold ${fmt(foldMs / 1000, 1)} s)`,
-    target: 'p95 ≤ 100 ms',
-    ratio: '',
-    met: p95 <= 100 && checked === total,
-  });
-  await stopService(svc);
-}
-
 async function main(): Promise<void> {
   await dropDatabase(DATABASE_URL).catch(() => undefined);
   await ensureDatabase(DATABASE_URL);
@@ -267,8 +193,22 @@ async function main(): Promise<void> {
     report('BENCH-CAMPAIGN');
     return;
   }
+  // Issue 11's figures (bench/stats.ts): the stats query (g) and the rollup's write cost (h).
+  const stats: StatsBenchContext = {
+    db,
+    base: BASE,
+    token,
+    startService,
+    stopService,
+    rows,
+    notes,
+    postBulk,
+    numbers,
+  };
   if (process.argv.includes('--only=stats')) {
-    await statsScenario(db);
+    await rollupSendPathScenario(stats);
+    await rollupCostScenario(stats);
+    await statsScenario(stats);
     await db.end();
     await dropDatabase(DATABASE_URL).catch(() => undefined);
     report('BENCH-STATS');
@@ -373,8 +313,10 @@ async function main(): Promise<void> {
   peakRss = Math.max(peakRss, peakRssMiB(svc.pid as number));
   await stopService(svc);
 
+  await rollupSendPathScenario(stats);
+  await rollupCostScenario(stats);
   // `--skip=stats`: the delivery figures alone (the 1,000,000-message stats seed takes minutes).
-  if (!process.argv.includes('--skip=stats')) await statsScenario(db);
+  if (!process.argv.includes('--skip=stats')) await statsScenario(stats);
   await campaignScenario(campaign);
 
   rows.push({

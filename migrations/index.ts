@@ -21,7 +21,9 @@ import { KeywordTemplates1764001310000 } from './1764001310000-keyword-templates
 import { TemplateCustomTypes1764001000000 } from './1764001000000-template-custom-types';
 import { SmsRecipients1764001010000 } from './1764001010000-sms-recipients';
 import { SmsCampaigns1764001020000 } from './1764001020000-sms-campaigns';
-// w7: benchmark regression
+// Coarse stats rollup, cheaper rollup update trigger.
+import { SmsTenantRollup1764001600000 } from './1764001600000-sms-tenant-rollup';
+// The webhook outbox trigger once per statement.
 import { WebhookOutboxPerStatement1764001700000 } from './1764001700000-webhook-outbox-per-statement';
 
 export const MIGRATIONS = [
@@ -45,5 +47,6 @@ export const MIGRATIONS = [
   InboundMessages1764001300000,
   KeywordTemplates1764001310000,
   WebhookCallbacks1764001400000,
+  SmsTenantRollup1764001600000,
   WebhookOutboxPerStatement1764001700000,
 ];

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
-import { MESSAGE_TYPES, MessageType } from '../core';
+import { MESSAGE_TYPE_PATTERN, MESSAGE_TYPES, MessageType } from '../core';
 
 export const GROUP_BY = [
   'day',
@@ -43,7 +43,17 @@ export class StatsQueryDto {
   @IsIn(GROUP_BY)
   group_by?: GroupBy;
 
-  @ApiPropertyOptional({ enum: MESSAGE_TYPES }) @IsOptional() @IsIn(MESSAGE_TYPES) message_type?: MessageType;
+  @ApiPropertyOptional({
+    type: String,
+    example: 'appointment_reminder',
+    description: `one of ${MESSAGE_TYPES.join(', ')}, or a tenant's own type (^[a-z][a-z0-9_]{1,48}$)`,
+  })
+  @IsOptional()
+  @Matches(MESSAGE_TYPE_PATTERN, {
+    message:
+      'message_type must be a built-in type or a lowercase slug (a-z first, then a-z, 0-9, _; 2 to 49 characters)',
+  })
+  message_type?: MessageType;
 
   @ApiPropertyOptional({ example: 'twilio' }) @IsOptional() @IsString() @Length(1, 20) provider?: string;
 

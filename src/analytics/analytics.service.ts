@@ -34,21 +34,28 @@ export const MAX_STATS_DAYS = 400;
 const DEFAULT_STATS_DAYS = 30;
 const DAY_MS = 86_400_000;
 
-/** The group key of each `group_by`, over the rollup's columns (UTC days). */
-const GROUP_KEY: Record<GroupBy, string> = {
-  day: `to_char(day, 'YYYY-MM-DD')`,
-  week: `to_char(date_trunc('week', day), 'YYYY-MM-DD')`,
-  month: `to_char(day, 'YYYY-MM')`,
-  provider: 'provider',
-  message_type: 'message_type',
-  status: 'status',
-  language: 'language',
-  campaign: 'campaign_id::text',
-  tenant: 'tenant_id::text',
+/**
+ * Each `group_by`: the rollup column it groups on, and the group key made from that column's
+ * value (applied to the few aggregated cells, not to every rollup row; UTC days).
+ */
+const GROUP_KEY: Record<GroupBy, { column: string; key: (k: string) => string }> = {
+  day: { column: 'day', key: (k) => `to_char(${k}, 'YYYY-MM-DD')` },
+  week: { column: 'day', key: (k) => `to_char(date_trunc('week', ${k}), 'YYYY-MM-DD')` },
+  month: { column: 'day', key: (k) => `to_char(${k}, 'YYYY-MM')` },
+  provider: { column: 'provider', key: (k) => k },
+  message_type: { column: 'message_type', key: (k) => k },
+  status: { column: 'status', key: (k) => k },
+  language: { column: 'language', key: (k) => k },
+  campaign: { column: 'campaign_id', key: (k) => `${k}::text` },
+  tenant: { column: 'tenant_id', key: (k) => `${k}::text` },
 };
 
-const COLUMNS =
-  'tenant_id, day, provider, message_type, status, language, campaign_id, currency, latency_bucket, messages, segments, estimated_cost, actual_cost, actual_messages, actual_estimated';
+/** What the stats query reads of each rollup row (besides the group column). */
+const STATS_COLUMNS = 'status, currency, latency_bucket, messages, segments, estimated_cost, actual_cost';
+
+/** What the cost report reads of each rollup row. */
+const COST_COLUMNS =
+  'tenant_id, provider, message_type, currency, messages, segments, estimated_cost, actual_cost, actual_messages, actual_estimated';
 
 /** A real calendar date 'YYYY-MM-DD' as UTC midnight ms, or null. */
 function parseDay(s: string): number | null {
@@ -105,15 +112,23 @@ export class AnalyticsService {
     if (input.messageType !== undefined) where.push(`message_type = $${params.push(input.messageType)}`);
     if (input.provider !== undefined) where.push(`provider = $${params.push(input.provider)}`);
     if (input.campaignId !== undefined) where.push(`campaign_id = $${params.push(input.campaignId)}::uuid`);
-    const key = input.groupBy === null ? 'NULL::text' : GROUP_KEY[input.groupBy];
+    const group = input.groupBy === null ? null : GROUP_KEY[input.groupBy];
     const rows: StatsRow[] = await this.ds.query(
-      `WITH src AS (${this.source(where, key)})
+      // One pass over the rollup rows into (group column, status, currency, latency) cells, then
+      // the group keys and the grouping sets over those few cells rather than every rollup row.
+      `WITH src AS (${this.source(scope, where, `${group?.column ?? 'NULL::text'} AS k, ${STATS_COLUMNS}`)}),
+       cells AS (
+         SELECT ${group ? group.key('k') : 'NULL::text'} AS g, status, currency, latency_bucket,
+                sum(messages) AS messages, sum(segments) AS segments,
+                sum(estimated_cost) AS estimated_cost, sum(actual_cost) AS actual_cost
+           FROM src GROUP BY k, status, currency, latency_bucket
+       )
        SELECT g, status, currency, latency_bucket AS lb,
               GROUPING(g) AS gg, GROUPING(status) AS gs, GROUPING(currency) AS gc, GROUPING(latency_bucket) AS gl,
               sum(messages)::text AS messages, sum(segments)::text AS segments,
               trim_scale(sum(estimated_cost))::text AS estimated_cost,
               trim_scale(sum(actual_cost))::text AS actual_cost
-         FROM src
+         FROM cells
         GROUP BY GROUPING SETS ((g, status), (status), (g, currency), (currency), (g, latency_bucket), (latency_bucket))`,
       params,
     );
@@ -152,7 +167,7 @@ export class AnalyticsService {
       ...this.scopeFilter(scope, params),
     ];
     const rows: CostSqlRow[] = await this.ds.query(
-      `WITH src AS (${this.source(where, 'NULL::text')})
+      `WITH src AS (${this.source(scope, where, COST_COLUMNS)})
        SELECT provider, message_type, tenant_id::text AS tenant_id, currency,
               GROUPING(provider) AS gp, GROUPING(message_type) AS gm, GROUPING(tenant_id) AS gt,
               sum(messages)::text AS messages, sum(segments)::text AS segments,
@@ -204,12 +219,17 @@ export class AnalyticsService {
     return where;
   }
 
-  /** Folded rollup rows plus pending deltas, filtered alike, with the group key as `g`. */
-  private source(where: string[], key: string): string {
+  /**
+   * Folded rollup rows plus pending deltas, filtered alike (only `columns`). A plain
+   * user's figures come from the per-creator rollup; everyone else's from the coarse one (no
+   * `created_by`, a fraction of the rows), which the fold keeps equal to the fine one summed.
+   */
+  private source(scope: Scope, where: string[], columns: string): string {
     const w = where.join(' AND ');
-    return `SELECT ${key} AS g, ${COLUMNS} FROM sms_daily_rollup WHERE ${w}
+    const table = scope.createdBy === null ? 'sms_tenant_daily_rollup' : 'sms_daily_rollup';
+    return `SELECT ${columns} FROM ${table} WHERE ${w}
             UNION ALL
-            SELECT ${key} AS g, ${COLUMNS} FROM sms_rollup_deltas WHERE ${w}`;
+            SELECT ${columns} FROM sms_rollup_deltas WHERE ${w}`;
   }
 }
 

@@ -4,3 +4,4 @@ export { AnalyticsService } from './analytics.service';
 export type { Scope, StatsInput } from './analytics.service';
 export { RollupService } from './rollup.service';
 export { bucketUpperMs, latencyBucket, quantileMs } from './latency';
+export { monthToDateSpendSql } from './spend';

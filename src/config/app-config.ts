@@ -420,6 +420,13 @@ export const SETTINGS = {
     sensitive: true,
     parse: optionalStr,
   },
+  QUEUE_DASHBOARD_PASSWORD: {
+    description:
+      'password (HTTP basic auth, any user name) of the Bull queue dashboard at /admin/queues on the api/all role; unset: the dashboard is off (404)',
+    default: '',
+    sensitive: true,
+    parse: optionalStr,
+  },
   METRICS_PORT: {
     description: 'worker role: port of its own GET /metrics server (0: none); api/all serve /metrics on PORT',
     default: '9464',

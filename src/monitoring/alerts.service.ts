@@ -1,3 +1,4 @@
+import { monthToDateSpendSql } from '../analytics';
 import { CallbacksService } from '../callbacks';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -140,20 +141,23 @@ export class AlertsService implements OnModuleInit {
   /**
    * Cost thresholds of every active tenant with `cost_alert_threshold`: month-to-date spend is
    * the exact numeric sum, per message, of the provider's cost where reported else the estimate,
-   * from acceptance (any status but canceled), in SMS_CURRENCY. Returns the alerts raised.
+   * from acceptance (any status but canceled), in SMS_CURRENCY, read from the stats rollup (not a
+   * scan of the month's messages). Returns the alerts raised.
    */
   async evaluateCost(now = this.clock.now(), onlyTenant?: number): Promise<number> {
     const month = monthBounds(now);
     const rows: { tenant_id: number; threshold: string; spent: string }[] = await this.ds.query(
       `SELECT t.id AS tenant_id, t.settings->>'cost_alert_threshold' AS threshold,
-              (SELECT COALESCE(sum(COALESCE(m.cost, m.estimated_cost)), 0)::text
-                 FROM sms_messages m
-                WHERE m.tenant_id = t.id AND m.created_at >= $1 AND m.created_at < $2
-                  AND m.currency = $3 AND m.status <> 'canceled') AS spent
+              ${monthToDateSpendSql('t.id', '$1', '$2', '$3')}::text AS spent
          FROM tenants t
         WHERE t.active AND jsonb_typeof(t.settings->'cost_alert_threshold') = 'number'
           AND ($4::int IS NULL OR t.id = $4)`,
-      [month.start, month.end, this.config.get('SMS_CURRENCY'), onlyTenant ?? null],
+      [
+        month.start.toISOString().slice(0, 10),
+        month.end.toISOString().slice(0, 10),
+        this.config.get('SMS_CURRENCY'),
+        onlyTenant ?? null,
+      ],
     );
     let raised = 0;
     for (const r of rows) {

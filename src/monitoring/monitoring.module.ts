@@ -11,6 +11,7 @@ import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
 import { MetricsService, MONITORED_QUEUES } from './metrics.service';
 import { ProviderHealthController } from './provider-health.controller';
+import { QueueDashboard } from './queue-dashboard';
 import { SpendCapPolicy } from './spend-cap.policy';
 import { WorkerMetricsServer } from './worker-metrics.server';
 
@@ -29,7 +30,14 @@ import { WorkerMetricsServer } from './worker-metrics.server';
     CallbacksModule,
   ],
   controllers: [MetricsController, ProviderHealthController, AlertsController],
-  providers: [MetricsService, WorkerMetricsServer, AlertsService, AlertsScheduler, SpendCapPolicy],
+  providers: [
+    MetricsService,
+    WorkerMetricsServer,
+    AlertsService,
+    AlertsScheduler,
+    SpendCapPolicy,
+    QueueDashboard,
+  ],
   exports: [MetricsService, AlertsService, SpendCapPolicy],
 })
 export class MonitoringModule implements NestModule {

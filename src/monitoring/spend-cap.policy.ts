@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
+import { monthToDateSpendSql } from '../analytics';
 import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { formatMoney, Micros, parseMoney } from '../core/money';
@@ -19,10 +20,13 @@ export class SpendCapReachedError extends AppError {
   }
 }
 
+const isoDay = (d: Date) => d.toISOString().slice(0, 10);
+
 /**
  * The tenant's `monthly_spend_cap`: a send is refused when the month-to-date cost (per message
  * the provider's cost where reported, else the estimate; every status but canceled; from
- * acceptance) plus this send's estimate would pass it. Tenants without a cap cost one cached
+ * acceptance; read from the stats rollup, not by scanning the month's messages) plus this send's
+ * estimate would pass it. Tenants without a cap cost one cached
  * settings read. Concurrent sends racing the last unit of the cap may each pass the check: the
  * overshoot is bounded by what is accepted in that instant (documented in the README).
  */
@@ -43,10 +47,8 @@ export class SpendCapPolicy {
     const currency = this.config.get('SMS_CURRENCY');
     const month = monthBounds(this.clock.now());
     const [row]: { spent: string }[] = await this.ds.query(
-      `SELECT COALESCE(sum(COALESCE(cost, estimated_cost)), 0)::text AS spent
-         FROM sms_messages
-        WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 AND currency = $4 AND status <> 'canceled'`,
-      [tenantId, month.start, month.end, currency],
+      `SELECT ${monthToDateSpendSql('$1', '$2', '$3', '$4')}::text AS spent`,
+      [tenantId, isoDay(month.start), isoDay(month.end), currency],
     );
     const spent = parseMoney(row.spent) ?? 0;
     const estimate = estimatedMicros ?? 0;

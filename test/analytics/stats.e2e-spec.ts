@@ -359,6 +359,105 @@ describe('stats and cost reports', () => {
     ]);
   });
 
+  it('answers admins from the coarse rollup, equal to the per-creator one summed, through retries, late costs and backwards moves', async () => {
+    const tenant = freshTenantId();
+    const admin = { tenant, roles: ['admin'] };
+    await allowCountries(t, tenant, ['US']);
+    const alice = await seed(ds, { tenant, n: 40, createdBy: 'alice', estimate: '0.0081' });
+    const bob = await seed(ds, { tenant, n: 25, createdBy: 'bob', daysAgo: 3, type: 'password_reset' });
+    await markSent(ds, [...alice, ...bob]);
+    await markFinal(ds, alice.slice(0, 30), 'delivered', '0.0077', 900);
+    await markFinal(ds, bob.slice(0, 5), 'failed', null);
+    // One statement that moves some rows and leaves the others as they were.
+    await ds.query(
+      `UPDATE sms_messages SET status = CASE WHEN id = ANY($2::uuid[]) THEN 'undelivered' ELSE status END,
+              updated_at = now()
+        WHERE id = ANY($1::uuid[])`,
+      [bob, bob.slice(5, 8)],
+    );
+    // A retried receipt (same values again), a late cost, a status that moves backwards.
+    await markFinal(ds, alice.slice(0, 30), 'delivered', '0.0077', 900);
+    await ds.query(`UPDATE sms_messages SET cost = 0.0069 WHERE id = $1`, [bob[9]]);
+    await ds.query(`UPDATE sms_messages SET status = 'sent', delivered_at = NULL WHERE id = $1`, [alice[0]]);
+
+    const start = new Date(Date.now() - 5 * 86_400_000).toISOString().slice(0, 10);
+    const period = `?start_date=${start}&end_date=${today()}`;
+    const expectedTotals = {
+      total: 65,
+      delivered: 29,
+      sent: 10 + 1 + 17,
+      failed: 5,
+      undelivered: 3,
+      estimated_cost: '0.5215', // 40 × 0.0081 + 25 × 0.0079
+    };
+    const check = async () => {
+      const all = (await stats(admin, period).expect(200)).body.totals;
+      expect(all).toMatchObject(expectedTotals);
+      const a = (await stats({ tenant, user: 'alice' }, period).expect(200)).body.totals;
+      const b = (await stats({ tenant, user: 'bob' }, period).expect(200)).body.totals;
+      for (const k of ['total', 'sent', 'delivered', 'failed', 'undelivered', 'segments'] as const)
+        expect(a[k] + b[k]).toBe(all[k]);
+      for (const groupBy of ['day', 'status', 'message_type', 'provider', 'language']) {
+        const groups = (await stats(admin, `${period}&group_by=${groupBy}`).expect(200)).body.groups;
+        expect(groups.reduce((n: number, g: { total: number }) => n + g.total, 0)).toBe(65);
+      }
+      return all;
+    };
+    const before = await check();
+    await t.get(RollupService).fold();
+    expect(await check()).toEqual(before);
+    // Folded, the two tables agree row for row.
+    const [diff] = await ds.query(
+      `WITH fine AS (
+         SELECT day, provider, message_type, status, language, campaign_id, currency, latency_bucket,
+                sum(messages) AS m, sum(segments) AS s, sum(estimated_cost) AS e, sum(actual_cost) AS a,
+                sum(actual_messages) AS am, sum(actual_estimated) AS ae
+           FROM sms_daily_rollup WHERE tenant_id = $1 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+       ), coarse AS (
+         SELECT day, provider, message_type, status, language, campaign_id, currency, latency_bucket,
+                messages AS m, segments AS s, estimated_cost AS e, actual_cost AS a,
+                actual_messages AS am, actual_estimated AS ae
+           FROM sms_tenant_daily_rollup WHERE tenant_id = $1
+       ), d AS ((TABLE fine EXCEPT TABLE coarse) UNION ALL (TABLE coarse EXCEPT TABLE fine))
+       -- a key whose messages all moved away may stay as a row of zeros in either table
+       SELECT count(*)::int AS n FROM d WHERE m <> 0 OR s <> 0 OR e <> 0 OR a <> 0 OR am <> 0 OR ae <> 0`,
+      [tenant],
+    );
+    expect(diff.n).toBe(0);
+    const [{ pending }] = await ds.query(
+      'SELECT count(*)::int AS pending FROM sms_rollup_deltas WHERE tenant_id = $1',
+      [tenant],
+    );
+    expect(pending).toBe(0);
+    // A statement that changes no counted column writes no delta.
+    await ds.query(`UPDATE sms_messages SET updated_at = now(), error_message = 'x' WHERE tenant_id = $1`, [
+      tenant,
+    ]);
+    const [{ after }] = await ds.query(
+      'SELECT count(*)::int AS after FROM sms_rollup_deltas WHERE tenant_id = $1',
+      [tenant],
+    );
+    expect(after).toBe(0);
+    expect(await check()).toEqual(before);
+  });
+
+  it("filters by a tenant's own message type (any valid slug), and refuses a malformed one", async () => {
+    const tenant = freshTenantId();
+    const admin = { tenant, roles: ['admin'] };
+    await allowCountries(t, tenant, ['US']);
+    await seed(ds, { tenant, n: 4, type: 'welcome_message' });
+    await seed(ds, { tenant, n: 6, type: 'general_notification' });
+    const custom = await stats(admin, '?message_type=welcome_message&group_by=message_type').expect(200);
+    expect(custom.body.totals.total).toBe(4);
+    expect(custom.body.groups).toEqual([expect.objectContaining({ key: 'welcome_message', total: 4 })]);
+    expect((await stats(admin, '?message_type=general_notification').expect(200)).body.totals.total).toBe(6);
+    expect((await stats(admin, '?message_type=not_used_yet').expect(200)).body.totals.total).toBe(0);
+    for (const bad of ['Welcome', '9lives', 'a', 'welcome-message', 'x'.repeat(50)]) {
+      const res = await stats(admin, `?message_type=${bad}`).expect(400);
+      expect(res.body.details.map((d: { field: string }) => d.field)).toContain('message_type');
+    }
+  });
+
   it('counts messages sent through the API as they move, with their delivery latency', async () => {
     const tenant = freshTenantId();
     const user = { tenant, user: 'sender' };
