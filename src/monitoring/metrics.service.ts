@@ -10,7 +10,12 @@ import { SmsRouter } from '../providers';
  * The Bull queues whose depth is exported. Their names are spelled here, not imported from
  * messaging and jobs, because messaging imports monitoring (the spend cap): no import cycle.
  */
-export const MONITORED_QUEUES = { delivery: 'sms-delivery', jobs: 'sms-jobs' } as const;
+export const MONITORED_QUEUES = {
+  delivery: 'sms-delivery',
+  campaignDelivery: 'sms-delivery-campaigns',
+  campaigns: 'sms-campaigns',
+  jobs: 'sms-jobs',
+} as const;
 
 /** Messages are counted over this window at scrape time (see MetricsService). */
 export const MESSAGE_WINDOW_MINUTES = 15;
@@ -67,6 +72,8 @@ export class MetricsService implements OnModuleInit {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly router: SmsRouter,
     @InjectQueue(MONITORED_QUEUES.delivery) private readonly deliveryQueue: Queue,
+    @InjectQueue(MONITORED_QUEUES.campaignDelivery) private readonly campaignDeliveryQueue: Queue,
+    @InjectQueue(MONITORED_QUEUES.campaigns) private readonly campaignsQueue: Queue,
     @InjectQueue(MONITORED_QUEUES.jobs) private readonly jobsQueue: Queue,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'sms_' });
@@ -90,7 +97,12 @@ export class MetricsService implements OnModuleInit {
       registers: [this.registry],
       async collect() {
         this.reset();
-        for (const q of [self.deliveryQueue, self.jobsQueue]) {
+        for (const q of [
+          self.deliveryQueue,
+          self.campaignDeliveryQueue,
+          self.campaignsQueue,
+          self.jobsQueue,
+        ]) {
           try {
             const c = await q.getJobCounts();
             for (const state of ['waiting', 'active', 'delayed', 'failed'] as const)

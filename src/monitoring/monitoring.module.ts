@@ -23,7 +23,7 @@ import { WorkerMetricsServer } from './worker-metrics.server';
 @Global()
 @Module({
   imports: [
-    BullModule.registerQueue({ name: MONITORED_QUEUES.delivery }, { name: MONITORED_QUEUES.jobs }),
+    BullModule.registerQueue(...Object.values(MONITORED_QUEUES).map((name) => ({ name }))),
     ProvidersModule,
     TenancyModule,
     AuditModule,

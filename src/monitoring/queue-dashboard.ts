@@ -11,7 +11,12 @@ import { AppConfig } from '../config/app-config';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 /** Every Bull queue of the service (delivery, jobs, campaigns), as registered by its module. */
-export const DASHBOARD_QUEUES = ['sms-delivery', 'sms-jobs', 'sms-campaigns'] as const;
+export const DASHBOARD_QUEUES = [
+  'sms-delivery',
+  'sms-delivery-campaigns',
+  'sms-jobs',
+  'sms-campaigns',
+] as const;
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 

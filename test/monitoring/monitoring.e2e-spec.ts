@@ -80,7 +80,8 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
     ).toBeGreaterThanOrEqual(1);
     expect(find('sms_provider_circuit_state', { provider: 'sandbox' })?.value).toBe(0);
     for (const state of ['waiting', 'active', 'delayed', 'failed'])
-      expect(find('sms_queue_jobs', { queue: 'sms-delivery', state })).toBeDefined();
+      for (const queue of ['sms-delivery', 'sms-delivery-campaigns', 'sms-campaigns', 'sms-jobs'])
+        expect(find('sms_queue_jobs', { queue, state })).toBeDefined();
     // Route patterns, never concrete ids.
     expect(
       find('sms_http_request_duration_seconds_count', {
