@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiCreatedResponse,
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
@@ -64,6 +65,11 @@ export class AlertDto {
   @ApiProperty() created_at: string;
 }
 
+export class AlertSigningSecretDto {
+  @ApiProperty({ description: 'the new secret; shown only in this answer', example: 'whsec_3J8…' })
+  secret!: string;
+}
+
 export class AlertsPageDto {
   @ApiProperty({ type: [AlertDto] }) items: AlertDto[];
   @ApiProperty({ type: String, nullable: true }) next_cursor: string | null;
@@ -113,7 +119,7 @@ export class AlertsController {
     description:
       'Webhook requests carry `X-SMS-Signature: sha256=<hex HMAC-SHA256 of the raw body under this secret>`. The previous secret stops working at once. Audited (alerts.signing_secret.rotate, without the secret).',
   })
-  @ApiOkResponse({ description: '{secret}' })
+  @ApiCreatedResponse({ type: AlertSigningSecretDto, description: 'the secret is shown only here' })
   async rotate(@CurrentPrincipal() p: Principal): Promise<{ secret: string }> {
     const secret = await this.alerts.rotateSecret(p.tenantId);
     await this.audit.record(

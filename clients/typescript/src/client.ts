@@ -321,9 +321,8 @@ export class SmsClient {
 
   /** POST /api/sms/alerts/signing-secret (admins): a new secret for alert webhooks, shown once. */
   async rotateAlertSigningSecret(): Promise<string> {
-    // The contract documents no body for it yet: the service answers 201 `{secret}`.
-    const res: unknown = await this.once(() => this.api.POST('/api/sms/alerts/signing-secret'));
-    return (res as { secret: string }).secret;
+    const res = await this.once(() => this.api.POST('/api/sms/alerts/signing-secret'));
+    return res.secret;
   }
 
   /** GET /api/sms/inbound (admins): texts received, with STOP/START/HELP keywords recognized. */

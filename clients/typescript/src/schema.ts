@@ -1704,6 +1704,13 @@ export interface components {
       items: components['schemas']['AlertDto'][];
       next_cursor: string | null;
     };
+    AlertSigningSecretDto: {
+      /**
+       * @description the new secret; shown only in this answer
+       * @example whsec_3J8…
+       */
+      secret: string;
+    };
     StatsPeriodDto: {
       /** @example 2026-10-01 */
       start_date: string;
@@ -7556,13 +7563,15 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description {secret} */
-      200: {
+      /** @description the secret is shown only here */
+      201: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['AlertSigningSecretDto'];
+        };
       };
       /** @description invalid input; nothing changed */
       400: {
@@ -7671,12 +7680,8 @@ export interface operations {
           | 'language'
           | 'campaign'
           | 'tenant';
-        message_type?:
-          | 'appointment_reminder'
-          | 'assessment_notification'
-          | 'password_reset'
-          | '2fa_code'
-          | 'general_notification';
+        /** @description one of appointment_reminder, assessment_notification, password_reset, 2fa_code, general_notification, or a tenant's own type (^[a-z][a-z0-9_]{1,48}$) */
+        message_type?: string;
         provider?: string;
         campaign_id?: string;
         /** @description super_admin only: one tenant (default: every tenant) */
