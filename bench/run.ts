@@ -51,7 +51,7 @@ function numbers(count: number, offset = 0): string[] {
   });
 }
 
-async function startService(env: Record<string, string>): Promise<ChildProcess> {
+async function spawnService(env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['dist/src/main.js'], {
     env: {
       ...process.env,
@@ -175,6 +175,13 @@ async function main(): Promise<void> {
   await migrate(DATABASE_URL);
   const db = new Client({ connectionString: DATABASE_URL });
   await db.connect();
+  // Every phase starts with no backlog: the messages an earlier phase left queued (the api-only
+  // phase (c) accepts thousands that no worker takes) would be re-queued by the new service's
+  // sweeper and compete with the phase's own traffic for the same worker slots.
+  const startService = async (env: Record<string, string>): Promise<ChildProcess> => {
+    await db.query(`UPDATE sms_messages SET status = 'canceled' WHERE status IN ('queued', 'scheduled')`);
+    return spawnService(env);
+  };
   const campaign: CampaignBenchContext = {
     db,
     base: BASE,
