@@ -130,4 +130,43 @@ describe('history and the sweeper', () => {
     const history = await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
     await waitForStatus(t, who, history.body.items[0].message_id, 'delivered');
   });
+
+  it('re-queues a lost backlog with each lane’s priority: codes first, promotional behind transactional', async () => {
+    const who = { tenant: freshTenantId(), user: 'u1' };
+    const queue = t.get(DeliveryQueue).queue;
+    await queue.pause(true);
+    try {
+      const send = async (message_type: string) =>
+        (
+          await t
+            .http()
+            .post('/api/sms/send')
+            .set(t.auth(who))
+            .send({ phone_number: '+12025550123', message: 'lanes', message_type })
+            .expect(202)
+        ).body.message_id as string;
+      const promotional = await send('general_notification');
+      const transactional = await send('appointment_reminder');
+      const code = (
+        await t
+          .http()
+          .post('/api/sms/verification/send')
+          .set(t.auth(who))
+          .send({ phone_number: '+12025550124', purpose: '2fa', code: '246810' })
+          .expect(202)
+      ).body.message_id as string;
+      // Lose every key of the delivery queue, the sweeper's sentinel included (a flush).
+      const redis = new Redis(t.config.get('REDIS_URL'));
+      const keys = await redis.keys(`{${t.config.get('REDIS_PREFIX')}}:${DELIVERY_QUEUE}:*`);
+      if (keys.length) await redis.del(...keys);
+      await redis.quit();
+      expect(await t.get(SweeperService).recoverLostJobs()).toBeGreaterThanOrEqual(3);
+      const priority = async (id: string) => (await queue.getJob(id))?.opts.priority;
+      expect(await priority(code)).toBe(1);
+      expect(await priority(transactional)).toBe(2);
+      expect(await priority(promotional)).toBe(10);
+    } finally {
+      await queue.resume(true);
+    }
+  });
 });

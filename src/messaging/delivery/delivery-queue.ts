@@ -90,13 +90,17 @@ export class DeliveryQueue {
    * it). The job id is the message id unless `jobId` says otherwise (a message deferred from inside
    * its own running job needs a new id, or Bull would ignore it).
    */
-  async enqueue(items: { id: string; delayMs?: number; jobId?: string; lane?: Lane }[]): Promise<void> {
+  async enqueue(
+    items: { id: string; delayMs?: number; jobId?: string; lane?: Lane; priorityLane?: Lane }[],
+  ): Promise<void> {
     if (items.length === 0) return;
     await this.queue.addBulk(
       items.map((i) => ({
         name: DeliveryJob.Deliver,
         data: i.lane ? { id: i.id, lane: i.lane } : { id: i.id },
-        opts: this.jobOptions(i.jobId ?? i.id, i.delayMs, i.lane),
+        // `priorityLane` (the sweeper's): the job stays laneless, so the worker classifies it, but
+        // it waits in Bull behind or ahead of the others as its lane would.
+        opts: this.jobOptions(i.jobId ?? i.id, i.delayMs, i.lane ?? i.priorityLane),
       })),
     );
   }

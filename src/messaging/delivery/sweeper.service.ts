@@ -3,8 +3,8 @@ import { Interval } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { LockKey, runCronJob } from '../../database/advisory-lock';
-import { SystemMessagesRepository } from '../repositories/system-messages.repository';
-import { DeliveryQueue } from './delivery-queue';
+import { PendingRow, SystemMessagesRepository } from '../repositories/system-messages.repository';
+import { DeliveryQueue, Lane, laneOf } from './delivery-queue';
 
 /** How often the sweeper looks; a Redis that came back empty is refilled within about this long. */
 export const SWEEP_INTERVAL_MS = 2000;
@@ -72,7 +72,9 @@ export class SweeperService {
       let cursor = null;
       do {
         const page = await this.messages.backlogPage(cursor, BACKLOG_PAGE);
-        await this.queue.enqueue(page.rows.map((r) => ({ id: r.id, delayMs: r.dueInMs })));
+        await this.queue.enqueue(
+          page.rows.map((r) => ({ id: r.id, delayMs: r.dueInMs, priorityLane: sweptLane(r) })),
+        );
         count += page.rows.length;
         cursor = page.next;
       } while (cursor);
@@ -89,21 +91,37 @@ export class SweeperService {
    * how many jobs it (re-)added.
    */
   async sweep(staleMs = 60_000): Promise<number> {
-    const ids = await this.messages.staleQueued(staleMs, IDLE_BATCH);
-    await this.requeue(ids);
-    if (ids.length) this.logger.log({ count: ids.length }, 'sweeper queued messages');
-    return ids.length;
+    const rows = await this.messages.staleQueued(staleMs, IDLE_BATCH);
+    await this.requeue(rows);
+    if (rows.length) this.logger.log({ count: rows.length }, 'sweeper queued messages');
+    return rows.length;
   }
 
-  /** Adds a job for each message; a finished job kept in Redis would block re-adding its id, so those go first. */
-  async requeue(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
+  /**
+   * Adds a job for each message; a finished job kept in Redis would block re-adding its id, so
+   * those go first. A row's type sets its job's priority (a bare id: the default lane's).
+   */
+  async requeue(items: (string | PendingRow)[]): Promise<void> {
+    if (items.length === 0) return;
+    const jobs = items.map((i) =>
+      typeof i === 'string' ? { id: i } : { id: i.id, priorityLane: sweptLane(i) },
+    );
     await Promise.all(
-      ids.map(async (id) => {
+      jobs.map(async ({ id }) => {
         const job = await this.queue.queue.getJob(id);
         if (job && ((await job.isCompleted()) || (await job.isFailed()))) await job.remove();
       }),
     );
-    await this.queue.enqueue(ids.map((id) => ({ id })));
+    await this.queue.enqueue(jobs);
   }
+}
+
+/**
+ * The Bull priority of a re-queued message: a code still overtakes, and a promotional or campaign
+ * backlog re-queued after Redis lost its jobs waits behind transactional traffic instead of
+ * joining it. (A custom type's template flag is not looked up here: such a message waits as
+ * promotional; the worker still sends it with its template's SMS class.)
+ */
+function sweptLane(row: PendingRow): Lane {
+  return row.campaign ? 'campaign' : laneOf(row.messageType, null);
 }

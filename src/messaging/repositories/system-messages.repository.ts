@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { MessageStatus, ProviderName } from '../../core/message-types';
+import { MessageStatus, MessageType, ProviderName } from '../../core/message-types';
 import type { DeliveryReceipt } from '../../providers';
 
 /** A message whose provider id a receipt names, locked for the receipt's transaction. */
@@ -320,15 +320,15 @@ export class SystemMessagesRepository {
   // ---- sweeper ----
 
   /** `queued` rows untouched for `staleMs` and `scheduled` rows overdue by half of it. */
-  async staleQueued(staleMs: number, limit: number): Promise<string[]> {
-    const rows: { id: string }[] = await this.ds.query(
-      `SELECT id FROM sms_messages
+  async staleQueued(staleMs: number, limit: number): Promise<PendingRow[]> {
+    const rows: RawPendingRow[] = await this.ds.query(
+      `SELECT id, message_type, campaign_id IS NOT NULL AS campaign FROM sms_messages
         WHERE (status = 'queued' AND updated_at < now() - make_interval(secs => $1::float / 1000))
            OR (status = 'scheduled' AND scheduled_at <= now() - make_interval(secs => $1::float / 1000 / 2))
         ORDER BY updated_at LIMIT $2`,
       [staleMs, limit],
     );
-    return rows.map((r) => r.id);
+    return rows.map(pendingRow);
   }
 
   /**
@@ -339,9 +339,9 @@ export class SystemMessagesRepository {
   async backlogPage(
     after: BacklogCursor | null,
     limit: number,
-  ): Promise<{ rows: { id: string; dueInMs: number }[]; next: BacklogCursor | null }> {
-    const rows: { id: string; due_in_ms: string | null; stamp: string }[] = await this.ds.query(
-      `SELECT id, updated_at::text AS stamp,
+  ): Promise<{ rows: (PendingRow & { dueInMs: number })[]; next: BacklogCursor | null }> {
+    const rows: (RawPendingRow & { due_in_ms: string | null; stamp: string })[] = await this.ds.query(
+      `SELECT id, message_type, campaign_id IS NOT NULL AS campaign, updated_at::text AS stamp,
               CASE WHEN status = 'scheduled' AND scheduled_at > now()
                    THEN (extract(epoch FROM scheduled_at - now()) * 1000)::bigint END AS due_in_ms
          FROM sms_messages
@@ -352,7 +352,7 @@ export class SystemMessagesRepository {
     );
     const last = rows[rows.length - 1];
     return {
-      rows: rows.map((r) => ({ id: r.id, dueInMs: r.due_in_ms === null ? 0 : Number(r.due_in_ms) })),
+      rows: rows.map((r) => ({ ...pendingRow(r), dueInMs: r.due_in_ms === null ? 0 : Number(r.due_in_ms) })),
       next: rows.length < limit ? null : { stamp: last.stamp, id: last.id },
     };
   }
@@ -371,4 +371,17 @@ export class SystemMessagesRepository {
     );
     return Number(deleted);
   }
+}
+
+/** A pending message as the sweeper re-queues it: what decides its lane's priority. */
+export interface PendingRow {
+  id: string;
+  messageType: MessageType;
+  campaign: boolean;
+}
+
+type RawPendingRow = { id: string; message_type: MessageType; campaign: boolean };
+
+function pendingRow(r: RawPendingRow): PendingRow {
+  return { id: r.id, messageType: r.message_type, campaign: r.campaign };
 }
