@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsDate, IsInt, IsOptional, IsString, Length, Max, Matches, Min, NotContains } from 'class-validator';
 import { ValidationFailedError } from '../common/errors';
 import { AuditEntry } from './audit.service';
+import { PageCursorField, PageLimitField } from '../common/dto-fields';
 
 export class AuditQueryDto {
   @ApiPropertyOptional({ description: 'super_admin only: one tenant (default: every tenant)', example: 2 })
@@ -51,18 +52,10 @@ export class AuditQueryDto {
   @IsDate({ message: 'to must be an ISO 8601 date-time' })
   to?: Date;
 
-  @ApiPropertyOptional({ default: 50, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimitField()
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @PageCursorField()
   cursor?: string;
 }
 

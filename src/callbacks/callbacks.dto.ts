@@ -6,19 +6,17 @@ import {
   IsBoolean,
   IsDate,
   IsIn,
-  IsInt,
   IsOptional,
   IsString,
   IsUUID,
   Length,
-  Max,
-  Min,
 } from 'class-validator';
 import { ValidationFailedError } from '../common/errors';
 import { WEBHOOK_EVENTS, WebhookEventType } from './events';
 import { WebhookDelivery } from './deliveries.repository';
 import { WebhookEndpoint } from './endpoints.service';
 import { MAX_URL_LENGTH } from './url-policy';
+import { PageCursorField, PageLimitField } from '../common/dto-fields';
 
 export class CreateEndpointDto {
   @ApiProperty({ example: 'https://platform.example.com/sms/events', description: 'https; public address' })
@@ -107,18 +105,10 @@ export class DeliveriesQueryDto {
   @IsDate({ message: 'to must be an ISO 8601 date-time' })
   to?: Date;
 
-  @ApiPropertyOptional({ default: 50, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimitField()
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @PageCursorField()
   cursor?: string;
 }
 

@@ -14,7 +14,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { DateTimeWithOffset } from '../common/dto-fields';
+import { DateTimeWithOffset, PageCursorField } from '../common/dto-fields';
 import { ValidationFailedError } from '../common/errors';
 import { LANGUAGES } from '../core/message-types';
 
@@ -96,10 +96,7 @@ export class CreateCampaignDto {
 }
 
 export class ListCampaignsQueryDto {
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @PageCursorField()
   cursor?: string;
   @ApiPropertyOptional({ example: 50 })
   @IsOptional()

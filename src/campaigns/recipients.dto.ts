@@ -5,6 +5,7 @@ import { ValidationFailedError } from '../common/errors';
 import { LANGUAGES } from '../core/message-types';
 import { MAX_RECIPIENTS_PER_PUT } from './recipient-rules';
 import { Recipient } from './recipients.service';
+import { PageCursorField } from '../common/dto-fields';
 
 export class RecipientDto {
   @ApiProperty({ example: '4711', description: "the platform's user id (1-64 characters)" }) user_id: string;
@@ -62,10 +63,7 @@ export class ListRecipientsQueryDto {
   @ApiPropertyOptional({ example: 'beneficiary' }) @IsOptional() @IsString() @Length(1, 64) role?: string;
   @ApiPropertyOptional({ enum: LANGUAGES }) @IsOptional() @IsIn(LANGUAGES) language?: string;
   @ApiPropertyOptional({ example: 'ankara' }) @IsOptional() @IsString() @Length(1, 64) tag?: string;
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @PageCursorField()
   cursor?: string;
   @ApiPropertyOptional({ example: 100, description: '1-1000, default 100' })
   @IsOptional()

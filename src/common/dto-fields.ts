@@ -1,7 +1,16 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsOptional, IsString, Length, ValidateBy, ValidationArguments } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+  ValidateBy,
+  ValidationArguments,
+} from 'class-validator';
 
 /** `user_id`: the platform user a message is for; a number is accepted and kept as text. */
 export function UserIdField(): PropertyDecorator {
@@ -35,5 +44,27 @@ export function DateTimeWithOffset(): PropertyDecorator {
           `${args?.property ?? 'value'} must be an ISO 8601 date-time with an offset (Z or ±hh:mm), e.g. 2026-12-15T10:00:00Z`,
       },
     }),
+  );
+}
+
+/** `limit` of a cursor-paged list: 1-200, 50 when absent. */
+export function PageLimitField(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ default: 50, maximum: 200 }),
+    IsOptional(),
+    Type(() => Number),
+    IsInt(),
+    Min(1),
+    Max(200),
+  );
+}
+
+/** `cursor` of a cursor-paged list: the previous page's opaque `next_cursor`. */
+export function PageCursorField(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ description: 'next_cursor of the previous page' }),
+    IsOptional(),
+    IsString(),
+    Length(1, 200),
   );
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { DateTimeWithOffset } from '../common/dto-fields';
+
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { DateTimeWithOffset, PageCursorField, PageLimitField } from '../common/dto-fields';
 import { ValidationFailedError } from '../common/errors';
 import type { InboundRow } from './inbound.repository';
 
@@ -29,18 +29,10 @@ export class InboundQueryDto {
   @DateTimeWithOffset()
   until?: Date;
 
-  @ApiPropertyOptional({ default: 50, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimitField()
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @PageCursorField()
   cursor?: string;
 }
 

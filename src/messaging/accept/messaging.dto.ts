@@ -1,4 +1,4 @@
-import { DateTimeWithOffset, UserIdField } from '../../common/dto-fields';
+import { DateTimeWithOffset, PageCursorField, PageLimitField, UserIdField } from '../../common/dto-fields';
 import { MetadataField } from './metadata';
 import { StatusCallbackUrlField } from '../../callbacks'; // t2 (callbacks)
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
@@ -9,15 +9,12 @@ import {
   IsArray,
   IsDate,
   IsIn,
-  IsInt,
   IsOptional,
   IsString,
   IsUUID,
   Length,
-  Max,
   Matches,
   MaxLength,
-  Min,
 } from 'class-validator';
 import {
   CODE_MESSAGE_TYPES,
@@ -131,17 +128,9 @@ export class HistoryQueryDto {
   to?: Date;
   @ApiPropertyOptional() @IsOptional() @IsUUID() batch_id?: string;
   @ApiPropertyOptional() @IsOptional() @IsUUID() campaign_id?: string;
-  @ApiPropertyOptional({ default: 50, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageLimitField()
   limit?: number;
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @PageCursorField()
   cursor?: string;
 }
 
