@@ -11,6 +11,7 @@ import { cpus, totalmem, type as osType, release } from 'node:os';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import Bull from 'bull';
+import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { signToken } from '../src/auth/tokens';
 import { dropDatabase, ensureDatabase, migrate } from '../src/database/bootstrap';
@@ -52,14 +53,17 @@ function numbers(count: number, offset = 0): string[] {
 }
 
 async function spawnService(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+  const prefix = `sms-bench-${RUN}-${++phase}`;
+  // BENCH_SERVICE_NODE_ARGS: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the service.
+  const nodeArgs = process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], {
     env: {
       ...process.env,
       NODE_ENV: 'production',
       PORT: String(PORT),
       DATABASE_URL,
       REDIS_URL,
-      REDIS_PREFIX: `sms-bench-${RUN}-${++phase}`,
+      REDIS_PREFIX: prefix,
       JWT_SECRET: SECRET,
       LOG_LEVEL: 'warn',
       DB_MIGRATE_ON_START: 'false',
@@ -77,7 +81,10 @@ async function spawnService(env: Record<string, string>): Promise<ChildProcess> 
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     try {
-      if ((await fetch(`${BASE}/health`)).ok) return child;
+      if ((await fetch(`${BASE}/health`)).ok) {
+        if (env.APP_ROLE !== 'api') await sweeperStarted(prefix, deadline);
+        return child;
+      }
     } catch {
       /* not up yet */
     }
@@ -85,6 +92,23 @@ async function spawnService(env: Record<string, string>): Promise<ChildProcess> 
   }
   child.kill('SIGKILL');
   throw new Error('service did not start');
+}
+
+/**
+ * A worker's first sweep finds its Redis prefix new (no sentinel), which is what a Redis that
+ * lost its jobs looks like, and re-queues every queued row as a job of its own. That recovery is
+ * measured by `npm run chaos`; a phase here measures steady delivery, so it starts after it.
+ */
+async function sweeperStarted(prefix: string, deadline: number): Promise<void> {
+  const redis = new IORedis(REDIS_URL);
+  try {
+    while (!(await redis.exists(`{${prefix}}:sms-delivery:sweeper-epoch`))) {
+      if (Date.now() > deadline) throw new Error('the sweeper did not run');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Peak resident set of a process (VmHWM), in MiB. */
@@ -260,7 +284,6 @@ async function main(): Promise<void> {
   });
   peakRss = Math.max(peakRss, peakRssMiB(svc.pid as number));
   await stopService(svc);
-
   // (c): the api role, as it is deployed behind a load balancer.
   svc = await startService({ APP_ROLE: 'api' });
   const auth = { Authorization: `Bearer ${token(3)}`, 'Content-Type': 'application/json' };
@@ -296,6 +319,14 @@ async function main(): Promise<void> {
   });
   peakRss = Math.max(peakRss, peakRssMiB(svc.pid as number));
   await stopService(svc);
+
+  // `--only=core`: (a) to (d) alone, printed and not written (a quick check of the send and worker paths).
+  if (process.argv.includes('--only=core')) {
+    await db.end();
+    await dropDatabase(DATABASE_URL).catch(() => undefined);
+    console.log(rows.map((r) => `${r.name}: ${r.figure} ${r.ratio}`).join('\n'));
+    return;
+  }
 
   // (e): 200 ms provider latency; throughput should be concurrency / 0.2 s.
   const slowConcurrency = 20;

@@ -25,6 +25,8 @@ import { SmsCampaigns1764001020000 } from './1764001020000-sms-campaigns';
 import { SmsTenantRollup1764001600000 } from './1764001600000-sms-tenant-rollup';
 // The webhook outbox trigger once per statement.
 import { WebhookOutboxPerStatement1764001700000 } from './1764001700000-webhook-outbox-per-statement';
+// The worker's outcome write (receipt locks, then the recording statement) in one round trip.
+import { RecordOutcomesFunction1764001800000 } from './1764001800000-record-outcomes-function';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -49,4 +51,5 @@ export const MIGRATIONS = [
   WebhookCallbacks1764001400000,
   SmsTenantRollup1764001600000,
   WebhookOutboxPerStatement1764001700000,
+  RecordOutcomesFunction1764001800000,
 ];

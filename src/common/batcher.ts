@@ -1,14 +1,20 @@
 /**
  * Collects items submitted in the same tick (or up to `maxBatch`) and hands them to `flush` as
  * one batch; each submitter gets its own result. Lets concurrent jobs share one SQL round trip.
+ *
+ * With `maxInFlight`, at most that many flushes run at once, and items submitted meanwhile wait
+ * and go together in the next one (group commit): under load, batches grow instead of the
+ * statements multiplying and queueing for pool connections.
  */
 export class Batcher<I, O> {
   private pending: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
   private scheduled = false;
+  private inFlight = 0;
 
   constructor(
     private readonly flush: (items: I[]) => Promise<O[]>,
     private readonly maxBatch = 500,
+    private readonly maxInFlight = Infinity,
   ) {}
 
   submit(item: I): Promise<O> {
@@ -24,12 +30,24 @@ export class Batcher<I, O> {
 
   private run(): void {
     this.scheduled = false;
-    const batch = this.pending;
-    if (batch.length === 0) return;
-    this.pending = [];
-    this.flush(batch.map((p) => p.item)).then(
-      (results) => batch.forEach((p, i) => p.resolve(results[i])),
-      (e: unknown) => batch.forEach((p) => p.reject(e)),
-    );
+    while (this.pending.length > 0 && this.inFlight < this.maxInFlight) {
+      const batch = this.pending.splice(0, this.maxBatch);
+      this.inFlight += 1;
+      let flushed: Promise<O[]>;
+      try {
+        flushed = this.flush(batch.map((p) => p.item));
+      } catch (e) {
+        flushed = Promise.reject(e);
+      }
+      flushed
+        .then(
+          (results) => batch.forEach((p, i) => p.resolve(results[i])),
+          (e: unknown) => batch.forEach((p) => p.reject(e)),
+        )
+        .finally(() => {
+          this.inFlight -= 1;
+          this.run();
+        });
+    }
   }
 }

@@ -121,7 +121,7 @@ describe('delivery worker', () => {
       let refused = 0;
       const spy = jest.spyOn(proto, 'query').mockImplementation(function (this: unknown, ...args: unknown[]) {
         // The outcome statement fails three times, as during a short PostgreSQL outage.
-        if (typeof args[0] === 'string' && args[0].includes('WITH v AS') && refused < 3) {
+        if (typeof args[0] === 'string' && args[0].includes('sms_record_outcomes(') && refused < 3) {
           refused += 1;
           return Promise.reject(new Error('Connection terminated unexpectedly'));
         }

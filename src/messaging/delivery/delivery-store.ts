@@ -47,11 +47,12 @@ export type AttemptOutcome =
 const WRITE_RETRY_FIRST_MS = 50;
 const WRITE_RETRY_MAX_MS = 2_000;
 
+/** Rows per claim or outcome statement, and such statements running at once for this process. */
+const MAX_BATCH = 500;
+const MAX_IN_FLIGHT = 2;
+
 /** Statuses a receipt parked before 'sent' was recorded may move the message to (the machine's rules). */
 const PARKED_MOVES: MessageStatus[] = MESSAGE_STATUSES.filter((s) => canTransition('sent', s));
-
-/** The same key for a provider message id on both sides: the receipt that parks, the worker that records. */
-export const RECEIPT_LOCK_SQL = `hashtextextended($1::text || ':' || $2::text, 0)`;
 
 /**
  * The worker's writes to `sms_messages`, batched: concurrent jobs' claims share one UPDATE, and
@@ -71,8 +72,10 @@ export class DeliveryStore {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly clock: Clock,
   ) {
-    this.claims = new Batcher((ids) => this.claimMany(ids));
-    this.outcomes = new Batcher((os) => this.recordMany(os));
+    // Group commit: while a claim (or outcome) statement runs, the next ones gather into one batch
+    // instead of each taking a pool connection for a statement of a few rows.
+    this.claims = new Batcher((ids) => this.claimMany(ids), MAX_BATCH, MAX_IN_FLIGHT);
+    this.outcomes = new Batcher((os) => this.recordMany(os), MAX_BATCH, MAX_IN_FLIGHT);
   }
 
   /**
@@ -125,11 +128,15 @@ export class DeliveryStore {
       attempts: number;
       created_at: Date;
     }[] = await this.ds.query(
-      `WITH due AS (
-         SELECT m.id, t.active FROM sms_messages m JOIN tenants t ON t.id = m.tenant_id
-          WHERE m.id = ANY($1::uuid[])
-            AND (m.status = 'queued'
-                 OR (m.status = 'scheduled' AND m.scheduled_at <= $2::timestamptz + interval '5 seconds'))
+      // The rows are looked up by id alone first (primary key): with a status condition beside it,
+      // stale statistics after a big accept can make the planner scan every queued row instead,
+      // and a claim then costs as much as the backlog is long.
+      `WITH asked AS MATERIALIZED (
+         SELECT m.id, m.tenant_id, m.status, m.scheduled_at FROM sms_messages m WHERE m.id = ANY($1::uuid[])
+       ), due AS (
+         SELECT a.id, t.active FROM asked a JOIN tenants t ON t.id = a.tenant_id
+          WHERE a.status = 'queued'
+             OR (a.status = 'scheduled' AND a.scheduled_at <= $2::timestamptz + interval '5 seconds')
        ), claimed AS (
          UPDATE sms_messages m SET status = 'sending', attempts = attempts + 1, updated_at = $2
            FROM due WHERE m.id = due.id AND due.active
@@ -171,14 +178,12 @@ export class DeliveryStore {
   }
 
   /**
-   * One transaction: first the receipt locks of the sent messages (the same keys a receipt takes
-   * before it parks), then one statement that records the outcomes, applies receipts parked for
-   * them, writes the events and deletes the parked rows. Taking the locks in a statement of their
-   * own makes the recording statement's snapshot start after any receipt that parked first has
-   * committed, and a receipt that comes later waits and then finds the 'sent' row: none is lost.
-   * A batch without a 'sent' outcome has nothing a receipt can race: one plain statement. (Sending
-   * the lock and the statement as one multi-statement string would save three round trips, but
-   * only with every value inlined as an escaped literal; bound parameters were kept.)
+   * One call of `sms_record_outcomes` (migration 1764001800000), one round trip: it takes the
+   * receipt locks of the sent messages (the keys a receipt takes before it parks), then, in a
+   * statement whose snapshot starts after them, records the outcomes on rows still 'sending',
+   * applies receipts parked for them, writes the events and deletes the parked rows. A receipt
+   * that parked first is seen; one that comes later waits for the lock and then finds the 'sent'
+   * row: none is lost.
    */
   private async recordMany(outcomes: AttemptOutcome[]): Promise<boolean[]> {
     const status = (o: AttemptOutcome): MessageStatus =>
@@ -189,89 +194,27 @@ export class DeliveryStore {
           : o.outcome === 'unknown'
             ? 'unknown'
             : 'failed';
-    const sent = outcomes.filter((o) => o.outcome === 'sent');
-    const params = [
-      outcomes.map((o) => o.id),
-      outcomes.map(status),
-      outcomes.map((o) => (o.outcome === 'sent' ? o.provider : null)),
-      outcomes.map((o) => (o.outcome === 'sent' ? o.providerMessageId.slice(0, 100) : null)),
-      outcomes.map((o) => (o.outcome === 'sent' && o.cost !== null ? formatMoney(o.cost) : null)),
-      outcomes.map((o) => (o.outcome === 'sent' ? null : o.errorCode.slice(0, 100))),
-      outcomes.map((o) => (o.outcome === 'sent' ? null : o.errorMessage)),
-      outcomes.map((o) => JSON.stringify(o.tried ?? null)),
-      outcomes.map((o) => (o.outcome === 'deferred' ? 1 : 0)),
-      outcomes.map((o) => (o.outcome === 'sent' && o.currency ? o.currency.toUpperCase().slice(0, 3) : null)),
-      this.clock.now(),
-      PARKED_MOVES,
-    ];
-    const sql = `WITH v AS (
-         SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::numeric[],
-                              $6::varchar[], $7::text[], $8::text[], $9::int[], $10::varchar[])
-           AS v(id, status, provider, provider_message_id, cost, error_code, error_message, tried,
-                give_back, currency)
-       ), parked AS (
-         SELECT p.provider, p.provider_message_id, p.status, p.payload, p.received_at
-           FROM sms_parked_receipts p JOIN v ON v.status = 'sent'
-            AND p.provider = v.provider AND p.provider_message_id = v.provider_message_id
-       ), last_parked AS (
-         -- The receipt that moves the message: the latest one the machine allows from 'sent'.
-         SELECT DISTINCT ON (provider, provider_message_id) *
-           FROM parked WHERE status = ANY($12::varchar[])
-          ORDER BY provider, provider_message_id, received_at DESC
-       ), updated AS (
-         UPDATE sms_messages m SET
-           status = COALESCE(lp.status, v.status),
-           provider = COALESCE(v.provider, m.provider),
-           provider_message_id = COALESCE(v.provider_message_id, m.provider_message_id),
-           cost = COALESCE(abs((lp.payload->>'price')::numeric), v.cost, m.cost),
-           currency = COALESCE(upper(left(lp.payload->>'priceUnit', 3)), v.currency, m.currency),
-           attempts = m.attempts - v.give_back,
-           sent_at = CASE WHEN v.status = 'sent' THEN $11::timestamptz ELSE m.sent_at END,
-           delivered_at = CASE WHEN lp.status = 'delivered' THEN lp.received_at ELSE m.delivered_at END,
-           error_code = CASE WHEN v.status = 'sent'
-             THEN CASE WHEN lp.payload->>'errorCode' IS NOT NULL
-                       THEN left(lp.provider || ':' || (lp.payload->>'errorCode'), 100) END
-             ELSE v.error_code END,
-           error_message = CASE WHEN v.status = 'sent' THEN NULL ELSE v.error_message END,
-           body_ciphertext = CASE WHEN v.status IN ('queued', 'unknown') THEN m.body_ciphertext ELSE NULL END,
-           updated_at = $11::timestamptz
-         FROM v LEFT JOIN last_parked lp
-           ON lp.provider = v.provider AND lp.provider_message_id = v.provider_message_id
-         WHERE m.id = v.id AND m.status = 'sending'
-         RETURNING m.id, v.status, v.error_code, v.tried, v.provider, v.provider_message_id
-       ), events AS (
-         INSERT INTO sms_message_events (message_id, status, source, payload, at)
-         SELECT id, status, 'worker',
-                jsonb_strip_nulls(jsonb_build_object('error_code', error_code, 'tried', tried::jsonb)), $11
-           FROM updated
-         UNION ALL
-         SELECT u.id, COALESCE(p.status, 'sent'), COALESCE(p.payload->>'source', 'receipt'),
-                jsonb_strip_nulls(jsonb_build_object(
-                  'provider_status', p.payload->>'providerStatus', 'parked', true,
-                  'applied', p.status = ANY($12::varchar[]), 'error_code', p.payload->>'errorCode')),
-                p.received_at
-           FROM updated u JOIN parked p
-             ON p.provider = u.provider AND p.provider_message_id = u.provider_message_id
-       ), unparked AS (
-         DELETE FROM sms_parked_receipts p USING updated u
-          WHERE p.provider = u.provider AND p.provider_message_id = u.provider_message_id
-       )
-       SELECT id FROM updated`;
-    const rows: { id: string }[] =
-      sent.length === 0
-        ? await this.ds.query(sql, params) // nothing a receipt can race: one statement, no lock
-        : await this.ds.transaction(async (m) => {
-            await m.query(
-              `SELECT pg_advisory_xact_lock(k) FROM (
-                 SELECT DISTINCT hashtextextended(p || ':' || i, 0) AS k
-                   FROM unnest($1::text[], $2::text[]) AS x(p, i) ORDER BY 1) locks`,
-              [
-                sent.map((o) => (o.outcome === 'sent' ? o.provider : '')),
-                sent.map((o) => (o.outcome === 'sent' ? o.providerMessageId.slice(0, 100) : '')),
-              ],
-            );
-            return m.query(sql, params);
-          });
+    const rows: { id: string }[] = await this.ds.query(
+      `SELECT r.id FROM sms_record_outcomes($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[],
+         $5::numeric[], $6::varchar[], $7::text[], $8::text[], $9::int[], $10::varchar[],
+         $11::timestamptz, $12::varchar[]) AS r(id)`,
+      [
+        outcomes.map((o) => o.id),
+        outcomes.map(status),
+        outcomes.map((o) => (o.outcome === 'sent' ? o.provider : null)),
+        outcomes.map((o) => (o.outcome === 'sent' ? o.providerMessageId.slice(0, 100) : null)),
+        outcomes.map((o) => (o.outcome === 'sent' && o.cost !== null ? formatMoney(o.cost) : null)),
+        outcomes.map((o) => (o.outcome === 'sent' ? null : o.errorCode.slice(0, 100))),
+        outcomes.map((o) => (o.outcome === 'sent' ? null : o.errorMessage)),
+        outcomes.map((o) => JSON.stringify(o.tried ?? null)),
+        outcomes.map((o) => (o.outcome === 'deferred' ? 1 : 0)),
+        outcomes.map((o) =>
+          o.outcome === 'sent' && o.currency ? o.currency.toUpperCase().slice(0, 3) : null,
+        ),
+        this.clock.now(),
+        PARKED_MOVES,
+      ],
+    );
     const done = new Set(rows.map((r) => r.id));
     return outcomes.map((o) => done.has(o.id));
   }

@@ -77,7 +77,7 @@ export class SystemMessagesRepository {
     provider: ProviderName,
     providerMessageId: string,
   ): Promise<ReceiptTarget | null> {
-    // The key the worker locks while it records 'sent' (DeliveryStore.recordMany): either this
+    // The key the worker locks while it records 'sent' (sms_record_outcomes): either this
     // receipt finds the 'sent' row, or it parks before the worker's statement looks.
     await m.query("SELECT pg_advisory_xact_lock(hashtextextended($1::text || ':' || $2::text, 0))", [
       provider,
