@@ -6,28 +6,7 @@
  * "The provider call" is the code's claim: its 'sending' event, written just before the worker
  * calls the provider. Both clocks are this machine's.
  */
-import type { ChildProcess } from 'node:child_process';
-import type { Client } from 'pg';
-
-export interface BenchRow {
-  name: string;
-  figure: string;
-  target: string;
-  ratio: string;
-  met: boolean | null;
-}
-
-export interface CampaignBenchContext {
-  db: Client;
-  base: string;
-  token: (tenant: number) => string;
-  numbers: (count: number, offset?: number) => string[];
-  startService: (env: Record<string, string>) => Promise<ChildProcess>;
-  stopService: (child: ChildProcess) => Promise<void>;
-  rows: BenchRow[];
-  notes: string[];
-  fmt: (n: number, digits?: number) => string;
-}
+import { BenchContext, fmt } from './context';
 
 const TENANT = 9;
 const RECIPIENTS = Number(process.env.BENCH_CAMPAIGN_RECIPIENTS ?? 10_000);
@@ -39,7 +18,7 @@ const MPS = process.env.BENCH_CAMPAIGN_MPS ?? '500';
 const CODE_TARGET_MS = 2_000;
 
 async function call(
-  ctx: CampaignBenchContext,
+  ctx: BenchContext,
   method: string,
   path: string,
   body: unknown,
@@ -67,7 +46,7 @@ async function until<T>(what: string, timeoutMs: number, check: () => Promise<T 
 }
 
 /** Sends CODES verification codes, one every CODE_EVERY_MS; each one's ms from POST to its claim. */
-async function timeCodes(ctx: CampaignBenchContext, offset: number): Promise<number[]> {
+async function timeCodes(ctx: BenchContext, offset: number): Promise<number[]> {
   const phones = ctx.numbers(CODES, offset);
   const sent: { id: string; at: number }[] = [];
   for (const phone of phones) {
@@ -100,8 +79,8 @@ function p95(values: number[]): number {
   return sorted[Math.max(0, Math.ceil(0.95 * sorted.length) - 1)];
 }
 
-export async function campaignScenario(ctx: CampaignBenchContext): Promise<void> {
-  const { db, fmt } = ctx;
+export async function campaignScenario(ctx: BenchContext): Promise<void> {
+  const { db } = ctx;
   const svc = await ctx.startService({
     APP_ROLE: 'all',
     SANDBOX_LATENCY_MS: PROVIDER_LATENCY_MS,

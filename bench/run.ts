@@ -15,8 +15,9 @@ import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { signToken } from '../src/auth/tokens';
 import { dropDatabase, ensureDatabase, migrate } from '../src/database/bootstrap';
-import { campaignScenario, CampaignBenchContext } from './campaign';
-import { rollupCostScenario, rollupSendPathScenario, statsScenario, StatsBenchContext } from './stats';
+import { campaignScenario } from './campaign';
+import { BenchContext, BenchRow, fmt } from './context';
+import { rollupCostScenario, rollupSendPathScenario, statsScenario } from './stats';
 
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sms_bench';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -28,14 +29,7 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 let phase = 0;
 const CONCURRENCY = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 100);
 
-interface Row {
-  name: string;
-  figure: string;
-  target: string;
-  ratio: string;
-  met: boolean | null;
-}
-const rows: Row[] = [];
+const rows: BenchRow[] = [];
 const notes: string[] = [];
 
 function token(tenant: number, user?: string): string {
@@ -189,10 +183,6 @@ async function rawBull(total: number): Promise<number> {
   return rate;
 }
 
-function fmt(n: number, digits = 0): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-}
-
 async function main(): Promise<void> {
   await dropDatabase(DATABASE_URL).catch(() => undefined);
   await ensureDatabase(DATABASE_URL);
@@ -206,40 +196,30 @@ async function main(): Promise<void> {
     await db.query(`UPDATE sms_messages SET status = 'canceled' WHERE status IN ('queued', 'scheduled')`);
     return spawnService(env);
   };
-  const campaign: CampaignBenchContext = {
+  // What the scenario files (bench/stats.ts, bench/campaign.ts) use of this driver.
+  const ctx: BenchContext = {
     db,
     base: BASE,
     token,
     numbers,
     startService,
     stopService,
+    postBulk,
     rows,
     notes,
-    fmt,
   };
   if (process.argv.includes('--only=campaign')) {
-    await campaignScenario(campaign);
+    await campaignScenario(ctx);
     await db.end();
     await dropDatabase(DATABASE_URL).catch(() => undefined);
     report('BENCH-CAMPAIGN');
     return;
   }
   // Issue 11's figures (bench/stats.ts): the stats query (g) and the rollup's write cost (h).
-  const stats: StatsBenchContext = {
-    db,
-    base: BASE,
-    token,
-    startService,
-    stopService,
-    rows,
-    notes,
-    postBulk,
-    numbers,
-  };
   if (process.argv.includes('--only=stats')) {
-    await rollupSendPathScenario(stats);
-    await rollupCostScenario(stats);
-    await statsScenario(stats);
+    await rollupSendPathScenario(ctx);
+    await rollupCostScenario(ctx);
+    await statsScenario(ctx);
     await db.end();
     await dropDatabase(DATABASE_URL).catch(() => undefined);
     report('BENCH-STATS');
@@ -351,11 +331,11 @@ async function main(): Promise<void> {
   peakRss = Math.max(peakRss, peakRssMiB(svc.pid as number));
   await stopService(svc);
 
-  await rollupSendPathScenario(stats);
-  await rollupCostScenario(stats);
+  await rollupSendPathScenario(ctx);
+  await rollupCostScenario(ctx);
   // `--skip=stats`: the delivery figures alone (the 1,000,000-message stats seed takes minutes).
-  if (!process.argv.includes('--skip=stats')) await statsScenario(stats);
-  await campaignScenario(campaign);
+  if (!process.argv.includes('--skip=stats')) await statsScenario(ctx);
+  await campaignScenario(ctx);
 
   rows.push({
     name: '(f) peak RSS of the service process',

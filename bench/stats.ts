@@ -4,38 +4,10 @@
  *   1,000,000 messages; `--stats-messages=N` or BENCH_STATS_MESSAGES=N for a quicker try);
  * - (h) what the stats-rollup triggers cost the writes of a message's life.
  */
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { RollupService } from '../src/analytics/rollup.service';
-
-export interface BenchRow {
-  name: string;
-  figure: string;
-  target: string;
-  ratio: string;
-  met: boolean | null;
-}
-
-/** What the scenarios need from the driver (bench/run.ts). */
-export interface StatsBenchContext {
-  db: Client;
-  base: string;
-  /** An admin token of the tenant; `user` makes it a plain user's. */
-  token: (tenant: number, user?: string) => string;
-  startService: (env: Record<string, string>) => Promise<ChildProcess>;
-  stopService: (child: ChildProcess) => Promise<void>;
-  rows: BenchRow[];
-  notes: string[];
-  /** POST /api/sms/send-bulk as the tenant's admin; answers the batch id. */
-  postBulk: (tenant: number, phoneNumbers: string[]) => Promise<{ batchId: string }>;
-  /** `count` valid, distinct numbers from `offset`. */
-  numbers: (count: number, offset?: number) => string[];
-}
-
-function fmt(n: number, digits = 0): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-}
+import { BenchContext, fmt } from './context';
 
 /** `--name=value` from the command line, else the environment variable, else the default. */
 function setting(flag: string, env: string, dflt: number): number {
@@ -72,7 +44,7 @@ async function timeGets(
  * the p95 of `GET /api/sms/stats?group_by=day` over the 90 days as a tenant admin (the coarse
  * rollup), and, reported beside it, as a plain user (the per-creator rollup, a third of the seed).
  */
-export async function statsScenario(ctx: StatsBenchContext): Promise<void> {
+export async function statsScenario(ctx: BenchContext): Promise<void> {
   const { db } = ctx;
   const total = setting('stats-messages', 'BENCH_STATS_MESSAGES', 1_000_000);
   const tenant = 7;
@@ -207,7 +179,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * for a single message (an idle service: nothing to batch). Reported: this isolates the database
  * work the triggers add to a message's own writes; the end-to-end figure below is the judged one.
  */
-export async function rollupCostScenario(ctx: StatsBenchContext): Promise<void> {
+export async function rollupCostScenario(ctx: BenchContext): Promise<void> {
   const { db } = ctx;
   const tenant = 8;
   const rounds = setting('rollup-rounds', 'BENCH_ROLLUP_ROUNDS', 5);
@@ -292,7 +264,7 @@ export async function rollupCostScenario(ctx: StatsBenchContext): Promise<void> 
  * its worker's fold timer runs throughout. The ratio of the median rates is the rollup's cost to
  * the send path's throughput.
  */
-export async function rollupSendPathScenario(ctx: StatsBenchContext): Promise<void> {
+export async function rollupSendPathScenario(ctx: BenchContext): Promise<void> {
   const { db } = ctx;
   const tenant = 9;
   const perRun = setting('rollup-e2e-messages', 'BENCH_ROLLUP_E2E_MESSAGES', 4000);
