@@ -86,4 +86,30 @@ describe('Batcher', () => {
     expect(await Promise.all(all)).toEqual([1, 2, 3, 4, 5]);
     expect(batches).toEqual([[1, 2], [3, 4], [5]]);
   });
+
+  it('with maxInFlight, spreads what waits over the free flushes instead of one big batch', async () => {
+    const batches: number[][] = [];
+    const releases: (() => void)[] = [];
+    const b = new Batcher<number, number>(
+      (xs) => {
+        batches.push(xs);
+        return new Promise<number[]>((r) => releases.push(() => r(xs)));
+      },
+      500,
+      2,
+    );
+    const burst = [1, 2, 3, 4, 5].map((x) => b.submit(x));
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]); // two statements side by side, not one of five and an idle place
+    releases[0]();
+    const more = [6, 7].map((x) => b.submit(x));
+    await new Promise((r) => setImmediate(r));
+    // One place free: all that waits goes into it.
+    expect(batches.slice(2)).toEqual([[6, 7]]);
+    releases.slice(1).forEach((r) => r());
+    expect(await Promise.all([...burst, ...more])).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
 });
