@@ -27,6 +27,8 @@ import { SmsTenantRollup1764001600000 } from './1764001600000-sms-tenant-rollup'
 import { WebhookOutboxPerStatement1764001700000 } from './1764001700000-webhook-outbox-per-statement';
 // The worker's outcome write (receipt locks, then the recording statement) in one round trip.
 import { RecordOutcomesFunction1764001800000 } from './1764001800000-record-outcomes-function';
+// Fewer index entries per message write (a duplicate and a narrow index gone, BRIN for created_at).
+import { LighterMessageIndexes1764001900000 } from './1764001900000-lighter-message-indexes';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -52,4 +54,5 @@ export const MIGRATIONS = [
   SmsTenantRollup1764001600000,
   WebhookOutboxPerStatement1764001700000,
   RecordOutcomesFunction1764001800000,
+  LighterMessageIndexes1764001900000,
 ];
