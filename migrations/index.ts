@@ -29,6 +29,8 @@ import { WebhookOutboxPerStatement1764001700000 } from './1764001700000-webhook-
 import { RecordOutcomesFunction1764001800000 } from './1764001800000-record-outcomes-function';
 // Fewer index entries per message write (a duplicate and a narrow index gone, BRIN for created_at).
 import { LighterMessageIndexes1764001900000 } from './1764001900000-lighter-message-indexes';
+// The worker's claim as a function too, so its plan is cached per connection.
+import { ClaimMessagesFunction1764002000000 } from './1764002000000-claim-messages-function';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -55,4 +57,5 @@ export const MIGRATIONS = [
   WebhookOutboxPerStatement1764001700000,
   RecordOutcomesFunction1764001800000,
   LighterMessageIndexes1764001900000,
+  ClaimMessagesFunction1764002000000,
 ];

@@ -116,6 +116,13 @@ export class DeliveryStore {
     this.giveUpAt = at;
   }
 
+  /**
+   * One call of `sms_claim_messages` (migration 1764002000000), whose plan is cached per
+   * connection: it looks the ids up by primary key first (a status condition beside it let stale
+   * statistics after a big accept scan every queued row), moves queued or due scheduled rows of
+   * active tenants to 'sending' with the attempt counted, ends those of a deactivated tenant
+   * 'canceled', writes their events, and returns the claimed rows.
+   */
   private async claimMany(ids: string[]): Promise<(ClaimedMessage | null)[]> {
     const now = this.clock.now();
     const rows: {
@@ -127,38 +134,7 @@ export class DeliveryStore {
       message_type: MessageType;
       attempts: number;
       created_at: Date;
-    }[] = await this.ds.query(
-      // The rows are looked up by id alone first (primary key): with a status condition beside it,
-      // stale statistics after a big accept can make the planner scan every queued row instead,
-      // and a claim then costs as much as the backlog is long.
-      `WITH asked AS MATERIALIZED (
-         SELECT m.id, m.tenant_id, m.status, m.scheduled_at FROM sms_messages m WHERE m.id = ANY($1::uuid[])
-       ), due AS (
-         SELECT a.id, t.active FROM asked a JOIN tenants t ON t.id = a.tenant_id
-          WHERE a.status = 'queued'
-             OR (a.status = 'scheduled' AND a.scheduled_at <= $2::timestamptz + interval '5 seconds')
-       ), claimed AS (
-         UPDATE sms_messages m SET status = 'sending', attempts = attempts + 1, updated_at = $2
-           FROM due WHERE m.id = due.id AND due.active
-            AND (m.status = 'queued'
-                 OR (m.status = 'scheduled' AND m.scheduled_at <= $2::timestamptz + interval '5 seconds'))
-          RETURNING m.id, m.tenant_id, m.phone_number, m.body, m.body_ciphertext, m.message_type,
-                    m.attempts, m.created_at
-       ), canceled AS (
-         UPDATE sms_messages m SET status = 'canceled', error_code = 'tenant_deactivated',
-             error_message = 'the tenant was deactivated before the message was handed to a provider',
-             body_ciphertext = NULL, updated_at = $2
-           FROM due WHERE m.id = due.id AND NOT due.active AND m.status IN ('queued', 'scheduled')
-          RETURNING m.id
-       ), events AS (
-         INSERT INTO sms_message_events (message_id, status, source, payload, at)
-         SELECT id, 'sending', 'worker', jsonb_build_object('attempt', attempts), $2 FROM claimed
-         UNION ALL
-         SELECT id, 'canceled', 'worker', '{"error_code":"tenant_deactivated"}'::jsonb, $2 FROM canceled
-       )
-       SELECT * FROM claimed`,
-      [ids, now],
-    );
+    }[] = await this.ds.query('SELECT * FROM sms_claim_messages($1::uuid[], $2::timestamptz)', [ids, now]);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => {
       const r = byId.get(id);
