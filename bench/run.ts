@@ -264,6 +264,8 @@ async function main(): Promise<void> {
   });
   peakRss = Math.max(peakRss, peakRssMiB(svc.pid as number));
   await stopService(svc);
+  // `--only=worker`: (a), (b) and (d) alone, printed and not written (the worker path, in ~20 s).
+  if (process.argv.includes('--only=worker')) return printOnly(db);
   // (c): the api role, as it is deployed behind a load balancer.
   svc = await startService({ APP_ROLE: 'api' });
   const auth = { Authorization: `Bearer ${token(3)}`, 'Content-Type': 'application/json' };
@@ -301,12 +303,7 @@ async function main(): Promise<void> {
   await stopService(svc);
 
   // `--only=core`: (a) to (d) alone, printed and not written (a quick check of the send and worker paths).
-  if (process.argv.includes('--only=core')) {
-    await db.end();
-    await dropDatabase(DATABASE_URL).catch(() => undefined);
-    console.log(rows.map((r) => `${r.name}: ${r.figure} ${r.ratio}`).join('\n'));
-    return;
-  }
+  if (process.argv.includes('--only=core')) return printOnly(db);
 
   // (e): 200 ms provider latency; throughput should be concurrency / 0.2 s.
   const slowConcurrency = 20;
@@ -348,6 +345,13 @@ async function main(): Promise<void> {
   await db.end();
   await dropDatabase(DATABASE_URL).catch(() => undefined);
   report();
+}
+
+/** For the partial runs: the figures so far, printed only, and the bench database dropped. */
+async function printOnly(db: Client): Promise<void> {
+  await db.end();
+  await dropDatabase(DATABASE_URL).catch(() => undefined);
+  console.log(rows.map((r) => `${r.name}: ${r.figure} ${r.ratio}`).join('\n'));
 }
 
 /** Prints the table and rewrites its block (`BENCH`, or `BENCH-STATS` for `--only=stats`) in docs/BENCHMARKS.md. */
