@@ -1,5 +1,20 @@
 import { Batcher } from './batcher';
 
+/** A batcher whose flushes stay open until released by hand, recording each batch. */
+function heldBatcher(maxInFlight: number) {
+  const batches: number[][] = [];
+  const releases: (() => void)[] = [];
+  const b = new Batcher<number, number>(
+    (xs) => {
+      batches.push(xs);
+      return new Promise<number[]>((r) => releases.push(() => r(xs)));
+    },
+    500,
+    maxInFlight,
+  );
+  return { b, batches, releases };
+}
+
 describe('Batcher', () => {
   it('flushes items submitted in one tick as one batch and answers each submitter', async () => {
     const batches: number[][] = [];
@@ -30,16 +45,7 @@ describe('Batcher', () => {
   });
 
   it('with maxInFlight, gathers what arrives during a flush into the next batch, in order', async () => {
-    const batches: number[][] = [];
-    const releases: (() => void)[] = [];
-    const b = new Batcher<number, number>(
-      (xs) => {
-        batches.push(xs);
-        return new Promise<number[]>((r) => releases.push(() => r(xs)));
-      },
-      500,
-      1,
-    );
+    const { b, batches, releases } = heldBatcher(1);
     const first = b.submit(1);
     await new Promise((r) => setImmediate(r));
     const rest = [2, 3, 4].map((x) => b.submit(x));
@@ -88,16 +94,7 @@ describe('Batcher', () => {
   });
 
   it('with maxInFlight, spreads what waits over the free flushes instead of one big batch', async () => {
-    const batches: number[][] = [];
-    const releases: (() => void)[] = [];
-    const b = new Batcher<number, number>(
-      (xs) => {
-        batches.push(xs);
-        return new Promise<number[]>((r) => releases.push(() => r(xs)));
-      },
-      500,
-      2,
-    );
+    const { b, batches, releases } = heldBatcher(2);
     const burst = [1, 2, 3, 4, 5].map((x) => b.submit(x));
     await new Promise((r) => setImmediate(r));
     expect(batches).toEqual([
