@@ -49,6 +49,99 @@ describe('LaneSemaphore', () => {
     expect(order).toEqual(['k1', 'k2', 't1', 'p1', 'c1']);
   });
 
+  describe('hand-over (Slot.successor)', () => {
+    it('passes the slot with a gift to the task a freed slot would go to: the slot never counts free', async () => {
+      const s = new LaneSemaphore<string>(1, 1);
+      const g = gate();
+      const got: (string | undefined)[] = [];
+      let inUseAtStart = -1;
+      const holder = s.run(promo, async (slot) => {
+        await g.p;
+        const next = slot.successor();
+        expect(next?.key).toBe('k1'); // the code, ahead of the promotional task that came first
+        next?.pass('claimed for k1');
+      });
+      const waiting = [
+        s.run(promo, async (slot) => void got.push(`p1:${slot.gift}`), 'p1'),
+        s.run(
+          code,
+          async (slot) => {
+            inUseAtStart = s.inUse;
+            got.push(`k1:${slot.gift}`);
+          },
+          'k1',
+        ),
+      ];
+      g.open();
+      await Promise.all([holder, ...waiting]);
+      expect(got).toEqual(['k1:claimed for k1', 'p1:undefined']);
+      expect(inUseAtStart).toBe(1);
+      expect(s.inUse).toBe(0);
+    });
+
+    it('offers no successor when the next task takes no gift, and that task keeps its turn', async () => {
+      const s = new LaneSemaphore<string>(1, 1);
+      const g = gate();
+      const order: string[] = [];
+      const holder = s.run(promo, async (slot) => {
+        await g.p;
+        expect(slot.successor()).toBeNull();
+      });
+      const waiting = [
+        s.run(promo, async () => void order.push('keyless')),
+        s.run(promo, async () => void order.push('keyed'), 'keyed'),
+      ];
+      g.open();
+      await Promise.all([holder, ...waiting]);
+      expect(order).toEqual(['keyless', 'keyed']);
+    });
+
+    it('puts a successor back first of its lane, also when the holder throws before passing', async () => {
+      const s = new LaneSemaphore<string>(1, 1);
+      const g = gate();
+      const order: string[] = [];
+      const holder = s.run(promo, async (slot) => {
+        await g.p;
+        expect(slot.successor()?.key).toBe('a');
+        throw new Error('the hand-over statement failed');
+      });
+      const waiting = ['a', 'b'].map((k) =>
+        s.run(promo, async (slot) => void order.push(`${k}:${slot.gift}`), k),
+      );
+      g.open();
+      await expect(holder).rejects.toThrow('hand-over statement failed');
+      await Promise.all(waiting);
+      expect(order).toEqual(['a:undefined', 'b:undefined']);
+      expect(s.inUse).toBe(0);
+    });
+
+    it('keeps the capped share: a fast-lane holder does not pass its slot to a campaign task over the cap', async () => {
+      const s = new LaneSemaphore<string>(2, 1);
+      const g = gate();
+      const later = gate();
+      const started: string[] = [];
+      const campaignHolder = s.run(campaign, () => later.p);
+      let offered: string | undefined | null;
+      const promoHolder = s.run(promo, async (slot) => {
+        await g.p;
+        const next = slot.successor();
+        offered = next?.key ?? null;
+        next?.pass('gift');
+      });
+      const waiting = [
+        s.run(campaign, async () => void started.push('c1'), 'c1'),
+        s.run(promo, async (slot) => void started.push(`p1:${slot.gift}`), 'p1'),
+      ];
+      g.open();
+      await promoHolder;
+      later.open();
+      await Promise.all([campaignHolder, ...waiting]);
+      // c1 came first, but the one campaign slot was held: p1 was the successor, c1 went after.
+      expect(offered).toBe('p1');
+      expect(started).toEqual(['p1:gift', 'c1']);
+    });
+  });
+
   it('reserves a quarter of the slots from the capped lane', () => {
     expect(LaneSemaphore.cappedShare(1)).toBe(1);
     expect(LaneSemaphore.cappedShare(2)).toBe(1);
