@@ -31,6 +31,8 @@ import { RecordOutcomesFunction1764001800000 } from './1764001800000-record-outc
 import { LighterMessageIndexes1764001900000 } from './1764001900000-lighter-message-indexes';
 // The worker's claim as a function too, so its plan is cached per connection.
 import { ClaimMessagesFunction1764002000000 } from './1764002000000-claim-messages-function';
+// A slot records its message's outcome and claims the next one in one call.
+import { RecordAndClaimFunction1764002100000 } from './1764002100000-record-and-claim-function';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -58,4 +60,5 @@ export const MIGRATIONS = [
   RecordOutcomesFunction1764001800000,
   LighterMessageIndexes1764001900000,
   ClaimMessagesFunction1764002000000,
+  RecordAndClaimFunction1764002100000,
 ];

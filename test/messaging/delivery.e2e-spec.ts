@@ -139,6 +139,76 @@ describe('delivery worker', () => {
     });
   });
 
+  describe('slot hand-over: one statement records an outcome and claims the next message', () => {
+    const concurrency = 5;
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp({
+        env: {
+          SMS_WORKER_CONCURRENCY: String(concurrency),
+          SANDBOX_LATENCY_MS: '2',
+          SANDBOX_DELIVERY_DELAY_MS: '3600000',
+        },
+      });
+    });
+    afterAll(() => t.close());
+    afterEach(() => jest.restoreAllMocks());
+
+    /** Spies on the driver's statements: counts what the combined call recorded and claimed. */
+    const statements = (refuseCombined = 0) => {
+      const proto = PgClient.prototype as unknown as { query: (...a: unknown[]) => Promise<unknown> };
+      const real = proto.query;
+      const seen = { combined: 0, handedOver: 0, refused: 0 };
+      jest.spyOn(proto, 'query').mockImplementation(function (this: unknown, ...args: unknown[]) {
+        if (typeof args[0] === 'string' && args[0].includes('sms_record_outcomes_and_claim(')) {
+          if (seen.refused < refuseCombined) {
+            seen.refused += 1;
+            return Promise.reject(new Error('Connection terminated unexpectedly'));
+          }
+          seen.combined += 1;
+          seen.handedOver += ((args[1] as unknown[])[12] as string[]).length;
+        }
+        return real.apply(this, args);
+      });
+      return seen;
+    };
+
+    it('hands each freed slot to a waiting message with its claim: never more than SMS_WORKER_CONCURRENCY sending', async () => {
+      const tenant = freshTenantId();
+      const router = t.get(SmsRouter).router;
+      const real = router.send.bind(router);
+      let maxSending = 0;
+      // Each hand-over to the provider happens while its row is 'sending': the count then is the
+      // tenant's rows in flight.
+      jest.spyOn(router, 'send').mockImplementation(async (sms) => {
+        const [{ n }] = await db.query(
+          `SELECT count(*)::int AS n FROM sms_messages WHERE tenant_id = $1 AND status = 'sending'`,
+          [tenant],
+        );
+        maxSending = Math.max(maxSending, n);
+        return real(sms);
+      });
+      const seen = statements();
+      const ids = await bulk(t, tenant, numbers(60));
+      await allIn(ids, 'sent', 20_000);
+      // 60 messages, 5 slots: the first 5 are claimed alone, the other 55 as a slot's hand-over.
+      expect(seen.handedOver).toBeGreaterThanOrEqual(50);
+      expect(maxSending).toBeGreaterThan(0);
+      expect(maxSending).toBeLessThanOrEqual(concurrency);
+      expect((await statuses(ids)).every((r) => r.attempts === 1)).toBe(true);
+    });
+
+    it('a hand-over PostgreSQL refused loses nothing: the outcome is written alone, the next message claimed later', async () => {
+      const seen = statements(3);
+      const ids = await bulk(t, freshTenantId(), numbers(60, 3000));
+      await allIn(ids, 'sent', 20_000);
+      expect(seen.refused).toBe(3);
+      expect(seen.combined).toBeGreaterThan(0);
+      // Each message went to the provider once: a refused hand-over claimed nothing.
+      expect((await statuses(ids)).every((r) => r.attempts === 1)).toBe(true);
+    });
+  });
+
   describe('every provider down (A7)', () => {
     let t: TestApp;
     const clock = new FakeClock();

@@ -43,6 +43,17 @@ export type AttemptOutcome =
       tried: unknown;
     };
 
+/** A slot's hand-over: the outcome of the message it held, and the message it goes to. */
+interface Swap {
+  outcome: AttemptOutcome;
+  nextId: string;
+}
+
+export interface SwapResult {
+  recorded: boolean;
+  claimed: ClaimedMessage | null;
+}
+
 /** Outcome writes are retried until PostgreSQL answers: first after this, doubling up to the cap. */
 const WRITE_RETRY_FIRST_MS = 50;
 const WRITE_RETRY_MAX_MS = 2_000;
@@ -65,6 +76,7 @@ export class DeliveryStore {
   private readonly logger = new Logger(DeliveryStore.name);
   private readonly claims: Batcher<string, ClaimedMessage | null>;
   private readonly outcomes: Batcher<AttemptOutcome, boolean>;
+  private readonly swaps: Batcher<Swap, SwapResult>;
   /** Set on shutdown: outcome writes stop retrying at this time (ms since epoch). */
   private giveUpAt: number | null = null;
 
@@ -76,6 +88,7 @@ export class DeliveryStore {
     // instead of each taking a pool connection for a statement of a few rows.
     this.claims = new Batcher((ids) => this.claimMany(ids), MAX_BATCH, MAX_IN_FLIGHT);
     this.outcomes = new Batcher((os) => this.recordMany(os), MAX_BATCH, MAX_IN_FLIGHT);
+    this.swaps = new Batcher((xs) => this.recordAndClaimMany(xs), MAX_BATCH, MAX_IN_FLIGHT);
   }
 
   /**
@@ -111,6 +124,17 @@ export class DeliveryStore {
     }
   }
 
+  /**
+   * Records `outcome` and claims `nextId` in one statement (batched with the other slots'), the
+   * hand-over of a worker slot: `recorded` as `record` says, `claimed` as `claim` says. It is not
+   * retried: when it throws, the caller records the outcome with `record` (retried; it finds
+   * nothing to do if the call did commit) and the next message waits for a claim of its own (a
+   * claim whose answer was lost leaves its row 'sending' for the resolver, as `claim` would).
+   */
+  recordAndClaim(outcome: AttemptOutcome, nextId: string): Promise<SwapResult> {
+    return this.swaps.submit({ outcome, nextId });
+  }
+
   /** On shutdown: outcome writes still failing at `at` are given up (the row stays 'sending'). */
   stopRetryingAt(at: number): void {
     this.giveUpAt = at;
@@ -124,33 +148,11 @@ export class DeliveryStore {
    * 'canceled', writes their events, and returns the claimed rows.
    */
   private async claimMany(ids: string[]): Promise<(ClaimedMessage | null)[]> {
-    const now = this.clock.now();
-    const rows: {
-      id: string;
-      tenant_id: number;
-      phone_number: string;
-      body: string;
-      body_ciphertext: string | null;
-      message_type: MessageType;
-      attempts: number;
-      created_at: Date;
-    }[] = await this.ds.query('SELECT * FROM sms_claim_messages($1::uuid[], $2::timestamptz)', [ids, now]);
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return ids.map((id) => {
-      const r = byId.get(id);
-      if (!r) return null;
-      byId.delete(id); // a duplicate id in one batch is claimed once
-      return {
-        id: r.id,
-        tenantId: r.tenant_id,
-        phoneNumber: r.phone_number,
-        body: r.body,
-        bodyCiphertext: r.body_ciphertext,
-        messageType: r.message_type,
-        attempts: r.attempts,
-        createdAt: new Date(r.created_at),
-      };
-    });
+    const rows: ClaimedRow[] = await this.ds.query(
+      'SELECT * FROM sms_claim_messages($1::uuid[], $2::timestamptz)',
+      [ids, this.clock.now()],
+    );
+    return claimedInOrder(ids, rows);
   }
 
   /**
@@ -162,36 +164,98 @@ export class DeliveryStore {
    * row: none is lost.
    */
   private async recordMany(outcomes: AttemptOutcome[]): Promise<boolean[]> {
-    const status = (o: AttemptOutcome): MessageStatus =>
-      o.outcome === 'sent'
-        ? 'sent'
-        : o.outcome === 'retry' || o.outcome === 'deferred'
-          ? 'queued'
-          : o.outcome === 'unknown'
-            ? 'unknown'
-            : 'failed';
     const rows: { id: string }[] = await this.ds.query(
       `SELECT r.id FROM sms_record_outcomes($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[],
          $5::numeric[], $6::varchar[], $7::text[], $8::text[], $9::int[], $10::varchar[],
          $11::timestamptz, $12::varchar[]) AS r(id)`,
-      [
-        outcomes.map((o) => o.id),
-        outcomes.map(status),
-        outcomes.map((o) => (o.outcome === 'sent' ? o.provider : null)),
-        outcomes.map((o) => (o.outcome === 'sent' ? o.providerMessageId.slice(0, 100) : null)),
-        outcomes.map((o) => (o.outcome === 'sent' && o.cost !== null ? formatMoney(o.cost) : null)),
-        outcomes.map((o) => (o.outcome === 'sent' ? null : o.errorCode.slice(0, 100))),
-        outcomes.map((o) => (o.outcome === 'sent' ? null : o.errorMessage)),
-        outcomes.map((o) => JSON.stringify(o.tried ?? null)),
-        outcomes.map((o) => (o.outcome === 'deferred' ? 1 : 0)),
-        outcomes.map((o) =>
-          o.outcome === 'sent' && o.currency ? o.currency.toUpperCase().slice(0, 3) : null,
-        ),
-        this.clock.now(),
-        PARKED_MOVES,
-      ],
+      outcomeParams(outcomes, this.clock.now()),
     );
     const done = new Set(rows.map((r) => r.id));
     return outcomes.map((o) => done.has(o.id));
   }
+
+  /**
+   * One call of `sms_record_outcomes_and_claim` (migration 1764002100000): the outcomes are
+   * recorded as `recordMany` does, then the next messages claimed as `claimMany` does, in one
+   * transaction and one round trip.
+   */
+  private async recordAndClaimMany(swaps: Swap[]): Promise<SwapResult[]> {
+    const nextIds = swaps.map((x) => x.nextId);
+    const rows: (ClaimedRow & { claimed: boolean })[] = await this.ds.query(
+      `SELECT * FROM sms_record_outcomes_and_claim($1::uuid[], $2::varchar[], $3::varchar[],
+         $4::varchar[], $5::numeric[], $6::varchar[], $7::text[], $8::text[], $9::int[],
+         $10::varchar[], $11::timestamptz, $12::varchar[], $13::uuid[])`,
+      [
+        ...outcomeParams(
+          swaps.map((x) => x.outcome),
+          this.clock.now(),
+        ),
+        nextIds,
+      ],
+    );
+    const recorded = new Set(rows.filter((r) => !r.claimed).map((r) => r.id));
+    const claimed = claimedInOrder(
+      nextIds,
+      rows.filter((r) => r.claimed),
+    );
+    return swaps.map((x, i) => ({ recorded: recorded.has(x.outcome.id), claimed: claimed[i] }));
+  }
+}
+
+/** A row `sms_claim_messages` returns. */
+interface ClaimedRow {
+  id: string;
+  tenant_id: number;
+  phone_number: string;
+  body: string;
+  body_ciphertext: string | null;
+  message_type: MessageType;
+  attempts: number;
+  created_at: Date;
+}
+
+/** The claimed message for each asked id, in order (null: not claimed; a duplicate id is claimed once). */
+function claimedInOrder(ids: string[], rows: ClaimedRow[]): (ClaimedMessage | null)[] {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id) => {
+    const r = byId.get(id);
+    if (!r) return null;
+    byId.delete(id);
+    return {
+      id: r.id,
+      tenantId: r.tenant_id,
+      phoneNumber: r.phone_number,
+      body: r.body,
+      bodyCiphertext: r.body_ciphertext,
+      messageType: r.message_type,
+      attempts: r.attempts,
+      createdAt: new Date(r.created_at),
+    };
+  });
+}
+
+/** The first twelve parameters of `sms_record_outcomes` (and of the combined call) for these outcomes. */
+function outcomeParams(outcomes: AttemptOutcome[], at: Date): unknown[] {
+  const status = (o: AttemptOutcome): MessageStatus =>
+    o.outcome === 'sent'
+      ? 'sent'
+      : o.outcome === 'retry' || o.outcome === 'deferred'
+        ? 'queued'
+        : o.outcome === 'unknown'
+          ? 'unknown'
+          : 'failed';
+  return [
+    outcomes.map((o) => o.id),
+    outcomes.map(status),
+    outcomes.map((o) => (o.outcome === 'sent' ? o.provider : null)),
+    outcomes.map((o) => (o.outcome === 'sent' ? o.providerMessageId.slice(0, 100) : null)),
+    outcomes.map((o) => (o.outcome === 'sent' && o.cost !== null ? formatMoney(o.cost) : null)),
+    outcomes.map((o) => (o.outcome === 'sent' ? null : o.errorCode.slice(0, 100))),
+    outcomes.map((o) => (o.outcome === 'sent' ? null : o.errorMessage)),
+    outcomes.map((o) => JSON.stringify(o.tried ?? null)),
+    outcomes.map((o) => (o.outcome === 'deferred' ? 1 : 0)),
+    outcomes.map((o) => (o.outcome === 'sent' && o.currency ? o.currency.toUpperCase().slice(0, 3) : null)),
+    at,
+    PARKED_MOVES,
+  ];
 }

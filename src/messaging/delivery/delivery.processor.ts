@@ -19,7 +19,7 @@ import {
   LANE_PRIORITY,
   messageIdsOf,
 } from './delivery-queue';
-import { LaneSemaphore } from './lane-semaphore';
+import { LaneSemaphore, Slot } from './lane-semaphore';
 import { AttemptOutcome, ClaimedMessage, DeliveryStore } from './delivery-store';
 import { OPT_OUT_ERROR_CODES, OptOutsService } from '../policies/opt-outs.service';
 
@@ -42,6 +42,8 @@ type Handlers = Partial<
   Record<DeliveryJob, { concurrency: number; handle: (job: Job<DeliverJobData>) => Promise<DeliverSummary> }>
 >;
 
+/** What a slot's previous holder hands over with it: the next message, claimed in its outcome write. */
+type Handed = { claimed: ClaimedMessage | null };
 type Attempted = { msg: ClaimedMessage; outcome: AttemptOutcome; retryAt?: number };
 /** Per message of a job: attempted; null = not ours (canceled, sent, not due); 'unclaimed' = shutting down. */
 type Step = Attempted | null | 'unclaimed';
@@ -61,7 +63,7 @@ type Step = Attempted | null | 'unclaimed';
 export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryProcessor.name);
   private readonly statusCallbackUrl: string;
-  private readonly inFlight: LaneSemaphore;
+  private readonly inFlight: LaneSemaphore<Handed>;
   private readonly pacer: CampaignPacer;
   private readonly maxAttempts: number;
   private readonly outageToleranceMs: number;
@@ -90,7 +92,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     this.campaignWorker = new QueueWorker(queue.campaignQueue, ended);
     this.statusCallbackUrl = `${config.get('PUBLIC_BASE_URL')}/api/sms/webhooks/twilio/status`;
     const concurrency = config.get('SMS_WORKER_CONCURRENCY');
-    this.inFlight = new LaneSemaphore(concurrency, LaneSemaphore.cappedShare(concurrency));
+    this.inFlight = new LaneSemaphore<Handed>(concurrency, LaneSemaphore.cappedShare(concurrency));
     const campaignQueue = queue.campaignQueue;
     this.pacer = new CampaignPacer(
       campaignQueue.client as unknown as Redis,
@@ -99,8 +101,10 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     );
     this.maxAttempts = config.get('SMS_MAX_ATTEMPTS');
     this.outageToleranceMs = config.get('SMS_OUTAGE_TOLERANCE_MINUTES') * 60_000;
-    // One handler per job name, on the queue that carries it; start-up fails on a missing one. A few
-    // chunk jobs at once keep the semaphore busy; more would only hold messages in 'sending' longer.
+    // One handler per job name, on the queue that carries it; start-up fails on a missing one.
+    // Bull adds the concurrencies of one queue's handlers up, and each of its loops takes a job of
+    // any name: during a large bulk, up to concurrency + ceil(concurrency / 25) chunk jobs run, and
+    // their thousands of messages wait in the semaphore (unclaimed, so still 'queued').
     this.handlers = {
       [DeliveryJob.Deliver]: { concurrency, handle: (job) => this.deliver(job) },
       [DeliveryJob.DeliverChunk]: {
@@ -199,18 +203,32 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     const slot = { priority: LANE_PRIORITY[lane], capped: lane === 'campaign' };
     const steps: Step[] = await Promise.all(
       ids.map((id) =>
-        this.inFlight.run(slot, async (): Promise<Step> => {
-          if (this.stopping) return 'unclaimed';
-          if (paced && !(await this.paceFor(tenantId))) return 'unclaimed';
-          const msg = await this.store.claim(id);
-          if (!msg) return null;
-          const attempted = await this.attempt(
-            msg,
-            job.data.lane === undefined ? transactional : sendsAsTransactional(job.data.lane, transactional),
-          );
-          await this.settle(attempted);
-          return attempted;
-        }),
+        this.inFlight.run(
+          slot,
+          async (held): Promise<Step> => {
+            let msg: ClaimedMessage | null;
+            if (held.gift) {
+              // Claimed by the slot's previous holder as it recorded its own outcome: ours to send.
+              msg = held.gift.claimed;
+            } else {
+              if (this.stopping) return 'unclaimed';
+              if (paced && !(await this.paceFor(tenantId))) return 'unclaimed';
+              msg = await this.store.claim(id);
+            }
+            if (!msg) return null;
+            const attempted = await this.attempt(
+              msg,
+              job.data.lane === undefined
+                ? transactional
+                : sendsAsTransactional(job.data.lane, transactional),
+            );
+            await this.settle(attempted, held);
+            return attempted;
+          },
+          // A paced message waits for its hand-over time before its claim: it cannot be claimed
+          // by the slot's previous holder.
+          paced ? undefined : id,
+        ),
       ),
     );
     await this.handOver(
@@ -368,9 +386,25 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     }
   }
 
-  /** Writes the outcome (batched with the other messages in flight; retried until written), then what follows. */
-  private async settle({ msg, outcome }: Attempted): Promise<void> {
-    await this.store.record(outcome);
+  /**
+   * Writes the outcome (batched with the other messages in flight; retried until written), then
+   * what follows. When a message waits for this slot, the same statement claims it and the slot
+   * goes to it with the claim: one round trip per message instead of two, and the slot never
+   * holds more than one 'sending' row.
+   */
+  private async settle({ msg, outcome }: Attempted, held: Slot<Handed>): Promise<void> {
+    const next = this.stopping ? null : held.successor();
+    if (next === null) await this.store.record(outcome);
+    else {
+      try {
+        const { claimed } = await this.store.recordAndClaim(outcome, next.key);
+        next.pass({ claimed });
+      } catch (e) {
+        this.logger.debug({ messageId: msg.id, err: String(e) }, 'hand-over not written; recording alone');
+        next.putBack();
+        await this.store.record(outcome);
+      }
+    }
     if (outcome.outcome === 'failed') {
       this.logger.warn({ messageId: msg.id, errorCode: outcome.errorCode }, 'message failed');
       if (OPT_OUT_ERROR_CODES.has(outcome.errorCode)) {
