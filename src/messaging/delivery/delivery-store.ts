@@ -54,6 +54,14 @@ export interface SwapResult {
   claimed: ClaimedMessage | null;
 }
 
+/** A message still waiting to be handed over, with what decides its lane. */
+export interface WaitingLane {
+  id: string;
+  tenantId: number;
+  campaignId: string | null;
+  declared: boolean;
+}
+
 /** Outcome writes are retried until PostgreSQL answers: first after this, doubling up to the cap. */
 const WRITE_RETRY_FIRST_MS = 50;
 const WRITE_RETRY_MAX_MS = 2_000;
@@ -66,10 +74,12 @@ const MAX_IN_FLIGHT = 2;
 const PARKED_MOVES: MessageStatus[] = MESSAGE_STATUSES.filter((s) => canTransition('sent', s));
 
 /**
- * The worker's writes to `sms_messages`, batched: concurrent jobs' claims share one UPDATE, and
- * their outcomes another, each with its events in the same statement. Rows move forward only:
- * a claim takes 'queued' or due 'scheduled' rows; an outcome applies only to a 'sending' row.
- * Times come from the injected Clock (the same source as created_at), never SQL now().
+ * The worker's statements on `sms_messages` (the worker's system repository). Its writes are
+ * batched: concurrent jobs' claims share one UPDATE, and their outcomes another (or a slot's
+ * outcome and its next claim one call), each with its events in the same statement. Rows move
+ * forward only: a claim takes 'queued' or due 'scheduled' rows; an outcome applies only to a
+ * 'sending' row. Times come from the injected Clock (the same source as created_at), never SQL
+ * now(). It also reads which of a job's messages still wait, and their lanes.
  */
 @Injectable()
 export class DeliveryStore {
@@ -133,6 +143,38 @@ export class DeliveryStore {
    */
   recordAndClaim(outcome: AttemptOutcome, nextId: string): Promise<SwapResult> {
     return this.swaps.submit({ outcome, nextId });
+  }
+
+  /** Of these messages, those still waiting to be handed over ('queued' or 'scheduled'). */
+  async waiting(ids: string[]): Promise<string[]> {
+    const rows: { id: string }[] = await this.ds.query(
+      `SELECT id FROM sms_messages WHERE id = ANY($1::uuid[]) AND status IN ('queued', 'scheduled')`,
+      [ids],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * The same, with what decides their lane: the campaign, and whether the message's template
+   * declares it transactional (a custom type's flag).
+   */
+  async waitingLanes(ids: string[]): Promise<WaitingLane[]> {
+    const rows: { id: string; tenant_id: number; campaign_id: string | null; declared: boolean }[] =
+      await this.ds.query(
+        `SELECT m.id, m.tenant_id, m.campaign_id,
+                EXISTS (SELECT 1 FROM sms_templates t
+                         WHERE t.tenant_id = m.tenant_id AND t.template_id = m.template_id
+                           AND t.message_type = m.message_type AND t.transactional) AS declared
+           FROM sms_messages m
+          WHERE m.id = ANY($1::uuid[]) AND m.status IN ('queued', 'scheduled')`,
+        [ids],
+      );
+    return rows.map((r) => ({
+      id: r.id,
+      tenantId: r.tenant_id,
+      campaignId: r.campaign_id,
+      declared: r.declared,
+    }));
   }
 
   /** On shutdown: outcome writes still failing at `at` are given up (the row stays 'sending'). */

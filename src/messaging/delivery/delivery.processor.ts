@@ -1,8 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Job } from 'bull';
 import type { Redis } from 'ioredis';
-import { DataSource } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { QueueWorker } from '../../common/queue-worker';
 import { AppConfig } from '../../config/app-config';
@@ -84,7 +82,6 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     private readonly crypto: BodyCrypto,
     private readonly optOuts: OptOutsService,
     private readonly clock: Clock,
-    @InjectDataSource() private readonly ds: DataSource,
     config: AppConfig,
   ) {
     const ended = (e: unknown) => this.logger.debug({ err: String(e) }, 'delivery queue processing ended');
@@ -302,24 +299,15 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
    * otherwise travels in the job data). Returns the ids that stay and that flag.
    */
   private async laneless(ids: string[]): Promise<{ ids: string[]; transactional?: boolean }> {
-    const rows: { id: string; tenant_id: number; campaign_id: string | null; declared: boolean }[] =
-      await this.ds.query(
-        `SELECT m.id, m.tenant_id, m.campaign_id,
-                EXISTS (SELECT 1 FROM sms_templates t
-                         WHERE t.tenant_id = m.tenant_id AND t.template_id = m.template_id
-                           AND t.message_type = m.message_type AND t.transactional) AS declared
-           FROM sms_messages m
-          WHERE m.id = ANY($1::uuid[]) AND m.status IN ('queued', 'scheduled')`,
-        [ids],
-      );
-    const campaign = rows.filter((r) => r.campaign_id !== null);
+    const rows = await this.store.waitingLanes(ids);
+    const campaign = rows.filter((r) => r.campaignId !== null);
     const byTenant = new Map<number, string[]>();
-    for (const r of campaign) byTenant.set(r.tenant_id, [...(byTenant.get(r.tenant_id) ?? []), r.id]);
+    for (const r of campaign) byTenant.set(r.tenantId, [...(byTenant.get(r.tenantId) ?? []), r.id]);
     const suffix = `:swept:${Date.now()}`;
     for (const [tenantId, campaignIds] of byTenant)
       await this.queue.enqueueCampaignChunks(tenantId, campaignIds, {
         jobSuffix: suffix,
-        transactional: campaign.find((r) => r.tenant_id === tenantId)?.declared || undefined,
+        transactional: campaign.find((r) => r.tenantId === tenantId)?.declared || undefined,
       });
     const moved = new Set(campaign.map((r) => r.id));
     const stay = ids.filter((id) => !moved.has(id));
@@ -330,11 +318,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
 
   /** The job's messages still waiting to be handed over (queued or scheduled), in the job's order. */
   private async stillWaiting(ids: string[]): Promise<string[]> {
-    const rows: { id: string }[] = await this.ds.query(
-      `SELECT id FROM sms_messages WHERE id = ANY($1::uuid[]) AND status IN ('queued', 'scheduled')`,
-      [ids],
-    );
-    const waiting = new Set(rows.map((r) => r.id));
+    const waiting = new Set(await this.store.waiting(ids));
     return ids.filter((id) => waiting.has(id));
   }
 
