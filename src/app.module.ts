@@ -54,6 +54,8 @@ export class AppModule {
             statementTimeoutMs: config.get('DATABASE_STATEMENT_TIMEOUT_MS'),
           }),
           migrationsRun: false,
+          // Each feature registers its own entities (TypeOrmModule.forFeature).
+          autoLoadEntities: true,
         }),
         BullModule.forRoot({
           redis: bullRedisOptions(config),

@@ -1,13 +1,18 @@
 import { Module } from '@nestjs/common';
+import { MonthToDateSpend } from '../core';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsService } from './analytics.service';
 import { RollupFolder, RollupService } from './rollup.service';
+import { RollupSpend } from './spend';
 
-/** Stats and cost reports (issue 11 §1-2), read from the daily rollup the triggers keep. */
+/**
+ * Stats and cost reports, read from the daily rollup the triggers keep; and month-to-date spend
+ * (the `MonthToDateSpend` port the spend cap reads), from the same rollup.
+ */
 @Module({
   controllers: [AnalyticsController],
-  providers: [AnalyticsService, RollupService],
-  exports: [AnalyticsService, RollupService],
+  providers: [AnalyticsService, RollupService, { provide: MonthToDateSpend, useClass: RollupSpend }],
+  exports: [AnalyticsService, RollupService, MonthToDateSpend],
 })
 export class AnalyticsModule {}
 

@@ -1,3 +1,8 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Micros, MonthToDateSpend, parseMoney, SqlRunner, utcMonth } from '../core';
+
 /**
  * Month-to-date spend as one SQL scalar subquery, read from the coarse stats rollup plus the
  * deltas not folded yet (exact at the statement's snapshot), never by scanning `sms_messages`.
@@ -22,4 +27,24 @@ export function monthToDateSpendSql(
      FROM (SELECT actual_cost, estimated_cost, actual_estimated FROM sms_tenant_daily_rollup WHERE ${where}
            UNION ALL
            SELECT actual_cost, estimated_cost, actual_estimated FROM sms_rollup_deltas WHERE ${where}) spend)`;
+}
+
+/** The spend cap's port, over the coarse rollup and its unfolded deltas (exact at one snapshot). */
+@Injectable()
+export class RollupSpend extends MonthToDateSpend {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {
+    super();
+  }
+
+  async read(tenantId: number, currency: string, at: Date, db: SqlRunner = this.ds): Promise<Micros> {
+    const month = utcMonth(at);
+    const day = (d: Date) => d.toISOString().slice(0, 10);
+    const [row] = (await db.query(`SELECT ${monthToDateSpendSql('$1', '$2', '$3', '$4')}::text AS spent`, [
+      tenantId,
+      day(month.start),
+      day(month.end),
+      currency,
+    ])) as { spent: string }[];
+    return parseMoney(row.spent) ?? 0;
+  }
 }

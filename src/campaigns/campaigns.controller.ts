@@ -183,7 +183,7 @@ export class CampaignsController {
 
   @Get(':id/status')
   @ApiOperation({
-    summary: 'Progress of a campaign; completed once every message is final',
+    summary: 'Progress of a campaign (a read: the campaign job completes it once every message is final)',
     description:
       'Tenant admin. Counts by status, skips by reason, deferred (quiet hours), estimated and actual cost (exact decimal strings), progress.',
   })

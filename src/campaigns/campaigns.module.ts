@@ -4,7 +4,6 @@ import { AuditModule } from '../audit';
 import { CallbacksModule } from '../callbacks';
 import { MessagingModule } from '../messaging';
 import { PhoneModule } from '../phone';
-import { ProvidersModule } from '../providers';
 import { TemplatesModule } from '../templates';
 import { TenancyModule } from '../tenancy';
 import { CampaignsController } from './campaigns.controller';
@@ -22,7 +21,6 @@ import { RecipientsService } from './recipients.service';
     AuditModule,
     CallbacksModule,
     MessagingModule,
-    ProvidersModule,
     TemplatesModule,
   ],
   controllers: [RecipientsController, CampaignsController],

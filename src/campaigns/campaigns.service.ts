@@ -17,23 +17,12 @@ import {
   ValidationFailedError,
 } from '../common/errors';
 import { AppConfig } from '../config/app-config';
-import { CODE_MESSAGE_TYPES, isTransactional, Language } from '../core/message-types';
-import { Micros } from '../core/money';
-import {
-  allowedCountries,
-  DeliveryQueue,
-  destinationRefusal,
-  MessagesRepository,
-  NewMessage,
-  OptOutsService,
-  PricingService,
-} from '../messaging';
-import { PhoneService } from '../phone';
-import { SmsRouter } from '../providers';
+import { CODE_MESSAGE_TYPES, isTransactional, Language, Micros } from '../core';
+import { TenantLock } from '../database/advisory-lock';
+import { AcceptService, CampaignLedger, PlannedInput, PlannedPreview } from '../messaging';
 import { SmsTemplateEntity, TemplatesService } from '../templates';
 import { TenantsService } from '../tenancy';
 import { PlanContext, Planned, planRecipient, SKIP_REASONS } from './campaign-plan';
-import { isQuietHours } from '../core/quiet-hours';
 import { filterSql, fromSql, Recipient, RecipientFilter } from './recipients.service';
 
 export const CAMPAIGNS_QUEUE = 'sms-campaigns';
@@ -133,11 +122,8 @@ export interface Preview {
   encoding: Record<string, number>;
   estimatedCost: Micros | null;
   currency: string;
-  sample: Extract<Planned, { kind: 'send' }>[];
+  sample: { userId: string; language: Language; text: string; segments: number; encoding: string }[];
 }
-
-const NOT_HANDED_OVER = ['queued', 'scheduled'];
-const FINAL = ['sent', 'delivered', 'undelivered', 'failed', 'canceled'];
 
 function toFilter(f: CampaignFilters): RecipientFilter {
   return { roles: f.roles, languages: f.languages, userIds: f.user_ids, tags: f.tags };
@@ -163,12 +149,8 @@ export class CampaignsService {
     @InjectQueue(CAMPAIGNS_QUEUE) private readonly queue: Queue<{ campaignId: string }>,
     private readonly templates: TemplatesService,
     private readonly tenants: TenantsService,
-    private readonly phone: PhoneService,
-    private readonly optOuts: OptOutsService,
-    private readonly pricing: PricingService,
-    private readonly router: SmsRouter,
-    private readonly messages: MessagesRepository,
-    private readonly delivery: DeliveryQueue,
+    private readonly accepting: AcceptService,
+    private readonly ledger: CampaignLedger,
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
@@ -281,7 +263,11 @@ export class CampaignsService {
     return rows.map(toCampaign);
   }
 
-  /** What executing would do, computed from the directory now; stores nothing. */
+  /**
+   * What executing would do, computed from the directory now by the same planner and the same
+   * accept policies (destinations, opt-outs, length, quiet hours, pricing, the spend cap); stores
+   * nothing and takes nothing.
+   */
   async preview(p: Principal, input: CampaignInput): Promise<Preview> {
     this.checkInput(input, this.clock.now());
     const tenantId = this.tenantOf(p, input.filters);
@@ -297,24 +283,34 @@ export class CampaignsService {
       currency: this.config.get('SMS_CURRENCY'),
       sample: [],
     };
+    const skip = (reason: string) => (out.skipped[reason] = (out.skipped[reason] ?? 0) + 1);
     let after: string | undefined;
     for (;;) {
       const page = await this.page(tenantId, input.filters, after);
       if (page.length === 0) break;
       after = page[page.length - 1].userId;
-      for (const planned of await this.plan(tenantId, template, input.variables, page)) {
-        out.total += 1;
-        if (planned.kind === 'skip') {
-          out.skipped[planned.reason] = (out.skipped[planned.reason] ?? 0) + 1;
-          continue;
-        }
+      out.total += page.length;
+      const planned = await this.plan(tenantId, template, input.variables, page);
+      for (const pl of planned) if (pl.kind === 'skip') skip(pl.reason);
+      const r: PlannedPreview = await this.accepting.previewPlanned(
+        this.planned({ tenantId, createdBy: p.userId, id: '' }, template, planned),
+      );
+      for (const x of r.rejected) skip(x.reason);
+      for (const a of r.accepted) {
         out.willSend += 1;
-        out.byLanguage[planned.language] = (out.byLanguage[planned.language] ?? 0) + 1;
-        out.segments += planned.segments;
-        out.encoding[planned.encoding] = (out.encoding[planned.encoding] ?? 0) + 1;
-        const cost = this.pricing.estimate(this.router.primary(), planned.country, planned.segments);
-        out.estimatedCost = out.estimatedCost === null || cost === null ? null : out.estimatedCost + cost;
-        if (out.sample.length < 3) out.sample.push(planned);
+        out.byLanguage[a.language] = (out.byLanguage[a.language] ?? 0) + 1;
+        out.segments += a.segments;
+        out.encoding[a.encoding] = (out.encoding[a.encoding] ?? 0) + 1;
+        out.estimatedCost =
+          out.estimatedCost === null || a.estimatedCost === null ? null : out.estimatedCost + a.estimatedCost;
+        if (out.sample.length < 3)
+          out.sample.push({
+            userId: a.recipientUserId,
+            language: a.language,
+            text: a.text,
+            segments: a.segments,
+            encoding: a.encoding,
+          });
       }
     }
     return out;
@@ -351,38 +347,43 @@ export class CampaignsService {
     variables: Record<string, unknown>,
     page: Recipient[],
   ): Promise<Planned[]> {
-    const settings = (await this.tenants.ensure(tenantId)).settings;
-    const allowed = allowedCountries(settings.allowed_countries, this.config.get('DEFAULT_COUNTRY_CODE'));
-    const normalize = (phone: string) => {
-      const v = this.phone.forSend(phone);
-      return v.valid ? { e164: v.e164, country: v.country } : null;
-    };
-    const optedOut = await this.optOuts.filter(
-      tenantId,
-      page.map((r) => r.phoneNumber),
-    );
     const ctx: PlanContext = {
       content: template.content,
       declared: template.variables,
       campaignVariables: variables,
-      tenantLanguage: settings.default_language ?? 'en',
-      maxSegments: this.config.get('SMS_MAX_SEGMENTS'),
-      normalize,
-      refusal: (e164, country) => destinationRefusal(e164, allowed, country),
-      optedOut,
-      // Transactional templates ignore quiet hours; campaign messages of other types wait.
-      quiet:
-        settings.quiet_hours &&
-        isQuietHours(settings.quiet_hours) &&
-        !isTransactional(template.messageType, template.transactional)
-          ? {
-              window: settings.quiet_hours,
-              tenantZone: settings.timezone ?? undefined,
-              now: this.clock.now(),
-            }
-          : undefined,
+      tenantLanguage: await this.defaultLanguage(tenantId),
     };
     return page.map((r) => planRecipient(r, ctx));
+  }
+
+  /** A page's planned sends, as the accept path's batch entry takes them. */
+  private planned(
+    c: { tenantId: number; createdBy: string; id: string },
+    template: SmsTemplateEntity,
+    planned: Planned[],
+  ): PlannedInput {
+    return {
+      tenantId: c.tenantId,
+      createdBy: c.createdBy,
+      campaignId: c.id,
+      messageType: template.messageType,
+      transactional: isTransactional(template.messageType, template.transactional),
+      templateId: template.templateId,
+      messages: planned.flatMap((pl) =>
+        pl.kind === 'send'
+          ? [
+              {
+                recipientUserId: pl.userId,
+                phoneNumber: pl.phoneNumber,
+                timezone: pl.timezone,
+                language: pl.language,
+                body: pl.text,
+                unsendable: pl.unsendable,
+              },
+            ]
+          : [],
+      ),
+    };
   }
 
   /**
@@ -396,7 +397,7 @@ export class CampaignsService {
       (await this.tenants.ensure(tenantId)).settings.campaign_daily_limit ?? DEFAULT_CAMPAIGN_DAILY_LIMIT;
     const started = await this.ds.transaction(async (m) => {
       // One execute at a time per tenant, so two cannot both squeeze under the daily limit.
-      await m.query('SELECT pg_advisory_xact_lock(7302130, $1)', [tenantId]);
+      await m.query('SELECT pg_advisory_xact_lock($1, $2)', [TenantLock.CampaignExecute, tenantId]);
       const [row]: CampaignRow[] = await m.query('SELECT * FROM sms_campaigns WHERE id = $1 FOR UPDATE', [
         id,
       ]);
@@ -464,11 +465,12 @@ export class CampaignsService {
   async afterPage(_campaignId: string, _pageIndex: number): Promise<void> {}
 
   /**
-   * The snapshot job: pages of recipients by user_id from the last committed cursor; each page in
-   * one transaction (campaign row share-locked, so a cancel waits for it and then sees its rows)
-   * inserts its messages (ON CONFLICT DO NOTHING) and skips and moves the cursor; then its queued
-   * messages go to the delivery queue (chunk job ids repeat, so a retry adds nothing twice).
-   * A crash anywhere resumes at the cursor: no recipient twice, none left out.
+   * The snapshot job: pages of recipients by user_id from the last committed cursor. Each page is
+   * planned (rendered, or skipped: inactive, missing variables) and handed to the accept path's
+   * batch entry, the one `/send-bulk` uses, in one transaction with its skips and the cursor (the
+   * campaign row share-locked, so a cancel waits for it and then sees its rows). The accept path
+   * refuses what its policies refuse (listed as skips by reason) and queues the page's messages
+   * after commit. A crash anywhere resumes at the cursor: no recipient twice, none left out.
    */
   async snapshot(id: string): Promise<void> {
     const [row]: CampaignRow[] = await this.ds.query('SELECT * FROM sms_campaigns WHERE id = $1', [id]);
@@ -476,79 +478,34 @@ export class CampaignsService {
     const c = toCampaign(row);
     if (c.status !== 'running' || c.snapshotDone) return;
     const template = await this.templates.get(c.tenantId, c.templateId);
-    const transactional = isTransactional(template.messageType, template.transactional);
-    const provider = this.router.primary();
-    const currency = this.config.get('SMS_CURRENCY');
     let after = c.snapshotCursor ?? undefined;
     for (let pageIndex = 0; ; pageIndex++) {
       const page = await this.page(c.tenantId, c.filters, after);
       const planned = await this.plan(c.tenantId, template, c.variables, page);
-      const now = this.clock.now();
-      const ids = await this.ds.transaction(async (m) => {
-        const [lock] = await m.query('SELECT status FROM sms_campaigns WHERE id = $1 FOR SHARE', [id]);
-        if (lock?.status !== 'running') return null;
-        const sends: (NewMessage & { recipientUserId: string })[] = [];
-        const skips: { userId: string; reason: string }[] = [];
-        for (const pl of planned) {
-          if (pl.kind === 'skip') {
-            skips.push({ userId: pl.userId, reason: pl.reason });
-            continue;
-          }
-          sends.push({
-            id: randomUUID(),
-            statusCallbackUrl: null,
-            tenantId: c.tenantId,
-            userId: pl.userId,
-            createdBy: c.createdBy,
-            phoneNumber: pl.phoneNumber,
-            body: pl.text,
-            bodyCiphertext: null,
-            messageType: template.messageType,
-            language: pl.language,
-            templateId: template.templateId,
-            status: pl.deferredUntil ? 'scheduled' : 'queued',
-            segments: pl.segments,
-            encoding: pl.encoding,
-            estimatedCost: this.pricing.estimate(provider, pl.country, pl.segments),
-            currency,
-            scheduledAt: pl.deferredUntil,
-            batchId: null,
-            campaignId: id,
-            idempotencyKey: null,
-            metadata: {},
-            createdAt: now,
-            recipientUserId: pl.userId,
-          });
-        }
-        await this.messages.insertCampaignChunk(m, sends);
-        await this.insertSkips(m, id, skips);
-        const last = page.length ? page[page.length - 1].userId : after;
-        await m.query(
-          `UPDATE sms_campaigns SET snapshot_cursor = $2, snapshot_done = $3, updated_at = $4 WHERE id = $1`,
-          [id, last ?? null, page.length < this.snapshotPageSize, now],
-        );
-        // This page's queued messages (new or from a crashed attempt), in a stable order.
-        const queued: { id: string; due: Date | null }[] = await m.query(
-          `SELECT id, scheduled_at AS due FROM sms_messages
-            WHERE campaign_id = $1 AND recipient_user_id = ANY($2::varchar[])
-              AND status IN ('queued', 'scheduled') ORDER BY recipient_user_id`,
-          [id, sends.map((s) => s.recipientUserId)],
-        );
-        return queued;
+      const last = page.length ? page[page.length - 1].userId : after;
+      const outcome = await this.accepting.acceptPlanned(this.planned(c, template, planned), {
+        before: async (m) => {
+          const [lock] = await m.query('SELECT status FROM sms_campaigns WHERE id = $1 FOR SHARE', [id]);
+          return lock?.status === 'running';
+        },
+        after: async (m, accepted) => {
+          const skips = [
+            ...planned.flatMap((pl) =>
+              pl.kind === 'skip' ? [{ userId: pl.userId, reason: pl.reason }] : [],
+            ),
+            ...accepted.rejected.map((r) => ({ userId: r.recipientUserId, reason: r.reason })),
+          ];
+          await this.insertSkips(m, id, skips);
+          await m.query(
+            `UPDATE sms_campaigns SET snapshot_cursor = $2, snapshot_done = $3, updated_at = $4 WHERE id = $1`,
+            [id, last ?? null, page.length < this.snapshotPageSize, this.clock.now()],
+          );
+        },
       });
-      if (ids === null) return; // canceled meanwhile
-      // Deferred (quiet hours) messages wait in Bull until their window ends.
-      const byDue = new Map<number, string[]>();
-      for (const q of ids) {
-        const due = q.due ? Math.max(0, new Date(q.due).getTime() - now.getTime()) : 0;
-        byDue.set(due, [...(byDue.get(due) ?? []), q.id]);
-      }
-      // Campaign traffic goes to its own, paced queue (codes and other sends overtake it).
-      for (const [delayMs, group] of byDue)
-        await this.delivery.enqueueCampaignChunks(c.tenantId, group, { delayMs, transactional });
+      if (outcome === null) return; // canceled meanwhile
       await this.afterPage(id, pageIndex);
       if (page.length < this.snapshotPageSize) return;
-      after = page[page.length - 1].userId;
+      after = last;
     }
   }
 
@@ -587,16 +544,7 @@ export class CampaignsService {
           [id, now],
         ),
       );
-      await m.query(
-        `WITH canceled AS (
-           UPDATE sms_messages SET status = 'canceled', updated_at = $3
-            WHERE tenant_id = $1 AND campaign_id = $2 AND status = ANY($4::varchar[])
-            RETURNING id
-         )
-         INSERT INTO sms_message_events (message_id, status, source, at)
-         SELECT id, 'canceled', 'campaign', $3 FROM canceled`,
-        [tenantId, id, now, NOT_HANDED_OVER],
-      );
+      await this.ledger.cancelWaiting(m, tenantId, id, now);
       const after = toCampaign(updated);
       await this.audit.record(
         p,
@@ -610,88 +558,85 @@ export class CampaignsService {
     });
   }
 
-  /** Counts by status and skip reason; marks the campaign completed once every message is final. */
+  /** Counts by status and skip reason, costs and progress. A read: completion is the campaign job's (`tick`). */
   async status(tenantId: number, id: string): Promise<CampaignStatusView> {
-    let campaign = await this.get(tenantId, id);
-    const rows: { status: string; n: number; est: string | null; cost: string | null; unpriced: number }[] =
-      await this.ds.query(
-        `SELECT status, count(*)::int AS n, sum(estimated_cost)::text AS est, sum(cost)::text AS cost,
-                count(*) FILTER (WHERE estimated_cost IS NULL)::int AS unpriced
-           FROM sms_messages WHERE tenant_id = $1 AND campaign_id = $2 GROUP BY status`,
-        [tenantId, id],
-      );
+    const campaign = await this.get(tenantId, id);
+    const progress = await this.ledger.progress(tenantId, id);
     const skipRows: { reason: string; n: number }[] = await this.ds.query(
       'SELECT reason, count(*)::int AS n FROM sms_campaign_skips WHERE campaign_id = $1 GROUP BY reason',
       [id],
     );
-    const counts: Record<string, number> = {};
-    let messages = 0;
-    let final = 0;
-    let unpriced = 0;
-    const est: string[] = [];
-    const cost: string[] = [];
-    for (const r of rows) {
-      counts[r.status] = r.n;
-      messages += r.n;
-      if (FINAL.includes(r.status)) final += r.n;
-      unpriced += r.unpriced;
-      if (r.est) est.push(r.est);
-      if (r.cost) cost.push(r.cost);
-    }
     const skipped = zeroSkips();
     let skippedTotal = 0;
     for (const s of skipRows) {
       skipped[s.reason] = s.n;
       skippedTotal += s.n;
     }
-    if (campaign.status === 'running' && campaign.snapshotDone && final === messages) {
-      const now = this.clock.now();
-      const [row] = updatedRows<CampaignRow>(
-        await this.ds.query(
-          `UPDATE sms_campaigns SET status = 'completed', completed_at = $2, total_recipients = $3, updated_at = $2
-          WHERE id = $1 AND status = 'running' RETURNING *`,
-          [id, now, messages + skippedTotal],
-        ),
-      );
-      if (row) {
-        campaign = toCampaign(row);
-        // Only the caller whose UPDATE moved it to completed publishes: once per campaign.
-        await this.callbacks.publish({
-          tenantId: campaign.tenantId,
-          type: 'campaign.completed',
-          key: campaign.id,
-          data: { campaign_id: campaign.id, name: campaign.name, total_recipients: campaign.totalRecipients },
-        });
-      }
-    }
     const total = campaign.snapshotDone
-      ? messages + skippedTotal
-      : Math.max(campaign.totalRecipients, messages + skippedTotal);
+      ? progress.messages + skippedTotal
+      : Math.max(campaign.totalRecipients, progress.messages + skippedTotal);
     return {
       campaign,
-      counts,
+      counts: progress.counts,
       skipped,
-      estimatedCost: unpriced > 0 ? null : await this.sum(est),
-      actualCost: await this.sum(cost),
+      estimatedCost: progress.estimatedCost,
+      actualCost: progress.actualCost,
       currency: this.config.get('SMS_CURRENCY'),
       progress:
         total === 0
           ? campaign.snapshotDone
             ? 1
             : 0
-          : Math.round(((final + skippedTotal) / total) * 10_000) / 10_000,
+          : Math.round(((progress.final + skippedTotal) / total) * 10_000) / 10_000,
     };
   }
 
-  /** Exact decimal sum of numeric texts (done by PostgreSQL, never in floats). */
-  private async sum(values: string[]): Promise<string | null> {
-    if (values.length === 0) return null;
-    const [{ s }] = await this.ds.query('SELECT sum(v)::text AS s FROM unnest($1::numeric[]) AS v', [values]);
-    return s;
+  /**
+   * Running campaigns whose snapshot is done and whose every message is final become `completed`,
+   * and `campaign.completed` is published in the same transaction: the conditional UPDATE lets one
+   * caller win, so the event exists once. Returns their ids.
+   */
+  async completeFinished(): Promise<string[]> {
+    const running: { id: string; tenant_id: number }[] = await this.ds.query(
+      `SELECT id, tenant_id FROM sms_campaigns WHERE status = 'running' AND snapshot_done LIMIT 500`,
+    );
+    const completed: string[] = [];
+    for (const r of running) {
+      const progress = await this.ledger.progress(r.tenant_id, r.id);
+      if (progress.final !== progress.messages) continue;
+      const now = this.clock.now();
+      const done = await this.ds.transaction(async (m) => {
+        const [row] = updatedRows<CampaignRow>(
+          await m.query(
+            `UPDATE sms_campaigns SET status = 'completed', completed_at = $2, updated_at = $2,
+                    total_recipients = $3 + (SELECT count(*) FROM sms_campaign_skips WHERE campaign_id = $1)
+              WHERE id = $1 AND status = 'running' RETURNING *`,
+            [r.id, now, progress.messages],
+          ),
+        );
+        if (!row) return false;
+        const c = toCampaign(row);
+        await this.callbacks.publish(
+          {
+            tenantId: c.tenantId,
+            type: 'campaign.completed',
+            key: c.id,
+            data: { campaign_id: c.id, name: c.name, total_recipients: c.totalRecipients },
+          },
+          m,
+        );
+        return true;
+      });
+      if (done) completed.push(r.id);
+    }
+    return completed;
   }
 
-  /** The tick: scheduled campaigns due now start; running ones whose snapshot job was lost are re-added. */
-  async tick(): Promise<{ started: string[]; resumed: string[] }> {
+  /**
+   * The campaign job: scheduled campaigns due now start; running ones whose snapshot job was lost
+   * are re-added; finished ones complete.
+   */
+  async tick(): Promise<{ started: string[]; resumed: string[]; completed: string[] }> {
     const now = this.clock.now();
     const due: { id: string; tenant_id: number }[] = await this.ds.query(
       `SELECT id, tenant_id FROM sms_campaigns WHERE status = 'scheduled' AND scheduled_for <= $1
@@ -714,7 +659,8 @@ export class CampaignsService {
       [new Date(now.getTime() - 60_000)],
     );
     for (const s of stale) await this.enqueueSnapshot(s.id);
-    return { started, resumed: stale.map((s) => s.id) };
+    const completed = await this.completeFinished();
+    return { started, resumed: stale.map((s) => s.id), completed };
   }
 }
 

@@ -4,3 +4,6 @@ export * from './status-machine';
 export * from './encoding';
 export * from './money';
 export * from './countries';
+export * from './spend';
+export * from './quiet-hours';
+export * from './keywords';

@@ -13,6 +13,17 @@ export enum LockKey {
 }
 
 /**
+ * First keys of the per-tenant transaction locks (`pg_advisory_xact_lock(key, tenant_id)`: the
+ * two-integer key space, apart from the single keys above).
+ */
+export enum TenantLock {
+  /** One campaign execute at a time, so two cannot both squeeze under campaign_daily_limit. */
+  CampaignExecute = 7_302_130,
+  /** One accept at a time for a tenant with a monthly_spend_cap: read spend, then insert. */
+  SpendCap = 7_302_150,
+}
+
+/**
  * Runs `fn` only if this process takes the PostgreSQL advisory lock; another replica holding it
  * means the job is already running there, so this one skips (returns undefined).
  */

@@ -1,6 +1,13 @@
+import { join } from 'node:path';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
-import { ENTITIES } from './entities';
+
+/**
+ * Every feature's entities, by file name, for a data source outside Nest (the migration CLI). The
+ * app registers each feature's own with `TypeOrmModule.forFeature` (`autoLoadEntities`), so this
+ * folder names no feature.
+ */
+export const ENTITY_GLOB = join(__dirname, '..', '**', '*.entity.{js,ts}');
 
 export interface PoolTimeouts {
   /** Longest wait for a connection (a free pool slot, or a new connection's connect). */
@@ -9,16 +16,20 @@ export interface PoolTimeouts {
   statementTimeoutMs?: number;
 }
 
-/** One definition of the data source, shared by the app, the CLI and the tests. */
+/**
+ * One definition of the data source, shared by the app, the CLI and the tests. `entities`: none
+ * for the app (its features register theirs), `ENTITY_GLOB` outside Nest.
+ */
 export function dataSourceOptions(
   databaseUrl: string,
   poolSize = 20,
   timeouts: PoolTimeouts = {},
+  entities: DataSourceOptions['entities'] = [],
 ): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
@@ -38,6 +49,7 @@ export function dataSourceOptions(
   };
 }
 
+/** A data source outside Nest (the CLI, bootstrap, tests' raw queries), with every entity. */
 export function createDataSource(databaseUrl: string, poolSize?: number): DataSource {
-  return new DataSource(dataSourceOptions(databaseUrl, poolSize));
+  return new DataSource(dataSourceOptions(databaseUrl, poolSize, {}, [ENTITY_GLOB]));
 }

@@ -1,7 +1,11 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { SmsMessageEntity, SmsMessageEventEntity, SmsPriceEntity } from './message.entity';
 import { BullModule } from '@nestjs/bull';
+import { AnalyticsModule } from '../analytics';
 import { AuditModule } from '../audit';
 import { AppConfig } from '../config/app-config';
+import { PhoneModule } from '../phone';
 import { ProvidersModule } from '../providers';
 import { TenancyModule } from '../tenancy';
 import { BodyCrypto } from './accept/body-crypto';
@@ -12,6 +16,7 @@ import { DeliveryStore } from './delivery/delivery-store';
 import { DeliveryProcessor } from './delivery/delivery.processor';
 import { DestinationPolicy } from './policies/destination-policy';
 import { SweeperService } from './delivery/sweeper.service';
+import { SpendCapPolicy } from './policies/spend-cap.policy';
 import { IdempotencyService } from './policies/idempotency.service';
 import { OptOutsController } from './policies/opt-outs.controller';
 import { OptOutsService } from './policies/opt-outs.service';
@@ -19,6 +24,7 @@ import { PricingService } from './policies/pricing.service';
 import { RateLimiterService } from './policies/rate-limiter.service';
 import { ReceiptsService } from './receipts/receipts.service';
 import { OutcomeResolver } from './receipts/outcome-resolver.service';
+import { CampaignLedger } from './repositories/campaign-ledger';
 import { MessagesRepository } from './repositories/messages.repository';
 import { SystemMessagesRepository } from './repositories/system-messages.repository';
 import { MessageQueriesService } from './queries/message-queries.service';
@@ -29,10 +35,14 @@ import { MessageQueriesService } from './queries/message-queries.service';
  */
 @Module({
   imports: [
+    TypeOrmModule.forFeature([SmsMessageEntity, SmsMessageEventEntity, SmsPriceEntity]),
     BullModule.registerQueue({ name: DELIVERY_QUEUE }, { name: CAMPAIGN_DELIVERY_QUEUE }),
     TenancyModule,
     ProvidersModule,
     AuditModule,
+    PhoneModule,
+    // Month-to-date spend for the spend cap (the MonthToDateSpend port, implemented over the rollup).
+    AnalyticsModule,
   ],
   controllers: [MessagingController, OptOutsController],
   providers: [
@@ -48,28 +58,29 @@ import { MessageQueriesService } from './queries/message-queries.service';
     MessagesRepository,
     OptOutsService,
     AcceptService,
+    CampaignLedger,
     MessageQueriesService,
     PricingService,
     RateLimiterService,
     ReceiptsService,
+    SpendCapPolicy,
     SweeperService,
     SystemMessagesRepository,
     OutcomeResolver,
   ],
   exports: [
+    // What index.ts exports, for the features that import this module.
     AcceptService,
+    CampaignLedger,
     MessageQueriesService,
-    ReceiptsService,
-    SweeperService,
     SystemMessagesRepository,
+    ReceiptsService,
     OutcomeResolver,
-    IdempotencyService,
-    RateLimiterService,
+    SweeperService,
     OptOutsService,
+    IdempotencyService,
+    // For MessagingWorkerModule only (index.ts does not export them, so no feature can name them).
     DeliveryQueue,
-    MessagesRepository, // c1: campaign snapshots
-    PricingService, // c1: campaign estimates
-    // Internal to messaging; the worker module below needs them.
     DeliveryStore,
     BodyCrypto,
   ],

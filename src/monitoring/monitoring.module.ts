@@ -1,4 +1,4 @@
-import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { BullModule } from '@nestjs/bull';
 import { AuditModule } from '../audit';
 import { CallbacksModule } from '../callbacks';
@@ -12,15 +12,12 @@ import { MetricsController } from './metrics.controller';
 import { MetricsService, MONITORED_QUEUES } from './metrics.service';
 import { ProviderHealthController } from './provider-health.controller';
 import { QueueDashboard } from './queue-dashboard';
-import { SpendCapPolicy } from './spend-cap.policy';
 import { WorkerMetricsServer } from './worker-metrics.server';
 
 /**
- * Metrics (/metrics, worker METRICS_PORT), /health/providers, alerts and the spend cap. Global so
- * the accept path can take SpendCapPolicy without MessagingModule importing this module (and
- * without an import cycle: monitoring imports nothing from messaging).
+ * Metrics (/metrics, worker METRICS_PORT), /health/providers and alerts. Nothing imports it: it
+ * observes the providers and reads through the features' exported services.
  */
-@Global()
 @Module({
   imports: [
     BullModule.registerQueue(...Object.values(MONITORED_QUEUES).map((name) => ({ name }))),
@@ -30,15 +27,8 @@ import { WorkerMetricsServer } from './worker-metrics.server';
     CallbacksModule,
   ],
   controllers: [MetricsController, ProviderHealthController, AlertsController],
-  providers: [
-    MetricsService,
-    WorkerMetricsServer,
-    AlertsService,
-    AlertsScheduler,
-    SpendCapPolicy,
-    QueueDashboard,
-  ],
-  exports: [MetricsService, AlertsService, SpendCapPolicy],
+  providers: [MetricsService, WorkerMetricsServer, AlertsService, AlertsScheduler, QueueDashboard],
+  exports: [MetricsService, AlertsService],
 })
 export class MonitoringModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

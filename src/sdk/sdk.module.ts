@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PhoneModule } from '../phone';
 import { AppointmentsModule } from '../appointments';
 import { MessagingModule } from '../messaging';
 import { TemplatesModule } from '../templates';
@@ -9,7 +10,14 @@ import { SmsService } from './sms.service';
 
 /** Import this module to inject `SmsService`. */
 @Module({
-  imports: [TenancyModule, MessagingModule, TemplatesModule, VerificationModule, AppointmentsModule],
+  imports: [
+    TenancyModule,
+    MessagingModule,
+    TemplatesModule,
+    VerificationModule,
+    AppointmentsModule,
+    PhoneModule,
+  ],
   controllers: [AppointmentRemindersController],
   providers: [SmsService],
   exports: [SmsService],

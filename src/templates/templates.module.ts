@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { SmsTemplateEntity } from './template.entity';
 import { AuditModule } from '../audit';
 import { MessagingModule } from '../messaging';
 import { TenancyModule } from '../tenancy';
@@ -7,7 +9,7 @@ import { TemplatesController } from './templates.controller';
 import { TemplatesService } from './templates.service';
 
 @Module({
-  imports: [TenancyModule, MessagingModule, AuditModule],
+  imports: [TypeOrmModule.forFeature([SmsTemplateEntity]), TenancyModule, MessagingModule, AuditModule],
   controllers: [TemplatesController],
   providers: [TemplatesService, TemplatedSender],
   exports: [TemplatesService, TemplatedSender],

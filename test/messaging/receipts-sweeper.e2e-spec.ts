@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import twilio from 'twilio';
 import { DataSource } from 'typeorm';
 import { DELIVERY_QUEUE } from '../../src/messaging/delivery/delivery-queue';
-import { DeliveryQueue } from '../../src/messaging';
+import { DeliveryQueue } from '../../src/messaging/delivery/delivery-queue';
 import { FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN, FakeTwilio } from '../fakes/fake-twilio';
 import { waitForStatus } from '../support/messages';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';

@@ -964,7 +964,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Progress of a campaign; completed once every message is final
+     * Progress of a campaign (a read: the campaign job completes it once every message is final)
      * @description Tenant admin. Counts by status, skips by reason, deferred (quiet hours), estimated and actual cost (exact decimal strings), progress.
      */
     get: operations['Campaigns_status'];

@@ -1,24 +1,32 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { isAdmin, Principal } from '../../auth/principal';
 import { Batcher } from '../../common/batcher';
 import { Clock } from '../../common/clock';
 import { ValidationFailedError } from '../../common/errors';
 import { AppConfig } from '../../config/app-config';
-import { analyzeText } from '../../core/encoding';
+import {
+  analyzeText,
+  isQuietHours,
+  Micros,
+  quietUntil,
+  recipientZone,
+  sumMicros,
+  toAmount,
+} from '../../core';
 import { PhoneService } from '../../phone';
 import { SmsRouter } from '../../providers';
 import { TenantsService } from '../../tenancy';
+import { urlProblem } from '../../callbacks';
 import { DeliveryQueue, Lane, laneOf } from '../delivery/delivery-queue';
-import { isQuietHours, quietUntil, recipientZone } from '../../core/quiet-hours';
-import { sumMicros, toAmount } from '../../core/money';
 import { IdempotencyService, KeyOwner } from '../policies/idempotency.service';
 import { OptOutsService } from '../policies/opt-outs.service';
 import { PricingService } from '../policies/pricing.service';
 import { DestinationPolicy } from '../policies/destination-policy';
 import { RateLimiterService, RateLimitState } from '../policies/rate-limiter.service';
+import { SPEND_CAP_SKIP, SpendCapPolicy } from '../policies/spend-cap.policy';
 import { MessagesRepository, NewBatch, NewMessage } from '../repositories/messages.repository';
 import {
   Accepted,
@@ -26,19 +34,48 @@ import {
   AcceptResult,
   fromStoredResult,
   MAX_SCHEDULE_AHEAD_MS,
+  PlannedInput,
+  PlannedOutcome,
+  PlannedPreview,
   SendContext,
   toStoredResult,
 } from './accept.types';
 import { BodyCrypto, redact } from './body-crypto';
 import { commitGroups, isPostgresDataError } from './group-commit';
 import { checkMetadata } from './metadata';
-import { SpendCapPolicy } from '../../monitoring';
-import { urlProblem } from '../../callbacks'; // t2 (callbacks)
 
-/** Rows ready to insert (tenant, creator and key are added at insert time) and the result. */
+/** A message ready for the policies; the fields after the columns are not stored. */
+type Row = Omit<NewMessage, 'tenantId' | 'createdBy' | 'idempotencyKey' | 'createdAt'> & {
+  /** The number's country (null: non-geographic), for the destination and quiet-hours rules. */
+  country: string | null;
+  /** The recipient's own time zone (a campaign's directory entry), for quiet hours. */
+  timezone: string | null;
+  /** A campaign's recipient: the row's recipient_user_id. */
+  recipientUserId: string | null;
+  /** A campaign page's own reason not to send it (its text did not render), applied after the policies. */
+  unsendable: string | null;
+};
+
+/**
+ * Messages on their way through the policies. `single`: a refusal is the request's 400; `bulk`:
+ * refused recipients are listed and the rest go on (a 400 only when none remains); `planned` (a
+ * campaign page): refused recipients are listed, never an error.
+ */
+interface Batch {
+  tenantId: number;
+  mode: 'single' | 'bulk' | 'planned';
+  /** Send or bulk: the lane its jobs take. */
+  lane: Lane;
+  /** Quiet hours apply: promotional messages, and campaigns of templates not transactional. */
+  quiet: boolean;
+  rows: Row[];
+  /** Refused so far, in the order the policies refused them. */
+  refused: { phoneNumber: string; recipientUserId: string | null; reason: string }[];
+}
+
+/** A send or a bulk: its batch, the bulk's shared metadata (stored once), and the result it presents. */
 interface Prepared {
-  rows: Omit<NewMessage, 'tenantId' | 'createdBy' | 'idempotencyKey' | 'createdAt'>[];
-  /** A bulk's shared metadata, stored once. */
+  batch: Batch;
   batchMetadata: Record<string, unknown> | null;
   result: AcceptResult;
 }
@@ -50,9 +87,12 @@ interface Write {
 }
 
 /**
- * Accepts messages: validate, claim the Idempotency-Key (or replay its result), take the rate
- * limit, write every row, then queue delivery after commit. Returns a domain result
- * (`Accepted`); HTTP controllers and the SDK present it.
+ * The one accept path. Every way a message is accepted — send, bulk, schedule, templated, codes,
+ * reminders (these through `accept`) and campaign pages (`acceptPlanned`) — passes the same
+ * policies, in this order: destinations (allowed countries, premium rate), opt-outs, quiet hours
+ * (promotional messages), pricing, the spend cap, limits (a request's rate limit; a code's number
+ * and range limits), then the rows in one commit and their jobs after it. A refusal stores
+ * nothing and gives back what it took. HTTP controllers and the SDK present the domain result.
  */
 @Injectable()
 export class AcceptService {
@@ -100,13 +140,12 @@ export class AcceptService {
     private readonly clock: Clock,
     private readonly config: AppConfig,
     private readonly destinations: DestinationPolicy,
-    private readonly spendCap: SpendCapPolicy, // monitoring: monthly_spend_cap (402)
+    private readonly spendCap: SpendCapPolicy,
   ) {}
 
   async accept(ctx: SendContext, input: AcceptInput): Promise<Accepted> {
     const now = this.clock.now();
-    const prepared = this.prepare(input, now);
-    const lane = laneOf(input.messageType, input.transactional);
+    const prepared = this.prepare(ctx.principal.tenantId, input, now);
     const { tenantId, userId } = ctx.principal;
     const owner: KeyOwner = { tenantId, userId };
     const key = ctx.idempotencyKey;
@@ -122,46 +161,232 @@ export class AcceptService {
         return { result: fromStoredResult(claim.stored, claim.createdAt), replayed: true, rateLimit: null };
       claimId = claim.claimId;
     }
-    if (lane === 'promotional') await this.deferQuietHours(tenantId, prepared, now);
     let rateLimit: RateLimitState;
     try {
+      await this.screen(prepared.batch, now);
+      this.present(prepared);
       rateLimit = await this.write(ctx.principal, prepared, input, now, key ?? null, claimId);
     } catch (e) {
       if (key && claimId) await this.idempotency.release(owner, key, claimId).catch(() => undefined);
       throw e;
     }
-    await this.enqueueAfterCommit(prepared, lane, now);
+    await this.enqueueAfterCommit(prepared, now);
     return { result: prepared.result, replayed: false, rateLimit };
   }
 
   /**
-   * Quiet hours (the tenant's `quiet_hours`): a promotional message due inside the window in the
-   * recipient's time zone (their number's country's when it has one, else the tenant's, else
-   * UTC) is `scheduled` for the window's end instead, never dropped. The result then says
-   * `scheduled` with the latest such time. Codes and transactional messages never wait.
+   * A campaign page: messages already rendered per recipient pass the same policies as a bulk,
+   * refused recipients are listed by reason, and the rest are inserted in one transaction with
+   * what the caller writes (`before` may stop the page: null is returned and nothing is written;
+   * `after` writes the caller's rows, e.g. skips and a cursor). Past the tenant's spend cap the
+   * page takes what fits and skips the rest (`spend_cap_reached`). After commit the page's waiting
+   * messages go to the campaign queue. A message of this campaign for the same recipient is never
+   * inserted twice (a retried page).
    */
-  private async deferQuietHours(tenantId: number, prepared: Prepared, now: Date): Promise<void> {
-    const settings = (await this.tenants.ensure(tenantId)).settings;
-    const window = settings.quiet_hours;
-    if (!isQuietHours(window)) return;
-    let latest: Date | null = null;
-    prepared.rows = prepared.rows.map((r) => {
-      const due = r.scheduledAt ?? now;
-      // prepare() keeps each row's country (not a column) for the policies.
-      const country = (r as { country?: string | null }).country ?? null;
-      const until = quietUntil(due, recipientZone(null, country, settings.timezone ?? undefined), window);
-      if (until === null || until.getTime() <= due.getTime()) return r;
-      if (latest === null || until > latest) latest = until;
-      return { ...r, status: 'scheduled', scheduledAt: until } as const;
+  async acceptPlanned(
+    input: PlannedInput,
+    hooks: {
+      before: (m: EntityManager) => Promise<boolean>;
+      after: (m: EntityManager, outcome: PlannedOutcome) => Promise<void>;
+    },
+  ): Promise<PlannedOutcome | null> {
+    const now = this.clock.now();
+    const batch = this.preparePlanned(input);
+    await this.screenPlanned(batch, now);
+    const outcome = await this.ds.transaction(async (m) => {
+      if (!(await hooks.before(m))) return null;
+      const cap = await this.spendCap.capOf(input.tenantId);
+      if (cap !== null) {
+        await this.spendCap.lock(m, input.tenantId);
+        const room = await this.spendCap.room(input.tenantId, cap, m);
+        this.refuseFrom(
+          batch,
+          this.spendCap.fit(
+            room,
+            batch.rows.map((r) => r.estimatedCost),
+          ),
+          SPEND_CAP_SKIP,
+        );
+      }
+      await this.messages.insertCampaignChunk(
+        m,
+        batch.rows.map((r) => ({
+          ...this.stored(r, input.tenantId, input.createdBy, null, now),
+          recipientUserId: r.recipientUserId as string,
+        })),
+      );
+      // This page's waiting messages: the new ones, and any an earlier attempt of it inserted.
+      const waiting = await this.messages.campaignWaiting(
+        m,
+        input.tenantId,
+        input.campaignId,
+        input.messages.map((p) => p.recipientUserId),
+      );
+      const result: PlannedOutcome = {
+        accepted: waiting,
+        rejected: batch.refused.map((r) => ({
+          recipientUserId: r.recipientUserId as string,
+          reason: r.reason,
+        })),
+      };
+      await hooks.after(m, result);
+      return result;
     });
-    if (latest === null) return;
-    prepared.result.status = 'scheduled';
-    prepared.result.scheduledAt = latest;
+    if (outcome === null) return null;
+    await this.enqueueCampaign(input, outcome, now);
+    return outcome;
   }
 
   /**
-   * Destination rules and opt-outs, the rate limit and code limits, then the rows (and the
-   * idempotency result) in one commit. A refusal stores nothing and gives back what it took.
+   * What `acceptPlanned` would do with these messages now, storing nothing and taking nothing: the
+   * campaign preview. The spend cap is read without its lock (a concurrent send may take room).
+   */
+  async previewPlanned(input: PlannedInput): Promise<PlannedPreview> {
+    const batch = this.preparePlanned(input);
+    await this.screenPlanned(batch, this.clock.now());
+    const cap = await this.spendCap.capOf(input.tenantId);
+    if (cap !== null) {
+      const room = await this.spendCap.room(input.tenantId, cap);
+      this.refuseFrom(
+        batch,
+        this.spendCap.fit(
+          room,
+          batch.rows.map((r) => r.estimatedCost),
+        ),
+        SPEND_CAP_SKIP,
+      );
+    }
+    return {
+      accepted: batch.rows.map((r) => ({
+        recipientUserId: r.recipientUserId as string,
+        phoneNumber: r.phoneNumber,
+        country: r.country,
+        language: r.language,
+        text: r.body,
+        segments: r.segments,
+        encoding: r.encoding as 'GSM-7' | 'UCS-2',
+        estimatedCost: r.estimatedCost,
+        deferredUntil: r.status === 'scheduled' ? r.scheduledAt : null,
+      })),
+      rejected: batch.refused.map((r) => ({
+        recipientUserId: r.recipientUserId as string,
+        reason: r.reason,
+      })),
+      currency: this.config.get('SMS_CURRENCY'),
+    };
+  }
+
+  /**
+   * The policies every accept shares, in order: destinations, opt-outs, quiet hours. Pricing was
+   * done when the rows were shaped (it needs only the number and the segments).
+   */
+  private async screen(batch: Batch, now: Date): Promise<void> {
+    const rule = await this.destinations.refusals(batch.tenantId);
+    this.refuse(
+      batch,
+      (r) => rule(r.phoneNumber, r.country),
+      (r, reason) => this.destinations.refusalError(reason, r.phoneNumber, r.country),
+    );
+    const opted = await this.optOuts.filter(batch.tenantId, [
+      ...new Set(batch.rows.map((r) => r.phoneNumber)),
+    ]);
+    if (opted.size > 0)
+      this.refuse(
+        batch,
+        (r) => (opted.has(r.phoneNumber) ? 'opted_out' : null),
+        () =>
+          ValidationFailedError.field(
+            'phone_number',
+            'phone_number has opted out of messages from this tenant',
+          ),
+      );
+    if (batch.quiet) await this.deferQuietHours(batch, now);
+  }
+
+  /**
+   * A campaign page's screen: the shared policies first (a recipient who opted out is skipped as
+   * such whatever its text), then the page's own reasons (a text that did not render) and the
+   * length limit (SMS_MAX_SEGMENTS: `too_long`).
+   */
+  private async screenPlanned(batch: Batch, now: Date): Promise<void> {
+    await this.screen(batch, now);
+    const maxSegments = this.config.get('SMS_MAX_SEGMENTS');
+    this.refuse(
+      batch,
+      (r) => r.unsendable ?? (r.segments > maxSegments ? 'too_long' : null),
+      () => new Error('a campaign page refuses no row with an error'),
+    );
+  }
+
+  /**
+   * Moves the rows `reasonOf` refuses out of the batch. A single send throws `singleError`; a bulk
+   * left with nothing is a 400 listing what was refused; a campaign page may end up empty.
+   */
+  private refuse<Reason extends string>(
+    batch: Batch,
+    reasonOf: (r: Row) => Reason | null,
+    singleError: (r: Row, reason: Reason) => Error,
+  ): void {
+    const kept: Row[] = [];
+    for (const r of batch.rows) {
+      const reason = reasonOf(r);
+      if (reason === null) kept.push(r);
+      else if (batch.mode === 'single') throw singleError(r, reason);
+      else batch.refused.push({ phoneNumber: r.phoneNumber, recipientUserId: r.recipientUserId, reason });
+    }
+    batch.rows = kept;
+    if (kept.length === 0 && batch.mode === 'bulk') throw noValidNumber(batch);
+  }
+
+  /** Refuses the rows from index `from` on with `reason` (those past the spend cap). */
+  private refuseFrom(batch: Batch, from: number, reason: string): void {
+    for (const r of batch.rows.slice(from))
+      batch.refused.push({ phoneNumber: r.phoneNumber, recipientUserId: r.recipientUserId, reason });
+    batch.rows = batch.rows.slice(0, from);
+  }
+
+  /**
+   * Quiet hours (the tenant's `quiet_hours`): a promotional or campaign message due inside the
+   * window in the recipient's time zone (their own, else their number's country's, else the
+   * tenant's, else UTC) is `scheduled` for the window's end instead, never dropped. Codes and
+   * transactional messages never wait (a campaign of a transactional template neither).
+   */
+  private async deferQuietHours(batch: Batch, now: Date): Promise<void> {
+    const settings = (await this.tenants.ensure(batch.tenantId)).settings;
+    const window = settings.quiet_hours;
+    if (!isQuietHours(window)) return;
+    const tenantZone = settings.timezone ?? undefined;
+    batch.rows = batch.rows.map((r) => {
+      const due = r.scheduledAt ?? now;
+      const until = quietUntil(due, recipientZone(r.timezone, r.country, tenantZone), window);
+      if (until === null || until.getTime() <= due.getTime()) return r;
+      return { ...r, status: 'scheduled', scheduledAt: until };
+    });
+  }
+
+  /** The result a send or bulk presents, from the rows the policies kept. */
+  private present(prepared: Prepared): void {
+    const { batch, result } = prepared;
+    result.messages = batch.rows.map((r) => ({ id: r.id, phoneNumber: r.phoneNumber }));
+    result.rejected = batch.refused.map((r) => ({ phone_number: r.phoneNumber, reason: r.reason }));
+    const total = sumMicros(batch.rows.map((r) => r.estimatedCost));
+    result.estimatedCost = total === null ? null : toAmount(total);
+    let latest: Date | null = null;
+    for (const r of batch.rows)
+      if (r.status === 'scheduled' && r.scheduledAt && (latest === null || r.scheduledAt > latest))
+        latest = r.scheduledAt;
+    if (latest !== null) {
+      // Quiet hours may have moved some rows: the result says the latest time.
+      result.status = 'scheduled';
+      result.scheduledAt = latest;
+    }
+  }
+
+  /**
+   * The spend cap, the rate limit and code limits, then the rows (and the idempotency result) in
+   * one commit. A tenant with a spend cap reads its spend and inserts under its lock, in one
+   * transaction; others share the group commit. A refusal stores nothing and gives back what it
+   * took.
    */
   private async write(
     principal: Principal,
@@ -172,11 +397,10 @@ export class AcceptService {
     claimId: string | null,
   ): Promise<RateLimitState> {
     const { tenantId, userId } = principal;
-    await this.destinations.screen(tenantId, input.mode, prepared);
+    const rows = prepared.batch.rows;
     const codes = this.destinations.codeAllowance(tenantId, input.messageType, now);
-    await this.excludeOptedOut(tenantId, prepared, input.mode);
-    await this.spendCap.check(tenantId, sumMicros(prepared.rows.map((r) => r.estimatedCost)) ?? 0); // monitoring hook: 402 past monthly_spend_cap
-    const count = prepared.rows.length;
+    const cap = await this.spendCap.capOf(tenantId);
+    const count = rows.length;
     const rateLimit = await this.rateLimiter.consume(
       tenantId,
       userId,
@@ -185,32 +409,32 @@ export class AcceptService {
       now,
     );
     const write: Write = {
-      messages: prepared.rows.map((r) => ({
-        ...r,
-        tenantId,
-        createdBy: userId,
-        idempotencyKey: key,
-        createdAt: now,
-      })),
+      messages: rows.map((r) => this.stored(r, tenantId, userId, key, now)),
       batch:
         prepared.batchMetadata && prepared.result.batchId
           ? { id: prepared.result.batchId, tenantId, metadata: prepared.batchMetadata, createdAt: now }
           : null,
     };
     try {
-      await codes.take(prepared.rows); // a 429 here gives the recipient quota back below
-      if (key === null || claimId === null) {
+      await codes.take(rows); // a 429 here gives the recipient quota back below
+      if (cap === null && (key === null || claimId === null)) {
         const err = await this.inserts.submit(write);
         if (err !== null) throw err;
       } else {
         await this.ds.transaction(async (manager) => {
-          await this.idempotency.complete(
-            manager,
-            { tenantId, userId },
-            key,
-            claimId,
-            toStoredResult(prepared.result),
-          );
+          if (cap !== null) {
+            await this.spendCap.lock(manager, tenantId);
+            const room = await this.spendCap.room(tenantId, cap, manager);
+            this.spendCap.check(room, sumMicros(rows.map((r) => r.estimatedCost)) ?? 0);
+          }
+          if (key !== null && claimId !== null)
+            await this.idempotency.complete(
+              manager,
+              { tenantId, userId },
+              key,
+              claimId,
+              toStoredResult(prepared.result),
+            );
           await this.messages.insertMany(manager, write.messages, 'api', write.batch ? [write.batch] : []);
         });
       }
@@ -222,66 +446,75 @@ export class AcceptService {
     return rateLimit;
   }
 
+  /** A row as stored: the columns only. */
+  private stored(r: Row, tenantId: number, createdBy: string, key: string | null, now: Date): NewMessage {
+    return {
+      id: r.id,
+      tenantId,
+      userId: r.userId,
+      createdBy,
+      phoneNumber: r.phoneNumber,
+      body: r.body,
+      bodyCiphertext: r.bodyCiphertext,
+      messageType: r.messageType,
+      language: r.language,
+      templateId: r.templateId,
+      status: r.status,
+      segments: r.segments,
+      encoding: r.encoding,
+      estimatedCost: r.estimatedCost,
+      currency: r.currency,
+      scheduledAt: r.scheduledAt,
+      batchId: r.batchId,
+      campaignId: r.campaignId,
+      idempotencyKey: key,
+      metadata: r.metadata,
+      createdAt: now,
+      statusCallbackUrl: r.statusCallbackUrl,
+    };
+  }
+
   /**
    * Adds the jobs after commit: a bulk as chunk jobs (100 messages each, so 10,000 numbers are 100
    * jobs), a single message through the batcher that shares one addBulk between concurrent
    * requests. A failure here loses nothing: the rows are committed and the sweeper queues them.
    */
-  private async enqueueAfterCommit(
-    prepared: Prepared,
-    lane: Exclude<Lane, 'campaign'>,
-    now: Date,
-  ): Promise<void> {
-    const result = prepared.result;
+  private async enqueueAfterCommit(prepared: Prepared, now: Date): Promise<void> {
+    const { batch, result } = prepared;
+    const lane = batch.lane as Exclude<Lane, 'campaign'>;
     const ids = result.messages.map((m) => m.id);
     // Each row's own due time (quiet hours may defer some rows of a bulk and not others).
-    const due = new Map(prepared.rows.map((r) => [r.id, r.scheduledAt]));
+    const due = new Map(batch.rows.map((r) => [r.id, r.scheduledAt]));
     const delayOf = (id: string) => Math.max(0, (due.get(id)?.getTime() ?? now.getTime()) - now.getTime());
     try {
       if (result.batchId !== null) {
-        const byDelay = new Map<number, string[]>();
-        for (const id of ids) {
-          const d = delayOf(id);
-          const group = byDelay.get(d);
-          if (group) group.push(id);
-          else byDelay.set(d, [id]);
-        }
-        for (const [delayMs, group] of byDelay) await this.queue.enqueueChunks(group, delayMs, lane);
+        for (const [delayMs, group] of groupBy(ids, delayOf))
+          await this.queue.enqueueChunks(group, delayMs, lane);
       } else await this.enqueues.submit(ids.map((id) => ({ id, delayMs: delayOf(id), lane })));
     } catch (e) {
       this.logger.warn({ count: ids.length, err: String(e) }, 'enqueue failed; the sweeper will queue them');
     }
   }
 
-  /** Opted-out recipients are refused: a 400 for a single send, listed as rejected in a bulk. */
-  private async excludeOptedOut(
-    tenantId: number,
-    prepared: Prepared,
-    mode: AcceptInput['mode'],
-  ): Promise<void> {
-    const opted = await this.optOuts.filter(
-      tenantId,
-      prepared.rows.map((r) => r.phoneNumber),
-    );
-    if (opted.size === 0) return;
-    if (mode === 'single') {
-      throw ValidationFailedError.field(
-        'phone_number',
-        'phone_number has opted out of messages from this tenant',
+  /** A campaign page's waiting messages, on the campaign queue (paced), each at its due time. */
+  private async enqueueCampaign(input: PlannedInput, outcome: PlannedOutcome, now: Date): Promise<void> {
+    const due = new Map(outcome.accepted.map((a) => [a.id, a.dueAt]));
+    const delayOf = (id: string) => Math.max(0, (due.get(id)?.getTime() ?? now.getTime()) - now.getTime());
+    try {
+      for (const [delayMs, group] of groupBy(
+        outcome.accepted.map((a) => a.id),
+        delayOf,
+      ))
+        await this.queue.enqueueCampaignChunks(input.tenantId, group, {
+          delayMs,
+          transactional: input.transactional,
+        });
+    } catch (e) {
+      this.logger.warn(
+        { campaignId: input.campaignId, count: outcome.accepted.length, err: String(e) },
+        'campaign enqueue failed; the sweeper will queue them',
       );
     }
-    const kept = prepared.rows.filter((r) => !opted.has(r.phoneNumber));
-    const result = prepared.result;
-    result.rejected.push(...[...opted].map((phone_number) => ({ phone_number, reason: 'opted_out' })));
-    if (kept.length === 0) {
-      throw new ValidationFailedError('no valid phone number', [
-        { field: 'phone_numbers', errors: ['no valid phone number'], rejected: result.rejected },
-      ]);
-    }
-    prepared.rows = kept;
-    result.messages = kept.map((r) => ({ id: r.id, phoneNumber: r.phoneNumber }));
-    const total = sumMicros(kept.map((r) => r.estimatedCost));
-    result.estimatedCost = total === null ? null : toAmount(total);
   }
 
   private async limitFor(p: Principal): Promise<number> {
@@ -291,7 +524,7 @@ export class AcceptService {
       : (settings.rate_limit ?? this.config.get('SMS_RATE_LIMIT'));
   }
 
-  /** t2 (callbacks): 400 naming status_callback_url unless https to a public address (no DNS here: re-checked at send time). */
+  /** 400 naming status_callback_url unless https to a public address (no DNS here: re-checked at send time). */
   private checkStatusCallbackUrl(url: string | null | undefined): string | null {
     if (url === undefined || url === null) return null;
     const problem = urlProblem(url, this.config.get('WEBHOOK_ALLOW_INSECURE'));
@@ -299,8 +532,13 @@ export class AcceptService {
     return url;
   }
 
-  /** Pure validation and shaping: throws a 400 before anything is stored or counted. */
-  private prepare(input: AcceptInput, now: Date): Prepared {
+  /** The estimated price of a message to this country, at the provider tried first. */
+  private estimate(country: string | null, segments: number): Micros | null {
+    return this.pricing.estimate(this.router.primary(), country, segments);
+  }
+
+  /** Pure validation and shaping of a send or bulk: throws a 400 before anything is stored or counted. */
+  private prepare(tenantId: number, input: AcceptInput, now: Date): Prepared {
     checkMetadata(input.metadata);
     const text = analyzeText(input.body);
     const maxSegments = this.config.get('SMS_MAX_SEGMENTS');
@@ -311,7 +549,7 @@ export class AcceptService {
         `message is ${text.segments} segments (${text.encoding}); the limit is SMS_MAX_SEGMENTS=${maxSegments}`,
       );
     }
-    const statusCallbackUrl = this.checkStatusCallbackUrl(input.statusCallbackUrl); // t2 (callbacks)
+    const statusCallbackUrl = this.checkStatusCallbackUrl(input.statusCallbackUrl);
     const scheduledAt = input.scheduledAt ?? null;
     if (scheduledAt) {
       if (scheduledAt.getTime() <= now.getTime()) {
@@ -323,13 +561,13 @@ export class AcceptService {
     }
     const seen = new Set<string>();
     const accepted: { phoneNumber: string; country: string | null }[] = [];
-    const rejected: { phone_number: string; reason: string }[] = [];
+    const refused: Batch['refused'] = [];
     for (const raw of input.recipients) {
       const v = this.phone.forSend(raw, input.countryCode);
       if (!v.valid) {
         if (input.mode === 'single')
           throw ValidationFailedError.field('phone_number', `phone_number is not valid (${v.reason})`);
-        rejected.push({ phone_number: raw, reason: v.reason });
+        refused.push({ phoneNumber: raw, recipientUserId: null, reason: v.reason });
         continue;
       }
       if (seen.has(v.e164)) continue; // duplicates after normalisation are sent once
@@ -338,56 +576,58 @@ export class AcceptService {
     }
     if (accepted.length === 0) {
       throw new ValidationFailedError('no valid phone number', [
-        { field: 'phone_numbers', errors: ['no valid phone number'], rejected },
+        {
+          field: 'phone_numbers',
+          errors: ['no valid phone number'],
+          rejected: refused.map((r) => ({ phone_number: r.phoneNumber, reason: r.reason })),
+        },
       ]);
     }
     const secrets = input.secrets ?? [];
     const storedBody = secrets.length ? redact(input.body, secrets) : input.body;
     const bodyCiphertext = secrets.length ? this.crypto.encrypt(input.body) : null;
-    const provider = this.router.primary();
     const status = scheduledAt ? 'scheduled' : 'queued';
     const batchId = input.mode === 'bulk' ? randomUUID() : null;
     const metadata = input.metadata ?? {};
     // A bulk's metadata is the same for every message: kept once, on the batch.
     const batchMetadata = batchId !== null && Object.keys(metadata).length > 0 ? metadata : null;
     const currency = this.config.get('SMS_CURRENCY');
-    let total: number | null = 0;
-    const rows = accepted.map((a) => {
-      const micros = this.pricing.estimate(provider, a.country, text.segments);
-      total = total === null || micros === null ? null : total + micros;
-      return {
-        id: randomUUID(),
-        userId: input.userId ?? null,
-        phoneNumber: a.phoneNumber,
-        body: storedBody,
-        bodyCiphertext,
-        messageType: input.messageType,
-        language: input.language,
-        templateId: input.templateId ?? null,
-        status,
-        segments: text.segments,
-        encoding: text.encoding,
-        estimatedCost: micros,
-        currency,
-        scheduledAt,
-        batchId,
-        campaignId: input.campaignId ?? null,
-        statusCallbackUrl, // t2 (callbacks)
-        metadata: batchMetadata ? {} : metadata,
-        country: a.country, // DestinationPolicy.screen reads it (no second parse); not a column
-      } as const;
-    });
+    const rows: Row[] = accepted.map((a) => ({
+      id: randomUUID(),
+      userId: input.userId ?? null,
+      phoneNumber: a.phoneNumber,
+      body: storedBody,
+      bodyCiphertext,
+      messageType: input.messageType,
+      language: input.language,
+      templateId: input.templateId ?? null,
+      status,
+      segments: text.segments,
+      encoding: text.encoding,
+      estimatedCost: this.estimate(a.country, text.segments),
+      currency,
+      scheduledAt,
+      batchId,
+      campaignId: input.campaignId ?? null,
+      statusCallbackUrl,
+      metadata: batchMetadata ? {} : metadata,
+      country: a.country,
+      timezone: null,
+      recipientUserId: null,
+      unsendable: null,
+    }));
+    const lane = laneOf(input.messageType, input.transactional);
     return {
-      rows,
+      batch: { tenantId, mode: input.mode, lane, quiet: lane === 'promotional', rows, refused },
       batchMetadata,
       result: {
         batchId,
-        messages: rows.map((r) => ({ id: r.id, phoneNumber: r.phoneNumber })),
-        rejected,
+        messages: [],
+        rejected: [],
         status,
         segments: text.segments,
         encoding: text.encoding,
-        estimatedCost: total === null ? null : toAmount(total),
+        estimatedCost: null,
         currency,
         scheduledAt,
         templateId: input.templateId ?? null,
@@ -396,4 +636,77 @@ export class AcceptService {
       },
     };
   }
+
+  /**
+   * A campaign page's messages as rows: each recipient's number normalised (else skipped as
+   * `invalid_phone`), its text measured and priced.
+   */
+  private preparePlanned(input: PlannedInput): Batch {
+    const currency = this.config.get('SMS_CURRENCY');
+    const batch: Batch = {
+      tenantId: input.tenantId,
+      mode: 'planned',
+      lane: 'campaign',
+      quiet: !input.transactional,
+      rows: [],
+      refused: [],
+    };
+    for (const p of input.messages) {
+      const v = this.phone.forSend(p.phoneNumber);
+      if (!v.valid) {
+        batch.refused.push({
+          phoneNumber: p.phoneNumber,
+          recipientUserId: p.recipientUserId,
+          reason: 'invalid_phone',
+        });
+        continue;
+      }
+      const text = analyzeText(p.body);
+      batch.rows.push({
+        id: randomUUID(),
+        userId: p.recipientUserId,
+        phoneNumber: v.e164,
+        body: p.body,
+        bodyCiphertext: null,
+        messageType: input.messageType,
+        language: p.language,
+        templateId: input.templateId,
+        status: 'queued',
+        segments: text.segments,
+        encoding: text.encoding,
+        estimatedCost: this.estimate(v.country, text.segments),
+        currency,
+        scheduledAt: null,
+        batchId: null,
+        campaignId: input.campaignId,
+        statusCallbackUrl: null,
+        metadata: {},
+        country: v.country,
+        timezone: p.timezone,
+        recipientUserId: p.recipientUserId,
+        unsendable: p.unsendable ?? null,
+      });
+    }
+    return batch;
+  }
+}
+
+/** The 400 of a bulk none of whose recipients remains, listing why each was refused. */
+function noValidNumber(batch: Batch): ValidationFailedError {
+  const rejected = batch.refused.map((r) => ({ phone_number: r.phoneNumber, reason: r.reason }));
+  return new ValidationFailedError('no valid phone number', [
+    { field: 'phone_numbers', errors: ['no valid phone number'], rejected },
+  ]);
+}
+
+/** `ids` grouped by `keyOf`, in first-seen order. */
+function groupBy(ids: string[], keyOf: (id: string) => number): Map<number, string[]> {
+  const groups = new Map<number, string[]>();
+  for (const id of ids) {
+    const k = keyOf(id);
+    const group = groups.get(k);
+    if (group) group.push(id);
+    else groups.set(k, [id]);
+  }
+  return groups;
 }

@@ -28,6 +28,63 @@ export interface AcceptInput {
   mode: 'single' | 'bulk';
 }
 
+/** One recipient of a campaign page, rendered in their language (the batch entry's input). */
+export interface PlannedMessage {
+  /** The recipient's user id in the directory: the message's user_id and recipient_user_id. */
+  recipientUserId: string;
+  /** As the directory holds it; normalised here (else skipped as invalid_phone). */
+  phoneNumber: string;
+  /** The recipient's own zone, for quiet hours (else their number's country's, else the tenant's). */
+  timezone: string | null;
+  language: Language;
+  /** The rendered text ('' when it did not render). */
+  body: string;
+  /**
+   * Why the caller cannot send it (its text did not render: `missing_variables`), or absent. The
+   * recipient still passes the policies first, so one who opted out is skipped as opted out.
+   */
+  unsendable?: string;
+}
+
+/** A campaign page handed to the accept path: who sends what, to whom. */
+export interface PlannedInput {
+  tenantId: number;
+  /** The campaign's creator: the messages' created_by. */
+  createdBy: string;
+  campaignId: string;
+  messageType: MessageType;
+  /** The template says transactional: quiet hours do not apply, SNS sends it as Transactional. */
+  transactional: boolean;
+  templateId: string;
+  messages: PlannedMessage[];
+}
+
+/** What the accept path did with a campaign page. */
+export interface PlannedOutcome {
+  /** The page's messages waiting to be handed over (this attempt's and any earlier one's), with when they are due. */
+  accepted: { id: string; recipientUserId: string; dueAt: Date | null }[];
+  /** Recipients refused by a policy, with its reason (invalid_phone, country_not_allowed, opted_out, spend_cap_reached...). */
+  rejected: { recipientUserId: string; reason: string }[];
+}
+
+/** What a campaign page would send, computed by the same policies and stored nowhere. */
+export interface PlannedPreview {
+  accepted: {
+    recipientUserId: string;
+    phoneNumber: string;
+    country: string | null;
+    language: Language;
+    text: string;
+    segments: number;
+    encoding: 'GSM-7' | 'UCS-2';
+    estimatedCost: number | null;
+    /** Inside the recipient's quiet hours: sent when they end. */
+    deferredUntil: Date | null;
+  }[];
+  rejected: { recipientUserId: string; reason: string }[];
+  currency: string;
+}
+
 export interface AcceptedMessage {
   id: string;
   phoneNumber: string;

@@ -9,23 +9,11 @@ import {
   CodeRule,
   codePrefix,
   countryOf,
+  DestinationRule,
   destinationRefusal,
   isCodeType,
   refusalMessage,
 } from './destination-rules';
-
-/**
- * What the accept path hands over: its rows (one per distinct E.164 recipient) and the result it
- * will present. `screen` removes refused recipients from both, as the opt-out check does.
- */
-export interface ScreenedSend {
-  rows: { id: string; phoneNumber: string; estimatedCost: number | null; country?: string | null }[];
-  result: {
-    messages: { id: string; phoneNumber: string }[];
-    rejected: { phone_number: string; reason: string }[];
-    estimatedCost: number | null;
-  };
-}
 
 /**
  * Sliding windows of one-minute buckets (Redis hashes, the format RateLimiterService uses), all
@@ -116,38 +104,22 @@ export class DestinationPolicy {
   ) {}
 
   /**
-   * Refuses the destinations the tenant may not send to. A single send is a 400 naming the rule;
-   * a bulk lists them in `rejected` (reason = the rule) and keeps the rest, and is a 400 only when
-   * none remains. Reads and counts nothing but the tenant's settings.
+   * The tenant's destination rule: for a valid E.164 number (and its country when known), the
+   * rule that refuses it (country_not_allowed, premium_rate, shared_cost), or null. Reads nothing
+   * but the tenant's settings. The accept path applies it to every way a message is accepted.
    */
-  async screen(tenantId: number, mode: 'single' | 'bulk', send: ScreenedSend): Promise<void> {
+  async refusals(
+    tenantId: number,
+  ): Promise<(e164: string, country: string | null) => DestinationRule | null> {
     const settings = (await this.tenants.ensure(tenantId)).settings;
     const allowed = allowedCountries(settings.allowed_countries, this.config.get('DEFAULT_COUNTRY_CODE'));
-    const refused = new Map<string, string>();
-    for (const row of send.rows) {
-      const rule = destinationRefusal(row.phoneNumber, allowed, row.country);
-      if (rule === null) continue;
-      if (mode === 'single') {
-        const message = refusalMessage(rule, row.phoneNumber, row.country ?? countryOf(row.phoneNumber));
-        throw new ValidationFailedError(message, [{ field: 'phone_number', errors: [message], rule }]);
-      }
-      refused.set(row.phoneNumber, rule);
-    }
-    if (refused.size === 0) return;
-    const result = send.result;
-    result.rejected.push(...[...refused].map(([phone_number, reason]) => ({ phone_number, reason })));
-    const kept = send.rows.filter((r) => !refused.has(r.phoneNumber));
-    if (kept.length === 0) {
-      throw new ValidationFailedError('no valid phone number', [
-        { field: 'phone_numbers', errors: ['no valid phone number'], rejected: result.rejected },
-      ]);
-    }
-    send.rows = kept;
-    result.messages = kept.map((r) => ({ id: r.id, phoneNumber: r.phoneNumber }));
-    const costs = kept.map((r) => r.estimatedCost);
-    result.estimatedCost = costs.some((c) => c === null)
-      ? null
-      : Math.round(costs.reduce((a: number, c) => a + (c as number), 0) * 1e6) / 1e6;
+    return (e164, country) => destinationRefusal(e164, allowed, country);
+  }
+
+  /** The 400 of a single send to a refused destination, naming the rule. */
+  refusalError(rule: DestinationRule, e164: string, country: string | null): ValidationFailedError {
+    const message = refusalMessage(rule, e164, country ?? countryOf(e164));
+    return new ValidationFailedError(message, [{ field: 'phone_number', errors: [message], rule }]);
   }
 
   /** The code limits of one send (nothing is taken until `take`). */

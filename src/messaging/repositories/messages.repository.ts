@@ -160,7 +160,7 @@ export class MessagesRepository {
   }
 
   /**
-   * c1: a campaign's snapshot chunk. Like insertMany, in one statement, but each row names its
+   * A campaign's page. Like insertMany, in one statement, but each row names its
    * recipient and a row whose (campaign_id, recipient_user_id) exists is skipped, so a retried
    * snapshot writes nothing twice. Returns the ids of the rows this call inserted.
    */
@@ -190,6 +190,26 @@ export class MessagesRepository {
       [...arrays, messages.map((m) => m.recipientUserId)],
     );
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * The messages of this campaign for these recipients still waiting to be handed over (queued or
+   * scheduled), with when they are due, in recipient order: a page's to enqueue.
+   */
+  async campaignWaiting(
+    manager: EntityManager,
+    tenantId: number,
+    campaignId: string,
+    recipientUserIds: string[],
+  ): Promise<{ id: string; recipientUserId: string; dueAt: Date | null }[]> {
+    if (recipientUserIds.length === 0) return [];
+    const rows: { id: string; recipient_user_id: string; due: Date | null }[] = await manager.query(
+      `SELECT id, recipient_user_id, scheduled_at AS due FROM sms_messages
+        WHERE tenant_id = $1 AND campaign_id = $2 AND recipient_user_id = ANY($3::varchar[])
+          AND status IN ('queued', 'scheduled') ORDER BY recipient_user_id`,
+      [tenantId, campaignId, recipientUserIds],
+    );
+    return rows.map((r) => ({ id: r.id, recipientUserId: r.recipient_user_id, dueAt: r.due }));
   }
 
   findOne(tenantId: number, id: string): Promise<SmsMessageEntity | null> {

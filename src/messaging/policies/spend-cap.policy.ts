@@ -1,0 +1,95 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { Clock } from '../../common/clock';
+import { AppError } from '../../common/errors';
+import { AppConfig } from '../../config/app-config';
+import { formatMoney, Micros, MonthToDateSpend, parseMoney } from '../../core';
+import { TenantLock } from '../../database/advisory-lock';
+import { TenantsService } from '../../tenancy';
+
+/** 402 Payment Required: the tenant's monthly_spend_cap would be passed; nothing was stored. */
+export class SpendCapReachedError extends AppError {
+  constructor(details: { cap: string; month_to_date: string; estimated_cost: string; currency: string }) {
+    super(
+      'spend_cap_reached',
+      `monthly spend cap reached: ${details.month_to_date} of ${details.cap} ${details.currency} spent this month`,
+      details,
+    );
+  }
+}
+
+/** The reason a campaign recipient past the cap is skipped with. */
+export const SPEND_CAP_SKIP = 'spend_cap_reached';
+
+/** What one accept may still spend: the cap, and what the month has used. */
+export interface SpendRoom {
+  cap: Micros;
+  spent: Micros;
+  currency: string;
+}
+
+/**
+ * The tenant's `monthly_spend_cap`, on every way a message is accepted (send, bulk, templated,
+ * codes, reminders, campaigns). Month-to-date spend comes through the `MonthToDateSpend` port (per
+ * message the provider's cost where reported, else the estimate; every status but canceled; from
+ * acceptance). A tenant without a cap costs one cached settings read.
+ *
+ * Exact under concurrency: for a capped tenant, the accept path takes `lock` (a transaction
+ * advisory lock per tenant), reads the spend and inserts in that one transaction, so two accepts
+ * of one tenant never both see the same room: the cap is passed by no concurrent accept. What can
+ * still pass it is what an estimate cannot know: a provider that reports a higher price than the
+ * price list, and messages with no known price (they count as 0 until a price is reported).
+ */
+@Injectable()
+export class SpendCapPolicy {
+  constructor(
+    private readonly spend: MonthToDateSpend,
+    private readonly tenants: TenantsService,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The tenant's cap in micro-units, or null when it has none. */
+  async capOf(tenantId: number): Promise<Micros | null> {
+    const setting = (await this.tenants.ensure(tenantId)).settings.monthly_spend_cap;
+    if (setting === undefined || setting === null) return null;
+    return parseMoney(setting);
+  }
+
+  /** Serialises the capped tenant's accepts until `m`'s transaction ends. */
+  async lock(m: EntityManager, tenantId: number): Promise<void> {
+    await m.query('SELECT pg_advisory_xact_lock($1, $2)', [TenantLock.SpendCap, tenantId]);
+  }
+
+  /** The room left this month (read through `m` when given, e.g. after `lock`). */
+  async room(tenantId: number, cap: Micros, m?: EntityManager): Promise<SpendRoom> {
+    const currency = this.config.get('SMS_CURRENCY');
+    const spent = await this.spend.read(tenantId, currency, this.clock.now(), m);
+    return { cap, spent, currency };
+  }
+
+  /** 402 unless all of `estimate` fits: a send or a bulk is all or nothing. */
+  check(room: SpendRoom, estimate: Micros): void {
+    if (room.spent >= room.cap || room.spent + estimate > room.cap)
+      throw new SpendCapReachedError({
+        cap: formatMoney(room.cap),
+        month_to_date: formatMoney(room.spent),
+        estimated_cost: formatMoney(estimate),
+        currency: room.currency,
+      });
+  }
+
+  /**
+   * How many of these messages, in order, fit under the cap: a campaign takes what fits and
+   * skips the rest (`spend_cap_reached`). A message without a known price counts as 0.
+   */
+  fit(room: SpendRoom, estimates: readonly (Micros | null)[]): number {
+    let spent = room.spent;
+    for (let i = 0; i < estimates.length; i++) {
+      const next = spent + (estimates[i] ?? 0);
+      if (spent >= room.cap || next > room.cap) return i;
+      spent = next;
+    }
+    return estimates.length;
+  }
+}
