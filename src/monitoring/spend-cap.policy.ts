@@ -28,7 +28,7 @@ const isoDay = (d: Date) => d.toISOString().slice(0, 10);
  * acceptance; read from the stats rollup, not by scanning the month's messages) plus this send's
  * estimate would pass it. Tenants without a cap cost one cached
  * settings read. Concurrent sends racing the last unit of the cap may each pass the check: the
- * overshoot is bounded by what is accepted in that instant (documented in the README).
+ * overshoot is bounded by what is accepted in that instant (documented in docs/analytics.md, "Spend cap").
  */
 @Injectable()
 export class SpendCapPolicy {
