@@ -1,7 +1,8 @@
 /**
  * Typed, validated configuration. Every setting is declared once here with its default, a
- * one-line description and whether it is sensitive; `.env.sms.example` and the README's settings
- * table mirror this list. `loadConfig` is pure: it reads the given environment and either returns
+ * one-line description and whether it is sensitive; `.env.sms.example` and docs/settings.md are
+ * generated from this list (`npm run env:example`; the groups of docs/settings.md are in
+ * settings-doc.ts). `loadConfig` is pure: it reads the given environment and either returns
  * a frozen config or throws `ConfigError` naming every bad variable.
  */
 import { isSupportedCountry } from 'libphonenumber-js';
@@ -112,7 +113,10 @@ const originList: Parser<string> = (raw, name) => {
   return raw;
 };
 
-/** The catalogue. Order is the order of `.env.sms.example`. */
+/**
+ * The catalogue. Order is the order of `.env.sms.example` and docs/settings.md, whose sections
+ * (SETTING_GROUPS in settings-doc.ts) are runs of it: put a new setting inside its section's run.
+ */
 export const SETTINGS = {
   NODE_ENV: { description: 'development, test or production', default: 'development', parse: str },
   PORT: { description: 'HTTP port of the api role', default: '3000', parse: int(1, 65535) },
@@ -255,7 +259,7 @@ export const SETTINGS = {
     default: '',
     parse: optionalUrl(HTTP),
   },
-  // t1: SNS notifications (two-way SMS, delivery receipts) and receipt timeout
+  // SNS notifications (two-way SMS, delivery receipts) and receipt timeout
   SNS_TOPIC_ARNS: {
     description:
       'comma-separated SNS topic ARNs whose notifications /api/sms/webhooks/sns accepts (empty: none)',
@@ -360,7 +364,7 @@ export const SETTINGS = {
   },
   SMS_OUTAGE_TOLERANCE_MINUTES: {
     description:
-      'while every provider circuit is open a message waits (no attempt spent); it fails only this long after it was created',
+      "while every provider's circuit is open a message waits for the next half-open trial without spending an attempt; it fails (with the last real provider error) only this long after it was created",
     default: '60',
     parse: int(1, 10080),
   },

@@ -4,7 +4,7 @@ import { parseEnv } from 'node:util';
 
 /**
  * Reads `.env` from the working directory into `env` when the file exists (as `docker compose`
- * does), so `npm start` honours the credentials and settings the README says to put there.
+ * does), so `npm start` honours the credentials and settings docs/settings.md says to put there.
  * Variables already set in the environment win over the file. Returns the file read, or null.
  * (Node's own parser, the one behind `--env-file`, which fails when the file is absent.)
  */
