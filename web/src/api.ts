@@ -1,4 +1,44 @@
+/**
+ * The public REST API, typed by its contract: paths, parameters, bodies and answers all come from
+ * the types generated from openapi.json (clients/typescript/src/schema.ts, `npm run openapi`), so
+ * a change to the contract that a page relies on fails `npm run build:web`. Requests go through
+ * openapi-fetch with the session's bearer token; nothing else.
+ */
+import createClient, { type FetchResponse, type MaybeOptionalInit } from 'openapi-fetch';
+import type { components, paths } from '../../clients/typescript/src/schema';
 import { actingTenant, clearSession, isSuperAdmin, loadSession } from './auth';
+
+/** The contract's schemas: `Schemas['TemplateResponseDto']`. */
+export type Schemas = components['schemas'];
+
+type Method = 'get' | 'put' | 'post' | 'delete' | 'patch';
+
+/** The paths of the contract that have a `method` operation. */
+type PathsWith<M extends Method> = {
+  [P in keyof paths]: paths[P] extends Record<M, object> ? P : never;
+}[keyof paths];
+
+/** The second argument of a call: `params` (path, query) and `body`, as the contract says. */
+type Init<P extends PathsWith<M>, M extends Method> = MaybeOptionalInit<paths[P], M>;
+
+type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K }[keyof T];
+
+/** Required when the operation has a path parameter, a required query parameter or a body. */
+type InitArg<P extends PathsWith<M>, M extends Method> =
+  RequiredKeys<Init<P, M>> extends never ? [init?: Init<P, M>] : [init: Init<P, M>];
+
+type Data<P extends PathsWith<M>, M extends Method> = Exclude<
+  FetchResponse<Extract<paths[P][M], object>, Init<P, M>, 'application/json'>['data'],
+  undefined
+>;
+
+/** The JSON of a 2xx answer to `M P`; void when the contract describes no body (204, or undocumented). */
+export type Answer<P extends PathsWith<M>, M extends Method> = [Data<P, M>] extends [never]
+  ? void
+  : Data<P, M>;
+
+/** The query parameters of `GET P`. */
+export type Query<P extends PathsWith<'get'>> = NonNullable<NonNullable<Init<P, 'get'>>['params']>['query'];
 
 /** An answer other than 2xx, with the API's `message`. */
 export class ApiError extends Error {
@@ -17,46 +57,96 @@ export function setUnauthorizedHandler(fn: (message: string) => void): void {
   onUnauthorized = fn;
 }
 
-export type Query = Record<string, string | number | undefined | null>;
+const client = createClient<paths>({ credentials: 'omit', cache: 'no-store' });
+client.use({
+  onRequest({ request }) {
+    const session = loadSession();
+    request.headers.set('Accept', 'application/json');
+    if (session) request.headers.set('Authorization', `Bearer ${session.token}`);
+    const actFor = isSuperAdmin(session) ? actingTenant() : null;
+    if (actFor !== null) request.headers.set('X-Tenant-Id', String(actFor));
+    return request;
+  },
+});
 
-export function withQuery(path: string, q: Query = {}): string {
-  const p = new URLSearchParams();
-  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
-  const s = p.toString();
-  return s ? `${path}?${s}` : path;
+/** The API's `message` (ErrorResponseDto), or the status when the body is not the API's (a proxy's page). */
+function messageOf(error: unknown, status: number): string {
+  const msg =
+    typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
+  if (Array.isArray(msg)) return msg.join('; ');
+  return typeof msg === 'string' ? msg : `HTTP ${status}`;
 }
 
-/** The public REST API with the session's bearer token; nothing else. */
-export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const session = loadSession();
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (session) headers.Authorization = `Bearer ${session.token}`;
-  const actFor = isSuperAdmin(session) ? actingTenant() : null;
-  if (actFor !== null) headers['X-Tenant-Id'] = String(actFor);
-  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(path, {
-    method: init.method ?? 'GET',
-    headers,
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    credentials: 'omit',
-    cache: 'no-store',
-  });
-  const text = await res.text();
-  let data: unknown;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null; // not JSON (a proxy's error page): the status says enough
-  }
-  if (res.status === 401) {
+async function call(method: Method, path: string, init?: object): Promise<unknown> {
+  const { data, error, response } = await client.request(method, path as never, init as never);
+  if (response.status === 401) {
     clearSession();
-    const msg = (data as { message?: string } | null)?.message ?? 'unauthorized';
+    const msg = messageOf(error, 401);
     onUnauthorized(msg);
     throw new ApiError(401, msg);
   }
-  if (!res.ok) {
-    const msg = (data as { message?: string | string[] } | null)?.message;
-    throw new ApiError(res.status, Array.isArray(msg) ? msg.join('; ') : (msg ?? `HTTP ${res.status}`));
-  }
-  return data as T;
+  if (!response.ok) throw new ApiError(response.status, messageOf(error, response.status));
+  return data;
+}
+
+type Caller<M extends Method> = <P extends PathsWith<M>>(
+  path: P,
+  ...init: InitArg<P, M>
+) => Promise<Answer<P, M>>;
+
+const caller =
+  <M extends Method>(method: M): Caller<M> =>
+  (path, ...init) =>
+    call(method, path, init[0]) as Promise<never>;
+
+/**
+ * `api.GET('/api/sms/campaigns/{id}/status', { params: { path: { id } } })` resolves with the
+ * contract's `CampaignStatusDto`; any answer other than 2xx rejects with an `ApiError`.
+ */
+export const api = {
+  GET: caller('get'),
+  POST: caller('post'),
+  PUT: caller('put'),
+  PATCH: caller('patch'),
+  DELETE: caller('delete'),
+};
+
+/**
+ * The answers openapi.json does not describe yet (their routes declare no response schema), typed
+ * here by hand: the dashboard's only hand-written answer types. `getUndescribed` accepts a path
+ * only while the contract still describes no answer for it, so the build fails once it does:
+ * the page then moves to `api.GET` and the generated type, and the entry here goes.
+ */
+export interface Undescribed {
+  '/api/sms/tenants': Tenant[];
+  '/api/sms/tenants/{id}': Tenant;
+  '/health/providers': ProviderHealth;
+}
+
+export interface Tenant {
+  id: number;
+  name: string;
+  active: boolean;
+  settings: Schemas['TenantSettingsDto'];
+}
+
+export interface ProviderHealth {
+  providers: {
+    provider: string;
+    circuit: { state: string; consecutive_failures: number };
+    last_success_at: string | null;
+    recent: { calls: number; errors: number; error_rate: number | null };
+  }[];
+}
+
+/** The `GET` paths whose 2xx answer the contract leaves undescribed. */
+type UndescribedGet = {
+  [P in PathsWith<'get'>]: Answer<P, 'get'> extends void ? P : never;
+}[PathsWith<'get'>];
+
+export function getUndescribed<P extends keyof Undescribed & UndescribedGet>(
+  path: P,
+  ...init: InitArg<P, 'get'>
+): Promise<Undescribed[P]> {
+  return call('get', path, init[0]) as Promise<Undescribed[P]>;
 }

@@ -213,7 +213,7 @@ function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: (s:
     saveSession(s);
     setBusy(true);
     try {
-      await api('/api/sms/me'); // a refused token lands back here through the 401 handler
+      await api.GET('/api/sms/me'); // a refused token lands back here through the 401 handler
       onSignedIn(s);
     } catch {
       /* the 401 handler shows why */

@@ -1,19 +1,9 @@
-import { api, withQuery } from '../api';
+import { api } from '../api';
 import { fmtDate, t } from '../i18n';
 import { Card, ErrorNote, StatusBadge, useLoad } from '../ui';
 
-interface Alert {
-  id: string;
-  kind: string;
-  period: string;
-  provider: string | null;
-  message: string;
-  webhook_status: string;
-  created_at: string;
-}
-
 export function Alerts() {
-  const list = useLoad(() => api<{ items: Alert[] }>(withQuery('/api/sms/alerts', { limit: 50 })), []);
+  const list = useLoad(() => api.GET('/api/sms/alerts', { params: { query: { limit: 50 } } }), []);
   return (
     <Card title={t('alerts')} id="alerts">
       <ErrorNote error={list.error} />

@@ -1,48 +1,21 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, withQuery } from '../api';
+import { LANGUAGES } from '../../../src/core/message-types';
+import { api, type Schemas } from '../api';
 import { parsePairs, splitList } from '../encoding';
 import { fmtDate, fmtNumber, fmtPct, t } from '../i18n';
 import { Card, ErrorNote, Progress, StatusBadge, errorText, useLoad } from '../ui';
 
-interface Campaign {
-  campaign_id: string;
-  name: string;
-  template_id: string;
-  status: string;
-  estimated_recipients: number;
-  created_at: string;
-}
-interface CampaignStatus {
-  campaign_id: string;
-  status: string;
-  total_recipients: number;
-  delivered: number;
-  failed: number;
-  canceled: number;
-  progress: number;
-  estimated_cost: string | null;
-  currency: string;
-}
-interface Preview {
-  total_recipients: number;
-  will_send: number;
-  by_language: Record<string, number>;
-  skipped: Record<string, number>;
-  segments: number;
-  encoding: Record<string, number>;
-  estimated_cost: string | null;
-  currency: string;
-  sample: { user_id: string; language: string; text: string; segments: number; encoding: string }[];
-}
-interface Template {
-  template_id: string;
-  name: string;
-}
+type CampaignStatus = Schemas['CampaignStatusDto'];
+type Language = NonNullable<Schemas['RecipientFiltersDto']['languages']>[number];
+
+// The service's languages; assigning them here fails the build if the contract disagrees.
+const KNOWN_LANGUAGES: readonly Language[] = LANGUAGES;
+const isLanguage = (s: string): s is Language => (KNOWN_LANGUAGES as readonly string[]).includes(s);
 
 const ACTIVE = new Set(['running', 'scheduled']);
 
 export function Campaigns() {
-  const list = useLoad(() => api<{ items: Campaign[] }>(withQuery('/api/sms/campaigns', { limit: 50 })), []);
+  const list = useLoad(() => api.GET('/api/sms/campaigns', { params: { query: { limit: 50 } } }), []);
   const [statuses, setStatuses] = useState<Record<string, CampaignStatus>>({});
   const [error, setError] = useState<string | null>(null);
   const items = list.data?.items ?? [];
@@ -55,7 +28,8 @@ export function Campaigns() {
     const known: Record<string, CampaignStatus> = {};
     async function poll(ids: string[]) {
       try {
-        for (const id of ids) known[id] = await api<CampaignStatus>(`/api/sms/campaigns/${id}/status`);
+        for (const id of ids)
+          known[id] = await api.GET('/api/sms/campaigns/{id}/status', { params: { path: { id } } });
       } catch (e) {
         if (live) setError(errorText(e));
         return;
@@ -77,7 +51,9 @@ export function Campaigns() {
   async function act(id: string, action: 'execute' | 'cancel') {
     setError(null);
     try {
-      await api(`/api/sms/campaigns/${id}/${action}`, { method: 'POST' });
+      const init = { params: { path: { id } } };
+      if (action === 'execute') await api.POST('/api/sms/campaigns/{id}/execute', init);
+      else await api.POST('/api/sms/campaigns/{id}/cancel', init);
       list.reload();
     } catch (e) {
       setError(errorText(e));
@@ -149,31 +125,40 @@ export function Campaigns() {
 }
 
 function NewCampaign({ onCreated }: { onCreated: () => void }) {
-  const templates = useLoad(() => api<Template[]>('/api/sms/templates'), []);
+  const templates = useLoad(() => api.GET('/api/sms/templates'), []);
   const [name, setName] = useState('');
   const [templateId, setTemplateId] = useState('');
   const [roles, setRoles] = useState('');
   const [tags, setTags] = useState('');
   const [languages, setLanguages] = useState('');
   const [vars, setVars] = useState('');
-  const [preview, setPreview] = useState<Preview | null>(null);
+  const [preview, setPreview] = useState<Schemas['CampaignPreviewDto'] | null>(null);
   const [previewedFor, setPreviewedFor] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const body = {
+  const langs = splitList(languages);
+  const unknownLanguage = langs?.find((l) => !isLanguage(l));
+  const languageError = unknownLanguage
+    ? `recipient_filters.languages: ${unknownLanguage} is not one of ${KNOWN_LANGUAGES.join(', ')}`
+    : null;
+  const body: Schemas['CreateCampaignDto'] = {
     name,
     template_id: templateId,
-    recipient_filters: { roles: splitList(roles), tags: splitList(tags), languages: splitList(languages) },
+    recipient_filters: {
+      roles: splitList(roles),
+      tags: splitList(tags),
+      languages: langs?.filter(isLanguage),
+    },
     variables: parsePairs(vars),
   };
   const key = JSON.stringify(body);
 
   // Live preview: recomputed (debounced) whenever the form changes; stores nothing.
   useEffect(() => {
-    if (!templateId || !name) return;
+    if (!templateId || !name || languageError) return;
     const timer = window.setTimeout(() => {
-      api<Preview>('/api/sms/campaigns/preview', { method: 'POST', body }).then(
+      api.POST('/api/sms/campaigns/preview', { body }).then(
         (p) => {
           setPreview(p);
           setPreviewedFor(key);
@@ -186,13 +171,13 @@ function NewCampaign({ onCreated }: { onCreated: () => void }) {
       );
     }, 400);
     return () => clearTimeout(timer);
-  }, [key]);
+  }, [key, languageError]);
 
   async function create(e: Event) {
     e.preventDefault();
     setBusy(true);
     try {
-      await api('/api/sms/campaigns', { method: 'POST', body });
+      await api.POST('/api/sms/campaigns', { body });
       setName('');
       setPreview(null);
       onCreated();
@@ -248,8 +233,8 @@ function NewCampaign({ onCreated }: { onCreated: () => void }) {
           {t('variables')}
           <textarea name="variables" rows={3} value={vars} onInput={(e) => setVars(e.currentTarget.value)} />
         </label>
-        <ErrorNote error={error} />
-        {preview && (
+        <ErrorNote error={languageError ?? error} />
+        {preview && !languageError && (
           <div class="preview" data-testid="campaign-preview">
             <h3>{t('preview')}</h3>
             <dl class="facts">
@@ -292,7 +277,7 @@ function NewCampaign({ onCreated }: { onCreated: () => void }) {
         <p class="help">{t('previewFirst')}</p>
         <button
           type="submit"
-          disabled={busy || !preview || previewedFor !== key}
+          disabled={busy || !preview || previewedFor !== key || !!languageError}
           data-testid="create-campaign"
         >
           {t('create')}

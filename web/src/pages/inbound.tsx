@@ -1,22 +1,9 @@
-import { api, withQuery } from '../api';
+import { api } from '../api';
 import { fmtDate, t } from '../i18n';
 import { Card, ErrorNote, useLoad } from '../ui';
 
-interface InboundMessage {
-  id: string;
-  from: string;
-  to: string;
-  body: string;
-  provider: string;
-  keyword: string | null;
-  received_at: string;
-}
-
 export function Inbound() {
-  const list = useLoad(
-    () => api<{ items: InboundMessage[] }>(withQuery('/api/sms/inbound', { limit: 50 })),
-    [],
-  );
+  const list = useLoad(() => api.GET('/api/sms/inbound', { params: { query: { limit: 50 } } }), []);
   return (
     <Card title={t('inbound')} id="inbound">
       <ErrorNote error={list.error} />

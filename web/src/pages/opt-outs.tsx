@@ -3,15 +3,8 @@ import { api } from '../api';
 import { fmtDate, t } from '../i18n';
 import { Card, ErrorNote, errorText, useLoad } from '../ui';
 
-interface OptOut {
-  phone_number: string;
-  source: string;
-  reason: string | null;
-  created_at: string;
-}
-
 export function OptOuts() {
-  const list = useLoad(() => api<OptOut[]>('/api/sms/opt-outs'), []);
+  const list = useLoad(() => api.GET('/api/sms/opt-outs'), []);
   const [phone, setPhone] = useState('');
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -31,8 +24,7 @@ export function OptOuts() {
         onSubmit={(e) => {
           e.preventDefault();
           void run(async () => {
-            await api('/api/sms/opt-outs', {
-              method: 'POST',
+            await api.POST('/api/sms/opt-outs', {
               body: { phone_number: phone, reason: reason || undefined },
             });
             setPhone('');
@@ -75,7 +67,9 @@ export function OptOuts() {
                     class="secondary"
                     onClick={() =>
                       void run(() =>
-                        api(`/api/sms/opt-outs/${encodeURIComponent(o.phone_number)}`, { method: 'DELETE' }),
+                        api.DELETE('/api/sms/opt-outs/{phoneNumber}', {
+                          params: { path: { phoneNumber: o.phone_number } },
+                        }),
                       )
                     }
                   >

@@ -1,46 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
-import { api, withQuery } from '../api';
+import { api, getUndescribed, type Schemas } from '../api';
 import { actingTenant, isAdmin, isSuperAdmin, type Session } from '../auth';
 import { fmtDate, fmtNumber, fmtPct, lang, t } from '../i18n';
 import { Card, ErrorNote, Figure, Progress, StatusBadge, useLoad } from '../ui';
-
-export interface Figures {
-  total: number;
-  delivered: number;
-  undelivered: number;
-  failed: number;
-  canceled: number;
-  queued: number;
-  sent: number;
-  unknown: number;
-  segments: number;
-  estimated_cost: string | null;
-  actual_cost: string | null;
-  currency: string | null;
-  costs_by_currency: { currency: string; estimated_cost: string; actual_cost: string }[];
-  delivery_rate: number | null;
-  failure_rate: number | null;
-}
-interface Stats {
-  period: { start_date: string; end_date: string };
-  totals: Figures;
-  groups: (Figures & { key: string | null })[];
-}
-interface ProviderHealth {
-  providers: {
-    provider: string;
-    circuit: { state: string; consecutive_failures: number };
-    last_success_at: string | null;
-    recent: { calls: number; errors: number; error_rate: number | null };
-  }[];
-}
-interface Alert {
-  id: string;
-  kind: string;
-  message: string;
-  created_at: string;
-}
 
 function isoDay(d: Date): string {
   return d.toISOString().slice(0, 10);
@@ -52,7 +15,7 @@ function daysBack(days: number): { start_date: string; end_date: string } {
   return { start_date: isoDay(start), end_date: isoDay(end) };
 }
 
-function money(f: Figures, key: 'estimated_cost' | 'actual_cost'): string {
+function money(f: Schemas['StatsFiguresDto'], key: 'estimated_cost' | 'actual_cost'): string {
   if (f.costs_by_currency.length === 0) return '0';
   return f.costs_by_currency.map((c) => `${c[key]} ${c.currency}`).join(' + ');
 }
@@ -60,31 +23,32 @@ function money(f: Figures, key: 'estimated_cost' | 'actual_cost'): string {
 export function Overview({ session }: { session: Session }) {
   const [days, setDays] = useState(30);
   const stats = useLoad(
-    () => api<Stats>(withQuery('/api/sms/stats', { group_by: 'day', ...daysBack(days) })),
+    () => api.GET('/api/sms/stats', { params: { query: { group_by: 'day', ...daysBack(days) } } }),
     [days],
   );
   const month = useLoad(() => {
     const now = new Date();
     const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-    return api<Stats>(withQuery('/api/sms/stats', { start_date: isoDay(first), end_date: isoDay(now) }));
+    return api.GET('/api/sms/stats', {
+      params: { query: { start_date: isoDay(first), end_date: isoDay(now) } },
+    });
   }, []);
   // The tenant's cost_alert_threshold is readable through the tenants API, by a super_admin only.
   const superAdmin = isSuperAdmin(session);
   const tenantSettings = useLoad(
     () =>
       superAdmin
-        ? api<{ settings: { cost_alert_threshold?: number } }>(
-            `/api/sms/tenants/${actingTenant() ?? session.tenantId}`,
-          )
+        ? getUndescribed('/api/sms/tenants/{id}', {
+            params: { path: { id: actingTenant() ?? session.tenantId } },
+          })
         : Promise.resolve(null),
     [superAdmin],
   );
   const threshold = tenantSettings.data?.settings.cost_alert_threshold;
-  const health = useLoad(() => api<ProviderHealth>('/health/providers'), []);
+  const health = useLoad(() => getUndescribed('/health/providers'), []);
   const admin = isAdmin(session);
   const alerts = useLoad(
-    () =>
-      admin ? api<{ items: Alert[] }>(withQuery('/api/sms/alerts', { limit: 5 })) : Promise.resolve(null),
+    () => (admin ? api.GET('/api/sms/alerts', { params: { query: { limit: 5 } } }) : Promise.resolve(null)),
     [admin],
   );
   const totals = stats.data?.totals;
@@ -221,7 +185,7 @@ function periodDays(start: string, end: string): string[] {
 }
 
 /** Messages per day and the delivery rate (right axis), drawn by uPlot on a canvas. */
-function DayChart({ stats }: { stats: Stats }) {
+function DayChart({ stats }: { stats: Schemas['StatsResponseDto'] }) {
   const el = useRef<HTMLDivElement>(null);
   const l = lang.value;
   useEffect(() => {

@@ -1,20 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, withQuery } from '../api';
+import { api, type Schemas } from '../api';
 import { isAdmin, type Session } from '../auth';
 import { analyzeText, parsePairs, renderSample, ucs2Characters, ucs2Runs } from '../encoding';
 import { t } from '../i18n';
 import { Card, ErrorNote, errorText, useLoad } from '../ui';
 
-interface Template {
-  template_id: string;
-  name: string;
-  message_type: string;
-  content_en: string;
-  content_tr: string | null;
-  variables: string[];
-  is_default: boolean;
-  version: number;
-}
+type Template = Schemas['TemplateResponseDto'];
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 
@@ -25,7 +16,7 @@ function placeholders(...texts: string[]): string[] {
 }
 
 export function Templates({ session }: { session: Session }) {
-  const list = useLoad(() => api<Template[]>(withQuery('/api/sms/templates')), []);
+  const list = useLoad(() => api.GET('/api/sms/templates'), []);
   const [selected, setSelected] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
   const admin = isAdmin(session);
@@ -106,7 +97,7 @@ function Editor({
   async function save(e: Event) {
     e.preventDefault();
     setError(null);
-    const body = {
+    const body: Schemas['ReplaceTemplateDto'] = {
       name,
       message_type: type,
       content_en: en,
@@ -114,15 +105,15 @@ function Editor({
       variables: placeholders(en, tr),
     };
     try {
-      if (!template) await api('/api/sms/templates', { method: 'POST', body: { template_id: id, ...body } });
+      if (!template) await api.POST('/api/sms/templates', { body: { template_id: id, ...body } });
       else if (template.is_default)
         // A default is read-only: the tenant's own template with its id replaces it for the tenant.
-        await api('/api/sms/templates', {
-          method: 'POST',
-          body: { template_id: template.template_id, ...body },
-        });
+        await api.POST('/api/sms/templates', { body: { template_id: template.template_id, ...body } });
       else
-        await api(`/api/sms/templates/${encodeURIComponent(template.template_id)}`, { method: 'PUT', body });
+        await api.PUT('/api/sms/templates/{templateId}', {
+          params: { path: { templateId: template.template_id } },
+          body,
+        });
       setSaved(true);
       onSaved(template?.template_id ?? id);
     } catch (err) {

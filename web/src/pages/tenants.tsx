@@ -1,15 +1,7 @@
-import { api, withQuery } from '../api';
+import { api, getUndescribed } from '../api';
 import { setActingTenant } from '../auth';
 import { fmtNumber, t } from '../i18n';
 import { Card, ErrorNote, useLoad } from '../ui';
-import type { Figures } from './overview';
-
-export interface Tenant {
-  id: number;
-  name: string;
-  active: boolean;
-  settings: Record<string, unknown>;
-}
 
 function monthToDate(): { start_date: string; end_date: string } {
   const now = new Date();
@@ -19,12 +11,9 @@ function monthToDate(): { start_date: string; end_date: string } {
 
 /** super_admin: every tenant, its settings and this month's usage; "act for" switches the page to it. */
 export function Tenants({ onSwitch }: { onSwitch: () => void }) {
-  const list = useLoad(() => api<Tenant[]>('/api/sms/tenants'), []);
+  const list = useLoad(() => getUndescribed('/api/sms/tenants'), []);
   const usage = useLoad(
-    () =>
-      api<{ groups: (Figures & { key: string | null })[] }>(
-        withQuery('/api/sms/stats', { group_by: 'tenant', ...monthToDate() }),
-      ),
+    () => api.GET('/api/sms/stats', { params: { query: { group_by: 'tenant', ...monthToDate() } } }),
     [],
   );
   const byTenant = new Map((usage.data?.groups ?? []).map((g) => [g.key, g]));
