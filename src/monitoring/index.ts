@@ -2,8 +2,7 @@
 export { MonitoringModule } from './monitoring.module';
 export { MetricsService } from './metrics.service';
 export { AlertsService, COST_THRESHOLDS_PCT, monthBounds } from './alerts.service';
-export type { AlertKind, AlertRow } from './alerts.service';
+export type { AlertKind, AlertRow, ListedAlert } from './alerts.service';
 export { AlertsScheduler } from './alerts.scheduler';
 export { SpendCapPolicy, SpendCapReachedError } from './spend-cap.policy';
 export { WorkerMetricsServer } from './worker-metrics.server';
-export { SIGNATURE_HEADER, signBody, isPrivateAddress, webhookUrlProblem } from './webhook-sender';

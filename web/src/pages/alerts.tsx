@@ -8,7 +8,6 @@ interface Alert {
   period: string;
   provider: string | null;
   message: string;
-  webhook_status: string;
   created_at: string;
 }
 
