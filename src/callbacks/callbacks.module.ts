@@ -6,6 +6,7 @@ import { CallbacksService } from './callbacks.service';
 import { DeliveriesRepository } from './deliveries.repository';
 import { WebhookDispatcher } from './dispatcher.service';
 import { EndpointsService } from './endpoints.service';
+import { MigratedSecretSealer } from './migrated-secrets';
 import { SecretBox } from './secret-box';
 
 /**
@@ -20,6 +21,7 @@ import { SecretBox } from './secret-box';
     CallbacksService,
     DeliveriesRepository,
     EndpointsService,
+    MigratedSecretSealer,
   ],
   exports: [CallbacksService, DeliveriesRepository, SecretBox],
 })

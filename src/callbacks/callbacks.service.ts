@@ -4,7 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { PublishedEventType, WebhookEvent } from './events';
-import { DeliveriesRepository } from './deliveries.repository';
+import { DeliveriesRepository, DeliveryStatus } from './deliveries.repository';
+
+/** How the deliveries of one published event stand (one per endpoint subscribed when it was published). */
+export type EventDeliveryCounts = Record<DeliveryStatus, number>;
 
 export interface PublishInput {
   tenantId: number;
@@ -53,5 +56,24 @@ export class CallbacksService {
       at,
     });
     return { event, deliveries };
+  }
+
+  /**
+   * For events published with `type` and these keys (each with its tenant), how their deliveries
+   * stand; an event without deliveries (no subscribed endpoint) counts 0 in each status.
+   */
+  async deliveryCounts(
+    type: PublishedEventType,
+    events: { tenantId: number; key: string }[],
+  ): Promise<Map<string, EventDeliveryCounts>> {
+    const byEventKey = await this.deliveries.countByEventKeys(
+      events.map((e) => ({ tenantId: e.tenantId, eventKey: `${type}:${e.key}` })),
+    );
+    return new Map(
+      events.map((e) => [
+        e.key,
+        byEventKey.get(`${type}:${e.key}`) ?? { pending: 0, delivered: 0, failed: 0 },
+      ]),
+    );
   }
 }

@@ -29,6 +29,11 @@ export interface ClaimedDelivery extends WebhookDelivery {
   payload: { id: string; type: string; created_at: string; data: Record<string, unknown> };
   /** The sealed secret that signs it; null when there is none (endpoint gone, no endpoint for a message URL). */
   secretCiphertext: string | null;
+  /**
+   * The secret in clear when it is not sealed yet: an alert_webhook_url secret carried over by the
+   * migration until start-up seals it (`MigratedSecretSealer`). Exactly one of the two is set.
+   */
+  secretUnsealed: string | null;
   /** Why it cannot be sent at all (deleted endpoint...), or null. */
   blocked: string | null;
 }
@@ -109,6 +114,7 @@ export class DeliveriesRepository {
     const rows: (Row & {
       payload: ClaimedDelivery['payload'];
       secret_ciphertext: string | null;
+      secret_unsealed: string | null;
       blocked: string | null;
     })[] = await this.ds.query(
       `WITH due AS (
@@ -125,15 +131,17 @@ export class DeliveriesRepository {
        SELECT ${COLUMNS}, d.payload,
               CASE WHEN d.endpoint_id IS NULL THEN signer.secret_ciphertext ELSE e.secret_ciphertext END
                 AS secret_ciphertext,
+              CASE WHEN d.endpoint_id IS NULL THEN signer.secret_unsealed ELSE e.secret_unsealed END
+                AS secret_unsealed,
               CASE WHEN d.endpoint_id IS NOT NULL AND e.deleted_at IS NOT NULL THEN 'endpoint deleted'
                    WHEN d.endpoint_id IS NOT NULL AND NOT e.active THEN 'endpoint inactive'
-                   WHEN d.endpoint_id IS NULL AND signer.secret_ciphertext IS NULL
+                   WHEN d.endpoint_id IS NULL AND signer.id IS NULL
                      THEN 'no signing secret: the tenant has no active webhook endpoint'
               END AS blocked
          FROM claimed d
          LEFT JOIN sms_webhook_endpoints e ON e.id = d.endpoint_id
          LEFT JOIN LATERAL (
-           SELECT s.secret_ciphertext FROM sms_webhook_endpoints s
+           SELECT s.id, s.secret_ciphertext, s.secret_unsealed FROM sms_webhook_endpoints s
             WHERE s.tenant_id = d.tenant_id AND s.active AND s.deleted_at IS NULL
             ORDER BY s.created_at, s.id LIMIT 1
          ) signer ON d.endpoint_id IS NULL`,
@@ -143,6 +151,7 @@ export class DeliveriesRepository {
       ...toDelivery(r),
       payload: r.payload,
       secretCiphertext: r.secret_ciphertext,
+      secretUnsealed: r.secret_unsealed,
       blocked: r.blocked,
     }));
   }
@@ -176,6 +185,28 @@ export class DeliveriesRepository {
         WHERE id = $1::bigint AND status = 'pending'`,
       [id, a.at, a.statusCode, error, a.durationMs, a.outcome, a.nextAttemptAt],
     );
+  }
+
+  /** Per event key (of the tenant given with it), how many of its deliveries are in each status. */
+  async countByEventKeys(
+    keys: { tenantId: number; eventKey: string }[],
+  ): Promise<Map<string, Record<DeliveryStatus, number>>> {
+    const out = new Map<string, Record<DeliveryStatus, number>>();
+    if (keys.length === 0) return out;
+    const rows: { event_key: string; pending: number; delivered: number; failed: number }[] =
+      await this.ds.query(
+        `SELECT d.event_key,
+                (count(*) FILTER (WHERE d.status = 'pending'))::int AS pending,
+                (count(*) FILTER (WHERE d.status = 'delivered'))::int AS delivered,
+                (count(*) FILTER (WHERE d.status = 'failed'))::int AS failed
+           FROM unnest($1::int[], $2::varchar[]) AS k(tenant_id, event_key)
+           JOIN sms_webhook_deliveries d ON d.event_key = k.event_key AND d.tenant_id = k.tenant_id
+          GROUP BY d.event_key`,
+        [keys.map((k) => k.tenantId), keys.map((k) => k.eventKey)],
+      );
+    for (const r of rows)
+      out.set(r.event_key, { pending: r.pending, delivered: r.delivered, failed: r.failed });
+    return out;
   }
 
   /** Newest first. */

@@ -115,8 +115,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
 
   /** `final`: not worth retrying (endpoint gone, no secret, an address we refuse to call). */
   private async send(d: ClaimedDelivery): Promise<PostResult & { final?: boolean }> {
-    if (d.blocked !== null || d.secretCiphertext === null)
-      return { statusCode: null, error: d.blocked ?? 'no signing secret', final: true };
+    if (d.blocked !== null) return { statusCode: null, error: d.blocked, final: true };
+    // Unsealed only between the alert_webhook_url migration and the first start-up's sealing.
+    const secret = d.secretCiphertext !== null ? this.box.open(d.secretCiphertext) : d.secretUnsealed;
+    if (secret === null) return { statusCode: null, error: 'no signing secret', final: true };
     const insecure = this.config.get('WEBHOOK_ALLOW_INSECURE');
     let target;
     try {
@@ -133,7 +135,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       target,
       body,
       {
-        [SIGNATURE_HEADER]: signWebhook(this.box.open(d.secretCiphertext), body, t),
+        [SIGNATURE_HEADER]: signWebhook(secret, body, t),
         'X-SMS-Event-Id': p.id,
         'X-SMS-Event-Type': p.type,
         'X-SMS-Delivery-Id': d.id,

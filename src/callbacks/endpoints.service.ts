@@ -126,7 +126,7 @@ export class EndpointsService {
     return this.ds.transaction(async (m) => {
       await this.find(p.tenantId, id, m);
       const [[row]]: [Row[], number] = await m.query(
-        `UPDATE sms_webhook_endpoints SET secret_ciphertext = $3, updated_at = $4
+        `UPDATE sms_webhook_endpoints SET secret_ciphertext = $3, secret_unsealed = NULL, updated_at = $4
           WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
         [p.tenantId, id, this.box.seal(secret), this.clock.now()],
       );

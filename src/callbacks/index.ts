@@ -1,7 +1,7 @@
 /** The public surface of callbacks (outbound webhooks): what other modules may import. */
 export { CallbacksModule, CallbacksWorkerModule } from './callbacks.module';
 export { CallbacksService } from './callbacks.service';
-export type { PublishInput } from './callbacks.service';
+export type { EventDeliveryCounts, PublishInput } from './callbacks.service';
 export { WebhookDispatcher } from './dispatcher.service';
 export { WEBHOOK_EVENTS } from './events';
 export type { PublishedEventType, WebhookEvent, WebhookEventType } from './events';

@@ -1,7 +1,7 @@
-import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Controller, Get, GoneException, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
-  ApiCreatedResponse,
+  ApiExcludeEndpoint,
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
@@ -10,12 +10,11 @@ import {
 } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { AuditService } from '../audit';
 import { CurrentPrincipal, Roles } from '../auth/decorators';
 import { isSuperAdmin, Principal, ROLE_ADMIN } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
 import { ForbiddenError } from '../common/errors';
-import { alertPayload, AlertsService } from './alerts.service';
+import { AlertsService, toAlertDto } from './alerts.service';
 
 const KINDS = ['cost_threshold', 'failure_rate', 'circuit_open', 'circuit_closed'] as const;
 
@@ -50,6 +49,12 @@ export class AlertsQueryDto {
   limit?: number;
 }
 
+export class AlertDeliveriesDto {
+  @ApiProperty({ description: 'still being tried' }) pending: number;
+  @ApiProperty({ description: 'answered 2xx' }) delivered: number;
+  @ApiProperty({ description: 'given up' }) failed: number;
+}
+
 export class AlertDto {
   @ApiProperty() id: string;
   @ApiProperty({ type: Number, nullable: true, description: 'null: a system alert (provider circuit)' })
@@ -60,14 +65,13 @@ export class AlertDto {
   @ApiProperty({ type: String, nullable: true }) provider: string | null;
   @ApiProperty() message: string;
   @ApiProperty({ type: Object }) details: Record<string, unknown>;
-  @ApiProperty({ enum: ['none', 'pending', 'delivered', 'failed'] }) webhook_status: string;
-  @ApiProperty() webhook_attempts: number;
+  @ApiProperty({
+    type: AlertDeliveriesDto,
+    description:
+      "how the deliveries of this alert's alert.raised event stand, one per webhook endpoint subscribed to alert.raised when it was raised (all 0 for a system alert or a tenant without such an endpoint; finished deliveries leave the count when retention purges them); each delivery is in GET /api/sms/webhook-deliveries?event_type=alert.raised",
+  })
+  deliveries: AlertDeliveriesDto;
   @ApiProperty() created_at: string;
-}
-
-export class AlertSigningSecretDto {
-  @ApiProperty({ description: 'the new secret; shown only in this answer', example: 'whsec_3J8…' })
-  secret!: string;
 }
 
 export class AlertsPageDto {
@@ -81,16 +85,13 @@ export class AlertsPageDto {
 @Roles(ROLE_ADMIN)
 @Controller('api/sms/alerts')
 export class AlertsController {
-  constructor(
-    private readonly alerts: AlertsService,
-    private readonly audit: AuditService,
-  ) {}
+  constructor(private readonly alerts: AlertsService) {}
 
   @Get()
   @ApiOperation({
     summary: 'Alerts, newest first',
     description:
-      "Cost thresholds (80 % and 100 % of cost_alert_threshold, once per month), failure rate (SMS_FAILURE_ALERT_RATE over SMS_FAILURE_ALERT_MIN messages in 15 minutes) and provider circuits (system alerts, super_admin only). A tenant admin sees its tenant's; a super_admin every tenant's (tenant_id narrows). Keyset cursor.",
+      "Cost thresholds (80 % and 100 % of cost_alert_threshold, once per month), failure rate (SMS_FAILURE_ALERT_RATE over SMS_FAILURE_ALERT_MIN messages in 15 minutes) and provider circuits (system alerts, super_admin only). A tenant admin sees its tenant's; a super_admin every tenant's (tenant_id narrows). Keyset cursor. A tenant's alert is also an alert.raised event, delivered to its webhook endpoints subscribed to it (POST /api/sms/webhook-endpoints).",
   })
   @ApiOkResponse({ type: AlertsPageDto })
   async list(@CurrentPrincipal() p: Principal, @Query() q: AlertsQueryDto): Promise<AlertsPageDto> {
@@ -102,33 +103,20 @@ export class AlertsController {
     const rows = await this.alerts.list({ tenantId, kind: q.kind, before: q.cursor, limit: limit + 1 });
     const page = rows.slice(0, limit);
     return {
-      items: page.map((a) => ({
-        ...alertPayload(a),
-        webhook_status: a.webhook_status,
-        webhook_attempts: a.webhook_attempts,
-      })),
+      items: page.map(toAlertDto),
       next_cursor: rows.length > limit ? String(page[page.length - 1].id) : null,
     };
   }
 
+  /**
+   * Retired with the alert webhook: alerts go to webhook endpoints subscribed to alert.raised, whose
+   * secrets rotate per endpoint. Out of the contract; answers 410 naming the route that replaces it.
+   */
   @Post('signing-secret')
-  @HttpCode(201)
-  @ApiOperation({
-    summary:
-      "Generate a new alert-webhook signing secret for the caller's tenant (shown only in this answer)",
-    description:
-      'Webhook requests carry `X-SMS-Signature: sha256=<hex HMAC-SHA256 of the raw body under this secret>`. The previous secret stops working at once. Audited (alerts.signing_secret.rotate, without the secret).',
-  })
-  @ApiCreatedResponse({ type: AlertSigningSecretDto, description: 'the secret is shown only here' })
-  async rotate(@CurrentPrincipal() p: Principal): Promise<{ secret: string }> {
-    const secret = await this.alerts.rotateSecret(p.tenantId);
-    await this.audit.record(
-      p,
-      'alerts.signing_secret.rotate',
-      { type: 'tenant', id: p.tenantId, tenantId: p.tenantId },
-      null,
-      { rotated: true },
+  @ApiExcludeEndpoint()
+  rotate(): never {
+    throw new GoneException(
+      "the alert signing secret is gone: alerts are delivered to webhook endpoints subscribed to alert.raised; rotate such an endpoint's secret with POST /api/sms/webhook-endpoints/{id}/rotate-secret",
     );
-    return { secret };
   }
 }

@@ -7,7 +7,7 @@ import { AlertsService } from './alerts.service';
 
 /**
  * Worker role: every SMS_ALERT_INTERVAL_MS, under a PostgreSQL advisory lock (one replica per
- * tick), evaluate cost and failure-rate alerts and deliver due webhooks. The lock only saves
+ * tick), evaluate cost and failure-rate alerts (the callbacks dispatcher delivers them). The lock only saves
  * work: `sms_alerts_once` alone already makes each alert exist once.
  */
 @Injectable()
@@ -30,13 +30,12 @@ export class AlertsScheduler implements OnApplicationBootstrap, OnApplicationShu
     this.timer.unref();
   }
 
-  /** One evaluation: cost thresholds, failure rates, then due webhooks. Never throws. */
+  /** One evaluation: cost thresholds, then failure rates. Never throws. */
   async tick(): Promise<void> {
     try {
       await withAdvisoryLock(this.ds, LockKey.Alerts, async () => {
         await this.alerts.evaluateCost();
         await this.alerts.evaluateFailures();
-        await this.alerts.deliverDue();
       });
     } catch (e) {
       this.logger.error({ err: String(e) }, 'alert evaluation failed');

@@ -1,15 +1,12 @@
 import { monthToDateSpendSql } from '../analytics';
-import { CallbacksService } from '../callbacks';
+import { CallbacksService, EventDeliveryCounts } from '../callbacks';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { formatMoney, parseMoney } from '../core/money';
 import { SmsRouter } from '../providers';
-import { TenantsService } from '../tenancy';
-import { postWebhook } from './webhook-sender';
 
 export type AlertKind = 'cost_threshold' | 'failure_rate' | 'circuit_open' | 'circuit_closed';
 
@@ -22,9 +19,12 @@ export interface AlertRow {
   provider: string;
   message: string;
   details: Record<string, unknown>;
-  webhook_status: 'none' | 'pending' | 'delivered' | 'failed';
-  webhook_attempts: number;
   created_at: Date;
+}
+
+/** An alert with how the deliveries of its `alert.raised` event stand (all 0 for system alerts). */
+export interface ListedAlert extends AlertRow {
+  deliveries: EventDeliveryCounts;
 }
 
 export interface NewAlert {
@@ -41,11 +41,6 @@ export interface NewAlert {
 export const COST_THRESHOLDS_PCT = [80, 100] as const;
 /** Failure-rate window. */
 export const FAILURE_WINDOW_MINUTES = 15;
-/** Webhook attempts before an alert's delivery is given up (`failed`). */
-export const WEBHOOK_MAX_ATTEMPTS = 6;
-/** Backoff of webhook retries: 30 s, 1, 2, 4, 8 minutes. */
-export const WEBHOOK_RETRY_BASE_MS = 30_000;
-const WEBHOOK_TIMEOUT_MS = 5_000;
 /** Circuit alerts are kept once per provider, change and 5-minute bucket across replicas. */
 const CIRCUIT_BUCKET_MS = 5 * 60_000;
 
@@ -58,8 +53,9 @@ export function monthBounds(d: Date): { start: Date; end: Date; label: string } 
 
 /**
  * Raises alerts exactly once (the unique index `sms_alerts_once`: the insert that went in raises
- * it, racing ones do nothing), logs a warning, and delivers them to the tenant's
- * `alert_webhook_url` as signed JSON with retries (each attempt a row of `sms_alert_deliveries`).
+ * it, racing ones do nothing) and logs a warning. A tenant's alert is an `alert.raised` event of
+ * the callbacks outbox, published in the transaction that inserts it: delivery, signing, retries
+ * and replay are the callbacks module's, to the tenant's endpoints subscribed to it.
  */
 @Injectable()
 export class AlertsService implements OnModuleInit {
@@ -68,7 +64,6 @@ export class AlertsService implements OnModuleInit {
   constructor(
     private readonly callbacks: CallbacksService,
     @InjectDataSource() private readonly ds: DataSource,
-    private readonly tenants: TenantsService,
     private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly router: SmsRouter,
@@ -91,48 +86,53 @@ export class AlertsService implements OnModuleInit {
     });
   }
 
-  /** Inserts the alert unless it exists; true when this call raised it. */
+  /**
+   * Inserts the alert unless it exists and, for a tenant's alert, publishes `alert.raised` in the
+   * same transaction: both or neither, so the event exists exactly when the alert does. True when
+   * this call raised it.
+   */
   async raise(a: NewAlert): Promise<boolean> {
-    const webhook = a.tenantId === null ? undefined : await this.webhookUrl(a.tenantId);
-    const rows: { id: string }[] = await this.ds.query(
-      `INSERT INTO sms_alerts (tenant_id, kind, period, threshold_pct, provider, message, details,
-                               webhook_status, next_attempt_at, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT (COALESCE(tenant_id, 0), kind, period, threshold_pct, provider) DO NOTHING
-       RETURNING id`,
-      [
-        a.tenantId,
-        a.kind,
-        a.period,
-        a.thresholdPct ?? 0,
-        a.provider ?? '',
-        a.message,
-        a.details,
-        webhook ? 'pending' : 'none',
-        webhook ? this.clock.now() : null,
-        this.clock.now(),
-      ],
-    );
-    if (rows.length === 0) return false;
-    // Raised once (the unique index), so published once: the platform's webhooks hear of it.
-    if (a.tenantId !== null) {
-      await this.callbacks
-        .publish({
-          tenantId: a.tenantId,
-          type: 'alert.raised',
-          key: rows[0].id,
-          data: {
-            alert_id: rows[0].id,
-            kind: a.kind,
-            period: a.period,
-            message: a.message,
-            details: a.details,
+    const thresholdPct = a.thresholdPct ?? 0;
+    const id = await this.ds.transaction(async (m) => {
+      const rows: { id: string }[] = await m.query(
+        `INSERT INTO sms_alerts (tenant_id, kind, period, threshold_pct, provider, message, details, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (COALESCE(tenant_id, 0), kind, period, threshold_pct, provider) DO NOTHING
+         RETURNING id`,
+        [
+          a.tenantId,
+          a.kind,
+          a.period,
+          thresholdPct,
+          a.provider ?? '',
+          a.message,
+          a.details,
+          this.clock.now(),
+        ],
+      );
+      if (rows.length === 0) return null;
+      if (a.tenantId !== null)
+        await this.callbacks.publish(
+          {
+            tenantId: a.tenantId,
+            type: 'alert.raised',
+            key: rows[0].id,
+            data: {
+              alert_id: rows[0].id,
+              kind: a.kind,
+              period: a.period,
+              threshold_pct: thresholdPct || null,
+              message: a.message,
+              details: a.details,
+            },
           },
-        })
-        .catch((e: unknown) => this.logger.error({ err: String(e) }, 'alert.raised not published'));
-    }
+          m,
+        );
+      return rows[0].id;
+    });
+    if (id === null) return false;
     this.logger.warn(
-      { alertId: rows[0].id, tenantId: a.tenantId, kind: a.kind, ...a.details },
+      { alertId: id, tenantId: a.tenantId, kind: a.kind, ...a.details },
       `alert: ${a.message}`,
     );
     return true;
@@ -229,103 +229,36 @@ export class AlertsService implements OnModuleInit {
   }
 
   /**
-   * Delivers the alerts whose webhook attempt is due. Each is claimed (SKIP LOCKED, and its next
-   * attempt moved past the timeout) so concurrent deliverers never send one attempt twice.
+   * A page of alerts, newest first, each with how its `alert.raised` deliveries stand;
+   * `tenantId` undefined: every tenant's and the system's.
    */
-  async deliverDue(now = this.clock.now(), limit = 50): Promise<number> {
-    // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
-    const [claimed]: [(AlertRow & { attempt: number })[], number] = await this.ds.query(
-      `UPDATE sms_alerts a SET next_attempt_at = $1::timestamptz + interval '5 minutes',
-              webhook_attempts = a.webhook_attempts + 1
-        WHERE a.id IN (SELECT id FROM sms_alerts
-                        WHERE webhook_status = 'pending' AND next_attempt_at <= $1
-                        ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-        RETURNING a.*, a.webhook_attempts AS attempt`,
-      [now, limit],
-    );
-    for (const a of claimed) await this.deliverOne(a, now);
-    return claimed.length;
-  }
-
-  private async deliverOne(a: AlertRow & { attempt: number }, now: Date): Promise<void> {
-    const tenantId = a.tenant_id as number;
-    const url = await this.webhookUrl(tenantId);
-    let result;
-    if (!url) result = { statusCode: null, error: 'alert_webhook_url is no longer set', durationMs: 0 };
-    else {
-      const body = JSON.stringify(alertPayload(a));
-      result = await postWebhook(url, body, await this.secret(tenantId), {
-        allowInsecure: this.config.get('WEBHOOK_ALLOW_INSECURE'),
-        timeoutMs: WEBHOOK_TIMEOUT_MS,
-      });
-    }
-    const delivered = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
-    const givenUp = !delivered && (!url || a.attempt >= WEBHOOK_MAX_ATTEMPTS);
-    await this.ds.query(
-      `INSERT INTO sms_alert_deliveries (alert_id, attempt, status_code, error, duration_ms, at)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      [a.id, a.attempt, result.statusCode, result.error, result.durationMs, now],
-    );
-    await this.ds.query(`UPDATE sms_alerts SET webhook_status = $2, next_attempt_at = $3 WHERE id = $1`, [
-      a.id,
-      delivered ? 'delivered' : givenUp ? 'failed' : 'pending',
-      delivered || givenUp ? null : new Date(now.getTime() + WEBHOOK_RETRY_BASE_MS * 2 ** (a.attempt - 1)),
-    ]);
-    if (!delivered)
-      this.logger.warn(
-        { alertId: a.id, attempt: a.attempt, statusCode: result.statusCode, err: result.error },
-        givenUp ? 'alert webhook given up' : 'alert webhook attempt failed; will retry',
-      );
-  }
-
-  /** The tenant's webhook signing secret, generated on first use and kept in sms_alert_secrets. */
-  async secret(tenantId: number): Promise<string> {
-    await this.ds.query(
-      'INSERT INTO sms_alert_secrets (tenant_id, secret) VALUES ($1, $2) ON CONFLICT (tenant_id) DO NOTHING',
-      [tenantId, newSecret()],
-    );
-    const [row]: { secret: string }[] = await this.ds.query(
-      'SELECT secret FROM sms_alert_secrets WHERE tenant_id = $1',
-      [tenantId],
-    );
-    return row.secret;
-  }
-
-  /** A new signing secret for the tenant (replaces the old one); the only time it is shown. */
-  async rotateSecret(tenantId: number): Promise<string> {
-    const secret = newSecret();
-    await this.ds.query(
-      `INSERT INTO sms_alert_secrets (tenant_id, secret) VALUES ($1, $2)
-       ON CONFLICT (tenant_id) DO UPDATE SET secret = EXCLUDED.secret, created_at = now()`,
-      [tenantId, secret],
-    );
-    return secret;
-  }
-
-  /** A page of alerts, newest first; `tenantId` undefined: every tenant's and the system's. */
-  async list(q: { tenantId?: number; kind?: string; before?: string; limit: number }): Promise<AlertRow[]> {
-    return this.ds.query(
-      `SELECT * FROM sms_alerts
+  async list(q: {
+    tenantId?: number;
+    kind?: string;
+    before?: string;
+    limit: number;
+  }): Promise<ListedAlert[]> {
+    const rows: AlertRow[] = await this.ds.query(
+      `SELECT id, tenant_id, kind, period, threshold_pct, provider, message, details, created_at FROM sms_alerts
         WHERE ($1::int IS NULL OR tenant_id = $1)
           AND ($2::varchar IS NULL OR kind = $2)
           AND ($3::bigint IS NULL OR id < $3)
         ORDER BY id DESC LIMIT $4`,
       [q.tenantId ?? null, q.kind ?? null, q.before ?? null, q.limit],
     );
-  }
-
-  private async webhookUrl(tenantId: number): Promise<string | undefined> {
-    const settings = (await this.tenants.ensure(tenantId)).settings;
-    return settings.alert_webhook_url ?? undefined;
+    const counts = await this.callbacks.deliveryCounts(
+      'alert.raised',
+      rows.flatMap((r) => (r.tenant_id === null ? [] : [{ tenantId: r.tenant_id, key: String(r.id) }])),
+    );
+    return rows.map((r) => ({
+      ...r,
+      deliveries: counts.get(String(r.id)) ?? { pending: 0, delivered: 0, failed: 0 },
+    }));
   }
 }
 
-function newSecret(): string {
-  return `whsec_${randomBytes(32).toString('base64url')}`;
-}
-
-/** The JSON an alert webhook receives (and GET /api/sms/alerts shows). */
-export function alertPayload(a: AlertRow) {
+/** What GET /api/sms/alerts shows of an alert. */
+export function toAlertDto(a: ListedAlert) {
   return {
     id: String(a.id),
     tenant_id: a.tenant_id,
@@ -335,6 +268,7 @@ export function alertPayload(a: AlertRow) {
     provider: a.provider || null,
     message: a.message,
     details: a.details,
+    deliveries: a.deliveries,
     created_at: new Date(a.created_at).toISOString(),
   };
 }

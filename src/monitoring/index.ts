@@ -2,7 +2,6 @@
 export { MonitoringModule } from './monitoring.module';
 export { MetricsService } from './metrics.service';
 export { AlertsService, COST_THRESHOLDS_PCT, monthBounds } from './alerts.service';
-export type { AlertKind, AlertRow } from './alerts.service';
+export type { AlertKind, AlertRow, ListedAlert } from './alerts.service';
 export { AlertsScheduler } from './alerts.scheduler';
 export { WorkerMetricsServer } from './worker-metrics.server';
-export { SIGNATURE_HEADER, signBody, isPrivateAddress, webhookUrlProblem } from './webhook-sender';

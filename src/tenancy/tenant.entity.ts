@@ -9,8 +9,6 @@ export interface TenantSettings {
   cost_alert_threshold?: number;
   /** Destination countries (ISO 3166 alpha-2), or ['*'] for all; unset: DEFAULT_COUNTRY_CODE only. */
   allowed_countries?: string[] | null;
-  /** Alerts (src/monitoring) are POSTed here, signed; https only unless WEBHOOK_ALLOW_INSECURE. */
-  alert_webhook_url?: string | null;
   /** Month-to-date cost (in SMS_CURRENCY) past which new sends are refused with 402; unset: none. */
   monthly_spend_cap?: number | null;
   /** t1: the tenant's own inbound keywords, besides the built-in STOP/START/HELP words. */

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiHideProperty, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsBoolean,
@@ -7,11 +7,11 @@ import {
   IsNumber,
   IsOptional,
   IsString,
-  IsUrl,
   Length,
   Max,
   Min,
   Validate,
+  ValidateIf,
   ValidateNested,
   ValidatorConstraint,
   ValidatorConstraintInterface,
@@ -87,6 +87,22 @@ class TimeZoneRule implements ValidatorConstraintInterface {
   }
 }
 
+/** The replacement of `alert_webhook_url`, named in the 400 that refuses it. */
+export const ALERT_WEBHOOK_URL_RETIRED =
+  'alert_webhook_url is no longer a setting: alerts are alert.raised webhook events; register an endpoint with POST /api/sms/webhook-endpoints {"url": "...", "events": ["alert.raised"]} (signed X-SMS-Signature: t=...,v1=... with the endpoint\'s secret)';
+
+/** `alert_webhook_url`: refused whatever its value (null included). */
+@ValidatorConstraint({ name: 'alertWebhookUrlRetired' })
+class RetiredAlertWebhookUrlRule implements ValidatorConstraintInterface {
+  validate(): boolean {
+    return false;
+  }
+
+  defaultMessage(): string {
+    return ALERT_WEBHOOK_URL_RETIRED;
+  }
+}
+
 export class TenantSettingsDto {
   @ApiPropertyOptional({ description: 'recipients per user per hour', example: 200 })
   @IsOptional()
@@ -122,17 +138,11 @@ export class TenantSettingsDto {
   @Validate(AllowedCountriesRule)
   allowed_countries?: string[] | null;
 
-  @ApiPropertyOptional({
-    description:
-      'alerts (cost thresholds, failure rate) are POSTed here as JSON signed with X-SMS-Signature: sha256=HMAC-SHA256(body) under the tenant secret (POST /api/sms/alerts/signing-secret); https only unless WEBHOOK_ALLOW_INSECURE=true; null removes it',
-    type: String,
-    example: 'https://ops.example.com/sms-alerts',
-    nullable: true,
-  })
-  @IsOptional()
-  @IsUrl({ protocols: ['https', 'http'], require_protocol: true, require_tld: false })
-  @Length(1, 2000)
-  alert_webhook_url?: string | null;
+  /** Retired (alerts are webhook events): any value is refused, naming the endpoint API. */
+  @ApiHideProperty()
+  @ValidateIf((o: TenantSettingsDto) => o.alert_webhook_url !== undefined)
+  @Validate(RetiredAlertWebhookUrlRule)
+  alert_webhook_url?: unknown;
 
   @ApiPropertyOptional({
     description:

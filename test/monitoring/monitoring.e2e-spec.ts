@@ -1,8 +1,8 @@
-import { createHmac, randomUUID } from 'node:crypto';
-import { createServer, IncomingMessage, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { AlertsService, SIGNATURE_HEADER, webhookUrlProblem } from '../../src/monitoring';
+import { AlertsService } from '../../src/monitoring';
+import { verifyWebhookSignature } from '../../src/sdk';
+import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { waitForStatus } from '../support/messages';
 import { parsePrometheusText } from '../support/prometheus-text';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
@@ -41,7 +41,14 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
   let alerts: AlertsService;
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { SANDBOX_DELIVERY_DELAY_MS: '10', WEBHOOK_ALLOW_INSECURE: 'true' } });
+    t = await createTestApp({
+      env: {
+        SANDBOX_DELIVERY_DELAY_MS: '10',
+        WEBHOOK_ALLOW_INSECURE: 'true',
+        WEBHOOK_DISPATCH_INTERVAL_MS: '20',
+        WEBHOOK_RETRY_BASE_MS: '50',
+      },
+    });
     ds = t.get(DataSource);
     alerts = t.get(AlertsService);
   });
@@ -241,7 +248,11 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
     const adminA = t.auth({ tenant: a, roles: ['admin'] });
     const page1 = await t.http().get('/api/sms/alerts?limit=1').set(adminA).expect(200);
     expect(page1.body.items).toHaveLength(1);
-    expect(page1.body.items[0]).toMatchObject({ tenant_id: a, message: 'second', webhook_status: 'none' });
+    expect(page1.body.items[0]).toMatchObject({
+      tenant_id: a,
+      message: 'second',
+      deliveries: { pending: 0, delivered: 0, failed: 0 },
+    });
     const page2 = await t
       .http()
       .get(`/api/sms/alerts?limit=1&cursor=${page1.body.next_cursor}`)
@@ -260,79 +271,200 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
     expect(all.body.items.map((x: { message: string }) => x.message)).toEqual([`m${b}`]);
   });
 
-  describe('alert webhook', () => {
-    let server: Server;
-    let url: string;
-    const received: { headers: IncomingMessage['headers']; body: string }[] = [];
-    let failNext = 0;
-
+  describe('alerts through the callbacks outbox', () => {
+    let receiver: WebhookReceiver;
+    let base: string;
     beforeAll(async () => {
-      server = createServer((req, res) => {
-        let body = '';
-        req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-        req.on('end', () => {
-          received.push({ headers: req.headers, body });
-          if (failNext > 0) {
-            failNext -= 1;
-            res.writeHead(500).end();
-          } else res.writeHead(204).end();
-        });
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      receiver = new WebhookReceiver();
+      base = await receiver.start();
     });
-    afterAll(() => new Promise<void>((r) => server.close(() => r())));
+    afterAll(() => receiver.stop());
 
-    it('POSTs the alert signed with the tenant secret, retries with backoff and records each attempt', async () => {
-      const tenant = freshTenantId();
-      await setSettings(t, tenant, { alert_webhook_url: url, cost_alert_threshold: 10 });
-      const secret = (
+    const admin = (tenant: number) => t.auth({ tenant, roles: ['admin'] });
+    const register = async (tenant: number, path: string, events: string[]) =>
+      (
         await t
           .http()
-          .post('/api/sms/alerts/signing-secret')
-          .set(t.auth({ tenant, roles: ['admin'] }))
+          .post('/api/sms/webhook-endpoints')
+          .set(admin(tenant))
+          .send({ url: `${base}${path}`, events })
           .expect(201)
-      ).body.secret as string;
-      expect(secret).toMatch(/^whsec_/);
+      ).body as { id: string; secret: string };
+
+    it('delivers an alert to the endpoint subscribed to alert.raised, signed t=…,v1=…, retried, logged and replayable', async () => {
+      const tenant = freshTenantId();
+      await setSettings(t, tenant, { cost_alert_threshold: 10 });
+      const path = `/alerts-${tenant}`;
+      const other = `/messages-${tenant}`;
+      const ep = await register(tenant, path, ['alert.raised']);
+      await register(tenant, other, ['message.delivered']);
+      receiver.answer(path, 500); // the first attempt fails: the callbacks retry policy takes over
       await insertMessage(ds, tenant, { status: 'delivered', cost: '8' });
-      failNext = 1;
-      await alerts.evaluateCost(new Date(), tenant);
-      const now = new Date();
-      await alerts.deliverDue(now);
-      expect(received).toHaveLength(1);
-      // Not due again before its backoff.
-      await alerts.deliverDue(new Date(now.getTime() + 1000));
-      expect(received).toHaveLength(1);
-      await alerts.deliverDue(new Date(now.getTime() + 31_000));
-      expect(received).toHaveLength(2);
-      const last = received[1];
-      const expected = `sha256=${createHmac('sha256', secret).update(last.body).digest('hex')}`;
-      expect(last.headers[SIGNATURE_HEADER]).toBe(expected);
-      expect(last.headers['content-type']).toBe('application/json');
-      expect(JSON.parse(last.body)).toMatchObject({
-        tenant_id: tenant,
-        kind: 'cost_threshold',
-        threshold_pct: 80,
-      });
-      const rows = await ds.query(
-        `SELECT d.attempt, d.status_code, a.webhook_status FROM sms_alert_deliveries d JOIN sms_alerts a ON a.id = d.alert_id
-          WHERE a.tenant_id = $1 ORDER BY d.attempt`,
+      expect(await alerts.evaluateCost(new Date(), tenant)).toBe(1);
+
+      const got = await eventually(
+        async () => (receiver.on(path).length >= 2 ? receiver.on(path) : undefined),
+        10_000,
+        'the alert, retried after a 500',
+      );
+      const [{ id: alertId }] = await ds.query(
+        `SELECT id FROM sms_alerts WHERE tenant_id = $1 AND kind = 'cost_threshold'`,
         [tenant],
       );
-      expect(rows).toEqual([
-        { attempt: 1, status_code: 500, webhook_status: 'delivered' },
-        { attempt: 2, status_code: 204, webhook_status: 'delivered' },
+      for (const r of got) {
+        expect(r.headers['x-sms-signature']).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+        expect(verifyWebhookSignature(ep.secret, r.headers['x-sms-signature'] as string, r.raw)).toBe(true);
+        expect(verifyWebhookSignature('whsec_wrong', r.headers['x-sms-signature'] as string, r.raw)).toBe(
+          false,
+        );
+        expect(r.headers['x-sms-event-type']).toBe('alert.raised');
+        expect(r.json).toEqual({
+          id: got[0].json.id,
+          type: 'alert.raised',
+          created_at: expect.any(String),
+          data: {
+            tenant_id: tenant,
+            alert_id: alertId,
+            kind: 'cost_threshold',
+            period: new Date().toISOString().slice(0, 7),
+            threshold_pct: 80,
+            message: expect.stringContaining('reached 80%'),
+            details: expect.objectContaining({ threshold_pct: 80, month_to_date: '8', threshold: '10' }),
+          },
+        });
+      }
+      expect(receiver.on(other)).toEqual([]);
+
+      const log = await eventually(async () => {
+        const res = await t
+          .http()
+          .get('/api/sms/webhook-deliveries?event_type=alert.raised')
+          .set(admin(tenant))
+          .expect(200);
+        return res.body.items[0]?.status === 'delivered' ? res.body.items : undefined;
+      });
+      expect(log).toHaveLength(1);
+      expect(log[0]).toMatchObject({ endpoint_id: ep.id, event_id: got[0].json.id, attempts: 2 });
+      const detail = await t
+        .http()
+        .get(`/api/sms/webhook-deliveries/${log[0].id}`)
+        .set(admin(tenant))
+        .expect(200);
+      expect(detail.body.attempt_log.map((a: { status_code: number }) => a.status_code)).toEqual([500, 200]);
+      const listed = await t.http().get('/api/sms/alerts').set(admin(tenant)).expect(200);
+      expect(listed.body.items).toEqual([
+        expect.objectContaining({
+          id: alertId,
+          kind: 'cost_threshold',
+          threshold_pct: 80,
+          deliveries: { pending: 0, delivered: 1, failed: 0 },
+        }),
       ]);
-      await eventually(async () => (received.length === 2 ? true : undefined));
+      expect(listed.body.items[0]).not.toHaveProperty('webhook_status');
+
+      await t.http().post(`/api/sms/webhook-deliveries/${log[0].id}/replay`).set(admin(tenant)).expect(202);
+      const replayed = await eventually(
+        async () => (receiver.on(path).length >= 3 ? receiver.on(path)[2] : undefined),
+        10_000,
+        'the replay',
+      );
+      expect(replayed.json.id).toBe(got[0].json.id);
+      expect(
+        verifyWebhookSignature(ep.secret, replayed.headers['x-sms-signature'] as string, replayed.raw),
+      ).toBe(true);
     });
 
-    it('refuses http and private addresses unless WEBHOOK_ALLOW_INSECURE', () => {
-      expect(webhookUrlProblem('http://example.com/x', false)).toBe('must be https');
-      expect(webhookUrlProblem('https://127.0.0.1/x', false)).toMatch(/private or loopback/);
-      expect(webhookUrlProblem('https://[::1]/x', false)).toMatch(/private or loopback/);
-      expect(webhookUrlProblem('https://10.1.2.3/x', false)).toMatch(/private or loopback/);
-      expect(webhookUrlProblem('https://example.com/x', false)).toBeNull();
-      expect(webhookUrlProblem('http://127.0.0.1/x', true)).toBeNull();
+    it('raises an alert and publishes alert.raised in one transaction: both or neither, once', async () => {
+      const tenant = freshTenantId();
+      await setSettings(t, tenant, {});
+      await register(tenant, `/atomic-${tenant}`, ['alert.raised']);
+      const alert = {
+        tenantId: tenant,
+        kind: 'failure_rate' as const,
+        period: `atomic-${tenant}`,
+        message: 'm',
+        details: {},
+      };
+      const count = async (sql: string) => Number((await ds.query(sql, [tenant]))[0].count);
+      const alertRows = () => count('SELECT count(*) FROM sms_alerts WHERE tenant_id = $1');
+      const outboxRows = () =>
+        count(
+          `SELECT count(*) FROM sms_webhook_deliveries WHERE tenant_id = $1 AND event_type = 'alert.raised'`,
+        );
+
+      // The outbox refuses this tenant's rows (a fault injected in PostgreSQL): the alert is not kept either.
+      const fn = `refuse_outbox_${tenant}`;
+      await ds.query(`CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.tenant_id = ${tenant} THEN RAISE EXCEPTION 'outbox refused'; END IF; RETURN NEW; END $$`);
+      await ds.query(
+        `CREATE TRIGGER ${fn} BEFORE INSERT ON sms_webhook_deliveries FOR EACH ROW EXECUTE FUNCTION ${fn}()`,
+      );
+      try {
+        await expect(alerts.raise(alert)).rejects.toThrow(/outbox refused/);
+      } finally {
+        await ds.query(`DROP TRIGGER ${fn} ON sms_webhook_deliveries`);
+        await ds.query(`DROP FUNCTION ${fn}()`);
+      }
+      expect(await alertRows()).toBe(0);
+      expect(await outboxRows()).toBe(0);
+
+      const raced = await Promise.all(Array.from({ length: 6 }, () => alerts.raise(alert)));
+      expect(raced.filter(Boolean)).toHaveLength(1);
+      expect(await alertRows()).toBe(1);
+      expect(await outboxRows()).toBe(1);
+    });
+
+    it('refuses the alert_webhook_url setting with a 400 naming the endpoint API, changing nothing', async () => {
+      const tenant = freshTenantId();
+      const created = await t
+        .http()
+        .post('/api/sms/tenants')
+        .set(t.auth(operator))
+        .send({
+          id: tenant,
+          name: 'x',
+          settings: { alert_webhook_url: `${base}/old`, cost_alert_threshold: 5 },
+        });
+      expect(created.status).toBe(400);
+      expect(created.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: expect.stringContaining('POST /api/sms/webhook-endpoints'),
+        details: [{ field: 'settings.alert_webhook_url', errors: [expect.stringContaining('alert.raised')] }],
+      });
+      await t.http().get(`/api/sms/tenants/${tenant}`).set(t.auth(operator)).expect(404);
+
+      await setSettings(t, tenant, { cost_alert_threshold: 5 });
+      for (const value of [`${base}/old`, null]) {
+        const res = await t
+          .http()
+          .patch(`/api/sms/tenants/${tenant}`)
+          .set(t.auth(operator))
+          .send({ name: 'renamed', settings: { alert_webhook_url: value, cost_alert_threshold: 7 } });
+        expect(res.status).toBe(400);
+        expect(res.body.details).toEqual([
+          {
+            field: 'settings.alert_webhook_url',
+            errors: [expect.stringContaining('/api/sms/webhook-endpoints')],
+          },
+        ]);
+      }
+      const after = await t.http().get(`/api/sms/tenants/${tenant}`).set(t.auth(operator)).expect(200);
+      expect(after.body).toMatchObject({ name: `tenant ${tenant}`, settings: { cost_alert_threshold: 5 } });
+      expect(after.body.settings).not.toHaveProperty('alert_webhook_url');
+    });
+
+    it('answers the retired alert signing-secret route with 410 naming the endpoint rotate route', async () => {
+      const res = await t
+        .http()
+        .post('/api/sms/alerts/signing-secret')
+        .set(admin(freshTenantId()))
+        .expect(410);
+      expect(res.body).toEqual({
+        statusCode: 410,
+        error: 'Gone',
+        message: expect.stringContaining('POST /api/sms/webhook-endpoints/{id}/rotate-secret'),
+      });
     });
   });
 });

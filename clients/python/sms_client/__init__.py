@@ -15,7 +15,7 @@ from .errors import (
     UnsupportedMediaTypeError,
     ValidationError,
 )
-from .webhooks import SIGNATURE_HEADER, verify_alert_signature, verify_webhook_signature
+from .webhooks import SIGNATURE_HEADER, verify_webhook_signature
 
 __all__ = [
     "SMSService",
@@ -34,5 +34,4 @@ __all__ = [
     "ServiceUnavailableError",
     "SIGNATURE_HEADER",
     "verify_webhook_signature",
-    "verify_alert_signature",
 ]

@@ -382,12 +382,10 @@ class SMSService:
     # ------------------------------------------------------------------ alerts, inbound (admins)
     def list_alerts(self, kind: Optional[str] = None, tenant_id: Optional[int] = None,
                     limit: Optional[int] = None, cursor: Optional[str] = None) -> Json:
-        """GET /api/sms/alerts → {items, next_cursor}, newest first."""
+        """GET /api/sms/alerts → {items, next_cursor}, newest first. Each alert's `deliveries`
+        counts its `alert.raised` webhook deliveries (pending, delivered, failed): alerts reach
+        webhook endpoints subscribed to `alert.raised` (create_webhook_endpoint)."""
         return self._get_page("/api/sms/alerts", dict(kind=kind, tenant_id=tenant_id, limit=limit, cursor=cursor))
-
-    def rotate_alert_signing_secret(self) -> str:
-        """POST /api/sms/alerts/signing-secret → the new secret for `verify_alert_signature` (shown once)."""
-        return str(self._call("POST", "/api/sms/alerts/signing-secret")["secret"])
 
     def list_inbound(self, from_: Optional[str] = None, keyword: Optional[str] = None,
                      since: Union[datetime, str, None] = None, until: Union[datetime, str, None] = None,

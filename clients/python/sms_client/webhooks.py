@@ -1,12 +1,13 @@
-"""Checking the signatures of the webhooks the service sends (both carry `X-SMS-Signature`).
+"""Checking the signature of the webhooks the service sends.
 
-- Event callbacks (webhook endpoints and per-message `status_callback_url`):
-  `X-SMS-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`, the secret
-  being the endpoint's `whsec_...` (create_webhook_endpoint / rotate_webhook_secret). Deliveries
-  older than the tolerance (default 300 s) are refused, so a captured request cannot be replayed.
-- Alert webhooks (cost thresholds, failure rates, provider circuits):
-  `X-SMS-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`, the secret from
-  rotate_alert_signing_secret(). No timestamp: deduplicate on the alert's `id`.
+Every webhook (endpoint events, alerts included, and per-message `status_callback_url`) carries
+`X-SMS-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`, the secret
+being the endpoint's `whsec_...` (create_webhook_endpoint / rotate_webhook_secret). Deliveries
+older than the tolerance (default 300 s) are refused, so a captured request cannot be replayed.
+
+Alerts (cost thresholds, failure rates) are `alert.raised` events of an endpoint subscribed to
+them. The former alert webhook (the `alert_webhook_url` setting and its untimed signature) is gone:
+its URL became such an endpoint with the same secret; check it with `verify_webhook_signature`.
 
 Always pass the raw request body (bytes or text exactly as received), never re-serialized JSON.
 """
@@ -22,7 +23,6 @@ SIGNATURE_HEADER = "X-SMS-Signature"
 
 _T = re.compile(r"^\d{1,12}$")
 _V1 = re.compile(r"^[0-9a-f]{64}$")
-_ALERT = re.compile(r"^sha256=([0-9a-f]{64})$")
 
 Body = Union[bytes, str]
 
@@ -42,7 +42,7 @@ def verify_webhook_signature(
     tolerance_seconds: int = 300,
     now: Optional[float] = None,
 ) -> bool:
-    """True when `header` (the X-SMS-Signature of an event callback) signs exactly `body` with
+    """True when `header` (the X-SMS-Signature of a webhook) signs exactly `body` with
     `secret` and its timestamp is within `tolerance_seconds` of `now` (default: the clock).
     Several `v1=` parts are accepted (any one matching is enough). Constant-time comparison."""
     if not isinstance(header, str) or not secret:
@@ -66,13 +66,3 @@ def verify_webhook_signature(
     expected = _hex(secret, str(t).encode("ascii") + b"." + _bytes(body))
     return any(hmac.compare_digest(s, expected) for s in signatures)
 
-
-def verify_alert_signature(secret: str, header: Optional[str], body: Body) -> bool:
-    """True when `header` (the X-SMS-Signature of an alert webhook, `sha256=<hex>`) signs
-    exactly `body` with the tenant's alert signing secret. Constant-time comparison."""
-    if not isinstance(header, str) or not secret:
-        return False
-    m = _ALERT.match(header.strip())
-    if m is None:
-        return False
-    return hmac.compare_digest(m.group(1), _hex(secret, _bytes(body)))

@@ -12,7 +12,6 @@ from sms_client import (
     NotFoundError,
     SMSService,
     ValidationError,
-    verify_alert_signature,
     verify_webhook_signature,
 )
 
@@ -95,8 +94,7 @@ def test_stats_and_cost_reports(sms_service: SMSService, admin: SMSService) -> N
 
 def test_alerts_and_inbound(admin: SMSService) -> None:
     assert admin.list_alerts(limit=5)["items"] == []
-    secret = admin.rotate_alert_signing_secret()
-    assert isinstance(secret, str) and len(secret) >= 32
+    assert not hasattr(admin, "rotate_alert_signing_secret")
     assert admin.list_inbound(from_="+12025550123", limit=5) == {"items": [], "next_cursor": None}
     with pytest.raises(ValidationError) as err:
         admin.list_inbound(from_="not a number")
@@ -194,7 +192,7 @@ def _vectors() -> Dict[str, Any]:
 
 
 def test_signatures_match_the_services_own_signing_code() -> None:
-    """The vectors were signed by the service's signWebhook (callbacks) and signBody (alerts)."""
+    """The vectors were signed by the service's signWebhook, the one signing code of every webhook."""
     v = _vectors()
     body, secret = v["body"], v["secret"]
     assert verify_webhook_signature(secret, v["callback_header"], body, now=v["t"]) is True
@@ -203,10 +201,5 @@ def test_signatures_match_the_services_own_signing_code() -> None:
     assert verify_webhook_signature(secret, v["callback_header"], body + "x", now=v["t"]) is False
     assert verify_webhook_signature(secret + "x", v["callback_header"], body, now=v["t"]) is False
     assert verify_webhook_signature(secret, None, body, now=v["t"]) is False
-    assert verify_webhook_signature(secret, v["alert_header"], body, now=v["t"]) is False
-
-    assert verify_alert_signature(secret, v["alert_header"], body) is True
-    assert verify_alert_signature(secret, v["alert_header"], body.encode("utf-8")) is True
-    assert verify_alert_signature(secret, v["alert_header"], body + " ") is False
-    assert verify_alert_signature("other", v["alert_header"], body) is False
-    assert verify_alert_signature(secret, v["callback_header"], body) is False
+    # The retired alert signature (a bare HMAC of the body, no timestamp) is not a webhook signature.
+    assert verify_webhook_signature(secret, v["untimed_header"], body, now=v["t"]) is False

@@ -314,15 +314,13 @@ export class SmsClient {
     );
   }
 
-  /** GET /api/sms/alerts (admins): cost, failure-rate and provider alerts, newest first. */
+  /**
+   * GET /api/sms/alerts (admins): cost, failure-rate and provider alerts, newest first, each with
+   * its `alert.raised` webhook deliveries counted. Alerts reach the endpoints subscribed to
+   * `alert.raised` (`createWebhookEndpoint({ url, events: ['alert.raised'] })`).
+   */
   alerts(query: AlertsQuery = {}): Promise<AlertsPage> {
     return this.once(() => this.api.GET('/api/sms/alerts', { params: { query } }));
-  }
-
-  /** POST /api/sms/alerts/signing-secret (admins): a new secret for alert webhooks, shown once. */
-  async rotateAlertSigningSecret(): Promise<string> {
-    const res = await this.once(() => this.api.POST('/api/sms/alerts/signing-secret'));
-    return res.secret;
   }
 
   /** GET /api/sms/inbound (admins): texts received, with STOP/START/HELP keywords recognized. */

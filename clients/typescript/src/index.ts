@@ -2,5 +2,5 @@
 export { createSmsClient, SmsClient } from './client';
 export type * from './client';
 export * from './errors';
-export { SIGNATURE_HEADER, verifyWebhookSignature, verifyAlertSignature } from './webhooks';
+export { SIGNATURE_HEADER, verifyWebhookSignature } from './webhooks';
 export type { components, operations, paths } from './schema';

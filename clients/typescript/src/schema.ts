@@ -609,31 +609,11 @@ export interface paths {
     };
     /**
      * Alerts, newest first
-     * @description Cost thresholds (80 % and 100 % of cost_alert_threshold, once per month), failure rate (SMS_FAILURE_ALERT_RATE over SMS_FAILURE_ALERT_MIN messages in 15 minutes) and provider circuits (system alerts, super_admin only). A tenant admin sees its tenant's; a super_admin every tenant's (tenant_id narrows). Keyset cursor.
+     * @description Cost thresholds (80 % and 100 % of cost_alert_threshold, once per month), failure rate (SMS_FAILURE_ALERT_RATE over SMS_FAILURE_ALERT_MIN messages in 15 minutes) and provider circuits (system alerts, super_admin only). A tenant admin sees its tenant's; a super_admin every tenant's (tenant_id narrows). Keyset cursor. A tenant's alert is also an alert.raised event, delivered to its webhook endpoints subscribed to it (POST /api/sms/webhook-endpoints).
      */
     get: operations['Alerts_list'];
     put?: never;
     post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/api/sms/alerts/signing-secret': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Generate a new alert-webhook signing secret for the caller's tenant (shown only in this answer)
-     * @description Webhook requests carry `X-SMS-Signature: sha256=<hex HMAC-SHA256 of the raw body under this secret>`. The previous secret stops working at once. Audited (alerts.signing_secret.rotate, without the secret).
-     */
-    post: operations['Alerts_rotate'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1097,11 +1077,6 @@ export interface components {
        *     ]
        */
       allowed_countries?: string[] | null;
-      /**
-       * @description alerts (cost thresholds, failure rate) are POSTed here as JSON signed with X-SMS-Signature: sha256=HMAC-SHA256(body) under the tenant secret (POST /api/sms/alerts/signing-secret); https only unless WEBHOOK_ALLOW_INSECURE=true; null removes it
-       * @example https://ops.example.com/sms-alerts
-       */
-      alert_webhook_url?: string | null;
       /**
        * @description monthly spend cap in SMS_CURRENCY: a send whose estimate would take the month-to-date cost (actual where reported, else estimate) past it is refused with 402; null removes it
        * @example 1000
@@ -1683,6 +1658,14 @@ export interface components {
       /** @example c4508301-97a5-4ab8-ab47-0e37c5865078 */
       message_id: string;
     };
+    AlertDeliveriesDto: {
+      /** @description still being tried */
+      pending: number;
+      /** @description answered 2xx */
+      delivered: number;
+      /** @description given up */
+      failed: number;
+    };
     AlertDto: {
       id: string;
       /** @description null: a system alert (provider circuit) */
@@ -1695,21 +1678,13 @@ export interface components {
       provider: string | null;
       message: string;
       details: Record<string, unknown>;
-      /** @enum {string} */
-      webhook_status: 'none' | 'pending' | 'delivered' | 'failed';
-      webhook_attempts: number;
+      /** @description how the deliveries of this alert's alert.raised event stand, one per webhook endpoint subscribed to alert.raised when it was raised (all 0 for a system alert or a tenant without such an endpoint; finished deliveries leave the count when retention purges them); each delivery is in GET /api/sms/webhook-deliveries?event_type=alert.raised */
+      deliveries: components['schemas']['AlertDeliveriesDto'];
       created_at: string;
     };
     AlertsPageDto: {
       items: components['schemas']['AlertDto'][];
       next_cursor: string | null;
-    };
-    AlertSigningSecretDto: {
-      /**
-       * @description the new secret; shown only in this answer
-       * @example whsec_3J8…
-       */
-      secret: string;
     };
     StatsPeriodDto: {
       /** @example 2026-10-01 */
@@ -7460,117 +7435,6 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['AlertsPageDto'];
-        };
-      };
-      /** @description invalid input; nothing changed */
-      400: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ErrorResponseDto'];
-        };
-      };
-      /** @description missing, malformed or expired token */
-      401: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ErrorResponseDto'];
-        };
-      };
-      /** @description role missing or tenant deactivated */
-      403: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ErrorResponseDto'];
-        };
-      };
-      /** @description unknown here, or another tenant’s */
-      404: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ErrorResponseDto'];
-        };
-      };
-      /** @description rate limit; see Retry-After */
-      429: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ErrorResponseDto'];
-        };
-      };
-      /** @description an unexpected error; `errorId` is in the service log */
-      500: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "statusCode": 500,
-           *       "error": "Internal Server Error",
-           *       "message": "internal error",
-           *       "errorId": "6f1c2b1e-2f1a-4c1e-9a55-0d6b1c7e9f10"
-           *     }
-           */
-          'application/json': components['schemas']['ErrorResponseDto'];
-        };
-      };
-      /** @description PostgreSQL or Redis is unreachable: nothing was stored; retry after Retry-After */
-      503: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          'Retry-After': components['headers']['Retry-After'];
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "statusCode": 503,
-           *       "error": "Service Unavailable",
-           *       "message": "database is unavailable; nothing was stored, retry after 5 s"
-           *     }
-           */
-          'application/json': components['schemas']['ErrorResponseDto'];
-        };
-      };
-    };
-  };
-  Alerts_rotate: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description super_admin only: act for this tenant instead of the token’s */
-        'X-Tenant-Id'?: number;
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description the secret is shown only here */
-      201: {
-        headers: {
-          'X-Request-Id': components['headers']['X-Request-Id'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['AlertSigningSecretDto'];
         };
       };
       /** @description invalid input; nothing changed */

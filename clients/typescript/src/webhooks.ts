@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** The header both kinds of webhook of the service carry. */
+/** The header every webhook of the service carries. */
 export const SIGNATURE_HEADER = 'X-SMS-Signature';
 
 const hex = (secret: string, text: string) => createHmac('sha256', secret).update(text, 'utf8').digest('hex');
@@ -10,9 +10,11 @@ function equalHex(a: string, b: string): boolean {
 }
 
 /**
- * Event callbacks (webhook endpoints, per-message `status_callback_url`): the header is
- * `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`. True when one `v1` matches
- * the raw body (before any JSON parsing) and `t` is within `toleranceSeconds` of now.
+ * Every webhook (endpoint events, `alert.raised` included, and per-message `status_callback_url`):
+ * the header is `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`, the secret being
+ * the endpoint's. True when one `v1` matches the raw body (before any JSON parsing) and `t` is
+ * within `toleranceSeconds` of now. The former alert webhook and its untimed signature are gone:
+ * an `alert_webhook_url` became an endpoint subscribed to `alert.raised`, with the same secret.
  */
 export function verifyWebhookSignature(
   secret: string,
@@ -36,21 +38,4 @@ export function verifyWebhookSignature(
   const body = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
   const expected = hex(secret, `${t}.${body}`);
   return signatures.some((s) => equalHex(s, expected));
-}
-
-/**
- * Alert webhooks (cost thresholds, failure rates, provider circuits): the header is
- * `sha256=<hex HMAC-SHA256(secret, raw body)>` with the secret from
- * `rotateAlertSigningSecret()`. No timestamp: deduplicate on the alert's `id`.
- */
-export function verifyAlertSignature(
-  secret: string,
-  header: string | null | undefined,
-  rawBody: string | Buffer,
-): boolean {
-  if (typeof header !== 'string' || secret === '') return false;
-  const m = /^sha256=([0-9a-f]{64})$/.exec(header.trim());
-  if (!m) return false;
-  const body = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
-  return equalHex(m[1], hex(secret, body));
 }
