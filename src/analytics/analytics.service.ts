@@ -68,7 +68,7 @@ const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /**
  * `/api/sms/stats` and `/api/sms/reports/costs`, answered from `sms_daily_rollup` plus the deltas
- * not folded yet (one statement, one snapshot: exact), never from `sms_messages`.
+ * not folded yet (one statement, one snapshot: exact), never from the message ledger itself.
  */
 @Injectable()
 export class AnalyticsService {

@@ -13,7 +13,7 @@ const FOLD_LOCK_KEY = 7_302_130;
 const FOLD_CHUNK = 50_000;
 
 /**
- * Folds `sms_rollup_deltas` (written by the triggers on `sms_messages`) into `sms_daily_rollup`.
+ * Folds `sms_rollup_deltas` (written by the message ledger's triggers, see messaging's sql/) into `sms_daily_rollup`.
  * Each chunk is one transaction: the deltas are deleted and their sums added together, so a delta
  * is counted exactly once whatever crashes or retries; readers add the deltas not yet folded.
  */

@@ -5,7 +5,7 @@ import { Micros, MonthToDateSpend, parseMoney, SqlRunner, utcMonth } from '../co
 
 /**
  * Month-to-date spend as one SQL scalar subquery, read from the coarse stats rollup plus the
- * deltas not folded yet (exact at the statement's snapshot), never by scanning `sms_messages`.
+ * deltas not folded yet (exact at the statement's snapshot), never by scanning the message ledger.
  *
  * Per message it is the provider's cost where one was reported, else the estimate, counted from
  * acceptance and for every status but canceled: over rollup rows that is

@@ -24,8 +24,8 @@ export interface PublishInput {
 /**
  * The publish API for the other features (inbound SMS, opt-outs, campaigns, alerts): call it with
  * the `EntityManager` of the transaction that makes the change, so the event exists exactly when
- * the change does (the outbox pattern). Message status events need no call: a trigger on
- * `sms_messages` writes them.
+ * the change does (the outbox pattern). Message status events need no call: a trigger
+ * on the message ledger (messaging's) writes them.
  */
 @Injectable()
 export class CallbacksService {

@@ -74,7 +74,7 @@ const COLUMNS = `d.id, d.event_id, d.event_type, d.tenant_id, d.message_id, d.en
 
 /**
  * The outbox `sms_webhook_deliveries` and its attempts. Rows for message status events are written
- * by the database trigger on `sms_messages`; other events by `insertEvent` in the caller's
+ * by a database trigger on the message ledger (messaging's); other events by `insertEvent` in the caller's
  * transaction. Tenant reads take the tenant id; the dispatcher's claim is system-wide.
  */
 @Injectable()

@@ -71,15 +71,6 @@ export class InboundRepository {
     return { row: toRow(existing[0]), created: false };
   }
 
-  /** The tenant that last texted this phone (the owner of a reply on a shared number), or null. */
-  async lastSender(phoneNumber: string): Promise<number | null> {
-    const rows: { tenant_id: number }[] = await this.ds.query(
-      `SELECT tenant_id FROM sms_messages WHERE phone_number = $1 ORDER BY created_at DESC LIMIT 1`,
-      [phoneNumber],
-    );
-    return rows[0]?.tenant_id ?? null;
-  }
-
   /**
    * Tenants that send from `ourNumber`. Every tenant shares the service's numbers today
    * (TWILIO_PHONE_NUMBER, the messaging service, SNS), so: every active tenant.

@@ -8,7 +8,7 @@ import {
   TenantKeywords,
 } from '../core/keywords';
 import { CallbacksService } from '../callbacks';
-import { OptOutsService } from '../messaging';
+import { LedgerQueries, OptOutsService } from '../messaging';
 import type { InboundSms } from '../providers';
 import { TemplatesService } from '../templates';
 import { InboundRepository, InboundRow } from './inbound.repository';
@@ -41,10 +41,11 @@ export class InboundService {
     private readonly optOuts: OptOutsService,
     private readonly templates: TemplatesService,
     private readonly callbacks: CallbacksService,
+    private readonly ledger: LedgerQueries,
   ) {}
 
   async receive(m: InboundSms): Promise<InboundOutcome> {
-    const tenantId = await this.repo.lastSender(m.from);
+    const tenantId = await this.ledger.lastSender(m.from);
     const settings = tenantId === null ? {} : await this.repo.settings(tenantId);
     const tenantLanguage: KeywordLanguage = settings.default_language === 'tr' ? 'tr' : 'en';
     const match = this.keyword(m, settings.inbound_keywords as TenantKeywords | undefined, tenantLanguage);

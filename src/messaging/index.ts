@@ -23,6 +23,8 @@ export type { Presented } from './accept/send-route';
 export { MetadataField } from './accept/metadata';
 // Reading the ledger: tenant requests, campaigns, and the jobs.
 export { MessageQueriesService } from './queries/message-queries.service';
+export { LedgerQueries, RECENT_MESSAGES_GAUGE } from './queries/ledger-queries.service';
+export type { FailureCount, MessageCount } from './queries/ledger-queries.service';
 export { CampaignLedger } from './repositories/campaign-ledger';
 export type { CampaignProgress } from './repositories/campaign-ledger';
 export { SystemMessagesRepository } from './repositories/system-messages.repository';

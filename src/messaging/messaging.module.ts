@@ -27,6 +27,7 @@ import { OutcomeResolver } from './receipts/outcome-resolver.service';
 import { CampaignLedger } from './repositories/campaign-ledger';
 import { MessagesRepository } from './repositories/messages.repository';
 import { SystemMessagesRepository } from './repositories/system-messages.repository';
+import { LedgerQueries } from './queries/ledger-queries.service';
 import { MessageQueriesService } from './queries/message-queries.service';
 
 /**
@@ -59,6 +60,7 @@ import { MessageQueriesService } from './queries/message-queries.service';
     OptOutsService,
     AcceptService,
     CampaignLedger,
+    LedgerQueries,
     MessageQueriesService,
     PricingService,
     RateLimiterService,
@@ -72,6 +74,7 @@ import { MessageQueriesService } from './queries/message-queries.service';
     // What index.ts exports, for the features that import this module.
     AcceptService,
     CampaignLedger,
+    LedgerQueries,
     MessageQueriesService,
     SystemMessagesRepository,
     ReceiptsService,

@@ -5,7 +5,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
-import { formatMoney, parseMoney } from '../core/money';
+import { formatMoney, parseMoney, utcMonth } from '../core';
+import { LedgerQueries } from '../messaging';
 import { SmsRouter } from '../providers';
 
 export type AlertKind = 'cost_threshold' | 'failure_rate' | 'circuit_open' | 'circuit_closed';
@@ -44,13 +45,6 @@ export const FAILURE_WINDOW_MINUTES = 15;
 /** Circuit alerts are kept once per provider, change and 5-minute bucket across replicas. */
 const CIRCUIT_BUCKET_MS = 5 * 60_000;
 
-/** First instant of the UTC month of `d`, and of the next month. */
-export function monthBounds(d: Date): { start: Date; end: Date; label: string } {
-  const start = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
-  const end = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1));
-  return { start, end, label: start.toISOString().slice(0, 7) };
-}
-
 /**
  * Raises alerts exactly once (the unique index `sms_alerts_once`: the insert that went in raises
  * it, racing ones do nothing) and logs a warning. A tenant's alert is an `alert.raised` event of
@@ -67,6 +61,7 @@ export class AlertsService implements OnModuleInit {
     private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly router: SmsRouter,
+    private readonly ledger: LedgerQueries,
   ) {}
 
   onModuleInit(): void {
@@ -145,7 +140,7 @@ export class AlertsService implements OnModuleInit {
    * scan of the month's messages). Returns the alerts raised.
    */
   async evaluateCost(now = this.clock.now(), onlyTenant?: number): Promise<number> {
-    const month = monthBounds(now);
+    const month = utcMonth(now);
     const rows: { tenant_id: number; threshold: string; spent: string }[] = await this.ds.query(
       `SELECT t.id AS tenant_id, t.settings->>'cost_alert_threshold' AS threshold,
               ${monthToDateSpendSql('t.id', '$1', '$2', '$3')}::text AS spent
@@ -195,24 +190,13 @@ export class AlertsService implements OnModuleInit {
     const since = new Date(now.getTime() - FAILURE_WINDOW_MINUTES * 60_000);
     const windowMs = FAILURE_WINDOW_MINUTES * 60_000;
     const period = new Date(Math.floor(now.getTime() / windowMs) * windowMs).toISOString();
-    const rows: { tenant_id: number; failed: string; finished: string }[] = await this.ds.query(
-      `SELECT tenant_id,
-              count(*) FILTER (WHERE status IN ('failed', 'undelivered')) AS failed,
-              count(*) AS finished
-         FROM sms_messages
-        WHERE created_at > $1 AND created_at <= $2 AND status IN ('delivered', 'failed', 'undelivered')
-        GROUP BY tenant_id
-       HAVING count(*) >= $3`,
-      [since, now, this.config.get('SMS_FAILURE_ALERT_MIN')],
-    );
+    const rows = await this.ledger.failureCounts(since, now, this.config.get('SMS_FAILURE_ALERT_MIN'));
     const rate = this.config.get('SMS_FAILURE_ALERT_RATE');
     let raised = 0;
-    for (const r of rows) {
-      const failed = Number(r.failed);
-      const finished = Number(r.finished);
+    for (const { tenantId, failed, finished } of rows) {
       if (failed * 100 <= rate * finished) continue;
       const ok = await this.raise({
-        tenantId: r.tenant_id,
+        tenantId,
         kind: 'failure_rate',
         period,
         message: `${failed} of ${finished} messages of the last ${FAILURE_WINDOW_MINUTES} minutes failed (over ${rate}%)`,

@@ -1,7 +1,7 @@
 /** The public surface of monitoring: metrics, provider health and alerts. */
 export { MonitoringModule } from './monitoring.module';
 export { MetricsService } from './metrics.service';
-export { AlertsService, COST_THRESHOLDS_PCT, monthBounds } from './alerts.service';
+export { AlertsService, COST_THRESHOLDS_PCT } from './alerts.service';
 export type { AlertKind, AlertRow, ListedAlert } from './alerts.service';
 export { AlertsScheduler } from './alerts.scheduler';
 export { WorkerMetricsServer } from './worker-metrics.server';

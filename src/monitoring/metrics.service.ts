@@ -1,9 +1,8 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bull';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DataSource } from 'typeorm';
+import { LedgerQueries, MessageCount, RECENT_MESSAGES_GAUGE } from '../messaging';
 import { SmsRouter } from '../providers';
 
 /**
@@ -39,7 +38,7 @@ const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 export class MetricsService implements OnModuleInit {
   private readonly logger = new Logger(MetricsService.name);
   readonly registry = new Registry();
-  private messagesCache: { at: number; rows: MessageCountRow[] } | null = null;
+  private messagesCache: { at: number; rows: MessageCount[] } | null = null;
 
   readonly httpDuration = new Histogram({
     name: 'sms_http_request_duration_seconds',
@@ -69,7 +68,7 @@ export class MetricsService implements OnModuleInit {
   });
 
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly ledger: LedgerQueries,
     private readonly router: SmsRouter,
     @InjectQueue(MONITORED_QUEUES.delivery) private readonly deliveryQueue: Queue,
     @InjectQueue(MONITORED_QUEUES.campaignDelivery) private readonly campaignDeliveryQueue: Queue,
@@ -114,7 +113,7 @@ export class MetricsService implements OnModuleInit {
       },
     });
     new Gauge({
-      name: 'sms_messages',
+      name: RECENT_MESSAGES_GAUGE,
       help: `messages accepted in the last ${MESSAGE_WINDOW_MINUTES} minutes by provider (none before handover), message type and current status (cluster-wide)`,
       labelNames: ['provider', 'type', 'status'] as const,
       registers: [this.registry],
@@ -149,24 +148,11 @@ export class MetricsService implements OnModuleInit {
     return this.registry.contentType;
   }
 
-  private async messageCounts(): Promise<MessageCountRow[]> {
+  private async messageCounts(): Promise<MessageCount[]> {
     const now = Date.now();
     if (this.messagesCache && now - this.messagesCache.at < MESSAGE_CACHE_MS) return this.messagesCache.rows;
-    const rows: MessageCountRow[] = await this.ds.query(
-      `SELECT COALESCE(provider, 'none') AS provider, message_type AS type, status, count(*) AS count
-         FROM sms_messages
-        WHERE created_at > now() - make_interval(mins => $1)
-        GROUP BY 1, 2, 3`,
-      [MESSAGE_WINDOW_MINUTES],
-    );
+    const rows = await this.ledger.recentCounts(MESSAGE_WINDOW_MINUTES);
     this.messagesCache = { at: now, rows };
     return rows;
   }
-}
-
-interface MessageCountRow {
-  provider: string;
-  type: string;
-  status: string;
-  count: string;
 }

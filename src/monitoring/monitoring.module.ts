@@ -2,6 +2,7 @@ import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { BullModule } from '@nestjs/bull';
 import { AuditModule } from '../audit';
 import { CallbacksModule } from '../callbacks';
+import { MessagingModule } from '../messaging';
 import { ProvidersModule } from '../providers';
 import { TenancyModule } from '../tenancy';
 import { AlertsController } from './alerts.controller';
@@ -25,6 +26,7 @@ import { WorkerMetricsServer } from './worker-metrics.server';
     TenancyModule,
     AuditModule,
     CallbacksModule,
+    MessagingModule,
   ],
   controllers: [MetricsController, ProviderHealthController, AlertsController],
   providers: [MetricsService, WorkerMetricsServer, AlertsService, AlertsScheduler, QueueDashboard],
