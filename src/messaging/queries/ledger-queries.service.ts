@@ -56,7 +56,11 @@ export class LedgerQueries {
        HAVING count(*) >= $3`,
       [since, until, minFinished],
     );
-    return rows.map((r) => ({ tenantId: r.tenant_id, failed: Number(r.failed), finished: Number(r.finished) }));
+    return rows.map((r) => ({
+      tenantId: r.tenant_id,
+      failed: Number(r.failed),
+      finished: Number(r.finished),
+    }));
   }
 
   /** The tenant that last texted this number (the owner of a reply on a shared number), or null. */
