@@ -1,0 +1,14 @@
+/** Shared infrastructure: errors and their HTTP mapping, the clock, batching, semaphores, validation, the queue worker. Imports no feature. */
+export * from './api-errors';
+export * from './batcher';
+export * from './clock';
+export * from './clock.module';
+export * from './dto-fields';
+export * from './errors';
+export * from './exception.filter';
+export * from './queue-worker';
+export * from './request-text';
+export * from './request-text.guard';
+export * from './sealed-box';
+export * from './semaphore';
+export * from './validation';

@@ -1,0 +1,5 @@
+/** Liveness and readiness (PostgreSQL, Redis, what features contribute). */
+export * from './health.controller';
+export * from './health.module';
+export * from './readiness';
+export * from './redis.health';

@@ -1,0 +1,2 @@
+/** pino logging with request ids and redaction. */
+export * from './logging.module';
