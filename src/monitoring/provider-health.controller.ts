@@ -2,6 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/decorators';
 import { SmsRouter } from '../providers';
+import { ProvidersHealthDto } from './provider-health.dto';
 
 @ApiTags('health')
 @Public()
@@ -15,8 +16,8 @@ export class ProviderHealthController {
     description:
       "Per process (each replica keeps its own circuits): `circuit.state` closed | half_open | open; `last_success_at` and `last_error` of this process's calls; `recent` counts the calls of the last 5 minutes and the share that failed (null when none).",
   })
-  @ApiOkResponse({ description: '{providers: [{provider, circuit, last_success_at, last_error, recent}]}' })
-  providers() {
+  @ApiOkResponse({ type: ProvidersHealthDto })
+  providers(): ProvidersHealthDto {
     return {
       providers: this.router.providerHealth().map((p) => ({
         provider: p.provider,

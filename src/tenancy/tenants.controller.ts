@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, ParseIntPipe, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors';
 import { AuditService } from '../audit';
 import { CurrentPrincipal, Roles } from '../auth/decorators';
@@ -21,6 +21,7 @@ export class TenantsController {
 
   @Get()
   @ApiOperation({ summary: 'List tenants', description: 'super_admin only.' })
+  @ApiOkResponse({ type: TenantResponseDto, isArray: true })
   async list(): Promise<TenantResponseDto[]> {
     return (await this.tenants.list()).map(toTenantResponse);
   }
@@ -31,6 +32,7 @@ export class TenantsController {
     description:
       'super_admin only. Settings: rate limits, default language, allowed countries, cost alert threshold.',
   })
+  @ApiOkResponse({ type: TenantResponseDto })
   async get(@Param('id', ParseIntPipe) id: number): Promise<TenantResponseDto> {
     return toTenantResponse(await this.tenants.get(id));
   }
@@ -38,6 +40,7 @@ export class TenantsController {
   /** Audited (`tenant.create`) right after the insert succeeded. */
   @Post()
   @ApiOperation({ summary: 'Create a tenant', description: 'super_admin only; 409 when the id exists.' })
+  @ApiCreatedResponse({ type: TenantResponseDto })
   async create(@CurrentPrincipal() p: Principal, @Body() dto: CreateTenantDto): Promise<TenantResponseDto> {
     const created = await this.tenants.create(dto.id, dto.name, dto.settings);
     await this.audit.record(p, 'tenant.create', tenantTarget(created), null, auditView(created));
@@ -51,6 +54,7 @@ export class TenantsController {
     description:
       "super_admin only: name, active (a deactivated tenant's requests answer 403 and its queued messages are not sent) and settings.",
   })
+  @ApiOkResponse({ type: TenantResponseDto })
   async update(
     @CurrentPrincipal() p: Principal,
     @Param('id', ParseIntPipe) id: number,

@@ -114,15 +114,20 @@ const changes: [change: string, alter: (s: string) => string, failingFile: strin
     'web/src/pages/messages.tsx',
   ],
   [
-    'an answer the dashboard still types by hand gets described (GET /api/sms/tenants)',
+    'a tenant field the tenants page shows is renamed (TenantResponseDto.active)',
+    (s) => within(s, '    TenantResponseDto: {', '      active: boolean;', '      enabled: boolean;'),
+    'web/src/pages/tenants.tsx',
+  ],
+  [
+    'a provider health field the overview shows is renamed (RecentCallsDto.error_rate)',
     (s) =>
       within(
         s,
-        '  Tenants_list: {',
-        '        content?: never;',
-        "        content: { 'application/json': components['schemas']['TenantSettingsDto'][] };",
+        '    RecentCallsDto: {',
+        '      error_rate: number | null;',
+        '      failure_rate: number | null;',
       ),
-    'web/src/pages/tenants.tsx',
+    'web/src/pages/overview.tsx',
   ],
 ];
 

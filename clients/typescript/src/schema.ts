@@ -1114,6 +1114,14 @@ export interface components {
        */
       timezone?: string | null;
     };
+    TenantResponseDto: {
+      id: number;
+      name: string;
+      active: boolean;
+      settings: components['schemas']['TenantSettingsDto'];
+      created_at: string;
+      updated_at: string;
+    };
     CreateTenantDto: {
       /** @example 2 */
       id: number;
@@ -1657,6 +1665,38 @@ export interface components {
       success: boolean;
       /** @example c4508301-97a5-4ab8-ab47-0e37c5865078 */
       message_id: string;
+    };
+    CircuitDto: {
+      /** @enum {string} */
+      state: 'closed' | 'half_open' | 'open';
+      /** @description failures in a row that count towards opening */
+      consecutive_failures: number;
+      /** @description when it last opened (ISO 8601) */
+      opened_at: string | null;
+    };
+    ProviderErrorSeenDto: {
+      /** @example twilio:20429 */
+      code: string;
+      at: string;
+    };
+    RecentCallsDto: {
+      /** @example 300 */
+      window_seconds: number;
+      calls: number;
+      errors: number;
+      /** @description errors / calls; null when no call */
+      error_rate: number | null;
+    };
+    ProviderHealthDto: {
+      /** @enum {string} */
+      provider: 'twilio' | 'sns' | 'sandbox';
+      circuit: components['schemas']['CircuitDto'];
+      last_success_at: string | null;
+      last_error: components['schemas']['ProviderErrorSeenDto'] | null;
+      recent: components['schemas']['RecentCallsDto'];
+    };
+    ProvidersHealthDto: {
+      providers: components['schemas']['ProviderHealthDto'][];
     };
     AlertDeliveriesDto: {
       /** @description still being tried */
@@ -2913,7 +2953,9 @@ export interface operations {
           'X-Request-Id': components['headers']['X-Request-Id'];
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TenantResponseDto'][];
+        };
       };
       /** @description invalid input; nothing changed */
       400: {
@@ -3025,7 +3067,9 @@ export interface operations {
           'X-Request-Id': components['headers']['X-Request-Id'];
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TenantResponseDto'];
+        };
       };
       /** @description invalid input; nothing changed */
       400: {
@@ -3169,7 +3213,9 @@ export interface operations {
           'X-Request-Id': components['headers']['X-Request-Id'];
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TenantResponseDto'];
+        };
       };
       /** @description invalid input; nothing changed */
       400: {
@@ -3283,7 +3329,9 @@ export interface operations {
           'X-Request-Id': components['headers']['X-Request-Id'];
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TenantResponseDto'];
+        };
       };
       /** @description invalid input; nothing changed */
       400: {
@@ -7338,13 +7386,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description {providers: [{provider, circuit, last_success_at, last_error, recent}]} */
       200: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ProvidersHealthDto'];
+        };
       };
       /** @description invalid input (the field is named in `details`); nothing changed */
       400: {

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
-import { api, getUndescribed, type Schemas } from '../api';
+import { api, type Schemas } from '../api';
 import { actingTenant, isAdmin, isSuperAdmin, type Session } from '../auth';
 import { fmtDate, fmtNumber, fmtPct, lang, t } from '../i18n';
 import { Card, ErrorNote, Figure, Progress, StatusBadge, useLoad } from '../ui';
@@ -38,14 +38,14 @@ export function Overview({ session }: { session: Session }) {
   const tenantSettings = useLoad(
     () =>
       superAdmin
-        ? getUndescribed('/api/sms/tenants/{id}', {
+        ? api.GET('/api/sms/tenants/{id}', {
             params: { path: { id: actingTenant() ?? session.tenantId } },
           })
         : Promise.resolve(null),
     [superAdmin],
   );
   const threshold = tenantSettings.data?.settings.cost_alert_threshold;
-  const health = useLoad(() => getUndescribed('/health/providers'), []);
+  const health = useLoad(() => api.GET('/health/providers'), []);
   const admin = isAdmin(session);
   const alerts = useLoad(
     () => (admin ? api.GET('/api/sms/alerts', { params: { query: { limit: 5 } } }) : Promise.resolve(null)),

@@ -1,4 +1,4 @@
-import { api, getUndescribed } from '../api';
+import { api } from '../api';
 import { setActingTenant } from '../auth';
 import { fmtNumber, t } from '../i18n';
 import { Card, ErrorNote, useLoad } from '../ui';
@@ -11,7 +11,7 @@ function monthToDate(): { start_date: string; end_date: string } {
 
 /** super_admin: every tenant, its settings and this month's usage; "act for" switches the page to it. */
 export function Tenants({ onSwitch }: { onSwitch: () => void }) {
-  const list = useLoad(() => getUndescribed('/api/sms/tenants'), []);
+  const list = useLoad(() => api.GET('/api/sms/tenants'), []);
   const usage = useLoad(
     () => api.GET('/api/sms/stats', { params: { query: { group_by: 'tenant', ...monthToDate() } } }),
     [],
