@@ -2,14 +2,13 @@ import { Injectable, Logger, OnApplicationShutdown, OnApplicationBootstrap } fro
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { LockKey } from '../database/advisory-lock';
 
 /** The rollup's unique key and its sums (see migration 1764001100000). */
 export const ROLLUP_KEY =
   'tenant_id, day, provider, message_type, status, language, campaign_id, created_by, currency, latency_bucket';
 const SUMS = 'messages, segments, estimated_cost, actual_cost, actual_messages, actual_estimated';
 
-/** Arbitrary constant: one folder at a time across replicas (the transaction's advisory lock). */
-const FOLD_LOCK_KEY = 7_302_130;
 const FOLD_CHUNK = 50_000;
 
 /**
@@ -26,7 +25,9 @@ export class RollupService {
     let total = 0;
     for (;;) {
       const folded = await this.ds.transaction(async (m) => {
-        const [{ locked }] = await m.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [FOLD_LOCK_KEY]);
+        const [{ locked }] = await m.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [
+          LockKey.RollupFold,
+        ]);
         if (!locked) return 0;
         const rows: { n: string }[] = await m.query(
           `WITH moved AS (

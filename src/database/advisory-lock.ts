@@ -10,6 +10,8 @@ export enum LockKey {
   ResolveOutcomes = 7_302_120,
   Alerts = 7_302_130,
   Campaigns = 7_302_140,
+  /** Taken per chunk as a transaction-level lock by the stats fold. */
+  RollupFold = 7_302_150,
 }
 
 /**
