@@ -30,13 +30,14 @@ import { VerificationModule } from './verification/verification.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 import { TenantGuard } from './tenancy/tenant.guard';
 import { WebhooksModule } from './webhooks/webhooks.module';
-import { MonitoringModule } from './monitoring';
+import { MonitoringModule, MonitoringWorkerModule } from './monitoring';
 import { DashboardModule } from './dashboard'; // w13
 
 /**
  * The whole service. `APP_ROLE` decides what runs: the api role serves HTTP, the worker role
  * runs queue processors and crons, `all` does both (laptops and tests). `oneShot` (the `npm run
- * job` CLI) loads the jobs without crons, queue processors or HTTP, to run one job and exit.
+ * job` CLI) loads the jobs without crons, queue processors, HTTP or the worker's metrics port, to
+ * run one job and exit.
  */
 @Module({})
 export class AppModule {
@@ -61,7 +62,11 @@ export class AppModule {
           // A worker whose Redis went away polls again after 1 s (Bull's default: 5 s).
           settings: { retryProcessDelay: 1000 },
         }),
-        ...(worker ? [ScheduleModule.forRoot(), JobsWorkerModule] : opts.oneShot ? [JobsModule] : []),
+        ...(worker
+          ? [ScheduleModule.forRoot(), JobsWorkerModule, MonitoringWorkerModule]
+          : opts.oneShot
+            ? [JobsModule]
+            : []),
         RedisModule,
         HealthModule,
         AuthModule,

@@ -1,5 +1,5 @@
 /** The public surface of monitoring: metrics, provider health, alerts and the spend cap. */
-export { MonitoringModule } from './monitoring.module';
+export { MonitoringModule, MonitoringWorkerModule } from './monitoring.module';
 export { MetricsService } from './metrics.service';
 export { AlertsService, COST_THRESHOLDS_PCT, monthBounds } from './alerts.service';
 export type { AlertKind, AlertRow } from './alerts.service';

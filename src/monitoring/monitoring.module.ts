@@ -30,14 +30,7 @@ import { WorkerMetricsServer } from './worker-metrics.server';
     CallbacksModule,
   ],
   controllers: [MetricsController, ProviderHealthController, AlertsController],
-  providers: [
-    MetricsService,
-    WorkerMetricsServer,
-    AlertsService,
-    AlertsScheduler,
-    SpendCapPolicy,
-    QueueDashboard,
-  ],
+  providers: [MetricsService, AlertsService, AlertsScheduler, SpendCapPolicy, QueueDashboard],
   exports: [MetricsService, AlertsService, SpendCapPolicy],
 })
 export class MonitoringModule implements NestModule {
@@ -45,3 +38,7 @@ export class MonitoringModule implements NestModule {
     consumer.apply(HttpMetricsMiddleware).forRoutes('*');
   }
 }
+
+/** The long-running worker's part: its metrics server on METRICS_PORT (a one-shot job opens none). */
+@Module({ imports: [MonitoringModule], providers: [WorkerMetricsServer] })
+export class MonitoringWorkerModule {}
