@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsService } from './analytics.service';
-import { RollupFolder, RollupService } from './rollup.service';
+import { RollupService } from './rollup.service';
 
 /** Stats and cost reports (issue 11 §1-2), read from the daily rollup the triggers keep. */
 @Module({
@@ -10,10 +10,3 @@ import { RollupFolder, RollupService } from './rollup.service';
   exports: [AnalyticsService, RollupService],
 })
 export class AnalyticsModule {}
-
-/** The worker role's part: folds rollup deltas on a timer. */
-@Module({
-  imports: [AnalyticsModule],
-  providers: [RollupFolder],
-})
-export class AnalyticsWorkerModule {}

@@ -11,6 +11,7 @@ import { SecretBox } from './secret-box';
 /**
  * Signed callbacks to the platform: tenant endpoints, the outbox and its API. Other features
  * publish events through `CallbacksService`; message status events come from a database trigger.
+ * `WebhookDispatcher` sends due deliveries when the `callbacks` job ticks (src/jobs).
  */
 @Module({
   imports: [AuditModule],
@@ -20,15 +21,8 @@ import { SecretBox } from './secret-box';
     CallbacksService,
     DeliveriesRepository,
     EndpointsService,
+    WebhookDispatcher,
   ],
-  exports: [CallbacksService, DeliveriesRepository, SecretBox],
+  exports: [CallbacksService, DeliveriesRepository, SecretBox, WebhookDispatcher],
 })
 export class CallbacksModule {}
-
-/** The worker role's part: the dispatcher loop that sends due deliveries. */
-@Module({
-  imports: [CallbacksModule],
-  providers: [WebhookDispatcher],
-  exports: [WebhookDispatcher],
-})
-export class CallbacksWorkerModule {}

@@ -5,7 +5,7 @@ import { CallbacksModule } from '../callbacks';
 import { ProvidersModule } from '../providers';
 import { TenancyModule } from '../tenancy';
 import { AlertsController } from './alerts.controller';
-import { AlertsScheduler } from './alerts.scheduler';
+import { AlertsEvaluator } from './alerts.evaluator';
 import { AlertsService } from './alerts.service';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
@@ -30,8 +30,8 @@ import { WorkerMetricsServer } from './worker-metrics.server';
     CallbacksModule,
   ],
   controllers: [MetricsController, ProviderHealthController, AlertsController],
-  providers: [MetricsService, AlertsService, AlertsScheduler, SpendCapPolicy, QueueDashboard],
-  exports: [MetricsService, AlertsService, SpendCapPolicy],
+  providers: [MetricsService, AlertsService, AlertsEvaluator, SpendCapPolicy, QueueDashboard],
+  exports: [MetricsService, AlertsService, AlertsEvaluator, SpendCapPolicy],
 })
 export class MonitoringModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
