@@ -37,6 +37,26 @@ export default tseslint.config(
     },
   },
   {
+    // Every periodic loop is a registered job (src/jobs/job-registry.ts), scheduled by JobScheduler.
+    // The two exceptions refresh this process's own in-memory state and are not jobs.
+    files: ['src/**/*.ts'],
+    ignores: [
+      'src/**/*.spec.ts',
+      'src/jobs/job-scheduler.ts',
+      'src/providers/providers.module.ts',
+      'src/messaging/policies/pricing.service.ts',
+    ],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        {
+          name: 'setInterval',
+          message: 'A periodic loop is a job: register it in src/jobs/job-registry.ts with its interval setting.',
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts', '**/*.spec.ts', 'src/**/*.cli.ts', 'src/database/cli.ts'],
     rules: { 'no-console': 'off' },
   },

@@ -1,7 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { BullModule } from '@nestjs/bull';
-import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard, RolesGuard } from './auth/guards';
@@ -20,9 +19,9 @@ import { PhoneModule } from './phone/phone.module';
 import { ProvidersModule } from './providers/providers.module';
 import { bullPrefix, bullRedisOptions, RedisModule } from './redis/redis.module';
 import { AppointmentsModule } from './appointments/appointments.module';
-import { AnalyticsModule, AnalyticsWorkerModule } from './analytics';
+import { AnalyticsModule } from './analytics';
 import { AuditModule } from './audit';
-import { CallbacksModule, CallbacksWorkerModule } from './callbacks';
+import { CallbacksModule } from './callbacks';
 import { CampaignsModule, CampaignsWorkerModule } from './campaigns'; // c1
 import { SmsSdkModule } from './sdk/sdk.module';
 import { TemplatesModule } from './templates/templates.module';
@@ -30,13 +29,14 @@ import { VerificationModule } from './verification/verification.module';
 import { TenancyModule } from './tenancy/tenancy.module';
 import { TenantGuard } from './tenancy/tenant.guard';
 import { WebhooksModule } from './webhooks/webhooks.module';
-import { MonitoringModule } from './monitoring';
+import { MonitoringModule, MonitoringWorkerModule } from './monitoring';
 import { DashboardModule } from './dashboard'; // w13
 
 /**
  * The whole service. `APP_ROLE` decides what runs: the api role serves HTTP, the worker role
- * runs queue processors and crons, `all` does both (laptops and tests). `oneShot` (the `npm run
- * job` CLI) loads the jobs without crons, queue processors or HTTP, to run one job and exit.
+ * runs queue processors and the registry's jobs on their schedules, `all` does both (laptops and
+ * tests). `oneShot` (the `npm run job` CLI) loads the jobs without schedules, queue processors,
+ * HTTP or the worker's metrics port, to run one job and exit.
  */
 @Module({})
 export class AppModule {
@@ -63,7 +63,7 @@ export class AppModule {
           // A worker whose Redis went away polls again after 1 s (Bull's default: 5 s).
           settings: { retryProcessDelay: 1000 },
         }),
-        ...(worker ? [ScheduleModule.forRoot(), JobsWorkerModule] : opts.oneShot ? [JobsModule] : []),
+        ...(worker ? [JobsWorkerModule, MonitoringWorkerModule] : opts.oneShot ? [JobsModule] : []),
         RedisModule,
         HealthModule,
         AuthModule,
@@ -80,9 +80,7 @@ export class AppModule {
         SmsSdkModule,
         MonitoringModule,
         AnalyticsModule,
-        ...(worker ? [AnalyticsWorkerModule] : []),
         CallbacksModule,
-        ...(worker ? [CallbacksWorkerModule] : []),
         CampaignsModule, // c1
         ...(worker ? [CampaignsWorkerModule] : []), // c1
         DashboardModule, // w13

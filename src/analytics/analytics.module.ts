@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { MonthToDateSpend } from '../core';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsService } from './analytics.service';
-import { RollupFolder, RollupService } from './rollup.service';
+import { RollupService } from './rollup.service';
 import { RollupSpend } from './spend';
 
 /**
@@ -15,10 +15,3 @@ import { RollupSpend } from './spend';
   exports: [AnalyticsService, RollupService, MonthToDateSpend],
 })
 export class AnalyticsModule {}
-
-/** The worker role's part: folds rollup deltas on a timer. */
-@Module({
-  imports: [AnalyticsModule],
-  providers: [RollupFolder],
-})
-export class AnalyticsWorkerModule {}

@@ -1,5 +1,5 @@
 /** The public surface of analytics: stats and cost reports over the daily rollup. */
-export { AnalyticsModule, AnalyticsWorkerModule } from './analytics.module';
+export { AnalyticsModule } from './analytics.module';
 export { AnalyticsService } from './analytics.service';
 export type { Scope, StatsInput } from './analytics.service';
 export { RollupService } from './rollup.service';

@@ -1,21 +1,21 @@
-import { Injectable, Logger, OnApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../config/app-config';
+import { LockKey } from '../database/advisory-lock';
 
 /** The rollup's unique key and its sums (see migration 1764001100000). */
 export const ROLLUP_KEY =
   'tenant_id, day, provider, message_type, status, language, campaign_id, created_by, currency, latency_bucket';
 const SUMS = 'messages, segments, estimated_cost, actual_cost, actual_messages, actual_estimated';
 
-/** Arbitrary constant: one folder at a time across replicas (the transaction's advisory lock). */
-const FOLD_LOCK_KEY = 7_302_130;
 const FOLD_CHUNK = 50_000;
 
 /**
  * Folds `sms_rollup_deltas` (written by the message ledger's triggers, see messaging's sql/) into `sms_daily_rollup`.
  * Each chunk is one transaction: the deltas are deleted and their sums added together, so a delta
- * is counted exactly once whatever crashes or retries; readers add the deltas not yet folded.
+ * is counted exactly once whatever crashes or retries; readers add the deltas not yet folded. The
+ * `rollup` job folds on every worker (SMS_ROLLUP_FOLD_INTERVAL_MS); one folds at a time (a
+ * transaction-level advisory lock per chunk), the others find it taken and fold nothing.
  */
 @Injectable()
 export class RollupService {
@@ -26,7 +26,9 @@ export class RollupService {
     let total = 0;
     for (;;) {
       const folded = await this.ds.transaction(async (m) => {
-        const [{ locked }] = await m.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [FOLD_LOCK_KEY]);
+        const [{ locked }] = await m.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [
+          LockKey.RollupFold,
+        ]);
         if (!locked) return 0;
         const rows: { n: string }[] = await m.query(
           `WITH moved AS (
@@ -59,36 +61,5 @@ export class RollupService {
       total += folded;
       if (folded < FOLD_CHUNK) return total;
     }
-  }
-}
-
-/** On the worker role: folds every SMS_ROLLUP_FOLD_INTERVAL_MS; a failure is logged and retried. */
-@Injectable()
-export class RollupFolder implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(RollupFolder.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-
-  constructor(
-    private readonly rollup: RollupService,
-    private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.tick(), this.config.get('SMS_ROLLUP_FOLD_INTERVAL_MS'));
-    this.timer.unref();
-  }
-
-  private tick(): void {
-    if (this.running) return;
-    this.running = this.rollup
-      .fold()
-      .catch((e: unknown) => this.logger.error({ err: String(e) }, 'stats rollup fold failed'))
-      .finally(() => (this.running = undefined));
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
   }
 }

@@ -12,6 +12,7 @@ import { SecretBox } from './secret-box';
 /**
  * Signed callbacks to the platform: tenant endpoints, the outbox and its API. Other features
  * publish events through `CallbacksService`; message status events come from a database trigger.
+ * `WebhookDispatcher` sends due deliveries when the `callbacks` job ticks (src/jobs).
  */
 @Module({
   imports: [AuditModule],
@@ -22,15 +23,8 @@ import { SecretBox } from './secret-box';
     DeliveriesRepository,
     EndpointsService,
     MigratedSecretSealer,
+    WebhookDispatcher,
   ],
-  exports: [CallbacksService, DeliveriesRepository, SecretBox],
+  exports: [CallbacksService, DeliveriesRepository, SecretBox, WebhookDispatcher],
 })
 export class CallbacksModule {}
-
-/** The worker role's part: the dispatcher loop that sends due deliveries. */
-@Module({
-  imports: [CallbacksModule],
-  providers: [WebhookDispatcher],
-  exports: [WebhookDispatcher],
-})
-export class CallbacksWorkerModule {}

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
@@ -19,20 +19,20 @@ export function retryDelayMs(attempts: number, baseMs: number, random: () => num
 }
 
 /**
- * The worker role's callback sender. Its own loop, apart from SMS delivery: every
- * WEBHOOK_DISPATCH_INTERVAL_MS it fills its free slots (WEBHOOK_CONCURRENCY) with due outbox rows,
- * so a slow or failing receiver holds at most those slots and never a sending worker. Rows are
- * claimed with FOR UPDATE SKIP LOCKED and a lease, so replicas share the work and a crash loses
- * nothing (the row comes due again). A 2xx ends the row as delivered: it is never sent again
- * unless replayed; anything else is retried with backoff until 24 hours after the event.
+ * The callback sender. Apart from SMS delivery: each tick (the `callbacks` job, every
+ * WEBHOOK_DISPATCH_INTERVAL_MS on every worker) fills its free slots (WEBHOOK_CONCURRENCY) with due
+ * outbox rows and starts their sends without waiting for them, so a slow or failing receiver holds
+ * at most those slots and never a sending worker. Rows are claimed with FOR UPDATE SKIP LOCKED and
+ * a lease, so replicas share the work and a crash loses nothing (the row comes due again). A 2xx
+ * ends the row as delivered: it is never sent again unless replayed; anything else is retried with
+ * backoff until 24 hours after the event. On shutdown the sends in flight are awaited.
  */
 @Injectable()
-export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+export class WebhookDispatcher implements OnApplicationShutdown {
   private readonly logger = new Logger(WebhookDispatcher.name);
-  private timer?: NodeJS.Timeout;
   private claiming = false;
   private stopped = false;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new Set<Promise<DeliveryStatus>>();
 
   constructor(
     private readonly deliveries: DeliveriesRepository,
@@ -41,41 +41,54 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     private readonly config: AppConfig,
   ) {}
 
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick(), this.config.get('WEBHOOK_DISPATCH_INTERVAL_MS'));
-    this.timer.unref();
-  }
-
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
     await Promise.allSettled([...this.inFlight]);
   }
 
   /** Claims what the free slots can take and starts sending it; returns how many were claimed. */
   async tick(): Promise<number> {
-    if (this.claiming || this.stopped) return 0;
+    return (await this.claim()).length;
+  }
+
+  /** One tick whose sends are awaited (`npm run job -- callbacks`): what the claimed rows became. */
+  async runOnce(): Promise<Record<DeliveryStatus, number> & { claimed: number }> {
+    const sends = await this.claim();
+    const outcomes = await Promise.all(sends);
+    const count = (o: DeliveryStatus) => outcomes.filter((x) => x === o).length;
+    return {
+      claimed: sends.length,
+      delivered: count('delivered'),
+      pending: count('pending'),
+      failed: count('failed'),
+    };
+  }
+
+  /** Claims due rows for the free slots and starts their sends; each resolves with the row's outcome. */
+  private async claim(): Promise<Promise<DeliveryStatus>[]> {
+    if (this.claiming || this.stopped) return [];
     const free = this.config.get('WEBHOOK_CONCURRENCY') - this.inFlight.size;
-    if (free <= 0) return 0;
+    if (free <= 0) return [];
     this.claiming = true;
     try {
       const now = this.clock.now();
       const lease = new Date(now.getTime() + this.config.get('WEBHOOK_TIMEOUT_MS') + LEASE_SLACK_MS);
       const claimed = await this.deliveries.claimDue(now, lease, free);
-      for (const d of claimed) {
+      return claimed.map((d) => {
         const p = this.attempt(d).finally(() => this.inFlight.delete(p));
         this.inFlight.add(p);
-      }
-      return claimed.length;
+        return p;
+      });
     } catch (e) {
       this.logger.error({ err: String(e) }, 'webhook claim failed');
-      return 0;
+      return [];
     } finally {
       this.claiming = false;
     }
   }
 
-  private async attempt(d: ClaimedDelivery): Promise<void> {
+  /** Sends one claimed row and records the attempt; never throws. */
+  private async attempt(d: ClaimedDelivery): Promise<DeliveryStatus> {
     const started = performance.now();
     let result: PostResult & { final?: boolean };
     try {
@@ -111,6 +124,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         { delivery: d.id, event: d.eventId, status: result.statusCode, error: result.error, outcome },
         'webhook delivery attempt failed',
       );
+    return outcome;
   }
 
   /** `final`: not worth retrying (endpoint gone, no secret, an address we refuse to call). */

@@ -1,5 +1,5 @@
 /** The public surface of callbacks (outbound webhooks): what other modules may import. */
-export { CallbacksModule, CallbacksWorkerModule } from './callbacks.module';
+export { CallbacksModule } from './callbacks.module';
 export { CallbacksService } from './callbacks.service';
 export type { EventDeliveryCounts, PublishInput } from './callbacks.service';
 export { WebhookDispatcher } from './dispatcher.service';

@@ -7,7 +7,7 @@ import { PhoneModule } from '../phone';
 import { TemplatesModule } from '../templates';
 import { TenancyModule } from '../tenancy';
 import { CampaignsController } from './campaigns.controller';
-import { CampaignsCron, CampaignsProcessor } from './campaigns.processor';
+import { CampaignsProcessor } from './campaigns.processor';
 import { CAMPAIGNS_QUEUE, CampaignsService } from './campaigns.service';
 import { RecipientsController } from './recipients.controller';
 import { RecipientsService } from './recipients.service';
@@ -29,9 +29,9 @@ import { RecipientsService } from './recipients.service';
 })
 export class CampaignsModule {}
 
-/** The worker role's part: snapshot jobs and the once-per-cluster minute tick. */
+/** The worker role's part: snapshot jobs (the minute tick is the `campaigns` job in src/jobs). */
 @Module({
   imports: [CampaignsModule],
-  providers: [CampaignsProcessor, CampaignsCron],
+  providers: [CampaignsProcessor],
 })
 export class CampaignsWorkerModule {}

@@ -3,4 +3,3 @@ export { CampaignsModule, CampaignsWorkerModule } from './campaigns.module';
 export { RecipientsService } from './recipients.service';
 export type { Recipient, RecipientFilter } from './recipients.service';
 export { CampaignsService } from './campaigns.service';
-export { CampaignsCron } from './campaigns.processor';

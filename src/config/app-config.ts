@@ -5,6 +5,7 @@
  * settings-doc.ts). `loadConfig` is pure: it reads the given environment and either returns
  * a frozen config or throws `ConfigError` naming every bad variable.
  */
+import { validateCronExpression } from 'cron';
 import { isSupportedCountry } from 'libphonenumber-js';
 import { ProviderName } from '../core/message-types';
 
@@ -87,6 +88,16 @@ const countryCode: Parser<string> = (raw, name) => {
     );
   }
   return code;
+};
+
+/** A five-field cron expression (minute hour day-of-month month day-of-week), in the host's time zone. */
+const cronExpression: Parser<string> = (raw, name) => {
+  const expr = raw.trim().replace(/\s+/g, ' ');
+  if (expr.split(' ').length !== 5 || !validateCronExpression(expr).valid)
+    throw new ConfigError(
+      `${name} must be a cron expression of five fields: minute hour day-of-month month day-of-week (got "${raw}")`,
+    );
+  return expr;
 };
 
 const HTTP = ['http:', 'https:'];
@@ -370,7 +381,7 @@ export const SETTINGS = {
   },
   SMS_CURRENCY: { description: 'currency of prices and costs', default: 'USD', parse: str },
   SMS_REMINDER_LEAD_HOURS: {
-    description: 'appointment reminders go out this many hours before the start (job every 30 minutes)',
+    description: 'appointment reminders go out this many hours before the start (job: SMS_REMINDERS_CRON)',
     default: '24',
     parse: int(1, 168),
   },
@@ -383,6 +394,39 @@ export const SETTINGS = {
     description: 'most reminders one per-tenant job sends; it queues itself again for the rest',
     default: '200',
     parse: int(1, 100000),
+  },
+  // The job registry's schedules (src/jobs/job-registry.ts; `npm run job -- --help` lists them).
+  // Cron expressions are read in the host's time zone; every worker must share it.
+  SMS_SWEEP_INTERVAL_MS: {
+    description:
+      'sweep job: how often a worker checks that Redis still holds the pending messages (idle rows are re-queued once a minute)',
+    default: '2000',
+    parse: int(100, 60000),
+  },
+  SMS_OUTCOMES_CRON: {
+    description: 'outcomes job: when attempts of unknown outcome are settled by asking the provider',
+    default: '* * * * *',
+    parse: cronExpression,
+  },
+  SMS_CAMPAIGNS_CRON: {
+    description: 'campaigns job: when due scheduled campaigns start and lost snapshot jobs are re-added',
+    default: '* * * * *',
+    parse: cronExpression,
+  },
+  SMS_REMINDERS_CRON: {
+    description: 'reminders job: when per-tenant appointment reminder jobs are queued',
+    default: '*/30 * * * *',
+    parse: cronExpression,
+  },
+  SMS_STATUS_CRON: {
+    description: 'status job: when the delivery status run is queued',
+    default: '0 * * * *',
+    parse: cronExpression,
+  },
+  SMS_RETENTION_CRON: {
+    description: 'retention job: when the clean-up run is queued',
+    default: '17 3 * * *',
+    parse: cronExpression,
   },
   SMS_STUCK_SENDING_MINUTES: {
     description:

@@ -1,7 +1,6 @@
-import type { LoggerService } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
-/** Advisory lock keys of the cluster-wide jobs; one replica runs each at a time. */
+/** Advisory lock keys of the cluster-wide jobs (src/jobs/job-registry.ts); one replica runs each at a time. */
 export enum LockKey {
   Sweeper = 7_302_101,
   Reconcile = 7_302_102,
@@ -10,6 +9,8 @@ export enum LockKey {
   ResolveOutcomes = 7_302_120,
   Alerts = 7_302_130,
   Campaigns = 7_302_140,
+  /** Taken per chunk as a transaction-level lock by the stats fold. */
+  RollupFold = 7_302_150,
 }
 
 /**
@@ -20,7 +21,7 @@ export enum TenantLock {
   /** One campaign execute at a time, so two cannot both squeeze under campaign_daily_limit. */
   CampaignExecute = 7_302_130,
   /** One accept at a time for a tenant with a monthly_spend_cap: read spend, then insert. */
-  SpendCap = 7_302_150,
+  SpendCap = 7_302_160,
 }
 
 /**
@@ -44,23 +45,5 @@ export async function withAdvisoryLock<T>(
     }
   } finally {
     await runner.release();
-  }
-}
-
-/**
- * A cron tick: runs `job` on the one replica that takes the lock; a failure is logged (with the
- * job's name) and the next tick tries again, so one bad run never stops the schedule.
- */
-export async function runCronJob(
-  ds: DataSource,
-  key: LockKey,
-  logger: LoggerService,
-  name: string,
-  job: () => Promise<unknown>,
-): Promise<void> {
-  try {
-    await withAdvisoryLock(ds, key, job);
-  } catch (e) {
-    logger.error({ err: String(e) }, `${name} failed`);
   }
 }

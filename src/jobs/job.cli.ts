@@ -1,24 +1,42 @@
 /**
- * `npm run job -- <reminders|status|retention|sweep> [--tenant N]`: runs one scheduled job once,
- * now, in this process (the app's context in the worker role, without HTTP, crons or queue
- * processors), and prints its result as JSON. Uses the service's environment (.env settings).
+ * `npm run job -- <name> [--tenant N]`: runs one registered job once, now, in this process (the
+ * app's context in the worker role, without HTTP, schedules, queue workers or the worker's metrics
+ * port, so it works beside a running worker), and prints its result as JSON. Uses the service's
+ * environment (.env settings). `npm run job -- --help` lists every job.
  */
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../app.module';
-import { ConfigError, loadConfig } from '../config/app-config';
+import { AppConfig, ConfigError, loadConfig, SETTINGS } from '../config/app-config';
 import { loadDotEnv } from '../config/dotenv';
 import { JobRunner } from './job-runner';
-import { isJobName, JOB_NAMES } from './jobs-queue';
+import { describeRule, isJobName, JOB_NAMES, JOBS, scheduleSetting } from './job-registry';
 
-export const USAGE = `usage: npm run job -- <${JOB_NAMES.join('|')}> [--tenant N]
+function usage(): string {
+  const width = Math.max(...JOB_NAMES.map((n) => n.length)) + 2;
+  const pad = ' '.repeat(2 + width);
+  const jobs = JOB_NAMES.map((name) => {
+    const { description, schedule, rule } = JOBS[name];
+    const setting = scheduleSetting(schedule);
+    const when = schedule.every
+      ? `every ${setting} (default ${SETTINGS[setting].default} ms)`
+      : `on cron ${setting} (default "${SETTINGS[setting].default}")`;
+    return `  ${name.padEnd(width)}${description}\n${pad}${when}\n${pad}once per cluster: ${describeRule(rule)}`;
+  });
+  return `usage: npm run job -- <name> [--tenant N]
 
-  reminders   send due appointment reminders (every tenant, or only --tenant N)
-  status      resolve messages stuck in sending and ask providers about unconfirmed ones
-  retention   delete finished messages past SMS_RETENTION_DAYS, expired keys and codes
-  sweep       queue again messages that should be queued but are not in Redis
+Runs one job once, now, in this process (no HTTP, no schedules, no queue workers, no ports, so it
+works beside a running worker), and prints its result as JSON; exits 1 on an error, 2 on bad
+arguments. A job whose lock another process holds prints {"skipped": ...}. The worker role runs
+every job on its schedule (the setting named below).
 
-Prints the job's result as JSON; exits 1 on an error, 2 on bad arguments.`;
+jobs:
+${jobs.join('\n')}
+
+  --tenant N  reminders only: that tenant's due reminders`;
+}
+
+export const USAGE = usage();
 
 export interface JobArgs {
   name: string;
@@ -40,6 +58,23 @@ export function parseJobArgs(argv: string[]): JobArgs | { help: true } | { error
   return { name, tenantId };
 }
 
+/**
+ * The one-shot run: boots the jobs' context (no HTTP, schedules, queue workers or ports), runs the
+ * job, closes. `ms`: how long the job itself took.
+ */
+export async function runJobOnce(config: AppConfig, args: JobArgs): Promise<{ result: unknown; ms: number }> {
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, { oneShot: true }), {
+    logger: ['error', 'warn'],
+  });
+  try {
+    const started = Date.now();
+    const result = await app.get(JobRunner).run(args.name, { tenantId: args.tenantId });
+    return { result, ms: Date.now() - started };
+  } finally {
+    await app.close();
+  }
+}
+
 async function main(): Promise<number> {
   const args = parseJobArgs(process.argv.slice(2));
   if ('help' in args) {
@@ -52,19 +87,9 @@ async function main(): Promise<number> {
   }
   loadDotEnv();
   const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env, APP_ROLE: 'worker' });
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, { oneShot: true }), {
-    logger: ['error', 'warn'],
-  });
-  try {
-    const started = Date.now();
-    const result = await app.get(JobRunner).run(args.name, args.tenantId);
-    console.log(
-      JSON.stringify({ job: args.name, tenant: args.tenantId ?? null, result, ms: Date.now() - started }),
-    );
-    return 0;
-  } finally {
-    await app.close();
-  }
+  const { result, ms } = await runJobOnce(config, args);
+  console.log(JSON.stringify({ job: args.name, tenant: args.tenantId ?? null, result: result ?? null, ms }));
+  return 0;
 }
 
 if (require.main === module) {

@@ -5,13 +5,8 @@ import type { JobOptions, Queue } from 'bull';
 /** The scheduled jobs' queue: a cron tick adds jobs here, the worker role runs them. */
 export const JOBS_QUEUE = 'sms-jobs';
 
-/** Every job an operator can run (`npm run job -- <name>`) and the queue carries. */
-export const JOB_NAMES = ['reminders', 'status', 'retention', 'sweep'] as const;
-export type JobName = (typeof JOB_NAMES)[number];
-
-export function isJobName(s: string): s is JobName {
-  return (JOB_NAMES as readonly string[]).includes(s);
-}
+/** The jobs whose rule is `queue` (see JOBS): a tick adds them here, a worker runs them. */
+export type QueuedJobName = 'reminders' | 'status' | 'retention';
 
 /** Where a tenant's reminders job resumes: after this appointment (keyset on starts_at, id). */
 export interface ReminderCursor {
@@ -27,8 +22,8 @@ export interface JobData {
 }
 
 /**
- * Completed jobs are kept two hours, so a job id added again within a tick window (another
- * replica's tick, a late tick) finds it and is ignored by Bull: a window is done once.
+ * Completed jobs are kept two hours, so a tick's job id added again (another replica's tick, a
+ * late tick: the id names the planned fire time) finds it and is ignored by Bull: a tick is done once.
  */
 const KEEP_DONE = { age: 2 * 3600, count: 10_000 };
 
@@ -47,13 +42,13 @@ export class JobsQueue {
   }
 
   /** Adds jobs in one round trip; an id Bull still holds is left alone (idempotent per window). */
-  async add(jobs: { name: JobName; data: JobData; jobId: string }[]): Promise<void> {
+  async add(jobs: { name: QueuedJobName; data: JobData; jobId: string }[]): Promise<void> {
     if (jobs.length === 0) return;
     await this.queue.addBulk(jobs.map((j) => ({ name: j.name, data: j.data, opts: this.options(j.jobId) })));
   }
 }
 
-/** The index of the tick window `now` falls in (windows of `minutes` since the epoch). */
-export function tickWindow(now: Date, minutes: number): number {
-  return Math.floor(now.getTime() / (minutes * 60_000));
+/** The index of the window of `minutes` that `at` falls in (since the epoch): a tick's job id part. */
+export function tickWindow(at: Date, minutes = 1): number {
+  return Math.floor(at.getTime() / (minutes * 60_000));
 }

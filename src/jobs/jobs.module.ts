@@ -1,10 +1,16 @@
 import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bull';
+import { AnalyticsModule } from '../analytics';
 import { AuditModule } from '../audit';
+import { CallbacksModule } from '../callbacks';
+import { CampaignsModule } from '../campaigns';
 import { MessagingModule } from '../messaging';
+import { MonitoringModule } from '../monitoring';
 import { ProvidersModule } from '../providers';
 import { SmsSdkModule } from '../sdk';
+import { JobHandlers } from './job-handlers';
 import { JobRunner } from './job-runner';
+import { JobScheduler } from './job-scheduler';
 import { JOBS_QUEUE, JobsQueue } from './jobs-queue';
 import { JobsProcessor } from './jobs.processor';
 import { RemindersJob } from './reminders.job';
@@ -12,8 +18,9 @@ import { RetentionJob } from './retention.job';
 import { StatusJob } from './status.job';
 
 /**
- * The brief's scheduled tasks. Cron ticks (worker role, ScheduleModule) only queue jobs on
- * `sms-jobs`; `JobRunner` runs a job by name, for the queue and for `npm run job`.
+ * The one job registry (job-registry.ts): every periodic loop by name, one handler each
+ * (`JobHandlers`, calling the feature's own method), run under its cluster-once rule by
+ * `JobRunner`. Imported alone by `npm run job` (one-shot: no schedule, no queue worker, no port).
  */
 @Module({
   imports: [
@@ -22,12 +29,16 @@ import { StatusJob } from './status.job';
     MessagingModule,
     ProvidersModule,
     AuditModule,
+    CampaignsModule,
+    CallbacksModule,
+    AnalyticsModule,
+    MonitoringModule,
   ],
-  providers: [JobsQueue, JobRunner, RemindersJob, RetentionJob, StatusJob],
+  providers: [JobsQueue, JobHandlers, JobRunner, RemindersJob, RetentionJob, StatusJob],
   exports: [JobsQueue, JobRunner, RemindersJob, RetentionJob, StatusJob],
 })
 export class JobsModule {}
 
-/** The worker role's part: takes the queued jobs. */
-@Module({ imports: [JobsModule], providers: [JobsProcessor] })
+/** The long-running worker's part: the schedule of every job, and the `sms-jobs` queue's worker. */
+@Module({ imports: [JobsModule], providers: [JobScheduler, JobsProcessor], exports: [JobScheduler] })
 export class JobsWorkerModule {}

@@ -4,9 +4,10 @@ import { QueueWorker } from '../common/queue-worker';
 import { AppConfig } from '../config/app-config';
 import { JobData, JobsQueue } from './jobs-queue';
 import { JobRunner } from './job-runner';
+import { RemindersJob } from './reminders.job';
 
 /**
- * Worker role: runs the scheduled jobs the ticks queue, SMS_JOBS_CONCURRENCY at a time. A
+ * Worker role: runs the jobs the `queue`-rule ticks add, SMS_JOBS_CONCURRENCY at a time. A
  * reminders part that hit SMS_REMINDERS_PER_JOB queues its continuation at the back of the queue,
  * so other tenants' jobs run in between.
  */
@@ -18,6 +19,7 @@ export class JobsProcessor implements OnModuleInit, BeforeApplicationShutdown {
   constructor(
     private readonly jobs: JobsQueue,
     private readonly runner: JobRunner,
+    private readonly reminders: RemindersJob,
     private readonly config: AppConfig,
   ) {}
 
@@ -38,7 +40,7 @@ export class JobsProcessor implements OnModuleInit, BeforeApplicationShutdown {
 
   async handle(job: Job<JobData>): Promise<unknown> {
     if (job.name === 'reminders' && job.data.tenantId !== undefined) {
-      const r = await this.runner.reminders.runTenant(job.data.tenantId, job.data.after);
+      const r = await this.reminders.runTenant(job.data.tenantId, job.data.after);
       if (r.next) {
         // Bull job ids cannot be reused while kept: the continuation's id names its cursor.
         const id = `${String(job.id).replace(/:[^:]*$/, '')}:${r.next.startsAt}|${r.next.appointmentId}`;
@@ -48,6 +50,6 @@ export class JobsProcessor implements OnModuleInit, BeforeApplicationShutdown {
       }
       return r;
     }
-    return this.runner.run(job.name, job.data.tenantId);
+    return this.runner.run(job.name, { tenantId: job.data.tenantId });
   }
 }

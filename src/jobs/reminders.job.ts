@@ -1,18 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Cron, CronExpression } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
-import { LockKey, runCronJob } from '../database/advisory-lock';
 import { REMINDER_USER, SmsService } from '../sdk';
 import { JobsQueue, ReminderCursor, tickWindow } from './jobs-queue';
 
 /** The system user reminders are sent as (it shows as created_by). */
 export { REMINDER_USER };
-
-/** The reminders cron's period; a tick's job ids are unique per tenant and window of this length. */
-export const REMINDER_TICK_MINUTES = 30;
 
 export interface TenantRemindersResult {
   tenantId: number;
@@ -23,11 +18,11 @@ export interface TenantRemindersResult {
 }
 
 /**
- * The brief's "send SMS appointment reminders: every 30 minutes": appointments of active tenants
- * starting within SMS_REMINDER_LEAD_HOURS and not yet reminded.
+ * The brief's "send SMS appointment reminders: every 30 minutes" (SMS_REMINDERS_CRON): appointments
+ * of active tenants starting within SMS_REMINDER_LEAD_HOURS and not yet reminded.
  *
- * The tick only enqueues: one job per tenant with due reminders (job id per tenant and tick
- * window, so replicas ticking together add it once). The worker runs them SMS_JOBS_CONCURRENCY at
+ * The tick only enqueues: one job per tenant with due reminders (job id per tenant and planned
+ * tick, so replicas ticking together add it once). The worker runs them SMS_JOBS_CONCURRENCY at
  * a time; a job sends at most SMS_REMINDERS_PER_JOB and queues the rest as a new job at the back
  * of the queue, so one tenant's 5,000 reminders neither block the tick nor starve other tenants.
  * Each reminder carries an idempotency key (appointment + start), so a rerun cannot send it twice;
@@ -45,16 +40,10 @@ export class RemindersJob {
     private readonly jobs: JobsQueue,
   ) {}
 
-  @Cron(CronExpression.EVERY_30_MINUTES, { name: 'sms-reminders' })
-  async tick(): Promise<void> {
-    await runCronJob(this.ds, LockKey.AppointmentReminders, this.logger, 'reminders', () => this.enqueue());
-  }
-
-  /** Adds one job per tenant with due reminders; returns the job ids. */
-  async enqueue(): Promise<string[]> {
-    const now = this.clock.now();
-    const window = tickWindow(now, REMINDER_TICK_MINUTES);
-    const jobs = (await this.dueTenants(now)).map((tenantId) => ({
+  /** The tick planned for `at`: adds one job per tenant with due reminders; returns the job ids. */
+  async enqueue(at: Date): Promise<string[]> {
+    const window = tickWindow(at);
+    const jobs = (await this.dueTenants(this.clock.now())).map((tenantId) => ({
       name: 'reminders' as const,
       data: { tenantId },
       jobId: `reminders:${tenantId}:${window}:0`,

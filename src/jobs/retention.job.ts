@@ -1,12 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Cron } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit';
 import { AppConfig } from '../config/app-config';
-import { LockKey, withAdvisoryLock } from '../database/advisory-lock';
 import { IdempotencyService, SystemMessagesRepository } from '../messaging';
-import { Clock } from '../common/clock';
 import { JobsQueue, tickWindow } from './jobs-queue';
 
 const CHUNK = 10_000;
@@ -14,7 +11,8 @@ const CHUNK = 10_000;
 /**
  * The brief's "clean up old SMS records": messages in a final status older than
  * SMS_RETENTION_DAYS (with their events, and the callback deliveries, inbound texts and bulk
- * metadata of that age), idempotency keys past 24 h and verification codes expired for a day. Runs daily rather than monthly so each run deletes a small slice.
+ * metadata of that age), idempotency keys past 24 h and verification codes expired for a day. Runs
+ * daily (SMS_RETENTION_CRON) rather than monthly so each run deletes a small slice.
  */
 @Injectable()
 export class RetentionJob {
@@ -26,23 +24,14 @@ export class RetentionJob {
     private readonly messages: SystemMessagesRepository,
     private readonly config: AppConfig,
     private readonly audit: AuditService,
-    private readonly clock: Clock,
     private readonly jobs: JobsQueue,
   ) {}
 
-  /** The daily tick only queues the run (one job id per day); a worker runs it under the lock. */
-  @Cron('17 3 * * *', { name: 'sms-retention' })
-  async tick(): Promise<void> {
-    const day = tickWindow(this.clock.now(), 24 * 60);
-    await this.jobs.add([{ name: 'retention', data: {}, jobId: `retention:${day}` }]).catch((e: unknown) => {
-      this.logger.error({ err: String(e) }, 'retention not queued');
-    });
-  }
-
-  /** The queued (or operator's) run, on one replica at a time (advisory lock); a failure throws. */
-  async runLocked(): Promise<unknown> {
-    const result = await withAdvisoryLock(this.ds, LockKey.Retention, () => this.run());
-    return result ?? { skipped: 'another replica holds the lock' };
+  /** The tick planned for `at` only queues the run (its job id names the tick); a worker runs it (`JobRunner`, under the job's lock). */
+  async enqueue(at: Date): Promise<string[]> {
+    const jobId = `retention:${tickWindow(at)}`;
+    await this.jobs.add([{ name: 'retention', data: {}, jobId }]);
+    return [jobId];
   }
 
   async run(): Promise<

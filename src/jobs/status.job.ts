@@ -1,10 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Cron, CronExpression } from '@nestjs/schedule';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { Semaphore } from '../common/semaphore';
 import { Clock } from '../common/clock';
-import { LockKey, withAdvisoryLock } from '../database/advisory-lock';
 import { AppConfig } from '../config/app-config';
 import { OUTCOME_UNKNOWN, OutcomeResolver, ReceiptsService, SystemMessagesRepository } from '../messaging';
 import type { ResolveSummary } from '../messaging';
@@ -17,7 +13,7 @@ const ASK_AT_ONCE = 10;
 const ASK_PER_RUN = 500;
 
 /**
- * The brief's hourly "update SMS delivery status":
+ * The brief's hourly "update SMS delivery status" (SMS_STATUS_CRON):
  * - attempts whose outcome is not known (a row left in 'sending' by a worker that died, or
  *   'unknown' after a provider timeout) are settled by the OutcomeResolver, which also runs every
  *   minute on its own: found at the provider → 'sent'; provably not created → queued again;
@@ -30,7 +26,6 @@ export class StatusJob {
   private readonly logger = new Logger(StatusJob.name);
 
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
     private readonly router: SmsRouter,
     private readonly receipts: ReceiptsService,
     private readonly resolver: OutcomeResolver,
@@ -40,31 +35,23 @@ export class StatusJob {
     private readonly config: AppConfig,
   ) {}
 
-  /** The hourly tick only queues the run (one job id per hour); a worker runs it under the lock. */
-  @Cron(CronExpression.EVERY_HOUR, { name: 'sms-status' })
-  async tick(): Promise<void> {
-    const hour = tickWindow(this.clock.now(), 60);
-    await this.jobs.add([{ name: 'status', data: {}, jobId: `status:${hour}` }]).catch((e: unknown) => {
-      this.logger.error({ err: String(e) }, 'status job not queued');
-    });
-  }
-
-  /** The queued (or operator's) run, on one replica at a time (advisory lock); a failure throws. */
-  async runLocked(): Promise<unknown> {
-    const result = await withAdvisoryLock(this.ds, LockKey.Reconcile, () => this.run());
-    return result ?? { skipped: 'another replica holds the lock' };
+  /** The tick planned for `at` only queues the run (its job id names the tick); a worker runs it (`JobRunner`, under the job's lock). */
+  async enqueue(at: Date): Promise<string[]> {
+    const jobId = `status:${tickWindow(at)}`;
+    await this.jobs.add([{ name: 'status', data: {}, jobId }]);
+    return [jobId];
   }
 
   async run(): Promise<{ resolved: ResolveSummary; updated: number; expired: number }> {
     const resolved = await this.resolver.resolve();
     const updated = await this.askProviders();
     if (updated) this.logger.log({ updated }, 'delivery status updated');
-    const expired = await this.expireUnanswerable(); // t1: SNS 'sent' without a receipt → 'unknown'
+    const expired = await this.expireUnanswerable(); // SNS 'sent' without a receipt → 'unknown'
     return { resolved, updated, expired };
   }
 
   /**
-   * t1: a provider that cannot be asked (SNS) and sent no receipt within SMS_RECEIPT_TIMEOUT_HOURS
+   * A provider that cannot be asked (SNS) and sent no receipt within SMS_RECEIPT_TIMEOUT_HOURS
    * never will: the message ends 'unknown' (not 'sent' forever, not 'failed' on a guess).
    */
   private async expireUnanswerable(): Promise<number> {

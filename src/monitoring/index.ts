@@ -1,7 +1,7 @@
 /** The public surface of monitoring: metrics, provider health and alerts. */
-export { MonitoringModule } from './monitoring.module';
+export { MonitoringModule, MonitoringWorkerModule } from './monitoring.module';
 export { MetricsService } from './metrics.service';
 export { AlertsService, COST_THRESHOLDS_PCT } from './alerts.service';
 export type { AlertKind, AlertRow, ListedAlert } from './alerts.service';
-export { AlertsScheduler } from './alerts.scheduler';
+export { AlertsEvaluator } from './alerts.evaluator';
 export { WorkerMetricsServer } from './worker-metrics.server';

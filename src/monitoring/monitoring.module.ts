@@ -6,7 +6,7 @@ import { MessagingModule } from '../messaging';
 import { ProvidersModule } from '../providers';
 import { TenancyModule } from '../tenancy';
 import { AlertsController } from './alerts.controller';
-import { AlertsScheduler } from './alerts.scheduler';
+import { AlertsEvaluator } from './alerts.evaluator';
 import { AlertsService } from './alerts.service';
 import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
@@ -29,11 +29,15 @@ import { WorkerMetricsServer } from './worker-metrics.server';
     MessagingModule,
   ],
   controllers: [MetricsController, ProviderHealthController, AlertsController],
-  providers: [MetricsService, WorkerMetricsServer, AlertsService, AlertsScheduler, QueueDashboard],
-  exports: [MetricsService, AlertsService],
+  providers: [MetricsService, AlertsService, AlertsEvaluator, QueueDashboard],
+  exports: [MetricsService, AlertsService, AlertsEvaluator],
 })
 export class MonitoringModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(HttpMetricsMiddleware).forRoutes('*');
   }
 }
+
+/** The long-running worker's part: its metrics server on METRICS_PORT (a one-shot job opens none). */
+@Module({ imports: [MonitoringModule], providers: [WorkerMetricsServer] })
+export class MonitoringWorkerModule {}

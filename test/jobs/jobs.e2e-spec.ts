@@ -1,10 +1,22 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { createServer, Server } from 'node:net';
 import { DataSource } from 'typeorm';
-import { LockKey, runCronJob, withAdvisoryLock } from '../../src/database/advisory-lock';
+import { AppModule } from '../../src/app.module';
+import { loadConfig } from '../../src/config/app-config';
+import { LockKey, withAdvisoryLock } from '../../src/database/advisory-lock';
+import { JobArgs, parseJobArgs, runJobOnce } from '../../src/jobs/job.cli';
+import { JOB_NAMES, JobName } from '../../src/jobs/job-registry';
+import { JobRunner, SKIPPED } from '../../src/jobs/job-runner';
+import { JobScheduler } from '../../src/jobs/job-scheduler';
 import { RemindersJob } from '../../src/jobs/reminders.job';
 import { RetentionJob } from '../../src/jobs/retention.job';
 import { StatusJob } from '../../src/jobs/status.job';
+import { SweeperService } from '../../src/messaging';
+import { MetricsService, WorkerMetricsServer } from '../../src/monitoring';
 import { waitForStatus } from '../support/messages';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
+import { eventually } from '../support/wait';
 
 describe('scheduled jobs', () => {
   let t: TestApp;
@@ -196,15 +208,123 @@ describe('scheduled jobs', () => {
     expect(await first).toBe('ran');
     expect(await withAdvisoryLock(ds, LockKey.Retention, async () => 'again')).toBe('again');
   });
+});
 
-  it('logs a failed cron run instead of throwing, so the schedule goes on', async () => {
-    const errors: unknown[] = [];
-    const logger = { error: (m: unknown) => errors.push(m), log: () => undefined, warn: () => undefined };
-    await expect(
-      runCronJob(ds, LockKey.Sweeper, logger, 'boom', async () => {
-        throw new Error('db down');
-      }),
-    ).resolves.toBeUndefined();
-    expect(errors).toEqual([{ err: 'Error: db down' }]);
+const countOrNull = {
+  asymmetricMatch: (v: unknown) => v === null || typeof v === 'number',
+  toAsymmetricMatcher: () => 'a count or null',
+};
+
+/** What each job's run once returns: its own summary, never the lock's "skipped". */
+const RESULTS: Record<JobName, Record<string, unknown>> = {
+  sweep: { recovered: countOrNull, queued: countOrNull },
+  outcomes: { sent: expect.any(Number), retried: expect.any(Number), unknown: expect.any(Number) },
+  campaigns: { started: expect.any(Array), resumed: expect.any(Array) },
+  callbacks: { claimed: expect.any(Number), delivered: expect.any(Number), failed: expect.any(Number) },
+  rollup: { folded: expect.any(Number) },
+  alerts: { evaluated: true },
+  reminders: { sent: expect.any(Number), failed: expect.any(Number) },
+  status: { resolved: expect.any(Object), updated: expect.any(Number), expired: expect.any(Number) },
+  retention: { messages: expect.any(Number), idempotencyKeys: expect.any(Number) },
+};
+
+describe('npm run job -- <name>: every registered loop runs once by name', () => {
+  let ctx: INestApplicationContext;
+  beforeAll(async () => {
+    const config = loadConfig({ ...process.env, APP_ROLE: 'worker' });
+    ctx = await NestFactory.createApplicationContext(AppModule.forRoot(config, { oneShot: true }), {
+      logger: false,
+    });
+  });
+  afterAll(() => ctx.close());
+
+  it.each([...JOB_NAMES])('%s', async (name) => {
+    const args = parseJobArgs([name]) as JobArgs;
+    const result = await ctx.get(JobRunner).run(args.name, { tenantId: args.tenantId });
+    expect(result).not.toEqual(SKIPPED);
+    expect(result).toEqual(expect.objectContaining(RESULTS[name]));
+  });
+
+  it('skips, saying so, while another process holds the job lock', async () => {
+    let release: () => void = () => undefined;
+    let locked: () => void = () => undefined;
+    const gotLock = new Promise<void>((r) => (locked = r));
+    const held = withAdvisoryLock(ctx.get(DataSource), LockKey.Alerts, async () => {
+      locked();
+      await new Promise<void>((r) => (release = r));
+    });
+    await gotLock;
+    expect(await ctx.get(JobRunner).run('alerts')).toEqual(SKIPPED);
+    release();
+    await held;
+  });
+});
+
+/** A port nothing listens on now (the OS hands out a free one, which is then closed). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((r) => probe.close(() => r()));
+  return port;
+}
+
+describe('beside a running worker', () => {
+  let worker: TestApp;
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+    worker = await createTestApp({
+      env: { APP_ROLE: 'worker', METRICS_PORT: String(port), SMS_SWEEP_INTERVAL_MS: '100' },
+    });
+  });
+  afterAll(() => worker.close());
+  afterEach(() => jest.restoreAllMocks());
+
+  it('the worker serves its metrics on METRICS_PORT and runs the registered jobs on their schedules', async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('# TYPE');
+    const pass = jest.spyOn(worker.get(SweeperService), 'pass');
+    await eventually(async () => (pass.mock.calls.length > 0 ? true : undefined), 5000, 'a sweep tick');
+  });
+
+  it('npm run job -- status runs in a context that opens no port, although the worker holds METRICS_PORT', async () => {
+    const listen = jest.spyOn(Server.prototype, 'listen');
+    const config = loadConfig({ ...process.env, APP_ROLE: 'worker', METRICS_PORT: String(port) });
+    const { result } = await runJobOnce(config, parseJobArgs(['status']) as JobArgs);
+    expect(result).toEqual(expect.objectContaining(RESULTS.status));
+    expect(listen).not.toHaveBeenCalled();
+  });
+
+  it('a second worker on the same METRICS_PORT does not start, and its message names METRICS_PORT and the way out', async () => {
+    const second = new WorkerMetricsServer(worker.config, worker.get(MetricsService));
+    await expect(second.onModuleInit()).rejects.toThrow(
+      `METRICS_PORT ${port} is already in use (another worker on this host?): ` +
+        'give each worker on a host its own METRICS_PORT, or set METRICS_PORT=0 to run without one',
+    );
+    expect(second.port()).toBeNull();
+  });
+
+  it('a second worker with METRICS_PORT=0 starts beside it, without a metrics server, and runs the jobs', async () => {
+    const listen = jest.spyOn(Server.prototype, 'listen');
+    const second = await createTestApp({ env: { APP_ROLE: 'worker', METRICS_PORT: '0' } });
+    try {
+      expect(listen).not.toHaveBeenCalled();
+      expect(second.get(WorkerMetricsServer).port()).toBeNull();
+      expect(second.get(JobScheduler)).toBeInstanceOf(JobScheduler);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('the api role schedules no job', async () => {
+    const api = await createTestApp({ env: { APP_ROLE: 'api' } });
+    try {
+      expect(() => api.get(JobScheduler)).toThrow();
+      expect(() => api.get(JobRunner)).toThrow();
+    } finally {
+      await api.close();
+    }
   });
 });

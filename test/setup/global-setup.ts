@@ -19,5 +19,8 @@ export default async function globalSetup(): Promise<void> {
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DB_MIGRATE_ON_START: 'false',
+    // Worker-role test apps open no metrics port (runs from other checkouts share this host);
+    // a test of the worker's metrics server picks a free port of its own.
+    METRICS_PORT: '0',
   });
 }

@@ -1,13 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Interval } from '@nestjs/schedule';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { LockKey, runCronJob } from '../../database/advisory-lock';
 import { PendingRow, SystemMessagesRepository } from '../repositories/system-messages.repository';
 import { DeliveryQueue, Lane, laneOf } from './delivery-queue';
 
-/** How often the sweeper looks; a Redis that came back empty is refilled within about this long. */
-export const SWEEP_INTERVAL_MS = 2000;
 /** The cheap idle-row sweep runs this often (it is the safety net, not the recovery path). */
 const IDLE_SWEEP_EVERY_MS = 60_000;
 /** Rows per page and per addBulk when the whole backlog is re-queued. */
@@ -18,10 +12,11 @@ const SENTINEL = 'sweeper-epoch';
 
 /**
  * The outbox sweeper: PostgreSQL is the truth, so rows that should be in Redis but are not are
- * queued again. Every SWEEP_INTERVAL_MS (one replica, advisory lock) it checks a sentinel key kept
- * next to the queue's jobs: when it is missing, Redis lost its jobs (flushed, restarted empty), and
- * the whole `queued`/`scheduled` backlog is re-queued at once, BACKLOG_PAGE rows per round trip.
- * Otherwise, once a minute, it re-queues rows idle for a minute (an enqueue that failed after commit).
+ * queued again. Each pass (the `sweep` job: every SMS_SWEEP_INTERVAL_MS, one replica at a time)
+ * checks a sentinel key kept next to the queue's jobs: when it is missing, Redis lost its jobs
+ * (flushed, restarted empty), and the whole `queued`/`scheduled` backlog is re-queued at once,
+ * BACKLOG_PAGE rows per round trip. Otherwise, once a minute, it re-queues rows idle for a minute
+ * (an enqueue that failed after commit).
  * Bull ignores a job id it already holds, and the worker's conditional claim sends a message at
  * most once per attempt, so re-adding a live job is harmless.
  */
@@ -29,28 +24,25 @@ const SENTINEL = 'sweeper-epoch';
 export class SweeperService {
   private readonly logger = new Logger(SweeperService.name);
   private lastIdleSweep = 0;
-  private running = false;
 
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
     private readonly queue: DeliveryQueue,
     private readonly messages: SystemMessagesRepository,
   ) {}
 
-  @Interval('sms-sweeper', SWEEP_INTERVAL_MS)
-  async tick(): Promise<void> {
-    if (this.running) return; // a slow run (a big backlog) is not overlapped by the next tick
-    this.running = true;
-    try {
-      await runCronJob(this.ds, LockKey.Sweeper, this.logger, 'sweep', async () => {
-        if (await this.recoverLostJobs()) return;
-        if (Date.now() - this.lastIdleSweep < IDLE_SWEEP_EVERY_MS) return;
-        this.lastIdleSweep = Date.now();
-        await this.sweep();
-      });
-    } finally {
-      this.running = false;
-    }
+  /**
+   * One pass: the whole backlog when Redis lost its jobs, else the idle rows when a minute has gone
+   * by since this process last swept them (`idleNow`: sweep them now whatever the time).
+   * `recovered`: rows re-queued after a loss (null: Redis still held its jobs); `queued`: idle rows
+   * re-queued (null: not swept this pass).
+   */
+  async pass(opts: { idleNow?: boolean } = {}): Promise<{ recovered: number | null; queued: number | null }> {
+    const recovered = await this.recoverLostJobs();
+    if (recovered) return { recovered, queued: null };
+    if (!opts.idleNow && Date.now() - this.lastIdleSweep < IDLE_SWEEP_EVERY_MS)
+      return { recovered, queued: null };
+    this.lastIdleSweep = Date.now();
+    return { recovered, queued: await this.sweep() };
   }
 
   private sentinelKey(): string {

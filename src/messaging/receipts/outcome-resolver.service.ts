@@ -1,12 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Cron, CronExpression } from '@nestjs/schedule';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { Semaphore } from '../../common/semaphore';
 import { AppConfig } from '../../config/app-config';
 import { ProviderName } from '../../core/message-types';
-import { LockKey, runCronJob } from '../../database/advisory-lock';
 import { SmsRouter } from '../../providers';
 import { BodyCrypto } from '../accept/body-crypto';
 import { SweeperService } from '../delivery/sweeper.service';
@@ -49,14 +45,14 @@ export interface ResolveSummary {
  *   back to `queued` and re-enqueued (nothing went out, so a retry is safe);
  * - a provider that could have got it cannot be asked (SNS, sandbox) → `unknown` for good, with
  *   the reason, visible in history and the status endpoint.
- * Runs every minute on one replica, bounded per run; the hourly status job runs it too.
+ * The `outcomes` job runs it (SMS_OUTCOMES_CRON, every minute, one replica at a time), bounded per
+ * run; the hourly status job runs it too.
  */
 @Injectable()
 export class OutcomeResolver {
   private readonly logger = new Logger(OutcomeResolver.name);
 
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
     private readonly messages: SystemMessagesRepository,
     private readonly router: SmsRouter,
     private readonly crypto: BodyCrypto,
@@ -65,13 +61,6 @@ export class OutcomeResolver {
     private readonly clock: Clock,
     private readonly config: AppConfig,
   ) {}
-
-  @Cron(CronExpression.EVERY_MINUTE, { name: 'sms-outcome-resolver' })
-  tick(): Promise<void> {
-    return runCronJob(this.ds, LockKey.ResolveOutcomes, this.logger, 'outcome resolver', () =>
-      this.resolve(),
-    );
-  }
 
   async resolve(): Promise<ResolveSummary> {
     const now = this.clock.now();
