@@ -12,7 +12,7 @@ import { ConfigModule } from '../../src/config/config.module';
 import { dataSourceOptions } from '../../src/database/data-source';
 import { HealthModule } from '../../src/health/health.module';
 import { LoggingModule } from '../../src/logging/logging.module';
-import type { SendContext } from '../../src/messaging';
+import type { AcceptInput, SendContext } from '../../src/messaging';
 import { bullPrefix, bullRedisOptions, RedisModule } from '../../src/redis/redis.module';
 import { FakeClock } from '../support/fake-clock';
 
@@ -96,5 +96,26 @@ export function sendContext(
     route: opts.route ?? 'POST /api/sms/send',
     requestBody: opts.body ?? {},
     idempotencyKey: opts.idempotencyKey,
+  };
+}
+
+/**
+ * What /send (one number: `mode` single) or /send-bulk (a list: `mode` bulk) hands to
+ * AcceptService.accept, with those routes' defaults (general_notification, en).
+ */
+export function textSend(
+  recipients: string | string[],
+  body = 'hello',
+  extra: Partial<AcceptInput> = {},
+): AcceptInput {
+  return {
+    recipients: typeof recipients === 'string' ? [recipients] : recipients,
+    body,
+    messageType: 'general_notification',
+    language: 'en',
+    userId: null,
+    statusCallbackUrl: null,
+    mode: typeof recipients === 'string' ? 'single' : 'bulk',
+    ...extra,
   };
 }
