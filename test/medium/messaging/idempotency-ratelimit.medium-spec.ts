@@ -1,5 +1,6 @@
 import { Principal } from '../../../src/auth/principal';
-import { AcceptService, MessagingModule, RateLimiterService } from '../../../src/messaging';
+import { AcceptService, MessagingModule } from '../../../src/messaging';
+import { RateLimiterService } from '../../../src/messaging/policies/rate-limiter.service';
 import { MonitoringModule } from '../../../src/monitoring';
 import { PhoneModule } from '../../../src/phone';
 import { TenantsService } from '../../../src/tenancy';

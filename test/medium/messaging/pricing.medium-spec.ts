@@ -1,4 +1,5 @@
-import { MessagingModule, PricingService } from '../../../src/messaging';
+import { MessagingModule } from '../../../src/messaging';
+import { PricingService } from '../../../src/messaging/policies/pricing.service';
 import { MonitoringModule } from '../../../src/monitoring';
 import { PhoneModule } from '../../../src/phone';
 import { createMediumContext, MediumContext } from '../medium-context';
