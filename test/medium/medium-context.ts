@@ -58,6 +58,8 @@ export async function createMediumContext(opts: MediumOptions): Promise<MediumCo
       TypeOrmModule.forRoot({
         ...dataSourceOptions(config.get('DATABASE_URL'), config.get('DATABASE_POOL_SIZE')),
         migrationsRun: false,
+        // As the app: the entities are those the imported features register (forFeature).
+        autoLoadEntities: true,
       }),
       BullModule.forRoot({ redis: bullRedisOptions(config), prefix: bullPrefix(config) }),
       RedisModule,
