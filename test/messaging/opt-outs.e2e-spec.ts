@@ -35,33 +35,6 @@ describe('opt-outs', () => {
     await send({ tenant: freshTenantId() }, '+15005550004').expect(202);
   });
 
-  it('lists opted-out numbers of a bulk as rejected and sends to the rest', async () => {
-    const who = { tenant: freshTenantId(), roles: ['admin'] };
-    await t
-      .http()
-      .post('/api/sms/opt-outs')
-      .set(t.auth(who))
-      .send({ phone_number: '(202) 555-0123', reason: 'asked by phone' })
-      .expect(204);
-    const res = await t
-      .http()
-      .post('/api/sms/send-bulk')
-      .set(t.auth(who))
-      .send({ phone_numbers: ['+12025550123', '+12025550124'], message: 'news' })
-      .expect(202);
-    expect(res.body).toMatchObject({
-      accepted: 1,
-      rejected: [{ phone_number: '+12025550123', reason: 'opted_out' }],
-    });
-    const all = await t
-      .http()
-      .post('/api/sms/send-bulk')
-      .set(t.auth(who))
-      .send({ phone_numbers: ['+12025550123'], message: 'news' })
-      .expect(400);
-    expect(all.body.details[0].rejected).toEqual([{ phone_number: '+12025550123', reason: 'opted_out' }]);
-  });
-
   it('lets an admin take a number off the list', async () => {
     const who = { tenant: freshTenantId(), roles: ['admin'] };
     await t

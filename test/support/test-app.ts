@@ -10,6 +10,9 @@ import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { configureApp } from '../../src/configure-app';
 import { LOG_DESTINATION, QuietStartLogger } from '../../src/logging/logging.module';
 
+// Shared with the medium tier, which must not load the whole app to get an id.
+export { freshTenantId } from './ids';
+
 export interface TokenOptions {
   tenant: number;
   user?: string | number;
@@ -78,11 +81,4 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     get: (type) => app.get(type),
     close: () => app.close(),
   };
-}
-
-let tenantCounter = 0;
-/** A tenant id no other test in this run uses, so tests stay independent in one database. */
-export function freshTenantId(): number {
-  tenantCounter += 1;
-  return 1000 * (process.pid % 1000) + tenantCounter + Math.floor(Math.random() * 1e6) * 1000;
 }

@@ -1,14 +1,17 @@
-import { PricingService } from '../../src/messaging/policies/pricing.service';
-import { createTestApp, TestApp } from '../support/test-app';
+import { MessagingModule } from '../../../src/messaging';
+import { PricingService } from '../../../src/messaging/policies/pricing.service';
+import { MonitoringModule } from '../../../src/monitoring';
+import { PhoneModule } from '../../../src/phone';
+import { createMediumContext, MediumContext } from '../medium-context';
 
 describe('PricingService: estimates from sms_prices per provider, in exact micro-units', () => {
-  let t: TestApp;
+  let ctx: MediumContext;
   let pricing: PricingService;
   beforeAll(async () => {
-    t = await createTestApp();
-    pricing = t.get(PricingService);
+    ctx = await createMediumContext({ imports: [MessagingModule, PhoneModule, MonitoringModule] });
+    pricing = ctx.get(PricingService);
   });
-  afterAll(() => t.close());
+  afterAll(() => ctx.close());
 
   it('prices SNS as well as Twilio, exactly (no float drift)', () => {
     expect(pricing.estimate('sns', 'US', 3)).toBe(19_350); // 0.00645 × 3; as floats 0.019350000000000003

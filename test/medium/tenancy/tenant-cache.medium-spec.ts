@@ -1,14 +1,15 @@
 import { Client as PgClient } from 'pg';
-import { TenantsService } from '../../src/tenancy/tenants.service';
-import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
+import { TenancyModule, TenantsService } from '../../../src/tenancy';
+import { freshTenantId } from '../factories';
+import { createMediumContext, MediumContext } from '../medium-context';
 
 /** Every request asks for its tenant: a cold or expired entry is one lookup, not one per request. */
 describe('tenant lookups', () => {
-  let t: TestApp;
+  let ctx: MediumContext;
   beforeAll(async () => {
-    t = await createTestApp();
+    ctx = await createMediumContext({ imports: [TenancyModule] });
   });
-  afterAll(() => t.close());
+  afterAll(() => ctx.close());
 
   const tenantStatements = async (run: () => Promise<unknown>): Promise<number> => {
     const proto = PgClient.prototype as unknown as { query: (...a: unknown[]) => Promise<unknown> };
@@ -28,14 +29,14 @@ describe('tenant lookups', () => {
   };
 
   it('shares one lookup among 50 concurrent requests for a tenant not cached yet', async () => {
-    const tenants = t.get(TenantsService);
+    const tenants = ctx.get(TenantsService);
     const id = freshTenantId();
     const n = await tenantStatements(() => Promise.all(Array.from({ length: 50 }, () => tenants.ensure(id))));
     expect(n).toBe(2); // the create-if-missing INSERT and the SELECT
   });
 
   it('does not cache what a lookup read before a write that landed while it was in flight', async () => {
-    const tenants = t.get(TenantsService);
+    const tenants = ctx.get(TenantsService);
     const id = freshTenantId();
     await tenants.update((await tenants.ensure(id)).id, { name: 'before' });
     // The lookup's SELECT runs now (reads 'before') but its answer is held until the write is done.

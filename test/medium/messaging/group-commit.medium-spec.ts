@@ -1,12 +1,15 @@
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { AcceptService, MessagingModule } from '../../../src/messaging';
 import {
   MessagesRepository,
   NewBatch,
   NewMessage,
-} from '../../src/messaging/repositories/messages.repository';
-import { AcceptService } from '../../src/messaging';
-import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
+} from '../../../src/messaging/repositories/messages.repository';
+import { MonitoringModule } from '../../../src/monitoring';
+import { PhoneModule } from '../../../src/phone';
+import { freshTenantId } from '../factories';
+import { createMediumContext, MediumContext, principal, sendContext, textSend } from '../medium-context';
 
 /**
  * A repository whose statement PostgreSQL really refuses when it holds a row marked POISON: the
@@ -33,38 +36,30 @@ class PoisonableRepository extends MessagesRepository {
 }
 
 describe('group commit (issue 7 A10)', () => {
-  let t: TestApp;
+  let ctx: MediumContext;
   let repo: PoisonableRepository;
   beforeAll(async () => {
-    t = await createTestApp({
-      env: { SANDBOX_DELIVERY_DELAY_MS: '10', SMS_RATE_LIMIT: '1000' },
+    ctx = await createMediumContext({
+      imports: [MessagingModule, PhoneModule, MonitoringModule],
+      env: { SMS_RATE_LIMIT: '1000' },
       override: (b) =>
         b.overrideProvider(MessagesRepository).useFactory({
           factory: (ds: DataSource) => new PoisonableRepository(ds),
           inject: [getDataSourceToken()],
         }),
     });
-    repo = t.get(MessagesRepository) as PoisonableRepository;
+    repo = ctx.get(MessagesRepository) as PoisonableRepository;
   });
-  afterAll(() => t.close());
+  afterAll(() => ctx.close());
 
   it('fails only the request whose row the database refuses; the others flushed with it are stored', async () => {
     const tenant = freshTenantId();
-    const accept = t.get(AcceptService);
-    const principal = { userId: 'u1', homeTenantId: tenant, tenantId: tenant, roles: ['admin'] };
+    const accept = ctx.get(AcceptService);
+    const who = principal(tenant, 'u1', ['admin']);
     const messages = Array.from({ length: 40 }, (_, i) => (i === 17 ? 'POISON' : `fine ${i}`));
     const answers = await Promise.allSettled(
       messages.map((body) =>
-        accept.accept(
-          { principal, route: 'test', requestBody: null },
-          {
-            recipients: ['+12025550123'],
-            body,
-            messageType: 'general_notification',
-            language: 'en',
-            mode: 'single',
-          },
-        ),
+        accept.accept(sendContext(who, { route: 'test', body: null }), textSend('+12025550123', body)),
       ),
     );
     // The bad row really shared a statement with others.
@@ -72,16 +67,11 @@ describe('group commit (issue 7 A10)', () => {
     expect(answers[17].status).toBe('rejected');
     const others = answers.filter((_, i) => i !== 17);
     expect(others.map((a) => a.status)).toEqual(others.map(() => 'fulfilled'));
-    const stored = await t
-      .get(DataSource)
-      .query('SELECT count(*)::int AS n FROM sms_messages WHERE tenant_id = $1', [tenant]);
+    const stored = await ctx.ds.query('SELECT count(*)::int AS n FROM sms_messages WHERE tenant_id = $1', [
+      tenant,
+    ]);
     expect(stored[0].n).toBe(39);
-    // And over HTTP, the next sends go through.
-    await t
-      .http()
-      .post('/api/sms/send')
-      .set(t.auth({ tenant, user: 'u1', roles: ['admin'] }))
-      .send({ phone_number: '+12025550123', message: 'after' })
-      .expect(202);
+    // And the next sends go through.
+    await accept.accept(sendContext(who), textSend('+12025550123', 'after'));
   });
 });
