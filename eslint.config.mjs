@@ -28,7 +28,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(\\.\\./)+(messaging|templates|verification|appointments|providers|tenancy|sdk|jobs|phone|webhooks|audit|monitoring|analytics|callbacks|inbound|campaigns)/',
+              regex: '^(\\./|(\\.\\./)+)(messaging|templates|verification|appointments|providers|tenancy|sdk|jobs|phone|webhooks|audit|monitoring|analytics|callbacks|inbound|campaigns)/',
               message: "Import another feature through its index ('../<feature>'), not its internal files.",
             },
           ],

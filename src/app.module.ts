@@ -12,25 +12,24 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source';
 import { HealthModule } from './health/health.module';
-import { JobsModule, JobsWorkerModule } from './jobs/jobs.module';
+import { JobsModule, JobsWorkerModule } from './jobs';
 import { LoggingModule } from './logging/logging.module';
 import { MessagingModule, MessagingWorkerModule } from './messaging';
-import { PhoneModule } from './phone/phone.module';
-import { ProvidersModule } from './providers/providers.module';
+import { PhoneModule } from './phone';
+import { ProvidersModule } from './providers';
 import { bullPrefix, bullRedisOptions, RedisModule } from './redis/redis.module';
-import { AppointmentsModule } from './appointments/appointments.module';
+import { AppointmentsModule } from './appointments';
 import { AnalyticsModule } from './analytics';
 import { AuditModule } from './audit';
 import { CallbacksModule } from './callbacks';
-import { CampaignsModule, CampaignsWorkerModule } from './campaigns'; // c1
-import { SmsSdkModule } from './sdk/sdk.module';
-import { TemplatesModule } from './templates/templates.module';
-import { VerificationModule } from './verification/verification.module';
-import { TenancyModule } from './tenancy/tenancy.module';
-import { TenantGuard } from './tenancy/tenant.guard';
-import { WebhooksModule } from './webhooks/webhooks.module';
+import { CampaignsModule, CampaignsWorkerModule } from './campaigns';
+import { SmsSdkModule } from './sdk';
+import { TemplatesModule } from './templates';
+import { VerificationModule } from './verification';
+import { TenancyModule, TenantGuard } from './tenancy';
+import { WebhooksModule } from './webhooks';
 import { MonitoringModule, MonitoringWorkerModule } from './monitoring';
-import { DashboardModule } from './dashboard'; // w13
+import { DashboardModule } from './dashboard';
 
 /**
  * The whole service. `APP_ROLE` decides what runs: the api role serves HTTP, the worker role
@@ -81,9 +80,9 @@ export class AppModule {
         MonitoringModule,
         AnalyticsModule,
         CallbacksModule,
-        CampaignsModule, // c1
-        ...(worker ? [CampaignsWorkerModule] : []), // c1
-        DashboardModule, // w13
+        CampaignsModule,
+        ...(worker ? [CampaignsWorkerModule] : []),
+        DashboardModule,
       ],
       providers: [
         // Global guards run in this order: who are you, how fast, which tenant, may you, is the
