@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
+import { inChunks } from '../common/chunked';
 import { Clock } from '../common/clock';
 import { PublishedEventType, WebhookEvent } from './events';
 import { DeliveriesRepository, DeliveryStatus } from './deliveries.repository';
@@ -62,6 +63,23 @@ export class CallbacksService {
    * For events published with `type` and these keys (each with its tenant), how their deliveries
    * stand; an event without deliveries (no subscribed endpoint) counts 0 in each status.
    */
+  /**
+   * Retention: finished deliveries (delivered or failed; their attempts cascade) older than `days`,
+   * oldest first by id in chunks; pending ones are never deleted.
+   */
+  purgeFinished(days: number, chunk: number): Promise<number> {
+    return inChunks(chunk, async () => {
+      const [, n] = await this.ds.query(
+        `DELETE FROM sms_webhook_deliveries WHERE id IN (
+           SELECT id FROM sms_webhook_deliveries
+            WHERE created_at < now() - make_interval(days => $1::int) AND status <> 'pending'
+            ORDER BY id LIMIT $2)`,
+        [days, chunk],
+      );
+      return Number(n);
+    });
+  }
+
   async deliveryCounts(
     type: PublishedEventType,
     events: { tenantId: number; key: string }[],

@@ -1,6 +1,7 @@
 /** Shared infrastructure: errors and their HTTP mapping, the clock, batching, semaphores, validation, the queue worker. Imports no feature. */
 export * from './api-errors';
 export * from './batcher';
+export * from './chunked';
 export * from './clock';
 export * from './clock.module';
 export * from './dto-fields';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { inChunks } from '../common/chunked';
 import type { KeywordAction } from '../core/keywords';
 import type { InboundSms } from '../providers';
 
@@ -75,6 +76,19 @@ export class InboundRepository {
    * Tenants that send from `ourNumber`. Every tenant shares the service's numbers today
    * (TWILIO_PHONE_NUMBER, the messaging service, SNS), so: every active tenant.
    */
+  /** Retention: inbound texts (a phone number and a body) received more than `days` ago, in chunks. */
+  purgeOlderThan(days: number, chunk: number): Promise<number> {
+    return inChunks(chunk, async () => {
+      const [, n] = await this.ds.query(
+        `DELETE FROM sms_inbound_messages WHERE id IN (
+           SELECT id FROM sms_inbound_messages
+            WHERE received_at < now() - make_interval(days => $1::int) ORDER BY id LIMIT $2)`,
+        [days, chunk],
+      );
+      return Number(n);
+    });
+  }
+
   async tenantsSendingFrom(_ourNumber: string): Promise<number[]> {
     const rows: { id: number }[] = await this.ds.query('SELECT id FROM tenants WHERE active ORDER BY id');
     return rows.map((r) => r.id);

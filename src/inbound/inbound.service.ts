@@ -44,6 +44,11 @@ export class InboundService {
     private readonly ledger: LedgerQueries,
   ) {}
 
+  /** Retention: inbound texts older than `days` (SMS_RETENTION_DAYS). */
+  purgeOlderThan(days: number, chunk: number): Promise<number> {
+    return this.repo.purgeOlderThan(days, chunk);
+  }
+
   async receive(m: InboundSms): Promise<InboundOutcome> {
     const tenantId = await this.ledger.lastSender(m.from);
     const settings = tenantId === null ? {} : await this.repo.settings(tenantId);

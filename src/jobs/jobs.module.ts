@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { InboundModule } from '../inbound';
+import { VerificationModule } from '../verification';
 import { BullModule } from '@nestjs/bull';
 import { AnalyticsModule } from '../analytics';
 import { AuditModule } from '../audit';
@@ -33,6 +35,8 @@ import { StatusJob } from './status.job';
     CallbacksModule,
     AnalyticsModule,
     MonitoringModule,
+    InboundModule,
+    VerificationModule,
   ],
   providers: [JobsQueue, JobHandlers, JobRunner, RemindersJob, RetentionJob, StatusJob],
   exports: [JobsQueue, JobRunner, RemindersJob, RetentionJob, StatusJob],

@@ -57,6 +57,14 @@ export class VerificationService {
     return v.e164;
   }
 
+  /** Retention: codes expired for more than a day. */
+  async purgeExpired(): Promise<number> {
+    const [, n] = await this.ds.query(
+      `DELETE FROM sms_verification_codes WHERE expires_at < now() - interval '1 day'`,
+    );
+    return Number(n);
+  }
+
   async send(ctx: SendContext, input: CodeSend): Promise<CodeSent> {
     const tenantId = ctx.principal.tenantId;
     const phone = this.e164(input.phoneNumber);

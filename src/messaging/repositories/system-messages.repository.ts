@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { inChunks } from '../../common/chunked';
 import { MessageStatus, MessageType, ProviderName } from '../../core/message-types';
 import type { DeliveryReceipt } from '../../providers';
 
@@ -359,8 +360,36 @@ export class SystemMessagesRepository {
 
   // ---- retention ----
 
+  /**
+   * The ledger's share of retention: messages in a final status created more than `days` ago
+   * (their events cascade; pending messages are never deleted, whatever their age), the shared
+   * metadata of bulks none of whose messages is left, and receipts parked for a day whose message
+   * never appeared. In chunks of `chunk` rows, so each transaction stays short.
+   */
+  async purgeRetained(
+    days: number,
+    chunk: number,
+  ): Promise<{ messages: number; batches: number; parkedReceipts: number }> {
+    const messages = await inChunks(chunk, () => this.deleteFinished(days, chunk));
+    const batches = await inChunks(chunk, async () => {
+      const [, n] = await this.ds.query(
+        `DELETE FROM sms_batches WHERE id IN (
+           SELECT b.id FROM sms_batches b
+            WHERE b.created_at < now() - make_interval(days => $1::int)
+              AND NOT EXISTS (SELECT 1 FROM sms_messages m WHERE m.batch_id = b.id)
+            LIMIT $2)`,
+        [days, chunk],
+      );
+      return Number(n);
+    });
+    const [, parked] = await this.ds.query(
+      `DELETE FROM sms_parked_receipts WHERE received_at < now() - interval '1 day'`,
+    );
+    return { messages, batches, parkedReceipts: Number(parked) };
+  }
+
   /** Deletes up to `limit` messages in a final status created more than `days` ago (events cascade). */
-  async deleteFinished(days: number, limit: number): Promise<number> {
+  private async deleteFinished(days: number, limit: number): Promise<number> {
     const [, deleted] = await this.ds.query(
       `DELETE FROM sms_messages WHERE id IN (
          SELECT id FROM sms_messages
