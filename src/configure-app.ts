@@ -12,7 +12,7 @@ import { createOpenApiDocument } from './openapi/openapi';
 /** HTTP settings shared by main.ts and the e2e tests, so tests exercise what production runs. */
 export function configureApp(app: INestApplication): void {
   const express = app as NestExpressApplication;
-  express.use('/api/sms/recipients', json({ limit: '8mb' })); // c1: 10,000-row directory uploads
+  express.use('/api/sms/recipients', json({ limit: '8mb' })); // 10,000-row directory uploads
   express.use(json({ limit: '1mb' }));
   express.use(urlencoded({ limit: '1mb', extended: false }));
   // Answer unreadable bodies here, in the shared error shape, before Nest rewrites the message.

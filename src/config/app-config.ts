@@ -496,7 +496,7 @@ export const SETTINGS = {
     default: '20',
     parse: int(1, 1000000),
   },
-  // Analytics (issue 11): the stats rollup.
+  // Analytics: the stats rollup.
   SMS_ROLLUP_FOLD_INTERVAL_MS: {
     description:
       'how often a worker folds pending stats deltas into the daily rollup (reads add unfolded deltas, so this is speed, not accuracy)',

@@ -1,4 +1,4 @@
 export { SmsSdkModule } from './sdk.module';
 export { REMINDER_USER, SmsService } from './sms.service';
 export type { Actor, SendOutcome } from './sms.service';
-export { SIGNATURE_HEADER, verifyWebhookSignature } from '../callbacks'; // t2 (callbacks): receivers verify callbacks with it
+export { SIGNATURE_HEADER, verifyWebhookSignature } from '../callbacks'; // Receivers verify callbacks with it

@@ -3,6 +3,6 @@ export { SmsTemplateEntity } from './template.entity';
 export { TemplatesService } from './templates.service';
 export { TemplatedSender } from './templated-sender';
 export type { TemplatedSend } from './templated-sender';
-// c1: campaigns render per recipient with the same pure functions
+// Campaigns render per recipient with the same pure functions
 export { renderTemplate } from './render';
 export { chooseLanguage } from './template-rules';

@@ -12,7 +12,7 @@ export interface TemplatedSend {
   userId?: string | null;
   metadata?: Record<string, unknown>;
   campaignId?: string | null;
-  /** t2 (callbacks): the message's status callback URL. */
+  /** The message's status callback URL. */
   statusCallbackUrl?: string | null;
   /** Values stored and shown as ****** whatever the template's type (verification codes). */
   secrets?: string[];
@@ -55,7 +55,7 @@ export class TemplatedSender {
       userId: input.userId ?? null,
       metadata: input.metadata,
       campaignId: input.campaignId ?? null,
-      statusCallbackUrl: input.statusCallbackUrl ?? null, // t2 (callbacks)
+      statusCallbackUrl: input.statusCallbackUrl ?? null,
       mode: 'single',
     });
   }

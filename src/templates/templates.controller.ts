@@ -219,7 +219,7 @@ export class TemplatesController {
       language: dto.language,
       userId: dto.user_id,
       metadata: dto.metadata,
-      statusCallbackUrl: dto.status_callback_url ?? null, // t2 (callbacks)
+      statusCallbackUrl: dto.status_callback_url ?? null,
     });
     return presentAccepted(accepted, toSendTemplatedResponse);
   }

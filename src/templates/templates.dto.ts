@@ -22,8 +22,7 @@ import {
   MessageType,
 } from '../core/message-types';
 import { MetadataField } from '../messaging';
-import { StatusCallbackUrlField } from '../callbacks'; // t2 (callbacks)
-
+import { StatusCallbackUrlField } from '../callbacks';
 import { SmsTemplateEntity } from './template.entity';
 
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,99}$/;
@@ -165,7 +164,7 @@ export class SendTemplatedDto {
   @UserIdField()
   user_id?: string;
   @MetadataField() metadata?: Record<string, unknown>;
-  @StatusCallbackUrlField() status_callback_url?: string; // t2 (callbacks)
+  @StatusCallbackUrlField() status_callback_url?: string;
 }
 
 export class TemplateResponseDto {

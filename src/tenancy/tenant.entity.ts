@@ -11,13 +11,13 @@ export interface TenantSettings {
   allowed_countries?: string[] | null;
   /** Month-to-date cost (in SMS_CURRENCY) past which new sends are refused with 402; unset: none. */
   monthly_spend_cap?: number | null;
-  /** t1: the tenant's own inbound keywords, besides the built-in STOP/START/HELP words. */
+  /** The tenant's own inbound keywords, besides the built-in STOP/START/HELP words. */
   inbound_keywords?: { stop?: string[]; start?: string[]; help?: string[] };
-  /** c1: campaign recipients a day (UTC) across the tenant's campaigns; default 50,000. */
+  /** Campaign recipients a day (UTC) across the tenant's campaigns; default 50,000. */
   campaign_daily_limit?: number;
-  /** c1: promotional campaign messages due inside this daily window wait for its end (recipient's zone). */
+  /** Promotional campaign messages due inside this daily window wait for its end (recipient's zone). */
   quiet_hours?: { start: string; end: string } | null;
-  /** c1: IANA zone for recipients with neither their own nor a single-zone country. */
+  /** IANA zone for recipients with neither their own nor a single-zone country. */
   timezone?: string | null;
 }
 

@@ -33,7 +33,7 @@ class AllowedCountriesRule implements ValidatorConstraintInterface {
   }
 }
 
-/** t1: `inbound_keywords`: stop/start/help lists of words that clash with no built-in keyword. */
+/** `inbound_keywords`: stop/start/help lists of words that clash with no built-in keyword. */
 @ValidatorConstraint({ name: 'inboundKeywords' })
 class InboundKeywordsRule implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
@@ -45,7 +45,7 @@ class InboundKeywordsRule implements ValidatorConstraintInterface {
   }
 }
 
-/** c1: `quiet_hours` {start, end} as HH:MM, different; null clears. */
+/** `quiet_hours` {start, end} as HH:MM, different; null clears. */
 @ValidatorConstraint({ name: 'quietHours' })
 class QuietHoursRule implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
@@ -68,7 +68,7 @@ class QuietHoursRule implements ValidatorConstraintInterface {
   }
 }
 
-/** c1: an IANA time zone name. */
+/** An IANA time zone name. */
 @ValidatorConstraint({ name: 'timeZone' })
 class TimeZoneRule implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
@@ -164,7 +164,7 @@ export class TenantSettingsDto {
   @Validate(InboundKeywordsRule)
   inbound_keywords?: { stop?: string[]; start?: string[]; help?: string[] };
 
-  // c1: campaigns
+  // Campaigns
   @ApiPropertyOptional({ description: 'campaign recipients per day (UTC); default 50000', example: 50000 })
   @IsOptional()
   @IsInt()

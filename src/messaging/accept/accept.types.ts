@@ -22,7 +22,7 @@ export interface AcceptInput {
   scheduledAt?: Date | null;
   campaignId?: string | null;
   countryCode?: string;
-  /** t2 (callbacks): where this message's status events are also POSTed (checked: https, public address). */
+  /** Where this message's status events are also POSTed (checked: https, public address). */
   statusCallbackUrl?: string | null;
   /** single: an invalid number is a 400; bulk: invalid numbers are listed and skipped. */
   mode: 'single' | 'bulk';

@@ -175,7 +175,7 @@ export class MessagingController {
       language: dto.language ?? ('en' as const),
       userId: dto.user_id ?? null,
       metadata: dto.metadata,
-      statusCallbackUrl: dto.status_callback_url ?? null, // t2 (callbacks)
+      statusCallbackUrl: dto.status_callback_url ?? null,
     };
   }
 }

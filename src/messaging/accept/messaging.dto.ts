@@ -1,6 +1,6 @@
 import { DateTimeWithOffset, PageCursorField, PageLimitField, UserIdField } from '../../common/dto-fields';
 import { MetadataField } from './metadata';
-import { StatusCallbackUrlField } from '../../callbacks'; // t2 (callbacks)
+import { StatusCallbackUrlField } from '../../callbacks';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -59,7 +59,7 @@ class SendBase {
   @MetadataField()
   metadata?: Record<string, unknown>;
 
-  // t2 (callbacks): per-message status callback URL.
+  // Per-message status callback URL.
   @StatusCallbackUrlField()
   status_callback_url?: string;
 }
@@ -106,7 +106,7 @@ export class HistoryQueryDto {
   @IsOptional()
   @IsIn(MESSAGE_STATUSES)
   status?: MessageStatus;
-  // c1: history filters by custom template types too
+  // History filters by custom template types too
   @ApiPropertyOptional({ type: String, description: 'a built-in type or a custom template type' })
   @IsOptional()
   @Matches(MESSAGE_TYPE_PATTERN, { message: 'message_type must be a built-in type or a lowercase slug' })

@@ -3,7 +3,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, ValidateBy, ValidationArguments } from 'class-validator';
 import { ValidationFailedError } from '../../common/errors';
 
-/** Limits on a message's free-form `metadata` (issue 8: it was copied per row, unbounded). */
+/** Limits on a message's free-form `metadata` (it used to be copied per row, unbounded). */
 export const METADATA_LIMITS = { maxBytes: 4096, maxDepth: 5, maxKeys: 50 } as const;
 
 /**

@@ -86,7 +86,7 @@ export class CodeAllowance {
 }
 
 /**
- * SMS pumping defences on the accept path (issue 8, items 6 and 7):
+ * SMS pumping defences on the accept path:
  * - destinations: the tenant's `allowed_countries` (default DEFAULT_COUNTRY_CODE; `["*"]` opens),
  *   and premium-rate / shared-cost numbers refused always;
  * - code messages (password_reset, 2fa_code) on every path (verification, send-templated, SDK):

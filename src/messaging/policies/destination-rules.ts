@@ -1,5 +1,5 @@
 /**
- * Where a tenant may send, as pure decisions (SMS pumping, issue 8 items 6-7): the destination
+ * Where a tenant may send, as pure decisions (SMS pumping defences): the destination
  * country allow-list, refusal of premium-rate and shared-cost numbers, and the keys of the code
  * velocity limits. Imports nothing from Nest, TypeORM or Redis; the DestinationPolicy service
  * applies these with the tenant's settings and counts in Redis.

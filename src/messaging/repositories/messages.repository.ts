@@ -29,7 +29,7 @@ export interface NewMessage {
   idempotencyKey: string | null;
   metadata: Record<string, unknown>;
   createdAt: Date;
-  /** t2 (callbacks): the message's own status callback URL. */
+  /** The message's own status callback URL. */
   statusCallbackUrl: string | null;
 }
 
@@ -78,7 +78,7 @@ const COLUMNS = [
   ['idempotency_key', 'varchar'],
   ['metadata', 'jsonb'],
   ['created_at', 'timestamptz'],
-  ['status_callback_url', 'varchar'], // t2 (callbacks)
+  ['status_callback_url', 'varchar'],
 ] as const;
 
 function columnValues(m: NewMessage): unknown[] {
@@ -104,7 +104,7 @@ function columnValues(m: NewMessage): unknown[] {
     m.idempotencyKey,
     JSON.stringify(m.metadata),
     m.createdAt,
-    m.statusCallbackUrl, // t2 (callbacks)
+    m.statusCallbackUrl,
   ];
 }
 
