@@ -54,6 +54,29 @@ export async function notFinal(db: Pool, ids: string[]): Promise<number> {
   return ids.length - r[0].n;
 }
 
+/**
+ * How many of the ids are not settled: not final, or `unknown` while the outcome resolver is
+ * still asking the provider (any error code but the final `outcome_unknown`).
+ */
+export async function unsettled(db: Pool, ids: string[]): Promise<number> {
+  const { rows: r } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM sms_messages WHERE id = ANY($1::uuid[]) AND status = ANY($2)
+        AND NOT (status = 'unknown' AND error_code IS DISTINCT FROM 'outcome_unknown')`,
+    [ids, FINAL_STATUSES],
+  );
+  return ids.length - r[0].n;
+}
+
+/** How the outcome resolver settled these messages: events it wrote, by status (sent, queued, unknown). */
+export async function resolverSettled(db: Pool, ids: string[]): Promise<Record<string, number>> {
+  const { rows: r } = await db.query<{ status: string; n: number }>(
+    `SELECT status, count(DISTINCT message_id)::int AS n FROM sms_message_events
+      WHERE message_id = ANY($1::uuid[]) AND source = 'resolver' GROUP BY status`,
+    [ids],
+  );
+  return Object.fromEntries(r.map((x) => [x.status, x.n]));
+}
+
 export async function countStatus(db: Pool, ids: string[], status: string): Promise<number> {
   const { rows: r } = await db.query<{ n: number }>(
     'SELECT count(*)::int AS n FROM sms_messages WHERE id = ANY($1::uuid[]) AND status = $2',

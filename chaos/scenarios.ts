@@ -3,7 +3,7 @@
  * Redis), injects one fault, waits for the outcome within a bounded time and returns checks
  * against the issue's targets.
  */
-import { countStatus, notFinal, outcome, Outcome, waitFinal } from './figures';
+import { countStatus, notFinal, outcome, Outcome, resolverSettled, unsettled, waitFinal } from './figures';
 import { OutageProbe, ProbeSummary, readiness } from './probe';
 import { ledgerKey } from './providers';
 import { Deployment, phoneNumbers, Stack } from './stack';
@@ -78,9 +78,11 @@ const STALL_MS = 75_000;
 /**
  * After a SIGKILL: the rows the dead worker left in 'sending' are the outcome resolver's once they
  * are SMS_STUCK_SENDING_MINUTES (1) old, at its next minute tick, so up to two minutes after the
- * kill. A drain waits that long (and a margin) before calling them stranded.
+ * kill. That tick settles those Twilio has as 'sent'; the others it shows 'unknown' while the
+ * grace period (2 minutes after the attempt) runs, and the tick after it queues them again. A
+ * drain waits that long (and a margin) before calling them stranded.
  */
-const RESOLVER_STALL_MS = 135_000;
+const RESOLVER_STALL_MS = 200_000;
 
 const fmt = (n: number, digits = 0) =>
   Number.isFinite(n)
@@ -155,12 +157,13 @@ async function drain(
   ids: string[],
   deadlineMs: number,
   stallMs = STALL_MS,
+  remaining: (db: Deployment['db'], ids: string[]) => Promise<number> = notFinal,
 ): Promise<number | undefined> {
   const started = performance.now();
   let last = Number.NaN;
   let lastChange = started;
   while (performance.now() - started < deadlineMs) {
-    const left = await notFinal(dep.db, ids).catch(() => Number.NaN);
+    const left = await remaining(dep.db, ids).catch(() => Number.NaN);
     if (left === 0) return performance.now() - started;
     if (!Number.isNaN(left) && left !== last) {
       last = left;
@@ -193,13 +196,32 @@ const sigkill: Run = async (ctx, r) => {
     const sendingAtKill = await countStatus(dep.db, ids, 'sending');
     ctx.say(`  killed the worker with ${fmt(atKill)} sent, ${fmt(sendingAtKill)} rows in sending`);
     await dep.startWorker();
-    const drained = await drain(dep, ids, 240_000, RESOLVER_STALL_MS);
+    // Until the resolver has settled what the dead worker left, not merely shown it 'unknown'.
+    const drained = await drain(dep, ids, 360_000, RESOLVER_STALL_MS, unsettled);
     await sleep(2000);
     const o = await outcome(dep.db, ids, [body(ctx, 'sigkill')], ctx.stack.providers);
     r.outcome = o;
+    const sent = (o.statuses.sent ?? 0) + (o.statuses.delivered ?? 0);
+    const viaSns = ctx.stack.providers.sns.published.length;
+    const resolved = await resolverSettled(dep.db, ids);
     r.checks.push(
       ...core(o),
+      // Twilio is healthy and SNS is only configured as its fallback (SMS_PROVIDERS twilio,sns).
+      check('messages SNS received (Twilio the only provider in use)', viaSns, '0', viaSns === 0),
+      check('rows left unknown', o.unknown, '0', o.unknown === 0),
+      check(
+        'messages sent (row sent or delivered, and received by a provider)',
+        `${fmt(sent)} rows, ${fmt(o.received)} received, of ${fmt(o.accepted)}`,
+        'all',
+        sent === o.accepted && o.received === o.accepted,
+      ),
       check('rows in sending right after the kill', sendingAtKill, 'reported', null),
+      check(
+        'settled by the outcome resolver',
+        `${fmt(resolved.sent ?? 0)} found at Twilio (sent), ${fmt(resolved.queued ?? 0)} not (queued again)`,
+        'reported',
+        null,
+      ),
       check(
         'rows left in sending (stranded)',
         o.stranded,

@@ -33,6 +33,8 @@ import { LighterMessageIndexes1764001900000 } from './1764001900000-lighter-mess
 import { ClaimMessagesFunction1764002000000 } from './1764002000000-claim-messages-function';
 // A slot records its message's outcome and claims the next one in one call.
 import { RecordAndClaimFunction1764002100000 } from './1764002100000-record-and-claim-function';
+// The providers each attempt was handed to, recorded by the claim and before each fallback.
+import { AttemptProviders1764002200000 } from './1764002200000-attempt-providers';
 // Alerts are callback events: alert_webhook_url becomes an endpoint, the alert webhook tables go.
 import { AlertsOnCallbacks1764002300000 } from './1764002300000-alerts-on-callbacks';
 
@@ -63,5 +65,6 @@ export const MIGRATIONS = [
   LighterMessageIndexes1764001900000,
   ClaimMessagesFunction1764002000000,
   RecordAndClaimFunction1764002100000,
+  AttemptProviders1764002200000,
   AlertsOnCallbacks1764002300000,
 ];

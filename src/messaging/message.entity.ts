@@ -30,6 +30,12 @@ export class SmsMessageEntity {
   @Column('numeric', { nullable: true, transformer: numeric }) cost: number | null;
   @Column('char') currency: string;
   @Column('smallint') attempts: number;
+  /**
+   * The providers the current attempt was handed to (the claim's first pick, then each fallback,
+   * each written before its call); null: not recorded. The worker's and the resolver's only.
+   */
+  @Column('varchar', { name: 'attempt_providers', array: true, nullable: true, select: false })
+  attemptProviders: ProviderName[] | null;
   @Column('varchar', { name: 'error_code', nullable: true }) errorCode: string | null;
   @Column('text', { name: 'error_message', nullable: true }) errorMessage: string | null;
   @Column('timestamptz', { name: 'scheduled_at', nullable: true }) scheduledAt: Date | null;

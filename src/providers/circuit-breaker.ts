@@ -23,6 +23,15 @@ export class CircuitBreaker {
     return this.opts.now() - this.openedAt >= this.opts.cooldownMs ? 'half_open' : 'open';
   }
 
+  /**
+   * Whether `canRequest` would let a request through now, without taking the half-open trial
+   * (a peek: nothing changes).
+   */
+  wouldAllow(): boolean {
+    const s = this.state();
+    return s === 'closed' || (s === 'half_open' && !this.trialInFlight);
+  }
+
   canRequest(): boolean {
     const s = this.state();
     if (s === 'closed') return true;
@@ -41,6 +50,11 @@ export class CircuitBreaker {
     if (s === 'closed') return now;
     if (s === 'open') return (this.openedAt as number) + this.opts.cooldownMs;
     return this.trialInFlight ? now + Math.min(this.opts.cooldownMs, 1000) : now;
+  }
+
+  /** Gives back a half-open trial taken by `canRequest` for a request that was then not made. */
+  releaseTrial(): void {
+    this.trialInFlight = false;
   }
 
   recordSuccess(): void {

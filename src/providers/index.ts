@@ -3,6 +3,7 @@ export { ProvidersModule, SmsRouter, providerOrder } from './providers.module';
 export { DeliveryReceipts } from './receipts';
 export type { CircuitChange, ProviderActivity, ProviderCall, ProviderObserver } from './provider-stats';
 export type { CircuitState } from './circuit-breaker';
+export type { SendHooks } from './provider-router';
 export { SnsNotifications } from './sns/sns-notifications';
 export type { SnsOutcome } from './sns/sns-notifications';
 export type { DeliveryReceipt } from './receipts';
@@ -10,6 +11,7 @@ export {
   AllProvidersFailedError,
   CircuitsOpenError,
   ProviderError,
+  ProviderNotCalledError,
   WebhookRejectedError,
 } from './sms-provider';
 export type {

@@ -7,6 +7,7 @@ import {
   OutboundSms,
   ProviderError,
   ProviderFailureKind,
+  ProviderNotCalledError,
   ProviderSendResult,
   SmsProvider,
 } from './sms-provider';
@@ -72,6 +73,21 @@ describe('CircuitBreaker', () => {
     expect(b.canRequest()).toBe(true);
     b.recordFailure();
     expect(b.state()).toBe('open');
+  });
+
+  it('answers wouldAllow without taking the half-open trial', () => {
+    let now = 0;
+    const b = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 1000, now: () => now });
+    expect(b.wouldAllow()).toBe(true);
+    b.recordFailure();
+    expect(b.wouldAllow()).toBe(false);
+    now = 1000;
+    expect(b.wouldAllow()).toBe(true);
+    expect(b.wouldAllow()).toBe(true); // asked twice: still free
+    expect(b.canRequest()).toBe(true); // the trial is still there to take
+    expect(b.wouldAllow()).toBe(false);
+    b.releaseTrial();
+    expect(b.canRequest()).toBe(true);
   });
 });
 
@@ -239,5 +255,97 @@ describe('error classification', () => {
     expect(
       classifyTwilioError({ status: 401, code: 20003, message: 'Authenticate AC123:secret' }).message,
     ).toBe('Twilio refused the credentials');
+  });
+});
+
+describe('ProviderRouter peek and beforeCall hook', () => {
+  let now = 0;
+  const breaker = { failureThreshold: 1, cooldownMs: 1000, now: () => now };
+  beforeEach(() => (now = 0));
+
+  it('names the provider it would call first, and none when every circuit is open', async () => {
+    const twilio = new ScriptedProvider('twilio', ['retryable', 'ok']);
+    const sns = new ScriptedProvider('sns', ['ok', 'retryable']);
+    const router = new ProviderRouter([twilio, sns], breaker);
+    expect(router.firstUp()).toBe('twilio');
+    await router.send(sms); // twilio opens, sns carries it
+    expect(router.firstUp()).toBe('sns');
+    await router.send(sms).catch(() => undefined); // sns opens too
+    expect(router.firstUp()).toBeNull();
+  });
+
+  it('peeks at a half-open circuit without taking its trial', async () => {
+    const twilio = new ScriptedProvider('twilio', ['retryable', 'ok']);
+    const sns = new ScriptedProvider('sns', ['ok']);
+    const router = new ProviderRouter([twilio, sns], breaker);
+    await router.send(sms); // twilio open at 0
+    now = 1000;
+    for (let i = 0; i < 3; i++) expect(router.firstUp()).toBe('twilio');
+    const out = await router.send(sms);
+    expect(out.result.provider).toBe('twilio'); // the trial was still free
+    expect(router.health().twilio.state).toBe('closed');
+  });
+
+  it('calls beforeCall with each provider before calling it, and never for a skipped one', async () => {
+    const order: string[] = [];
+    const said = (name: ProviderName, script: (ProviderFailureKind | 'ok')[]): SmsProvider => {
+      const p = new ScriptedProvider(name, script);
+      return {
+        name,
+        send: () => {
+          order.push(`call ${name}`);
+          return p.send();
+        },
+        classifyError: (e) => p.classifyError(e),
+      };
+    };
+    const router = new ProviderRouter([said('twilio', ['retryable']), said('sns', ['ok', 'ok'])], breaker);
+    const beforeCall = async (provider: ProviderName) => {
+      order.push(`before ${provider}`);
+      await Promise.resolve();
+    };
+    await router.send(sms, { beforeCall });
+    expect(order).toEqual(['before twilio', 'call twilio', 'before sns', 'call sns']);
+    order.length = 0;
+    await router.send(sms, { beforeCall }); // twilio's circuit is open now
+    expect(order).toEqual(['before sns', 'call sns']);
+  });
+
+  it('does not call a provider whose beforeCall fails, and ends the send as retryable', async () => {
+    const twilio = new ScriptedProvider('twilio', ['retryable']);
+    const sns = new ScriptedProvider('sns', ['ok']);
+    const router = new ProviderRouter([twilio, sns], breaker);
+    const err = await router
+      .send(sms, {
+        beforeCall: (p) => (p === 'sns' ? Promise.reject(new Error('database down')) : undefined),
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderNotCalledError);
+    expect(err).toMatchObject({
+      provider: 'sns',
+      kind: 'retryable',
+      code: 'sns:not_called',
+      attempts: [{ provider: 'twilio', code: 'twilio:retryable', message: 'twilio said retryable' }],
+    });
+    expect((err as Error).message).toContain('database down');
+    expect([twilio.calls, sns.calls]).toEqual([1, 0]);
+    expect(router.health().sns.state).toBe('closed'); // not counted against sns
+  });
+
+  it('gives back the half-open trial it took for a call that beforeCall stopped', async () => {
+    const twilio = new ScriptedProvider('twilio', ['retryable', 'ok']);
+    const router = new ProviderRouter([twilio], breaker);
+    await router.send(sms).catch(() => undefined); // open at 0
+    now = 1000;
+    await expect(
+      router.send(sms, {
+        beforeCall: () => {
+          throw new Error('not recorded');
+        },
+      }),
+    ).rejects.toBeInstanceOf(ProviderNotCalledError);
+    expect(twilio.calls).toBe(1);
+    expect(router.firstUp()).toBe('twilio'); // the trial is free again
+    expect((await router.send(sms)).result.provider).toBe('twilio');
   });
 });

@@ -6,6 +6,7 @@ import {
   OutboundSms,
   ProviderAttempt,
   ProviderError,
+  ProviderNotCalledError,
   ProviderSendResult,
   SmsProvider,
 } from './sms-provider';
@@ -13,6 +14,16 @@ import {
 export interface RouteOutcome {
   result: ProviderSendResult;
   tried: { provider: ProviderName; code?: string }[];
+}
+
+export interface SendHooks {
+  /**
+   * Called before each provider call, with that provider; the call waits for what it returns.
+   * When it throws or rejects, that provider is not called and the send ends with
+   * ProviderNotCalledError (a half-open trial taken for the call is given back). Returning
+   * undefined (nothing to wait for) adds nothing to the call.
+   */
+  beforeCall?: (provider: ProviderName) => void | Promise<void>;
 }
 
 /**
@@ -23,6 +34,9 @@ export interface RouteOutcome {
  * tried and `CircuitsOpenError` says when the next half-open trial is due (the caller waits for it
  * without spending an attempt); when some were tried and failed, `AllProvidersFailedError` carries
  * the last real answer. Either way the error kept is a provider's own, never "circuit open".
+ *
+ * `beforeCall` lets the caller make each call durable first (the worker records on the message
+ * which providers its attempt was handed to, so that a crash can be resolved by asking them).
  */
 export class ProviderRouter {
   private readonly breakers = new Map<ProviderName, CircuitBreaker>();
@@ -39,16 +53,26 @@ export class ProviderRouter {
       this.breakers.set(p.name, new CircuitBreaker(breaker, (open) => onCircuitChange?.(p.name, open)));
   }
 
-  async send(sms: OutboundSms): Promise<RouteOutcome> {
+  async send(sms: OutboundSms, hooks: SendHooks = {}): Promise<RouteOutcome> {
     const attempts: ProviderAttempt[] = [];
     const tried: RouteOutcome['tried'] = [];
     const skipped: CircuitBreaker[] = [];
     for (const provider of this.providers) {
       const breaker = this.breakers.get(provider.name) as CircuitBreaker;
+      const trial = breaker.state() === 'half_open';
       if (!breaker.canRequest()) {
         skipped.push(breaker);
         tried.push({ provider: provider.name, code: `${provider.name}:circuit_open` });
         continue;
+      }
+      if (hooks.beforeCall) {
+        try {
+          const ready = hooks.beforeCall(provider.name);
+          if (ready) await ready;
+        } catch (e) {
+          if (trial) breaker.releaseTrial();
+          throw new ProviderNotCalledError(provider.name, [...attempts], e);
+        }
       }
       try {
         const result = await provider.send(sms);
@@ -75,6 +99,14 @@ export class ProviderRouter {
       throw new CircuitsOpenError(retryAt, this.lastError());
     }
     throw new AllProvidersFailedError(attempts);
+  }
+
+  /**
+   * The provider a send starting now would call first: the first whose circuit lets a request
+   * through; null when none does. A peek: it takes no half-open trial and changes nothing.
+   */
+  firstUp(): ProviderName | null {
+    return this.providers.find((p) => this.breakers.get(p.name)?.wouldAllow())?.name ?? null;
   }
 
   /** The most recent real error of any provider. */

@@ -167,6 +167,14 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
     return p?.fetchStatus ? p.fetchStatus(providerMessageId) : null;
   }
 
+  /**
+   * The provider a send starting now would call first, or null when every circuit is open; a
+   * peek that takes no half-open trial (ProviderRouter.firstUp).
+   */
+  firstUp(): ProviderName | null {
+    return this.router.firstUp();
+  }
+
   /** The provider expected to carry a message: the first whose circuit is not open. */
   primary(): ProviderName {
     const health = this.router.health();

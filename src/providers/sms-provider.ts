@@ -71,6 +71,27 @@ export class AllProvidersFailedError extends ProviderError {
   }
 }
 
+/**
+ * The caller's `beforeCall` hook refused a provider (the worker could not record that its attempt
+ * was about to go there): that provider was not called and the send stopped. Retryable: nothing
+ * reached it. `attempts` holds the real answers of the providers tried before it.
+ */
+export class ProviderNotCalledError extends ProviderError {
+  constructor(
+    provider: ProviderName,
+    readonly attempts: ProviderAttempt[],
+    reason: unknown,
+  ) {
+    super(
+      provider,
+      'retryable',
+      `${provider}:not_called`,
+      `${provider} was not called: ${reason instanceof Error ? reason.message : String(reason)}`,
+    );
+    this.name = 'ProviderNotCalledError';
+  }
+}
+
 /** Socket-level failures: the provider was not reached, so trying elsewhere is safe. */
 export const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',

@@ -23,6 +23,11 @@ export type Script = Answer | 'hang';
  */
 export abstract class FakeHttpServer {
   readonly requests: RecordedRequest[] = [];
+  /**
+   * Runs on each request after it is recorded and before it is answered (a test's probe of what
+   * the service had written by the time the provider was called); reset() clears it.
+   */
+  onRequest?: (req: RecordedRequest) => Promise<void>;
   private readonly scripted: Script[] = [];
   private always?: Script;
   private server?: Server;
@@ -58,6 +63,7 @@ export abstract class FakeHttpServer {
     this.requests.length = 0;
     this.scripted.length = 0;
     this.always = undefined;
+    this.onRequest = undefined;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -66,6 +72,7 @@ export abstract class FakeHttpServer {
     const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
     const recorded = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, form };
     this.requests.push(recorded);
+    await this.onRequest?.(recorded);
     const script = this.scripted.shift() ?? this.always ?? this.answer(recorded);
     if (script === 'hang') {
       this.hung.add(res);

@@ -34,8 +34,8 @@ async function strandInSending(ds: DataSource, id: string): Promise<void> {
   );
 }
 
-// Twilio only: with SNS as a fallback, an attempt Twilio does not have may have gone to SNS, which
-// cannot be asked, so it would end `unknown` (see the SNS case below).
+// Twilio only. With SNS configured as a fallback, the providers recorded for the attempt decide
+// which are asked: test/messaging/attempt-providers.e2e-spec.ts.
 describe('unknown outcomes are resolved by asking Twilio (fake Twilio)', () => {
   const twilioFake = new FakeTwilio();
   const snsFake = new FakeSns();

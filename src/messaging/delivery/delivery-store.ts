@@ -6,6 +6,7 @@ import { Clock } from '../../common/clock';
 import { MESSAGE_STATUSES, MessageStatus, MessageType, ProviderName } from '../../core/message-types';
 import { formatMoney, Micros } from '../../core/money';
 import { canTransition } from '../../core/status-machine';
+import { SmsRouter } from '../../providers';
 
 /** A message the worker has claimed for one attempt (status is now 'sending'). */
 export interface ClaimedMessage {
@@ -17,6 +18,12 @@ export interface ClaimedMessage {
   messageType: MessageType;
   attempts: number;
   createdAt: Date;
+  /**
+   * The providers recorded on the row as handed this attempt (`attempt_providers`): the one the
+   * router was to call first when the claim was written, or none when every circuit was open. Any
+   * other provider is recorded (recordProvider) before it is called.
+   */
+  providers: ProviderName[];
 }
 
 export type AttemptOutcome =
@@ -80,6 +87,11 @@ const PARKED_MOVES: MessageStatus[] = MESSAGE_STATUSES.filter((s) => canTransiti
  * forward only: a claim takes 'queued' or due 'scheduled' rows; an outcome applies only to a
  * 'sending' row. Times come from the injected Clock (the same source as created_at), never SQL
  * now(). It also reads which of a job's messages still wait, and their lanes.
+ *
+ * Each claim records on the row the provider its attempt will be handed to first
+ * (`attempt_providers`), peeked from the router's circuits as the statement is sent, so that the
+ * outcome resolver asks only that provider about a row a dead worker left 'sending'; a provider
+ * called after it (a fallback) is recorded by `recordProvider` before the call.
  */
 @Injectable()
 export class DeliveryStore {
@@ -93,6 +105,7 @@ export class DeliveryStore {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly clock: Clock,
+    private readonly router: SmsRouter,
   ) {
     // Group commit: while a claim (or outcome) statement runs, the next ones gather into one batch
     // instead of each taking a pool connection for a statement of a few rows.
@@ -145,6 +158,30 @@ export class DeliveryStore {
     return this.swaps.submit({ outcome, nextId });
   }
 
+  /**
+   * Records that the message's current attempt is handed to `provider` too, before the worker
+   * calls it (a fallback after a retryable failure, or circuits that changed since the claim): one
+   * statement of its own, awaited, on this rare path only. Throws when the write fails or the
+   * attempt is no longer the caller's (the row left 'sending', or another claim counted a new
+   * attempt): the provider must then not be called. It moves `updated_at`, so a resolver run that
+   * read the row before cannot settle it on the shorter list.
+   */
+  async recordProvider(msg: ClaimedMessage, provider: ProviderName): Promise<void> {
+    const rows: { id: string }[] = await this.ds.query(
+      `WITH recorded AS (
+         UPDATE sms_messages
+            SET attempt_providers = CASE WHEN attempt_providers IS NULL THEN NULL
+                                         ELSE array_append(attempt_providers, $3::varchar) END,
+                updated_at = $4
+          WHERE id = $1 AND status = 'sending' AND attempts = $2
+         RETURNING id
+       )
+       SELECT id FROM recorded`,
+      [msg.id, msg.attempts, provider, this.clock.now()],
+    );
+    if (rows.length === 0) throw new Error(`the attempt of message ${msg.id} is no longer in progress`);
+  }
+
   /** Of these messages, those still waiting to be handed over ('queued' or 'scheduled'). */
   async waiting(ids: string[]): Promise<string[]> {
     const rows: { id: string }[] = await this.ds.query(
@@ -183,18 +220,28 @@ export class DeliveryStore {
   }
 
   /**
-   * One call of `sms_claim_messages` (migration 1764002000000), whose plan is cached per
-   * connection: it looks the ids up by primary key first (a status condition beside it let stale
-   * statistics after a big accept scan every queued row), moves queued or due scheduled rows of
-   * active tenants to 'sending' with the attempt counted, ends those of a deactivated tenant
-   * 'canceled', writes their events, and returns the claimed rows.
+   * One call of `sms_claim_messages` (migrations 1764002000000, 1764002200000), whose plan is
+   * cached per connection: it looks the ids up by primary key first (a status condition beside it
+   * let stale statistics after a big accept scan every queued row), moves queued or due scheduled
+   * rows of active tenants to 'sending' with the attempt counted and `attempt_providers` set to
+   * the given list, ends those of a deactivated tenant 'canceled', writes their events, and
+   * returns the claimed rows.
    */
   private async claimMany(ids: string[]): Promise<(ClaimedMessage | null)[]> {
     const rows: ClaimedRow[] = await this.ds.query(
-      'SELECT * FROM sms_claim_messages($1::uuid[], $2::timestamptz)',
-      [ids, this.clock.now()],
+      'SELECT * FROM sms_claim_messages($1::uuid[], $2::timestamptz, $3::varchar[])',
+      [ids, this.clock.now(), this.firstProviders()],
     );
     return claimedInOrder(ids, rows);
+  }
+
+  /**
+   * What a claim sent now records: the provider the router will call first, peeked without taking
+   * a half-open trial; none when every circuit is open (the router will then call nothing).
+   */
+  private firstProviders(): ProviderName[] {
+    const first = this.router.firstUp();
+    return first === null ? [] : [first];
   }
 
   /**
@@ -217,22 +264,23 @@ export class DeliveryStore {
   }
 
   /**
-   * One call of `sms_record_outcomes_and_claim` (migration 1764002100000): the outcomes are
-   * recorded as `recordMany` does, then the next messages claimed as `claimMany` does, in one
-   * transaction and one round trip.
+   * One call of `sms_record_outcomes_and_claim` (migrations 1764002100000, 1764002200000): the
+   * outcomes are recorded as `recordMany` does, then the next messages claimed as `claimMany`
+   * does, in one transaction and one round trip.
    */
   private async recordAndClaimMany(swaps: Swap[]): Promise<SwapResult[]> {
     const nextIds = swaps.map((x) => x.nextId);
     const rows: (ClaimedRow & { claimed: boolean })[] = await this.ds.query(
       `SELECT * FROM sms_record_outcomes_and_claim($1::uuid[], $2::varchar[], $3::varchar[],
          $4::varchar[], $5::numeric[], $6::varchar[], $7::text[], $8::text[], $9::int[],
-         $10::varchar[], $11::timestamptz, $12::varchar[], $13::uuid[])`,
+         $10::varchar[], $11::timestamptz, $12::varchar[], $13::uuid[], $14::varchar[])`,
       [
         ...outcomeParams(
           swaps.map((x) => x.outcome),
           this.clock.now(),
         ),
         nextIds,
+        this.firstProviders(),
       ],
     );
     const recorded = new Set(rows.filter((r) => !r.claimed).map((r) => r.id));
@@ -254,6 +302,7 @@ interface ClaimedRow {
   message_type: MessageType;
   attempts: number;
   created_at: Date;
+  attempt_providers: ProviderName[] | null;
 }
 
 /** The claimed message for each asked id, in order (null: not claimed; a duplicate id is claimed once). */
@@ -272,6 +321,7 @@ function claimedInOrder(ids: string[], rows: ClaimedRow[]): (ClaimedMessage | nu
       messageType: r.message_type,
       attempts: r.attempts,
       createdAt: new Date(r.created_at),
+      providers: r.attempt_providers ?? [],
     };
   });
 }

@@ -4,8 +4,14 @@ import type { Redis } from 'ioredis';
 import { Clock } from '../../common/clock';
 import { QueueWorker } from '../../common/queue-worker';
 import { AppConfig } from '../../config/app-config';
-import { AllProvidersFailedError, CircuitsOpenError, ProviderError } from '../../providers';
-import { SmsRouter } from '../../providers';
+import { ProviderName } from '../../core/message-types';
+import {
+  AllProvidersFailedError,
+  CircuitsOpenError,
+  ProviderError,
+  ProviderNotCalledError,
+  SmsRouter,
+} from '../../providers';
 import { BodyCrypto } from '../accept/body-crypto';
 import { CampaignPacer } from './campaign-pacer';
 import {
@@ -339,18 +345,35 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     }
   }
 
+  /**
+   * Hands the claimed message to the router. The claim recorded the provider it would call first;
+   * any other provider (a fallback, or circuits that changed since the claim) is recorded on the
+   * row before it is called, and is not called when that write fails (the attempt is then retried:
+   * nothing reached it). So a worker that dies mid-call leaves a row naming every provider that may
+   * have the message, and the outcome resolver asks only those.
+   */
   private async attempt(msg: ClaimedMessage, transactional: boolean | undefined): Promise<Attempted> {
+    const recorded = new Set<ProviderName>(msg.providers);
+    const beforeCall = (provider: ProviderName): Promise<void> | undefined =>
+      recorded.has(provider)
+        ? undefined
+        : this.store.recordProvider(msg, provider).then(() => {
+            recorded.add(provider);
+          });
     try {
       const body = msg.bodyCiphertext ? this.crypto.decrypt(msg.bodyCiphertext) : msg.body;
-      const { result, tried } = await this.router.router.send({
-        messageId: msg.id,
-        tenantId: msg.tenantId,
-        to: msg.phoneNumber,
-        body,
-        messageType: msg.messageType,
-        transactional,
-        statusCallbackUrl: this.statusCallbackUrl,
-      });
+      const { result, tried } = await this.router.router.send(
+        {
+          messageId: msg.id,
+          tenantId: msg.tenantId,
+          to: msg.phoneNumber,
+          body,
+          messageType: msg.messageType,
+          transactional,
+          statusCallbackUrl: this.statusCallbackUrl,
+        },
+        { beforeCall },
+      );
       const cost = result.cost;
       return {
         msg,
@@ -422,7 +445,11 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     }
     if (e instanceof ProviderError) {
       const tried =
-        e instanceof AllProvidersFailedError ? e.attempts : [{ provider: e.provider, code: e.code }];
+        e instanceof AllProvidersFailedError
+          ? e.attempts
+          : e instanceof ProviderNotCalledError
+            ? [...e.attempts, { provider: e.provider, code: e.code }]
+            : [{ provider: e.provider, code: e.code }];
       if (e.kind === 'timeout') {
         // At most once: the provider may have sent it, so it is neither retried nor sent elsewhere;
         // it waits as 'unknown' until the provider is asked.

@@ -45,6 +45,9 @@ export interface ResolveSummary {
  *   back to `queued` and re-enqueued (nothing went out, so a retry is safe);
  * - a provider that could have got it cannot be asked (SNS, sandbox) → `unknown` for good, with
  *   the reason, visible in history and the status endpoint.
+ * The providers that could have got it are those the worker recorded on the row before calling
+ * them (`attempt_providers`): a message is `unknown` only when the provider it was handed to
+ * cannot be asked.
  * The `outcomes` job runs it (SMS_OUTCOMES_CRON, every minute, one replica at a time), bounded per
  * run; the hourly status job runs it too.
  */
@@ -167,13 +170,17 @@ export class OutcomeResolver {
 
   /**
    * The providers that could hold the attempt: the one that timed out when the error names it
-   * (the router stops at a timeout, and the ones before it failed without creating anything),
-   * otherwise every configured one, in router order.
+   * (the router stops at a timeout, and the ones before it failed without creating anything);
+   * otherwise those the worker recorded as handed the attempt, each written before its call (none:
+   * nothing was called, so the message is simply queued again); for a row without that record
+   * (claimed before it existed), every configured one, in router order.
    */
   private candidates(row: UnresolvedRow): ProviderName[] {
     const timedOut = /^(\w+):timeout$/.exec(row.errorCode ?? '')?.[1];
     const named = this.router.order.find((p) => p === timedOut);
-    return named ? [named] : [...this.router.order];
+    if (named) return [named];
+    if (row.attemptProviders) return [...new Set(row.attemptProviders)];
+    return [...this.router.order];
   }
 
   /** Not settled yet: a `sending` row shows as `unknown` while the provider is asked again. */

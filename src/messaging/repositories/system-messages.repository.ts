@@ -33,6 +33,11 @@ export interface UnresolvedRow {
   errorMessage: string | null;
   /** When the last attempt started (its 'sending' event). */
   attemptAt: Date;
+  /**
+   * The providers the last attempt was handed to, as the worker recorded them before each call;
+   * null when not recorded (an attempt claimed before `attempt_providers` existed).
+   */
+  attemptProviders: ProviderName[] | null;
   /** The row's updated_at as PostgreSQL wrote it: the guard of the conditional writes below. */
   stamp: string;
 }
@@ -218,11 +223,12 @@ export class SystemMessagesRepository {
       error_code: string | null;
       error_message: string | null;
       attempt_at: Date | null;
+      attempt_providers: ProviderName[] | null;
       updated_at: Date;
       stamp: string;
     }[] = await this.ds.query(
       `SELECT m.id, m.status, m.phone_number, m.body, m.body_ciphertext, m.error_code, m.error_message,
-              m.updated_at, m.updated_at::text AS stamp,
+              m.attempt_providers, m.updated_at, m.updated_at::text AS stamp,
               (SELECT max(e.at) FROM sms_message_events e
                 WHERE e.message_id = m.id AND e.status = 'sending') AS attempt_at
          FROM sms_messages m
@@ -241,6 +247,7 @@ export class SystemMessagesRepository {
       errorCode: r.error_code,
       errorMessage: r.error_message,
       attemptAt: r.attempt_at ?? r.updated_at,
+      attemptProviders: r.attempt_providers,
       stamp: r.stamp,
     }));
   }
