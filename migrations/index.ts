@@ -37,6 +37,8 @@ import { RecordAndClaimFunction1764002100000 } from './1764002100000-record-and-
 import { AttemptProviders1764002200000 } from './1764002200000-attempt-providers';
 // Alerts are callback events: alert_webhook_url becomes an endpoint, the alert webhook tables go.
 import { AlertsOnCallbacks1764002300000 } from './1764002300000-alerts-on-callbacks';
+// The dead row-level outbox function goes: the ledger's SQL is what src/messaging/sql lists.
+import { LedgerSqlTidy1764002400000 } from './1764002400000-ledger-sql-tidy';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -67,4 +69,5 @@ export const MIGRATIONS = [
   RecordAndClaimFunction1764002100000,
   AttemptProviders1764002200000,
   AlertsOnCallbacks1764002300000,
+  LedgerSqlTidy1764002400000,
 ];
