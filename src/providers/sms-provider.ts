@@ -11,11 +11,6 @@ export interface OutboundSms {
   messageType: MessageType;
   /** Sent as transactional SMS (SNS SMSType); absent: the message type decides. */
   transactional?: boolean;
-  /**
-   * @deprecated Providers that take callbacks build their own URL (PUBLIC_BASE_URL +
-   * /api/sms/webhooks/{provider}/status); used only when the provider has none.
-   */
-  statusCallbackUrl?: string;
 }
 
 export interface ProviderSendResult {

@@ -48,6 +48,8 @@ export type AttemptOutcome =
       errorCode: string;
       errorMessage: string;
       tried: unknown;
+      /** Failed because the recipient opted out of this sender (`ProviderError.optedOut`). */
+      optedOut?: boolean;
     };
 
 /** A slot's hand-over: the outcome of the message it held, and the message it goes to. */

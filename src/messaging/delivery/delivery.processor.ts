@@ -25,7 +25,7 @@ import {
 } from './delivery-queue';
 import { LaneSemaphore, Slot } from './lane-semaphore';
 import { AttemptOutcome, ClaimedMessage, DeliveryStore } from './delivery-store';
-import { OPT_OUT_ERROR_CODES, OptOutsService } from '../policies/opt-outs.service';
+import { OptOutsService } from '../policies/opt-outs.service';
 
 export interface DeliverSummary {
   sent: number;
@@ -66,7 +66,6 @@ type Step = Attempted | null | 'unclaimed';
 @Injectable()
 export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryProcessor.name);
-  private readonly statusCallbackUrl: string;
   private readonly inFlight: LaneSemaphore<Handed>;
   private readonly pacer: CampaignPacer;
   private readonly maxAttempts: number;
@@ -93,7 +92,6 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     const ended = (e: unknown) => this.logger.debug({ err: String(e) }, 'delivery queue processing ended');
     this.worker = new QueueWorker(queue.queue, ended);
     this.campaignWorker = new QueueWorker(queue.campaignQueue, ended);
-    this.statusCallbackUrl = `${config.get('PUBLIC_BASE_URL')}/api/sms/webhooks/twilio/status`;
     const concurrency = config.get('SMS_WORKER_CONCURRENCY');
     this.inFlight = new LaneSemaphore<Handed>(concurrency, LaneSemaphore.cappedShare(concurrency));
     const campaignQueue = queue.campaignQueue;
@@ -370,7 +368,6 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
           body,
           messageType: msg.messageType,
           transactional,
-          statusCallbackUrl: this.statusCallbackUrl,
         },
         { beforeCall },
       );
@@ -414,7 +411,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     }
     if (outcome.outcome === 'failed') {
       this.logger.warn({ messageId: msg.id, errorCode: outcome.errorCode }, 'message failed');
-      if (OPT_OUT_ERROR_CODES.has(outcome.errorCode)) {
+      if (outcome.optedOut) {
         // The recipient said STOP: never text (or pay for) this number again for this tenant.
         await this.optOuts.add(msg.tenantId, msg.phoneNumber, 'provider', outcome.errorCode);
       }
@@ -465,6 +462,8 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
           errorCode: e.code,
           errorMessage: e.message,
           tried,
+          // The provider says the recipient said STOP (its own codes, known to it alone).
+          optedOut: e.optedOut,
         },
       };
     }

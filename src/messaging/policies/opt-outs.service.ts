@@ -4,9 +4,6 @@ import { DataSource } from 'typeorm';
 import { Batcher } from '../../common/batcher';
 import { NotFoundError } from '../../common/errors';
 
-/** Provider error codes that mean the recipient has opted out (STOP) of this sender. */
-export const OPT_OUT_ERROR_CODES = new Set(['twilio:21610', 'sns:OptedOut', 'sandbox:21610']);
-
 export interface OptOut {
   phoneNumber: string;
   source: string;

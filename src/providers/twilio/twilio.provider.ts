@@ -131,7 +131,7 @@ export class TwilioProvider implements SmsProvider {
   }
 
   async send(sms: OutboundSms): Promise<ProviderSendResult> {
-    const callback = this.opts.statusCallbackUrl ?? sms.statusCallbackUrl;
+    const callback = this.opts.statusCallbackUrl;
     try {
       const m = await this.client.messages.create({
         to: sms.to,
