@@ -35,7 +35,9 @@ export class ServiceProcess {
   async start(timeoutMs = 60_000): Promise<void> {
     this.log = createWriteStream(this.logPath, { flags: 'a' });
     const proc = spawn(process.execPath, ['dist/src/main.js'], {
-      env: { ...process.env, ...this.env, APP_ROLE: this.role },
+      // Several workers run on this one host: none serves /metrics (each would need its own
+      // METRICS_PORT, and a taken port stops a worker at start).
+      env: { ...process.env, METRICS_PORT: '0', ...this.env, APP_ROLE: this.role },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
