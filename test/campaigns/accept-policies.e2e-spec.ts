@@ -4,7 +4,7 @@ import { PricingService } from '../../src/messaging/policies/pricing.service';
 import { allowCountries } from '../support/tenants';
 import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/test-app';
 import { eventually } from '../support/wait';
-import { newsTemplate } from './campaign-support';
+import { newsTemplate, runCampaign } from './campaign-support';
 
 /**
  * One accept path: a campaign passes the same policies as `/send-bulk`. Each rule is tried on both,
@@ -44,27 +44,16 @@ describe('campaigns and /send-bulk pass the same accept policies', () => {
     const recipients = phones.map((phone_number, i) => ({
       user_id: `u${i}`,
       phone_number,
-      roles: ['member'],
+      roles: ['beneficiary'],
       attributes: { name: `N${i}` },
     }));
     await t.http().put('/api/sms/recipients').set(t.auth(admin)).send({ recipients }).expect(200);
     return admin;
   }
 
+  /** Runs the news campaign to every beneficiary and waits for the campaign job to complete it. */
   async function runToCompletion(admin: TokenOptions) {
-    const c = await t
-      .http()
-      .post('/api/sms/campaigns')
-      .set(t.auth(admin))
-      .send({
-        name: 'News',
-        template_id: newsTemplate.template_id,
-        recipient_filters: { roles: ['member'] },
-        variables: { topic: 'open day' },
-      })
-      .expect(201);
-    const id: string = c.body.campaign_id;
-    await t.http().post(`/api/sms/campaigns/${id}/execute`).set(t.auth(admin)).expect(202);
+    const id = await runCampaign(t, admin);
     return eventually(
       async () => {
         await campaigns.tick();

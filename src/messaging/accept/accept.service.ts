@@ -26,7 +26,7 @@ import { OptOutsService } from '../policies/opt-outs.service';
 import { PricingService } from '../policies/pricing.service';
 import { DestinationPolicy } from '../policies/destination-policy';
 import { RateLimiterService, RateLimitState } from '../policies/rate-limiter.service';
-import { SPEND_CAP_SKIP, SpendCapPolicy } from '../policies/spend-cap.policy';
+import { SPEND_CAP_SKIP, SpendCapPolicy, SpendRoom } from '../policies/spend-cap.policy';
 import { MessagesRepository, NewBatch, NewMessage } from '../repositories/messages.repository';
 import {
   Accepted,
@@ -198,15 +198,7 @@ export class AcceptService {
       const cap = await this.spendCap.capOf(input.tenantId);
       if (cap !== null) {
         await this.spendCap.lock(m, input.tenantId);
-        const room = await this.spendCap.room(input.tenantId, cap, m);
-        this.refuseFrom(
-          batch,
-          this.spendCap.fit(
-            room,
-            batch.rows.map((r) => r.estimatedCost),
-          ),
-          SPEND_CAP_SKIP,
-        );
+        this.takeWhatFits(batch, await this.spendCap.room(input.tenantId, cap, m));
       }
       await this.messages.insertCampaignChunk(
         m,
@@ -246,15 +238,7 @@ export class AcceptService {
     await this.screenPlanned(batch, this.clock.now());
     const cap = await this.spendCap.capOf(input.tenantId);
     if (cap !== null) {
-      const room = await this.spendCap.room(input.tenantId, cap);
-      this.refuseFrom(
-        batch,
-        this.spendCap.fit(
-          room,
-          batch.rows.map((r) => r.estimatedCost),
-        ),
-        SPEND_CAP_SKIP,
-      );
+      this.takeWhatFits(batch, await this.spendCap.room(input.tenantId, cap));
     }
     return {
       accepted: batch.rows.map((r) => ({
@@ -338,11 +322,19 @@ export class AcceptService {
     if (kept.length === 0 && batch.mode === 'bulk') throw noValidNumber(batch);
   }
 
-  /** Refuses the rows from index `from` on with `reason` (those past the spend cap). */
-  private refuseFrom(batch: Batch, from: number, reason: string): void {
-    for (const r of batch.rows.slice(from))
-      batch.refused.push({ phoneNumber: r.phoneNumber, recipientUserId: r.recipientUserId, reason });
-    batch.rows = batch.rows.slice(0, from);
+  /** A campaign page past the spend cap keeps the rows that fit, in order; the rest are skipped. */
+  private takeWhatFits(batch: Batch, room: SpendRoom): void {
+    const fit = this.spendCap.fit(
+      room,
+      batch.rows.map((r) => r.estimatedCost),
+    );
+    for (const r of batch.rows.slice(fit))
+      batch.refused.push({
+        phoneNumber: r.phoneNumber,
+        recipientUserId: r.recipientUserId,
+        reason: SPEND_CAP_SKIP,
+      });
+    batch.rows = batch.rows.slice(0, fit);
   }
 
   /**
