@@ -409,7 +409,8 @@ export const SETTINGS = {
     parse: cronExpression,
   },
   SMS_CAMPAIGNS_CRON: {
-    description: 'campaigns job: when due scheduled campaigns start and lost snapshot jobs are re-added',
+    description:
+      'campaigns job: when due scheduled campaigns start, lost snapshot jobs are re-added and finished campaigns complete',
     default: '* * * * *',
     parse: cronExpression,
   },

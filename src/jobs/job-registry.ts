@@ -66,7 +66,7 @@ export const JOBS: Record<JobName, JobDefinition> = {
     rule: { kind: 'lock', key: LockKey.ResolveOutcomes },
   },
   campaigns: {
-    description: 'start due scheduled campaigns and re-add lost snapshot jobs',
+    description: 'start due scheduled campaigns, re-add lost snapshot jobs, complete finished campaigns',
     schedule: { cron: 'SMS_CAMPAIGNS_CRON' },
     rule: { kind: 'lock', key: LockKey.Campaigns },
   },
