@@ -10,7 +10,6 @@ import { AppConfig } from '../../config/app-config';
 import {
   analyzeText,
   isQuietHours,
-  Micros,
   quietUntil,
   recipientZone,
   sumMicros,
@@ -524,10 +523,6 @@ export class AcceptService {
     return url;
   }
 
-  /** The estimated price of a message to this country, at the provider tried first. */
-  private estimate(country: string | null, segments: number): Micros | null {
-    return this.pricing.estimate(this.router.primary(), country, segments);
-  }
 
   /** Pure validation and shaping of a send or bulk: throws a 400 before anything is stored or counted. */
   private prepare(tenantId: number, input: AcceptInput, now: Date): Prepared {
@@ -584,6 +579,8 @@ export class AcceptService {
     // A bulk's metadata is the same for every message: kept once, on the batch.
     const batchMetadata = batchId !== null && Object.keys(metadata).length > 0 ? metadata : null;
     const currency = this.config.get('SMS_CURRENCY');
+    // Prices are estimated at the provider tried first.
+    const provider = this.router.primary();
     const rows: Row[] = accepted.map((a) => ({
       id: randomUUID(),
       userId: input.userId ?? null,
@@ -596,7 +593,7 @@ export class AcceptService {
       status,
       segments: text.segments,
       encoding: text.encoding,
-      estimatedCost: this.estimate(a.country, text.segments),
+      estimatedCost: this.pricing.estimate(provider, a.country, text.segments),
       currency,
       scheduledAt,
       batchId,
@@ -635,6 +632,7 @@ export class AcceptService {
    */
   private preparePlanned(input: PlannedInput): Batch {
     const currency = this.config.get('SMS_CURRENCY');
+    const provider = this.router.primary();
     const batch: Batch = {
       tenantId: input.tenantId,
       mode: 'planned',
@@ -666,7 +664,7 @@ export class AcceptService {
         status: 'queued',
         segments: text.segments,
         encoding: text.encoding,
-        estimatedCost: this.estimate(v.country, text.segments),
+        estimatedCost: this.pricing.estimate(provider, v.country, text.segments),
         currency,
         scheduledAt: null,
         batchId: null,
