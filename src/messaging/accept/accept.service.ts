@@ -7,14 +7,7 @@ import { Batcher } from '../../common/batcher';
 import { Clock } from '../../common/clock';
 import { ValidationFailedError } from '../../common/errors';
 import { AppConfig } from '../../config/app-config';
-import {
-  analyzeText,
-  isQuietHours,
-  quietUntil,
-  recipientZone,
-  sumMicros,
-  toAmount,
-} from '../../core';
+import { analyzeText, isQuietHours, quietUntil, recipientZone, sumMicros, toAmount } from '../../core';
 import { PhoneService } from '../../phone';
 import { SmsRouter } from '../../providers';
 import { TenantsService } from '../../tenancy';
@@ -522,7 +515,6 @@ export class AcceptService {
     if (problem) throw ValidationFailedError.field('status_callback_url', `status_callback_url ${problem}`);
     return url;
   }
-
 
   /** Pure validation and shaping of a send or bulk: throws a 400 before anything is stored or counted. */
   private prepare(tenantId: number, input: AcceptInput, now: Date): Prepared {
