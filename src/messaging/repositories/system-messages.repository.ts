@@ -172,7 +172,7 @@ export class SystemMessagesRepository {
   }
 
   /**
-   * t1: 'sent' messages of providers that cannot be asked (SNS) with no receipt since `sentBefore`
+   * 'sent' messages of providers that cannot be asked (SNS) with no receipt since `sentBefore`
    * end 'unknown' (error `errorCode`, which the outcome resolver treats as settled), each with
    * its event, in one statement. A receipt that comes later still moves them (unknown → delivered).
    */
