@@ -59,6 +59,8 @@ async function spawnService(env: Record<string, string>): Promise<ChildProcess> 
       REDIS_URL,
       REDIS_PREFIX: prefix,
       JWT_SECRET: SECRET,
+      // Production serves /metrics only with a token.
+      METRICS_TOKEN: 'bench-metrics-token-0123456789',
       LOG_LEVEL: 'warn',
       DB_MIGRATE_ON_START: 'false',
       SMS_ADMIN_RATE_LIMIT: '1000000000',

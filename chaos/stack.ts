@@ -85,6 +85,8 @@ export class Stack {
       REDIS_URL: this.redis.url,
       REDIS_PREFIX: 'chaos',
       JWT_SECRET: SECRET,
+      // Production serves /metrics only with a token.
+      METRICS_TOKEN: 'chaos-metrics-token-0123456789',
       LOG_LEVEL: 'warn',
       PUBLIC_BASE_URL: this.baseUrl,
       TWILIO_ACCOUNT_SID: FAKE_TWILIO_SID,

@@ -54,6 +54,7 @@ describe('loadConfig', () => {
     JWT_SECRET: STRONG,
     TWILIO_ACCOUNT_SID: 'AC1',
     TWILIO_AUTH_TOKEN: 't',
+    METRICS_TOKEN: 'scrape-token-0123456789',
   };
 
   it('starts in production with a 32-character random secret and provider credentials', () => {
@@ -90,7 +91,7 @@ describe('loadConfig', () => {
   });
 
   it('in production refuses to fall back to the sandbox unless SMS_PROVIDERS=sandbox says so', () => {
-    const bare = { NODE_ENV: 'production', JWT_SECRET: STRONG };
+    const bare = { NODE_ENV: 'production', JWT_SECRET: STRONG, METRICS_TOKEN: 'm'.repeat(20) };
     expect(() => loadConfig(bare)).toThrow(/no SMS provider is configured[\s\S]*SMS_PROVIDERS=sandbox/);
     expect(loadConfig({ ...bare, SMS_PROVIDERS: 'sandbox' }).get('SMS_PROVIDERS')).toEqual(['sandbox']);
     expect(() => loadConfig({ ...bare, SMS_PROVIDERS: 'sns' })).toThrow('SMS_PROVIDERS names sns');
@@ -102,7 +103,12 @@ describe('loadConfig', () => {
   });
 
   it('in production refuses WEBHOOK_ALLOW_INSECURE (callbacks to private addresses)', () => {
-    const prod = { NODE_ENV: 'production', JWT_SECRET: STRONG, SMS_PROVIDERS: 'sandbox' };
+    const prod = {
+      NODE_ENV: 'production',
+      JWT_SECRET: STRONG,
+      SMS_PROVIDERS: 'sandbox',
+      METRICS_TOKEN: 'm'.repeat(20),
+    };
     expect(() => loadConfig({ ...prod, WEBHOOK_ALLOW_INSECURE: 'true' })).toThrow(
       'WEBHOOK_ALLOW_INSECURE=true is for tests and local development',
     );
@@ -113,7 +119,17 @@ describe('loadConfig', () => {
   });
 
   it('lists the production problems together', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET is blank[\s\S]*no SMS provider/);
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /JWT_SECRET is blank[\s\S]*no SMS provider[\s\S]*METRICS_TOKEN is not set/,
+    );
+  });
+
+  it('in production serves /metrics only with METRICS_TOKEN, unless METRICS_PUBLIC=true says so', () => {
+    const prod = { NODE_ENV: 'production', JWT_SECRET: STRONG, SMS_PROVIDERS: 'sandbox' };
+    expect(() => loadConfig(prod)).toThrow('METRICS_TOKEN is not set');
+    expect(loadConfig({ ...prod, METRICS_PUBLIC: 'true' }).get('METRICS_PUBLIC')).toBe(true);
+    expect(loadConfig({ ...prod, METRICS_TOKEN: 'm'.repeat(20) }).isProduction).toBe(true);
+    expect(loadConfig({ JWT_SECRET: STRONG }).get('METRICS_TOKEN')).toBeUndefined();
   });
 
   it('keys stored data with SMS_DATA_KEY when set, else JWT_SECRET, and refuses a short one', () => {

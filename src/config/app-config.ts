@@ -464,10 +464,17 @@ export const SETTINGS = {
   },
   // Monitoring and alerts (src/monitoring)
   METRICS_TOKEN: {
-    description: 'bearer token required by GET /metrics (api role) and the worker metrics port; unset: open',
+    description:
+      'bearer token required by GET /metrics (api role) and the worker metrics port; unset: open, which NODE_ENV=production refuses unless METRICS_PUBLIC=true',
     default: '',
     sensitive: true,
     parse: optionalStr,
+  },
+  METRICS_PUBLIC: {
+    description:
+      'true: /metrics may be served without METRICS_TOKEN in production (only behind a network that keeps the public out)',
+    default: 'false',
+    parse: bool,
   },
   QUEUE_DASHBOARD_PASSWORD: {
     description:
@@ -609,6 +616,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       if (values.WEBHOOK_ALLOW_INSECURE)
         errors.push(
           'WEBHOOK_ALLOW_INSECURE=true is for tests and local development: NODE_ENV=production refuses it',
+        );
+      // Metrics tell an outsider the service's traffic, providers and errors: closed by default.
+      if (!values.METRICS_TOKEN && !values.METRICS_PUBLIC)
+        errors.push(
+          'METRICS_TOKEN is not set: NODE_ENV=production serves /metrics only with a bearer token (set METRICS_TOKEN, or METRICS_PUBLIC=true when a private network guards it)',
         );
     }
   }

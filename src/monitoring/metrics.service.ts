@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { isBuiltInMessageType } from '../core';
 import { LedgerQueries, MessageCount, RECENT_MESSAGES_GAUGE } from '../messaging';
 import { SmsRouter } from '../providers';
 
@@ -25,8 +26,10 @@ const CIRCUIT_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
 /**
  * The Prometheus registry of this process (its own registry, not prom-client's global one, so
- * several apps in one test process do not collide). Labels never carry a tenant, a user or a
- * phone number: only provider, message type, status, error code, queue, route pattern.
+ * several apps in one test process do not collide). Labels carry only values the operator controls:
+ * never a tenant, a user, a phone number or a name a tenant chose (a custom message type is
+ * `custom`), so /metrics leaks no tenant's data and a tenant cannot mint label values without
+ * limit: provider, built-in message type, status, error code, queue, route pattern.
  *
  * Messages by provider, type and status are a gauge computed at scrape time by one grouped SQL
  * over the messages accepted in the last MESSAGE_WINDOW_MINUTES (index on created_at): exact and
@@ -120,8 +123,9 @@ export class MetricsService implements OnModuleInit {
       async collect() {
         this.reset();
         try {
+          // Adds up: every custom type shares the one label value `custom`.
           for (const r of await self.messageCounts())
-            this.set({ provider: r.provider, type: r.type, status: r.status }, Number(r.count));
+            this.inc({ provider: r.provider, type: typeLabel(r.type), status: r.status }, r.count);
         } catch (e) {
           self.logger.warn({ err: String(e) }, 'message counts not read');
         }
@@ -155,4 +159,9 @@ export class MetricsService implements OnModuleInit {
     this.messagesCache = { at: now, rows };
     return rows;
   }
+}
+
+/** The `type` label of a message type: a built-in one as is; every custom type (named by a tenant) is `custom`. */
+export function typeLabel(type: string): string {
+  return isBuiltInMessageType(type) ? type : 'custom';
 }

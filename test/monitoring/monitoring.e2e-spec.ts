@@ -5,6 +5,7 @@ import { verifyWebhookSignature } from '../../src/sdk';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { waitForStatus } from '../support/messages';
 import { parsePrometheusText } from '../support/prometheus-text';
+import { newMessages } from '../medium/factories';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { eventually } from '../support/wait';
 
@@ -475,6 +476,30 @@ describe('metrics with METRICS_TOKEN', () => {
     t = await createTestApp({ env: { METRICS_TOKEN: 'scrape-token-0123456789' } });
   });
   afterAll(() => t.close());
+
+  // First of this app's scrapes: the message counts are cached 10 s after one.
+  it('labels carry no name a tenant chose: every custom message type is `custom`', async () => {
+    const ds = t.get(DataSource);
+    const tenant = freshTenantId();
+    await newMessages(ds, { tenant, type: 'acme_secret_launch', n: 2 });
+    await newMessages(ds, { tenant, type: 'acme_other_plan', n: 1 });
+    const res = await t
+      .http()
+      .get('/metrics')
+      .set('Authorization', 'Bearer scrape-token-0123456789')
+      .expect(200);
+    const { samples } = parsePrometheusText(res.text);
+    const values = samples.flatMap((s) => Object.values(s.labels));
+    expect(values.filter((v) => v.startsWith('acme_'))).toEqual([]);
+    const custom = samples.find(
+      (s) =>
+        s.name === 'sms_messages' &&
+        s.labels.type === 'custom' &&
+        s.labels.status === 'queued' &&
+        s.labels.provider === 'none',
+    );
+    expect(custom?.value).toBeGreaterThanOrEqual(3);
+  });
 
   it('answers 401 without the bearer token and the metrics with it', async () => {
     await t.http().get('/metrics').expect(401);

@@ -2,10 +2,15 @@ import { signToken } from '../../src/auth/tokens';
 import { DEV_JWT_SECRET } from '../../src/config/app-config';
 import { createTestApp, freshTenantId, LogCapture } from '../support/test-app';
 
-/** Issue 8, items 3 and 4: what a production start refuses, and what elsewhere is only warned about. */
+/** What a production start refuses, and what elsewhere is only warned about. */
 describe('production start checks', () => {
   const STRONG = 'Zr8q1vX0mE4tY7uJb2Kc9LwP5sHn3GdA';
-  const prod = { NODE_ENV: 'production', JWT_SECRET: STRONG, SMS_PROVIDERS: 'sandbox' };
+  const prod = {
+    NODE_ENV: 'production',
+    JWT_SECRET: STRONG,
+    SMS_PROVIDERS: 'sandbox',
+    METRICS_TOKEN: 'scrape-token-0123456789',
+  };
 
   // First app of this file: nestjs-pino binds its out-of-context logger (start-up lines) to the
   // first app a process creates, so only this one's LogCapture sees them.
@@ -40,6 +45,18 @@ describe('production start checks', () => {
     await expect(createTestApp({ env: { ...prod, SMS_PROVIDERS: '' } })).rejects.toThrow(
       /no SMS provider is configured.*SMS_PROVIDERS=sandbox/,
     );
+  });
+
+  it('refuses to serve /metrics open: METRICS_TOKEN, or METRICS_PUBLIC=true said on purpose', async () => {
+    await expect(createTestApp({ env: { ...prod, METRICS_TOKEN: '' } })).rejects.toThrow(
+      /METRICS_TOKEN is not set.*METRICS_PUBLIC=true/,
+    );
+    const t = await createTestApp({ env: { ...prod, METRICS_TOKEN: '', METRICS_PUBLIC: 'true' } });
+    try {
+      await t.http().get('/metrics').expect(200);
+    } finally {
+      await t.close();
+    }
   });
 
   it('starts with a strong secret and an explicit sandbox, and refuses tokens signed with the dev secret', async () => {
