@@ -39,6 +39,8 @@ import { AttemptProviders1764002200000 } from './1764002200000-attempt-providers
 import { AlertsOnCallbacks1764002300000 } from './1764002300000-alerts-on-callbacks';
 // The dead row-level outbox function goes: the ledger's SQL is what src/messaging/sql lists.
 import { LedgerSqlTidy1764002400000 } from './1764002400000-ledger-sql-tidy';
+// The audit log keeps a caller's X-Request-Id beside the service's own request id.
+import { AuditClientRequestId1764002700000 } from './1764002700000-audit-client-request-id';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -70,4 +72,5 @@ export const MIGRATIONS = [
   AttemptProviders1764002200000,
   AlertsOnCallbacks1764002300000,
   LedgerSqlTidy1764002400000,
+  AuditClientRequestId1764002700000,
 ];

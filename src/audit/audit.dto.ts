@@ -66,8 +66,18 @@ export class AuditEntryDto {
   @ApiProperty({ description: "the token's sub" }) actor_sub: string;
   @ApiProperty({ description: "the tenant named in the actor's token" }) actor_tenant_id: number;
   @ApiProperty({ type: [String] }) actor_roles: string[];
-  @ApiProperty({ type: String, nullable: true, description: 'X-Request-Id of the change' }) request_id:
-    string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "the service's own id of the request that made the change (its X-Request-Id answer)",
+  })
+  request_id: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'the X-Request-Id the caller sent, if any (not unique: a caller may repeat it)',
+  })
+  client_request_id: string | null;
   @ApiProperty({ example: 'template.update' }) action: string;
   @ApiProperty({ example: 'template' }) target_type: string;
   @ApiProperty({ example: 'welcome_message' }) target_id: string;
@@ -95,6 +105,7 @@ export function toAuditEntry(e: AuditEntry): AuditEntryDto {
     actor_tenant_id: e.actorTenantId,
     actor_roles: e.actorRoles,
     request_id: e.requestId,
+    client_request_id: e.clientRequestId,
     action: e.action,
     target_type: e.targetType,
     target_id: e.targetId,

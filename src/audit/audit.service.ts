@@ -6,7 +6,7 @@ import { Clock } from '../common/clock';
 import { NotFoundError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { redact } from './redact';
-import { currentRequestId } from './request-context';
+import { currentClientRequestId, currentRequestId } from './request-context';
 
 /** What changed: `type` and `id` name it; `tenantId` is whose it is (default: the tenant the actor acts for). */
 export interface AuditTarget {
@@ -23,6 +23,8 @@ export interface AuditEntry {
   actorTenantId: number;
   actorRoles: string[];
   requestId: string | null;
+  /** The caller's own X-Request-Id, when it sent one. */
+  clientRequestId: string | null;
   action: string;
   targetType: string;
   targetId: string;
@@ -56,6 +58,7 @@ interface Row {
   actor_tenant_id: number;
   actor_roles: string[];
   request_id: string | null;
+  client_request_id: string | null;
   action: string;
   target_type: string;
   target_id: string;
@@ -92,8 +95,8 @@ export class AuditService {
     const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(redact(v)));
     await (manager ?? this.ds.manager).query(
       `INSERT INTO sms_audit_log (at, tenant_id, actor_sub, actor_tenant_id, actor_roles, request_id,
-         action, target_type, target_id, before, after)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb)`,
+         action, target_type, target_id, before, after, client_request_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12)`,
       [
         this.clock.now(),
         target.tenantId ?? actor.tenantId,
@@ -106,6 +109,7 @@ export class AuditService {
         String(target.id).slice(0, 200),
         json(before),
         json(after),
+        currentClientRequestId(),
       ],
     );
   }
@@ -174,6 +178,7 @@ function toEntry(r: Row): AuditEntry {
     actorTenantId: r.actor_tenant_id,
     actorRoles: r.actor_roles,
     requestId: r.request_id,
+    clientRequestId: r.client_request_id,
     action: r.action,
     targetType: r.target_type,
     targetId: r.target_id,

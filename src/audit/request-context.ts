@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { clientRequestId } from '../logging/logging.module';
 
 /**
  * The HTTP request a piece of work runs for, so an audit entry can name its request id without
@@ -12,10 +13,16 @@ export function requestContextMiddleware(req: IncomingMessage, res: ServerRespon
   storage.run({ req, res }, next);
 }
 
-/** The current request's id (X-Request-Id), or null outside a request (jobs, CLI). */
+/** The current request's id (the service's own, its X-Request-Id answer), or null outside a request (jobs, CLI). */
 export function currentRequestId(): string | null {
   const ctx = storage.getStore();
   if (!ctx) return null;
   const id = (ctx.req as IncomingMessage & { id?: unknown }).id ?? ctx.res.getHeader('x-request-id');
   return typeof id === 'string' || typeof id === 'number' ? String(id).slice(0, 100) : null;
+}
+
+/** The current request's client-supplied X-Request-Id, kept beside the service's own; null when none. */
+export function currentClientRequestId(): string | null {
+  const ctx = storage.getStore();
+  return ctx ? clientRequestId(ctx.req) : null;
 }

@@ -29,6 +29,12 @@ export const REDACTED_PATHS = [
   '*.secretAccessKey',
 ];
 
+/** The caller's own X-Request-Id when it is a plain token (letters, digits, `_.-`, ≤ 100), else null. */
+export function clientRequestId(req: IncomingMessage): string | null {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : null;
+}
+
 export const LoggingModule = LoggerModule.forRootAsync({
   imports: [LogDestinationModule],
   inject: [AppConfig, LOG_DESTINATION],
@@ -36,13 +42,21 @@ export const LoggingModule = LoggerModule.forRootAsync({
     const options: Options = {
       level: config.get('LOG_LEVEL'),
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      // The request id is always the service's own, so no two requests share one (a client's id
+      // could repeat); a client's X-Request-Id is kept beside it (logs, audit, X-Client-Request-Id).
       genReqId: (req: IncomingMessage, res: ServerResponse) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+        const id = randomUUID();
         res.setHeader('X-Request-Id', id);
+        const client = clientRequestId(req);
+        if (client !== null) res.setHeader('X-Client-Request-Id', client);
         return id;
       },
-      customProps: () => ({ service: 'sms-service' }),
+      customProps: (req: IncomingMessage) => {
+        const client = clientRequestId(req);
+        return client === null
+          ? { service: 'sms-service' }
+          : { service: 'sms-service', clientRequestId: client };
+      },
       // Query strings can carry phone numbers; log the path only.
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({

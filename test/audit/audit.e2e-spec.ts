@@ -14,6 +14,7 @@ interface Entry {
   actor_tenant_id: number;
   actor_roles: string[];
   request_id: string | null;
+  client_request_id: string | null;
   action: string;
   target_type: string;
   target_id: string;
@@ -24,6 +25,8 @@ interface Entry {
 const DAY = 86_400_000;
 
 /** Issue 8 item 16: every administrative change is recorded once, append-only, readable by admins. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 describe('audit trail', () => {
   let t: TestApp;
   let ds: DataSource;
@@ -57,6 +60,24 @@ describe('audit trail', () => {
     variables: ['name'],
   };
 
+  it("records the service's own request id when a caller repeats a UUID-shaped X-Request-Id", async () => {
+    const who = adminOf(freshTenantId());
+    const reused = '3f1c9a52-6b7d-4e21-9a0f-5c2d8e7b1a64';
+    for (const name of ['First', 'Second'])
+      await t
+        .http()
+        .post('/api/sms/templates')
+        .set(t.auth(who))
+        .set('X-Request-Id', reused)
+        .send({ ...template, template_id: `t_${name.toLowerCase()}`, name })
+        .expect(201);
+    const entries = await audit(who, { target_type: 'template' });
+    expect(entries).toHaveLength(2);
+    expect(entries.map((e) => e.client_request_id)).toEqual([reused, reused]);
+    expect(new Set(entries.map((e) => e.request_id)).size).toBe(2);
+    for (const e of entries) expect(e.request_id).not.toBe(reused);
+  });
+
   it('records template create, PUT, PATCH and delete once each, with who, what and the request id', async () => {
     const tenant = freshTenantId();
     const who = adminOf(tenant);
@@ -67,7 +88,9 @@ describe('audit trail', () => {
       .set('X-Request-Id', 'req-create-1')
       .send(template)
       .expect(201);
-    expect(created.headers['x-request-id']).toBe('req-create-1');
+    // The request id is the service's own; the caller's is kept beside it.
+    expect(created.headers['x-request-id']).toMatch(UUID);
+    expect(created.headers['x-client-request-id']).toBe('req-create-1');
     await t
       .http()
       .put('/api/sms/templates/welcome_message')
@@ -102,15 +125,17 @@ describe('audit trail', () => {
       actor_sub: 'boss',
       actor_tenant_id: tenant,
       actor_roles: ['admin'],
-      request_id: 'req-create-1',
+      request_id: created.headers['x-request-id'],
+      client_request_id: 'req-create-1',
       target_id: 'welcome_message',
       before: null,
       after: { name: 'Welcome', version: 1, is_active: true, content: { en: 'Welcome {{name}}!' } },
     });
     expect(put.before).toMatchObject({ name: 'Welcome', version: 1 });
     expect(put.after).toMatchObject({ name: 'Welcome 2', version: 2 });
-    expect(put.request_id).toMatch(/^[\w.-]+$/);
+    expect(put.request_id).toMatch(UUID);
     expect(put.request_id).not.toBe(create.request_id);
+    expect(put.client_request_id).toBeNull();
     expect(patch.before).toMatchObject({ content: { en: 'Welcome {{name}}!' } });
     expect(patch.after).toMatchObject({ content: { en: 'Hi {{name}}' }, version: 3 });
     expect(del.before).toMatchObject({ is_active: true, version: 3 });

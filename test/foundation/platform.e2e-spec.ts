@@ -99,7 +99,7 @@ describe('errors, docs, health and logs', () => {
     expect(send.parameters.map((p: { name: string }) => p.name)).toContain('Idempotency-Key');
   });
 
-  it('echoes a request id and logs JSON lines that carry it but never the token', async () => {
+  it("answers with the service's own request id, keeps the caller's beside it, and logs both but never the token", async () => {
     const token = t.token({ tenant: freshTenantId() });
     const res = await t
       .http()
@@ -108,9 +108,11 @@ describe('errors, docs, health and logs', () => {
       .set('X-Request-Id', 'req-test-123')
       .send({ phone_number: '+12025550123' })
       .expect(200);
-    expect(res.headers['x-request-id']).toBe('req-test-123');
-    const line = logs.lines.map((l) => JSON.parse(l)).find((l) => l.req?.id === 'req-test-123');
-    expect(line).toBeDefined();
+    const id = res.headers['x-request-id'];
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(res.headers['x-client-request-id']).toBe('req-test-123');
+    const line = logs.lines.map((l) => JSON.parse(l)).find((l) => l.req?.id === id);
+    expect(line).toMatchObject({ clientRequestId: 'req-test-123' });
     expect(logs.text()).not.toContain(token);
     expect(logs.text()).not.toContain(t.config.get('JWT_SECRET'));
   });

@@ -1034,8 +1034,10 @@ export interface components {
       /** @description the tenant named in the actor's token */
       actor_tenant_id: number;
       actor_roles: string[];
-      /** @description X-Request-Id of the change */
+      /** @description the service's own id of the request that made the change (its X-Request-Id answer) */
       request_id: string | null;
+      /** @description the X-Request-Id the caller sent, if any (not unique: a caller may repeat it) */
+      client_request_id: string | null;
       /** @example template.update */
       action: string;
       /** @example template */
