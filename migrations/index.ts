@@ -39,6 +39,8 @@ import { AttemptProviders1764002200000 } from './1764002200000-attempt-providers
 import { AlertsOnCallbacks1764002300000 } from './1764002300000-alerts-on-callbacks';
 // The dead row-level outbox function goes: the ledger's SQL is what src/messaging/sql lists.
 import { LedgerSqlTidy1764002400000 } from './1764002400000-ledger-sql-tidy';
+import { OptOutAnsweredTenant1764002600000 } from './1764002600000-opt-out-answered-tenant';
+import { KeywordStartKeptTemplate1764002610000 } from './1764002610000-keyword-start-kept-template';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -70,4 +72,6 @@ export const MIGRATIONS = [
   AttemptProviders1764002200000,
   AlertsOnCallbacks1764002300000,
   LedgerSqlTidy1764002400000,
+  OptOutAnsweredTenant1764002600000,
+  KeywordStartKeptTemplate1764002610000,
 ];
