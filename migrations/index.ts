@@ -39,6 +39,9 @@ import { AttemptProviders1764002200000 } from './1764002200000-attempt-providers
 import { AlertsOnCallbacks1764002300000 } from './1764002300000-alerts-on-callbacks';
 // The dead row-level outbox function goes: the ledger's SQL is what src/messaging/sql lists.
 import { LedgerSqlTidy1764002400000 } from './1764002400000-ledger-sql-tidy';
+// STOP records the tenant it answered; a START that lifts nothing says so.
+import { OptOutAnsweredTenant1764002600000 } from './1764002600000-opt-out-answered-tenant';
+import { KeywordStartKeptTemplate1764002610000 } from './1764002610000-keyword-start-kept-template';
 // The audit log keeps a caller's X-Request-Id beside the service's own request id.
 import { AuditClientRequestId1764002700000 } from './1764002700000-audit-client-request-id';
 
@@ -72,5 +75,7 @@ export const MIGRATIONS = [
   AttemptProviders1764002200000,
   AlertsOnCallbacks1764002300000,
   LedgerSqlTidy1764002400000,
+  OptOutAnsweredTenant1764002600000,
+  KeywordStartKeptTemplate1764002610000,
   AuditClientRequestId1764002700000,
 ];

@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { NotFoundError } from '../common/errors';
 import {
   KeywordLanguage,
   KeywordMatch,
@@ -8,13 +7,13 @@ import {
   TenantKeywords,
 } from '../core/keywords';
 import { CallbacksService } from '../callbacks';
-import { LedgerQueries, OptOutsService } from '../messaging';
+import { answeredTenant, LedgerQueries, OPT_OUT_SOURCE, OptOutsService } from '../messaging';
 import type { InboundSms } from '../providers';
 import { TemplatesService } from '../templates';
 import { InboundRepository, InboundRow } from './inbound.repository';
 
 /** The opt-out `source` of a keyword change. */
-export const KEYWORD_SOURCE = 'inbound_keyword';
+export const KEYWORD_SOURCE = OPT_OUT_SOURCE.keyword;
 /** No tenant has id 0: the defaults (tenant NULL) are what it sees. */
 const NO_TENANT = 0;
 
@@ -25,12 +24,20 @@ export interface InboundOutcome {
 }
 
 /**
- * Texts recipients send to our numbers: stored once (per provider id), given to their tenant,
- * and acted on when the whole body is a keyword:
+ * Texts recipients send to our numbers: stored once (per provider id), given to their tenant (the
+ * one that last texted the sender: on a number every tenant shares, a reply cannot name the tenant
+ * it answers), and acted on when the whole body is a keyword:
  * - STOP words put the number on the opt-out list of every tenant that sends from the number it
- *   texted (a tenant's own STOP word: that tenant only); START words take it off; HELP gets help;
- * - each change is an opt-out event naming the number, the keyword and the inbound message;
- * - the reply is the tenant's `keyword_<action>` template in the keyword's language.
+ *   texted (carriers treat a STOP as the whole number's; a tenant's own STOP word: that tenant
+ *   only); each entry records the tenant whose text the STOP answered;
+ * - START words lift only what a text may lift: keyword STOPs (a tenant's own START word: that
+ *   tenant's only); a START the provider reports (Twilio's OptOutType) also lifts the opt-outs the
+ *   provider reported when it refused a send. An admin's opt-out stays: only an admin lifts it;
+ * - HELP gets help;
+ * - each change is an opt-out event naming the number, the keyword, the inbound message and the
+ *   answered tenant, and a recipient.opted_out / opted_in callback for the tenant it changed;
+ * - the reply is the tenant's `keyword_<action>` template in the keyword's language; a START that
+ *   left that tenant's opt-out in place answers `keyword_start_kept` instead.
  */
 @Injectable()
 export class InboundService {
@@ -92,22 +99,44 @@ export class InboundService {
     if (created) await this.act(m, row, match, tenantId);
     // The provider read the keyword itself (Twilio's OptOutType) and has answered the sender.
     if (match.origin === 'provider') return { row, reply: null };
-    return { row, reply: await this.replyText(tenantId, match) };
+    return {
+      row,
+      reply: await this.replyText(tenantId, await this.replyTemplate(m, match, tenantId), match),
+    };
   }
 
-  /** recipient.opted_out / opted_in for a tenant, once per inbound message that caused it. */
+  /** `keyword_<action>`, unless a START left the answered tenant's opt-out in place. */
+  private async replyTemplate(m: InboundSms, match: KeywordMatch, tenantId: number | null): Promise<string> {
+    if (match.action === 'start' && tenantId !== null) {
+      const still = await this.optOuts.filter(tenantId, [m.from]);
+      if (still.size > 0) return 'keyword_start_kept';
+    }
+    return `keyword_${match.action}`;
+  }
+
+  /**
+   * recipient.opted_out / opted_in for a tenant, once per inbound message that caused it. `answered`
+   * tells the tenant whether the keyword answered its own text or another tenant's (never which).
+   */
   private async publishOptChange(
     tenantId: number,
     type: 'recipient.opted_out' | 'recipient.opted_in',
     phoneNumber: string,
     keyword: string,
     inboundId: string,
+    answeredTenantId: number | null,
   ): Promise<void> {
     await this.callbacks.publish({
       tenantId,
       type,
       key: `${inboundId}:${tenantId}`,
-      data: { phone_number: phoneNumber, keyword, inbound_id: inboundId, source: KEYWORD_SOURCE },
+      data: {
+        phone_number: phoneNumber,
+        keyword,
+        inbound_id: inboundId,
+        source: KEYWORD_SOURCE,
+        answered: answeredTenant(tenantId, answeredTenantId),
+      },
     });
   }
 
@@ -134,38 +163,43 @@ export class InboundService {
     tenantId: number | null,
   ): Promise<void> {
     if (match.action === 'help' || !m.from.startsWith('+')) return;
-    const change = { actor: m.from, keyword: match.word, inboundMessageId: row.id };
+    const change = {
+      actor: m.from,
+      keyword: match.word,
+      inboundMessageId: row.id,
+      answeredTenantId: tenantId,
+    };
+    const published = (t: number, type: 'recipient.opted_out' | 'recipient.opted_in') =>
+      this.publishOptChange(t, type, m.from, match.word, row.id, tenantId);
     // A tenant's own word acts for that tenant only; the built-in words for every tenant that
     // sends from the number (a carrier-level STOP on a shared number stops them all).
     const scope = (all: number[]) => (match.origin === 'tenant' ? all.filter((t) => t === tenantId) : all);
     if (match.action === 'stop') {
       for (const t of scope(await this.repo.tenantsSendingFrom(m.to))) {
         if (await this.optOuts.add(t, m.from, KEYWORD_SOURCE, match.word, change))
-          await this.publishOptChange(t, 'recipient.opted_out', m.from, match.word, row.id);
+          await published(t, 'recipient.opted_out');
       }
       return;
     }
-    for (const t of scope(await this.repo.tenantsOptedOut(m.from))) {
-      try {
-        await this.optOuts.remove(t, m.from, { ...change, source: KEYWORD_SOURCE });
-        await this.publishOptChange(t, 'recipient.opted_in', m.from, match.word, row.id);
-      } catch (e) {
-        if (!(e instanceof NotFoundError)) throw e; // removed meanwhile
-      }
-    }
+    const lifted = await this.optOuts.lift(
+      scope(await this.repo.tenantsOptedOut(m.from)),
+      m.from,
+      liftableBy(match),
+      { ...change, source: KEYWORD_SOURCE },
+    );
+    for (const t of lifted) await published(t, 'recipient.opted_in');
   }
 
-  private async replyText(tenantId: number | null, match: KeywordMatch): Promise<string | null> {
+  private async replyText(
+    tenantId: number | null,
+    templateId: string,
+    match: KeywordMatch,
+  ): Promise<string | null> {
     try {
-      const r = await this.templates.preview(
-        tenantId ?? NO_TENANT,
-        `keyword_${match.action}`,
-        {},
-        match.language,
-      );
+      const r = await this.templates.preview(tenantId ?? NO_TENANT, templateId, {}, match.language);
       return r.text.trim() || null;
     } catch (e) {
-      this.logger.warn({ keyword: match.action, err: String(e) }, 'no keyword reply template');
+      this.logger.warn({ keyword: match.action, templateId, err: String(e) }, 'no keyword reply template');
       return null;
     }
   }
@@ -173,4 +207,16 @@ export class InboundService {
   list(tenantId: number, filter: Parameters<InboundRepository['list']>[1]): Promise<InboundRow[]> {
     return this.repo.list(tenantId, filter);
   }
+}
+
+/**
+ * The opt-out sources a START lifts. A keyword STOP is lifted by a keyword START. An opt-out the
+ * provider reported (the carrier refused a send: Twilio 21610) is the carrier's: only a START the
+ * provider reports (it has lifted its own block) lifts it; a START we read ourselves may have
+ * reached another number or provider than the one that blocks. An admin's opt-out never.
+ */
+function liftableBy(match: KeywordMatch): readonly string[] {
+  return match.origin === 'provider'
+    ? [OPT_OUT_SOURCE.keyword, OPT_OUT_SOURCE.provider]
+    : [OPT_OUT_SOURCE.keyword];
 }

@@ -34,6 +34,6 @@ export { OutcomeResolver, OUTCOME_UNKNOWN, WORKER_LOST } from './receipts/outcom
 export type { ResolveSummary } from './receipts/outcome-resolver.service';
 export { SweeperService } from './delivery/sweeper.service';
 // Policies other features act on: opt-outs (inbound keywords), idempotency keys (retention).
-export { OptOutsService } from './policies/opt-outs.service';
-export type { OptOutChangeSource } from './policies/opt-outs.service';
+export { answeredTenant, OPT_OUT_SOURCE, OptOutsService } from './policies/opt-outs.service';
+export type { AnsweredTenant, OptOutChangeSource } from './policies/opt-outs.service';
 export { IdempotencyService } from './policies/idempotency.service';

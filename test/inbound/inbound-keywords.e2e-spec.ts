@@ -271,6 +271,150 @@ describe('inbound SMS: /api/sms/webhooks/twilio/inbound, keywords, /api/sms/inbo
       body: 'STOP',
       keyword: 'stop',
     });
-    expect(events[1].payload.data).toMatchObject({ phone_number: phone, keyword: 'STOP' });
+    expect(events[1].payload.data).toMatchObject({
+      phone_number: phone,
+      keyword: 'STOP',
+      answered: 'this_tenant',
+    });
+  });
+
+  describe('across tenants on the shared number', () => {
+    /** A receiver for every event of the tenant (never called: the outbox rows are what we read). */
+    const subscribe = (tenant: number) =>
+      t
+        .http()
+        .post('/api/sms/webhook-endpoints')
+        .set(admin(tenant))
+        .send({ url: 'http://127.0.0.1:9/hooks' })
+        .expect(201);
+    const published = async (tenant: number, type: string): Promise<Record<string, unknown>[]> => {
+      const rows: { payload: { data: Record<string, unknown> } }[] = await t
+        .get(DataSource)
+        .query(
+          'SELECT payload FROM sms_webhook_deliveries WHERE tenant_id = $1 AND event_type = $2 ORDER BY id',
+          [tenant, type],
+        );
+      return rows.map((r) => r.payload.data);
+    };
+    const optOuts = async (tenant: number) =>
+      (await t.http().get('/api/sms/opt-outs').set(admin(tenant)).expect(200)).body;
+
+    it("shows each tenant whether the STOP answered its own text or another tenant's", async () => {
+      const phone = freshPhone();
+      const first = await tenantTexting(phone);
+      const last = await tenantTexting(phone); // texted the number last: the STOP answers it
+      for (const who of [first, last]) await subscribe(who);
+      await text(phone, 'STOP').expect(200);
+      for (const [who, answered] of [
+        [first, 'another_tenant'],
+        [last, 'this_tenant'],
+      ] as const) {
+        expect(await optOuts(who)).toEqual([
+          {
+            phone_number: phone,
+            source: 'inbound_keyword',
+            reason: 'STOP',
+            answered,
+            created_at: expect.any(String),
+          },
+        ]);
+        // The whole payload: which tenant it was is never shown, only whether it was this one.
+        expect(await published(who, 'recipient.opted_out')).toEqual([
+          {
+            tenant_id: who,
+            phone_number: phone,
+            keyword: 'STOP',
+            inbound_id: expect.any(String),
+            source: 'inbound_keyword',
+            answered,
+          },
+        ]);
+      }
+    });
+
+    it("a START lifts the keyword STOPs, leaves another tenant's admin opt-out and tells only the tenants it lifted", async () => {
+      const phone = freshPhone();
+      const withAdmin = await tenantTexting(phone);
+      const last = await tenantTexting(phone);
+      for (const who of [withAdmin, last]) await subscribe(who);
+      await t
+        .http()
+        .post('/api/sms/opt-outs')
+        .set(admin(withAdmin))
+        .send({ phone_number: phone, reason: 'asked by phone' })
+        .expect(204);
+      await text(phone, 'STOP').expect(200);
+      expect((await text(phone, 'START').expect(200)).text).toContain('You are subscribed again');
+      await send({ tenant: last }, phone).expect(202);
+      expect((await send({ tenant: withAdmin }, phone).expect(400)).body.message).toContain('opted out');
+      expect(await optOuts(withAdmin)).toEqual([
+        expect.objectContaining({
+          phone_number: phone,
+          source: 'admin:1',
+          reason: 'asked by phone',
+          answered: null,
+        }),
+      ]);
+      expect(await published(last, 'recipient.opted_in')).toEqual([
+        expect.objectContaining({ phone_number: phone, keyword: 'START', answered: 'this_tenant' }),
+      ]);
+      expect(await published(withAdmin, 'recipient.opted_in')).toEqual([]);
+      expect(await published(withAdmin, 'recipient.opted_out')).toEqual([]);
+    });
+
+    it('an admin opting out a number a STOP listed makes the entry theirs (audited): a START no longer lifts it', async () => {
+      const phone = freshPhone();
+      const tenant = await tenantTexting(phone);
+      await text(phone, 'STOP').expect(200);
+      await t
+        .http()
+        .post('/api/sms/opt-outs')
+        .set(admin(tenant))
+        .send({ phone_number: phone, reason: 'wrote to us' })
+        .expect(204);
+      expect(await optOuts(tenant)).toEqual([
+        expect.objectContaining({
+          phone_number: phone,
+          source: 'admin:1',
+          reason: 'wrote to us',
+          answered: null,
+        }),
+      ]);
+      const audit = await t
+        .http()
+        .get('/api/sms/audit')
+        .query({ target_type: 'opt_out', target_id: phone })
+        .set(admin(tenant))
+        .expect(200);
+      expect(audit.body.items).toEqual([
+        expect.objectContaining({
+          action: 'opt_out.add',
+          before: { phone_number: phone, source: 'inbound_keyword', reason: 'STOP' },
+          after: { phone_number: phone, source: 'admin:1', reason: 'wrote to us' },
+        }),
+      ]);
+      const res = await text(phone, 'START').expect(200);
+      expect(res.text).toContain('You are still unsubscribed. Please contact the sender to subscribe again.');
+      await send({ tenant }, phone).expect(400);
+      // The admin can still take it off.
+      await t.http().delete(`/api/sms/opt-outs/${phone}`).set(admin(tenant)).expect(204);
+      await send({ tenant }, phone).expect(202);
+    });
+
+    it('gives a reply to the tenant that texted the number last, not to an earlier one', async () => {
+      const phone = freshPhone();
+      const a = await tenantTexting(phone);
+      const b = await tenantTexting(phone); // B's text came after A's: B owns the reply
+      for (const who of [a, b]) await subscribe(who);
+      await text(phone, 'Is my order ready?').expect(200);
+      expect((await inbound(b)).body.items).toEqual([
+        expect.objectContaining({ body: 'Is my order ready?' }),
+      ]);
+      expect((await inbound(a)).body.items).toEqual([]);
+      expect(await published(b, 'message.inbound')).toEqual([
+        expect.objectContaining({ from: phone, body: 'Is my order ready?' }),
+      ]);
+      expect(await published(a, 'message.inbound')).toEqual([]);
+    });
   });
 });

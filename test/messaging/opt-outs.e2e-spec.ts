@@ -26,6 +26,7 @@ describe('opt-outs', () => {
         phone_number: '+15005550004',
         source: 'provider',
         reason: 'sandbox:21610',
+        answered: null,
         created_at: expect.any(String),
       },
     ]);

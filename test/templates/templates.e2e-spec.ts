@@ -44,6 +44,7 @@ describe('templates', () => {
       'general_notification',
       'keyword_help',
       'keyword_start',
+      'keyword_start_kept',
       'keyword_stop',
       'welcome_message',
     ]);

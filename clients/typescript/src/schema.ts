@@ -307,7 +307,7 @@ export interface paths {
     put?: never;
     /**
      * Opt a number out
-     * @description Admins. Adds the number to the tenant's opt-out list (204).
+     * @description Admins. Adds the number to the tenant's opt-out list (204). A START texted by the recipient never lifts an admin's opt-out; a number already listed by a STOP becomes the admin's entry.
      */
     post: operations['OptOuts_add'];
     delete?: never;
@@ -328,7 +328,7 @@ export interface paths {
     post?: never;
     /**
      * Opt a number back in
-     * @description Admins. Removes the number from the tenant's opt-out list (204).
+     * @description Admins. Removes the number from the tenant's opt-out list whatever its source (204). Before lifting a provider opt-out, make sure the recipient opted back in with the carrier: otherwise the next send fails again and lists the number again.
      */
     delete: operations['OptOuts_remove'];
     options?: never;
@@ -1394,11 +1394,16 @@ export interface components {
     OptOutDto: {
       phone_number: string;
       /**
-       * @description provider (a STOP reported by Twilio/SNS) or admin
-       * @example provider
+       * @description inbound_keyword (a STOP texted to our number: a START text lifts it), provider (the provider refused a send: the recipient opted out with the carrier, Twilio 21610 / SNS OptedOut; only a START the provider reports lifts it) or admin:<user id> (added here: only an admin lifts it)
+       * @example inbound_keyword
        */
       source: string;
       reason: string | null;
+      /**
+       * @description For a STOP texted to the shared number: whether it answered this tenant's text or another tenant's (the tenant that last texted the number; a STOP opts the number out for every tenant). Null for other sources, or when no tenant had texted the number.
+       * @enum {string|null}
+       */
+      answered: 'this_tenant' | 'another_tenant' | null;
       created_at: string;
     };
     AddOptOutDto: {

@@ -14,7 +14,13 @@ import { Principal, ROLE_ADMIN } from '../../auth/principal';
 import { ApiErrors } from '../../common/api-errors';
 import { ValidationFailedError } from '../../common/errors';
 import { PhoneService } from '../../phone';
-import { OptOutsService } from './opt-outs.service';
+import {
+  AnsweredTenant,
+  answeredTenant,
+  OPT_OUT_SOURCE,
+  OptOutsService,
+  TEXT_LIFTABLE_SOURCES,
+} from './opt-outs.service';
 
 export class AddOptOutDto {
   @ApiProperty({ example: '+12025550123' }) @IsString() @Length(1, 64) phone_number: string;
@@ -27,9 +33,20 @@ export class AddOptOutDto {
 
 export class OptOutDto {
   @ApiProperty() phone_number: string;
-  @ApiProperty({ example: 'provider', description: 'provider (a STOP reported by Twilio/SNS) or admin' })
+  @ApiProperty({
+    example: 'inbound_keyword',
+    description:
+      'inbound_keyword (a STOP texted to our number: a START text lifts it), provider (the provider refused a send: the recipient opted out with the carrier, Twilio 21610 / SNS OptedOut; only a START the provider reports lifts it) or admin:<user id> (added here: only an admin lifts it)',
+  })
   source: string;
   @ApiProperty({ type: String, nullable: true }) reason: string | null;
+  @ApiProperty({
+    enum: ['this_tenant', 'another_tenant'],
+    nullable: true,
+    description:
+      "For a STOP texted to the shared number: whether it answered this tenant's text or another tenant's (the tenant that last texted the number; a STOP opts the number out for every tenant). Null for other sources, or when no tenant had texted the number.",
+  })
+  answered: AnsweredTenant;
   @ApiProperty() created_at: string;
 }
 
@@ -56,41 +73,56 @@ export class OptOutsController {
       phone_number: o.phoneNumber,
       source: o.source,
       reason: o.reason,
+      answered: answeredTenant(p.tenantId, o.answeredTenantId),
       created_at: o.createdAt.toISOString(),
     }));
   }
 
-  /** Audited (`opt_out.add`, right after the insert) unless the number was already listed. */
+  /**
+   * Audited (`opt_out.add`, right after the change) unless the number was already listed by an
+   * admin. An entry a text could lift (a keyword or provider STOP) becomes the admin's, so that no
+   * START text lifts it; the audit's `before` is that entry.
+   */
   @Post()
   @ApiOperation({
     summary: 'Opt a number out',
-    description: "Admins. Adds the number to the tenant's opt-out list (204).",
+    description:
+      "Admins. Adds the number to the tenant's opt-out list (204). A START texted by the recipient never lifts an admin's opt-out; a number already listed by a STOP becomes the admin's entry.",
   })
   @HttpCode(204)
   async add(@CurrentPrincipal() p: Principal, @Body() dto: AddOptOutDto): Promise<void> {
     const entry = {
       phone_number: this.e164(dto.phone_number),
-      source: `admin:${p.userId}`,
+      source: OPT_OUT_SOURCE.admin(p.userId),
       reason: dto.reason ?? null,
     };
-    if (
-      await this.optOuts.add(p.tenantId, entry.phone_number, entry.source, entry.reason, { actor: p.userId })
-    )
-      await this.audit.record(p, 'opt_out.add', { type: 'opt_out', id: entry.phone_number }, null, entry);
+    const put = await this.optOuts.put(
+      p.tenantId,
+      entry.phone_number,
+      entry.source,
+      entry.reason,
+      { actor: p.userId },
+      TEXT_LIFTABLE_SOURCES,
+    );
+    if (put) {
+      const before = put.replaced && { phone_number: entry.phone_number, ...put.replaced };
+      await this.audit.record(p, 'opt_out.add', { type: 'opt_out', id: entry.phone_number }, before, entry);
+    }
   }
 
   /** Takes a number off the list (the recipient opted back in). */
   @Delete(':phoneNumber')
   @ApiOperation({
     summary: 'Opt a number back in',
-    description: "Admins. Removes the number from the tenant's opt-out list (204).",
+    description:
+      "Admins. Removes the number from the tenant's opt-out list whatever its source (204). Before lifting a provider opt-out, make sure the recipient opted back in with the carrier: otherwise the next send fails again and lists the number again.",
   })
   @HttpCode(204)
   async remove(@CurrentPrincipal() p: Principal, @Param('phoneNumber') phoneNumber: string): Promise<void> {
     const e164 = this.e164(phoneNumber);
     const removed = await this.optOuts.remove(p.tenantId, e164, {
       actor: p.userId,
-      source: `admin:${p.userId}`,
+      source: OPT_OUT_SOURCE.admin(p.userId),
     });
     await this.audit.record(
       p,

@@ -4,10 +4,42 @@ import { DataSource } from 'typeorm';
 import { Batcher } from '../../common/batcher';
 import { NotFoundError } from '../../common/errors';
 
+/**
+ * Where an opt-out came from (`sms_opt_outs.source`), which decides what may lift it:
+ * - `keyword`: a STOP texted to one of our numbers; a START text lifts it;
+ * - `provider`: a send the provider refused because the recipient opted out with the carrier
+ *   (Twilio 21610, SNS OptedOut); only a START the provider itself reports lifts it;
+ * - `admin:<user id>`: an admin's; only an admin lifts it.
+ * Any admin of the tenant can remove any of them.
+ */
+export const OPT_OUT_SOURCE = {
+  keyword: 'inbound_keyword',
+  provider: 'provider',
+  admin: (userId: string) => `admin:${userId}`,
+} as const;
+
+/** Sources a text can lift (a keyword or carrier START), so an admin's opt-out takes them over. */
+export const TEXT_LIFTABLE_SOURCES: readonly string[] = [OPT_OUT_SOURCE.keyword, OPT_OUT_SOURCE.provider];
+
+/**
+ * Which tenant's text a keyword STOP answered, as one tenant may see it: its own, another
+ * tenant's (a STOP on a shared number opts the sender out for every tenant), or null (not a
+ * keyword opt-out, a phone no tenant had texted, or recorded before this was kept). Another
+ * tenant's id is never shown.
+ */
+export type AnsweredTenant = 'this_tenant' | 'another_tenant' | null;
+
+export function answeredTenant(viewer: number, answeredTenantId: number | null): AnsweredTenant {
+  if (answeredTenantId === null) return null;
+  return answeredTenantId === viewer ? 'this_tenant' : 'another_tenant';
+}
+
 export interface OptOut {
   phoneNumber: string;
   source: string;
   reason: string | null;
+  /** The tenant whose text a keyword STOP answered (see AnsweredTenant), or null. */
+  answeredTenantId: number | null;
   createdAt: Date;
 }
 
@@ -19,6 +51,14 @@ export interface OptOutChangeSource {
   keyword?: string | null;
   /** The sms_inbound_messages id that carried the keyword, if any. */
   inboundMessageId?: string | null;
+  /** The tenant whose text the keyword answered (the one that last texted the sender), if any. */
+  answeredTenantId?: number | null;
+}
+
+/** An entry as it stood (what a removal took off, what an admin's opt-out took over). */
+export interface OptOutEntry {
+  source: string;
+  reason: string | null;
 }
 
 /**
@@ -60,57 +100,118 @@ export class OptOutsService {
     // Every change is an event on the list: who made it, if the caller knows.
     change: OptOutChangeSource = { actor: null },
   ): Promise<boolean> {
-    // With a change source, the event is written by the same statement as the change (or not at all).
-    const added: unknown[] = await this.ds.query(
-      `WITH added AS (
-         INSERT INTO sms_opt_outs (tenant_id, phone_number, source, reason) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (tenant_id, phone_number) DO NOTHING RETURNING tenant_id, phone_number
-       ), event AS (
-         INSERT INTO sms_opt_out_events (tenant_id, phone_number, action, source, actor, keyword, inbound_message_id)
-         SELECT tenant_id, phone_number, 'opt_out', $3, $6, $7, $8::bigint FROM added WHERE $5::boolean
-       )
-       SELECT 1 FROM added`,
-      [tenantId, phoneNumber, source, reason, Boolean(change), ...changeParams(change)],
-    );
-    return added.length > 0;
+    return (await this.put(tenantId, phoneNumber, source, reason, change, [])) !== null;
   }
 
-  /** Returns what was removed. */
+  /**
+   * Puts the number on the list, taking over an entry whose source is one of `replacing` (it
+   * keeps its creation time). Null when nothing changed (listed already, by another source); else
+   * the entry it replaced (null when the number was not listed).
+   */
+  async put(
+    tenantId: number,
+    phoneNumber: string,
+    source: string,
+    reason: string | null,
+    change: OptOutChangeSource,
+    replacing: readonly string[],
+  ): Promise<{ replaced: OptOutEntry | null } | null> {
+    // The event is written by the same statement as the change (or not at all); `old` reads the
+    // entry as it was before the statement.
+    const rows: { old_source: string | null; old_reason: string | null }[] = await this.ds.query(
+      `WITH old AS (
+         SELECT source, reason FROM sms_opt_outs WHERE tenant_id = $1 AND phone_number = $2
+       ), added AS (
+         INSERT INTO sms_opt_outs (tenant_id, phone_number, source, reason, answered_tenant_id)
+         VALUES ($1, $2, $3, $4, $8)
+         ON CONFLICT (tenant_id, phone_number) DO UPDATE
+           SET source = EXCLUDED.source, reason = EXCLUDED.reason, answered_tenant_id = EXCLUDED.answered_tenant_id
+           WHERE sms_opt_outs.source = ANY($9::varchar[])
+         RETURNING tenant_id, phone_number
+       ), event AS (
+         INSERT INTO sms_opt_out_events
+           (tenant_id, phone_number, action, source, actor, keyword, inbound_message_id, answered_tenant_id)
+         SELECT tenant_id, phone_number, 'opt_out', $3, $5, $6, $7::bigint, $8 FROM added
+       )
+       SELECT old.source AS old_source, old.reason AS old_reason FROM added LEFT JOIN old ON true`,
+      [tenantId, phoneNumber, source, reason, ...changeParams(change), [...replacing]],
+    );
+    if (rows.length === 0) return null;
+    const { old_source, old_reason } = rows[0];
+    return { replaced: old_source === null ? null : { source: old_source, reason: old_reason } };
+  }
+
+  /**
+   * Takes the number off the lists of `tenantIds` where its entry came from one of `sources`
+   * (entries from other sources stay); returns the tenants it came off, each with an opt_in event.
+   */
+  async lift(
+    tenantIds: number[],
+    phoneNumber: string,
+    sources: readonly string[],
+    change: OptOutChangeSource & { source: string },
+  ): Promise<number[]> {
+    if (tenantIds.length === 0 || sources.length === 0) return [];
+    const rows: { tenant_id: number }[] = await this.ds.query(
+      `WITH removed AS (
+         DELETE FROM sms_opt_outs
+          WHERE tenant_id = ANY($1::int[]) AND phone_number = $2 AND source = ANY($3::varchar[])
+         RETURNING tenant_id, phone_number
+       ), event AS (
+         INSERT INTO sms_opt_out_events
+           (tenant_id, phone_number, action, source, actor, keyword, inbound_message_id, answered_tenant_id)
+         SELECT tenant_id, phone_number, 'opt_in', $4, $5, $6, $7::bigint, $8 FROM removed
+       )
+       SELECT tenant_id FROM removed ORDER BY tenant_id`,
+      [tenantIds, phoneNumber, [...sources], change.source, ...changeParams(change)],
+    );
+    return rows.map((r) => r.tenant_id);
+  }
+
+  /** Takes the number off the list whatever its source; returns what was removed. */
   async remove(
     tenantId: number,
     phoneNumber: string,
     change: OptOutChangeSource & { source: string } = { actor: null, source: 'admin' },
-  ): Promise<{ source: string; reason: string | null }> {
-    const rows: { source: string; reason: string | null }[] = await this.ds.query(
+  ): Promise<OptOutEntry> {
+    const rows: OptOutEntry[] = await this.ds.query(
       `WITH removed AS (
          DELETE FROM sms_opt_outs WHERE tenant_id = $1 AND phone_number = $2
          RETURNING tenant_id, phone_number, source, reason
        ), event AS (
-         INSERT INTO sms_opt_out_events (tenant_id, phone_number, action, source, actor, keyword, inbound_message_id)
-         SELECT tenant_id, phone_number, 'opt_in', $4, $5, $6, $7::bigint FROM removed WHERE $3::boolean
+         INSERT INTO sms_opt_out_events
+           (tenant_id, phone_number, action, source, actor, keyword, inbound_message_id, answered_tenant_id)
+         SELECT tenant_id, phone_number, 'opt_in', $3, $4, $5, $6::bigint, $7 FROM removed
        )
        SELECT source, reason FROM removed`,
-      [tenantId, phoneNumber, Boolean(change), change?.source ?? null, ...changeParams(change)],
+      [tenantId, phoneNumber, change.source, ...changeParams(change)],
     );
     if (rows.length === 0) throw new NotFoundError(`${phoneNumber} is not on the opt-out list`);
     return rows[0];
   }
 
   async list(tenantId: number): Promise<OptOut[]> {
-    const rows: { phone_number: string; source: string; reason: string | null; created_at: Date }[] =
-      await this.ds.query(
-        'SELECT phone_number, source, reason, created_at FROM sms_opt_outs WHERE tenant_id = $1 ORDER BY created_at DESC LIMIT 10000',
-        [tenantId],
-      );
+    const rows: {
+      phone_number: string;
+      source: string;
+      reason: string | null;
+      answered_tenant_id: number | null;
+      created_at: Date;
+    }[] = await this.ds.query(
+      `SELECT phone_number, source, reason, answered_tenant_id, created_at FROM sms_opt_outs
+        WHERE tenant_id = $1 ORDER BY created_at DESC LIMIT 10000`,
+      [tenantId],
+    );
     return rows.map((r) => ({
       phoneNumber: r.phone_number,
       source: r.source,
       reason: r.reason,
+      answeredTenantId: r.answered_tenant_id,
       createdAt: r.created_at,
     }));
   }
 }
 
-function changeParams(c: OptOutChangeSource | undefined): (string | null)[] {
-  return [c?.actor ?? null, c?.keyword ?? null, c?.inboundMessageId ?? null];
+function changeParams(c: OptOutChangeSource): (string | number | null)[] {
+  return [c.actor, c.keyword ?? null, c.inboundMessageId ?? null, c.answeredTenantId ?? null];
 }

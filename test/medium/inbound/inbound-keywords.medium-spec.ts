@@ -4,7 +4,7 @@ import { AcceptService, OptOutsService } from '../../../src/messaging';
 import { MonitoringModule } from '../../../src/monitoring';
 import { PhoneModule } from '../../../src/phone';
 import type { TenantSettings } from '../../../src/tenancy';
-import { newMessages, newTemplate, newTenant } from '../factories';
+import { newMessages, newOptOut, newTemplate, newTenant } from '../factories';
 import { createMediumContext, MediumContext, principal, sendContext, textSend } from '../medium-context';
 
 const OUR_NUMBER = '+15005550006';
@@ -158,5 +158,116 @@ describe('InboundService: keywords', () => {
       { action: 'opt_out', keyword: 'STOP', actor: phone, inbound_message_id: items[1].id },
       { action: 'opt_in', keyword: 'START', actor: phone, inbound_message_id: items[0].id },
     ]);
+  });
+
+  describe('across tenants on the shared number', () => {
+    /** A text from `from` that Twilio read itself (its Advanced Opt-Out sends OptOutType). */
+    const carrierText = (from: string, body: string, optOutType: 'stop' | 'start') =>
+      inbound.receive({
+        provider: 'twilio',
+        from,
+        to: OUR_NUMBER,
+        body,
+        providerMessageId: sid(),
+        receivedAt: ctx.clock.now(),
+        optOutType,
+      });
+    /** An admin's opt-out, as POST /api/sms/opt-outs writes it. */
+    const adminOptOut = (tenant: number, phone: string) =>
+      ctx.get(OptOutsService).add(tenant, phone, 'admin:admin-1', 'asked by phone', { actor: 'admin-1' });
+    const listed = async (tenant: number, phone: string) =>
+      (await ctx.get(OptOutsService).list(tenant)).find((o) => o.phoneNumber === phone);
+    const events = (tenant: number, phone: string) =>
+      ctx.ds.query(
+        `SELECT action, source, keyword, answered_tenant_id FROM sms_opt_out_events
+          WHERE tenant_id = $1 AND phone_number = $2 ORDER BY id`,
+        [tenant, phone],
+      ) as Promise<Record<string, unknown>[]>;
+
+    it("lifts a keyword STOP on START but never another tenant's admin opt-out", async () => {
+      const phone = freshPhone();
+      const withAdmin = await tenantTexting(phone);
+      const answered = await tenantTexting(phone); // texted last: the STOP and START answer it
+      await adminOptOut(withAdmin, phone);
+      await text(phone, 'STOP');
+      expect((await text(phone, 'START')).reply).toContain('You are subscribed again');
+      await send(answered, phone);
+      await expect(send(withAdmin, phone)).rejects.toMatchObject(optedOut);
+      expect(await listed(withAdmin, phone)).toMatchObject({
+        source: 'admin:admin-1',
+        reason: 'asked by phone',
+      });
+      // The admin's entry saw no change: no opt_in event, no STOP over it either.
+      expect(await events(withAdmin, phone)).toEqual([
+        { action: 'opt_out', source: 'admin:admin-1', keyword: null, answered_tenant_id: null },
+      ]);
+    });
+
+    it("answers a START that left the answered tenant's admin opt-out in place with keyword_start_kept", async () => {
+      const phone = freshPhone();
+      const tenant = await tenantTexting(phone);
+      await adminOptOut(tenant, phone);
+      const res = await text(phone, 'START');
+      expect(res.reply).toBe('You are still unsubscribed. Please contact the sender to subscribe again.');
+      await expect(send(tenant, phone)).rejects.toMatchObject(optedOut);
+      expect((await text(phone, 'BASLA')).reply).toBe(
+        'Aboneliğiniz kapalı kalıyor. Tekrar abone olmak için gönderenle iletişime geçin.',
+      );
+    });
+
+    it('keeps an opt-out the provider reported (Twilio 21610) until the provider reports a START', async () => {
+      const phone = freshPhone();
+      const tenant = await tenantTexting(phone);
+      await newOptOut(ctx.ds, { tenant, phone, source: 'provider', reason: 'twilio:21610' });
+      // A START we read ourselves may not have reached the carrier that blocks the number.
+      expect((await text(phone, 'START')).reply).toContain('You are still unsubscribed');
+      await expect(send(tenant, phone)).rejects.toMatchObject(optedOut);
+      // Twilio's own START (OptOutType): the carrier lifted its block, and so do we.
+      expect((await carrierText(phone, 'start', 'start')).reply).toBeNull();
+      await send(tenant, phone);
+    });
+
+    it("records on every tenant's opt-out and event the tenant whose text the STOP answered", async () => {
+      const phone = freshPhone();
+      const first = await tenantTexting(phone);
+      const answered = await tenantTexting(phone);
+      const never = await newTenant(ctx.ds); // never texted the phone: opted out all the same
+      const stop = await text(phone, 'STOP');
+      for (const t of [first, answered, never]) {
+        await expect(send(t, phone)).rejects.toMatchObject(optedOut);
+        expect(await listed(t, phone)).toMatchObject({
+          source: 'inbound_keyword',
+          answeredTenantId: answered,
+        });
+        expect(await events(t, phone)).toEqual([
+          { action: 'opt_out', source: 'inbound_keyword', keyword: 'STOP', answered_tenant_id: answered },
+        ]);
+      }
+      const [row] = await inbound.list(answered, { limit: 50 });
+      expect(row.id).toBe(stop.row.id);
+      // The START's events name the tenant it answered too.
+      await text(phone, 'START');
+      expect((await events(first, phone))[1]).toEqual({
+        action: 'opt_in',
+        source: 'inbound_keyword',
+        keyword: 'START',
+        answered_tenant_id: answered,
+      });
+    });
+
+    it("gives a reply to the tenant that texted the number last, and answers it with that tenant's template", async () => {
+      const phone = freshPhone();
+      const a = await tenantTexting(phone);
+      const b = await tenantTexting(phone); // B texted after A
+      await newTemplate(ctx.ds, {
+        tenant: b,
+        templateId: 'keyword_help',
+        content: { en: 'B help: call 555-0199' },
+      });
+      await text(phone, 'See you at 5');
+      expect((await text(phone, 'HELP')).reply).toBe('B help: call 555-0199');
+      expect((await inbound.list(b, { limit: 50 })).map((r) => r.body)).toEqual(['HELP', 'See you at 5']);
+      expect(await inbound.list(a, { limit: 50 })).toEqual([]);
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { AcceptService, MessagingModule, OptOutsService } from '../../../src/messaging';
+import { AcceptService, MessagingModule, OPT_OUT_SOURCE, OptOutsService } from '../../../src/messaging';
 import { MonitoringModule } from '../../../src/monitoring';
 import { PhoneModule } from '../../../src/phone';
 import { freshTenantId, newOptOut, newTenant } from '../factories';
@@ -41,5 +41,42 @@ describe('OptOutsService', () => {
         expect.objectContaining({ rejected: [{ phone_number: '+12025550123', reason: 'opted_out' }] }),
       ],
     });
+  });
+
+  it("turns a keyword or provider entry into an admin's when an admin adds it (never another admin's); lifts only the sources named", async () => {
+    const tenant = await newTenant(ctx.ds);
+    const [keyword, provider, admin] = ['+12025550131', '+12025550132', '+12025550133'];
+    const stop = { actor: keyword, keyword: 'STOP', answeredTenantId: tenant };
+    await optOuts.add(tenant, keyword, OPT_OUT_SOURCE.keyword, 'STOP', stop);
+    await newOptOut(ctx.ds, {
+      tenant,
+      phone: provider,
+      source: OPT_OUT_SOURCE.provider,
+      reason: 'twilio:21610',
+    });
+    await optOuts.add(tenant, admin, 'admin:a1', 'by phone', { actor: 'a1' });
+    const byAdmin = (phone: string) =>
+      optOuts.put(tenant, phone, 'admin:a2', 'wrote to us', { actor: 'a2' }, [
+        OPT_OUT_SOURCE.keyword,
+        OPT_OUT_SOURCE.provider,
+      ]);
+    expect(await byAdmin(keyword)).toEqual({ replaced: { source: 'inbound_keyword', reason: 'STOP' } });
+    expect(await byAdmin(provider)).toEqual({ replaced: { source: 'provider', reason: 'twilio:21610' } });
+    expect(await byAdmin(admin)).toBeNull(); // another admin's entry stays as it was
+    expect(await byAdmin('+12025550134')).toEqual({ replaced: null });
+    const all = [keyword, provider, admin, '+12025550134'];
+    const start = { actor: keyword, keyword: 'START', source: OPT_OUT_SOURCE.keyword };
+    expect(
+      await optOuts.lift([tenant], keyword, [OPT_OUT_SOURCE.keyword, OPT_OUT_SOURCE.provider], start),
+    ).toEqual([]);
+    expect([...(await optOuts.filter(tenant, all))].sort()).toEqual(all);
+    expect((await optOuts.list(tenant)).find((o) => o.phoneNumber === admin)).toMatchObject({
+      source: 'admin:a1',
+      reason: 'by phone',
+    });
+    // A keyword entry of another tenant comes off; this tenant's (now the admin's) stays.
+    const other = await newTenant(ctx.ds);
+    await optOuts.add(other, keyword, OPT_OUT_SOURCE.keyword, 'STOP', stop);
+    expect(await optOuts.lift([tenant, other], keyword, [OPT_OUT_SOURCE.keyword], start)).toEqual([other]);
   });
 });

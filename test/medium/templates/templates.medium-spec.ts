@@ -41,7 +41,7 @@ describe('TemplatesService and TemplatedSender', () => {
       body: string;
     }[];
 
-  it('lists the defaults (five message templates, three keyword replies) to every tenant', async () => {
+  it('lists the defaults (five message templates, four keyword replies) to every tenant', async () => {
     const rows = await templates.list(freshTenantId());
     expect(rows.map((x) => x.templateId).sort()).toEqual([
       '2fa_code',
@@ -50,6 +50,7 @@ describe('TemplatesService and TemplatedSender', () => {
       'general_notification',
       'keyword_help',
       'keyword_start',
+      'keyword_start_kept',
       'keyword_stop',
       'password_reset',
     ]);
