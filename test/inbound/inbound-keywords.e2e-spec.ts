@@ -3,6 +3,7 @@ import twilio from 'twilio';
 import { DataSource } from 'typeorm';
 import { FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN, FakeTwilio } from '../fakes/fake-twilio';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
+import { waitForStatus } from '../support/messages';
 
 const PUBLIC_BASE_URL = 'https://sms.example.test';
 const INBOUND = '/api/sms/webhooks/twilio/inbound';
@@ -74,7 +75,9 @@ describe('inbound SMS: /api/sms/webhooks/twilio/inbound, keywords, /api/sms/inbo
         .send({ id: tenant, name: `tenant ${tenant}`, settings })
         .expect(201);
     }
-    await send({ tenant }, phone).expect(202);
+    const sent = await send({ tenant }, phone).expect(202);
+    // Texted means handed to a provider: replies belong to the tenant whose message went out last.
+    await waitForStatus(t, { tenant }, sent.body.message_id, 'sent');
     return tenant;
   }
 

@@ -63,10 +63,15 @@ export class LedgerQueries {
     }));
   }
 
-  /** The tenant that last texted this number (the owner of a reply on a shared number), or null. */
+  /**
+   * The tenant that last texted this number (the owner of a reply on a shared number), or null:
+   * the latest message handed to a provider. A message only accepted (queued, scheduled for next
+   * month, canceled) texted nobody yet, so it does not take the replies to another tenant's text.
+   */
   async lastSender(phoneNumber: string): Promise<number | null> {
     const rows: { tenant_id: number }[] = await this.ds.query(
-      `SELECT tenant_id FROM sms_messages WHERE phone_number = $1 ORDER BY created_at DESC LIMIT 1`,
+      `SELECT tenant_id FROM sms_messages WHERE phone_number = $1 AND sent_at IS NOT NULL
+        ORDER BY sent_at DESC LIMIT 1`,
       [phoneNumber],
     );
     return rows[0]?.tenant_id ?? null;

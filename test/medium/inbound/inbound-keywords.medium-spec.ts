@@ -4,7 +4,7 @@ import { AcceptService, OptOutsService } from '../../../src/messaging';
 import { MonitoringModule } from '../../../src/monitoring';
 import { PhoneModule } from '../../../src/phone';
 import type { TenantSettings } from '../../../src/tenancy';
-import { newMessages, newOptOut, newTemplate, newTenant } from '../factories';
+import { markSent, newMessages, newOptOut, newTemplate, newTenant } from '../factories';
 import { createMediumContext, MediumContext, principal, sendContext, textSend } from '../medium-context';
 
 const OUR_NUMBER = '+15005550006';
@@ -44,7 +44,8 @@ describe('InboundService: keywords', () => {
   /** A tenant that has texted `phone` (so replies from it are the tenant's). */
   async function tenantTexting(phone: string, settings?: TenantSettings): Promise<number> {
     const tenant = await newTenant(ctx.ds, { settings });
-    await newMessages(ctx.ds, { tenant, phone });
+    // Texted: handed to a provider (an accepted message that is not out yet answers nobody).
+    await markSent(ctx.ds, await newMessages(ctx.ds, { tenant, phone }));
     return tenant;
   }
 
@@ -253,6 +254,16 @@ describe('InboundService: keywords', () => {
         keyword: 'START',
         answered_tenant_id: answered,
       });
+    });
+
+    it('does not give a reply to a tenant whose message to the number is only accepted, not sent', async () => {
+      const phone = freshPhone();
+      const a = await tenantTexting(phone);
+      const b = await newTenant(ctx.ds);
+      await newMessages(ctx.ds, { tenant: b, phone }); // queued (or scheduled for next month): not out yet
+      await text(phone, 'See you at 5');
+      expect((await inbound.list(a, { limit: 50 })).map((r) => r.body)).toEqual(['See you at 5']);
+      expect(await inbound.list(b, { limit: 50 })).toEqual([]);
     });
 
     it("gives a reply to the tenant that texted the number last, and answers it with that tenant's template", async () => {
