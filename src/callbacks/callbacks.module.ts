@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit';
 import { AppConfig } from '../config/app-config';
+import { CallbackUrlModule } from './callback-url.module';
 import { CallbacksController } from './callbacks.controller';
 import { CallbacksService } from './callbacks.service';
 import { DeliveriesRepository } from './deliveries.repository';
@@ -15,7 +16,7 @@ import { SecretBox } from './secret-box';
  * `WebhookDispatcher` sends due deliveries when the `callbacks` job ticks (src/jobs).
  */
 @Module({
-  imports: [AuditModule],
+  imports: [AuditModule, CallbackUrlModule],
   controllers: [CallbacksController],
   providers: [
     { provide: SecretBox, inject: [AppConfig], useFactory: (c: AppConfig) => new SecretBox(c.dataKey()) },

@@ -5,7 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { ClaimedDelivery, DeliveriesRepository, DeliveryStatus } from './deliveries.repository';
 import { SecretBox } from './secret-box';
 import { SIGNATURE_HEADER, signWebhook } from './signature';
-import { resolveTarget, TargetRefusedError } from './url-policy';
+import { CallbackUrlGuard, TargetRefusedError } from './url-policy';
 import { postJson, PostResult } from './webhook-http';
 
 const MAX_BACKOFF_MS = 3600_000;
@@ -39,6 +39,7 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     private readonly box: SecretBox,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly urls: CallbackUrlGuard,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
@@ -133,13 +134,17 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     // Unsealed only between the alert_webhook_url migration and the first start-up's sealing.
     const secret = d.secretCiphertext !== null ? this.box.open(d.secretCiphertext) : d.secretUnsealed;
     if (secret === null) return { statusCode: null, error: 'no signing secret', final: true };
-    const insecure = this.config.get('WEBHOOK_ALLOW_INSECURE');
     let target;
     try {
-      target = await resolveTarget(d.url, insecure);
+      target = await this.urls.target(d.url);
     } catch (e) {
+      // A refused address is final; a resolver that did not answer in time is tried again later.
       if (e instanceof TargetRefusedError)
-        return { statusCode: null, error: `refused: ${e.message}`, final: true };
+        return {
+          statusCode: null,
+          error: e.transient ? e.message : `refused: ${e.message}`,
+          final: !e.transient,
+        };
       throw e;
     }
     const p = d.payload;

@@ -5,11 +5,10 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit';
 import { Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
-import { NotFoundError, ValidationFailedError } from '../common/errors';
-import { AppConfig } from '../config/app-config';
+import { NotFoundError } from '../common/errors';
 import { WebhookEventType } from './events';
 import { newSigningSecret, SecretBox } from './secret-box';
-import { resolveTarget, TargetRefusedError, urlProblem } from './url-policy';
+import { CallbackUrlGuard } from './url-policy';
 
 export interface WebhookEndpoint {
   id: string;
@@ -56,11 +55,11 @@ export class EndpointsService {
     private readonly box: SecretBox,
     private readonly audit: AuditService,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
+    private readonly urls: CallbackUrlGuard,
   ) {}
 
   async create(p: Principal, input: NewEndpoint): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
-    await this.checkUrl('url', input.url);
+    await this.urls.check('url', input.url);
     const secret = newSigningSecret();
     const now = this.clock.now();
     return this.ds.transaction(async (m) => {
@@ -142,20 +141,6 @@ export class EndpointsService {
       );
       return { endpoint, secret };
     });
-  }
-
-  /** 400 naming `field` unless `url` is a callback target we may call (syntax, then every resolved address). */
-  async checkUrl(field: string, url: string): Promise<void> {
-    const insecure = this.config.get('WEBHOOK_ALLOW_INSECURE');
-    const problem = urlProblem(url, insecure);
-    if (problem) throw ValidationFailedError.field(field, `${field} ${problem}`);
-    try {
-      await resolveTarget(url, insecure);
-    } catch (e) {
-      if (e instanceof TargetRefusedError)
-        throw ValidationFailedError.field(field, e.message.replace(/^url/, field));
-      throw e;
-    }
   }
 
   private async find(tenantId: number, id: string, m = this.ds.manager): Promise<WebhookEndpoint> {

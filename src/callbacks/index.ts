@@ -6,5 +6,7 @@ export { WebhookDispatcher } from './dispatcher.service';
 export { WEBHOOK_EVENTS } from './events';
 export type { PublishedEventType, WebhookEvent, WebhookEventType } from './events';
 export { SIGNATURE_HEADER, signWebhook, verifyWebhookSignature } from './signature';
-export { MAX_URL_LENGTH, urlProblem } from './url-policy';
+export { CallbackUrlModule } from './callback-url.module';
+export { CallbackUrlGuard, HostResolver, MAX_URL_LENGTH } from './url-policy';
+export type { HostAddress } from './url-policy';
 export { StatusCallbackUrlField } from './status-callback-url.field';

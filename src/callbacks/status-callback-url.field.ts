@@ -6,7 +6,9 @@ import { MAX_URL_LENGTH } from './url-policy';
 /**
  * `status_callback_url` on the send routes: this message's status events (message.sent,
  * .delivered, .failed, .undelivered) are also POSTed there, signed with the secret of the
- * tenant's oldest active webhook endpoint. The address rules are checked by AcceptService.
+ * tenant's oldest active webhook endpoint. The accept path checks it with the guard endpoint
+ * registration uses (CallbackUrlGuard: syntax, then every address its host resolves to) before the
+ * message is stored, and each delivery checks it again.
  */
 export function StatusCallbackUrlField(): PropertyDecorator {
   return applyDecorators(

@@ -4,6 +4,7 @@ import { SmsMessageEntity, SmsMessageEventEntity, SmsPriceEntity } from './messa
 import { BullModule } from '@nestjs/bull';
 import { AnalyticsModule } from '../analytics';
 import { AuditModule } from '../audit';
+import { CallbackUrlModule } from '../callbacks';
 import { AppConfig } from '../config/app-config';
 import { PhoneModule } from '../phone';
 import { ProvidersModule } from '../providers';
@@ -42,6 +43,8 @@ import { MessageQueriesService } from './queries/message-queries.service';
     ProvidersModule,
     AuditModule,
     PhoneModule,
+    // The callback URL guard: status_callback_url passes the rule endpoint registration does.
+    CallbackUrlModule,
     // Month-to-date spend for the spend cap (the MonthToDateSpend port, implemented over the rollup).
     AnalyticsModule,
   ],

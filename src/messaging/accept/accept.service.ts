@@ -11,7 +11,7 @@ import { analyzeText, isQuietHours, quietUntil, recipientZone, sumMicros, toAmou
 import { PhoneService } from '../../phone';
 import { SmsRouter } from '../../providers';
 import { TenantsService } from '../../tenancy';
-import { urlProblem } from '../../callbacks';
+import { CallbackUrlGuard } from '../../callbacks';
 import { DeliveryQueue, Lane, laneOf } from '../delivery/delivery-queue';
 import { IdempotencyService, KeyOwner } from '../policies/idempotency.service';
 import { OptOutsService } from '../policies/opt-outs.service';
@@ -133,6 +133,7 @@ export class AcceptService {
     private readonly config: AppConfig,
     private readonly destinations: DestinationPolicy,
     private readonly spendCap: SpendCapPolicy,
+    private readonly callbackUrls: CallbackUrlGuard,
   ) {}
 
   async accept(ctx: SendContext, input: AcceptInput): Promise<Accepted> {
@@ -155,6 +156,9 @@ export class AcceptService {
     }
     let rateLimit: RateLimitState;
     try {
+      // Only when given: where its host resolves (bounded). After the claim: a replay skips it.
+      if (input.statusCallbackUrl)
+        await this.callbackUrls.check('status_callback_url', input.statusCallbackUrl);
       await this.screen(prepared.batch, now);
       this.present(prepared);
       rateLimit = await this.write(ctx.principal, prepared, input, now, key ?? null, claimId);
@@ -508,11 +512,13 @@ export class AcceptService {
       : (settings.rate_limit ?? this.config.get('SMS_RATE_LIMIT'));
   }
 
-  /** 400 naming status_callback_url unless https to a public address (no DNS here: re-checked at send time). */
+  /**
+   * 400 naming status_callback_url unless https to a public address: the syntax here, the host's
+   * addresses (DNS) in `accept` once the request is valid; checked again at each delivery.
+   */
   private checkStatusCallbackUrl(url: string | null | undefined): string | null {
     if (url === undefined || url === null) return null;
-    const problem = urlProblem(url, this.config.get('WEBHOOK_ALLOW_INSECURE'));
-    if (problem) throw ValidationFailedError.field('status_callback_url', `status_callback_url ${problem}`);
+    this.callbackUrls.checkSyntax('status_callback_url', url);
     return url;
   }
 
