@@ -15,7 +15,7 @@ export function StatusCallbackUrlField(): PropertyDecorator {
     ApiPropertyOptional({
       example: 'https://platform.example.com/sms/status',
       description:
-        "https URL that receives this message's status events, signed with the secret of the tenant's oldest active webhook endpoint",
+        "https URL that receives this message's status events, signed with the secret of the tenant's oldest active webhook endpoint. Its host must resolve, and only to public addresses (400 otherwise; IPv4 embedded in IPv6 included).",
     }),
     IsOptional(),
     IsString(),

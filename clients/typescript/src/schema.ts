@@ -1189,7 +1189,7 @@ export interface components {
        */
       metadata?: Record<string, unknown>;
       /**
-       * @description https URL that receives this message's status events, signed with the secret of the tenant's oldest active webhook endpoint
+       * @description https URL that receives this message's status events, signed with the secret of the tenant's oldest active webhook endpoint. Its host must resolve, and only to public addresses (400 otherwise; IPv4 embedded in IPv6 included).
        * @example https://platform.example.com/sms/status
        */
       status_callback_url?: string;
@@ -1238,7 +1238,7 @@ export interface components {
        */
       metadata?: Record<string, unknown>;
       /**
-       * @description https URL that receives this message's status events, signed with the secret of the tenant's oldest active webhook endpoint
+       * @description https URL that receives this message's status events, signed with the secret of the tenant's oldest active webhook endpoint. Its host must resolve, and only to public addresses (400 otherwise; IPv4 embedded in IPv6 included).
        * @example https://platform.example.com/sms/status
        */
       status_callback_url?: string;
@@ -1295,7 +1295,7 @@ export interface components {
        */
       metadata?: Record<string, unknown>;
       /**
-       * @description https URL that receives this message's status events, signed with the secret of the tenant's oldest active webhook endpoint
+       * @description https URL that receives this message's status events, signed with the secret of the tenant's oldest active webhook endpoint. Its host must resolve, and only to public addresses (400 otherwise; IPv4 embedded in IPv6 included).
        * @example https://platform.example.com/sms/status
        */
       status_callback_url?: string;
@@ -1548,7 +1548,7 @@ export interface components {
        */
       metadata?: Record<string, unknown>;
       /**
-       * @description https URL that receives this message's status events, signed with the secret of the tenant's oldest active webhook endpoint
+       * @description https URL that receives this message's status events, signed with the secret of the tenant's oldest active webhook endpoint. Its host must resolve, and only to public addresses (400 otherwise; IPv4 embedded in IPv6 included).
        * @example https://platform.example.com/sms/status
        */
       status_callback_url?: string;
