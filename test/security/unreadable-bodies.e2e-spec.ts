@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN, FakeTwilio } from '../fakes/fake-twilio';
 import { FakeSns } from '../fakes/fake-sns';
 import { createTestApp, LogCapture, TestApp } from '../support/test-app';
@@ -131,6 +132,26 @@ describe('unreadable bodies on every parser (issue 20, item 1)', () => {
     expect((await over(ROUTES[0])).body.message).toBe('request body exceeds 1 MiB');
     expect((await over(ROUTES[3])).body.message).toBe('request body exceeds 1 MiB');
     expect((await over(ROUTES[5])).body.message).toBe('request body exceeds 8 MiB');
+  });
+
+  it('counts the limit after decompression: a small gzip body that inflates past it answers 413', async () => {
+    const bomb = gzipSync(Buffer.alloc(9 * 1024 * 1024, 'x')); // about 9 KB on the wire
+    const from = logs.lines.length;
+    for (const route of ROUTES) {
+      const res = await t
+        .http()
+        [route.method](route.path)
+        .set('Content-Type', route.type)
+        .set('Content-Encoding', 'gzip')
+        .serialize((bytes: string) => bytes) // the gzip bytes as they are, not as JSON or a form
+        .send(bomb);
+      expect({ path: route.path, type: route.type, status: res.status }).toEqual({
+        path: route.path,
+        type: route.type,
+        status: 413,
+      });
+    }
+    expect(errorLines(from)).toEqual([]);
   });
 
   it('still reads a body just under each limit', async () => {
