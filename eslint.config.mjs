@@ -32,6 +32,18 @@ export default tseslint.config(
               message: "Import another feature through its index ('../<feature>'), not its internal files.",
             },
           ],
+          // A parser's errors must be answered as 413/415/400, not reach the exception filter (500).
+          paths: [
+            {
+              name: 'express',
+              importNames: ['json', 'text', 'urlencoded', 'raw'],
+              message: 'Build body parsers with bodyParser() from src/common/body-parsers.ts.',
+            },
+            {
+              name: 'body-parser',
+              message: 'Build body parsers with bodyParser() from src/common/body-parsers.ts.',
+            },
+          ],
         },
       ],
     },

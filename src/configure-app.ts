@@ -1,26 +1,24 @@
 import { INestApplication } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
-import { json, NextFunction, Request, Response, urlencoded } from 'express';
+import { NextFunction, Request, Response } from 'express';
 import passport from 'passport';
 import { isAdmin, Principal } from './auth/principal';
-import { bodyParserErrorBody, ErrorBody } from './common/exception.filter';
+import { bodyParser } from './common/body-parsers';
+import { ErrorBody } from './common/exception.filter';
 import { AppConfig } from './config/app-config';
 import { createValidationPipe } from './common/validation';
 import { createOpenApiDocument } from './openapi/openapi';
 
+const MIB = 1024 * 1024;
+
 /** HTTP settings shared by main.ts and the e2e tests, so tests exercise what production runs. */
 export function configureApp(app: INestApplication): void {
   const express = app as NestExpressApplication;
-  express.use('/api/sms/recipients', json({ limit: '8mb' })); // 10,000-row directory uploads
-  express.use(json({ limit: '1mb' }));
-  express.use(urlencoded({ limit: '1mb', extended: false }));
-  // Answer unreadable bodies here, in the shared error shape, before Nest rewrites the message.
-  express.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
-    const body = bodyParserErrorBody(err);
-    if (body) res.status(body.statusCode).json(body);
-    else next(err);
-  });
+  // Each parser answers a body it cannot read itself (413/415/400), as the webhooks' own does.
+  express.use('/api/sms/recipients', bodyParser('json', { limit: 8 * MIB })); // 10,000-row directory uploads
+  express.use(bodyParser('json', { limit: MIB }));
+  express.use(bodyParser('urlencoded', { limit: MIB }));
   express.disable('x-powered-by');
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();

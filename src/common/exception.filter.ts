@@ -15,6 +15,8 @@ export interface ErrorBody {
 interface BodyParserError {
   type?: string;
   status: number;
+  /** The parser's limit in bytes, on `entity.too.large`. */
+  limit?: unknown;
 }
 
 function isBodyParserError(e: unknown): e is BodyParserError {
@@ -24,12 +26,14 @@ function isBodyParserError(e: unknown): e is BodyParserError {
 /**
  * The answer to a body that could not be read (too large, malformed JSON, a Content-Encoding we
  * do not read, a gzip/br/deflate body that does not decompress), or null if `e` is not that.
- * Only called by the error middleware right after the body parsers (see configureApp).
+ * Only called with what a body parser failed with (see common/body-parsers.ts).
  */
 export function bodyParserErrorBody(e: unknown): ErrorBody | null {
   if (!isBodyParserError(e)) return null;
   if (e.type === 'entity.too.large')
-    return { statusCode: 413, error: 'Payload Too Large', message: 'request body exceeds 1 MiB' };
+    return { statusCode: 413, error: 'Payload Too Large', message: `request body exceeds ${size(e.limit)}` };
+  if (e.type === 'parameters.too.many')
+    return { statusCode: 413, error: 'Payload Too Large', message: 'too many form fields' };
   if (e.type === 'entity.parse.failed')
     return { statusCode: 400, error: 'Bad Request', message: 'malformed JSON body' };
   if (e.type === 'encoding.unsupported')
@@ -50,6 +54,14 @@ export function bodyParserErrorBody(e: unknown): ErrorBody | null {
     return { statusCode: e.status, error: reasonPhrase(e.status), message: 'unreadable request body' };
   }
   return null;
+}
+
+/** A parser's limit as people write it: 1 MiB, 512 KiB. */
+function size(limit: unknown): string {
+  if (typeof limit !== 'number') return 'the limit';
+  if (limit % (1024 * 1024) === 0) return `${limit / (1024 * 1024)} MiB`;
+  if (limit % 1024 === 0) return `${limit / 1024} KiB`;
+  return `${limit} bytes`;
 }
 
 function reasonPhrase(status: number): string {

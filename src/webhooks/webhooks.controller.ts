@@ -2,7 +2,7 @@ import { Controller, HttpCode, Logger, Param, Post, Req, Res } from '@nestjs/com
 import { ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Public } from '../auth/decorators';
-import { ForbiddenError, NotFoundError, ValidationFailedError } from '../common/errors';
+import { AppError, ForbiddenError, NotFoundError, ValidationFailedError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { InboundService } from '../inbound';
 import { ReceiptsService } from '../messaging';
@@ -50,11 +50,19 @@ export class WebhooksController {
     status: 403,
     description: 'unsigned, forged, stale or from a topic not allowed; nothing applied',
   })
+  @ApiResponse({ status: 413, description: 'the body is larger than 512 KiB (text/plain) or 1 MiB (JSON)' })
+  @ApiResponse({ status: 415, description: 'a charset or Content-Encoding the service does not read' })
+  @ApiResponse({
+    status: 503,
+    description: 'a SubscriptionConfirmation whose SubscribeURL failed; SNS sends it again',
+  })
   async snsNotification(@Req() req: Request): Promise<void> {
     const outcome = await this.parseAsync(() => this.sns.handle(req.body as unknown, this.clock.now()));
     if (outcome.kind === 'receipt') await this.receipts.apply(outcome.receipt);
     else if (outcome.kind === 'inbound') await this.inboundTexts.receive(outcome.message);
     else if (outcome.kind === 'ignored') this.logger.log({ why: outcome.why }, 'SNS notification ignored');
+    else if (outcome.kind === 'unconfirmed')
+      throw new AppError('service_unavailable', `SNS subscription not confirmed: ${outcome.why}`);
   }
 
   /** Delivery status callbacks (e.g. Twilio's StatusCallback): move a message's status. */

@@ -8,7 +8,7 @@ import { StatusJob } from '../../src/jobs/status.job';
 import { FakeSns } from '../fakes/fake-sns';
 import { FakeClock } from '../support/fake-clock';
 import { waitForStatus } from '../support/messages';
-import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
+import { createTestApp, freshTenantId, LogCapture, TestApp } from '../support/test-app';
 import { eventually } from '../support/wait';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'sns');
@@ -31,6 +31,10 @@ class CertServer {
       this.requests.push(req.url ?? '');
       if (req.url?.startsWith('/SimpleNotificationService-test.pem')) {
         res.writeHead(200, { 'Content-Type': 'application/x-pem-file' }).end(CERT);
+      } else if (req.url?.startsWith('/confirm-refused')) {
+        res.writeHead(403, { 'Content-Type': 'text/xml' }).end('<ErrorResponse/>');
+      } else if (req.url?.startsWith('/confirm-reset')) {
+        req.socket.destroy();
       } else if (req.url?.startsWith('/confirm')) {
         res.writeHead(200, { 'Content-Type': 'text/xml' }).end('<ConfirmSubscriptionResponse/>');
       } else res.writeHead(404).end();
@@ -74,6 +78,7 @@ describe('SNS notifications: /api/sms/webhooks/sns', () => {
   const certs = new CertServer();
   const snsFake = new FakeSns();
   const clock = new FakeClock();
+  const logs = new LogCapture();
   let t: TestApp;
   let certUrl: string;
 
@@ -81,6 +86,7 @@ describe('SNS notifications: /api/sms/webhooks/sns', () => {
     const origin = await certs.start();
     certUrl = `${origin}/SimpleNotificationService-test.pem`;
     t = await createTestApp({
+      logs,
       env: {
         SMS_PROVIDERS: 'sns',
         AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE',
@@ -243,6 +249,54 @@ describe('SNS notifications: /api/sms/webhooks/sns', () => {
     expect(certs.requests.some((r) => r.includes(token))).toBe(false);
     await post(confirm(`${certs.origin}/confirm?Action=ConfirmSubscription&Token=${token}`)).expect(204);
     expect(certs.requests).toContain(`/confirm?Action=ConfirmSubscription&Token=${token}`);
+  });
+
+  it('answers 503 (SNS tries again), not 500, when the SubscribeURL fails, and logs no error', async () => {
+    const from = logs.lines.length;
+    for (const path of ['/confirm-refused', '/confirm-reset']) {
+      const token = randomUUID();
+      const res = await post(
+        sign({
+          Type: 'SubscriptionConfirmation',
+          MessageId: randomUUID(),
+          Token: token,
+          TopicArn: TOPIC,
+          Message: `You have chosen to subscribe to the topic ${TOPIC}.`,
+          SubscribeURL: `${certs.origin}${path}?Action=ConfirmSubscription&Token=${token}`,
+          Timestamp: new Date().toISOString(),
+          SignatureVersion: '2',
+          SigningCertURL: certUrl,
+        }),
+      );
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: expect.stringContaining('SubscribeURL'),
+      });
+    }
+    const lines = logs.lines.slice(from).map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(lines.filter((l) => l.level > 40)).toEqual([]);
+    expect(lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([
+      'SNS subscription not confirmed',
+      'SNS subscription not confirmed',
+    ]);
+  });
+
+  it.each<[string, number, Record<string, unknown>]>([
+    ['a Message that is not a string', 400, { Message: { eventType: 'TEXT_DELIVERED' } }],
+    ['a Type that is a list', 400, { Type: ['Notification'] }],
+    ['a Type from the prototype', 400, { Type: 'constructor' }],
+    ['a Timestamp that is a number', 400, { Timestamp: 1 }],
+    ['a TopicArn that is an object', 400, { TopicArn: { toString: 1 } }],
+    ['a Signature that is a list', 403, { Signature: ['x'] }],
+    ['a SigningCertURL that is no URL', 403, { SigningCertURL: 'http://[::1' }],
+    ['a Message over 256 KB', 400, { Message: 'x'.repeat(300_000) }],
+  ])('answers an envelope with %s with %d, never 500', async (_what, status, over) => {
+    const m: Record<string, unknown> = { ...notification({ eventType: 'TEXT_DELIVERED' }), ...over };
+    const res = await t.http().post(SNS).set('Content-Type', 'text/plain').send(JSON.stringify(m));
+    expect(res.status).toBe(status);
+    expect(res.body).toMatchObject({ statusCode: status, message: expect.any(String) });
   });
 
   it('caches the signing certificate', async () => {

@@ -135,6 +135,26 @@ describe('provider webhooks: /api/sms/webhooks/{provider}/{status|inbound}', () 
     await post(INBOUND, { ...params, From: 'x\u0000' }).expect(400);
     await post(INBOUND, { ...params, Body: ['a', 'b'] }).expect(400);
   });
+
+  it.each([
+    ['an object whose toString is not a function', '{"MessageSid":{"toString":1}}'],
+    ['a list of such objects', '{"MessageSid":[{"toString":1},{"toString":2}]}'],
+    ['numbers and null', '{"MessageSid":1,"MessageStatus":null}'],
+  ])('refuses a JSON body with %s as no Twilio request (403), logging no error', async (_what, json) => {
+    const from = logs.lines.length;
+    for (const path of [STATUS, INBOUND]) {
+      const res = await t
+        .http()
+        .post(path)
+        .set('Content-Type', 'application/json')
+        .set('X-Twilio-Signature', 'any')
+        .send(json);
+      expect(res.status).toBe(403);
+      expect(res.body).toEqual({ statusCode: 403, error: 'Forbidden', message: 'invalid Twilio signature' });
+    }
+    const errors = logs.lines.slice(from).filter((l) => (JSON.parse(l) as { level: number }).level > 40);
+    expect(errors).toEqual([]);
+  });
 });
 
 describe('provider webhooks when the provider is not configured', () => {

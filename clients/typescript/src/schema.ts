@@ -4976,6 +4976,40 @@ export interface operations {
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
+      /** @description the body is larger than 512 KiB (text/plain) or 1 MiB (JSON) */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 413,
+           *       "error": "Payload Too Large",
+           *       "message": "request body exceeds 1 MiB"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description a charset or Content-Encoding the service does not read */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 415,
+           *       "error": "Unsupported Media Type",
+           *       "message": "unsupported Content-Encoding (accepted: identity, gzip, deflate, br)"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description an unexpected error; `errorId` is in the service log */
       500: {
         headers: {
@@ -4994,7 +5028,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
-      /** @description PostgreSQL or Redis is unreachable: nothing was stored; retry after Retry-After */
+      /** @description a SubscriptionConfirmation whose SubscribeURL failed; SNS sends it again */
       503: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];

@@ -10,7 +10,9 @@ export type SnsOutcome =
   | { kind: 'subscribed'; topicArn: string }
   | { kind: 'receipt'; receipt: DeliveryReceipt }
   | { kind: 'inbound'; message: InboundSms }
-  | { kind: 'ignored'; why: string };
+  | { kind: 'ignored'; why: string }
+  /** A verified SubscriptionConfirmation whose SubscribeURL failed: answer non-2xx so SNS tries again. */
+  | { kind: 'unconfirmed'; topicArn: string; why: string };
 
 /** A message older than this is refused (a replay). */
 const MAX_AGE_MS = 60 * 60_000;
@@ -52,9 +54,11 @@ export class SnsNotifications {
         const url = m.SubscribeURL as string;
         const problem = snsUrlProblem(url, m.TopicArn, 'subscribe', this.trusted);
         if (problem) throw refused(problem);
-        const res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-        await res.body?.cancel();
-        if (!res.ok) throw new Error(`SubscribeURL answered ${res.status}`);
+        const why = await callSubscribeUrl(url);
+        if (why) {
+          this.logger.warn({ topicArn: m.TopicArn, why }, 'SNS subscription not confirmed');
+          return { kind: 'unconfirmed', topicArn: m.TopicArn, why };
+        }
         this.logger.log({ topicArn: m.TopicArn }, 'SNS subscription confirmed');
         return { kind: 'subscribed', topicArn: m.TopicArn };
       }
@@ -80,6 +84,18 @@ export class SnsNotifications {
     this.certs.set(url, { pem, until: now + CERT_TTL_MS });
     pem.catch(() => this.certs.delete(url)); // a failed fetch is tried again next time
     return pem;
+  }
+}
+
+/** Calls SubscribeURL (confirming the subscription); null when it answered 2xx, else why not. */
+async function callSubscribeUrl(url: string): Promise<string | null> {
+  try {
+    const res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+    await res.body?.cancel();
+    return res.ok ? null : `SubscribeURL answered ${res.status}`;
+  } catch (e) {
+    const timedOut = e instanceof Error && e.name === 'TimeoutError';
+    return timedOut ? 'SubscribeURL did not answer in time' : 'SubscribeURL could not be reached';
   }
 }
 

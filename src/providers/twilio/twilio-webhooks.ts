@@ -117,8 +117,16 @@ const XML_ENTITIES: Record<string, string> = {
   '"': '&quot;',
 };
 
+/**
+ * A form as Twilio posts it: each field a string, a repeated one a list of strings. Anything else
+ * (a JSON body) is no Twilio request; its values are never handed to the signature check, which
+ * would fail on one that is not a string (an object whose toString is not callable: a 500).
+ */
 function isForm(body: unknown): body is Form {
-  return typeof body === 'object' && body !== null && !Array.isArray(body);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  return Object.values(body).every(
+    (v) => typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')),
+  );
 }
 
 /** One form field as a single storable string; a repeated field (an array) is refused. */
