@@ -35,6 +35,8 @@ describe('SNS messages', () => {
     ['https://sns.eu-central-1.amazonaws.com:8443/x.pem', 'not https on the default port'],
     ['https://sns.us-east-1.amazonaws.com/x.pem', "topic's region"],
     ['https://sns.eu-central-1.amazonaws.com/x.txt', '.pem'],
+    ['https://sns.eu-central-1.amazonaws.com/x.pem', 'not an SNS signing certificate'],
+    ['https://sns.eu-central-1.amazonaws.com/SimpleNotificationService-abc.pem?x=1', 'not an SNS signing'],
     ['https://user:pw@sns.eu-central-1.amazonaws.com/x.pem', 'credentials'],
     ['not a url', 'not a URL'],
   ])('certificate URL %s → %s', (url, problem) => {

@@ -118,7 +118,7 @@ export function topicRegion(topicArn: string): string | null {
 
 /**
  * Why a SigningCertURL or SubscribeURL must not be fetched, or null: it must be https on
- * sns.<region>.amazonaws.com with the topic's region (certificates: a .pem path), or start with
+ * sns.<region>.amazonaws.com with the topic's region (certificates: SimpleNotificationService-<hex>.pem), or start with
  * one of the `trusted` origins (SNS_CERT_HOST_ALLOWLIST: local stacks and tests).
  */
 export function snsUrlProblem(
@@ -139,7 +139,15 @@ export function snsUrlProblem(
   const host = AWS_SNS_HOST.exec(url.hostname);
   if (!host) return `${kind} URL host ${url.hostname.slice(0, 80)} is not sns.<region>.amazonaws.com`;
   if (host[1] !== topicRegion(topicArn)) return `${kind} URL region is not the topic's region`;
-  if (kind === 'certificate' && !url.pathname.endsWith('.pem')) return 'certificate URL is not a .pem file';
+  // SNS's signing certificates are named SimpleNotificationService-<hex>.pem: anything else at that
+  // host is not worth a fetch a stranger could make the service repeat.
+  if (
+    kind === 'certificate' &&
+    (url.search !== '' ||
+      url.hash !== '' ||
+      !/^\/SimpleNotificationService-[0-9a-f]{1,64}\.pem$/.test(url.pathname))
+  )
+    return 'certificate URL is not an SNS signing certificate (/SimpleNotificationService-<hex>.pem)';
   return null;
 }
 
