@@ -39,6 +39,8 @@ import { AttemptProviders1764002200000 } from './1764002200000-attempt-providers
 import { AlertsOnCallbacks1764002300000 } from './1764002300000-alerts-on-callbacks';
 // The dead row-level outbox function goes: the ledger's SQL is what src/messaging/sql lists.
 import { LedgerSqlTidy1764002400000 } from './1764002400000-ledger-sql-tidy';
+// Fair callbacks: a cap per endpoint, round-robin, backoff and pause.
+import { FairCallbacks1764002500000 } from './1764002500000-fair-callbacks';
 // STOP records the tenant it answered; a START that lifts nothing says so.
 import { OptOutAnsweredTenant1764002600000 } from './1764002600000-opt-out-answered-tenant';
 import { KeywordStartKeptTemplate1764002610000 } from './1764002610000-keyword-start-kept-template';
@@ -75,6 +77,7 @@ export const MIGRATIONS = [
   AttemptProviders1764002200000,
   AlertsOnCallbacks1764002300000,
   LedgerSqlTidy1764002400000,
+  FairCallbacks1764002500000,
   OptOutAnsweredTenant1764002600000,
   KeywordStartKeptTemplate1764002610000,
   AuditClientRequestId1764002700000,

@@ -90,6 +90,18 @@ export class CallbacksController {
     return { ...toEndpointDto(endpoint), secret };
   }
 
+  @Post('webhook-endpoints/:id/resume')
+  @ApiOperation({
+    summary: 'Resume a paused endpoint',
+    description:
+      "Tenant admin. Lifts a pause (or a backoff) and forgets the failures: the endpoint's waiting deliveries are sent again at once. Harmless on a healthy endpoint. Another tenant's id is a 404.",
+  })
+  @HttpCode(200)
+  @ApiOkResponse({ type: EndpointDto })
+  async resume(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<EndpointDto> {
+    return toEndpointDto(await this.endpoints.resume(p, id));
+  }
+
   @Get('webhook-deliveries')
   @ApiOperation({
     summary: 'List webhook deliveries',
@@ -143,22 +155,27 @@ export class CallbacksController {
   @Post('webhook-deliveries/:id/replay')
   @ApiOperation({
     summary: 'Replay a webhook delivery',
-    description: 'Tenant admin. Sends the same event (same id) again; 409 while it is still pending.',
+    description:
+      'Tenant admin. Sends the same event (same id) again and resumes its endpoint when paused or backed off. A pending delivery of a paused or backed-off endpoint is sent now; one of a healthy endpoint is a 409.',
   })
   @HttpCode(202)
-  @ApiOkResponse({ type: DeliveryDto, description: 'queued again (same event id); 409 while still pending' })
+  @ApiOkResponse({
+    type: DeliveryDto,
+    description: 'queued again (same event id); 409 while still pending to an endpoint that is not paused',
+  })
   async replay(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<DeliveryDto> {
     const existing = await this.deliveries.findOne(p.tenantId, id);
     if (!existing) throw new NotFoundError(`webhook delivery ${id} not found`);
-    const d = await this.deliveries.replay(p.tenantId, id, this.clock.now());
-    if (!d) throw new ConflictError(`webhook delivery ${id} is still pending`);
+    const r = await this.deliveries.replay(p.tenantId, id, this.clock.now());
+    if (r === null) throw new NotFoundError(`webhook delivery ${id} not found`);
+    if (r === 'pending') throw new ConflictError(`webhook delivery ${id} is still pending`);
     await this.audit.record(
       p,
       'webhook_delivery.replay',
       { type: 'webhook_delivery', id },
       { status: existing.status },
-      { status: d.status },
+      { status: r.delivery.status, ...(r.resumed ? { resumed: true } : {}) },
     );
-    return toDeliveryDto(d);
+    return toDeliveryDto(r.delivery);
   }
 }

@@ -55,6 +55,29 @@ export class EndpointDto {
   @ApiProperty({ enum: WEBHOOK_EVENTS, isArray: true, nullable: true, description: 'null: every event' })
   events: WebhookEventType[] | null;
   @ApiProperty() active: boolean;
+  @ApiProperty({
+    description:
+      'paused after WEBHOOK_ENDPOINT_PAUSE_AFTER failed attempts in a row: it takes no delivery (they wait, and still expire 24 h after their event) until a replay of one of its deliveries or POST …/resume',
+  })
+  paused: boolean;
+  @ApiProperty({ type: String, nullable: true }) paused_at: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '20 failed attempts in a row; the last: timeout after 5000 ms',
+  })
+  paused_reason: string | null;
+  @ApiProperty({
+    description:
+      'failed attempts in a row (timeouts, errors, non-2xx answers); 0 after a success or a resume',
+  })
+  consecutive_failures: number;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'backed off after repeated failures: no delivery is sent to it before this time',
+  })
+  backoff_until: string | null;
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;
 }
@@ -74,6 +97,11 @@ export function toEndpointDto(e: WebhookEndpoint): EndpointDto {
     description: e.description,
     events: e.events,
     active: e.active,
+    paused: e.health.pausedAt !== null,
+    paused_at: e.health.pausedAt?.toISOString() ?? null,
+    paused_reason: e.health.pausedReason,
+    consecutive_failures: e.health.consecutiveFailures,
+    backoff_until: e.health.backoffUntil?.toISOString() ?? null,
     created_at: e.createdAt.toISOString(),
     updated_at: e.updatedAt.toISOString(),
   };

@@ -18,20 +18,30 @@ export function retryDelayMs(attempts: number, baseMs: number, random: () => num
   return Math.round(exp * (0.8 + 0.4 * random()));
 }
 
+/** How often a worker fails the expired deliveries of paused endpoints (`expirePaused`). */
+const EXPIRE_PAUSED_EVERY_MS = 60_000;
+
 /**
  * The callback sender. Apart from SMS delivery: each tick (the `callbacks` job, every
  * WEBHOOK_DISPATCH_INTERVAL_MS on every worker) fills its free slots (WEBHOOK_CONCURRENCY) with due
  * outbox rows and starts their sends without waiting for them, so a slow or failing receiver holds
- * at most those slots and never a sending worker. Rows are claimed with FOR UPDATE SKIP LOCKED and
- * a lease, so replicas share the work and a crash loses nothing (the row comes due again). A 2xx
- * ends the row as delivered: it is never sent again unless replayed; anything else is retried with
- * backoff until 24 hours after the event. On shutdown the sends in flight are awaited.
+ * at most those slots and never a sending worker. The claim is fair (`DeliveriesRepository.claimDue`):
+ * at most WEBHOOK_ENDPOINT_CONCURRENCY in flight per endpoint across all workers, round-robin
+ * across endpoints, none for an endpoint backed off or paused after failing again and again; so
+ * one tenant's receiver that hangs holds that many slots, not all of them. Rows are claimed with
+ * FOR UPDATE SKIP LOCKED and a lease, so replicas share the work and a crash loses nothing (the
+ * row comes due again). A 2xx ends the row as delivered: it is never sent again unless replayed;
+ * anything else is retried with backoff until 24 hours after the event. On shutdown the sends in
+ * flight are awaited.
  */
 @Injectable()
 export class WebhookDispatcher implements OnApplicationShutdown {
   private readonly logger = new Logger(WebhookDispatcher.name);
   private claiming = false;
   private stopped = false;
+  /** The last target the previous claim reached: the next one starts after it (round-robin). */
+  private after: string | null = null;
+  private expiredPausedAt = 0;
   private readonly inFlight = new Set<Promise<DeliveryStatus>>();
 
   constructor(
@@ -73,8 +83,16 @@ export class WebhookDispatcher implements OnApplicationShutdown {
     this.claiming = true;
     try {
       const now = this.clock.now();
+      await this.expirePaused(now);
       const lease = new Date(now.getTime() + this.config.get('WEBHOOK_TIMEOUT_MS') + LEASE_SLACK_MS);
-      const claimed = await this.deliveries.claimDue(now, lease, free);
+      const { deliveries: claimed, lastTarget } = await this.deliveries.claimDue({
+        now,
+        leaseUntil: lease,
+        limit: free,
+        perTarget: this.config.get('WEBHOOK_ENDPOINT_CONCURRENCY'),
+        after: this.after,
+      });
+      if (lastTarget !== null) this.after = lastTarget;
       return claimed.map((d) => {
         const p = this.attempt(d).finally(() => this.inFlight.delete(p));
         this.inFlight.add(p);
@@ -85,6 +103,18 @@ export class WebhookDispatcher implements OnApplicationShutdown {
       return [];
     } finally {
       this.claiming = false;
+    }
+  }
+
+  /** At most once a minute per worker: paused endpoints keep their deliveries, not past their window. */
+  private async expirePaused(now: Date): Promise<void> {
+    if (now.getTime() - this.expiredPausedAt < EXPIRE_PAUSED_EVERY_MS) return;
+    this.expiredPausedAt = now.getTime();
+    try {
+      const n = await this.deliveries.expirePaused(now);
+      if (n > 0) this.logger.log({ failed: n }, 'webhook deliveries of paused endpoints expired');
+    } catch (e) {
+      this.logger.error({ err: String(e) }, 'webhook expiry of paused endpoints failed');
     }
   }
 
@@ -108,14 +138,34 @@ export class WebhookDispatcher implements OnApplicationShutdown {
       next = new Date(Math.min(at.getTime() + delay, d.expiresAt.getTime()));
     }
     try {
-      await this.deliveries.recordAttempt(d.id, {
-        at,
-        statusCode: result.statusCode,
-        error: result.error,
-        durationMs: Math.round(performance.now() - started),
-        outcome,
-        nextAttemptAt: next,
-      });
+      const { pausedNow } = await this.deliveries.recordAttempt(
+        d,
+        {
+          at,
+          statusCode: result.statusCode,
+          error: result.error,
+          durationMs: Math.round(performance.now() - started),
+          outcome,
+          nextAttemptAt: next,
+          // Never sent (blocked, refused): says nothing about the receiver.
+          verdict: ok ? 'success' : result.final ? null : 'failure',
+        },
+        {
+          backoffAfter: this.config.get('WEBHOOK_ENDPOINT_BACKOFF_AFTER'),
+          pauseAfter: this.config.get('WEBHOOK_ENDPOINT_PAUSE_AFTER'),
+          backoffBaseMs: this.config.get('WEBHOOK_RETRY_BASE_MS'),
+        },
+      );
+      if (pausedNow)
+        this.logger.warn(
+          {
+            endpoint: d.endpointId,
+            tenant: d.tenantId,
+            failures: pausedNow.failures,
+            reason: pausedNow.reason,
+          },
+          'webhook endpoint paused: it takes no deliveries until a replay or a resume',
+        );
     } catch (e) {
       // The lease runs out and the row is tried again: at least once, never lost.
       this.logger.error({ err: String(e), delivery: d.id }, 'webhook attempt not recorded');

@@ -20,6 +20,18 @@ export interface WebhookEndpoint {
   active: boolean;
   createdAt: Date;
   updatedAt: Date;
+  health: EndpointHealth;
+}
+
+/** How deliveries to it are going (`sms_webhook_targets`; a healthy endpoint has no row there). */
+export interface EndpointHealth {
+  /** Failed attempts in a row (timeouts, errors, non-2xx answers); 0 after a success or a resume. */
+  consecutiveFailures: number;
+  /** Backed off: it takes no delivery before this time. */
+  backoffUntil: Date | null;
+  /** Paused: it takes no delivery until a replay of one of its deliveries or a resume. */
+  pausedAt: Date | null;
+  pausedReason: string | null;
 }
 
 export interface NewEndpoint {
@@ -38,9 +50,17 @@ interface Row {
   active: boolean;
   created_at: Date;
   updated_at: Date;
+  consecutive_failures?: number | null;
+  backoff_until?: Date | null;
+  paused_at?: Date | null;
+  paused_reason?: string | null;
 }
 
 const COLUMNS = 'id, tenant_id, url, description, events, active, created_at, updated_at';
+/** An endpoint with its health, from `sms_webhook_endpoints e` joined as `WITH_HEALTH` says. */
+const COLUMNS_WITH_HEALTH = `e.id, e.tenant_id, e.url, e.description, e.events, e.active, e.created_at, e.updated_at,
+  h.consecutive_failures, h.backoff_until, h.paused_at, h.paused_reason`;
+const WITH_HEALTH = 'sms_webhook_endpoints e LEFT JOIN sms_webhook_targets h ON h.target = e.id::text';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -93,8 +113,8 @@ export class EndpointsService {
 
   async list(tenantId: number): Promise<WebhookEndpoint[]> {
     const rows: Row[] = await this.ds.query(
-      `SELECT ${COLUMNS} FROM sms_webhook_endpoints WHERE tenant_id = $1 AND deleted_at IS NULL
-        ORDER BY created_at, id`,
+      `SELECT ${COLUMNS_WITH_HEALTH} FROM ${WITH_HEALTH} WHERE e.tenant_id = $1 AND e.deleted_at IS NULL
+        ORDER BY e.created_at, e.id`,
       [tenantId],
     );
     return rows.map(toEndpoint);
@@ -124,12 +144,12 @@ export class EndpointsService {
     const secret = newSigningSecret();
     return this.ds.transaction(async (m) => {
       await this.find(p.tenantId, id, m);
-      const [[row]]: [Row[], number] = await m.query(
+      await m.query(
         `UPDATE sms_webhook_endpoints SET secret_ciphertext = $3, secret_unsealed = NULL, updated_at = $4
-          WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
+          WHERE tenant_id = $1 AND id = $2`,
         [p.tenantId, id, this.box.seal(secret), this.clock.now()],
       );
-      const endpoint = toEndpoint(row);
+      const endpoint = await this.find(p.tenantId, id, m);
       // The secret itself is never audited: the entry says only that it changed.
       await this.audit.record(
         p,
@@ -143,11 +163,32 @@ export class EndpointsService {
     });
   }
 
+  /**
+   * Lifts a pause or a backoff and forgets the failures: the endpoint takes deliveries again at
+   * once, its waiting ones first. Harmless on a healthy endpoint.
+   */
+  async resume(p: Principal, id: string): Promise<WebhookEndpoint> {
+    return this.ds.transaction(async (m) => {
+      const before = await this.find(p.tenantId, id, m);
+      await m.query('DELETE FROM sms_webhook_targets WHERE target = $1', [before.id]);
+      const after = await this.find(p.tenantId, id, m);
+      await this.audit.record(
+        p,
+        'webhook_endpoint.resume',
+        { type: 'webhook_endpoint', id },
+        { health: before.health },
+        { health: after.health },
+        m,
+      );
+      return after;
+    });
+  }
+
   private async find(tenantId: number, id: string, m = this.ds.manager): Promise<WebhookEndpoint> {
     const rows: Row[] = UUID.test(id)
       ? await m.query(
-          `SELECT ${COLUMNS} FROM sms_webhook_endpoints
-            WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`,
+          `SELECT ${COLUMNS_WITH_HEALTH} FROM ${WITH_HEALTH}
+            WHERE e.tenant_id = $1 AND e.id = $2 AND e.deleted_at IS NULL FOR UPDATE OF e`,
           [tenantId, id],
         )
       : [];
@@ -166,5 +207,11 @@ function toEndpoint(r: Row): WebhookEndpoint {
     active: r.active,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    health: {
+      consecutiveFailures: r.consecutive_failures ?? 0,
+      backoffUntil: r.backoff_until ?? null,
+      pausedAt: r.paused_at ?? null,
+      pausedReason: r.paused_reason ?? null,
+    },
   };
 }

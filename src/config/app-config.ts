@@ -538,6 +538,24 @@ export const SETTINGS = {
     default: '30000',
     parse: int(10, 3600000),
   },
+  WEBHOOK_ENDPOINT_CONCURRENCY: {
+    description:
+      'callbacks: most deliveries in flight to one endpoint at once, across all workers (per-message status_callback_url deliveries count per tenant and host)',
+    default: '2',
+    parse: int(1, 100),
+  },
+  WEBHOOK_ENDPOINT_BACKOFF_AFTER: {
+    description:
+      'callbacks: failed attempts in a row (timeout, error, non-2xx answer) after which an endpoint takes no delivery for WEBHOOK_RETRY_BASE_MS, doubled with each further failure, capped at one hour',
+    default: '3',
+    parse: int(1, 1000),
+  },
+  WEBHOOK_ENDPOINT_PAUSE_AFTER: {
+    description:
+      'callbacks: failed attempts in a row that pause a registered endpoint until a replay of one of its deliveries or POST /api/sms/webhook-endpoints/{id}/resume; its deliveries wait, and still expire 24 hours after their event',
+    default: '20',
+    parse: int(1, 100000),
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof SETTINGS;

@@ -11,6 +11,11 @@ export enum LockKey {
   Campaigns = 7_302_140,
   /** Taken per chunk as a transaction-level lock by the stats fold. */
   RollupFold = 7_302_150,
+  /**
+   * Taken as a transaction-level lock around each callback claim, so every claim counts the
+   * deliveries in flight that the claims before it committed (the per-endpoint cap).
+   */
+  CallbackClaim = 7_302_170,
 }
 
 /**

@@ -724,6 +724,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/sms/webhook-endpoints/{id}/resume': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Resume a paused endpoint
+     * @description Tenant admin. Lifts a pause (or a backoff) and forgets the failures: the endpoint's waiting deliveries are sent again at once. Harmless on a healthy endpoint. Another tenant's id is a 404.
+     */
+    post: operations['Callbacks_resume'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/sms/webhook-deliveries': {
     parameters: {
       query?: never;
@@ -775,7 +795,7 @@ export interface paths {
     put?: never;
     /**
      * Replay a webhook delivery
-     * @description Tenant admin. Sends the same event (same id) again; 409 while it is still pending.
+     * @description Tenant admin. Sends the same event (same id) again and resumes its endpoint when paused or backed off. A pending delivery of a paused or backed-off endpoint is sent now; one of a healthy endpoint is a 409.
      */
     post: operations['Callbacks_replay'];
     delete?: never;
@@ -1939,6 +1959,15 @@ export interface components {
           )[]
         | null;
       active: boolean;
+      /** @description paused after WEBHOOK_ENDPOINT_PAUSE_AFTER failed attempts in a row: it takes no delivery (they wait, and still expire 24 h after their event) until a replay of one of its deliveries or POST …/resume */
+      paused: boolean;
+      paused_at: string | null;
+      /** @example 20 failed attempts in a row; the last: timeout after 5000 ms */
+      paused_reason: string | null;
+      /** @description failed attempts in a row (timeouts, errors, non-2xx answers); 0 after a success or a resume */
+      consecutive_failures: number;
+      /** @description backed off after repeated failures: no delivery is sent to it before this time */
+      backoff_until: string | null;
       created_at: string;
       updated_at: string;
       /**
@@ -1966,6 +1995,15 @@ export interface components {
           )[]
         | null;
       active: boolean;
+      /** @description paused after WEBHOOK_ENDPOINT_PAUSE_AFTER failed attempts in a row: it takes no delivery (they wait, and still expire 24 h after their event) until a replay of one of its deliveries or POST …/resume */
+      paused: boolean;
+      paused_at: string | null;
+      /** @example 20 failed attempts in a row; the last: timeout after 5000 ms */
+      paused_reason: string | null;
+      /** @description failed attempts in a row (timeouts, errors, non-2xx answers); 0 after a success or a resume */
+      consecutive_failures: number;
+      /** @description backed off after repeated failures: no delivery is sent to it before this time */
+      backoff_until: string | null;
       created_at: string;
       updated_at: string;
     };
@@ -8347,6 +8385,118 @@ export interface operations {
       };
     };
   };
+  Callbacks_resume: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description super_admin only: act for this tenant instead of the token’s */
+        'X-Tenant-Id'?: number;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EndpointDto'];
+        };
+      };
+      /** @description invalid input; nothing changed */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description missing, malformed or expired token */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description role missing or tenant deactivated */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unknown here, or another tenant’s */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description rate limit; see Retry-After */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description an unexpected error; `errorId` is in the service log */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 500,
+           *       "error": "Internal Server Error",
+           *       "message": "internal error",
+           *       "errorId": "6f1c2b1e-2f1a-4c1e-9a55-0d6b1c7e9f10"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description PostgreSQL or Redis is unreachable: nothing was stored; retry after Retry-After */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "Service Unavailable",
+           *       "message": "database is unavailable; nothing was stored, retry after 5 s"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
   Callbacks_deliveriesPage: {
     parameters: {
       query?: {
@@ -8604,7 +8754,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description queued again (same event id); 409 while still pending */
+      /** @description queued again (same event id); 409 while still pending to an endpoint that is not paused */
       200: {
         headers: {
           'X-Request-Id': components['headers']['X-Request-Id'];
