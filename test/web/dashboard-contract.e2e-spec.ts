@@ -129,6 +129,11 @@ const changes: [change: string, alter: (s: string) => string, failingFile: strin
       ),
     'web/src/pages/overview.tsx',
   ],
+  [
+    'the pause flag the webhooks page shows is renamed (EndpointDto.paused)',
+    (s) => within(s, '    EndpointDto: {', '      paused: boolean;', '      suspended: boolean;'),
+    'web/src/pages/webhooks.tsx',
+  ],
 ];
 
 describe('the dashboard against its contract (web/ type-checked as npm run build:web does)', () => {

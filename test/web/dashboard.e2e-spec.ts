@@ -9,8 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { signToken } from '../../src/auth/tokens';
+import { CallbacksService } from '../../src/callbacks';
 import { CampaignsService } from '../../src/campaigns';
 import { DASHBOARD_CSP } from '../../src/dashboard';
+import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { allowCountries } from '../support/tenants';
 import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/test-app';
 import { eventually } from '../support/wait';
@@ -39,6 +41,7 @@ function dashboardSuite(): void {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
+  let receiver: WebhookReceiver;
   const consoleErrors: string[] = [];
   const tenant = freshTenantId();
   const admin: TokenOptions = { tenant, user: 'ops-1', roles: ['admin'] };
@@ -79,7 +82,16 @@ function dashboardSuite(): void {
     if (!existsSync(join(ROOT, 'dist/dashboard/index.html')))
       execFileSync('npm', ['run', 'build:web'], { cwd: ROOT, stdio: 'inherit' });
     mkdirSync(SHOTS, { recursive: true });
-    t = await createTestApp({ env: { SANDBOX_DELIVERY_DELAY_MS: '10' } });
+    receiver = new WebhookReceiver();
+    await receiver.start();
+    t = await createTestApp({
+      env: {
+        SANDBOX_DELIVERY_DELAY_MS: '10',
+        WEBHOOK_ALLOW_INSECURE: 'true', // the receiver is on loopback
+        WEBHOOK_DISPATCH_INTERVAL_MS: '50',
+        WEBHOOK_ENDPOINT_PAUSE_AFTER: '2',
+      },
+    });
     await t.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
 
@@ -131,6 +143,7 @@ function dashboardSuite(): void {
   afterAll(async () => {
     await browser?.close();
     await t?.close();
+    await receiver?.stop();
   });
 
   it('sends a strict CSP, long-caches hashed assets and never caches the page', async () => {
@@ -340,6 +353,44 @@ function dashboardSuite(): void {
     await expectText(page, 'nav-overview', 'Overview');
   });
 
+  it('shows a paused webhook endpoint and its waiting deliveries; Resume lets them go', async () => {
+    const auth = t.auth(admin);
+    receiver.answer('/dashboard-hook', 500, 500); // two failures in a row pause it
+    const ep = await t
+      .http()
+      .post('/api/sms/webhook-endpoints')
+      .set(auth)
+      .send({ url: `${receiver.url}/dashboard-hook`, events: ['message.inbound'] })
+      .expect(201);
+    const callbacks = t.get(CallbacksService);
+    for (let i = 0; i < 3; i++)
+      await callbacks.publish({ tenantId: tenant, type: 'message.inbound', key: `dashboard:${i}`, data: {} });
+    const endpointNow = async () =>
+      (await t.http().get('/api/sms/webhook-endpoints').set(auth).expect(200)).body.find(
+        (e: { id: string }) => e.id === ep.body.id,
+      ) as { paused: boolean; consecutive_failures: number };
+    await eventually(async () => ((await endpointNow()).paused ? true : undefined), 15_000, 'the pause');
+
+    await page.getByTestId('nav-webhooks').click();
+    const row = page.locator('[data-testid=endpoint-row]').filter({ hasText: '/dashboard-hook' });
+    await row.waitFor();
+    expect(await row.getAttribute('data-state')).toBe('paused');
+    expect(await row.textContent()).toContain('2 failed attempts in a row; the last: HTTP 500');
+    // Its deliveries still pending show that they wait on the pause.
+    const waiting = page.getByTestId('delivery-row').filter({ has: page.locator('.badge-paused') });
+    await waiting.first().waitFor();
+    expect(await waiting.count()).toBeGreaterThanOrEqual(1);
+    await shot(page, 'webhooks');
+
+    await row.getByRole('button', { name: 'Resume' }).click();
+    await page
+      .locator('[data-testid=endpoint-row][data-state=active]')
+      .filter({ hasText: '/dashboard-hook' })
+      .waitFor();
+    expect((await endpointNow()).paused).toBe(false);
+    await eventually(async () => (receiver.on('/dashboard-hook').length >= 3 ? true : undefined));
+  });
+
   it('is usable at 360 px wide', async () => {
     const ctx = await browser.newContext({ locale: 'en-US', viewport: { width: 360, height: 780 } });
     const p = await newPage(ctx, consoleErrors);
@@ -356,7 +407,7 @@ function dashboardSuite(): void {
     const p = await newPage(ctx, consoleErrors);
     await signInByPasting(p, t.token({ tenant, user: 'plain-1' }));
     await p.getByTestId('fig-total').waitFor();
-    for (const admin of ['campaigns', 'opt-outs', 'inbound', 'alerts', 'tenants'])
+    for (const admin of ['campaigns', 'opt-outs', 'inbound', 'alerts', 'webhooks', 'tenants'])
       expect(await p.getByTestId(`nav-${admin}`).count()).toBe(0);
     expect(await p.getByTestId('overview-alerts').count()).toBe(0);
     await p.goto(`${base}/dashboard#/campaigns`);

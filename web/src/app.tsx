@@ -21,6 +21,7 @@ import { OptOuts } from './pages/opt-outs';
 import { Overview } from './pages/overview';
 import { Templates } from './pages/templates';
 import { Tenants } from './pages/tenants';
+import { Webhooks } from './pages/webhooks';
 
 type Level = 'user' | 'admin' | 'super';
 
@@ -38,6 +39,7 @@ const ROUTES: Route[] = [
   { path: 'opt-outs', label: 'optOuts', level: 'admin' },
   { path: 'inbound', label: 'inbound', level: 'admin' },
   { path: 'alerts', label: 'alerts', level: 'admin' },
+  { path: 'webhooks', label: 'webhooks', level: 'admin' },
   { path: 'tenants', label: 'tenants', level: 'super' },
 ];
 
@@ -194,6 +196,8 @@ function Page({
       return <Inbound />;
     case 'alerts':
       return <Alerts />;
+    case 'webhooks':
+      return <Webhooks />;
     default:
       return <Overview session={session} />;
   }

@@ -105,6 +105,16 @@ const en = {
   usageMtd: 'Messages this month',
   threshold: 'Alert threshold',
   day: 'Day',
+  webhooks: 'Webhooks',
+  webhookEndpoints: 'Webhook endpoints',
+  webhookDeliveries: 'Latest deliveries',
+  url: 'URL',
+  events: 'Events',
+  allEvents: 'all',
+  failuresInARow: 'Failures in a row',
+  resume: 'Resume',
+  since: 'since',
+  until: 'until',
 };
 
 export type Key = keyof typeof en;
@@ -213,6 +223,16 @@ const tr: Record<Key, string> = {
   usageMtd: 'Bu ayki mesajlar',
   threshold: 'Uyarı eşiği',
   day: 'Gün',
+  webhooks: 'Web kancaları',
+  webhookEndpoints: 'Web kancası uç noktaları',
+  webhookDeliveries: 'Son gönderimler',
+  url: 'URL',
+  events: 'Olaylar',
+  allEvents: 'tümü',
+  failuresInARow: 'Art arda hata',
+  resume: 'Sürdür',
+  since: 'şu tarihten beri:',
+  until: 'şu tarihe kadar:',
 };
 
 const LANG_KEY = 'sms-dashboard-lang';
