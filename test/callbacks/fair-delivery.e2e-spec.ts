@@ -132,7 +132,7 @@ describe('fair callback delivery: a receiver that hangs delays no other endpoint
       'four rounds of attempts on the hanging endpoint',
     );
     expect(receiver.mostOpenOn('/hang-d')).toBe(2);
-  });
+  }, 60_000);
 });
 
 describe('endpoint health: one that keeps timing out is backed off, then paused; replay or resume lifts it', () => {
@@ -225,7 +225,7 @@ describe('endpoint health: one that keeps timing out is backed off, then paused;
       'every delivery of the resumed endpoint',
     );
     expect((await endpoint(c, ep.id)).consecutive_failures).toBe(0);
-  });
+  }, 60_000);
 
   it('resumes on POST /webhook-endpoints/{id}/resume (audited); another tenant gets a 404', async () => {
     const e = tenant();
@@ -256,5 +256,5 @@ describe('endpoint health: one that keeps timing out is backed off, then paused;
       .expect(200);
     expect(audit.body.items.map((x: { action: string }) => x.action)).toContain('webhook_endpoint.resume');
     await t.http().post('/api/sms/webhook-endpoints/not-a-uuid/resume').set(t.auth(e)).expect(404);
-  });
+  }, 60_000);
 });
