@@ -71,7 +71,8 @@ export const JOBS: Record<JobName, JobDefinition> = {
     rule: { kind: 'lock', key: LockKey.Campaigns },
   },
   callbacks: {
-    description: 'send due callback deliveries (signed webhooks to tenant endpoints), fairly across endpoints',
+    description:
+      'send due callback deliveries (signed webhooks to tenant endpoints), fairly across endpoints',
     schedule: { every: 'WEBHOOK_DISPATCH_INTERVAL_MS' },
     rule: {
       kind: 'every-worker',
