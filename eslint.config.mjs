@@ -28,22 +28,20 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(\\./|(\\.\\./)+)(messaging|templates|verification|appointments|providers|tenancy|sdk|jobs|phone|webhooks|audit|monitoring|analytics|callbacks|inbound|campaigns)/',
+              regex:
+                '^(\\./|(\\.\\./)+)(messaging|templates|verification|appointments|providers|tenancy|sdk|jobs|phone|webhooks|audit|monitoring|analytics|callbacks|inbound|campaigns)/',
               message: "Import another feature through its index ('../<feature>'), not its internal files.",
             },
           ],
-          // A parser's errors must be answered as 413/415/400, not reach the exception filter (500).
-          paths: [
-            {
-              name: 'express',
-              importNames: ['json', 'text', 'urlencoded', 'raw'],
-              message: 'Build body parsers with bodyParser() from src/common/body-parsers.ts.',
-            },
-            {
-              name: 'body-parser',
-              message: 'Build body parsers with bodyParser() from src/common/body-parsers.ts.',
-            },
-          ],
+        },
+      ],
+      // A parser's errors must be answered as 413/415/400, not reach the exception filter (500):
+      // every body is read by src/common/body-parsers.ts.
+      'no-restricted-properties': [
+        'error',
+        {
+          property: 'addContentTypeParser',
+          message: 'Bodies are read by registerBodyParsers() in src/common/body-parsers.ts.',
         },
       ],
     },
@@ -63,7 +61,8 @@ export default tseslint.config(
         'error',
         {
           name: 'setInterval',
-          message: 'A periodic loop is a job: register it in src/jobs/job-registry.ts with its interval setting.',
+          message:
+            'A periodic loop is a job: register it in src/jobs/job-registry.ts with its interval setting.',
         },
       ],
     },

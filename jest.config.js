@@ -3,6 +3,19 @@
  * that boot the real app. `npm test` runs all three, serially. */
 // Transpile only (fast); `npm run typecheck` type-checks tests and sources together.
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.spec.json' }];
+// Node loads these ES-module-only dependencies of @fastify/static (Swagger UI's and bull-board's
+// assets) with require(); Jest does not (before Node 24.9), so it transpiles them to CommonJS.
+const ESM_ONLY = ['content-disposition'];
+const esm = {
+  transform: {
+    '^.+\\.ts$': tsJest,
+    [`/node_modules/(${ESM_ONLY.join('|')})/.+\\.js$`]: [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true }, isolatedModules: true },
+    ],
+  },
+  transformIgnorePatterns: [`^(?!.*/node_modules/(${ESM_ONLY.join('|')})/).*/node_modules/`],
+};
 module.exports = {
   testTimeout: 30000,
   // Something (not yet found: see the session note) keeps a handle open after the last suite;
@@ -21,7 +34,7 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/test'],
       testRegex: '\\.medium-spec\\.ts$',
-      transform: { '^.+\\.ts$': tsJest },
+      ...esm,
       // The same files as e2e: Jest runs a global setup path once per run, so both tiers share
       // one database and one Redis prefix.
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
@@ -32,7 +45,7 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/test'],
       testRegex: '\\.e2e-spec\\.ts$',
-      transform: { '^.+\\.ts$': tsJest },
+      ...esm,
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
       testTimeout: 60000,

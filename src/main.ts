@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { loadDotEnv } from './config/dotenv';
-import { configureApp } from './configure-app';
+import { configureApp, createHttpAdapter } from './configure-app';
 import { ensureDatabase, migrate } from './database/bootstrap';
 import { QuietStartLogger } from './logging/logging.module';
 import { providerOrder } from './providers';
@@ -30,10 +31,18 @@ async function bootstrap(config: AppConfig, envFile: string | null): Promise<voi
     await ensureDatabase(config.get('DATABASE_URL'));
     await migrate(config.get('DATABASE_URL'));
   }
-  const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config),
+    createHttpAdapter(),
+    {
+      bufferLogs: true,
+      bodyParser: false,
+    },
+  );
   app.useLogger(new QuietStartLogger(app.get(Logger)));
   configureApp(app);
-  if (config.runsApi()) await app.listen(config.get('PORT'));
+  // Every interface, IPv6 and IPv4, as Express listened (Fastify's default is localhost only).
+  if (config.runsApi()) await app.listen(config.get('PORT'), '::');
   else await app.init();
   app.get(Logger).log(startupSummary(config, envFile), 'Bootstrap');
 }

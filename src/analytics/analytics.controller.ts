@@ -1,6 +1,6 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Roles } from '../auth/decorators';
 import { Principal, ROLE_ADMIN } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
@@ -53,14 +53,14 @@ export class AnalyticsController {
   async costs(
     @CurrentPrincipal() p: Principal,
     @Query() q: CostReportQueryDto,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<CostReportDto | string> {
     const scope = this.analytics.scopeOf(p, q.tenant_id);
     const report = await this.analytics.costReport(scope, q.month);
     if (q.format !== 'csv') return report;
     const who = scope.tenantId === null ? 'all' : `tenant-${scope.tenantId}`;
-    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="sms-costs-${q.month}-${who}.csv"`);
+    res.header('Content-Type', 'text/csv; charset=utf-8');
+    res.header('Content-Disposition', `attachment; filename="sms-costs-${q.month}-${who}.csv"`);
     return costReportCsv(report);
   }
 }

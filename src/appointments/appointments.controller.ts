@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal } from '../auth/decorators';
 import { Principal } from '../auth/principal';
 import { ValidationFailedError } from '../common/errors';
@@ -34,7 +34,7 @@ export class AppointmentsController {
     @CurrentPrincipal() p: Principal,
     @Param('appointmentId') id: string,
     @Body() dto: UpsertAppointmentDto,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<AppointmentResponseDto> {
     if (!/^[\w.:-]{1,100}$/.test(id))
       throw ValidationFailedError.field(

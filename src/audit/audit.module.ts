@@ -1,7 +1,6 @@
-import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AuditController } from './audit.controller';
 import { AuditService } from './audit.service';
-import { requestContextMiddleware } from './request-context';
 
 /**
  * The audit trail. A feature module that changes administrative data imports it and joins with
@@ -12,8 +11,4 @@ import { requestContextMiddleware } from './request-context';
   providers: [AuditService],
   exports: [AuditService],
 })
-export class AuditModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(requestContextMiddleware).forRoutes({ path: '*', method: RequestMethod.ALL });
-  }
-}
+export class AuditModule {}

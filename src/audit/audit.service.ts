@@ -6,7 +6,7 @@ import { Clock } from '../common/clock';
 import { NotFoundError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { redact } from './redact';
-import { currentClientRequestId, currentRequestId } from './request-context';
+import { currentClientRequestId, currentRequestId } from '../logging';
 
 /** What changed: `type` and `id` name it; `tenantId` is whose it is (default: the tenant the actor acts for). */
 export interface AuditTarget {

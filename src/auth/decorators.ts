@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { Principal } from './principal';
 
 export const IS_PUBLIC = 'auth:isPublic';
@@ -10,7 +10,7 @@ export const ROLES = 'auth:roles';
 /** Any one of the listed roles may call the route; `super_admin` passes every check. */
 export const Roles = (...roles: string[]): MethodDecorator & ClassDecorator => SetMetadata(ROLES, roles);
 
-export type AuthedRequest = Request & { user?: Principal };
+export type AuthedRequest = FastifyRequest & { user?: Principal };
 
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
   const req = ctx.switchToHttp().getRequest<AuthedRequest>();

@@ -9,21 +9,38 @@ import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { AuthedRequest, IS_PUBLIC, ROLES } from './decorators';
 import { isSuperAdmin } from './principal';
+import { bearerToken, verifiedExp, VerifiedTokens } from './verified-tokens';
 
 function isPublic(reflector: Reflector, ctx: ExecutionContext): boolean {
   return reflector.getAllAndOverride<boolean>(IS_PUBLIC, [ctx.getHandler(), ctx.getClass()]) === true;
 }
 
-/** Global: every route needs a valid bearer token unless marked @Public(). */
+/**
+ * Global: every route needs a valid bearer token unless marked @Public(). A token passport has
+ * verified is remembered until its `exp` (VerifiedTokens): the same token again skips the HMAC.
+ */
 @Injectable()
 export class JwtAuthGuard extends AuthGuard('jwt') {
+  private readonly verified = new VerifiedTokens();
+
   constructor(private readonly reflector: Reflector) {
     super();
   }
 
-  override canActivate(ctx: ExecutionContext) {
+  override async canActivate(ctx: ExecutionContext): Promise<boolean> {
     if (isPublic(this.reflector, ctx)) return true;
-    return super.canActivate(ctx);
+    const req = ctx.switchToHttp().getRequest<AuthedRequest>();
+    const token = bearerToken(req.headers.authorization);
+    const known = token === null ? null : this.verified.get(token, Date.now());
+    if (known) {
+      req.user = known;
+      return true;
+    }
+    const ok = (await super.canActivate(ctx)) as boolean;
+    const exp = token === null ? null : verifiedExp(token);
+    if (ok && req.user && token !== null && exp !== null)
+      this.verified.remember(token, req.user, exp, Date.now());
+    return ok;
   }
 
   override handleRequest<T>(err: unknown, user: T, info: unknown): T {

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
+import { unsupportedMediaType, UnreadableBodyError } from './body-parsers';
 import { AppError, asServiceUnavailable, httpStatusOf } from './errors';
 
 export interface ErrorBody {
@@ -11,57 +12,36 @@ export interface ErrorBody {
   errorId?: string;
 }
 
-/** Raised by body-parser (or the zlib/brotli stream it reads through); carries `status`, mostly `type`. */
-interface BodyParserError {
-  type?: string;
-  status: number;
-  /** The parser's limit in bytes, on `entity.too.large`. */
-  limit?: unknown;
+/** An error Fastify itself raised before a route ran (an unreadable request): `FST_…` with a 4xx. */
+interface FastifyClientError {
+  code: string;
+  statusCode: number;
 }
 
-function isBodyParserError(e: unknown): e is BodyParserError {
-  return typeof e === 'object' && e !== null && typeof (e as BodyParserError).status === 'number';
+function isFastifyClientError(e: unknown): e is FastifyClientError {
+  if (typeof e !== 'object' || e === null) return false;
+  const { code, statusCode } = e as Partial<FastifyClientError>;
+  return (
+    typeof code === 'string' &&
+    code.startsWith('FST_') &&
+    typeof statusCode === 'number' &&
+    statusCode >= 400 &&
+    statusCode < 500
+  );
 }
 
 /**
- * The answer to a body that could not be read (too large, malformed JSON, a Content-Encoding we
- * do not read, a gzip/br/deflate body that does not decompress), or null if `e` is not that.
- * Only called with what a body parser failed with (see common/body-parsers.ts).
+ * The answer to a request that could not be read (see common/body-parsers.ts, and Fastify's own
+ * checks before a body parser runs: a bad Content-Length, say), or null if `e` is not that.
  */
-export function bodyParserErrorBody(e: unknown): ErrorBody | null {
-  if (!isBodyParserError(e)) return null;
-  if (e.type === 'entity.too.large')
-    return { statusCode: 413, error: 'Payload Too Large', message: `request body exceeds ${size(e.limit)}` };
-  if (e.type === 'parameters.too.many')
-    return { statusCode: 413, error: 'Payload Too Large', message: 'too many form fields' };
-  if (e.type === 'entity.parse.failed')
-    return { statusCode: 400, error: 'Bad Request', message: 'malformed JSON body' };
-  if (e.type === 'encoding.unsupported')
-    return {
-      statusCode: 415,
-      error: 'Unsupported Media Type',
-      message: 'unsupported Content-Encoding (accepted: identity, gzip, deflate, br)',
-    };
-  if (e.type === 'charset.unsupported')
-    return { statusCode: 415, error: 'Unsupported Media Type', message: 'unsupported charset (use utf-8)' };
-  if (e.type === undefined && e.status === 400)
-    return {
-      statusCode: 400,
-      error: 'Bad Request',
-      message: 'request body does not match its Content-Encoding',
-    };
-  if (e.status >= 400 && e.status < 500) {
-    return { statusCode: e.status, error: reasonPhrase(e.status), message: 'unreadable request body' };
-  }
-  return null;
-}
-
-/** A parser's limit as people write it: 1 MiB, 512 KiB. */
-function size(limit: unknown): string {
-  if (typeof limit !== 'number') return 'the limit';
-  if (limit % (1024 * 1024) === 0) return `${limit / (1024 * 1024)} MiB`;
-  if (limit % 1024 === 0) return `${limit / 1024} KiB`;
-  return `${limit} bytes`;
+export function unreadableRequestBody(e: unknown): ErrorBody | null {
+  if (e instanceof UnreadableBodyError) return e.body;
+  if (!isFastifyClientError(e)) return null;
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e.code === 'FST_ERR_CTP_INVALID_TYPE')
+    return unsupportedMediaType('').body;
+  const statusCode = e.statusCode;
+  const message = statusCode === 413 ? 'request body too large' : 'unreadable request';
+  return { statusCode, error: reasonPhrase(statusCode), message };
 }
 
 function reasonPhrase(status: number): string {
@@ -83,14 +63,15 @@ export class AppExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { body, headers } = this.toBody(exception);
-    if (res.headersSent) return;
-    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-    res.status(body.statusCode).json(body);
+    if (reply.sent) return;
+    void reply.headers(headers).status(body.statusCode).send(body);
   }
 
   private toBody(exception: unknown): { body: ErrorBody; headers: Record<string, string> } {
+    const unreadable = unreadableRequestBody(exception);
+    if (unreadable) return { body: unreadable, headers: {} };
     // PostgreSQL or Redis unreachable: 503 + Retry-After naming it, not a 500.
     const unavailable = exception instanceof AppError ? null : asServiceUnavailable(exception);
     if (unavailable) {

@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { FieldError, ValidationFailedError } from './errors';
 import { unsafeTextProblems } from './request-text';
 
@@ -13,7 +13,7 @@ import { unsafeTextProblems } from './request-text';
 export class RequestTextGuard implements CanActivate {
   canActivate(ctx: ExecutionContext): boolean {
     if (ctx.getType() !== 'http') return true;
-    const req = ctx.switchToHttp().getRequest<Request>();
+    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
     const problems: FieldError[] = [
       ...unsafeTextProblems(req.params ?? {}),
       ...unsafeTextProblems(req.query ?? {}),

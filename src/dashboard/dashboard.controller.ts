@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
-import { existsSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import type { FastifyReply } from 'fastify';
+import { createReadStream, existsSync } from 'node:fs';
+import { extname, join, resolve, sep } from 'node:path';
 import { Public } from '../auth/decorators';
 
 /**
@@ -33,12 +33,33 @@ export function dashboardDir(): string | null {
 
 const HASHED_ASSET = /^[A-Za-z0-9_.-]+-[A-Za-z0-9_-]{8,}\.(js|css|svg|png|woff2?)$/;
 
-function securityHeaders(res: Response): void {
-  res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+const SECURITY_HEADERS = {
+  'Content-Security-Policy': DASHBOARD_CSP,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+};
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+};
+
+function sendFile(reply: FastifyReply, path: string, cacheControl: string): void {
+  void reply
+    .header('Cache-Control', cacheControl)
+    .type(CONTENT_TYPES[extname(path)] ?? 'application/octet-stream')
+    .send(createReadStream(path));
+}
+
+function notFound(reply: FastifyReply, message: string): void {
+  void reply.status(404).send({ statusCode: 404, error: 'Not Found', message });
 }
 
 /**
@@ -53,28 +74,19 @@ export class DashboardController {
   private readonly dir = dashboardDir();
 
   @Get()
-  index(@Res() res: Response): void {
-    securityHeaders(res);
-    if (!this.dir) {
-      res
-        .status(404)
-        .json({ statusCode: 404, error: 'Not Found', message: 'dashboard not built: run npm run build:web' });
-      return;
-    }
-    res.setHeader('Cache-Control', 'no-cache');
-    res.sendFile(join(this.dir, 'index.html'));
+  index(@Res() reply: FastifyReply): void {
+    reply.headers(SECURITY_HEADERS);
+    if (!this.dir) return notFound(reply, 'dashboard not built: run npm run build:web');
+    sendFile(reply, join(this.dir, 'index.html'), 'no-cache');
   }
 
   @Get('assets/:file')
-  asset(@Param('file') file: string, @Res() res: Response): void {
-    securityHeaders(res);
+  asset(@Param('file') file: string, @Res() reply: FastifyReply): void {
+    reply.headers(SECURITY_HEADERS);
     const assets = this.dir ? join(this.dir, 'assets') : null;
     const path = assets ? resolve(assets, file) : null;
-    if (!assets || !path || !path.startsWith(assets + sep) || !HASHED_ASSET.test(file) || !existsSync(path)) {
-      res.status(404).json({ statusCode: 404, error: 'Not Found', message: 'no such asset' });
-      return;
-    }
-    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
-    res.sendFile(path);
+    if (!assets || !path || !path.startsWith(assets + sep) || !HASHED_ASSET.test(file) || !existsSync(path))
+      return notFound(reply, 'no such asset');
+    sendFile(reply, path, 'public, max-age=31536000, immutable');
   }
 }

@@ -1,2 +1,3 @@
 /** pino logging with request ids and redaction. */
 export * from './logging.module';
+export { clientRequestId, currentClientRequestId, currentRequestId } from './request-context';

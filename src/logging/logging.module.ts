@@ -1,11 +1,10 @@
 import { Global, LoggerService, Module } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Options } from 'pino-http';
 import type { DestinationStream } from 'pino';
 import { LoggerModule } from 'nestjs-pino';
 import type { LogFormat } from '../config/app-config';
 import { AppConfig } from '../config/app-config';
+import { RequestContextHooks } from './request-context';
 
 /** Where log lines go; tests override it to capture lines and prove no secret is in them. */
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
@@ -29,43 +28,14 @@ export const REDACTED_PATHS = [
   '*.secretAccessKey',
 ];
 
-/** The caller's own X-Request-Id when it is a plain token (letters, digits, `_.-`, ≤ 100), else null. */
-export function clientRequestId(req: IncomingMessage): string | null {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : null;
-}
-
 export const LoggingModule = LoggerModule.forRootAsync({
   imports: [LogDestinationModule],
+  providers: [RequestContextHooks],
   inject: [AppConfig, LOG_DESTINATION],
   useFactory: (config: AppConfig, destination: DestinationStream | undefined) => {
     const options: Options = {
       level: config.get('LOG_LEVEL'),
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      // The request id is always the service's own, so no two requests share one (a client's id
-      // could repeat); a client's X-Request-Id is kept beside it (logs, audit, X-Client-Request-Id).
-      genReqId: (req: IncomingMessage, res: ServerResponse) => {
-        const id = randomUUID();
-        res.setHeader('X-Request-Id', id);
-        const client = clientRequestId(req);
-        if (client !== null) res.setHeader('X-Client-Request-Id', client);
-        return id;
-      },
-      customProps: (req: IncomingMessage) => {
-        const client = clientRequestId(req);
-        return client === null
-          ? { service: 'sms-service' }
-          : { service: 'sms-service', clientRequestId: client };
-      },
-      // Query strings can carry phone numbers; log the path only.
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          path: req.url.split('?')[0],
-        }),
-      },
-      autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false },
     };
     if (!destination && logFormat(config.get('LOG_FORMAT')) === 'pretty') {
       // Readable lines for a person at a terminal; pino-pretty runs in pino's worker thread.
@@ -79,7 +49,8 @@ export const LoggingModule = LoggerModule.forRootAsync({
         },
       };
     }
-    return { pinoHttp: destination ? [options, destination] : options };
+    // No pino-http middleware: requests are logged by RequestContextHooks (request-context.ts).
+    return { pinoHttp: destination ? [options, destination] : options, forRoutes: [] };
   },
 });
 

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/decorators';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from './metrics.service';
@@ -28,14 +28,13 @@ export class MetricsController {
 
   @Get()
   @Header('Cache-Control', 'no-store')
-  async scrape(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async scrape(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     if (!metricsAuthorized(this.config.get('METRICS_TOKEN'), req.headers.authorization)) {
-      res
+      void res
         .status(401)
-        .json({ statusCode: 401, error: 'Unauthorized', message: 'missing or invalid metrics token' });
+        .send({ statusCode: 401, error: 'Unauthorized', message: 'missing or invalid metrics token' });
       return;
     }
-    res.setHeader('Content-Type', this.metrics.contentType);
-    res.send(await this.metrics.text());
+    void res.header('Content-Type', this.metrics.contentType).send(await this.metrics.text());
   }
 }

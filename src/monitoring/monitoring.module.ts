@@ -1,4 +1,4 @@
-import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bull';
 import { AuditModule } from '../audit';
 import { CallbacksModule } from '../callbacks';
@@ -8,7 +8,7 @@ import { TenancyModule } from '../tenancy';
 import { AlertsController } from './alerts.controller';
 import { AlertsEvaluator } from './alerts.evaluator';
 import { AlertsService } from './alerts.service';
-import { HttpMetricsMiddleware } from './http-metrics.middleware';
+import { HttpMetrics } from './http-metrics';
 import { MetricsController } from './metrics.controller';
 import { MetricsService, MONITORED_QUEUES } from './metrics.service';
 import { ProviderHealthController } from './provider-health.controller';
@@ -29,14 +29,10 @@ import { WorkerMetricsServer } from './worker-metrics.server';
     MessagingModule,
   ],
   controllers: [MetricsController, ProviderHealthController, AlertsController],
-  providers: [MetricsService, AlertsService, AlertsEvaluator, QueueDashboard],
+  providers: [MetricsService, AlertsService, AlertsEvaluator, QueueDashboard, HttpMetrics],
   exports: [MetricsService, AlertsService, AlertsEvaluator],
 })
-export class MonitoringModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('*');
-  }
-}
+export class MonitoringModule {}
 
 /** The long-running worker's part: its metrics server on METRICS_PORT (a one-shot job opens none). */
 @Module({ imports: [MonitoringModule], providers: [WorkerMetricsServer] })

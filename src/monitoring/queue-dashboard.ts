@@ -1,11 +1,11 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullAdapter } from '@bull-board/api/bullAdapter';
-import { ExpressAdapter } from '@bull-board/express';
+import { FastifyAdapter } from '@bull-board/fastify';
 import { getQueueToken } from '@nestjs/bull';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bull';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 
@@ -26,15 +26,14 @@ const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
  */
 export function basicAuth(password: string) {
   const expected = digest(password);
-  return (req: Request, res: Response, next: NextFunction): void => {
+  return (req: FastifyRequest, reply: FastifyReply, next: () => void): void => {
     const header = req.headers.authorization ?? '';
     const m = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header);
     const decoded = m ? Buffer.from(m[1], 'base64').toString('utf8') : '';
     const colon = decoded.indexOf(':');
     const given = colon >= 0 ? decoded.slice(colon + 1) : '';
     if (m && colon >= 0 && timingSafeEqual(digest(given), expected)) return next();
-    res.setHeader('WWW-Authenticate', 'Basic realm="queues", charset="UTF-8"');
-    res.status(401).json({
+    void reply.header('WWW-Authenticate', 'Basic realm="queues", charset="UTF-8"').status(401).send({
       statusCode: 401,
       error: 'Unauthorized',
       message: 'the queue dashboard needs basic auth with QUEUE_DASHBOARD_PASSWORD',
@@ -45,8 +44,8 @@ export function basicAuth(password: string) {
 /**
  * The operators' Bull dashboard (bull-board) at /admin/queues, on the roles that serve HTTP. Closed
  * unless QUEUE_DASHBOARD_PASSWORD is set: then nothing is mounted and the path answers 404 like any
- * unknown one. Mounted on the Express instance before Nest adds its not-found handler, and outside
- * Nest's guards: the bearer-token API and this basic-auth page are separate doors.
+ * unknown one. A Fastify plugin of its own, outside Nest's guards: the bearer-token API and this
+ * basic-auth page are separate doors.
  */
 @Injectable()
 export class QueueDashboard implements OnModuleInit {
@@ -61,7 +60,7 @@ export class QueueDashboard implements OnModuleInit {
   onModuleInit(): void {
     const password = this.config.get('QUEUE_DASHBOARD_PASSWORD');
     const http = this.adapterHost.httpAdapter;
-    if (!password || !http || http.getType() !== 'express') return;
+    if (!password || !http || http.getType() !== 'fastify') return;
     const queues: Queue[] = [];
     for (const name of DASHBOARD_QUEUES) {
       try {
@@ -70,10 +69,19 @@ export class QueueDashboard implements OnModuleInit {
         this.logger.warn(`queue ${name} is not registered: left off the dashboard`);
       }
     }
-    const serverAdapter = new ExpressAdapter();
+    const serverAdapter = new FastifyAdapter();
     serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
     createBullBoard({ queues: queues.map((q) => new BullAdapter(q)), serverAdapter });
-    http.getInstance().use(QUEUE_DASHBOARD_PATH, basicAuth(password), serverAdapter.getRouter());
+    const board = serverAdapter.registerPlugin();
+    const auth = basicAuth(password);
+    void http.getInstance<FastifyInstance>().register(
+      (scope, _opts, done) => {
+        scope.addHook('onRequest', (req, reply, next) => auth(req, reply, () => next()));
+        void scope.register(board);
+        done();
+      },
+      { prefix: QUEUE_DASHBOARD_PATH },
+    );
     this.logger.log(`queue dashboard at ${QUEUE_DASHBOARD_PATH} (basic auth)`);
   }
 }

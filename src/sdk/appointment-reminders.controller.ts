@@ -9,7 +9,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal } from '../auth/decorators';
 import { Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
@@ -60,7 +60,7 @@ export class AppointmentRemindersController {
     @CurrentPrincipal() p: Principal,
     @Param('appointmentId') id: string,
     @Body() dto: RemindAppointmentDto,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<RemindAppointmentResponseDto> {
     if (!/^[\w.:-]{1,100}$/.test(id))
       throw ValidationFailedError.field(
@@ -73,7 +73,7 @@ export class AppointmentRemindersController {
       userId: dto.user_id,
       language: dto.language,
     });
-    if (out.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    if (out.replayed) res.header('Idempotent-Replayed', 'true');
     return { success: true, message_id: out.messageId };
   }
 }

@@ -1,6 +1,6 @@
 import { Controller, HttpCode, Logger, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/decorators';
 import { AppError, ForbiddenError, NotFoundError, ValidationFailedError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
@@ -56,7 +56,7 @@ export class WebhooksController {
     status: 503,
     description: 'a SubscriptionConfirmation whose SubscribeURL failed; SNS sends it again',
   })
-  async snsNotification(@Req() req: Request): Promise<void> {
+  async snsNotification(@Req() req: FastifyRequest): Promise<void> {
     const outcome = await this.parseAsync(() => this.sns.handle(req.body as unknown, this.clock.now()));
     if (outcome.kind === 'receipt') await this.receipts.apply(outcome.receipt);
     else if (outcome.kind === 'inbound') await this.inboundTexts.receive(outcome.message);
@@ -69,7 +69,7 @@ export class WebhooksController {
   @Post(':provider/status')
   @HttpCode(204)
   @ApiProviderWebhook('status')
-  async status(@Param('provider') name: string, @Req() req: Request): Promise<void> {
+  async status(@Param('provider') name: string, @Req() req: FastifyRequest): Promise<void> {
     const provider = this.find(name, (p) => Boolean(p.parseStatusCallback));
     const receipts = this.parse(() => provider.parseStatusCallback?.(this.webhook(req)) ?? []);
     for (const r of receipts) await this.receipts.apply(r);
@@ -84,8 +84,8 @@ export class WebhooksController {
   @ApiProviderWebhook('inbound')
   async inbound(
     @Param('provider') name: string,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<string | undefined> {
     const provider = this.find(name, (p) => Boolean(p.parseInbound));
     const parsed = this.parse(() => provider.parseInbound?.(this.webhook(req)) ?? { messages: [] });
@@ -111,9 +111,9 @@ export class WebhooksController {
   }
 
   /** The request as the provider signed it: the public URL it called, headers, parsed body. */
-  private webhook(req: Request): WebhookRequest {
+  private webhook(req: FastifyRequest): WebhookRequest {
     return {
-      url: `${this.config.get('PUBLIC_BASE_URL')}${req.originalUrl}`,
+      url: `${this.config.get('PUBLIC_BASE_URL')}${req.url}`,
       headers: req.headers,
       body: req.body as unknown,
     };

@@ -48,8 +48,11 @@ export function parsePrometheusText(text: string): ParsedMetrics {
       }
     }
     const raw = m[4];
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : raw === 'NaN' ? NaN : Number(raw);
-    if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`line ${i + 1}: bad value ${raw}`);
+    // Prometheus reads values as Go's ParseFloat does: NaN in any case (prom-client writes `Nan` for
+    // an event-loop lag with no samples since the last scrape).
+    const nan = raw.toLowerCase() === 'nan';
+    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : nan ? NaN : Number(raw);
+    if (Number.isNaN(value) && !nan) throw new Error(`line ${i + 1}: bad value ${raw}: ${line}`);
     samples.push({ name: m[1], labels, value });
   }
   return { types, samples };

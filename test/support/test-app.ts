@@ -1,4 +1,4 @@
-import { INestApplication } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import { Writable } from 'node:stream';
 import { Logger } from 'nestjs-pino';
@@ -7,7 +7,7 @@ import type TestAgent from 'supertest/lib/agent';
 import { AppModule } from '../../src/app.module';
 import { signToken } from '../../src/auth/tokens';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
-import { configureApp } from '../../src/configure-app';
+import { configureApp, createHttpAdapter } from '../../src/configure-app';
 import { LOG_DESTINATION, QuietStartLogger } from '../../src/logging/logging.module';
 
 // Shared with the medium tier, which must not load the whole app to get an id.
@@ -35,7 +35,7 @@ export class LogCapture extends Writable {
 }
 
 export interface TestApp {
-  app: INestApplication;
+  app: NestFastifyApplication;
   config: AppConfig;
   http: () => TestAgent;
   token: (opts: TokenOptions) => string;
@@ -60,10 +60,14 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   if (opts.logs) builder = builder.overrideProvider(LOG_DESTINATION).useValue(opts.logs);
   if (opts.override) builder = opts.override(builder);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), {
+    bodyParser: false,
+    bufferLogs: true,
+  });
   app.useLogger(new QuietStartLogger(app.get(Logger))); // Nest's own log lines go through pino, as in main.ts
   configureApp(app);
   await app.init();
+  await app.getHttpAdapter().getInstance().ready(); // Fastify's routes and plugins, before supertest calls
   const token = (t: TokenOptions) =>
     signToken(
       { sub: String(t.user ?? 1), tenant_id: t.tenant, roles: t.roles ?? [] },

@@ -10,7 +10,7 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiHeader } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { map, Observable } from 'rxjs';
 import { AuthedRequest } from '../../auth/decorators';
 import { ValidationFailedError } from '../../common/errors';
@@ -36,7 +36,7 @@ export const SendCtx = createParamDecorator((_: unknown, ctx: ExecutionContext):
   return {
     principal: req.user,
     idempotencyKey: key,
-    route: `${req.method} ${req.route?.path ?? req.path}`,
+    route: `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`,
     requestBody: req.body,
   };
 });
@@ -57,7 +57,7 @@ export function presentAccepted<B>(accepted: Accepted, toBody: (r: AcceptResult)
 @Injectable()
 export class AcceptedInterceptor<B> implements NestInterceptor<Presented<B>, B> {
   intercept(ctx: ExecutionContext, next: CallHandler<Presented<B>>): Observable<B> {
-    const res = ctx.switchToHttp().getResponse<Response>();
+    const res = ctx.switchToHttp().getResponse<FastifyReply>();
     // Before the validation pipe: class-transformer recurses once per level and overflows the
     // stack on a very deep object (a 500); a metadata over its limits is a 400 naming the field.
     const body = ctx.switchToHttp().getRequest<{ body?: unknown }>().body;
@@ -65,8 +65,8 @@ export class AcceptedInterceptor<B> implements NestInterceptor<Presented<B>, B> 
     return next.handle().pipe(
       map((accepted) => {
         if (accepted.rateLimit)
-          for (const [k, v] of Object.entries(rateLimitHeaders(accepted.rateLimit))) res.setHeader(k, v);
-        if (accepted.replayed) res.setHeader('Idempotent-Replayed', 'true');
+          for (const [k, v] of Object.entries(rateLimitHeaders(accepted.rateLimit))) res.header(k, v);
+        if (accepted.replayed) res.header('Idempotent-Replayed', 'true');
         return accepted.body;
       }),
     );
