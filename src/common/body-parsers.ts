@@ -55,7 +55,12 @@ function size(limit: number): string {
   return `${limit} bytes`;
 }
 
-const CHARSETS = new Set(['utf-8', 'utf8', 'us-ascii']);
+/** The charsets each parser reads (as Express's did: forms and text also in ISO-8859-1). */
+const CHARSETS: Record<BodyRule['kind'], Record<string, BufferEncoding>> = {
+  json: { 'utf-8': 'utf8', utf8: 'utf8', 'us-ascii': 'utf8' },
+  urlencoded: { 'utf-8': 'utf8', utf8: 'utf8', 'us-ascii': 'utf8', 'iso-8859-1': 'latin1' },
+  text: { 'utf-8': 'utf8', utf8: 'utf8', 'us-ascii': 'utf8', 'iso-8859-1': 'latin1' },
+};
 /** Express's urlencoded parser's limit: a form with more fields is refused, not truncated. */
 const MAX_FORM_FIELDS = 1000;
 
@@ -85,7 +90,7 @@ function decoded(req: IncomingMessage): Readable {
 }
 
 /** Reads the whole (decompressed) body, refusing it as soon as it passes `limit`. */
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
+function readBody(req: IncomingMessage, limit: number, encoding: BufferEncoding): Promise<string> {
   const declared = Number(req.headers['content-length']);
   if (!req.headers['content-encoding'] && declared > limit) return Promise.reject(tooLarge(limit));
   let stream: Readable;
@@ -122,7 +127,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     stream.on('end', () => {
       if (settled) return;
       settled = true;
-      resolve(Buffer.concat(chunks, length).toString('utf8'));
+      resolve(Buffer.concat(chunks, length).toString(encoding));
     });
   });
 }
@@ -166,9 +171,12 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
       .find((p) => p.startsWith('charset='))
       ?.slice('charset='.length)
       .replace(/"/g, '');
-    if (charset !== undefined && !CHARSETS.has(charset))
+    const table = CHARSETS[rule.kind];
+    const encoding =
+      charset === undefined ? 'utf8' : Object.hasOwn(table, charset) ? table[charset] : undefined;
+    if (encoding === undefined)
       return done(unreadable(415, 'Unsupported Media Type', 'unsupported charset (use utf-8)'), undefined);
-    readBody(payload, rule.limit).then(
+    readBody(payload, rule.limit, encoding).then(
       (text) => {
         try {
           done(null, parseText(rule, text));

@@ -154,6 +154,35 @@ describe('unreadable bodies on every parser (issue 20, item 1)', () => {
     expect(errorLines(from)).toEqual([]);
   });
 
+  it('answers 415 to a media type the route does not read, and to a charset named like a property', async () => {
+    const from = logs.lines.length;
+    for (const [path, type] of [
+      [SEND, 'text/plain'],
+      [SEND, 'application/xml'],
+      [TWILIO_STATUS, 'text/plain'],
+      [SEND, 'application/json; charset=__proto__'],
+      [SEND, 'application/json; charset=constructor'],
+    ]) {
+      const res = await t.http().post(path).set('Content-Type', type).send('{}');
+      expect({ path, type, status: res.status, error: res.body.error }).toEqual({
+        path,
+        type,
+        status: 415,
+        error: 'Unsupported Media Type',
+      });
+    }
+    expect(errorLines(from)).toEqual([]);
+  });
+
+  it('reads a Twilio form sent in ISO-8859-1 as Express did (then checks its signature: 403)', async () => {
+    const res = await t
+      .http()
+      .post(TWILIO_STATUS)
+      .set('Content-Type', `${FORM}; charset=iso-8859-1`)
+      .send(Buffer.from('MessageSid=SM1&Body=caf\xe9', 'latin1'));
+    expect(res.status).toBe(403);
+  });
+
   it('still reads a body just under each limit', async () => {
     // Under its limit each parser reads the body: SNS then refuses it as unsigned (403), the
     // recipients parser finds 1 MiB + 1 byte that is not JSON (400, not 413).
