@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { PinoLogger } from 'nestjs-pino';
 // nestjs-pino's own request store: its Logger writes through the logger found there.
-import { storage as pinoStorage, Store as PinoStore } from 'nestjs-pino/storage';
+import { storage as pinoStorage, type Store as PinoStore } from 'nestjs-pino/storage';
 import type { Logger as Pino } from 'pino';
 
 /** The HTTP request a piece of work runs for: its ids, for log lines and audit entries. */
@@ -16,7 +16,12 @@ interface RequestContext {
   clientRequestId: string | null;
 }
 
-const storage = new AsyncLocalStorage<RequestContext>();
+/**
+ * One store per request, nestjs-pino's own (its Logger writes through the `logger` it finds
+ * there), carrying the request's ids beside it: one AsyncLocalStorage, not two.
+ */
+type Store = PinoStore & RequestContext;
+const storage = pinoStorage as AsyncLocalStorage<Store>;
 
 /** The caller's own X-Request-Id when it is a plain token (letters, digits, `_.-`, ≤ 100), else null. */
 export function clientRequestId(req: IncomingMessage | FastifyRequest): string | null {
@@ -36,7 +41,7 @@ export function currentClientRequestId(): string | null {
 
 const STARTED = Symbol('requestStarted');
 const LOG = Symbol('requestLog');
-type Logged = FastifyRequest & { [STARTED]?: number; [LOG]?: Pino };
+type Logged = FastifyRequest & { [STARTED]?: number; [LOG]?: () => Pino };
 
 /**
  * Every request, from its first hook: answers X-Request-Id (and X-Client-Request-Id), runs the
@@ -56,18 +61,30 @@ export class RequestContextHooks implements OnModuleInit {
       const context: RequestContext = { requestId: String(req.id), clientRequestId: clientRequestId(req) };
       void reply.header('X-Request-Id', context.requestId);
       if (context.clientRequestId !== null) void reply.header('X-Client-Request-Id', context.clientRequestId);
-      const log = root.child({
-        req: { id: context.requestId, method: req.method, path: req.url.split('?')[0] },
-        service: 'sms-service',
-        ...(context.clientRequestId === null ? {} : { clientRequestId: context.clientRequestId }),
-      });
+      // The request's logger is made on first use: a request that logs nothing (most, below info)
+      // builds none.
+      let log: Pino | undefined;
+      const logger = () =>
+        (log ??= root.child({
+          req: { id: context.requestId, method: req.method, path: req.url.split('?')[0] },
+          service: 'sms-service',
+          ...(context.clientRequestId === null ? {} : { clientRequestId: context.clientRequestId }),
+        }));
       (req as Logged)[STARTED] = performance.now();
-      (req as Logged)[LOG] = log;
-      pinoStorage.run(new PinoStore(log), () => storage.run(context, done));
+      (req as Logged)[LOG] = logger;
+      const store = {
+        ...context,
+        get logger() {
+          return logger();
+        },
+        responseLogger: undefined,
+      } as Store;
+      storage.run(store, done);
     });
     fastify.addHook('onResponse', (req, reply, done) => {
-      const log = (req as Logged)[LOG];
-      if (log?.isLevelEnabled('info') && !req.url.startsWith('/health')) {
+      const logger = (req as Logged)[LOG];
+      if (logger && root.isLevelEnabled('info') && !req.url.startsWith('/health')) {
+        const log = logger();
         const started = (req as Logged)[STARTED] ?? performance.now();
         log.info(
           { res: { statusCode: reply.statusCode }, responseTime: Math.round(performance.now() - started) },
