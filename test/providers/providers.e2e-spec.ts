@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { StatusJob } from '../../src/jobs/status.job';
 import { FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN, FakeTwilio, twilioError } from '../fakes/fake-twilio';
 import { FakeSns, snsError } from '../fakes/fake-sns';
-import { waitForStatus } from '../support/messages';
+import { cancelLeftoverMessages, waitForStatus } from '../support/messages';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 
 const PUBLIC_BASE_URL = 'https://sms.example.test';
@@ -43,6 +43,7 @@ describe('Twilio with automatic fallback to SNS (real SDKs, fake servers)', () =
   let t: TestApp;
 
   beforeAll(async () => {
+    await cancelLeftoverMessages(); // the suite counts every call the fakes receive
     t = await createTestApp({ env: providerEnv(await twilioFake.start(), await snsFake.start()) });
   });
   afterAll(async () => {
