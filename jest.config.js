@@ -27,7 +27,7 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/src'],
       testRegex: '\\.spec\\.ts$',
-      transform: { '^.+\\.ts$': tsJest },
+      ...esm,
     },
     {
       displayName: 'medium',

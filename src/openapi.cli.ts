@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { loadConfig } from './config/app-config';
+import { createHttpAdapter } from './configure-app';
 import { createOpenApiDocument } from './openapi/openapi';
 
 /** The document as the api role serves it, built offline (settings do not change routes). */
 export async function buildOpenApiJson(): Promise<string> {
   const config = loadConfig({ APP_ROLE: 'api', NODE_ENV: 'development', LOG_LEVEL: 'silent' });
-  const app = await NestFactory.create(AppModule.forRoot(config), {
+  const app = await NestFactory.create(AppModule.forRoot(config), createHttpAdapter(), {
     preview: true,
     abortOnError: false,
     logger: false,
