@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { tuneHttpServer } from './common/http-server';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { loadDotEnv } from './config/dotenv';
 import { configureApp } from './configure-app';
@@ -33,6 +34,7 @@ async function bootstrap(config: AppConfig, envFile: string | null): Promise<voi
   const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true, bodyParser: false });
   app.useLogger(new QuietStartLogger(app.get(Logger)));
   configureApp(app);
+  tuneHttpServer(app.getHttpServer(), config);
   if (config.runsApi()) await app.listen(config.get('PORT'));
   else await app.init();
   app.get(Logger).log(startupSummary(config, envFile), 'Bootstrap');

@@ -7,6 +7,7 @@ import type TestAgent from 'supertest/lib/agent';
 import { AppModule } from '../../src/app.module';
 import { signToken } from '../../src/auth/tokens';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
+import { tuneHttpServer } from '../../src/common/http-server';
 import { configureApp } from '../../src/configure-app';
 import { LOG_DESTINATION, QuietStartLogger } from '../../src/logging/logging.module';
 
@@ -63,6 +64,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   const app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
   app.useLogger(new QuietStartLogger(app.get(Logger))); // Nest's own log lines go through pino, as in main.ts
   configureApp(app);
+  tuneHttpServer(app.getHttpServer(), config);
   await app.init();
   const token = (t: TokenOptions) =>
     signToken(
