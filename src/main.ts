@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { tuneHttpServer } from './common/http-server';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { loadDotEnv } from './config/dotenv';
 import { configureApp, createHttpAdapter } from './configure-app';
@@ -41,6 +42,7 @@ async function bootstrap(config: AppConfig, envFile: string | null): Promise<voi
   );
   app.useLogger(new QuietStartLogger(app.get(Logger)));
   configureApp(app);
+  tuneHttpServer(app.getHttpServer(), config);
   // Every interface, IPv6 and IPv4, as Express listened (Fastify's default is localhost only).
   if (config.runsApi()) await app.listen(config.get('PORT'), '::');
   else await app.init();

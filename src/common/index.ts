@@ -7,6 +7,7 @@ export * from './clock.module';
 export * from './dto-fields';
 export * from './errors';
 export * from './exception.filter';
+export * from './http-server';
 export * from './queue-worker';
 export * from './request-text';
 export * from './request-text.guard';

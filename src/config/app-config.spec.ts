@@ -44,6 +44,31 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOG_FORMAT: 'fancy' })).toThrow('LOG_FORMAT must be one of pretty, json');
   });
 
+  it('keeps idle connections longer than a load balancer does (AWS ALB: 60 s), headers longer still', () => {
+    const c = loadConfig({});
+    expect(c.get('HTTP_KEEP_ALIVE_TIMEOUT_MS')).toBe(65000);
+    expect(c.get('HTTP_HEADERS_TIMEOUT_MS')).toBe(66000);
+    expect(c.get('HTTP_REQUEST_TIMEOUT_MS')).toBe(90000);
+  });
+
+  it('refuses HTTP timeouts out of order: keep-alive < headers <= request', () => {
+    expect(() => loadConfig({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '66000' })).toThrow(
+      'HTTP_HEADERS_TIMEOUT_MS (66000) must be greater than HTTP_KEEP_ALIVE_TIMEOUT_MS (66000)',
+    );
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '30000' })).toThrow(
+      'HTTP_HEADERS_TIMEOUT_MS (66000) must be at most HTTP_REQUEST_TIMEOUT_MS (30000)',
+    );
+    expect(() => loadConfig({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '500' })).toThrow(
+      'HTTP_KEEP_ALIVE_TIMEOUT_MS must be between 1000 and 3600000 (got 500)',
+    );
+    const lb = loadConfig({
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '350000',
+      HTTP_HEADERS_TIMEOUT_MS: '351000',
+      HTTP_REQUEST_TIMEOUT_MS: '351000',
+    });
+    expect(lb.get('HTTP_HEADERS_TIMEOUT_MS')).toBe(351000);
+  });
+
   it('lists every bad variable at once', () => {
     expect(() => loadConfig({ PORT: '0', SMS_BULK_MAX: 'x' })).toThrow(/PORT[\s\S]*SMS_BULK_MAX/);
   });

@@ -16,7 +16,11 @@ interface SettingGroup {
  * a type error here.
  */
 export const SETTING_GROUPS: readonly SettingGroup[] = [
-  { title: 'Process and logs', first: 'NODE_ENV', see: '[Operations](operations.md#roles-and-logs)' },
+  {
+    title: 'Process and logs',
+    first: 'NODE_ENV',
+    see: '[Operations](operations.md#roles-and-logs), [Behind a load balancer](operations.md#behind-a-load-balancer)',
+  },
   { title: 'PostgreSQL', first: 'DATABASE_URL', see: '[Errors](sending.md#errors) (the 503 answers)' },
   { title: 'Redis', first: 'REDIS_URL', see: '[Errors](sending.md#errors) (the 503 answers)' },
   {

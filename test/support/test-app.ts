@@ -7,6 +7,7 @@ import type TestAgent from 'supertest/lib/agent';
 import { AppModule } from '../../src/app.module';
 import { signToken } from '../../src/auth/tokens';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
+import { tuneHttpServer } from '../../src/common/http-server';
 import { configureApp, createHttpAdapter } from '../../src/configure-app';
 import { LOG_DESTINATION, QuietStartLogger } from '../../src/logging/logging.module';
 
@@ -66,6 +67,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   });
   app.useLogger(new QuietStartLogger(app.get(Logger))); // Nest's own log lines go through pino, as in main.ts
   configureApp(app);
+  tuneHttpServer(app.getHttpServer(), config);
   await app.init();
   await app.getHttpAdapter().getInstance().ready(); // Fastify's routes and plugins, before supertest calls
   const token = (t: TokenOptions) =>
