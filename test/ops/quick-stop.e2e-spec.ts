@@ -44,5 +44,5 @@ describe('a stop right after the start', () => {
     }
     // Anything Bull left pending would reject now, while this test still runs.
     await new Promise((r) => setTimeout(r, 1_500));
-  });
+  }, 90_000); // three app boots behind a slow Redis: ~12 s alone, much more on a loaded CI host
 });
