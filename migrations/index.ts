@@ -46,6 +46,7 @@ import { OptOutAnsweredTenant1764002600000 } from './1764002600000-opt-out-answe
 import { KeywordStartKeptTemplate1764002610000 } from './1764002610000-keyword-start-kept-template';
 // The audit log keeps a caller's X-Request-Id beside the service's own request id.
 import { AuditClientRequestId1764002700000 } from './1764002700000-audit-client-request-id';
+import { LatencyBucketLookup1764002800000 } from './1764002800000-latency-bucket-lookup';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -81,4 +82,5 @@ export const MIGRATIONS = [
   OptOutAnsweredTenant1764002600000,
   KeywordStartKeptTemplate1764002610000,
   AuditClientRequestId1764002700000,
+  LatencyBucketLookup1764002800000,
 ];

@@ -5,6 +5,17 @@ import { inChunks } from '../../common/chunked';
 import { MessageStatus, MessageType, ProviderName } from '../../core/message-types';
 import type { DeliveryReceipt } from '../../providers';
 
+/** The provider message id a receipt names: what its lock and its message are found by. */
+export interface ReceiptKey {
+  provider: ProviderName;
+  providerMessageId: string;
+}
+
+/** A receipt key as one string (for maps). */
+export function receiptKey(k: ReceiptKey): string {
+  return `${k.provider}:${k.providerMessageId}`;
+}
+
 /** A message whose provider id a receipt names, locked for the receipt's transaction. */
 export interface ReceiptTarget {
   id: string;
@@ -78,31 +89,53 @@ export class SystemMessagesRepository {
 
   // ---- receipts ----
 
-  async lockByProviderId(
-    m: EntityManager,
-    provider: ProviderName,
-    providerMessageId: string,
-  ): Promise<ReceiptTarget | null> {
-    // The key the worker locks while it records 'sent' (sms_record_outcomes): either this
-    // receipt finds the 'sent' row, or it parks before the worker's statement looks.
-    await m.query("SELECT pg_advisory_xact_lock(hashtextextended($1::text || ':' || $2::text, 0))", [
-      provider,
-      providerMessageId,
-    ]);
-    const rows: ReceiptTarget[] = await m.query(
-      `SELECT id, status, cost::text AS cost FROM sms_messages
-        WHERE provider = $1 AND provider_message_id = $2 FOR UPDATE`,
-      [provider, providerMessageId],
+  /**
+   * Takes the receipt locks of these provider message ids: the keys the worker locks while it
+   * records 'sent' (sms_record_outcomes), so either a receipt finds the 'sent' row or it parks
+   * before the worker's statement looks. One statement, in key order (as the worker takes them):
+   * two batches never wait on each other in a cycle.
+   */
+  async lockReceiptKeys(m: EntityManager, keys: ReceiptKey[]): Promise<void> {
+    await m.query(
+      `SELECT pg_advisory_xact_lock(k) FROM (
+         SELECT DISTINCT hashtextextended(x.p || ':' || x.i, 0) AS k
+           FROM unnest($1::text[], $2::text[]) AS x(p, i)
+          ORDER BY 1) locks`,
+      [keys.map((k) => k.provider), keys.map((k) => k.providerMessageId)],
     );
-    return rows[0] ?? null;
   }
 
-  /** A receipt that came before its message was recorded 'sent'; the recording statement applies it. */
-  async parkReceipt(m: EntityManager, r: DeliveryReceipt, at: Date): Promise<void> {
+  /** The messages these provider message ids name, locked for the transaction; by `receiptKey`. */
+  async lockReceiptTargets(m: EntityManager, keys: ReceiptKey[]): Promise<Map<string, ReceiptTarget>> {
+    const rows: (ReceiptTarget & { provider: ProviderName; provider_message_id: string })[] = await m.query(
+      `SELECT s.id, s.status, s.cost::text AS cost, s.provider, s.provider_message_id
+         FROM sms_messages s
+         JOIN unnest($1::varchar[], $2::varchar[]) AS k(provider, provider_message_id)
+           ON s.provider = k.provider AND s.provider_message_id = k.provider_message_id
+          FOR UPDATE OF s`,
+      [keys.map((k) => k.provider), keys.map((k) => k.providerMessageId)],
+    );
+    const targets = new Map<string, ReceiptTarget>();
+    for (const r of rows) {
+      const key = receiptKey({ provider: r.provider, providerMessageId: r.provider_message_id });
+      if (!targets.has(key)) targets.set(key, { id: r.id, status: r.status, cost: r.cost });
+    }
+    return targets;
+  }
+
+  /** Receipts that came before their message was recorded 'sent'; the recording statement applies them. */
+  async parkReceipts(m: EntityManager, parked: { receipt: DeliveryReceipt; at: Date }[]): Promise<void> {
+    if (parked.length === 0) return;
     await m.query(
       `INSERT INTO sms_parked_receipts (provider, provider_message_id, status, payload, received_at)
-       VALUES ($1, $2, $3, $4, $5)`,
-      [r.provider, r.providerMessageId.slice(0, 100), r.status, JSON.stringify(r), at],
+       SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::jsonb[], $5::timestamptz[])`,
+      [
+        parked.map((p) => p.receipt.provider),
+        parked.map((p) => p.receipt.providerMessageId.slice(0, 100)),
+        parked.map((p) => p.receipt.status),
+        parked.map((p) => JSON.stringify(p.receipt)),
+        parked.map((p) => p.at),
+      ],
     );
   }
 
@@ -119,39 +152,64 @@ export class SystemMessagesRepository {
     return rows.map((r) => r.payload);
   }
 
-  /** Whether this provider word was already recorded for the message (a replayed callback). */
-  async hasProviderStatus(m: EntityManager, id: string, providerStatus: string): Promise<boolean> {
-    const rows: unknown[] = await m.query(
-      `SELECT 1 FROM sms_message_events WHERE message_id = $1 AND payload->>'provider_status' = $2 LIMIT 1`,
-      [id, providerStatus],
-    );
-    return rows.length > 0;
-  }
-
-  async applyReceipt(m: EntityManager, id: string, c: ReceiptChange): Promise<void> {
-    if (c.status === null && c.cost === null) return;
-    await m.query(
-      `UPDATE sms_messages SET status = COALESCE($2::varchar, status),
-         delivered_at = CASE WHEN $2::varchar = 'delivered' THEN now() ELSE delivered_at END,
-         error_code = COALESCE($3::varchar, error_code),
-         cost = COALESCE($4::numeric, cost),
-         currency = CASE WHEN $4::numeric IS NOT NULL THEN COALESCE($5::char(3), currency) ELSE currency END,
-         updated_at = now()
-       WHERE id = $1`,
-      [id, c.status, c.errorCode, c.cost, c.currency],
-    );
-  }
-
-  async insertEvent(
+  /**
+   * Of these (message, provider word) pairs, those already recorded (a replayed callback), as
+   * `${id} ${providerStatus}`.
+   */
+  async providerStatusesSeen(
     m: EntityManager,
-    id: string,
-    status: MessageStatus,
-    source: string,
-    payload: Record<string, unknown> | null,
-  ): Promise<void> {
+    pairs: { id: string; providerStatus: string }[],
+  ): Promise<Set<string>> {
+    if (pairs.length === 0) return new Set();
+    const rows: { id: string; word: string }[] = await m.query(
+      `SELECT DISTINCT x.id, x.word
+         FROM unnest($1::uuid[], $2::text[]) AS x(id, word)
+        WHERE EXISTS (SELECT 1 FROM sms_message_events e
+                       WHERE e.message_id = x.id AND e.payload->>'provider_status' = x.word)`,
+      [pairs.map((p) => p.id), pairs.map((p) => p.providerStatus)],
+    );
+    return new Set(rows.map((r) => `${r.id} ${r.word}`));
+  }
+
+  /** Applies what receipts change, one statement for all (at most one change per message). */
+  async applyReceipts(m: EntityManager, changes: (ReceiptChange & { id: string })[]): Promise<void> {
+    const real = changes.filter((c) => c.status !== null || c.cost !== null);
+    if (real.length === 0) return;
     await m.query(
-      'INSERT INTO sms_message_events (message_id, status, source, payload) VALUES ($1, $2, $3, $4)',
-      [id, status, source, payload === null ? null : JSON.stringify(payload)],
+      `UPDATE sms_messages s SET status = COALESCE(c.status, s.status),
+         delivered_at = CASE WHEN c.status = 'delivered' THEN now() ELSE s.delivered_at END,
+         error_code = COALESCE(c.error_code, s.error_code),
+         cost = COALESCE(c.cost, s.cost),
+         currency = CASE WHEN c.cost IS NOT NULL THEN COALESCE(c.currency::char(3), s.currency) ELSE s.currency END,
+         updated_at = now()
+       FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::numeric[], $5::varchar[])
+         AS c(id, status, error_code, cost, currency)
+       WHERE s.id = c.id`,
+      [
+        real.map((c) => c.id),
+        real.map((c) => c.status),
+        real.map((c) => c.errorCode),
+        real.map((c) => c.cost),
+        real.map((c) => c.currency),
+      ],
+    );
+  }
+
+  /** Writes message events, in this order. */
+  async insertEvents(
+    m: EntityManager,
+    events: { id: string; status: MessageStatus; source: string; payload: Record<string, unknown> | null }[],
+  ): Promise<void> {
+    if (events.length === 0) return;
+    await m.query(
+      `INSERT INTO sms_message_events (message_id, status, source, payload)
+       SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::jsonb[])`,
+      [
+        events.map((e) => e.id),
+        events.map((e) => e.status),
+        events.map((e) => e.source),
+        events.map((e) => (e.payload === null ? null : JSON.stringify(e.payload))),
+      ],
     );
   }
 

@@ -66,7 +66,7 @@ export const LEDGER_SQL: readonly LedgerSqlObject[] = [
     object:
       'function sms_latency_bucket(character varying, timestamp with time zone, timestamp with time zone)',
     file: 'rollup-triggers.sql',
-    migration: '1764001100000-sms-daily-rollup',
+    migration: '1764002800000-latency-bucket-lookup',
     caller: 'sms_rollup_on_insert and sms_rollup_on_update; mirrored by src/analytics/latency.ts',
     test: 'test/medium/analytics/stats.medium-spec.ts',
   },

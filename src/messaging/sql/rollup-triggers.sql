@@ -1,6 +1,8 @@
 -- The stats rollup kept by the ledger itself: statement triggers on sms_messages append each
 -- statement's grouped contributions to sms_rollup_deltas (analytics folds and reads them).
--- Fired by every INSERT and UPDATE of sms_messages.
+-- Fired by every INSERT and UPDATE of sms_messages. sms_latency_bucket: bucket b ≥ 1 is
+-- [100·2^((b-1)/4), 100·2^(b/4)) ms, 0 under 100 ms, 96 open-ended, by a lookup of each bucket's
+-- first microsecond (migration 1764002800000; the same buckets as the logarithm before it).
 
 -- object: function sms_latency_bucket(character varying, timestamp with time zone, timestamp with time zone)
 CREATE OR REPLACE FUNCTION public.sms_latency_bucket(status character varying, sent_at timestamp with time zone, delivered_at timestamp with time zone)
@@ -10,8 +12,8 @@ CREATE OR REPLACE FUNCTION public.sms_latency_bucket(status character varying, s
 AS $function$
         SELECT CASE
           WHEN status <> 'delivered' OR sent_at IS NULL OR delivered_at IS NULL THEN NULL
-          WHEN extract(epoch FROM delivered_at - sent_at) * 1000 < 100 THEN 0
-          ELSE least(96, 1 + floor(4 * log(2, (extract(epoch FROM delivered_at - sent_at) * 10)::numeric)))::smallint
+          ELSE width_bucket((extract(epoch FROM delivered_at - sent_at) * 1000000)::bigint,
+                            '{100000,118921,141422,168180,200000,237842,282843,336359,400000,475683,565686,672718,800000,951366,1131371,1345435,1600000,1902732,2262742,2690869,3200000,3805463,4525484,5381738,6400000,7610926,9050967,10763475,12800000,15221852,18101934,21526949,25600000,30443703,36203868,43053897,51200000,60887405,72407735,86107793,102400000,121774809,144815469,172215586,204800000,243549618,289630938,344431172,409600000,487099235,579261876,688862344,819200000,974198469,1158523751,1377724687,1638400000,1948396938,2317047501,2755449374,3276800000,3896793875,4634095002,5510898748,6553600000,7793587749,9268190003,11021797495,13107200000,15587175498,18536380005,22043594989,26214400000,31174350996,37072760010,44087189977,52428800000,62348701992,74145520019,88174379953,104857600000,124697403983,148291040038,176348759905,209715200000,249394807965,296582080076,352697519809,419430400000,498789615929,593164160152,705395039617,838860800000,997579231857,1186328320304,1410790079234}'::bigint[])::smallint
         END
       $function$;
 

@@ -43,6 +43,19 @@ describe('AnalyticsService: stats and cost reports', () => {
   });
   afterAll(() => ctx.close());
 
+  it('buckets delivery latency in SQL as latency.ts does, on both sides of every bucket edge', async () => {
+    // Each edge to the microsecond: 100·2^((b-1)/4) ms rounded up, the first latency of bucket b.
+    const edges = Array.from({ length: 96 }, (_, b) => Math.ceil(100_000 * 2 ** (b / 4)));
+    const us = edges.flatMap((e) => [e - 1, e]);
+    const rows: { us: string; bucket: number }[] = await ctx.ds.query(
+      `SELECT x.us::text AS us,
+              sms_latency_bucket('delivered', t, t + x.us * interval '1 microsecond') AS bucket
+         FROM unnest($1::bigint[]) AS x(us), (VALUES (timestamptz '2026-03-29 00:59:59.9+00')) v(t)`,
+      [us],
+    );
+    expect(rows.map((r) => [Number(r.us), r.bucket])).toEqual(us.map((u) => [u, latencyBucket(u / 1000)]));
+  });
+
   it('sums thousands of fractional prices exactly, moves a message between buckets, and parses back as CSV', async () => {
     const tenant = await newTenant(ctx.ds);
     const admin = principal(tenant, 'boss', ['admin']);
