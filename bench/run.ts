@@ -8,14 +8,15 @@
  *
  * - no flag: every phase; rewrites the BENCH block.
  * - `--only=core` (a)–(d), `--only=worker` (a), (b), (d): printed only.
- * - `--only=campaign`, `--only=stats`: that phase; rewrites its own block.
+ * - `--only=campaign`, `--only=stats`, `--only=codes`: that phase; rewrites its own block.
  * - `--skip=stats`: the full run without the 1,000,000-message stats seed.
- * - `--compare <git-rev> [--pairs=N]`: the chosen phases (default core) for that
+ * - `--compare <git-rev> [--pairs=N]`: the chosen phases (default core and codes) for that
  *   revision's build and this one, alternated (bench/compare.ts); rewrites BENCH-COMPARE.
  */
 import { Phase } from './context';
 import { compare } from './compare';
 import { campaignScenario } from './phases/campaign';
+import { codesUnderLoad } from './phases/codes';
 import { apiPath, CONCURRENCY, DURATION_S, rawBull, slowProvider, workerPath } from './phases/core';
 import { rollupCostScenario, rollupSendPathScenario, statsScenario } from './phases/stats';
 import { load, machine, rowsTable, writeBlock } from './report';
@@ -27,6 +28,7 @@ const PHASES: Record<string, Phase[]> = {
   core: [rawBull, workerPath, apiPath],
   stats: [rollupSendPathScenario, rollupCostScenario, statsScenario],
   campaign: [campaignScenario],
+  codes: [codesUnderLoad],
 };
 /** The block a single `--only=<name>` run rewrites; the others only print. */
 const BLOCKS: Record<string, string> = {
@@ -69,6 +71,7 @@ function fullRun(): Phase[] {
     // `--skip=stats`: the delivery figures alone (the 1,000,000-message stats seed takes minutes).
     ...(process.argv.includes('--skip=stats') ? [] : [statsScenario]),
     campaignScenario,
+    codesUnderLoad,
   ];
 }
 
@@ -79,7 +82,7 @@ async function main(): Promise<void> {
     if (rev === '' || rev.startsWith('--')) throw new Error('--compare takes a git revision');
     const pairs = Number(flag('pairs') ?? 3);
     if (!Number.isInteger(pairs) || pairs < 1) throw new Error('--pairs must be a positive integer');
-    const what = names ?? ['core'];
+    const what = names ?? ['core', 'codes'];
     await compare(rev, phasesOf(what), what.join(', '), pairs);
     return;
   }
