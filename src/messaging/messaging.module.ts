@@ -12,7 +12,12 @@ import { TenancyModule } from '../tenancy';
 import { BodyCrypto } from './accept/body-crypto';
 import { MessagingController } from './accept/messaging.controller';
 import { AcceptService } from './accept/accept.service';
-import { CAMPAIGN_DELIVERY_QUEUE, DELIVERY_QUEUE, DeliveryQueue } from './delivery/delivery-queue';
+import {
+  CAMPAIGN_DELIVERY_QUEUE,
+  CODE_DELIVERY_QUEUE,
+  DELIVERY_QUEUE,
+  DeliveryQueue,
+} from './delivery/delivery-queue';
 import { DeliveryStore } from './delivery/delivery-store';
 import { DeliveryProcessor } from './delivery/delivery.processor';
 import { DestinationPolicy } from './policies/destination-policy';
@@ -38,7 +43,11 @@ import { MessageQueriesService } from './queries/message-queries.service';
 @Module({
   imports: [
     TypeOrmModule.forFeature([SmsMessageEntity, SmsMessageEventEntity, SmsPriceEntity]),
-    BullModule.registerQueue({ name: DELIVERY_QUEUE }, { name: CAMPAIGN_DELIVERY_QUEUE }),
+    BullModule.registerQueue(
+      { name: DELIVERY_QUEUE },
+      { name: CAMPAIGN_DELIVERY_QUEUE },
+      { name: CODE_DELIVERY_QUEUE },
+    ),
     TenancyModule,
     ProvidersModule,
     AuditModule,

@@ -13,6 +13,7 @@ import { SmsRouter } from '../providers';
 export const MONITORED_QUEUES = {
   delivery: 'sms-delivery',
   campaignDelivery: 'sms-delivery-campaigns',
+  codeDelivery: 'sms-delivery-codes',
   campaigns: 'sms-campaigns',
   jobs: 'sms-jobs',
 } as const;
@@ -75,6 +76,7 @@ export class MetricsService implements OnModuleInit {
     private readonly router: SmsRouter,
     @InjectQueue(MONITORED_QUEUES.delivery) private readonly deliveryQueue: Queue,
     @InjectQueue(MONITORED_QUEUES.campaignDelivery) private readonly campaignDeliveryQueue: Queue,
+    @InjectQueue(MONITORED_QUEUES.codeDelivery) private readonly codeDeliveryQueue: Queue,
     @InjectQueue(MONITORED_QUEUES.campaigns) private readonly campaignsQueue: Queue,
     @InjectQueue(MONITORED_QUEUES.jobs) private readonly jobsQueue: Queue,
   ) {
@@ -102,6 +104,7 @@ export class MetricsService implements OnModuleInit {
         for (const q of [
           self.deliveryQueue,
           self.campaignDeliveryQueue,
+          self.codeDeliveryQueue,
           self.campaignsQueue,
           self.jobsQueue,
         ]) {

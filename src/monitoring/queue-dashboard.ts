@@ -14,6 +14,7 @@ export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 export const DASHBOARD_QUEUES = [
   'sms-delivery',
   'sms-delivery-campaigns',
+  'sms-delivery-codes',
   'sms-jobs',
   'sms-campaigns',
 ] as const;

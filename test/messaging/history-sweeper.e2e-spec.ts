@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { DELIVERY_QUEUE } from '../../src/messaging/delivery/delivery-queue';
+import { CODE_DELIVERY_QUEUE, DELIVERY_QUEUE } from '../../src/messaging/delivery/delivery-queue';
 import { SweeperService } from '../../src/messaging/delivery/sweeper.service';
 import { DeliveryQueue } from '../../src/messaging/delivery/delivery-queue';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
@@ -133,8 +133,9 @@ describe('history and the sweeper', () => {
 
   it('re-queues a lost backlog with each lane’s priority: codes first, promotional behind transactional', async () => {
     const who = { tenant: freshTenantId(), user: 'u1' };
-    const queue = t.get(DeliveryQueue).queue;
+    const { queue, codeQueue } = t.get(DeliveryQueue);
     await queue.pause(true);
+    await codeQueue.pause(true);
     try {
       const send = async (message_type: string) =>
         (
@@ -155,18 +156,23 @@ describe('history and the sweeper', () => {
           .send({ phone_number: '+12025550124', purpose: '2fa', code: '246810' })
           .expect(202)
       ).body.message_id as string;
-      // Lose every key of the delivery queue, the sweeper's sentinel included (a flush).
+      // Lose every key of the delivery queues, the sweeper's sentinel included (a flush).
       const redis = new Redis(t.config.get('REDIS_URL'));
-      const keys = await redis.keys(`{${t.config.get('REDIS_PREFIX')}}:${DELIVERY_QUEUE}:*`);
-      if (keys.length) await redis.del(...keys);
+      for (const name of [DELIVERY_QUEUE, CODE_DELIVERY_QUEUE]) {
+        const keys = await redis.keys(`{${t.config.get('REDIS_PREFIX')}}:${name}:*`);
+        if (keys.length) await redis.del(...keys);
+      }
       await redis.quit();
       expect(await t.get(SweeperService).recoverLostJobs()).toBeGreaterThanOrEqual(3);
       const priority = async (id: string) => (await queue.getJob(id))?.opts.priority;
-      expect(await priority(code)).toBe(1);
+      // The code is back on its own queue, ahead of the rest there too.
+      expect((await codeQueue.getJob(code))?.opts.priority).toBe(1);
+      expect(await queue.getJob(code)).toBeNull();
       expect(await priority(transactional)).toBe(2);
       expect(await priority(promotional)).toBe(10);
     } finally {
       await queue.resume(true);
+      await codeQueue.resume(true);
     }
   });
 });

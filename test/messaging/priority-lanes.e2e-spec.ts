@@ -85,4 +85,40 @@ describe('priority lanes', () => {
     );
     await t.http().post(`/api/sms/campaigns/${id}/cancel`).set(t.auth(admin)).expect(200);
   });
+
+  it('a verification code overtakes a send-bulk queued before it', async () => {
+    // Last: the bulk is still draining when the app closes. 1,000 numbers are ten chunk jobs, more
+    // than the delivery queue has processing loops (concurrency 4 + 2 for chunks).
+    const bulkUser = { tenant: freshTenantId(), roles: ['admin'] };
+    const handOvers = recordHandOvers(t);
+    const phones = Array.from({ length: 1000 }, (_, i) => `+1312555${String(i).padStart(4, '0')}`);
+    await t
+      .http()
+      .post('/api/sms/send-bulk')
+      .set(t.auth(bulkUser))
+      .send({ phone_numbers: phones, message: 'Open day on Friday' })
+      .expect(202);
+    await eventually(async () => (handOvers.length >= 20 ? true : undefined));
+
+    const user = { tenant: freshTenantId(), user: 'u3' };
+    const askedAt = handOvers.length;
+    const res = await t
+      .http()
+      .post('/api/sms/verification/send')
+      .set(t.auth(user))
+      .send({ phone_number: '+12025559997', purpose: '2fa', code: '975310' })
+      .expect(202);
+    const code = await eventually(
+      async () => handOvers.find((h) => h.messageId === res.body.message_id),
+      10_000,
+      'the code to reach the provider',
+    );
+    // Four slots: the code takes the next one free, a few bulk messages at most go first. Waiting
+    // for a processing loop held by a bulk chunk job would have let the rest of a chunk go first.
+    const bulkMeanwhile = handOvers.filter(
+      (h, i) => i >= askedAt && h.tenantId === bulkUser.tenant && h.at <= code.at,
+    ).length;
+    expect(bulkMeanwhile).toBeLessThan(30);
+    expect(1000 - handOvers.filter((h) => h.tenantId === bulkUser.tenant).length).toBeGreaterThan(500);
+  });
 });

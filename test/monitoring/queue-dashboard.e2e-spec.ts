@@ -48,7 +48,13 @@ describe('queue dashboard /admin/queues with QUEUE_DASHBOARD_PASSWORD', () => {
       .set('Authorization', basic('anyone', PASSWORD))
       .expect(200);
     const names = (api.body.queues as { name: string }[]).map((q) => q.name).sort();
-    expect(names).toEqual(['sms-campaigns', 'sms-delivery', 'sms-delivery-campaigns', 'sms-jobs']);
+    expect(names).toEqual([
+      'sms-campaigns',
+      'sms-delivery',
+      'sms-delivery-campaigns',
+      'sms-delivery-codes',
+      'sms-jobs',
+    ]);
   });
 
   it('leaves the bearer-token API as it was', async () => {

@@ -10,10 +10,17 @@ export const DELIVERY_QUEUE = 'sms-delivery';
  * other sends need, and they are paced per tenant (SMS_CAMPAIGN_MPS).
  */
 export const CAMPAIGN_DELIVERY_QUEUE = 'sms-delivery-campaigns';
+/**
+ * Codes have a queue of their own too. Bull's processing loops belong to a queue and each takes a
+ * job of any name: a bulk's chunk jobs, each holding its loop until its hundred messages are
+ * sent, take every loop of the shared queue, and a code waited in Bull for a chunk to finish
+ * (seconds with a 200 ms provider) before its lane priority could count.
+ */
+export const CODE_DELIVERY_QUEUE = 'sms-delivery-codes';
 
 /** Every job name on the delivery queue; the processor registers one handler for each. */
 export enum DeliveryJob {
-  /** One message; the job id is the message id. */
+  /** One message; the job id is the message id. A code's is on CODE_DELIVERY_QUEUE. */
   Deliver = 'deliver',
   /** Up to CHUNK_SIZE messages of one bulk; the job id is `chunk:<first message id>`. */
   DeliverChunk = 'deliver-chunk',
@@ -68,6 +75,7 @@ export class DeliveryQueue {
   constructor(
     @InjectQueue(DELIVERY_QUEUE) readonly queue: Queue<DeliverJobData>,
     @InjectQueue(CAMPAIGN_DELIVERY_QUEUE) readonly campaignQueue: Queue<DeliverJobData>,
+    @InjectQueue(CODE_DELIVERY_QUEUE) readonly codeQueue: Queue<DeliverJobData>,
     private readonly config: AppConfig,
   ) {}
 
@@ -86,23 +94,34 @@ export class DeliveryQueue {
   }
 
   /**
-   * One job per message, in one round trip; an id already in Redis is left as it is (Bull ignores
-   * it). The job id is the message id unless `jobId` says otherwise (a message deferred from inside
-   * its own running job needs a new id, or Bull would ignore it).
+   * One job per message, in one round trip per queue (codes on CODE_DELIVERY_QUEUE, the rest on
+   * the shared one); an id already in Redis is left as it is (Bull ignores it). The job id is the
+   * message id unless `jobId` says otherwise (a message deferred from inside its own running job
+   * needs a new id, or Bull would ignore it).
    */
   async enqueue(
     items: { id: string; delayMs?: number; jobId?: string; lane?: Lane; priorityLane?: Lane }[],
   ): Promise<void> {
-    if (items.length === 0) return;
-    await this.queue.addBulk(
-      items.map((i) => ({
-        name: DeliveryJob.Deliver,
-        data: i.lane ? { id: i.id, lane: i.lane } : { id: i.id },
-        // `priorityLane` (the sweeper's): the job stays laneless, so the worker classifies it, but
-        // it waits in Bull behind or ahead of the others as its lane would.
-        opts: this.jobOptions(i.jobId ?? i.id, i.delayMs, i.lane ?? i.priorityLane),
-      })),
-    );
+    // `priorityLane` (the sweeper's): the job stays laneless, so the worker classifies it, but it
+    // waits in Bull (and in its queue) as its lane would.
+    const isCode = (i: (typeof items)[number]) => (i.lane ?? i.priorityLane) === 'code';
+    const add = async (queue: Queue<DeliverJobData>, some: typeof items) => {
+      if (some.length === 0) return;
+      await queue.addBulk(
+        some.map((i) => ({
+          name: DeliveryJob.Deliver,
+          data: i.lane ? { id: i.id, lane: i.lane } : { id: i.id },
+          opts: this.jobOptions(i.jobId ?? i.id, i.delayMs, i.lane ?? i.priorityLane),
+        })),
+      );
+    };
+    await Promise.all([
+      add(this.codeQueue, items.filter(isCode)),
+      add(
+        this.queue,
+        items.filter((i) => !isCode(i)),
+      ),
+    ]);
   }
 
   /** The messages of one bulk, CHUNK_SIZE per job. */
@@ -157,8 +176,11 @@ export class DeliveryQueue {
     for (let i = 0; i < jobs.length; i += 100) await queue.addBulk(jobs.slice(i, i + 100));
   }
 
+  /** Removes the message's own job, on whichever queue holds it. */
   async remove(id: string): Promise<void> {
-    const job = await this.queue.getJob(id);
-    await job?.remove().catch(() => undefined);
+    for (const queue of [this.queue, this.codeQueue]) {
+      const job = await queue.getJob(id);
+      await job?.remove().catch(() => undefined);
+    }
   }
 }

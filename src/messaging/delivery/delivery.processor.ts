@@ -58,8 +58,9 @@ type Step = Attempted | null | 'unclaimed';
  * SMS_WORKER_CONCURRENCY however the messages arrive, and a slot is held from the claim until the
  * outcome is written: at most SMS_WORKER_CONCURRENCY rows are ever 'sending' for this process.
  *
- * Lanes: a freed slot goes to the best waiting lane (codes, then transactional, then promotional),
- * and campaign messages (their own queue, CAMPAIGN_CHUNK_CONCURRENCY chunk jobs at a time) hold at
+ * Lanes: a freed slot goes to the best waiting lane (codes, then transactional, then promotional);
+ * codes come from a queue of their own, so no bulk chunk job holds the Bull loop a code needs;
+ * campaign messages (their own queue, CAMPAIGN_CHUNK_CONCURRENCY chunk jobs at a time) hold at
  * most LaneSemaphore.cappedShare of the slots, each after its tenant's paced hand-over time
  * (SMS_CAMPAIGN_MPS) and before its claim: waiting spends no attempt.
  */
@@ -72,6 +73,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
   private readonly outageToleranceMs: number;
   private readonly handlers: Handlers;
   private readonly campaignHandlers: Handlers;
+  private readonly codeHandlers: Handlers;
   /** Set on shutdown: no new message is claimed. */
   private stopping = false;
   private deadline = 0;
@@ -79,6 +81,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
   private readonly running = new Set<Promise<unknown>>();
   private readonly worker: QueueWorker<DeliverJobData>;
   private readonly campaignWorker: QueueWorker<DeliverJobData>;
+  private readonly codeWorker: QueueWorker<DeliverJobData>;
 
   constructor(
     private readonly queue: DeliveryQueue,
@@ -92,6 +95,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     const ended = (e: unknown) => this.logger.debug({ err: String(e) }, 'delivery queue processing ended');
     this.worker = new QueueWorker(queue.queue, ended);
     this.campaignWorker = new QueueWorker(queue.campaignQueue, ended);
+    this.codeWorker = new QueueWorker(queue.codeQueue, ended);
     const concurrency = config.get('SMS_WORKER_CONCURRENCY');
     this.inFlight = new LaneSemaphore<Handed>(concurrency, LaneSemaphore.cappedShare(concurrency));
     const campaignQueue = queue.campaignQueue;
@@ -119,6 +123,11 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
         handle: (job) => this.deliver(job),
       },
     };
+    // Codes: single-message jobs, on a queue no chunk job can take the loops of; each job holds
+    // one loop and at most one slot, so a burst of codes can use every slot, first in line.
+    this.codeHandlers = {
+      [DeliveryJob.Deliver]: { concurrency, handle: (job) => this.deliver(job) },
+    };
     const every = [...Object.keys(this.handlers), ...Object.keys(this.campaignHandlers)];
     const missing = Object.values(DeliveryJob).filter((n) => !every.includes(n));
     if (missing.length > 0) throw new Error(`no handler for delivery jobs: ${missing.join(', ')}`);
@@ -135,6 +144,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
       );
     start(this.worker, this.handlers);
     start(this.campaignWorker, this.campaignHandlers);
+    start(this.codeWorker, this.codeHandlers);
   }
 
   /**
@@ -159,6 +169,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     this.paused = Promise.all([
       pause(this.worker, this.queue.queue),
       pause(this.campaignWorker, this.queue.campaignQueue),
+      pause(this.codeWorker, this.queue.codeQueue),
     ]).then(() => undefined);
   }
 

@@ -1,13 +1,15 @@
 /**
- * Issue 11's two figures for `npm run bench` (see bench/run.ts):
+ * Issue 11's two figures for `npm run bench` (phases of bench/run.ts):
  * - (g) the p95 of a 90-day `GET /api/sms/stats?group_by=day` over a large seed (default
  *   1,000,000 messages; `--stats-messages=N` or BENCH_STATS_MESSAGES=N for a quicker try);
  * - (h) what the stats-rollup triggers cost the writes of a message's life.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { Client } from 'pg';
-import { RollupService } from '../src/analytics/rollup.service';
-import { BenchContext, fmt } from './context';
+import type { RollupService } from '../../src/analytics/rollup.service';
+import { BenchContext, Figure, fmt } from '../context';
 
 /** `--name=value` from the command line, else the environment variable, else the default. */
 function setting(flag: string, env: string, dflt: number): number {
@@ -44,7 +46,7 @@ async function timeGets(
  * the p95 of `GET /api/sms/stats?group_by=day` over the 90 days as a tenant admin (the coarse
  * rollup), and, reported beside it, as a plain user (the per-creator rollup, a third of the seed).
  */
-export async function statsScenario(ctx: BenchContext): Promise<void> {
+export async function statsScenario(ctx: BenchContext): Promise<Figure[]> {
   const { db } = ctx;
   const total = setting('stats-messages', 'BENCH_STATS_MESSAGES', 1_000_000);
   const tenant = 7;
@@ -117,6 +119,22 @@ export async function statsScenario(ctx: BenchContext): Promise<void> {
       ratio: '',
       met: null,
     });
+    return [
+      {
+        key: 'g.admin.p95',
+        label: `(g) GET /api/sms/stats 90 days over ${fmt(total)} messages, admin, p95`,
+        value: p95,
+        unit: 'ms',
+        better: 'lower',
+      },
+      {
+        key: 'g.user.p95',
+        label: '(g) the same as a plain user, p95',
+        value: percentile(user.times, 0.95),
+        unit: 'ms',
+        better: 'lower',
+      },
+    ];
   } finally {
     await ctx.stopService(svc);
   }
@@ -179,7 +197,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * for a single message (an idle service: nothing to batch). Reported: this isolates the database
  * work the triggers add to a message's own writes; the end-to-end figure below is the judged one.
  */
-export async function rollupCostScenario(ctx: BenchContext): Promise<void> {
+export async function rollupCostScenario(ctx: BenchContext): Promise<Figure[]> {
   const { db } = ctx;
   const tenant = 8;
   const rounds = setting('rollup-rounds', 'BENCH_ROLLUP_ROUNDS', 5);
@@ -187,8 +205,14 @@ export async function rollupCostScenario(ctx: BenchContext): Promise<void> {
     tenant,
   ]);
   const pid = (await db.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
-  // The service's own fold, on this connection (so its CPU is counted), one transaction per chunk.
-  const fold = new RollupService({
+  // The build's own fold (from its dist), on this connection (so its CPU is counted), one
+  // transaction per chunk.
+  const { RollupService: Fold } = createRequire(__filename)(
+    join(ctx.build.dir, 'dist/src/analytics/rollup.service.js'),
+  ) as {
+    RollupService: typeof RollupService;
+  };
+  const fold = new Fold({
     transaction: async <T>(
       fn: (m: { query: (sql: string, p?: unknown[]) => Promise<unknown[]> }) => Promise<T>,
     ) => {
@@ -217,6 +241,7 @@ export async function rollupCostScenario(ctx: BenchContext): Promise<void> {
     const cpu1 = backendCpuMs(pid);
     return { wall: performance.now() - t0, cpu: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 };
   };
+  const figures: Figure[] = [];
   try {
     for (const [batch, messages] of [
       [100, 1000],
@@ -251,7 +276,25 @@ export async function rollupCostScenario(ctx: BenchContext): Promise<void> {
         ratio: `${fmt(ratio * 100, 1)} %${cpuRatio !== null ? ` (CPU; wall ${fmt(wallRatio * 100, 1)} %)` : ' (wall)'}`,
         met: null,
       });
+      const shape = batch === 1 ? 'single' : `batch${batch}`;
+      const what = batch === 1 ? 'one message at a time' : `batches of ${batch}`;
+      if (cpuOn !== null)
+        figures.push({
+          key: `h.pg.${shape}.cpu`,
+          label: `(h) PostgreSQL CPU per message with the rollup, ${what}`,
+          value: (cpuOn * 1000) / messages,
+          unit: 'µs',
+          better: 'lower',
+        });
+      figures.push({
+        key: `h.pg.${shape}.ratio`,
+        label: `(h) PostgreSQL without / with the rollup, ${what} (${cpuRatio !== null ? 'CPU' : 'wall'})`,
+        value: ratio * 100,
+        unit: '%',
+        better: 'higher',
+      });
     }
+    return figures;
   } finally {
     await setTriggers(true);
   }
@@ -264,7 +307,7 @@ export async function rollupCostScenario(ctx: BenchContext): Promise<void> {
  * its worker's fold timer runs throughout. The ratio of the median rates is the rollup's cost to
  * the send path's throughput.
  */
-export async function rollupSendPathScenario(ctx: BenchContext): Promise<void> {
+export async function rollupSendPathScenario(ctx: BenchContext): Promise<Figure[]> {
   const { db } = ctx;
   const tenant = 9;
   const perRun = setting('rollup-e2e-messages', 'BENCH_ROLLUP_E2E_MESSAGES', 4000);
@@ -315,6 +358,22 @@ export async function rollupSendPathScenario(ctx: BenchContext): Promise<void> {
       ratio: `${fmt(ratio * 100, 1)} %`,
       met: ratio >= 0.9,
     });
+    return [
+      {
+        key: 'h.e2e',
+        label: '(h) send-bulk accept → delivered with the rollup, median',
+        value: rateOn,
+        unit: 'msg/s',
+        better: 'higher',
+      },
+      {
+        key: 'h.e2e.ratio',
+        label: '(h) the same, with / without the rollup',
+        value: ratio * 100,
+        unit: '%',
+        better: 'higher',
+      },
+    ];
   } finally {
     await setTriggers(true);
     await ctx.stopService(svc);
