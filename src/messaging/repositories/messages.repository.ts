@@ -56,56 +56,38 @@ export interface HistoryFilter {
   limit: number;
 }
 
-const COLUMNS = [
-  ['id', 'uuid'],
-  ['tenant_id', 'int4'],
-  ['user_id', 'varchar'],
-  ['created_by', 'varchar'],
-  ['phone_number', 'varchar'],
-  ['body', 'text'],
-  ['body_ciphertext', 'text'],
-  ['message_type', 'varchar'],
-  ['language', 'varchar'],
-  ['template_id', 'varchar'],
-  ['status', 'varchar'],
-  ['segments', 'int2'],
-  ['encoding', 'varchar'],
-  ['estimated_cost', 'numeric'],
-  ['currency', 'bpchar'],
-  ['scheduled_at', 'timestamptz'],
-  ['batch_id', 'uuid'],
-  ['campaign_id', 'uuid'],
-  ['idempotency_key', 'varchar'],
-  ['metadata', 'jsonb'],
-  ['created_at', 'timestamptz'],
-  ['status_callback_url', 'varchar'],
-] as const;
+/** The inserted columns: name, PostgreSQL type, and the value of a message. */
+const COLUMNS: readonly (readonly [string, string, (m: NewMessage) => unknown])[] = [
+  ['id', 'uuid', (m) => m.id],
+  ['tenant_id', 'int4', (m) => m.tenantId],
+  ['user_id', 'varchar', (m) => m.userId],
+  ['created_by', 'varchar', (m) => m.createdBy],
+  ['phone_number', 'varchar', (m) => m.phoneNumber],
+  ['body', 'text', (m) => m.body],
+  ['body_ciphertext', 'text', (m) => m.bodyCiphertext],
+  ['message_type', 'varchar', (m) => m.messageType],
+  ['language', 'varchar', (m) => m.language],
+  ['template_id', 'varchar', (m) => m.templateId],
+  ['status', 'varchar', (m) => m.status],
+  ['segments', 'int2', (m) => m.segments],
+  ['encoding', 'varchar', (m) => m.encoding],
+  ['estimated_cost', 'numeric', (m) => (m.estimatedCost === null ? null : formatMoney(m.estimatedCost))],
+  ['currency', 'bpchar', (m) => m.currency],
+  ['scheduled_at', 'timestamptz', (m) => m.scheduledAt],
+  ['batch_id', 'uuid', (m) => m.batchId],
+  ['campaign_id', 'uuid', (m) => m.campaignId],
+  ['idempotency_key', 'varchar', (m) => m.idempotencyKey],
+  ['metadata', 'jsonb', (m) => JSON.stringify(m.metadata)],
+  ['created_at', 'timestamptz', (m) => m.createdAt],
+  ['status_callback_url', 'varchar', (m) => m.statusCallbackUrl],
+];
 
-function columnValues(m: NewMessage): unknown[] {
-  return [
-    m.id,
-    m.tenantId,
-    m.userId,
-    m.createdBy,
-    m.phoneNumber,
-    m.body,
-    m.bodyCiphertext,
-    m.messageType,
-    m.language,
-    m.templateId,
-    m.status,
-    m.segments,
-    m.encoding,
-    m.estimatedCost === null ? null : formatMoney(m.estimatedCost),
-    m.currency,
-    m.scheduledAt,
-    m.batchId,
-    m.campaignId,
-    m.idempotencyKey,
-    JSON.stringify(m.metadata),
-    m.createdAt,
-    m.statusCallbackUrl,
-  ];
+/**
+ * One array per column, the statement's parameters: built column by column, so a 10,000-row
+ * insert holds its rows and these arrays, not also a row of values per message.
+ */
+function columnArrays(messages: NewMessage[]): unknown[][] {
+  return COLUMNS.map(([, , value]) => messages.map(value));
 }
 
 /**
@@ -129,8 +111,7 @@ export class MessagesRepository {
     batches: NewBatch[] = [],
   ): Promise<void> {
     if (messages.length === 0) return;
-    const values = messages.map(columnValues);
-    const arrays = COLUMNS.map((_, i) => values.map((v) => v[i]));
+    const arrays = columnArrays(messages);
     const casts = COLUMNS.map(([, type], i) => `$${i + 1}::${type === 'jsonb' ? 'text' : type}[]`).join(', ');
     const names = COLUMNS.map(([name]) => name).join(', ');
     const select = COLUMNS.map(([name, type]) => (type === 'jsonb' ? `${name}::jsonb` : name)).join(', ');
@@ -169,8 +150,7 @@ export class MessagesRepository {
     messages: (NewMessage & { recipientUserId: string })[],
   ): Promise<string[]> {
     if (messages.length === 0) return [];
-    const values = messages.map(columnValues);
-    const arrays = COLUMNS.map((_, i) => values.map((v) => v[i]));
+    const arrays = columnArrays(messages);
     const n = COLUMNS.length;
     const casts = COLUMNS.map(([, type], i) => `$${i + 1}::${type === 'jsonb' ? 'text' : type}[]`).join(', ');
     const names = COLUMNS.map(([name]) => name).join(', ');
