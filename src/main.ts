@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './common/heap-growth'; // first: before the app's modules fill the heap
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
