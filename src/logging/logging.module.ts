@@ -26,6 +26,9 @@ export const REDACTED_PATHS = [
   '*.token',
   '*.authToken',
   '*.secretAccessKey',
+  // A failed statement's bound values (TypeORM's QueryFailedError): a bulk INSERT's are every
+  // phone number and text of the bulk.
+  'err.parameters',
 ];
 
 export const LoggingModule = LoggerModule.forRootAsync({

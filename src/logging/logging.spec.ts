@@ -1,5 +1,6 @@
 import { LoggerService } from '@nestjs/common';
-import { logFormat, QuietStartLogger } from './logging.module';
+import pino from 'pino';
+import { logFormat, QuietStartLogger, REDACTED_PATHS } from './logging.module';
 
 describe('start-up logging', () => {
   it('sends Nest route-mapping lines to debug and keeps the rest at info', () => {
@@ -30,5 +31,24 @@ describe('start-up logging', () => {
     expect(logFormat(undefined, false)).toBe('json');
     expect(logFormat('json', true)).toBe('json');
     expect(logFormat('pretty', false)).toBe('pretty');
+  });
+});
+
+describe('REDACTED_PATHS', () => {
+  it("blanks a failed statement's bound values (phone numbers, texts) in an error line", () => {
+    const lines: string[] = [];
+    const log = pino(
+      { redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+      { write: (line: string) => lines.push(line) },
+    );
+    const err = Object.assign(new Error('duplicate key'), {
+      query: 'INSERT INTO sms_messages …',
+      parameters: ['+12025550123', 'Your code is 123456'],
+    });
+    log.error({ errorId: 'e1', err }, 'unhandled error');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain('+12025550123');
+    expect(lines[0]).not.toContain('123456');
+    expect(JSON.parse(lines[0]).err).toMatchObject({ message: 'duplicate key', parameters: '[redacted]' });
   });
 });
