@@ -117,13 +117,14 @@ function readBody(req: IncomingMessage, limit: number, encoding: BufferEncoding)
       if (length > limit) return fail(tooLarge(limit));
       chunks.push(chunk);
     });
-    stream.on('error', () =>
-      fail(
-        stream === req
-          ? unreadable(400, 'Bad Request', 'the request body was cut short')
-          : unreadable(400, 'Bad Request', 'request body does not match its Content-Encoding'),
-      ),
-    );
+    const cutShort = () => fail(unreadable(400, 'Bad Request', 'the request body was cut short'));
+    // A client that goes away mid-body: the request errors, and a decompressor it was piped into
+    // would wait for more forever (holding what it read), so the request's own error ends it too.
+    req.once('error', cutShort);
+    if (stream !== req)
+      stream.on('error', () =>
+        fail(unreadable(400, 'Bad Request', 'request body does not match its Content-Encoding')),
+      );
     stream.on('end', () => {
       if (settled) return;
       settled = true;
