@@ -47,6 +47,7 @@ import { KeywordStartKeptTemplate1764002610000 } from './1764002610000-keyword-s
 // The audit log keeps a caller's X-Request-Id beside the service's own request id.
 import { AuditClientRequestId1764002700000 } from './1764002700000-audit-client-request-id';
 import { LatencyBucketLookup1764002800000 } from './1764002800000-latency-bucket-lookup';
+import { DeliveryQualityColumns1764002900000 } from './1764002900000-delivery-quality-columns';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -83,4 +84,5 @@ export const MIGRATIONS = [
   KeywordStartKeptTemplate1764002610000,
   AuditClientRequestId1764002700000,
   LatencyBucketLookup1764002800000,
+  DeliveryQualityColumns1764002900000,
 ];

@@ -113,6 +113,10 @@ export class StatsFiguresDto {
   @ApiProperty() undelivered: number;
   @ApiProperty() failed: number;
   @ApiProperty() canceled: number;
+  @ApiProperty({
+    description: 'not handed to a provider within its validity period: never sent, never charged',
+  })
+  expired: number;
   @ApiProperty({ description: 'outcome being resolved with the provider' }) unknown: number;
   @ApiProperty() segments: number;
   @ApiProperty({

@@ -311,6 +311,7 @@ class FiguresBuilder {
       undelivered: n('undelivered'),
       failed: n('failed'),
       canceled: n('canceled'),
+      expired: n('expired'),
       unknown: n('unknown'),
       segments: this.segments,
       estimated_cost: single ? single.estimated_cost : money.length === 0 ? '0' : null,

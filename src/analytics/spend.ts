@@ -8,7 +8,7 @@ import { Micros, MonthToDateSpend, parseMoney, SqlRunner, utcMonth } from '../co
  * deltas not folded yet (exact at the statement's snapshot), never by scanning the message ledger.
  *
  * Per message it is the provider's cost where one was reported, else the estimate, counted from
- * acceptance and for every status but canceled: over rollup rows that is
+ * acceptance and for every status but canceled and expired (never sent, never charged): over rollup rows that is
  * `actual_cost + estimated_cost - actual_estimated` (the estimates of the messages with a reported
  * cost are replaced by that cost). Days are the UTC days of acceptance, so a UTC month is
  * `day >= first day AND day < first day of the next month`.
@@ -22,7 +22,7 @@ export function monthToDateSpendSql(
   currency: string,
 ): string {
   const where = `tenant_id = ${tenantId} AND day >= (${monthStart})::date AND day < (${monthEnd})::date
-      AND currency = ${currency} AND status <> 'canceled'`;
+      AND currency = ${currency} AND status NOT IN ('canceled', 'expired')`;
   return `(SELECT COALESCE(sum(actual_cost + estimated_cost - actual_estimated), 0)
      FROM (SELECT actual_cost, estimated_cost, actual_estimated FROM sms_tenant_daily_rollup WHERE ${where}
            UNION ALL

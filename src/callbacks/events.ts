@@ -4,6 +4,7 @@ export const WEBHOOK_EVENTS = [
   'message.delivered',
   'message.failed',
   'message.undelivered',
+  'message.expired',
   'message.inbound',
   'recipient.opted_out',
   'recipient.opted_in',
@@ -16,7 +17,7 @@ export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 /** The events other features publish through `CallbacksService.publish` (message.* are the trigger's). */
 export type PublishedEventType = Exclude<
   WebhookEventType,
-  'message.sent' | 'message.delivered' | 'message.failed' | 'message.undelivered'
+  'message.sent' | 'message.delivered' | 'message.failed' | 'message.undelivered' | 'message.expired'
 >;
 
 /** What a receiver gets: the JSON body, in this key order. */

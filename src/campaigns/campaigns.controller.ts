@@ -207,6 +207,7 @@ export class CampaignsController {
       delivered: n('delivered'),
       failed: n('failed') + n('undelivered'),
       canceled: n('canceled'),
+      expired: n('expired'),
       skipped: s.skipped,
       estimated_cost: s.estimatedCost,
       actual_cost: s.actualCost,

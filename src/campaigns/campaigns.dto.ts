@@ -143,6 +143,7 @@ export class CampaignStatusDto {
   @ApiProperty() delivered: number;
   @ApiProperty({ description: 'failed and undelivered' }) failed: number;
   @ApiProperty() canceled: number;
+  @ApiProperty({ description: 'not handed to a provider within its validity period' }) expired: number;
   @ApiProperty({ example: { opted_out: 1, invalid_phone: 0, missing_variables: 2, inactive: 3 } })
   skipped: Record<string, number>;
   @ApiProperty({ type: String, nullable: true, example: '0.9480' }) estimated_cost: string | null;

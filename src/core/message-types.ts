@@ -60,6 +60,8 @@ export const MESSAGE_STATUSES = [
   'undelivered',
   'failed',
   'canceled',
+  /** Not handed to a provider within its validity period: never sent, never charged. */
+  'expired',
 ] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 

@@ -3,15 +3,16 @@ import { canTransition, isTerminal } from './status-machine';
 
 describe('status machine', () => {
   const allowed: [MessageStatus, MessageStatus[]][] = [
-    ['scheduled', ['queued', 'sending', 'canceled']],
-    ['queued', ['sending', 'canceled', 'failed']],
-    ['sending', ['sent', 'queued', 'failed', 'delivered', 'undelivered', 'unknown']],
+    ['scheduled', ['queued', 'sending', 'canceled', 'expired']],
+    ['queued', ['sending', 'canceled', 'failed', 'expired']],
+    ['sending', ['sent', 'queued', 'failed', 'delivered', 'undelivered', 'unknown', 'expired']],
     ['sent', ['delivered', 'undelivered', 'failed']],
     ['unknown', ['sent', 'queued', 'delivered', 'undelivered', 'failed']],
     ['delivered', []],
     ['undelivered', []],
     ['failed', []],
     ['canceled', []],
+    ['expired', []],
   ];
 
   it.each(allowed)('from %s allows exactly %j', (from, to) => {
@@ -27,6 +28,17 @@ describe('status machine', () => {
   });
 
   it('knows the terminal statuses', () => {
-    expect(MESSAGE_STATUSES.filter(isTerminal)).toEqual(['delivered', 'undelivered', 'failed', 'canceled']);
+    expect(MESSAGE_STATUSES.filter(isTerminal)).toEqual([
+      'delivered',
+      'undelivered',
+      'failed',
+      'canceled',
+      'expired',
+    ]);
+  });
+
+  it('never expires a message once a provider has it', () => {
+    for (const from of ['sent', 'unknown', 'delivered'] as const)
+      expect(canTransition(from, 'expired')).toBe(false);
   });
 });

@@ -7,9 +7,11 @@ import { MessageStatus } from './message-types';
  * event but does not change the message.
  */
 const NEXT: Record<MessageStatus, readonly MessageStatus[]> = {
-  scheduled: ['queued', 'sending', 'canceled'],
-  queued: ['sending', 'canceled', 'failed'],
-  sending: ['sent', 'queued', 'failed', 'delivered', 'undelivered', 'unknown'],
+  // expired: not handed to a provider within its validity period (the claim, or the worker before
+  // a fallback call once the first provider failed without taking it).
+  scheduled: ['queued', 'sending', 'canceled', 'expired'],
+  queued: ['sending', 'canceled', 'failed', 'expired'],
+  sending: ['sent', 'queued', 'failed', 'delivered', 'undelivered', 'unknown', 'expired'],
   sent: ['delivered', 'undelivered', 'failed'],
   // Asked the provider later: found (sent or a receipt), or provably never created (queued again).
   unknown: ['sent', 'queued', 'delivered', 'undelivered', 'failed'],
@@ -17,6 +19,7 @@ const NEXT: Record<MessageStatus, readonly MessageStatus[]> = {
   undelivered: [],
   failed: [],
   canceled: [],
+  expired: [],
 };
 
 export function canTransition(from: MessageStatus, to: MessageStatus): boolean {

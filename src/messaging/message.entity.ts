@@ -45,6 +45,14 @@ export class SmsMessageEntity {
   @Column('uuid', { name: 'campaign_id', nullable: true }) campaignId: string | null;
   @Column('varchar', { name: 'idempotency_key', nullable: true }) idempotencyKey: string | null;
   @Column('jsonb') metadata: Record<string, unknown>;
+  /** The validity period's end: not handed to a provider by then, the message ends `expired`. */
+  @Column('timestamptz', { name: 'expires_at', nullable: true }) expiresAt: Date | null;
+  /** The sender identity chosen at accept (alphanumeric ID, number or Messaging Service SID). */
+  @Column('varchar', { nullable: true }) sender: string | null;
+  /** Accepted in test mode: handed to the sandbox provider only, never charged. */
+  @Column('boolean', { name: 'test_mode' }) testMode: boolean;
+  /** When a verification check succeeded on the code this message carried. */
+  @Column('timestamptz', { name: 'converted_at', nullable: true }) convertedAt: Date | null;
   @Column('timestamptz', { name: 'created_at' }) createdAt: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt: Date;
 }

@@ -1364,7 +1364,8 @@ export interface components {
         | 'delivered'
         | 'undelivered'
         | 'failed'
-        | 'canceled';
+        | 'canceled'
+        | 'expired';
       provider: string | null;
       provider_message_id: string | null;
       attempts: number;
@@ -1790,6 +1791,8 @@ export interface components {
       undelivered: number;
       failed: number;
       canceled: number;
+      /** @description not handed to a provider within its validity period: never sent, never charged */
+      expired: number;
       /** @description outcome being resolved with the provider */
       unknown: number;
       segments: number;
@@ -1832,6 +1835,8 @@ export interface components {
       undelivered: number;
       failed: number;
       canceled: number;
+      /** @description not handed to a provider within its validity period: never sent, never charged */
+      expired: number;
       /** @description outcome being resolved with the provider */
       unknown: number;
       segments: number;
@@ -1931,6 +1936,7 @@ export interface components {
         | 'message.delivered'
         | 'message.failed'
         | 'message.undelivered'
+        | 'message.expired'
         | 'message.inbound'
         | 'recipient.opted_out'
         | 'recipient.opted_in'
@@ -1951,6 +1957,7 @@ export interface components {
             | 'message.delivered'
             | 'message.failed'
             | 'message.undelivered'
+            | 'message.expired'
             | 'message.inbound'
             | 'recipient.opted_out'
             | 'recipient.opted_in'
@@ -1987,6 +1994,7 @@ export interface components {
             | 'message.delivered'
             | 'message.failed'
             | 'message.undelivered'
+            | 'message.expired'
             | 'message.inbound'
             | 'recipient.opted_out'
             | 'recipient.opted_in'
@@ -2016,6 +2024,7 @@ export interface components {
         | 'message.delivered'
         | 'message.failed'
         | 'message.undelivered'
+        | 'message.expired'
         | 'message.inbound'
         | 'recipient.opted_out'
         | 'recipient.opted_in'
@@ -2055,6 +2064,7 @@ export interface components {
         | 'message.delivered'
         | 'message.failed'
         | 'message.undelivered'
+        | 'message.expired'
         | 'message.inbound'
         | 'recipient.opted_out'
         | 'recipient.opted_in'
@@ -2336,6 +2346,8 @@ export interface components {
       /** @description failed and undelivered */
       failed: number;
       canceled: number;
+      /** @description not handed to a provider within its validity period */
+      expired: number;
       /**
        * @example {
        *       "opted_out": 1,
@@ -4467,7 +4479,8 @@ export interface operations {
           | 'delivered'
           | 'undelivered'
           | 'failed'
-          | 'canceled';
+          | 'canceled'
+          | 'expired';
         /** @description a built-in type or a custom template type */
         message_type?: string;
         phone_number?: string;
@@ -8506,6 +8519,7 @@ export interface operations {
           | 'message.delivered'
           | 'message.failed'
           | 'message.undelivered'
+          | 'message.expired'
           | 'message.inbound'
           | 'recipient.opted_out'
           | 'recipient.opted_in'

@@ -24,6 +24,12 @@ export interface ClaimedMessage {
    * other provider is recorded (recordProvider) before it is called.
    */
   providers: ProviderName[];
+  /** The validity period's end (`expires_at`): no provider may be handed it after this; null: none. */
+  expiresAt: Date | null;
+  /** The sender identity chosen at accept (`sender`); null: the provider's default. */
+  sender: string | null;
+  /** Accepted in test mode: only the sandbox provider may have it, at no cost. */
+  testMode: boolean;
 }
 
 export type AttemptOutcome =
@@ -42,9 +48,9 @@ export type AttemptOutcome =
       /**
        * retry: back to 'queued' (attempt spent); deferred: back to 'queued' with the attempt given
        * back (every provider was down, nothing was tried); unknown: a provider may have it (timeout);
-       * failed: final.
+       * failed: final; expired: its validity period ended before any provider took it (final).
        */
-      outcome: 'retry' | 'deferred' | 'unknown' | 'failed';
+      outcome: 'retry' | 'deferred' | 'unknown' | 'failed' | 'expired';
       errorCode: string;
       errorMessage: string;
       tried: unknown;
@@ -305,6 +311,9 @@ interface ClaimedRow {
   attempts: number;
   created_at: Date;
   attempt_providers: ProviderName[] | null;
+  expires_at: Date | null;
+  sender: string | null;
+  test_mode: boolean;
 }
 
 /** The claimed message for each asked id, in order (null: not claimed; a duplicate id is claimed once). */
@@ -324,6 +333,9 @@ function claimedInOrder(ids: string[], rows: ClaimedRow[]): (ClaimedMessage | nu
       attempts: r.attempts,
       createdAt: new Date(r.created_at),
       providers: r.attempt_providers ?? [],
+      expiresAt: r.expires_at === null ? null : new Date(r.expires_at),
+      sender: r.sender,
+      testMode: r.test_mode === true,
     };
   });
 }
@@ -335,8 +347,8 @@ function outcomeParams(outcomes: AttemptOutcome[], at: Date): unknown[] {
       ? 'sent'
       : o.outcome === 'retry' || o.outcome === 'deferred'
         ? 'queued'
-        : o.outcome === 'unknown'
-          ? 'unknown'
+        : o.outcome === 'unknown' || o.outcome === 'expired'
+          ? o.outcome
           : 'failed';
   return [
     outcomes.map((o) => o.id),

@@ -14,8 +14,8 @@ export interface CampaignProgress {
   actualCost: string | null;
 }
 
-/** The statuses a campaign's message ends in: it was handed to a provider, or canceled. */
-const FINAL = ['sent', 'delivered', 'undelivered', 'failed', 'canceled'];
+/** The statuses a campaign's message ends in: it was handed to a provider, canceled or expired. */
+const FINAL = ['sent', 'delivered', 'undelivered', 'failed', 'canceled', 'expired'];
 
 /**
  * The campaign feature's view of the message ledger: its messages' progress, and the cancel of

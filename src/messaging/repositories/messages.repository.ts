@@ -31,6 +31,12 @@ export interface NewMessage {
   createdAt: Date;
   /** The message's own status callback URL. */
   statusCallbackUrl: string | null;
+  /** The validity period's end; absent or null: none. */
+  expiresAt?: Date | null;
+  /** The sender identity for the provider; absent or null: the provider's default. */
+  sender?: string | null;
+  /** Test mode: handed to the sandbox provider only, at no cost; absent: false. */
+  testMode?: boolean;
 }
 
 /** A bulk's shared metadata, stored once for all its messages. */
@@ -80,6 +86,9 @@ const COLUMNS: readonly (readonly [string, string, (m: NewMessage) => unknown])[
   ['metadata', 'jsonb', (m) => JSON.stringify(m.metadata)],
   ['created_at', 'timestamptz', (m) => m.createdAt],
   ['status_callback_url', 'varchar', (m) => m.statusCallbackUrl],
+  ['expires_at', 'timestamptz', (m) => m.expiresAt ?? null],
+  ['sender', 'varchar', (m) => m.sender ?? null],
+  ['test_mode', 'bool', (m) => m.testMode === true],
 ];
 
 /**

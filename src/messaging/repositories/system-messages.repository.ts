@@ -459,7 +459,7 @@ export class SystemMessagesRepository {
       `DELETE FROM sms_messages WHERE id IN (
          SELECT id FROM sms_messages
           WHERE created_at < now() - make_interval(days => $1)
-            AND status IN ('delivered', 'undelivered', 'failed', 'canceled', 'sent', 'unknown')
+            AND status IN ('delivered', 'undelivered', 'failed', 'canceled', 'expired', 'sent', 'unknown')
           LIMIT $2)`,
       [days, limit],
     );

@@ -30,7 +30,7 @@ export const LEDGER_SQL: readonly LedgerSqlObject[] = [
   {
     object: `function sms_claim_messages(${CLAIM_ARGS}, character varying[])`,
     file: 'claim-messages.sql',
-    migration: '1764002200000-attempt-providers',
+    migration: '1764002900000-delivery-quality-columns',
     caller: 'DeliveryStore.claimMany (src/messaging/delivery/delivery-store.ts)',
     test: 'test/messaging/attempt-providers.e2e-spec.ts',
   },
@@ -51,7 +51,7 @@ export const LEDGER_SQL: readonly LedgerSqlObject[] = [
   {
     object: `function sms_record_outcomes_and_claim(${OUTCOME_ARGS}, uuid[], character varying[])`,
     file: 'record-outcomes-and-claim.sql',
-    migration: '1764002200000-attempt-providers',
+    migration: '1764002900000-delivery-quality-columns',
     caller: 'DeliveryStore.recordAndClaimMany (src/messaging/delivery/delivery-store.ts)',
     test: 'test/messaging/delivery.e2e-spec.ts',
   },
@@ -101,7 +101,7 @@ export const LEDGER_SQL: readonly LedgerSqlObject[] = [
   {
     object: 'function sms_messages_webhook_outbox_batch()',
     file: 'webhook-outbox-trigger.sql',
-    migration: '1764001700000-webhook-outbox-per-statement',
+    migration: '1764002900000-delivery-quality-columns',
     caller: 'trigger sms_messages_webhook_outbox',
     test: 'test/callbacks/outbound-webhooks.e2e-spec.ts',
   },

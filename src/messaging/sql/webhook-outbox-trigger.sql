@@ -1,5 +1,6 @@
 -- The callbacks outbox written by the ledger itself: a statement trigger on sms_messages inserts a
--- delivery for each status change to sent, delivered, failed or undelivered, in the same statement.
+-- delivery for each status change to sent, delivered, failed, undelivered or expired, in the same
+-- statement.
 -- Fired by every UPDATE of sms_messages.
 
 -- object: function sms_messages_webhook_outbox_batch()
@@ -11,7 +12,7 @@ AS $function$
         -- Nobody to tell: the common case, one probe per changed row, no row-level trigger calls.
         IF NOT EXISTS (
           SELECT 1 FROM new_rows n
-           WHERE n.status IN ('sent', 'delivered', 'failed', 'undelivered')
+           WHERE n.status IN ('sent', 'delivered', 'failed', 'undelivered', 'expired')
              AND (n.status_callback_url IS NOT NULL
                   OR EXISTS (SELECT 1 FROM sms_webhook_endpoints e
                               WHERE e.tenant_id = n.tenant_id AND e.active AND e.deleted_at IS NULL))) THEN
@@ -22,7 +23,7 @@ AS $function$
                  'message.' || n.status AS ev_type, 'message:' || n.id || ':' || n.status AS ev_key
             FROM new_rows n JOIN old_rows o ON o.id = n.id
            WHERE o.status IS DISTINCT FROM n.status
-             AND n.status IN ('sent', 'delivered', 'failed', 'undelivered')
+             AND n.status IN ('sent', 'delivered', 'failed', 'undelivered', 'expired')
         ), body AS MATERIALIZED (
           -- Never the body: a code message's text is a secret, and the status API has the rest.
           SELECT ev.*, jsonb_build_object(
@@ -46,7 +47,9 @@ AS $function$
               'currency', currency,
               'error_code', error_code,
               'sent_at', sent_at,
-              'delivered_at', delivered_at)) AS payload
+              'delivered_at', delivered_at,
+              'sender', sender,
+              'test_mode', test_mode)) AS payload
             FROM ev
         )
         INSERT INTO sms_webhook_deliveries

@@ -17,6 +17,7 @@ const STATUS_ORDER: Record<Status, number> = {
   failed: 6,
   canceled: 7,
   unknown: 8,
+  expired: 9,
 };
 const STATUSES = Object.keys(STATUS_ORDER) as Status[];
 

@@ -92,16 +92,25 @@ export function Overview({ session }: { session: Session }) {
         {totals && (
           <table class="table">
             <tbody>
-              {(['delivered', 'sent', 'queued', 'undelivered', 'failed', 'canceled', 'unknown'] as const).map(
-                (k) => (
-                  <tr key={k}>
-                    <td>
-                      <StatusBadge status={k} />
-                    </td>
-                    <td class="num">{fmtNumber(totals[k])}</td>
-                  </tr>
-                ),
-              )}
+              {(
+                [
+                  'delivered',
+                  'sent',
+                  'queued',
+                  'undelivered',
+                  'failed',
+                  'canceled',
+                  'expired',
+                  'unknown',
+                ] as const
+              ).map((k) => (
+                <tr key={k}>
+                  <td>
+                    <StatusBadge status={k} />
+                  </td>
+                  <td class="num">{fmtNumber(totals[k])}</td>
+                </tr>
+              ))}
             </tbody>
           </table>
         )}
