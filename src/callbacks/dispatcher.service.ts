@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { ClaimedDelivery, DeliveriesRepository, DeliveryStatus } from './deliveries.repository';
+import { withMessageFailure } from './message-failure';
 import { SecretBox } from './secret-box';
 import { SIGNATURE_HEADER, signWebhook } from './signature';
 import { CallbackUrlGuard, TargetRefusedError } from './url-policy';
@@ -198,7 +199,8 @@ export class WebhookDispatcher implements OnApplicationShutdown {
       throw e;
     }
     const p = d.payload;
-    const body = JSON.stringify({ id: p.id, type: p.type, created_at: p.created_at, data: p.data });
+    const data = withMessageFailure(p.type, p.data);
+    const body = JSON.stringify({ id: p.id, type: p.type, created_at: p.created_at, data });
     const t = Math.floor(this.clock.now().getTime() / 1000);
     return postJson(
       target,

@@ -1,6 +1,7 @@
 /** The public surface of providers: the router other modules use, and the provider vocabulary. */
 export { ProvidersModule, SmsRouter, providerOrder } from './providers.module';
 export { DeliveryReceipts } from './receipts';
+export { messageFailure, readErrorCode } from './failure-codes';
 export type { CircuitChange, ProviderActivity, ProviderCall, ProviderObserver } from './provider-stats';
 export type { CircuitState } from './circuit-breaker';
 export type { SendHooks } from './provider-router';

@@ -230,6 +230,40 @@ function dashboardSuite(): void {
     await shot(page, 'message-detail');
   });
 
+  it('says why a message failed, in the list and on its page, in the chosen language', async () => {
+    const failing = '+15005550001'; // the sandbox refuses it as an invalid number (21211)
+    const res = await t
+      .http()
+      .post('/api/sms/send')
+      .set(t.auth(admin))
+      .send({ phone_number: failing, message: 'Your class moved to 7 PM' })
+      .expect(202);
+    await eventually(async () => {
+      const s = await t.http().get(`/api/sms/messages/${res.body.message_id}/status`).set(t.auth(admin));
+      return s.body.status === 'failed' ? true : undefined;
+    }, 15_000);
+    const sentence =
+      'Not a valid phone number (sandbox 21211): check the number and correct it; retrying will not help.';
+    await page.getByTestId('nav-messages').click();
+    await page.getByTestId('filter-phone').fill(failing);
+    await page.getByTestId('search').click();
+    const reason = page.getByTestId('message-row').first().getByTestId('failure-reason');
+    await reason.waitFor();
+    expect(await reason.textContent()).toBe(sentence);
+    await page.getByTestId('message-row').first().getByRole('link').click();
+    const detail = page.getByTestId('detail-reason');
+    await detail.waitFor();
+    expect(await detail.textContent()).toBe(`${sentence} invalid_number`);
+    await page.getByTestId('lang').click();
+    await expectText(
+      page,
+      'detail-reason',
+      'Geçerli bir telefon numarası değil (sandbox 21211): numarayı kontrol edip düzeltin; yeniden denemek işe yaramaz. invalid_number',
+    );
+    await page.getByTestId('lang').click();
+    await expectText(page, 'nav-overview', 'Overview');
+  });
+
   it('creates a campaign after its preview, executes it and watches it complete', async () => {
     await page.getByTestId('nav-campaigns').click();
     const form = page.getByTestId('new-campaign');

@@ -1346,6 +1346,66 @@ export interface components {
       currency: string;
       scheduled_time: string;
     };
+    /**
+     * @description Stable reason code. New codes may be added: read one you do not know as unknown_error.
+     * @enum {string}
+     */
+    FailureReason:
+      | 'invalid_number'
+      | 'not_mobile'
+      | 'number_not_in_service'
+      | 'unreachable'
+      | 'carrier_unreachable'
+      | 'delivery_expired'
+      | 'opted_out'
+      | 'blocked_by_recipient'
+      | 'spam_filtered'
+      | 'message_invalid'
+      | 'destination_not_supported'
+      | 'sender_not_registered'
+      | 'provider_account'
+      | 'rate_limited'
+      | 'provider_unavailable'
+      | 'provider_timeout'
+      | 'send_interrupted'
+      | 'outcome_unknown'
+      | 'validity_expired'
+      | 'tenant_deactivated'
+      | 'canceled'
+      | 'internal_error'
+      | 'unknown_error'
+      | 'message_too_long'
+      | 'missing_variables'
+      | 'inactive_recipient'
+      | 'spend_cap_reached'
+      | 'country_not_allowed'
+      | 'premium_rate'
+      | 'shared_cost'
+      | 'no_consent';
+    FailureSentencesDto: {
+      /** @example Number not in service (Twilio 30005): check the number; retrying will not help. */
+      en: string;
+      /** @example Numara kullanımda değil (Twilio 30005): numarayı kontrol edin; yeniden denemek işe yaramaz. */
+      tr: string;
+    };
+    FailureDto: {
+      /** @description Stable reason code. New codes may be added: read one you do not know as unknown_error. */
+      reason: components['schemas']['FailureReason'];
+      /** @description Sending the same message again later may succeed without changing the number or the text. */
+      retryable: boolean;
+      /**
+       * @description The provider whose code this is; null when the service itself decided.
+       * @enum {string|null}
+       */
+      provider: 'twilio' | 'sns' | 'sandbox' | null;
+      /**
+       * @description The provider's own code.
+       * @example 30005
+       */
+      provider_code: string | null;
+      /** @description One sentence in each language, always both. */
+      message: components['schemas']['FailureSentencesDto'];
+    };
     MessageEventDto: {
       status: string;
       at: string;
@@ -1371,6 +1431,8 @@ export interface components {
       attempts: number;
       error_code: string | null;
       error_message: string | null;
+      /** @description Why it did not arrive (failed, undelivered, unknown, canceled, expired), read from status and error_code; null otherwise. */
+      failure: components['schemas']['FailureDto'] | null;
       segments: number;
       encoding: string;
       cost: number | null;
@@ -1402,6 +1464,8 @@ export interface components {
       batch_id: string | null;
       campaign_id: string | null;
       error_code: string | null;
+      /** @description Why it did not arrive (failed, undelivered, unknown, canceled, expired), read from status and error_code; null otherwise. */
+      failure: components['schemas']['FailureDto'] | null;
       created_at: string;
       scheduled_at: string | null;
       sent_at: string | null;

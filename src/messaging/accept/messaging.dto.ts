@@ -1,4 +1,5 @@
 import { DateTimeWithOffset, PageCursorField, PageLimitField, UserIdField } from '../../common/dto-fields';
+import { FailureDto } from './failure.dto';
 import { MetadataField } from './metadata';
 import { StatusCallbackUrlField } from '../../callbacks';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
@@ -172,6 +173,9 @@ export class MessageEventDto {
   @ApiProperty({ example: 'worker' }) source: string;
 }
 
+const FAILURE_FIELD =
+  'Why it did not arrive (failed, undelivered, unknown, canceled, expired), read from status and error_code; null otherwise.';
+
 export class MessageStatusDto {
   @ApiProperty() message_id: string;
   @ApiProperty({ enum: MESSAGE_STATUSES }) status: MessageStatus;
@@ -180,6 +184,7 @@ export class MessageStatusDto {
   @ApiProperty() attempts: number;
   @ApiProperty({ type: String, nullable: true }) error_code: string | null;
   @ApiProperty({ type: String, nullable: true }) error_message: string | null;
+  @ApiProperty({ type: FailureDto, nullable: true, description: FAILURE_FIELD }) failure: FailureDto | null;
   @ApiProperty() segments: number;
   @ApiProperty() encoding: string;
   @ApiProperty({ type: Number, nullable: true }) cost: number | null;
@@ -211,6 +216,7 @@ export class MessageSummaryDto {
   @ApiProperty({ type: String, nullable: true }) batch_id: string | null;
   @ApiProperty({ type: String, nullable: true }) campaign_id: string | null;
   @ApiProperty({ type: String, nullable: true }) error_code: string | null;
+  @ApiProperty({ type: FailureDto, nullable: true, description: FAILURE_FIELD }) failure: FailureDto | null;
   @ApiProperty() created_at: string;
   @ApiProperty({ type: String, nullable: true }) scheduled_at: string | null;
   @ApiProperty({ type: String, nullable: true }) sent_at: string | null;

@@ -1,5 +1,6 @@
 import { ValidationFailedError } from '../../common/errors';
 import { isSaneDate } from '../../common/validation';
+import { messageFailure } from '../../providers';
 import { SmsMessageEntity, SmsMessageEventEntity } from '../message.entity';
 import { AcceptResult } from './accept.types';
 import {
@@ -51,6 +52,7 @@ export function toMessageStatus(m: SmsMessageEntity, events: SmsMessageEventEnti
     attempts: m.attempts,
     error_code: m.errorCode,
     error_message: m.errorMessage,
+    failure: messageFailure(m.status, m.errorCode),
     segments: m.segments,
     encoding: m.encoding,
     cost: m.cost,
@@ -84,6 +86,7 @@ export function toMessageSummary(m: SmsMessageEntity): MessageSummaryDto {
     batch_id: m.batchId,
     campaign_id: m.campaignId,
     error_code: m.errorCode,
+    failure: messageFailure(m.status, m.errorCode),
     created_at: m.createdAt.toISOString(),
     scheduled_at: iso(m.scheduledAt),
     sent_at: iso(m.sentAt),

@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
+import { describeSkip } from '../../../src/core/failure-reasons';
 import { LANGUAGES } from '../../../src/core/message-types';
 import { api, type Schemas } from '../api';
 import { parsePairs, splitList } from '../encoding';
-import { fmtDate, fmtNumber, fmtPct, t } from '../i18n';
+import { fmtDate, fmtNumber, fmtPct, lang, t } from '../i18n';
 import { Card, ErrorNote, Progress, StatusBadge, errorText, useLoad } from '../ui';
 
 type CampaignStatus = Schemas['CampaignStatusDto'];
@@ -243,10 +244,19 @@ function NewCampaign({ onCreated }: { onCreated: () => void }) {
               <dt>{t('willSend')}</dt>
               <dd data-testid="preview-will-send">{fmtNumber(preview.will_send)}</dd>
               <dt>{t('skipped')}</dt>
-              <dd>
+              <dd data-testid="preview-skipped">
                 {Object.entries(preview.skipped)
                   .map(([k, v]) => `${k}: ${v}`)
                   .join(', ') || '0'}
+                {Object.entries(preview.skipped).map(([k, v]) => {
+                  // What a person can do about each skip the preview found.
+                  const why = typeof v === 'number' && v > 0 ? describeSkip(k) : null;
+                  return why ? (
+                    <small key={k} class="failure-reason">
+                      {k}: {why.message[lang.value]}
+                    </small>
+                  ) : null;
+                })}
               </dd>
               <dt>{t('segments')}</dt>
               <dd>{fmtNumber(preview.segments)}</dd>

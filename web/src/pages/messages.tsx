@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, type Query, type Schemas } from '../api';
-import { fmtDate, fmtNumber, t } from '../i18n';
+import { fmtDate, fmtNumber, lang, t } from '../i18n';
 import { Card, ErrorNote, StatusBadge, errorText, useLoad } from '../ui';
 
 type Status = NonNullable<NonNullable<Query<'/api/sms/history'>>['status']>;
@@ -147,6 +147,7 @@ function MessageList() {
                   <td>{m.phone_number}</td>
                   <td>
                     <StatusBadge status={m.status} />
+                    {m.failure && <FailureReason failure={m.failure} />}
                   </td>
                   <td>{m.message_type}</td>
                   <td class="body-cell">{m.body}</td>
@@ -198,6 +199,14 @@ function MessageDetail({ id }: { id: string }) {
             <dd>
               {m.data.cost ?? m.data.estimated_cost ?? '—'} {m.data.currency}
             </dd>
+            {m.data.failure && (
+              <>
+                <dt>{t('reason')}</dt>
+                <dd data-testid="detail-reason">
+                  {m.data.failure.message[lang.value]} <code>{m.data.failure.reason}</code>
+                </dd>
+              </>
+            )}
             {m.data.error_code && (
               <>
                 <dt>{t('error')}</dt>
@@ -218,5 +227,14 @@ function MessageDetail({ id }: { id: string }) {
         </div>
       )}
     </Card>
+  );
+}
+
+/** Why a message did not arrive, in the dashboard's language (the API gives both sentences). */
+function FailureReason({ failure }: { failure: Schemas['FailureDto'] }) {
+  return (
+    <small class="failure-reason" data-testid="failure-reason" title={failure.reason}>
+      {failure.message[lang.value]}
+    </small>
   );
 }
