@@ -88,7 +88,7 @@ describe('failure reasons: a message', () => {
 
   it('has one in every status that is not a success or on its way', () => {
     const failing = MESSAGE_STATUSES.filter((s) => failureOf(s, null, reader) !== null);
-    expect(failing).toEqual(['unknown', 'undelivered', 'failed', 'canceled']);
+    expect(failing).toEqual(['unknown', 'undelivered', 'failed', 'canceled', 'expired']);
     expect(failureOf('expired', null, reader)?.reason).toBe('validity_expired');
   });
 

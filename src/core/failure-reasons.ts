@@ -8,7 +8,7 @@
  * `outcome_unknown`…) are read here. Nothing is stored: a message's `failure` is derived when it
  * is read, from its status and its `error_code`.
  */
-import type { ProviderName } from './message-types';
+import type { MessageStatus, ProviderName } from './message-types';
 
 interface ReasonText {
   /** What happened (starts with a capital, no full stop). */
@@ -371,10 +371,9 @@ export interface MessageFailure {
 
 /**
  * The statuses a message carries a failure in: it did not arrive, or it is not known whether it
- * did. `expired` (a message not sent within its validity) is listed before it exists in
- * MESSAGE_STATUSES, so the status can be added without touching this.
+ * did (`expired`: not handed to a provider within its validity period).
  */
-export const FAILURE_STATUSES: readonly string[] = [
+export const FAILURE_STATUSES: readonly MessageStatus[] = [
   'failed',
   'undelivered',
   'unknown',
@@ -443,7 +442,7 @@ export function failureOf(
   errorCode: string | null,
   readProviderCode: ProviderCodeReader,
 ): MessageFailure | null {
-  if (!FAILURE_STATUSES.includes(status)) return null;
+  if (!(FAILURE_STATUSES as readonly string[]).includes(status)) return null;
   if (errorCode) {
     if (Object.hasOwn(OWN_ERROR_CODES, errorCode)) return describeFailure(OWN_ERROR_CODES[errorCode]);
     const reading = readProviderCode(errorCode);
