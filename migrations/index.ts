@@ -47,6 +47,8 @@ import { KeywordStartKeptTemplate1764002610000 } from './1764002610000-keyword-s
 // The audit log keeps a caller's X-Request-Id beside the service's own request id.
 import { AuditClientRequestId1764002700000 } from './1764002700000-audit-client-request-id';
 import { LatencyBucketLookup1764002800000 } from './1764002800000-latency-bucket-lookup';
+// Templates whose texts smart encoding never changes.
+import { TemplateExact1764003000000 } from './1764003000000-template-exact';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -83,4 +85,5 @@ export const MIGRATIONS = [
   KeywordStartKeptTemplate1764002610000,
   AuditClientRequestId1764002700000,
   LatencyBucketLookup1764002800000,
+  TemplateExact1764003000000,
 ];

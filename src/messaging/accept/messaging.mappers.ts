@@ -9,6 +9,7 @@ import {
   ScheduleResponseDto,
   SendResponseDto,
 } from './messaging.dto';
+import { smartEncodingField } from './smart-encoding.dto';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -21,6 +22,7 @@ export function toSendResponse(r: AcceptResult): SendResponseDto {
     encoding: r.encoding,
     estimated_cost: r.estimatedCost,
     currency: r.currency,
+    ...smartEncodingField(r.smartEncoding),
   };
 }
 
@@ -39,6 +41,7 @@ export function toBulkResponse(r: AcceptResult): BulkResponseDto {
     encoding: r.encoding,
     estimated_cost: r.estimatedCost,
     currency: r.currency,
+    ...smartEncodingField(r.smartEncoding),
   };
 }
 
