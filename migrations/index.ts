@@ -48,6 +48,8 @@ import { KeywordStartKeptTemplate1764002610000 } from './1764002610000-keyword-s
 import { AuditClientRequestId1764002700000 } from './1764002700000-audit-client-request-id';
 import { LatencyBucketLookup1764002800000 } from './1764002800000-latency-bucket-lookup';
 import { DeliveryQualityColumns1764002900000 } from './1764002900000-delivery-quality-columns';
+// Templates whose texts smart encoding never changes.
+import { TemplateExact1764003000000 } from './1764003000000-template-exact';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -85,4 +87,5 @@ export const MIGRATIONS = [
   AuditClientRequestId1764002700000,
   LatencyBucketLookup1764002800000,
   DeliveryQualityColumns1764002900000,
+  TemplateExact1764003000000,
 ];

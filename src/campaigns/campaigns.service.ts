@@ -369,6 +369,7 @@ export class CampaignsService {
       messageType: template.messageType,
       transactional: isTransactional(template.messageType, template.transactional),
       templateId: template.templateId,
+      exact: template.exact,
       messages: planned.flatMap((pl) =>
         pl.kind === 'send'
           ? [

@@ -40,6 +40,12 @@ function countSegments(widths: number[], single: number, multi: number): number 
   return parts;
 }
 
+/** True when every character of `text` is in the GSM-7 alphabet or its extension table ('' too). */
+export function isGsm7(text: string): boolean {
+  for (const c of text) if (!BASIC.has(c) && !EXTENDED.has(c)) return false;
+  return true;
+}
+
 export function analyzeText(text: string): TextAnalysis {
   const chars = Array.from(text); // code points
   const gsm = chars.every((c) => BASIC.has(c) || EXTENDED.has(c));

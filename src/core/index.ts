@@ -2,6 +2,7 @@
 export * from './message-types';
 export * from './status-machine';
 export * from './encoding';
+export * from './smart-encoding';
 export * from './money';
 export * from './countries';
 export * from './spend';

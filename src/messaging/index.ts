@@ -17,6 +17,7 @@ export type {
   SendContext,
 } from './accept/accept.types';
 export { SendResponseDto } from './accept/messaging.dto';
+export { SmartEncodingDto, smartEncodingField } from './accept/smart-encoding.dto';
 export { toSendResponse } from './accept/messaging.mappers';
 export { presentAccepted, SendCtx, SendRoute } from './accept/send-route';
 export type { Presented } from './accept/send-route';

@@ -11,6 +11,8 @@ export class SmsTemplateEntity {
   @Column('varchar', { name: 'message_type' }) messageType: MessageType;
   /** Custom message types only: true sends as transactional SMS (default promotional). */
   @Column('boolean') transactional: boolean;
+  /** Sent exactly as written: the tenant's smart encoding never changes its texts. */
+  @Column('boolean') exact: boolean;
   /** Text per language code, e.g. {en, tr}. */
   @Column('jsonb') content: Record<string, string>;
   @Column('jsonb') variables: string[];

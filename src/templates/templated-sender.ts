@@ -50,6 +50,7 @@ export class TemplatedSender {
       secrets,
       messageType: type,
       transactional: rendered.template.transactional,
+      exact: rendered.template.exact,
       language: rendered.languageUsed as Language,
       templateId: rendered.template.templateId,
       userId: input.userId ?? null,

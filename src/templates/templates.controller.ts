@@ -10,7 +10,7 @@ import {
 import { ApiErrors } from '../common/api-errors';
 import { CurrentPrincipal, Roles } from '../auth/decorators';
 import { Principal, ROLE_ADMIN } from '../auth/principal';
-import { SendResponseDto } from '../messaging';
+import { SendResponseDto, smartEncodingField } from '../messaging';
 import { toSendResponse } from '../messaging';
 import { AcceptResult, SendContext } from '../messaging';
 import { presentAccepted, Presented, SendCtx, SendRoute } from '../messaging';
@@ -28,6 +28,7 @@ import {
   toTemplateResponse,
 } from './templates.dto';
 import { TemplatesService } from './templates.service';
+import { SmsTemplateEntity } from './template.entity';
 import { ApiBriefBody } from '../openapi/examples';
 
 export class SendTemplatedResponse extends SendResponseDto {
@@ -68,7 +69,8 @@ export class TemplatesController {
       messageType: q.message_type,
       includeInactive: q.include_inactive,
     });
-    return rows.map(toTemplateResponse);
+    const smartEncoding = await this.templates.smartEncodingSetting(p.tenantId);
+    return rows.map((t) => toTemplateResponse(t, smartEncoding));
   }
 
   @Get('templates/:templateId')
@@ -78,7 +80,7 @@ export class TemplatesController {
   })
   @ApiOkResponse({ type: TemplateResponseDto })
   async get(@CurrentPrincipal() p: Principal, @Param('templateId') id: string): Promise<TemplateResponseDto> {
-    return toTemplateResponse(await this.templates.get(p.tenantId, id));
+    return this.present(p, await this.templates.get(p.tenantId, id));
   }
 
   @Post('templates')
@@ -101,12 +103,13 @@ export class TemplatesController {
         name: dto.name,
         messageType: dto.message_type,
         transactional: dto.transactional,
+        exact: dto.exact,
         content: contentOf(dto),
         variables: dto.variables,
       },
       p,
     );
-    return toTemplateResponse(row);
+    return this.present(p, row);
   }
 
   @Put('templates/:templateId')
@@ -129,12 +132,13 @@ export class TemplatesController {
         name: dto.name,
         messageType: dto.message_type,
         transactional: dto.transactional,
+        exact: dto.exact,
         content: contentOf(dto),
         variables: dto.variables,
       },
       p,
     );
-    return toTemplateResponse(row);
+    return this.present(p, row);
   }
 
   @Patch('templates/:templateId')
@@ -157,12 +161,13 @@ export class TemplatesController {
         name: dto.name,
         messageType: dto.message_type,
         transactional: dto.transactional,
+        exact: dto.exact,
         content: Object.keys(content).length ? content : undefined,
         variables: dto.variables,
       },
       p,
     );
-    return toTemplateResponse(row);
+    return this.present(p, row);
   }
 
   @Delete('templates/:templateId')
@@ -181,7 +186,7 @@ export class TemplatesController {
   @ApiOperation({
     summary: 'Preview a template',
     description:
-      'Renders the template with the given variables: text, encoding, segments and missing variables. Sends nothing.',
+      "Renders the template with the given variables: the text as it would be sent (after the tenant's smart encoding), its encoding and segments, and missing variables; `smart_encoding` when smart encoding changes it. Sends nothing.",
   })
   @HttpCode(200)
   @ApiOkResponse({ type: PreviewResponseDto })
@@ -197,7 +202,12 @@ export class TemplatesController {
       segments: r.analysis.segments,
       missing_variables: r.missing,
       language_used: r.languageUsed,
+      ...smartEncodingField(r.smartEncoding),
     };
+  }
+
+  private async present(p: Principal, t: SmsTemplateEntity): Promise<TemplateResponseDto> {
+    return toTemplateResponse(t, await this.templates.smartEncodingSetting(p.tenantId));
   }
 
   @Post('send-templated')

@@ -13,6 +13,7 @@ import {
   Length,
   Matches,
 } from 'class-validator';
+import { SmartEncodingMode, smartEncodingMode } from '../core/smart-encoding';
 import {
   isTransactional,
   LANGUAGES,
@@ -21,7 +22,7 @@ import {
   MESSAGE_TYPES,
   MessageType,
 } from '../core/message-types';
-import { MetadataField } from '../messaging';
+import { MetadataField, SmartEncodingDto } from '../messaging';
 import { StatusCallbackUrlField } from '../callbacks';
 import { SmsTemplateEntity } from './template.entity';
 
@@ -38,6 +39,19 @@ function TransactionalField(): PropertyDecorator {
     ApiPropertyOptional({
       example: false,
       description: 'custom message types only: send as transactional SMS (default promotional)',
+    })(target, key);
+    IsOptional()(target, key);
+    IsBoolean()(target, key);
+  };
+}
+
+/** `exact`: the texts are sent as written, never changed by the tenant's smart encoding. */
+function ExactField(): PropertyDecorator {
+  return (target, key) => {
+    ApiPropertyOptional({
+      example: false,
+      description:
+        "send the texts exactly as written: the tenant's smart_encoding never changes them (default false)",
     })(target, key);
     IsOptional()(target, key);
     IsBoolean()(target, key);
@@ -71,6 +85,8 @@ export class CreateTemplateDto {
 
   @TransactionalField() transactional?: boolean;
 
+  @ExactField() exact?: boolean;
+
   @ApiProperty({ example: ['name'], description: 'every placeholder used, exactly' })
   @IsArray()
   @ArrayMaxSize(50)
@@ -98,6 +114,7 @@ export class ReplaceTemplateDto {
   @Matches(MESSAGE_TYPE_PATTERN, { message: TYPE_MESSAGE })
   message_type: MessageType;
   @TransactionalField() transactional?: boolean;
+  @ExactField() exact?: boolean;
   @ApiProperty({ example: ['name'], description: 'every placeholder used, exactly' })
   @IsArray()
   @ArrayMaxSize(50)
@@ -116,6 +133,7 @@ export class PatchTemplateDto {
   @Matches(MESSAGE_TYPE_PATTERN, { message: TYPE_MESSAGE })
   message_type?: MessageType;
   @TransactionalField() transactional?: boolean;
+  @ExactField() exact?: boolean;
   @ApiPropertyOptional()
   @IsOptional()
   @IsArray()
@@ -173,6 +191,16 @@ export class TemplateResponseDto {
   @ApiProperty() message_type: string;
   @ApiProperty({ description: 'sent as transactional SMS (built-in types: by type; custom: as declared)' })
   transactional: boolean;
+  @ApiProperty({
+    description: "sent exactly as written: the tenant's smart_encoding never changes its texts",
+  })
+  exact: boolean;
+  @ApiProperty({
+    enum: ['off', 'lookalikes', 'transliterate'],
+    description:
+      "what smart encoding does to this template's messages: the tenant's smart_encoding, off when the template is exact or of a code type (password_reset, 2fa_code)",
+  })
+  smart_encoding: SmartEncodingMode;
   @ApiProperty() content_en: string;
   @ApiProperty({ type: String, nullable: true }) content_tr: string | null;
   @ApiProperty({ description: 'text per language code' }) content: Record<string, string>;
@@ -185,19 +213,28 @@ export class TemplateResponseDto {
 }
 
 export class PreviewResponseDto {
-  @ApiProperty() text: string;
-  @ApiProperty() encoding: string;
+  @ApiProperty({ description: 'the text as it would be sent (after smart encoding)' }) text: string;
+  @ApiProperty({ enum: ['GSM-7', 'UCS-2'] }) encoding: string;
   @ApiProperty() segments: number;
   @ApiProperty() missing_variables: string[];
   @ApiProperty() language_used: string;
+  @ApiPropertyOptional({
+    type: SmartEncodingDto,
+    description:
+      "present only when the tenant's smart_encoding changes the text: its encoding and segments as written and as sent",
+  })
+  smart_encoding?: SmartEncodingDto;
 }
 
-export function toTemplateResponse(t: SmsTemplateEntity): TemplateResponseDto {
+/** `tenantSmartEncoding`: the tenant's `smart_encoding` setting (unset: the default). */
+export function toTemplateResponse(t: SmsTemplateEntity, tenantSmartEncoding: unknown): TemplateResponseDto {
   return {
     template_id: t.templateId,
     name: t.name,
     message_type: t.messageType,
     transactional: isTransactional(t.messageType, t.transactional),
+    exact: t.exact,
+    smart_encoding: smartEncodingMode(tenantSmartEncoding, t),
     content_en: t.content.en,
     content_tr: t.content.tr ?? null,
     content: t.content,

@@ -6,6 +6,7 @@ import { Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationFailedError } from '../common/errors';
 import { analyzeText, TextAnalysis } from '../core/encoding';
+import { smartEncode, smartEncodingMode, SmartEncodingReport } from '../core/smart-encoding';
 import { Language, MessageType } from '../core/message-types';
 import { TenantsService } from '../tenancy';
 import { compareDeclaredVariables, renderTemplate } from './render';
@@ -23,16 +24,22 @@ export interface TemplateInput {
   messageType: MessageType;
   /** Custom types only: send as transactional SMS (default false: promotional). */
   transactional?: boolean;
+  /** Sent exactly as written, never changed by smart encoding (default false). */
+  exact?: boolean;
   content: Record<string, string>;
   variables: string[];
 }
 
 export interface Rendered {
   template: SmsTemplateEntity;
+  /** A preview's: as it would be sent, after smart encoding; a send's: as rendered (accept encodes it). */
   text: string;
   languageUsed: string;
   missing: string[];
+  /** Of `text`. */
   analysis: TextAnalysis;
+  /** A preview's: what smart encoding changed (null: nothing). */
+  smartEncoding?: SmartEncodingReport | null;
 }
 
 export class TemplateNotFoundError extends NotFoundError {
@@ -146,6 +153,7 @@ export class TemplatesService {
               Object.assign(existing, {
                 ...input,
                 transactional: input.transactional ?? false,
+                exact: input.exact ?? false,
                 isActive: true,
                 version: existing.version + 1,
                 updatedAt: now,
@@ -155,6 +163,7 @@ export class TemplatesService {
               repo.create({
                 ...input,
                 transactional: input.transactional ?? false,
+                exact: input.exact ?? false,
                 tenantId,
                 isActive: true,
                 version: 1,
@@ -192,6 +201,7 @@ export class TemplatesService {
         variables: patch.variables ?? row.variables,
         messageType: patch.messageType ?? row.messageType,
         transactional: patch.transactional ?? row.transactional,
+        exact: patch.exact ?? row.exact,
       };
       this.checkDeclarations(templateId, next);
       const before = auditView(row);
@@ -253,7 +263,15 @@ export class TemplatesService {
     return chooseLanguage(template.content, requested, tenantDefault);
   }
 
-  /** Preview: renders what it can and lists what is missing. */
+  /** The tenant's `smart_encoding` setting as stored (unset: the default applies). */
+  async smartEncodingSetting(tenantId: number): Promise<unknown> {
+    return (await this.tenants.ensure(tenantId)).settings.smart_encoding;
+  }
+
+  /**
+   * Preview: renders what it can, lists what is missing, and gives the text as it would be sent:
+   * after the tenant's smart encoding (never a code type's or an exact template's).
+   */
   async preview(
     tenantId: number,
     templateId: string,
@@ -263,7 +281,16 @@ export class TemplatesService {
     const template = await this.get(tenantId, templateId);
     const languageUsed = await this.resolveLanguage(tenantId, template, language);
     const { text, missing } = renderTemplate(template.content[languageUsed], variables);
-    return { template, text, languageUsed, missing, analysis: analyzeText(text) };
+    const mode = smartEncodingMode(await this.smartEncodingSetting(tenantId), template);
+    const sent = smartEncode(text, mode);
+    return {
+      template,
+      text: sent.text,
+      languageUsed,
+      missing,
+      analysis: sent.analysis,
+      smartEncoding: sent.report,
+    };
   }
 
   /** For a send: every declared variable present, no unknown ones, each value plain text ≤ 200 chars. */
@@ -290,6 +317,7 @@ function auditView(t: SmsTemplateEntity) {
     name: t.name,
     message_type: t.messageType,
     transactional: t.transactional,
+    exact: t.exact,
     content: t.content,
     variables: t.variables,
     version: t.version,

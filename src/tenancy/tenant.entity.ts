@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { SmartEncodingMode } from '../core/smart-encoding';
 
 /** Per-tenant overrides; anything absent falls back to the service-wide setting. */
 export interface TenantSettings {
@@ -19,6 +20,8 @@ export interface TenantSettings {
   quiet_hours?: { start: string; end: string } | null;
   /** IANA zone for recipients with neither their own nor a single-zone country. */
   timezone?: string | null;
+  /** Look-alike characters (or letters too) written in GSM-7 before a message is measured; unset: lookalikes. */
+  smart_encoding?: SmartEncodingMode | null;
 }
 
 @Entity('tenants')

@@ -19,6 +19,7 @@ import {
 } from 'class-validator';
 import { allowedCountriesProblem } from '../core/countries';
 import { tenantKeywordsProblem } from '../core/keywords';
+import { SMART_ENCODING_MODES, SmartEncodingMode } from '../core/smart-encoding';
 import { TenantEntity } from './tenant.entity';
 
 /** `allowed_countries`: known upper-case ISO codes, or "*" alone (the rule lives with the policy). */
@@ -190,6 +191,17 @@ export class TenantSettingsDto {
   @IsOptional()
   @Validate(TimeZoneRule)
   timezone?: string | null;
+
+  @ApiPropertyOptional({
+    enum: SMART_ENCODING_MODES,
+    nullable: true,
+    example: 'transliterate',
+    description:
+      'characters written in GSM-7 before a message is measured and sent, when that makes the whole message GSM-7: off; lookalikes (default: curly quotes, dashes, odd spaces, ellipsis...); transliterate (also letters: Turkish ş ğ ı İ ç, accents). Never codes or templates marked exact. null: the default',
+  })
+  @IsOptional()
+  @IsIn(SMART_ENCODING_MODES, { message: `smart_encoding must be one of ${SMART_ENCODING_MODES.join(', ')}` })
+  smart_encoding?: SmartEncodingMode | null;
 }
 
 export class CreateTenantDto {

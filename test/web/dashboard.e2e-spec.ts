@@ -346,6 +346,32 @@ function dashboardSuite(): void {
     });
   });
 
+  it('counts a template as smart encoding sends it, and as written when it is exact', async () => {
+    await page.getByTestId('new-template').click();
+    const editor = page.getByTestId('template-editor');
+    await editor.locator('input[name=message_type]').fill('notice');
+    // Curly quotes and an en dash: 2 UCS-2 segments as written; the tenant's default (lookalikes) sends 1 GSM-7.
+    await editor
+      .locator('textarea[name=content_en]')
+      .fill(
+        'Reminder: your assessment “Safety basics” is due on 15 March – please submit it before 17:00. Thanks!',
+      );
+    await expectText(page, 'encoding-en', 'GSM-7');
+    await expectText(page, 'smart-mode', 'lookalikes');
+    const note = await page.getByTestId('smart-en').textContent();
+    for (const part of ['lookalikes', 'UCS-2 · 2', 'GSM-7 · 1', '3 characters replaced'])
+      expect(note).toContain(part);
+    expect(await page.getByTestId('rendered-en').textContent()).toContain(
+      '"Safety basics" is due on 15 March -',
+    );
+    await shot(page, 'templates-smart-encoding');
+    await editor.locator('input[name=exact]').check();
+    await expectText(page, 'encoding-en', 'UCS-2');
+    await expectText(page, 'smart-mode', 'off');
+    expect(await page.getByTestId('smart-en').count()).toBe(0);
+    expect(await page.getByTestId('ucs2-en').textContent()).toContain('“');
+  });
+
   it('renders an XSS attempt in a template as text', async () => {
     await page.getByTestId('template-xss_probe').click();
     await page.locator('textarea[name=content_en]').waitFor();

@@ -1,7 +1,28 @@
-/** The service's own GSM-7/UCS-2 rules (src/core/encoding.ts is pure, so the page imports it as is). */
+/**
+ * The service's own GSM-7/UCS-2 and smart encoding rules (src/core/encoding.ts and
+ * smart-encoding.ts are pure, so the page imports them as they are).
+ */
 import { analyzeText, type TextAnalysis } from '../../src/core/encoding';
+import { CODE_MESSAGE_TYPES } from '../../src/core/message-types';
+import {
+  DEFAULT_SMART_ENCODING,
+  smartEncode,
+  smartEncodingMode,
+  type SmartEncodingMode,
+} from '../../src/core/smart-encoding';
 
-export { analyzeText, type TextAnalysis };
+export { analyzeText, smartEncode, smartEncodingMode, type SmartEncodingMode, type TextAnalysis };
+
+/**
+ * The tenant's `smart_encoding`, as the template list tells it: a template that is neither exact
+ * nor of a code type carries the tenant's setting (the built-in general_notification at least).
+ */
+export function tenantSmartEncoding(
+  templates: { exact: boolean; message_type: string; smart_encoding: SmartEncodingMode }[],
+): SmartEncodingMode {
+  const plain = templates.find((x) => !x.exact && !CODE_MESSAGE_TYPES.includes(x.message_type));
+  return plain?.smart_encoding ?? DEFAULT_SMART_ENCODING;
+}
 
 /** Each distinct character that is not in the GSM-7 alphabets, in order of first use. */
 export function ucs2Characters(text: string): string[] {

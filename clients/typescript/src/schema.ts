@@ -463,7 +463,7 @@ export interface paths {
     put?: never;
     /**
      * Preview a template
-     * @description Renders the template with the given variables: text, encoding, segments and missing variables. Sends nothing.
+     * @description Renders the template with the given variables: the text as it would be sent (after the tenant's smart encoding), its encoding and segments, and missing variables; `smart_encoding` when smart encoding changes it. Sends nothing.
      */
     post: operations['Templates_preview'];
     delete?: never;
@@ -1135,6 +1135,12 @@ export interface components {
        * @example Europe/Istanbul
        */
       timezone?: string | null;
+      /**
+       * @description characters written in GSM-7 before a message is measured and sent, when that makes the whole message GSM-7: off; lookalikes (default: curly quotes, dashes, odd spaces, ellipsis...); transliterate (also letters: Turkish ş ğ ı İ ç, accents). Never codes or templates marked exact. null: the default
+       * @example transliterate
+       * @enum {string|null}
+       */
+      smart_encoding?: 'off' | 'lookalikes' | 'transliterate' | null;
     };
     TenantResponseDto: {
       id: number;
@@ -1221,6 +1227,27 @@ export interface components {
       /** @example Your appointment is tomorrow at 2 PM */
       message: string;
     };
+    EncodingFiguresDto: {
+      /** @enum {string} */
+      encoding: 'GSM-7' | 'UCS-2';
+      segments: number;
+    };
+    SmartEncodingDto: {
+      /**
+       * @description the tenant's smart_encoding
+       * @enum {string}
+       */
+      mode: 'lookalikes' | 'transliterate';
+      /**
+       * @description characters replaced or removed
+       * @example 2
+       */
+      changed: number;
+      /** @description the text as written */
+      before: components['schemas']['EncodingFiguresDto'];
+      /** @description the text as sent: equal to the answer's encoding and segments */
+      after: components['schemas']['EncodingFiguresDto'];
+    };
     SendResponseDto: {
       success: boolean;
       message_id: string;
@@ -1232,6 +1259,8 @@ export interface components {
       estimated_cost: number | null;
       /** @example USD */
       currency: string;
+      /** @description present only when the tenant's smart_encoding changed the text: its encoding and segments as written and as sent (encoding, segments and estimated_cost are as sent) */
+      smart_encoding?: components['schemas']['SmartEncodingDto'];
     };
     SendBulkDto: {
       /**
@@ -1289,6 +1318,8 @@ export interface components {
       /** @description sum over accepted messages */
       estimated_cost: number | null;
       currency: string;
+      /** @description present only when the tenant's smart_encoding changed the text: its encoding and segments as written and as sent (encoding, segments and estimated_cost are as sent) (the shared text, per message) */
+      smart_encoding?: components['schemas']['SmartEncodingDto'];
     };
     ScheduleSmsDto: {
       /**
@@ -1344,6 +1375,8 @@ export interface components {
       estimated_cost: number | null;
       /** @example USD */
       currency: string;
+      /** @description present only when the tenant's smart_encoding changed the text: its encoding and segments as written and as sent (encoding, segments and estimated_cost are as sent) */
+      smart_encoding?: components['schemas']['SmartEncodingDto'];
       scheduled_time: string;
     };
     /**
@@ -1503,6 +1536,13 @@ export interface components {
       message_type: string;
       /** @description sent as transactional SMS (built-in types: by type; custom: as declared) */
       transactional: boolean;
+      /** @description sent exactly as written: the tenant's smart_encoding never changes its texts */
+      exact: boolean;
+      /**
+       * @description what smart encoding does to this template's messages: the tenant's smart_encoding, off when the template is exact or of a code type (password_reset, 2fa_code)
+       * @enum {string}
+       */
+      smart_encoding: 'off' | 'lookalikes' | 'transliterate';
       content_en: string;
       content_tr: string | null;
       /** @description text per language code */
@@ -1538,6 +1578,11 @@ export interface components {
        */
       transactional?: boolean;
       /**
+       * @description send the texts exactly as written: the tenant's smart_encoding never changes them (default false)
+       * @example false
+       */
+      exact?: boolean;
+      /**
        * @description every placeholder used, exactly
        * @example [
        *       "name"
@@ -1566,6 +1611,11 @@ export interface components {
        */
       transactional?: boolean;
       /**
+       * @description send the texts exactly as written: the tenant's smart_encoding never changes them (default false)
+       * @example false
+       */
+      exact?: boolean;
+      /**
        * @description every placeholder used, exactly
        * @example [
        *       "name"
@@ -1585,6 +1635,11 @@ export interface components {
        * @example false
        */
       transactional?: boolean;
+      /**
+       * @description send the texts exactly as written: the tenant's smart_encoding never changes them (default false)
+       * @example false
+       */
+      exact?: boolean;
       variables?: string[];
     };
     PreviewTemplateDto: {
@@ -1598,11 +1653,15 @@ export interface components {
       language?: 'en' | 'tr';
     };
     PreviewResponseDto: {
+      /** @description the text as it would be sent (after smart encoding) */
       text: string;
-      encoding: string;
+      /** @enum {string} */
+      encoding: 'GSM-7' | 'UCS-2';
       segments: number;
       missing_variables: string[];
       language_used: string;
+      /** @description present only when the tenant's smart_encoding changes the text: its encoding and segments as written and as sent */
+      smart_encoding?: components['schemas']['SmartEncodingDto'];
     };
     SendTemplatedDto: {
       /** @example +12025550123 */
@@ -1649,6 +1708,8 @@ export interface components {
       estimated_cost: number | null;
       /** @example USD */
       currency: string;
+      /** @description present only when the tenant's smart_encoding changed the text: its encoding and segments as written and as sent (encoding, segments and estimated_cost are as sent) */
+      smart_encoding?: components['schemas']['SmartEncodingDto'];
       /** @example appointment_reminder */
       template_id: string;
       /**
@@ -1686,6 +1747,8 @@ export interface components {
       estimated_cost: number | null;
       /** @example USD */
       currency: string;
+      /** @description present only when the tenant's smart_encoding changed the text: its encoding and segments as written and as sent (encoding, segments and estimated_cost are as sent) */
+      smart_encoding?: components['schemas']['SmartEncodingDto'];
       /** @description the code stops working at this time */
       expires_at: string;
     };

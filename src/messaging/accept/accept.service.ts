@@ -7,7 +7,17 @@ import { Batcher } from '../../common/batcher';
 import { Clock } from '../../common/clock';
 import { ValidationFailedError } from '../../common/errors';
 import { AppConfig } from '../../config/app-config';
-import { analyzeText, isQuietHours, quietUntil, recipientZone, sumMicros, toAmount } from '../../core';
+import {
+  isQuietHours,
+  MessageType,
+  quietUntil,
+  recipientZone,
+  smartEncode,
+  SmartEncodingMode,
+  smartEncodingMode,
+  sumMicros,
+  toAmount,
+} from '../../core';
 import { PhoneService } from '../../phone';
 import { SmsRouter } from '../../providers';
 import { TenantsService } from '../../tenancy';
@@ -138,7 +148,8 @@ export class AcceptService {
 
   async accept(ctx: SendContext, input: AcceptInput): Promise<Accepted> {
     const now = this.clock.now();
-    const prepared = this.prepare(ctx.principal.tenantId, input, now);
+    const smartEncoding = await this.smartEncodingOf(ctx.principal.tenantId, input);
+    const prepared = this.prepare(ctx.principal.tenantId, input, now, smartEncoding);
     const { tenantId, userId } = ctx.principal;
     const owner: KeyOwner = { tenantId, userId };
     const key = ctx.idempotencyKey;
@@ -187,7 +198,7 @@ export class AcceptService {
     },
   ): Promise<PlannedOutcome | null> {
     const now = this.clock.now();
-    const batch = this.preparePlanned(input);
+    const batch = this.preparePlanned(input, await this.smartEncodingOf(input.tenantId, input));
     await this.screenPlanned(batch, now);
     const outcome = await this.ds.transaction(async (m) => {
       if (!(await hooks.before(m))) return null;
@@ -230,7 +241,7 @@ export class AcceptService {
    * campaign preview. The spend cap is read without its lock (a concurrent send may take room).
    */
   async previewPlanned(input: PlannedInput): Promise<PlannedPreview> {
-    const batch = this.preparePlanned(input);
+    const batch = this.preparePlanned(input, await this.smartEncodingOf(input.tenantId, input));
     await this.screenPlanned(batch, this.clock.now());
     const cap = await this.spendCap.capOf(input.tenantId);
     if (cap !== null) {
@@ -522,10 +533,34 @@ export class AcceptService {
     return url;
   }
 
-  /** Pure validation and shaping of a send or bulk: throws a 400 before anything is stored or counted. */
-  private prepare(tenantId: number, input: AcceptInput, now: Date): Prepared {
+  /**
+   * The tenant's `smart_encoding` as it applies to these messages: never to codes, to a text that
+   * carries a secret, or to a template marked `exact`.
+   */
+  private async smartEncodingOf(
+    tenantId: number,
+    m: { messageType: MessageType; exact?: boolean; secrets?: string[] },
+  ): Promise<SmartEncodingMode> {
+    const setting = (await this.tenants.ensure(tenantId)).settings.smart_encoding;
+    return smartEncodingMode(setting, {
+      messageType: m.messageType,
+      exact: m.exact === true || (m.secrets?.length ?? 0) > 0,
+    });
+  }
+
+  /**
+   * Pure validation and shaping of a send or bulk: throws a 400 before anything is stored or
+   * counted. The body is measured, limited and priced as sent, after smart encoding.
+   */
+  private prepare(
+    tenantId: number,
+    input: AcceptInput,
+    now: Date,
+    smartEncoding: SmartEncodingMode,
+  ): Prepared {
     checkMetadata(input.metadata);
-    const text = analyzeText(input.body);
+    const smart = smartEncode(input.body, smartEncoding);
+    const text = smart.analysis;
     const maxSegments = this.config.get('SMS_MAX_SEGMENTS');
     if (input.body.trim() === '') throw ValidationFailedError.field('message', 'message must not be empty');
     if (text.segments > maxSegments) {
@@ -569,8 +604,8 @@ export class AcceptService {
       ]);
     }
     const secrets = input.secrets ?? [];
-    const storedBody = secrets.length ? redact(input.body, secrets) : input.body;
-    const bodyCiphertext = secrets.length ? this.crypto.encrypt(input.body) : null;
+    const storedBody = secrets.length ? redact(smart.text, secrets) : smart.text;
+    const bodyCiphertext = secrets.length ? this.crypto.encrypt(smart.text) : null;
     const status = scheduledAt ? 'scheduled' : 'queued';
     const batchId = input.mode === 'bulk' ? randomUUID() : null;
     const metadata = input.metadata ?? {};
@@ -620,15 +655,16 @@ export class AcceptService {
         templateId: input.templateId ?? null,
         language: input.language,
         acceptedAt: now,
+        smartEncoding: smart.report,
       },
     };
   }
 
   /**
    * A campaign page's messages as rows: each recipient's number normalised (else skipped as
-   * `invalid_phone`), its text measured and priced.
+   * `invalid_phone`), its text smart-encoded, measured and priced.
    */
-  private preparePlanned(input: PlannedInput): Batch {
+  private preparePlanned(input: PlannedInput, smartEncoding: SmartEncodingMode): Batch {
     const currency = this.config.get('SMS_CURRENCY');
     const provider = this.router.primary();
     const batch: Batch = {
@@ -649,12 +685,12 @@ export class AcceptService {
         });
         continue;
       }
-      const text = analyzeText(p.body);
+      const { text: body, analysis: text } = smartEncode(p.body, smartEncoding);
       batch.rows.push({
         id: randomUUID(),
         userId: p.recipientUserId,
         phoneNumber: v.e164,
-        body: p.body,
+        body,
         bodyCiphertext: null,
         messageType: input.messageType,
         language: p.language,

@@ -1,5 +1,6 @@
 import type { Principal } from '../../auth/principal';
 import type { Language, MessageStatus, MessageType } from '../../core/message-types';
+import type { SmartEncodingReport } from '../../core/smart-encoding';
 import type { RateLimitState } from '../policies/rate-limiter.service';
 
 /** How far ahead a message may be scheduled. */
@@ -17,6 +18,8 @@ export interface AcceptInput {
   transactional?: boolean;
   language: Language;
   templateId?: string | null;
+  /** The template is marked `exact`: the tenant's smart encoding never alters its text. */
+  exact?: boolean;
   userId?: string | null;
   metadata?: Record<string, unknown>;
   scheduledAt?: Date | null;
@@ -56,6 +59,8 @@ export interface PlannedInput {
   /** The template says transactional: quiet hours do not apply, SNS sends it as Transactional. */
   transactional: boolean;
   templateId: string;
+  /** The template is marked `exact`: the tenant's smart encoding never alters its texts. */
+  exact?: boolean;
   messages: PlannedMessage[];
 }
 
@@ -107,6 +112,8 @@ export interface AcceptResult {
   language: Language;
   /** When the messages were accepted (their created_at). */
   acceptedAt: Date;
+  /** What the tenant's smart encoding changed in the (shared) body; absent or null: sent as written. */
+  smartEncoding?: SmartEncodingReport | null;
 }
 
 export interface SendContext {

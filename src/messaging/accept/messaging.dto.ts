@@ -1,6 +1,7 @@
 import { DateTimeWithOffset, PageCursorField, PageLimitField, UserIdField } from '../../common/dto-fields';
 import { FailureDto } from './failure.dto';
 import { MetadataField } from './metadata';
+import { SmartEncodingDto } from './smart-encoding.dto';
 import { StatusCallbackUrlField } from '../../callbacks';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
@@ -135,6 +136,9 @@ export class HistoryQueryDto {
   cursor?: string;
 }
 
+const SMART_ENCODING_ANSWER =
+  "present only when the tenant's smart_encoding changed the text: its encoding and segments as written and as sent (encoding, segments and estimated_cost are as sent)";
+
 export class SendResponseDto {
   @ApiProperty() success: boolean;
   @ApiProperty() message_id: string;
@@ -143,6 +147,8 @@ export class SendResponseDto {
   @ApiProperty({ enum: ['GSM-7', 'UCS-2'] }) encoding: string;
   @ApiProperty({ type: Number, nullable: true }) estimated_cost: number | null;
   @ApiProperty({ example: 'USD' }) currency: string;
+  @ApiPropertyOptional({ type: SmartEncodingDto, description: SMART_ENCODING_ANSWER })
+  smart_encoding?: SmartEncodingDto;
 }
 
 export class ScheduleResponseDto extends SendResponseDto {
@@ -165,6 +171,11 @@ export class BulkResponseDto {
   @ApiProperty({ type: Number, nullable: true, description: 'sum over accepted messages' }) estimated_cost:
     number | null;
   @ApiProperty() currency: string;
+  @ApiPropertyOptional({
+    type: SmartEncodingDto,
+    description: `${SMART_ENCODING_ANSWER} (the shared text, per message)`,
+  })
+  smart_encoding?: SmartEncodingDto;
 }
 
 export class MessageEventDto {

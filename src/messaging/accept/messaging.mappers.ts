@@ -10,6 +10,7 @@ import {
   ScheduleResponseDto,
   SendResponseDto,
 } from './messaging.dto';
+import { smartEncodingField } from './smart-encoding.dto';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -22,6 +23,7 @@ export function toSendResponse(r: AcceptResult): SendResponseDto {
     encoding: r.encoding,
     estimated_cost: r.estimatedCost,
     currency: r.currency,
+    ...smartEncodingField(r.smartEncoding),
   };
 }
 
@@ -40,6 +42,7 @@ export function toBulkResponse(r: AcceptResult): BulkResponseDto {
     encoding: r.encoding,
     estimated_cost: r.estimatedCost,
     currency: r.currency,
+    ...smartEncodingField(r.smartEncoding),
   };
 }
 

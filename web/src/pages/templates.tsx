@@ -1,7 +1,16 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Schemas } from '../api';
 import { isAdmin, type Session } from '../auth';
-import { analyzeText, parsePairs, renderSample, ucs2Characters, ucs2Runs } from '../encoding';
+import {
+  parsePairs,
+  renderSample,
+  smartEncode,
+  smartEncodingMode,
+  type SmartEncodingMode,
+  tenantSmartEncoding,
+  ucs2Characters,
+  ucs2Runs,
+} from '../encoding';
 import { t } from '../i18n';
 import { Card, ErrorNote, errorText, useLoad } from '../ui';
 
@@ -21,6 +30,7 @@ export function Templates({ session }: { session: Session }) {
   const [creating, setCreating] = useState(false);
   const admin = isAdmin(session);
   const current = list.data?.find((x) => x.template_id === selected) ?? null;
+  const tenantMode = tenantSmartEncoding(list.data ?? []);
   return (
     <div class="grid templates">
       <Card title={t('templates')} id="templates">
@@ -62,6 +72,7 @@ export function Templates({ session }: { session: Session }) {
         <Editor
           key={current ? current.template_id : 'new'}
           template={current}
+          tenantMode={tenantMode}
           editable={admin}
           onSaved={(id) => {
             setCreating(false);
@@ -76,10 +87,13 @@ export function Templates({ session }: { session: Session }) {
 
 function Editor({
   template,
+  tenantMode,
   editable,
   onSaved,
 }: {
   template: Template | null;
+  /** The tenant's smart_encoding: what the counters apply unless the template is exact or a code type. */
+  tenantMode: SmartEncodingMode;
   editable: boolean;
   onSaved: (id: string) => void;
 }) {
@@ -88,11 +102,13 @@ function Editor({
   const [type, setType] = useState(template?.message_type ?? '');
   const [en, setEn] = useState(template?.content_en ?? '');
   const [tr, setTr] = useState(template?.content_tr ?? '');
+  const [exact, setExact] = useState(template?.exact ?? false);
   const [sample, setSample] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
-  useEffect(() => setSaved(false), [en, tr, name, type]);
+  useEffect(() => setSaved(false), [en, tr, name, type, exact]);
   const vars = parsePairs(sample);
+  const mode = smartEncodingMode(tenantMode, { messageType: type, exact });
 
   async function save(e: Event) {
     e.preventDefault();
@@ -103,6 +119,7 @@ function Editor({
       content_en: en,
       content_tr: tr || undefined,
       variables: placeholders(en, tr),
+      exact,
     };
     try {
       if (!template) await api.POST('/api/sms/templates', { body: { template_id: id, ...body } });
@@ -150,6 +167,19 @@ function Editor({
             required
           />
         </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            name="exact"
+            checked={exact}
+            disabled={!editable}
+            onChange={(e) => setExact(e.currentTarget.checked)}
+          />{' '}
+          {t('exact')}
+        </label>
+        <p class="help">
+          {t('smartEncoding')}: <span data-testid="smart-mode">{mode}</span>
+        </p>
         <div class="side-by-side">
           <LanguagePane
             label={t('english')}
@@ -158,6 +188,7 @@ function Editor({
             onInput={setEn}
             editable={editable}
             vars={vars}
+            mode={mode}
           />
           <LanguagePane
             label={t('turkish')}
@@ -166,6 +197,7 @@ function Editor({
             onInput={setTr}
             editable={editable}
             vars={vars}
+            mode={mode}
           />
         </div>
         <label>
@@ -201,6 +233,7 @@ function LanguagePane({
   onInput,
   editable,
   vars,
+  mode,
 }: {
   label: string;
   lang: 'en' | 'tr';
@@ -208,9 +241,13 @@ function LanguagePane({
   onInput: (v: string) => void;
   editable: boolean;
   vars: Record<string, string>;
+  mode: SmartEncodingMode;
 }) {
-  const rendered = renderSample(value, vars);
-  const a = analyzeText(rendered);
+  // The counter is the text as sent: after smart encoding, as the service will send it.
+  const sent = smartEncode(renderSample(value, vars), mode);
+  const rendered = sent.text;
+  const a = sent.analysis;
+  const smart = sent.report;
   const forcing = ucs2Characters(rendered);
   return (
     <div class="pane" data-testid={`pane-${lang}`}>
@@ -229,6 +266,13 @@ function LanguagePane({
         {a.characters} {t('chars')} · {a.segments} {t('segments').toLowerCase()} ·{' '}
         <span data-testid={`encoding-${lang}`}>{a.encoding}</span>
       </p>
+      {smart && (
+        <p class="notice" role="status" data-testid={`smart-${lang}`}>
+          {t('smartEncoding')} ({smart.mode}): {t('asWritten')} {smart.before.encoding} ·{' '}
+          {smart.before.segments} {t('segments').toLowerCase()} → {t('asSent')} {smart.after.encoding} ·{' '}
+          {smart.after.segments} {t('segments').toLowerCase()} ({smart.changed} {t('charsReplaced')})
+        </p>
+      )}
       {forcing.length > 0 && (
         <p class="warning" role="status" data-testid={`ucs2-${lang}`}>
           {t('ucs2Warning')}{' '}
