@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { SenderSettings } from '../core/sender-identity';
 
 /** Per-tenant overrides; anything absent falls back to the service-wide setting. */
 export interface TenantSettings {
@@ -19,6 +20,8 @@ export interface TenantSettings {
   quiet_hours?: { start: string; end: string } | null;
   /** IANA zone for recipients with neither their own nor a single-zone country. */
   timezone?: string | null;
+  /** Who messages come from, per destination country ("*": every other); unset: the provider's default. */
+  senders?: SenderSettings | null;
 }
 
 @Entity('tenants')
