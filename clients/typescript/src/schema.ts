@@ -1439,6 +1439,11 @@ export interface components {
         | 'expired';
       provider: string | null;
       provider_message_id: string | null;
+      /**
+       * @description who it is from, chosen at acceptance from the tenant's senders for the destination country: a number (+E.164), a Twilio Messaging Service SID (MG…) or an alphanumeric sender ID; null: the provider's configured default
+       * @example OKULUM
+       */
+      sender: string | null;
       attempts: number;
       error_code: string | null;
       error_message: string | null;
@@ -1465,6 +1470,11 @@ export interface components {
       created_by: string;
       status: string;
       provider: string | null;
+      /**
+       * @description who it is from, chosen at acceptance from the tenant's senders for the destination country: a number (+E.164), a Twilio Messaging Service SID (MG…) or an alphanumeric sender ID; null: the provider's configured default
+       * @example OKULUM
+       */
+      sender: string | null;
       segments: number;
       encoding: string;
       estimated_cost: number | null;
