@@ -9,3 +9,4 @@ export * from './spend';
 export * from './quiet-hours';
 export * from './keywords';
 export * from './failure-reasons';
+export * from './sender-identity';

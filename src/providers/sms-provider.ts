@@ -11,6 +11,12 @@ export interface OutboundSms {
   messageType: MessageType;
   /** Sent as transactional SMS (SNS SMSType); absent: the message type decides. */
   transactional?: boolean;
+  /**
+   * Who it is from (the tenant's sender for the destination, `core/sender-identity`): a number
+   * (+E.164), a Twilio Messaging Service SID (MG…) or an alphanumeric sender ID; its form says
+   * which. Absent or null: the provider's configured default.
+   */
+  sender?: string | null;
 }
 
 export interface ProviderSendResult {

@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import type { SmartEncodingMode } from '../core/smart-encoding';
+import type { SenderSettings } from '../core/sender-identity';
 
 /** Per-tenant overrides; anything absent falls back to the service-wide setting. */
 export interface TenantSettings {
@@ -22,6 +23,8 @@ export interface TenantSettings {
   timezone?: string | null;
   /** Look-alike characters (or letters too) written in GSM-7 before a message is measured; unset: lookalikes. */
   smart_encoding?: SmartEncodingMode | null;
+  /** Who messages come from, per destination country ("*": every other); unset: the provider's default. */
+  senders?: SenderSettings | null;
 }
 
 @Entity('tenants')

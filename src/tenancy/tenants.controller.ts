@@ -1,10 +1,17 @@
-import { Body, Controller, Get, Param, ParseIntPipe, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, Param, ParseIntPipe, Patch, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors';
 import { AuditService } from '../audit';
 import { CurrentPrincipal, Roles } from '../auth/decorators';
-import { Principal, ROLE_SUPER_ADMIN } from '../auth/principal';
-import { CreateTenantDto, TenantResponseDto, toTenantResponse, UpdateTenantDto } from './tenants.dto';
+import { isSuperAdmin, Principal, ROLE_ADMIN, ROLE_SUPER_ADMIN } from '../auth/principal';
+import { NotFoundError } from '../common/errors';
+import {
+  CreateTenantDto,
+  TenantResponseDto,
+  TenantSendersDto,
+  toTenantResponse,
+  UpdateTenantDto,
+} from './tenants.dto';
 import { TenantEntity } from './tenant.entity';
 import { TenantsService } from './tenants.service';
 
@@ -65,6 +72,47 @@ export class TenantsController {
     await this.audit.record(p, 'tenant.update', tenantTarget(updated), before, auditView(updated));
     return toTenantResponse(updated);
   }
+
+  @Get(':id/senders')
+  @Roles(ROLE_ADMIN)
+  @ApiOperation({
+    summary: "A tenant's sender identities",
+    description:
+      'An admin of the tenant, or super_admin. Who messages come from, per destination country (see PUT). Another tenant: 404.',
+  })
+  @ApiOkResponse({ type: TenantSendersDto })
+  async senders(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', ParseIntPipe) id: number,
+  ): Promise<TenantSendersDto> {
+    return { senders: (await this.tenants.get(ownTenant(p, id))).settings.senders ?? null };
+  }
+
+  /** The `senders` setting alone, for the tenant's own admins; audited (`tenant.update`) as PATCH is. */
+  @Put(':id/senders')
+  @Roles(ROLE_ADMIN)
+  @ApiOperation({
+    summary: "Set a tenant's sender identities",
+    description:
+      'An admin of the tenant, or super_admin. Replaces the whole map: destination country (upper-case ISO 3166 alpha-2, "*" for every other country) → {"alphanumeric"} (1-11 of A-Z a-z 0-9 and space, at least one letter; refused for countries that do not carry alphanumeric senders: US, CA, CN), {"number"} (E.164) or {"messaging_service_sid"} (MG + 32 hex). null removes every sender (the provider\'s configured default). Applies to messages accepted from now on. Another tenant: 404.',
+  })
+  @ApiOkResponse({ type: TenantSendersDto })
+  async setSenders(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', ParseIntPipe) id: number,
+    @Body() dto: TenantSendersDto,
+  ): Promise<TenantSendersDto> {
+    const before = auditView(await this.tenants.get(ownTenant(p, id)));
+    const updated = await this.tenants.update(id, { settings: { senders: dto.senders } });
+    await this.audit.record(p, 'tenant.update', tenantTarget(updated), before, auditView(updated));
+    return { senders: updated.settings.senders ?? null };
+  }
+}
+
+/** The tenant an admin may manage: its own; a super_admin any. Another tenant's id answers 404. */
+function ownTenant(p: Principal, id: number): number {
+  if (!isSuperAdmin(p) && p.tenantId !== id) throw new NotFoundError(`tenant ${id} not found`);
+  return id;
 }
 
 /** A tenant's entries belong to that tenant: its admins see who changed its settings. */

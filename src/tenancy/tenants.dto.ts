@@ -1,4 +1,10 @@
-import { ApiHideProperty, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiHideProperty,
+  ApiProperty,
+  ApiPropertyOptional,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsBoolean,
@@ -20,6 +26,7 @@ import {
 import { allowedCountriesProblem } from '../core/countries';
 import { tenantKeywordsProblem } from '../core/keywords';
 import { SMART_ENCODING_MODES, SmartEncodingMode } from '../core/smart-encoding';
+import { SenderSettings, sendersProblem } from '../core/sender-identity';
 import { TenantEntity } from './tenant.entity';
 
 /** `allowed_countries`: known upper-case ISO codes, or "*" alone (the rule lives with the policy). */
@@ -88,6 +95,40 @@ class TimeZoneRule implements ValidatorConstraintInterface {
   }
 }
 
+/** `senders`: country (or "*") → one sender of a valid form; alphanumeric never where it is forbidden. */
+@ValidatorConstraint({ name: 'senders' })
+class SendersRule implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return sendersProblem(value) === null;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    const problem = sendersProblem(args.value);
+    if (problem === null) return `${args.property} is not valid`;
+    return `${[args.property, problem.path].filter(Boolean).join('.')} ${problem.message}`;
+  }
+}
+
+/** One sender identity: exactly one of the three. */
+export class SenderDto {
+  @ApiPropertyOptional({
+    description: '1-11 of A-Z a-z 0-9 and space, at least one letter; refused for US, CA and CN',
+    example: 'OKULUM',
+  })
+  alphanumeric?: string;
+
+  @ApiPropertyOptional({ description: 'a number in E.164', example: '+12025550100' })
+  number?: string;
+
+  @ApiPropertyOptional({
+    description: 'a Twilio Messaging Service SID (MG + 32 lower-case hex digits)',
+    example: 'MG0123456789abcdef0123456789abcdef',
+  })
+  messaging_service_sid?: string;
+}
+
+const SENDERS_EXAMPLE = { TR: { alphanumeric: 'OKULUM' }, '*': { number: '+12025550100' } };
+
 /** The replacement of `alert_webhook_url`, named in the 400 that refuses it. */
 export const ALERT_WEBHOOK_URL_RETIRED =
   'alert_webhook_url is no longer a setting: alerts are alert.raised webhook events; register an endpoint with POST /api/sms/webhook-endpoints {"url": "...", "events": ["alert.raised"]} (signed X-SMS-Signature: t=...,v1=... with the endpoint\'s secret)';
@@ -104,6 +145,7 @@ class RetiredAlertWebhookUrlRule implements ValidatorConstraintInterface {
   }
 }
 
+@ApiExtraModels(SenderDto)
 export class TenantSettingsDto {
   @ApiPropertyOptional({ description: 'recipients per user per hour', example: 200 })
   @IsOptional()
@@ -202,6 +244,33 @@ export class TenantSettingsDto {
   @IsOptional()
   @IsIn(SMART_ENCODING_MODES, { message: `smart_encoding must be one of ${SMART_ENCODING_MODES.join(', ')}` })
   smart_encoding?: SmartEncodingMode | null;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { $ref: getSchemaPath(SenderDto) },
+    nullable: true,
+    example: SENDERS_EXAMPLE,
+    description:
+      'who messages come from, per destination country (upper-case ISO 3166 alpha-2; "*": every other country): an alphanumeric sender ID, a number or a Twilio Messaging Service SID; replaces the whole map; null or unset: the provider\'s configured default',
+  })
+  @IsOptional()
+  @Validate(SendersRule)
+  senders?: SenderSettings | null;
+}
+
+/** `PUT /api/sms/tenants/{id}/senders`: the whole map (null removes every sender). */
+@ApiExtraModels(SenderDto)
+export class TenantSendersDto {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { $ref: getSchemaPath(SenderDto) },
+    nullable: true,
+    example: SENDERS_EXAMPLE,
+    description:
+      'destination country (upper-case ISO 3166 alpha-2; "*": every other country) → its sender; null: none (the provider\'s configured default)',
+  })
+  @Validate(SendersRule)
+  senders: SenderSettings | null;
 }
 
 export class CreateTenantDto {

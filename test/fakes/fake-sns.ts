@@ -17,7 +17,14 @@ export function snsError(
 
 /** Speaks SNS Publish over the Query protocol: form-encoded POST /, XML replies. */
 export class FakeSns extends FakeHttpServer {
-  readonly published: { messageId: string; phoneNumber: string; message: string; smsType?: string }[] = [];
+  readonly published: {
+    messageId: string;
+    phoneNumber: string;
+    message: string;
+    smsType?: string;
+    /** Every message attribute, name → StringValue (AWS.SNS.SMS.SenderID, AWS.MM.SMS.OriginationNumber…). */
+    attributes: Record<string, string>;
+  }[] = [];
 
   protected answer(req: RecordedRequest): Answer {
     const f = req.form;
@@ -26,13 +33,13 @@ export class FakeSns extends FakeHttpServer {
     if (!f.PhoneNumber || !/^\+[1-9]\d{6,14}$/.test(f.PhoneNumber)) {
       return snsError(400, 'InvalidParameter', 'Invalid parameter: PhoneNumber Reason: invalid phone number');
     }
-    let smsType: string | undefined;
-    for (let i = 1; f[`MessageAttributes.entry.${i}.Name`]; i++) {
-      if (f[`MessageAttributes.entry.${i}.Name`] === 'AWS.SNS.SMS.SMSType')
-        smsType = f[`MessageAttributes.entry.${i}.Value.StringValue`];
-    }
+    const attributes: Record<string, string> = {};
+    for (let i = 1; f[`MessageAttributes.entry.${i}.Name`]; i++)
+      attributes[f[`MessageAttributes.entry.${i}.Name`]] =
+        f[`MessageAttributes.entry.${i}.Value.StringValue`];
+    const smsType = attributes['AWS.SNS.SMS.SMSType'];
     const messageId = randomUUID();
-    this.published.push({ messageId, phoneNumber: f.PhoneNumber, message: f.Message, smsType });
+    this.published.push({ messageId, phoneNumber: f.PhoneNumber, message: f.Message, smsType, attributes });
     return {
       status: 200,
       contentType: 'text/xml',

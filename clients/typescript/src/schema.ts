@@ -152,6 +152,30 @@ export interface paths {
     patch: operations['Tenants_update'];
     trace?: never;
   };
+  '/api/sms/tenants/{id}/senders': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A tenant's sender identities
+     * @description An admin of the tenant, or super_admin. Who messages come from, per destination country (see PUT). Another tenant: 404.
+     */
+    get: operations['Tenants_senders'];
+    /**
+     * Set a tenant's sender identities
+     * @description An admin of the tenant, or super_admin. Replaces the whole map: destination country (upper-case ISO 3166 alpha-2, "*" for every other country) → {"alphanumeric"} (1-11 of A-Z a-z 0-9 and space, at least one letter; refused for countries that do not carry alphanumeric senders: US, CA, CN), {"number"} (E.164) or {"messaging_service_sid"} (MG + 32 hex). null removes every sender (the provider's configured default). Applies to messages accepted from now on. Another tenant: 404.
+     */
+    put: operations['Tenants_setSenders'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/sms/validate-phone': {
     parameters: {
       query?: never;
@@ -1073,6 +1097,23 @@ export interface components {
       items: components['schemas']['AuditEntryDto'][];
       next_cursor: string | null;
     };
+    SenderDto: {
+      /**
+       * @description 1-11 of A-Z a-z 0-9 and space, at least one letter; refused for US, CA and CN
+       * @example OKULUM
+       */
+      alphanumeric?: string;
+      /**
+       * @description a number in E.164
+       * @example +12025550100
+       */
+      number?: string;
+      /**
+       * @description a Twilio Messaging Service SID (MG + 32 lower-case hex digits)
+       * @example MG0123456789abcdef0123456789abcdef
+       */
+      messaging_service_sid?: string;
+    };
     TenantSettingsDto: {
       /**
        * @description recipients per user per hour
@@ -1141,6 +1182,20 @@ export interface components {
        * @enum {string|null}
        */
       smart_encoding?: 'off' | 'lookalikes' | 'transliterate' | null;
+      /**
+       * @description who messages come from, per destination country (upper-case ISO 3166 alpha-2; "*": every other country): an alphanumeric sender ID, a number or a Twilio Messaging Service SID; replaces the whole map; null or unset: the provider's configured default
+       * @example {
+       *       "TR": {
+       *         "alphanumeric": "OKULUM"
+       *       },
+       *       "*": {
+       *         "number": "+12025550100"
+       *       }
+       *     }
+       */
+      senders?: {
+        [key: string]: components['schemas']['SenderDto'];
+      } | null;
     };
     TenantResponseDto: {
       id: number;
@@ -1161,6 +1216,22 @@ export interface components {
       name?: string;
       active?: boolean;
       settings?: components['schemas']['TenantSettingsDto'];
+    };
+    TenantSendersDto: {
+      /**
+       * @description destination country (upper-case ISO 3166 alpha-2; "*": every other country) → its sender; null: none (the provider's configured default)
+       * @example {
+       *       "TR": {
+       *         "alphanumeric": "OKULUM"
+       *       },
+       *       "*": {
+       *         "number": "+12025550100"
+       *       }
+       *     }
+       */
+      senders: {
+        [key: string]: components['schemas']['SenderDto'];
+      } | null;
     };
     ValidatePhoneDto: {
       /** @example 234-567-8900 */
@@ -1461,6 +1532,11 @@ export interface components {
         | 'expired';
       provider: string | null;
       provider_message_id: string | null;
+      /**
+       * @description who it is from, chosen at acceptance from the tenant's senders for the destination country: a number (+E.164), a Twilio Messaging Service SID (MG…) or an alphanumeric sender ID; null: the provider's configured default
+       * @example OKULUM
+       */
+      sender: string | null;
       attempts: number;
       error_code: string | null;
       error_message: string | null;
@@ -1489,6 +1565,11 @@ export interface components {
       created_by: string;
       status: string;
       provider: string | null;
+      /**
+       * @description who it is from, chosen at acceptance from the tenant's senders for the destination country: a number (+E.164), a Twilio Messaging Service SID (MG…) or an alphanumeric sender ID; null: the provider's configured default
+       * @example OKULUM
+       */
+      sender: string | null;
       segments: number;
       encoding: string;
       estimated_cost: number | null;
@@ -3515,6 +3596,268 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['TenantResponseDto'];
+        };
+      };
+      /** @description invalid input; nothing changed */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description missing, malformed or expired token */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description role missing or tenant deactivated */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unknown here, or another tenant’s */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description the body is larger than 1 MB */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 413,
+           *       "error": "Payload Too Large",
+           *       "message": "request body exceeds 1 MiB"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description the body is not JSON (or the Content-Encoding is not supported) */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 415,
+           *       "error": "Unsupported Media Type",
+           *       "message": "unsupported Content-Encoding (accepted: identity, gzip, deflate, br)"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description rate limit; see Retry-After */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description an unexpected error; `errorId` is in the service log */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 500,
+           *       "error": "Internal Server Error",
+           *       "message": "internal error",
+           *       "errorId": "6f1c2b1e-2f1a-4c1e-9a55-0d6b1c7e9f10"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description PostgreSQL or Redis is unreachable: nothing was stored; retry after Retry-After */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "Service Unavailable",
+           *       "message": "database is unavailable; nothing was stored, retry after 5 s"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  Tenants_senders: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description super_admin only: act for this tenant instead of the token’s */
+        'X-Tenant-Id'?: number;
+      };
+      path: {
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TenantSendersDto'];
+        };
+      };
+      /** @description invalid input; nothing changed */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description missing, malformed or expired token */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description role missing or tenant deactivated */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unknown here, or another tenant’s */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description rate limit; see Retry-After */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description an unexpected error; `errorId` is in the service log */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 500,
+           *       "error": "Internal Server Error",
+           *       "message": "internal error",
+           *       "errorId": "6f1c2b1e-2f1a-4c1e-9a55-0d6b1c7e9f10"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description PostgreSQL or Redis is unreachable: nothing was stored; retry after Retry-After */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "Service Unavailable",
+           *       "message": "database is unavailable; nothing was stored, retry after 5 s"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  Tenants_setSenders: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description super_admin only: act for this tenant instead of the token’s */
+        'X-Tenant-Id'?: number;
+      };
+      path: {
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['TenantSendersDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TenantSendersDto'];
         };
       };
       /** @description invalid input; nothing changed */

@@ -12,6 +12,7 @@ import {
   MessageType,
   quietUntil,
   recipientZone,
+  senderFor,
   smartEncode,
   SmartEncodingMode,
   smartEncodingMode,
@@ -268,8 +269,9 @@ export class AcceptService {
   }
 
   /**
-   * The policies every accept shares, in order: destinations, opt-outs, quiet hours. Pricing was
-   * done when the rows were shaped (it needs only the number and the segments).
+   * The policies every accept shares, in order: destinations, opt-outs, quiet hours; then each
+   * kept row's sender. Pricing was done when the rows were shaped (it needs only the number and
+   * the segments).
    */
   private async screen(batch: Batch, now: Date): Promise<void> {
     const rule = await this.destinations.refusals(batch.tenantId);
@@ -292,6 +294,9 @@ export class AcceptService {
           ),
       );
     if (batch.quiet) await this.deferQuietHours(batch, now);
+    // Sender identity: the tenant's sender for each destination country (null: the provider's default).
+    const senders = (await this.tenants.ensure(batch.tenantId)).settings.senders;
+    if (senders) for (const r of batch.rows) r.sender = senderFor(senders, r.country);
   }
 
   /**
@@ -470,6 +475,7 @@ export class AcceptService {
       metadata: r.metadata,
       createdAt: now,
       statusCallbackUrl: r.statusCallbackUrl,
+      sender: r.sender ?? null,
     };
   }
 

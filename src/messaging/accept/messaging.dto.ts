@@ -186,12 +186,16 @@ export class MessageEventDto {
 
 const FAILURE_FIELD =
   'Why it did not arrive (failed, undelivered, unknown, canceled, expired), read from status and error_code; null otherwise.';
+const SENDER_DESCRIPTION =
+  "who it is from, chosen at acceptance from the tenant's senders for the destination country: a number (+E.164), a Twilio Messaging Service SID (MG…) or an alphanumeric sender ID; null: the provider's configured default";
 
 export class MessageStatusDto {
   @ApiProperty() message_id: string;
   @ApiProperty({ enum: MESSAGE_STATUSES }) status: MessageStatus;
   @ApiProperty({ type: String, nullable: true }) provider: string | null;
   @ApiProperty({ type: String, nullable: true }) provider_message_id: string | null;
+  @ApiProperty({ type: String, nullable: true, description: SENDER_DESCRIPTION, example: 'OKULUM' })
+  sender: string | null;
   @ApiProperty() attempts: number;
   @ApiProperty({ type: String, nullable: true }) error_code: string | null;
   @ApiProperty({ type: String, nullable: true }) error_message: string | null;
@@ -219,6 +223,8 @@ export class MessageSummaryDto {
   @ApiProperty() created_by: string;
   @ApiProperty() status: string;
   @ApiProperty({ type: String, nullable: true }) provider: string | null;
+  @ApiProperty({ type: String, nullable: true, description: SENDER_DESCRIPTION, example: 'OKULUM' })
+  sender: string | null;
   @ApiProperty() segments: number;
   @ApiProperty() encoding: string;
   @ApiProperty({ type: Number, nullable: true }) estimated_cost: number | null;

@@ -379,6 +379,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
           body,
           messageType: msg.messageType,
           transactional,
+          sender: msg.sender,
         },
         { beforeCall },
       );

@@ -1,5 +1,6 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { isTransactional } from '../../core/message-types';
+import { senderKind } from '../../core/sender-identity';
 import {
   CONNECTION_ERROR_CODES,
   OutboundSms,
@@ -63,6 +64,32 @@ export function classifySnsError(e: unknown): ProviderError {
   return new ProviderError('sns', 'retryable', `sns:${short}`, err.message ?? name);
 }
 
+/** SNS's own rule for a sender ID: 3-11 letters and digits, at least one letter, no spaces. */
+const SNS_SENDER_ID = /^(?=.*[A-Za-z])[A-Za-z0-9]{3,11}$/;
+
+/**
+ * Pure: the message attributes that say who an SMS is from. A number goes as
+ * `AWS.MM.SMS.OriginationNumber` (it must be an origination number of the AWS account), an
+ * alphanumeric sender ID as `AWS.SNS.SMS.SenderID` when SNS takes its form (else none: SNS would
+ * refuse the message). A Twilio Messaging Service SID means nothing to SNS: no attribute. Without
+ * any, SNS uses the account's defaults (DefaultSenderID, its own origination pool).
+ */
+export function snsSenderAttributes(
+  sender: string | null | undefined,
+): Record<string, MessageAttributeValue> {
+  if (!sender) return {};
+  switch (senderKind(sender)) {
+    case 'number':
+      return { 'AWS.MM.SMS.OriginationNumber': { DataType: 'String', StringValue: sender } };
+    case 'alphanumeric':
+      return SNS_SENDER_ID.test(sender)
+        ? { 'AWS.SNS.SMS.SenderID': { DataType: 'String', StringValue: sender } }
+        : {};
+    case 'messaging_service':
+      return {};
+  }
+}
+
 export class SnsProvider implements SmsProvider {
   readonly name = 'sns' as const;
   private readonly client: SNSClient;
@@ -91,6 +118,7 @@ export class SnsProvider implements SmsProvider {
               StringValue:
                 (sms.transactional ?? isTransactional(sms.messageType)) ? 'Transactional' : 'Promotional',
             },
+            ...snsSenderAttributes(sms.sender),
           },
         }),
       );

@@ -1,6 +1,7 @@
 import twilio from 'twilio';
 import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message';
 import { Micros, parseMoney } from '../../core/money';
+import { senderKind } from '../../core/sender-identity';
 import { DeliveryReceipt } from '../receipts';
 import {
   CONNECTION_ERROR_CODES,
@@ -100,6 +101,22 @@ export function classifyTwilioError(e: unknown): ProviderError {
   return new ProviderError('twilio', 'retryable', 'twilio:unknown', err.message ?? 'unknown Twilio error');
 }
 
+/**
+ * Pure: who a message is from. The message's own sender: a Messaging Service SID as
+ * `MessagingServiceSid`, a number or an alphanumeric sender ID as `From`; none: the configured
+ * TWILIO_MESSAGING_SERVICE_SID, else TWILIO_PHONE_NUMBER.
+ */
+export function twilioSender(
+  sender: string | null | undefined,
+  defaults: Pick<TwilioOptions, 'from' | 'messagingServiceSid'>,
+): { from: string } | { messagingServiceSid: string } {
+  if (sender)
+    return senderKind(sender) === 'messaging_service' ? { messagingServiceSid: sender } : { from: sender };
+  return defaults.messagingServiceSid
+    ? { messagingServiceSid: defaults.messagingServiceSid }
+    : { from: defaults.from as string };
+}
+
 /** Twilio's price string ("-0.00790") as a charge in micro-units; null when absent or garbage. */
 function chargeOf(price: string | null | undefined): Micros | null {
   const micros = parseMoney(price);
@@ -136,9 +153,7 @@ export class TwilioProvider implements SmsProvider {
       const m = await this.client.messages.create({
         to: sms.to,
         body: sms.body,
-        ...(this.opts.messagingServiceSid
-          ? { messagingServiceSid: this.opts.messagingServiceSid }
-          : { from: this.opts.from }),
+        ...twilioSender(sms.sender, this.opts),
         ...(callback ? { statusCallback: callback } : {}),
       });
       return {

@@ -189,6 +189,8 @@ function MessageDetail({ id }: { id: string }) {
             </dd>
             <dt>{t('provider')}</dt>
             <dd>{m.data.provider ?? '—'}</dd>
+            <dt>{t('sender')}</dt>
+            <dd data-testid="detail-sender">{m.data.sender ?? '—'}</dd>
             <dt>{t('attempts')}</dt>
             <dd>{fmtNumber(m.data.attempts)}</dd>
             <dt>{t('segments')}</dt>
