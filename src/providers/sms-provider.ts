@@ -11,6 +11,8 @@ export interface OutboundSms {
   messageType: MessageType;
   /** Sent as transactional SMS (SNS SMSType); absent: the message type decides. */
   transactional?: boolean;
+  /** Which attempt of the message this is (1 = the first); the sandbox's test numbers script by it. */
+  attempt?: number;
 }
 
 export interface ProviderSendResult {

@@ -19,6 +19,8 @@ export interface TenantSettings {
   quiet_hours?: { start: string; end: string } | null;
   /** IANA zone for recipients with neither their own nor a single-zone country. */
   timezone?: string | null;
+  /** Every message of the tenant is a test-mode message: the sandbox only, at no cost. */
+  test_mode?: boolean;
 }
 
 @Entity('tenants')

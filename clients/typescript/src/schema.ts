@@ -53,7 +53,7 @@ export interface paths {
     };
     /**
      * Who am I
-     * @description The user id, tenant and roles the service reads from the bearer token (and X-Tenant-Id for a super_admin).
+     * @description The user id, tenant, roles and test mode the service reads from the bearer token (and X-Tenant-Id for a super_admin).
      */
     get: operations['Me_me'];
     put?: never;
@@ -1041,6 +1041,11 @@ export interface components {
        *     ]
        */
       roles: string[];
+      /**
+       * @description the token's test_mode claim: its messages go to the sandbox only, at no cost
+       * @example false
+       */
+      test_mode: boolean;
     };
     AuditEntryDto: {
       /** @example 1287 */
@@ -1135,6 +1140,11 @@ export interface components {
        * @example Europe/Istanbul
        */
       timezone?: string | null;
+      /**
+       * @description test mode: every message of the tenant goes to the sandbox only (test numbers give their outcome, other numbers are delivered), whatever provider is configured, and costs nothing; see docs/sending.md, Test numbers
+       * @example false
+       */
+      test_mode?: boolean;
     };
     TenantResponseDto: {
       id: number;
@@ -1232,6 +1242,8 @@ export interface components {
       estimated_cost: number | null;
       /** @example USD */
       currency: string;
+      /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
+      test_mode: boolean;
     };
     SendBulkDto: {
       /**
@@ -1289,6 +1301,8 @@ export interface components {
       /** @description sum over accepted messages */
       estimated_cost: number | null;
       currency: string;
+      /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
+      test_mode: boolean;
     };
     ScheduleSmsDto: {
       /**
@@ -1344,6 +1358,8 @@ export interface components {
       estimated_cost: number | null;
       /** @example USD */
       currency: string;
+      /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
+      test_mode: boolean;
       scheduled_time: string;
     };
     MessageEventDto: {
@@ -1380,6 +1396,8 @@ export interface components {
       scheduled_at: string | null;
       sent_at: string | null;
       delivered_at: string | null;
+      /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
+      test_mode: boolean;
       events: components['schemas']['MessageEventDto'][];
     };
     MessageSummaryDto: {
@@ -1406,6 +1424,8 @@ export interface components {
       scheduled_at: string | null;
       sent_at: string | null;
       delivered_at: string | null;
+      /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
+      test_mode: boolean;
       metadata: Record<string, unknown>;
     };
     HistoryResponseDto: {
@@ -1585,6 +1605,8 @@ export interface components {
       estimated_cost: number | null;
       /** @example USD */
       currency: string;
+      /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
+      test_mode: boolean;
       /** @example appointment_reminder */
       template_id: string;
       /**
@@ -1622,6 +1644,8 @@ export interface components {
       estimated_cost: number | null;
       /** @example USD */
       currency: string;
+      /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
+      test_mode: boolean;
       /** @description the code stops working at this time */
       expires_at: string;
     };

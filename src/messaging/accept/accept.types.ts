@@ -107,6 +107,8 @@ export interface AcceptResult {
   language: Language;
   /** When the messages were accepted (their created_at). */
   acceptedAt: Date;
+  /** Accepted in test mode (the sandbox only, at no cost); absent in older stored results: false. */
+  testMode?: boolean;
 }
 
 export interface SendContext {

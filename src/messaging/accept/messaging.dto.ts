@@ -142,6 +142,10 @@ export class SendResponseDto {
   @ApiProperty({ enum: ['GSM-7', 'UCS-2'] }) encoding: string;
   @ApiProperty({ type: Number, nullable: true }) estimated_cost: number | null;
   @ApiProperty({ example: 'USD' }) currency: string;
+  @ApiProperty({
+    description: 'test mode: handed to the sandbox only, never to a real provider; costs nothing',
+  })
+  test_mode: boolean;
 }
 
 export class ScheduleResponseDto extends SendResponseDto {
@@ -164,6 +168,10 @@ export class BulkResponseDto {
   @ApiProperty({ type: Number, nullable: true, description: 'sum over accepted messages' }) estimated_cost:
     number | null;
   @ApiProperty() currency: string;
+  @ApiProperty({
+    description: 'test mode: handed to the sandbox only, never to a real provider; costs nothing',
+  })
+  test_mode: boolean;
 }
 
 export class MessageEventDto {
@@ -189,6 +197,10 @@ export class MessageStatusDto {
   @ApiProperty({ type: String, nullable: true }) scheduled_at: string | null;
   @ApiProperty({ type: String, nullable: true }) sent_at: string | null;
   @ApiProperty({ type: String, nullable: true }) delivered_at: string | null;
+  @ApiProperty({
+    description: 'test mode: handed to the sandbox only, never to a real provider; costs nothing',
+  })
+  test_mode: boolean;
   @ApiProperty({ type: [MessageEventDto] }) events: MessageEventDto[];
 }
 
@@ -215,6 +227,10 @@ export class MessageSummaryDto {
   @ApiProperty({ type: String, nullable: true }) scheduled_at: string | null;
   @ApiProperty({ type: String, nullable: true }) sent_at: string | null;
   @ApiProperty({ type: String, nullable: true }) delivered_at: string | null;
+  @ApiProperty({
+    description: 'test mode: handed to the sandbox only, never to a real provider; costs nothing',
+  })
+  test_mode: boolean;
   @ApiProperty() metadata: Record<string, unknown>;
 }
 

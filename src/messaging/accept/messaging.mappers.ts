@@ -21,6 +21,7 @@ export function toSendResponse(r: AcceptResult): SendResponseDto {
     encoding: r.encoding,
     estimated_cost: r.estimatedCost,
     currency: r.currency,
+    test_mode: r.testMode === true,
   };
 }
 
@@ -39,6 +40,7 @@ export function toBulkResponse(r: AcceptResult): BulkResponseDto {
     encoding: r.encoding,
     estimated_cost: r.estimatedCost,
     currency: r.currency,
+    test_mode: r.testMode === true,
   };
 }
 
@@ -60,6 +62,7 @@ export function toMessageStatus(m: SmsMessageEntity, events: SmsMessageEventEnti
     scheduled_at: iso(m.scheduledAt),
     sent_at: iso(m.sentAt),
     delivered_at: iso(m.deliveredAt),
+    test_mode: m.testMode,
     events: events.map((e) => ({ status: e.status, at: e.at.toISOString(), source: e.source })),
   };
 }
@@ -88,6 +91,7 @@ export function toMessageSummary(m: SmsMessageEntity): MessageSummaryDto {
     scheduled_at: iso(m.scheduledAt),
     sent_at: iso(m.sentAt),
     delivered_at: iso(m.deliveredAt),
+    test_mode: m.testMode,
     metadata: m.metadata,
   };
 }
