@@ -40,6 +40,13 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
     );
     if (ttl) throw new UnauthorizedException(ttl);
     const c = payload as TokenClaims;
-    return { userId: String(c.sub), homeTenantId: c.tenant_id, tenantId: c.tenant_id, roles: c.roles ?? [] };
+    const principal: Principal = {
+      userId: String(c.sub),
+      homeTenantId: c.tenant_id,
+      tenantId: c.tenant_id,
+      roles: c.roles ?? [],
+    };
+    if (c.test_mode === true) principal.testMode = true;
+    return principal;
   }
 }

@@ -22,6 +22,17 @@ describe('npm run token arguments', () => {
     });
   });
 
+  it('--test-mode asks for a test-mode token', () => {
+    expect(parseTokenArgs(['--test-mode'])).toEqual({
+      tenant: 1,
+      user: '1',
+      roles: [],
+      ttl: 3600,
+      testMode: true,
+    });
+    expect(parseTokenArgs([])).not.toHaveProperty('testMode');
+  });
+
   it('--dashboard asks for a sign-in link with the token in the fragment', () => {
     expect(parseTokenArgs(['--role', 'admin', '--dashboard'])).toMatchObject({
       roles: ['admin'],

@@ -1,16 +1,18 @@
-/** `npm run token -- --tenant 1 --user 1 --role admin [--role super_admin] [--ttl 3600] [--dashboard]` prints a JWT. */
+/** `npm run token -- --tenant 1 --user 1 --role admin [--role super_admin] [--ttl 3600] [--test-mode] [--dashboard]` prints a JWT. */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/app-config';
 import { loadDotEnv } from '../config/dotenv';
 import { signToken } from './tokens';
 
-export const TOKEN_USAGE = `Usage: npm run token -- [--tenant N] [--user ID] [--role ROLE]... [--ttl SECONDS] [--dashboard]
+export const TOKEN_USAGE = `Usage: npm run token -- [--tenant N] [--user ID] [--role ROLE]... [--ttl SECONDS] [--test-mode] [--dashboard]
 
 Prints a development JWT signed with JWT_SECRET (read from the environment or .env).
   --tenant N       tenant id (default 1)
   --user ID        user id, the token's sub (default 1)
   --role ROLE      admin or super_admin; repeat for several (default: none, a plain user)
   --ttl SECONDS    lifetime (default 3600; at most JWT_MAX_TTL_SECONDS is accepted by the API)
+  --test-mode      a test-mode token (claim test_mode: true): its messages go to the sandbox only,
+                   whatever provider is configured, and cost nothing (docs/sending.md, Test numbers)
   --dashboard      print a sign-in link to the dashboard instead (http://localhost:PORT/dashboard#token=...;
                    the fragment never reaches the server)
   -h, --help       this text
@@ -21,7 +23,7 @@ Example: curl -H "Authorization: Bearer $(npm run token --silent -- --role admin
 export type TokenArgs =
   | { help: true }
   | { error: string }
-  | { tenant: number; user: string; roles: string[]; ttl: number; dashboard?: true };
+  | { tenant: number; user: string; roles: string[]; ttl: number; testMode?: true; dashboard?: true };
 
 /** The dashboard's sign-in link: the token rides in the fragment, which browsers never send. */
 export function dashboardLink(token: string, port: number): string {
@@ -40,6 +42,7 @@ export function parseTokenArgs(argv: string[]): TokenArgs {
         ttl: { type: 'string', default: '3600' },
         help: { type: 'boolean', short: 'h', default: false },
         dashboard: { type: 'boolean', default: false },
+        'test-mode': { type: 'boolean', default: false },
       },
     }));
   } catch (e) {
@@ -58,6 +61,7 @@ export function parseTokenArgs(argv: string[]): TokenArgs {
     user: values.user,
     roles: values.role,
     ttl,
+    ...(values['test-mode'] ? { testMode: true as const } : {}),
     ...(values.dashboard ? { dashboard: true as const } : {}),
   };
 }
@@ -83,9 +87,16 @@ function main(): number {
     console.error(e instanceof ConfigError ? e.message : e);
     return 1;
   }
-  const token = signToken({ sub: args.user, tenant_id: args.tenant, roles: args.roles }, secret, {
-    expiresInSeconds: args.ttl,
-  });
+  const token = signToken(
+    {
+      sub: args.user,
+      tenant_id: args.tenant,
+      roles: args.roles,
+      ...(args.testMode ? { test_mode: true } : {}),
+    },
+    secret,
+    { expiresInSeconds: args.ttl },
+  );
   console.log(args.dashboard ? dashboardLink(token, port) : token);
   return 0;
 }

@@ -6,6 +6,11 @@ export interface Principal {
   /** The tenant this request acts for (differs from home only for a super_admin with X-Tenant-Id). */
   tenantId: number;
   roles: string[];
+  /**
+   * The token's `test_mode` claim: every message this token sends is a test-mode message (the
+   * sandbox only, at no cost). Absent: false.
+   */
+  testMode?: boolean;
 }
 
 export const ROLE_ADMIN = 'admin';
@@ -24,6 +29,8 @@ export interface TokenClaims {
   sub: string;
   tenant_id: number;
   roles: string[];
+  /** Test mode: the token's messages go to the sandbox only and cost nothing. */
+  test_mode?: boolean;
   exp?: number;
   iat?: number;
 }
@@ -47,6 +54,8 @@ export function claimsProblem(payload: unknown): string | null {
   if (c.roles !== undefined && (!Array.isArray(c.roles) || !c.roles.every((r) => typeof r === 'string'))) {
     return 'token roles must be a list of strings';
   }
+  if (c.test_mode !== undefined && typeof c.test_mode !== 'boolean')
+    return 'token test_mode must be a boolean';
   return null;
 }
 

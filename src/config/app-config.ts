@@ -338,6 +338,12 @@ export const SETTINGS = {
     default: '1000',
     parse: int(0, 3600000),
   },
+  SANDBOX_SLOW_RECEIPT_MS: {
+    description:
+      'sandbox provider and test mode: delay before the receipt of the slow-receipt test number +15005550014',
+    default: '30000',
+    parse: int(0, 3600000),
+  },
   DEFAULT_COUNTRY_CODE: {
     description: 'ISO 3166-1 alpha-2 country used for numbers written without +country (e.g. US, TR)',
     default: 'US',

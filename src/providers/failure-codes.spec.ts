@@ -153,7 +153,7 @@ describe('SNS codes as failure reasons', () => {
 });
 
 describe("the sandbox's magic numbers as failure reasons", () => {
-  const sandbox = new SandboxProvider({ latencyMs: 0, deliveryDelayMs: 0 });
+  const sandbox = new SandboxProvider({ latencyMs: 0, deliveryDelayMs: 0, slowReceiptMs: 0 });
   it.each([
     ['+15005550001', 'invalid_number'],
     ['+15005550004', 'opted_out'],

@@ -6,6 +6,8 @@ export type { CircuitChange, ProviderActivity, ProviderCall, ProviderObserver } 
 export type { CircuitState } from './circuit-breaker';
 export type { SendHooks } from './provider-router';
 export { SnsNotifications } from './sns/sns-notifications';
+export { isTestNumber, TEST_NUMBERS, testNumber } from './sandbox/test-numbers';
+export type { TestNumber, TestOutcome } from './sandbox/test-numbers';
 export type { SnsOutcome } from './sns/sns-notifications';
 export type { DeliveryReceipt } from './receipts';
 export {

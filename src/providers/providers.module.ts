@@ -47,7 +47,14 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
   private publisher?: NodeJS.Timeout;
   readonly order: ProviderName[];
   readonly router: ProviderRouter;
+  /**
+   * Where test-mode messages go, whatever is configured: a sandbox of their own, never a real
+   * provider. Its test numbers' failures are their scripted outcome, not an outage, so its circuit
+   * never opens, and its calls stay out of the providers' stats and observers.
+   */
+  readonly testRouter: ProviderRouter;
   private readonly providers: SmsProvider[];
+  private readonly testSandbox: SmsProvider;
   /** Call outcomes of this process, for /health/providers. */
   private readonly stats = new ProviderStats(() => Date.now());
   private readonly observers: ProviderObserver[] = [];
@@ -85,6 +92,17 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
         }
       },
     );
+    this.testSandbox = this.sandbox();
+    this.testRouter = new ProviderRouter([this.testSandbox], {
+      failureThreshold: Number.POSITIVE_INFINITY,
+      cooldownMs: 0,
+      now: () => Date.now(),
+    });
+  }
+
+  /** The router a message goes through: the test-mode sandbox for a test-mode message. */
+  routerFor(testMode: boolean): ProviderRouter {
+    return testMode ? this.testRouter : this.router;
   }
 
   /** Subscribes to provider calls and circuit changes (monitoring); listeners must not throw. */
@@ -204,28 +222,35 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
           timeoutMs,
         });
       case 'sandbox':
-        return new SandboxProvider({
-          latencyMs: c.get('SANDBOX_LATENCY_MS'),
-          deliveryDelayMs: c.get('SANDBOX_DELIVERY_DELAY_MS'),
-          onDeliveryReceipt: (providerMessageId, status, errorCode) => {
-            this.receipts
-              .publish({
-                provider: 'sandbox',
-                providerMessageId,
-                status,
-                providerStatus: status,
-                errorCode,
-                source: 'sandbox',
-              })
-              .catch((e: unknown) => this.logger.warn(`sandbox receipt not applied: ${String(e)}`));
-          },
-        });
+        return this.sandbox();
     }
+  }
+
+  /** A sandbox whose receipts come back in-process, through the receipts bus. */
+  private sandbox(): SandboxProvider {
+    const c = this.config;
+    return new SandboxProvider({
+      latencyMs: c.get('SANDBOX_LATENCY_MS'),
+      deliveryDelayMs: c.get('SANDBOX_DELIVERY_DELAY_MS'),
+      slowReceiptMs: c.get('SANDBOX_SLOW_RECEIPT_MS'),
+      onDeliveryReceipt: (providerMessageId, status, errorCode) => {
+        this.receipts
+          .publish({
+            provider: 'sandbox',
+            providerMessageId,
+            status,
+            providerStatus: status,
+            errorCode,
+            source: 'sandbox',
+          })
+          .catch((e: unknown) => this.logger.warn(`sandbox receipt not applied: ${String(e)}`));
+      },
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
     if (this.publisher) clearInterval(this.publisher);
-    for (const p of this.providers) await p.close?.();
+    for (const p of [...this.providers, this.testSandbox]) await p.close?.();
   }
 }
 

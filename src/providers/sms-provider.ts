@@ -17,6 +17,8 @@ export interface OutboundSms {
    * which. Absent or null: the provider's configured default.
    */
   sender?: string | null;
+  /** Which attempt of the message this is (1 = the first); the sandbox's test numbers script by it. */
+  attempt?: number;
 }
 
 export interface ProviderSendResult {

@@ -25,6 +25,8 @@ export interface TenantSettings {
   smart_encoding?: SmartEncodingMode | null;
   /** Who messages come from, per destination country ("*": every other); unset: the provider's default. */
   senders?: SenderSettings | null;
+  /** Every message of the tenant is a test-mode message: the sandbox only, at no cost. */
+  test_mode?: boolean;
 }
 
 @Entity('tenants')

@@ -235,6 +235,15 @@ export class TenantSettingsDto {
   timezone?: string | null;
 
   @ApiPropertyOptional({
+    example: false,
+    description:
+      'test mode: every message of the tenant goes to the sandbox only (test numbers give their outcome, other numbers are delivered), whatever provider is configured, and costs nothing; see docs/sending.md, Test numbers',
+  })
+  @IsOptional()
+  @IsBoolean()
+  test_mode?: boolean;
+
+  @ApiPropertyOptional({
     enum: SMART_ENCODING_MODES,
     nullable: true,
     example: 'transliterate',

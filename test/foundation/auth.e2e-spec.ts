@@ -73,7 +73,7 @@ describe('authentication and tenancy', () => {
       .get('/api/sms/me')
       .set(t.auth({ tenant, user: 'u-9', roles: ['admin'] }))
       .expect(200);
-    expect(res.body).toEqual({ user_id: 'u-9', tenant_id: tenant, roles: ['admin'] });
+    expect(res.body).toEqual({ user_id: 'u-9', tenant_id: tenant, roles: ['admin'], test_mode: false });
   });
 
   it('answers 401 to a token whose sub is longer than 64 characters', async () => {

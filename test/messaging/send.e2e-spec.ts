@@ -29,6 +29,7 @@ describe('sending through the sandbox provider', () => {
       encoding: 'GSM-7',
       estimated_cost: 0,
       currency: 'USD',
+      test_mode: false,
     });
     const status = await waitForStatus(t, who, res.body.message_id, 'delivered');
     expect(status).toMatchObject({ provider: 'sandbox', attempts: 1, error_code: null, segments: 1 });

@@ -19,6 +19,8 @@ export interface TokenOptions {
   user?: string | number;
   roles?: string[];
   expiresInSeconds?: number;
+  /** The token's `test_mode` claim. */
+  testMode?: boolean;
 }
 
 /** Collects every log line the app writes (for "no secret in any log line" tests). */
@@ -72,7 +74,12 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   await app.getHttpAdapter().getInstance().ready(); // Fastify's routes and plugins, before supertest calls
   const token = (t: TokenOptions) =>
     signToken(
-      { sub: String(t.user ?? 1), tenant_id: t.tenant, roles: t.roles ?? [] },
+      {
+        sub: String(t.user ?? 1),
+        tenant_id: t.tenant,
+        roles: t.roles ?? [],
+        ...(t.testMode === undefined ? {} : { test_mode: t.testMode }),
+      },
       config.get('JWT_SECRET'),
       {
         expiresInSeconds: t.expiresInSeconds,

@@ -53,7 +53,7 @@ export interface paths {
     };
     /**
      * Who am I
-     * @description The user id, tenant and roles the service reads from the bearer token (and X-Tenant-Id for a super_admin).
+     * @description The user id, tenant, roles and test mode the service reads from the bearer token (and X-Tenant-Id for a super_admin).
      */
     get: operations['Me_me'];
     put?: never;
@@ -1065,6 +1065,11 @@ export interface components {
        *     ]
        */
       roles: string[];
+      /**
+       * @description the token's test_mode claim: its messages go to the sandbox only, at no cost
+       * @example false
+       */
+      test_mode: boolean;
     };
     AuditEntryDto: {
       /** @example 1287 */
@@ -1176,6 +1181,11 @@ export interface components {
        * @example Europe/Istanbul
        */
       timezone?: string | null;
+      /**
+       * @description test mode: every message of the tenant goes to the sandbox only (test numbers give their outcome, other numbers are delivered), whatever provider is configured, and costs nothing; see docs/sending.md, Test numbers
+       * @example false
+       */
+      test_mode?: boolean;
       /**
        * @description characters written in GSM-7 before a message is measured and sent, when that makes the whole message GSM-7: off; lookalikes (default: curly quotes, dashes, odd spaces, ellipsis...); transliterate (also letters: Turkish ş ğ ı İ ç, accents). Never codes or templates marked exact. null: the default
        * @example transliterate
@@ -1332,6 +1342,8 @@ export interface components {
       currency: string;
       /** @description present only when the tenant's smart_encoding changed the text: its encoding and segments as written and as sent (encoding, segments and estimated_cost are as sent) */
       smart_encoding?: components['schemas']['SmartEncodingDto'];
+      /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
+      test_mode: boolean;
     };
     SendBulkDto: {
       /**
@@ -1391,6 +1403,8 @@ export interface components {
       currency: string;
       /** @description present only when the tenant's smart_encoding changed the text: its encoding and segments as written and as sent (encoding, segments and estimated_cost are as sent) (the shared text, per message) */
       smart_encoding?: components['schemas']['SmartEncodingDto'];
+      /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
+      test_mode: boolean;
     };
     ScheduleSmsDto: {
       /**
@@ -1448,6 +1462,8 @@ export interface components {
       currency: string;
       /** @description present only when the tenant's smart_encoding changed the text: its encoding and segments as written and as sent (encoding, segments and estimated_cost are as sent) */
       smart_encoding?: components['schemas']['SmartEncodingDto'];
+      /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
+      test_mode: boolean;
       scheduled_time: string;
     };
     /**
@@ -1551,6 +1567,8 @@ export interface components {
       scheduled_at: string | null;
       sent_at: string | null;
       delivered_at: string | null;
+      /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
+      test_mode: boolean;
       events: components['schemas']['MessageEventDto'][];
     };
     MessageSummaryDto: {
@@ -1584,6 +1602,8 @@ export interface components {
       scheduled_at: string | null;
       sent_at: string | null;
       delivered_at: string | null;
+      /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
+      test_mode: boolean;
       metadata: Record<string, unknown>;
     };
     HistoryResponseDto: {
@@ -1791,6 +1811,8 @@ export interface components {
       currency: string;
       /** @description present only when the tenant's smart_encoding changed the text: its encoding and segments as written and as sent (encoding, segments and estimated_cost are as sent) */
       smart_encoding?: components['schemas']['SmartEncodingDto'];
+      /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
+      test_mode: boolean;
       /** @example appointment_reminder */
       template_id: string;
       /**
@@ -1830,6 +1852,8 @@ export interface components {
       currency: string;
       /** @description present only when the tenant's smart_encoding changed the text: its encoding and segments as written and as sent (encoding, segments and estimated_cost are as sent) */
       smart_encoding?: components['schemas']['SmartEncodingDto'];
+      /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
+      test_mode: boolean;
       /** @description the code stops working at this time */
       expires_at: string;
     };

@@ -20,7 +20,7 @@ import {
   toAmount,
 } from '../../core';
 import { PhoneService } from '../../phone';
-import { SmsRouter } from '../../providers';
+import { isTestNumber, SmsRouter } from '../../providers';
 import { TenantsService } from '../../tenancy';
 import { CallbackUrlGuard } from '../../callbacks';
 import { DeliveryQueue, Lane, laneOf } from '../delivery/delivery-queue';
@@ -74,6 +74,8 @@ interface Batch {
   rows: Row[];
   /** Refused so far, in the order the policies refused them. */
   refused: { phoneNumber: string; recipientUserId: string | null; reason: string }[];
+  /** Test mode (applyTestMode): the sandbox only, priced 0, outside the spend cap. */
+  testMode?: boolean;
 }
 
 /** A send or a bulk: its batch, the bulk's shared metadata (stored once), and the result it presents. */
@@ -171,6 +173,7 @@ export class AcceptService {
       // Only when given: where its host resolves (bounded). After the claim: a replay skips it.
       if (input.statusCallbackUrl)
         await this.callbackUrls.check('status_callback_url', input.statusCallbackUrl);
+      await this.applyTestMode(prepared.batch, ctx.principal.testMode === true);
       await this.screen(prepared.batch, now);
       this.present(prepared);
       rateLimit = await this.write(ctx.principal, prepared, input, now, key ?? null, claimId);
@@ -200,10 +203,11 @@ export class AcceptService {
   ): Promise<PlannedOutcome | null> {
     const now = this.clock.now();
     const batch = this.preparePlanned(input, await this.smartEncodingOf(input.tenantId, input));
+    await this.applyTestMode(batch, false);
     await this.screenPlanned(batch, now);
     const outcome = await this.ds.transaction(async (m) => {
       if (!(await hooks.before(m))) return null;
-      const cap = await this.spendCap.capOf(input.tenantId);
+      const cap = batch.testMode ? null : await this.spendCap.capOf(input.tenantId);
       if (cap !== null) {
         await this.spendCap.lock(m, input.tenantId);
         this.takeWhatFits(batch, await this.spendCap.room(input.tenantId, cap, m));
@@ -243,8 +247,9 @@ export class AcceptService {
    */
   async previewPlanned(input: PlannedInput): Promise<PlannedPreview> {
     const batch = this.preparePlanned(input, await this.smartEncodingOf(input.tenantId, input));
+    await this.applyTestMode(batch, false);
     await this.screenPlanned(batch, this.clock.now());
-    const cap = await this.spendCap.capOf(input.tenantId);
+    const cap = batch.testMode ? null : await this.spendCap.capOf(input.tenantId);
     if (cap !== null) {
       this.takeWhatFits(batch, await this.spendCap.room(input.tenantId, cap));
     }
@@ -277,7 +282,8 @@ export class AcceptService {
     const rule = await this.destinations.refusals(batch.tenantId);
     this.refuse(
       batch,
-      (r) => rule(r.phoneNumber, r.country),
+      // A test number in test mode reaches no real provider: no destination rule applies to it.
+      (r) => (batch.testMode && isTestNumber(r.phoneNumber) ? null : rule(r.phoneNumber, r.country)),
       (r, reason) => this.destinations.refusalError(reason, r.phoneNumber, r.country),
     );
     const opted = await this.optOuts.filter(batch.tenantId, [
@@ -368,9 +374,23 @@ export class AcceptService {
     });
   }
 
+  /**
+   * Test mode, from the token's `test_mode` claim or the tenant's setting: the worker hands the
+   * rows to the sandbox only, and they are priced 0 and stay out of the spend cap.
+   */
+  private async applyTestMode(batch: Batch, byToken: boolean): Promise<void> {
+    if (!byToken && (await this.tenants.ensure(batch.tenantId)).settings.test_mode !== true) return;
+    batch.testMode = true;
+    for (const r of batch.rows) {
+      r.testMode = true;
+      r.estimatedCost = 0;
+    }
+  }
+
   /** The result a send or bulk presents, from the rows the policies kept. */
   private present(prepared: Prepared): void {
     const { batch, result } = prepared;
+    result.testMode = batch.testMode === true;
     result.messages = batch.rows.map((r) => ({ id: r.id, phoneNumber: r.phoneNumber }));
     result.rejected = batch.refused.map((r) => ({ phone_number: r.phoneNumber, reason: r.reason }));
     const total = sumMicros(batch.rows.map((r) => r.estimatedCost));
@@ -403,7 +423,7 @@ export class AcceptService {
     const { tenantId, userId } = principal;
     const rows = prepared.batch.rows;
     const codes = this.destinations.codeAllowance(tenantId, input.messageType, now);
-    const cap = await this.spendCap.capOf(tenantId);
+    const cap = prepared.batch.testMode ? null : await this.spendCap.capOf(tenantId);
     const count = rows.length;
     const rateLimit = await this.rateLimiter.consume(
       tenantId,
@@ -476,6 +496,7 @@ export class AcceptService {
       createdAt: now,
       statusCallbackUrl: r.statusCallbackUrl,
       sender: r.sender ?? null,
+      testMode: r.testMode,
     };
   }
 

@@ -114,6 +114,8 @@ export interface AcceptResult {
   acceptedAt: Date;
   /** What the tenant's smart encoding changed in the (shared) body; absent or null: sent as written. */
   smartEncoding?: SmartEncodingReport | null;
+  /** Accepted in test mode (the sandbox only, at no cost); absent in older stored results: false. */
+  testMode?: boolean;
 }
 
 export interface SendContext {

@@ -149,6 +149,10 @@ export class SendResponseDto {
   @ApiProperty({ example: 'USD' }) currency: string;
   @ApiPropertyOptional({ type: SmartEncodingDto, description: SMART_ENCODING_ANSWER })
   smart_encoding?: SmartEncodingDto;
+  @ApiProperty({
+    description: 'test mode: handed to the sandbox only, never to a real provider; costs nothing',
+  })
+  test_mode: boolean;
 }
 
 export class ScheduleResponseDto extends SendResponseDto {
@@ -176,6 +180,10 @@ export class BulkResponseDto {
     description: `${SMART_ENCODING_ANSWER} (the shared text, per message)`,
   })
   smart_encoding?: SmartEncodingDto;
+  @ApiProperty({
+    description: 'test mode: handed to the sandbox only, never to a real provider; costs nothing',
+  })
+  test_mode: boolean;
 }
 
 export class MessageEventDto {
@@ -209,6 +217,10 @@ export class MessageStatusDto {
   @ApiProperty({ type: String, nullable: true }) scheduled_at: string | null;
   @ApiProperty({ type: String, nullable: true }) sent_at: string | null;
   @ApiProperty({ type: String, nullable: true }) delivered_at: string | null;
+  @ApiProperty({
+    description: 'test mode: handed to the sandbox only, never to a real provider; costs nothing',
+  })
+  test_mode: boolean;
   @ApiProperty({ type: [MessageEventDto] }) events: MessageEventDto[];
 }
 
@@ -238,6 +250,10 @@ export class MessageSummaryDto {
   @ApiProperty({ type: String, nullable: true }) scheduled_at: string | null;
   @ApiProperty({ type: String, nullable: true }) sent_at: string | null;
   @ApiProperty({ type: String, nullable: true }) delivered_at: string | null;
+  @ApiProperty({
+    description: 'test mode: handed to the sandbox only, never to a real provider; costs nothing',
+  })
+  test_mode: boolean;
   @ApiProperty() metadata: Record<string, unknown>;
 }
 

@@ -24,6 +24,7 @@ export function toSendResponse(r: AcceptResult): SendResponseDto {
     estimated_cost: r.estimatedCost,
     currency: r.currency,
     ...smartEncodingField(r.smartEncoding),
+    test_mode: r.testMode === true,
   };
 }
 
@@ -43,6 +44,7 @@ export function toBulkResponse(r: AcceptResult): BulkResponseDto {
     estimated_cost: r.estimatedCost,
     currency: r.currency,
     ...smartEncodingField(r.smartEncoding),
+    test_mode: r.testMode === true,
   };
 }
 
@@ -66,6 +68,7 @@ export function toMessageStatus(m: SmsMessageEntity, events: SmsMessageEventEnti
     scheduled_at: iso(m.scheduledAt),
     sent_at: iso(m.sentAt),
     delivered_at: iso(m.deliveredAt),
+    test_mode: m.testMode,
     events: events.map((e) => ({ status: e.status, at: e.at.toISOString(), source: e.source })),
   };
 }
@@ -96,6 +99,7 @@ export function toMessageSummary(m: SmsMessageEntity): MessageSummaryDto {
     scheduled_at: iso(m.scheduledAt),
     sent_at: iso(m.sentAt),
     delivered_at: iso(m.deliveredAt),
+    test_mode: m.testMode,
     metadata: m.metadata,
   };
 }

@@ -371,7 +371,8 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
           });
     try {
       const body = msg.bodyCiphertext ? this.crypto.decrypt(msg.bodyCiphertext) : msg.body;
-      const { result, tried } = await this.router.router.send(
+      // A test-mode message goes to the test-mode sandbox only, never to a real provider.
+      const { result, tried } = await this.router.routerFor(msg.testMode).send(
         {
           messageId: msg.id,
           tenantId: msg.tenantId,
@@ -380,6 +381,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
           messageType: msg.messageType,
           transactional,
           sender: msg.sender,
+          attempt: msg.attempts,
         },
         { beforeCall },
       );

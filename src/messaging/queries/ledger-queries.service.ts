@@ -43,7 +43,8 @@ export class LedgerQueries {
   /**
    * Per tenant, the messages accepted in (since, until] that have finished (delivered,
    * undelivered, failed) and how many of them failed or were undelivered; tenants with at least
-   * `minFinished` only.
+   * `minFinished` only. Test-mode messages do not count: their failures are the test numbers'
+   * scripted outcomes, not a sign that anything is wrong.
    */
   async failureCounts(since: Date, until: Date, minFinished: number): Promise<FailureCount[]> {
     const rows: { tenant_id: number; failed: string; finished: string }[] = await this.ds.query(
@@ -52,6 +53,7 @@ export class LedgerQueries {
               count(*) AS finished
          FROM sms_messages
         WHERE created_at > $1 AND created_at <= $2 AND status IN ('delivered', 'failed', 'undelivered')
+          AND NOT test_mode
         GROUP BY tenant_id
        HAVING count(*) >= $3`,
       [since, until, minFinished],
@@ -66,11 +68,12 @@ export class LedgerQueries {
   /**
    * The tenant that last texted this number (the owner of a reply on a shared number), or null:
    * the latest message handed to a provider. A message only accepted (queued, scheduled for next
-   * month, canceled) texted nobody yet, so it does not take the replies to another tenant's text.
+   * month, canceled) texted nobody yet, so it does not take the replies to another tenant's text;
+   * nor does a test-mode message, which only the sandbox ever had.
    */
   async lastSender(phoneNumber: string): Promise<number | null> {
     const rows: { tenant_id: number }[] = await this.ds.query(
-      `SELECT tenant_id FROM sms_messages WHERE phone_number = $1 AND sent_at IS NOT NULL
+      `SELECT tenant_id FROM sms_messages WHERE phone_number = $1 AND sent_at IS NOT NULL AND NOT test_mode
         ORDER BY sent_at DESC LIMIT 1`,
       [phoneNumber],
     );

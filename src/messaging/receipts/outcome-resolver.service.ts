@@ -173,9 +173,14 @@ export class OutcomeResolver {
    * (the router stops at a timeout, and the ones before it failed without creating anything);
    * otherwise those the worker recorded as handed the attempt, each written before its call (none:
    * nothing was called, so the message is simply queued again); for a row without that record
-   * (claimed before it existed), every configured one, in router order.
+   * (claimed before it existed), every configured one, in router order. A test-mode message only
+   * ever goes to the test-mode sandbox (its claim may still name the real provider it would have
+   * gone to first): the sandbox when the worker recorded it before the call (it cannot be asked),
+   * else none; never a real provider.
    */
   private candidates(row: UnresolvedRow): ProviderName[] {
+    if (row.testMode)
+      return row.attemptProviders && !row.attemptProviders.includes('sandbox') ? [] : ['sandbox'];
     const timedOut = /^(\w+):timeout$/.exec(row.errorCode ?? '')?.[1];
     const named = this.router.order.find((p) => p === timedOut);
     if (named) return [named];

@@ -49,6 +49,8 @@ export interface UnresolvedRow {
    * null when not recorded (an attempt claimed before `attempt_providers` existed).
    */
   attemptProviders: ProviderName[] | null;
+  /** A test-mode message: only the test-mode sandbox was ever handed it. */
+  testMode: boolean;
   /** The row's updated_at as PostgreSQL wrote it: the guard of the conditional writes below. */
   stamp: string;
 }
@@ -282,11 +284,12 @@ export class SystemMessagesRepository {
       error_message: string | null;
       attempt_at: Date | null;
       attempt_providers: ProviderName[] | null;
+      test_mode: boolean;
       updated_at: Date;
       stamp: string;
     }[] = await this.ds.query(
       `SELECT m.id, m.status, m.phone_number, m.body, m.body_ciphertext, m.error_code, m.error_message,
-              m.attempt_providers, m.updated_at, m.updated_at::text AS stamp,
+              m.attempt_providers, m.test_mode, m.updated_at, m.updated_at::text AS stamp,
               (SELECT max(e.at) FROM sms_message_events e
                 WHERE e.message_id = m.id AND e.status = 'sending') AS attempt_at
          FROM sms_messages m
@@ -306,6 +309,7 @@ export class SystemMessagesRepository {
       errorMessage: r.error_message,
       attemptAt: r.attempt_at ?? r.updated_at,
       attemptProviders: r.attempt_providers,
+      testMode: r.test_mode,
       stamp: r.stamp,
     }));
   }

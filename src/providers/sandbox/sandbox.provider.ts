@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { OutboundSms, ProviderError, ProviderSendResult, SmsProvider } from '../sms-provider';
+import { sandboxAnswer } from './test-numbers';
 
 export interface SandboxOptions {
   latencyMs: number;
   deliveryDelayMs: number;
+  /** The delay of the slow-receipt test number's receipt (SANDBOX_SLOW_RECEIPT_MS). */
+  slowReceiptMs: number;
   onDeliveryReceipt?: (
     providerMessageId: string,
     status: 'delivered' | 'undelivered',
@@ -11,48 +14,33 @@ export interface SandboxOptions {
   ) => void;
 }
 
-/** Twilio's magic test numbers, so every failure path can be tried locally. */
-const FAILURES: Record<
-  string,
-  { kind: 'permanent' | 'retryable'; code: string; message: string; optedOut?: boolean }
-> = {
-  '+15005550001': { kind: 'permanent', code: 'sandbox:21211', message: 'invalid phone number' },
-  '+15005550004': {
-    kind: 'permanent',
-    code: 'sandbox:21610',
-    message: 'recipient has opted out (blocked)',
-    optedOut: true,
-  },
-  '+15005550009': { kind: 'permanent', code: 'sandbox:21614', message: 'number is not SMS-capable' },
-  '+15005550010': { kind: 'retryable', code: 'sandbox:http_503', message: 'sandbox outage' },
-};
-
-/** The default provider when none is configured: accepts, then simulates a delivery receipt. */
+/**
+ * The default provider when none is configured, and the one every test-mode message goes to:
+ * accepts, then simulates a delivery receipt. The test numbers (`test-numbers.ts`) get their
+ * scripted answer instead, so every outcome can be tried; any other number is delivered.
+ */
 export class SandboxProvider implements SmsProvider {
   readonly name = 'sandbox' as const;
-  /**
-   * Receipts not yet given, in the order they fall due (every one waits the same delay), under one
-   * timer. A timer per message held ~300 bytes for the whole delay (the bench defers receipts an
-   * hour: 6 MiB for 20,000 messages); an id and a time here, ~70.
-   */
-  private ids: string[] = [];
-  private due: number[] = [];
-  private head = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly receipts: ReceiptQueue;
+  private readonly slowReceipts: ReceiptQueue;
 
-  constructor(private readonly opts: SandboxOptions) {}
+  constructor(private readonly opts: SandboxOptions) {
+    const give = (id: string, r: Receipt) => opts.onDeliveryReceipt?.(id, r.status, r.errorCode);
+    this.receipts = new ReceiptQueue(opts.deliveryDelayMs, give);
+    this.slowReceipts = new ReceiptQueue(opts.slowReceiptMs, give);
+  }
 
   async send(sms: OutboundSms): Promise<ProviderSendResult> {
     if (this.opts.latencyMs > 0) await new Promise((r) => setTimeout(r, this.opts.latencyMs));
-    const failure = FAILURES[sms.to];
-    if (failure) {
-      throw new ProviderError('sandbox', failure.kind, failure.code, failure.message, failure.optedOut);
+    const answer = sandboxAnswer(sms.to, sms.attempt);
+    if (answer.kind === 'error') {
+      throw new ProviderError('sandbox', answer.failure, answer.code, answer.message, answer.optedOut);
     }
     const id = `SB${randomBytes(16).toString('hex')}`;
     if (this.opts.onDeliveryReceipt) {
-      this.ids.push(id);
-      this.due.push(Date.now() + this.opts.deliveryDelayMs);
-      if (this.timer === null) this.arm();
+      const receipt: Receipt =
+        answer.receipt === 'delivered' ? DELIVERED : { status: 'undelivered', errorCode: answer.errorCode };
+      (answer.slow ? this.slowReceipts : this.receipts).add(id, receipt);
     }
     return { provider: 'sandbox', providerMessageId: id, status: 'sent', cost: null, currency: null };
   }
@@ -67,10 +55,49 @@ export class SandboxProvider implements SmsProvider {
   }
 
   close(): void {
+    this.receipts.clear();
+    this.slowReceipts.clear();
+  }
+}
+
+interface Receipt {
+  status: 'delivered' | 'undelivered';
+  errorCode?: string;
+}
+
+/** Shared by every delivered receipt (the common case allocates nothing per message). */
+const DELIVERED: Receipt = { status: 'delivered' };
+
+/**
+ * Receipts not yet given that all wait the same delay, so they fall due in the order they were
+ * added, under one timer. A timer per message held ~300 bytes for the whole delay (the bench
+ * defers receipts an hour: 6 MiB for 20,000 messages); an id, a time and a shared receipt here, ~80.
+ */
+class ReceiptQueue {
+  private ids: string[] = [];
+  private due: number[] = [];
+  private receipts: Receipt[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly delayMs: number,
+    private readonly give: (id: string, receipt: Receipt) => void,
+  ) {}
+
+  add(id: string, receipt: Receipt): void {
+    this.ids.push(id);
+    this.due.push(Date.now() + this.delayMs);
+    this.receipts.push(receipt);
+    if (this.timer === null) this.arm();
+  }
+
+  clear(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.ids = [];
     this.due = [];
+    this.receipts = [];
     this.head = 0;
   }
 
@@ -83,18 +110,18 @@ export class SandboxProvider implements SmsProvider {
   /** Gives every receipt now due, then waits for the next one. */
   private fire(): void {
     this.timer = null;
-    const receipt = this.opts.onDeliveryReceipt;
     const now = Date.now();
     try {
       while (this.head < this.ids.length && this.due[this.head] <= now) {
-        const id = this.ids[this.head++];
-        receipt?.(id, 'delivered');
+        const at = this.head++;
+        this.give(this.ids[at], this.receipts[at]);
       }
     } finally {
       // Given receipts leave the queue (at once when it is empty, else in steps).
       if (this.head === this.ids.length || this.head >= 4096) {
         this.ids = this.ids.slice(this.head);
         this.due = this.due.slice(this.head);
+        this.receipts = this.receipts.slice(this.head);
         this.head = 0;
       }
       if (this.head < this.ids.length) this.arm();
