@@ -264,6 +264,37 @@ function dashboardSuite(): void {
     await expectText(page, 'nav-overview', 'Overview');
   });
 
+  it('marks a test-mode message and shows who it was sent from', async () => {
+    const number = '+12025550177';
+    await t
+      .http()
+      .put(`/api/sms/tenants/${tenant}/senders`)
+      .set(t.auth(admin))
+      .send({ senders: { US: { number: '+12025550100' } } })
+      .expect(200);
+    const res = await t
+      .http()
+      .post('/api/sms/send')
+      .set(t.auth({ ...admin, testMode: true }))
+      .send({ phone_number: number, message: 'Rehearsal of the fire drill notice' })
+      .expect(202);
+    expect(res.body).toMatchObject({ test_mode: true, estimated_cost: 0 });
+    await page.getByTestId('nav-messages').click();
+    await page.getByTestId('filter-phone').fill(number);
+    await page.getByTestId('search').click();
+    const row = page.getByTestId('message-row').first();
+    await row.getByTestId('test-mode').waitFor();
+    await row.getByRole('link').click();
+    await expectText(page, 'detail-sender', '+12025550100');
+    expect(await page.getByTestId('message-detail').getByTestId('test-mode').count()).toBe(1);
+    await t
+      .http()
+      .put(`/api/sms/tenants/${tenant}/senders`)
+      .set(t.auth(admin))
+      .send({ senders: null })
+      .expect(200);
+  });
+
   it('creates a campaign after its preview, executes it and watches it complete', async () => {
     await page.getByTestId('nav-campaigns').click();
     const form = page.getByTestId('new-campaign');

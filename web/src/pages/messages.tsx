@@ -147,6 +147,7 @@ function MessageList() {
                   <td>{m.phone_number}</td>
                   <td>
                     <StatusBadge status={m.status} />
+                    {m.test_mode && <TestModeBadge />}
                     {m.failure && <FailureReason failure={m.failure} />}
                   </td>
                   <td>{m.message_type}</td>
@@ -170,6 +171,15 @@ function MessageList() {
   );
 }
 
+/** A test-mode message: handed to the sandbox only, never to a real phone, at no cost. */
+function TestModeBadge() {
+  return (
+    <span class="badge badge-test" title={t('testModeHint')} data-testid="test-mode">
+      {t('testMode')}
+    </span>
+  );
+}
+
 function MessageDetail({ id }: { id: string }) {
   const m = useLoad(() => api.GET('/api/sms/messages/{id}/status', { params: { path: { id } } }), [id]);
   return (
@@ -186,6 +196,7 @@ function MessageDetail({ id }: { id: string }) {
             <dt>{t('status')}</dt>
             <dd>
               <StatusBadge status={m.data.status} />
+              {m.data.test_mode && <TestModeBadge />}
             </dd>
             <dt>{t('provider')}</dt>
             <dd>{m.data.provider ?? '—'}</dd>
