@@ -48,6 +48,7 @@ import { KeywordStartKeptTemplate1764002610000 } from './1764002610000-keyword-s
 import { AuditClientRequestId1764002700000 } from './1764002700000-audit-client-request-id';
 import { LatencyBucketLookup1764002800000 } from './1764002800000-latency-bucket-lookup';
 import { DeliveryQualityColumns1764002900000 } from './1764002900000-delivery-quality-columns';
+import { ValidityPeriods1764003200000 } from './1764003200000-validity-periods';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -85,4 +86,5 @@ export const MIGRATIONS = [
   AuditClientRequestId1764002700000,
   LatencyBucketLookup1764002800000,
   DeliveryQualityColumns1764002900000,
+  ValidityPeriods1764003200000,
 ];

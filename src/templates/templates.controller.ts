@@ -103,6 +103,7 @@ export class TemplatesController {
         transactional: dto.transactional,
         content: contentOf(dto),
         variables: dto.variables,
+        validitySeconds: dto.validity_seconds,
       },
       p,
     );
@@ -131,6 +132,7 @@ export class TemplatesController {
         transactional: dto.transactional,
         content: contentOf(dto),
         variables: dto.variables,
+        validitySeconds: dto.validity_seconds,
       },
       p,
     );
@@ -159,6 +161,7 @@ export class TemplatesController {
         transactional: dto.transactional,
         content: Object.keys(content).length ? content : undefined,
         variables: dto.variables,
+        validitySeconds: dto.validity_seconds,
       },
       p,
     );
@@ -220,6 +223,7 @@ export class TemplatesController {
       userId: dto.user_id,
       metadata: dto.metadata,
       statusCallbackUrl: dto.status_callback_url ?? null,
+      validitySeconds: dto.validity_seconds ?? null,
     });
     return presentAccepted(accepted, toSendTemplatedResponse);
   }

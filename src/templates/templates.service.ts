@@ -25,6 +25,8 @@ export interface TemplateInput {
   transactional?: boolean;
   content: Record<string, string>;
   variables: string[];
+  /** Seconds of validity its messages get unless a send gives its own; null: none; absent: unchanged (update) or none (create). */
+  validitySeconds?: number | null;
 }
 
 export interface Rendered {
@@ -146,6 +148,7 @@ export class TemplatesService {
               Object.assign(existing, {
                 ...input,
                 transactional: input.transactional ?? false,
+                validitySeconds: input.validitySeconds ?? null,
                 isActive: true,
                 version: existing.version + 1,
                 updatedAt: now,
@@ -155,6 +158,7 @@ export class TemplatesService {
               repo.create({
                 ...input,
                 transactional: input.transactional ?? false,
+                validitySeconds: input.validitySeconds ?? null,
                 tenantId,
                 isActive: true,
                 version: 1,
@@ -192,6 +196,7 @@ export class TemplatesService {
         variables: patch.variables ?? row.variables,
         messageType: patch.messageType ?? row.messageType,
         transactional: patch.transactional ?? row.transactional,
+        validitySeconds: patch.validitySeconds === undefined ? row.validitySeconds : patch.validitySeconds,
       };
       this.checkDeclarations(templateId, next);
       const before = auditView(row);
@@ -292,6 +297,7 @@ function auditView(t: SmsTemplateEntity) {
     transactional: t.transactional,
     content: t.content,
     variables: t.variables,
+    validity_seconds: t.validitySeconds,
     version: t.version,
     is_active: t.isActive,
   };

@@ -7,7 +7,19 @@ import { Batcher } from '../../common/batcher';
 import { Clock } from '../../common/clock';
 import { ValidationFailedError } from '../../common/errors';
 import { AppConfig } from '../../config/app-config';
-import { analyzeText, isQuietHours, quietUntil, recipientZone, sumMicros, toAmount } from '../../core';
+import {
+  analyzeText,
+  CODE_MESSAGE_TYPES,
+  isQuietHours,
+  MessageType,
+  quietUntil,
+  recipientZone,
+  resolveValiditySeconds,
+  sumMicros,
+  toAmount,
+  validityEnd,
+  validityProblem,
+} from '../../core';
 import { PhoneService } from '../../phone';
 import { SmsRouter } from '../../providers';
 import { TenantsService } from '../../tenancy';
@@ -187,7 +199,7 @@ export class AcceptService {
     },
   ): Promise<PlannedOutcome | null> {
     const now = this.clock.now();
-    const batch = this.preparePlanned(input);
+    const batch = this.preparePlanned(input, now);
     await this.screenPlanned(batch, now);
     const outcome = await this.ds.transaction(async (m) => {
       if (!(await hooks.before(m))) return null;
@@ -230,8 +242,9 @@ export class AcceptService {
    * campaign preview. The spend cap is read without its lock (a concurrent send may take room).
    */
   async previewPlanned(input: PlannedInput): Promise<PlannedPreview> {
-    const batch = this.preparePlanned(input);
-    await this.screenPlanned(batch, this.clock.now());
+    const now = this.clock.now();
+    const batch = this.preparePlanned(input, now);
+    await this.screenPlanned(batch, now);
     const cap = await this.spendCap.capOf(input.tenantId);
     if (cap !== null) {
       this.takeWhatFits(batch, await this.spendCap.room(input.tenantId, cap));
@@ -280,7 +293,20 @@ export class AcceptService {
             'phone_number has opted out of messages from this tenant',
           ),
       );
-    if (batch.quiet) await this.deferQuietHours(batch, now);
+    if (batch.quiet) {
+      await this.deferQuietHours(batch, now);
+      // Held by quiet hours past its validity, it could never go out in time: refused now rather
+      // than accepted to expire unsent (docs/sending.md, Validity periods).
+      this.refuse(
+        batch,
+        (r) => (r.expiresAt && r.scheduledAt && r.scheduledAt >= r.expiresAt ? QUIET_PAST_VALIDITY : null),
+        (r) =>
+          ValidationFailedError.field(
+            'validity_seconds',
+            `validity_seconds ends at ${r.expiresAt?.toISOString()}, before the recipient's quiet hours end at ${r.scheduledAt?.toISOString()}: the message could not be sent in time`,
+          ),
+      );
+    }
   }
 
   /**
@@ -459,6 +485,7 @@ export class AcceptService {
       metadata: r.metadata,
       createdAt: now,
       statusCallbackUrl: r.statusCallbackUrl,
+      expiresAt: r.expiresAt ?? null,
     };
   }
 
@@ -522,6 +549,18 @@ export class AcceptService {
     return url;
   }
 
+  /**
+   * The validity period's end of a message of `type` due at `due`: the caller's validity_seconds
+   * (a 400 naming it when out of bounds), else the type's default (a code's lifetime,
+   * SMS_CODE_TTL_SECONDS, which also caps it), else none.
+   */
+  private expiresAt(type: MessageType, given: number | null | undefined, due: Date): Date | null {
+    const problem = given === undefined || given === null ? null : validityProblem(given);
+    if (problem) throw ValidationFailedError.field('validity_seconds', problem);
+    const codeTtl = CODE_MESSAGE_TYPES.includes(type) ? this.config.get('SMS_CODE_TTL_SECONDS') : null;
+    return validityEnd(due, resolveValiditySeconds(given, codeTtl));
+  }
+
   /** Pure validation and shaping of a send or bulk: throws a 400 before anything is stored or counted. */
   private prepare(tenantId: number, input: AcceptInput, now: Date): Prepared {
     checkMetadata(input.metadata);
@@ -544,6 +583,7 @@ export class AcceptService {
         throw ValidationFailedError.field('scheduled_time', 'scheduled_time must be within 35 days');
       }
     }
+    const expiresAt = this.expiresAt(input.messageType, input.validitySeconds, scheduledAt ?? now);
     const seen = new Set<string>();
     const accepted: { phoneNumber: string; country: string | null }[] = [];
     const refused: Batch['refused'] = [];
@@ -597,6 +637,7 @@ export class AcceptService {
       batchId,
       campaignId: input.campaignId ?? null,
       statusCallbackUrl,
+      expiresAt,
       metadata: batchMetadata ? {} : metadata,
       country: a.country,
       timezone: null,
@@ -628,8 +669,9 @@ export class AcceptService {
    * A campaign page's messages as rows: each recipient's number normalised (else skipped as
    * `invalid_phone`), its text measured and priced.
    */
-  private preparePlanned(input: PlannedInput): Batch {
+  private preparePlanned(input: PlannedInput, now: Date): Batch {
     const currency = this.config.get('SMS_CURRENCY');
+    const expiresAt = this.expiresAt(input.messageType, input.validitySeconds, now);
     const provider = this.router.primary();
     const batch: Batch = {
       tenantId: input.tenantId,
@@ -668,6 +710,7 @@ export class AcceptService {
         batchId: null,
         campaignId: input.campaignId,
         statusCallbackUrl: null,
+        expiresAt,
         metadata: {},
         country: v.country,
         timezone: p.timezone,
@@ -678,6 +721,9 @@ export class AcceptService {
     return batch;
   }
 }
+
+/** Why a promotional message is refused when quiet hours would hold it past its validity period. */
+const QUIET_PAST_VALIDITY = 'validity_ends_in_quiet_hours';
 
 /** The 400 of a bulk none of whose recipients remains, listing why each was refused. */
 function noValidNumber(batch: Batch): ValidationFailedError {

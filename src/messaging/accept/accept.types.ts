@@ -24,6 +24,11 @@ export interface AcceptInput {
   countryCode?: string;
   /** Where this message's status events are also POSTed (checked: https, public address). */
   statusCallbackUrl?: string | null;
+  /**
+   * Validity period in seconds (the send's own, else its template's), counted from when the
+   * message is due; null or absent: the type's default (a code's lifetime for codes, else none).
+   */
+  validitySeconds?: number | null;
   /** single: an invalid number is a 400; bulk: invalid numbers are listed and skipped. */
   mode: 'single' | 'bulk';
 }
@@ -56,6 +61,8 @@ export interface PlannedInput {
   /** The template says transactional: quiet hours do not apply, SNS sends it as Transactional. */
   transactional: boolean;
   templateId: string;
+  /** Validity period in seconds from acceptance (the campaign's own, else its template's); null: none. */
+  validitySeconds?: number | null;
   messages: PlannedMessage[];
 }
 

@@ -1,4 +1,10 @@
-import { DateTimeWithOffset, PageCursorField, PageLimitField, UserIdField } from '../../common/dto-fields';
+import {
+  DateTimeWithOffset,
+  PageCursorField,
+  PageLimitField,
+  UserIdField,
+  ValiditySecondsField,
+} from '../../common/dto-fields';
 import { MetadataField } from './metadata';
 import { StatusCallbackUrlField } from '../../callbacks';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
@@ -62,6 +68,9 @@ class SendBase {
   // Per-message status callback URL.
   @StatusCallbackUrlField()
   status_callback_url?: string;
+
+  @ValiditySecondsField()
+  validity_seconds?: number | null;
 }
 
 export class SendSmsDto extends SendBase {
@@ -166,6 +175,14 @@ export class BulkResponseDto {
   @ApiProperty() currency: string;
 }
 
+/** The validity period's end, shown by status and history. */
+const EXPIRES_AT = {
+  type: String,
+  nullable: true,
+  description:
+    'end of the validity period: not handed to a provider by then, the message ends `expired`; null: none',
+} as const;
+
 export class MessageEventDto {
   @ApiProperty() status: string;
   @ApiProperty() at: string;
@@ -187,6 +204,7 @@ export class MessageStatusDto {
   @ApiProperty() currency: string;
   @ApiProperty() created_at: string;
   @ApiProperty({ type: String, nullable: true }) scheduled_at: string | null;
+  @ApiProperty(EXPIRES_AT) expires_at: string | null;
   @ApiProperty({ type: String, nullable: true }) sent_at: string | null;
   @ApiProperty({ type: String, nullable: true }) delivered_at: string | null;
   @ApiProperty({ type: [MessageEventDto] }) events: MessageEventDto[];
@@ -213,6 +231,7 @@ export class MessageSummaryDto {
   @ApiProperty({ type: String, nullable: true }) error_code: string | null;
   @ApiProperty() created_at: string;
   @ApiProperty({ type: String, nullable: true }) scheduled_at: string | null;
+  @ApiProperty(EXPIRES_AT) expires_at: string | null;
   @ApiProperty({ type: String, nullable: true }) sent_at: string | null;
   @ApiProperty({ type: String, nullable: true }) delivered_at: string | null;
   @ApiProperty() metadata: Record<string, unknown>;
