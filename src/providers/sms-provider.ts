@@ -11,6 +11,12 @@ export interface OutboundSms {
   messageType: MessageType;
   /** Sent as transactional SMS (SNS SMSType); absent: the message type decides. */
   transactional?: boolean;
+  /**
+   * Whole seconds left of the message's validity period as this provider is called (the worker
+   * sets it before each call, ≥ 1); absent: no validity. A provider that can drop a message left
+   * waiting in its own queue passes it on (Twilio's ValidityPeriod); others ignore it.
+   */
+  validitySeconds?: number;
 }
 
 export interface ProviderSendResult {
