@@ -50,6 +50,7 @@ import { LatencyBucketLookup1764002800000 } from './1764002800000-latency-bucket
 import { DeliveryQualityColumns1764002900000 } from './1764002900000-delivery-quality-columns';
 // Templates whose texts smart encoding never changes.
 import { TemplateExact1764003000000 } from './1764003000000-template-exact';
+import { ValidityPeriods1764003200000 } from './1764003200000-validity-periods';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -88,4 +89,5 @@ export const MIGRATIONS = [
   LatencyBucketLookup1764002800000,
   DeliveryQualityColumns1764002900000,
   TemplateExact1764003000000,
+  ValidityPeriods1764003200000,
 ];

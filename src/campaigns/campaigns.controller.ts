@@ -47,6 +47,7 @@ function inputOf(dto: CreateCampaignDto): CampaignInput {
     },
     variables: dto.variables ?? {},
     scheduledFor: dto.scheduled_for,
+    validitySeconds: dto.validity_seconds ?? null,
   };
 }
 
@@ -62,6 +63,7 @@ function present(c: Campaign, estimated = c.totalRecipients): CampaignResponseDt
     recipient_filters: { ...filters, tenant_id: c.tenantId },
     variables: c.variables,
     scheduled_for: c.scheduledFor?.toISOString() ?? null,
+    validity_seconds: c.validitySeconds,
     estimated_recipients: estimated,
     created_at: c.createdAt.toISOString(),
     started_at: c.startedAt?.toISOString() ?? null,

@@ -14,7 +14,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { DateTimeWithOffset, PageCursorField } from '../common/dto-fields';
+import { DateTimeWithOffset, PageCursorField, ValiditySecondsField } from '../common/dto-fields';
 import { ValidationFailedError } from '../common/errors';
 import { LANGUAGES } from '../core/message-types';
 
@@ -93,6 +93,11 @@ export class CreateCampaignDto {
   @IsOptional()
   @DateTimeWithOffset()
   scheduled_for?: Date;
+
+  @ValiditySecondsField(
+    "seconds each message may wait to be handed to a provider, from when the campaign's snapshot accepts it; past it the message ends `expired` (never sent, never charged, final for the campaign). Wins over the template's `validity_seconds`; default: the template's, else none",
+  )
+  validity_seconds?: number | null;
 }
 
 export class ListCampaignsQueryDto {
@@ -119,6 +124,12 @@ export class CampaignResponseDto {
   @ApiProperty({ type: Object }) variables: Record<string, unknown>;
   @ApiProperty({ type: String, nullable: true, example: '2024-03-10T09:00:00.000Z' }) scheduled_for:
     string | null;
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: "the campaign's own validity period in seconds (null: the template's, if any)",
+  })
+  validity_seconds: number | null;
   @ApiProperty({ example: 120, description: 'recipients the filters select now' })
   estimated_recipients: number;
   @ApiProperty() created_at: string;

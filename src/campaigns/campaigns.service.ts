@@ -45,6 +45,8 @@ export interface CampaignInput {
   filters: CampaignFilters;
   variables: Record<string, unknown>;
   scheduledFor?: Date;
+  /** The campaign's own validity period (seconds); wins over the template's. Null: the template's. */
+  validitySeconds?: number | null;
 }
 
 export interface Campaign {
@@ -56,6 +58,7 @@ export interface Campaign {
   variables: Record<string, unknown>;
   status: CampaignStatus;
   scheduledFor: Date | null;
+  validitySeconds: number | null;
   createdBy: string;
   totalRecipients: number;
   snapshotCursor: string | null;
@@ -74,6 +77,7 @@ interface CampaignRow {
   variables: Record<string, unknown>;
   status: CampaignStatus;
   scheduled_for: Date | null;
+  validity_seconds: number | null;
   created_by: string;
   total_recipients: number;
   snapshot_cursor: string | null;
@@ -93,6 +97,7 @@ function toCampaign(r: CampaignRow): Campaign {
     variables: r.variables,
     status: r.status,
     scheduledFor: r.scheduled_for,
+    validitySeconds: r.validity_seconds,
     createdBy: r.created_by,
     totalRecipients: r.total_recipients,
     snapshotCursor: r.snapshot_cursor,
@@ -194,8 +199,9 @@ export class CampaignsService {
     const campaign = await this.ds.transaction(async (m) => {
       const [row]: CampaignRow[] = await m.query(
         `INSERT INTO sms_campaigns (id, tenant_id, name, template_id, recipient_filters, variables, status,
-                                    scheduled_for, created_by, total_recipients, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING *`,
+                                    scheduled_for, created_by, total_recipients, validity_seconds,
+                                    created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11, $11) RETURNING *`,
         [
           id,
           tenantId,
@@ -208,6 +214,7 @@ export class CampaignsService {
           p.userId,
           estimated,
           now,
+          input.validitySeconds ?? null,
         ],
       );
       const c = toCampaign(row);
@@ -293,7 +300,11 @@ export class CampaignsService {
       const planned = await this.plan(tenantId, template, input.variables, page);
       for (const pl of planned) if (pl.kind === 'skip') skip(pl.reason);
       const r: PlannedPreview = await this.accepting.previewPlanned(
-        this.planned({ tenantId, createdBy: p.userId, id: '' }, template, planned),
+        this.planned(
+          { tenantId, createdBy: p.userId, id: '', validitySeconds: input.validitySeconds ?? null },
+          template,
+          planned,
+        ),
       );
       for (const x of r.rejected) skip(x.reason);
       for (const a of r.accepted) {
@@ -358,7 +369,7 @@ export class CampaignsService {
 
   /** A page's planned sends, as the accept path's batch entry takes them. */
   private planned(
-    c: { tenantId: number; createdBy: string; id: string },
+    c: { tenantId: number; createdBy: string; id: string; validitySeconds: number | null },
     template: SmsTemplateEntity,
     planned: Planned[],
   ): PlannedInput {
@@ -370,6 +381,8 @@ export class CampaignsService {
       transactional: isTransactional(template.messageType, template.transactional),
       templateId: template.templateId,
       exact: template.exact,
+      // The campaign's own validity wins over its template's.
+      validitySeconds: c.validitySeconds ?? template.validitySeconds,
       messages: planned.flatMap((pl) =>
         pl.kind === 'send'
           ? [
@@ -682,5 +695,6 @@ function auditView(c: Campaign) {
     status: c.status,
     recipient_filters: c.filters,
     scheduled_for: c.scheduledFor?.toISOString() ?? null,
+    validity_seconds: c.validitySeconds,
   };
 }

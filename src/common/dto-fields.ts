@@ -11,6 +11,7 @@ import {
   ValidateBy,
   ValidationArguments,
 } from 'class-validator';
+import { MAX_VALIDITY_SECONDS, MIN_VALIDITY_SECONDS } from '../core/validity';
 
 /** `user_id`: the platform user a message is for; a number is accepted and kept as text. */
 export function UserIdField(): PropertyDecorator {
@@ -66,5 +67,32 @@ export function PageCursorField(): PropertyDecorator {
     IsOptional(),
     IsString(),
     Length(1, 200),
+  );
+}
+
+const VALIDITY_BOUNDS = `validity_seconds must be between ${MIN_VALIDITY_SECONDS} and ${MAX_VALIDITY_SECONDS} (72 hours)`;
+
+/**
+ * `validity_seconds`: how long the message may wait to be handed to a provider, counted from when
+ * it is due (its scheduled time, else acceptance); past it the message ends `expired`, never sent
+ * and never charged. A whole number of seconds, 1 to 259200 (72 hours); null or absent: the
+ * default (a template's own, else the type's: a code's lifetime for codes, none for the others).
+ */
+export function ValiditySecondsField(description?: string): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      type: 'integer',
+      nullable: true,
+      minimum: MIN_VALIDITY_SECONDS,
+      maximum: MAX_VALIDITY_SECONDS,
+      example: 300,
+      description:
+        description ??
+        "seconds the message may wait to be handed to a provider, from when it is due; past it the message ends `expired` (never sent, never charged). Default: the template's, else a code's own lifetime for codes, else none",
+    }),
+    IsOptional(),
+    IsInt({ message: 'validity_seconds must be a whole number of seconds' }),
+    Min(MIN_VALIDITY_SECONDS, { message: VALIDITY_BOUNDS }),
+    Max(MAX_VALIDITY_SECONDS, { message: VALIDITY_BOUNDS }),
   );
 }

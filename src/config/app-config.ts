@@ -460,7 +460,8 @@ export const SETTINGS = {
     parse: int(1, 1440),
   },
   SMS_CODE_TTL_SECONDS: {
-    description: 'lifetime of password-reset and 2FA codes',
+    description:
+      "lifetime of password-reset and 2FA codes, and their messages' default (and longest) validity period",
     default: '600',
     parse: int(30, 86400),
   },

@@ -10,3 +10,4 @@ export * from './quiet-hours';
 export * from './keywords';
 export * from './failure-reasons';
 export * from './sender-identity';
+export * from './validity';

@@ -55,7 +55,7 @@ export interface JobDefinition {
 export const JOBS: Record<JobName, JobDefinition> = {
   sweep: {
     description:
-      'queue again the pending messages Redis lost (all of them when its jobs are gone; idle ones once a minute)',
+      'end waiting messages past their validity period expired; queue again the pending messages Redis lost (all of them when its jobs are gone; idle ones once a minute)',
     schedule: { every: 'SMS_SWEEP_INTERVAL_MS' },
     rule: { kind: 'lock', key: LockKey.Sweeper },
   },

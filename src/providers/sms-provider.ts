@@ -19,6 +19,12 @@ export interface OutboundSms {
   sender?: string | null;
   /** Which attempt of the message this is (1 = the first); the sandbox's test numbers script by it. */
   attempt?: number;
+  /**
+   * Whole seconds left of the message's validity period as this provider is called (the worker
+   * sets it before each call, ≥ 1); absent: no validity. A provider that can drop a message left
+   * waiting in its own queue passes it on (Twilio's ValidityPeriod); others ignore it.
+   */
+  validitySeconds?: number;
 }
 
 export interface ProviderSendResult {

@@ -13,7 +13,7 @@ import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal } from '../auth/decorators';
 import { Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
-import { UserIdField } from '../common/dto-fields';
+import { UserIdField, ValiditySecondsField } from '../common/dto-fields';
 import { ValidationFailedError } from '../common/errors';
 import { Language, LANGUAGES } from '../core/message-types';
 import { SmsService } from './sms.service';
@@ -30,6 +30,10 @@ export class RemindAppointmentDto {
   @IsOptional()
   @IsIn(LANGUAGES)
   language?: Language;
+  @ValiditySecondsField(
+    "seconds the reminder may wait to be handed to a provider, from now; past it the reminder ends `expired` (never sent, never charged). Default: the appointment_reminder template's `validity_seconds`, else none",
+  )
+  validity_seconds?: number | null;
 }
 
 export class RemindAppointmentResponseDto {
@@ -72,6 +76,7 @@ export class AppointmentRemindersController {
       phoneNumber: dto.phone_number,
       userId: dto.user_id,
       language: dto.language,
+      validitySeconds: dto.validity_seconds ?? null,
     });
     if (out.replayed) res.header('Idempotent-Replayed', 'true');
     return { success: true, message_id: out.messageId };

@@ -38,7 +38,15 @@ function messageIdOf(accepted: Accepted): string {
 interface Common {
   userId?: string;
   language?: Language;
+  /**
+   * Seconds the message may wait to be handed to a provider; past it, it ends `expired`. Default:
+   * the template's, else a code's lifetime for codes, else none (docs/sending.md, Validity periods).
+   */
+  validitySeconds?: number | null;
 }
+
+/** What a reminder may change: the stored number and language, the user, the validity period. */
+type ReminderOptions = Pick<Common, 'userId' | 'language' | 'validitySeconds'> & { phoneNumber?: string };
 
 /**
  * The in-process SDK other Nest modules inject, mirroring the brief's examples. Every method
@@ -67,7 +75,7 @@ export class SmsService {
    */
   sendAppointmentReminder(
     actor: Actor,
-    p: { appointmentId: string; phoneNumber?: string; userId?: string; language?: Language },
+    p: ReminderOptions & { appointmentId: string },
   ): Promise<SendOutcome> {
     return this.run(actor, async (ctx) => {
       const a = await this.appointments.get(actor.tenantId, p.appointmentId);
@@ -83,7 +91,7 @@ export class SmsService {
    */
   async remindAppointment(
     caller: Principal,
-    p: { appointmentId: string; phoneNumber?: string; userId?: string; language?: Language },
+    p: ReminderOptions & { appointmentId: string },
   ): Promise<{ messageId: string; replayed: boolean }> {
     const a = await this.appointments.read(caller, p.appointmentId);
     const principal: Principal = {
@@ -96,11 +104,7 @@ export class SmsService {
     return { messageId: messageIdOf(accepted), replayed: accepted.replayed };
   }
 
-  private async reminder(
-    ctx: SendContext,
-    a: AppointmentEntity,
-    p: { phoneNumber?: string; userId?: string; language?: Language },
-  ): Promise<Accepted> {
+  private async reminder(ctx: SendContext, a: AppointmentEntity, p: ReminderOptions): Promise<Accepted> {
     const language = p.language ?? a.language ?? undefined;
     const { date, time } = formatAppointment(a, language ?? 'en');
     const phoneNumber = p.phoneNumber ?? a.phoneNumber;
@@ -117,6 +121,7 @@ export class SmsService {
       language,
       userId: p.userId ?? a.userId,
       metadata: { appointment_id: a.appointmentId },
+      validitySeconds: p.validitySeconds,
     });
     await this.appointments.markReminded(ctx.principal.tenantId, a.appointmentId, this.clock.now());
     return accepted;
@@ -145,6 +150,7 @@ export class SmsService {
         variables: { assessment_name: p.assessmentName, due_date: p.dueDate },
         language: p.language,
         userId: p.userId,
+        validitySeconds: p.validitySeconds,
       });
       return messageIdOf(accepted);
     });
@@ -170,6 +176,7 @@ export class SmsService {
         messageType: p.messageType ?? 'general_notification',
         language: p.language ?? 'en',
         userId: p.userId ?? null,
+        validitySeconds: p.validitySeconds,
         mode: 'single',
       });
       return messageIdOf(accepted);
@@ -201,6 +208,7 @@ export class SmsService {
         code,
         userId: p.userId,
         language: p.language,
+        validitySeconds: p.validitySeconds,
       });
       return messageIdOf(sent.accepted);
     });

@@ -16,6 +16,8 @@ export class SmsTemplateEntity {
   /** Text per language code, e.g. {en, tr}. */
   @Column('jsonb') content: Record<string, string>;
   @Column('jsonb') variables: string[];
+  /** The validity period (seconds) of messages sent with it, unless a send gives its own; null: none. */
+  @Column('integer', { name: 'validity_seconds', nullable: true }) validitySeconds: number | null;
   @Column('boolean', { name: 'is_active' }) isActive: boolean;
   @Column('integer') version: number;
   @Column('timestamptz', { name: 'created_at' }) createdAt: Date;

@@ -16,6 +16,8 @@ export interface TemplatedSend {
   statusCallbackUrl?: string | null;
   /** Values stored and shown as ****** whatever the template's type (verification codes). */
   secrets?: string[];
+  /** The send's own validity period in seconds; wins over the template's. Null or absent: the template's. */
+  validitySeconds?: number | null;
 }
 
 /**
@@ -57,6 +59,8 @@ export class TemplatedSender {
       metadata: input.metadata,
       campaignId: input.campaignId ?? null,
       statusCallbackUrl: input.statusCallbackUrl ?? null,
+      // The send's own validity wins over its template's; without either, the type's default.
+      validitySeconds: input.validitySeconds ?? rendered.template.validitySeconds,
       mode: 'single',
     });
   }

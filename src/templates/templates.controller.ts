@@ -106,6 +106,7 @@ export class TemplatesController {
         exact: dto.exact,
         content: contentOf(dto),
         variables: dto.variables,
+        validitySeconds: dto.validity_seconds,
       },
       p,
     );
@@ -135,6 +136,7 @@ export class TemplatesController {
         exact: dto.exact,
         content: contentOf(dto),
         variables: dto.variables,
+        validitySeconds: dto.validity_seconds,
       },
       p,
     );
@@ -164,6 +166,7 @@ export class TemplatesController {
         exact: dto.exact,
         content: Object.keys(content).length ? content : undefined,
         variables: dto.variables,
+        validitySeconds: dto.validity_seconds,
       },
       p,
     );
@@ -230,6 +233,7 @@ export class TemplatesController {
       userId: dto.user_id,
       metadata: dto.metadata,
       statusCallbackUrl: dto.status_callback_url ?? null,
+      validitySeconds: dto.validity_seconds ?? null,
     });
     return presentAccepted(accepted, toSendTemplatedResponse);
   }

@@ -1,4 +1,4 @@
-import { UserIdField } from '../common/dto-fields';
+import { UserIdField, ValiditySecondsField } from '../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
@@ -32,6 +32,9 @@ const MAX_CONTENT = 1600;
 const TYPE_MESSAGE =
   'message_type must be a built-in type or a lowercase slug (a-z first, then a-z, 0-9, _; 2 to 49 characters)';
 const TYPE_DESCRIPTION = `one of ${MESSAGE_TYPES.join(', ')}, or the tenant's own slug (^[a-z][a-z0-9_]{1,48}$; sent as promotional unless transactional is true)`;
+
+const TEMPLATE_VALIDITY =
+  "validity period of the messages sent with this template, in seconds (1 to 259200), unless a send gives its own `validity_seconds`; past it a message not yet handed to a provider ends `expired`. Null: none (a code template's messages then get the code's lifetime). Omitted on PUT/PATCH: unchanged";
 
 /** `transactional`: only for a custom message type (a built-in type keeps its own class). */
 function TransactionalField(): PropertyDecorator {
@@ -86,6 +89,7 @@ export class CreateTemplateDto {
   @TransactionalField() transactional?: boolean;
 
   @ExactField() exact?: boolean;
+  @ValiditySecondsField(TEMPLATE_VALIDITY) validity_seconds?: number | null;
 
   @ApiProperty({ example: ['name'], description: 'every placeholder used, exactly' })
   @IsArray()
@@ -115,6 +119,7 @@ export class ReplaceTemplateDto {
   message_type: MessageType;
   @TransactionalField() transactional?: boolean;
   @ExactField() exact?: boolean;
+  @ValiditySecondsField(TEMPLATE_VALIDITY) validity_seconds?: number | null;
   @ApiProperty({ example: ['name'], description: 'every placeholder used, exactly' })
   @IsArray()
   @ArrayMaxSize(50)
@@ -134,6 +139,7 @@ export class PatchTemplateDto {
   message_type?: MessageType;
   @TransactionalField() transactional?: boolean;
   @ExactField() exact?: boolean;
+  @ValiditySecondsField(TEMPLATE_VALIDITY) validity_seconds?: number | null;
   @ApiPropertyOptional()
   @IsOptional()
   @IsArray()
@@ -183,6 +189,10 @@ export class SendTemplatedDto {
   user_id?: string;
   @MetadataField() metadata?: Record<string, unknown>;
   @StatusCallbackUrlField() status_callback_url?: string;
+  @ValiditySecondsField(
+    "seconds the message may wait to be handed to a provider, from acceptance; past it the message ends `expired` (never sent, never charged). Wins over the template's `validity_seconds`; default: the template's, else a code's own lifetime for code templates, else none",
+  )
+  validity_seconds?: number | null;
 }
 
 export class TemplateResponseDto {
@@ -205,6 +215,12 @@ export class TemplateResponseDto {
   @ApiProperty({ type: String, nullable: true }) content_tr: string | null;
   @ApiProperty({ description: 'text per language code' }) content: Record<string, string>;
   @ApiProperty() variables: string[];
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: "the messages' validity period in seconds unless a send gives its own; null: none",
+  })
+  validity_seconds: number | null;
   @ApiProperty() is_active: boolean;
   @ApiProperty({ description: 'true for a built-in default' }) is_default: boolean;
   @ApiProperty() version: number;
@@ -239,6 +255,7 @@ export function toTemplateResponse(t: SmsTemplateEntity, tenantSmartEncoding: un
     content_tr: t.content.tr ?? null,
     content: t.content,
     variables: t.variables,
+    validity_seconds: t.validitySeconds,
     is_active: t.isActive,
     is_default: t.tenantId === null,
     version: t.version,

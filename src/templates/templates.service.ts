@@ -28,6 +28,8 @@ export interface TemplateInput {
   exact?: boolean;
   content: Record<string, string>;
   variables: string[];
+  /** Seconds of validity its messages get unless a send gives its own; null: none; absent: unchanged (update) or none (create). */
+  validitySeconds?: number | null;
 }
 
 export interface Rendered {
@@ -154,6 +156,7 @@ export class TemplatesService {
                 ...input,
                 transactional: input.transactional ?? false,
                 exact: input.exact ?? false,
+                validitySeconds: input.validitySeconds ?? null,
                 isActive: true,
                 version: existing.version + 1,
                 updatedAt: now,
@@ -164,6 +167,7 @@ export class TemplatesService {
                 ...input,
                 transactional: input.transactional ?? false,
                 exact: input.exact ?? false,
+                validitySeconds: input.validitySeconds ?? null,
                 tenantId,
                 isActive: true,
                 version: 1,
@@ -202,6 +206,7 @@ export class TemplatesService {
         messageType: patch.messageType ?? row.messageType,
         transactional: patch.transactional ?? row.transactional,
         exact: patch.exact ?? row.exact,
+        validitySeconds: patch.validitySeconds === undefined ? row.validitySeconds : patch.validitySeconds,
       };
       this.checkDeclarations(templateId, next);
       const before = auditView(row);
@@ -320,6 +325,7 @@ function auditView(t: SmsTemplateEntity) {
     exact: t.exact,
     content: t.content,
     variables: t.variables,
+    validity_seconds: t.validitySeconds,
     version: t.version,
     is_active: t.isActive,
   };

@@ -31,6 +31,7 @@ export class VerificationController {
       userId: dto.user_id,
       language: dto.language,
       code: dto.code,
+      validitySeconds: dto.validity_seconds ?? null,
     });
     return presentAccepted(sent.accepted, (r) => ({
       ...toSendResponse(r),

@@ -1,4 +1,4 @@
-import { UserIdField } from '../common/dto-fields';
+import { UserIdField, ValiditySecondsField } from '../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { LANGUAGES, Language } from '../core/message-types';
@@ -20,6 +20,10 @@ export class SendCodeDto {
   @IsOptional()
   @Matches(/^\d{4,10}$/, { message: 'code must be 4 to 10 digits' })
   code?: string;
+  @ValiditySecondsField(
+    "seconds the code's message may wait to be handed to a provider; past it the message ends `expired` and nothing is sent (the code itself still lives until `expires_at`). Default and ceiling: the code's own lifetime (SMS_CODE_TTL_SECONDS); the template's `validity_seconds` when it has one",
+  )
+  validity_seconds?: number | null;
 }
 
 export class CheckCodeDto {

@@ -19,6 +19,8 @@ export interface CodeSend {
   language?: Language;
   /** The caller's own code; otherwise a 6-digit code from a CSPRNG. */
   code?: string;
+  /** How long its message may wait for a provider (seconds); default and ceiling: the code's lifetime. */
+  validitySeconds?: number | null;
 }
 
 export interface CodeSent {
@@ -83,6 +85,7 @@ export class VerificationService {
       metadata: { purpose: input.purpose },
       // Redacted whatever the tenant's template looks like.
       secrets: [code],
+      validitySeconds: input.validitySeconds,
     });
     const ttlMs = this.config.get('SMS_CODE_TTL_SECONDS') * 1000;
     const expiresAt = new Date(accepted.result.acceptedAt.getTime() + ttlMs);

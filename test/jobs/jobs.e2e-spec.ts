@@ -217,7 +217,7 @@ const countOrNull = {
 
 /** What each job's run once returns: its own summary, never the lock's "skipped". */
 const RESULTS: Record<JobName, Record<string, unknown>> = {
-  sweep: { recovered: countOrNull, queued: countOrNull },
+  sweep: { recovered: countOrNull, queued: countOrNull, expired: expect.any(Number) },
   outcomes: { sent: expect.any(Number), retried: expect.any(Number), unknown: expect.any(Number) },
   campaigns: { started: expect.any(Array), resumed: expect.any(Array) },
   callbacks: { claimed: expect.any(Number), delivered: expect.any(Number), failed: expect.any(Number) },

@@ -1301,6 +1301,11 @@ export interface components {
        */
       status_callback_url?: string;
       /**
+       * @description seconds the message may wait to be handed to a provider, from when it is due; past it the message ends `expired` (never sent, never charged). Default: the template's, else a code's own lifetime for codes, else none
+       * @example 300
+       */
+      validity_seconds?: number | null;
+      /**
        * @description E.164, or national with DEFAULT_COUNTRY_CODE
        * @example +12025550123
        */
@@ -1375,6 +1380,11 @@ export interface components {
        */
       status_callback_url?: string;
       /**
+       * @description seconds the message may wait to be handed to a provider, from when it is due; past it the message ends `expired` (never sent, never charged). Default: the template's, else a code's own lifetime for codes, else none
+       * @example 300
+       */
+      validity_seconds?: number | null;
+      /**
        * @description up to SMS_BULK_MAX numbers
        * @example [
        *       "+12025550123",
@@ -1435,6 +1445,11 @@ export interface components {
        * @example https://platform.example.com/sms/status
        */
       status_callback_url?: string;
+      /**
+       * @description seconds the message may wait to be handed to a provider, from when it is due; past it the message ends `expired` (never sent, never charged). Default: the template's, else a code's own lifetime for codes, else none
+       * @example 300
+       */
+      validity_seconds?: number | null;
       /**
        * @description E.164, or national with DEFAULT_COUNTRY_CODE
        * @example +12025550123
@@ -1565,6 +1580,8 @@ export interface components {
       currency: string;
       created_at: string;
       scheduled_at: string | null;
+      /** @description end of the validity period: not handed to a provider by then, the message ends `expired`; null: none */
+      expires_at: string | null;
       sent_at: string | null;
       delivered_at: string | null;
       /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
@@ -1600,6 +1617,8 @@ export interface components {
       failure: components['schemas']['FailureDto'] | null;
       created_at: string;
       scheduled_at: string | null;
+      /** @description end of the validity period: not handed to a provider by then, the message ends `expired`; null: none */
+      expires_at: string | null;
       sent_at: string | null;
       delivered_at: string | null;
       /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
@@ -1649,6 +1668,8 @@ export interface components {
       /** @description text per language code */
       content: Record<string, unknown>;
       variables: string[];
+      /** @description the messages' validity period in seconds unless a send gives its own; null: none */
+      validity_seconds: number | null;
       is_active: boolean;
       /** @description true for a built-in default */
       is_default: boolean;
@@ -1684,6 +1705,11 @@ export interface components {
        */
       exact?: boolean;
       /**
+       * @description validity period of the messages sent with this template, in seconds (1 to 259200), unless a send gives its own `validity_seconds`; past it a message not yet handed to a provider ends `expired`. Null: none (a code template's messages then get the code's lifetime). Omitted on PUT/PATCH: unchanged
+       * @example 300
+       */
+      validity_seconds?: number | null;
+      /**
        * @description every placeholder used, exactly
        * @example [
        *       "name"
@@ -1717,6 +1743,11 @@ export interface components {
        */
       exact?: boolean;
       /**
+       * @description validity period of the messages sent with this template, in seconds (1 to 259200), unless a send gives its own `validity_seconds`; past it a message not yet handed to a provider ends `expired`. Null: none (a code template's messages then get the code's lifetime). Omitted on PUT/PATCH: unchanged
+       * @example 300
+       */
+      validity_seconds?: number | null;
+      /**
        * @description every placeholder used, exactly
        * @example [
        *       "name"
@@ -1741,6 +1772,11 @@ export interface components {
        * @example false
        */
       exact?: boolean;
+      /**
+       * @description validity period of the messages sent with this template, in seconds (1 to 259200), unless a send gives its own `validity_seconds`; past it a message not yet handed to a provider ends `expired`. Null: none (a code template's messages then get the code's lifetime). Omitted on PUT/PATCH: unchanged
+       * @example 300
+       */
+      validity_seconds?: number | null;
       variables?: string[];
     };
     PreviewTemplateDto: {
@@ -1797,6 +1833,11 @@ export interface components {
        * @example https://platform.example.com/sms/status
        */
       status_callback_url?: string;
+      /**
+       * @description seconds the message may wait to be handed to a provider, from acceptance; past it the message ends `expired` (never sent, never charged). Wins over the template's `validity_seconds`; default: the template's, else a code's own lifetime for code templates, else none
+       * @example 300
+       */
+      validity_seconds?: number | null;
     };
     SendTemplatedResponse: {
       success: boolean;
@@ -1838,6 +1879,11 @@ export interface components {
        * @example 123456
        */
       code?: string;
+      /**
+       * @description seconds the code's message may wait to be handed to a provider; past it the message ends `expired` and nothing is sent (the code itself still lives until `expires_at`). Default and ceiling: the code's own lifetime (SMS_CODE_TTL_SECONDS); the template's `validity_seconds` when it has one
+       * @example 300
+       */
+      validity_seconds?: number | null;
     };
     SendCodeResponseDto: {
       success: boolean;
@@ -1920,6 +1966,11 @@ export interface components {
        * @enum {string}
        */
       language?: 'en' | 'tr';
+      /**
+       * @description seconds the reminder may wait to be handed to a provider, from now; past it the reminder ends `expired` (never sent, never charged). Default: the appointment_reminder template's `validity_seconds`, else none
+       * @example 300
+       */
+      validity_seconds?: number | null;
     };
     RemindAppointmentResponseDto: {
       success: boolean;
@@ -2468,6 +2519,11 @@ export interface components {
        * @example 2024-03-10T09:00:00Z
        */
       scheduled_for?: string;
+      /**
+       * @description seconds each message may wait to be handed to a provider, from when the campaign's snapshot accepts it; past it the message ends `expired` (never sent, never charged, final for the campaign). Wins over the template's `validity_seconds`; default: the template's, else none
+       * @example 300
+       */
+      validity_seconds?: number | null;
     };
     CampaignResponseDto: {
       /** @example 7f1c0c5e-8a4e-4a43-9a55-3c2f3f0e2b1d */
@@ -2490,6 +2546,8 @@ export interface components {
       variables: Record<string, unknown>;
       /** @example 2024-03-10T09:00:00.000Z */
       scheduled_for: string | null;
+      /** @description the campaign's own validity period in seconds (null: the template's, if any) */
+      validity_seconds: number | null;
       /**
        * @description recipients the filters select now
        * @example 120

@@ -8,16 +8,20 @@ import { Clock } from '../../common/clock';
 import { ValidationFailedError } from '../../common/errors';
 import { AppConfig } from '../../config/app-config';
 import {
+  CODE_MESSAGE_TYPES,
   isQuietHours,
   MessageType,
   quietUntil,
   recipientZone,
+  resolveValiditySeconds,
   senderFor,
   smartEncode,
   SmartEncodingMode,
   smartEncodingMode,
   sumMicros,
   toAmount,
+  validityEnd,
+  validityProblem,
 } from '../../core';
 import { PhoneService } from '../../phone';
 import { isTestNumber, SmsRouter } from '../../providers';
@@ -202,7 +206,7 @@ export class AcceptService {
     },
   ): Promise<PlannedOutcome | null> {
     const now = this.clock.now();
-    const batch = this.preparePlanned(input, await this.smartEncodingOf(input.tenantId, input));
+    const batch = this.preparePlanned(input, now, await this.smartEncodingOf(input.tenantId, input));
     await this.applyTestMode(batch, false);
     await this.screenPlanned(batch, now);
     const outcome = await this.ds.transaction(async (m) => {
@@ -246,9 +250,10 @@ export class AcceptService {
    * campaign preview. The spend cap is read without its lock (a concurrent send may take room).
    */
   async previewPlanned(input: PlannedInput): Promise<PlannedPreview> {
-    const batch = this.preparePlanned(input, await this.smartEncodingOf(input.tenantId, input));
+    const now = this.clock.now();
+    const batch = this.preparePlanned(input, now, await this.smartEncodingOf(input.tenantId, input));
     await this.applyTestMode(batch, false);
-    await this.screenPlanned(batch, this.clock.now());
+    await this.screenPlanned(batch, now);
     const cap = batch.testMode ? null : await this.spendCap.capOf(input.tenantId);
     if (cap !== null) {
       this.takeWhatFits(batch, await this.spendCap.room(input.tenantId, cap));
@@ -299,7 +304,20 @@ export class AcceptService {
             'phone_number has opted out of messages from this tenant',
           ),
       );
-    if (batch.quiet) await this.deferQuietHours(batch, now);
+    if (batch.quiet) {
+      await this.deferQuietHours(batch, now);
+      // Held by quiet hours past its validity, it could never go out in time: refused now rather
+      // than accepted to expire unsent (docs/sending.md, Validity periods).
+      this.refuse(
+        batch,
+        (r) => (r.expiresAt && r.scheduledAt && r.scheduledAt >= r.expiresAt ? QUIET_PAST_VALIDITY : null),
+        (r) =>
+          ValidationFailedError.field(
+            'validity_seconds',
+            `validity_seconds ends at ${r.expiresAt?.toISOString()}, before the recipient's quiet hours end at ${r.scheduledAt?.toISOString()}: the message could not be sent in time`,
+          ),
+      );
+    }
     // Sender identity: the tenant's sender for each destination country (null: the provider's default).
     const senders = (await this.tenants.ensure(batch.tenantId)).settings.senders;
     if (senders) for (const r of batch.rows) r.sender = senderFor(senders, r.country);
@@ -497,6 +515,7 @@ export class AcceptService {
       statusCallbackUrl: r.statusCallbackUrl,
       sender: r.sender ?? null,
       testMode: r.testMode,
+      expiresAt: r.expiresAt ?? null,
     };
   }
 
@@ -561,6 +580,18 @@ export class AcceptService {
   }
 
   /**
+   * The validity period's end of a message of `type` due at `due`: the caller's validity_seconds
+   * (a 400 naming it when out of bounds), else the type's default (a code's lifetime,
+   * SMS_CODE_TTL_SECONDS, which also caps it), else none.
+   */
+  private expiresAt(type: MessageType, given: number | null | undefined, due: Date): Date | null {
+    const problem = given === undefined || given === null ? null : validityProblem(given);
+    if (problem) throw ValidationFailedError.field('validity_seconds', problem);
+    const codeTtl = CODE_MESSAGE_TYPES.includes(type) ? this.config.get('SMS_CODE_TTL_SECONDS') : null;
+    return validityEnd(due, resolveValiditySeconds(given, codeTtl));
+  }
+
+  /**
    * The tenant's `smart_encoding` as it applies to these messages: never to codes, to a text that
    * carries a secret, or to a template marked `exact`.
    */
@@ -606,6 +637,7 @@ export class AcceptService {
         throw ValidationFailedError.field('scheduled_time', 'scheduled_time must be within 35 days');
       }
     }
+    const expiresAt = this.expiresAt(input.messageType, input.validitySeconds, scheduledAt ?? now);
     const seen = new Set<string>();
     const accepted: { phoneNumber: string; country: string | null }[] = [];
     const refused: Batch['refused'] = [];
@@ -659,6 +691,7 @@ export class AcceptService {
       batchId,
       campaignId: input.campaignId ?? null,
       statusCallbackUrl,
+      expiresAt,
       metadata: batchMetadata ? {} : metadata,
       country: a.country,
       timezone: null,
@@ -691,8 +724,9 @@ export class AcceptService {
    * A campaign page's messages as rows: each recipient's number normalised (else skipped as
    * `invalid_phone`), its text smart-encoded, measured and priced.
    */
-  private preparePlanned(input: PlannedInput, smartEncoding: SmartEncodingMode): Batch {
+  private preparePlanned(input: PlannedInput, now: Date, smartEncoding: SmartEncodingMode): Batch {
     const currency = this.config.get('SMS_CURRENCY');
+    const expiresAt = this.expiresAt(input.messageType, input.validitySeconds, now);
     const provider = this.router.primary();
     const batch: Batch = {
       tenantId: input.tenantId,
@@ -731,6 +765,7 @@ export class AcceptService {
         batchId: null,
         campaignId: input.campaignId,
         statusCallbackUrl: null,
+        expiresAt,
         metadata: {},
         country: v.country,
         timezone: p.timezone,
@@ -741,6 +776,9 @@ export class AcceptService {
     return batch;
   }
 }
+
+/** Why a promotional message is refused when quiet hours would hold it past its validity period. */
+const QUIET_PAST_VALIDITY = 'validity_ends_in_quiet_hours';
 
 /** The 400 of a bulk none of whose recipients remains, listing why each was refused. */
 function noValidNumber(batch: Batch): ValidationFailedError {

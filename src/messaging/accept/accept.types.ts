@@ -27,6 +27,11 @@ export interface AcceptInput {
   countryCode?: string;
   /** Where this message's status events are also POSTed (checked: https, public address). */
   statusCallbackUrl?: string | null;
+  /**
+   * Validity period in seconds (the send's own, else its template's), counted from when the
+   * message is due; null or absent: the type's default (a code's lifetime for codes, else none).
+   */
+  validitySeconds?: number | null;
   /** single: an invalid number is a 400; bulk: invalid numbers are listed and skipped. */
   mode: 'single' | 'bulk';
 }
@@ -61,6 +66,8 @@ export interface PlannedInput {
   templateId: string;
   /** The template is marked `exact`: the tenant's smart encoding never alters its texts. */
   exact?: boolean;
+  /** Validity period in seconds from acceptance (the campaign's own, else its template's); null: none. */
+  validitySeconds?: number | null;
   messages: PlannedMessage[];
 }
 

@@ -169,6 +169,7 @@ export class MessagingController {
     user_id?: string;
     metadata?: Record<string, unknown>;
     status_callback_url?: string;
+    validity_seconds?: number | null;
   }) {
     return {
       messageType: dto.message_type ?? ('general_notification' as const),
@@ -176,6 +177,7 @@ export class MessagingController {
       userId: dto.user_id ?? null,
       metadata: dto.metadata,
       statusCallbackUrl: dto.status_callback_url ?? null,
+      validitySeconds: dto.validity_seconds ?? null,
     };
   }
 }

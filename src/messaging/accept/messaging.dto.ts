@@ -1,4 +1,10 @@
-import { DateTimeWithOffset, PageCursorField, PageLimitField, UserIdField } from '../../common/dto-fields';
+import {
+  DateTimeWithOffset,
+  PageCursorField,
+  PageLimitField,
+  UserIdField,
+  ValiditySecondsField,
+} from '../../common/dto-fields';
 import { FailureDto } from './failure.dto';
 import { MetadataField } from './metadata';
 import { SmartEncodingDto } from './smart-encoding.dto';
@@ -64,6 +70,9 @@ class SendBase {
   // Per-message status callback URL.
   @StatusCallbackUrlField()
   status_callback_url?: string;
+
+  @ValiditySecondsField()
+  validity_seconds?: number | null;
 }
 
 export class SendSmsDto extends SendBase {
@@ -186,6 +195,14 @@ export class BulkResponseDto {
   test_mode: boolean;
 }
 
+/** The validity period's end, shown by status and history. */
+const EXPIRES_AT = {
+  type: String,
+  nullable: true,
+  description:
+    'end of the validity period: not handed to a provider by then, the message ends `expired`; null: none',
+} as const;
+
 export class MessageEventDto {
   @ApiProperty() status: string;
   @ApiProperty() at: string;
@@ -215,6 +232,7 @@ export class MessageStatusDto {
   @ApiProperty() currency: string;
   @ApiProperty() created_at: string;
   @ApiProperty({ type: String, nullable: true }) scheduled_at: string | null;
+  @ApiProperty(EXPIRES_AT) expires_at: string | null;
   @ApiProperty({ type: String, nullable: true }) sent_at: string | null;
   @ApiProperty({ type: String, nullable: true }) delivered_at: string | null;
   @ApiProperty({
@@ -248,6 +266,7 @@ export class MessageSummaryDto {
   @ApiProperty({ type: FailureDto, nullable: true, description: FAILURE_FIELD }) failure: FailureDto | null;
   @ApiProperty() created_at: string;
   @ApiProperty({ type: String, nullable: true }) scheduled_at: string | null;
+  @ApiProperty(EXPIRES_AT) expires_at: string | null;
   @ApiProperty({ type: String, nullable: true }) sent_at: string | null;
   @ApiProperty({ type: String, nullable: true }) delivered_at: string | null;
   @ApiProperty({

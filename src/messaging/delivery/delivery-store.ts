@@ -56,6 +56,8 @@ export type AttemptOutcome =
       tried: unknown;
       /** Failed because the recipient opted out of this sender (`ProviderError.optedOut`). */
       optedOut?: boolean;
+      /** expired: no provider was called in this attempt, so it is given back (as for deferred). */
+      untried?: boolean;
     };
 
 /** A slot's hand-over: the outcome of the message it held, and the message it goes to. */
@@ -359,7 +361,7 @@ function outcomeParams(outcomes: AttemptOutcome[], at: Date): unknown[] {
     outcomes.map((o) => (o.outcome === 'sent' ? null : o.errorCode.slice(0, 100))),
     outcomes.map((o) => (o.outcome === 'sent' ? null : o.errorMessage)),
     outcomes.map((o) => JSON.stringify(o.tried ?? null)),
-    outcomes.map((o) => (o.outcome === 'deferred' ? 1 : 0)),
+    outcomes.map((o) => (o.outcome === 'deferred' || (o.outcome === 'expired' && o.untried) ? 1 : 0)),
     outcomes.map((o) => (o.outcome === 'sent' && o.currency ? o.currency.toUpperCase().slice(0, 3) : null)),
     at,
     PARKED_MOVES,

@@ -5,9 +5,11 @@ import { Clock } from '../../common/clock';
 import { QueueWorker } from '../../common/queue-worker';
 import { AppConfig } from '../../config/app-config';
 import { ProviderName } from '../../core/message-types';
+import { isPastValidity, secondsLeft } from '../../core/validity';
 import {
   AllProvidersFailedError,
   CircuitsOpenError,
+  OutboundSms,
   ProviderError,
   ProviderNotCalledError,
   SmsRouter,
@@ -26,6 +28,7 @@ import {
 import { LaneSemaphore, Slot } from './lane-semaphore';
 import { AttemptOutcome, ClaimedMessage, DeliveryStore } from './delivery-store';
 import { OptOutsService } from '../policies/opt-outs.service';
+import { expireIfLate, retryDelayMs, ValidityExpiredError } from './validity-guard';
 
 export interface DeliverSummary {
   sent: number;
@@ -213,6 +216,8 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     // a message another job sent) do not queue for one.
     const ids = paced ? await this.stillWaiting(all) : all;
     const slot = { priority: LANE_PRIORITY[lane], capped: lane === 'campaign' };
+    // When this job runs again should one of its messages need a retry (a validity may end first).
+    const retryInMs = retryDelayMs(job);
     const steps: Step[] = await Promise.all(
       ids.map((id) =>
         this.inFlight.run(
@@ -233,6 +238,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
               job.data.lane === undefined
                 ? transactional
                 : sendsAsTransactional(job.data.lane, transactional),
+              retryInMs,
             );
             await this.settle(attempted, held);
             return attempted;
@@ -360,31 +366,40 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
    * row before it is called, and is not called when that write fails (the attempt is then retried:
    * nothing reached it). So a worker that dies mid-call leaves a row naming every provider that may
    * have the message, and the outcome resolver asks only those.
+   *
+   * Before every call, the first and each fallback, the message's validity period is checked: past
+   * it the provider is not called (the attempt ends `expired`), else the provider is told the
+   * seconds left (`validitySeconds`, Twilio's ValidityPeriod).
    */
-  private async attempt(msg: ClaimedMessage, transactional: boolean | undefined): Promise<Attempted> {
+  private async attempt(
+    msg: ClaimedMessage,
+    transactional: boolean | undefined,
+    retryInMs: number,
+  ): Promise<Attempted> {
     const recorded = new Set<ProviderName>(msg.providers);
-    const beforeCall = (provider: ProviderName): Promise<void> | undefined =>
-      recorded.has(provider)
-        ? undefined
-        : this.store.recordProvider(msg, provider).then(() => {
-            recorded.add(provider);
-          });
     try {
       const body = msg.bodyCiphertext ? this.crypto.decrypt(msg.bodyCiphertext) : msg.body;
+      const sms: OutboundSms = {
+        messageId: msg.id,
+        tenantId: msg.tenantId,
+        to: msg.phoneNumber,
+        body,
+        messageType: msg.messageType,
+        transactional,
+        sender: msg.sender,
+        attempt: msg.attempts,
+      };
+      const beforeCall = (provider: ProviderName): Promise<void> | undefined => {
+        this.inTime(msg, sms);
+        return recorded.has(provider)
+          ? undefined
+          : this.store.recordProvider(msg, provider).then(() => {
+              recorded.add(provider);
+              this.inTime(msg, sms);
+            });
+      };
       // A test-mode message goes to the test-mode sandbox only, never to a real provider.
-      const { result, tried } = await this.router.routerFor(msg.testMode).send(
-        {
-          messageId: msg.id,
-          tenantId: msg.tenantId,
-          to: msg.phoneNumber,
-          body,
-          messageType: msg.messageType,
-          transactional,
-          sender: msg.sender,
-          attempt: msg.attempts,
-        },
-        { beforeCall },
-      );
+      const { result, tried } = await this.router.routerFor(msg.testMode).send(sms, { beforeCall });
       const cost = result.cost;
       return {
         msg,
@@ -400,8 +415,16 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
         },
       };
     } catch (e) {
-      return this.failure(msg, e);
+      return this.failure(msg, e, retryInMs);
     }
+  }
+
+  /** Throws when the message's validity period has ended; else sets the seconds left on `sms`. */
+  private inTime(msg: ClaimedMessage, sms: OutboundSms): void {
+    if (msg.expiresAt === null) return;
+    const now = this.clock.now();
+    if (isPastValidity(msg.expiresAt, now)) throw new ValidityExpiredError(msg.expiresAt);
+    sms.validitySeconds = secondsLeft(msg.expiresAt, now) ?? undefined;
   }
 
   /**
@@ -431,10 +454,32 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
       }
     } else if (outcome.outcome === 'unknown') {
       this.logger.warn({ messageId: msg.id, errorCode: outcome.errorCode }, 'message outcome unknown');
+    } else if (outcome.outcome === 'expired') {
+      this.logger.log({ messageId: msg.id, expiresAt: msg.expiresAt }, 'message expired unsent');
     }
   }
 
-  private failure(msg: ClaimedMessage, e: unknown): Attempted {
+  /**
+   * The outcome of an attempt that threw, seen against the message's validity period: a retry, a
+   * deferral or a failure for want of a provider ends `expired` when the validity has ended or
+   * would before the next attempt (the job's backoff, or the next half-open trial).
+   */
+  private failure(msg: ClaimedMessage, e: unknown, retryInMs: number): Attempted {
+    const attempted = this.failureOf(msg, e);
+    // retryAt is in the circuit breakers' time (Date.now()); the validity in the Clock's.
+    const nextInMs =
+      attempted.outcome.outcome === 'deferred' ? (attempted.retryAt ?? Date.now()) - Date.now() : retryInMs;
+    const outcome = expireIfLate(attempted.outcome, msg.expiresAt, this.clock.now(), nextInMs, {
+      permanent: e instanceof ProviderError && e.kind === 'permanent',
+      untried:
+        !(e instanceof ProviderError) ||
+        e instanceof CircuitsOpenError ||
+        (e instanceof ProviderNotCalledError && e.attempts.length === 0),
+    });
+    return outcome === attempted.outcome ? attempted : { msg, outcome };
+  }
+
+  private failureOf(msg: ClaimedMessage, e: unknown): Attempted {
     const id = msg.id;
     // The row's own count (incremented by the claim) decides, whichever job carries the message.
     const lastAttempt = msg.attempts >= this.maxAttempts;

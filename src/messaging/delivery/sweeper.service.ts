@@ -1,4 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../../common/clock';
+import { inChunks } from '../../common/chunked';
 import { PendingRow, SystemMessagesRepository } from '../repositories/system-messages.repository';
 import { DeliveryQueue, Lane, laneOf } from './delivery-queue';
 
@@ -7,6 +9,8 @@ const IDLE_SWEEP_EVERY_MS = 60_000;
 /** Rows per page and per addBulk when the whole backlog is re-queued. */
 const BACKLOG_PAGE = 5000;
 const IDLE_BATCH = 1000;
+/** Rows per statement when waiting rows past their validity period are expired. */
+const EXPIRE_BATCH = 2000;
 /** The sentinel's name inside the delivery queue's own key space: a flush or an empty restart drops it with the jobs. */
 const SENTINEL = 'sweeper-epoch';
 
@@ -16,7 +20,9 @@ const SENTINEL = 'sweeper-epoch';
  * checks a sentinel key kept next to the queue's jobs: when it is missing, Redis lost its jobs
  * (flushed, restarted empty), and the whole `queued`/`scheduled` backlog is re-queued at once,
  * BACKLOG_PAGE rows per round trip. Otherwise, once a minute, it re-queues rows idle for a minute
- * (an enqueue that failed after commit).
+ * (an enqueue that failed after commit). Every pass first ends `expired` the waiting rows whose
+ * validity period has ended (a code stuck behind an outage, a paced or deferred message, a
+ * scheduled one), so none lingers `queued` past it by more than a pass.
  * Bull ignores a job id it already holds, and the worker's conditional claim sends a message at
  * most once per attempt, so re-adding a live job is harmless.
  */
@@ -28,21 +34,36 @@ export class SweeperService {
   constructor(
     private readonly queue: DeliveryQueue,
     private readonly messages: SystemMessagesRepository,
+    private readonly clock: Clock,
   ) {}
 
   /**
    * One pass: the whole backlog when Redis lost its jobs, else the idle rows when a minute has gone
    * by since this process last swept them (`idleNow`: sweep them now whatever the time).
    * `recovered`: rows re-queued after a loss (null: Redis still held its jobs); `queued`: idle rows
-   * re-queued (null: not swept this pass).
+   * re-queued (null: not swept this pass); `expired`: waiting rows ended past their validity.
    */
-  async pass(opts: { idleNow?: boolean } = {}): Promise<{ recovered: number | null; queued: number | null }> {
+  async pass(
+    opts: { idleNow?: boolean } = {},
+  ): Promise<{ recovered: number | null; queued: number | null; expired: number }> {
+    const expired = await this.expireOverdue();
     const recovered = await this.recoverLostJobs();
-    if (recovered) return { recovered, queued: null };
+    if (recovered) return { recovered, queued: null, expired };
     if (!opts.idleNow && Date.now() - this.lastIdleSweep < IDLE_SWEEP_EVERY_MS)
-      return { recovered, queued: null };
+      return { recovered, queued: null, expired };
     this.lastIdleSweep = Date.now();
-    return { recovered, queued: await this.sweep() };
+    return { recovered, queued: await this.sweep(), expired };
+  }
+
+  /**
+   * Ends `expired` every `queued` or `scheduled` message whose validity period has ended (by the
+   * Clock), in statements of EXPIRE_BATCH rows; each with its event and `message.expired` callback.
+   */
+  async expireOverdue(): Promise<number> {
+    const at = this.clock.now();
+    const n = await inChunks(EXPIRE_BATCH, () => this.messages.expireOverdue(at, EXPIRE_BATCH));
+    if (n) this.logger.log({ count: n }, 'waiting messages expired past their validity period');
+    return n;
   }
 
   private sentinelKey(): string {

@@ -389,6 +389,34 @@ export class SystemMessagesRepository {
 
   // ---- sweeper ----
 
+  /**
+   * `queued` and `scheduled` rows whose validity period ended by `at` end `expired`
+   * (`validity_expired`: never handed to a provider, never charged), each with its event, in one
+   * statement of at most `limit` rows (by `sms_messages_expiring`). The rows are locked SKIP LOCKED
+   * and the update is conditional on the status, so a claim that takes a row meanwhile wins.
+   */
+  async expireOverdue(at: Date, limit: number): Promise<number> {
+    const [{ n }]: { n: number }[] = await this.ds.query(
+      `WITH expired AS (
+         UPDATE sms_messages SET status = 'expired', error_code = 'validity_expired',
+             error_message = 'not handed to a provider within its validity period',
+             body_ciphertext = NULL, updated_at = $1
+          WHERE id IN (SELECT id FROM sms_messages
+                        WHERE expires_at IS NOT NULL AND expires_at <= $1
+                          AND status IN ('queued', 'scheduled')
+                        ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+            AND status IN ('queued', 'scheduled')
+         RETURNING id
+       ), events AS (
+         INSERT INTO sms_message_events (message_id, status, source, payload, at)
+         SELECT id, 'expired', 'sweeper', '{"error_code":"validity_expired"}'::jsonb, $1 FROM expired
+       )
+       SELECT count(*)::int AS n FROM expired`,
+      [at, limit],
+    );
+    return n;
+  }
+
   /** `queued` rows untouched for `staleMs` and `scheduled` rows overdue by half of it. */
   async staleQueued(staleMs: number, limit: number): Promise<PendingRow[]> {
     const rows: RawPendingRow[] = await this.ds.query(

@@ -105,6 +105,12 @@ export class SnsProvider implements SmsProvider {
     });
   }
 
+  /**
+   * Publish has no validity period or time to live for SMS (its SMS attributes are the sender ID,
+   * origination number, SMS type, max price and the Indian DLT ids), so `sms.validitySeconds` is not
+   * passed on: the worker's own check before the call is the guard, and once SNS has a message it
+   * may still hand it to the carrier after the validity ended.
+   */
   async send(sms: OutboundSms): Promise<ProviderSendResult> {
     try {
       const out = await this.client.send(

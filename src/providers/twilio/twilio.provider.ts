@@ -39,6 +39,19 @@ export interface TwilioOptions {
   now?: () => Date;
 }
 
+/** Twilio's ValidityPeriod range, in whole seconds (1 to 36,000: 10 hours, its default). */
+export const TWILIO_MIN_VALIDITY_PERIOD = 1;
+export const TWILIO_MAX_VALIDITY_PERIOD = 36_000;
+
+/**
+ * Pure: the ValidityPeriod Twilio gets for a message with `secondsLeft` of its validity: clamped to
+ * Twilio's range (beyond 10 hours Twilio's own limit applies anyway); undefined without a validity.
+ */
+export function twilioValidityPeriod(secondsLeft: number | undefined): number | undefined {
+  if (secondsLeft === undefined) return undefined;
+  return Math.min(TWILIO_MAX_VALIDITY_PERIOD, Math.max(TWILIO_MIN_VALIDITY_PERIOD, Math.ceil(secondsLeft)));
+}
+
 /** Twilio's code for a recipient who replied STOP to this sender. */
 const OPTED_OUT = 21610;
 /** findSent reads at most this many messages to one number in the window. */
@@ -149,12 +162,15 @@ export class TwilioProvider implements SmsProvider {
 
   async send(sms: OutboundSms): Promise<ProviderSendResult> {
     const callback = this.opts.statusCallbackUrl;
+    // Twilio drops the message itself if it is still in Twilio's queue when this runs out.
+    const validityPeriod = twilioValidityPeriod(sms.validitySeconds);
     try {
       const m = await this.client.messages.create({
         to: sms.to,
         body: sms.body,
         ...twilioSender(sms.sender, this.opts),
         ...(callback ? { statusCallback: callback } : {}),
+        ...(validityPeriod === undefined ? {} : { validityPeriod }),
       });
       return {
         provider: 'twilio',

@@ -220,6 +220,14 @@ function MessageDetail({ id }: { id: string }) {
                 </dd>
               </>
             )}
+            {m.data.expires_at && (
+              <>
+                <dt>{t('validUntil')}</dt>
+                <dd>
+                  <time>{fmtDate(m.data.expires_at)}</time>
+                </dd>
+              </>
+            )}
             {m.data.error_code && (
               <>
                 <dt>{t('error')}</dt>
