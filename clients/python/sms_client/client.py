@@ -156,11 +156,13 @@ class SMSService:
         language: Optional[str] = None,
         user_id: Optional[UserId] = None,
         metadata: Optional[Json] = None,
+        validity_seconds: Optional[int] = None,
         idempotency_key: Optional[str] = None,
     ) -> Json:
         """POST /api/sms/send → {success, message_id, status, segments, encoding, estimated_cost, currency}."""
         body = _clean(dict(phone_number=phone_number, message=message, message_type=message_type,
-                           language=language, user_id=user_id, metadata=metadata))
+                           language=language, user_id=user_id, metadata=metadata,
+                           validity_seconds=validity_seconds))
         return self._send("/api/sms/send", body, idempotency_key)
 
     def send_bulk(
@@ -171,11 +173,13 @@ class SMSService:
         language: Optional[str] = None,
         user_id: Optional[UserId] = None,
         metadata: Optional[Json] = None,
+        validity_seconds: Optional[int] = None,
         idempotency_key: Optional[str] = None,
     ) -> Json:
         """POST /api/sms/send-bulk → {success, batch_id, accepted, rejected, message_ids, ...}."""
         body = _clean(dict(phone_numbers=list(phone_numbers), message=message, message_type=message_type,
-                           language=language, user_id=user_id, metadata=metadata))
+                           language=language, user_id=user_id, metadata=metadata,
+                           validity_seconds=validity_seconds))
         return self._send("/api/sms/send-bulk", body, idempotency_key)
 
     def schedule(
@@ -187,12 +191,14 @@ class SMSService:
         language: Optional[str] = None,
         user_id: Optional[UserId] = None,
         metadata: Optional[Json] = None,
+        validity_seconds: Optional[int] = None,
         idempotency_key: Optional[str] = None,
     ) -> Json:
         """POST /api/sms/schedule; `scheduled_time` needs a time zone (an aware datetime or ISO with offset)."""
         body = _clean(dict(phone_number=phone_number, message=message,
                            scheduled_time=_iso(scheduled_time, "scheduled_time"),
-                           message_type=message_type, language=language, user_id=user_id, metadata=metadata))
+                           message_type=message_type, language=language, user_id=user_id, metadata=metadata,
+                           validity_seconds=validity_seconds))
         return self._send("/api/sms/schedule", body, idempotency_key)
 
     def send_templated(
@@ -203,11 +209,13 @@ class SMSService:
         language: Optional[str] = None,
         user_id: Optional[UserId] = None,
         metadata: Optional[Json] = None,
+        validity_seconds: Optional[int] = None,
         idempotency_key: Optional[str] = None,
     ) -> Json:
         """POST /api/sms/send-templated → /send's answer plus template_id and language_used."""
         body = _clean(dict(phone_number=phone_number, template_id=template_id, variables=dict(variables),
-                           language=language, user_id=user_id, metadata=metadata))
+                           language=language, user_id=user_id, metadata=metadata,
+                           validity_seconds=validity_seconds))
         return self._send("/api/sms/send-templated", body, idempotency_key)
 
     def get_status(self, message_id: str) -> Json:
@@ -262,9 +270,10 @@ class SMSService:
     # ------------------------------------------------------------------ verification codes
     def send_verification_code(self, phone_number: str, purpose: str, user_id: Optional[UserId] = None,
                                language: Optional[str] = None, code: Optional[str] = None,
-                               idempotency_key: Optional[str] = None) -> Json:
+                               idempotency_key: Optional[str] = None, validity_seconds: Optional[int] = None) -> Json:
         """POST /api/sms/verification/send (purpose: password_reset or 2fa) → /send's answer + expires_at."""
-        body = _clean(dict(phone_number=phone_number, purpose=purpose, user_id=user_id, language=language, code=code))
+        body = _clean(dict(phone_number=phone_number, purpose=purpose, user_id=user_id, language=language, code=code,
+                           validity_seconds=validity_seconds))
         return self._send("/api/sms/verification/send", body, idempotency_key)
 
     def check_verification_code(self, phone_number: str, purpose: str, code: str) -> bool:
@@ -290,9 +299,11 @@ class SMSService:
         self._call("DELETE", f"/api/sms/appointments/{_segment(appointment_id)}")
 
     def remind_appointment(self, appointment_id: Union[str, int], phone_number: Optional[str] = None,
-                           user_id: Optional[UserId] = None, language: Optional[str] = None) -> Json:
+                           user_id: Optional[UserId] = None, language: Optional[str] = None,
+                           validity_seconds: Optional[int] = None) -> Json:
         """POST /api/sms/appointments/{id}/remind → {success, message_id}; one reminder per start."""
-        body = _clean(dict(phone_number=phone_number, user_id=user_id, language=language))
+        body = _clean(dict(phone_number=phone_number, user_id=user_id, language=language,
+                           validity_seconds=validity_seconds))
         return self._send(f"/api/sms/appointments/{_segment(appointment_id)}/remind", body, None)
 
     # ------------------------------------------------------------------ opt-outs (admins)

@@ -85,6 +85,15 @@ def test_rest_methods_and_typed_errors(sms_service: SMSService, admin: SMSServic
     sms_service.cancel(scheduled["message_id"])
     assert sms_service.get_status(scheduled["message_id"])["status"] == "canceled"
 
+    # A validity period: the message may wait this long for a provider, then ends expired.
+    valid = sms_service.schedule("+12025550123", "Doors open at 9", later, validity_seconds=600)
+    expires = datetime.fromisoformat(sms_service.get_status(valid["message_id"])["expires_at"].replace("Z", "+00:00"))
+    assert abs((expires - later).total_seconds() - 600) < 1
+    sms_service.cancel(valid["message_id"])
+    with pytest.raises(ValidationError) as too_long:
+        sms_service.send("+12025550123", "hi", validity_seconds=0)
+    assert too_long.value.details[0]["field"] == "validity_seconds"
+
     templated = sms_service.send_templated("+12025550123", "appointment_reminder", {
         "date": "March 15, 2024", "time": "2:00 PM", "trainer_name": "John Doe", "location": "Training Room A",
     }, language="en")
