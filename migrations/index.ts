@@ -48,6 +48,8 @@ import { KeywordStartKeptTemplate1764002610000 } from './1764002610000-keyword-s
 import { AuditClientRequestId1764002700000 } from './1764002700000-audit-client-request-id';
 import { LatencyBucketLookup1764002800000 } from './1764002800000-latency-bucket-lookup';
 import { DeliveryQualityColumns1764002900000 } from './1764002900000-delivery-quality-columns';
+// Code conversion: the destination country on each message, the conversion rollup and its trigger.
+import { CodeConversion1764003500000 } from './1764003500000-code-conversion';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -85,4 +87,5 @@ export const MIGRATIONS = [
   AuditClientRequestId1764002700000,
   LatencyBucketLookup1764002800000,
   DeliveryQualityColumns1764002900000,
+  CodeConversion1764003500000,
 ];

@@ -7,3 +7,4 @@ export * from './countries';
 export * from './spend';
 export * from './quiet-hours';
 export * from './keywords';
+export * from './conversion';

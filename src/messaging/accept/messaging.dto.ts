@@ -189,6 +189,12 @@ export class MessageStatusDto {
   @ApiProperty({ type: String, nullable: true }) scheduled_at: string | null;
   @ApiProperty({ type: String, nullable: true }) sent_at: string | null;
   @ApiProperty({ type: String, nullable: true }) delivered_at: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'code messages: when a verification check succeeded on the code it carried',
+  })
+  converted_at: string | null;
   @ApiProperty({ type: [MessageEventDto] }) events: MessageEventDto[];
 }
 
@@ -215,6 +221,12 @@ export class MessageSummaryDto {
   @ApiProperty({ type: String, nullable: true }) scheduled_at: string | null;
   @ApiProperty({ type: String, nullable: true }) sent_at: string | null;
   @ApiProperty({ type: String, nullable: true }) delivered_at: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'code messages: when a verification check succeeded on the code it carried',
+  })
+  converted_at: string | null;
   @ApiProperty() metadata: Record<string, unknown>;
 }
 

@@ -60,6 +60,7 @@ export function toMessageStatus(m: SmsMessageEntity, events: SmsMessageEventEnti
     scheduled_at: iso(m.scheduledAt),
     sent_at: iso(m.sentAt),
     delivered_at: iso(m.deliveredAt),
+    converted_at: iso(m.convertedAt),
     events: events.map((e) => ({ status: e.status, at: e.at.toISOString(), source: e.source })),
   };
 }
@@ -88,6 +89,7 @@ export function toMessageSummary(m: SmsMessageEntity): MessageSummaryDto {
     scheduled_at: iso(m.scheduledAt),
     sent_at: iso(m.sentAt),
     delivered_at: iso(m.deliveredAt),
+    converted_at: iso(m.convertedAt),
     metadata: m.metadata,
   };
 }
