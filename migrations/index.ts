@@ -51,6 +51,8 @@ import { DeliveryQualityColumns1764002900000 } from './1764002900000-delivery-qu
 // Templates whose texts smart encoding never changes.
 import { TemplateExact1764003000000 } from './1764003000000-template-exact';
 import { ValidityPeriods1764003200000 } from './1764003200000-validity-periods';
+// Code conversion: the destination country on each message, the conversion rollup and its trigger.
+import { CodeConversion1764003500000 } from './1764003500000-code-conversion';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -90,4 +92,5 @@ export const MIGRATIONS = [
   DeliveryQualityColumns1764002900000,
   TemplateExact1764003000000,
   ValidityPeriods1764003200000,
+  CodeConversion1764003500000,
 ];

@@ -174,11 +174,69 @@ export class StatsPeriodDto {
   @ApiProperty({ example: '2026-10-30' }) end_date: string;
 }
 
+export class ConversionFiguresDto {
+  @ApiProperty({
+    description: 'code messages handed to a provider (a sent_at or delivered_at), or converted without one',
+  })
+  sent: number;
+  @ApiProperty({ description: 'of those, converted: a verification check succeeded on their code' })
+  converted: number;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 0.87,
+    description: 'converted / sent; null when none was sent',
+  })
+  conversion_rate: number | null;
+  @ApiProperty({
+    type: LatencyDto,
+    description:
+      'time to convert: converted_at - sent_at (created_at when not known), over converted messages',
+  })
+  time_to_convert_ms: LatencyDto;
+}
+
+export class ConversionGroupDto extends ConversionFiguresDto {
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'the UTC day of acceptance (YYYY-MM-DD), the provider, or the ISO 3166 country; null: none (no provider, a non-geographic number, or accepted before countries were kept)',
+  })
+  key: string | null;
+}
+
+export class ConversionCellDto extends ConversionFiguresDto {
+  @ApiProperty({ example: '2026-10-01', description: 'UTC day of acceptance' }) day: string;
+  @ApiProperty({ type: String, nullable: true, example: 'twilio' }) provider: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'TR', description: 'ISO 3166 alpha-2' })
+  country: string | null;
+}
+
+export class ConversionStatsDto {
+  @ApiProperty({ type: [String], example: ['password_reset', '2fa_code'] }) message_types: string[];
+  @ApiProperty({ type: ConversionFiguresDto }) totals: ConversionFiguresDto;
+  @ApiProperty({ type: [ConversionGroupDto], description: 'per UTC day of acceptance' })
+  by_day: ConversionGroupDto[];
+  @ApiProperty({ type: [ConversionGroupDto] }) by_provider: ConversionGroupDto[];
+  @ApiProperty({ type: [ConversionGroupDto], description: 'per destination country' })
+  by_country: ConversionGroupDto[];
+  @ApiProperty({ type: [ConversionCellDto], description: 'per day, provider and country' })
+  groups: ConversionCellDto[];
+}
+
 export class StatsResponseDto {
   @ApiProperty({ type: StatsPeriodDto }) period: StatsPeriodDto;
   @ApiProperty({ enum: GROUP_BY, nullable: true }) group_by: GroupBy | null;
   @ApiProperty({ type: StatsFiguresDto }) totals: StatsFiguresDto;
   @ApiProperty({ type: [StatsGroupDto] }) groups: StatsGroupDto[];
+  @ApiProperty({
+    type: ConversionStatsDto,
+    nullable: true,
+    description:
+      'code conversion (password_reset, 2fa_code) in the same period, scope and provider filter, whatever group_by; null when the filters leave codes out (another message_type, or campaign_id: campaigns never send codes)',
+  })
+  conversion: ConversionStatsDto | null;
 }
 
 export class CostRowDto {

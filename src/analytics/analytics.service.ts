@@ -4,7 +4,12 @@ import { DataSource } from 'typeorm';
 import { Principal, isAdmin, isSuperAdmin } from '../auth/principal';
 import { Clock } from '../common/clock';
 import { ForbiddenError, ValidationFailedError } from '../common/errors';
+import { CODE_MESSAGE_TYPES } from '../core';
 import {
+  ConversionCellDto,
+  ConversionFiguresDto,
+  ConversionGroupDto,
+  ConversionStatsDto,
   CostReportDto,
   CostRowDto,
   CurrencyCostDto,
@@ -153,6 +158,97 @@ export class AnalyticsService {
       group_by: input.groupBy,
       totals: totals.build(),
       groups: input.groupBy === null ? [] : groupList,
+      conversion: await this.conversion(scope, input),
+    };
+  }
+
+  /**
+   * Code conversion in the period, from `sms_conversion_rollup` plus the deltas not folded yet
+   * (kept by the ledger's conversion trigger): per day, provider, country, and their cells. Null
+   * when the filters leave code messages out (a campaign never sends a code).
+   */
+  private async conversion(scope: Scope, input: StatsInput): Promise<ConversionStatsDto | null> {
+    const types = CODE_MESSAGE_TYPES.filter(
+      (t) => input.messageType === undefined || t === input.messageType,
+    );
+    if (types.length === 0 || input.campaignId !== undefined) return null;
+    const params: unknown[] = [input.start, input.end, types];
+    const where = [
+      'day BETWEEN $1::date AND $2::date',
+      'message_type = ANY($3::varchar[])',
+      ...this.scopeFilter(scope, params),
+    ];
+    if (input.provider !== undefined) where.push(`provider = $${params.push(input.provider)}`);
+    const w = where.join(' AND ');
+    const columns = 'day, provider, country, convert_bucket, sent, converted';
+    const rows: ConversionRow[] = await this.ds.query(
+      // The (day, provider, country, bucket) cells first, then the grouping sets over those few.
+      `WITH cells AS (
+         SELECT day, provider, country, convert_bucket, sum(sent) AS sent, sum(converted) AS converted
+           FROM (SELECT ${columns} FROM sms_conversion_rollup WHERE ${w}
+                 UNION ALL
+                 SELECT ${columns} FROM sms_conversion_deltas WHERE ${w}) src
+          GROUP BY day, provider, country, convert_bucket
+       )
+       SELECT to_char(day, 'YYYY-MM-DD') AS day, provider, country, convert_bucket AS b,
+              GROUPING(day) AS gd, GROUPING(provider) AS gp, GROUPING(country) AS gc,
+              sum(sent)::text AS sent, sum(converted)::text AS converted
+         FROM cells
+        GROUP BY GROUPING SETS ((day, provider, country, convert_bucket), (day, convert_bucket),
+                               (provider, convert_bucket), (country, convert_bucket), (convert_bucket))`,
+      params,
+    );
+    const totals = new ConversionBuilder();
+    const byDay = new Map<string | null, ConversionBuilder>();
+    const byProvider = new Map<string | null, ConversionBuilder>();
+    const byCountry = new Map<string | null, ConversionBuilder>();
+    const cells = new Map<
+      string,
+      { day: string; provider: string | null; country: string | null; b: ConversionBuilder }
+    >();
+    for (const r of rows) {
+      let target: ConversionBuilder;
+      if (r.gd === 0 && r.gp === 0 && r.gc === 0) {
+        const k = JSON.stringify([r.day, r.provider, r.country]);
+        let cell = cells.get(k);
+        if (!cell)
+          cells.set(
+            k,
+            (cell = {
+              day: r.day as string,
+              provider: r.provider,
+              country: r.country,
+              b: new ConversionBuilder(),
+            }),
+          );
+        target = cell.b;
+      } else if (r.gd === 0) target = builderOf(byDay, r.day);
+      else if (r.gp === 0) target = builderOf(byProvider, r.provider);
+      else if (r.gc === 0) target = builderOf(byCountry, r.country);
+      else target = totals;
+      target.add(Number(r.sent), Number(r.converted), r.b);
+    }
+    const list = (m: Map<string | null, ConversionBuilder>): ConversionGroupDto[] =>
+      [...m.entries()]
+        .map(([key, b]) => ({ key, ...b.build() }))
+        .filter((g) => !isEmpty(g))
+        .sort((a, b) => compareKeys(a.key, b.key));
+    const groups: ConversionCellDto[] = [...cells.values()]
+      .map((c) => ({ day: c.day, provider: c.provider, country: c.country, ...c.b.build() }))
+      .filter((g) => !isEmpty(g))
+      .sort(
+        (a, b) =>
+          compareKeys(a.day, b.day) ||
+          compareKeys(a.provider, b.provider) ||
+          compareKeys(a.country, b.country),
+      );
+    return {
+      message_types: types,
+      totals: totals.build(),
+      by_day: list(byDay),
+      by_provider: list(byProvider),
+      by_country: list(byCountry),
+      groups,
     };
   }
 
@@ -263,6 +359,60 @@ interface CostSqlRow {
   actual_messages: string;
   actual_estimated: string;
   difference: string;
+}
+
+interface ConversionRow {
+  day: string | null;
+  provider: string | null;
+  country: string | null;
+  b: number | null;
+  gd: number;
+  gp: number;
+  gc: number;
+  sent: string;
+  converted: string;
+}
+
+/** A group whose messages all moved to another (a provider known later): not shown. */
+function isEmpty(f: ConversionFiguresDto): boolean {
+  return f.sent === 0 && f.converted === 0;
+}
+
+/** Keys in order, null (none) last. */
+function compareKeys(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  return a < b ? -1 : 1;
+}
+
+function builderOf(m: Map<string | null, ConversionBuilder>, k: string | null): ConversionBuilder {
+  let b = m.get(k);
+  if (!b) m.set(k, (b = new ConversionBuilder()));
+  return b;
+}
+
+/** One group's code messages sent and converted, and the time-to-convert histogram. */
+class ConversionBuilder {
+  private sent = 0;
+  private converted = 0;
+  private readonly histogram = new Map<number, number>();
+
+  add(sent: number, converted: number, bucket: number | null): void {
+    this.sent += sent;
+    this.converted += converted;
+    if (bucket !== null && converted !== 0)
+      this.histogram.set(bucket, (this.histogram.get(bucket) ?? 0) + converted);
+  }
+
+  build(): ConversionFiguresDto {
+    return {
+      sent: this.sent,
+      converted: this.converted,
+      conversion_rate: rate(this.converted, this.sent),
+      time_to_convert_ms: { p50: quantileMs(this.histogram, 0.5), p95: quantileMs(this.histogram, 0.95) },
+    };
+  }
 }
 
 function mapGet(m: Map<string | null, FiguresBuilder>, k: string | null): FiguresBuilder {

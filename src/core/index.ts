@@ -11,3 +11,4 @@ export * from './keywords';
 export * from './failure-reasons';
 export * from './sender-identity';
 export * from './validity';
+export * from './conversion';

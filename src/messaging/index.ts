@@ -33,6 +33,9 @@ export { SystemMessagesRepository } from './repositories/system-messages.reposit
 export { ReceiptsService } from './receipts/receipts.service';
 export { OutcomeResolver, OUTCOME_UNKNOWN, WORKER_LOST } from './receipts/outcome-resolver.service';
 export type { ResolveSummary } from './receipts/outcome-resolver.service';
+// Code conversion: a verification check that succeeded marks its message (and tells routing).
+export { MessageConversions } from './receipts/message-conversions.service';
+export type { MessageConversion } from './receipts/message-conversions.service';
 export { SweeperService } from './delivery/sweeper.service';
 // Policies other features act on: opt-outs (inbound keywords), idempotency keys (retention).
 export { answeredTenant, OPT_OUT_SOURCE, OptOutsService } from './policies/opt-outs.service';

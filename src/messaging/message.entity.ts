@@ -13,6 +13,8 @@ export class SmsMessageEntity {
   @Column('varchar', { name: 'user_id', nullable: true }) userId: string | null;
   @Column('varchar', { name: 'created_by' }) createdBy: string;
   @Column('varchar', { name: 'phone_number' }) phoneNumber: string;
+  /** The destination's ISO 3166 alpha-2 country, from accept (null: non-geographic, or older rows). */
+  @Column('varchar', { nullable: true }) country: string | null;
   /** What history shows: for code messages the code is replaced by ******. */
   @Column('text') body: string;
   /** The full body, encrypted, only for code messages and only until they are handed over. */

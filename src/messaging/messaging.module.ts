@@ -30,6 +30,7 @@ import { PricingService } from './policies/pricing.service';
 import { RateLimiterService } from './policies/rate-limiter.service';
 import { ReceiptsService } from './receipts/receipts.service';
 import { OutcomeResolver } from './receipts/outcome-resolver.service';
+import { MessageConversions } from './receipts/message-conversions.service';
 import { CampaignLedger } from './repositories/campaign-ledger';
 import { MessagesRepository } from './repositories/messages.repository';
 import { SystemMessagesRepository } from './repositories/system-messages.repository';
@@ -81,6 +82,7 @@ import { MessageQueriesService } from './queries/message-queries.service';
     SweeperService,
     SystemMessagesRepository,
     OutcomeResolver,
+    MessageConversions,
   ],
   exports: [
     // What index.ts exports, for the features that import this module.
@@ -91,6 +93,7 @@ import { MessageQueriesService } from './queries/message-queries.service';
     SystemMessagesRepository,
     ReceiptsService,
     OutcomeResolver,
+    MessageConversions,
     SweeperService,
     OptOutsService,
     IdempotencyService,

@@ -6,7 +6,7 @@ import { Clock } from '../common/clock';
 import { ValidationFailedError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { Language } from '../core/message-types';
-import { Accepted, SendContext } from '../messaging';
+import { Accepted, MessageConversions, SendContext } from '../messaging';
 import { PhoneService } from '../phone';
 import { TemplatedSender } from '../templates';
 import { CODE_PATTERN, generateCode, hashCode, sameHash } from './codes';
@@ -46,6 +46,7 @@ export class VerificationService {
     private readonly phone: PhoneService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly conversions: MessageConversions,
   ) {
     this.pepper = Buffer.from(
       hkdfSync('sha256', config.dataKey(), 'sms-service', 'verification-code-v1', 32),
@@ -110,6 +111,10 @@ export class VerificationService {
    * claims an attempt with a conditional UPDATE (live, unexpired, attempts below the limit), so
    * concurrent checks can never try more than SMS_CODE_MAX_ATTEMPTS times; a right code is then
    * consumed by a second conditional UPDATE that only one concurrent check can win.
+   *
+   * The winning check also marks the message that carried the code converted (messaging's
+   * `MessageConversions`, this tenant's message only), in the same transaction as the consumption:
+   * a valid check and its conversion commit together. Once committed, routing is told.
    */
   async check(
     tenantId: number,
@@ -129,14 +134,24 @@ export class VerificationService {
     );
     if (!claimed || !sameHash(hashCode(this.pepper, claimed.salt, input.code), claimed.code_hash))
       return false;
-    const [consumed]: unknown[] = await this.ds.query(
-      `WITH consumed AS (
-         UPDATE sms_verification_codes SET consumed_at = $4
-          WHERE tenant_id = $1 AND phone_number = $2 AND purpose = $3 AND consumed_at IS NULL AND code_hash = $5
-          RETURNING 1)
-       SELECT 1 FROM consumed`,
-      [...key, now, claimed.code_hash],
-    );
-    return consumed !== undefined;
+    const consumed = await this.ds.transaction(async (m) => {
+      const [row]: { message_id: string | null }[] = await m.query(
+        `WITH consumed AS (
+           UPDATE sms_verification_codes SET consumed_at = $4
+            WHERE tenant_id = $1 AND phone_number = $2 AND purpose = $3 AND consumed_at IS NULL AND code_hash = $5
+            RETURNING message_id)
+         SELECT message_id FROM consumed`,
+        [...key, now, claimed.code_hash],
+      );
+      if (row === undefined) return null;
+      const conversion =
+        row.message_id === null
+          ? null
+          : await this.conversions.markConverted(m, tenantId, row.message_id, now);
+      return { conversion };
+    });
+    if (consumed === null) return false;
+    if (consumed.conversion) this.conversions.observe(consumed.conversion);
+    return true;
   }
 }

@@ -1,3 +1,4 @@
+import type { ModuleMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import { Writable } from 'node:stream';
@@ -52,6 +53,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   logs?: LogCapture;
   override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+  /** Modules beside the app's, e.g. a global one binding an optional port (ConversionObserver). */
+  imports?: ModuleMetadata['imports'];
 }
 
 /** Boots the real app (all roles) against the run's PostgreSQL database and Redis prefix. */
@@ -59,7 +62,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   const env = { ...process.env, ...opts.env };
   if (opts.logs && !opts.env?.LOG_LEVEL) env.LOG_LEVEL = 'info';
   const config = loadConfig(env);
-  let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
+  let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config), ...(opts.imports ?? [])] });
   if (opts.logs) builder = builder.overrideProvider(LOG_DESTINATION).useValue(opts.logs);
   if (opts.override) builder = opts.override(builder);
   const moduleRef = await builder.compile();

@@ -134,6 +134,14 @@ function dashboardSuite(): void {
       const s = await t.http().get(`/api/sms/messages/${sent.body.message_id}/status`).set(auth);
       return s.body.status === 'delivered' ? true : undefined;
     }, 15_000);
+    // A verification code, delivered and checked: the overview's code conversion.
+    const code = { phone_number: '+12025550178', purpose: '2fa', code: '424242' };
+    const coded = await t.http().post('/api/sms/verification/send').set(auth).send(code).expect(202);
+    await eventually(async () => {
+      const s = await t.http().get(`/api/sms/messages/${coded.body.message_id}/status`).set(auth);
+      return s.body.status === 'delivered' ? true : undefined;
+    }, 15_000);
+    await t.http().post('/api/sms/verification/check').set(auth).send(code).expect(200, { valid: true });
 
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
     context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } });
@@ -182,6 +190,17 @@ function dashboardSuite(): void {
     expect(stats.body.totals.total).toBeGreaterThanOrEqual(1);
     await expectText(page, 'fig-delivered', fmt.format(stats.body.totals.delivered));
     await expectText(page, 'fig-rate', pct.format(stats.body.totals.delivery_rate));
+    const conversion = stats.body.conversion.totals;
+    expect(conversion).toMatchObject({ sent: 1, converted: 1 });
+    const seconds = new Intl.NumberFormat('en-US', {
+      style: 'unit',
+      unit: 'second',
+      maximumFractionDigits: 1,
+    });
+    await expectText(page, 'fig-conversion-rate', pct.format(conversion.conversion_rate));
+    await expectText(page, 'fig-convert-p50', seconds.format(conversion.time_to_convert_ms.p50 / 1000));
+    await expectText(page, 'fig-convert-p95', seconds.format(conversion.time_to_convert_ms.p95 / 1000));
+    await page.getByTestId('conversion-countries').getByText('US').waitFor();
     await page.locator('[data-testid=chart] canvas').waitFor();
     await page.getByTestId('providers').getByText('sandbox').waitFor();
     await shot(page, 'overview');

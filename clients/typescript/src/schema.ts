@@ -1586,6 +1586,8 @@ export interface components {
       delivered_at: string | null;
       /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
       test_mode: boolean;
+      /** @description code messages: when a verification check succeeded on the code it carried */
+      converted_at: string | null;
       events: components['schemas']['MessageEventDto'][];
     };
     MessageSummaryDto: {
@@ -1623,6 +1625,8 @@ export interface components {
       delivered_at: string | null;
       /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
       test_mode: boolean;
+      /** @description code messages: when a verification check succeeded on the code it carried */
+      converted_at: string | null;
       metadata: Record<string, unknown>;
     };
     HistoryResponseDto: {
@@ -2155,6 +2159,76 @@ export interface components {
        */
       key: string | null;
     };
+    ConversionFiguresDto: {
+      /** @description code messages handed to a provider (a sent_at or delivered_at), or converted without one */
+      sent: number;
+      /** @description of those, converted: a verification check succeeded on their code */
+      converted: number;
+      /**
+       * @description converted / sent; null when none was sent
+       * @example 0.87
+       */
+      conversion_rate: number | null;
+      /** @description time to convert: converted_at - sent_at (created_at when not known), over converted messages */
+      time_to_convert_ms: components['schemas']['LatencyDto'];
+    };
+    ConversionGroupDto: {
+      /** @description code messages handed to a provider (a sent_at or delivered_at), or converted without one */
+      sent: number;
+      /** @description of those, converted: a verification check succeeded on their code */
+      converted: number;
+      /**
+       * @description converted / sent; null when none was sent
+       * @example 0.87
+       */
+      conversion_rate: number | null;
+      /** @description time to convert: converted_at - sent_at (created_at when not known), over converted messages */
+      time_to_convert_ms: components['schemas']['LatencyDto'];
+      /** @description the UTC day of acceptance (YYYY-MM-DD), the provider, or the ISO 3166 country; null: none (no provider, a non-geographic number, or accepted before countries were kept) */
+      key: string | null;
+    };
+    ConversionCellDto: {
+      /** @description code messages handed to a provider (a sent_at or delivered_at), or converted without one */
+      sent: number;
+      /** @description of those, converted: a verification check succeeded on their code */
+      converted: number;
+      /**
+       * @description converted / sent; null when none was sent
+       * @example 0.87
+       */
+      conversion_rate: number | null;
+      /** @description time to convert: converted_at - sent_at (created_at when not known), over converted messages */
+      time_to_convert_ms: components['schemas']['LatencyDto'];
+      /**
+       * @description UTC day of acceptance
+       * @example 2026-10-01
+       */
+      day: string;
+      /** @example twilio */
+      provider: string | null;
+      /**
+       * @description ISO 3166 alpha-2
+       * @example TR
+       */
+      country: string | null;
+    };
+    ConversionStatsDto: {
+      /**
+       * @example [
+       *       "password_reset",
+       *       "2fa_code"
+       *     ]
+       */
+      message_types: string[];
+      totals: components['schemas']['ConversionFiguresDto'];
+      /** @description per UTC day of acceptance */
+      by_day: components['schemas']['ConversionGroupDto'][];
+      by_provider: components['schemas']['ConversionGroupDto'][];
+      /** @description per destination country */
+      by_country: components['schemas']['ConversionGroupDto'][];
+      /** @description per day, provider and country */
+      groups: components['schemas']['ConversionCellDto'][];
+    };
     StatsResponseDto: {
       period: components['schemas']['StatsPeriodDto'];
       /** @enum {string|null} */
@@ -2171,6 +2245,8 @@ export interface components {
         | null;
       totals: components['schemas']['StatsFiguresDto'];
       groups: components['schemas']['StatsGroupDto'][];
+      /** @description code conversion (password_reset, 2fa_code) in the same period, scope and provider filter, whatever group_by; null when the filters leave codes out (another message_type, or campaign_id: campaigns never send codes) */
+      conversion: components['schemas']['ConversionStatsDto'] | null;
     };
     CostRowDto: {
       /** @description provider, message type or tenant id; null in totals */

@@ -53,7 +53,7 @@ import { checkMetadata } from './metadata';
 
 /** A message ready for the policies; the fields after the columns are not stored. */
 type Row = Omit<NewMessage, 'tenantId' | 'createdBy' | 'idempotencyKey' | 'createdAt'> & {
-  /** The number's country (null: non-geographic), for the destination and quiet-hours rules. */
+  /** The number's country (null: non-geographic), for the destination and quiet-hours rules; stored too. */
   country: string | null;
   /** The recipient's own time zone (a campaign's directory entry), for quiet hours. */
   timezone: string | null;
@@ -496,6 +496,7 @@ export class AcceptService {
       userId: r.userId,
       createdBy,
       phoneNumber: r.phoneNumber,
+      country: r.country,
       body: r.body,
       bodyCiphertext: r.bodyCiphertext,
       messageType: r.messageType,

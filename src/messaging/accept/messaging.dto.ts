@@ -239,6 +239,13 @@ export class MessageStatusDto {
     description: 'test mode: handed to the sandbox only, never to a real provider; costs nothing',
   })
   test_mode: boolean;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'code messages: when a verification check succeeded on the code it carried',
+  })
+  converted_at: string | null;
   @ApiProperty({ type: [MessageEventDto] }) events: MessageEventDto[];
 }
 
@@ -273,6 +280,13 @@ export class MessageSummaryDto {
     description: 'test mode: handed to the sandbox only, never to a real provider; costs nothing',
   })
   test_mode: boolean;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'code messages: when a verification check succeeded on the code it carried',
+  })
+  converted_at: string | null;
   @ApiProperty() metadata: Record<string, unknown>;
 }
 

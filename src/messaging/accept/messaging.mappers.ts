@@ -70,6 +70,7 @@ export function toMessageStatus(m: SmsMessageEntity, events: SmsMessageEventEnti
     sent_at: iso(m.sentAt),
     delivered_at: iso(m.deliveredAt),
     test_mode: m.testMode,
+    converted_at: iso(m.convertedAt),
     events: events.map((e) => ({ status: e.status, at: e.at.toISOString(), source: e.source })),
   };
 }
@@ -102,6 +103,7 @@ export function toMessageSummary(m: SmsMessageEntity): MessageSummaryDto {
     sent_at: iso(m.sentAt),
     delivered_at: iso(m.deliveredAt),
     test_mode: m.testMode,
+    converted_at: iso(m.convertedAt),
     metadata: m.metadata,
   };
 }

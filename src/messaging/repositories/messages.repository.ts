@@ -12,6 +12,8 @@ export interface NewMessage {
   userId: string | null;
   createdBy: string;
   phoneNumber: string;
+  /** The destination's ISO 3166 alpha-2 country (null: non-geographic); absent: null. */
+  country?: string | null;
   body: string;
   bodyCiphertext: string | null;
   messageType: MessageType;
@@ -69,6 +71,7 @@ const COLUMNS: readonly (readonly [string, string, (m: NewMessage) => unknown])[
   ['user_id', 'varchar', (m) => m.userId],
   ['created_by', 'varchar', (m) => m.createdBy],
   ['phone_number', 'varchar', (m) => m.phoneNumber],
+  ['country', 'varchar', (m) => m.country ?? null],
   ['body', 'text', (m) => m.body],
   ['body_ciphertext', 'text', (m) => m.bodyCiphertext],
   ['message_type', 'varchar', (m) => m.messageType],

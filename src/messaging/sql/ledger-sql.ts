@@ -99,6 +99,21 @@ export const LEDGER_SQL: readonly LedgerSqlObject[] = [
     test: 'test/medium/analytics/stats.medium-spec.ts',
   },
   {
+    object: 'function sms_conversion_rollup_on_update()',
+    file: 'conversion-rollup-trigger.sql',
+    migration: '1764003500000-code-conversion',
+    caller: 'trigger sms_conversion_rollup',
+    test: 'test/verification/code-conversion.e2e-spec.ts',
+  },
+  {
+    object: 'trigger sms_conversion_rollup',
+    file: 'conversion-rollup-trigger.sql',
+    migration: '1764003500000-code-conversion',
+    caller:
+      'every UPDATE of sms_messages; counts only code messages first handed over (the worker, receipts, the resolver) or converted (MessageConversions.markConverted)',
+    test: 'test/verification/code-conversion.e2e-spec.ts',
+  },
+  {
     object: 'function sms_messages_webhook_outbox_batch()',
     file: 'webhook-outbox-trigger.sql',
     migration: '1764002900000-delivery-quality-columns',

@@ -4,6 +4,7 @@ import { api, type Schemas } from '../api';
 import { actingTenant, isAdmin, isSuperAdmin, type Session } from '../auth';
 import { fmtDate, fmtNumber, fmtPct, lang, t } from '../i18n';
 import { Card, ErrorNote, Figure, Progress, StatusBadge, useLoad } from '../ui';
+import { ConversionCard } from './conversion';
 
 function isoDay(d: Date): string {
   return d.toISOString().slice(0, 10);
@@ -115,6 +116,7 @@ export function Overview({ session }: { session: Session }) {
           </table>
         )}
       </Card>
+      <ConversionCard conversion={stats.data?.conversion} />
       <Card title={t('costMtd')} id="cost">
         <ErrorNote error={month.error} />
         {month.data && (
