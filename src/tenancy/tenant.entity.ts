@@ -1,4 +1,8 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { ProviderName } from '../core/message-types';
+
+/** A provider a tenant may pin (the sandbox is not one). */
+export type PinnedProvider = Exclude<ProviderName, 'sandbox'>;
 
 /** Per-tenant overrides; anything absent falls back to the service-wide setting. */
 export interface TenantSettings {
@@ -19,6 +23,11 @@ export interface TenantSettings {
   quiet_hours?: { start: string; end: string } | null;
   /** IANA zone for recipients with neither their own nor a single-zone country. */
   timezone?: string | null;
+  /**
+   * The provider tried first, for every message (`pin`) or per message type (`pin_by_type`, which
+   * wins); adaptive routing does not move pinned messages. Fallback on failure still applies.
+   */
+  routing?: { pin?: PinnedProvider | null; pin_by_type?: Record<string, PinnedProvider> | null } | null;
 }
 
 @Entity('tenants')

@@ -1,5 +1,6 @@
 import { ValidationFailedError } from '../../common/errors';
 import { isSaneDate } from '../../common/validation';
+import { routeNoteOf } from '../../providers';
 import { SmsMessageEntity, SmsMessageEventEntity } from '../message.entity';
 import { AcceptResult } from './accept.types';
 import {
@@ -60,7 +61,10 @@ export function toMessageStatus(m: SmsMessageEntity, events: SmsMessageEventEnti
     scheduled_at: iso(m.scheduledAt),
     sent_at: iso(m.sentAt),
     delivered_at: iso(m.deliveredAt),
-    events: events.map((e) => ({ status: e.status, at: e.at.toISOString(), source: e.source })),
+    events: events.map((e) => {
+      const route = routeNoteOf(e.payload);
+      return { status: e.status, at: e.at.toISOString(), source: e.source, ...(route ? { route } : {}) };
+    }),
   };
 }
 

@@ -8,10 +8,12 @@ import { ProviderName } from '../../core/message-types';
 import {
   AllProvidersFailedError,
   CircuitsOpenError,
+  noteRoute,
   ProviderError,
   ProviderNotCalledError,
   SmsRouter,
 } from '../../providers';
+import { TenantsService } from '../../tenancy';
 import { BodyCrypto } from '../accept/body-crypto';
 import { CampaignPacer } from './campaign-pacer';
 import {
@@ -91,6 +93,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     private readonly optOuts: OptOutsService,
     private readonly clock: Clock,
     config: AppConfig,
+    private readonly tenants: TenantsService,
   ) {
     const ended = (e: unknown) => this.logger.debug({ err: String(e) }, 'delivery queue processing ended');
     this.worker = new QueueWorker(queue.queue, ended);
@@ -355,23 +358,35 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
   }
 
   /**
-   * Hands the claimed message to the router. The claim recorded the provider it would call first;
-   * any other provider (a fallback, or circuits that changed since the claim) is recorded on the
-   * row before it is called, and is not called when that write fails (the attempt is then retried:
-   * nothing reached it). So a worker that dies mid-call leaves a row naming every provider that may
-   * have the message, and the outcome resolver asks only those.
+   * Hands the claimed message to the router, which plans its first provider (the tenant's pin,
+   * else adaptive routing; the plan's note goes on the attempt's event). The claim recorded the
+   * provider the router was likely to call first; when this message's first call goes elsewhere,
+   * the row is corrected to that provider before the call (nothing was called yet), and any other
+   * provider (a fallback, or circuits that changed since the claim) is added before it is called.
+   * Neither is called when its write fails (the attempt is then retried: nothing reached it). So a
+   * worker that dies mid-call leaves a row naming every provider that may have the message, and
+   * the outcome resolver asks only those.
    */
   private async attempt(msg: ClaimedMessage, transactional: boolean | undefined): Promise<Attempted> {
     const recorded = new Set<ProviderName>(msg.providers);
-    const beforeCall = (provider: ProviderName): Promise<void> | undefined =>
-      recorded.has(provider)
-        ? undefined
-        : this.store.recordProvider(msg, provider).then(() => {
-            recorded.add(provider);
-          });
+    let calls = 0;
+    const beforeCall = (provider: ProviderName): Promise<void> | undefined => {
+      const first = calls++ === 0;
+      if (recorded.has(provider)) return undefined;
+      return this.store.recordProvider(msg, provider, first).then(() => {
+        if (first) recorded.clear();
+        recorded.add(provider);
+      });
+    };
+    // A pin is a preference: a tenant that cannot be read now routes as if it had none.
+    const tenant = await this.tenants.ensure(msg.tenantId).catch(() => null);
+    const plan = this.router.plan(
+      { to: msg.phoneNumber, messageType: msg.messageType },
+      tenant?.settings.routing,
+    );
     try {
       const body = msg.bodyCiphertext ? this.crypto.decrypt(msg.bodyCiphertext) : msg.body;
-      const { result, tried } = await this.router.router.send(
+      const { result, tried } = await this.router.send(
         {
           messageId: msg.id,
           tenantId: msg.tenantId,
@@ -380,6 +395,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
           messageType: msg.messageType,
           transactional,
         },
+        plan,
         { beforeCall },
       );
       const cost = result.cost;
@@ -393,11 +409,13 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
           // Micro-units, already the charge (providers' negative amounts are made positive there).
           cost,
           currency: cost === null ? null : result.currency,
-          tried,
+          tried: noteRoute(tried, plan),
         },
       };
     } catch (e) {
-      return this.failure(msg, e);
+      const failed = this.failure(msg, e);
+      failed.outcome.tried = noteRoute(failed.outcome.tried, plan);
+      return failed;
     }
   }
 
