@@ -184,6 +184,7 @@ function dashboardSuite(): void {
     await expectText(page, 'fig-rate', pct.format(stats.body.totals.delivery_rate));
     await page.locator('[data-testid=chart] canvas').waitFor();
     await page.getByTestId('providers').getByText('sandbox').waitFor();
+    await page.getByTestId('routing').waitFor();
     await shot(page, 'overview');
   });
 
@@ -227,6 +228,8 @@ function dashboardSuite(): void {
     await timeline.waitFor();
     const steps = await timeline.locator('li').allTextContents();
     expect(steps.join(' ')).toMatch(/queued[\s\S]*sent[\s\S]*delivered/);
+    // Why it went where it went (the only provider here: the configured order).
+    expect(steps.join(' ')).toContain('routed to sandbox: default order');
     await shot(page, 'message-detail');
   });
 
