@@ -87,7 +87,8 @@ export class RoutingDestinationDto {
 }
 
 export class RoutingHealthDto {
-  @ApiProperty({ description: 'SMS_ROUTING_ADAPTIVE' }) adaptive: boolean;
+  @ApiProperty({ description: 'SMS_ROUTING_ADAPTIVE, with more than one provider configured' })
+  adaptive: boolean;
   @ApiProperty({
     description: 'scores were read from Redis recently; false: every message takes the configured order',
   })

@@ -42,8 +42,11 @@ export interface SendRoute {
 }
 
 /**
- * Tries providers in order. A retryable failure falls through to the next provider within the
- * same attempt (automatic fallback); a permanent failure or a timeout stops at once.
+ * Tries providers in order: the configured one, or the send's own (`SendRoute.order`, which
+ * SmsRouter.plan draws per message: a pin or adaptive routing puts another provider first). A
+ * retryable failure falls through to the next provider within the same attempt (automatic
+ * fallback); a permanent failure or a timeout stops at once. `SendRoute.onCall` hears how each
+ * call ended and how long it took (the routing scores).
  *
  * Outages: a provider whose circuit is open is skipped. When every circuit is open nothing is
  * tried and `CircuitsOpenError` says when the next half-open trial is due (the caller waits for it

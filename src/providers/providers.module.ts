@@ -183,6 +183,8 @@ export class SmsRouter implements OnModuleInit, BeforeApplicationShutdown, OnApp
         const pinned =
           choice.kind === 'pinned' ? ` (${choice.note.slice(choice.note.indexOf(': ') + 2)})` : '';
         choice = { ...choice, first: up, note: `routed to ${up}: ${choice.first} circuit open${pinned}` };
+      } else {
+        choice = { ...choice, note: "not routed: every provider's circuit is open" };
       }
     }
     this.countPick(choice.first);

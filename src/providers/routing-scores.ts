@@ -97,8 +97,9 @@ export class RoutingScores {
     private readonly redis: RedisService,
     private readonly clock: Clock,
   ) {
-    this.adaptive = config.get('SMS_ROUTING_ADAPTIVE');
     this.order = providerOrder(config);
+    // With one provider there is nothing to choose: nothing is counted, exchanged or read.
+    this.adaptive = config.get('SMS_ROUTING_ADAPTIVE') && this.order.length > 1;
     this.refreshMs = config.get('SMS_ROUTING_REFRESH_MS');
     this.staleMs = Math.max(5 * this.refreshMs, 5000);
     const callWindowSeconds = config.get('SMS_ROUTING_CALL_WINDOW_SECONDS');

@@ -36,7 +36,7 @@ const en = {
   circuit: 'Circuit',
   errorRate: 'Error rate (5 min)',
   routing: 'Routing: first attempts by country',
-  routingOff: 'Adaptive routing is off: every message takes the configured order.',
+  routingOff: 'Adaptive routing is off (or there is one provider): every message takes the configured order.',
   routingStale: 'Routing scores are not available: every message takes the configured order.',
   routingNone: 'No traffic in the windows yet.',
   country: 'Country',
@@ -163,7 +163,8 @@ const tr: Record<Key, string> = {
   circuit: 'Devre',
   errorRate: 'Hata oranı (5 dk)',
   routing: 'Yönlendirme: ülkeye göre ilk denemeler',
-  routingOff: 'Uyarlanabilir yönlendirme kapalı: her mesaj yapılandırılmış sırayı izler.',
+  routingOff:
+    'Uyarlanabilir yönlendirme kapalı (ya da tek sağlayıcı var): her mesaj yapılandırılmış sırayı izler.',
   routingStale: 'Yönlendirme puanları alınamıyor: her mesaj yapılandırılmış sırayı izler.',
   routingNone: 'Pencerelerde henüz trafik yok.',
   country: 'Ülke',

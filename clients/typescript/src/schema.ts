@@ -1804,7 +1804,7 @@ export interface components {
       providers: components['schemas']['RoutingProviderDto'][];
     };
     RoutingHealthDto: {
-      /** @description SMS_ROUTING_ADAPTIVE */
+      /** @description SMS_ROUTING_ADAPTIVE, with more than one provider configured */
       adaptive: boolean;
       /** @description scores were read from Redis recently; false: every message takes the configured order */
       available: boolean;
