@@ -328,6 +328,78 @@ export const SETTINGS = {
     default: '30000',
     parse: int(100, 3600000),
   },
+  SMS_ROUTING_ADAPTIVE: {
+    description:
+      'adaptive routing: per destination country, first attempts move away from a provider whose errors, latency, slow delivery or code conversion degrade (docs/sending.md#adaptive-routing); false: always the order of SMS_PROVIDERS',
+    default: 'true',
+    parse: bool,
+  },
+  SMS_ROUTING_REFRESH_MS: {
+    description:
+      'adaptive routing: how often each process adds its counts to the shared scores in Redis and reads them back',
+    default: '1000',
+    parse: int(100, 10000),
+  },
+  SMS_ROUTING_CALL_WINDOW_SECONDS: {
+    description:
+      'adaptive routing: window of the provider-call signals (error rate, latency); reaches up to 10 windows back while a destination has fewer than SMS_ROUTING_MIN_SAMPLES calls',
+    default: '60',
+    parse: int(1, 3600),
+  },
+  SMS_ROUTING_DELIVERY_WINDOW_MINUTES: {
+    description:
+      'adaptive routing: window of the delivery signals (receipts, slow delivery, time to delivered, code conversion), over sends older than SMS_ROUTING_SLOW_DELIVERY_SECONDS',
+    default: '10',
+    parse: int(1, 1440),
+  },
+  SMS_ROUTING_MIN_SAMPLES: {
+    description:
+      "adaptive routing: calls, matured sends or codes a signal needs for a provider and destination country before it judges; fewer: the provider's figures over every country",
+    default: '20',
+    parse: int(1, 100000),
+  },
+  SMS_ROUTING_ERROR_PERCENT: {
+    description:
+      'adaptive routing: call error rate (percent) at which a provider is fully degraded; its share of first attempts starts falling at half of it',
+    default: '20',
+    parse: int(1, 100),
+  },
+  SMS_ROUTING_ERROR_COUNT: {
+    description:
+      'adaptive routing: errors within one call window (over all destinations) that fully degrade a provider whatever the rate (GOV.UK Notify: 50 in 60 s)',
+    default: '50',
+    parse: int(1, 1000000),
+  },
+  SMS_ROUTING_LATENCY_MS: {
+    description:
+      'adaptive routing: mean provider call latency at which a provider is fully degraded (starts at half of it)',
+    default: '3000',
+    parse: int(10, 120000),
+  },
+  SMS_ROUTING_SLOW_DELIVERY_SECONDS: {
+    description:
+      'adaptive routing: a send without a final delivery receipt within this is slow (GOV.UK Notify: 5 minutes)',
+    default: '300',
+    parse: int(1, 86400),
+  },
+  SMS_ROUTING_SLOW_DELIVERY_PERCENT: {
+    description:
+      'adaptive routing: share (percent) of slow sends at which a provider is fully degraded (GOV.UK Notify: 15; starts at half of it)',
+    default: '15',
+    parse: int(1, 100),
+  },
+  SMS_ROUTING_CONVERSION_GAP_PERCENT: {
+    description:
+      "adaptive routing: how far (percent) a provider's code conversion rate may fall below the best provider's for the country before it is fully degraded (starts at half of it)",
+    default: '30',
+    parse: int(1, 100),
+  },
+  SMS_ROUTING_PROBE_PERCENT: {
+    description:
+      'adaptive routing: share (percent) of first attempts a fully degraded provider keeps, so that its recovery is seen',
+    default: '5',
+    parse: int(0, 50),
+  },
   SANDBOX_LATENCY_MS: {
     description: 'sandbox provider: simulated send latency',
     default: '0',

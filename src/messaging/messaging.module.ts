@@ -107,7 +107,7 @@ export class MessagingModule {}
 
 /** The worker role's part: the delivery processor that takes jobs from the queue. */
 @Module({
-  imports: [MessagingModule, ProvidersModule],
+  imports: [MessagingModule, ProvidersModule, TenancyModule],
   providers: [DeliveryProcessor],
 })
 export class MessagingWorkerModule {}

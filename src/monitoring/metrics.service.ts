@@ -94,6 +94,39 @@ export class MetricsService implements OnModuleInit {
           this.set({ provider }, CIRCUIT_VALUE[c.state]);
       },
     });
+    // Adaptive routing, cluster-wide (the shared scores as this process last read them). Countries
+    // are the 20 busiest destinations of the windows plus `*` (every destination): bounded.
+    new Gauge({
+      name: 'sms_routing_first_share',
+      help: 'adaptive routing: share of first attempts a provider gets now, per destination country (* = every destination)',
+      labelNames: ['provider', 'country'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const d of self.router.routing().destinations)
+          for (const s of d.routing.shares) this.set({ provider: s.provider, country: d.country }, s.share);
+      },
+    });
+    new Gauge({
+      name: 'sms_routing_score',
+      help: 'adaptive routing: provider score per destination country, 1 healthy .. 0 fully degraded (* = every destination)',
+      labelNames: ['provider', 'country'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const d of self.router.routing().destinations)
+          for (const a of d.routing.providers)
+            this.set({ provider: a.provider, country: d.country }, a.score);
+      },
+    });
+    new Gauge({
+      name: 'sms_routing_scores_available',
+      help: 'adaptive routing: 1 while the shared scores are fresh in this process; 0: messages take the configured order',
+      registers: [this.registry],
+      collect() {
+        this.set(self.router.routing().available ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'sms_queue_jobs',
       help: 'Bull jobs per queue and state (waiting, active, delayed, failed), read at scrape time',

@@ -1,4 +1,4 @@
 export { PhoneModule } from './phone.module';
 export { PhoneService } from './phone.service';
-export { isValidCountryCode, validatePhoneNumber, normalizeToE164 } from './phone';
+export { countryOfNumber, isValidCountryCode, validatePhoneNumber, normalizeToE164 } from './phone';
 export type { PhoneValidation, InvalidReason } from './phone';

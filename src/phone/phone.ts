@@ -100,3 +100,15 @@ export function normalizeToE164(input: string, defaultCountry: string): string |
   const v = validatePhoneNumber(input, defaultCountry);
   return v.valid ? v.e164 : null;
 }
+
+/**
+ * The ISO 3166-1 alpha-2 country of an E.164 number; null when it has none (non-geographic,
+ * e.g. +800) or is not a number. For per-country figures (adaptive routing), not for validation.
+ */
+export function countryOfNumber(e164: string): string | null {
+  try {
+    return parsePhoneNumberWithError(e164).country ?? null;
+  } catch {
+    return null;
+  }
+}

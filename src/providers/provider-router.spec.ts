@@ -349,3 +349,56 @@ describe('ProviderRouter peek and beforeCall hook', () => {
     expect((await router.send(sms)).result.provider).toBe('twilio');
   });
 });
+
+describe('ProviderRouter: the order of one send, and its listener', () => {
+  const breaker = { failureThreshold: 1, cooldownMs: 60_000, now: () => 0 };
+
+  it('tries the send’s own order, and falls back along it', async () => {
+    const twilio = new ScriptedProvider('twilio', ['ok']);
+    const sns = new ScriptedProvider('sns', ['retryable']);
+    const router = new ProviderRouter([twilio, sns], breaker);
+    const out = await router.send(sms, {}, { order: ['sns', 'twilio'] });
+    expect(out.result.provider).toBe('twilio');
+    expect(out.tried).toEqual([{ provider: 'sns', code: 'sns:retryable' }, { provider: 'twilio' }]);
+  });
+
+  it('leaves out names it does not configure', async () => {
+    const twilio = new ScriptedProvider('twilio', ['ok']);
+    const router = new ProviderRouter([twilio], breaker);
+    expect((await router.send(sms, {}, { order: ['sns', 'twilio'] })).tried).toEqual([
+      { provider: 'twilio' },
+    ]);
+  });
+
+  it('tells the listener how each call ended, and a listener that throws changes nothing', async () => {
+    const twilio = new ScriptedProvider('twilio', ['retryable']);
+    const sns = new ScriptedProvider('sns', ['ok']);
+    const router = new ProviderRouter([twilio, sns], breaker);
+    const heard: [string, string][] = [];
+    const out = await router.send(
+      sms,
+      {},
+      {
+        onCall: (p, outcome) => {
+          heard.push([p, outcome]);
+          throw new Error('listener failed');
+        },
+      },
+    );
+    expect(out.result.provider).toBe('sns');
+    expect(heard).toEqual([
+      ['twilio', 'retryable'],
+      ['sns', 'ok'],
+    ]);
+  });
+
+  it('peeks at one provider and at the first up of an order', async () => {
+    const twilio = new ScriptedProvider('twilio', ['retryable']);
+    const sns = new ScriptedProvider('sns', ['ok']);
+    const router = new ProviderRouter([twilio, sns], breaker);
+    await router.send(sms); // twilio's circuit opens (threshold 1)
+    expect(router.allows('twilio')).toBe(false);
+    expect(router.allows('sns')).toBe(true);
+    expect(router.firstUp(['twilio', 'sns'])).toBe('sns');
+  });
+});

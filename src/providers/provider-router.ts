@@ -26,9 +26,27 @@ export interface SendHooks {
   beforeCall?: (provider: ProviderName) => void | Promise<void>;
 }
 
+/** How one send is routed (SmsRouter.plan): the order to try, and who hears of each call. */
+export interface SendRoute {
+  /** The providers in the order to try (configured ones only); absent: the configured order. */
+  order?: readonly ProviderName[];
+  /**
+   * Told after each provider call how it ended and how long it took (ms), for the routing
+   * scores. It must not throw (what it throws is ignored).
+   */
+  onCall?: (
+    provider: ProviderName,
+    outcome: 'ok' | 'retryable' | 'permanent' | 'timeout',
+    ms: number,
+  ) => void;
+}
+
 /**
- * Tries providers in order. A retryable failure falls through to the next provider within the
- * same attempt (automatic fallback); a permanent failure or a timeout stops at once.
+ * Tries providers in order: the configured one, or the send's own (`SendRoute.order`, which
+ * SmsRouter.plan draws per message: a pin or adaptive routing puts another provider first). A
+ * retryable failure falls through to the next provider within the same attempt (automatic
+ * fallback); a permanent failure or a timeout stops at once. `SendRoute.onCall` hears how each
+ * call ended and how long it took (the routing scores).
  *
  * Outages: a provider whose circuit is open is skipped. When every circuit is open nothing is
  * tried and `CircuitsOpenError` says when the next half-open trial is due (the caller waits for it
@@ -53,11 +71,18 @@ export class ProviderRouter {
       this.breakers.set(p.name, new CircuitBreaker(breaker, (open) => onCircuitChange?.(p.name, open)));
   }
 
-  async send(sms: OutboundSms, hooks: SendHooks = {}): Promise<RouteOutcome> {
+  async send(sms: OutboundSms, hooks: SendHooks = {}, route: SendRoute = {}): Promise<RouteOutcome> {
     const attempts: ProviderAttempt[] = [];
     const tried: RouteOutcome['tried'] = [];
     const skipped: CircuitBreaker[] = [];
-    for (const provider of this.providers) {
+    const heard = (provider: ProviderName, outcome: 'ok' | ProviderError['kind'], started: number) => {
+      try {
+        route.onCall?.(provider, outcome, this.breaker.now() - started);
+      } catch {
+        // the scores must never change a send
+      }
+    };
+    for (const provider of route.order ? this.inOrder(route.order) : this.providers) {
       const breaker = this.breakers.get(provider.name) as CircuitBreaker;
       const trial = breaker.state() === 'half_open';
       if (!breaker.canRequest()) {
@@ -74,13 +99,16 @@ export class ProviderRouter {
           throw new ProviderNotCalledError(provider.name, [...attempts], e);
         }
       }
+      const started = this.breaker.now();
       try {
         const result = await provider.send(sms);
         breaker.recordSuccess();
+        heard(provider.name, 'ok', started);
         tried.push({ provider: provider.name });
         return { result, tried };
       } catch (e) {
         const err = e instanceof ProviderError ? e : provider.classifyError(e);
+        heard(provider.name, err.kind, started);
         tried.push({ provider: provider.name, code: err.code });
         if (err.kind === 'permanent') {
           // The provider answered: it is up. Counting this as a success also ends a half-open trial.
@@ -105,8 +133,24 @@ export class ProviderRouter {
    * The provider a send starting now would call first: the first whose circuit lets a request
    * through; null when none does. A peek: it takes no half-open trial and changes nothing.
    */
-  firstUp(): ProviderName | null {
-    return this.providers.find((p) => this.breakers.get(p.name)?.wouldAllow())?.name ?? null;
+  firstUp(order?: readonly ProviderName[]): ProviderName | null {
+    const providers = order ? this.inOrder(order) : this.providers;
+    return providers.find((p) => this.breakers.get(p.name)?.wouldAllow())?.name ?? null;
+  }
+
+  /** Whether a send starting now would call this provider if it came first (a peek, as `firstUp`). */
+  allows(provider: ProviderName): boolean {
+    return this.breakers.get(provider)?.wouldAllow() ?? false;
+  }
+
+  /** The configured providers in this order (names not configured are left out). */
+  private inOrder(order: readonly ProviderName[]): SmsProvider[] {
+    const out: SmsProvider[] = [];
+    for (const name of order) {
+      const p = this.providers.find((x) => x.name === name);
+      if (p) out.push(p);
+    }
+    return out;
   }
 
   /** The most recent real error of any provider. */

@@ -1,50 +1,63 @@
-import { Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  Module,
+  OnApplicationShutdown,
+  OnModuleInit,
+} from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { AppConfig } from '../config/app-config';
 import { ReadinessContributor } from '../health/readiness';
 import { RedisService } from '../redis/redis.module';
-import { ProviderName } from '../core/message-types';
-import { ProviderRouter } from './provider-router';
+import { ConversionObserver } from '../core/conversion';
+import { CODE_MESSAGE_TYPES, ProviderName } from '../core/message-types';
+import { countryOfNumber } from '../phone';
+import { ProviderRouter, RouteOutcome, SendHooks } from './provider-router';
 import { instrument } from './instrument';
 import { ProviderActivity, ProviderObserver, ProviderStats } from './provider-stats';
 import { DeliveryReceipts } from './receipts';
 import { SandboxProvider } from './sandbox/sandbox.provider';
-import { FoundMessage, ProviderStatus, SentLookup, SmsProvider } from './sms-provider';
+import { UNKNOWN_COUNTRY } from './routing-counters';
+import { chooseFirst, defaultNote, FirstChoice, pinFor, TenantRouting, withFirst } from './routing-policy';
+import { RoutingConversions } from './routing-conversions';
+import { RoutingScores, RoutingSnapshot } from './routing-scores';
+import { FoundMessage, OutboundSms, ProviderStatus, SentLookup, SmsProvider } from './sms-provider';
 import { SnsNotifications } from './sns/sns-notifications';
 import { SnsProvider } from './sns/sns.provider';
 import { TwilioProvider } from './twilio/twilio.provider';
+import { providerOrder } from './provider-order';
 
-/** Which providers are configured, in the order they are tried. Pure, for tests and docs. */
-export function providerOrder(config: AppConfig): ProviderName[] {
-  const twilio = Boolean(config.get('TWILIO_ACCOUNT_SID') && config.get('TWILIO_AUTH_TOKEN'));
-  const sns = Boolean(config.get('AWS_ACCESS_KEY_ID') && config.get('AWS_SECRET_ACCESS_KEY'));
-  const explicit = config.get('SMS_PROVIDERS');
-  if (explicit) {
-    for (const name of explicit) {
-      if (name === 'twilio' && !twilio)
-        throw new Error('SMS_PROVIDERS names twilio but TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN are not set');
-      if (name === 'sns' && !sns)
-        throw new Error('SMS_PROVIDERS names sns but AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set');
-    }
-    return explicit;
-  }
-  const order: ProviderName[] = [];
-  if (twilio) order.push('twilio');
-  if (sns) order.push('sns');
-  return order.length ? order : ['sandbox'];
+export { providerOrder };
+
+/** How often a sending process publishes the providers whose circuit it has open. */
+const DOWN_PUBLISH_MS = 2000;
+/** Weight of the past in the recent first picks (the claim records the most frequent one). */
+const PICK_DECAY = 0.97;
+
+/** How one message is routed: its first provider, the order its attempt follows, and why. */
+export interface RoutePlan extends FirstChoice {
+  /** ISO alpha-2 of the recipient's number (`ZZ`: none); null when adaptive routing is off. */
+  country: string | null;
 }
 
 /**
- * Builds the configured providers once and routes every send through them: order, automatic
+ * Builds the configured providers once and routes every send through them: the first provider of
+ * each message (a tenant's pin, else adaptive routing by destination country), automatic
  * fallback, circuit breakers. What vendors share lives here, not in each provider.
+ *
+ * It runs this process's two provider loops (the only periodic work outside the job registry:
+ * both refresh this process's own view): publishing its open circuits (sending roles), and
+ * exchanging the routing scores with Redis (every role: workers count calls, api processes count
+ * receipts, and both read).
  */
-/** How often a sending process publishes the providers whose circuit it has open. */
-const DOWN_PUBLISH_MS = 2000;
-
 @Injectable()
-export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
+export class SmsRouter implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(SmsRouter.name);
   private publisher?: NodeJS.Timeout;
+  private scoring?: NodeJS.Timeout;
+  /** Recent first picks, decayed: the claim records the most frequent one (`firstUp`). */
+  private readonly picks = new Map<ProviderName, number>();
   readonly order: ProviderName[];
   readonly router: ProviderRouter;
   /**
@@ -65,6 +78,8 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
     private readonly readiness: ReadinessContributor,
     private readonly indicator: HealthIndicatorService,
     private readonly redis: RedisService,
+    /** The shared routing scores (also what code conversion feeds: `recordConversion`). */
+    readonly scores: RoutingScores,
   ) {
     this.order = providerOrder(config);
     // Every provider is wrapped by the instrumenting decorator: latency and errors per call.
@@ -139,6 +154,94 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
       this.publisher = setInterval(() => void this.publishDown(), DOWN_PUBLISH_MS);
       this.publisher.unref();
     }
+    if (this.scores.adaptive) {
+      void this.scores.refresh();
+      this.scoring = setInterval(() => void this.scores.refresh(), this.scores.refreshMs);
+      this.scoring.unref();
+    }
+  }
+
+  /**
+   * Routes one message: a pin of its tenant (`routing.pin_by_type[type]`, else `routing.pin`)
+   * puts that provider first; otherwise adaptive routing draws the first provider from the shares
+   * of the recipient's country (the configured order when nothing is degraded, or when the scores
+   * are off or stale). A first provider whose circuit is open is passed over, as the router would.
+   * The rest follow in the configured order: fallback is unchanged. Cheap: no I/O.
+   */
+  plan(sms: Pick<OutboundSms, 'to' | 'messageType'>, routing?: TenantRouting | null): RoutePlan {
+    const head = this.order[0];
+    const country = this.scores.adaptive ? (countryOfNumber(sms.to) ?? UNKNOWN_COUNTRY) : null;
+    const pin = pinFor(routing, sms.messageType);
+    let choice: FirstChoice;
+    if (pin && this.order.includes(pin.provider)) {
+      const by = pin.by === 'type' ? `for ${sms.messageType}` : 'by the tenant';
+      choice = {
+        first: pin.provider,
+        order: withFirst(this.order, pin.provider),
+        note: `routed to ${pin.provider}: pinned ${by}`,
+        kind: 'pinned',
+      };
+    } else if (pin) {
+      const note = defaultNote(head, `default order (the pinned ${pin.provider} is not configured)`);
+      choice = { first: head, order: [...this.order], note, kind: 'default' };
+    } else if (!this.scores.adaptive || this.order.length < 2) {
+      choice = { first: head, order: this.order, note: defaultNote(head), kind: 'default' };
+    } else {
+      const shares = this.scores.routing(country);
+      choice = shares
+        ? chooseFirst(this.order, shares, Math.random())
+        : {
+            first: head,
+            order: this.order,
+            note: defaultNote(head, 'default order (routing scores unavailable)'),
+            kind: 'default',
+          };
+    }
+    if (!this.router.allows(choice.first)) {
+      const up = this.router.firstUp(choice.order);
+      if (up) {
+        const pinned =
+          choice.kind === 'pinned' ? ` (${choice.note.slice(choice.note.indexOf(': ') + 2)})` : '';
+        choice = { ...choice, first: up, note: `routed to ${up}: ${choice.first} circuit open${pinned}` };
+      } else {
+        choice = { ...choice, note: "not routed: every provider's circuit is open" };
+      }
+    }
+    this.countPick(choice.first);
+    return { ...choice, country };
+  }
+
+  /**
+   * Sends through the providers in the plan's order (fallback and circuits as ProviderRouter
+   * does), and counts each call towards the routing scores of the plan's country.
+   */
+  send(sms: OutboundSms, plan: RoutePlan, hooks: SendHooks = {}): Promise<RouteOutcome> {
+    const { country } = plan;
+    const code = CODE_MESSAGE_TYPES.includes(sms.messageType);
+    return this.router.send(sms, hooks, {
+      order: plan.order,
+      onCall:
+        country === null
+          ? undefined
+          : (provider, outcome, ms) => this.scores.recordCall(provider, country, outcome, ms, code),
+    });
+  }
+
+  /** Adaptive routing as the operator sees it (GET /health/providers, /metrics). */
+  routing(limit?: number): RoutingSnapshot {
+    return this.scores.snapshot(limit);
+  }
+
+  private countPick(provider: ProviderName): void {
+    for (const [p, n] of this.picks) this.picks.set(p, n * PICK_DECAY);
+    this.picks.set(provider, (this.picks.get(provider) ?? 0) + 1);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    // The last counts of this process go to Redis while it is still connected.
+    if (this.scoring) clearInterval(this.scoring);
+    this.scoring = undefined;
+    await this.scores.refresh();
   }
 
   private downKey(provider: ProviderName): string {
@@ -186,11 +289,22 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * The provider a send starting now would call first, or null when every circuit is open; a
-   * peek that takes no half-open trial (ProviderRouter.firstUp).
+   * The provider a send starting now most likely calls first (what the claim records on the row):
+   * the one most recent plans put first, when its circuit lets a request through; else the first
+   * up in the configured order; null when every circuit is open. A peek that takes no half-open
+   * trial. A message whose own plan differs has its first provider recorded before the call
+   * (DeliveryStore.recordProvider), so the guess costs only that write when it is wrong.
    */
   firstUp(): ProviderName | null {
-    return this.router.firstUp();
+    let likely: ProviderName | null = null;
+    let most = 0;
+    for (const [p, n] of this.picks) {
+      if (n > most && this.router.allows(p)) {
+        likely = p;
+        most = n;
+      }
+    }
+    return likely ?? this.router.firstUp();
   }
 
   /** The provider expected to carry a message: the first whose circuit is not open. */
@@ -250,12 +364,21 @@ export class SmsRouter implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (this.publisher) clearInterval(this.publisher);
+    if (this.scoring) clearInterval(this.scoring);
     for (const p of [...this.providers, this.testSandbox]) await p.close?.();
   }
 }
 
 @Module({
-  providers: [SmsRouter, DeliveryReceipts, SnsNotifications],
-  exports: [SmsRouter, DeliveryReceipts, SnsNotifications],
+  providers: [
+    SmsRouter,
+    DeliveryReceipts,
+    SnsNotifications,
+    RoutingScores,
+    // Messaging tells the ConversionObserver port of every code entered correctly: routing scores it.
+    RoutingConversions,
+    { provide: ConversionObserver, useExisting: RoutingConversions },
+  ],
+  exports: [SmsRouter, DeliveryReceipts, SnsNotifications, RoutingScores, ConversionObserver],
 })
 export class ProvidersModule {}

@@ -270,6 +270,8 @@ export class TemplatesService {
 
   /** The tenant's `smart_encoding` setting as stored (unset: the default applies). */
   async smartEncodingSetting(tenantId: number): Promise<unknown> {
+    // No tenant (a keyword reply to a number no tenant has texted): the default, and no tenant row.
+    if (tenantId <= 0) return undefined;
     return (await this.tenants.ensure(tenantId)).settings.smart_encoding;
   }
 

@@ -1,6 +1,10 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import type { SmartEncodingMode } from '../core/smart-encoding';
 import type { SenderSettings } from '../core/sender-identity';
+import type { ProviderName } from '../core/message-types';
+
+/** A provider a tenant may pin (the sandbox is not one). */
+export type PinnedProvider = Exclude<ProviderName, 'sandbox'>;
 
 /** Per-tenant overrides; anything absent falls back to the service-wide setting. */
 export interface TenantSettings {
@@ -27,6 +31,11 @@ export interface TenantSettings {
   senders?: SenderSettings | null;
   /** Every message of the tenant is a test-mode message: the sandbox only, at no cost. */
   test_mode?: boolean;
+  /**
+   * The provider tried first, for every message (`pin`) or per message type (`pin_by_type`, which
+   * wins); adaptive routing does not move pinned messages. Fallback on failure still applies.
+   */
+  routing?: { pin?: PinnedProvider | null; pin_by_type?: Record<string, PinnedProvider> | null } | null;
 }
 
 @Entity('tenants')

@@ -24,6 +24,7 @@ import {
   ValidationArguments,
 } from 'class-validator';
 import { allowedCountriesProblem } from '../core/countries';
+import { MESSAGE_TYPE_PATTERN } from '../core/message-types';
 import { tenantKeywordsProblem } from '../core/keywords';
 import { SMART_ENCODING_MODES, SmartEncodingMode } from '../core/smart-encoding';
 import { SenderSettings, sendersProblem } from '../core/sender-identity';
@@ -143,6 +144,64 @@ class RetiredAlertWebhookUrlRule implements ValidatorConstraintInterface {
   defaultMessage(): string {
     return ALERT_WEBHOOK_URL_RETIRED;
   }
+}
+
+/** The providers a tenant may pin (`routing`). */
+export const PINNABLE_PROVIDERS = ['twilio', 'sns'] as const;
+type Pinnable = (typeof PINNABLE_PROVIDERS)[number];
+
+/** What is wrong with `routing.pin_by_type`, or null. */
+export function pinByTypeProblem(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'object' || Array.isArray(value))
+    return 'routing.pin_by_type must be an object of message type → provider, e.g. {"password_reset": "twilio"}';
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > 50) return 'routing.pin_by_type holds at most 50 message types';
+  for (const [type, provider] of entries) {
+    if (!MESSAGE_TYPE_PATTERN.test(type))
+      return `routing.pin_by_type: ${JSON.stringify(type.slice(0, 60))} is not a message type (a built-in type or a lowercase slug)`;
+    if (!(PINNABLE_PROVIDERS as readonly unknown[]).includes(provider))
+      return `routing.pin_by_type.${type} must be one of ${PINNABLE_PROVIDERS.join(', ')}`;
+  }
+  return null;
+}
+
+@ValidatorConstraint({ name: 'pinByType' })
+class PinByTypeRule implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return pinByTypeProblem(value) === null;
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return pinByTypeProblem(args.value) ?? 'routing.pin_by_type is not valid';
+  }
+}
+
+/**
+ * `routing`: pin the provider tried first, for every message or per message type. Adaptive
+ * routing does not move a pinned message; fallback to the other provider on a failure still
+ * applies (docs/sending.md#adaptive-routing).
+ */
+export class TenantRoutingDto {
+  @ApiPropertyOptional({
+    enum: PINNABLE_PROVIDERS,
+    nullable: true,
+    description: 'every message of the tenant goes to this provider first; null removes the pin',
+  })
+  @IsOptional()
+  @IsIn(PINNABLE_PROVIDERS, { message: `routing.pin must be one of ${PINNABLE_PROVIDERS.join(', ')}` })
+  pin?: Pinnable | null;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string', enum: [...PINNABLE_PROVIDERS] },
+    nullable: true,
+    example: { password_reset: 'twilio', general_notification: 'sns' },
+    description: 'messages of these types go to their provider first (wins over pin)',
+  })
+  @IsOptional()
+  @Validate(PinByTypeRule)
+  pin_by_type?: Record<string, Pinnable> | null;
 }
 
 @ApiExtraModels(SenderDto)
@@ -265,6 +324,17 @@ export class TenantSettingsDto {
   @IsOptional()
   @Validate(SendersRule)
   senders?: SenderSettings | null;
+
+  @ApiPropertyOptional({
+    type: TenantRoutingDto,
+    nullable: true,
+    description:
+      'pin the provider tried first (replaces the whole object; null removes both pins); fallback on failure still applies',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TenantRoutingDto)
+  routing?: TenantRoutingDto | null;
 }
 
 /** `PUT /api/sms/tenants/{id}/senders`: the whole map (null removes every sender). */

@@ -1,4 +1,3 @@
-import { Global, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { bucketUpperMs, latencyBucket, RollupService } from '../../src/analytics';
 import { CodeConversion, ConversionObserver } from '../../src/core';
@@ -9,15 +8,8 @@ import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/
 /** What routing would receive: every conversion the app reports, in order. */
 const observed: CodeConversion[] = [];
 
-/** Binds the optional port as the lead will bind routing's scorer (here globally, for the test). */
-@Global()
-@Module({
-  providers: [
-    { provide: ConversionObserver, useValue: { converted: (c: CodeConversion) => observed.push(c) } },
-  ],
-  exports: [ConversionObserver],
-})
-class RecordingObserverModule {}
+/** Records what the port is told, in place of its binding (routing's RoutingConversions). */
+const recording = { converted: (c: CodeConversion) => void observed.push(c) };
 
 /**
  * Code conversion through the public API: codes sent by the verification route, handed to the
@@ -33,7 +25,7 @@ describe('code conversion', () => {
   beforeAll(async () => {
     t = await createTestApp({
       env: { SANDBOX_DELIVERY_DELAY_MS: '10' },
-      imports: [RecordingObserverModule],
+      override: (b) => b.overrideProvider(ConversionObserver).useValue(recording),
     });
   });
   afterAll(() => t.close());

@@ -203,6 +203,7 @@ function dashboardSuite(): void {
     await page.getByTestId('conversion-countries').getByText('US').waitFor();
     await page.locator('[data-testid=chart] canvas').waitFor();
     await page.getByTestId('providers').getByText('sandbox').waitFor();
+    await page.getByTestId('routing').waitFor();
     await shot(page, 'overview');
   });
 
@@ -246,6 +247,8 @@ function dashboardSuite(): void {
     await timeline.waitFor();
     const steps = await timeline.locator('li').allTextContents();
     expect(steps.join(' ')).toMatch(/queued[\s\S]*sent[\s\S]*delivered/);
+    // Why it went where it went (the only provider here: the configured order).
+    expect(steps.join(' ')).toContain('routed to sandbox: default order');
     await shot(page, 'message-detail');
   });
 

@@ -612,8 +612,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Each provider: circuit, last success, last error and recent error rate
-     * @description Per process (each replica keeps its own circuits): `circuit.state` closed | half_open | open; `last_success_at` and `last_error` of this process's calls; `recent` counts the calls of the last 5 minutes and the share that failed (null when none).
+     * Each provider: circuit, last success, last error and recent error rate; adaptive routing
+     * @description Per process (each replica keeps its own circuits): `circuit.state` closed | half_open | open; `last_success_at` and `last_error` of this process's calls; `recent` counts the calls of the last 5 minutes and the share that failed (null when none). `routing` is cluster-wide (the shared scores as this process last read them): per destination country, each provider's share of first attempts, its score and the signals behind it.
      */
     get: operations['ProviderHealth_providers'];
     put?: never;
@@ -1119,6 +1119,23 @@ export interface components {
        */
       messaging_service_sid?: string;
     };
+    TenantRoutingDto: {
+      /**
+       * @description every message of the tenant goes to this provider first; null removes the pin
+       * @enum {string|null}
+       */
+      pin?: 'twilio' | 'sns' | null;
+      /**
+       * @description messages of these types go to their provider first (wins over pin)
+       * @example {
+       *       "password_reset": "twilio",
+       *       "general_notification": "sns"
+       *     }
+       */
+      pin_by_type?: {
+        [key: string]: 'twilio' | 'sns';
+      } | null;
+    };
     TenantSettingsDto: {
       /**
        * @description recipients per user per hour
@@ -1206,6 +1223,8 @@ export interface components {
       senders?: {
         [key: string]: components['schemas']['SenderDto'];
       } | null;
+      /** @description pin the provider tried first (replaces the whole object; null removes both pins); fallback on failure still applies */
+      routing?: components['schemas']['TenantRoutingDto'] | null;
     };
     TenantResponseDto: {
       id: number;
@@ -1546,6 +1565,11 @@ export interface components {
       at: string;
       /** @example worker */
       source: string;
+      /**
+       * @description on the worker's event of an attempt: why it went to the provider it went to first
+       * @example routed to sns: twilio errors 31 % over 60 s
+       */
+      route?: string;
     };
     MessageStatusDto: {
       message_id: string;
@@ -2010,8 +2034,78 @@ export interface components {
       last_error: components['schemas']['ProviderErrorSeenDto'] | null;
       recent: components['schemas']['RecentCallsDto'];
     };
+    RoutingProviderDto: {
+      /** @enum {string} */
+      provider: 'twilio' | 'sns' | 'sandbox';
+      /**
+       * @description share of first attempts this provider gets now (0..1)
+       * @example 0.95
+       */
+      share: number;
+      /**
+       * @description 1 − degradation of its worst signal (1 healthy, 0 fully degraded)
+       * @example 1
+       */
+      score: number;
+      /**
+       * @description its worst signal in words; null when healthy
+       * @example errors 31 % over 60 s
+       */
+      reason: string | null;
+      /** @description calls over the call window (further back when traffic is thin) */
+      calls: number;
+      error_rate: number | null;
+      /** @description mean latency of answered calls (ms) */
+      latency_ms: number | null;
+      /** @description seconds the call figures cover */
+      call_span_seconds: number;
+      /** @description sends old enough to judge their delivery (in the delivery window) */
+      matured_sends: number;
+      /** @description share of matured sends with a final receipt */
+      receipt_share: number | null;
+      /** @description share of matured sends without a final receipt within SMS_ROUTING_SLOW_DELIVERY_SECONDS */
+      slow_delivery_share: number | null;
+      /** @description mean seconds from send to delivered */
+      delivered_seconds: number | null;
+      /** @description the provider has sent receipts for this destination in the last day */
+      reports_receipts: boolean;
+      /** @description code messages among the matured sends */
+      codes: number;
+      /** @description share of those codes entered correctly */
+      conversion_rate: number | null;
+      /** @description mean seconds from send to conversion */
+      convert_seconds: number | null;
+      /**
+       * @description figures taken from the provider's traffic to every destination (this one's is too thin)
+       * @example [
+       *       "delivery"
+       *     ]
+       */
+      widened: string[];
+    };
+    RoutingDestinationDto: {
+      /**
+       * @description ISO 3166 alpha-2 (ZZ: numbers without a country; *: every destination)
+       * @example TR
+       */
+      country: string;
+      providers: components['schemas']['RoutingProviderDto'][];
+    };
+    RoutingHealthDto: {
+      /** @description SMS_ROUTING_ADAPTIVE, with more than one provider configured */
+      adaptive: boolean;
+      /** @description scores were read from Redis recently; false: every message takes the configured order */
+      available: boolean;
+      refreshed_at: string | null;
+      call_window_seconds: number;
+      delivery_window_seconds: number;
+      /** @description the 20 busiest destinations of the windows, then * (every destination) */
+      destinations: components['schemas']['RoutingDestinationDto'][];
+    };
     ProvidersHealthDto: {
       providers: components['schemas']['ProviderHealthDto'][];
+      /** @description adaptive routing: the shares of first attempts and the scores behind them (cluster-wide) */
+      routing: components['schemas']['RoutingHealthDto'];
     };
     AlertDeliveriesDto: {
       /** @description still being tried */

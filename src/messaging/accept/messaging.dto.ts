@@ -207,6 +207,11 @@ export class MessageEventDto {
   @ApiProperty() status: string;
   @ApiProperty() at: string;
   @ApiProperty({ example: 'worker' }) source: string;
+  @ApiPropertyOptional({
+    description: "on the worker's event of an attempt: why it went to the provider it went to first",
+    example: 'routed to sns: twilio errors 31 % over 60 s',
+  })
+  route?: string;
 }
 
 const FAILURE_FIELD =

@@ -1,6 +1,6 @@
 import { ValidationFailedError } from '../../common/errors';
 import { isSaneDate } from '../../common/validation';
-import { messageFailure } from '../../providers';
+import { messageFailure, routeNoteOf } from '../../providers';
 import { SmsMessageEntity, SmsMessageEventEntity } from '../message.entity';
 import { AcceptResult } from './accept.types';
 import {
@@ -71,7 +71,10 @@ export function toMessageStatus(m: SmsMessageEntity, events: SmsMessageEventEnti
     delivered_at: iso(m.deliveredAt),
     test_mode: m.testMode,
     converted_at: iso(m.convertedAt),
-    events: events.map((e) => ({ status: e.status, at: e.at.toISOString(), source: e.source })),
+    events: events.map((e) => {
+      const route = routeNoteOf(e.payload);
+      return { status: e.status, at: e.at.toISOString(), source: e.source, ...(route ? { route } : {}) };
+    }),
   };
 }
 

@@ -171,23 +171,26 @@ export class DeliveryStore {
   /**
    * Records that the message's current attempt is handed to `provider` too, before the worker
    * calls it (a fallback after a retryable failure, or circuits that changed since the claim): one
-   * statement of its own, awaited, on this rare path only. Throws when the write fails or the
-   * attempt is no longer the caller's (the row left 'sending', or another claim counted a new
+   * statement of its own, awaited, on this rare path only. With `first` (no provider was called
+   * yet in this attempt: the router's plan put another provider first than the claim recorded),
+   * `provider` replaces the claim's record instead of joining it. Throws when the write fails or
+   * the attempt is no longer the caller's (the row left 'sending', or another claim counted a new
    * attempt): the provider must then not be called. It moves `updated_at`, so a resolver run that
    * read the row before cannot settle it on the shorter list.
    */
-  async recordProvider(msg: ClaimedMessage, provider: ProviderName): Promise<void> {
+  async recordProvider(msg: ClaimedMessage, provider: ProviderName, first = false): Promise<void> {
     const rows: { id: string }[] = await this.ds.query(
       `WITH recorded AS (
          UPDATE sms_messages
             SET attempt_providers = CASE WHEN attempt_providers IS NULL THEN NULL
+                                         WHEN $5::boolean THEN ARRAY[$3::varchar]
                                          ELSE array_append(attempt_providers, $3::varchar) END,
                 updated_at = $4
           WHERE id = $1 AND status = 'sending' AND attempts = $2
          RETURNING id
        )
        SELECT id FROM recorded`,
-      [msg.id, msg.attempts, provider, this.clock.now()],
+      [msg.id, msg.attempts, provider, this.clock.now(), first],
     );
     if (rows.length === 0) throw new Error(`the attempt of message ${msg.id} is no longer in progress`);
   }

@@ -9,11 +9,13 @@ import { isPastValidity, secondsLeft } from '../../core/validity';
 import {
   AllProvidersFailedError,
   CircuitsOpenError,
+  noteRoute,
   OutboundSms,
   ProviderError,
   ProviderNotCalledError,
   SmsRouter,
 } from '../../providers';
+import { TenantsService } from '../../tenancy';
 import { BodyCrypto } from '../accept/body-crypto';
 import { CampaignPacer } from './campaign-pacer';
 import {
@@ -94,6 +96,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     private readonly optOuts: OptOutsService,
     private readonly clock: Clock,
     config: AppConfig,
+    private readonly tenants: TenantsService,
   ) {
     const ended = (e: unknown) => this.logger.debug({ err: String(e) }, 'delivery queue processing ended');
     this.worker = new QueueWorker(queue.queue, ended);
@@ -361,15 +364,19 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
   }
 
   /**
-   * Hands the claimed message to the router. The claim recorded the provider it would call first;
-   * any other provider (a fallback, or circuits that changed since the claim) is recorded on the
-   * row before it is called, and is not called when that write fails (the attempt is then retried:
-   * nothing reached it). So a worker that dies mid-call leaves a row naming every provider that may
-   * have the message, and the outcome resolver asks only those.
+   * Hands the claimed message to the router, which plans its first provider (the tenant's pin,
+   * else adaptive routing; the plan's note goes on the attempt's event). The claim recorded the
+   * provider the router was likely to call first; when this message's first call goes elsewhere,
+   * the row is corrected to that provider before the call (nothing was called yet), and any other
+   * provider (a fallback, or circuits that changed since the claim) is added before it is called.
+   * Neither is called when its write fails (the attempt is then retried: nothing reached it). So a
+   * worker that dies mid-call leaves a row naming every provider that may have the message, and
+   * the outcome resolver asks only those.
    *
    * Before every call, the first and each fallback, the message's validity period is checked: past
    * it the provider is not called (the attempt ends `expired`), else the provider is told the
-   * seconds left (`validitySeconds`, Twilio's ValidityPeriod).
+   * seconds left (`validitySeconds`, Twilio's ValidityPeriod). A test-mode message is not routed:
+   * it goes to the test-mode sandbox only.
    */
   private async attempt(
     msg: ClaimedMessage,
@@ -377,9 +384,27 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     retryInMs: number,
   ): Promise<Attempted> {
     const recorded = new Set<ProviderName>(msg.providers);
+    let calls = 0;
+    let sms: OutboundSms | null = null;
+    const beforeCall = (provider: ProviderName): Promise<void> | undefined => {
+      if (sms) this.inTime(msg, sms);
+      const first = calls++ === 0;
+      if (recorded.has(provider)) return undefined;
+      return this.store.recordProvider(msg, provider, first).then(() => {
+        if (first) recorded.clear();
+        recorded.add(provider);
+        if (sms) this.inTime(msg, sms);
+      });
+    };
+    // A pin is a preference: a tenant that cannot be read now routes as if it had none. A test-mode
+    // message goes to the test-mode sandbox only, never to a real provider, and is not routed.
+    const tenant = msg.testMode ? null : await this.tenants.ensure(msg.tenantId).catch(() => null);
+    const plan = msg.testMode
+      ? null
+      : this.router.plan({ to: msg.phoneNumber, messageType: msg.messageType }, tenant?.settings.routing);
     try {
       const body = msg.bodyCiphertext ? this.crypto.decrypt(msg.bodyCiphertext) : msg.body;
-      const sms: OutboundSms = {
+      const out: OutboundSms = {
         messageId: msg.id,
         tenantId: msg.tenantId,
         to: msg.phoneNumber,
@@ -389,17 +414,10 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
         sender: msg.sender,
         attempt: msg.attempts,
       };
-      const beforeCall = (provider: ProviderName): Promise<void> | undefined => {
-        this.inTime(msg, sms);
-        return recorded.has(provider)
-          ? undefined
-          : this.store.recordProvider(msg, provider).then(() => {
-              recorded.add(provider);
-              this.inTime(msg, sms);
-            });
-      };
-      // A test-mode message goes to the test-mode sandbox only, never to a real provider.
-      const { result, tried } = await this.router.routerFor(msg.testMode).send(sms, { beforeCall });
+      sms = out;
+      const { result, tried } = plan
+        ? await this.router.send(out, plan, { beforeCall })
+        : await this.router.routerFor(true).send(out, { beforeCall });
       const cost = result.cost;
       return {
         msg,
@@ -411,11 +429,13 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
           // Micro-units, already the charge (providers' negative amounts are made positive there).
           cost,
           currency: cost === null ? null : result.currency,
-          tried,
+          tried: plan ? noteRoute(tried, plan) : tried,
         },
       };
     } catch (e) {
-      return this.failure(msg, e, retryInMs);
+      const failed = this.failure(msg, e, retryInMs);
+      if (plan) failed.outcome.tried = noteRoute(failed.outcome.tried, plan);
+      return failed;
     }
   }
 

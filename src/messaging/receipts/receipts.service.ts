@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { DeliveryReceipt, DeliveryReceipts } from '../../providers';
+import { DeliveryReceipt, DeliveryReceipts, ReceiptFact, RoutingScores } from '../../providers';
+import { countryOfNumber } from '../../phone';
 import { Batcher } from '../../common/batcher';
 import { Clock } from '../../common/clock';
 import { MessageStatus } from '../../core/message-types';
@@ -37,6 +38,7 @@ export class ReceiptsService implements OnModuleInit {
     private readonly messages: SystemMessagesRepository,
     private readonly receipts: DeliveryReceipts,
     private readonly clock: Clock,
+    private readonly scores: RoutingScores,
   ) {
     this.batches = new Batcher((rs) => this.applyMany(rs), RECEIPT_BATCH, RECEIPT_TRANSACTIONS);
   }
@@ -67,8 +69,11 @@ export class ReceiptsService implements OnModuleInit {
    * messages, park the receipts whose message is not 'sent' yet, look up replays, apply the
    * changes, write the events.
    */
-  private applyMany(rs: DeliveryReceipt[]): Promise<ReceiptResult[]> {
-    return this.messages.transaction(async (m) => {
+  private async applyMany(rs: DeliveryReceipt[]): Promise<ReceiptResult[]> {
+    // First final receipts of sent messages, counted towards the routing scores once committed.
+    const finals: ReceiptFact[] = [];
+    const results = await this.messages.transaction(async (m) => {
+      finals.length = 0;
       await this.messages.lockReceiptKeys(m, rs);
       const results: ReceiptResult[] = new Array<ReceiptResult>(rs.length);
       for (const round of rounds(rs)) {
@@ -124,12 +129,22 @@ export class ReceiptsService implements OnModuleInit {
             payload: { provider_status: r.providerStatus, applied: applies, error_code: r.errorCode ?? null },
           });
           results[i] = applies ? 'applied' : 'ignored';
+          if (applies && row.sentAt && isFinal(next) && !isFinal(status))
+            finals.push({
+              provider: r.provider,
+              country: countryOfNumber(row.phoneNumber),
+              sentAt: row.sentAt,
+              at: this.clock.now(),
+              status: next,
+            });
         }
         await this.messages.applyReceipts(m, changes);
         await this.messages.insertEvents(m, events);
       }
       return results;
     });
+    for (const f of finals) this.scores.recordReceipt(f);
+    return results;
   }
 
   /**
@@ -154,6 +169,12 @@ export function costOf(r: { price?: Micros | null; currency?: string | null }): 
   if (micros === null) return { cost: null, currency: null };
   const unit = r.currency?.trim().toUpperCase() ?? '';
   return { cost: formatMoney(Math.abs(micros)), currency: /^[A-Z]{3}$/.test(unit) ? unit : null };
+}
+
+const FINAL: readonly MessageStatus[] = ['delivered', 'undelivered', 'failed'];
+
+function isFinal(s: MessageStatus | null): s is 'delivered' | 'undelivered' | 'failed' {
+  return s !== null && FINAL.includes(s);
 }
 
 /**

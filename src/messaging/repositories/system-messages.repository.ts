@@ -21,6 +21,9 @@ export interface ReceiptTarget {
   id: string;
   status: MessageStatus;
   cost: string | null;
+  /** For the routing scores' delivery signals: the recipient and when the message was sent. */
+  phoneNumber: string;
+  sentAt: Date | null;
 }
 
 /** What a receipt or a status lookup changes; `status` null: only cost (or nothing). */
@@ -109,8 +112,16 @@ export class SystemMessagesRepository {
 
   /** The messages these provider message ids name, locked for the transaction; by `receiptKey`. */
   async lockReceiptTargets(m: EntityManager, keys: ReceiptKey[]): Promise<Map<string, ReceiptTarget>> {
-    const rows: (ReceiptTarget & { provider: ProviderName; provider_message_id: string })[] = await m.query(
-      `SELECT s.id, s.status, s.cost::text AS cost, s.provider, s.provider_message_id
+    const rows: {
+      id: string;
+      status: MessageStatus;
+      cost: string | null;
+      provider: ProviderName;
+      provider_message_id: string;
+      phone_number: string;
+      sent_at: Date | null;
+    }[] = await m.query(
+      `SELECT s.id, s.status, s.cost::text AS cost, s.provider, s.provider_message_id, s.phone_number, s.sent_at
          FROM sms_messages s
          JOIN unnest($1::varchar[], $2::varchar[]) AS k(provider, provider_message_id)
            ON s.provider = k.provider AND s.provider_message_id = k.provider_message_id
@@ -120,7 +131,14 @@ export class SystemMessagesRepository {
     const targets = new Map<string, ReceiptTarget>();
     for (const r of rows) {
       const key = receiptKey({ provider: r.provider, providerMessageId: r.provider_message_id });
-      if (!targets.has(key)) targets.set(key, { id: r.id, status: r.status, cost: r.cost });
+      if (!targets.has(key))
+        targets.set(key, {
+          id: r.id,
+          status: r.status,
+          cost: r.cost,
+          phoneNumber: r.phone_number,
+          sentAt: r.sent_at === null ? null : new Date(r.sent_at),
+        });
     }
     return targets;
   }

@@ -1,4 +1,3 @@
-import { Global, Module } from '@nestjs/common';
 import { AnalyticsModule, AnalyticsService, bucketUpperMs, latencyBucket } from '../../../src/analytics';
 import { CodeConversion, ConversionObserver } from '../../../src/core';
 import { MonitoringModule } from '../../../src/monitoring';
@@ -10,13 +9,6 @@ import { createMediumContext, MediumContext, principal, sendContext } from '../m
 /** The port's binding for this suite: a jest mock each test arranges. */
 const converted = jest.fn<void | Promise<void>, [CodeConversion]>();
 
-@Global()
-@Module({
-  providers: [{ provide: ConversionObserver, useValue: { converted } }],
-  exports: [ConversionObserver],
-})
-class ObserverModule {}
-
 /**
  * Conversion's edges, on the service with a clock the test moves (no worker runs here: a send the
  * test needs is written as the worker's outcome statement writes it).
@@ -27,7 +19,9 @@ describe('VerificationService: a right check converts the message that carried t
   let analytics: AnalyticsService;
   beforeAll(async () => {
     ctx = await createMediumContext({
-      imports: [VerificationModule, PhoneModule, MonitoringModule, AnalyticsModule, ObserverModule],
+      imports: [VerificationModule, PhoneModule, MonitoringModule, AnalyticsModule],
+      // In place of its binding (routing's RoutingConversions).
+      override: (b) => b.overrideProvider(ConversionObserver).useValue({ converted }),
     });
     codes = ctx.get(VerificationService);
     analytics = ctx.get(AnalyticsService);

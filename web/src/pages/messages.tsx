@@ -242,6 +242,7 @@ function MessageDetail({ id }: { id: string }) {
             {m.data.events.map((e, i) => (
               <li key={i}>
                 <StatusBadge status={e.status} /> <time>{fmtDate(e.at)}</time> <small>{e.source}</small>
+                {e.route && <div class="route-note">{e.route}</div>}
               </li>
             ))}
           </ol>

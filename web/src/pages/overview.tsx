@@ -170,6 +170,9 @@ export function Overview({ session }: { session: Session }) {
           </table>
         )}
       </Card>
+      <Card title={t('routing')} id="routing">
+        {health.data && <RoutingShares routing={health.data.routing} />}
+      </Card>
       {admin && (
         <Card title={t('openAlerts')} id="overview-alerts">
           <ErrorNote error={alerts.error} />
@@ -183,6 +186,43 @@ export function Overview({ session }: { session: Session }) {
           </ul>
         </Card>
       )}
+    </div>
+  );
+}
+
+/** Adaptive routing: each busy destination's share of first attempts per provider, and why. */
+function RoutingShares({ routing }: { routing: Schemas['RoutingHealthDto'] }) {
+  if (!routing.adaptive) return <p>{t('routingOff')}</p>;
+  if (!routing.available) return <p>{t('routingStale')}</p>;
+  if (routing.destinations.length <= 1) return <p>{t('routingNone')}</p>;
+  return (
+    <div class="scroll">
+      <table class="table routing-table" data-testid="routing-shares">
+        <thead>
+          <tr>
+            <th>{t('country')}</th>
+            <th>{t('provider')}</th>
+            <th>{t('share')}</th>
+            <th>{t('score')}</th>
+            <th>{t('why')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {routing.destinations.flatMap((d) =>
+            d.providers.map((p, i) => (
+              <tr key={`${d.country} ${p.provider}`}>
+                <td>{i === 0 ? (d.country === '*' ? t('allCountries') : d.country) : ''}</td>
+                <td>{p.provider}</td>
+                <td class="num">
+                  <Progress value={p.share} /> {fmtPct(p.share)}
+                </td>
+                <td class="num">{fmtNumber(p.score)}</td>
+                <td>{p.reason ?? ''}</td>
+              </tr>
+            )),
+          )}
+        </tbody>
+      </table>
     </div>
   );
 }
