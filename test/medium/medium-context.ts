@@ -1,4 +1,4 @@
-import { DynamicModule, ForwardReference, Type } from '@nestjs/common';
+import { Abstract, DynamicModule, ForwardReference, Type } from '@nestjs/common';
 import { BullModule } from '@nestjs/bull';
 import { Test, TestingModule, TestingModuleBuilder } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -37,7 +37,7 @@ export interface MediumContext {
   /** The Clock every service of the context reads; starts at the real time, moved by `advance`. */
   clock: FakeClock;
   ds: DataSource;
-  get: <T>(type: Type<T>) => T;
+  get: <T>(type: Type<T> | Abstract<T>) => T;
   close: () => Promise<void>;
 }
 
