@@ -1,10 +1,11 @@
 import twilio from 'twilio';
 import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../src/sdk';
-import { FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN, FakeTwilio, twilioError } from '../fakes/fake-twilio';
+import { FAKE_TWILIO_TOKEN, FakeTwilio, twilioError } from '../fakes/fake-twilio';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { waitForStatus } from '../support/messages';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { eventually } from '../support/wait';
+import { fakeTwilioEnv } from '../fakes/provider-env';
 
 const PUBLIC_BASE_URL = 'https://sms.example.test';
 const STATUS_WEBHOOK = '/api/sms/webhooks/twilio/status';
@@ -20,10 +21,7 @@ describe('failure reasons a person can act on (fake Twilio, over HTTP)', () => {
     t = await createTestApp({
       env: {
         SMS_PROVIDERS: 'twilio',
-        TWILIO_ACCOUNT_SID: FAKE_TWILIO_SID,
-        TWILIO_AUTH_TOKEN: FAKE_TWILIO_TOKEN,
-        TWILIO_PHONE_NUMBER: '+15005550006',
-        TWILIO_API_BASE_URL: await twilioFake.start(),
+        ...fakeTwilioEnv(await twilioFake.start()),
         PUBLIC_BASE_URL,
         SMS_RETRY_BASE_MS: '50',
         WEBHOOK_ALLOW_INSECURE: 'true',

@@ -1,9 +1,10 @@
-import { FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN, FakeTwilio } from '../fakes/fake-twilio';
+import { FakeTwilio } from '../fakes/fake-twilio';
 import { FakeSns } from '../fakes/fake-sns';
 import { cancelLeftoverMessages, waitForStatus } from '../support/messages';
 import { allowCountries } from '../support/tenants';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { eventually } from '../support/wait';
+import { fakeSnsEnv, fakeTwilioEnv } from '../fakes/provider-env';
 
 const SID = 'MG' + '0123456789abcdef'.repeat(2);
 const TR = '+905321234567';
@@ -36,14 +37,9 @@ describe('sender identity (real SDKs, fake Twilio and SNS)', () => {
     await cancelLeftoverMessages(); // the fakes' calls are counted per number below
     t = await createTestApp({
       env: {
-        TWILIO_ACCOUNT_SID: FAKE_TWILIO_SID,
-        TWILIO_AUTH_TOKEN: FAKE_TWILIO_TOKEN,
+        ...fakeTwilioEnv(await twilioFake.start()),
         TWILIO_PHONE_NUMBER: DEFAULT_FROM,
-        TWILIO_API_BASE_URL: await twilioFake.start(),
-        AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE',
-        AWS_SECRET_ACCESS_KEY: 'fake-secret',
-        AWS_REGION: 'us-east-1',
-        AWS_SNS_ENDPOINT: await snsFake.start(),
+        ...fakeSnsEnv(await snsFake.start()),
         SMS_CIRCUIT_FAILURE_THRESHOLD: '100',
       },
     });

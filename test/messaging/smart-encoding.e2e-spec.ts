@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
-import { FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN, FakeTwilio } from '../fakes/fake-twilio';
+import { FakeTwilio } from '../fakes/fake-twilio';
 import { waitForStatus } from '../support/messages';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
+import { fakeTwilioEnv } from '../fakes/provider-env';
 
 /** 97 characters with ş, ğ, ı and curly apostrophes: 2 UCS-2 segments as written, 1 GSM-7 transliterated. */
 const TR_REMINDER =
@@ -25,10 +26,7 @@ describe('smart encoding: the tenant setting smart_encoding on every send route'
   beforeAll(async () => {
     t = await createTestApp({
       env: {
-        TWILIO_ACCOUNT_SID: FAKE_TWILIO_SID,
-        TWILIO_AUTH_TOKEN: FAKE_TWILIO_TOKEN,
-        TWILIO_PHONE_NUMBER: '+15005550006',
-        TWILIO_API_BASE_URL: await twilioFake.start(),
+        ...fakeTwilioEnv(await twilioFake.start()),
         SMS_PROVIDERS: 'twilio',
         PUBLIC_BASE_URL: 'https://sms.example.test',
       },

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { OutcomeResolver } from '../../src/messaging';
 import { RecordedRequest } from '../fakes/fake-http';
-import { FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN, FakeTwilio } from '../fakes/fake-twilio';
+import { FakeTwilio } from '../fakes/fake-twilio';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { waitForStatus } from '../support/messages';
 import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/test-app';
 import { eventually } from '../support/wait';
+import { fakeTwilioEnv } from '../fakes/provider-env';
 
 /**
  * The test numbers (docs/sending.md, "Test numbers") give their outcome with the sandbox provider,
@@ -148,10 +149,7 @@ describe('test mode with (fake) Twilio configured as the real provider', () => {
     t = await createTestApp({
       env: {
         ...FAST,
-        TWILIO_ACCOUNT_SID: FAKE_TWILIO_SID,
-        TWILIO_AUTH_TOKEN: FAKE_TWILIO_TOKEN,
-        TWILIO_PHONE_NUMBER: '+15005550006',
-        TWILIO_API_BASE_URL: await twilio.start(),
+        ...fakeTwilioEnv(await twilio.start()),
         SMS_PROVIDERS: 'twilio',
         PUBLIC_BASE_URL: 'https://sms.example.test',
         WEBHOOK_ALLOW_INSECURE: 'true',

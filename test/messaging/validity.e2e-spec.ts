@@ -2,13 +2,14 @@ import { Clock } from '../../src/common/clock';
 import { SmsRouter } from '../../src/providers';
 import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../src/sdk';
 import { FakeSns, snsError } from '../fakes/fake-sns';
-import { FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN, FakeTwilio } from '../fakes/fake-twilio';
+import { FakeTwilio } from '../fakes/fake-twilio';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { FakeClock } from '../support/fake-clock';
 import { cancelLeftoverMessages, waitForStatus } from '../support/messages';
 import { allowCountries } from '../support/tenants';
 import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/test-app';
 import { eventually } from '../support/wait';
+import { fakeSnsEnv, fakeTwilioEnv } from '../fakes/provider-env';
 
 /**
  * Validity periods (issue 22, item 2) through HTTP, with the real worker, fake Twilio and fake SNS
@@ -29,14 +30,8 @@ function providerEnv(
   extra: Record<string, string>,
 ): Record<string, string> {
   return {
-    TWILIO_ACCOUNT_SID: FAKE_TWILIO_SID,
-    TWILIO_AUTH_TOKEN: FAKE_TWILIO_TOKEN,
-    TWILIO_PHONE_NUMBER: '+15005550006',
-    TWILIO_API_BASE_URL: twilioUrl,
-    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE',
-    AWS_SECRET_ACCESS_KEY: 'fake-secret',
-    AWS_REGION: 'us-east-1',
-    AWS_SNS_ENDPOINT: snsUrl,
+    ...fakeTwilioEnv(twilioUrl),
+    ...fakeSnsEnv(snsUrl),
     SMS_PROVIDERS: 'twilio,sns',
     PUBLIC_BASE_URL: 'https://sms.example.test',
     SMS_PROVIDER_TIMEOUT_MS: '2000',

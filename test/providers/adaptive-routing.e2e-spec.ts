@@ -5,11 +5,12 @@ import { routeNoteOf, RoutingScores } from '../../src/providers';
 import { RedisService } from '../../src/redis/redis.module';
 import { RecordedRequest } from '../fakes/fake-http';
 import { FakeSns, snsError } from '../fakes/fake-sns';
-import { FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN, FakeTwilio, twilioError } from '../fakes/fake-twilio';
+import { FakeTwilio, twilioError } from '../fakes/fake-twilio';
 import { cancelLeftoverMessages } from '../support/messages';
 import { parsePrometheusText } from '../support/prometheus-text';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { eventually } from '../support/wait';
+import { fakeSnsEnv, fakeTwilioEnv } from '../fakes/provider-env';
 
 /**
  * Adaptive routing against the real SDKs and the fake Twilio and SNS servers: first attempts move
@@ -21,14 +22,8 @@ import { eventually } from '../support/wait';
  */
 function providerEnv(twilioUrl: string, snsUrl: string, extra: Record<string, string> = {}) {
   return {
-    TWILIO_ACCOUNT_SID: FAKE_TWILIO_SID,
-    TWILIO_AUTH_TOKEN: FAKE_TWILIO_TOKEN,
-    TWILIO_PHONE_NUMBER: '+15005550006',
-    TWILIO_API_BASE_URL: twilioUrl,
-    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE',
-    AWS_SECRET_ACCESS_KEY: 'fake-secret',
-    AWS_REGION: 'us-east-1',
-    AWS_SNS_ENDPOINT: snsUrl,
+    ...fakeTwilioEnv(twilioUrl),
+    ...fakeSnsEnv(snsUrl),
     SMS_PROVIDERS: 'twilio,sns',
     PUBLIC_BASE_URL: 'https://sms.example.test',
     SMS_PROVIDER_TIMEOUT_MS: '5000',
