@@ -13,7 +13,7 @@ import {
   UpdateTenantDto,
 } from './tenants.dto';
 import { TenantEntity } from './tenant.entity';
-import { TenantsService } from './tenants.service';
+import { TenantPatch, TenantsService } from './tenants.service';
 
 @ApiTags('tenants')
 @ApiErrors()
@@ -67,10 +67,7 @@ export class TenantsController {
     @Param('id', ParseIntPipe) id: number,
     @Body() dto: UpdateTenantDto,
   ): Promise<TenantResponseDto> {
-    const before = auditView(await this.tenants.get(id));
-    const updated = await this.tenants.update(id, dto);
-    await this.audit.record(p, 'tenant.update', tenantTarget(updated), before, auditView(updated));
-    return toTenantResponse(updated);
+    return toTenantResponse(await this.updateAudited(p, id, dto));
   }
 
   @Get(':id/senders')
@@ -102,10 +99,16 @@ export class TenantsController {
     @Param('id', ParseIntPipe) id: number,
     @Body() dto: TenantSendersDto,
   ): Promise<TenantSendersDto> {
-    const before = auditView(await this.tenants.get(ownTenant(p, id)));
-    const updated = await this.tenants.update(id, { settings: { senders: dto.senders } });
-    await this.audit.record(p, 'tenant.update', tenantTarget(updated), before, auditView(updated));
+    const updated = await this.updateAudited(p, ownTenant(p, id), { settings: { senders: dto.senders } });
     return { senders: updated.settings.senders ?? null };
+  }
+
+  /** Changes the tenant and records `tenant.update` with the settings before and after. */
+  private async updateAudited(p: Principal, id: number, patch: TenantPatch): Promise<TenantEntity> {
+    const before = auditView(await this.tenants.get(id));
+    const updated = await this.tenants.update(id, patch);
+    await this.audit.record(p, 'tenant.update', tenantTarget(updated), before, auditView(updated));
+    return updated;
   }
 }
 
