@@ -439,6 +439,12 @@ export const SETTINGS = {
     default: '90',
     parse: int(1, 36500),
   },
+  SMS_BODY_RETENTION_DAYS: {
+    description:
+      "message and inbound bodies older than this are redacted by the retention job (status, cost and timing stay); a tenant's body_retention_days overrides it (docs/privacy.md#body-retention)",
+    default: '30',
+    parse: int(1, 3650),
+  },
   SMS_AUDIT_RETENTION_DAYS: {
     description:
       'audit log entries older than this are deleted by the retention job (keep it above SMS_RETENTION_DAYS)',
