@@ -69,6 +69,7 @@ export class RetentionJob {
       batches: ledger.batches,
       parkedReceipts: ledger.parkedReceipts,
       ...(await this.redactBodies()),
+      codeBodies: await this.messages.eraseSpentCodeBodies(CHUNK),
     };
     this.logger.log(result, 'retention done');
     return result;

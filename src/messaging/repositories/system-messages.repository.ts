@@ -202,6 +202,8 @@ export class SystemMessagesRepository {
          error_code = COALESCE(c.error_code, s.error_code),
          cost = COALESCE(c.cost, s.cost),
          currency = CASE WHEN c.cost IS NOT NULL THEN COALESCE(c.currency::char(3), s.currency) ELSE s.currency END,
+         -- A provider reported on it: a code message's full body is never needed again.
+         body_ciphertext = CASE WHEN c.status IS NOT NULL THEN NULL ELSE s.body_ciphertext END,
          updated_at = now()
        FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::numeric[], $5::varchar[])
          AS c(id, status, error_code, cost, currency)
@@ -502,6 +504,26 @@ export class SystemMessagesRepository {
       `DELETE FROM sms_parked_receipts WHERE received_at < now() - interval '1 day'`,
     );
     return { messages, batches, parkedReceipts: Number(parked) };
+  }
+
+  /**
+   * The backstop of invariant 4: erases the encrypted full body of code messages whose validity
+   * (at most the code's lifetime) has ended, whatever their status, e.g. an `unknown` one the
+   * resolver still asks about or one whose validity `spendCode` ended; such a message can no longer
+   * be handed over (the claim finds it stale). By `sms_messages_code_bodies`, in chunks.
+   */
+  eraseSpentCodeBodies(chunk: number): Promise<number> {
+    return inChunks(chunk, async () => {
+      const [, n] = await this.ds.query(
+        `UPDATE sms_messages SET body_ciphertext = NULL
+          WHERE id IN (SELECT id FROM sms_messages
+                        WHERE body_ciphertext IS NOT NULL AND expires_at <= now()
+                        ORDER BY expires_at LIMIT $1)
+            AND body_ciphertext IS NOT NULL`,
+        [chunk],
+      );
+      return Number(n);
+    });
   }
 
   /**
