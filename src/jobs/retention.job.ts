@@ -42,17 +42,24 @@ export class RetentionJob {
 
   /**
    * Body retention: per tenant, message and inbound bodies older than its `body_retention_days`
-   * (else SMS_BODY_RETENTION_DAYS) are redacted; inbound texts of no tenant by the service default.
+   * (else SMS_BODY_RETENTION_DAYS) are redacted, and so is the text in its finished `message.inbound`
+   * callback deliveries; inbound texts of no tenant by the service default.
    */
-  private async redactBodies(): Promise<{ messageBodies: number; inboundBodies: number }> {
+  private async redactBodies(): Promise<{
+    messageBodies: number;
+    inboundBodies: number;
+    callbackBodies: number;
+  }> {
     const fallback = this.config.get('SMS_BODY_RETENTION_DAYS');
     let messageBodies = 0;
+    let callbackBodies = 0;
     let inboundBodies = await this.inbound.redactBodies(null, fallback, CHUNK);
     for (const { tenantId, days } of await this.tenants.bodyRetention(fallback)) {
       messageBodies += await this.messages.redactBodies(tenantId, days, CHUNK);
       inboundBodies += await this.inbound.redactBodies(tenantId, days, CHUNK);
+      callbackBodies += await this.callbacks.redactInboundBodies(tenantId, days, CHUNK);
     }
-    return { messageBodies, inboundBodies };
+    return { messageBodies, inboundBodies, callbackBodies };
   }
 
   async run(): Promise<Record<string, number>> {

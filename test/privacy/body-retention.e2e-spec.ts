@@ -37,6 +37,38 @@ describe('body retention', () => {
     return id;
   }
 
+  /** A `message.inbound` callback delivery carrying `body`, created `ageMs` ago. */
+  async function callback(
+    tenant: number,
+    ageMs: number,
+    body: string,
+    status = 'delivered',
+  ): Promise<string> {
+    const [{ id }]: { id: string }[] = await ds.query(
+      `INSERT INTO sms_webhook_deliveries (event_id, event_key, event_type, tenant_id, url, payload, status, created_at)
+       VALUES (gen_random_uuid(), 'message.inbound:' || md5(random()::text), 'message.inbound', $1,
+               'https://example.com/hook', $2, $3, $4) RETURNING id::text AS id`,
+      [
+        tenant,
+        JSON.stringify({
+          id: 'evt',
+          type: 'message.inbound',
+          created_at: 'x',
+          data: { body, from: '+12025550199' },
+        }),
+        status,
+        new Date(Date.now() - ageMs),
+      ],
+    );
+    return id;
+  }
+  const callbackData = async (id: string) =>
+    (
+      (await ds.query('SELECT payload FROM sms_webhook_deliveries WHERE id = $1', [id]))[0] as {
+        payload: { data: Record<string, unknown> };
+      }
+    ).payload.data;
+
   const message = async (id: string) =>
     (
       await ds.query(
@@ -68,6 +100,8 @@ describe('body retention', () => {
     const inShort = await inbound(short, 2 * DAY, 'My son is ill today');
     const inShortRecent = await inbound(short, 3_600_000, 'Thanks');
     const inPlain = await inbound(plain, 2 * DAY, 'Plain reply');
+    const hookShort = await callback(short, 2 * DAY, 'My son is ill today');
+    const hookPlain = await callback(plain, 2 * DAY, 'Plain reply');
 
     const admin = { tenant: short, roles: ['admin'] };
     const day = new Date(Date.now() - 2 * DAY).toISOString().slice(0, 10);
@@ -90,6 +124,8 @@ describe('body retention', () => {
     expect(await inboundBody(inShort)).toBe('[redacted after 1 day]');
     expect(await inboundBody(inShortRecent)).toBe('Thanks');
     expect(await inboundBody(inPlain)).toBe('Plain reply');
+    expect(await callbackData(hookShort)).toEqual({ body: '[redacted after 1 day]', from: '+12025550199' });
+    expect(await callbackData(hookPlain)).toEqual({ body: 'Plain reply', from: '+12025550199' });
 
     // What the API shows: the redacted body, with the status and cost as they were.
     const status = await t.http().get(`/api/sms/messages/${oldShort}/status`).set(t.auth(admin)).expect(200);
