@@ -2,8 +2,9 @@
  * Typed, validated configuration. Every setting is declared once here with its default, a
  * one-line description and whether it is sensitive; `.env.sms.example` and docs/settings.md are
  * generated from this list (`npm run env:example`; the groups of docs/settings.md are in
- * settings-doc.ts). `loadConfig` is pure: it reads the given environment and either returns
- * a frozen config or throws `ConfigError` naming every bad variable.
+ * settings-doc.ts). `loadConfig` does no I/O: it reads the given environment and either returns
+ * a frozen config or throws `ConfigError` naming every bad variable. (The entry points first fill
+ * an unset JWT_SECRET from JWT_SECRET_FILE: `withJwtSecretFile` in secret-file.ts.)
  */
 import { randomBytes } from 'node:crypto';
 import { validateCronExpression } from 'cron';
