@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import { tuneHttpServer } from './common/http-server';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { loadDotEnv } from './config/dotenv';
+import { withJwtSecretFile } from './config/secret-file';
 import { configureApp, createHttpAdapter } from './configure-app';
 import { ensureDatabase, migrate } from './database/bootstrap';
 import { QuietStartLogger } from './logging/logging.module';
@@ -54,7 +55,10 @@ if (require.main === module) {
   const envFile = loadDotEnv();
   let config: AppConfig;
   try {
-    config = loadConfig(process.env);
+    const { env, file } = withJwtSecretFile(process.env);
+    config = loadConfig(env);
+    if (file?.created)
+      console.error(`JWT_SECRET is not set: generated a random one into ${file.path} (mode 0600)`);
   } catch (e) {
     // One clear message naming the bad variables, no stack trace.
     console.error(e instanceof ConfigError ? e.message : e);

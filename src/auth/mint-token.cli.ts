@@ -2,11 +2,13 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/app-config';
 import { loadDotEnv } from '../config/dotenv';
+import { withJwtSecretFile } from '../config/secret-file';
 import { signToken } from './tokens';
 
 export const TOKEN_USAGE = `Usage: npm run token -- [--tenant N] [--user ID] [--role ROLE]... [--ttl SECONDS] [--test-mode] [--dashboard]
 
-Prints a development JWT signed with JWT_SECRET (read from the environment or .env).
+Prints a development JWT signed with JWT_SECRET (read from the environment or .env; unset: the
+secret npm start generated in JWT_SECRET_FILE, .sms-secrets/jwt-secret by default).
   --tenant N       tenant id (default 1)
   --user ID        user id, the token's sub (default 1)
   --role ROLE      admin or super_admin; repeat for several (default: none, a plain user)
@@ -66,8 +68,9 @@ export function parseTokenArgs(argv: string[]): TokenArgs {
   };
 }
 
-function main(): number {
-  const args = parseTokenArgs(process.argv.slice(2));
+/** The command; `env` is process.env (after .env) when run from the shell. */
+export function main(argv: string[], env: Record<string, string | undefined> = process.env): number {
+  const args = parseTokenArgs(argv);
   if ('help' in args) {
     console.log(TOKEN_USAGE);
     return 0;
@@ -76,11 +79,11 @@ function main(): number {
     console.error(`${args.error}\n\n${TOKEN_USAGE}`);
     return 2;
   }
-  loadDotEnv();
+  if (env === process.env) loadDotEnv();
   let secret: string;
   let port: number;
   try {
-    const config = loadConfig(process.env);
+    const config = loadConfig(withJwtSecretFile(env).env);
     secret = config.get('JWT_SECRET');
     port = config.get('PORT');
   } catch (e) {
@@ -101,4 +104,4 @@ function main(): number {
   return 0;
 }
 
-if (require.main === module) process.exitCode = main();
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

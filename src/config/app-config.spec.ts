@@ -10,7 +10,7 @@ describe('loadConfig', () => {
     expect(c.get('SMS_RATE_LIMIT')).toBe(100);
     expect(c.get('SMS_RETENTION_DAYS')).toBe(90);
     expect(c.get('DEFAULT_COUNTRY_CODE')).toBe('US');
-    expect(c.get('JWT_SECRET')).toBe(DEV_JWT_SECRET);
+    expect(c.get('JWT_SECRET')).not.toBe(DEV_JWT_SECRET);
     expect(c.get('TWILIO_ACCOUNT_SID')).toBeUndefined();
     expect(c.get('JWT_MAX_TTL_SECONDS')).toBe(86400);
     expect(c.get('SMS_REQUEST_RATE_LIMIT')).toBe(600);
@@ -95,7 +95,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...PROD, JWT_SECRET: 'x'.repeat(32) })).toThrow('10 different characters');
     expect(() => loadConfig({ ...PROD, JWT_SECRET: 'abc'.repeat(20) })).toThrow('10 different characters');
     expect(() => loadConfig({ ...PROD, JWT_SECRET: DEV_JWT_SECRET })).toThrow(
-      'JWT_SECRET is the built-in development secret',
+      'JWT_SECRET is the published development secret',
     );
     expect(() => loadConfig({ ...PROD, SMS_DATA_KEY: 'k'.repeat(40) })).toThrow('SMS_DATA_KEY must use');
   });
@@ -106,11 +106,21 @@ describe('loadConfig', () => {
     expect(weakSecretProblem('')).toBe('is blank');
   });
 
-  it('outside production falls back to the development secret, with a loud warning', () => {
-    const c = loadConfig({});
-    expect(c.get('JWT_SECRET')).toBe(DEV_JWT_SECRET);
-    expect(c.startupWarnings.join('\n')).toMatch(/JWT_SECRET is the built-in development secret/);
-    expect(loadConfig({ JWT_SECRET: DEV_JWT_SECRET }).startupWarnings).toHaveLength(1);
+  it('refuses the published development secret everywhere; outside production a blank one is random', () => {
+    expect(() => loadConfig({ JWT_SECRET: DEV_JWT_SECRET })).toThrow(
+      'JWT_SECRET is the published development secret',
+    );
+    expect(() => loadConfig({ JWT_SECRET: STRONG, SMS_DATA_KEY: DEV_JWT_SECRET })).toThrow(
+      'SMS_DATA_KEY is the published development secret',
+    );
+    // A caller that did not read JWT_SECRET_FILE (entry points do: secret-file.spec.ts).
+    const a = loadConfig({});
+    const b = loadConfig({});
+    expect(a.get('JWT_SECRET')).toHaveLength(43);
+    expect(a.get('JWT_SECRET')).not.toBe(b.get('JWT_SECRET'));
+    expect(a.startupWarnings.join('\n')).toMatch(
+      /JWT_SECRET is not set: a random secret of this process only/,
+    );
     expect(loadConfig({ JWT_SECRET: ' '.repeat(40) }).startupWarnings.join()).toMatch(/blank/);
     expect(loadConfig({ JWT_SECRET: STRONG }).startupWarnings).toEqual([]);
   });

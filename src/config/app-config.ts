@@ -2,9 +2,11 @@
  * Typed, validated configuration. Every setting is declared once here with its default, a
  * one-line description and whether it is sensitive; `.env.sms.example` and docs/settings.md are
  * generated from this list (`npm run env:example`; the groups of docs/settings.md are in
- * settings-doc.ts). `loadConfig` is pure: it reads the given environment and either returns
- * a frozen config or throws `ConfigError` naming every bad variable.
+ * settings-doc.ts). `loadConfig` does no I/O: it reads the given environment and either returns
+ * a frozen config or throws `ConfigError` naming every bad variable. (The entry points first fill
+ * an unset JWT_SECRET from JWT_SECRET_FILE: `withJwtSecretFile` in secret-file.ts.)
  */
+import { randomBytes } from 'node:crypto';
 import { validateCronExpression } from 'cron';
 import { isSupportedCountry } from 'libphonenumber-js';
 import { ProviderName } from '../core/message-types';
@@ -214,9 +216,15 @@ export const SETTINGS = {
   },
   JWT_SECRET: {
     description:
-      'HS256 secret shared with the platform that signs tokens (>= 32 chars, >= 10 different characters; required in production, where the built-in development secret is refused)',
+      'HS256 secret shared with the platform that signs tokens (>= 32 chars, >= 10 different characters; required in production). Unset outside production: the random secret of JWT_SECRET_FILE',
     default: '',
     sensitive: true,
+    parse: str,
+  },
+  JWT_SECRET_FILE: {
+    description:
+      'outside production, when JWT_SECRET is unset: file holding the JWT secret, generated (random, mode 0600, directory 0700) on the first start and never overwritten; npm run token reads it too. Relative to the working directory',
+    default: '.sms-secrets/jwt-secret',
     parse: str,
   },
   SMS_DATA_KEY: {
@@ -431,6 +439,12 @@ export const SETTINGS = {
     description: 'messages older than this are deleted by the retention job',
     default: '90',
     parse: int(1, 36500),
+  },
+  SMS_BODY_RETENTION_DAYS: {
+    description:
+      "message and inbound bodies older than this are redacted by the retention job (status, cost and timing stay); a tenant's body_retention_days overrides it (docs/privacy.md#body-retention)",
+    default: '30',
+    parse: int(1, 3650),
   },
   SMS_AUDIT_RETENTION_DAYS: {
     description:
@@ -658,6 +672,10 @@ export const SETTINGS = {
 type Settings = typeof SETTINGS;
 export type ConfigValues = { readonly [K in keyof Settings]: ReturnType<Settings[K]['parse']> };
 
+/**
+ * The development secret earlier READMEs published. Refused everywhere (it is public): a start
+ * without JWT_SECRET uses the generated secret of JWT_SECRET_FILE instead (secret-file.ts).
+ */
 export const DEV_JWT_SECRET = 'dev-only-secret-do-not-use-in-production-0123456789';
 
 /** Leeway for `exp` (and a future `iat`) between the platform's clock and ours. */
@@ -762,25 +780,38 @@ function checkHttpTimeouts(values: Record<string, unknown>, errors: string[]): v
 }
 
 /**
- * JWT_SECRET (and SMS_DATA_KEY): in production a weak one stops the start; elsewhere a blank one
- * falls back to the development secret, and that or any other weak one is warned about.
+ * JWT_SECRET (and SMS_DATA_KEY): in production a weak one stops the start, and the published
+ * development secret stops it everywhere. Outside production a weak one is warned about, and a
+ * blank one (a caller that did not go through `withJwtSecretFile`, as the entry points do) becomes
+ * a random secret of this process only.
  */
 function checkSecrets(values: Record<string, unknown>, errors: string[], warnings: string[]): void {
   const production = values.NODE_ENV === 'production';
   const secret = values.JWT_SECRET as string;
   const dataKey = values.SMS_DATA_KEY as string | undefined;
+  if (secret === DEV_JWT_SECRET || dataKey === DEV_JWT_SECRET)
+    errors.push(
+      `${secret === DEV_JWT_SECRET ? 'JWT_SECRET' : 'SMS_DATA_KEY'} is the published development secret: anyone could sign tokens with it. ` +
+        'Unset it (a start then generates a random one in JWT_SECRET_FILE) or set a random one (`openssl rand -base64 32`)',
+    );
   if (production) {
-    const problem = weakSecretProblem(secret);
+    const problem = secret === DEV_JWT_SECRET ? null : weakSecretProblem(secret);
     if (problem) errors.push(`JWT_SECRET ${problem}: NODE_ENV=production needs a strong, private secret`);
-    const keyProblem = dataKey === undefined ? null : weakSecretProblem(dataKey);
+    const keyProblem =
+      dataKey === undefined || dataKey === DEV_JWT_SECRET ? null : weakSecretProblem(dataKey);
     if (keyProblem) errors.push(`SMS_DATA_KEY ${keyProblem}`);
     return;
   }
-  if (secret === '') values.JWT_SECRET = DEV_JWT_SECRET;
-  else if (secret.length < 32) errors.push('JWT_SECRET must be at least 32 characters');
+  if (secret === '') {
+    values.JWT_SECRET = randomBytes(32).toString('base64url');
+    warnings.push(
+      'JWT_SECRET is not set: a random secret of this process only (tokens and stored codes do not survive it). ' +
+        'Start through npm start, which keeps one in JWT_SECRET_FILE, or set JWT_SECRET.',
+    );
+  } else if (secret.length < 32) errors.push('JWT_SECRET must be at least 32 characters');
   if (dataKey !== undefined && dataKey.length < 32)
     errors.push('SMS_DATA_KEY must be at least 32 characters');
-  if (secret !== '' && secret.length < 32) return;
+  if (secret === DEV_JWT_SECRET || (secret !== '' && secret.length < 32)) return;
   const problem = weakSecretProblem(values.JWT_SECRET as string);
   if (problem) {
     warnings.push(

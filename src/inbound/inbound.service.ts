@@ -56,6 +56,11 @@ export class InboundService {
     return this.repo.purgeOlderThan(days, chunk);
   }
 
+  /** Retention: redacts inbound bodies older than `days` (tenant null: texts of no tenant). */
+  redactBodies(tenantId: number | null, days: number, chunk: number): Promise<number> {
+    return this.repo.redactBodies(tenantId, days, chunk);
+  }
+
   async receive(m: InboundSms): Promise<InboundOutcome> {
     const tenantId = await this.ledger.lastSender(m.from);
     const settings = tenantId === null ? {} : await this.repo.settings(tenantId);

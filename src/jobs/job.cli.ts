@@ -8,6 +8,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../app.module';
 import { AppConfig, ConfigError, loadConfig, SETTINGS } from '../config/app-config';
+import { withJwtSecretFile } from '../config/secret-file';
 import { loadDotEnv } from '../config/dotenv';
 import { JobRunner } from './job-runner';
 import { describeRule, isJobName, JOB_NAMES, JOBS, scheduleSetting } from './job-registry';
@@ -86,7 +87,7 @@ async function main(): Promise<number> {
     return 2;
   }
   loadDotEnv();
-  const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env, APP_ROLE: 'worker' });
+  const config = loadConfig({ LOG_LEVEL: 'warn', ...withJwtSecretFile(process.env).env, APP_ROLE: 'worker' });
   const { result, ms } = await runJobOnce(config, args);
   console.log(JSON.stringify({ job: args.name, tenant: args.tenantId ?? null, result: result ?? null, ms }));
   return 0;

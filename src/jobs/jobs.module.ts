@@ -10,6 +10,7 @@ import { MessagingModule } from '../messaging';
 import { MonitoringModule } from '../monitoring';
 import { ProvidersModule } from '../providers';
 import { SmsSdkModule } from '../sdk';
+import { TenancyModule } from '../tenancy';
 import { JobHandlers } from './job-handlers';
 import { JobRunner } from './job-runner';
 import { JobScheduler } from './job-scheduler';
@@ -37,6 +38,7 @@ import { StatusJob } from './status.job';
     MonitoringModule,
     InboundModule,
     VerificationModule,
+    TenancyModule,
   ],
   providers: [JobsQueue, JobHandlers, JobRunner, RemindersJob, RetentionJob, StatusJob],
   exports: [JobsQueue, JobRunner, RemindersJob, RetentionJob, StatusJob],

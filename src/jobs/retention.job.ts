@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit';
 import { CallbacksService } from '../callbacks';
 import { InboundService } from '../inbound';
+import { TenantsService } from '../tenancy';
 import { VerificationService } from '../verification';
 import { AppConfig } from '../config/app-config';
 import { IdempotencyService, SystemMessagesRepository } from '../messaging';
@@ -12,7 +13,8 @@ const CHUNK = 10_000;
 /**
  * The brief's "clean up old SMS records": messages in a final status older than
  * SMS_RETENTION_DAYS (with their events, and the callback deliveries, inbound texts and bulk
- * metadata of that age), idempotency keys past 24 h and verification codes expired for a day. Runs
+ * metadata of that age), idempotency keys past 24 h and verification codes expired for a day; and
+ * redacts bodies past each tenant's body retention (docs/privacy.md#body-retention). Runs
  * daily (SMS_RETENTION_CRON) rather than monthly so each run deletes a small slice.
  */
 @Injectable()
@@ -28,6 +30,7 @@ export class RetentionJob {
     private readonly config: AppConfig,
     private readonly audit: AuditService,
     private readonly jobs: JobsQueue,
+    private readonly tenants: TenantsService,
   ) {}
 
   /** The tick planned for `at` only queues the run (its job id names the tick); a worker runs it (`JobRunner`, under the job's lock). */
@@ -35,6 +38,28 @@ export class RetentionJob {
     const jobId = `retention:${tickWindow(at)}`;
     await this.jobs.add([{ name: 'retention', data: {}, jobId }]);
     return [jobId];
+  }
+
+  /**
+   * Body retention: per tenant, message and inbound bodies older than its `body_retention_days`
+   * (else SMS_BODY_RETENTION_DAYS) are redacted, and so is the text in its finished `message.inbound`
+   * callback deliveries; inbound texts of no tenant by the service default.
+   */
+  private async redactBodies(): Promise<{
+    messageBodies: number;
+    inboundBodies: number;
+    callbackBodies: number;
+  }> {
+    const fallback = this.config.get('SMS_BODY_RETENTION_DAYS');
+    let messageBodies = 0;
+    let callbackBodies = 0;
+    let inboundBodies = await this.inbound.redactBodies(null, fallback, CHUNK);
+    for (const { tenantId, days } of await this.tenants.bodyRetention(fallback)) {
+      messageBodies += await this.messages.redactBodies(tenantId, days, CHUNK);
+      inboundBodies += await this.inbound.redactBodies(tenantId, days, CHUNK);
+      callbackBodies += await this.callbacks.redactInboundBodies(tenantId, days, CHUNK);
+    }
+    return { messageBodies, inboundBodies, callbackBodies };
   }
 
   async run(): Promise<Record<string, number>> {
@@ -50,6 +75,8 @@ export class RetentionJob {
       inboundMessages: await this.inbound.purgeOlderThan(days, CHUNK),
       batches: ledger.batches,
       parkedReceipts: ledger.parkedReceipts,
+      ...(await this.redactBodies()),
+      codeBodies: await this.messages.eraseSpentCodeBodies(CHUNK),
     };
     this.logger.log(result, 'retention done');
     return result;

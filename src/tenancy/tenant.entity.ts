@@ -35,6 +35,8 @@ export interface TenantSettings {
    * The provider tried first, for every message (`pin`) or per message type (`pin_by_type`, which
    * wins); adaptive routing does not move pinned messages. Fallback on failure still applies.
    */
+  /** Days after which message and inbound bodies are redacted; unset or null: SMS_BODY_RETENTION_DAYS. */
+  body_retention_days?: number | null;
   routing?: { pin?: PinnedProvider | null; pin_by_type?: Record<string, PinnedProvider> | null } | null;
 }
 

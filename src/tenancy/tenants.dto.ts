@@ -30,6 +30,8 @@ import { SMART_ENCODING_MODES, SmartEncodingMode } from '../core/smart-encoding'
 import { SenderSettings, sendersProblem } from '../core/sender-identity';
 import { TenantEntity } from './tenant.entity';
 
+const BODY_RETENTION_MESSAGE = 'body_retention_days must be a whole number of days from 1 to 3650, or null';
+
 /** `allowed_countries`: known upper-case ISO codes, or "*" alone (the rule lives with the policy). */
 @ValidatorConstraint({ name: 'allowedCountries' })
 class AllowedCountriesRule implements ValidatorConstraintInterface {
@@ -335,6 +337,21 @@ export class TenantSettingsDto {
   @ValidateNested()
   @Type(() => TenantRoutingDto)
   routing?: TenantRoutingDto | null;
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 1,
+    maximum: 3650,
+    example: 30,
+    description:
+      "days after which the bodies of this tenant's messages and inbound texts are redacted by the daily retention job (status, cost and timing stay, and so do stats); null or unset: the service default SMS_BODY_RETENTION_DAYS (30 unless the operator changed it). See docs/privacy.md, Body retention",
+  })
+  @IsOptional()
+  @IsInt({ message: BODY_RETENTION_MESSAGE })
+  @Min(1, { message: BODY_RETENTION_MESSAGE })
+  @Max(3650, { message: BODY_RETENTION_MESSAGE })
+  body_retention_days?: number | null;
 }
 
 /** `PUT /api/sms/tenants/{id}/senders`: the whole map (null removes every sender). */

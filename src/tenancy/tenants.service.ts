@@ -83,6 +83,16 @@ export class TenantsService {
     return this.get(id);
   }
 
+  /** Every tenant with its body retention (days): its own `body_retention_days`, else `fallback`. */
+  async bodyRetention(fallback: number): Promise<{ tenantId: number; days: number }[]> {
+    const rows: { id: number; days: number | null }[] = await this.repo.query(
+      `SELECT id, CASE WHEN jsonb_typeof(settings->'body_retention_days') = 'number'
+                       THEN (settings->>'body_retention_days')::int END AS days
+         FROM tenants ORDER BY id`,
+    );
+    return rows.map((r) => ({ tenantId: r.id, days: r.days ?? fallback }));
+  }
+
   async update(id: number, patch: TenantPatch): Promise<TenantEntity> {
     const tenant = await this.get(id);
     if (patch.name !== undefined) tenant.name = patch.name;

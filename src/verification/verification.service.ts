@@ -114,7 +114,8 @@ export class VerificationService {
    *
    * The winning check also marks the message that carried the code converted (messaging's
    * `MessageConversions`, this tenant's message only), in the same transaction as the consumption:
-   * a valid check and its conversion commit together. Once committed, routing is told.
+   * a valid check and its conversion commit together. Once committed, routing is told. The same
+   * transaction erases the message's encrypted body (`spendCode`): a used code is never sent later.
    */
   async check(
     tenantId: number,
@@ -144,6 +145,7 @@ export class VerificationService {
         [...key, now, claimed.code_hash],
       );
       if (row === undefined) return null;
+      if (row.message_id !== null) await this.conversions.spendCode(m, tenantId, row.message_id, now);
       const conversion =
         row.message_id === null
           ? null

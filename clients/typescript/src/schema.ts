@@ -1225,6 +1225,11 @@ export interface components {
       } | null;
       /** @description pin the provider tried first (replaces the whole object; null removes both pins); fallback on failure still applies */
       routing?: components['schemas']['TenantRoutingDto'] | null;
+      /**
+       * @description days after which the bodies of this tenant's messages and inbound texts are redacted by the daily retention job (status, cost and timing stay, and so do stats); null or unset: the service default SMS_BODY_RETENTION_DAYS (30 unless the operator changed it). See docs/privacy.md, Body retention
+       * @example 30
+       */
+      body_retention_days?: number | null;
     };
     TenantResponseDto: {
       id: number;

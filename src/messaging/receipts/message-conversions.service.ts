@@ -88,6 +88,23 @@ export class MessageConversions {
   }
 
   /**
+   * The code this tenant's message carried was used: its encrypted full body is erased now, and if
+   * it was not handed to a provider yet its validity ends now, so the claim (or the sweep) ends it
+   * `expired` instead of sending it, and an outcome resolver's retry of an `unknown` one finds it
+   * stale too: a used code is never sent, and never readable afterwards. A message `sending` has
+   * no ciphertext left (the claim erased it). Runs on `manager`, the check's transaction.
+   */
+  async spendCode(manager: EntityManager, tenantId: number, messageId: string, at: Date): Promise<void> {
+    if (!isUuid(messageId)) return;
+    await manager.query(
+      `UPDATE sms_messages SET body_ciphertext = NULL,
+              expires_at = CASE WHEN expires_at IS NULL OR expires_at > $3 THEN $3 ELSE expires_at END
+        WHERE tenant_id = $1 AND id = $2 AND body_ciphertext IS NOT NULL`,
+      [tenantId, messageId, at],
+    );
+  }
+
+  /**
    * Tells the observer about a committed conversion of a message a provider took (none: nothing to
    * score). Never throws and never waits: an observer's error is logged.
    */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { inChunks } from '../../common/chunked';
+import { REDACTED_BODY_SQL_PATTERN, redactedBody } from '../../core/body-retention';
 import { MessageStatus, MessageType, ProviderName } from '../../core/message-types';
 import type { DeliveryReceipt } from '../../providers';
 
@@ -201,6 +202,8 @@ export class SystemMessagesRepository {
          error_code = COALESCE(c.error_code, s.error_code),
          cost = COALESCE(c.cost, s.cost),
          currency = CASE WHEN c.cost IS NOT NULL THEN COALESCE(c.currency::char(3), s.currency) ELSE s.currency END,
+         -- A provider reported on it: a code message's full body is never needed again.
+         body_ciphertext = CASE WHEN c.status IS NOT NULL THEN NULL ELSE s.body_ciphertext END,
          updated_at = now()
        FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::numeric[], $5::varchar[])
          AS c(id, status, error_code, cost, currency)
@@ -501,6 +504,71 @@ export class SystemMessagesRepository {
       `DELETE FROM sms_parked_receipts WHERE received_at < now() - interval '1 day'`,
     );
     return { messages, batches, parkedReceipts: Number(parked) };
+  }
+
+  /**
+   * The backstop of invariant 4: erases the encrypted full body of code messages whose validity
+   * (at most the code's lifetime) has ended, whatever their status, e.g. an `unknown` one the
+   * resolver still asks about or one whose validity `spendCode` ended; such a message can no longer
+   * be handed over (the claim finds it stale). By `sms_messages_code_bodies`, in chunks.
+   */
+  eraseSpentCodeBodies(chunk: number): Promise<number> {
+    return inChunks(chunk, async () => {
+      const [, n] = await this.ds.query(
+        `UPDATE sms_messages SET body_ciphertext = NULL
+          WHERE id IN (SELECT id FROM sms_messages
+                        WHERE body_ciphertext IS NOT NULL AND expires_at <= now()
+                        ORDER BY expires_at LIMIT $1)
+            AND body_ciphertext IS NOT NULL`,
+        [chunk],
+      );
+      return Number(n);
+    });
+  }
+
+  /**
+   * Body retention for one tenant (docs/privacy.md#body-retention): the bodies of its messages
+   * created more than `days` ago become `redactedBody(days)` and any ciphertext left is erased,
+   * newest first in pages of `chunk` rows, one short statement a page. Status, cost, timing and
+   * events stay, and the rollup triggers ignore the body, so stats and reports do not move. A
+   * pending message keeps its body until it ends (one scheduled far ahead still goes out whole),
+   * and an `unknown` one until it too has been untouched for `days` (the outcome resolver may
+   * still resend it). Already redacted rows are left as they are.
+   */
+  async redactBodies(tenantId: number, days: number, chunk: number): Promise<number> {
+    let cursor = null as { at: string; id: string } | null;
+    let total = 0;
+    for (;;) {
+      const [row]: { n: number; page: number; at: string | null; id: string | null }[] = await this.ds.query(
+        `WITH page AS (
+           SELECT id, created_at FROM sms_messages
+            WHERE tenant_id = $1 AND created_at < now() - make_interval(days => $2::int)
+              AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+            ORDER BY created_at DESC, id DESC LIMIT $5
+         ), redacted AS (
+           UPDATE sms_messages m SET body = $6, body_ciphertext = NULL
+             FROM page p
+            WHERE m.id = p.id AND m.body !~ $7
+              AND (m.status IN ('delivered', 'undelivered', 'failed', 'canceled', 'expired', 'sent')
+                   OR (m.status = 'unknown' AND m.updated_at < now() - make_interval(days => $2::int)))
+           RETURNING m.id
+         ), last AS (SELECT created_at::text AS at, id::text AS id FROM page ORDER BY created_at, id LIMIT 1)
+         SELECT (SELECT count(*) FROM redacted)::int AS n, (SELECT count(*) FROM page)::int AS page,
+                (SELECT at FROM last) AS at, (SELECT id FROM last) AS id`,
+        [
+          tenantId,
+          days,
+          cursor?.at ?? null,
+          cursor?.id ?? null,
+          chunk,
+          redactedBody(days),
+          REDACTED_BODY_SQL_PATTERN,
+        ],
+      );
+      total += row.n;
+      if (row.page < chunk || row.at === null || row.id === null) return total;
+      cursor = { at: row.at, id: row.id };
+    }
   }
 
   /** Deletes up to `limit` messages in a final status created more than `days` ago (events cascade). */
