@@ -264,7 +264,7 @@ export const SETTINGS = {
   },
   PROVIDER_CREDENTIALS_OLD_KEYS: {
     description:
-      'earlier credential keys still read (not used for new records), comma-separated id:base64; keep until every record is re-wrapped (npm run provider-accounts:rewrap)',
+      'earlier credential keys still read (not used for new records), comma-separated id:base64; a worker re-wraps every record under the current key when it starts; drop a key once none is left under it (docs/privacy.md)',
     default: '',
     sensitive: true,
     parse: optionalStr,

@@ -92,7 +92,7 @@ export class FakeTwilio extends FakeHttpServer {
       return { status: 200, contentType: 'application/json', body: JSON.stringify(this.account(user)) };
     const fetched = /^\/2010-04-01\/Accounts\/(AC\w+)\/Messages\/(SM\w+)\.json$/.exec(req.path);
     if (req.method === 'GET' && fetched) {
-      const m = this.sent.find((x) => x.sid === fetched[2]);
+      const m = this.sent.find((x) => x.sid === fetched[2] && x.accountSid === user);
       if (!m)
         return twilioError(404, 20404, `The requested resource /Messages/${fetched[2]}.json was not found`);
       return { status: 200, contentType: 'application/json', body: JSON.stringify(this.resource(m)) };

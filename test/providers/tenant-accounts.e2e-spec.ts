@@ -12,6 +12,7 @@ import {
   twilioError,
 } from '../fakes/fake-twilio';
 import { FakeSns } from '../fakes/fake-sns';
+import { StatusJob } from '../../src/jobs/status.job';
 import { waitForStatus } from '../support/messages';
 import { createTestApp, freshTenantId, LogCapture, TestApp } from '../support/test-app';
 import { eventually } from '../support/wait';
@@ -242,6 +243,23 @@ describe("tenants' own provider accounts", () => {
       .type('form')
       .send('a=b')
       .expect(404);
+  });
+
+  it("asks the tenant's own account about its messages (status job)", async () => {
+    const a = await send(tenantA, 'no callback for A');
+    const sent = await waitForStatus(t, { tenant: tenantA }, a, 'sent');
+    twilioFake.setStatus(sent.provider_message_id, 'delivered', '-0.00650');
+    await t
+      .get(DataSource)
+      .query(`UPDATE sms_messages SET sent_at = now() - interval '20 minutes' WHERE id = $1`, [a]);
+    const before = twilioFake.requests.length;
+    await t.get(StatusJob).run();
+    const asked = twilioFake.requests.slice(before).filter((r) => r.path.includes(sent.provider_message_id));
+    // Only through the tenant's account (the operator's would not know the message).
+    expect(asked.length).toBeGreaterThanOrEqual(1);
+    for (const r of asked) expect(r.path).toContain(FAKE_TWILIO_SID_2);
+    const status = await waitForStatus(t, { tenant: tenantA }, a, 'delivered');
+    expect(status.cost).toBe(0.0065);
   });
 
   it("after DELETE the tenant's messages go through the operator's account again (audited)", async () => {

@@ -114,11 +114,21 @@ export class ProviderAccountsStore implements OnModuleInit {
   }
 
   /**
-   * In production, saved accounts without PROVIDER_CREDENTIALS_KEY stop the start: those tenants'
+   * With a key, a worker re-wraps the data keys still under an older key at start (rotation).
+   * Without one: in production, saved accounts without PROVIDER_CREDENTIALS_KEY stop the start: those tenants'
    * messages could not be sent. Elsewhere it is a warning (their messages wait).
    */
   async onModuleInit(): Promise<void> {
-    if (this.keyring.current) return;
+    if (this.keyring.current) {
+      // Rotation: a worker re-wraps the data keys still under an old key (PROVIDER_CREDENTIALS_OLD_KEYS).
+      if (!this.config.runsWorker()) return;
+      const n = await this.rewrapAll().catch((e: unknown) => {
+        this.logger.error(`provider credentials not re-wrapped: ${String(e)}`);
+        return 0;
+      });
+      if (n) this.logger.log({ rewrapped: n }, 'provider credentials re-wrapped under the current key');
+      return;
+    }
     const n = await this.ds
       .query<{ n: number }[]>('SELECT count(*)::int AS n FROM sms_provider_accounts')
       .then((r) => r[0]?.n ?? 0)
