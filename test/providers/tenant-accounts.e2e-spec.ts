@@ -298,3 +298,84 @@ describe("tenants' own provider accounts", () => {
     ]);
   });
 });
+
+describe("tenants' own provider accounts: key rotation", () => {
+  const twilioFake = new FakeTwilio();
+  const k1 = randomBytes(32).toString('base64');
+  const k2 = randomBytes(32).toString('base64');
+  const tenant = freshTenantId();
+  const admin = { tenant, roles: ['admin'] };
+  let base: string;
+  const boot = async (keys: Record<string, string>) =>
+    createTestApp({
+      env: {
+        TWILIO_ACCOUNT_SID: FAKE_TWILIO_SID,
+        TWILIO_AUTH_TOKEN: FAKE_TWILIO_TOKEN,
+        TWILIO_PHONE_NUMBER: '+15005550006',
+        TWILIO_API_BASE_URL: base,
+        SMS_PROVIDERS: 'twilio',
+        PUBLIC_BASE_URL,
+        ...keys,
+      },
+    });
+
+  beforeAll(async () => {
+    base = await twilioFake.start();
+    twilioFake.addAccount(FAKE_TWILIO_SID_2, FAKE_TWILIO_TOKEN_2);
+  });
+  afterAll(async () => {
+    await twilioFake.stop();
+  });
+
+  it('reads records under the old key, re-wraps them under the new one at start, and keeps sending', async () => {
+    const first = await boot({ PROVIDER_CREDENTIALS_KEY: k1, PROVIDER_CREDENTIALS_KEY_ID: 'old' });
+    try {
+      await first
+        .http()
+        .put(`/api/sms/tenants/${tenant}/provider-accounts/twilio`)
+        .set(first.auth(admin))
+        .send({
+          account_sid: FAKE_TWILIO_SID_2,
+          auth_token: FAKE_TWILIO_TOKEN_2,
+          phone_number: '+15005550006',
+        })
+        .expect(200);
+    } finally {
+      await first.close();
+    }
+    const second = await boot({
+      PROVIDER_CREDENTIALS_KEY: k2,
+      PROVIDER_CREDENTIALS_KEY_ID: 'new',
+      PROVIDER_CREDENTIALS_OLD_KEYS: `old:${k1}`,
+    });
+    try {
+      const rows = await second
+        .get(DataSource)
+        .query('SELECT key_id FROM sms_provider_accounts WHERE tenant_id = $1', [tenant]);
+      expect(rows).toEqual([{ key_id: 'new' }]);
+      const res = await second
+        .http()
+        .post('/api/sms/send')
+        .set(second.auth({ tenant }))
+        .send({ phone_number: '+12025550123', message: 'after rotation' })
+        .expect(202);
+      const sent = await waitForStatus(second, { tenant }, res.body.message_id, 'sent');
+      expect(twilioFake.sentBy(FAKE_TWILIO_SID_2).map((m) => m.sid)).toContain(sent.provider_message_id);
+    } finally {
+      await second.close();
+    }
+    // Without the old key, a record still under it would not open: the new key alone reads it now.
+    const third = await boot({ PROVIDER_CREDENTIALS_KEY: k2, PROVIDER_CREDENTIALS_KEY_ID: 'new' });
+    try {
+      const res = await third
+        .http()
+        .post('/api/sms/send')
+        .set(third.auth({ tenant }))
+        .send({ phone_number: '+12025550123', message: 'old key dropped' })
+        .expect(202);
+      await waitForStatus(third, { tenant }, res.body.message_id, 'sent');
+    } finally {
+      await third.close();
+    }
+  });
+});

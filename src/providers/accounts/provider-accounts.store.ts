@@ -235,7 +235,8 @@ export class ProviderAccountsStore implements OnModuleInit {
   }
 
   /**
-   * Key rotation: re-wraps every record not under the current key (the credentials' ciphertext is
+   * Key rotation: re-wraps every record not under the current key (a record under a key not
+   * configured is left, and counted in an error log) (the credentials' ciphertext is
    * unchanged; `version` is not bumped: the credentials are the same). Returns how many changed.
    */
   async rewrapAll(): Promise<number> {
@@ -243,8 +244,15 @@ export class ProviderAccountsStore implements OnModuleInit {
       this.keyring.current?.id ?? '',
     ]);
     let n = 0;
+    let unreadable = 0;
     for (const r of rows) {
-      const w = rewrap(this.keyring, sealedOf(r), context(r.tenant_id, r.provider));
+      let w: Pick<Sealed, 'keyId' | 'wrappedKey'> | null;
+      try {
+        w = rewrap(this.keyring, sealedOf(r), context(r.tenant_id, r.provider));
+      } catch {
+        unreadable++; // under a key this service no longer has: left as it is
+        continue;
+      }
       if (!w) continue;
       await this.ds.query(
         'UPDATE sms_provider_accounts SET key_id = $1, wrapped_key = $2 WHERE id = $3 AND key_id = $4',
@@ -252,6 +260,11 @@ export class ProviderAccountsStore implements OnModuleInit {
       );
       n++;
     }
+    if (unreadable)
+      this.logger.error(
+        { unreadable },
+        'provider accounts under a key not in PROVIDER_CREDENTIALS_KEY or _OLD_KEYS: not re-wrapped, those tenants cannot send',
+      );
     return n;
   }
 }
