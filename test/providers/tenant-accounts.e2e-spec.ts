@@ -262,6 +262,32 @@ describe("tenants' own provider accounts", () => {
     expect(status.cost).toBe(0.0065);
   });
 
+  it("sends an SNS account's messages with its own key and origination identity", async () => {
+    const tenantC = freshTenantId();
+    const adminC = { tenant: tenantC, roles: ['admin'] };
+    const saved = await put(adminC, 'sns', {
+      access_key_id: 'AKIATENANTCCCCCCCCC',
+      secret_access_key: 'tenant-c-secret-access-key',
+      region: 'eu-west-1',
+      origination_identity: 'OKULUM',
+    }).expect(200);
+    expect(saved.body.shown).toEqual({
+      access_key_id_last4: 'CCCC',
+      secret_access_key_last4: '-key',
+      region: 'eu-west-1',
+      origination_identity: 'OKULUM',
+    });
+    const id = await send(tenantC, 'through my own AWS account');
+    await waitForStatus(t, { tenant: tenantC }, id, 'sent');
+    const published = snsFake.published.filter((m) => m.message === 'through my own AWS account');
+    expect(published).toEqual([
+      expect.objectContaining({
+        accessKeyId: 'AKIATENANTCCCCCCCCC',
+        attributes: expect.objectContaining({ 'AWS.SNS.SMS.SenderID': 'OKULUM' }),
+      }),
+    ]);
+  });
+
   it("after DELETE the tenant's messages go through the operator's account again (audited)", async () => {
     await t
       .http()
