@@ -283,7 +283,7 @@ export class SmsRouter implements OnModuleInit, BeforeApplicationShutdown, OnApp
         country: null,
         tenantAccounts: {
           router: null,
-          unavailable: `the tenant's provider account cannot be read (${String(e).slice(0, 200)})`,
+          unavailable: `the tenant's provider account cannot be read (${(e instanceof Error ? e.message : String(e)).slice(0, 200)})`,
         },
       };
     }

@@ -288,6 +288,33 @@ describe("tenants' own provider accounts", () => {
     ]);
   });
 
+  it("holds a tenant's messages when its account cannot be opened, never using the operator's", async () => {
+    const tenantD = freshTenantId();
+    await put({ tenant: tenantD, roles: ['admin'] }, 'twilio', {
+      account_sid: FAKE_TWILIO_SID_2,
+      auth_token: FAKE_TWILIO_TOKEN_2,
+      phone_number: '+15005550006',
+    }).expect(200);
+    // As after a key was dropped too early: the record names a key this service does not have.
+    await t
+      .get(DataSource)
+      .query(`UPDATE sms_provider_accounts SET key_id = 'gone', version = version + 1 WHERE tenant_id = $1`, [
+        tenantD,
+      ]);
+    const before = twilioFake.sent.length;
+    const id = await send(tenantD, 'must not leave through the operator');
+    const held = await eventually(async () => {
+      const res = await t
+        .http()
+        .get(`/api/sms/messages/${id}/status`)
+        .set(t.auth({ tenant: tenantD }));
+      return JSON.stringify(res.body).includes('account_unavailable') ? res.body : undefined;
+    });
+    expect(held.status).not.toBe('sent');
+    expect(held).toMatchObject({ status: 'queued', attempts: 0, error_code: 'account_unavailable' });
+    expect(twilioFake.sent.slice(before).filter((m) => m.body.includes('must not leave'))).toEqual([]);
+  });
+
   it("after DELETE the tenant's messages go through the operator's account again (audited)", async () => {
     await t
       .http()
