@@ -54,6 +54,7 @@ import { ValidityPeriods1764003200000 } from './1764003200000-validity-periods';
 // Code conversion: the destination country on each message, the conversion rollup and its trigger.
 import { CodeConversion1764003500000 } from './1764003500000-code-conversion';
 import { CodeBodiesIndex1764003700000 } from './1764003700000-code-bodies-index';
+import { ProviderAccounts1764004000000 } from './1764004000000-provider-accounts';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -95,4 +96,5 @@ export const MIGRATIONS = [
   ValidityPeriods1764003200000,
   CodeConversion1764003500000,
   CodeBodiesIndex1764003700000,
+  ProviderAccounts1764004000000,
 ];

@@ -16,7 +16,7 @@ import { JobsModule, JobsWorkerModule } from './jobs';
 import { LoggingModule } from './logging/logging.module';
 import { MessagingModule, MessagingWorkerModule } from './messaging';
 import { PhoneModule } from './phone';
-import { ProvidersModule } from './providers';
+import { ProviderAccountsModule, ProvidersModule } from './providers';
 import { bullPrefix, bullRedisOptions, RedisModule } from './redis/redis.module';
 import { AppointmentsModule } from './appointments';
 import { AnalyticsModule } from './analytics';
@@ -70,6 +70,7 @@ export class AppModule {
         TenancyModule,
         PhoneModule,
         ProvidersModule,
+        ProviderAccountsModule,
         MessagingModule,
         ...(worker ? [MessagingWorkerModule] : []),
         WebhooksModule,

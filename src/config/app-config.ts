@@ -257,6 +257,26 @@ export const SETTINGS = {
     default: 'http://localhost:3000',
     parse: url(HTTP),
   },
+  PROVIDER_CREDENTIALS_KEY: {
+    description:
+      "key (base64 of 32 bytes) that wraps the data keys of tenants' own provider accounts; unset: tenants cannot save an account and saved ones are not used (their messages wait)",
+    default: '',
+    sensitive: true,
+    parse: optionalStr,
+  },
+  PROVIDER_CREDENTIALS_KEY_ID: {
+    description:
+      'id recorded with every data key wrapped under PROVIDER_CREDENTIALS_KEY (change it with the key)',
+    default: 'k1',
+    parse: str,
+  },
+  PROVIDER_CREDENTIALS_OLD_KEYS: {
+    description:
+      'earlier credential keys still read (not used for new records), comma-separated id:base64; a worker re-wraps every record under the current key when it starts; drop a key once none is left under it (docs/privacy.md)',
+    default: '',
+    sensitive: true,
+    parse: optionalStr,
+  },
   TWILIO_ACCOUNT_SID: {
     description: 'Twilio account SID (Twilio is enabled when SID and token are set)',
     default: '',

@@ -83,7 +83,7 @@ export class StatusJob {
       rows.map((r) =>
         slots.run(async () => {
           try {
-            const s = await this.router.fetchStatus(r.provider, r.providerMessageId);
+            const s = await this.router.fetchStatus(r.provider, r.providerMessageId, r.tenantId);
             if (!s) return;
             const next = s.status;
             const news = (next !== null && next !== 'sent') || (s.price !== null && r.cost === null);

@@ -1,5 +1,6 @@
 /** The public surface of providers: the router other modules use, and the provider vocabulary. */
 export { ProvidersModule, SmsRouter, providerOrder } from './providers.module';
+export { ProviderAccountsModule } from './accounts/provider-accounts.module';
 export type { RoutePlan } from './providers.module';
 // Adaptive routing: the shared scores (and the code conversion hook, `recordConversion`), the
 // tenant setting's shape and its validation, and the note a message's events carry.

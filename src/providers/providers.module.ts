@@ -22,7 +22,22 @@ import { UNKNOWN_COUNTRY } from './routing-counters';
 import { chooseFirst, defaultNote, FirstChoice, pinFor, TenantRouting, withFirst } from './routing-policy';
 import { RoutingConversions } from './routing-conversions';
 import { RoutingScores, RoutingSnapshot } from './routing-scores';
-import { FoundMessage, OutboundSms, ProviderStatus, SentLookup, SmsProvider } from './sms-provider';
+import {
+  CircuitsOpenError,
+  FoundMessage,
+  OutboundSms,
+  ProviderStatus,
+  SentLookup,
+  SmsProvider,
+} from './sms-provider';
+import {
+  AccountCredentials,
+  AccountProvider,
+  OpenAccount,
+  ProviderAccountsStore,
+  SnsCredentials,
+  TwilioCredentials,
+} from './accounts/provider-accounts.store';
 import { SnsNotifications } from './sns/sns-notifications';
 import { SnsProvider } from './sns/sns.provider';
 import { TwilioProvider } from './twilio/twilio.provider';
@@ -34,11 +49,37 @@ export { providerOrder };
 const DOWN_PUBLISH_MS = 2000;
 /** Weight of the past in the recent first picks (the claim records the most frequent one). */
 const PICK_DECAY = 0.97;
+/** How long a tenant's cached account providers are used before their versions are checked again. */
+const ACCOUNT_CHECK_MS = 5000;
+/** At most this many tenants' account providers are cached (least recently used go first). */
+const MAX_CACHED_TENANTS = 1000;
+/** A message of a tenant whose accounts cannot be read now waits this long (no attempt spent). */
+const ACCOUNT_RETRY_MS = 30_000;
+
+/** A tenant's own provider accounts as providers, with their own router (circuits) in this process. */
+interface TenantProviders {
+  /** The accounts' ids and versions this was built from. */
+  key: string;
+  checkedAt: number;
+  /** Null: the tenant has no account of its own (it uses the operator's). */
+  router: ProviderRouter | null;
+  order: ProviderName[];
+  providers: SmsProvider[];
+  /** account id → its provider */
+  byAccount: Map<string, SmsProvider>;
+  /** provider name → account id */
+  accountOf: Map<ProviderName, string>;
+}
 
 /** How one message is routed: its first provider, the order its attempt follows, and why. */
 export interface RoutePlan extends FirstChoice {
   /** ISO alpha-2 of the recipient's number (`ZZ`: none); null when adaptive routing is off. */
   country: string | null;
+  /**
+   * Set when the message's tenant has its own provider account(s): the router of those accounts
+   * (the operator's providers are not used), or why they cannot be used now (the send waits).
+   */
+  tenantAccounts?: { router: ProviderRouter | null; unavailable?: string };
 }
 
 /**
@@ -71,6 +112,9 @@ export class SmsRouter implements OnModuleInit, BeforeApplicationShutdown, OnApp
   /** Call outcomes of this process, for /health/providers. */
   private readonly stats = new ProviderStats(() => Date.now());
   private readonly observers: ProviderObserver[] = [];
+  /** Tenants' own accounts built into providers, by tenant (insertion order: least recent first). */
+  private readonly tenantCache = new Map<number, TenantProviders>();
+  private readonly tenantLoads = new Map<number, Promise<TenantProviders>>();
 
   constructor(
     private readonly config: AppConfig,
@@ -80,6 +124,8 @@ export class SmsRouter implements OnModuleInit, BeforeApplicationShutdown, OnApp
     private readonly redis: RedisService,
     /** The shared routing scores (also what code conversion feeds: `recordConversion`). */
     readonly scores: RoutingScores,
+    /** Tenants' own provider accounts (sealed credentials). */
+    readonly accounts: ProviderAccountsStore,
   ) {
     this.order = providerOrder(config);
     // Every provider is wrapped by the instrumenting decorator: latency and errors per call.
@@ -212,10 +258,208 @@ export class SmsRouter implements OnModuleInit, BeforeApplicationShutdown, OnApp
   }
 
   /**
+   * Routes one message of a tenant (what the worker calls): a tenant with its own provider
+   * account(s) goes through those only, in the order twilio, sns (a pin of one of them puts it
+   * first; adaptive routing is the operator's and does not apply); any other tenant as `plan`.
+   * When the tenant's accounts cannot be read now (database, missing key), the plan says so and
+   * `send` makes the message wait: it is never sent through the operator's account instead.
+   */
+  async planFor(
+    tenantId: number,
+    sms: Pick<OutboundSms, 'to' | 'messageType'>,
+    routing?: TenantRouting | null,
+  ): Promise<RoutePlan> {
+    let own: TenantProviders | null;
+    try {
+      own = await this.tenantProviders(tenantId);
+    } catch (e) {
+      this.logger.warn({ tenantId, err: String(e) }, "tenant's provider accounts cannot be read");
+      const first = this.order[0];
+      return {
+        first,
+        order: [first],
+        note: "not routed: the tenant's provider account cannot be read now",
+        kind: 'default',
+        country: null,
+        tenantAccounts: {
+          router: null,
+          unavailable: `the tenant's provider account cannot be read (${(e instanceof Error ? e.message : String(e)).slice(0, 200)})`,
+        },
+      };
+    }
+    if (!own?.router) return this.plan(sms, routing);
+    const pin = pinFor(routing, sms.messageType);
+    const order = pin && own.order.includes(pin.provider) ? withFirst(own.order, pin.provider) : own.order;
+    const up = own.router.firstUp(order);
+    const first = up ?? order[0];
+    const note = up
+      ? `routed to ${first}: the tenant's own account`
+      : "not routed: every circuit of the tenant's own accounts is open";
+    return {
+      first,
+      order,
+      note,
+      kind: pin ? 'pinned' : 'default',
+      country: null,
+      tenantAccounts: { router: own.router },
+    };
+  }
+
+  /** The tenant's own accounts as providers (cached; rebuilt when an account changed), or null. */
+  private async tenantProviders(tenantId: number): Promise<TenantProviders | null> {
+    const hit = this.tenantCache.get(tenantId);
+    if (hit && Date.now() - hit.checkedAt < ACCOUNT_CHECK_MS) return hit.router ? hit : null;
+    let load = this.tenantLoads.get(tenantId);
+    if (!load) {
+      load = this.loadTenant(tenantId, hit).finally(() => this.tenantLoads.delete(tenantId));
+      this.tenantLoads.set(tenantId, load);
+    }
+    const entry = await load;
+    return entry.router ? entry : null;
+  }
+
+  private async loadTenant(tenantId: number, hit: TenantProviders | undefined): Promise<TenantProviders> {
+    const versions = await this.accounts.versions(tenantId);
+    const key = versions.map((v) => `${v.id}:${v.version}`).join(',');
+    if (hit && hit.key === key) {
+      hit.checkedAt = Date.now();
+      this.tenantCache.delete(tenantId);
+      this.tenantCache.set(tenantId, hit);
+      return hit;
+    }
+    const entry: TenantProviders = {
+      key,
+      checkedAt: Date.now(),
+      router: null,
+      order: [],
+      providers: [],
+      byAccount: new Map(),
+      accountOf: new Map(),
+    };
+    if (versions.length > 0) {
+      const open = await this.accounts.open(tenantId);
+      for (const a of open) {
+        const p = this.buildAccount(a);
+        entry.providers.push(p);
+        entry.order.push(p.name);
+        entry.byAccount.set(a.id, p);
+        entry.accountOf.set(p.name, a.id);
+      }
+      entry.router = new ProviderRouter(
+        entry.providers,
+        {
+          failureThreshold: this.config.get('SMS_CIRCUIT_FAILURE_THRESHOLD'),
+          cooldownMs: this.config.get('SMS_CIRCUIT_COOLDOWN_MS'),
+          now: () => Date.now(),
+        },
+        (provider, open) =>
+          this.logger.warn(
+            { tenantId, provider, account: entry.accountOf.get(provider), open },
+            open
+              ? "tenant's own provider account circuit opened"
+              : "tenant's own provider account circuit closed",
+          ),
+      );
+    }
+    const old = this.tenantCache.get(tenantId);
+    this.tenantCache.delete(tenantId);
+    if (old && old !== entry) this.retire(old);
+    this.tenantCache.set(tenantId, entry);
+    while (this.tenantCache.size > MAX_CACHED_TENANTS) {
+      const [oldest, e] = this.tenantCache.entries().next().value as [number, TenantProviders];
+      this.tenantCache.delete(oldest);
+      this.retire(e);
+    }
+    return entry;
+  }
+
+  /** Closes a replaced entry's providers once calls in flight on them are surely over. */
+  private retire(e: TenantProviders): void {
+    if (e.providers.length === 0) return;
+    const t = setTimeout(() => {
+      for (const p of e.providers) void Promise.resolve(p.close?.()).catch(() => undefined);
+    }, 120_000);
+    t.unref();
+  }
+
+  /**
+   * The provider of one tenant account (its webhooks carry `?account=<id>`), or undefined when no
+   * such account exists or it cannot be read.
+   */
+  async accountProvider(accountId: string): Promise<SmsProvider | undefined> {
+    const tenantId = await this.accounts.tenantOf(accountId);
+    if (tenantId === null) return undefined;
+    const own = await this.tenantProviders(tenantId).catch(() => null);
+    return own?.byAccount.get(accountId);
+  }
+
+  /** This process's circuit of each of a tenant's own accounts (provider → circuit), {} when none. */
+  async accountCircuits(
+    tenantId: number,
+  ): Promise<Record<string, ReturnType<ProviderRouter['health']>[string]>> {
+    const own = await this.tenantProviders(tenantId).catch(() => null);
+    return own?.router ? own.router.health() : {};
+  }
+
+  /**
+   * Checks credentials with a harmless read (Twilio: the account resource; SNS: GetSMSAttributes)
+   * before they are saved. Throws the provider's classified error.
+   */
+  async checkCredentials(provider: AccountProvider, credentials: AccountCredentials): Promise<void> {
+    const p = this.buildAccount({ id: 'check', tenantId: 0, provider, version: 0, credentials });
+    try {
+      await p.checkAccount?.();
+    } finally {
+      await p.close?.();
+    }
+  }
+
+  /** The provider client of a tenant's own account (its own credentials, and its webhook URL). */
+  private buildAccount(a: OpenAccount): SmsProvider {
+    const c = this.config;
+    const timeoutMs = c.get('SMS_PROVIDER_TIMEOUT_MS');
+    if (a.provider === 'twilio') {
+      const t = a.credentials as TwilioCredentials;
+      return new TwilioProvider({
+        accountSid: t.account_sid,
+        authToken: t.auth_token,
+        from: t.phone_number,
+        messagingServiceSid: t.messaging_service_sid,
+        apiBaseUrl: c.get('TWILIO_API_BASE_URL'),
+        // The account in the URL: its callbacks are verified with its own token.
+        statusCallbackUrl: `${c.get('PUBLIC_BASE_URL')}/api/sms/webhooks/twilio/status?account=${a.id}`,
+        timeoutMs,
+      });
+    }
+    const s = a.credentials as SnsCredentials;
+    return new SnsProvider({
+      region: s.region,
+      accessKeyId: s.access_key_id,
+      secretAccessKey: s.secret_access_key,
+      endpoint: c.get('AWS_SNS_ENDPOINT'),
+      timeoutMs,
+      defaultSender: s.origination_identity,
+    });
+  }
+
+  /**
    * Sends through the providers in the plan's order (fallback and circuits as ProviderRouter
    * does), and counts each call towards the routing scores of the plan's country.
    */
   send(sms: OutboundSms, plan: RoutePlan, hooks: SendHooks = {}): Promise<RouteOutcome> {
+    const own = plan.tenantAccounts;
+    if (own) {
+      // A tenant's own accounts: their own circuits; the operator's routing scores are not fed.
+      if (!own.router)
+        return Promise.reject(
+          new CircuitsOpenError(Date.now() + ACCOUNT_RETRY_MS, {
+            provider: plan.first,
+            code: 'account_unavailable',
+            message: own.unavailable ?? "the tenant's provider account cannot be used now",
+          }),
+        );
+      return own.router.send(sms, hooks, { order: plan.order });
+    }
     const { country } = plan;
     const code = CODE_MESSAGE_TYPES.includes(sms.messageType);
     return this.router.send(sms, hooks, {
@@ -250,12 +494,14 @@ export class SmsRouter implements OnModuleInit, BeforeApplicationShutdown, OnApp
 
   /** Marks this process's open circuits in Redis for a few publish periods; never throws. */
   private async publishDown(): Promise<void> {
-    const down = this.router.down();
+    const down = this.router.down().map((p) => this.downKey(p));
+    // Tenants' own accounts under keys of their own: never the operator's provider's key.
+    for (const e of this.tenantCache.values())
+      for (const p of e.router?.down() ?? [])
+        down.push(this.redis.key('providers', 'down', 'account', e.accountOf.get(p) ?? p));
     if (down.length === 0 || !this.redis.isUp()) return;
     const ttl = DOWN_PUBLISH_MS * 3;
-    await Promise.all(down.map((p) => this.redis.client.set(this.downKey(p), '1', 'PX', ttl))).catch(
-      () => undefined,
-    );
+    await Promise.all(down.map((k) => this.redis.client.set(k, '1', 'PX', ttl))).catch(() => undefined);
   }
 
   /** Providers down here or in any sending process (as published in Redis; local only without it). */
@@ -272,9 +518,26 @@ export class SmsRouter implements OnModuleInit, BeforeApplicationShutdown, OnApp
   }
 
   /** Messages the provider holds for a lookup, or null when it cannot be asked (SNS). */
-  async findSent(provider: ProviderName, lookup: SentLookup): Promise<FoundMessage[] | null> {
-    const p = this.providers.find((x) => x.name === provider);
+  async findSent(
+    provider: ProviderName,
+    lookup: SentLookup,
+    tenantId?: number,
+  ): Promise<FoundMessage[] | null> {
+    const p = await this.providerFor(provider, tenantId);
     return p?.findSent ? p.findSent(lookup) : null;
+  }
+
+  /**
+   * The provider to ask about a message: the tenant's own account of that provider when the tenant
+   * (given) has one, else the operator's. Throws when the tenant's accounts cannot be read (asking
+   * the operator's account instead would wrongly find nothing).
+   */
+  private async providerFor(provider: ProviderName, tenantId?: number): Promise<SmsProvider | undefined> {
+    if (tenantId !== undefined) {
+      const own = await this.tenantProviders(tenantId);
+      if (own) return own.providers.find((x) => x.name === provider);
+    }
+    return this.providers.find((x) => x.name === provider);
   }
 
   /** Providers whose API can be asked for a message's status (for reconciliation). */
@@ -283,8 +546,12 @@ export class SmsRouter implements OnModuleInit, BeforeApplicationShutdown, OnApp
   }
 
   /** The provider's current word on a message, or null when it cannot be asked. */
-  async fetchStatus(provider: ProviderName, providerMessageId: string): Promise<ProviderStatus | null> {
-    const p = this.providers.find((x) => x.name === provider);
+  async fetchStatus(
+    provider: ProviderName,
+    providerMessageId: string,
+    tenantId?: number,
+  ): Promise<ProviderStatus | null> {
+    const p = await this.providerFor(provider, tenantId);
     return p?.fetchStatus ? p.fetchStatus(providerMessageId) : null;
   }
 
@@ -366,6 +633,8 @@ export class SmsRouter implements OnModuleInit, BeforeApplicationShutdown, OnApp
     if (this.publisher) clearInterval(this.publisher);
     if (this.scoring) clearInterval(this.scoring);
     for (const p of [...this.providers, this.testSandbox]) await p.close?.();
+    for (const e of this.tenantCache.values()) for (const p of e.providers) await p.close?.();
+    this.tenantCache.clear();
   }
 }
 
@@ -375,10 +644,18 @@ export class SmsRouter implements OnModuleInit, BeforeApplicationShutdown, OnApp
     DeliveryReceipts,
     SnsNotifications,
     RoutingScores,
+    ProviderAccountsStore,
     // Messaging tells the ConversionObserver port of every code entered correctly: routing scores it.
     RoutingConversions,
     { provide: ConversionObserver, useExisting: RoutingConversions },
   ],
-  exports: [SmsRouter, DeliveryReceipts, SnsNotifications, RoutingScores, ConversionObserver],
+  exports: [
+    SmsRouter,
+    DeliveryReceipts,
+    SnsNotifications,
+    RoutingScores,
+    ConversionObserver,
+    ProviderAccountsStore,
+  ],
 })
 export class ProvidersModule {}

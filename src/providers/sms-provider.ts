@@ -232,6 +232,8 @@ export interface SmsProvider {
    * on providers that cannot be asked (SNS).
    */
   findSent?(lookup: SentLookup): Promise<FoundMessage[]>;
+  /** A harmless read proving the credentials (a tenant account on save); throws a ProviderError. */
+  checkAccount?(): Promise<void>;
   /** Releases sockets and timers. */
   close?(): void | Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Logger, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, HttpCode, Logger, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/decorators';
@@ -65,12 +65,20 @@ export class WebhooksController {
       throw new AppError('service_unavailable', `SNS subscription not confirmed: ${outcome.why}`);
   }
 
-  /** Delivery status callbacks (e.g. Twilio's StatusCallback): move a message's status. */
+  /**
+   * Delivery status callbacks (e.g. Twilio's StatusCallback): move a message's status. `?account=`
+   * names a tenant's own provider account (the URL the service gave that account's messages): the
+   * request is verified with that account's credentials, never the operator's.
+   */
   @Post(':provider/status')
   @HttpCode(204)
   @ApiProviderWebhook('status')
-  async status(@Param('provider') name: string, @Req() req: FastifyRequest): Promise<void> {
-    const provider = this.find(name, (p) => Boolean(p.parseStatusCallback));
+  async status(
+    @Param('provider') name: string,
+    @Req() req: FastifyRequest,
+    @Query('account') account?: string,
+  ): Promise<void> {
+    const provider = await this.find(name, (p) => Boolean(p.parseStatusCallback), account);
     const receipts = this.parse(() => provider.parseStatusCallback?.(this.webhook(req)) ?? []);
     for (const r of receipts) await this.receipts.apply(r);
   }
@@ -86,8 +94,9 @@ export class WebhooksController {
     @Param('provider') name: string,
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
+    @Query('account') account?: string,
   ): Promise<string | undefined> {
-    const provider = this.find(name, (p) => Boolean(p.parseInbound));
+    const provider = await this.find(name, (p) => Boolean(p.parseInbound), account);
     const parsed = this.parse(() => provider.parseInbound?.(this.webhook(req)) ?? { messages: [] });
     let ack = parsed.ack;
     for (const m of parsed.messages) {
@@ -102,8 +111,18 @@ export class WebhooksController {
     return ack.body;
   }
 
-  private find(name: string, accepts: (p: SmsProvider) => boolean): SmsProvider {
-    const provider = this.router.provider(name);
+  /** The named provider: the operator's, or with `account` that tenant account's (404 when none). */
+  private async find(
+    name: string,
+    accepts: (p: SmsProvider) => boolean,
+    account?: string,
+  ): Promise<SmsProvider> {
+    const provider =
+      account === undefined ? this.router.provider(name) : await this.router.accountProvider(String(account));
+    if (provider && provider.name !== name)
+      throw new NotFoundError(
+        `no account '${String(account).slice(0, 20)}' of provider '${name.slice(0, 40)}'`,
+      );
     if (!provider || !accepts(provider)) {
       throw new NotFoundError(`no configured provider '${name.slice(0, 40)}' takes this webhook`);
     }

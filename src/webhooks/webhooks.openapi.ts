@@ -6,6 +6,7 @@ import {
   ApiOperation,
   ApiParam,
   ApiProduces,
+  ApiQuery,
   ApiResponse,
 } from '@nestjs/swagger';
 
@@ -21,6 +22,13 @@ const SIGNATURE = ApiHeader({
   description:
     'Twilio: base64 HMAC-SHA1 of PUBLIC_BASE_URL + path + the sorted form fields, keyed with TWILIO_AUTH_TOKEN; a wrong or missing one answers 403',
 });
+const ACCOUNT_QUERY = ApiQuery({
+  name: 'account',
+  required: false,
+  type: String,
+  description:
+    "a tenant's own provider account (the URL the service gave that account): verified with that account's auth token instead of TWILIO_AUTH_TOKEN; an unknown account answers 404",
+});
 const FORM_BODY = ApiBody({
   description: 'the provider’s own form fields, as it sends them',
   schema: { type: 'object', additionalProperties: { type: 'string' } },
@@ -30,6 +38,7 @@ const FORM_BODY = ApiBody({
 export function ApiProviderWebhook(kind: 'status' | 'inbound'): MethodDecorator {
   const common = [
     PROVIDER_PARAM,
+    ACCOUNT_QUERY,
     SIGNATURE,
     FORM_BODY,
     ApiConsumes('application/x-www-form-urlencoded'),

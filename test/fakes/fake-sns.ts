@@ -24,10 +24,24 @@ export class FakeSns extends FakeHttpServer {
     smsType?: string;
     /** Every message attribute, name → StringValue (AWS.SNS.SMS.SenderID, AWS.MM.SMS.OriginationNumber…). */
     attributes: Record<string, string>;
+    /** The access key id that signed the request. */
+    accessKeyId: string | null;
   }[] = [];
+  /** Access key ids refused as AWS refuses an unknown key (403 InvalidClientTokenId), until reset(). */
+  readonly refusedKeys = new Set<string>();
 
   protected answer(req: RecordedRequest): Answer {
     const f = req.form;
+    const accessKeyId = /Credential=([^/,\s]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? null;
+    if (accessKeyId && this.refusedKeys.has(accessKeyId))
+      return snsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+    if (req.method === 'POST' && f.Action === 'GetSMSAttributes') {
+      return {
+        status: 200,
+        contentType: 'text/xml',
+        body: `<GetSMSAttributesResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><GetSMSAttributesResult><attributes><entry><key>DefaultSMSType</key><value>Transactional</value></entry></attributes></GetSMSAttributesResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetSMSAttributesResponse>`,
+      };
+    }
     if (req.method !== 'POST' || f.Action !== 'Publish')
       return snsError(400, 'InvalidAction', `unsupported action ${f.Action}`);
     if (!f.PhoneNumber || !/^\+[1-9]\d{6,14}$/.test(f.PhoneNumber)) {
@@ -39,7 +53,14 @@ export class FakeSns extends FakeHttpServer {
         f[`MessageAttributes.entry.${i}.Value.StringValue`];
     const smsType = attributes['AWS.SNS.SMS.SMSType'];
     const messageId = randomUUID();
-    this.published.push({ messageId, phoneNumber: f.PhoneNumber, message: f.Message, smsType, attributes });
+    this.published.push({
+      messageId,
+      phoneNumber: f.PhoneNumber,
+      message: f.Message,
+      smsType,
+      attributes,
+      accessKeyId,
+    });
     return {
       status: 200,
       contentType: 'text/xml',
@@ -50,5 +71,6 @@ export class FakeSns extends FakeHttpServer {
   override reset(): void {
     super.reset();
     this.published.length = 0;
+    this.refusedKeys.clear();
   }
 }

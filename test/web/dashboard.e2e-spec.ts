@@ -12,6 +12,8 @@ import { signToken } from '../../src/auth/tokens';
 import { CallbacksService } from '../../src/callbacks';
 import { CampaignsService } from '../../src/campaigns';
 import { DASHBOARD_CSP } from '../../src/dashboard';
+import { randomBytes } from 'node:crypto';
+import { FAKE_TWILIO_SID_2, FAKE_TWILIO_TOKEN_2, FakeTwilio } from '../fakes/fake-twilio';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { allowCountries } from '../support/tenants';
 import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/test-app';
@@ -42,6 +44,8 @@ function dashboardSuite(): void {
   let context: BrowserContext;
   let page: Page;
   let receiver: WebhookReceiver;
+  /** Only tenants' own accounts use it (the operator has no Twilio here: the sandbox sends). */
+  const twilioFake = new FakeTwilio();
   const consoleErrors: string[] = [];
   const tenant = freshTenantId();
   const admin: TokenOptions = { tenant, user: 'ops-1', roles: ['admin'] };
@@ -90,6 +94,8 @@ function dashboardSuite(): void {
         WEBHOOK_ALLOW_INSECURE: 'true', // the receiver is on loopback
         WEBHOOK_DISPATCH_INTERVAL_MS: '50',
         WEBHOOK_ENDPOINT_PAUSE_AFTER: '2',
+        TWILIO_API_BASE_URL: await twilioFake.start(),
+        PROVIDER_CREDENTIALS_KEY: randomBytes(32).toString('base64'),
       },
     });
     await t.app.listen(0, '127.0.0.1');
@@ -152,6 +158,7 @@ function dashboardSuite(): void {
     await browser?.close();
     await t?.close();
     await receiver?.stop();
+    await twilioFake.stop();
   });
 
   it('sends a strict CSP, long-caches hashed assets and never caches the page', async () => {
@@ -504,6 +511,38 @@ function dashboardSuite(): void {
     await eventually(async () => (receiver.on('/dashboard-hook').length >= 3 ? true : undefined));
   });
 
+  it("sets a tenant's own Twilio account: a refused check shows why, a good one shows only the last 4", async () => {
+    twilioFake.addAccount(FAKE_TWILIO_SID_2, FAKE_TWILIO_TOKEN_2);
+    // A tenant of its own: the suite's tenant keeps sending through the sandbox.
+    const own = { tenant: freshTenantId(), user: 'ops-2', roles: ['admin'] };
+    const ctx = await browser.newContext({ locale: 'en-US' });
+    // The refused check is a 400 the browser logs: the only console error this page may have.
+    const errors: string[] = [];
+    const p = await newPage(ctx, errors);
+    await signInByPasting(p, t.token(own));
+    await p.getByTestId('nav-provider-accounts').click();
+    await p.getByText("None: your messages go through the operator's account.").waitFor();
+    const form = p.getByTestId('provider-account-form');
+    await form.locator('input[name=account_sid]').fill(FAKE_TWILIO_SID_2);
+    await form.locator('input[name=auth_token]').fill('wrong-token-wrong-token');
+    await form.locator('input[name=phone_number]').fill('+15005550006');
+    await form.getByRole('button', { name: 'Check and save' }).click();
+    await form.getByText(/did not pass the check/).waitFor();
+    expect(await p.getByTestId('provider-account-row').count()).toBe(0);
+    await form.locator('input[name=auth_token]').fill(FAKE_TWILIO_TOKEN_2);
+    await form.getByRole('button', { name: 'Check and save' }).click();
+    const row = p.getByTestId('provider-account-row');
+    await row.waitFor();
+    expect(await row.textContent()).toContain('auth_token_last4: …2222');
+    expect(await p.content()).not.toContain(FAKE_TWILIO_TOKEN_2.slice(0, 20));
+    await shot(p, 'provider-accounts');
+    p.once('dialog', (d) => void d.accept());
+    await row.getByRole('button', { name: 'Remove' }).click();
+    await p.getByText("None: your messages go through the operator's account.").waitFor();
+    expect(errors).toEqual([expect.stringContaining('status of 400')]);
+    await ctx.close();
+  });
+
   it('is usable at 360 px wide', async () => {
     const ctx = await browser.newContext({ locale: 'en-US', viewport: { width: 360, height: 780 } });
     const p = await newPage(ctx, consoleErrors);
@@ -520,7 +559,15 @@ function dashboardSuite(): void {
     const p = await newPage(ctx, consoleErrors);
     await signInByPasting(p, t.token({ tenant, user: 'plain-1' }));
     await p.getByTestId('fig-total').waitFor();
-    for (const admin of ['campaigns', 'opt-outs', 'inbound', 'alerts', 'webhooks', 'tenants'])
+    for (const admin of [
+      'campaigns',
+      'opt-outs',
+      'inbound',
+      'alerts',
+      'webhooks',
+      'provider-accounts',
+      'tenants',
+    ])
       expect(await p.getByTestId(`nav-${admin}`).count()).toBe(0);
     expect(await p.getByTestId('overview-alerts').count()).toBe(0);
     await p.goto(`${base}/dashboard#/campaigns`);

@@ -22,6 +22,7 @@ import { Overview } from './pages/overview';
 import { Templates } from './pages/templates';
 import { Tenants } from './pages/tenants';
 import { Webhooks } from './pages/webhooks';
+import { ProviderAccounts } from './pages/provider-accounts';
 
 type Level = 'user' | 'admin' | 'super';
 
@@ -40,6 +41,7 @@ const ROUTES: Route[] = [
   { path: 'inbound', label: 'inbound', level: 'admin' },
   { path: 'alerts', label: 'alerts', level: 'admin' },
   { path: 'webhooks', label: 'webhooks', level: 'admin' },
+  { path: 'provider-accounts', label: 'providerAccounts', level: 'admin' },
   { path: 'tenants', label: 'tenants', level: 'super' },
 ];
 
@@ -198,6 +200,8 @@ function Page({
       return <Alerts />;
     case 'webhooks':
       return <Webhooks />;
+    case 'provider-accounts':
+      return <ProviderAccounts tenantId={actingTenant() ?? session.tenantId} />;
     default:
       return <Overview session={session} />;
   }

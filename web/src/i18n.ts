@@ -139,6 +139,15 @@ const en = {
   resume: 'Resume',
   since: 'since',
   until: 'until',
+  providerAccounts: 'Own provider accounts',
+  providerAccountsHelp:
+    "Your organisation's own Twilio or AWS account: your messages then go through it only, never the operator's. The service checks it with a read call before saving, and shows only the last 4 characters of each credential.",
+  shown: 'Set (last 4 characters)',
+  checked: 'Checked',
+  removeAccountConfirm: "Remove this account? Your messages will go through the operator's account again.",
+  noOwnAccount: "None: your messages go through the operator's account.",
+  setProviderAccount: 'Set an account',
+  checkAndSave: 'Check and save',
 };
 
 export type Key = keyof typeof en;
@@ -282,6 +291,15 @@ const tr: Record<Key, string> = {
   resume: 'Sürdür',
   since: 'şu tarihten beri:',
   until: 'şu tarihe kadar:',
+  providerAccounts: 'Kendi sağlayıcı hesaplarınız',
+  providerAccountsHelp:
+    'Kurumunuzun kendi Twilio ya da AWS hesabı: mesajlarınız yalnızca onun üzerinden gider, işletmecinin hesabından değil. Servis kaydetmeden önce hesabı bir okuma çağrısıyla dener ve her kimlik bilgisinin yalnızca son 4 karakterini gösterir.',
+  shown: 'Kayıtlı (son 4 karakter)',
+  checked: 'Denendi',
+  removeAccountConfirm: 'Bu hesap kaldırılsın mı? Mesajlarınız yeniden işletmecinin hesabından gider.',
+  noOwnAccount: 'Yok: mesajlarınız işletmecinin hesabından gider.',
+  setProviderAccount: 'Hesap tanımla',
+  checkAndSave: 'Dene ve kaydet',
 };
 
 const LANG_KEY = 'sms-dashboard-lang';

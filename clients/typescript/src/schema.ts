@@ -196,6 +196,50 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/sms/tenants/{id}/provider-accounts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A tenant's own provider accounts
+     * @description An admin of the tenant, or super_admin. What is set, never a secret: the last 4 characters of each credential, the sender fields, when it was checked, and this process's circuit for it. Another tenant: 404.
+     */
+    get: operations['ProviderAccounts_list'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/sms/tenants/{id}/provider-accounts/{provider}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Set a tenant's own Twilio or AWS (SNS) account
+     * @description An admin of the tenant, or super_admin. twilio: account_sid, auth_token, and phone_number or messaging_service_sid. sns: access_key_id, secret_access_key, region, optional origination_identity. The credentials are checked first with a harmless read (Twilio: the account resource; SNS: GetSMSAttributes, so the key needs sns:GetSMSAttributes): refused credentials answer 400 naming the reason and nothing is stored. Replaces the tenant's account of that provider. From then on the tenant's messages go through its own account(s) only, never the operator's. 503 when the service has no PROVIDER_CREDENTIALS_KEY. Another tenant: 404.
+     */
+    put: operations['ProviderAccounts_set'];
+    post?: never;
+    /**
+     * Remove a tenant's own provider account
+     * @description An admin of the tenant, or super_admin. Without an account of its own the tenant's messages go through the operator's providers again. 404 when none is set, or for another tenant.
+     */
+    delete: operations['ProviderAccounts_remove'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/sms/send': {
     parameters: {
       query?: never;
@@ -1294,6 +1338,70 @@ export interface components {
        * @example too_short
        */
       reason?: string;
+    };
+    ProviderAccountCircuitDto: {
+      /** @enum {string} */
+      state: 'closed' | 'open' | 'half_open';
+      consecutiveFailures: number;
+      openedAt: string | null;
+    };
+    ProviderAccountDto: {
+      /** @description the account id (its status callbacks carry ?account=<id>) */
+      id: string;
+      /** @enum {string} */
+      provider: 'twilio' | 'sns';
+      /** @description grows on every change */
+      version: number;
+      /** @description what may be shown: the last 4 characters of each credential (e.g. auth_token_last4) and the sender fields; never a secret */
+      shown: {
+        [key: string]: string | null;
+      };
+      /** @description id of the key that wraps its data key (PROVIDER_CREDENTIALS_KEY_ID) */
+      key_id: string;
+      /** @description when the credentials were last checked with a read call */
+      checked_at: string;
+      updated_at: string;
+      /** @description this process's circuit for the account (null when it has not used it yet) */
+      circuit?: components['schemas']['ProviderAccountCircuitDto'] | null;
+    };
+    ProviderAccountsDto: {
+      accounts: components['schemas']['ProviderAccountDto'][];
+    };
+    ProviderAccountBodyDto: {
+      /**
+       * @description Twilio: the account SID (AC + 32 hex)
+       * @example AC0123456789abcdef0123456789abcdef
+       */
+      account_sid?: string;
+      /**
+       * Format: password
+       * @description Twilio: the account's auth token (never returned)
+       */
+      auth_token?: string;
+      /**
+       * @description Twilio: sender number of that account (E.164)
+       * @example +15005550006
+       */
+      phone_number?: string;
+      /** @description Twilio: Messaging Service SID (MG + 32 hex); used instead of phone_number */
+      messaging_service_sid?: string;
+      /**
+       * @description SNS: AWS access key id
+       * @example AKIAIOSFODNN7EXAMPLE
+       */
+      access_key_id?: string;
+      /**
+       * Format: password
+       * @description SNS: AWS secret access key (never returned)
+       */
+      secret_access_key?: string;
+      /**
+       * @description SNS: AWS region
+       * @example eu-west-1
+       */
+      region?: string;
+      /** @description SNS: origination number (E.164) or sender ID of that account; none: the account defaults */
+      origination_identity?: string;
     };
     SendSmsDto: {
       /**
@@ -4388,6 +4496,381 @@ export interface operations {
       };
     };
   };
+  ProviderAccounts_list: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description super_admin only: act for this tenant instead of the token’s */
+        'X-Tenant-Id'?: number;
+      };
+      path: {
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ProviderAccountsDto'];
+        };
+      };
+      /** @description invalid input; nothing changed */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description missing, malformed or expired token */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description role missing or tenant deactivated */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unknown here, or another tenant’s */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description rate limit; see Retry-After */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description an unexpected error; `errorId` is in the service log */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 500,
+           *       "error": "Internal Server Error",
+           *       "message": "internal error",
+           *       "errorId": "6f1c2b1e-2f1a-4c1e-9a55-0d6b1c7e9f10"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description PostgreSQL or Redis is unreachable: nothing was stored; retry after Retry-After */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "Service Unavailable",
+           *       "message": "database is unavailable; nothing was stored, retry after 5 s"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  ProviderAccounts_set: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description super_admin only: act for this tenant instead of the token’s */
+        'X-Tenant-Id'?: number;
+      };
+      path: {
+        id: number;
+        provider: 'twilio' | 'sns';
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ProviderAccountBodyDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ProviderAccountDto'];
+        };
+      };
+      /** @description invalid input; nothing changed */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description missing, malformed or expired token */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description role missing or tenant deactivated */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unknown here, or another tenant’s */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description the body is larger than 1 MB */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 413,
+           *       "error": "Payload Too Large",
+           *       "message": "request body exceeds 1 MiB"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description the body is not JSON (or the Content-Encoding is not supported) */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 415,
+           *       "error": "Unsupported Media Type",
+           *       "message": "unsupported Content-Encoding (accepted: identity, gzip, deflate, br)"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description rate limit; see Retry-After */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description an unexpected error; `errorId` is in the service log */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 500,
+           *       "error": "Internal Server Error",
+           *       "message": "internal error",
+           *       "errorId": "6f1c2b1e-2f1a-4c1e-9a55-0d6b1c7e9f10"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description PostgreSQL or Redis is unreachable: nothing was stored; retry after Retry-After */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "Service Unavailable",
+           *       "message": "database is unavailable; nothing was stored, retry after 5 s"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  ProviderAccounts_remove: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description super_admin only: act for this tenant instead of the token’s */
+        'X-Tenant-Id'?: number;
+      };
+      path: {
+        id: number;
+        provider: 'twilio' | 'sns';
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description removed */
+      204: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description invalid input; nothing changed */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description missing, malformed or expired token */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description role missing or tenant deactivated */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unknown here, or another tenant’s */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description rate limit; see Retry-After */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description an unexpected error; `errorId` is in the service log */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 500,
+           *       "error": "Internal Server Error",
+           *       "message": "internal error",
+           *       "errorId": "6f1c2b1e-2f1a-4c1e-9a55-0d6b1c7e9f10"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description PostgreSQL or Redis is unreachable: nothing was stored; retry after Retry-After */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "Service Unavailable",
+           *       "message": "database is unavailable; nothing was stored, retry after 5 s"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
   Messaging_send: {
     parameters: {
       query?: never;
@@ -5828,7 +6311,10 @@ export interface operations {
   };
   Webhooks_status: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description a tenant's own provider account (the URL the service gave that account): verified with that account's auth token instead of TWILIO_AUTH_TOKEN; an unknown account answers 404 */
+        account?: string;
+      };
       header: {
         /** @description Twilio: base64 HMAC-SHA1 of PUBLIC_BASE_URL + path + the sorted form fields, keyed with TWILIO_AUTH_TOKEN; a wrong or missing one answers 403 */
         'X-Twilio-Signature': string;
@@ -5989,7 +6475,10 @@ export interface operations {
   };
   Webhooks_inbound: {
     parameters: {
-      query?: never;
+      query?: {
+        /** @description a tenant's own provider account (the URL the service gave that account): verified with that account's auth token instead of TWILIO_AUTH_TOKEN; an unknown account answers 404 */
+        account?: string;
+      };
       header: {
         /** @description Twilio: base64 HMAC-SHA1 of PUBLIC_BASE_URL + path + the sorted form fields, keyed with TWILIO_AUTH_TOKEN; a wrong or missing one answers 403 */
         'X-Twilio-Signature': string;

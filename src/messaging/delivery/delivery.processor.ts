@@ -401,7 +401,11 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     const tenant = msg.testMode ? null : await this.tenants.ensure(msg.tenantId).catch(() => null);
     const plan = msg.testMode
       ? null
-      : this.router.plan({ to: msg.phoneNumber, messageType: msg.messageType }, tenant?.settings.routing);
+      : await this.router.planFor(
+          msg.tenantId,
+          { to: msg.phoneNumber, messageType: msg.messageType },
+          tenant?.settings.routing,
+        );
     try {
       const body = msg.bodyCiphertext ? this.crypto.decrypt(msg.bodyCiphertext) : msg.body;
       const out: OutboundSms = {

@@ -110,7 +110,7 @@ export class OutcomeResolver {
     for (const provider of this.candidates(row)) {
       let found;
       try {
-        found = await this.router.findSent(provider, lookup);
+        found = await this.router.findSent(provider, lookup, row.tenantId);
       } catch (e) {
         unreachable.push(provider);
         this.logger.warn({ messageId: row.id, provider, err: String(e) }, 'provider lookup failed');

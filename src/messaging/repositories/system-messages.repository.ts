@@ -40,6 +40,8 @@ export interface ReceiptChange {
 /** A row in 'sending' or 'unknown' whose attempt's outcome the resolver must find out. */
 export interface UnresolvedRow {
   id: string;
+  /** Its tenant (a tenant's own provider account is asked with that account's credentials). */
+  tenantId: number;
   status: Extract<MessageStatus, 'sending' | 'unknown'>;
   phoneNumber: string;
   body: string;
@@ -242,9 +244,10 @@ export class SystemMessagesRepository {
     providers: ProviderName[],
     sentBefore: Date,
     limit: number,
-  ): Promise<{ provider: ProviderName; providerMessageId: string; cost: string | null }[]> {
+  ): Promise<{ tenantId: number; provider: ProviderName; providerMessageId: string; cost: string | null }[]> {
     return this.ds.query(
-      `SELECT provider, provider_message_id AS "providerMessageId", cost::text AS cost FROM sms_messages
+      `SELECT tenant_id AS "tenantId", provider, provider_message_id AS "providerMessageId", cost::text AS cost
+         FROM sms_messages
         WHERE status = 'sent' AND provider = ANY($1) AND provider_message_id IS NOT NULL
           AND sent_at < $2 AND sent_at > $2::timestamptz - interval '48 hours'
         ORDER BY sent_at LIMIT $3`,
@@ -297,6 +300,7 @@ export class SystemMessagesRepository {
   ): Promise<UnresolvedRow[]> {
     const rows: {
       id: string;
+      tenant_id: number;
       status: 'sending' | 'unknown';
       phone_number: string;
       body: string;
@@ -309,7 +313,7 @@ export class SystemMessagesRepository {
       updated_at: Date;
       stamp: string;
     }[] = await this.ds.query(
-      `SELECT m.id, m.status, m.phone_number, m.body, m.body_ciphertext, m.error_code, m.error_message,
+      `SELECT m.id, m.tenant_id, m.status, m.phone_number, m.body, m.body_ciphertext, m.error_code, m.error_message,
               m.attempt_providers, m.test_mode, m.updated_at, m.updated_at::text AS stamp,
               (SELECT max(e.at) FROM sms_message_events e
                 WHERE e.message_id = m.id AND e.status = 'sending') AS attempt_at
@@ -322,6 +326,7 @@ export class SystemMessagesRepository {
     );
     return rows.map((r) => ({
       id: r.id,
+      tenantId: r.tenant_id,
       status: r.status,
       phoneNumber: r.phone_number,
       body: r.body,

@@ -1,4 +1,9 @@
-import { MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  GetSMSAttributesCommand,
+  MessageAttributeValue,
+  PublishCommand,
+  SNSClient,
+} from '@aws-sdk/client-sns';
 import { isTransactional } from '../../core/message-types';
 import { senderKind } from '../../core/sender-identity';
 import {
@@ -15,6 +20,8 @@ export interface SnsOptions {
   secretAccessKey: string;
   endpoint?: string;
   timeoutMs: number;
+  /** Who messages without a sender of their own come from (a tenant account's origination identity). */
+  defaultSender?: string;
 }
 
 /** The recipient or content is bad: no fallback, no retry. */
@@ -94,7 +101,7 @@ export class SnsProvider implements SmsProvider {
   readonly name = 'sns' as const;
   private readonly client: SNSClient;
 
-  constructor(opts: SnsOptions) {
+  constructor(private readonly opts: SnsOptions) {
     this.client = new SNSClient({
       region: opts.region,
       endpoint: opts.endpoint,
@@ -124,7 +131,7 @@ export class SnsProvider implements SmsProvider {
               StringValue:
                 (sms.transactional ?? isTransactional(sms.messageType)) ? 'Transactional' : 'Promotional',
             },
-            ...snsSenderAttributes(sms.sender),
+            ...snsSenderAttributes(sms.sender ?? this.opts.defaultSender),
           },
         }),
       );
@@ -145,6 +152,19 @@ export class SnsProvider implements SmsProvider {
 
   classifyError(e: unknown): ProviderError {
     return classifySnsError(e);
+  }
+
+  /**
+   * A harmless read that proves the credentials (a tenant's own account, on save): the account's
+   * default SMS type (GetSMSAttributes; the key needs sns:GetSMSAttributes). Throws the classified
+   * error.
+   */
+  async checkAccount(): Promise<void> {
+    try {
+      await this.client.send(new GetSMSAttributesCommand({ attributes: ['DefaultSMSType'] }));
+    } catch (e) {
+      throw classifySnsError(e);
+    }
   }
 
   close(): void {

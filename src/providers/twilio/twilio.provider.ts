@@ -188,6 +188,26 @@ export class TwilioProvider implements SmsProvider {
     return classifyTwilioError(e);
   }
 
+  /**
+   * A harmless read that proves the credentials (a tenant's own account, on save): Twilio's
+   * account resource, GET /2010-04-01/Accounts/{Sid}.json. Throws the classified error.
+   */
+  async checkAccount(): Promise<void> {
+    try {
+      const a = await this.client.api.v2010.accounts(this.opts.accountSid).fetch();
+      if (a.status && a.status !== 'active')
+        throw new ProviderError(
+          'twilio',
+          'permanent',
+          'twilio:account_' + a.status,
+          `the Twilio account is ${a.status}`,
+        );
+    } catch (e) {
+      if (e instanceof ProviderError) throw e;
+      throw classifyTwilioError(e);
+    }
+  }
+
   async fetchStatus(providerMessageId: string): Promise<ProviderStatus> {
     try {
       return statusOf(await this.client.messages(providerMessageId).fetch());
