@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit';
 import { CallbacksService } from '../callbacks';
 import { InboundService } from '../inbound';
+import { PrivacyService } from '../privacy';
 import { VerificationService } from '../verification';
 import { AppConfig } from '../config/app-config';
 import { IdempotencyService, SystemMessagesRepository } from '../messaging';
@@ -28,6 +29,7 @@ export class RetentionJob {
     private readonly config: AppConfig,
     private readonly audit: AuditService,
     private readonly jobs: JobsQueue,
+    private readonly privacy: PrivacyService,
   ) {}
 
   /** The tick planned for `at` only queues the run (its job id names the tick); a worker runs it (`JobRunner`, under the job's lock). */
@@ -50,6 +52,7 @@ export class RetentionJob {
       inboundMessages: await this.inbound.purgeOlderThan(days, CHUNK),
       batches: ledger.batches,
       parkedReceipts: ledger.parkedReceipts,
+      privacyExports: await this.privacy.purgeExpiredExports(), // files past SMS_PRIVACY_EXPORT_TTL_SECONDS
     };
     this.logger.log(result, 'retention done');
     return result;

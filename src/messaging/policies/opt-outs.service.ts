@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Batcher } from '../../common/batcher';
 import { NotFoundError } from '../../common/errors';
+import { PhoneHasher } from './phone-hash';
 
 /**
  * Where an opt-out came from (`sms_opt_outs.source`), which decides what may lift it:
@@ -70,15 +71,20 @@ export class OptOutsService {
   /** Lookups of concurrent sends share one query (the send path's hottest extra round trip). */
   private readonly lookups: Batcher<{ tenantId: number; phoneNumbers: string[] }, Set<string>>;
 
-  constructor(@InjectDataSource() private readonly ds: DataSource) {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly hasher: PhoneHasher,
+  ) {
     this.lookups = new Batcher(async (groups) => {
       const tenants = groups.flatMap((g) => g.phoneNumbers.map(() => g.tenantId));
       const phones = groups.flatMap((g) => g.phoneNumbers);
+      // An erased number is listed only by its keyed hash (sms_opt_out_hashes): asked too.
+      const hashes = phones.map((p) => this.hasher.hash(p));
       const rows: { tenant_id: number; phone_number: string }[] = await this.ds.query(
-        `SELECT o.tenant_id, o.phone_number FROM sms_opt_outs o
-           JOIN unnest($1::int[], $2::varchar[]) AS q(tenant_id, phone_number)
-             ON o.tenant_id = q.tenant_id AND o.phone_number = q.phone_number`,
-        [tenants, phones],
+        `SELECT q.tenant_id, q.phone_number FROM unnest($1::int[], $2::varchar[], $3::varchar[]) AS q(tenant_id, phone_number, phone_hash)
+          WHERE EXISTS (SELECT 1 FROM sms_opt_outs o WHERE o.tenant_id = q.tenant_id AND o.phone_number = q.phone_number)
+             OR EXISTS (SELECT 1 FROM sms_opt_out_hashes h WHERE h.tenant_id = q.tenant_id AND h.phone_hash = q.phone_hash)`,
+        [tenants, phones, hashes],
       );
       const hits = new Set(rows.map((r) => `${r.tenant_id}:${r.phone_number}`));
       return groups.map((g) => new Set(g.phoneNumbers.filter((p) => hits.has(`${g.tenantId}:${p}`))));
@@ -188,6 +194,54 @@ export class OptOutsService {
     );
     if (rows.length === 0) throw new NotFoundError(`${phoneNumber} is not on the opt-out list`);
     return rows[0];
+  }
+
+  /**
+   * An erasure's suppression (data-subject requests): lists the number's keyed hash for each of
+   * `tenantIds` (source `erasure`, or the clear entry's own source when it was listed), then takes
+   * its clear entries and events off (the events keep their actions, the number becomes
+   * `erased`). Returns how many clear entries and events it changed.
+   */
+  async suppressErased(
+    tenantIds: number[],
+    phoneNumber: string,
+    m: EntityManager = this.ds.manager,
+  ): Promise<{ optOuts: number; optOutEvents: number }> {
+    const hash = this.hasher.hash(phoneNumber);
+    await m.query(
+      `INSERT INTO sms_opt_out_hashes (tenant_id, phone_hash, source)
+       SELECT t, $2, coalesce((SELECT source FROM sms_opt_outs WHERE tenant_id = t AND phone_number = $3), 'erasure')
+         FROM unnest($1::int[]) AS t
+       ON CONFLICT (tenant_id, phone_hash) DO NOTHING`,
+      [tenantIds, hash, phoneNumber],
+    );
+    const [, optOuts] = (await m.query(
+      'DELETE FROM sms_opt_outs WHERE tenant_id = ANY($1::int[]) AND phone_number = $2',
+      [tenantIds, phoneNumber],
+    )) as [unknown, number];
+    const [, optOutEvents] = (await m.query(
+      `UPDATE sms_opt_out_events SET phone_number = 'erased', actor = CASE WHEN actor = $2 THEN 'erased' ELSE actor END
+        WHERE tenant_id = ANY($1::int[]) AND phone_number = $2`,
+      [tenantIds, phoneNumber],
+    )) as [unknown, number];
+    return { optOuts, optOutEvents };
+  }
+
+  /** The number's opt-out entry and its history for one tenant (a data-subject export). */
+  async history(
+    tenantId: number,
+    phoneNumber: string,
+  ): Promise<{ entry: Record<string, unknown> | null; events: Record<string, unknown>[] }> {
+    const [entry] = (await this.ds.query(
+      'SELECT source, reason, created_at FROM sms_opt_outs WHERE tenant_id = $1 AND phone_number = $2',
+      [tenantId, phoneNumber],
+    )) as Record<string, unknown>[];
+    const events = (await this.ds.query(
+      `SELECT action, source, keyword, at FROM sms_opt_out_events
+        WHERE tenant_id = $1 AND phone_number = $2 ORDER BY at, id`,
+      [tenantId, phoneNumber],
+    )) as Record<string, unknown>[];
+    return { entry: entry ?? null, events };
   }
 
   async list(tenantId: number): Promise<OptOut[]> {
