@@ -139,6 +139,17 @@ const en = {
   resume: 'Resume',
   since: 'since',
   until: 'until',
+  privacy: 'Privacy',
+  exports: 'Exports',
+  erasures: 'Erasures',
+  startExport: 'Export',
+  download: 'Download',
+  expires: 'Expires',
+  erase: 'Erase',
+  eraseWarning:
+    'An erasure cannot be undone: the number and its texts are redacted everywhere in this tenant, and the number stays refused.',
+  eraseConfirm: 'Type "erase" to confirm',
+  counts: 'Counts',
 };
 
 export type Key = keyof typeof en;
@@ -282,6 +293,17 @@ const tr: Record<Key, string> = {
   resume: 'Sürdür',
   since: 'şu tarihten beri:',
   until: 'şu tarihe kadar:',
+  privacy: 'Gizlilik',
+  exports: 'Dışa aktarımlar',
+  erasures: 'Silmeler',
+  startExport: 'Dışa aktar',
+  download: 'İndir',
+  expires: 'Son geçerlilik',
+  erase: 'Sil',
+  eraseWarning:
+    'Silme geri alınamaz: numara ve mesajları bu kiracıda her yerde karartılır ve numaraya gönderim reddedilmeye devam eder.',
+  eraseConfirm: 'Onaylamak için "erase" yazın',
+  counts: 'Sayılar',
 };
 
 const LANG_KEY = 'sms-dashboard-lang';
