@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { fmtDate, t } from '../i18n';
 import { Card, ErrorNote, errorText, useLoad } from '../ui';
@@ -31,6 +31,13 @@ export function Privacy() {
   const [erasePhone, setErasePhone] = useState('');
   const [confirm, setConfirm] = useState('');
   const [error, setError] = useState<string | null>(null);
+  // While an export runs, its progress is asked again every second.
+  const running = exportsList.data?.some((r) => r.status === 'running') ?? false;
+  useEffect(() => {
+    if (!running) return;
+    const timer = setTimeout(() => exportsList.reload(), 1000);
+    return () => clearTimeout(timer);
+  }, [running, exportsList.data]);
   async function run(fn: () => Promise<unknown>) {
     setError(null);
     try {
@@ -59,9 +66,6 @@ export function Privacy() {
             <input value={exportPhone} onInput={(e) => setExportPhone(e.currentTarget.value)} required />
           </label>
           <button type="submit">{t('startExport')}</button>
-          <button type="button" class="secondary" onClick={() => exportsList.reload()}>
-            {t('status')}
-          </button>
         </form>
         <ErrorNote error={exportsList.error ?? error} />
         <div class="scroll">
