@@ -130,6 +130,7 @@ export class PrivacyService {
       messages: ledger.messages,
       message_events: ledger.events,
       canceled_messages: ledger.canceled,
+      idempotency_results: ledger.idempotencyResults,
       inbound_messages: inbound,
       directory_entries: directory,
       appointments,

@@ -53,6 +53,9 @@ describe('privacy: erasures', () => {
       opt_outs: await q(
         'SELECT count(*)::int AS n FROM sms_opt_outs WHERE tenant_id = $1 AND phone_number LIKE $2',
       ),
+      idempotency: await q(
+        'SELECT count(*)::int AS n FROM sms_idempotency_keys WHERE tenant_id = $1 AND response::text LIKE $2',
+      ),
       opt_out_events: await q(
         'SELECT count(*)::int AS n FROM sms_opt_out_events WHERE tenant_id = $1 AND phone_number LIKE $2',
       ),
@@ -114,6 +117,15 @@ describe('privacy: erasures', () => {
         .expect(202);
       await personalData(who.tenant, phone, text);
       await t.http().post('/api/sms/opt-outs').set(t.auth(who)).send({ phone_number: phone }).expect(204);
+      // A stored idempotent answer that names the number (rejected: opted_out).
+      const bulk = await t
+        .http()
+        .post('/api/sms/send-bulk')
+        .set(t.auth(who))
+        .set('Idempotency-Key', `bulk-${who.tenant}`)
+        .send({ phone_numbers: [phone, '+12025550179'], message: 'bulk note' })
+        .expect(202);
+      expect(bulk.body.rejected).toEqual([{ phone_number: phone, reason: 'opted_out' }]);
     }
     // A message still waiting (scheduled) is canceled, not handed to a provider afterwards.
     const later = await t
@@ -128,6 +140,7 @@ describe('privacy: erasures', () => {
     const beforeA = await stats(adminA);
     const beforeB = await inClear(b, phone);
     expect(beforeB.messages).toBeGreaterThan(0);
+    expect(beforeB.idempotency).toBe(1);
 
     const res = await erase(adminA, { phone_number: phone, confirm: 'erase' }).expect(200);
     expect(res.body).toMatchObject({
@@ -145,6 +158,7 @@ describe('privacy: erasures', () => {
     expect(res.body.counts.verification_rows).toBe(1);
     expect(res.body.counts.callback_deliveries).toBe(1);
     expect(res.body.counts.opt_outs).toBe(1);
+    expect(res.body.counts.idempotency_results).toBe(1);
     expect(JSON.stringify(res.body)).not.toContain(phone);
 
     const left = await inClear(a, phone);

@@ -14,6 +14,8 @@ export interface LedgerErasure {
   events: number;
   /** Waiting (`queued`/`scheduled`) messages canceled, so no erased row is handed to a provider. */
   canceled: number;
+  /** Stored idempotent answers (kept 24 h) that named the number (a bulk's `rejected`). */
+  idempotencyResults: number;
 }
 
 export interface LedgerExportMessage {
@@ -44,7 +46,7 @@ export interface LedgerExportMessage {
 export class PrivacyLedger {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
-  /** Redacts `phone` (E.164) and its bodies in `tenantIds`' messages and their events. */
+  /** Redacts `phone` (E.164) and its bodies in `tenantIds`' messages, their events and stored idempotent answers. */
   async erase(
     tenantIds: number[],
     phone: string,
@@ -74,7 +76,12 @@ export class PrivacyLedger {
         WHERE tenant_id = ANY($1::int[]) AND phone_number = $2`,
       [tenantIds, phone],
     )) as [unknown, number];
-    return { messages, events, canceled: canceled.length };
+    const [, idempotencyResults] = (await m.query(
+      `UPDATE sms_idempotency_keys SET response = replace(response::text, $2::text, '${ERASED_NUMBER}')::jsonb
+        WHERE tenant_id = ANY($1::int[]) AND response IS NOT NULL AND strpos(response::text, $2::text) > 0`,
+      [tenantIds, phone],
+    )) as [unknown, number];
+    return { messages, events, canceled: canceled.length, idempotencyResults };
   }
 
   /**
