@@ -66,9 +66,9 @@ export class PrivacyService {
     const tenantIds = allTenants ? await this.allTenantIds() : [p.tenantId];
     const hash = this.hasher.hash(phone);
     const suppressed = await this.optOuts.suppressErased(tenantIds, phone);
-    const first = await this.ds.transaction((m) => this.erasePass(m, tenantIds, phone, allTenants));
+    const first = await this.passWithRetry(tenantIds, phone, allTenants);
     await new Promise((r) => setTimeout(r, ERASURE_SETTLE_MS));
-    const second = await this.ds.transaction((m) => this.erasePass(m, tenantIds, phone, allTenants));
+    const second = await this.passWithRetry(tenantIds, phone, allTenants);
     const counts: ErasureCounts = { opt_outs: suppressed.optOuts, opt_out_events: suppressed.optOutEvents };
     for (const pass of [first, second])
       for (const [k, v] of Object.entries(pass)) counts[k] = (counts[k] ?? 0) + v;
@@ -84,6 +84,22 @@ export class PrivacyService {
       counts,
     });
     return toRequest(row, new Date());
+  }
+
+  /** One pass in one transaction; a deadlock with the worker's batched updates is tried again. */
+  private async passWithRetry(
+    tenantIds: number[],
+    phone: string,
+    allTenants: boolean,
+  ): Promise<ErasureCounts> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.ds.transaction((m) => this.erasePass(m, tenantIds, phone, allTenants));
+      } catch (err) {
+        const code = (err as { driverError?: { code?: string }; code?: string }).driverError?.code;
+        if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw err;
+      }
+    }
   }
 
   private async erasePass(
