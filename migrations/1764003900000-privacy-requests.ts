@@ -6,7 +6,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   hash (HMAC-SHA256 under a key derived from SMS_DATA_KEY, base64url), so an erased number stays
  *   refused without being stored in clear;
  * - `sms_privacy_requests`: every erasure and export (the number only as that hash), with an
- *   export's progress and its file (`file`, JSON) until `expires_at`.
+ *   export's progress and its file (`file`, JSON) until `expires_at`; while an export waits for
+ *   its job, the number sealed (AES-256-GCM under SMS_DATA_KEY) in `phone_sealed`, so the job in
+ *   Redis carries only the request id.
  */
 export class PrivacyRequests1764003900000 implements MigrationInterface {
   name = 'PrivacyRequests1764003900000';
@@ -33,6 +35,7 @@ export class PrivacyRequests1764003900000 implements MigrationInterface {
         counts jsonb,
         file jsonb,
         error varchar(200),
+        phone_sealed text,
         created_at timestamptz NOT NULL DEFAULT now(),
         completed_at timestamptz,
         expires_at timestamptz

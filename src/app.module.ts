@@ -30,7 +30,7 @@ import { TenancyModule, TenantGuard } from './tenancy';
 import { WebhooksModule } from './webhooks';
 import { MonitoringModule, MonitoringWorkerModule } from './monitoring';
 import { DashboardModule } from './dashboard';
-import { PrivacyModule } from './privacy';
+import { PrivacyModule, PrivacyWorkerModule } from './privacy';
 
 /**
  * The whole service. `APP_ROLE` decides what runs: the api role serves HTTP, the worker role
@@ -84,6 +84,7 @@ export class AppModule {
         CampaignsModule,
         ...(worker ? [CampaignsWorkerModule] : []),
         PrivacyModule,
+        ...(worker ? [PrivacyWorkerModule] : []),
         DashboardModule,
       ],
       providers: [

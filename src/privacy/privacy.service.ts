@@ -1,9 +1,12 @@
+import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
+import type { Queue } from 'bull';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit';
 import { Principal } from '../auth/principal';
 import { NotFoundError } from '../common/errors';
+import { SealedBox } from '../common/sealed-box';
 import { AppConfig } from '../config/app-config';
 import { ERASED_BODY, ERASED_NUMBER, OptOutsService, PhoneHasher, PrivacyLedger } from '../messaging';
 import { redactNumber } from './personal-data';
@@ -16,6 +19,10 @@ import { redactNumber } from './personal-data';
 export const ERASURE_SETTLE_MS = 1500;
 
 export type PrivacyKind = 'erasure' | 'export';
+
+/** The Bull queue of export jobs (worker role); a job carries only the request id. */
+export const PRIVACY_QUEUE = 'sms-privacy';
+export const EXPORT_JOB = 'export';
 
 export interface PrivacyRequest {
   id: string;
@@ -46,6 +53,7 @@ export type ErasureCounts = Record<string, number>;
 @Injectable()
 export class PrivacyService {
   private readonly logger = new Logger(PrivacyService.name);
+  private readonly box: SealedBox;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
@@ -54,7 +62,10 @@ export class PrivacyService {
     private readonly hasher: PhoneHasher,
     private readonly audit: AuditService,
     private readonly config: AppConfig,
-  ) {}
+    @InjectQueue(PRIVACY_QUEUE) private readonly queue: Queue<{ requestId: string }>,
+  ) {
+    this.box = new SealedBox(config.dataKey(), 'privacy-export-v1');
+  }
 
   /**
    * Erases `phone` (E.164) for the principal's tenant, or for every tenant (`allTenants`, a
@@ -160,27 +171,56 @@ export class PrivacyService {
     return rows.map((r) => r.id);
   }
 
-  /** Starts an export; the file is built in the background (progress on the request). */
+  /**
+   * Starts an export: the request row (the number sealed until the job has read it) and a job on
+   * the `sms-privacy` queue that a worker runs (`runExport`); progress is on the request.
+   */
   async startExport(p: Principal, phone: string): Promise<PrivacyRequest> {
     const hash = this.hasher.hash(phone);
     const [row] = (await this.ds.query(
-      `INSERT INTO sms_privacy_requests (kind, tenant_id, phone_hash, requested_by, status, progress)
-       VALUES ('export', $1, $2, $3, 'running', 0) RETURNING *`,
-      [p.tenantId, hash, p.userId],
+      `INSERT INTO sms_privacy_requests (kind, tenant_id, phone_hash, requested_by, status, progress, phone_sealed)
+       VALUES ('export', $1, $2, $3, 'running', 0, $4) RETURNING *`,
+      [p.tenantId, hash, p.userId, this.box.seal(phone)],
     )) as RequestRow[];
     await this.audit.record(p, 'privacy.export', { type: 'privacy_request', id: row.id }, null, {
       phone_hash: hash,
     });
-    void this.buildExport(row.id, p.tenantId, phone).catch(async (err: unknown) => {
-      this.logger.error({ err, requestId: row.id }, 'privacy export failed');
-      await this.ds
-        .query(
-          `UPDATE sms_privacy_requests SET status = 'failed', error = 'export failed', completed_at = now() WHERE id = $1`,
-          [row.id],
-        )
-        .catch(() => undefined);
-    });
+    await this.queue.add(
+      EXPORT_JOB,
+      { requestId: row.id },
+      {
+        jobId: `privacy-export:${row.id}`,
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: true,
+        removeOnFail: true,
+      },
+    );
     return toRequest(row, new Date());
+  }
+
+  /**
+   * The export job: builds the file of a running request. `lastAttempt`: a failure marks the
+   * request failed (and drops the sealed number) instead of leaving it for a retry.
+   */
+  async runExport(requestId: string, lastAttempt: boolean): Promise<void> {
+    const rows: { tenant_id: number; phone_sealed: string | null }[] = await this.ds.query(
+      `SELECT tenant_id, phone_sealed FROM sms_privacy_requests
+        WHERE id = $1 AND kind = 'export' AND status = 'running'`,
+      [requestId],
+    );
+    if (rows.length === 0 || rows[0].phone_sealed === null) return;
+    try {
+      await this.buildExport(requestId, rows[0].tenant_id, this.box.open(rows[0].phone_sealed));
+    } catch (err) {
+      this.logger.error({ err, requestId }, 'privacy export failed');
+      if (!lastAttempt) throw err;
+      await this.ds.query(
+        `UPDATE sms_privacy_requests SET status = 'failed', error = 'export failed', phone_sealed = NULL,
+                completed_at = now() WHERE id = $1`,
+        [requestId],
+      );
+    }
   }
 
   private async buildExport(id: string, tenantId: number, phone: string): Promise<void> {
@@ -232,7 +272,7 @@ export class PrivacyService {
     };
     await this.ds.query(
       `UPDATE sms_privacy_requests
-          SET status = 'completed', progress = 100, counts = $2, file = $3, completed_at = now(),
+          SET status = 'completed', progress = 100, counts = $2, file = $3, completed_at = now(), phone_sealed = NULL,
               expires_at = now() + make_interval(secs => $4)
         WHERE id = $1`,
       [id, JSON.stringify(counts), JSON.stringify(file), this.config.get('SMS_PRIVACY_EXPORT_TTL_SECONDS')],

@@ -75,6 +75,12 @@ describe('privacy: exports', () => {
       }),
     });
     expect(JSON.stringify(done)).not.toContain(phone);
+    // The number waited for the job sealed in the request row (never in Redis), and is gone now.
+    const [{ phone_sealed: sealed }] = await ds.query(
+      'SELECT phone_sealed FROM sms_privacy_requests WHERE id = $1',
+      [id],
+    );
+    expect(sealed).toBeNull();
 
     // Another tenant's admin sees nothing of it.
     await status(other, id).expect(404);
