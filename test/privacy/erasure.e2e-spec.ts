@@ -219,6 +219,17 @@ describe('privacy: erasures', () => {
     expect(res.body.counts).toMatchObject({ canceled_messages: 1, messages: 1, opt_outs: 0 });
     await waitForStatus(t, who, waiting.body.message_id, 'canceled');
     await send(who, phone, 'hi').expect(400);
+    // A bulk too: the erased number is rejected opted_out, the others go.
+    const bulk = await t
+      .http()
+      .post('/api/sms/send-bulk')
+      .set(t.auth(who))
+      .send({ phone_numbers: ['+12025550183', phone], message: 'bulk' })
+      .expect(202);
+    expect(bulk.body).toMatchObject({
+      accepted: 1,
+      rejected: [{ phone_number: phone, reason: 'opted_out' }],
+    });
     // The opt-out list shows no clear entry for it.
     const list = await t.http().get('/api/sms/opt-outs').set(t.auth(who)).expect(200);
     expect(JSON.stringify(list.body)).not.toContain(phone);

@@ -78,15 +78,36 @@ export class OptOutsService {
     this.lookups = new Batcher(async (groups) => {
       const tenants = groups.flatMap((g) => g.phoneNumbers.map(() => g.tenantId));
       const phones = groups.flatMap((g) => g.phoneNumbers);
-      // An erased number is listed only by its keyed hash (sms_opt_out_hashes): asked too.
-      const hashes = phones.map((p) => this.hasher.hash(p));
-      const rows: { tenant_id: number; phone_number: string }[] = await this.ds.query(
-        `SELECT q.tenant_id, q.phone_number FROM unnest($1::int[], $2::varchar[], $3::varchar[]) AS q(tenant_id, phone_number, phone_hash)
-          WHERE EXISTS (SELECT 1 FROM sms_opt_outs o WHERE o.tenant_id = q.tenant_id AND o.phone_number = q.phone_number)
-             OR EXISTS (SELECT 1 FROM sms_opt_out_hashes h WHERE h.tenant_id = q.tenant_id AND h.phone_hash = q.phone_hash)`,
-        [tenants, phones, hashes],
+      // The clear entries, and which of these tenants list erased numbers (sms_opt_out_hashes,
+      // marked by a null phone): only their numbers are hashed and asked again.
+      const rows: { tenant_id: number; phone_number: string | null }[] = await this.ds.query(
+        `SELECT o.tenant_id, o.phone_number FROM sms_opt_outs o
+           JOIN unnest($1::int[], $2::varchar[]) AS q(tenant_id, phone_number)
+             ON o.tenant_id = q.tenant_id AND o.phone_number = q.phone_number
+         UNION ALL
+         SELECT t, NULL FROM unnest($3::int[]) AS t
+          WHERE EXISTS (SELECT 1 FROM sms_opt_out_hashes h WHERE h.tenant_id = t)`,
+        [tenants, phones, [...new Set(tenants)]],
       );
-      const hits = new Set(rows.map((r) => `${r.tenant_id}:${r.phone_number}`));
+      const hits = new Set(
+        rows.filter((r) => r.phone_number !== null).map((r) => `${r.tenant_id}:${r.phone_number}`),
+      );
+      const hashed = new Set(rows.filter((r) => r.phone_number === null).map((r) => r.tenant_id));
+      if (hashed.size > 0) {
+        const asked = groups.flatMap((g) =>
+          hashed.has(g.tenantId)
+            ? g.phoneNumbers.map((p) => ({ t: g.tenantId, p, h: this.hasher.hash(p) }))
+            : [],
+        );
+        const found: { tenant_id: number; phone_hash: string }[] = await this.ds.query(
+          `SELECT h.tenant_id, h.phone_hash FROM sms_opt_out_hashes h
+             JOIN unnest($1::int[], $2::varchar[]) AS q(tenant_id, phone_hash)
+               ON h.tenant_id = q.tenant_id AND h.phone_hash = q.phone_hash`,
+          [asked.map((a) => a.t), asked.map((a) => a.h)],
+        );
+        const listed = new Set(found.map((f) => `${f.tenant_id}:${f.phone_hash}`));
+        for (const a of asked) if (listed.has(`${a.t}:${a.h}`)) hits.add(`${a.t}:${a.p}`);
+      }
       return groups.map((g) => new Set(g.phoneNumbers.filter((p) => hits.has(`${g.tenantId}:${p}`))));
     }, 200);
   }
