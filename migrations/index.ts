@@ -55,6 +55,7 @@ import { ValidityPeriods1764003200000 } from './1764003200000-validity-periods';
 import { CodeConversion1764003500000 } from './1764003500000-code-conversion';
 import { CodeBodiesIndex1764003700000 } from './1764003700000-code-bodies-index';
 import { ProviderAccounts1764004000000 } from './1764004000000-provider-accounts';
+import { PrivacyRequests1764003900000 } from './1764003900000-privacy-requests';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -97,4 +98,5 @@ export const MIGRATIONS = [
   CodeConversion1764003500000,
   CodeBodiesIndex1764003700000,
   ProviderAccounts1764004000000,
+  PrivacyRequests1764003900000,
 ];

@@ -30,6 +30,7 @@ import { TenancyModule, TenantGuard } from './tenancy';
 import { WebhooksModule } from './webhooks';
 import { MonitoringModule, MonitoringWorkerModule } from './monitoring';
 import { DashboardModule } from './dashboard';
+import { PrivacyModule, PrivacyWorkerModule } from './privacy';
 
 /**
  * The whole service. `APP_ROLE` decides what runs: the api role serves HTTP, the worker role
@@ -83,6 +84,8 @@ export class AppModule {
         CallbacksModule,
         CampaignsModule,
         ...(worker ? [CampaignsWorkerModule] : []),
+        PrivacyModule,
+        ...(worker ? [PrivacyWorkerModule] : []),
         DashboardModule,
       ],
       providers: [

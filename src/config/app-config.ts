@@ -472,6 +472,12 @@ export const SETTINGS = {
     default: '400',
     parse: int(1, 36500),
   },
+  SMS_PRIVACY_EXPORT_TTL_SECONDS: {
+    description:
+      "how long a data-subject export's file can be downloaded (then 404; the retention job deletes it)",
+    default: '86400',
+    parse: int(1, 2592000),
+  },
   SMS_BULK_MAX: {
     description: 'most numbers in one send-bulk request',
     default: '10000',

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { InboundModule } from '../inbound';
+import { PrivacyModule } from '../privacy';
 import { VerificationModule } from '../verification';
 import { BullModule } from '@nestjs/bull';
 import { AnalyticsModule } from '../analytics';
@@ -39,6 +40,7 @@ import { StatusJob } from './status.job';
     InboundModule,
     VerificationModule,
     TenancyModule,
+    PrivacyModule,
   ],
   providers: [JobsQueue, JobHandlers, JobRunner, RemindersJob, RetentionJob, StatusJob],
   exports: [JobsQueue, JobRunner, RemindersJob, RetentionJob, StatusJob],

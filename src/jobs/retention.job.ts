@@ -3,6 +3,7 @@ import { AuditService } from '../audit';
 import { CallbacksService } from '../callbacks';
 import { InboundService } from '../inbound';
 import { TenantsService } from '../tenancy';
+import { PrivacyService } from '../privacy';
 import { VerificationService } from '../verification';
 import { AppConfig } from '../config/app-config';
 import { IdempotencyService, SystemMessagesRepository } from '../messaging';
@@ -31,6 +32,7 @@ export class RetentionJob {
     private readonly audit: AuditService,
     private readonly jobs: JobsQueue,
     private readonly tenants: TenantsService,
+    private readonly privacy: PrivacyService,
   ) {}
 
   /** The tick planned for `at` only queues the run (its job id names the tick); a worker runs it (`JobRunner`, under the job's lock). */
@@ -77,6 +79,7 @@ export class RetentionJob {
       parkedReceipts: ledger.parkedReceipts,
       ...(await this.redactBodies()),
       codeBodies: await this.messages.eraseSpentCodeBodies(CHUNK),
+      privacyExports: await this.privacy.purgeExpiredExports(), // files past SMS_PRIVACY_EXPORT_TTL_SECONDS
     };
     this.logger.log(result, 'retention done');
     return result;

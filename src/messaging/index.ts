@@ -41,3 +41,7 @@ export { SweeperService } from './delivery/sweeper.service';
 export { answeredTenant, OPT_OUT_SOURCE, OptOutsService } from './policies/opt-outs.service';
 export type { AnsweredTenant, OptOutChangeSource } from './policies/opt-outs.service';
 export { IdempotencyService } from './policies/idempotency.service';
+// Data-subject requests (src/privacy): one number's messages erased or exported, its keyed hash.
+export { ERASED_BODY, ERASED_NUMBER, PrivacyLedger } from './repositories/privacy-ledger';
+export type { LedgerErasure, LedgerExportMessage } from './repositories/privacy-ledger';
+export { PhoneHasher } from './policies/phone-hash';

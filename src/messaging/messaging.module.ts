@@ -26,6 +26,8 @@ import { SpendCapPolicy } from './policies/spend-cap.policy';
 import { IdempotencyService } from './policies/idempotency.service';
 import { OptOutsController } from './policies/opt-outs.controller';
 import { OptOutsService } from './policies/opt-outs.service';
+import { PhoneHasher } from './policies/phone-hash';
+import { PrivacyLedger } from './repositories/privacy-ledger';
 import { PricingService } from './policies/pricing.service';
 import { RateLimiterService } from './policies/rate-limiter.service';
 import { ReceiptsService } from './receipts/receipts.service';
@@ -65,6 +67,8 @@ import { MessageQueriesService } from './queries/message-queries.service';
       inject: [AppConfig],
       useFactory: (c: AppConfig) => new BodyCrypto(c.dataKey()),
     },
+    { provide: PhoneHasher, inject: [AppConfig], useFactory: (c: AppConfig) => new PhoneHasher(c.dataKey()) },
+    PrivacyLedger,
     DeliveryQueue,
     DeliveryStore,
     DestinationPolicy,
@@ -97,6 +101,8 @@ import { MessageQueriesService } from './queries/message-queries.service';
     SweeperService,
     OptOutsService,
     IdempotencyService,
+    PhoneHasher,
+    PrivacyLedger,
     // For MessagingWorkerModule only (index.ts does not export them, so no feature can name them).
     DeliveryQueue,
     DeliveryStore,

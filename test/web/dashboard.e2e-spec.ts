@@ -4,7 +4,7 @@
  * PostgreSQL and Redis. Writes a screenshot of each page to docs/screenshots/.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -471,6 +471,40 @@ function dashboardSuite(): void {
     await shot(page, 'overview-tr');
     await page.getByTestId('lang').click();
     await expectText(page, 'nav-overview', 'Overview');
+  });
+
+  it('exports a number and downloads the file; erases another only once "erase" is typed', async () => {
+    await page.getByTestId('nav-privacy').click();
+    const exportsCard = page.getByTestId('privacy-exports');
+    await exportsCard.getByLabel('Phone').fill(phone);
+    await exportsCard.getByRole('button', { name: 'Export' }).click();
+    const download = exportsCard.getByRole('button', { name: 'Download' });
+    await download.waitFor();
+    const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+    expect(file.suggestedFilename()).toMatch(/^sms-privacy-export-.+\.json$/);
+    const exported = JSON.parse(readFileSync((await file.path()) as string, 'utf8')) as {
+      phone_number: string;
+      messages: unknown[];
+    };
+    expect(exported.phone_number).toBe(phone);
+    expect(exported.messages.length).toBeGreaterThan(0);
+    await shot(page, 'privacy');
+
+    const erasures = page.getByTestId('privacy-erasures');
+    await erasures.getByLabel('Phone').fill('+12025550196');
+    const erase = erasures.getByRole('button', { name: 'Erase' });
+    expect(await erase.isDisabled()).toBe(true);
+    await erasures.getByLabel('Type "erase" to confirm').fill('erase');
+    await erase.click();
+    await erasures.locator('tbody tr').filter({ hasText: 'completed' }).waitFor();
+    const listed = await t.http().get('/api/sms/privacy/erasures').set(t.auth(admin)).expect(200);
+    expect(listed.body).toHaveLength(1);
+    await t
+      .http()
+      .post('/api/sms/send')
+      .set(t.auth(admin))
+      .send({ phone_number: '+12025550196', message: 'x' })
+      .expect(400);
   });
 
   it('shows a paused webhook endpoint and its waiting deliveries; Resume lets them go', async () => {

@@ -18,6 +18,7 @@ import { Campaigns } from './pages/campaigns';
 import { Inbound } from './pages/inbound';
 import { Messages } from './pages/messages';
 import { OptOuts } from './pages/opt-outs';
+import { Privacy } from './pages/privacy';
 import { Overview } from './pages/overview';
 import { Templates } from './pages/templates';
 import { Tenants } from './pages/tenants';
@@ -39,6 +40,7 @@ const ROUTES: Route[] = [
   { path: 'templates', label: 'templates', level: 'user' },
   { path: 'opt-outs', label: 'optOuts', level: 'admin' },
   { path: 'inbound', label: 'inbound', level: 'admin' },
+  { path: 'privacy', label: 'privacy', level: 'admin' },
   { path: 'alerts', label: 'alerts', level: 'admin' },
   { path: 'webhooks', label: 'webhooks', level: 'admin' },
   { path: 'provider-accounts', label: 'providerAccounts', level: 'admin' },
@@ -196,6 +198,8 @@ function Page({
       return <OptOuts />;
     case 'inbound':
       return <Inbound />;
+    case 'privacy':
+      return <Privacy />;
     case 'alerts':
       return <Alerts />;
     case 'webhooks':

@@ -148,6 +148,17 @@ const en = {
   noOwnAccount: "None: your messages go through the operator's account.",
   setProviderAccount: 'Set an account',
   checkAndSave: 'Check and save',
+  privacy: 'Privacy',
+  exports: 'Exports',
+  erasures: 'Erasures',
+  startExport: 'Export',
+  download: 'Download',
+  expires: 'Expires',
+  erase: 'Erase',
+  eraseWarning:
+    'An erasure cannot be undone: the number and its texts are redacted everywhere in this tenant, and the number stays refused.',
+  eraseConfirm: 'Type "erase" to confirm',
+  counts: 'Counts',
 };
 
 export type Key = keyof typeof en;
@@ -300,6 +311,17 @@ const tr: Record<Key, string> = {
   noOwnAccount: 'Yok: mesajlarınız işletmecinin hesabından gider.',
   setProviderAccount: 'Hesap tanımla',
   checkAndSave: 'Dene ve kaydet',
+  privacy: 'Gizlilik',
+  exports: 'Dışa aktarımlar',
+  erasures: 'Silmeler',
+  startExport: 'Dışa aktar',
+  download: 'İndir',
+  expires: 'Son geçerlilik',
+  erase: 'Sil',
+  eraseWarning:
+    'Silme geri alınamaz: numara ve mesajları bu kiracıda her yerde karartılır ve numaraya gönderim reddedilmeye devam eder.',
+  eraseConfirm: 'Onaylamak için "erase" yazın',
+  counts: 'Sayılar',
 };
 
 const LANG_KEY = 'sms-dashboard-lang';

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Batcher } from '../../common/batcher';
 import { NotFoundError } from '../../common/errors';
+import { PhoneHasher } from './phone-hash';
 
 /**
  * Where an opt-out came from (`sms_opt_outs.source`), which decides what may lift it:
@@ -70,17 +71,43 @@ export class OptOutsService {
   /** Lookups of concurrent sends share one query (the send path's hottest extra round trip). */
   private readonly lookups: Batcher<{ tenantId: number; phoneNumbers: string[] }, Set<string>>;
 
-  constructor(@InjectDataSource() private readonly ds: DataSource) {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly hasher: PhoneHasher,
+  ) {
     this.lookups = new Batcher(async (groups) => {
       const tenants = groups.flatMap((g) => g.phoneNumbers.map(() => g.tenantId));
       const phones = groups.flatMap((g) => g.phoneNumbers);
-      const rows: { tenant_id: number; phone_number: string }[] = await this.ds.query(
+      // The clear entries, and which of these tenants list erased numbers (sms_opt_out_hashes,
+      // marked by a null phone): only their numbers are hashed and asked again.
+      const rows: { tenant_id: number; phone_number: string | null }[] = await this.ds.query(
         `SELECT o.tenant_id, o.phone_number FROM sms_opt_outs o
            JOIN unnest($1::int[], $2::varchar[]) AS q(tenant_id, phone_number)
-             ON o.tenant_id = q.tenant_id AND o.phone_number = q.phone_number`,
-        [tenants, phones],
+             ON o.tenant_id = q.tenant_id AND o.phone_number = q.phone_number
+         UNION ALL
+         SELECT t, NULL FROM unnest($3::int[]) AS t
+          WHERE EXISTS (SELECT 1 FROM sms_opt_out_hashes h WHERE h.tenant_id = t)`,
+        [tenants, phones, [...new Set(tenants)]],
       );
-      const hits = new Set(rows.map((r) => `${r.tenant_id}:${r.phone_number}`));
+      const hits = new Set(
+        rows.filter((r) => r.phone_number !== null).map((r) => `${r.tenant_id}:${r.phone_number}`),
+      );
+      const hashed = new Set(rows.filter((r) => r.phone_number === null).map((r) => r.tenant_id));
+      if (hashed.size > 0) {
+        const asked = groups.flatMap((g) =>
+          hashed.has(g.tenantId)
+            ? g.phoneNumbers.map((p) => ({ t: g.tenantId, p, h: this.hasher.hash(p) }))
+            : [],
+        );
+        const found: { tenant_id: number; phone_hash: string }[] = await this.ds.query(
+          `SELECT h.tenant_id, h.phone_hash FROM sms_opt_out_hashes h
+             JOIN unnest($1::int[], $2::varchar[]) AS q(tenant_id, phone_hash)
+               ON h.tenant_id = q.tenant_id AND h.phone_hash = q.phone_hash`,
+          [asked.map((a) => a.t), asked.map((a) => a.h)],
+        );
+        const listed = new Set(found.map((f) => `${f.tenant_id}:${f.phone_hash}`));
+        for (const a of asked) if (listed.has(`${a.t}:${a.h}`)) hits.add(`${a.t}:${a.p}`);
+      }
       return groups.map((g) => new Set(g.phoneNumbers.filter((p) => hits.has(`${g.tenantId}:${p}`))));
     }, 200);
   }
@@ -188,6 +215,54 @@ export class OptOutsService {
     );
     if (rows.length === 0) throw new NotFoundError(`${phoneNumber} is not on the opt-out list`);
     return rows[0];
+  }
+
+  /**
+   * An erasure's suppression (data-subject requests): lists the number's keyed hash for each of
+   * `tenantIds` (source `erasure`, or the clear entry's own source when it was listed), then takes
+   * its clear entries and events off (the events keep their actions, the number becomes
+   * `erased`). Returns how many clear entries and events it changed.
+   */
+  async suppressErased(
+    tenantIds: number[],
+    phoneNumber: string,
+    m: EntityManager = this.ds.manager,
+  ): Promise<{ optOuts: number; optOutEvents: number }> {
+    const hash = this.hasher.hash(phoneNumber);
+    await m.query(
+      `INSERT INTO sms_opt_out_hashes (tenant_id, phone_hash, source)
+       SELECT t, $2, coalesce((SELECT source FROM sms_opt_outs WHERE tenant_id = t AND phone_number = $3), 'erasure')
+         FROM unnest($1::int[]) AS t
+       ON CONFLICT (tenant_id, phone_hash) DO NOTHING`,
+      [tenantIds, hash, phoneNumber],
+    );
+    const [, optOuts] = (await m.query(
+      'DELETE FROM sms_opt_outs WHERE tenant_id = ANY($1::int[]) AND phone_number = $2',
+      [tenantIds, phoneNumber],
+    )) as [unknown, number];
+    const [, optOutEvents] = (await m.query(
+      `UPDATE sms_opt_out_events SET phone_number = 'erased', actor = CASE WHEN actor = $2 THEN 'erased' ELSE actor END
+        WHERE tenant_id = ANY($1::int[]) AND phone_number = $2`,
+      [tenantIds, phoneNumber],
+    )) as [unknown, number];
+    return { optOuts, optOutEvents };
+  }
+
+  /** The number's opt-out entry and its history for one tenant (a data-subject export). */
+  async history(
+    tenantId: number,
+    phoneNumber: string,
+  ): Promise<{ entry: Record<string, unknown> | null; events: Record<string, unknown>[] }> {
+    const [entry] = (await this.ds.query(
+      'SELECT source, reason, created_at FROM sms_opt_outs WHERE tenant_id = $1 AND phone_number = $2',
+      [tenantId, phoneNumber],
+    )) as Record<string, unknown>[];
+    const events = (await this.ds.query(
+      `SELECT action, source, keyword, at FROM sms_opt_out_events
+        WHERE tenant_id = $1 AND phone_number = $2 ORDER BY at, id`,
+      [tenantId, phoneNumber],
+    )) as Record<string, unknown>[];
+    return { entry: entry ?? null, events };
   }
 
   async list(tenantId: number): Promise<OptOut[]> {
