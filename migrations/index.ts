@@ -53,6 +53,7 @@ import { TemplateExact1764003000000 } from './1764003000000-template-exact';
 import { ValidityPeriods1764003200000 } from './1764003200000-validity-periods';
 // Code conversion: the destination country on each message, the conversion rollup and its trigger.
 import { CodeConversion1764003500000 } from './1764003500000-code-conversion';
+import { PromotionalConsent1764003800000 } from './1764003800000-promotional-consent';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -93,4 +94,5 @@ export const MIGRATIONS = [
   TemplateExact1764003000000,
   ValidityPeriods1764003200000,
   CodeConversion1764003500000,
+  PromotionalConsent1764003800000,
 ];

@@ -7,6 +7,7 @@ import {
   decodeUserCursor,
   encodeUserCursor,
   ListRecipientsQueryDto,
+  PutConsentDto,
   PutRecipientsDto,
   PutRecipientsResponseDto,
   RecipientPageDto,
@@ -71,6 +72,21 @@ export class RecipientsController {
     @Param('userId') userId: string,
   ): Promise<RecipientResponseDto> {
     return toRecipientResponse(await this.recipients.get(p.tenantId, userId));
+  }
+
+  @Put(':userId/consent')
+  @ApiOperation({
+    summary: "Set a recipient's consent for promotional texts",
+    description:
+      "Tenant admin. `{sms: {status: granted|revoked|unknown, source?, at?}}` for the recipient's number (entries sharing a number share it). A change is kept in the append-only consent history and audited; the same status again changes nothing. Unknown recipient: 404; a bad value: 400 naming the field. See docs/privacy.md.",
+  })
+  @ApiOkResponse({ type: RecipientResponseDto })
+  async putConsent(
+    @CurrentPrincipal() p: Principal,
+    @Param('userId') userId: string,
+    @Body() dto: PutConsentDto,
+  ): Promise<RecipientResponseDto> {
+    return toRecipientResponse(await this.recipients.setConsent(p.tenantId, userId, dto, p));
   }
 
   @Delete(':userId')

@@ -41,3 +41,15 @@ export { SweeperService } from './delivery/sweeper.service';
 export { answeredTenant, OPT_OUT_SOURCE, OptOutsService } from './policies/opt-outs.service';
 export type { AnsweredTenant, OptOutChangeSource } from './policies/opt-outs.service';
 export { IdempotencyService } from './policies/idempotency.service';
+// Consent for promotional texts: the directory sets it, inbound keywords change it.
+export { ConsentService } from './policies/consent.service';
+export type { ConsentActor, ConsentWrite } from './policies/consent.service';
+export {
+  CONSENT_CHANNELS,
+  CONSENT_STATUSES,
+  parseConsent,
+  PROMOTIONAL_CONSENT_SETTINGS,
+  SMS_KEYWORD_SOURCE,
+  UNKNOWN_CONSENT,
+} from './policies/consent-rules';
+export type { Consent, ConsentChannel, ConsentInput, ConsentStatus } from './policies/consent-rules';

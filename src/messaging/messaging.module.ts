@@ -24,6 +24,8 @@ import { DestinationPolicy } from './policies/destination-policy';
 import { SweeperService } from './delivery/sweeper.service';
 import { SpendCapPolicy } from './policies/spend-cap.policy';
 import { IdempotencyService } from './policies/idempotency.service';
+import { ConsentController } from './policies/consent.controller';
+import { ConsentService } from './policies/consent.service';
 import { OptOutsController } from './policies/opt-outs.controller';
 import { OptOutsService } from './policies/opt-outs.service';
 import { PricingService } from './policies/pricing.service';
@@ -58,7 +60,7 @@ import { MessageQueriesService } from './queries/message-queries.service';
     // Month-to-date spend for the spend cap (the MonthToDateSpend port, implemented over the rollup).
     AnalyticsModule,
   ],
-  controllers: [MessagingController, OptOutsController],
+  controllers: [MessagingController, OptOutsController, ConsentController],
   providers: [
     {
       provide: BodyCrypto,
@@ -71,6 +73,7 @@ import { MessageQueriesService } from './queries/message-queries.service';
     IdempotencyService,
     MessagesRepository,
     OptOutsService,
+    ConsentService,
     AcceptService,
     CampaignLedger,
     LedgerQueries,
@@ -96,6 +99,7 @@ import { MessageQueriesService } from './queries/message-queries.service';
     MessageConversions,
     SweeperService,
     OptOutsService,
+    ConsentService,
     IdempotencyService,
     // For MessagingWorkerModule only (index.ts does not export them, so no feature can name them).
     DeliveryQueue,

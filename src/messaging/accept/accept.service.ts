@@ -29,6 +29,7 @@ import { TenantsService } from '../../tenancy';
 import { CallbackUrlGuard } from '../../callbacks';
 import { DeliveryQueue, Lane, laneOf } from '../delivery/delivery-queue';
 import { IdempotencyService, KeyOwner } from '../policies/idempotency.service';
+import { ConsentService } from '../policies/consent.service';
 import { OptOutsService } from '../policies/opt-outs.service';
 import { PricingService } from '../policies/pricing.service';
 import { DestinationPolicy } from '../policies/destination-policy';
@@ -75,6 +76,8 @@ interface Batch {
   lane: Lane;
   /** Quiet hours apply: promotional messages, and campaigns of templates not transactional. */
   quiet: boolean;
+  /** Promotional (not transactional, not a code): the consent policy applies. */
+  promotional?: boolean;
   rows: Row[];
   /** Refused so far, in the order the policies refused them. */
   refused: { phoneNumber: string; recipientUserId: string | null; reason: string }[];
@@ -151,6 +154,7 @@ export class AcceptService {
     private readonly destinations: DestinationPolicy,
     private readonly spendCap: SpendCapPolicy,
     private readonly callbackUrls: CallbackUrlGuard,
+    private readonly consent: ConsentService,
   ) {}
 
   async accept(ctx: SendContext, input: AcceptInput): Promise<Accepted> {
@@ -304,6 +308,7 @@ export class AcceptService {
             'phone_number has opted out of messages from this tenant',
           ),
       );
+    if (batch.promotional) await this.screenConsent(batch);
     if (batch.quiet) {
       await this.deferQuietHours(batch, now);
       // Held by quiet hours past its validity, it could never go out in time: refused now rather
@@ -321,6 +326,24 @@ export class AcceptService {
     // Sender identity: the tenant's sender for each destination country (null: the provider's default).
     const senders = (await this.tenants.ensure(batch.tenantId)).settings.senders;
     if (senders) for (const r of batch.rows) r.sender = senderFor(senders, r.country);
+  }
+
+  /**
+   * Promotional consent (the tenant's `promotional_consent`, by default Turkish numbers only): a
+   * number whose SMS consent is not granted is refused `no_consent` (docs/privacy.md).
+   */
+  private async screenConsent(batch: Batch): Promise<void> {
+    const noConsent = await this.consent.refusals(batch.tenantId, batch.rows);
+    if (noConsent)
+      this.refuse(
+        batch,
+        (r) => noConsent(r.phoneNumber),
+        () =>
+          ValidationFailedError.field(
+            'phone_number',
+            'phone_number has not consented to promotional messages from this tenant (no_consent)',
+          ),
+      );
   }
 
   /**
@@ -701,7 +724,15 @@ export class AcceptService {
     }));
     const lane = laneOf(input.messageType, input.transactional);
     return {
-      batch: { tenantId, mode: input.mode, lane, quiet: lane === 'promotional', rows, refused },
+      batch: {
+        tenantId,
+        mode: input.mode,
+        lane,
+        quiet: lane === 'promotional',
+        promotional: lane === 'promotional',
+        rows,
+        refused,
+      },
       batchMetadata,
       result: {
         batchId,
@@ -734,6 +765,7 @@ export class AcceptService {
       mode: 'planned',
       lane: 'campaign',
       quiet: !input.transactional,
+      promotional: !input.transactional,
       rows: [],
       refused: [],
     };
