@@ -7,7 +7,14 @@ import {
   TenantKeywords,
 } from '../core/keywords';
 import { CallbacksService } from '../callbacks';
-import { answeredTenant, ConsentService, LedgerQueries, OPT_OUT_SOURCE, OptOutsService } from '../messaging';
+import {
+  answeredTenant,
+  ConsentService,
+  LedgerQueries,
+  OPT_OUT_SOURCE,
+  OptOutsService,
+  SMS_KEYWORD_SOURCE,
+} from '../messaging';
 import type { InboundSms } from '../providers';
 import { TemplatesService } from '../templates';
 import { InboundRepository, InboundRow } from './inbound.repository';
@@ -193,16 +200,25 @@ export class InboundService {
       { ...change, source: KEYWORD_SOURCE },
     );
     for (const t of lifted) await published(t, 'recipient.opted_in');
-    // START grants consent to the tenants it lifted a keyword STOP for and to the tenant it answered.
-    const granted = new Set(lifted);
-    if (tenantId !== null) granted.add(tenantId);
+    // START grants consent to the tenant it answered, and gives back what a STOP text revoked
+    // to the tenants it lifted a keyword opt-out for; a tenant never given consent gets none.
+    if (tenantId !== null)
+      await this.consent.byKeyword(
+        [tenantId],
+        m.from,
+        'granted',
+        ['unknown', 'revoked'],
+        row.receivedAt,
+        consentBy,
+      );
     await this.consent.byKeyword(
-      [...granted],
+      lifted.filter((t) => t !== tenantId),
       m.from,
       'granted',
-      ['unknown', 'revoked'],
+      ['revoked'],
       row.receivedAt,
       consentBy,
+      SMS_KEYWORD_SOURCE,
     );
   }
 

@@ -96,7 +96,8 @@ export class ConsentService {
   /**
    * A STOP or START text: sets the number's SMS consent to `status` with source `sms_keyword`
    * for each of `tenantIds` whose stored status is one of `from` (a number never recorded is
-   * `unknown`), one history row each. Returns the tenants it changed.
+   * `unknown`) and, with `onlyFromSource`, whose stored source is that one; one history row each.
+   * Returns the tenants it changed.
    */
   async byKeyword(
     tenantIds: number[],
@@ -105,14 +106,15 @@ export class ConsentService {
     from: readonly ConsentStatus[],
     at: Date,
     by: ConsentActor,
+    onlyFromSource: string | null = null,
   ): Promise<number[]> {
     if (tenantIds.length === 0) return [];
     const rows: { tenant_id: number }[] = await this.ds.query(
       `WITH t AS (
          SELECT t.tenant_id FROM unnest($1::int[]) AS t(tenant_id)
-          WHERE COALESCE((SELECT o.status FROM sms_consents o
-                           WHERE o.tenant_id = t.tenant_id AND o.phone_number = $2 AND o.channel = 'sms'),
-                         'unknown') = ANY($5::varchar[])
+           LEFT JOIN sms_consents o ON o.tenant_id = t.tenant_id AND o.phone_number = $2 AND o.channel = 'sms'
+          WHERE COALESCE(o.status, 'unknown') = ANY($5::varchar[])
+            AND ($10::varchar IS NULL OR o.source = $10)
        ), changed AS (
          INSERT INTO sms_consents AS c (tenant_id, phone_number, channel, status, source, at, updated_at)
          SELECT t.tenant_id, $2, 'sms', $3, $4, $6, now() FROM t
@@ -136,6 +138,7 @@ export class ConsentService {
         by.actor,
         by.keyword ?? null,
         by.inboundMessageId ?? null,
+        onlyFromSource,
       ],
     );
     return rows.map((r) => r.tenant_id);
