@@ -13,7 +13,7 @@ import { CallbacksService } from '../../src/callbacks';
 import { CampaignsService } from '../../src/campaigns';
 import { DASHBOARD_CSP } from '../../src/dashboard';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
-import { allowCountries } from '../support/tenants';
+import { allowCountries, NO_CONSENT_NEEDED } from '../support/tenants';
 import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/test-app';
 import { eventually } from '../support/wait';
 
@@ -96,7 +96,7 @@ function dashboardSuite(): void {
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
 
     // A tenant with a template, a directory, one message (delivered) and an XSS attempt in each text.
-    await allowCountries(t, tenant, ['US', 'TR']);
+    await allowCountries(t, tenant, ['US', 'TR'], NO_CONSENT_NEEDED);
     const auth = t.auth(admin);
     await t.http().post('/api/sms/templates').set(auth).send(trainingReminder).expect(201);
     await t
