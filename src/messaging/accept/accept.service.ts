@@ -76,8 +76,6 @@ interface Batch {
   lane: Lane;
   /** Quiet hours apply: promotional messages, and campaigns of templates not transactional. */
   quiet: boolean;
-  /** Promotional (not transactional, not a code): the consent policy applies. */
-  promotional?: boolean;
   rows: Row[];
   /** Refused so far, in the order the policies refused them. */
   refused: { phoneNumber: string; recipientUserId: string | null; reason: string }[];
@@ -308,7 +306,7 @@ export class AcceptService {
             'phone_number has opted out of messages from this tenant',
           ),
       );
-    if (batch.promotional) await this.screenConsent(batch);
+    if (isPromotional(batch)) await this.screenConsent(batch);
     if (batch.quiet) {
       await this.deferQuietHours(batch, now);
       // Held by quiet hours past its validity, it could never go out in time: refused now rather
@@ -724,15 +722,7 @@ export class AcceptService {
     }));
     const lane = laneOf(input.messageType, input.transactional);
     return {
-      batch: {
-        tenantId,
-        mode: input.mode,
-        lane,
-        quiet: lane === 'promotional',
-        promotional: lane === 'promotional',
-        rows,
-        refused,
-      },
+      batch: { tenantId, mode: input.mode, lane, quiet: lane === 'promotional', rows, refused },
       batchMetadata,
       result: {
         batchId,
@@ -765,7 +755,6 @@ export class AcceptService {
       mode: 'planned',
       lane: 'campaign',
       quiet: !input.transactional,
-      promotional: !input.transactional,
       rows: [],
       refused: [],
     };
@@ -808,6 +797,15 @@ export class AcceptService {
     }
     return batch;
   }
+}
+
+/**
+ * Not transactional and not a code (core `isTransactional`, a custom type's template flag): a send
+ * on the promotional lane, or a campaign of a template not transactional (the batches quiet hours
+ * apply to).
+ */
+function isPromotional(batch: Batch): boolean {
+  return batch.lane === 'promotional' || (batch.lane === 'campaign' && batch.quiet);
 }
 
 /** Why a promotional message is refused when quiet hours would hold it past its validity period. */
