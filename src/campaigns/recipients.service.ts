@@ -129,7 +129,11 @@ export class RecipientsService {
       const v = this.phone.forSend(p);
       return v.valid ? v.e164 : null;
     });
-    const writes = this.consentWrites(raws, consents);
+    // Consent goes with its row: a row rejected (invalid_roles…) changes no consent either.
+    const stored = new Set(rows.map((r) => r.userId));
+    const writes = this.consentWrites(raws, consents, (raw) =>
+      stored.has((raw as { user_id?: unknown }).user_id as string),
+    );
     if (rows.length > 0) {
       await this.ds.transaction(async (m) => {
         await m.query(
@@ -240,9 +244,11 @@ export class RecipientsService {
   private consentWrites(
     raws: unknown[],
     consents: Map<number, Partial<Record<ConsentChannel, ConsentInput>>>,
+    keep: (raw: unknown) => boolean = () => true,
   ): ConsentWrite[] {
     const writes: ConsentWrite[] = [];
     for (const [i, byChannel] of consents) {
+      if (!keep(raws[i])) continue;
       const phone = (raws[i] as { phone_number?: unknown }).phone_number;
       const v = typeof phone === 'string' ? this.phone.forSend(phone) : null;
       if (!v?.valid) continue; // the row itself is rejected invalid_phone

@@ -125,6 +125,22 @@ describe('consent for promotional texts', () => {
     expect(badPut.body.details[0].field).toBe('recipients[0].consent.sms.at');
     // Nothing of the refused request was stored.
     await t.http().get('/api/sms/recipients/c9').set(t.auth(admin)).expect(404);
+    // A row rejected for another reason changes no consent either.
+    const rejected = await t
+      .http()
+      .put('/api/sms/recipients')
+      .set(t.auth(admin))
+      .send({
+        recipients: [
+          { user_id: 'c7', phone_number: US },
+          { user_id: 'c8', phone_number: UNKNOWN, roles: [''], consent: { sms: { status: 'granted' } } },
+        ],
+      })
+      .expect(200);
+    expect(rejected.body).toEqual({ upserted: 1, rejected: [{ user_id: 'c8', reason: 'invalid_roles' }] });
+    expect(
+      (await t.http().get('/api/sms/recipients/c3').set(t.auth(admin)).expect(200)).body.consent.sms.status,
+    ).toBe('unknown');
 
     const other = await tenant();
     await t
