@@ -29,7 +29,7 @@ export class RecipientsController {
   @ApiOperation({
     summary: "Upsert the tenant's recipient directory (tenant admin)",
     description:
-      'Up to 10,000 rows per request, stored in one statement; idempotent. A bad row is listed in `rejected` with its reason (invalid_user_id, invalid_phone, invalid_roles, invalid_tags, invalid_language, invalid_timezone, invalid_attributes, invalid_active); the rest are stored.',
+      'Up to 10,000 rows per request, stored in one statement; idempotent. A bad row is listed in `rejected` with its reason (invalid_user_id, invalid_phone, invalid_roles, invalid_tags, invalid_language, invalid_timezone, invalid_attributes, invalid_active); the rest are stored. The `consent` of a row ({sms: {status, source?, at?}}) sets the consent of its number for promotional texts; a bad one is a 400 naming the field (recipients[i].consent.sms.status) and nothing is stored (docs/privacy.md).',
   })
   @ApiOkResponse({ type: PutRecipientsResponseDto })
   put(@CurrentPrincipal() p: Principal, @Body() dto: PutRecipientsDto): Promise<PutRecipientsResponseDto> {
