@@ -55,7 +55,10 @@ import { ValidityPeriods1764003200000 } from './1764003200000-validity-periods';
 import { CodeConversion1764003500000 } from './1764003500000-code-conversion';
 import { CodeBodiesIndex1764003700000 } from './1764003700000-code-bodies-index';
 import { ProviderAccounts1764004000000 } from './1764004000000-provider-accounts';
+// The consent history lets an erasure redact its numbers, and nothing else.
+import { ConsentErasure1764004100000 } from './1764004100000-consent-erasure';
 import { PrivacyRequests1764003900000 } from './1764003900000-privacy-requests';
+import { PromotionalConsent1764003800000 } from './1764003800000-promotional-consent';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -98,5 +101,7 @@ export const MIGRATIONS = [
   CodeConversion1764003500000,
   CodeBodiesIndex1764003700000,
   ProviderAccounts1764004000000,
+  ConsentErasure1764004100000,
   PrivacyRequests1764003900000,
+  PromotionalConsent1764003800000,
 ];

@@ -7,6 +7,7 @@ import {
   decodeUserCursor,
   encodeUserCursor,
   ListRecipientsQueryDto,
+  PutConsentDto,
   PutRecipientsDto,
   PutRecipientsResponseDto,
   RecipientPageDto,
@@ -28,7 +29,7 @@ export class RecipientsController {
   @ApiOperation({
     summary: "Upsert the tenant's recipient directory (tenant admin)",
     description:
-      'Up to 10,000 rows per request, stored in one statement; idempotent. A bad row is listed in `rejected` with its reason (invalid_user_id, invalid_phone, invalid_roles, invalid_tags, invalid_language, invalid_timezone, invalid_attributes, invalid_active); the rest are stored.',
+      'Up to 10,000 rows per request, stored in one statement; idempotent. A bad row is listed in `rejected` with its reason (invalid_user_id, invalid_phone, invalid_roles, invalid_tags, invalid_language, invalid_timezone, invalid_attributes, invalid_active); the rest are stored. The `consent` of a row ({sms: {status, source?, at?}}) sets the consent of its number for promotional texts; a bad one is a 400 naming the field (recipients[i].consent.sms.status) and nothing is stored (docs/privacy.md).',
   })
   @ApiOkResponse({ type: PutRecipientsResponseDto })
   put(@CurrentPrincipal() p: Principal, @Body() dto: PutRecipientsDto): Promise<PutRecipientsResponseDto> {
@@ -71,6 +72,21 @@ export class RecipientsController {
     @Param('userId') userId: string,
   ): Promise<RecipientResponseDto> {
     return toRecipientResponse(await this.recipients.get(p.tenantId, userId));
+  }
+
+  @Put(':userId/consent')
+  @ApiOperation({
+    summary: "Set a recipient's consent for promotional texts",
+    description:
+      "Tenant admin. `{sms: {status: granted|revoked|unknown, source?, at?}}` for the recipient's number (entries sharing a number share it). A change is kept in the append-only consent history and audited; the same status again changes nothing. Unknown recipient: 404; a bad value: 400 naming the field. See docs/privacy.md.",
+  })
+  @ApiOkResponse({ type: RecipientResponseDto })
+  async putConsent(
+    @CurrentPrincipal() p: Principal,
+    @Param('userId') userId: string,
+    @Body() dto: PutConsentDto,
+  ): Promise<RecipientResponseDto> {
+    return toRecipientResponse(await this.recipients.setConsent(p.tenantId, userId, dto, p));
   }
 
   @Delete(':userId')

@@ -1,11 +1,42 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+} from 'class-validator';
 import { ValidationFailedError } from '../common/errors';
 import { LANGUAGES } from '../core/message-types';
+import { Consent, CONSENT_STATUSES, UNKNOWN_CONSENT } from '../messaging';
 import { MAX_RECIPIENTS_PER_PUT } from './recipient-rules';
 import { Recipient } from './recipients.service';
 import { PageCursorField } from '../common/dto-fields';
+
+export class ChannelConsentInputDto {
+  @ApiProperty({ enum: CONSENT_STATUSES, example: 'granted' }) status: string;
+  @ApiPropertyOptional({
+    example: 'HS_WEB',
+    description:
+      'where it was given (1-64 of A-Z a-z 0-9 _ . : -); İYS source codes (HS_WEB, HS_FIZIKSEL_ORTAM, ...) are exported as such; default api; sms_keyword is kept for STOP/START texts',
+  })
+  source?: string;
+  @ApiPropertyOptional({
+    example: '2026-12-01T09:30:00+03:00',
+    description: 'when it was given (ISO 8601 with offset, not in the future); default now',
+  })
+  at?: string;
+}
+
+export class ConsentInputDto {
+  @ApiProperty({ type: ChannelConsentInputDto }) sms: ChannelConsentInputDto;
+}
 
 export class RecipientDto {
   @ApiProperty({ example: '4711', description: "the platform's user id (1-64 characters)" }) user_id: string;
@@ -34,6 +65,29 @@ export class RecipientDto {
   attributes?: Record<string, string | number>;
   @ApiPropertyOptional({ example: true, description: 'default true; inactive recipients are skipped' })
   active?: boolean;
+  @ApiPropertyOptional({
+    type: ConsentInputDto,
+    description:
+      "the number's consent for promotional texts, per channel (sms); absent: unchanged. A status equal to the stored one changes nothing; a bad value is a 400 naming the field (recipients[i].consent.sms.status)",
+  })
+  consent?: ConsentInputDto;
+}
+
+/** `PUT /api/sms/recipients/{user_id}/consent`: checked by the service (400 naming the field). */
+export class PutConsentDto {
+  @ApiProperty({ type: ChannelConsentInputDto })
+  @IsObject()
+  sms: ChannelConsentInputDto;
+}
+
+export class ChannelConsentDto {
+  @ApiProperty({ enum: CONSENT_STATUSES, example: 'granted' }) status: string;
+  @ApiProperty({ type: String, nullable: true, example: 'HS_WEB' }) source: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '2026-12-01T06:30:00.000Z' }) at: string | null;
+}
+
+export class ConsentDto {
+  @ApiProperty({ type: ChannelConsentDto }) sms: ChannelConsentDto;
 }
 
 export class PutRecipientsDto {
@@ -84,6 +138,12 @@ export class RecipientResponseDto {
   @ApiProperty({ type: [String] }) tags: string[];
   @ApiProperty({ type: Object }) attributes: Record<string, string | number>;
   @ApiProperty() active: boolean;
+  @ApiProperty({
+    type: ConsentDto,
+    description:
+      "the number's consent for promotional texts (kept by number: entries sharing a number share it)",
+  })
+  consent: ConsentDto;
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;
 }
@@ -103,9 +163,14 @@ export function toRecipientResponse(r: Recipient): RecipientResponseDto {
     tags: r.tags,
     attributes: r.attributes,
     active: r.active,
+    consent: { sms: toConsentDto(r.consent?.sms ?? UNKNOWN_CONSENT) },
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),
   };
+}
+
+function toConsentDto(c: Consent): ChannelConsentDto {
+  return { status: c.status, source: c.source, at: c.at?.toISOString() ?? null };
 }
 
 /** Keyset cursor: base64url of the last user_id of a page. */

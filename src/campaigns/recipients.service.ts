@@ -6,6 +6,15 @@ import { Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
 import { NotFoundError, ValidationFailedError } from '../common/errors';
 import { Language } from '../core/message-types';
+import {
+  Consent,
+  ConsentChannel,
+  ConsentInput,
+  ConsentService,
+  ConsentWrite,
+  parseConsent,
+  UNKNOWN_CONSENT,
+} from '../messaging';
 import { PhoneService } from '../phone';
 import { TenantsService } from '../tenancy';
 import { checkRecipients, MAX_RECIPIENTS_PER_PUT, RecipientReject, RecipientRow } from './recipient-rules';
@@ -13,6 +22,8 @@ import { checkRecipients, MAX_RECIPIENTS_PER_PUT, RecipientReject, RecipientRow 
 export interface Recipient extends RecipientRow {
   createdAt: Date;
   updatedAt: Date;
+  /** The number's consent per channel (kept by number: entries sharing a number share it). */
+  consent?: Record<ConsentChannel, Consent>;
 }
 
 /** Campaign and listing filters: all ANDed, each list ORed. */
@@ -84,6 +95,7 @@ export class RecipientsService {
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly consent: ConsentService,
   ) {}
 
   /**
@@ -102,11 +114,26 @@ export class RecipientsService {
         `at most ${MAX_RECIPIENTS_PER_PUT} recipients per request`,
       );
     await this.tenants.ensure(tenantId);
+    const now = this.clock.now();
+    // Consent is checked for every row before anything is stored: a bad one is a 400 naming it.
+    const consents = new Map<number, Partial<Record<ConsentChannel, ConsentInput>>>();
+    raws.forEach((raw, i) => {
+      const given =
+        raw !== null && typeof raw === 'object' ? (raw as { consent?: unknown }).consent : undefined;
+      if (given === undefined) return;
+      const parsed = parseConsent(given, `recipients[${i}].consent`, now);
+      if (!parsed.ok) throw ValidationFailedError.field(parsed.field, parsed.error);
+      consents.set(i, parsed.value);
+    });
     const { rows, rejected } = checkRecipients(raws, (p) => {
       const v = this.phone.forSend(p);
       return v.valid ? v.e164 : null;
     });
-    const now = this.clock.now();
+    // Consent goes with its row: a row rejected (invalid_roles…) changes no consent either.
+    const stored = new Set(rows.map((r) => r.userId));
+    const writes = this.consentWrites(raws, consents, (raw) =>
+      stored.has((raw as { user_id?: unknown }).user_id as string),
+    );
     if (rows.length > 0) {
       await this.ds.transaction(async (m) => {
         await m.query(
@@ -140,6 +167,7 @@ export class RecipientsService {
             rows.map((r) => r.active),
           ],
         );
+        const changed = await this.consent.set(tenantId, writes, { actor: actor.userId }, m);
         await this.audit.record(
           actor,
           'recipients.upsert',
@@ -149,6 +177,7 @@ export class RecipientsService {
             upserted: rows.length,
             rejected: rejected.length,
             user_ids: rows.slice(0, 100).map((r) => r.userId),
+            ...(changed.length > 0 ? { consent_changes: changed.length } : {}),
           },
           m,
         );
@@ -169,7 +198,7 @@ export class RecipientsService {
       `SELECT r.* FROM sms_recipients r WHERE ${where} ORDER BY r.user_id LIMIT $${params.length}`,
       params,
     );
-    return rows.map(fromSql);
+    return this.withConsent(tenantId, rows.map(fromSql));
   }
 
   async get(tenantId: number, userId: string): Promise<Recipient> {
@@ -178,7 +207,65 @@ export class RecipientsService {
       [tenantId, userId],
     );
     if (rows.length === 0) throw notFound(userId);
-    return fromSql(rows[0]);
+    return (await this.withConsent(tenantId, [fromSql(rows[0])]))[0];
+  }
+
+  /**
+   * Sets the consent of a recipient's number (`{sms: {status, source, at}}`): a 400 naming the
+   * field when it is not valid, a 404 for an unknown recipient. Audited as `recipient.consent`
+   * when it changed the status.
+   */
+  async setConsent(tenantId: number, userId: string, raw: unknown, actor: Principal): Promise<Recipient> {
+    const parsed = parseConsent(raw, '', this.clock.now());
+    if (!parsed.ok) throw ValidationFailedError.field(parsed.field, parsed.error);
+    const recipient = await this.get(tenantId, userId);
+    const writes = this.consentWrites(
+      [{ phone_number: recipient.phoneNumber }],
+      new Map([[0, parsed.value]]),
+    );
+    await this.ds.transaction(async (m) => {
+      const changed = await this.consent.set(tenantId, writes, { actor: actor.userId }, m);
+      if (changed.length === 0) return;
+      await this.audit.record(
+        actor,
+        'recipient.consent',
+        { type: 'recipient', id: userId, tenantId },
+        recipient.consent ? consentSummary(recipient.consent) : null,
+        Object.fromEntries(
+          Object.entries(parsed.value).map(([c, v]) => [c, { status: v.status, source: v.source }]),
+        ),
+        m,
+      );
+    });
+    return this.get(tenantId, userId);
+  }
+
+  /** The consent writes of these rows (by index), each for its row's number in E.164. */
+  private consentWrites(
+    raws: unknown[],
+    consents: Map<number, Partial<Record<ConsentChannel, ConsentInput>>>,
+    keep: (raw: unknown) => boolean = () => true,
+  ): ConsentWrite[] {
+    const writes: ConsentWrite[] = [];
+    for (const [i, byChannel] of consents) {
+      if (!keep(raws[i])) continue;
+      const phone = (raws[i] as { phone_number?: unknown }).phone_number;
+      const v = typeof phone === 'string' ? this.phone.forSend(phone) : null;
+      if (!v?.valid) continue; // the row itself is rejected invalid_phone
+      for (const [channel, c] of Object.entries(byChannel))
+        writes.push({ phoneNumber: v.e164, channel: channel as ConsentChannel, ...c });
+    }
+    return writes;
+  }
+
+  /** Each recipient with its number's consent (unknown where none was recorded). */
+  private async withConsent(tenantId: number, recipients: Recipient[]): Promise<Recipient[]> {
+    const sms = await this.consent.of(
+      tenantId,
+      recipients.map((r) => r.phoneNumber),
+      'sms',
+    );
+    return recipients.map((r) => ({ ...r, consent: { sms: sms.get(r.phoneNumber) ?? UNKNOWN_CONSENT } }));
   }
 
   /** Removes the recipient (messages already snapshotted keep their copy); audited. */
@@ -205,6 +292,12 @@ export class RecipientsService {
   async defaultLanguage(tenantId: number): Promise<Language> {
     return (await this.tenants.ensure(tenantId)).settings.default_language ?? 'en';
   }
+}
+
+function consentSummary(
+  c: Record<string, Consent>,
+): Record<string, { status: string; source: string | null }> {
+  return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, { status: v.status, source: v.source }]));
 }
 
 function notFound(userId: string): NotFoundError {

@@ -7,7 +7,14 @@ import {
   TenantKeywords,
 } from '../core/keywords';
 import { CallbacksService } from '../callbacks';
-import { answeredTenant, LedgerQueries, OPT_OUT_SOURCE, OptOutsService } from '../messaging';
+import {
+  answeredTenant,
+  ConsentService,
+  LedgerQueries,
+  OPT_OUT_SOURCE,
+  OptOutsService,
+  SMS_KEYWORD_SOURCE,
+} from '../messaging';
 import type { InboundSms } from '../providers';
 import { TemplatesService } from '../templates';
 import { InboundRepository, InboundRow } from './inbound.repository';
@@ -49,6 +56,7 @@ export class InboundService {
     private readonly templates: TemplatesService,
     private readonly callbacks: CallbacksService,
     private readonly ledger: LedgerQueries,
+    private readonly consent: ConsentService,
   ) {}
 
   /** Retention: inbound texts older than `days` (SMS_RETENTION_DAYS). */
@@ -179,11 +187,15 @@ export class InboundService {
     // A tenant's own word acts for that tenant only; the built-in words for every tenant that
     // sends from the number (a carrier-level STOP on a shared number stops them all).
     const scope = (all: number[]) => (match.origin === 'tenant' ? all.filter((t) => t === tenantId) : all);
+    const consentBy = { actor: m.from, keyword: match.word, inboundMessageId: row.id };
     if (match.action === 'stop') {
-      for (const t of scope(await this.repo.tenantsSendingFrom(m.to))) {
+      const stopped = scope(await this.repo.tenantsSendingFrom(m.to));
+      for (const t of stopped) {
         if (await this.optOuts.add(t, m.from, KEYWORD_SOURCE, match.word, change))
           await published(t, 'recipient.opted_out');
       }
+      // The same tenants' granted consent is revoked (docs/privacy.md).
+      await this.consent.byKeyword(stopped, m.from, 'revoked', ['granted'], row.receivedAt, consentBy);
       return;
     }
     const lifted = await this.optOuts.lift(
@@ -193,6 +205,26 @@ export class InboundService {
       { ...change, source: KEYWORD_SOURCE },
     );
     for (const t of lifted) await published(t, 'recipient.opted_in');
+    // START grants consent to the tenant it answered, and gives back what a STOP text revoked
+    // to the tenants it lifted a keyword opt-out for; a tenant never given consent gets none.
+    if (tenantId !== null)
+      await this.consent.byKeyword(
+        [tenantId],
+        m.from,
+        'granted',
+        ['unknown', 'revoked'],
+        row.receivedAt,
+        consentBy,
+      );
+    await this.consent.byKeyword(
+      lifted.filter((t) => t !== tenantId),
+      m.from,
+      'granted',
+      ['revoked'],
+      row.receivedAt,
+      consentBy,
+      SMS_KEYWORD_SOURCE,
+    );
   }
 
   private async replyText(

@@ -45,3 +45,15 @@ export { IdempotencyService } from './policies/idempotency.service';
 export { ERASED_BODY, ERASED_NUMBER, PrivacyLedger } from './repositories/privacy-ledger';
 export type { LedgerErasure, LedgerExportMessage } from './repositories/privacy-ledger';
 export { PhoneHasher } from './policies/phone-hash';
+// Consent for promotional texts: the directory sets it, inbound keywords change it.
+export { ConsentService } from './policies/consent.service';
+export type { ConsentActor, ConsentWrite } from './policies/consent.service';
+export {
+  CONSENT_CHANNELS,
+  CONSENT_STATUSES,
+  parseConsent,
+  PROMOTIONAL_CONSENT_SETTINGS,
+  SMS_KEYWORD_SOURCE,
+  UNKNOWN_CONSENT,
+} from './policies/consent-rules';
+export type { Consent, ConsentChannel, ConsentInput, ConsentStatus } from './policies/consent-rules';

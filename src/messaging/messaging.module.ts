@@ -24,6 +24,8 @@ import { DestinationPolicy } from './policies/destination-policy';
 import { SweeperService } from './delivery/sweeper.service';
 import { SpendCapPolicy } from './policies/spend-cap.policy';
 import { IdempotencyService } from './policies/idempotency.service';
+import { ConsentController } from './policies/consent.controller';
+import { ConsentService } from './policies/consent.service';
 import { OptOutsController } from './policies/opt-outs.controller';
 import { OptOutsService } from './policies/opt-outs.service';
 import { PhoneHasher } from './policies/phone-hash';
@@ -60,7 +62,7 @@ import { MessageQueriesService } from './queries/message-queries.service';
     // Month-to-date spend for the spend cap (the MonthToDateSpend port, implemented over the rollup).
     AnalyticsModule,
   ],
-  controllers: [MessagingController, OptOutsController],
+  controllers: [MessagingController, OptOutsController, ConsentController],
   providers: [
     {
       provide: BodyCrypto,
@@ -75,6 +77,7 @@ import { MessageQueriesService } from './queries/message-queries.service';
     IdempotencyService,
     MessagesRepository,
     OptOutsService,
+    ConsentService,
     AcceptService,
     CampaignLedger,
     LedgerQueries,
@@ -100,6 +103,7 @@ import { MessageQueriesService } from './queries/message-queries.service';
     MessageConversions,
     SweeperService,
     OptOutsService,
+    ConsentService,
     IdempotencyService,
     PhoneHasher,
     PrivacyLedger,

@@ -143,6 +143,17 @@ export class PrivacyService {
       'DELETE FROM sms_verification_codes WHERE tenant_id = ANY($1::int[]) AND phone_number = $2',
       [tenantIds, phone],
     );
+    // Consent: the current state goes (the number stays refused anyway); its history keeps every
+    // change with the number redacted (the append-only trigger lets exactly that through).
+    const consents = await count(
+      'DELETE FROM sms_consents WHERE tenant_id = ANY($1::int[]) AND phone_number = $2',
+      [tenantIds, phone],
+    );
+    const consentEvents = await count(
+      `UPDATE sms_consent_events SET phone_number = '${ERASED_NUMBER}'
+        WHERE tenant_id = ANY($1::int[]) AND phone_number = $2`,
+      [tenantIds, phone],
+    );
     const deliveries: { id: string; payload: unknown }[] = await m.query(
       `SELECT id, payload FROM sms_webhook_deliveries
         WHERE tenant_id = ANY($1::int[]) AND strpos(payload::text, $2::text) > 0 FOR UPDATE`,
@@ -162,6 +173,8 @@ export class PrivacyService {
       directory_entries: directory,
       appointments,
       verification_rows: verification,
+      consents,
+      consent_events: consentEvents,
       callback_deliveries: deliveries.length,
     };
   }
@@ -245,6 +258,11 @@ export class PrivacyService {
     );
     await progress(70);
     const optOut = await this.optOuts.history(tenantId, phone);
+    const consentHistory: Record<string, unknown>[] = await this.ds.query(
+      `SELECT channel, status, source, at, recorded_at, actor, keyword FROM sms_consent_events
+        WHERE tenant_id = $1 AND phone_number = $2 ORDER BY id`,
+      [tenantId, phone],
+    );
     const deliveries: Record<string, unknown>[] = await this.ds.query(
       `SELECT event_id, event_type, url, status, attempts, payload, created_at, delivered_at
          FROM sms_webhook_deliveries WHERE tenant_id = $1 AND strpos(payload::text, $2::text) > 0
@@ -260,6 +278,7 @@ export class PrivacyService {
       appointments,
       opt_out: optOut.entry,
       opt_out_history: optOut.events,
+      consent_history: consentHistory,
       callback_deliveries: deliveries,
     };
     const counts = {
@@ -268,6 +287,7 @@ export class PrivacyService {
       directory_entries: directory.length,
       appointments: appointments.length,
       opt_out_history: optOut.events.length,
+      consent_history: consentHistory.length,
       callback_deliveries: deliveries.length,
     };
     await this.ds.query(

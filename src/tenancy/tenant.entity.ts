@@ -29,6 +29,11 @@ export interface TenantSettings {
   smart_encoding?: SmartEncodingMode | null;
   /** Who messages come from, per destination country ("*": every other); unset: the provider's default. */
   senders?: SenderSettings | null;
+  /**
+   * Promotional messages need the number's granted SMS consent: `required` everywhere,
+   * `not_required` nowhere; unset (or null): Turkish numbers only (İYS).
+   */
+  promotional_consent?: 'required' | 'not_required' | null;
   /** Every message of the tenant is a test-mode message: the sandbox only, at no cost. */
   test_mode?: boolean;
   /**

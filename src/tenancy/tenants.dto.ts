@@ -316,6 +316,19 @@ export class TenantSettingsDto {
   smart_encoding?: SmartEncodingMode | null;
 
   @ApiPropertyOptional({
+    enum: ['required', 'not_required'],
+    nullable: true,
+    example: 'required',
+    description:
+      'promotional messages (not transactional: general_notification, custom types whose template is not transactional) go only to numbers whose SMS consent is granted: required: every number; not_required: none; null or unset: Turkish (+90) numbers only. Others are refused no_consent; see docs/privacy.md',
+  })
+  @IsOptional()
+  @IsIn(['required', 'not_required'], {
+    message: 'promotional_consent must be one of required, not_required',
+  })
+  promotional_consent?: 'required' | 'not_required' | null;
+
+  @ApiPropertyOptional({
     type: 'object',
     additionalProperties: { $ref: getSchemaPath(SenderDto) },
     nullable: true,

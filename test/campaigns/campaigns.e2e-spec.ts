@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { CampaignsService } from '../../src/campaigns';
 import { Clock } from '../../src/common/clock';
 import { FakeClock } from '../support/fake-clock';
-import { allowCountries } from '../support/tenants';
+import { allowCountries, NO_CONSENT_NEEDED } from '../support/tenants';
 import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/test-app';
 import { eventually } from '../support/wait';
 
@@ -43,7 +43,7 @@ describe('campaigns', () => {
   /** A tenant with the template and a directory: 4 to send (2 en, 2 tr) and one of each skip. */
   async function tenantWithDirectory(tenant = freshTenantId()): Promise<TokenOptions> {
     const admin = { tenant, roles: ['admin'] };
-    await allowCountries(t, tenant, ['US', 'TR']);
+    await allowCountries(t, tenant, ['US', 'TR'], NO_CONSENT_NEEDED);
     await t.http().post('/api/sms/templates').set(t.auth(admin)).send(trainingReminder).expect(201);
     const recipients = [
       { user_id: 'b1', phone_number: '+12025550101', roles: ['beneficiary'], attributes: { name: 'Ann' } },

@@ -4,6 +4,7 @@ import { SweeperService } from '../../src/messaging';
 import { DeliveryQueue } from '../../src/messaging/delivery/delivery-queue';
 import { FakeClock } from '../support/fake-clock';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
+import { NO_CONSENT_NEEDED } from '../support/tenants';
 
 /** Quiet hours for sends outside campaigns: promotional ones wait for the window's end. */
 describe('quiet hours for templated and free-text promotional sends', () => {
@@ -31,6 +32,7 @@ describe('quiet hours for templated and free-text promotional sends', () => {
           quiet_hours: { start: '21:00', end: '08:00' },
           timezone: 'UTC',
           allowed_countries: ['US', 'TR'],
+          ...NO_CONSENT_NEEDED,
         },
       })
       .expect(201);

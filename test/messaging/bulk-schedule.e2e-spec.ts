@@ -1,6 +1,6 @@
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { waitForStatus } from '../support/messages';
-import { allowCountries } from '../support/tenants';
+import { allowCountries, NO_CONSENT_NEEDED } from '../support/tenants';
 import { eventually } from '../support/wait';
 
 describe('bulk, scheduling and cancel', () => {
@@ -19,7 +19,7 @@ describe('bulk, scheduling and cancel', () => {
 
   it('sends a bulk once per number, lists invalid ones and delivers the rest', async () => {
     const who = { tenant: freshTenantId(), roles: ['admin'] };
-    await allowCountries(t, who.tenant, ['US', 'TR']);
+    await allowCountries(t, who.tenant, ['US', 'TR'], NO_CONSENT_NEEDED);
     const res = await t
       .http()
       .post('/api/sms/send-bulk')

@@ -4,7 +4,7 @@ import { SweeperService } from '../../src/messaging/delivery/sweeper.service';
 import { DeliveryQueue } from '../../src/messaging/delivery/delivery-queue';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { waitForStatus } from '../support/messages';
-import { allowCountries } from '../support/tenants';
+import { allowCountries, NO_CONSENT_NEEDED } from '../support/tenants';
 import { eventually } from '../support/wait';
 
 describe('history and the sweeper', () => {
@@ -17,7 +17,7 @@ describe('history and the sweeper', () => {
   it('pages history newest first with a cursor, and filters', async () => {
     const tenant = freshTenantId();
     const admin = { tenant, user: 1, roles: ['admin'] };
-    await allowCountries(t, tenant, ['US', 'TR']);
+    await allowCountries(t, tenant, ['US', 'TR'], NO_CONSENT_NEEDED);
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       const res = await t

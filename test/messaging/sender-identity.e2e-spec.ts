@@ -1,7 +1,7 @@
 import { FakeTwilio } from '../fakes/fake-twilio';
 import { FakeSns } from '../fakes/fake-sns';
 import { cancelLeftoverMessages, waitForStatus } from '../support/messages';
-import { allowCountries } from '../support/tenants';
+import { allowCountries, NO_CONSENT_NEEDED } from '../support/tenants';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { eventually } from '../support/wait';
 import { fakeSnsEnv, fakeTwilioEnv } from '../fakes/provider-env';
@@ -43,7 +43,7 @@ describe('sender identity (real SDKs, fake Twilio and SNS)', () => {
         SMS_CIRCUIT_FAILURE_THRESHOLD: '100',
       },
     });
-    await allowCountries(t, tenant, ['US', 'TR', 'DE']);
+    await allowCountries(t, tenant, ['US', 'TR', 'DE'], NO_CONSENT_NEEDED);
     await allowCountries(t, other, ['US', 'TR']);
   });
   afterAll(async () => {

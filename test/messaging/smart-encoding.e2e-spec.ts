@@ -3,6 +3,7 @@ import { FakeTwilio } from '../fakes/fake-twilio';
 import { waitForStatus } from '../support/messages';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { fakeTwilioEnv } from '../fakes/provider-env';
+import { NO_CONSENT_NEEDED } from '../support/tenants';
 
 /** 97 characters with ş, ğ, ı and curly apostrophes: 2 UCS-2 segments as written, 1 GSM-7 transliterated. */
 const TR_REMINDER =
@@ -37,14 +38,18 @@ describe('smart encoding: the tenant setting smart_encoding on every send route'
     await twilioFake.stop();
   });
 
-  /** A tenant admin of a new tenant with these settings (US and TR allowed). */
+  /** A tenant admin of a new tenant with these settings (US and TR allowed, no consent asked). */
   async function tenantWith(settings: Record<string, unknown> = {}) {
     const id = freshTenantId();
     await t
       .http()
       .post('/api/sms/tenants')
       .set(operator())
-      .send({ id, name: `tenant ${id}`, settings: { allowed_countries: ['US', 'TR'], ...settings } })
+      .send({
+        id,
+        name: `tenant ${id}`,
+        settings: { allowed_countries: ['US', 'TR'], ...NO_CONSENT_NEEDED, ...settings },
+      })
       .expect(201);
     return { tenant: id, user: 'admin-1', roles: ['admin'] };
   }

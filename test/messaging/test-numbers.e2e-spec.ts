@@ -8,6 +8,7 @@ import { waitForStatus } from '../support/messages';
 import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/test-app';
 import { eventually } from '../support/wait';
 import { fakeTwilioEnv } from '../fakes/provider-env';
+import { NO_CONSENT_NEEDED } from '../support/tenants';
 
 /**
  * The test numbers (docs/sending.md, "Test numbers") give their outcome with the sandbox provider,
@@ -268,7 +269,7 @@ describe('test mode with (fake) Twilio configured as the real provider', () => {
 
   it('gives the outcomes to every message of a test-mode tenant, bulk and callbacks included', async () => {
     // Test numbers pass the destination rules in test mode: this tenant may text Turkey only.
-    const tenant = await newTenant({ test_mode: true, allowed_countries: ['TR'] });
+    const tenant = await newTenant({ test_mode: true, allowed_countries: ['TR'], ...NO_CONSENT_NEEDED });
     const who = { tenant, roles: ['admin'] };
     await t
       .http()

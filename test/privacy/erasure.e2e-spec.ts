@@ -59,6 +59,12 @@ describe('privacy: erasures', () => {
       opt_out_events: await q(
         'SELECT count(*)::int AS n FROM sms_opt_out_events WHERE tenant_id = $1 AND phone_number LIKE $2',
       ),
+      consents: await q(
+        'SELECT count(*)::int AS n FROM sms_consents WHERE tenant_id = $1 AND phone_number LIKE $2',
+      ),
+      consent_events: await q(
+        'SELECT count(*)::int AS n FROM sms_consent_events WHERE tenant_id = $1 AND phone_number LIKE $2',
+      ),
       requests: await q(
         'SELECT count(*)::int AS n FROM sms_privacy_requests WHERE tenant_id = $1 AND (counts::text LIKE $2 OR phone_hash LIKE $2)',
       ),
@@ -83,6 +89,12 @@ describe('privacy: erasures', () => {
       `user-${phone}`,
       phone,
     ]);
+    for (const table of ['sms_consents', 'sms_consent_events'])
+      await ds.query(
+        `INSERT INTO ${table} (tenant_id, phone_number, channel, status, source, at)
+         VALUES ($1, $2, 'sms', 'granted', 'HS_WEB', now())`,
+        [tenant, phone],
+      );
     await ds.query(
       `INSERT INTO sms_appointments (tenant_id, appointment_id, phone_number, starts_at, trainer_name, location, timezone)
        VALUES ($1, $2, $3, now() + interval '2 days', 'Ayşe', 'Room 1', 'Europe/Istanbul')`,
@@ -159,7 +171,14 @@ describe('privacy: erasures', () => {
     expect(res.body.counts.callback_deliveries).toBe(1);
     expect(res.body.counts.opt_outs).toBe(1);
     expect(res.body.counts.idempotency_results).toBe(1);
+    expect(res.body.counts).toMatchObject({ consents: 1, consent_events: 1 });
     expect(JSON.stringify(res.body)).not.toContain(phone);
+    // The consent history keeps the change, without the number.
+    const [{ n: erasedConsent }] = await ds.query(
+      `SELECT count(*)::int AS n FROM sms_consent_events WHERE tenant_id = $1 AND phone_number = 'erased' AND status = 'granted'`,
+      [a],
+    );
+    expect(erasedConsent).toBeGreaterThanOrEqual(1);
 
     const left = await inClear(a, phone);
     expect(left).toEqual(nothing(left));

@@ -9,6 +9,7 @@ import { FakeTwilio, twilioError } from '../fakes/fake-twilio';
 import { cancelLeftoverMessages } from '../support/messages';
 import { parsePrometheusText } from '../support/prometheus-text';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
+import { NO_CONSENT_NEEDED } from '../support/tenants';
 import { eventually } from '../support/wait';
 import { fakeSnsEnv, fakeTwilioEnv } from '../fakes/provider-env';
 
@@ -91,7 +92,7 @@ describe('adaptive routing (fake Twilio first, fake SNS second)', () => {
       .http()
       .patch(`/api/sms/tenants/${tenant}`)
       .set(t.auth(superAdmin))
-      .send({ settings: { allowed_countries: ['US', 'TR'] } })
+      .send({ settings: { allowed_countries: ['US', 'TR'], ...NO_CONSENT_NEEDED } })
       .expect(200);
   });
   afterAll(async () => {

@@ -3,11 +3,22 @@ import { TestApp } from './test-app';
 /**
  * Lets a tenant send to these destination countries (setting `allowed_countries`; the default is
  * DEFAULT_COUNTRY_CODE only), through the tenants API as a platform operator would: creates the
- * tenant with the setting, or patches it when the tenant exists already.
+ * tenant with the setting, or patches it when the tenant exists already. `more`: other settings.
  */
-export async function allowCountries(t: TestApp, tenant: number, countries: string[]): Promise<void> {
+
+/**
+ * For tests of something else that send promotional texts to Turkish numbers: no consent needed
+ * (unset, promotional texts to TR numbers need granted consent: docs/privacy.md).
+ */
+export const NO_CONSENT_NEEDED = { promotional_consent: 'not_required' } as const;
+export async function allowCountries(
+  t: TestApp,
+  tenant: number,
+  countries: string[],
+  more: Record<string, unknown> = {},
+): Promise<void> {
   const operator = t.auth({ tenant: 1, roles: ['super_admin'] });
-  const settings = { allowed_countries: countries };
+  const settings = { allowed_countries: countries, ...more };
   const created = await t
     .http()
     .post('/api/sms/tenants')

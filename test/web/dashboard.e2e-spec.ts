@@ -15,7 +15,7 @@ import { DASHBOARD_CSP } from '../../src/dashboard';
 import { randomBytes } from 'node:crypto';
 import { FAKE_TWILIO_SID_2, FAKE_TWILIO_TOKEN_2, FakeTwilio } from '../fakes/fake-twilio';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
-import { allowCountries } from '../support/tenants';
+import { allowCountries, NO_CONSENT_NEEDED } from '../support/tenants';
 import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/test-app';
 import { eventually } from '../support/wait';
 
@@ -102,7 +102,7 @@ function dashboardSuite(): void {
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
 
     // A tenant with a template, a directory, one message (delivered) and an XSS attempt in each text.
-    await allowCountries(t, tenant, ['US', 'TR']);
+    await allowCountries(t, tenant, ['US', 'TR'], NO_CONSENT_NEEDED);
     const auth = t.auth(admin);
     await t.http().post('/api/sms/templates').set(auth).send(trainingReminder).expect(201);
     await t

@@ -404,6 +404,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/sms/consent/export': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The tenant's consent changes as a CSV for İYS (tenant admin)
+     * @description Every change of SMS consent recorded in [from, to), oldest first, one row per change in the fields of an İYS consent: recipient (+90…), type (MESAJ), source (an HS_… code recorded as the source is kept, a STOP/START text is HS_MESAJ, others are empty), status (ONAY granted, RET revoked), consentDate (YYYY-MM-DD HH:mm:ss, UTC+3), recipientType (BIREYSEL), retailerCode (empty). Numbers outside Turkey and changes to unknown are left out. See docs/privacy.md.
+     */
+    get: operations['Consent_export'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/sms/webhooks/sns': {
     parameters: {
       query?: never;
@@ -886,7 +906,7 @@ export interface paths {
     get: operations['Recipients_list'];
     /**
      * Upsert the tenant's recipient directory (tenant admin)
-     * @description Up to 10,000 rows per request, stored in one statement; idempotent. A bad row is listed in `rejected` with its reason (invalid_user_id, invalid_phone, invalid_roles, invalid_tags, invalid_language, invalid_timezone, invalid_attributes, invalid_active); the rest are stored.
+     * @description Up to 10,000 rows per request, stored in one statement; idempotent. A bad row is listed in `rejected` with its reason (invalid_user_id, invalid_phone, invalid_roles, invalid_tags, invalid_language, invalid_timezone, invalid_attributes, invalid_active); the rest are stored. The `consent` of a row ({sms: {status, source?, at?}}) sets the consent of its number for promotional texts; a bad one is a 400 naming the field (recipients[i].consent.sms.status) and nothing is stored (docs/privacy.md).
      */
     put: operations['Recipients_put'];
     post?: never;
@@ -915,6 +935,26 @@ export interface paths {
      * @description Tenant admin. Audited; unknown is a 404.
      */
     delete: operations['Recipients_delete'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/sms/recipients/{userId}/consent': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Set a recipient's consent for promotional texts
+     * @description Tenant admin. `{sms: {status: granted|revoked|unknown, source?, at?}}` for the recipient's number (entries sharing a number share it). A change is kept in the append-only consent history and audited; the same status again changes nothing. Unknown recipient: 404; a bad value: 400 naming the field. See docs/privacy.md.
+     */
+    put: operations['Recipients_putConsent'];
+    post?: never;
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -1341,6 +1381,12 @@ export interface components {
        * @enum {string|null}
        */
       smart_encoding?: 'off' | 'lookalikes' | 'transliterate' | null;
+      /**
+       * @description promotional messages (not transactional: general_notification, custom types whose template is not transactional) go only to numbers whose SMS consent is granted: required: every number; not_required: none; null or unset: Turkish (+90) numbers only. Others are refused no_consent; see docs/privacy.md
+       * @example required
+       * @enum {string|null}
+       */
+      promotional_consent?: 'required' | 'not_required' | null;
       /**
        * @description who messages come from, per destination country (upper-case ISO 3166 alpha-2; "*": every other country): an alphanumeric sender ID, a number or a Twilio Messaging Service SID; replaces the whole map; null or unset: the provider's configured default
        * @example {
@@ -2740,6 +2786,26 @@ export interface components {
       created_at: string;
       attempt_log: components['schemas']['DeliveryAttemptDto'][];
     };
+    ChannelConsentInputDto: {
+      /**
+       * @example granted
+       * @enum {string}
+       */
+      status: 'granted' | 'revoked' | 'unknown';
+      /**
+       * @description where it was given (1-64 of A-Z a-z 0-9 _ . : -); İYS source codes (HS_WEB, HS_FIZIKSEL_ORTAM, ...) are exported as such; default api; sms_keyword is kept for STOP/START texts
+       * @example HS_WEB
+       */
+      source?: string;
+      /**
+       * @description when it was given (ISO 8601 with offset, not in the future); default now
+       * @example 2026-12-01T09:30:00+03:00
+       */
+      at?: string;
+    };
+    ConsentInputDto: {
+      sms: components['schemas']['ChannelConsentInputDto'];
+    };
     RecipientDto: {
       /**
        * @description the platform's user id (1-64 characters)
@@ -2785,6 +2851,8 @@ export interface components {
        * @example true
        */
       active?: boolean;
+      /** @description the number's consent for promotional texts, per channel (sms); absent: unchanged. A status equal to the stored one changes nothing; a bad value is a 400 naming the field (recipients[i].consent.sms.status) */
+      consent?: components['schemas']['ConsentInputDto'];
     };
     PutRecipientsDto: {
       /** @description up to 10000; each row is checked on its own (a bad row is rejected by user_id, the rest stored) */
@@ -2806,6 +2874,20 @@ export interface components {
         reason?: string;
       }[];
     };
+    ChannelConsentDto: {
+      /**
+       * @example granted
+       * @enum {string}
+       */
+      status: 'granted' | 'revoked' | 'unknown';
+      /** @example HS_WEB */
+      source: string | null;
+      /** @example 2026-12-01T06:30:00.000Z */
+      at: string | null;
+    };
+    ConsentDto: {
+      sms: components['schemas']['ChannelConsentDto'];
+    };
     RecipientResponseDto: {
       /** @example 4711 */
       user_id: string;
@@ -2818,12 +2900,17 @@ export interface components {
       tags: string[];
       attributes: Record<string, unknown>;
       active: boolean;
+      /** @description the number's consent for promotional texts (kept by number: entries sharing a number share it) */
+      consent: components['schemas']['ConsentDto'];
       created_at: string;
       updated_at: string;
     };
     RecipientPageDto: {
       items: components['schemas']['RecipientResponseDto'][];
       next_cursor: string | null;
+    };
+    PutConsentDto: {
+      sms: components['schemas']['ChannelConsentInputDto'];
     };
     RecipientFiltersDto: {
       /**
@@ -6248,6 +6335,122 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description invalid input; nothing changed */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description missing, malformed or expired token */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description role missing or tenant deactivated */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unknown here, or another tenant’s */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description rate limit; see Retry-After */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description an unexpected error; `errorId` is in the service log */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 500,
+           *       "error": "Internal Server Error",
+           *       "message": "internal error",
+           *       "errorId": "6f1c2b1e-2f1a-4c1e-9a55-0d6b1c7e9f10"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description PostgreSQL or Redis is unreachable: nothing was stored; retry after Retry-After */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "Service Unavailable",
+           *       "message": "database is unavailable; nothing was stored, retry after 5 s"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  Consent_export: {
+    parameters: {
+      query?: {
+        /** @description changes recorded at or after (ISO 8601 with offset); absent: from the first */
+        from?: string;
+        /** @description changes recorded before (ISO 8601 with offset); absent: now */
+        to?: string;
+      };
+      header?: {
+        /** @description super_admin only: act for this tenant instead of the token’s */
+        'X-Tenant-Id'?: number;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description text/csv; header first */
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'text/csv': string;
+        };
       };
       /** @description invalid input; nothing changed */
       400: {
@@ -10680,6 +10883,156 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description rate limit; see Retry-After */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description an unexpected error; `errorId` is in the service log */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 500,
+           *       "error": "Internal Server Error",
+           *       "message": "internal error",
+           *       "errorId": "6f1c2b1e-2f1a-4c1e-9a55-0d6b1c7e9f10"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description PostgreSQL or Redis is unreachable: nothing was stored; retry after Retry-After */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "Service Unavailable",
+           *       "message": "database is unavailable; nothing was stored, retry after 5 s"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  Recipients_putConsent: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description super_admin only: act for this tenant instead of the token’s */
+        'X-Tenant-Id'?: number;
+      };
+      path: {
+        userId: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PutConsentDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RecipientResponseDto'];
+        };
+      };
+      /** @description invalid input; nothing changed */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description missing, malformed or expired token */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description role missing or tenant deactivated */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unknown here, or another tenant’s */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description the body is larger than 1 MB */
+      413: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 413,
+           *       "error": "Payload Too Large",
+           *       "message": "request body exceeds 1 MiB"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description the body is not JSON (or the Content-Encoding is not supported) */
+      415: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 415,
+           *       "error": "Unsupported Media Type",
+           *       "message": "unsupported Content-Encoding (accepted: identity, gzip, deflate, br)"
+           *     }
+           */
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };

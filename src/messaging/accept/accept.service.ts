@@ -29,6 +29,7 @@ import { TenantsService } from '../../tenancy';
 import { CallbackUrlGuard } from '../../callbacks';
 import { DeliveryQueue, Lane, laneOf } from '../delivery/delivery-queue';
 import { IdempotencyService, KeyOwner } from '../policies/idempotency.service';
+import { ConsentService } from '../policies/consent.service';
 import { OptOutsService } from '../policies/opt-outs.service';
 import { PricingService } from '../policies/pricing.service';
 import { DestinationPolicy } from '../policies/destination-policy';
@@ -151,6 +152,7 @@ export class AcceptService {
     private readonly destinations: DestinationPolicy,
     private readonly spendCap: SpendCapPolicy,
     private readonly callbackUrls: CallbackUrlGuard,
+    private readonly consent: ConsentService,
   ) {}
 
   async accept(ctx: SendContext, input: AcceptInput): Promise<Accepted> {
@@ -304,6 +306,7 @@ export class AcceptService {
             'phone_number has opted out of messages from this tenant',
           ),
       );
+    if (isPromotional(batch)) await this.screenConsent(batch);
     if (batch.quiet) {
       await this.deferQuietHours(batch, now);
       // Held by quiet hours past its validity, it could never go out in time: refused now rather
@@ -321,6 +324,24 @@ export class AcceptService {
     // Sender identity: the tenant's sender for each destination country (null: the provider's default).
     const senders = (await this.tenants.ensure(batch.tenantId)).settings.senders;
     if (senders) for (const r of batch.rows) r.sender = senderFor(senders, r.country);
+  }
+
+  /**
+   * Promotional consent (the tenant's `promotional_consent`, by default Turkish numbers only): a
+   * number whose SMS consent is not granted is refused `no_consent` (docs/privacy.md).
+   */
+  private async screenConsent(batch: Batch): Promise<void> {
+    const noConsent = await this.consent.refusals(batch.tenantId, batch.rows);
+    if (noConsent)
+      this.refuse(
+        batch,
+        (r) => noConsent(r.phoneNumber),
+        () =>
+          ValidationFailedError.field(
+            'phone_number',
+            'phone_number has not consented to promotional messages from this tenant (no_consent)',
+          ),
+      );
   }
 
   /**
@@ -776,6 +797,15 @@ export class AcceptService {
     }
     return batch;
   }
+}
+
+/**
+ * Not transactional and not a code (core `isTransactional`, a custom type's template flag): a send
+ * on the promotional lane, or a campaign of a template not transactional (the batches quiet hours
+ * apply to).
+ */
+function isPromotional(batch: Batch): boolean {
+  return batch.lane === 'promotional' || (batch.lane === 'campaign' && batch.quiet);
 }
 
 /** Why a promotional message is refused when quiet hours would hold it past its validity period. */

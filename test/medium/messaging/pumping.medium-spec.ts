@@ -34,11 +34,16 @@ describe('SMS pumping defences on the accept path', () => {
     accept.accept(sendContext(who), textSend(phoneNumbers, 'Session moved'));
   const send = (who: Who, phoneNumber: string) =>
     accept.accept(sendContext(who), textSend(phoneNumber, 'Session moved'));
-  /** As a platform operator sets it: the tenant is created (as on first use) or updated. */
+  /**
+   * As a platform operator sets it: the tenant is created (as on first use) or updated. No
+   * promotional consent asked: these tests are about destinations (consent: docs/privacy.md).
+   */
   const allowCountries = async (who: Who, countries: string[]) => {
     const tenants = ctx.get(TenantsService);
     await tenants.ensure(who.tenantId);
-    await tenants.update(who.tenantId, { settings: { allowed_countries: countries } });
+    await tenants.update(who.tenantId, {
+      settings: { allowed_countries: countries, promotional_consent: 'not_required' },
+    });
   };
   const refusal = (rule: string) => ({
     code: 'validation_failed',

@@ -145,6 +145,7 @@ describe('validity periods', () => {
           quiet_hours: { start: hhmm(now - 3_600_000), end: hhmm(now + 2 * 3_600_000) },
           timezone: 'UTC',
           allowed_countries: ['US', 'TR'],
+          promotional_consent: 'not_required',
         },
       });
     };

@@ -215,7 +215,10 @@ describe('TemplatesService and TemplatedSender', () => {
   });
 
   it('sends in Turkish, and falls back to English when the template has no Turkish text', async () => {
-    const tenant = await newTenant(ctx.ds, { settings: { allowed_countries: ['US', 'TR'] } });
+    // english_only is a general notification (promotional): no consent asked here (docs/privacy.md).
+    const tenant = await newTenant(ctx.ds, {
+      settings: { allowed_countries: ['US', 'TR'], promotional_consent: 'not_required' },
+    });
     const who = principal(tenant, 'admin-1', ['admin']);
     const tr = await sender.send(sendContext(who), {
       phoneNumber: '+905321234567',
