@@ -5,12 +5,15 @@ import { CurrentPrincipal, Roles } from '../auth/decorators';
 import { isSuperAdmin, Principal, ROLE_ADMIN } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
 import { ForbiddenError, ValidationFailedError } from '../common/errors';
+import { AppConfig } from '../config/app-config';
 import { PhoneService } from '../phone';
+import { TenantsService } from '../tenancy';
 import {
   ErasureDto,
   ErasureRequestDto,
   ExportRequestDto,
   PrivacyRequestDto,
+  PrivacySettingsDto,
   toPrivacyRequestDto,
 } from './privacy.dto';
 import { PrivacyService } from './privacy.service';
@@ -24,7 +27,26 @@ export class PrivacyController {
   constructor(
     private readonly privacy: PrivacyService,
     private readonly phone: PhoneService,
+    private readonly tenants: TenantsService,
+    private readonly config: AppConfig,
   ) {}
+
+  @Get('settings')
+  @ApiOperation({
+    summary: "The tenant's body retention and promotional-consent rule (read-only)",
+    description:
+      "Admins (a super_admin: the tenant in X-Tenant-Id). The effective body retention in days and where it comes from (the tenant's body_retention_days, else SMS_BODY_RETENTION_DAYS), and promotional_consent (null: the default, Turkish numbers only). Changed through PATCH /api/sms/tenants/{id} (super_admin). See docs/privacy.md.",
+  })
+  @ApiOkResponse({ type: PrivacySettingsDto })
+  async settings(@CurrentPrincipal() p: Principal): Promise<PrivacySettingsDto> {
+    const settings = (await this.tenants.ensure(p.tenantId)).settings;
+    const own = typeof settings.body_retention_days === 'number' ? settings.body_retention_days : null;
+    return {
+      body_retention_days: own ?? this.config.get('SMS_BODY_RETENTION_DAYS'),
+      body_retention_source: own === null ? 'default' : 'tenant',
+      promotional_consent: settings.promotional_consent ?? null,
+    };
+  }
 
   @Post('erasures')
   @ApiOperation({

@@ -86,3 +86,27 @@ export function toPrivacyRequestDto(r: PrivacyRequest): PrivacyRequestDto {
     download_url: r.downloadable ? `/api/sms/privacy/exports/${r.id}/download` : null,
   };
 }
+
+export class PrivacySettingsDto {
+  @ApiProperty({
+    example: 30,
+    description:
+      "Days after which the bodies of the tenant's messages and inbound texts are redacted: its body_retention_days, else the service default SMS_BODY_RETENTION_DAYS.",
+  })
+  body_retention_days: number;
+
+  @ApiProperty({
+    enum: ['tenant', 'default'],
+    description: "tenant: the tenant's own body_retention_days; default: the service default.",
+  })
+  body_retention_source: 'tenant' | 'default';
+
+  @ApiProperty({
+    type: String,
+    enum: ['required', 'not_required'],
+    nullable: true,
+    description:
+      'Whether promotional texts need granted SMS consent: required (every number), not_required (none); null: the default, Turkish (+90) numbers only.',
+  })
+  promotional_consent: 'required' | 'not_required' | null;
+}

@@ -507,6 +507,37 @@ function dashboardSuite(): void {
       .expect(400);
   });
 
+  it("shows the tenant's retention and consent rule, one number's consent and the İYS CSV", async () => {
+    await t
+      .http()
+      .put('/api/sms/recipients/b3/consent')
+      .set(t.auth(admin))
+      .send({ sms: { status: 'granted', source: 'HS_WEB', at: '2026-12-01T09:30:00+03:00' } })
+      .expect(200);
+    await page.getByTestId('nav-privacy').click();
+    const card = page.getByTestId('privacy-settings');
+    await expectText(
+      page,
+      'privacy-retention',
+      'Message bodies are redacted after 30 days (service default).',
+    );
+    await expectText(page, 'privacy-consent-rule', 'Promotional texts need no consent (tenant setting).');
+    await card.getByLabel('Phone').fill('+90 532 111 00 03');
+    await card.getByRole('button', { name: 'Look up' }).click();
+    const found = card.getByTestId('consent-found');
+    await found.waitFor();
+    expect(await found.textContent()).toContain('+905321110003 · SMS consent: granted (HS_WEB');
+    expect(await found.locator('tbody tr').count()).toBe(1);
+    expect(await found.locator('tbody tr').textContent()).toContain('HS_WEB');
+    const [file] = await Promise.all([
+      page.waitForEvent('download'),
+      card.getByRole('button', { name: 'Download CSV' }).click(),
+    ]);
+    const csv = readFileSync((await file.path()) as string, 'utf8');
+    expect(csv.split('\r\n')[0]).toBe('recipient,type,source,status,consentDate,recipientType,retailerCode');
+    expect(csv).toContain('+905321110003,MESAJ,HS_WEB,ONAY,2026-12-01 09:30:00,BIREYSEL,');
+  });
+
   it('shows a paused webhook endpoint and its waiting deliveries; Resume lets them go', async () => {
     const auth = t.auth(admin);
     receiver.answer('/dashboard-hook', 500, 500); // two failures in a row pause it

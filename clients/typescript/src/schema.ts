@@ -404,6 +404,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/sms/consent': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One number's consent for promotional texts and its history (tenant admin)
+     * @description The tenant's current consent of the number per channel (unknown when never recorded), whether its promotional texts to the number need granted consent, and every change (append-only history), oldest first. A number that is not valid: 400 naming phone_number. See docs/privacy.md.
+     */
+    get: operations['Consent_lookup'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/sms/consent/export': {
     parameters: {
       query?: never;
@@ -1076,6 +1096,26 @@ export interface paths {
      * @description Tenant admin. Counts by status, skips by reason, deferred (quiet hours), estimated and actual cost (exact decimal strings), progress.
      */
     get: operations['Campaigns_status'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/sms/privacy/settings': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The tenant's body retention and promotional-consent rule (read-only)
+     * @description Admins (a super_admin: the tenant in X-Tenant-Id). The effective body retention in days and where it comes from (the tenant's body_retention_days, else SMS_BODY_RETENTION_DAYS), and promotional_consent (null: the default, Turkish numbers only). Changed through PATCH /api/sms/tenants/{id} (super_admin). See docs/privacy.md.
+     */
+    get: operations['Privacy_settings'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1924,6 +1964,46 @@ export interface components {
       phone_number: string;
       /** @example asked by phone */
       reason?: string;
+    };
+    ConsentStateDto: {
+      /**
+       * @example granted
+       * @enum {string}
+       */
+      status: 'granted' | 'revoked' | 'unknown';
+      /** @example HS_WEB */
+      source: string | null;
+      /** @example 2026-12-01T06:30:00.000Z */
+      at: string | null;
+    };
+    ConsentChannelsDto: {
+      sms: components['schemas']['ConsentStateDto'];
+    };
+    ConsentEventDto: {
+      /** @enum {string} */
+      channel: 'sms';
+      /** @enum {string} */
+      status: 'granted' | 'revoked' | 'unknown';
+      /** @example HS_WEB */
+      source: string;
+      /** @description when the person gave or withdrew it */
+      at: string;
+      /** @description when the service recorded it */
+      recorded_at: string;
+      /** @description the admin's user id, or the number for a STOP/START text */
+      actor: string | null;
+      /** @description the STOP/START word, for a text */
+      keyword: string | null;
+    };
+    NumberConsentDto: {
+      /** @example +905321234567 */
+      phone_number: string;
+      /** @description the current consent per channel (never recorded: unknown) */
+      consent: components['schemas']['ConsentChannelsDto'];
+      /** @description whether the tenant's promotional texts to this number need granted consent (its promotional_consent and the number's country) */
+      promotional_consent_required: boolean;
+      /** @description every change, oldest first */
+      history: components['schemas']['ConsentEventDto'][];
     };
     TemplateResponseDto: {
       template_id: string;
@@ -3118,6 +3198,23 @@ export interface components {
       progress: number;
       started_at: string | null;
       completed_at: string | null;
+    };
+    PrivacySettingsDto: {
+      /**
+       * @description Days after which the bodies of the tenant's messages and inbound texts are redacted: its body_retention_days, else the service default SMS_BODY_RETENTION_DAYS.
+       * @example 30
+       */
+      body_retention_days: number;
+      /**
+       * @description tenant: the tenant's own body_retention_days; default: the service default.
+       * @enum {string}
+       */
+      body_retention_source: 'tenant' | 'default';
+      /**
+       * @description Whether promotional texts need granted SMS consent: required (every number), not_required (none); null: the default, Turkish (+90) numbers only.
+       * @enum {string|null}
+       */
+      promotional_consent: 'required' | 'not_required' | null;
     };
     ErasureRequestDto: {
       /**
@@ -6335,6 +6432,119 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description invalid input; nothing changed */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description missing, malformed or expired token */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description role missing or tenant deactivated */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unknown here, or another tenant’s */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description rate limit; see Retry-After */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description an unexpected error; `errorId` is in the service log */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 500,
+           *       "error": "Internal Server Error",
+           *       "message": "internal error",
+           *       "errorId": "6f1c2b1e-2f1a-4c1e-9a55-0d6b1c7e9f10"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description PostgreSQL or Redis is unreachable: nothing was stored; retry after Retry-After */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "Service Unavailable",
+           *       "message": "database is unavailable; nothing was stored, retry after 5 s"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  Consent_lookup: {
+    parameters: {
+      query: {
+        /** @description the number (any form the service accepts) */
+        phone_number: string;
+      };
+      header?: {
+        /** @description super_admin only: act for this tenant instead of the token’s */
+        'X-Tenant-Id'?: number;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NumberConsentDto'];
+        };
       };
       /** @description invalid input; nothing changed */
       400: {
@@ -11863,6 +12073,116 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['CampaignStatusDto'];
+        };
+      };
+      /** @description invalid input; nothing changed */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description missing, malformed or expired token */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description role missing or tenant deactivated */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unknown here, or another tenant’s */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description rate limit; see Retry-After */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description an unexpected error; `errorId` is in the service log */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 500,
+           *       "error": "Internal Server Error",
+           *       "message": "internal error",
+           *       "errorId": "6f1c2b1e-2f1a-4c1e-9a55-0d6b1c7e9f10"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description PostgreSQL or Redis is unreachable: nothing was stored; retry after Retry-After */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "Service Unavailable",
+           *       "message": "database is unavailable; nothing was stored, retry after 5 s"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  Privacy_settings: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description super_admin only: act for this tenant instead of the token’s */
+        'X-Tenant-Id'?: number;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PrivacySettingsDto'];
         };
       };
       /** @description invalid input; nothing changed */

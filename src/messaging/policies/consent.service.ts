@@ -22,6 +22,17 @@ export interface ConsentWrite {
   at: Date;
 }
 
+/** One row of a number's consent history. */
+export interface ConsentHistoryRow {
+  channel: ConsentChannel;
+  status: ConsentStatus;
+  source: string;
+  at: Date;
+  recorded_at: Date;
+  actor: string | null;
+  keyword: string | null;
+}
+
 /** Who made a change, kept on its history row. */
 export interface ConsentActor {
   /** An admin's user id, or the number itself for a keyword. */
@@ -157,6 +168,20 @@ export class ConsentService {
     for (const r of rows)
       found.set(r.phone_number, r.status === 'unknown' ? UNKNOWN_CONSENT : { ...r, at: r.at });
     return found;
+  }
+
+  /** Every change of one number's consent on every channel, oldest first (the dashboard's look-up). */
+  async history(tenantId: number, phoneNumber: string): Promise<ConsentHistoryRow[]> {
+    return this.ds.query(
+      `SELECT channel, status, source, at, recorded_at, actor, keyword FROM sms_consent_events
+        WHERE tenant_id = $1 AND phone_number = $2 ORDER BY id`,
+      [tenantId, phoneNumber],
+    );
+  }
+
+  /** Whether the tenant's promotional texts to a number of `country` need granted consent. */
+  async required(tenantId: number, country: string | null): Promise<boolean> {
+    return consentRequired((await this.tenants.ensure(tenantId)).settings.promotional_consent, country);
   }
 
   /**

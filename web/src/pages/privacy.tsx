@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api } from '../api';
-import { fmtDate, t } from '../i18n';
+import { api, type Answer } from '../api';
+import { fmtDate, type Key, t } from '../i18n';
 import { Card, ErrorNote, errorText, useLoad } from '../ui';
 
 /** Saves an export's JSON (fetched with the session's token) as a file. */
@@ -14,6 +14,116 @@ async function saveExport(id: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/** Saves the tenant's İYS consent CSV (fetched with the session's token) as a file. */
+async function saveConsentCsv(): Promise<void> {
+  const csv = (await api.GET('/api/sms/consent/export', { parseAs: 'text' })) as unknown as string;
+  const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = 'sms-consent-iys.csv';
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+const consentWord = (status: string): string => t(`consent_${status}` as Key);
+
+/** Body retention and the promotional-consent rule in words; one number's consent; the İYS CSV. */
+function RetentionAndConsent() {
+  const settings = useLoad(() => api.GET('/api/sms/privacy/settings'), []);
+  const [phone, setPhone] = useState('');
+  const [found, setFound] = useState<Answer<'/api/sms/consent', 'get'> | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const s = settings.data;
+  const rule =
+    s?.promotional_consent === 'required'
+      ? 'consentRuleRequired'
+      : s?.promotional_consent === 'not_required'
+        ? 'consentRuleNotRequired'
+        : 'consentRuleDefault';
+  async function run(fn: () => Promise<unknown>) {
+    setError(null);
+    try {
+      await fn();
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }
+  return (
+    <Card title={t('retentionConsent')} id="privacy-settings">
+      <ErrorNote error={settings.error} />
+      {s && (
+        <ul>
+          <li data-testid="privacy-retention">
+            {t(s.body_retention_source === 'tenant' ? 'bodyRetentionTenant' : 'bodyRetentionDefault').replace(
+              '{n}',
+              String(s.body_retention_days),
+            )}
+          </li>
+          <li data-testid="privacy-consent-rule">{t(rule)}</li>
+        </ul>
+      )}
+      <h3>{t('consentLookup')}</h3>
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setFound(null);
+          void run(async () =>
+            setFound(await api.GET('/api/sms/consent', { params: { query: { phone_number: phone } } })),
+          );
+        }}
+      >
+        <label>
+          {t('phone')}
+          <input value={phone} onInput={(e) => setPhone(e.currentTarget.value)} required />
+        </label>
+        <button type="submit">{t('lookUp')}</button>
+        <button type="button" class="secondary" onClick={() => void run(saveConsentCsv)}>
+          {t('downloadCsv')}
+        </button>
+      </form>
+      <p>{t('iysExport')}</p>
+      <ErrorNote error={error} />
+      {found && (
+        <div data-testid="consent-found">
+          <p>
+            {found.phone_number} · {t('smsConsent')}: <strong>{consentWord(found.consent.sms.status)}</strong>
+            {found.consent.sms.source
+              ? ` (${found.consent.sms.source}, ${fmtDate(found.consent.sms.at)})`
+              : ''}
+          </p>
+          <p>{t(found.promotional_consent_required ? 'consentNeeded' : 'consentNotNeeded')}</p>
+          <div class="scroll">
+            <table class="table">
+              <thead>
+                <tr>
+                  <th>{t('consentGivenAt')}</th>
+                  <th>{t('status')}</th>
+                  <th>{t('source')}</th>
+                  <th>{t('actor')}</th>
+                  <th>{t('recordedAt')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {found.history.map((h, i) => (
+                  <tr key={i}>
+                    <td>{fmtDate(h.at)}</td>
+                    <td>{consentWord(h.status)}</td>
+                    <td>{h.keyword ? `${h.source} (${h.keyword})` : h.source}</td>
+                    <td>{h.actor ?? ''}</td>
+                    <td>{fmtDate(h.recorded_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {found.history.length === 0 && <p>{t('none')}</p>}
+          </div>
+        </div>
+      )}
+    </Card>
+  );
+}
+
 function countsText(counts: Record<string, number> | null | undefined): string {
   return counts
     ? Object.entries(counts)
@@ -23,7 +133,10 @@ function countsText(counts: Record<string, number> | null | undefined): string {
     : '';
 }
 
-/** Data-subject requests (docs/privacy.md): exports with their downloads, and erasures. */
+/**
+ * Data-subject requests (docs/privacy.md): exports with their downloads, and erasures; and the
+ * tenant's body retention and promotional consent.
+ */
 export function Privacy() {
   const exportsList = useLoad(() => api.GET('/api/sms/privacy/exports'), []);
   const erasures = useLoad(() => api.GET('/api/sms/privacy/erasures'), []);
@@ -50,6 +163,7 @@ export function Privacy() {
   }
   return (
     <>
+      <RetentionAndConsent />
       <Card title={t('exports')} id="privacy-exports">
         <form
           class="filters"
