@@ -36,12 +36,12 @@ export interface TenantSettings {
   promotional_consent?: 'required' | 'not_required' | null;
   /** Every message of the tenant is a test-mode message: the sandbox only, at no cost. */
   test_mode?: boolean;
+  /** Days after which message and inbound bodies are redacted; unset or null: SMS_BODY_RETENTION_DAYS. */
+  body_retention_days?: number | null;
   /**
    * The provider tried first, for every message (`pin`) or per message type (`pin_by_type`, which
    * wins); adaptive routing does not move pinned messages. Fallback on failure still applies.
    */
-  /** Days after which message and inbound bodies are redacted; unset or null: SMS_BODY_RETENTION_DAYS. */
-  body_retention_days?: number | null;
   routing?: { pin?: PinnedProvider | null; pin_by_type?: Record<string, PinnedProvider> | null } | null;
 }
 
