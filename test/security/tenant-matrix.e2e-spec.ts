@@ -14,6 +14,9 @@ interface Owned {
   appointmentId: string;
   optOut: string;
   auditId: string;
+  /** Tenant A's own id: routes under /api/sms/tenants/{id} that its admins may use. */
+  tenantId: number;
+  exportId: string;
 }
 
 interface Route {
@@ -75,6 +78,43 @@ const ROUTES: Route[] = [
     adminOnly: true,
   },
   { name: 'audit entry', method: 'get', path: (o) => `/api/sms/audit/${o.auditId}`, adminOnly: true },
+  {
+    name: 'senders get',
+    method: 'get',
+    path: (o) => `/api/sms/tenants/${o.tenantId}/senders`,
+    adminOnly: true,
+  },
+  {
+    name: 'senders put',
+    method: 'put',
+    path: (o) => `/api/sms/tenants/${o.tenantId}/senders`,
+    body: () => ({ senders: { TR: { alphanumeric: 'HIJACK' } } }),
+    adminOnly: true,
+  },
+  {
+    name: 'provider accounts list',
+    method: 'get',
+    path: (o) => `/api/sms/tenants/${o.tenantId}/provider-accounts`,
+    adminOnly: true,
+  },
+  {
+    name: 'provider account delete',
+    method: 'delete',
+    path: (o) => `/api/sms/tenants/${o.tenantId}/provider-accounts/twilio`,
+    adminOnly: true,
+  },
+  {
+    name: 'privacy export',
+    method: 'get',
+    path: (o) => `/api/sms/privacy/exports/${o.exportId}`,
+    adminOnly: true,
+  },
+  {
+    name: 'privacy export download',
+    method: 'get',
+    path: (o) => `/api/sms/privacy/exports/${o.exportId}/download`,
+    adminOnly: true,
+  },
 ];
 
 describe('tenant matrix: another tenant’s id answers 404 and changes nothing', () => {
@@ -106,6 +146,7 @@ describe('tenant matrix: another tenant’s id answers 404 and changes nothing',
       optOuts: (await as('/api/sms/opt-outs')).body,
       audit: (await as('/api/sms/audit?limit=200')).body.items.map((e: { id: string }) => e.id),
       auditEntry: (await as(`/api/sms/audit/${owned.auditId}`)).body,
+      senders: (await as(`/api/sms/tenants/${a}/senders`)).body,
       messagesOfB: await ds.query('SELECT count(*)::int AS n FROM sms_messages WHERE tenant_id = $1', [b]),
     };
   }
@@ -149,6 +190,14 @@ describe('tenant matrix: another tenant’s id answers 404 and changes nothing',
       .set(t.auth(ownerA))
       .send({ phone_number: owned.optOut })
       .expect(204);
+    owned.tenantId = a;
+    owned.exportId = (
+      await http()
+        .post('/api/sms/privacy/exports')
+        .set(t.auth(ownerA))
+        .send({ phone_number: '+12025550123' })
+        .expect(202)
+    ).body.id;
     const entries = (await http().get('/api/sms/audit').set(t.auth(ownerA)).expect(200)).body.items;
     owned.auditId = entries[entries.length - 1].id;
     before = await snapshotOfA();
