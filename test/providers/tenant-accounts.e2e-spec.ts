@@ -16,6 +16,10 @@ import { StatusJob } from '../../src/jobs/status.job';
 import { waitForStatus } from '../support/messages';
 import { createTestApp, freshTenantId, LogCapture, TestApp } from '../support/test-app';
 import { eventually } from '../support/wait';
+import { forgetProviderAccounts } from '../support/tenants';
+
+/** This file's accounts are forgotten when it ends (a production start elsewhere would need the key). */
+const started = new Date();
 
 const PUBLIC_BASE_URL = 'https://sms.example.test';
 const KEY = randomBytes(32).toString('base64');
@@ -71,6 +75,7 @@ describe("tenants' own provider accounts", () => {
     await t.close();
     await twilioFake.stop();
     await snsFake.stop();
+    await forgetProviderAccounts(started);
   });
 
   it('checks on save, stores nothing when the check fails (400), and never returns a secret', async () => {
@@ -378,6 +383,7 @@ describe("tenants' own provider accounts: key rotation", () => {
   });
   afterAll(async () => {
     await twilioFake.stop();
+    await forgetProviderAccounts(started);
   });
 
   it('reads records under the old key, re-wraps them under the new one at start, and keeps sending', async () => {

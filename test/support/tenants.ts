@@ -1,4 +1,5 @@
 import { TestApp } from './test-app';
+import { createDataSource } from '../../src/database/data-source';
 
 /**
  * Lets a tenant send to these destination countries (setting `allowed_countries`; the default is
@@ -27,4 +28,19 @@ export async function allowCountries(
   if (created.status === 201) return;
   if (created.status !== 409) throw new Error(`creating tenant ${tenant}: ${created.status} ${created.text}`);
   await t.http().patch(`/api/sms/tenants/${tenant}`).set(operator).send({ settings }).expect(200);
+}
+
+/**
+ * Removes the tenant provider accounts saved since `since`. The suites of one run share a
+ * database, and a saved account makes every later production start insist on
+ * PROVIDER_CREDENTIALS_KEY (test/security/startup.e2e-spec.ts): a suite that saves accounts
+ * forgets them when it ends (suites run one after another, so what it saved is all since its start).
+ */
+export async function forgetProviderAccounts(since: Date): Promise<void> {
+  const ds = await createDataSource(process.env.DATABASE_URL as string, 1).initialize();
+  try {
+    await ds.query('DELETE FROM sms_provider_accounts WHERE created_at >= $1', [since]);
+  } finally {
+    await ds.destroy();
+  }
 }

@@ -15,9 +15,12 @@ import { DASHBOARD_CSP } from '../../src/dashboard';
 import { randomBytes } from 'node:crypto';
 import { FAKE_TWILIO_SID_2, FAKE_TWILIO_TOKEN_2, FakeTwilio } from '../fakes/fake-twilio';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
-import { allowCountries, NO_CONSENT_NEEDED } from '../support/tenants';
+import { allowCountries, forgetProviderAccounts, NO_CONSENT_NEEDED } from '../support/tenants';
 import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/test-app';
 import { eventually } from '../support/wait';
+
+/** This file's provider accounts are forgotten when it ends. */
+const started = new Date();
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = [
@@ -159,6 +162,7 @@ function dashboardSuite(): void {
     await t?.close();
     await receiver?.stop();
     await twilioFake.stop();
+    await forgetProviderAccounts(started);
   });
 
   it('sends a strict CSP, long-caches hashed assets and never caches the page', async () => {
