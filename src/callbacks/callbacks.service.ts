@@ -2,9 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { inChunks } from '../common/chunked';
+import { inChunks, redactInPages } from '../common/chunked';
 import { Clock } from '../common/clock';
-import { REDACTED_BODY_SQL_PATTERN, redactedBody } from '../core/body-retention';
 import { PublishedEventType, WebhookEvent } from './events';
 import { DeliveriesRepository, DeliveryStatus } from './deliveries.repository';
 
@@ -87,38 +86,26 @@ export class CallbacksService {
    * sends it so), newest first in pages of `chunk` rows, one short statement a page.
    */
   async redactInboundBodies(tenantId: number, days: number, chunk: number): Promise<number> {
-    let cursor = null as { at: string; id: string } | null;
-    let total = 0;
-    for (;;) {
-      const [row]: { n: number; page: number; at: string | null; id: string | null }[] = await this.ds.query(
-        `WITH page AS (
-           SELECT id, created_at FROM sms_webhook_deliveries
-            WHERE tenant_id = $1 AND created_at < now() - make_interval(days => $2::int)
-              AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::bigint))
-            ORDER BY created_at DESC, id DESC LIMIT $5
-         ), redacted AS (
-           UPDATE sms_webhook_deliveries d SET payload = jsonb_set(d.payload, '{data,body}', to_jsonb($6::text))
-             FROM page p
-            WHERE d.id = p.id AND d.event_type = 'message.inbound' AND d.status <> 'pending'
-              AND jsonb_typeof(d.payload->'data'->'body') = 'string' AND d.payload->'data'->>'body' !~ $7
-           RETURNING d.id
-         ), last AS (SELECT created_at::text AS at, id::text AS id FROM page ORDER BY created_at, id LIMIT 1)
-         SELECT (SELECT count(*) FROM redacted)::int AS n, (SELECT count(*) FROM page)::int AS page,
-                (SELECT at FROM last) AS at, (SELECT id FROM last) AS id`,
-        [
-          tenantId,
-          days,
-          cursor?.at ?? null,
-          cursor?.id ?? null,
-          chunk,
-          redactedBody(days),
-          REDACTED_BODY_SQL_PATTERN,
-        ],
-      );
-      total += row.n;
-      if (row.page < chunk || row.at === null || row.id === null) return total;
-      cursor = { at: row.at, id: row.id };
-    }
+    return redactInPages(
+      (q, params) => this.ds.query(q, params),
+      `WITH page AS (
+             SELECT id, created_at FROM sms_webhook_deliveries
+              WHERE tenant_id = $1 AND created_at < now() - make_interval(days => $2::int)
+                AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::bigint))
+              ORDER BY created_at DESC, id DESC LIMIT $5
+           ), redacted AS (
+             UPDATE sms_webhook_deliveries d SET payload = jsonb_set(d.payload, '{data,body}', to_jsonb($6::text))
+               FROM page p
+              WHERE d.id = p.id AND d.event_type = 'message.inbound' AND d.status <> 'pending'
+                AND jsonb_typeof(d.payload->'data'->'body') = 'string' AND d.payload->'data'->>'body' !~ $7
+             RETURNING d.id
+           ), last AS (SELECT created_at::text AS at, id::text AS id FROM page ORDER BY created_at, id LIMIT 1)
+           SELECT (SELECT count(*) FROM redacted)::int AS n, (SELECT count(*) FROM page)::int AS page,
+                  (SELECT at FROM last) AS at, (SELECT id FROM last) AS id`,
+      tenantId,
+      days,
+      chunk,
+    );
   }
 
   async deliveryCounts(

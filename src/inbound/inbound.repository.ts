@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { inChunks } from '../common/chunked';
-import { REDACTED_BODY_SQL_PATTERN, redactedBody } from '../core/body-retention';
+import { inChunks, redactInPages } from '../common/chunked';
 import type { KeywordAction } from '../core/keywords';
 import type { InboundSms } from '../providers';
 
@@ -96,36 +95,24 @@ export class InboundRepository {
    * newest first in pages of `chunk` rows, one short statement a page. Sender, keyword and times stay.
    */
   async redactBodies(tenantId: number | null, days: number, chunk: number): Promise<number> {
-    let cursor = null as { at: string; id: string } | null;
-    let total = 0;
-    for (;;) {
-      const [row]: { n: number; page: number; at: string | null; id: string | null }[] = await this.ds.query(
-        `WITH page AS (
-           SELECT id, received_at FROM sms_inbound_messages
-            WHERE (tenant_id = $1::int OR ($1::int IS NULL AND tenant_id IS NULL))
-              AND received_at < now() - make_interval(days => $2::int)
-              AND ($3::timestamptz IS NULL OR (received_at, id) < ($3::timestamptz, $4::bigint))
-            ORDER BY received_at DESC, id DESC LIMIT $5
-         ), redacted AS (
-           UPDATE sms_inbound_messages i SET body = $6 FROM page p WHERE i.id = p.id AND i.body !~ $7
-           RETURNING i.id
-         ), last AS (SELECT received_at::text AS at, id::text AS id FROM page ORDER BY received_at, id LIMIT 1)
-         SELECT (SELECT count(*) FROM redacted)::int AS n, (SELECT count(*) FROM page)::int AS page,
-                (SELECT at FROM last) AS at, (SELECT id FROM last) AS id`,
-        [
-          tenantId,
-          days,
-          cursor?.at ?? null,
-          cursor?.id ?? null,
-          chunk,
-          redactedBody(days),
-          REDACTED_BODY_SQL_PATTERN,
-        ],
-      );
-      total += row.n;
-      if (row.page < chunk || row.at === null || row.id === null) return total;
-      cursor = { at: row.at, id: row.id };
-    }
+    return redactInPages(
+      (q, params) => this.ds.query(q, params),
+      `WITH page AS (
+             SELECT id, received_at FROM sms_inbound_messages
+              WHERE (tenant_id = $1::int OR ($1::int IS NULL AND tenant_id IS NULL))
+                AND received_at < now() - make_interval(days => $2::int)
+                AND ($3::timestamptz IS NULL OR (received_at, id) < ($3::timestamptz, $4::bigint))
+              ORDER BY received_at DESC, id DESC LIMIT $5
+           ), redacted AS (
+             UPDATE sms_inbound_messages i SET body = $6 FROM page p WHERE i.id = p.id AND i.body !~ $7
+             RETURNING i.id
+           ), last AS (SELECT received_at::text AS at, id::text AS id FROM page ORDER BY received_at, id LIMIT 1)
+           SELECT (SELECT count(*) FROM redacted)::int AS n, (SELECT count(*) FROM page)::int AS page,
+                  (SELECT at FROM last) AS at, (SELECT id FROM last) AS id`,
+      tenantId,
+      days,
+      chunk,
+    );
   }
 
   async tenantsSendingFrom(_ourNumber: string): Promise<number[]> {

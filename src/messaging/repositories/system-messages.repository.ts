@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { inChunks } from '../../common/chunked';
-import { REDACTED_BODY_SQL_PATTERN, redactedBody } from '../../core/body-retention';
+import { inChunks, redactInPages } from '../../common/chunked';
 import { MessageStatus, MessageType, ProviderName } from '../../core/message-types';
 import type { DeliveryReceipt } from '../../providers';
 
@@ -541,39 +540,27 @@ export class SystemMessagesRepository {
    * still resend it). Already redacted rows are left as they are.
    */
   async redactBodies(tenantId: number, days: number, chunk: number): Promise<number> {
-    let cursor = null as { at: string; id: string } | null;
-    let total = 0;
-    for (;;) {
-      const [row]: { n: number; page: number; at: string | null; id: string | null }[] = await this.ds.query(
-        `WITH page AS (
-           SELECT id, created_at FROM sms_messages
-            WHERE tenant_id = $1 AND created_at < now() - make_interval(days => $2::int)
-              AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
-            ORDER BY created_at DESC, id DESC LIMIT $5
-         ), redacted AS (
-           UPDATE sms_messages m SET body = $6, body_ciphertext = NULL
-             FROM page p
-            WHERE m.id = p.id AND m.body !~ $7
-              AND (m.status IN ('delivered', 'undelivered', 'failed', 'canceled', 'expired', 'sent')
-                   OR (m.status = 'unknown' AND m.updated_at < now() - make_interval(days => $2::int)))
-           RETURNING m.id
-         ), last AS (SELECT created_at::text AS at, id::text AS id FROM page ORDER BY created_at, id LIMIT 1)
-         SELECT (SELECT count(*) FROM redacted)::int AS n, (SELECT count(*) FROM page)::int AS page,
-                (SELECT at FROM last) AS at, (SELECT id FROM last) AS id`,
-        [
-          tenantId,
-          days,
-          cursor?.at ?? null,
-          cursor?.id ?? null,
-          chunk,
-          redactedBody(days),
-          REDACTED_BODY_SQL_PATTERN,
-        ],
-      );
-      total += row.n;
-      if (row.page < chunk || row.at === null || row.id === null) return total;
-      cursor = { at: row.at, id: row.id };
-    }
+    return redactInPages(
+      (q, params) => this.ds.query(q, params),
+      `WITH page AS (
+             SELECT id, created_at FROM sms_messages
+              WHERE tenant_id = $1 AND created_at < now() - make_interval(days => $2::int)
+                AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+              ORDER BY created_at DESC, id DESC LIMIT $5
+           ), redacted AS (
+             UPDATE sms_messages m SET body = $6, body_ciphertext = NULL
+               FROM page p
+              WHERE m.id = p.id AND m.body !~ $7
+                AND (m.status IN ('delivered', 'undelivered', 'failed', 'canceled', 'expired', 'sent')
+                     OR (m.status = 'unknown' AND m.updated_at < now() - make_interval(days => $2::int)))
+             RETURNING m.id
+           ), last AS (SELECT created_at::text AS at, id::text AS id FROM page ORDER BY created_at, id LIMIT 1)
+           SELECT (SELECT count(*) FROM redacted)::int AS n, (SELECT count(*) FROM page)::int AS page,
+                  (SELECT at FROM last) AS at, (SELECT id FROM last) AS id`,
+      tenantId,
+      days,
+      chunk,
+    );
   }
 
   /** Deletes up to `limit` messages in a final status created more than `days` ago (events cascade). */
