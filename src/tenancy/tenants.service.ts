@@ -93,13 +93,29 @@ export class TenantsService {
     return rows.map((r) => ({ tenantId: r.id, days: r.days ?? fallback }));
   }
 
+  /**
+   * One statement: the settings patch is merged into the stored settings by PostgreSQL (`||`), so
+   * two admins changing different settings at once both keep theirs (a read, merge and save here
+   * would let the later save put back the value the earlier one replaced).
+   */
   async update(id: number, patch: TenantPatch): Promise<TenantEntity> {
-    const tenant = await this.get(id);
-    if (patch.name !== undefined) tenant.name = patch.name;
-    if (patch.active !== undefined) tenant.active = patch.active;
-    if (patch.settings !== undefined) tenant.settings = { ...tenant.settings, ...patch.settings };
-    const saved = await this.repo.save(tenant);
+    // TypeORM answers an UPDATE with [rows, affected].
+    const [, affected]: [unknown[], number] = await this.repo.query(
+      `UPDATE tenants
+          SET name = COALESCE($2, name),
+              active = COALESCE($3, active),
+              settings = settings || COALESCE($4::jsonb, '{}'::jsonb),
+              updated_at = now()
+        WHERE id = $1`,
+      [
+        id,
+        patch.name ?? null,
+        patch.active ?? null,
+        patch.settings === undefined ? null : JSON.stringify(patch.settings),
+      ],
+    );
     this.forget(id);
-    return saved;
+    if (affected === 0) throw new NotFoundError(`tenant ${id} not found`);
+    return this.get(id);
   }
 }

@@ -72,3 +72,38 @@ describe('tenant lookups', () => {
     expect((await tenants.ensure(id)).name).toBe('after'); // …but not cached for the next one
   });
 });
+
+/** Two admins changing different settings at the same moment: both changes stay. */
+describe('tenant updates', () => {
+  let ctx: MediumContext;
+  beforeAll(async () => {
+    ctx = await createMediumContext({ imports: [TenancyModule] });
+  });
+  afterAll(() => ctx.close());
+
+  it('merges concurrent settings patches instead of the later save putting back what the earlier replaced', async () => {
+    const tenants = ctx.get(TenantsService);
+    const id = freshTenantId();
+    await tenants.ensure(id);
+    const keys = Array.from({ length: 20 }, (_, i) => i);
+    await Promise.all(
+      keys.map((i) =>
+        tenants.update(id, {
+          settings: { timezone: 'Europe/Istanbul', [`k${i}`]: i } as Record<string, unknown>,
+        }),
+      ),
+    );
+    const settings = (await tenants.get(id)).settings as Record<string, unknown>;
+    expect(keys.filter((i) => settings[`k${i}`] !== i)).toEqual([]);
+    expect(settings.timezone).toBe('Europe/Istanbul');
+  });
+
+  it('changes the name and the active flag alone, and answers 404 for a tenant that does not exist', async () => {
+    const tenants = ctx.get(TenantsService);
+    const id = freshTenantId();
+    await tenants.update((await tenants.ensure(id)).id, { settings: { timezone: 'UTC' } });
+    const updated = await tenants.update(id, { name: 'renamed', active: false });
+    expect(updated).toMatchObject({ name: 'renamed', active: false, settings: { timezone: 'UTC' } });
+    await expect(tenants.update(freshTenantId(), { name: 'x' })).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
