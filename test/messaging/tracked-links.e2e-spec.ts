@@ -1,5 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { RetentionJob } from '../../src/jobs/retention.job';
+import { tenantWithAudience } from '../campaigns/campaign-support';
+import { eventually } from '../support/wait';
 import { FakeTwilio } from '../fakes/fake-twilio';
 import { fakeTwilioEnv } from '../fakes/provider-env';
 import { waitForStatus } from '../support/messages';
@@ -235,6 +238,59 @@ describe('tracked links: the tenant setting link_tracking, the redirect and the 
     expect(tracked.ms).toBeLessThan(Math.max(5_000, plain.ms * 2));
   }, 60_000);
 
+  it("gives each campaign recipient's message its own link and counts clicks per campaign and template", async () => {
+    const admin = await tenantWithAudience(t, freshTenantId(), 3);
+    await t
+      .http()
+      .patch(`/api/sms/tenants/${admin.tenant}`)
+      .set(operator())
+      .send({ settings: { link_tracking: true } })
+      .expect(200);
+    const c = await t
+      .http()
+      .post('/api/sms/campaigns')
+      .set(t.auth(admin))
+      .send({
+        name: 'Open day',
+        template_id: 'monthly_news',
+        recipient_filters: { roles: ['beneficiary'] },
+        variables: { topic: 'https://centre.example.org/open-day?from=sms' },
+      })
+      .expect(201);
+    const campaignId: string = c.body.campaign_id;
+    await t.http().post(`/api/sms/campaigns/${campaignId}/execute`).set(t.auth(admin)).expect(202);
+    const links: { code: string; message_id: string; target_url: string }[] = await eventually(async () => {
+      const rows = await db().query(
+        'SELECT code, message_id, target_url FROM sms_links WHERE campaign_id = $1 ORDER BY id',
+        [campaignId],
+      );
+      return rows.length === 3 ? rows : undefined;
+    }, 20_000);
+    expect(new Set(links.map((l) => l.message_id)).size).toBe(3);
+    expect(links.every((l) => l.target_url === 'https://centre.example.org/open-day?from=sms')).toBe(true);
+    await t.http().get(`/l/${links[0].code}`).expect(302);
+    const byCampaign = await stats(admin, `?campaign_id=${campaignId}`);
+    expect(byCampaign.rows).toEqual([
+      {
+        campaign_id: campaignId,
+        template_id: null,
+        variant: null,
+        messages: 3,
+        clicked: 1,
+        click_rate: 0.3333,
+        hits: 1,
+      },
+    ]);
+    const byTemplate = await stats(admin, '?group_by=template');
+    expect(byTemplate.rows).toEqual([
+      expect.objectContaining({ campaign_id: null, template_id: 'monthly_news', messages: 3, clicked: 1 }),
+    ]);
+    const byVariant = await stats(admin, '?group_by=variant');
+    expect(byVariant.rows).toEqual([
+      expect.objectContaining({ template_id: 'monthly_news', variant: null, messages: 3, clicked: 1 }),
+    ]);
+  }, 60_000);
+
   it('never rewrites a code message, whatever the setting', async () => {
     const who = await tenantWith({ link_tracking: true });
     await t
@@ -308,6 +364,43 @@ describe('tracked links: the tenant setting link_tracking, the redirect and the 
     const bad = await t.http().get('/api/sms/links/stats?group_by=week').set(t.auth(b)).expect(400);
     expect(JSON.stringify(bad.body.details)).toContain('group_by');
   });
+
+  it('redacts link targets with the body past body retention, and purges links with their messages', async () => {
+    const who = await tenantWith({ link_tracking: true, body_retention_days: 1 });
+    const sent = await send(who, REPORT);
+    await waitForStatus(t, who, sent.message_id, 'sent');
+    const [link] = await linksOf(sent.message_id);
+    await t.http().get(`/l/${link.code}`).expect(302);
+    const age = async (days: number) => {
+      await db().query(
+        `UPDATE sms_messages SET created_at = now() - make_interval(days => $2) WHERE id = $1`,
+        [sent.message_id, days],
+      );
+      await db().query(
+        `UPDATE sms_links SET created_at = now() - make_interval(days => $2) WHERE message_id = $1`,
+        [sent.message_id, days],
+      );
+    };
+    await age(2);
+    const first = await t.get(RetentionJob).run();
+    expect(first.messageBodies).toBeGreaterThanOrEqual(1);
+    expect(await linksOf(sent.message_id)).toEqual([{ code: link.code, target_url: null, hits: 1 }]);
+    const gone = await t.http().get(`/l/${link.code}`).expect(410);
+    expect(gone.headers.location).toBeUndefined();
+    // The click counted before stays until the message itself goes (SMS_RETENTION_DAYS, 90).
+    expect(
+      (await stats(who, `?start_date=${new Date(Date.now() - 3 * 86_400_000).toISOString().slice(0, 10)}`))
+        .totals,
+    ).toMatchObject({ messages: 1, clicked: 1 });
+    await age(100);
+    const second = await t.get(RetentionJob).run();
+    expect(second.trackedLinks).toBeGreaterThanOrEqual(1);
+    expect(await linksOf(sent.message_id)).toEqual([]);
+    expect(
+      await db().query('SELECT 1 FROM sms_link_clicks WHERE message_id = $1', [sent.message_id]),
+    ).toEqual([]);
+    await t.http().get(`/l/${link.code}`).expect(404);
+  }, 60_000);
 
   it("drops a link's target when its number is erased: the code then answers 410 and counts nothing", async () => {
     const who = await tenantWith({ link_tracking: true });
