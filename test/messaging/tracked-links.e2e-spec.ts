@@ -418,3 +418,25 @@ describe('tracked links: the tenant setting link_tracking, the redirect and the 
     expect(gone.headers.location).toBeUndefined();
   });
 });
+
+describe('tracked links: the redirect is rate-limited per client address', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { SMS_LINK_CLICK_RATE_LIMIT: '3' } });
+  });
+  afterAll(() => t.close());
+
+  it('answers 429 with Retry-After past SMS_LINK_CLICK_RATE_LIMIT a minute, before looking the code up', async () => {
+    // The window is shared by every app of this run on 127.0.0.1: the 429 comes at the latest on the 4th.
+    let refused: { status: number; headers: Record<string, string>; body: { statusCode?: number } } | null =
+      null;
+    for (let i = 0; i < 4 && refused === null; i++) {
+      const res = await t.http().get('/l/ZZZZZZZZ');
+      if (res.status === 429) refused = res;
+      else expect(res.status).toBe(404);
+    }
+    expect(refused).not.toBeNull();
+    expect(Number(refused?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(refused?.body.statusCode).toBe(429);
+  });
+});
