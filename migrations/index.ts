@@ -57,6 +57,8 @@ import { CodeBodiesIndex1764003700000 } from './1764003700000-code-bodies-index'
 import { ProviderAccounts1764004000000 } from './1764004000000-provider-accounts';
 // The consent history lets an erasure redact its numbers, and nothing else.
 import { ConsentErasure1764004100000 } from './1764004100000-consent-erasure';
+// links: tracked links (issue 25, item 2)
+import { TrackedLinks1764015000000 } from './1764015000000-tracked-links';
 import { PrivacyRequests1764003900000 } from './1764003900000-privacy-requests';
 import { PromotionalConsent1764003800000 } from './1764003800000-promotional-consent';
 
@@ -104,4 +106,5 @@ export const MIGRATIONS = [
   ConsentErasure1764004100000,
   PrivacyRequests1764003900000,
   PromotionalConsent1764003800000,
+  TrackedLinks1764015000000,
 ];

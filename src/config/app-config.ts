@@ -257,6 +257,18 @@ export const SETTINGS = {
     default: 'http://localhost:3000',
     parse: url(HTTP),
   },
+  SMS_LINK_BASE_URL: {
+    description:
+      "origin of tracked short links (<this>/l/<code>, a tenant's link_tracking); unset: PUBLIC_BASE_URL. A shorter domain that routes /l/ to this service saves characters in every message (docs/sending.md#tracked-links)",
+    default: '',
+    parse: optionalUrl(HTTP),
+  },
+  SMS_LINK_CLICK_RATE_LIMIT: {
+    description:
+      'requests per client address per minute to the public tracked-link redirect GET /l/{code}; over it: 429',
+    default: '120',
+    parse: int(1, 1000000),
+  },
   PROVIDER_CREDENTIALS_KEY: {
     description:
       "key (base64 of 32 bytes) that wraps the data keys of tenants' own provider accounts; unset: tenants cannot save an account and saved ones are not used (their messages wait)",

@@ -31,7 +31,7 @@ export const SETTING_GROUPS: readonly SettingGroup[] = [
   {
     title: 'Providers',
     first: 'PUBLIC_BASE_URL',
-    see: '[Delivery](sending.md#delivery), [Adaptive routing](sending.md#adaptive-routing), [Provider webhooks](webhooks.md#provider-webhooks), [SNS notifications](webhooks.md#sns-notifications-aws-two-way-sms-and-delivery-receipts)',
+    see: '[Delivery](sending.md#delivery), [Adaptive routing](sending.md#adaptive-routing), [Provider webhooks](webhooks.md#provider-webhooks), [SNS notifications](webhooks.md#sns-notifications-aws-two-way-sms-and-delivery-receipts), [Tracked links](sending.md#tracked-links)',
   },
   {
     title: 'Sending, delivery and retention',

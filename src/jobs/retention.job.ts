@@ -77,6 +77,7 @@ export class RetentionJob {
       inboundMessages: await this.inbound.purgeOlderThan(days, CHUNK),
       batches: ledger.batches,
       parkedReceipts: ledger.parkedReceipts,
+      trackedLinks: ledger.links,
       ...(await this.redactBodies()),
       codeBodies: await this.messages.eraseSpentCodeBodies(CHUNK),
       privacyExports: await this.privacy.purgeExpiredExports(), // files past SMS_PRIVACY_EXPORT_TTL_SECONDS

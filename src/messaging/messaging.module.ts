@@ -40,6 +40,10 @@ import { MessagesRepository } from './repositories/messages.repository';
 import { SystemMessagesRepository } from './repositories/system-messages.repository';
 import { LedgerQueries } from './queries/ledger-queries.service';
 import { MessageQueriesService } from './queries/message-queries.service';
+import { ClickRateLimiter } from './links/click-rate-limiter';
+import { LinkTracker } from './links/link-tracker';
+import { LinkRedirectController, LinkStatsController } from './links/links.controller';
+import { LinksRepository } from './links/links.repository';
 
 /**
  * Messages from accept to delivery: the api role writes rows and adds jobs. Other modules import
@@ -62,7 +66,14 @@ import { MessageQueriesService } from './queries/message-queries.service';
     // Month-to-date spend for the spend cap (the MonthToDateSpend port, implemented over the rollup).
     AnalyticsModule,
   ],
-  controllers: [MessagingController, OptOutsController, ConsentController],
+  controllers: [
+    MessagingController,
+    OptOutsController,
+    ConsentController,
+    // Tracked links: the public redirect (/l/{code}) and the stats.
+    LinkRedirectController,
+    LinkStatsController,
+  ],
   providers: [
     {
       provide: BodyCrypto,
@@ -90,6 +101,9 @@ import { MessageQueriesService } from './queries/message-queries.service';
     SystemMessagesRepository,
     OutcomeResolver,
     MessageConversions,
+    LinkTracker,
+    LinksRepository,
+    ClickRateLimiter,
   ],
   exports: [
     // What index.ts exports, for the features that import this module.

@@ -169,6 +169,7 @@ export class PrivacyService {
       message_events: ledger.events,
       canceled_messages: ledger.canceled,
       idempotency_results: ledger.idempotencyResults,
+      tracked_links: ledger.links,
       inbound_messages: inbound,
       directory_entries: directory,
       appointments,

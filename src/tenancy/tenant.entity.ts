@@ -36,6 +36,8 @@ export interface TenantSettings {
   promotional_consent?: 'required' | 'not_required' | null;
   /** Every message of the tenant is a test-mode message: the sandbox only, at no cost. */
   test_mode?: boolean;
+  /** URLs in message bodies become tracked short links (PUBLIC_BASE_URL/l/<code>); unset: off. */
+  link_tracking?: boolean;
   /** Days after which message and inbound bodies are redacted; unset or null: SMS_BODY_RETENTION_DAYS. */
   body_retention_days?: number | null;
   /**

@@ -305,6 +305,15 @@ export class TenantSettingsDto {
   test_mode?: boolean;
 
   @ApiPropertyOptional({
+    example: true,
+    description:
+      'tracked links: http(s) URLs in message bodies become short links on this service (SMS_LINK_BASE_URL or PUBLIC_BASE_URL + /l/<code>, one per message and URL), counted in segments and cost; a click redirects (302) to the original URL and is counted once per message in GET /api/sms/links/stats. Never codes (password_reset, 2fa_code) nor templates marked exact. Unset: off. See docs/sending.md, Tracked links',
+  })
+  @IsOptional()
+  @IsBoolean({ message: 'link_tracking must be a boolean' })
+  link_tracking?: boolean;
+
+  @ApiPropertyOptional({
     enum: SMART_ENCODING_MODES,
     nullable: true,
     example: 'transliterate',

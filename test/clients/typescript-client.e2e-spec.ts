@@ -216,6 +216,11 @@ describe('TypeScript client (clients/typescript)', () => {
 
     const stats = await admin.stats();
     expect(stats.totals.total).toBeGreaterThanOrEqual(1);
+    const links = await admin.linkStats({ group_by: 'template' });
+    expect(links).toMatchObject({ group_by: 'template', rows: [], totals: { messages: 0, clicked: 0 } });
+    await expect(admin.updateTenantSettings(tenant, { link_tracking: true })).rejects.toMatchObject({
+      statusCode: 403,
+    });
     const month = new Date().toISOString().slice(0, 7);
     expect((await admin.costReport({ month })).month).toBe(month);
     expect(await admin.costReportCsv({ month })).toMatch(/^section,key,currency,messages,/);

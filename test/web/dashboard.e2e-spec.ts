@@ -18,6 +18,7 @@ import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { allowCountries, forgetProviderAccounts, NO_CONSENT_NEEDED } from '../support/tenants';
 import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/test-app';
 import { eventually } from '../support/wait';
+import { DataSource } from 'typeorm';
 
 /** This file's provider accounts are forgotten when it ends. */
 const started = new Date();
@@ -105,7 +106,8 @@ function dashboardSuite(): void {
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
 
     // A tenant with a template, a directory, one message (delivered) and an XSS attempt in each text.
-    await allowCountries(t, tenant, ['US', 'TR'], NO_CONSENT_NEEDED);
+    // Tracked links on: the overview's link stats.
+    await allowCountries(t, tenant, ['US', 'TR'], { ...NO_CONSENT_NEEDED, link_tracking: true });
     const auth = t.auth(admin);
     await t.http().post('/api/sms/templates').set(auth).send(trainingReminder).expect(201);
     await t
@@ -151,6 +153,22 @@ function dashboardSuite(): void {
       return s.body.status === 'delivered' ? true : undefined;
     }, 15_000);
     await t.http().post('/api/sms/verification/check').set(auth).send(code).expect(200, { valid: true });
+    // Two messages with a tracked link, one of them clicked (twice): 1 of 2 clicked, 2 hits.
+    for (const to of ['+12025550181', '+12025550182']) {
+      const linked = await t
+        .http()
+        .post('/api/sms/send')
+        .set(auth)
+        .send({ phone_number: to, message: 'Your results: https://example.com/results?id=7' })
+        .expect(202);
+      if (to.endsWith('81')) {
+        const [{ code: short }] = await t
+          .get(DataSource)
+          .query('SELECT code FROM sms_links WHERE message_id = $1', [linked.body.message_id]);
+        await t.http().get(`/l/${short}`).expect(302);
+        await t.http().get(`/l/${short}`).expect(302);
+      }
+    }
 
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
     context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } });
@@ -212,6 +230,19 @@ function dashboardSuite(): void {
     await expectText(page, 'fig-convert-p50', seconds.format(conversion.time_to_convert_ms.p50 / 1000));
     await expectText(page, 'fig-convert-p95', seconds.format(conversion.time_to_convert_ms.p95 / 1000));
     await page.getByTestId('conversion-countries').getByText('US').waitFor();
+    // Tracked links: the figures are GET /api/sms/links/stats's.
+    const links = await t
+      .http()
+      .get('/api/sms/links/stats')
+      .query({ start_date: start, end_date: end })
+      .set(t.auth(admin))
+      .expect(200);
+    expect(links.body.totals).toMatchObject({ messages: 2, clicked: 1, click_rate: 0.5, hits: 2 });
+    await expectText(page, 'fig-link-messages', '2');
+    await expectText(page, 'fig-link-clicked', '1');
+    await expectText(page, 'fig-link-rate', pct.format(0.5));
+    await expectText(page, 'fig-link-hits', '2');
+    await page.getByTestId('link-stats').getByText('no campaign').waitFor();
     await page.locator('[data-testid=chart] canvas').waitFor();
     await page.getByTestId('providers').getByText('sandbox').waitFor();
     await page.getByTestId('routing').waitFor();

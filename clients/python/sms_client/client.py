@@ -390,6 +390,22 @@ class SMSService:
         """The same report as CSV text (format=csv)."""
         return self._get_page("/api/sms/reports/costs", dict(month=month, tenant_id=tenant_id, format="csv"))
 
+    def link_stats(self, start_date: Optional[str] = None, end_date: Optional[str] = None,
+                   group_by: Optional[str] = None, campaign_id: Optional[str] = None) -> Json:
+        """GET /api/sms/links/stats (admins; dates YYYY-MM-DD, UTC days of acceptance) → tracked links:
+        {start_date, end_date, group_by, totals, rows}; each row counts `messages` with tracked links,
+        `clicked` (a message once), `click_rate` and every `hits`, per campaign (default), template or
+        variant (group_by)."""
+        return self._get_page("/api/sms/links/stats", dict(
+            start_date=start_date, end_date=end_date, group_by=group_by, campaign_id=campaign_id))
+
+    # ------------------------------------------------------------------ tenants (super_admin)
+    def update_tenant_settings(self, tenant_id: int, **settings: Any) -> Json:
+        """PATCH /api/sms/tenants/{id} with {"settings": ...} (super_admin): the given settings change, the
+        others stay, e.g. ``update_tenant_settings(7, link_tracking=True)`` turns tracked links on
+        (docs/sending.md, Tracked links). Returns the tenant with all its settings."""
+        return self._call("PATCH", f"/api/sms/tenants/{int(tenant_id)}", json={"settings": settings})
+
     # ------------------------------------------------------------------ alerts, inbound (admins)
     def list_alerts(self, kind: Optional[str] = None, tenant_id: Optional[int] = None,
                     limit: Optional[int] = None, cursor: Optional[str] = None) -> Json:

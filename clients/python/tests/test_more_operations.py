@@ -10,6 +10,7 @@ import pytest
 
 from sms_client import (
     NotFoundError,
+    PermissionDeniedError,
     SMSService,
     ValidationError,
     verify_webhook_signature,
@@ -90,6 +91,19 @@ def test_stats_and_cost_reports(sms_service: SMSService, admin: SMSService) -> N
     assert report["month"] == month
     csv = admin.cost_report_csv(month)
     assert isinstance(csv, str) and csv.startswith("section,key,currency,messages,")
+
+
+def test_link_stats_and_tenant_settings(admin: SMSService) -> None:
+    stats = admin.link_stats(group_by="template")
+    assert stats["group_by"] == "template"
+    assert stats["totals"] == {"campaign_id": None, "template_id": None, "variant": None,
+                               "messages": 0, "clicked": 0, "click_rate": 0, "hits": 0}
+    with pytest.raises(ValidationError) as err:
+        admin.link_stats(group_by="day")
+    assert err.value.details[0]["field"] == "group_by"
+    # Tenant settings are the operator's: a tenant admin is refused.
+    with pytest.raises(PermissionDeniedError):
+        admin.update_tenant_settings(1, link_tracking=True)
 
 
 def test_alerts_and_inbound(admin: SMSService) -> None:

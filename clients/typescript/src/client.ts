@@ -42,6 +42,10 @@ export type RecipientPage = Schemas['RecipientPageDto'];
 export type ListRecipientsQuery = Query<'Recipients_list'>;
 export type StatsQuery = Query<'Analytics_stats'>;
 export type Stats = Schemas['StatsResponseDto'];
+export type LinkStatsQuery = Query<'LinkStats_stats'>;
+export type LinkStats = Schemas['LinkStatsResponseDto'];
+export type TenantSettings = Schemas['TenantSettingsDto'];
+export type Tenant = Schemas['TenantResponseDto'];
 export type CostReportQuery = Omit<Query<'Analytics_costs'>, 'format'>;
 export type CostReport = Schemas['CostReportDto'];
 export type AlertsQuery = Query<'Alerts_list'>;
@@ -295,6 +299,24 @@ export class SmsClient {
   /** GET /api/sms/stats: counts, costs and latency for a period, optionally grouped. */
   stats(query: StatsQuery = {}): Promise<Stats> {
     return this.once(() => this.api.GET('/api/sms/stats', { params: { query } }));
+  }
+
+  /**
+   * GET /api/sms/links/stats (admins): tracked links per campaign (default), template or variant:
+   * messages with links, messages clicked (once each), click rate and every hit.
+   */
+  linkStats(query: LinkStatsQuery = {}): Promise<LinkStats> {
+    return this.once(() => this.api.GET('/api/sms/links/stats', { params: { query } }));
+  }
+
+  /**
+   * PATCH /api/sms/tenants/{id} (super_admin): the given settings change, the others stay; e.g.
+   * `updateTenantSettings(7, { link_tracking: true })` turns tracked links on.
+   */
+  updateTenantSettings(tenantId: number, settings: TenantSettings): Promise<Tenant> {
+    return this.once(() =>
+      this.api.PATCH('/api/sms/tenants/{id}', { params: { path: { id: tenantId } }, body: { settings } }),
+    );
   }
 
   /** GET /api/sms/reports/costs (admins): the month's cost report as JSON. */

@@ -444,6 +444,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/sms/links/stats': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Tracked links: messages with links, messages clicked and click rate per campaign, template or variant
+     * @description The acting tenant's messages accepted in the period (UTC days) that carried tracked links (the tenant's link_tracking), how many were clicked (a message counts once, at its first click), the click rate, and every hit. Admins; a super_admin for the tenant named by X-Tenant-Id. See docs/sending.md, Tracked links.
+     */
+    get: operations['LinkStats_stats'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/sms/webhooks/sns': {
     parameters: {
       query?: never;
@@ -1416,6 +1436,11 @@ export interface components {
        */
       test_mode?: boolean;
       /**
+       * @description tracked links: http(s) URLs in message bodies become short links on this service (SMS_LINK_BASE_URL or PUBLIC_BASE_URL + /l/<code>, one per message and URL), counted in segments and cost; a click redirects (302) to the original URL and is counted once per message in GET /api/sms/links/stats. Never codes (password_reset, 2fa_code) nor templates marked exact. Unset: off. See docs/sending.md, Tracked links
+       * @example true
+       */
+      link_tracking?: boolean;
+      /**
        * @description characters written in GSM-7 before a message is measured and sent, when that makes the whole message GSM-7: off; lookalikes (default: curly quotes, dashes, odd spaces, ellipsis...); transliterate (also letters: Turkish ş ğ ı İ ç, accents). Never codes or templates marked exact. null: the default
        * @example transliterate
        * @enum {string|null}
@@ -2004,6 +2029,37 @@ export interface components {
       promotional_consent_required: boolean;
       /** @description every change, oldest first */
       history: components['schemas']['ConsentEventDto'][];
+    };
+    LinkStatsRowDto: {
+      /** @description group_by=campaign; null: messages of no campaign */
+      campaign_id: string | null;
+      /** @description group_by=template or variant */
+      template_id: string | null;
+      /** @description group_by=variant; null: no variant */
+      variant: string | null;
+      /** @description messages accepted in the period with at least one tracked link */
+      messages: number;
+      /** @description of those, messages clicked at least once (a message counts once) */
+      clicked: number;
+      /**
+       * @description clicked / messages, 0..1 (0 when no message)
+       * @example 0.125
+       */
+      click_rate: number;
+      /** @description every request to their links, repeated clicks included */
+      hits: number;
+    };
+    LinkStatsResponseDto: {
+      /** @example 2026-10-01 */
+      start_date: string;
+      /** @example 2026-10-30 */
+      end_date: string;
+      /** @enum {string} */
+      group_by: 'campaign' | 'template' | 'variant';
+      /** @description the whole period, every group */
+      totals: components['schemas']['LinkStatsRowDto'];
+      /** @description one per group, most messages first (at most 1,000) */
+      rows: components['schemas']['LinkStatsRowDto'][];
     };
     TemplateResponseDto: {
       template_id: string;
@@ -6660,6 +6716,125 @@ export interface operations {
         };
         content: {
           'text/csv': string;
+        };
+      };
+      /** @description invalid input; nothing changed */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description missing, malformed or expired token */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description role missing or tenant deactivated */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unknown here, or another tenant’s */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description rate limit; see Retry-After */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description an unexpected error; `errorId` is in the service log */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 500,
+           *       "error": "Internal Server Error",
+           *       "message": "internal error",
+           *       "errorId": "6f1c2b1e-2f1a-4c1e-9a55-0d6b1c7e9f10"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description PostgreSQL or Redis is unreachable: nothing was stored; retry after Retry-After */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "Service Unavailable",
+           *       "message": "database is unavailable; nothing was stored, retry after 5 s"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  LinkStats_stats: {
+    parameters: {
+      query?: {
+        /** @description first UTC day of acceptance, inclusive (default: 29 days before end_date) */
+        start_date?: string;
+        /** @description last UTC day of acceptance, inclusive (default: today, UTC); at most 400 days after start_date */
+        end_date?: string;
+        /** @description campaign (default), template, or variant (template and variant) */
+        group_by?: 'campaign' | 'template' | 'variant';
+        /** @description only this campaign's messages */
+        campaign_id?: string;
+      };
+      header?: {
+        /** @description super_admin only: act for this tenant instead of the token’s */
+        'X-Tenant-Id'?: number;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['LinkStatsResponseDto'];
         };
       };
       /** @description invalid input; nothing changed */

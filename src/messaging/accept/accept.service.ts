@@ -51,6 +51,7 @@ import {
 import { BodyCrypto, redact } from './body-crypto';
 import { commitGroups, isPostgresDataError } from './group-commit';
 import { checkMetadata } from './metadata';
+import { LinkTracker } from '../links/link-tracker';
 
 /** A message ready for the policies; the fields after the columns are not stored. */
 type Row = Omit<NewMessage, 'tenantId' | 'createdBy' | 'idempotencyKey' | 'createdAt'> & {
@@ -153,12 +154,14 @@ export class AcceptService {
     private readonly spendCap: SpendCapPolicy,
     private readonly callbackUrls: CallbackUrlGuard,
     private readonly consent: ConsentService,
+    private readonly links: LinkTracker,
   ) {}
 
   async accept(ctx: SendContext, input: AcceptInput): Promise<Accepted> {
     const now = this.clock.now();
     const smartEncoding = await this.smartEncodingOf(ctx.principal.tenantId, input);
-    const prepared = this.prepare(ctx.principal.tenantId, input, now, smartEncoding);
+    const tracking = await this.links.appliesTo(ctx.principal.tenantId, input);
+    const prepared = this.prepare(ctx.principal.tenantId, input, now, smartEncoding, tracking);
     const { tenantId, userId } = ctx.principal;
     const owner: KeyOwner = { tenantId, userId };
     const key = ctx.idempotencyKey;
@@ -181,6 +184,7 @@ export class AcceptService {
         await this.callbackUrls.check('status_callback_url', input.statusCallbackUrl);
       await this.applyTestMode(prepared.batch, ctx.principal.testMode === true);
       await this.screen(prepared.batch, now);
+      await this.links.settle(prepared.batch.rows);
       this.present(prepared);
       rateLimit = await this.write(ctx.principal, prepared, input, now, key ?? null, claimId);
     } catch (e) {
@@ -208,9 +212,15 @@ export class AcceptService {
     },
   ): Promise<PlannedOutcome | null> {
     const now = this.clock.now();
-    const batch = this.preparePlanned(input, now, await this.smartEncodingOf(input.tenantId, input));
+    const batch = this.preparePlanned(
+      input,
+      now,
+      await this.smartEncodingOf(input.tenantId, input),
+      await this.links.appliesTo(input.tenantId, input),
+    );
     await this.applyTestMode(batch, false);
     await this.screenPlanned(batch, now);
+    await this.links.settle(batch.rows);
     const outcome = await this.ds.transaction(async (m) => {
       if (!(await hooks.before(m))) return null;
       const cap = batch.testMode ? null : await this.spendCap.capOf(input.tenantId);
@@ -253,7 +263,12 @@ export class AcceptService {
    */
   async previewPlanned(input: PlannedInput): Promise<PlannedPreview> {
     const now = this.clock.now();
-    const batch = this.preparePlanned(input, now, await this.smartEncodingOf(input.tenantId, input));
+    const batch = this.preparePlanned(
+      input,
+      now,
+      await this.smartEncodingOf(input.tenantId, input),
+      await this.links.appliesTo(input.tenantId, input),
+    );
     await this.applyTestMode(batch, false);
     await this.screenPlanned(batch, now);
     const cap = batch.testMode ? null : await this.spendCap.capOf(input.tenantId);
@@ -538,6 +553,7 @@ export class AcceptService {
       sender: r.sender ?? null,
       testMode: r.testMode,
       expiresAt: r.expiresAt ?? null,
+      links: r.links,
     };
   }
 
@@ -637,9 +653,12 @@ export class AcceptService {
     input: AcceptInput,
     now: Date,
     smartEncoding: SmartEncodingMode,
+    tracking: boolean,
   ): Prepared {
     checkMetadata(input.metadata);
-    const smart = smartEncode(input.body, smartEncoding);
+    // Tracked links first: the short links are what is encoded, measured and priced.
+    const plan = tracking ? this.links.plan(input.body) : null;
+    const smart = smartEncode(plan ? plan.text : input.body, smartEncoding);
     const text = smart.analysis;
     const maxSegments = this.config.get('SMS_MAX_SEGMENTS');
     if (input.body.trim() === '') throw ValidationFailedError.field('message', 'message must not be empty');
@@ -695,11 +714,14 @@ export class AcceptService {
     const currency = this.config.get('SMS_CURRENCY');
     // Prices are estimated at the provider tried first.
     const provider = this.router.primary();
-    const rows: Row[] = accepted.map((a) => ({
+    // Each message its own codes (a click names its message); the same length, so the same segments.
+    const own = plan ? this.links.perMessage(storedBody, plan, accepted.length) : null;
+    const rows: Row[] = accepted.map((a, i) => ({
       id: randomUUID(),
       userId: input.userId ?? null,
       phoneNumber: a.phoneNumber,
-      body: storedBody,
+      body: own ? own[i].body : storedBody,
+      links: own?.[i].links,
       bodyCiphertext,
       messageType: input.messageType,
       language: input.language,
@@ -746,7 +768,12 @@ export class AcceptService {
    * A campaign page's messages as rows: each recipient's number normalised (else skipped as
    * `invalid_phone`), its text smart-encoded, measured and priced.
    */
-  private preparePlanned(input: PlannedInput, now: Date, smartEncoding: SmartEncodingMode): Batch {
+  private preparePlanned(
+    input: PlannedInput,
+    now: Date,
+    smartEncoding: SmartEncodingMode,
+    tracking: boolean,
+  ): Batch {
     const currency = this.config.get('SMS_CURRENCY');
     const expiresAt = this.expiresAt(input.messageType, input.validitySeconds, now);
     const provider = this.router.primary();
@@ -768,12 +795,15 @@ export class AcceptService {
         });
         continue;
       }
-      const { text: body, analysis: text } = smartEncode(p.body, smartEncoding);
+      const plan = tracking ? this.links.plan(p.body) : null;
+      const { text: encoded, analysis: text } = smartEncode(plan ? plan.text : p.body, smartEncoding);
+      const own = plan ? this.links.perMessage(encoded, plan, 1)[0] : null;
       batch.rows.push({
         id: randomUUID(),
         userId: p.recipientUserId,
         phoneNumber: v.e164,
-        body,
+        body: own ? own.body : encoded,
+        links: own?.links,
         bodyCiphertext: null,
         messageType: input.messageType,
         language: p.language,

@@ -39,6 +39,39 @@ export interface NewMessage {
   sender?: string | null;
   /** Test mode: handed to the sandbox provider only, at no cost; absent: false. */
   testMode?: boolean;
+  /** Tracked links in its body (not a column): each inserted as an `sms_links` row with the message. */
+  links?: NewLink[];
+}
+
+/** A tracked link of a new message: its short code and the URL it stands for. */
+export interface NewLink {
+  code: string;
+  url: string;
+}
+
+/**
+ * The tracked links of `messages` as three parameter arrays (message id, code, URL), and the CTE
+ * that inserts them from `inserted` (which must return id, tenant_id, campaign_id, template_id and
+ * created_at): a link is written only with its message, in the message's statement.
+ */
+function linkInsert(messages: NewMessage[], first: number): { cte: string; params: unknown[][] } {
+  const ids: string[] = [];
+  const codes: string[] = [];
+  const urls: string[] = [];
+  for (const m of messages)
+    for (const l of m.links ?? []) {
+      ids.push(m.id);
+      codes.push(l.code);
+      urls.push(l.url);
+    }
+  // variant: NULL until templates have variants (the A/B work sets it from the message).
+  const cte = `links AS (
+         INSERT INTO sms_links (code, tenant_id, message_id, campaign_id, template_id, variant, target_url, created_at)
+         SELECT l.code, i.tenant_id, i.id, i.campaign_id, i.template_id, NULL, l.url, i.created_at
+           FROM unnest($${first}::uuid[], $${first + 1}::varchar[], $${first + 2}::text[]) AS l(message_id, code, url)
+           JOIN inserted i ON i.id = l.message_id
+       )`;
+  return { cte, params: [ids, codes, urls] };
 }
 
 /** A bulk's shared metadata, stored once for all its messages. */
@@ -128,6 +161,7 @@ export class MessagesRepository {
     const names = COLUMNS.map(([name]) => name).join(', ');
     const select = COLUMNS.map(([name, type]) => (type === 'jsonb' ? `${name}::jsonb` : name)).join(', ');
     const n = COLUMNS.length;
+    const links = linkInsert(messages, n + 6);
     await manager.query(
       `WITH batches AS (
          INSERT INTO sms_batches (id, tenant_id, metadata, created_at)
@@ -137,8 +171,8 @@ export class MessagesRepository {
        ), inserted AS (
          INSERT INTO sms_messages (${names}, updated_at)
          SELECT ${select}, created_at FROM unnest(${casts}) AS t(${names})
-         RETURNING id, status, created_at
-       )
+         RETURNING id, status, created_at, tenant_id, campaign_id, template_id
+       ), ${links.cte}
        INSERT INTO sms_message_events (message_id, status, source, at)
        SELECT id, status, $${n + 1}, created_at FROM inserted`,
       [
@@ -148,6 +182,7 @@ export class MessagesRepository {
         batches.map((b) => b.tenantId),
         batches.map((b) => JSON.stringify(b.metadata)),
         batches.map((b) => b.createdAt),
+        ...links.params,
       ],
     );
   }
@@ -167,19 +202,20 @@ export class MessagesRepository {
     const casts = COLUMNS.map(([, type], i) => `$${i + 1}::${type === 'jsonb' ? 'text' : type}[]`).join(', ');
     const names = COLUMNS.map(([name]) => name).join(', ');
     const select = COLUMNS.map(([name, type]) => (type === 'jsonb' ? `${name}::jsonb` : name)).join(', ');
+    const links = linkInsert(messages, n + 2);
     const rows: { id: string }[] = await manager.query(
       `WITH inserted AS (
          INSERT INTO sms_messages (${names}, recipient_user_id, updated_at)
          SELECT ${select}, recipient_user_id, created_at
            FROM unnest(${casts}, $${n + 1}::varchar[]) AS t(${names}, recipient_user_id)
          ON CONFLICT (campaign_id, recipient_user_id) WHERE campaign_id IS NOT NULL DO NOTHING
-         RETURNING id, status, created_at
-       ), events AS (
+         RETURNING id, status, created_at, tenant_id, campaign_id, template_id
+       ), ${links.cte}, events AS (
          INSERT INTO sms_message_events (message_id, status, source, at)
          SELECT id, status, 'campaign', created_at FROM inserted
        )
        SELECT id FROM inserted`,
-      [...arrays, messages.map((m) => m.recipientUserId)],
+      [...arrays, messages.map((m) => m.recipientUserId), ...links.params],
     );
     return rows.map((r) => r.id);
   }

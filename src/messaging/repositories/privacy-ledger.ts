@@ -16,6 +16,8 @@ export interface LedgerErasure {
   canceled: number;
   /** Stored idempotent answers (kept 24 h) that named the number (a bulk's `rejected`). */
   idempotencyResults: number;
+  /** Tracked links of its messages whose target URL was dropped (it may carry personal data). */
+  links: number;
 }
 
 export interface LedgerExportMessage {
@@ -70,6 +72,15 @@ export class PrivacyLedger {
           AND strpos(e.payload::text, $2::text) > 0`,
       [tenantIds, phone],
     )) as [unknown, number];
+    // Before the number goes: its messages' tracked links lose their target (the URL may name the
+    // person); the code then answers 410 and counts nothing. Clicks already counted stay.
+    const [, links] = (await m.query(
+      `UPDATE sms_links l SET target_url = NULL, redacted_at = now()
+         FROM sms_messages s
+        WHERE s.tenant_id = ANY($1::int[]) AND s.phone_number = $2 AND l.message_id = s.id
+          AND l.target_url IS NOT NULL`,
+      [tenantIds, phone],
+    )) as [unknown, number];
     const [, messages] = (await m.query(
       `UPDATE sms_messages SET phone_number = '${ERASED_NUMBER}', body = '${ERASED_BODY}', body_ciphertext = NULL,
               error_message = replace(error_message, $2::text, '${ERASED_NUMBER}')
@@ -81,7 +92,7 @@ export class PrivacyLedger {
         WHERE tenant_id = ANY($1::int[]) AND response IS NOT NULL AND strpos(response::text, $2::text) > 0`,
       [tenantIds, phone],
     )) as [unknown, number];
-    return { messages, events, canceled: canceled.length, idempotencyResults };
+    return { messages, events, canceled: canceled.length, idempotencyResults, links };
   }
 
   /**

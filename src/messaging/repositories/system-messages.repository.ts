@@ -491,7 +491,7 @@ export class SystemMessagesRepository {
   async purgeRetained(
     days: number,
     chunk: number,
-  ): Promise<{ messages: number; batches: number; parkedReceipts: number }> {
+  ): Promise<{ messages: number; batches: number; parkedReceipts: number; links: number }> {
     const messages = await inChunks(chunk, () => this.deleteFinished(days, chunk));
     const batches = await inChunks(chunk, async () => {
       const [, n] = await this.ds.query(
@@ -507,7 +507,20 @@ export class SystemMessagesRepository {
     const [, parked] = await this.ds.query(
       `DELETE FROM sms_parked_receipts WHERE received_at < now() - interval '1 day'`,
     );
-    return { messages, batches, parkedReceipts: Number(parked) };
+    // Tracked links (and their clicks, by cascade) go with their messages: no foreign key to the
+    // ledger: those past the age whose message is gone.
+    const links = await inChunks(chunk, async () => {
+      const [, n] = await this.ds.query(
+        `DELETE FROM sms_links WHERE id IN (
+           SELECT l.id FROM sms_links l
+            WHERE l.created_at < now() - make_interval(days => $1::int)
+              AND NOT EXISTS (SELECT 1 FROM sms_messages m WHERE m.id = l.message_id)
+            LIMIT $2)`,
+        [days, chunk],
+      );
+      return Number(n);
+    });
+    return { messages, batches, parkedReceipts: Number(parked), links };
   }
 
   /**
@@ -554,6 +567,10 @@ export class SystemMessagesRepository {
                 AND (m.status IN ('delivered', 'undelivered', 'failed', 'canceled', 'expired', 'sent')
                      OR (m.status = 'unknown' AND m.updated_at < now() - make_interval(days => $2::int)))
              RETURNING m.id
+           ), links AS (
+             -- A tracked link's target may carry personal data: it goes with the body (the link then answers 410).
+             UPDATE sms_links l SET target_url = NULL, redacted_at = now()
+               FROM redacted r WHERE l.message_id = r.id AND l.target_url IS NOT NULL
            ), last AS (SELECT created_at::text AS at, id::text AS id FROM page ORDER BY created_at, id LIMIT 1)
            SELECT (SELECT count(*) FROM redacted)::int AS n, (SELECT count(*) FROM page)::int AS page,
                   (SELECT at FROM last) AS at, (SELECT id FROM last) AS id`,

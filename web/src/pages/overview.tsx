@@ -5,6 +5,7 @@ import { actingTenant, isAdmin, isSuperAdmin, type Session } from '../auth';
 import { fmtDate, fmtNumber, fmtPct, lang, t } from '../i18n';
 import { Card, ErrorNote, Figure, Progress, StatusBadge, useLoad } from '../ui';
 import { ConversionCard } from './conversion';
+import { LinksCard } from './links';
 
 function isoDay(d: Date): string {
   return d.toISOString().slice(0, 10);
@@ -117,6 +118,7 @@ export function Overview({ session }: { session: Session }) {
         )}
       </Card>
       <ConversionCard conversion={stats.data?.conversion} />
+      {admin && <LinksCard period={daysBack(days)} />}
       <Card title={t('costMtd')} id="cost">
         <ErrorNote error={month.error} />
         {month.data && (
