@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ReplicaReadsModule } from '../database/replica-reads';
 import { SmsMessageEntity, SmsMessageEventEntity, SmsPriceEntity } from './message.entity';
 import { BullModule } from '@nestjs/bull';
 import { AnalyticsModule } from '../analytics';
@@ -48,6 +49,7 @@ import { MessageQueriesService } from './queries/message-queries.service';
 @Module({
   imports: [
     TypeOrmModule.forFeature([SmsMessageEntity, SmsMessageEventEntity, SmsPriceEntity]),
+    ReplicaReadsModule,
     BullModule.registerQueue(
       { name: DELIVERY_QUEUE },
       { name: CAMPAIGN_DELIVERY_QUEUE },
