@@ -29,8 +29,10 @@ export interface ReplicaState {
 /** `application_name` of the replica's connections (pg_stat_activity shows who reads there). */
 export const REPLICA_APPLICATION_NAME = 'sms-service-replica-reads';
 
-/** A check that takes longer than this counts as the replica not answering. */
-const CHECK_TIMEOUT_MS = 1500;
+/** A replica that takes longer than this to connect and answer a check counts as not answering. */
+const CHECK_TIMEOUT_MS = 1000;
+/** The primary's WAL position is sampled within this, else the check goes on without a sample. */
+const SAMPLE_TIMEOUT_MS = 800;
 /** At most this many primary LSN samples are kept while the replica is behind (one per check). */
 const MAX_SAMPLES = 10_000;
 
@@ -157,9 +159,13 @@ export class ReplicaReads implements OnModuleInit, OnApplicationShutdown {
     return { ...this.current };
   }
 
-  /** The state, checked again first when the last check is older than the interval (readiness, metrics). */
-  async fresh(): Promise<ReplicaState> {
-    if (this.configured && Date.now() - this.lastCheck >= this.interval) await this.check();
+  /**
+   * The state, checked again first when the last check is older than the interval (readiness,
+   * metrics); waiting at most `waitMs` for that check (the last state otherwise).
+   */
+  async fresh(waitMs = CHECK_TIMEOUT_MS + SAMPLE_TIMEOUT_MS): Promise<ReplicaState> {
+    if (this.configured && Date.now() - this.lastCheck >= this.interval)
+      await within(this.check(), waitMs).catch(() => undefined);
     return this.state();
   }
 
@@ -213,20 +219,22 @@ export class ReplicaReads implements OnModuleInit, OnApplicationShutdown {
   private async measure(): Promise<void> {
     if (this.stopped) return;
     try {
-      const [{ lsn }] = (await this.primary.query('SELECT pg_current_wal_lsn()::text AS lsn')) as {
-        lsn: string;
-      }[];
+      const [{ lsn }] = (await within(
+        this.primary.query('SELECT pg_current_wal_lsn()::text AS lsn'),
+        SAMPLE_TIMEOUT_MS,
+      )) as { lsn: string }[];
       this.samples.push({ at: Date.now(), lsn: parseLsn(lsn) });
     } catch {
       // The primary not answering says nothing about the replica; the lag is measured against the
       // samples taken so far.
     }
     try {
-      const ds = await within(this.connect(), CHECK_TIMEOUT_MS);
       const [r] = (await within(
-        ds.query(
-          `SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replayed,
-                  (extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000)::float8 AS replay_age_ms`,
+        this.connect().then((ds) =>
+          ds.query(
+            `SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replayed,
+                    (extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000)::float8 AS replay_age_ms`,
+          ),
         ),
         CHECK_TIMEOUT_MS,
       )) as { standby: boolean; replayed: string | null; replay_age_ms: number | null }[];
