@@ -126,17 +126,23 @@ export class PgReplicaPair {
 
   static async start(database = 'sms_replica'): Promise<PgReplicaPair> {
     const primary = new OwnPostgres(await freePort());
-    primary.init();
-    await primary.start();
-    const url = primary.url(database);
-    await ensureDatabase(url);
-    await migrate(url);
     const replica = new PgStandby(primary.port, await freePort());
-    replica.create();
-    await replica.start();
     const pair = new PgReplicaPair(primary, replica, database);
-    await pair.caughtUp();
-    return pair;
+    try {
+      primary.init();
+      await primary.start();
+      const url = primary.url(database);
+      await ensureDatabase(url);
+      await migrate(url);
+      replica.create();
+      await replica.start();
+      await pair.caughtUp();
+      return pair;
+    } catch (e) {
+      // A start that fails half-way leaves no server behind.
+      await pair.cleanup();
+      throw e;
+    }
   }
 
   /** Waits until the replica has replayed everything the primary has written so far. */
