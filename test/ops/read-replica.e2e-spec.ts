@@ -178,3 +178,23 @@ describe('read replica (DATABASE_READ_URL)', () => {
     });
   });
 });
+
+describe('without DATABASE_READ_URL', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { DATABASE_READ_URL: '' } });
+  }, 60_000);
+  afterAll(() => t?.close());
+
+  it('reads on the primary and reports no replica in /health/ready or /metrics', async () => {
+    const who = { tenant: freshTenantId(), roles: ['admin'] };
+    await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
+    const ready = await t.http().get('/health/ready').expect(200);
+    expect(ready.body.details).not.toHaveProperty('read_replica');
+    expect(ready.body).not.toHaveProperty('read_replica');
+    const names = parsePrometheusText((await t.http().get('/metrics').expect(200)).text).samples.map(
+      (s) => s.name,
+    );
+    expect(names.filter((n) => n.startsWith('sms_db_replica'))).toEqual([]);
+  });
+});
