@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MonthToDateSpend } from '../core';
+import { ReplicaReadsModule } from '../database/replica-reads';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsService } from './analytics.service';
 import { RollupService } from './rollup.service';
@@ -10,6 +11,7 @@ import { RollupSpend } from './spend';
  * (the `MonthToDateSpend` port the spend cap reads), from the same rollup.
  */
 @Module({
+  imports: [ReplicaReadsModule],
   controllers: [AnalyticsController],
   providers: [AnalyticsService, RollupService, { provide: MonthToDateSpend, useClass: RollupSpend }],
   exports: [AnalyticsService, RollupService, MonthToDateSpend],

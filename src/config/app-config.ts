@@ -188,6 +188,25 @@ export const SETTINGS = {
     default: '15000',
     parse: int(100, 3600000),
   },
+  DATABASE_READ_URL: {
+    description:
+      'PostgreSQL streaming replica for history, stats, reports and exports (docs/operations.md "Read replica"); empty: every read on DATABASE_URL',
+    default: '',
+    sensitive: true,
+    parse: optionalUrl(['postgres:', 'postgresql:']),
+  },
+  DATABASE_READ_MAX_LAG_MS: {
+    description:
+      'replica reads only while the replica is at most this far behind the primary; past it (or when it is down) they go to the primary',
+    default: '5000',
+    parse: int(0, 3600000),
+  },
+  DATABASE_READ_CHECK_INTERVAL_MS: {
+    description:
+      "at most how often each process measures the replica's lag and whether it answers (when a read, /health/ready or /metrics finds the last measure older)",
+    default: '1000',
+    parse: int(100, 60000),
+  },
   DB_MIGRATE_ON_START: {
     description: 'create the database if missing and apply migrations when the service starts',
     default: 'true',

@@ -2,3 +2,4 @@
 export * from './advisory-lock';
 export * from './bootstrap';
 export * from './data-source';
+export * from './replica-reads';

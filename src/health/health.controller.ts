@@ -6,6 +6,7 @@ import { Public } from '../auth/decorators';
 import { AppError, DEPENDENCY_RETRY_AFTER_SECONDS } from '../common/errors';
 import { degradedParts, ReadinessContributor } from './readiness';
 import { RedisHealthIndicator } from './redis.health';
+import { ReplicaHealthIndicator } from './replica.health';
 
 @ApiTags('health')
 @Public()
@@ -15,6 +16,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly redis: RedisHealthIndicator,
+    private readonly replica: ReplicaHealthIndicator,
     private readonly contributors: ReadinessContributor,
   ) {}
 
@@ -32,14 +34,15 @@ export class HealthController {
 
   /**
    * Readiness: PostgreSQL and Redis answer (each given 800 ms, so a hung one is reported within
-   * ~1 s; else 503 naming it); details include provider circuits. With a provider down the answer
-   * stays 200 but says `degraded` and names it: `providers.down`.
+   * ~1 s; else 503 naming it); details include provider circuits and (DATABASE_READ_URL) the read
+   * replica. With a provider or the replica down the answer stays 200 but says `degraded` and names
+   * it: `providers.down`, `read_replica.down`.
    */
   @Get('ready')
   @ApiOperation({
     summary: 'Readiness',
     description:
-      '200 when PostgreSQL and Redis answer (each within 800 ms); with a provider down it stays 200 but says `degraded` and names it. 503 naming the failing dependency otherwise.',
+      '200 when PostgreSQL and Redis answer (each within 800 ms); with a provider down, or the read replica down or lagging (reads then go to the primary), it stays 200 but says `degraded` and names it. 503 naming the failing dependency otherwise.',
   })
   @HealthCheck()
   async ready() {
@@ -48,6 +51,7 @@ export class HealthController {
       result = await this.health.check([
         () => this.db.pingCheck('database', { timeout: 800 }),
         () => this.redis.check('redis'),
+        ...(this.replica.configured ? [() => this.replica.check('read_replica')] : []),
         ...this.contributors.checks(),
       ]);
     } catch (e) {

@@ -3,12 +3,14 @@ import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
 import { ReadinessContributor } from './readiness';
 import { RedisHealthIndicator } from './redis.health';
+import { ReplicaHealthIndicator } from './replica.health';
+import { ReplicaReadsModule } from '../database/replica-reads';
 
 @Global()
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false })],
+  imports: [TerminusModule.forRoot({ logger: false }), ReplicaReadsModule],
   controllers: [HealthController],
-  providers: [RedisHealthIndicator, ReadinessContributor],
+  providers: [RedisHealthIndicator, ReplicaHealthIndicator, ReadinessContributor],
   exports: [ReadinessContributor, TerminusModule],
 })
 export class HealthModule {}

@@ -3,3 +3,4 @@ export * from './health.controller';
 export * from './health.module';
 export * from './readiness';
 export * from './redis.health';
+export * from './replica.health';

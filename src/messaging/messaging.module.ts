@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ReplicaReadsModule } from '../database/replica-reads';
 import { SmsMessageEntity, SmsMessageEventEntity, SmsPriceEntity } from './message.entity';
 import { BullModule } from '@nestjs/bull';
 import { AnalyticsModule } from '../analytics';
@@ -52,6 +53,7 @@ import { LinksRepository } from './links/links.repository';
 @Module({
   imports: [
     TypeOrmModule.forFeature([SmsMessageEntity, SmsMessageEventEntity, SmsPriceEntity]),
+    ReplicaReadsModule,
     BullModule.registerQueue(
       { name: DELIVERY_QUEUE },
       { name: CAMPAIGN_DELIVERY_QUEUE },

@@ -3,6 +3,7 @@ import { InjectQueue } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { isBuiltInMessageType } from '../core';
+import { ReplicaReads } from '../database/replica-reads';
 import { LedgerQueries, MessageCount, RECENT_MESSAGES_GAUGE } from '../messaging';
 import { SmsRouter } from '../providers';
 
@@ -79,6 +80,7 @@ export class MetricsService implements OnModuleInit {
     @InjectQueue(MONITORED_QUEUES.codeDelivery) private readonly codeDeliveryQueue: Queue,
     @InjectQueue(MONITORED_QUEUES.campaigns) private readonly campaignsQueue: Queue,
     @InjectQueue(MONITORED_QUEUES.jobs) private readonly jobsQueue: Queue,
+    private readonly replica: ReplicaReads,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'sms_' });
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client binds `this` to the gauge in collect()
@@ -169,7 +171,45 @@ export class MetricsService implements OnModuleInit {
     });
   }
 
+  /**
+   * The read replica (only with DATABASE_READ_URL), from this process's last check (made again at
+   * scrape time when older than DATABASE_READ_CHECK_INTERVAL_MS): how far behind it is and whether
+   * reads go to it now.
+   */
+  private registerReplicaGauges(): void {
+    const replica = this.replica;
+    new Gauge({
+      name: 'sms_db_replica_lag_seconds',
+      help: 'read replica: how stale a read on it would be (time since the primary was where the replica has replayed to); absent until measured',
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const { lagMs } = await replica.fresh();
+        if (lagMs !== null) this.set(lagMs / 1000);
+      },
+    });
+    new Gauge({
+      name: 'sms_db_replica_lag_bytes',
+      help: 'read replica: WAL bytes the primary wrote that the replica has not replayed; absent until measured',
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const { lagBytes } = await replica.fresh();
+        if (lagBytes !== null) this.set(lagBytes);
+      },
+    });
+    new Gauge({
+      name: 'sms_db_replica_serving',
+      help: 'read replica: 1 while history, stats, reports and exports are read on it; 0 while they fall back to the primary (down or lagging past DATABASE_READ_MAX_LAG_MS)',
+      registers: [this.registry],
+      async collect() {
+        this.set((await replica.fresh()).status === 'replica' ? 1 : 0);
+      },
+    });
+  }
+
   onModuleInit(): void {
+    if (this.replica.configured) this.registerReplicaGauges();
     this.router.observe({
       call: (c) => {
         this.providerLatency.observe({ provider: c.provider, outcome: c.outcome }, c.ms / 1000);

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bull';
+import { ReplicaReadsModule } from '../database/replica-reads';
 import { AuditModule } from '../audit';
 import { CallbacksModule } from '../callbacks';
 import { MessagingModule } from '../messaging';
@@ -27,6 +28,7 @@ import { WorkerMetricsServer } from './worker-metrics.server';
     AuditModule,
     CallbacksModule,
     MessagingModule,
+    ReplicaReadsModule,
   ],
   controllers: [MetricsController, ProviderHealthController, AlertsController],
   providers: [MetricsService, AlertsService, AlertsEvaluator, QueueDashboard, HttpMetrics],

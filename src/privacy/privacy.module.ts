@@ -1,4 +1,5 @@
 import { BullModule } from '@nestjs/bull';
+import { ReplicaReadsModule } from '../database/replica-reads';
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit';
 import { MessagingModule } from '../messaging';
@@ -12,6 +13,7 @@ import { PRIVACY_QUEUE, PrivacyService } from './privacy.service';
 @Module({
   imports: [
     BullModule.registerQueue({ name: PRIVACY_QUEUE }),
+    ReplicaReadsModule,
     MessagingModule,
     AuditModule,
     PhoneModule,

@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { ReplicaReads } from '../database/replica-reads';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit';
 import { Principal } from '../auth/principal';
@@ -63,6 +64,7 @@ export class PrivacyService {
     private readonly audit: AuditService,
     private readonly config: AppConfig,
     @InjectQueue(PRIVACY_QUEUE) private readonly queue: Queue<{ requestId: string }>,
+    private readonly reads: ReplicaReads,
   ) {
     this.box = new SealedBox(config.dataKey(), 'privacy-export-v1');
   }
@@ -240,31 +242,33 @@ export class PrivacyService {
   private async buildExport(id: string, tenantId: number, phone: string): Promise<void> {
     const progress = (n: number) =>
       this.ds.query('UPDATE sms_privacy_requests SET progress = $2 WHERE id = $1', [id, n]);
+    // The number's data is read on the read replica when one serves reads (at most
+    // DATABASE_READ_MAX_LAG_MS behind); the request row it writes stays on the primary.
     const messages = await this.ledger.export(tenantId, phone);
     await progress(40);
-    const inbound: Record<string, unknown>[] = await this.ds.query(
+    const inbound: Record<string, unknown>[] = await this.read(
       `SELECT id, provider, to_number, body, keyword, language, received_at FROM sms_inbound_messages
         WHERE tenant_id = $1 AND from_number = $2 ORDER BY received_at, id`,
       [tenantId, phone],
     );
-    const directory: Record<string, unknown>[] = await this.ds.query(
+    const directory: Record<string, unknown>[] = await this.read(
       `SELECT user_id, phone_number, roles, language, timezone, tags, attributes, active, created_at, updated_at
          FROM sms_recipients WHERE tenant_id = $1 AND phone_number = $2 ORDER BY user_id`,
       [tenantId, phone],
     );
-    const appointments: Record<string, unknown>[] = await this.ds.query(
+    const appointments: Record<string, unknown>[] = await this.read(
       `SELECT appointment_id, starts_at, trainer_name, location, language, timezone, reminder_sent_at, created_at
          FROM sms_appointments WHERE tenant_id = $1 AND phone_number = $2 ORDER BY starts_at`,
       [tenantId, phone],
     );
     await progress(70);
     const optOut = await this.optOuts.history(tenantId, phone);
-    const consentHistory: Record<string, unknown>[] = await this.ds.query(
+    const consentHistory: Record<string, unknown>[] = await this.read(
       `SELECT channel, status, source, at, recorded_at, actor, keyword FROM sms_consent_events
         WHERE tenant_id = $1 AND phone_number = $2 ORDER BY id`,
       [tenantId, phone],
     );
-    const deliveries: Record<string, unknown>[] = await this.ds.query(
+    const deliveries: Record<string, unknown>[] = await this.read(
       `SELECT event_id, event_type, url, status, attempts, payload, created_at, delivered_at
          FROM sms_webhook_deliveries WHERE tenant_id = $1 AND strpos(payload::text, $2::text) > 0
         ORDER BY created_at, id`,
@@ -298,6 +302,11 @@ export class PrivacyService {
         WHERE id = $1`,
       [id, JSON.stringify(counts), JSON.stringify(file), this.config.get('SMS_PRIVACY_EXPORT_TTL_SECONDS')],
     );
+  }
+
+  /** A read of the export's content: on the read replica when one serves reads. */
+  private read<T>(sql: string, params: unknown[]): Promise<T[]> {
+    return this.reads.run((ds) => ds.query(sql, params));
   }
 
   async list(tenantId: number, kind: PrivacyKind, limit = 100): Promise<PrivacyRequest[]> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { ReplicaReads } from '../../database/replica-reads';
 import { TenantsService } from '../../tenancy';
 import {
   Consent,
@@ -52,6 +53,7 @@ export class ConsentService {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly tenants: TenantsService,
+    private readonly reads: ReplicaReads,
   ) {}
 
   /**
@@ -202,7 +204,7 @@ export class ConsentService {
     return refused.size === 0 ? null : (p) => (refused.has(p) ? NO_CONSENT : null);
   }
 
-  /** Changes recorded in [from, to) on every channel, oldest first (the İYS export). */
+  /** Changes recorded in [from, to) on every channel, oldest first (the İYS export; on the read replica when one serves reads). */
   async changes(tenantId: number, from: Date | null, to: Date): Promise<ConsentChange[]> {
     const rows: {
       phone_number: string;
@@ -211,15 +213,17 @@ export class ConsentService {
       source: string;
       at: Date;
       granted_before: boolean;
-    }[] = await this.ds.query(
-      `SELECT e.phone_number, e.channel, e.status, e.source, e.at,
+    }[] = await this.reads.run((ds) =>
+      ds.query(
+        `SELECT e.phone_number, e.channel, e.status, e.source, e.at,
               EXISTS (SELECT 1 FROM sms_consent_events g
                        WHERE g.tenant_id = e.tenant_id AND g.phone_number = e.phone_number
                          AND g.channel = e.channel AND g.id < e.id AND g.status = 'granted') AS granted_before
          FROM sms_consent_events e
         WHERE e.tenant_id = $1 AND ($2::timestamptz IS NULL OR e.recorded_at >= $2) AND e.recorded_at < $3
         ORDER BY e.recorded_at, e.id`,
-      [tenantId, from, to],
+        [tenantId, from, to],
+      ),
     );
     return rows.map((r) => ({
       phoneNumber: r.phone_number,

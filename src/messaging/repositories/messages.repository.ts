@@ -2,6 +2,7 @@ import { formatMoney, Micros } from '../../core/money';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { ReplicaReads } from '../../database/replica-reads';
 import { Language, MessageStatus, MessageType } from '../../core/message-types';
 import { SmsMessageEntity, SmsMessageEventEntity } from '../message.entity';
 
@@ -141,7 +142,10 @@ function columnArrays(messages: NewMessage[]): unknown[][] {
  */
 @Injectable()
 export class MessagesRepository {
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly reads: ReplicaReads,
+  ) {}
 
   /**
    * Inserts any number of messages, their first event and their batches' shared metadata in one
@@ -256,8 +260,16 @@ export class MessagesRepository {
       .getMany();
   }
 
-  async history(tenantId: number, f: HistoryFilter): Promise<SmsMessageEntity[]> {
-    const q = this.ds
+  /**
+   * A page of history: on the read replica when one serves reads (DATABASE_READ_URL), so it may
+   * lag the primary by up to DATABASE_READ_MAX_LAG_MS; a message's own status (findOne) does not.
+   */
+  history(tenantId: number, f: HistoryFilter): Promise<SmsMessageEntity[]> {
+    return this.reads.run((ds) => this.historyOn(ds, tenantId, f));
+  }
+
+  private async historyOn(ds: DataSource, tenantId: number, f: HistoryFilter): Promise<SmsMessageEntity[]> {
+    const q = ds
       .getRepository(SmsMessageEntity)
       .createQueryBuilder('m')
       .where('m.tenant_id = :tenantId', { tenantId });
@@ -279,14 +291,18 @@ export class MessagesRepository {
       });
     }
     const rows = await q.orderBy('m.created_at', 'DESC').addOrderBy('m.id', 'DESC').limit(f.limit).getMany();
-    return this.withBatchMetadata(tenantId, rows);
+    return this.withBatchMetadata(ds, tenantId, rows);
   }
 
   /** A bulk's messages show the metadata stored once on their batch. */
-  private async withBatchMetadata(tenantId: number, rows: SmsMessageEntity[]): Promise<SmsMessageEntity[]> {
+  private async withBatchMetadata(
+    ds: DataSource,
+    tenantId: number,
+    rows: SmsMessageEntity[],
+  ): Promise<SmsMessageEntity[]> {
     const ids = [...new Set(rows.flatMap((r) => (r.batchId ? [r.batchId] : [])))];
     if (ids.length === 0) return rows;
-    const batches: { id: string; metadata: Record<string, unknown> }[] = await this.ds.query(
+    const batches: { id: string; metadata: Record<string, unknown> }[] = await ds.query(
       'SELECT id, metadata FROM sms_batches WHERE tenant_id = $1 AND id = ANY($2::uuid[])',
       [tenantId, ids],
     );

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { ReplicaReads } from '../../database/replica-reads';
 
 /** What replaces an erased number in every column that held it. */
 export const ERASED_NUMBER = 'erased';
@@ -46,7 +47,10 @@ export interface LedgerExportMessage {
  */
 @Injectable()
 export class PrivacyLedger {
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly reads: ReplicaReads,
+  ) {}
 
   /** Redacts `phone` (E.164) and its bodies in `tenantIds`' messages, their events and stored idempotent answers. */
   async erase(
@@ -97,12 +101,14 @@ export class PrivacyLedger {
 
   /**
    * One tenant's messages to `phone` with their events, oldest first (at most `limit`). Bodies as
-   * stored: a code message's stored body has its code redacted, never the sealed copy.
+   * stored: a code message's stored body has its code redacted, never the sealed copy. On the read
+   * replica when one serves reads.
    */
   async export(tenantId: number, phone: string, limit = 100_000): Promise<LedgerExportMessage[]> {
     const rows: (Omit<LedgerExportMessage, 'events'> & { events: LedgerExportMessage['events'] | null })[] =
-      await this.ds.query(
-        `SELECT s.id, s.message_type, s.status, s.body, s.segments, s.cost::text AS cost, s.currency, s.provider,
+      await this.reads.run((ds) =>
+        ds.query(
+          `SELECT s.id, s.message_type, s.status, s.body, s.segments, s.cost::text AS cost, s.currency, s.provider,
                 s.created_at, s.sent_at, s.delivered_at,
                 (SELECT json_agg(json_build_object('status', e.status, 'source', e.source, 'payload', e.payload, 'at', e.at)
                                  ORDER BY e.at, e.id)
@@ -111,7 +117,8 @@ export class PrivacyLedger {
           WHERE s.tenant_id = $1 AND s.phone_number = $2
           ORDER BY s.created_at, s.id
           LIMIT $3`,
-        [tenantId, phone, limit],
+          [tenantId, phone, limit],
+        ),
       );
     return rows.map((r) => ({ ...r, events: r.events ?? [] }));
   }

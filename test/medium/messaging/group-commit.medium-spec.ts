@@ -1,5 +1,6 @@
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { ReplicaReads } from '../../../src/database/replica-reads';
 import { AcceptService, MessagingModule } from '../../../src/messaging';
 import {
   MessagesRepository,
@@ -44,8 +45,8 @@ describe('group commit (issue 7 A10)', () => {
       env: { SMS_RATE_LIMIT: '1000' },
       override: (b) =>
         b.overrideProvider(MessagesRepository).useFactory({
-          factory: (ds: DataSource) => new PoisonableRepository(ds),
-          inject: [getDataSourceToken()],
+          factory: (ds: DataSource, reads: ReplicaReads) => new PoisonableRepository(ds, reads),
+          inject: [getDataSourceToken(), ReplicaReads],
         }),
     });
     repo = ctx.get(MessagesRepository) as PoisonableRepository;
