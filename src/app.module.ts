@@ -17,7 +17,7 @@ import { LoggingModule } from './logging/logging.module';
 import { MessagingModule, MessagingWorkerModule } from './messaging';
 import { PhoneModule } from './phone';
 import { ProviderAccountsModule, ProvidersModule } from './providers';
-import { bullPrefix, bullRedisOptions, RedisModule } from './redis/redis.module';
+import { BullConnections, RedisModule } from './redis/redis.module';
 import { AppointmentsModule } from './appointments';
 import { AnalyticsModule } from './analytics';
 import { AuditModule } from './audit';
@@ -57,11 +57,10 @@ export class AppModule {
           // Each feature registers its own entities (TypeOrmModule.forFeature).
           autoLoadEntities: true,
         }),
-        BullModule.forRoot({
-          redis: bullRedisOptions(config),
-          prefix: bullPrefix(config),
-          // A worker whose Redis went away polls again after 1 s (Bull's default: 5 s).
-          settings: { retryProcessDelay: 1000 },
+        // Bull's connections: a single Redis, or cluster clients (REDIS_CLUSTER_NODES).
+        BullModule.forRootAsync({
+          inject: [BullConnections],
+          useFactory: (connections: BullConnections) => connections.rootOptions(),
         }),
         ...(worker ? [JobsWorkerModule, MonitoringWorkerModule] : opts.oneShot ? [JobsModule] : []),
         RedisModule,

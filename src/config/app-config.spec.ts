@@ -30,6 +30,23 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SMS_PROVIDERS: 'twilio,carrier-pigeon' })).toThrow('SMS_PROVIDERS must be');
   });
 
+  it('takes REDIS_CLUSTER_NODES as host:port pairs, and shards the delivery queues only on a cluster by default', () => {
+    const single = loadConfig({});
+    expect(single.redisCluster()).toBe(false);
+    expect(single.queueShards()).toBe(1);
+    const cluster = loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b:7001,[::1]:7002' });
+    expect(cluster.get('REDIS_CLUSTER_NODES')).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(cluster.queueShards()).toBe(6);
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000', SMS_QUEUE_SHARDS: '3' }).queueShards()).toBe(3);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1' })).toThrow(
+      'REDIS_CLUSTER_NODES must be a comma-separated list of host:port (got "10.0.0.1")',
+    );
+  });
+
   it('takes DEFAULT_COUNTRY_CODE only as an ISO alpha-2 code libphonenumber knows', () => {
     expect(loadConfig({ DEFAULT_COUNTRY_CODE: 'tr' }).get('DEFAULT_COUNTRY_CODE')).toBe('TR');
     for (const bad of ['USA', 'XX', '1', '', 'ZZ'])

@@ -65,6 +65,17 @@ const optionalUrl =
   (protocols: string[]): Parser<string | undefined> =>
   (raw, name) =>
     raw === '' ? undefined : url(protocols)(raw, name);
+/** `host:port,host:port`: a Redis Cluster's seed nodes (empty: none). */
+const redisNodes: Parser<{ host: string; port: number }[]> = (raw, name) => {
+  if (raw.trim() === '') return [];
+  return raw.split(',').map((entry) => {
+    const m = /^\s*([^\s:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})\s*$/.exec(entry);
+    const port = m ? Number(m[2]) : 0;
+    if (!m || port < 1 || port > 65535)
+      throw new ConfigError(`${name} must be a comma-separated list of host:port (got "${entry.trim()}")`);
+    return { host: m[1].replace(/^\[|\]$/g, ''), port };
+  });
+};
 const providerList: Parser<ProviderName[] | undefined> = (raw, name) => {
   if (raw.trim() === '') return undefined;
   const names = raw.split(',').map((s) => s.trim());
@@ -222,6 +233,18 @@ export const SETTINGS = {
     description: 'key prefix of every Redis key this service writes',
     default: 'sms',
     parse: str,
+  },
+  REDIS_CLUSTER_NODES: {
+    description:
+      'Redis Cluster seed nodes (host:port, comma-separated). Empty: the single Redis of REDIS_URL. Set: every connection is a cluster client; REDIS_URL then gives only credentials and TLS',
+    default: '',
+    parse: redisNodes,
+  },
+  SMS_QUEUE_SHARDS: {
+    description:
+      'delivery queue shards (hash tags {<prefix>:sms:<n>}), chosen by tenant and lane, so a Redis Cluster spreads them over its masters. 0: 1 on a single Redis (its keys as before), 6 on a cluster',
+    default: '0',
+    parse: int(0, 64),
   },
   REDIS_COMMAND_TIMEOUT_MS: {
     description: 'longest wait for a Redis command (rate limits); past it the request answers 503',
@@ -783,6 +806,17 @@ export class AppConfig {
 
   runsWorker(): boolean {
     return this.values.APP_ROLE !== 'api';
+  }
+
+  /** Redis Cluster mode: REDIS_CLUSTER_NODES is set. */
+  redisCluster(): boolean {
+    return this.values.REDIS_CLUSTER_NODES.length > 0;
+  }
+
+  /** The delivery queue shards: SMS_QUEUE_SHARDS, or when 0, 1 on a single Redis and 6 on a cluster. */
+  queueShards(): number {
+    const n = this.values.SMS_QUEUE_SHARDS;
+    return n > 0 ? n : this.redisCluster() ? 6 : 1;
   }
 }
 

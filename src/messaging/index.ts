@@ -37,6 +37,8 @@ export type { ResolveSummary } from './receipts/outcome-resolver.service';
 export { MessageConversions } from './receipts/message-conversions.service';
 export type { MessageConversion } from './receipts/message-conversions.service';
 export { SweeperService } from './delivery/sweeper.service';
+// Every delivery queue of every shard (Queue[]), for metrics and the queue dashboard.
+export { DELIVERY_QUEUES } from './delivery/delivery-queue';
 // Policies other features act on: opt-outs (inbound keywords), idempotency keys (retention).
 export { answeredTenant, OPT_OUT_SOURCE, OptOutsService } from './policies/opt-outs.service';
 export type { AnsweredTenant, OptOutChangeSource } from './policies/opt-outs.service';

@@ -17,6 +17,7 @@ import {
   CAMPAIGN_DELIVERY_QUEUE,
   CODE_DELIVERY_QUEUE,
   DELIVERY_QUEUE,
+  DELIVERY_QUEUES,
   DeliveryQueue,
 } from './delivery/delivery-queue';
 import { DeliveryStore } from './delivery/delivery-store';
@@ -85,6 +86,7 @@ import { LinksRepository } from './links/links.repository';
     { provide: PhoneHasher, inject: [AppConfig], useFactory: (c: AppConfig) => new PhoneHasher(c.dataKey()) },
     PrivacyLedger,
     DeliveryQueue,
+    { provide: DELIVERY_QUEUES, inject: [DeliveryQueue], useFactory: (q: DeliveryQueue) => q.all() },
     DeliveryStore,
     DestinationPolicy,
     IdempotencyService,
@@ -123,6 +125,7 @@ import { LinksRepository } from './links/links.repository';
     IdempotencyService,
     PhoneHasher,
     PrivacyLedger,
+    DELIVERY_QUEUES,
     // For MessagingWorkerModule only (index.ts does not export them, so no feature can name them).
     DeliveryQueue,
     DeliveryStore,

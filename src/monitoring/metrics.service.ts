@@ -1,20 +1,18 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { isBuiltInMessageType } from '../core';
 import { ReplicaReads } from '../database/replica-reads';
-import { LedgerQueries, MessageCount, RECENT_MESSAGES_GAUGE } from '../messaging';
+import { DELIVERY_QUEUES, LedgerQueries, MessageCount, RECENT_MESSAGES_GAUGE } from '../messaging';
 import { SmsRouter } from '../providers';
 
 /**
- * The Bull queues whose depth is exported. Their names are spelled here, not imported from
- * messaging and jobs, because messaging imports monitoring (the spend cap): no import cycle.
+ * The Bull queues of other features whose depth is exported. Their names are spelled here, not
+ * imported from jobs and campaigns. The delivery queues (every shard's) come from messaging
+ * (DELIVERY_QUEUES).
  */
 export const MONITORED_QUEUES = {
-  delivery: 'sms-delivery',
-  campaignDelivery: 'sms-delivery-campaigns',
-  codeDelivery: 'sms-delivery-codes',
   campaigns: 'sms-campaigns',
   jobs: 'sms-jobs',
 } as const;
@@ -75,9 +73,7 @@ export class MetricsService implements OnModuleInit {
   constructor(
     private readonly ledger: LedgerQueries,
     private readonly router: SmsRouter,
-    @InjectQueue(MONITORED_QUEUES.delivery) private readonly deliveryQueue: Queue,
-    @InjectQueue(MONITORED_QUEUES.campaignDelivery) private readonly campaignDeliveryQueue: Queue,
-    @InjectQueue(MONITORED_QUEUES.codeDelivery) private readonly codeDeliveryQueue: Queue,
+    @Inject(DELIVERY_QUEUES) private readonly deliveryQueues: Queue[],
     @InjectQueue(MONITORED_QUEUES.campaigns) private readonly campaignsQueue: Queue,
     @InjectQueue(MONITORED_QUEUES.jobs) private readonly jobsQueue: Queue,
     private readonly replica: ReplicaReads,
@@ -136,13 +132,7 @@ export class MetricsService implements OnModuleInit {
       registers: [this.registry],
       async collect() {
         this.reset();
-        for (const q of [
-          self.deliveryQueue,
-          self.campaignDeliveryQueue,
-          self.codeDeliveryQueue,
-          self.campaignsQueue,
-          self.jobsQueue,
-        ]) {
+        for (const q of [...self.deliveryQueues, self.campaignsQueue, self.jobsQueue]) {
           try {
             const c = await q.getJobCounts();
             for (const state of ['waiting', 'active', 'delayed', 'failed'] as const)

@@ -2,22 +2,20 @@ import { createBullBoard } from '@bull-board/api';
 import { BullAdapter } from '@bull-board/api/bullAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import { getQueueToken } from '@nestjs/bull';
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bull';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
+import { DELIVERY_QUEUES } from '../messaging';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
-/** Every Bull queue of the service (delivery, jobs, campaigns), as registered by its module. */
-export const DASHBOARD_QUEUES = [
-  'sms-delivery',
-  'sms-delivery-campaigns',
-  'sms-delivery-codes',
-  'sms-jobs',
-  'sms-campaigns',
-] as const;
+/**
+ * The Bull queues of the service besides delivery, as registered by their modules. The delivery
+ * queues (every shard's) come from messaging (DELIVERY_QUEUES) and are listed first.
+ */
+export const DASHBOARD_QUEUES = ['sms-jobs', 'sms-campaigns'] as const;
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
@@ -56,13 +54,14 @@ export class QueueDashboard implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     private readonly config: AppConfig,
     private readonly moduleRef: ModuleRef,
+    @Inject(DELIVERY_QUEUES) private readonly deliveryQueues: Queue[],
   ) {}
 
   onModuleInit(): void {
     const password = this.config.get('QUEUE_DASHBOARD_PASSWORD');
     const http = this.adapterHost.httpAdapter;
     if (!password || !http || http.getType() !== 'fastify') return;
-    const queues: Queue[] = [];
+    const queues: Queue[] = [...this.deliveryQueues];
     for (const name of DASHBOARD_QUEUES) {
       try {
         queues.push(this.moduleRef.get<Queue>(getQueueToken(name), { strict: false }));

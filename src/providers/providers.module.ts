@@ -508,7 +508,11 @@ export class SmsRouter implements OnModuleInit, BeforeApplicationShutdown, OnApp
   async downAnywhere(): Promise<ProviderName[]> {
     const local = this.router.down();
     if (!this.redis.isUp()) return local;
-    const flags = await this.redis.client.mget(...this.order.map((p) => this.downKey(p))).catch(() => []);
+    // One GET per flag, not an MGET: the flags live in different Redis Cluster slots (one round
+    // trip still, auto-pipelined).
+    const flags = await Promise.all(this.order.map((p) => this.redis.client.get(this.downKey(p)))).catch(
+      () => [] as (string | null)[],
+    );
     return this.order.filter((p, i) => local.includes(p) || flags[i] === '1');
   }
 

@@ -1,6 +1,10 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import Redis, { RedisOptions } from 'ioredis';
+import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
+import type { BullRootModuleOptions } from '@nestjs/bull';
 import { AppConfig } from '../config/app-config';
+
+/** A connection to the single Redis of REDIS_URL, or to the Redis Cluster of REDIS_CLUSTER_NODES. */
+export type RedisClient = Redis | Cluster;
 
 /** Reconnect quickly (100 ms, 200 ms, ... at most 1 s apart) so service resumes soon after Redis returns. */
 export function reconnectDelay(times: number): number {
@@ -36,6 +40,33 @@ export function redisConnectionOptions(redisUrl: string): RedisOptions {
 }
 
 /**
+ * A Redis Cluster client over REDIS_CLUSTER_NODES. Credentials and TLS come from REDIS_URL (its
+ * host is ignored); `node` are the options of each node's connection. The cluster reconnects with
+ * the same quick strategy, and a command that meets a failover (a master gone, its replica not yet
+ * promoted) is retried on the refreshed slot map for up to 16 × 250 ms before it fails.
+ */
+export function clusterClient(config: AppConfig, node: RedisOptions, cluster: ClusterOptions = {}): Cluster {
+  const { username, password, tls } = redisConnectionOptions(config.get('REDIS_URL'));
+  return new Cluster(
+    config.get('REDIS_CLUSTER_NODES').map((n) => ({ ...n })),
+    {
+      redisOptions: {
+        ...(username ? { username } : {}),
+        ...(password ? { password } : {}),
+        ...(tls ? { tls } : {}),
+        ...node,
+      },
+      clusterRetryStrategy: reconnectDelay,
+      retryDelayOnFailover: 250,
+      retryDelayOnClusterDown: 250,
+      retryDelayOnTryAgain: 250,
+      slotsRefreshTimeout: config.get('REDIS_CONNECT_TIMEOUT_MS'),
+      ...cluster,
+    },
+  );
+}
+
+/**
  * Bull's connections. Its `client` (adds jobs, moves them) fails fast like ours: one retry, a
  * connect timeout. Its blocking `bclient` and `subscriber` must keep `maxRetriesPerRequest: null`
  * and no ready check (Bull enforces it and sets them itself), so workers simply wait for Redis
@@ -52,17 +83,41 @@ export function bullRedisOptions(config: AppConfig): RedisOptions {
   };
 }
 
+export function redisKey(prefix: string, parts: readonly (string | number)[]): string {
+  return `${prefix}:${parts.join(':')}`;
+}
+
+/**
+ * The keys of one multi-key command (a script, a MULTI) must share a Redis Cluster slot. On a
+ * cluster the slot is a hash tag after the prefix (`sms:{code:7}:rl:…`); on a single Redis there are
+ * no slots, and the key is `redisKey` as it always was (counts survive the upgrade).
+ */
+export function redisKeyInSlot(
+  prefix: string,
+  clustered: boolean,
+  slot: string | number,
+  parts: readonly (string | number)[],
+): string {
+  return clustered ? `${prefix}:{${slot}}:${parts.join(':')}` : redisKey(prefix, parts);
+}
+
 /**
  * The one Redis connection for counters (rate limits) and short-lived state. Bull opens its own.
  * Every key goes through `key()` so a deployment (or a test run) owns its prefix.
  */
 @Injectable()
 export class RedisService implements OnApplicationShutdown {
-  readonly client: Redis;
+  readonly client: RedisClient;
   private readonly prefix: string;
 
+  readonly clustered: boolean;
+
   constructor(@Inject(AppConfig) config: AppConfig) {
-    this.client = new Redis(config.get('REDIS_URL'), redisClientOptions(config));
+    this.clustered = config.redisCluster();
+    if (this.clustered) {
+      const { enableAutoPipelining, ...node } = redisClientOptions(config);
+      this.client = clusterClient(config, node, { enableAutoPipelining });
+    } else this.client = new Redis(config.get('REDIS_URL'), redisClientOptions(config));
     // Keep the process alive on a Redis outage: readiness reports it, callers get errors.
     this.client.on('error', () => undefined);
     this.prefix = config.get('REDIS_PREFIX');
@@ -77,7 +132,12 @@ export class RedisService implements OnApplicationShutdown {
   }
 
   key(...parts: (string | number)[]): string {
-    return `${this.prefix}:${parts.join(':')}`;
+    return redisKey(this.prefix, parts);
+  }
+
+  /** A key that shares its Redis Cluster slot with every other key of the same `slot` (see redisKeyInSlot). */
+  keyInSlot(slot: string | number, ...parts: (string | number)[]): string {
+    return redisKeyInSlot(this.prefix, this.clustered, slot, parts);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -85,11 +145,62 @@ export class RedisService implements OnApplicationShutdown {
   }
 }
 
-/** Bull's key prefix: hash-tagged so every queue key lands in one Redis Cluster slot. */
-export function bullPrefix(config: AppConfig): string {
-  return `{${config.get('REDIS_PREFIX')}}`;
+/**
+ * Bull's key prefix: hash-tagged, so every key of a queue (Bull's scripts touch several) lands in
+ * one Redis Cluster slot. `slot` (a delivery queue shard's, `sms:<n>`) puts the queue in a slot of
+ * its own; without it, every queue of the service shares the slot `{<REDIS_PREFIX>}`.
+ */
+export function bullPrefix(config: AppConfig, slot?: string): string {
+  return slot === undefined ? `{${config.get('REDIS_PREFIX')}}` : `{${config.get('REDIS_PREFIX')}:${slot}}`;
+}
+
+/**
+ * Bull's connections on a Redis Cluster: every queue's `client`, `subscriber` and `bclient` is a
+ * cluster client (Bull's `createClient`), with the options `bullRedisOptions` gives a single Redis
+ * (blocking ones keep `maxRetriesPerRequest: null` and no ready check, which Bull enforces). Bull
+ * does not close connections it did not open: they are closed here, last (a global module's
+ * shutdown hook runs after every queue's). On a single Redis this does nothing: Bull opens and
+ * closes its own, as before.
+ */
+@Injectable()
+export class BullConnections implements OnApplicationShutdown {
+  private readonly clients = new Set<Cluster>();
+
+  constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
+
+  /** Bull's root options: `prefix` for the queues registered with BullModule.registerQueue. */
+  rootOptions(prefix = bullPrefix(this.config)): BullRootModuleOptions {
+    return {
+      redis: bullRedisOptions(this.config),
+      prefix,
+      // A worker whose Redis went away polls again after 1 s (Bull's default: 5 s).
+      settings: { retryProcessDelay: 1000 },
+      ...(this.config.redisCluster() ? { createClient: (type: string) => this.create(type) } : {}),
+    };
+  }
+
+  private create(type: string): Cluster {
+    const { enableReadyCheck, retryStrategy, connectTimeout, maxRetriesPerRequest } = bullRedisOptions(
+      this.config,
+    );
+    const blocking = type === 'bclient' || type === 'subscriber';
+    const client = clusterClient(this.config, {
+      enableReadyCheck,
+      retryStrategy,
+      connectTimeout,
+      maxRetriesPerRequest: blocking ? null : maxRetriesPerRequest,
+    });
+    this.clients.add(client);
+    client.once('end', () => this.clients.delete(client));
+    return client;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.clients].map((c) => c.quit().catch(() => c.disconnect())));
+    this.clients.clear();
+  }
 }
 
 @Global()
-@Module({ providers: [RedisService], exports: [RedisService] })
+@Module({ providers: [RedisService, BullConnections], exports: [RedisService, BullConnections] })
 export class RedisModule {}

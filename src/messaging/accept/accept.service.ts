@@ -128,13 +128,13 @@ export class AcceptService {
     200,
   );
   /** Jobs of concurrent requests, added by one addBulk. */
-  private readonly enqueues = new Batcher<{ id: string; delayMs: number; lane: Lane }[], void>(
-    async (groups) => {
-      await this.queue.enqueue(groups.flat());
-      return groups.map(() => undefined);
-    },
-    200,
-  );
+  private readonly enqueues = new Batcher<
+    { id: string; tenantId: number; delayMs: number; lane: Lane }[],
+    void
+  >(async (groups) => {
+    await this.queue.enqueue(groups.flat());
+    return groups.map(() => undefined);
+  }, 200);
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
@@ -572,8 +572,11 @@ export class AcceptService {
     try {
       if (result.batchId !== null) {
         for (const [delayMs, group] of groupBy(ids, delayOf))
-          await this.queue.enqueueChunks(group, delayMs, lane);
-      } else await this.enqueues.submit(ids.map((id) => ({ id, delayMs: delayOf(id), lane })));
+          await this.queue.enqueueChunks(batch.tenantId, group, delayMs, lane);
+      } else
+        await this.enqueues.submit(
+          ids.map((id) => ({ id, tenantId: batch.tenantId, delayMs: delayOf(id), lane })),
+        );
     } catch (e) {
       this.logger.warn({ count: ids.length, err: String(e) }, 'enqueue failed; the sweeper will queue them');
     }

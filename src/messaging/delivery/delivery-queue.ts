@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bull';
+import Bull from 'bull';
 import type { JobOptions, Queue } from 'bull';
 import { AppConfig } from '../../config/app-config';
+import { BullConnections, bullPrefix } from '../../redis/redis.module';
 import { CODE_MESSAGE_TYPES, isTransactional, MessageType } from '../../core/message-types';
 
 export const DELIVERY_QUEUE = 'sms-delivery';
@@ -17,6 +19,12 @@ export const CAMPAIGN_DELIVERY_QUEUE = 'sms-delivery-campaigns';
  * (seconds with a 200 ms provider) before its lane priority could count.
  */
 export const CODE_DELIVERY_QUEUE = 'sms-delivery-codes';
+
+/**
+ * Injection token: every delivery queue of every shard (`Queue[]`), for the features that observe
+ * them (metrics, the queue dashboard) without naming DeliveryQueue.
+ */
+export const DELIVERY_QUEUES = Symbol('DELIVERY_QUEUES');
 
 /** Every job name on the delivery queue; the processor registers one handler for each. */
 export enum DeliveryJob {
@@ -67,17 +75,105 @@ export function messageIdsOf(data: DeliverJobData): string[] {
 }
 
 /**
+ * One shard of the delivery queues: its three lane queues (codes, campaign chunks, the rest), whose
+ * keys share one hash tag, so the shard lives on one Redis Cluster master and the shards spread
+ * over the masters.
+ */
+export interface DeliveryShard {
+  index: number;
+  queue: Queue<DeliverJobData>;
+  campaignQueue: Queue<DeliverJobData>;
+  codeQueue: Queue<DeliverJobData>;
+}
+
+/** A lane queue's name in shard `n`: shard 0 keeps the names of before, the others end `.n`. */
+export function shardQueueName(base: string, n: number): string {
+  return n === 0 ? base : `${base}.${n}`;
+}
+
+/**
+ * Bull's key prefix of shard `n`: shard 0's is the prefix every other queue shares (`{sms}`, the
+ * keys of before, so one shard on one Redis changes nothing); shard n's is `{sms:sms:n}`.
+ */
+export function shardPrefix(config: AppConfig, n: number): string {
+  return n === 0 ? bullPrefix(config) : bullPrefix(config, `sms:${n}`);
+}
+
+/**
+ * The shard of a tenant's traffic in one lane (FNV-1a of `tenant:lane`, modulo the shard count):
+ * one tenant's lane stays in one shard (its order within the lane is Bull's), and tenants spread
+ * over the shards, which the workers consume side by side. A message whose tenant the caller does
+ * not know (the sweeper's, a hand-over) is placed by its id.
+ */
+export function shardOf(shards: number, lane: Lane, tenantId: number | undefined, id: string): number {
+  if (shards <= 1) return 0;
+  const key = tenantId === undefined ? id : `${tenantId}:${lane}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % shards;
+}
+
+/**
  * Adds delivery jobs. A message is in at most one live job of its own id, or of its bulk chunk;
  * whichever runs, the worker's conditional claim hands it to a provider at most once per attempt.
+ *
+ * The queues are SMS_QUEUE_SHARDS shards (see DeliveryShard, shardOf). Shard 0's queues are the
+ * ones BullModule registers (and `queue`, `campaignQueue`, `codeQueue` name them); the others are
+ * opened here, with the same Bull options and a prefix of their own, and closed on shutdown.
  */
 @Injectable()
-export class DeliveryQueue {
+export class DeliveryQueue implements OnApplicationShutdown {
+  readonly shards: readonly DeliveryShard[];
+
   constructor(
     @InjectQueue(DELIVERY_QUEUE) readonly queue: Queue<DeliverJobData>,
     @InjectQueue(CAMPAIGN_DELIVERY_QUEUE) readonly campaignQueue: Queue<DeliverJobData>,
     @InjectQueue(CODE_DELIVERY_QUEUE) readonly codeQueue: Queue<DeliverJobData>,
     private readonly config: AppConfig,
-  ) {}
+    connections: BullConnections,
+  ) {
+    const shards: DeliveryShard[] = [{ index: 0, queue, campaignQueue, codeQueue }];
+    for (let n = 1; n < config.queueShards(); n++) {
+      const options = connections.rootOptions(shardPrefix(config, n));
+      const open = (base: string) => new Bull<DeliverJobData>(shardQueueName(base, n), options);
+      shards.push({
+        index: n,
+        queue: open(DELIVERY_QUEUE),
+        campaignQueue: open(CAMPAIGN_DELIVERY_QUEUE),
+        codeQueue: open(CODE_DELIVERY_QUEUE),
+      });
+    }
+    this.shards = shards;
+  }
+
+  /** Every delivery queue of every shard (metrics, the dashboard, shutdown). */
+  all(): Queue<DeliverJobData>[] {
+    return this.shards.flatMap((s) => [s.queue, s.campaignQueue, s.codeQueue]);
+  }
+
+  /** The shard a message of this tenant and lane goes to (see shardOf). */
+  shardFor(lane: Lane, tenantId: number | undefined, id: string): DeliveryShard {
+    return this.shards[shardOf(this.shards.length, lane, tenantId, id)];
+  }
+
+  /** The queue a single-message job of this lane goes to: the shard's code queue or its shared one. */
+  queueFor(lane: Lane, tenantId: number | undefined, id: string): Queue<DeliverJobData> {
+    const shard = this.shardFor(lane, tenantId, id);
+    return lane === 'code' ? shard.codeQueue : shard.queue;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // Shard 0's queues are BullModule's, which closes them.
+    await Promise.all(
+      this.shards
+        .slice(1)
+        .flatMap((s) => [s.queue, s.campaignQueue, s.codeQueue])
+        .map((q) => q.close().catch(() => undefined)),
+    );
+  }
 
   jobOptions(jobId: string, delayMs = 0, lane: Lane = DEFAULT_LANE): JobOptions {
     return {
@@ -97,36 +193,48 @@ export class DeliveryQueue {
    * One job per message, in one round trip per queue (codes on CODE_DELIVERY_QUEUE, the rest on
    * the shared one); an id already in Redis is left as it is (Bull ignores it). The job id is the
    * message id unless `jobId` says otherwise (a message deferred from inside its own running job
-   * needs a new id, or Bull would ignore it).
+   * needs a new id, or Bull would ignore it). `tenantId` picks the shard (see shardOf).
    */
   async enqueue(
-    items: { id: string; delayMs?: number; jobId?: string; lane?: Lane; priorityLane?: Lane }[],
+    items: {
+      id: string;
+      tenantId?: number;
+      delayMs?: number;
+      jobId?: string;
+      lane?: Lane;
+      priorityLane?: Lane;
+    }[],
   ): Promise<void> {
     // `priorityLane` (the sweeper's): the job stays laneless, so the worker classifies it, but it
     // waits in Bull (and in its queue) as its lane would.
-    const isCode = (i: (typeof items)[number]) => (i.lane ?? i.priorityLane) === 'code';
-    const add = async (queue: Queue<DeliverJobData>, some: typeof items) => {
-      if (some.length === 0) return;
-      await queue.addBulk(
-        some.map((i) => ({
-          name: DeliveryJob.Deliver,
-          data: i.lane ? { id: i.id, lane: i.lane } : { id: i.id },
-          opts: this.jobOptions(i.jobId ?? i.id, i.delayMs, i.lane ?? i.priorityLane),
-        })),
-      );
-    };
-    await Promise.all([
-      add(this.codeQueue, items.filter(isCode)),
-      add(
-        this.queue,
-        items.filter((i) => !isCode(i)),
+    const byQueue = new Map<Queue<DeliverJobData>, typeof items>();
+    for (const i of items) {
+      const q = this.queueFor(i.lane ?? i.priorityLane ?? DEFAULT_LANE, i.tenantId, i.id);
+      byQueue.set(q, [...(byQueue.get(q) ?? []), i]);
+    }
+    await Promise.all(
+      [...byQueue].map(([queue, some]) =>
+        queue.addBulk(
+          some.map((i) => ({
+            name: DeliveryJob.Deliver,
+            data: i.lane ? { id: i.id, lane: i.lane } : { id: i.id },
+            opts: this.jobOptions(i.jobId ?? i.id, i.delayMs, i.lane ?? i.priorityLane),
+          })),
+        ),
       ),
-    ]);
+    );
   }
 
-  /** The messages of one bulk, CHUNK_SIZE per job. */
-  async enqueueChunks(ids: string[], delayMs = 0, lane?: Exclude<Lane, 'campaign'>): Promise<void> {
-    await this.addChunks(this.queue, DeliveryJob.DeliverChunk, ids, delayMs, (chunk) =>
+  /** The messages of one bulk of this tenant, CHUNK_SIZE per job, on the tenant's shard. */
+  async enqueueChunks(
+    tenantId: number,
+    ids: string[],
+    delayMs = 0,
+    lane?: Exclude<Lane, 'campaign'>,
+  ): Promise<void> {
+    if (ids.length === 0) return;
+    const shard = this.shardFor(lane ?? DEFAULT_LANE, tenantId, ids[0]);
+    await this.addChunks(shard.queue, DeliveryJob.DeliverChunk, ids, delayMs, (chunk) =>
       lane ? { ids: chunk, lane } : { ids: chunk },
     );
   }
@@ -142,8 +250,9 @@ export class DeliveryQueue {
     opts: { delayMs?: number; transactional?: boolean; jobSuffix?: string } = {},
   ): Promise<void> {
     const { transactional } = opts;
+    if (ids.length === 0) return;
     await this.addChunks(
-      this.campaignQueue,
+      this.campaignQueueOf(tenantId),
       DeliveryJob.DeliverCampaignChunk,
       ids,
       opts.delayMs ?? 0,
@@ -153,6 +262,11 @@ export class DeliveryQueue {
           : { ids: chunk, lane: 'campaign', tenantId, transactional },
       opts.jobSuffix,
     );
+  }
+
+  /** The campaign queue of the tenant's shard (its chunks, and its pacing key). */
+  campaignQueueOf(tenantId: number): Queue<DeliverJobData> {
+    return this.shardFor('campaign', tenantId, '').campaignQueue;
   }
 
   private async addChunks(
@@ -176,9 +290,9 @@ export class DeliveryQueue {
     for (let i = 0; i < jobs.length; i += 100) await queue.addBulk(jobs.slice(i, i + 100));
   }
 
-  /** Removes the message's own job, on whichever queue holds it. */
+  /** Removes the message's own job, on whichever queue of whichever shard holds it. */
   async remove(id: string): Promise<void> {
-    for (const queue of [this.queue, this.codeQueue]) {
+    for (const queue of this.shards.flatMap((s) => [s.queue, s.codeQueue])) {
       const job = await queue.getJob(id);
       await job?.remove().catch(() => undefined);
     }

@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import type { Job } from 'bull';
+import type { Job, Queue } from 'bull';
 import type { Redis } from 'ioredis';
 import { Clock } from '../../common/clock';
 import { QueueWorker } from '../../common/queue-worker';
@@ -84,9 +84,12 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
   private deadline = 0;
   private paused: Promise<void> = Promise.resolve();
   private readonly running = new Set<Promise<unknown>>();
-  private readonly worker: QueueWorker<DeliverJobData>;
-  private readonly campaignWorker: QueueWorker<DeliverJobData>;
-  private readonly codeWorker: QueueWorker<DeliverJobData>;
+  /** Every lane queue of every shard, with its worker and handlers: each shard has loops of its own. */
+  private readonly workers: {
+    queue: Queue<DeliverJobData>;
+    worker: QueueWorker<DeliverJobData>;
+    handlers: Handlers;
+  }[];
 
   constructor(
     private readonly queue: DeliveryQueue,
@@ -98,16 +101,13 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     config: AppConfig,
     private readonly tenants: TenantsService,
   ) {
-    const ended = (e: unknown) => this.logger.debug({ err: String(e) }, 'delivery queue processing ended');
-    this.worker = new QueueWorker(queue.queue, ended);
-    this.campaignWorker = new QueueWorker(queue.campaignQueue, ended);
-    this.codeWorker = new QueueWorker(queue.codeQueue, ended);
     const concurrency = config.get('SMS_WORKER_CONCURRENCY');
     this.inFlight = new LaneSemaphore<Handed>(concurrency, LaneSemaphore.cappedShare(concurrency));
-    const campaignQueue = queue.campaignQueue;
+    // A tenant's pacing key lives beside its campaign chunks, in its shard's slot. Any shard's
+    // client reaches it: one server, or a cluster client that routes by key.
     this.pacer = new CampaignPacer(
-      campaignQueue.client as unknown as Redis,
-      (tenantId) => campaignQueue.toKey(`pace:${tenantId}`),
+      queue.campaignQueue.client as unknown as Redis,
+      (tenantId) => queue.campaignQueueOf(tenantId).toKey(`pace:${tenantId}`),
       config.get('SMS_CAMPAIGN_MPS'),
     );
     this.maxAttempts = config.get('SMS_MAX_ATTEMPTS');
@@ -137,10 +137,23 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     const every = [...Object.keys(this.handlers), ...Object.keys(this.campaignHandlers)];
     const missing = Object.values(DeliveryJob).filter((n) => !every.includes(n));
     if (missing.length > 0) throw new Error(`no handler for delivery jobs: ${missing.join(', ')}`);
+    // Shards (SMS_QUEUE_SHARDS): each lane queue of each shard gets the handlers above, so every
+    // shard is taken from side by side however busy the others are; the one semaphore still caps
+    // what is in flight, and orders it by lane (a code on any shard overtakes).
+    const ended = (e: unknown) => this.logger.debug({ err: String(e) }, 'delivery queue processing ended');
+    this.workers = queue.shards.flatMap((shard) =>
+      (
+        [
+          [shard.queue, this.handlers],
+          [shard.campaignQueue, this.campaignHandlers],
+          [shard.codeQueue, this.codeHandlers],
+        ] as const
+      ).map(([q, handlers]) => ({ queue: q, worker: new QueueWorker(q, ended), handlers })),
+    );
   }
 
   onModuleInit(): void {
-    const start = (worker: QueueWorker<DeliverJobData>, handlers: Handlers) =>
+    for (const { worker, handlers } of this.workers)
       worker.start(
         Object.entries(handlers).map(([name, { concurrency, handle }]) => ({
           name,
@@ -148,9 +161,6 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
           handle: (job: Job<DeliverJobData>) => this.track(handle(job)),
         })),
       );
-    start(this.worker, this.handlers);
-    start(this.campaignWorker, this.campaignHandlers);
-    start(this.codeWorker, this.codeHandlers);
   }
 
   /**
@@ -165,18 +175,14 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     this.store.stopRetryingAt(this.deadline);
     // A worker still starting finishes connecting first: the pause closes the blocking connection
     // its start is still using.
-    const pause = (worker: QueueWorker<DeliverJobData>, queue: DeliveryQueue['queue']) =>
+    const pause = (worker: QueueWorker<DeliverJobData>, queue: Queue<DeliverJobData>) =>
       worker
         .settled(3_000)
         .then(() => queue.pause(true, true))
         .catch((e: unknown) => {
           this.logger.warn({ err: String(e) }, 'delivery queue not paused');
         });
-    this.paused = Promise.all([
-      pause(this.worker, this.queue.queue),
-      pause(this.campaignWorker, this.queue.campaignQueue),
-      pause(this.codeWorker, this.queue.codeQueue),
-    ]).then(() => undefined);
+    this.paused = Promise.all(this.workers.map((w) => pause(w.worker, w.queue))).then(() => undefined);
   }
 
   /**
@@ -278,6 +284,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
         await this.queue.enqueue(
           deferred.map((d) => ({
             id: d.msg.id,
+            tenantId: d.msg.tenantId,
             jobId: `${d.msg.id}:after:${d.retryAt ?? now}`,
             delayMs: (d.retryAt ?? now) - now,
             lane: job.data.lane,

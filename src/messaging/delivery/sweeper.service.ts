@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../../common/clock';
 import { inChunks } from '../../common/chunked';
 import { PendingRow, SystemMessagesRepository } from '../repositories/system-messages.repository';
-import { DeliveryQueue, Lane, laneOf } from './delivery-queue';
+import { DEFAULT_LANE, DeliveryQueue, Lane, laneOf } from './delivery-queue';
 
 /** The cheap idle-row sweep runs this often (it is the safety net, not the recovery path). */
 const IDLE_SWEEP_EVERY_MS = 60_000;
@@ -66,20 +66,22 @@ export class SweeperService {
     return n;
   }
 
-  private sentinelKey(): string {
-    // Bull's own key layout: {prefix}:{queue}:{name}; deleting the queue's keys deletes this too.
-    return this.queue.queue.toKey(SENTINEL);
-  }
-
   /**
-   * Re-queues the whole backlog when the sentinel is missing. Returns the number of rows
-   * re-queued, or null when Redis still holds its jobs. The sentinel is set first: a flush during
-   * the re-queue deletes it again and the next tick starts over; a failure deletes it.
+   * Re-queues the whole backlog when a sentinel is missing: each shard of the delivery queues keeps
+   * one in its own key space (its own Redis Cluster slot: one master may lose its keys while the
+   * others keep theirs). Returns the number of rows re-queued, or null when Redis still holds its
+   * jobs. The sentinels are set first: a flush during the re-queue deletes them again and the next
+   * tick starts over; a failure deletes those this pass set.
    */
   async recoverLostJobs(): Promise<number | null> {
-    const client = this.queue.queue.client;
-    const set = await client.set(this.sentinelKey(), String(Date.now()), 'NX');
-    if (set === null) return null;
+    // Bull's own key layout: {prefix}:{queue}:{name}; deleting the queue's keys deletes this too.
+    const sentinels = this.queue.shards.map((s) => ({
+      client: s.queue.client,
+      key: s.queue.toKey(SENTINEL),
+    }));
+    const set = await Promise.all(sentinels.map((s) => s.client.set(s.key, String(Date.now()), 'NX')));
+    const missing = sentinels.filter((_, i) => set[i] !== null);
+    if (missing.length === 0) return null;
     try {
       let count = 0;
       let cursor = null;
@@ -91,10 +93,11 @@ export class SweeperService {
         count += page.rows.length;
         cursor = page.next;
       } while (cursor);
-      if (count) this.logger.warn({ count }, 'Redis had lost its jobs: backlog re-queued');
+      if (count)
+        this.logger.warn({ count, shards: missing.length }, 'Redis had lost its jobs: backlog re-queued');
       return count;
     } catch (e) {
-      await client.del(this.sentinelKey()).catch(() => undefined);
+      await Promise.all(missing.map((s) => s.client.del(s.key).catch(() => undefined)));
       throw e;
     }
   }
@@ -120,8 +123,9 @@ export class SweeperService {
       typeof i === 'string' ? { id: i } : { id: i.id, priorityLane: sweptLane(i) },
     );
     await Promise.all(
-      jobs.map(async ({ id }) => {
-        const job = await this.queue.queue.getJob(id);
+      jobs.map(async ({ id, priorityLane }) => {
+        // The queue enqueue adds this job to (a re-queued message is placed by its id).
+        const job = await this.queue.queueFor(priorityLane ?? DEFAULT_LANE, undefined, id).getJob(id);
         if (job && ((await job.isCompleted()) || (await job.isFailed()))) await job.remove();
       }),
     );

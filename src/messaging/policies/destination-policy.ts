@@ -141,7 +141,8 @@ export class DestinationPolicy {
     for (const { phoneNumber } of recipients) {
       windows.push({
         // The key verification codes have always used: counts survive a deploy of this change.
-        key: this.redis.key('rl', 'code', tenantId, phoneNumber),
+        // One slot per tenant's code windows (on a cluster): the script below takes them all.
+        key: this.redis.keyInSlot(`code:${tenantId}`, 'rl', 'code', tenantId, phoneNumber),
         count: 1,
         limit: perNumber,
         minutes: 60,
@@ -154,7 +155,7 @@ export class DestinationPolicy {
     }
     for (const [prefix, count] of prefixes) {
       windows.push({
-        key: this.redis.key('pump', tenantId, prefix),
+        key: this.redis.keyInSlot(`code:${tenantId}`, 'pump', tenantId, prefix),
         count,
         limit: prefixLimit,
         minutes: prefixMinutes,
