@@ -59,6 +59,8 @@ import { ProviderAccounts1764004000000 } from './1764004000000-provider-accounts
 import { ConsentErasure1764004100000 } from './1764004100000-consent-erasure';
 import { PrivacyRequests1764003900000 } from './1764003900000-privacy-requests';
 import { PromotionalConsent1764003800000 } from './1764003800000-promotional-consent';
+import { TemplateVariants1764016000000 } from './1764016000000-template-variants';
+import { CampaignSendAt1764016100000 } from './1764016100000-campaign-send-at';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -104,4 +106,6 @@ export const MIGRATIONS = [
   ConsentErasure1764004100000,
   PrivacyRequests1764003900000,
   PromotionalConsent1764003800000,
+  TemplateVariants1764016000000,
+  CampaignSendAt1764016100000,
 ];

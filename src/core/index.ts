@@ -12,3 +12,6 @@ export * from './failure-reasons';
 export * from './sender-identity';
 export * from './validity';
 export * from './conversion';
+export * from './variants';
+export * from './significance';
+export * from './send-time';
