@@ -36,6 +36,7 @@ import { ReceiptsService } from './receipts/receipts.service';
 import { OutcomeResolver } from './receipts/outcome-resolver.service';
 import { MessageConversions } from './receipts/message-conversions.service';
 import { CampaignLedger } from './repositories/campaign-ledger';
+import { ExperimentLedger } from './repositories/experiment-ledger';
 import { MessagesRepository } from './repositories/messages.repository';
 import { SystemMessagesRepository } from './repositories/system-messages.repository';
 import { LedgerQueries } from './queries/ledger-queries.service';
@@ -80,6 +81,7 @@ import { MessageQueriesService } from './queries/message-queries.service';
     ConsentService,
     AcceptService,
     CampaignLedger,
+    ExperimentLedger,
     LedgerQueries,
     MessageQueriesService,
     PricingService,
@@ -95,6 +97,7 @@ import { MessageQueriesService } from './queries/message-queries.service';
     // What index.ts exports, for the features that import this module.
     AcceptService,
     CampaignLedger,
+    ExperimentLedger,
     LedgerQueries,
     MessageQueriesService,
     SystemMessagesRepository,

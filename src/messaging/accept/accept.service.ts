@@ -538,6 +538,7 @@ export class AcceptService {
       sender: r.sender ?? null,
       testMode: r.testMode,
       expiresAt: r.expiresAt ?? null,
+      variant: r.variant ?? null,
     };
   }
 
@@ -704,6 +705,7 @@ export class AcceptService {
       messageType: input.messageType,
       language: input.language,
       templateId: input.templateId ?? null,
+      variant: input.variant ?? null,
       status,
       segments: text.segments,
       encoding: text.encoding,
@@ -736,6 +738,7 @@ export class AcceptService {
         scheduledAt,
         templateId: input.templateId ?? null,
         language: input.language,
+        variant: input.variant ?? null,
         acceptedAt: now,
         smartEncoding: smart.report,
       },
@@ -769,6 +772,8 @@ export class AcceptService {
         continue;
       }
       const { text: body, analysis: text } = smartEncode(p.body, smartEncoding);
+      // A campaign's optimal send time (issue 25): due then, its validity counted from then.
+      const due = p.scheduledAt && p.scheduledAt.getTime() > now.getTime() ? p.scheduledAt : null;
       batch.rows.push({
         id: randomUUID(),
         userId: p.recipientUserId,
@@ -778,16 +783,17 @@ export class AcceptService {
         messageType: input.messageType,
         language: p.language,
         templateId: input.templateId,
-        status: 'queued',
+        variant: p.variant ?? null,
+        status: due ? 'scheduled' : 'queued',
         segments: text.segments,
         encoding: text.encoding,
         estimatedCost: this.pricing.estimate(provider, v.country, text.segments),
         currency,
-        scheduledAt: null,
+        scheduledAt: due,
         batchId: null,
         campaignId: input.campaignId,
         statusCallbackUrl: null,
-        expiresAt,
+        expiresAt: due ? this.expiresAt(input.messageType, input.validitySeconds, due) : expiresAt,
         metadata: {},
         country: v.country,
         timezone: p.timezone,

@@ -39,6 +39,8 @@ export interface NewMessage {
   sender?: string | null;
   /** Test mode: handed to the sandbox provider only, at no cost; absent: false. */
   testMode?: boolean;
+  /** The template's A/B variant key (issue 25); absent or null: none. */
+  variant?: string | null;
 }
 
 /** A bulk's shared metadata, stored once for all its messages. */
@@ -92,6 +94,7 @@ const COLUMNS: readonly (readonly [string, string, (m: NewMessage) => unknown])[
   ['expires_at', 'timestamptz', (m) => m.expiresAt ?? null],
   ['sender', 'varchar', (m) => m.sender ?? null],
   ['test_mode', 'bool', (m) => m.testMode === true],
+  ['variant', 'varchar', (m) => m.variant ?? null],
 ];
 
 /**
