@@ -179,7 +179,10 @@ export class CampaignStatusDto {
   @ApiProperty({ example: 'running' }) status: string;
   @ApiProperty({ example: 120 }) total_recipients: number;
   @ApiProperty({ description: 'waiting, including deferred' }) queued: number;
-  @ApiProperty({ description: "deferred to the end of the recipient's quiet hours (status scheduled)" })
+  @ApiProperty({
+    description:
+      "waiting for a later time (status scheduled): the end of the recipient's quiet hours, or a send_at optimal campaign's chosen time",
+  })
   deferred: number;
   @ApiProperty() sending: number;
   @ApiProperty() sent: number;

@@ -3343,7 +3343,7 @@ export interface components {
       total_recipients: number;
       /** @description waiting, including deferred */
       queued: number;
-      /** @description deferred to the end of the recipient's quiet hours (status scheduled) */
+      /** @description waiting for a later time (status scheduled): the end of the recipient's quiet hours, or a send_at optimal campaign's chosen time */
       deferred: number;
       sending: number;
       sent: number;
