@@ -61,6 +61,8 @@ import { ConsentErasure1764004100000 } from './1764004100000-consent-erasure';
 import { TrackedLinks1764015000000 } from './1764015000000-tracked-links';
 import { PrivacyRequests1764003900000 } from './1764003900000-privacy-requests';
 import { PromotionalConsent1764003800000 } from './1764003800000-promotional-consent';
+import { TemplateVariants1764016000000 } from './1764016000000-template-variants';
+import { CampaignSendAt1764016100000 } from './1764016100000-campaign-send-at';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -107,4 +109,6 @@ export const MIGRATIONS = [
   PrivacyRequests1764003900000,
   PromotionalConsent1764003800000,
   TrackedLinks1764015000000,
+  TemplateVariants1764016000000,
+  CampaignSendAt1764016100000,
 ];

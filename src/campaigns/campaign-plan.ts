@@ -15,6 +15,8 @@ export const SKIP_REASONS = ['opted_out', 'invalid_phone', 'missing_variables', 
 
 export interface PlanContext {
   content: Record<string, string>;
+  /** A running A/B test of the template (issue 25): the variant this E.164 number gets; absent: none. */
+  variantOf?: (phoneNumber: string) => { key: string; content: Record<string, string> } | null;
   declared: string[];
   campaignVariables: Record<string, unknown>;
   tenantLanguage: Language;
@@ -29,6 +31,8 @@ export type Planned =
       timezone: string | null;
       language: Language;
       text: string;
+      /** The template's A/B variant it was rendered from; null: none. */
+      variant: string | null;
       /** The text did not render: the accept path skips it with this reason after its policies. */
       unsendable?: 'missing_variables';
     }
@@ -50,7 +54,9 @@ export function planRecipient(
       variables[name] = ctx.campaignVariables[name];
   }
   const language = chooseLanguage(ctx.content, r.language ?? undefined, ctx.tenantLanguage) as Language;
-  const { text, missing } = renderTemplate(ctx.content[language], variables);
+  // The directory holds E.164 numbers: the same key a send-templated to the number hashes.
+  const variant = ctx.variantOf?.(r.phoneNumber) ?? null;
+  const { text, missing } = renderTemplate((variant?.content ?? ctx.content)[language], variables);
   const unrendered = missing.length > 0 || text.trim() === '';
   return {
     kind: 'send',
@@ -59,6 +65,7 @@ export function planRecipient(
     timezone: r.timezone ?? null,
     language,
     text: unrendered ? '' : text,
+    variant: variant?.key ?? null,
     ...(unrendered ? { unsendable: 'missing_variables' as const } : {}),
   };
 }

@@ -48,6 +48,8 @@ function inputOf(dto: CreateCampaignDto): CampaignInput {
     variables: dto.variables ?? {},
     scheduledFor: dto.scheduled_for,
     validitySeconds: dto.validity_seconds ?? null,
+    sendAt: dto.send_at ?? 'now',
+    optimalWindowHours: dto.optimal_window_hours ?? null,
   };
 }
 
@@ -64,6 +66,8 @@ function present(c: Campaign, estimated = c.totalRecipients): CampaignResponseDt
     variables: c.variables,
     scheduled_for: c.scheduledFor?.toISOString() ?? null,
     validity_seconds: c.validitySeconds,
+    send_at: c.sendAt,
+    optimal_window_hours: c.optimalWindowHours,
     estimated_recipients: estimated,
     created_at: c.createdAt.toISOString(),
     started_at: c.startedAt?.toISOString() ?? null,

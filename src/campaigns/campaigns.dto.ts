@@ -98,6 +98,27 @@ export class CreateCampaignDto {
     "seconds each message may wait to be handed to a provider, from when the campaign's snapshot accepts it; past it the message ends `expired` (never sent, never charged, final for the campaign). Wins over the template's `validity_seconds`; default: the template's, else none",
   )
   validity_seconds?: number | null;
+
+  @ApiPropertyOptional({
+    enum: ['now', 'optimal'],
+    example: 'optimal',
+    description:
+      "`optimal`: each recipient's message goes within `optimal_window_hours` of the campaign's start, at the local hour their past messages were answered soonest (verified codes; clicks once tracked links are counted), else at the tenant's best hour, else at the window's start; quiet hours still bind. Default `now`",
+  })
+  @IsOptional()
+  @IsIn(['now', 'optimal'], { message: 'send_at must be "now" or "optimal"' })
+  send_at?: 'now' | 'optimal';
+
+  @ApiPropertyOptional({
+    example: 24,
+    description:
+      'with send_at "optimal": the window in hours from the campaign\'s start (1 to 72; default 24)',
+  })
+  @IsOptional()
+  @IsInt({ message: 'optimal_window_hours must be an integer' })
+  @Min(1)
+  @Max(72)
+  optimal_window_hours?: number;
 }
 
 export class ListCampaignsQueryDto {
@@ -130,6 +151,17 @@ export class CampaignResponseDto {
     description: "the campaign's own validity period in seconds (null: the template's, if any)",
   })
   validity_seconds: number | null;
+  @ApiProperty({
+    enum: ['now', 'optimal'],
+    description: 'optimal: delivery-time optimisation within the window',
+  })
+  send_at: 'now' | 'optimal';
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'send_at optimal: the window in hours; else null',
+  })
+  optimal_window_hours: number | null;
   @ApiProperty({ example: 120, description: 'recipients the filters select now' })
   estimated_recipients: number;
   @ApiProperty() created_at: string;
@@ -147,7 +179,10 @@ export class CampaignStatusDto {
   @ApiProperty({ example: 'running' }) status: string;
   @ApiProperty({ example: 120 }) total_recipients: number;
   @ApiProperty({ description: 'waiting, including deferred' }) queued: number;
-  @ApiProperty({ description: "deferred to the end of the recipient's quiet hours (status scheduled)" })
+  @ApiProperty({
+    description:
+      "waiting for a later time (status scheduled): the end of the recipient's quiet hours, or a send_at optimal campaign's chosen time",
+  })
   deferred: number;
   @ApiProperty() sending: number;
   @ApiProperty() sent: number;

@@ -11,6 +11,7 @@ import { CampaignsProcessor } from './campaigns.processor';
 import { CAMPAIGNS_QUEUE, CampaignsService } from './campaigns.service';
 import { RecipientsController } from './recipients.controller';
 import { RecipientsService } from './recipients.service';
+import { SendTimePlanner } from './send-time-planner';
 
 /** Campaigns and the recipient directory they select from (api role: HTTP and enqueueing). */
 @Module({
@@ -24,7 +25,7 @@ import { RecipientsService } from './recipients.service';
     TemplatesModule,
   ],
   controllers: [RecipientsController, CampaignsController],
-  providers: [RecipientsService, CampaignsService],
+  providers: [RecipientsService, CampaignsService, SendTimePlanner],
   exports: [RecipientsService, CampaignsService],
 })
 export class CampaignsModule {}

@@ -18,9 +18,10 @@ import {
 } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { CODE_MESSAGE_TYPES, isTransactional, Language, Micros } from '../core';
+import { SendTimePlanner } from './send-time-planner';
 import { TenantLock } from '../database/advisory-lock';
 import { AcceptService, CampaignLedger, PlannedInput, PlannedPreview } from '../messaging';
-import { SmsTemplateEntity, TemplatesService } from '../templates';
+import { runningVariant, SmsTemplateEntity, TemplatesService } from '../templates';
 import { TenantsService } from '../tenancy';
 import { PlanContext, Planned, planRecipient, SKIP_REASONS } from './campaign-plan';
 import { filterSql, fromSql, Recipient, RecipientFilter } from './recipients.service';
@@ -47,7 +48,14 @@ export interface CampaignInput {
   scheduledFor?: Date;
   /** The campaign's own validity period (seconds); wins over the template's. Null: the template's. */
   validitySeconds?: number | null;
+  /** `optimal`: each recipient's message at their best local hour within the window (issue 25); default `now`. */
+  sendAt?: SendAt;
+  /** The optimal send's window in hours from the campaign's start (1–72; default 24). */
+  optimalWindowHours?: number | null;
 }
+
+export type SendAt = 'now' | 'optimal';
+export const DEFAULT_OPTIMAL_WINDOW_HOURS = 24;
 
 export interface Campaign {
   id: string;
@@ -59,6 +67,9 @@ export interface Campaign {
   status: CampaignStatus;
   scheduledFor: Date | null;
   validitySeconds: number | null;
+  sendAt: SendAt;
+  /** `optimal` only: the window's length in hours. */
+  optimalWindowHours: number | null;
   createdBy: string;
   totalRecipients: number;
   snapshotCursor: string | null;
@@ -78,6 +89,8 @@ interface CampaignRow {
   status: CampaignStatus;
   scheduled_for: Date | null;
   validity_seconds: number | null;
+  send_at: SendAt;
+  optimal_window_hours: number | null;
   created_by: string;
   total_recipients: number;
   snapshot_cursor: string | null;
@@ -98,6 +111,8 @@ function toCampaign(r: CampaignRow): Campaign {
     status: r.status,
     scheduledFor: r.scheduled_for,
     validitySeconds: r.validity_seconds,
+    sendAt: r.send_at ?? 'now',
+    optimalWindowHours: r.optimal_window_hours,
     createdBy: r.created_by,
     totalRecipients: r.total_recipients,
     snapshotCursor: r.snapshot_cursor,
@@ -159,6 +174,7 @@ export class CampaignsService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly sendTimes: SendTimePlanner,
   ) {}
 
   /** The template a campaign may use: active, the tenant's or a default, not a code template. */
@@ -186,6 +202,11 @@ export class CampaignsService {
       if (String(v).length > 200)
         throw ValidationFailedError.field(`variables.${k}`, `variables.${k} is longer than 200 characters`);
     }
+    if (input.optimalWindowHours != null && input.sendAt !== 'optimal')
+      throw ValidationFailedError.field(
+        'optimal_window_hours',
+        'optimal_window_hours applies only with send_at "optimal"',
+      );
   }
 
   async create(p: Principal, input: CampaignInput): Promise<{ campaign: Campaign; estimated: number }> {
@@ -200,8 +221,8 @@ export class CampaignsService {
       const [row]: CampaignRow[] = await m.query(
         `INSERT INTO sms_campaigns (id, tenant_id, name, template_id, recipient_filters, variables, status,
                                     scheduled_for, created_by, total_recipients, validity_seconds,
-                                    created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11, $11) RETURNING *`,
+                                    send_at, optimal_window_hours, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $14, $11, $11) RETURNING *`,
         [
           id,
           tenantId,
@@ -215,6 +236,8 @@ export class CampaignsService {
           estimated,
           now,
           input.validitySeconds ?? null,
+          input.sendAt ?? 'now',
+          input.sendAt === 'optimal' ? (input.optimalWindowHours ?? DEFAULT_OPTIMAL_WINDOW_HOURS) : null,
         ],
       );
       const c = toCampaign(row);
@@ -299,11 +322,13 @@ export class CampaignsService {
       out.total += page.length;
       const planned = await this.plan(tenantId, template, input.variables, page);
       for (const pl of planned) if (pl.kind === 'skip') skip(pl.reason);
+      const window = optimalWindow(input.sendAt ?? 'now', input.optimalWindowHours ?? null, this.clock.now());
       const r: PlannedPreview = await this.accepting.previewPlanned(
         this.planned(
           { tenantId, createdBy: p.userId, id: '', validitySeconds: input.validitySeconds ?? null },
           template,
           planned,
+          window ? await this.sendTimes.plan(tenantId, planned, window) : undefined,
         ),
       );
       for (const x of r.rejected) skip(x.reason);
@@ -363,6 +388,7 @@ export class CampaignsService {
       declared: template.variables,
       campaignVariables: variables,
       tenantLanguage: await this.defaultLanguage(tenantId),
+      variantOf: template.variants ? (phone) => runningVariant(template, phone) : undefined,
     };
     return page.map((r) => planRecipient(r, ctx));
   }
@@ -372,6 +398,8 @@ export class CampaignsService {
     c: { tenantId: number; createdBy: string; id: string; validitySeconds: number | null },
     template: SmsTemplateEntity,
     planned: Planned[],
+    /** `send_at: "optimal"`: each recipient's send time by user id (absent: now). */
+    sendTimes?: Map<string, Date>,
   ): PlannedInput {
     return {
       tenantId: c.tenantId,
@@ -393,6 +421,8 @@ export class CampaignsService {
                 language: pl.language,
                 body: pl.text,
                 unsendable: pl.unsendable,
+                variant: pl.variant,
+                scheduledAt: sendTimes?.get(pl.userId) ?? null,
               },
             ]
           : [],
@@ -497,7 +527,10 @@ export class CampaignsService {
       const page = await this.page(c.tenantId, c.filters, after);
       const planned = await this.plan(c.tenantId, template, c.variables, page);
       const last = page.length ? page[page.length - 1].userId : after;
-      const outcome = await this.accepting.acceptPlanned(this.planned(c, template, planned), {
+      // The window starts when the campaign did: a resumed snapshot plans the same times.
+      const window = optimalWindow(c.sendAt, c.optimalWindowHours, c.startedAt ?? this.clock.now());
+      const times = window ? await this.sendTimes.plan(c.tenantId, planned, window) : undefined;
+      const outcome = await this.accepting.acceptPlanned(this.planned(c, template, planned, times), {
         before: async (m) => {
           const [lock] = await m.query('SELECT status FROM sms_campaigns WHERE id = $1 FOR SHARE', [id]);
           return lock?.status === 'running';
@@ -696,5 +729,14 @@ function auditView(c: Campaign) {
     recipient_filters: c.filters,
     scheduled_for: c.scheduledFor?.toISOString() ?? null,
     validity_seconds: c.validitySeconds,
+    send_at: c.sendAt,
+    optimal_window_hours: c.optimalWindowHours,
   };
+}
+
+/** An optimal campaign's window from `start`; null when it sends now. */
+function optimalWindow(sendAt: SendAt, hours: number | null, start: Date): { start: Date; end: Date } | null {
+  if (sendAt !== 'optimal') return null;
+  const h = hours ?? DEFAULT_OPTIMAL_WINDOW_HOURS;
+  return { start, end: new Date(start.getTime() + h * 3_600_000) };
 }

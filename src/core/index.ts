@@ -13,3 +13,6 @@ export * from './sender-identity';
 export * from './validity';
 export * from './conversion';
 export * from './links';
+export * from './variants';
+export * from './significance';
+export * from './send-time';

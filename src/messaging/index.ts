@@ -28,6 +28,9 @@ export { LedgerQueries, RECENT_MESSAGES_GAUGE } from './queries/ledger-queries.s
 export type { FailureCount, MessageCount } from './queries/ledger-queries.service';
 export { CampaignLedger } from './repositories/campaign-ledger';
 export type { CampaignProgress } from './repositories/campaign-ledger';
+// A/B variant stats and response history (delivery-time optimisation).
+export { ExperimentLedger } from './repositories/experiment-ledger';
+export type { PastResponse, VariantCounts } from './repositories/experiment-ledger';
 export { SystemMessagesRepository } from './repositories/system-messages.repository';
 // After the send: receipts, unknown outcomes, the sweeper.
 export { ReceiptsService } from './receipts/receipts.service';

@@ -55,6 +55,8 @@ export class SmsMessageEntity {
   @Column('boolean', { name: 'test_mode' }) testMode: boolean;
   /** When a verification check succeeded on the code this message carried. */
   @Column('timestamptz', { name: 'converted_at', nullable: true }) convertedAt: Date | null;
+  /** The template's A/B variant key it was rendered from (issue 25); null: none. */
+  @Column('varchar', { nullable: true }) variant: string | null;
   @Column('timestamptz', { name: 'created_at' }) createdAt: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt: Date;
 }

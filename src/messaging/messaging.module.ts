@@ -38,6 +38,7 @@ import { ReceiptsService } from './receipts/receipts.service';
 import { OutcomeResolver } from './receipts/outcome-resolver.service';
 import { MessageConversions } from './receipts/message-conversions.service';
 import { CampaignLedger } from './repositories/campaign-ledger';
+import { ExperimentLedger } from './repositories/experiment-ledger';
 import { MessagesRepository } from './repositories/messages.repository';
 import { SystemMessagesRepository } from './repositories/system-messages.repository';
 import { LedgerQueries } from './queries/ledger-queries.service';
@@ -95,6 +96,7 @@ import { LinksRepository } from './links/links.repository';
     ConsentService,
     AcceptService,
     CampaignLedger,
+    ExperimentLedger,
     LedgerQueries,
     MessageQueriesService,
     PricingService,
@@ -113,6 +115,7 @@ import { LinksRepository } from './links/links.repository';
     // What index.ts exports, for the features that import this module.
     AcceptService,
     CampaignLedger,
+    ExperimentLedger,
     LedgerQueries,
     MessageQueriesService,
     SystemMessagesRepository,

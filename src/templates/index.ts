@@ -1,6 +1,6 @@
 export { TemplatesModule } from './templates.module';
 export { SmsTemplateEntity } from './template.entity';
-export { TemplatesService } from './templates.service';
+export { runningVariant, TemplatesService } from './templates.service';
 export { TemplatedSender } from './templated-sender';
 export type { TemplatedSend } from './templated-sender';
 // Campaigns render per recipient with the same pure functions

@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import type { MessageType } from '../core/message-types';
+import type { TemplateVariant } from './variant-rules';
 
 @Entity('sms_templates')
 export class SmsTemplateEntity {
@@ -18,6 +19,12 @@ export class SmsTemplateEntity {
   @Column('jsonb') variables: string[];
   /** The validity period (seconds) of messages sent with it, unless a send gives its own; null: none. */
   @Column('integer', { name: 'validity_seconds', nullable: true }) validitySeconds: number | null;
+  /** A running A/B test: the bodies sends are split between (null: none, `content` is sent). */
+  @Column('jsonb', { nullable: true }) variants: TemplateVariant[] | null;
+  /** The test's id, part of the stable hash that picks a recipient's variant. */
+  @Column('varchar', { name: 'variant_test_id', nullable: true }) variantTestId: string | null;
+  /** When the running test began: its stats count the messages accepted since. */
+  @Column('timestamptz', { name: 'variants_started_at', nullable: true }) variantsStartedAt: Date | null;
   @Column('boolean', { name: 'is_active' }) isActive: boolean;
   @Column('integer') version: number;
   @Column('timestamptz', { name: 'created_at' }) createdAt: Date;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CODE_MESSAGE_TYPES, Language } from '../core/message-types';
 import { Accepted, AcceptService, SendContext } from '../messaging';
+import { PhoneService } from '../phone';
 import { sanitizeVariableValue } from './render';
 import { TemplatesService } from './templates.service';
 
@@ -32,6 +33,7 @@ export class TemplatedSender {
   constructor(
     private readonly templates: TemplatesService,
     private readonly accepting: AcceptService,
+    private readonly phone: PhoneService,
   ) {}
 
   async send(ctx: SendContext, input: TemplatedSend): Promise<Accepted> {
@@ -40,6 +42,8 @@ export class TemplatedSender {
       input.templateId,
       input.variables,
       input.language,
+      // A/B variants are picked by the E.164 number (an invalid one is the accept path's 400).
+      this.e164(input.phoneNumber),
     );
     const type = rendered.template.messageType;
     const fromType = CODE_MESSAGE_TYPES.includes(type) ? Object.values(input.variables) : [];
@@ -55,6 +59,7 @@ export class TemplatedSender {
       exact: rendered.template.exact,
       language: rendered.languageUsed as Language,
       templateId: rendered.template.templateId,
+      variant: rendered.variant ?? null,
       userId: input.userId ?? null,
       metadata: input.metadata,
       campaignId: input.campaignId ?? null,
@@ -63,5 +68,10 @@ export class TemplatedSender {
       validitySeconds: input.validitySeconds ?? rendered.template.validitySeconds,
       mode: 'single',
     });
+  }
+
+  private e164(phoneNumber: string): string | null {
+    const v = this.phone.forSend(phoneNumber);
+    return v.valid ? v.e164 : null;
   }
 }

@@ -26,7 +26,10 @@ import {
   SendTemplatedDto,
   TemplateResponseDto,
   toTemplateResponse,
+  variantsOf,
+  VariantStatsResponseDto,
 } from './templates.dto';
+import { toVariantStatsResponse } from './variant-stats';
 import { TemplatesService } from './templates.service';
 import { SmsTemplateEntity } from './template.entity';
 import { ApiBriefBody } from '../openapi/examples';
@@ -38,10 +41,23 @@ export class SendTemplatedResponse extends SendResponseDto {
     description: 'the language actually sent (en when the template lacks the one asked for)',
   })
   language_used: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description:
+      "the template's A/B variant sent (the same for a resend to the number); null: no test running",
+  })
+  variant: string | null;
 }
 
 export function toSendTemplatedResponse(r: AcceptResult): SendTemplatedResponse {
-  return { ...toSendResponse(r), template_id: r.templateId as string, language_used: r.language };
+  return {
+    ...toSendResponse(r),
+    template_id: r.templateId as string,
+    language_used: r.language,
+    variant: r.variant ?? null,
+  };
 }
 
 @ApiTags('templates')
@@ -107,6 +123,7 @@ export class TemplatesController {
         content: contentOf(dto),
         variables: dto.variables,
         validitySeconds: dto.validity_seconds,
+        variants: variantsOf(dto),
       },
       p,
     );
@@ -137,6 +154,7 @@ export class TemplatesController {
         content: contentOf(dto),
         variables: dto.variables,
         validitySeconds: dto.validity_seconds,
+        variants: variantsOf(dto),
       },
       p,
     );
@@ -167,6 +185,7 @@ export class TemplatesController {
         content: Object.keys(content).length ? content : undefined,
         variables: dto.variables,
         validitySeconds: dto.validity_seconds,
+        variants: variantsOf(dto),
       },
       p,
     );
@@ -198,7 +217,7 @@ export class TemplatesController {
     @Param('templateId') id: string,
     @Body() dto: PreviewTemplateDto,
   ): Promise<PreviewResponseDto> {
-    const r = await this.templates.preview(p.tenantId, id, dto.variables ?? {}, dto.language);
+    const r = await this.templates.preview(p.tenantId, id, dto.variables ?? {}, dto.language, dto.variant);
     return {
       text: r.text,
       encoding: r.analysis.encoding,
@@ -207,6 +226,40 @@ export class TemplatesController {
       language_used: r.languageUsed,
       ...smartEncodingField(r.smartEncoding),
     };
+  }
+
+  @Get('templates/:templateId/variants')
+  @ApiOperation({
+    summary: "A template's A/B test: outcomes per variant",
+    description:
+      "The running test's variants since it began: messages, delivered, clicked (null until tracked links are counted), converted (codes) and cost, each rate, and per outcome whether the leader beats the runner-up (two-proportion z-test, p < 0.05, at least 100 messages each). The tenant's own templates only (404 otherwise).",
+  })
+  @ApiOkResponse({ type: VariantStatsResponseDto })
+  async variantStats(
+    @CurrentPrincipal() p: Principal,
+    @Param('templateId') id: string,
+  ): Promise<VariantStatsResponseDto> {
+    return toVariantStatsResponse(
+      await this.templates.variantStats(p.tenantId, id),
+      this.templates.currency(),
+    );
+  }
+
+  @Post('templates/:templateId/variants/:key/promote')
+  @ApiOperation({
+    summary: 'End an A/B test by promoting a variant',
+    description:
+      "Admins. The variant's texts become the template's (`version` + 1) and the test ends (variants null); audited as `template.promote_variant`. 404 for an unknown template or a variant the running test does not have.",
+  })
+  @Roles(ROLE_ADMIN)
+  @HttpCode(200)
+  @ApiOkResponse({ type: TemplateResponseDto })
+  async promote(
+    @CurrentPrincipal() p: Principal,
+    @Param('templateId') id: string,
+    @Param('key') key: string,
+  ): Promise<TemplateResponseDto> {
+    return this.present(p, await this.templates.promoteVariant(p.tenantId, id, key, p));
   }
 
   private async present(p: Principal, t: SmsTemplateEntity): Promise<TemplateResponseDto> {

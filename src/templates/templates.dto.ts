@@ -1,17 +1,21 @@
 import { UserIdField, ValiditySecondsField } from '../common/dto-fields';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayUnique,
   IsArray,
   IsBoolean,
   IsIn,
+  IsInt,
   IsObject,
   IsOptional,
   IsString,
   Length,
   Matches,
+  Max,
+  Min,
+  ValidateNested,
 } from 'class-validator';
 import { SmartEncodingMode, smartEncodingMode } from '../core/smart-encoding';
 import {
@@ -25,6 +29,7 @@ import {
 import { MetadataField, SmartEncodingDto } from '../messaging';
 import { StatusCallbackUrlField } from '../callbacks';
 import { SmsTemplateEntity } from './template.entity';
+import { MAX_VARIANT_WEIGHT, MAX_VARIANTS, TemplateVariant, VARIANT_KEY } from './variant-rules';
 
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,99}$/;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -61,6 +66,56 @@ function ExactField(): PropertyDecorator {
   };
 }
 
+/** One A/B variant of a template (issue 25): a key, a weight and a body per language of the template. */
+export class TemplateVariantDto {
+  @ApiProperty({ example: 'A', description: 'unique within the template: 1 to 32 of A-Z, a-z, 0-9, _ and -' })
+  @IsString()
+  @Matches(VARIANT_KEY, { message: 'key must be 1 to 32 of A-Z, a-z, 0-9, _ and -' })
+  key: string;
+
+  @ApiProperty({
+    example: 50,
+    description: `a positive integer (1 to ${MAX_VARIANT_WEIGHT}); the variant's share of recipients is its weight over the sum`,
+  })
+  @IsInt({ message: 'weight must be a positive integer' })
+  @Min(1, { message: 'weight must be a positive integer' })
+  @Max(MAX_VARIANT_WEIGHT)
+  weight: number;
+
+  @ApiProperty({
+    example: 'Welcome {{name}}! Your account is ready.',
+    description: "the same placeholders as the template's variables",
+  })
+  @IsString()
+  @Length(1, MAX_CONTENT)
+  content_en: string;
+
+  @ApiPropertyOptional({
+    example: 'Hoş geldiniz {{name}}! Hesabınız hazır.',
+    description: 'required when the template has a Turkish text, not allowed otherwise',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, MAX_CONTENT)
+  content_tr?: string;
+}
+
+/** `variants`: an A/B test's bodies; null ends the test; omitted on PUT/PATCH: unchanged. */
+function VariantsField(): PropertyDecorator {
+  return (target, key) => {
+    ApiPropertyOptional({
+      type: [TemplateVariantDto],
+      nullable: true,
+      description: `A/B variants (2 to ${MAX_VARIANTS}): each send or campaign recipient gets one by a stable hash of the test and their number, in proportion to the weights; null ends the test; omitted on PUT/PATCH: unchanged. A change of keys or weights starts a new test (docs/templates.md, A/B variants)`,
+    })(target, key);
+    IsOptional()(target, key);
+    IsArray()(target, key);
+    ArrayMaxSize(MAX_VARIANTS)(target, key);
+    ValidateNested({ each: true })(target, key);
+    Type(() => TemplateVariantDto)(target, key);
+  };
+}
+
 export class CreateTemplateDto {
   @ApiProperty({ example: 'welcome_message', description: 'slug: a-z, 0-9, _ and -' })
   @Matches(SLUG, { message: 'template_id must be a slug of a-z, 0-9, _ and - (at most 100)' })
@@ -90,6 +145,7 @@ export class CreateTemplateDto {
 
   @ExactField() exact?: boolean;
   @ValiditySecondsField(TEMPLATE_VALIDITY) validity_seconds?: number | null;
+  @VariantsField() variants?: TemplateVariantDto[] | null;
 
   @ApiProperty({ example: ['name'], description: 'every placeholder used, exactly' })
   @IsArray()
@@ -120,6 +176,7 @@ export class ReplaceTemplateDto {
   @TransactionalField() transactional?: boolean;
   @ExactField() exact?: boolean;
   @ValiditySecondsField(TEMPLATE_VALIDITY) validity_seconds?: number | null;
+  @VariantsField() variants?: TemplateVariantDto[] | null;
   @ApiProperty({ example: ['name'], description: 'every placeholder used, exactly' })
   @IsArray()
   @ArrayMaxSize(50)
@@ -140,6 +197,7 @@ export class PatchTemplateDto {
   @TransactionalField() transactional?: boolean;
   @ExactField() exact?: boolean;
   @ValiditySecondsField(TEMPLATE_VALIDITY) validity_seconds?: number | null;
+  @VariantsField() variants?: TemplateVariantDto[] | null;
   @ApiPropertyOptional()
   @IsOptional()
   @IsArray()
@@ -167,6 +225,13 @@ export class PreviewTemplateDto {
     unknown
   >;
   @ApiPropertyOptional({ enum: LANGUAGES }) @IsOptional() @IsIn(LANGUAGES) language?: Language;
+  @ApiPropertyOptional({
+    example: 'B',
+    description: "a running A/B variant's key: preview its text instead of the template's",
+  })
+  @IsOptional()
+  @Matches(VARIANT_KEY, { message: 'variant must be a variant key' })
+  variant?: string;
 }
 
 export class SendTemplatedDto {
@@ -195,6 +260,14 @@ export class SendTemplatedDto {
   validity_seconds?: number | null;
 }
 
+export class TemplateVariantResponseDto {
+  @ApiProperty({ example: 'A' }) key: string;
+  @ApiProperty({ example: 50 }) weight: number;
+  @ApiProperty() content_en: string;
+  @ApiProperty({ type: String, nullable: true }) content_tr: string | null;
+  @ApiProperty({ description: 'text per language code' }) content: Record<string, string>;
+}
+
 export class TemplateResponseDto {
   @ApiProperty() template_id: string;
   @ApiProperty() name: string;
@@ -221,6 +294,20 @@ export class TemplateResponseDto {
     description: "the messages' validity period in seconds unless a send gives its own; null: none",
   })
   validity_seconds: number | null;
+  @ApiProperty({
+    type: [TemplateVariantResponseDto],
+    nullable: true,
+    description: "the running A/B test's variants; null: no test",
+  })
+  variants: TemplateVariantResponseDto[] | null;
+  @ApiProperty({ type: String, nullable: true, description: "the running (or last) A/B test's id" })
+  variant_test_id: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'when the running A/B test began; null: no test',
+  })
+  variants_started_at: string | null;
   @ApiProperty() is_active: boolean;
   @ApiProperty({ description: 'true for a built-in default' }) is_default: boolean;
   @ApiProperty() version: number;
@@ -256,6 +343,16 @@ export function toTemplateResponse(t: SmsTemplateEntity, tenantSmartEncoding: un
     content: t.content,
     variables: t.variables,
     validity_seconds: t.validitySeconds,
+    variants:
+      t.variants?.map((v) => ({
+        key: v.key,
+        weight: v.weight,
+        content_en: v.content.en,
+        content_tr: v.content.tr ?? null,
+        content: v.content,
+      })) ?? null,
+    variant_test_id: t.variantTestId ?? null,
+    variants_started_at: t.variants && t.variantsStartedAt ? t.variantsStartedAt.toISOString() : null,
     is_active: t.isActive,
     is_default: t.tenantId === null,
     version: t.version,
@@ -264,9 +361,83 @@ export function toTemplateResponse(t: SmsTemplateEntity, tenantSmartEncoding: un
   };
 }
 
+/** The variants as stored: null ends the test, undefined leaves it (PUT/PATCH). */
+export function variantsOf(dto: {
+  variants?: TemplateVariantDto[] | null;
+}): TemplateVariant[] | null | undefined {
+  if (dto.variants === undefined || dto.variants === null) return dto.variants;
+  return dto.variants.map((v) => ({ key: v.key, weight: v.weight, content: contentOf(v) }));
+}
+
 export function contentOf(dto: { content_en?: string; content_tr?: string }): Record<string, string> {
   const content: Record<string, string> = {};
   if (dto.content_en !== undefined) content.en = dto.content_en;
   if (dto.content_tr !== undefined) content.tr = dto.content_tr;
   return content;
+}
+
+export class VariantSignificanceDto {
+  @ApiProperty({ type: String, nullable: true, description: 'the variant with the highest rate' }) leader:
+    string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'the best of the others, the leader is tested against',
+  })
+  runner_up: string | null;
+  @ApiProperty({ description: 'two-proportion z statistic (pooled), leader against runner-up' }) z: number;
+  @ApiProperty({ description: 'two-sided p-value' }) p_value: number;
+  @ApiProperty({ description: 'both have at least min_sample messages and p < alpha' }) significant: boolean;
+  @ApiProperty({ description: 'both have at least min_sample messages' }) enough_data: boolean;
+  @ApiProperty({ example: 0.05 }) alpha: number;
+  @ApiProperty({ example: 100 }) min_sample: number;
+  @ApiProperty({
+    example: 'B wins on converted: higher than A (two-proportion z-test, z = 2.19, p = 0.0287 < 0.05)',
+  })
+  note: string;
+}
+
+export class VariantOutcomeDto {
+  @ApiProperty({ example: 'A' }) key: string;
+  @ApiProperty({ example: 50 }) weight: number;
+  @ApiProperty({ description: 'messages accepted with this variant since the test began' }) messages: number;
+  @ApiProperty() delivered: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'delivered / messages; null without messages' })
+  delivery_rate: number | null;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: "messages with a click on a tracked link (the tenant's link_tracking)",
+  })
+  clicked: number | null;
+  @ApiProperty({ type: Number, nullable: true }) click_rate: number | null;
+  @ApiProperty({ description: "messages whose code was verified (converted_at): codes' conversions" })
+  converted: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'converted / messages' }) conversion_rate:
+    number | null;
+  @ApiProperty({ type: String, nullable: true, example: '0.3950', description: 'charged by providers' })
+  cost: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '0.4000' }) estimated_cost: string | null;
+}
+
+export class VariantStatsResponseDto {
+  @ApiProperty() template_id: string;
+  @ApiProperty({ description: 'a test is running (the template has variants)' }) running: boolean;
+  @ApiProperty({ type: String, nullable: true }) test_id: string | null;
+  @ApiProperty({ type: String, nullable: true }) started_at: string | null;
+  @ApiProperty({ example: 'USD' }) currency: string;
+  @ApiProperty({ type: [VariantOutcomeDto] }) variants: VariantOutcomeDto[];
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'the variant that wins significantly, on conversions first, then clicks, then delivery; null: none yet',
+  })
+  winner: string | null;
+  @ApiProperty({ type: String, nullable: true, enum: ['converted', 'clicked', 'delivered'] }) winner_metric:
+    'converted' | 'clicked' | 'delivered' | null;
+  @ApiProperty({ type: VariantSignificanceDto }) delivered: VariantSignificanceDto;
+  @ApiProperty({ type: VariantSignificanceDto }) converted: VariantSignificanceDto;
+  @ApiProperty({ type: VariantSignificanceDto, description: 'first clicks on tracked links' })
+  clicked: VariantSignificanceDto;
 }

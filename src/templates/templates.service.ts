@@ -1,13 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { AuditService } from '../audit';
 import { Principal } from '../auth/principal';
 import { Clock } from '../common/clock';
+import { AppConfig } from '../config/app-config';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationFailedError } from '../common/errors';
 import { analyzeText, TextAnalysis } from '../core/encoding';
 import { smartEncode, smartEncodingMode, SmartEncodingReport } from '../core/smart-encoding';
 import { Language, MessageType } from '../core/message-types';
+import { compareVariants, Significance } from '../core/significance';
+import { ExperimentLedger, VariantCounts } from '../messaging';
 import { TenantsService } from '../tenancy';
 import { compareDeclaredVariables, renderTemplate } from './render';
 import {
@@ -17,6 +21,7 @@ import {
   sendVariableProblems,
 } from './template-rules';
 import { SmsTemplateEntity } from './template.entity';
+import { splitChanged, TemplateVariant, variantFor, variantProblems } from './variant-rules';
 
 export interface TemplateInput {
   templateId: string;
@@ -30,6 +35,8 @@ export interface TemplateInput {
   variables: string[];
   /** Seconds of validity its messages get unless a send gives its own; null: none; absent: unchanged (update) or none (create). */
   validitySeconds?: number | null;
+  /** A/B variants (issue 25): a list starts or changes the test, null ends it; absent: unchanged (update) or none (create). */
+  variants?: TemplateVariant[] | null;
 }
 
 export interface Rendered {
@@ -40,6 +47,8 @@ export interface Rendered {
   missing: string[];
   /** Of `text`. */
   analysis: TextAnalysis;
+  /** The A/B variant rendered (null: the template's own content). */
+  variant?: string | null;
   /** A preview's: what smart encoding changed (null: nothing). */
   smartEncoding?: SmartEncodingReport | null;
 }
@@ -69,6 +78,8 @@ export class TemplatesService {
     private readonly tenants: TenantsService,
     private readonly clock: Clock,
     private readonly audit: AuditService,
+    private readonly experiments: ExperimentLedger,
+    private readonly config: AppConfig,
   ) {
     this.repo = ds.getRepository(SmsTemplateEntity);
   }
@@ -130,12 +141,28 @@ export class TemplatesService {
   /** 400 unless every language uses exactly the declared variables (and code templates keep their shape). */
   private checkDeclarations(
     templateId: string,
-    input: Pick<TemplateInput, 'content' | 'variables' | 'messageType'>,
+    input: Pick<TemplateInput, 'content' | 'variables' | 'messageType' | 'variants'>,
   ): void {
     const declared = declarationError(compareDeclaredVariables(input.variables, input.content));
     if (declared) throw new ValidationFailedError(declared.message, declared.details);
     const code = codeTemplateProblems(templateId, input.messageType, input.variables);
     if (code.length) throw new ValidationFailedError(code.flatMap((p) => p.errors).join('; '), code);
+    const variants = input.variants ? variantProblems(input.variants, input) : [];
+    if (variants.length)
+      throw new ValidationFailedError(variants.flatMap((p) => p.errors).join('; '), variants);
+  }
+
+  /** The test columns after a change of variants: a new split (other keys or weights) is a new test. */
+  private testAfter(
+    before: Pick<SmsTemplateEntity, 'variants' | 'variantTestId' | 'variantsStartedAt'> | null,
+    variants: TemplateVariant[] | null,
+    now: Date,
+  ): Pick<SmsTemplateEntity, 'variants' | 'variantTestId' | 'variantsStartedAt'> {
+    if (variants === null)
+      return { variants: null, variantTestId: before?.variantTestId ?? null, variantsStartedAt: null };
+    if (before?.variants && before.variantTestId && !splitChanged(before.variants, variants))
+      return { variants, variantTestId: before.variantTestId, variantsStartedAt: before.variantsStartedAt };
+    return { variants, variantTestId: randomUUID(), variantsStartedAt: now };
   }
 
   /** Audited as `template.create` in the same transaction. */
@@ -157,6 +184,7 @@ export class TemplatesService {
                 transactional: input.transactional ?? false,
                 exact: input.exact ?? false,
                 validitySeconds: input.validitySeconds ?? null,
+                ...this.testAfter(null, input.variants ?? null, now),
                 isActive: true,
                 version: existing.version + 1,
                 updatedAt: now,
@@ -168,6 +196,7 @@ export class TemplatesService {
                 transactional: input.transactional ?? false,
                 exact: input.exact ?? false,
                 validitySeconds: input.validitySeconds ?? null,
+                ...this.testAfter(null, input.variants ?? null, now),
                 tenantId,
                 isActive: true,
                 version: 1,
@@ -207,13 +236,15 @@ export class TemplatesService {
         transactional: patch.transactional ?? row.transactional,
         exact: patch.exact ?? row.exact,
         validitySeconds: patch.validitySeconds === undefined ? row.validitySeconds : patch.validitySeconds,
+        variants: patch.variants === undefined ? row.variants : patch.variants,
       };
       this.checkDeclarations(templateId, next);
       const before = auditView(row);
-      Object.assign(row, next, {
+      const now = this.clock.now();
+      Object.assign(row, next, this.testAfter(row, next.variants, now), {
         name: patch.name ?? row.name,
         version: row.version + 1,
-        updatedAt: this.clock.now(),
+        updatedAt: now,
       });
       const saved = await m.getRepository(SmsTemplateEntity).save(row);
       await this.audit.record(actor, 'template.update', this.target(saved), before, auditView(saved), m);
@@ -284,10 +315,24 @@ export class TemplatesService {
     templateId: string,
     variables: Record<string, unknown>,
     language?: Language,
+    variantKey?: string,
   ): Promise<Rendered> {
     const template = await this.get(tenantId, templateId);
     const languageUsed = await this.resolveLanguage(tenantId, template, language);
-    const { text, missing } = renderTemplate(template.content[languageUsed], variables);
+    let content = template.content;
+    if (variantKey !== undefined) {
+      const variant = template.variants?.find((v) => v.key === variantKey);
+      if (!variant)
+        throw ValidationFailedError.field(
+          'variant',
+          `variant "${variantKey}" is not a running variant of "${templateId}"`,
+        );
+      content = variant.content;
+    }
+    const { text, missing } = renderTemplate(
+      content[languageUsed] ?? template.content[languageUsed],
+      variables,
+    );
     const mode = smartEncodingMode(await this.smartEncodingSetting(tenantId), template);
     const sent = smartEncode(text, mode);
     return {
@@ -306,15 +351,136 @@ export class TemplatesService {
     templateId: string,
     variables: Record<string, unknown>,
     language?: Language,
+    phoneNumber?: string | null,
   ): Promise<Rendered> {
     const template = await this.get(tenantId, templateId);
     const problems = sendVariableProblems(template.variables, variables);
     if (problems.length)
       throw new ValidationFailedError(problems.map((p) => p.errors.join(', ')).join('; '), problems);
     const languageUsed = await this.resolveLanguage(tenantId, template, language);
-    const { text } = renderTemplate(template.content[languageUsed], variables);
-    return { template, text, languageUsed, missing: [], analysis: analyzeText(text) };
+    // A running A/B test: the recipient's variant, by the stable hash of their E.164 number.
+    const variant = phoneNumber ? runningVariant(template, phoneNumber) : null;
+    const content = variant?.content ?? template.content;
+    const { text } = renderTemplate(content[languageUsed] ?? template.content[languageUsed], variables);
+    return {
+      template,
+      text,
+      languageUsed,
+      missing: [],
+      analysis: analyzeText(text),
+      variant: variant?.key ?? null,
+    };
   }
+
+  /**
+   * Ends the template's A/B test by promoting one variant: its texts become the template's, the
+   * variants are cleared (`version` + 1), audited as `template.promote_variant`. 404 for another
+   * tenant's or an unknown template, or a variant the running test does not have.
+   */
+  async promoteVariant(
+    tenantId: number,
+    templateId: string,
+    key: string,
+    actor: Principal,
+  ): Promise<SmsTemplateEntity> {
+    const promoted = await this.ds.transaction(async (m) => {
+      const row = await this.own(tenantId, templateId, m);
+      if (!row || !row.isActive) return null;
+      const variant = row.variants?.find((v) => v.key === key);
+      if (!variant)
+        throw new NotFoundError(
+          `variant not found: template "${templateId}" has no running variant "${key}"`,
+          {
+            template_id: templateId,
+            variant: key,
+          },
+        );
+      const before = auditView(row);
+      Object.assign(row, {
+        content: { ...variant.content },
+        variants: null,
+        variantsStartedAt: null,
+        version: row.version + 1,
+        updatedAt: this.clock.now(),
+      });
+      const saved = await m.getRepository(SmsTemplateEntity).save(row);
+      await this.audit.record(
+        actor,
+        'template.promote_variant',
+        this.target(saved),
+        before,
+        { ...auditView(saved), promoted_variant: key },
+        m,
+      );
+      return saved;
+    });
+    if (promoted) return promoted;
+    throw new TemplateNotFoundError(templateId, tenantId);
+  }
+
+  /**
+   * A running test's outcomes per variant since it began, and whether one wins: per outcome
+   * (delivered; converted, from code conversions; clicked, a first click on a tracked link) the
+   * leader tested against the runner-up (two-proportion z-test, p < 0.05, at least 100 messages each).
+   */
+  async variantStats(tenantId: number, templateId: string): Promise<VariantStats> {
+    const t = await this.ownActive(tenantId, templateId);
+    const counts =
+      t.variants && t.variantsStartedAt
+        ? await this.experiments.variantCounts(tenantId, templateId, t.variantsStartedAt)
+        : [];
+    const byKey = new Map(counts.map((c) => [c.variant, c]));
+    const variants = (t.variants ?? []).map((v) => ({
+      variant: v,
+      counts: byKey.get(v.key) ?? emptyCounts(v.key),
+    }));
+    const test = (metric: 'delivered' | 'converted' | 'clicked') =>
+      compareVariants(
+        variants.map((v) => ({ key: v.variant.key, n: v.counts.messages, successes: v.counts[metric] })),
+        { metric },
+      );
+    return {
+      template: t,
+      running: variants.length > 0,
+      variants,
+      delivered: test('delivered'),
+      converted: test('converted'),
+      clicked: test('clicked'),
+    };
+  }
+
+  currency(): string {
+    return this.config.get('SMS_CURRENCY');
+  }
+
+  /** The tenant's own active template with a running test, for its stats; else 404 (defaults never have one). */
+  async ownActive(tenantId: number, templateId: string): Promise<SmsTemplateEntity> {
+    const row = await this.repo.findOneBy({ tenantId, templateId, isActive: true });
+    if (!row) throw new TemplateNotFoundError(templateId, tenantId);
+    return row;
+  }
+}
+
+export interface VariantStats {
+  template: SmsTemplateEntity;
+  /** A test is running (the template has variants). */
+  running: boolean;
+  variants: { variant: TemplateVariant; counts: VariantCounts }[];
+  delivered: Significance;
+  converted: Significance;
+  clicked: Significance;
+}
+
+function emptyCounts(key: string): VariantCounts {
+  return {
+    variant: key,
+    messages: 0,
+    delivered: 0,
+    clicked: 0,
+    converted: 0,
+    cost: null,
+    estimatedCost: null,
+  };
 }
 
 /** What the audit log keeps of a template. */
@@ -328,7 +494,23 @@ function auditView(t: SmsTemplateEntity) {
     content: t.content,
     variables: t.variables,
     validity_seconds: t.validitySeconds,
+    variants: t.variants,
+    variant_test_id: t.variantTestId,
     version: t.version,
     is_active: t.isActive,
   };
+}
+
+/** The variant of a running test this number gets, or null (no test). */
+export function runningVariant(template: SmsTemplateEntity, phoneNumber: string): TemplateVariant | null {
+  if (!template.variants?.length || !template.variantTestId) return null;
+  return variantFor(
+    {
+      tenantId: template.tenantId,
+      templateId: template.templateId,
+      variants: template.variants,
+      variantTestId: template.variantTestId,
+    },
+    phoneNumber,
+  );
 }

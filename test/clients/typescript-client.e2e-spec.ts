@@ -231,6 +231,41 @@ describe('TypeScript client (clients/typescript)', () => {
     await expect(admin.getRecipient('r1')).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('runs an A/B test (create, stats, promote) and creates an optimal-time campaign', async () => {
+    const admin = client(freshTenantId(), ['admin'], 'ts-ab');
+    const created = await admin.createTemplate({
+      template_id: 'ts_ab',
+      name: 'TS A/B',
+      content_en: 'Hi {{name}}, welcome.',
+      message_type: 'ts_ab',
+      variables: ['name'],
+      variants: [
+        { key: 'A', weight: 1, content_en: 'Hi {{name}}, welcome.' },
+        { key: 'B', weight: 1, content_en: '{{name}}, welcome aboard!' },
+      ],
+    });
+    expect(created.variants?.map((v) => v.key)).toEqual(['A', 'B']);
+    const sent = await admin.sendTemplated({
+      phone_number: '+12025550132',
+      template_id: 'ts_ab',
+      variables: { name: 'A' },
+    });
+    expect(['A', 'B']).toContain(sent.variant);
+    const stats = await admin.variantStats('ts_ab');
+    expect(stats).toMatchObject({ running: true, clicked: { significant: false }, winner: null });
+    const promoted = await admin.promoteVariant('ts_ab', 'B');
+    expect(promoted).toMatchObject({ variants: null, content_en: '{{name}}, welcome aboard!' });
+    await expect(admin.promoteVariant('ts_ab', 'B')).rejects.toMatchObject({ statusCode: 404 });
+    const campaign = await admin.createCampaign({
+      name: 'Optimal',
+      template_id: 'ts_ab',
+      recipient_filters: { roles: ['nobody'] },
+      send_at: 'optimal',
+      optimal_window_hours: 12,
+    });
+    expect(campaign).toMatchObject({ send_at: 'optimal', optimal_window_hours: 12 });
+  });
+
   it("verifies the service's webhooks: a real callback, and bodies signed by the service's code", async () => {
     const receiver = new WebhookReceiver();
     const url = await receiver.start();

@@ -467,6 +467,53 @@ function dashboardSuite(): void {
     expect(await page.getByTestId('ucs2-en').textContent()).toContain('“');
   });
 
+  it("compares a template's A/B variants and ends the test by promoting one", async () => {
+    const auth = t.auth(admin);
+    const ab = {
+      template_id: 'open_day',
+      name: 'Open day',
+      content_en: 'Hi {{name}}, open day on Saturday.',
+      message_type: 'open_day',
+      variables: ['name'],
+      variants: [
+        { key: 'A', weight: 50, content_en: 'Hi {{name}}, open day on Saturday.' },
+        { key: 'B', weight: 50, content_en: '{{name}}, join our open day this Saturday!' },
+      ],
+    };
+    await t.http().post('/api/sms/templates').set(auth).send(ab).expect(201);
+    for (let i = 0; i < 4; i++)
+      await t
+        .http()
+        .post('/api/sms/send-templated')
+        .set(auth)
+        .send({ phone_number: `+1202555084${i}`, template_id: 'open_day', variables: { name: 'Ann' } })
+        .expect(202);
+    // Its own page, signed in by link, so the test runs alone too.
+    const p = await newPage(await browser.newContext({ locale: 'en-US' }), consoleErrors);
+    await p.goto(`${base}/dashboard#token=${t.token(admin)}`);
+    await p.getByTestId('nav-templates').click();
+    await p.getByTestId('template-open_day').click();
+    await p.getByTestId('variant-table').waitFor();
+    const counted = async () =>
+      Number((await p.getByTestId('variant-A').locator('td').nth(2).textContent()) ?? 0) +
+      Number((await p.getByTestId('variant-B').locator('td').nth(2).textContent()) ?? 0);
+    expect(await counted()).toBe(4);
+    expect(await p.getByTestId('variant-test').textContent()).toContain('not enough data');
+    await shot(p, 'templates-ab-test');
+    p.once('dialog', (d) => void d.accept());
+    await p.getByTestId('promote-B').click();
+    await eventually(
+      async () => {
+        const r = await t.http().get('/api/sms/templates/open_day').set(auth);
+        return r.body.variants === null ? r.body : undefined;
+      },
+      10_000,
+      'the promotion',
+    ).then((body) => expect(body.content_en).toBe('{{name}}, join our open day this Saturday!'));
+    await p.getByTestId('variant-test').getByText('No A/B test').waitFor();
+    await p.context().close();
+  });
+
   it('renders an XSS attempt in a template as text', async () => {
     await page.getByTestId('template-xss_probe').click();
     await page.locator('textarea[name=content_en]').waitFor();

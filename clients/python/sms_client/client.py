@@ -54,10 +54,12 @@ def _clean(d: Mapping[str, Any]) -> Json:
 
 
 def _campaign_body(name: str, template_id: str, recipient_filters: Mapping[str, Any],
-                   variables: Optional[Mapping[str, Any]], scheduled_for: Union[datetime, str, None]) -> Json:
+                   variables: Optional[Mapping[str, Any]], scheduled_for: Union[datetime, str, None],
+                   send_at: Optional[str] = None, optimal_window_hours: Optional[int] = None) -> Json:
     return _clean(dict(name=name, template_id=template_id, recipient_filters=dict(recipient_filters),
                        variables=None if variables is None else dict(variables),
-                       scheduled_for=_iso(scheduled_for, "scheduled_for")))
+                       scheduled_for=_iso(scheduled_for, "scheduled_for"),
+                       send_at=send_at, optimal_window_hours=optimal_window_hours))
 
 
 class SMSService:
@@ -249,9 +251,12 @@ class SMSService:
         return self._call("GET", f"/api/sms/templates/{_segment(template_id)}")
 
     def create_template(self, template_id: str, name: str, content_en: str, message_type: str,
-                        variables: Sequence[str], content_tr: Optional[str] = None) -> Json:
+                        variables: Sequence[str], content_tr: Optional[str] = None,
+                        variants: Optional[Sequence[Mapping[str, Any]]] = None) -> Json:
+        """`variants`: an A/B test, e.g. [{"key": "A", "weight": 50, "content_en": ...}, {"key": "B", ...}]."""
         body = _clean(dict(template_id=template_id, name=name, content_en=content_en, content_tr=content_tr,
-                           message_type=message_type, variables=list(variables)))
+                           message_type=message_type, variables=list(variables),
+                           variants=None if variants is None else [dict(v) for v in variants]))
         return self._call("POST", "/api/sms/templates", json=body)
 
     def replace_template(self, template_id: str, **fields: Any) -> Json:
@@ -263,9 +268,29 @@ class SMSService:
     def delete_template(self, template_id: str) -> None:
         self._call("DELETE", f"/api/sms/templates/{_segment(template_id)}")
 
-    def preview_template(self, template_id: str, variables: Mapping[str, str], language: Optional[str] = None) -> Json:
+    def preview_template(self, template_id: str, variables: Mapping[str, str], language: Optional[str] = None,
+                         variant: Optional[str] = None) -> Json:
+        """`variant`: a running A/B variant's key, to preview its text instead of the template's."""
         return self._call("POST", f"/api/sms/templates/{_segment(template_id)}/preview",
-                             json=_clean(dict(variables=dict(variables), language=language)))
+                             json=_clean(dict(variables=dict(variables), language=language, variant=variant)))
+
+    # ------------------------------------------------------------------ A/B variants
+    def set_template_variants(self, template_id: str, variants: Sequence[Mapping[str, Any]]) -> Json:
+        """PATCH `variants`: starts an A/B test (or a new one, when keys or weights change)."""
+        return self._call("PATCH", f"/api/sms/templates/{_segment(template_id)}",
+                          json={"variants": [dict(v) for v in variants]})
+
+    def end_variant_test(self, template_id: str) -> Json:
+        """PATCH `variants: null`: ends the A/B test without a winner (the template's own texts stay)."""
+        return self._call("PATCH", f"/api/sms/templates/{_segment(template_id)}", json={"variants": None})
+
+    def variant_stats(self, template_id: str) -> Json:
+        """GET /api/sms/templates/{id}/variants → per variant: messages, delivered, clicked, converted, cost; winner."""
+        return self._call("GET", f"/api/sms/templates/{_segment(template_id)}/variants")
+
+    def promote_variant(self, template_id: str, key: str) -> Json:
+        """POST …/variants/{key}/promote → the template, with that variant's texts; the test ends."""
+        return self._call("POST", f"/api/sms/templates/{_segment(template_id)}/variants/{_segment(key)}/promote")
 
     # ------------------------------------------------------------------ verification codes
     def send_verification_code(self, phone_number: str, purpose: str, user_id: Optional[UserId] = None,
@@ -319,17 +344,24 @@ class SMSService:
     # ------------------------------------------------------------------ campaigns (admins)
     def create_campaign(self, name: str, template_id: str, recipient_filters: Mapping[str, Any],
                         variables: Optional[Mapping[str, Any]] = None,
-                        scheduled_for: Union[datetime, str, None] = None) -> Json:
-        """POST /api/sms/campaigns → the campaign (`draft`, or `scheduled` with `scheduled_for`)."""
+                        scheduled_for: Union[datetime, str, None] = None,
+                        send_at: Optional[str] = None, optimal_window_hours: Optional[int] = None) -> Json:
+        """POST /api/sms/campaigns → the campaign (`draft`, or `scheduled` with `scheduled_for`).
+
+        `send_at="optimal"`: each recipient's message at their best local hour within
+        `optimal_window_hours` (default 24) of the start."""
         return self._call("POST", "/api/sms/campaigns",
-                          json=_campaign_body(name, template_id, recipient_filters, variables, scheduled_for))
+                          json=_campaign_body(name, template_id, recipient_filters, variables, scheduled_for,
+                                              send_at, optimal_window_hours))
 
     def preview_campaign(self, name: str, template_id: str, recipient_filters: Mapping[str, Any],
                          variables: Optional[Mapping[str, Any]] = None,
-                         scheduled_for: Union[datetime, str, None] = None) -> Json:
+                         scheduled_for: Union[datetime, str, None] = None,
+                         send_at: Optional[str] = None, optimal_window_hours: Optional[int] = None) -> Json:
         """POST /api/sms/campaigns/preview → {total_recipients, will_send, skipped, estimated_cost, sample, ...}; stores nothing."""
         return self._call("POST", "/api/sms/campaigns/preview",
-                          json=_campaign_body(name, template_id, recipient_filters, variables, scheduled_for))
+                          json=_campaign_body(name, template_id, recipient_filters, variables, scheduled_for,
+                                              send_at, optimal_window_hours))
 
     def list_campaigns(self, limit: Optional[int] = None, cursor: Optional[str] = None) -> Json:
         """GET /api/sms/campaigns → {items, next_cursor}, newest first."""

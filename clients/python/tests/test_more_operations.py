@@ -77,6 +77,39 @@ def test_campaign_happy_path(admin: SMSService) -> None:
         admin.get_recipient("py-r2")
 
 
+def test_ab_variants_and_an_optimal_campaign(admin: SMSService) -> None:
+    variants = [
+        {"key": "A", "weight": 1, "content_en": "Hi {{name}}, welcome."},
+        {"key": "B", "weight": 1, "content_en": "{{name}}, welcome aboard!"},
+    ]
+    tpl = admin.create_template("py_ab", "Python A/B", "Hi {{name}}, welcome.", "py_ab", ["name"], variants=variants)
+    assert [v["key"] for v in tpl["variants"]] == ["A", "B"] and tpl["variant_test_id"]
+    first = admin.send_templated("+12025550131", "py_ab", {"name": "Ann"})
+    again = admin.send_templated("+12025550131", "py_ab", {"name": "Ann"})
+    assert first["variant"] in ("A", "B") and again["variant"] == first["variant"]
+    assert admin.preview_template("py_ab", {"name": "Ann"}, variant="B")["text"] == "Ann, welcome aboard!"
+    stats = admin.variant_stats("py_ab")
+    assert stats["running"] and "not enough data" in stats["clicked"]["note"]
+    assert sum(v["messages"] for v in stats["variants"]) == 2
+    assert "not enough data" in stats["converted"]["note"]
+
+    promoted = admin.promote_variant("py_ab", "B")
+    assert promoted["variants"] is None and promoted["content_en"] == "{{name}}, welcome aboard!"
+    with pytest.raises(NotFoundError):
+        admin.promote_variant("py_ab", "B")
+    restarted = admin.set_template_variants("py_ab", variants)
+    assert restarted["variant_test_id"] != tpl["variant_test_id"]
+    assert admin.end_variant_test("py_ab")["variants"] is None
+    with pytest.raises(ValidationError) as err:
+        admin.set_template_variants("py_ab", [variants[0], {**variants[1], "weight": 0}])
+    assert err.value.details[0]["field"] == "variants[1].weight"
+
+    campaign = admin.create_campaign("Optimal", "py_ab", {"roles": ["nobody"]}, send_at="optimal",
+                                     optimal_window_hours=12)
+    assert campaign["send_at"] == "optimal" and campaign["optimal_window_hours"] == 12
+    admin.cancel_campaign(campaign["campaign_id"])
+
+
 def test_stats_and_cost_reports(sms_service: SMSService, admin: SMSService) -> None:
     sms_service.send("+12025550123", "counted", message_type="general_notification")
     stats = admin.stats(group_by="message_type")

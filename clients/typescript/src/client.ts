@@ -21,6 +21,11 @@ export type ValidatePhoneRequest = Schemas['ValidatePhoneDto'];
 export type PhoneValidation = Schemas['PhoneValidationResponseDto'];
 export type Me = Schemas['MeResponseDto'];
 export type Template = Schemas['TemplateResponseDto'];
+export type CreateTemplateRequest = Schemas['CreateTemplateDto'];
+export type PatchTemplateRequest = Schemas['PatchTemplateDto'];
+/** One A/B variant of a template (`variants` on create, PUT and PATCH; null ends the test). */
+export type TemplateVariant = Schemas['TemplateVariantDto'];
+export type VariantStats = Schemas['VariantStatsResponseDto'];
 export type SendCodeRequest = Schemas['SendCodeDto'];
 export type SendCodeResponse = Schemas['SendCodeResponseDto'];
 export type CheckCodeRequest = Schemas['CheckCodeDto'];
@@ -189,6 +194,34 @@ export class SmsClient {
   /** GET /api/sms/templates. */
   templates(query: Query<'Templates_list'> = {}): Promise<Template[]> {
     return this.once(() => this.api.GET('/api/sms/templates', { params: { query } }));
+  }
+
+  /** POST /api/sms/templates (admins); `variants` starts an A/B test. */
+  createTemplate(body: CreateTemplateRequest): Promise<Template> {
+    return this.once(() => this.api.POST('/api/sms/templates', { body }));
+  }
+
+  /** PATCH /api/sms/templates/{id} (admins): the given fields; `variants: null` ends an A/B test without a winner. */
+  updateTemplate(templateId: string, body: PatchTemplateRequest): Promise<Template> {
+    return this.once(() =>
+      this.api.PATCH('/api/sms/templates/{templateId}', { body, params: { path: { templateId } } }),
+    );
+  }
+
+  /** GET /api/sms/templates/{id}/variants: the running A/B test's outcomes per variant, and the winner if any. */
+  variantStats(templateId: string): Promise<VariantStats> {
+    return this.once(() =>
+      this.api.GET('/api/sms/templates/{templateId}/variants', { params: { path: { templateId } } }),
+    );
+  }
+
+  /** POST /api/sms/templates/{id}/variants/{key}/promote (admins): that variant's texts become the template's; the test ends. */
+  promoteVariant(templateId: string, key: string): Promise<Template> {
+    return this.once(() =>
+      this.api.POST('/api/sms/templates/{templateId}/variants/{key}/promote', {
+        params: { path: { templateId, key } },
+      }),
+    );
   }
 
   // ------------------------------------------------------------------ verification codes

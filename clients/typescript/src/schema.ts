@@ -600,6 +600,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/sms/templates/{templateId}/variants': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A template's A/B test: outcomes per variant
+     * @description The running test's variants since it began: messages, delivered, clicked (null until tracked links are counted), converted (codes) and cost, each rate, and per outcome whether the leader beats the runner-up (two-proportion z-test, p < 0.05, at least 100 messages each). The tenant's own templates only (404 otherwise).
+     */
+    get: operations['Templates_variantStats'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/sms/templates/{templateId}/variants/{key}/promote': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * End an A/B test by promoting a variant
+     * @description Admins. The variant's texts become the template's (`version` + 1) and the test ends (variants null); audited as `template.promote_variant`. 404 for an unknown template or a variant the running test does not have.
+     */
+    post: operations['Templates_promote'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/sms/send-templated': {
     parameters: {
       query?: never;
@@ -1934,6 +1974,8 @@ export interface components {
       message_type: string;
       language: string;
       template_id: string | null;
+      /** @description the template's A/B variant it was rendered from (docs/templates.md); null: none */
+      variant: string | null;
       user_id: string | null;
       created_by: string;
       status: string;
@@ -2061,6 +2103,16 @@ export interface components {
       /** @description one per group, most messages first (at most 1,000) */
       rows: components['schemas']['LinkStatsRowDto'][];
     };
+    TemplateVariantResponseDto: {
+      /** @example A */
+      key: string;
+      /** @example 50 */
+      weight: number;
+      content_en: string;
+      content_tr: string | null;
+      /** @description text per language code */
+      content: Record<string, unknown>;
+    };
     TemplateResponseDto: {
       template_id: string;
       name: string;
@@ -2081,12 +2133,40 @@ export interface components {
       variables: string[];
       /** @description the messages' validity period in seconds unless a send gives its own; null: none */
       validity_seconds: number | null;
+      /** @description the running A/B test's variants; null: no test */
+      variants: components['schemas']['TemplateVariantResponseDto'][] | null;
+      /** @description the running (or last) A/B test's id */
+      variant_test_id: string | null;
+      /** @description when the running A/B test began; null: no test */
+      variants_started_at: string | null;
       is_active: boolean;
       /** @description true for a built-in default */
       is_default: boolean;
       version: number;
       created_at: string;
       updated_at: string;
+    };
+    TemplateVariantDto: {
+      /**
+       * @description unique within the template: 1 to 32 of A-Z, a-z, 0-9, _ and -
+       * @example A
+       */
+      key: string;
+      /**
+       * @description a positive integer (1 to 10000); the variant's share of recipients is its weight over the sum
+       * @example 50
+       */
+      weight: number;
+      /**
+       * @description the same placeholders as the template's variables
+       * @example Welcome {{name}}! Your account is ready.
+       */
+      content_en: string;
+      /**
+       * @description required when the template has a Turkish text, not allowed otherwise
+       * @example Hoş geldiniz {{name}}! Hesabınız hazır.
+       */
+      content_tr?: string;
     };
     CreateTemplateDto: {
       /**
@@ -2120,6 +2200,8 @@ export interface components {
        * @example 300
        */
       validity_seconds?: number | null;
+      /** @description A/B variants (2 to 10): each send or campaign recipient gets one by a stable hash of the test and their number, in proportion to the weights; null ends the test; omitted on PUT/PATCH: unchanged. A change of keys or weights starts a new test (docs/templates.md, A/B variants) */
+      variants?: components['schemas']['TemplateVariantDto'][] | null;
       /**
        * @description every placeholder used, exactly
        * @example [
@@ -2158,6 +2240,8 @@ export interface components {
        * @example 300
        */
       validity_seconds?: number | null;
+      /** @description A/B variants (2 to 10): each send or campaign recipient gets one by a stable hash of the test and their number, in proportion to the weights; null ends the test; omitted on PUT/PATCH: unchanged. A change of keys or weights starts a new test (docs/templates.md, A/B variants) */
+      variants?: components['schemas']['TemplateVariantDto'][] | null;
       /**
        * @description every placeholder used, exactly
        * @example [
@@ -2188,6 +2272,8 @@ export interface components {
        * @example 300
        */
       validity_seconds?: number | null;
+      /** @description A/B variants (2 to 10): each send or campaign recipient gets one by a stable hash of the test and their number, in proportion to the weights; null ends the test; omitted on PUT/PATCH: unchanged. A change of keys or weights starts a new test (docs/templates.md, A/B variants) */
+      variants?: components['schemas']['TemplateVariantDto'][] | null;
       variables?: string[];
     };
     PreviewTemplateDto: {
@@ -2199,6 +2285,11 @@ export interface components {
       variables?: Record<string, unknown>;
       /** @enum {string} */
       language?: 'en' | 'tr';
+      /**
+       * @description a running A/B variant's key: preview its text instead of the template's
+       * @example B
+       */
+      variant?: string;
     };
     PreviewResponseDto: {
       /** @description the text as it would be sent (after smart encoding) */
@@ -2210,6 +2301,69 @@ export interface components {
       language_used: string;
       /** @description present only when the tenant's smart_encoding changes the text: its encoding and segments as written and as sent */
       smart_encoding?: components['schemas']['SmartEncodingDto'];
+    };
+    VariantOutcomeDto: {
+      /** @example A */
+      key: string;
+      /** @example 50 */
+      weight: number;
+      /** @description messages accepted with this variant since the test began */
+      messages: number;
+      delivered: number;
+      /** @description delivered / messages; null without messages */
+      delivery_rate: number | null;
+      /** @description messages with a click on a tracked link (the tenant's link_tracking) */
+      clicked: number | null;
+      click_rate: number | null;
+      /** @description messages whose code was verified (converted_at): codes' conversions */
+      converted: number;
+      /** @description converted / messages */
+      conversion_rate: number | null;
+      /**
+       * @description charged by providers
+       * @example 0.3950
+       */
+      cost: string | null;
+      /** @example 0.4000 */
+      estimated_cost: string | null;
+    };
+    VariantSignificanceDto: {
+      /** @description the variant with the highest rate */
+      leader: string | null;
+      /** @description the best of the others, the leader is tested against */
+      runner_up: string | null;
+      /** @description two-proportion z statistic (pooled), leader against runner-up */
+      z: number;
+      /** @description two-sided p-value */
+      p_value: number;
+      /** @description both have at least min_sample messages and p < alpha */
+      significant: boolean;
+      /** @description both have at least min_sample messages */
+      enough_data: boolean;
+      /** @example 0.05 */
+      alpha: number;
+      /** @example 100 */
+      min_sample: number;
+      /** @example B wins on converted: higher than A (two-proportion z-test, z = 2.19, p = 0.0287 < 0.05) */
+      note: string;
+    };
+    VariantStatsResponseDto: {
+      template_id: string;
+      /** @description a test is running (the template has variants) */
+      running: boolean;
+      test_id: string | null;
+      started_at: string | null;
+      /** @example USD */
+      currency: string;
+      variants: components['schemas']['VariantOutcomeDto'][];
+      /** @description the variant that wins significantly, on conversions first, then clicks, then delivery; null: none yet */
+      winner: string | null;
+      /** @enum {string|null} */
+      winner_metric: 'converted' | 'clicked' | 'delivered' | null;
+      delivered: components['schemas']['VariantSignificanceDto'];
+      converted: components['schemas']['VariantSignificanceDto'];
+      /** @description first clicks on tracked links */
+      clicked: components['schemas']['VariantSignificanceDto'];
     };
     SendTemplatedDto: {
       /** @example +12025550123 */
@@ -2272,6 +2426,11 @@ export interface components {
        * @example en
        */
       language_used: string;
+      /**
+       * @description the template's A/B variant sent (the same for a resend to the number); null: no test running
+       * @example null
+       */
+      variant: string | null;
     };
     SendCodeDto: {
       /** @example +12025550123 */
@@ -3118,6 +3277,17 @@ export interface components {
        * @example 300
        */
       validity_seconds?: number | null;
+      /**
+       * @description `optimal`: each recipient's message goes within `optimal_window_hours` of the campaign's start, at the local hour their past messages were answered soonest (verified codes; clicks once tracked links are counted), else at the tenant's best hour, else at the window's start; quiet hours still bind. Default `now`
+       * @example optimal
+       * @enum {string}
+       */
+      send_at?: 'now' | 'optimal';
+      /**
+       * @description with send_at "optimal": the window in hours from the campaign's start (1 to 72; default 24)
+       * @example 24
+       */
+      optimal_window_hours?: number;
     };
     CampaignResponseDto: {
       /** @example 7f1c0c5e-8a4e-4a43-9a55-3c2f3f0e2b1d */
@@ -3142,6 +3312,13 @@ export interface components {
       scheduled_for: string | null;
       /** @description the campaign's own validity period in seconds (null: the template's, if any) */
       validity_seconds: number | null;
+      /**
+       * @description optimal: delivery-time optimisation within the window
+       * @enum {string}
+       */
+      send_at: 'now' | 'optimal';
+      /** @description send_at optimal: the window in hours; else null */
+      optimal_window_hours: number | null;
       /**
        * @description recipients the filters select now
        * @example 120
@@ -3222,7 +3399,7 @@ export interface components {
       total_recipients: number;
       /** @description waiting, including deferred */
       queued: number;
-      /** @description deferred to the end of the recipient's quiet hours (status scheduled) */
+      /** @description waiting for a later time (status scheduled): the end of the recipient's quiet hours, or a send_at optimal campaign's chosen time */
       deferred: number;
       sending: number;
       sent: number;
@@ -8296,6 +8473,237 @@ export interface operations {
            *       "message": "unsupported Content-Encoding (accepted: identity, gzip, deflate, br)"
            *     }
            */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description rate limit; see Retry-After */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description an unexpected error; `errorId` is in the service log */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 500,
+           *       "error": "Internal Server Error",
+           *       "message": "internal error",
+           *       "errorId": "6f1c2b1e-2f1a-4c1e-9a55-0d6b1c7e9f10"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description PostgreSQL or Redis is unreachable: nothing was stored; retry after Retry-After */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "Service Unavailable",
+           *       "message": "database is unavailable; nothing was stored, retry after 5 s"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  Templates_variantStats: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description super_admin only: act for this tenant instead of the token’s */
+        'X-Tenant-Id'?: number;
+      };
+      path: {
+        templateId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['VariantStatsResponseDto'];
+        };
+      };
+      /** @description invalid input; nothing changed */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description missing, malformed or expired token */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description role missing or tenant deactivated */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unknown here, or another tenant’s */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description rate limit; see Retry-After */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-RateLimit-Limit': components['headers']['X-RateLimit-Limit'];
+          'X-RateLimit-Remaining': components['headers']['X-RateLimit-Remaining'];
+          'X-RateLimit-Reset': components['headers']['X-RateLimit-Reset'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description an unexpected error; `errorId` is in the service log */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 500,
+           *       "error": "Internal Server Error",
+           *       "message": "internal error",
+           *       "errorId": "6f1c2b1e-2f1a-4c1e-9a55-0d6b1c7e9f10"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description PostgreSQL or Redis is unreachable: nothing was stored; retry after Retry-After */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "Service Unavailable",
+           *       "message": "database is unavailable; nothing was stored, retry after 5 s"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  Templates_promote: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description super_admin only: act for this tenant instead of the token’s */
+        'X-Tenant-Id'?: number;
+      };
+      path: {
+        templateId: string;
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TemplateResponseDto'];
+        };
+      };
+      /** @description invalid input; nothing changed */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description missing, malformed or expired token */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description role missing or tenant deactivated */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unknown here, or another tenant’s */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };

@@ -554,6 +554,7 @@ export class AcceptService {
       testMode: r.testMode,
       expiresAt: r.expiresAt ?? null,
       links: r.links,
+      variant: r.variant ?? null,
     };
   }
 
@@ -729,6 +730,7 @@ export class AcceptService {
       messageType: input.messageType,
       language: input.language,
       templateId: input.templateId ?? null,
+      variant: input.variant ?? null,
       status,
       segments: text.segments,
       encoding: text.encoding,
@@ -761,6 +763,7 @@ export class AcceptService {
         scheduledAt,
         templateId: input.templateId ?? null,
         language: input.language,
+        variant: input.variant ?? null,
         acceptedAt: now,
         smartEncoding: smart.report,
       },
@@ -801,6 +804,8 @@ export class AcceptService {
       const plan = tracking ? this.links.plan(p.body) : null;
       const { text: encoded, analysis: text } = smartEncode(plan ? plan.text : p.body, smartEncoding);
       const own = plan ? this.links.perMessage(encoded, plan, 1)[0] : null;
+      // A campaign's optimal send time (issue 25): due then, its validity counted from then.
+      const due = p.scheduledAt && p.scheduledAt.getTime() > now.getTime() ? p.scheduledAt : null;
       batch.rows.push({
         id: randomUUID(),
         userId: p.recipientUserId,
@@ -811,16 +816,17 @@ export class AcceptService {
         messageType: input.messageType,
         language: p.language,
         templateId: input.templateId,
-        status: 'queued',
+        variant: p.variant ?? null,
+        status: due ? 'scheduled' : 'queued',
         segments: text.segments,
         encoding: text.encoding,
         estimatedCost: this.pricing.estimate(provider, v.country, text.segments),
         currency,
-        scheduledAt: null,
+        scheduledAt: due,
         batchId: null,
         campaignId: input.campaignId,
         statusCallbackUrl: null,
-        expiresAt,
+        expiresAt: due ? this.expiresAt(input.messageType, input.validitySeconds, due) : expiresAt,
         metadata: {},
         country: v.country,
         timezone: p.timezone,

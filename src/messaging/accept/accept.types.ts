@@ -18,6 +18,8 @@ export interface AcceptInput {
   transactional?: boolean;
   language: Language;
   templateId?: string | null;
+  /** The template's A/B variant the body was rendered from (issue 25); absent: none. */
+  variant?: string | null;
   /** The template is marked `exact`: the tenant's smart encoding never alters its text. */
   exact?: boolean;
   userId?: string | null;
@@ -52,6 +54,13 @@ export interface PlannedMessage {
    * recipient still passes the policies first, so one who opted out is skipped as opted out.
    */
   unsendable?: string;
+  /** The template's A/B variant the body was rendered from (issue 25); absent: none. */
+  variant?: string | null;
+  /**
+   * When it should go (a campaign's `send_at: "optimal"`, issue 25); absent, null or not in the
+   * future: now. Quiet hours still apply to it, and the validity period counts from it.
+   */
+  scheduledAt?: Date | null;
 }
 
 /** A campaign page handed to the accept path: who sends what, to whom. */
@@ -117,6 +126,8 @@ export interface AcceptResult {
   /** The template the body was rendered from, and the language actually sent. */
   templateId: string | null;
   language: Language;
+  /** The template's A/B variant sent (issue 25); absent or null: none. */
+  variant?: string | null;
   /** When the messages were accepted (their created_at). */
   acceptedAt: Date;
   /** What the tenant's smart encoding changed in the (shared) body; absent or null: sent as written. */

@@ -261,6 +261,12 @@ export class MessageSummaryDto {
   @ApiProperty() message_type: string;
   @ApiProperty() language: string;
   @ApiProperty({ type: String, nullable: true }) template_id: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "the template's A/B variant it was rendered from (docs/templates.md); null: none",
+  })
+  variant: string | null;
   @ApiProperty({ type: String, nullable: true }) user_id: string | null;
   @ApiProperty() created_by: string;
   @ApiProperty() status: string;

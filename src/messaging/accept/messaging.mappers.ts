@@ -86,6 +86,7 @@ export function toMessageSummary(m: SmsMessageEntity): MessageSummaryDto {
     message_type: m.messageType,
     language: m.language,
     template_id: m.templateId,
+    variant: m.variant,
     user_id: m.userId,
     created_by: m.createdBy,
     status: m.status,

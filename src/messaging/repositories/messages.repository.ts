@@ -40,6 +40,8 @@ export interface NewMessage {
   sender?: string | null;
   /** Test mode: handed to the sandbox provider only, at no cost; absent: false. */
   testMode?: boolean;
+  /** The template's A/B variant key (issue 25); absent or null: none. */
+  variant?: string | null;
   /** Tracked links in its body (not a column): each inserted as an `sms_links` row with the message. */
   links?: NewLink[];
 }
@@ -52,8 +54,8 @@ export interface NewLink {
 
 /**
  * The tracked links of `messages` as three parameter arrays (message id, code, URL), and the CTE
- * that inserts them from `inserted` (which must return id, tenant_id, campaign_id, template_id and
- * created_at): a link is written only with its message, in the message's statement.
+ * that inserts them from `inserted` (which must return id, tenant_id, campaign_id, template_id, variant
+ * and created_at): a link is written only with its message, in the message's statement.
  */
 function linkInsert(messages: NewMessage[], first: number): { cte: string; params: unknown[][] } {
   const ids: string[] = [];
@@ -65,10 +67,9 @@ function linkInsert(messages: NewMessage[], first: number): { cte: string; param
       codes.push(l.code);
       urls.push(l.url);
     }
-  // variant: NULL until templates have variants (the A/B work sets it from the message).
   const cte = `links AS (
          INSERT INTO sms_links (code, tenant_id, message_id, campaign_id, template_id, variant, target_url, created_at)
-         SELECT l.code, i.tenant_id, i.id, i.campaign_id, i.template_id, NULL, l.url, i.created_at
+         SELECT l.code, i.tenant_id, i.id, i.campaign_id, i.template_id, i.variant, l.url, i.created_at
            FROM unnest($${first}::uuid[], $${first + 1}::varchar[], $${first + 2}::text[]) AS l(message_id, code, url)
            JOIN inserted i ON i.id = l.message_id
        )`;
@@ -126,6 +127,7 @@ const COLUMNS: readonly (readonly [string, string, (m: NewMessage) => unknown])[
   ['expires_at', 'timestamptz', (m) => m.expiresAt ?? null],
   ['sender', 'varchar', (m) => m.sender ?? null],
   ['test_mode', 'bool', (m) => m.testMode === true],
+  ['variant', 'varchar', (m) => m.variant ?? null],
 ];
 
 /**
@@ -175,7 +177,7 @@ export class MessagesRepository {
        ), inserted AS (
          INSERT INTO sms_messages (${names}, updated_at)
          SELECT ${select}, created_at FROM unnest(${casts}) AS t(${names})
-         RETURNING id, status, created_at, tenant_id, campaign_id, template_id
+         RETURNING id, status, created_at, tenant_id, campaign_id, template_id, variant
        ), ${links.cte}
        INSERT INTO sms_message_events (message_id, status, source, at)
        SELECT id, status, $${n + 1}, created_at FROM inserted`,
@@ -213,7 +215,7 @@ export class MessagesRepository {
          SELECT ${select}, recipient_user_id, created_at
            FROM unnest(${casts}, $${n + 1}::varchar[]) AS t(${names}, recipient_user_id)
          ON CONFLICT (campaign_id, recipient_user_id) WHERE campaign_id IS NOT NULL DO NOTHING
-         RETURNING id, status, created_at, tenant_id, campaign_id, template_id
+         RETURNING id, status, created_at, tenant_id, campaign_id, template_id, variant
        ), ${links.cte}, events AS (
          INSERT INTO sms_message_events (message_id, status, source, at)
          SELECT id, status, 'campaign', created_at FROM inserted

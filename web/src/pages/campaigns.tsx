@@ -133,6 +133,8 @@ function NewCampaign({ onCreated }: { onCreated: () => void }) {
   const [tags, setTags] = useState('');
   const [languages, setLanguages] = useState('');
   const [vars, setVars] = useState('');
+  const [optimal, setOptimal] = useState(false);
+  const [windowHours, setWindowHours] = useState('24');
   const [preview, setPreview] = useState<Schemas['CampaignPreviewDto'] | null>(null);
   const [previewedFor, setPreviewedFor] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -152,6 +154,7 @@ function NewCampaign({ onCreated }: { onCreated: () => void }) {
       languages: langs?.filter(isLanguage),
     },
     variables: parsePairs(vars),
+    ...(optimal ? { send_at: 'optimal' as const, optimal_window_hours: Number(windowHours) || 24 } : {}),
   };
   const key = JSON.stringify(body);
 
@@ -234,6 +237,28 @@ function NewCampaign({ onCreated }: { onCreated: () => void }) {
           {t('variables')}
           <textarea name="variables" rows={3} value={vars} onInput={(e) => setVars(e.currentTarget.value)} />
         </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            name="send_at_optimal"
+            checked={optimal}
+            onChange={(e) => setOptimal(e.currentTarget.checked)}
+          />{' '}
+          {t('sendAtOptimal')}
+        </label>
+        {optimal && (
+          <label>
+            {t('optimalWindow')}
+            <input
+              name="optimal_window_hours"
+              type="number"
+              min={1}
+              max={72}
+              value={windowHours}
+              onInput={(e) => setWindowHours(e.currentTarget.value)}
+            />
+          </label>
+        )}
         <ErrorNote error={languageError ?? error} />
         {preview && !languageError && (
           <div class="preview" data-testid="campaign-preview">

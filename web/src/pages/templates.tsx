@@ -13,6 +13,7 @@ import {
 } from '../encoding';
 import { t } from '../i18n';
 import { Card, ErrorNote, errorText, useLoad } from '../ui';
+import { VariantTest } from './variant-test';
 
 type Template = Schemas['TemplateResponseDto'];
 
@@ -79,6 +80,14 @@ export function Templates({ session }: { session: Session }) {
             setSelected(id);
             list.reload();
           }}
+        />
+      )}
+      {current && !current.is_default && (
+        <VariantTest
+          key={`${current.template_id}:${current.version}`}
+          template={current}
+          admin={admin}
+          onPromoted={() => list.reload()}
         />
       )}
     </div>
