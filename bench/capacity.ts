@@ -21,7 +21,11 @@
  *    SMS_WORKER_CONCURRENCY 100): the worker's ceiling;
  * 3. delivery + receipts: N more accepted (not measured), the worker restarted with receipts 100 ms
  *    after the hand-over; until all N are `delivered`. A receipt's cost is stage 3 − stage 2;
- * 4. single sends: `POST /api/sms/send` for CAPACITY_DURATION_S (default 10) at 50 connections.
+ * 4. single sends: `POST /api/sms/send` for CAPACITY_DURATION_S (default 10) at 50 connections;
+ * 5. receipt webhooks: N rows written `sent` through Twilio (straight into the ledger, not
+ *    measured), then one signed Twilio status callback each, `POST /api/sms/webhooks/twilio/status`
+ *    at 50 connections, to an api restarted with the (fake) Twilio configured: a receipt as it
+ *    reaches production, over HTTP.
  * The worker stays up through every stage and folds the stats deltas (every second); a stage ends
  * when they are folded, so a stage's cost includes the fold of its own writes.
  *
@@ -33,10 +37,12 @@ import autocannon from 'autocannon';
 import Bull from 'bull';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
+import twilio from 'twilio';
 import { cleanupAll } from '../chaos/cleanup';
 import { freePort, OwnPostgres, OwnRedis } from '../chaos/infra';
 import { ServiceProcess } from '../chaos/service';
 import { migrate } from '../src/database/bootstrap';
+import { FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN, FakeTwilio } from '../test/fakes/fake-twilio';
 import { fmt } from './context';
 import { load, machine, writeBlock } from './report';
 import { baseEnv, numbers, token } from './service';
@@ -137,6 +143,7 @@ class Bed {
   api!: ServiceProcess;
   worker!: ServiceProcess;
   private workers = 0;
+  private apis = 0;
   readonly logDir = join('dist', 'capacity-logs', Date.now().toString(36));
 
   async setup(): Promise<void> {
@@ -182,9 +189,26 @@ class Bed {
     };
   }
 
-  async startApi(): Promise<void> {
-    this.api = new ServiceProcess('api', 'api', this.env(), join(this.logDir, 'api.log'), this.port);
+  async startApi(extra: Record<string, string> = {}): Promise<void> {
+    const name = `api${++this.apis}`;
+    this.api = new ServiceProcess(name, 'api', this.env(extra), join(this.logDir, `${name}.log`), this.port);
     await this.api.start();
+  }
+
+  /** The settings of an api that takes Twilio's status callbacks (the fake Twilio as its API). */
+  twilioEnv(twilioUrl: string): Record<string, string> {
+    return {
+      SMS_PROVIDERS: 'twilio',
+      TWILIO_ACCOUNT_SID: FAKE_TWILIO_SID,
+      TWILIO_AUTH_TOKEN: FAKE_TWILIO_TOKEN,
+      TWILIO_PHONE_NUMBER: '+15005550006',
+      TWILIO_API_BASE_URL: twilioUrl,
+      PUBLIC_BASE_URL: this.base,
+    };
+  }
+
+  get base(): string {
+    return `http://127.0.0.1:${this.port}`;
   }
 
   async startWorker(extra: Record<string, string>): Promise<void> {
@@ -368,6 +392,95 @@ async function handOverRate(bed: Bed, tenant: number): Promise<{ messages: numbe
   return { messages: rows[0].n, seconds: rows[0].span };
 }
 
+/**
+ * Stage 5: N rows `sent` through Twilio are written straight into the ledger (before the
+ * measurement), then each gets one signed `delivered` status callback, 50 connections, at an api
+ * restarted with Twilio configured; until every row is `delivered` and the deltas are folded.
+ */
+async function receiptWebhooks(bed: Bed): Promise<StageResult> {
+  const tenant = 5;
+  const fake = new FakeTwilio();
+  const twilioUrl = await fake.start();
+  try {
+    await bed.api.kill();
+    await bed.startApi(bed.twilioEnv(twilioUrl));
+    const sids = Array.from({ length: N }, (_, i) => `SM${String(i).padStart(32, '0')}`);
+    const phones = numbers(N, 300_000);
+    await bed.observer.query(
+      `INSERT INTO tenants (id, name) VALUES ($1, 'capacity') ON CONFLICT DO NOTHING`,
+      [tenant],
+    );
+    await bed.observer.query(
+      `INSERT INTO sms_messages (id, tenant_id, created_by, phone_number, body, message_type, language, status,
+                                 provider, provider_message_id, segments, encoding, estimated_cost, currency,
+                                 sent_at, attempts, created_at, updated_at)
+       SELECT gen_random_uuid(), $1, 'capacity', p, $4, 'general_notification', 'en', 'sent', 'twilio', s,
+              1, 'GSM-7', 0.0079, 'USD', now(), 1, now(), now()
+         FROM unnest($2::varchar[], $3::varchar[]) AS x(s, p)`,
+      [tenant, sids, phones, TEXT],
+    );
+    await bed.folded();
+    const url = `${bed.base}/api/sms/webhooks/twilio/status`;
+    const requests = sids.map((sid, i) => {
+      const params: Record<string, string> = {
+        AccountSid: FAKE_TWILIO_SID,
+        ApiVersion: '2010-04-01',
+        MessageSid: sid,
+        SmsSid: sid,
+        MessageStatus: 'delivered',
+        SmsStatus: 'delivered',
+        To: phones[i],
+        From: '+15005550006',
+      };
+      return {
+        body: new URLSearchParams(params).toString(),
+        signature: twilio.getExpectedTwilioSignature(FAKE_TWILIO_TOKEN, url, params),
+      };
+    });
+    let next = 0;
+    return await measure(
+      bed,
+      '5. receipt webhooks (signed Twilio status callbacks, 50 connections)',
+      async () => {
+        const t0 = performance.now();
+        const r = await autocannon({
+          url,
+          connections: 50,
+          amount: N,
+          requests: [
+            {
+              method: 'POST',
+              setupRequest: (req) => {
+                const one = requests[next++ % requests.length];
+                return {
+                  ...req,
+                  body: one.body,
+                  headers: {
+                    ...req.headers,
+                    'content-type': 'application/x-www-form-urlencoded',
+                    'x-twilio-signature': one.signature,
+                  },
+                };
+              },
+            },
+          ],
+        });
+        const seconds = (performance.now() - t0) / 1000;
+        if (r.non2xx || r.errors) console.warn(`receipts: ${r.non2xx} non-2xx, ${r.errors} errors`);
+        await bed.until(
+          `SELECT count(*) FROM sms_messages WHERE tenant_id = $1 AND status = 'delivered'`,
+          [tenant],
+          r['2xx'],
+        );
+        await bed.folded();
+        return { messages: r['2xx'], seconds };
+      },
+    );
+  } finally {
+    await fake.stop();
+  }
+}
+
 function tables(stages: StageResult[], receipt: StageResult['perMessage'] | null): string {
   const p = (s: StageResult) => s.perMessage;
   const lines = [
@@ -485,6 +598,7 @@ async function main(): Promise<void> {
         return { messages: r['2xx'], seconds: DURATION_S };
       }),
     );
+    stages.push(await receiptWebhooks(bed));
   } finally {
     await bed.teardown().catch(() => undefined);
     cleanupAll();
