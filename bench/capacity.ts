@@ -10,7 +10,7 @@
  * - PostgreSQL: `pg_stat_statements` of the service's database and role (top-level statements:
  *   one per round trip; a PL/pgSQL function and its triggers count once, their time inside it),
  *   `pg_current_wal_lsn()` (every WAL byte: commits, full-page images, autovacuum), and the CPU
- *   time of every PostgreSQL process (/proc, user + system);
+ *   time of every PostgreSQL process (/proc, user + system) less the run's own polling backend;
  * - Redis: commands processed and its CPU time (`INFO`);
  * - each service process's CPU time (/proc).
  *
@@ -144,6 +144,7 @@ class Bed {
   worker!: ServiceProcess;
   private workers = 0;
   private apis = 0;
+  private observerPid = 0;
   readonly logDir = join('dist', 'capacity-logs', Date.now().toString(36));
 
   async setup(): Promise<void> {
@@ -172,6 +173,9 @@ class Bed {
     await migrate(this.pg.url(DB));
     this.observer = new Client({ connectionString: `postgres://observer@127.0.0.1:${this.pg.port}/${DB}` });
     await this.observer.connect();
+    this.observerPid = (
+      await this.observer.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
+    ).rows[0].pid;
     this.redisClient = new IORedis(this.redis.url);
   }
 
@@ -258,7 +262,8 @@ class Bed {
       stmts: new Map(
         rows.map((r) => [r.id, { query: r.query, calls: r.calls, ms: r.ms, walBytes: r.wal_bytes }]),
       ),
-      pgCpuMs: pgCpuMs(this.pg.postmasterPid() ?? 0),
+      // Less the run's own polling backend (the observer's), which is not the service's work.
+      pgCpuMs: pgCpuMs(this.pg.postmasterPid() ?? 0) - cpuMs(this.observerPid),
       redisCommands: redisInfo(info, 'total_commands_processed'),
       redisCpuMs: (redisInfo(info, 'used_cpu_user') + redisInfo(info, 'used_cpu_sys')) * 1000,
       procCpuMs: { api: cpuMs(this.api?.pid), worker: cpuMs(this.worker?.pid) },
@@ -280,7 +285,7 @@ class Bed {
       const { rows } = await this.observer.query(sql, params);
       if (Number(Object.values(rows[0] as object)[0]) >= target) return;
       if (Date.now() > deadline) throw new Error(`timed out waiting for: ${sql}`);
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, 500));
     }
   }
 
