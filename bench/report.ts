@@ -27,11 +27,14 @@ export function rowsTable(rows: BenchRow[]): string {
   ].join('\n');
 }
 
-/** Rewrites the block between `<!-- block:START -->` and `<!-- block:END -->` (appended if absent). */
-export function writeBlock(block: string, content: string): void {
+/**
+ * Rewrites the block between `<!-- block:START -->` and `<!-- block:END -->` of `path` (default
+ * docs/BENCHMARKS.md; appended if absent).
+ */
+export function writeBlock(block: string, content: string, path = PATH): void {
   let doc: string;
   try {
-    doc = readFileSync(PATH, 'utf8');
+    doc = readFileSync(path, 'utf8');
   } catch {
     doc = '# Benchmarks\n';
   }
@@ -42,6 +45,6 @@ export function writeBlock(block: string, content: string): void {
     start >= 0 && stop > start
       ? `${doc.slice(0, start)}${open}\n${content}\n${doc.slice(stop)}`
       : `${doc}\n${open}\n${content}\n${close}\n`;
-  writeFileSync(PATH, doc);
-  console.log(`\nwrote ${PATH} (${block})`);
+  writeFileSync(path, doc);
+  console.log(`\nwrote ${path} (${block})`);
 }

@@ -21,7 +21,7 @@ export const RUN = Date.now().toString(36);
 let started = 0;
 
 /** What every start of the service gets; a phase adds or overrides settings. */
-function baseEnv(): Record<string, string> {
+export function baseEnv(): Record<string, string> {
   return {
     NODE_ENV: 'production',
     PORT: String(PORT),

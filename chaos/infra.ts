@@ -3,7 +3,7 @@
  * restarted without touching the shared instances on 6379 and 5432.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,7 +87,14 @@ export class OwnRedis {
 export class OwnPostgres {
   readonly dir: string;
 
-  constructor(readonly port: number) {
+  /**
+   * `settings`: more `-c name=value` options, after the defaults below (the last one of a name
+   * wins), e.g. `shared_preload_libraries=pg_stat_statements` or `full_page_writes=on`.
+   */
+  constructor(
+    readonly port: number,
+    private readonly settings: string[] = [],
+  ) {
     this.dir = mkdtempSync(join(tmpdir(), 'chaos-pg-'));
     chmodSync(this.dir, 0o755);
     onCleanup(`postgres :${port}`, () => {
@@ -120,6 +127,7 @@ export class OwnPostgres {
       '-c synchronous_commit=off',
       '-c full_page_writes=off',
       '-c max_connections=300',
+      ...this.settings.map((x) => `-c ${x}`),
     ].join(' ');
     this.pgCtl(['-l', `${this.dir}/server.log`, '-o', `"${opts}"`, '-w', 'start']);
     if (!(await until(() => accepts(this.port), 10_000, 50)))
@@ -130,6 +138,15 @@ export class OwnPostgres {
   async stop(): Promise<void> {
     this.pgCtl(['-m', 'fast', '-w', 'stop']);
     await sleep(0);
+  }
+
+  /** The postmaster's pid (the first line of postmaster.pid), or undefined when it is not running. */
+  postmasterPid(): number | undefined {
+    try {
+      return Number(readFileSync(`${this.data}/postmaster.pid`, 'utf8').split('\n')[0]) || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private get data(): string {

@@ -4,8 +4,6 @@ import { cpus, release, totalmem, type as osType } from 'node:os';
 import { ScenarioResult } from './scenarios';
 
 export const DOC_PATH = 'docs/RELIABILITY.md';
-const START = '<!-- CHAOS:START -->';
-const END = '<!-- CHAOS:END -->';
 
 const mark = (pass: boolean | null) => (pass === null ? '' : pass ? 'PASS' : 'FAIL');
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -39,13 +37,16 @@ export function verdict(results: ScenarioResult[]): { passed: number; failed: nu
   return { passed, failed };
 }
 
+/** Rewrites the block between `<!-- block:START -->` and `<!-- block:END -->` (CHAOS: the full run; TOPOLOGY). */
 export function writeDoc(
   results: ScenarioResult[],
   meta: { label: string; commit: string; options: string; totalSeconds: number },
+  block: 'CHAOS' | 'TOPOLOGY' = 'CHAOS',
 ): void {
   const { passed, failed } = verdict(results);
+  const command = block === 'CHAOS' ? '`npm run chaos`' : '`npm run chaos -- topology`';
   const generated = [
-    '<!-- Written by `npm run chaos`; everything between the CHAOS markers is replaced on each run. -->',
+    `<!-- Written by ${command}; everything between the ${block} markers is replaced on each run. -->`,
     `**${meta.label}.** Run ${new Date().toISOString()} on commit \`${meta.commit}\`, ${machine()}.`,
     `Options: ${meta.options}. Whole run: ${Math.round(meta.totalSeconds)} s. Checks: ${passed} PASS, ${failed} FAIL.`,
     '',
@@ -61,6 +62,7 @@ export function writeDoc(
         '.',
     ),
   ].join('\n');
+  const [START, END] = [`<!-- ${block}:START -->`, `<!-- ${block}:END -->`];
   let doc: string;
   try {
     doc = readFileSync(DOC_PATH, 'utf8');

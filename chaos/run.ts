@@ -9,6 +9,8 @@
  *   npm run chaos -- --provider-outage-s=30        shorter outage of both providers (default 120)
  *   npm run chaos -- --label="after the fixes"     the heading of the figures in the doc
  *   npm run chaos -- --write                       write the doc even for a partial run
+ *   npm run chaos -- topology [--messages=N]       the scale-out topology (chaos/topology.ts), alone;
+ *                                                  TOPOLOGY_MESSAGES=N works too (default 50,000)
  *
  * Exits 1 when any check fails. Service logs: dist/chaos/logs/<run>/.
  */
@@ -18,10 +20,13 @@ import { cleanupAll } from './cleanup';
 import { DOC_PATH, table, verdict, writeDoc } from './report';
 import { DEFAULT_SIZES, runScenario, ScenarioKey, ScenarioResult, SCENARIOS } from './scenarios';
 import { Stack } from './stack';
+import { runTopology, TOPOLOGY_DEFAULT_MESSAGES, TOPOLOGY_TITLE, topologyBackends } from './topology';
 
 const DEFAULT_OUTAGE_S = 120;
 
 interface Options {
+  /** `npm run chaos -- topology`: that scenario alone (not part of the full run). */
+  topology: boolean;
   only: ScenarioKey[];
   /** Every drain's size when given; otherwise DEFAULT_SIZES. */
   messages?: number;
@@ -37,7 +42,8 @@ function say(line: string): void {
 
 function parseArgs(argv: string[]): Options {
   const args = new Map<string, string>();
-  for (const a of argv) {
+  const topology = argv[0] === 'topology';
+  for (const a of topology ? argv.slice(1) : argv) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
     if (!m) throw new Error(`unknown argument ${a}`);
     args.set(m[1], m[2] ?? 'true');
@@ -54,9 +60,16 @@ function parseArgs(argv: string[]): Options {
     if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be ${min}..${max}`);
     return n;
   };
+  if (topology && args.has('only')) throw new Error('topology runs alone: --only does not apply');
+  const topologyEnv = process.env.TOPOLOGY_MESSAGES;
   return {
+    topology,
     only: SCENARIOS.filter((s) => only.includes(s)),
-    messages: args.has('messages') ? int('messages', 0, 10, 100_000) : undefined,
+    messages: args.has('messages')
+      ? int('messages', 0, 10, 100_000)
+      : topology && topologyEnv !== undefined
+        ? Number(topologyEnv)
+        : undefined,
     providerOutageS: int('provider-outage-s', DEFAULT_OUTAGE_S, 5, 3600),
     concurrency: int('concurrency', 20, 1, 1000),
     label: args.get('label') ?? 'Latest run',
@@ -78,6 +91,7 @@ function commit(): string {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.topology) return topology(opts);
   const runId = Date.now().toString(36);
   const logDir = join('dist', 'chaos', 'logs', runId);
   const started = performance.now();
@@ -127,6 +141,43 @@ async function main(): Promise<void> {
     say(`wrote ${DOC_PATH}`);
   } else {
     say(`(partial run: ${DOC_PATH} left as it is; pass --write to update it)`);
+  }
+  process.exitCode = failed > 0 ? 1 : 0;
+}
+
+/** `npm run chaos -- topology`: its own block of docs/RELIABILITY.md, written at full size or with --write. */
+async function topology(opts: Options): Promise<void> {
+  const messages = opts.messages ?? TOPOLOGY_DEFAULT_MESSAGES;
+  if (!Number.isInteger(messages) || messages < 100)
+    throw new Error('TOPOLOGY_MESSAGES must be an integer ≥ 100');
+  const runId = Date.now().toString(36);
+  const logDir = join('dist', 'chaos', 'logs', runId);
+  const started = performance.now();
+  say(`chaos run ${runId}: topology, ${messages.toLocaleString('en-US')} messages; logs in ${logDir}`);
+  const stack = new Stack({ workerConcurrency: opts.concurrency, logDir });
+  const r: ScenarioResult = { key: 'topology', title: TOPOLOGY_TITLE, seconds: 0, checks: [], notes: [] };
+  try {
+    await stack.setup();
+    say(`▶ topology: ${TOPOLOGY_TITLE}`);
+    await runTopology({ stack, runId, messages, concurrency: opts.concurrency, say }, r);
+  } catch (e) {
+    r.error = e instanceof Error ? e.message : String(e);
+  } finally {
+    await stack.teardown().catch(() => undefined);
+    cleanupAll();
+  }
+  r.seconds = (performance.now() - started) / 1000;
+  say(`\n${table([r])}\n`);
+  const { passed, failed } = verdict([r]);
+  say(`${passed} PASS, ${failed} FAIL in ${Math.round(r.seconds)} s`);
+  if (messages === TOPOLOGY_DEFAULT_MESSAGES || opts.write) {
+    const options =
+      `topology, ${messages.toLocaleString('en-US')} messages, SMS_WORKER_CONCURRENCY ${opts.concurrency}, ` +
+      `backends: ${Object.keys(topologyBackends()).join(', ') || 'single Redis, single PostgreSQL'}`;
+    writeDoc([r], { label: opts.label, commit: commit(), options, totalSeconds: r.seconds }, 'TOPOLOGY');
+    say(`wrote ${DOC_PATH} (TOPOLOGY)`);
+  } else {
+    say(`(reduced run: ${DOC_PATH} left as it is; pass --write to update it)`);
   }
   process.exitCode = failed > 0 ? 1 : 0;
 }

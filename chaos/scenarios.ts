@@ -29,7 +29,8 @@ export interface Check {
 }
 
 export interface ScenarioResult {
-  key: ScenarioKey;
+  /** A scenario of the full run, or `topology` (run alone: chaos/topology.ts). */
+  key: ScenarioKey | 'topology';
   title: string;
   seconds: number;
   outcome?: Outcome;

@@ -63,17 +63,22 @@ export class Stack {
 
   /** A fresh database, an empty Redis, reset providers, one api and `workers` workers. */
   async deploy(scenario: string, workers: number, env: Record<string, string> = {}): Promise<Deployment> {
-    const database = `chaos_${scenario}`;
-    await this.admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await this.admin(`CREATE DATABASE ${database} TEMPLATE ${TEMPLATE_DB}`);
-    await this.redis.flush();
-    await this.providers.reset();
-    const deployment = new Deployment(this, scenario, this.pg.url(database), env);
+    const deployment = new Deployment(this, scenario, await this.reset(scenario), env);
     await Promise.all([
       deployment.startApi(),
       ...Array.from({ length: workers }, () => deployment.startWorker()),
     ]);
     return deployment;
+  }
+
+  /** A fresh database for the scenario (its URL), an empty Redis and reset providers. */
+  async reset(scenario: string): Promise<string> {
+    const database = `chaos_${scenario}`;
+    await this.admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await this.admin(`CREATE DATABASE ${database} TEMPLATE ${TEMPLATE_DB}`);
+    await this.redis.flush();
+    await this.providers.reset();
+    return this.pg.url(database);
   }
 
   serviceEnv(databaseUrl: string): Record<string, string> {

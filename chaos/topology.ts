@@ -1,0 +1,610 @@
+/**
+ * `npm run chaos -- topology` (issue 24, item 4): the scale-out topology under faults.
+ *
+ * - The topology: 2 api processes (each on its own port; requests alternate between them) and 3
+ *   worker processes (each with its own METRICS_PORT), against the run's PostgreSQL and Redis.
+ *   Pluggable backends: `TOPOLOGY_REDIS_CLUSTER_NODES` is passed to every process as
+ *   `REDIS_CLUSTER_NODES`, `TOPOLOGY_DATABASE_READ_URL` as `DATABASE_READ_URL`.
+ * - The load: `TOPOLOGY_MESSAGES` (or `--messages`; default 50,000) from five tenants: about 66 %
+ *   send-bulk (three tenants, 10,000-number requests), 30 % campaigns (two tenants, one campaign
+ *   each) and 2 % verification codes (one tenant, one every 100 ms through the drain).
+ * - The faults, mid-drain: at 30 % sent one worker is SIGKILLed (and not replaced); at 50 %
+ *   `killRedisMaster()`; at 70 % `stopReplica()`. The two hooks are no-ops that say so until the
+ *   Redis Cluster and replica harnesses are wired in (see their comments).
+ * - The checks: every accepted message reached a provider exactly once (the fakes' calls, counted
+ *   per destination number: every message of the run has a number of its own), and the codes'
+ *   p95 from POST to the provider call is within `TOPOLOGY_CODE_TARGET_MS` (default 100, the
+ *   target of bench (i)).
+ */
+import { Pool } from 'pg';
+import { percentile, unsettled } from './figures';
+import { freePort } from './infra';
+import { Check, ScenarioResult } from './scenarios';
+import { ServiceProcess } from './service';
+import { FINAL_STATUSES, HttpResult, phoneNumbers, Stack } from './stack';
+import { sleep, until } from './wait';
+
+export const TOPOLOGY_TITLE =
+  '2 api + 3 workers, mixed load; a worker SIGKILLed, a Redis master killed and the replica stopped mid-drain';
+export const TOPOLOGY_DEFAULT_MESSAGES = 50_000;
+
+const API_PROCESSES = 2;
+const WORKER_PROCESSES = 3;
+const BULK_TENANTS = [21, 22, 23];
+const CAMPAIGN_TENANTS = [24, 25];
+const CODE_TENANT = 26;
+const CODE_EVERY_MS = 100;
+/** Where each kind's numbers start (phoneNumbers wraps at 200,000: every number of a run is distinct). */
+const OFFSETS = { bulk: 0, campaign: 100_000, codes: 170_000 };
+/** The resolver settles what the killed worker left in `sending` 1-3 minutes after the kill. */
+const STALL_MS = 200_000;
+
+/** What a fault hook did: injected, or why not. */
+export interface FaultOutcome {
+  injected: boolean;
+  detail: string;
+}
+
+export interface TopologyContext {
+  stack: Stack;
+  runId: string;
+  messages: number;
+  concurrency: number;
+  say: (line: string) => void;
+}
+
+/**
+ * Kills one Redis Cluster master mid-drain; the cluster's replica of it takes over.
+ *
+ * Not wired yet: the harness (test/support/redis-cluster.ts) lands with the Redis Cluster work.
+ * To wire it: start the cluster in `topologyBackends()` when `TOPOLOGY_REDIS_CLUSTER=1` (or take
+ * `TOPOLOGY_REDIS_CLUSTER_NODES` from it), keep its handle beside `env`, and here kill the master
+ * that holds the most delivery-queue slots (SIGKILL its redis-server), answering
+ * `{ injected: true, detail: 'master :7001 killed; :7004 promoted after N ms' }`.
+ */
+export async function killRedisMaster(say: (line: string) => void): Promise<FaultOutcome> {
+  const detail = process.env.TOPOLOGY_REDIS_CLUSTER_NODES
+    ? 'hook not wired: REDIS_CLUSTER_NODES was passed, but no harness to kill a master with yet'
+    : 'skipped: single Redis (set TOPOLOGY_REDIS_CLUSTER_NODES and wire the harness)';
+  say(`  killRedisMaster(): ${detail}`);
+  return { injected: false, detail };
+}
+
+/**
+ * Stops the PostgreSQL streaming replica mid-drain; reads must fall back to the primary.
+ *
+ * Not wired yet: the harness (test/support/pg-replica.ts) lands with the read-replica work. To
+ * wire it: start the replica from `ctx.stack.pg` (`pg_basebackup -R` against its port) in
+ * `topologyBackends()`, pass its URL (database `chaos_topology`) as `DATABASE_READ_URL`, and here
+ * stop it (`pg_ctl stop -m immediate`), answering `{ injected: true, detail: … }`.
+ */
+export async function stopReplica(say: (line: string) => void): Promise<FaultOutcome> {
+  const detail = process.env.TOPOLOGY_DATABASE_READ_URL
+    ? 'hook not wired: DATABASE_READ_URL was passed, but no harness to stop the replica with yet'
+    : 'skipped: no replica (set TOPOLOGY_DATABASE_READ_URL and wire the harness)';
+  say(`  stopReplica(): ${detail}`);
+  return { injected: false, detail };
+}
+
+/** The settings every process gets for the pluggable backends (empty: single Redis, no replica). */
+export function topologyBackends(): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (process.env.TOPOLOGY_REDIS_CLUSTER_NODES)
+    env.REDIS_CLUSTER_NODES = process.env.TOPOLOGY_REDIS_CLUSTER_NODES;
+  if (process.env.TOPOLOGY_DATABASE_READ_URL) env.DATABASE_READ_URL = process.env.TOPOLOGY_DATABASE_READ_URL;
+  return env;
+}
+
+const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : 'n/a';
+
+function check(name: string, figure: number | string, target: string, pass: boolean | null): Check {
+  return { name, figure: typeof figure === 'number' ? fmt(figure) : figure, target, pass };
+}
+
+/** The processes of the topology and an HTTP client that alternates between the api processes. */
+class Topology {
+  readonly apis: ServiceProcess[] = [];
+  readonly workers: ServiceProcess[] = [];
+  readonly apiPorts: number[] = [];
+  private turn = 0;
+  /** Answers by api process: [2xx, other]; a 503 that a retry then got through counts as other. */
+  readonly answers: [number, number][] = [];
+
+  constructor(
+    private readonly stack: Stack,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  async start(): Promise<void> {
+    this.apiPorts.push(this.stack.apiPort);
+    for (let i = 1; i < API_PROCESSES; i++) this.apiPorts.push(await freePort(this.apiPorts[i - 1] + 1));
+    let metricsPort = 9470;
+    const metricsPorts: number[] = [];
+    for (let i = 0; i < WORKER_PROCESSES; i++) {
+      metricsPort = await freePort(metricsPort + (i === 0 ? 0 : 1));
+      metricsPorts.push(metricsPort);
+    }
+    const log = (name: string) => `${this.stack.opts.logDir}/topology-${name}.log`;
+    this.apiPorts.forEach((port, i) => {
+      this.answers.push([0, 0]);
+      this.apis.push(
+        new ServiceProcess(
+          `topology/api${i + 1}`,
+          'api',
+          { ...this.env, PORT: String(port) },
+          log(`api${i + 1}`),
+          port,
+        ),
+      );
+    });
+    metricsPorts.forEach((port, i) =>
+      this.workers.push(
+        new ServiceProcess(
+          `topology/worker${i + 1}`,
+          'worker',
+          // The worker logs at info: 'sms-service started: role worker' is its readiness signal.
+          { ...this.env, LOG_LEVEL: 'info', METRICS_PORT: String(port) },
+          log(`worker${i + 1}`),
+        ),
+      ),
+    );
+    // Five Node processes booting at once on a small shared host: a generous readiness deadline.
+    await Promise.all([...this.apis, ...this.workers].map((p) => p.start(180_000)));
+  }
+
+  async stop(): Promise<void> {
+    for (const p of [...this.workers, ...this.apis]) await p.kill();
+  }
+
+  /** A request to the next api process in turn. */
+  async http<T>(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    tenant: number,
+    body?: unknown,
+    timeoutMs = 60_000,
+  ): Promise<HttpResult<T>> {
+    const i = this.turn++ % this.apiPorts.length;
+    const started = performance.now();
+    try {
+      const res = await fetch(`http://127.0.0.1:${this.apiPorts[i]}${path}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${this.stack.token(tenant)}`,
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const text = await res.text();
+      this.answers[i][res.ok ? 0 : 1] += 1;
+      let parsed: T | undefined;
+      try {
+        parsed = JSON.parse(text) as T;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: res.status, ms: performance.now() - started, headers: res.headers, body: parsed };
+    } catch (e) {
+      this.answers[i][1] += 1;
+      const error = e instanceof Error && e.name === 'TimeoutError' ? 'timeout' : 'connection error';
+      return { status: 0, ms: performance.now() - started, error, headers: new Headers(), body: undefined };
+    }
+  }
+
+  /**
+   * A request retried as a client should: a 503 (nothing was stored) again after its Retry-After
+   * (at most 5 s), up to 10 times. The answer of the last try.
+   */
+  async retried<T>(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    tenant: number,
+    body?: unknown,
+  ): Promise<HttpResult<T> & { tries: number }> {
+    for (let tries = 1; ; tries++) {
+      const res = await this.http<T>(method, path, tenant, body);
+      if (res.status !== 503 || tries === 10) return { ...res, tries };
+      const after = Number(res.headers.get('retry-after') ?? 1);
+      await sleep(Math.min(5, Number.isFinite(after) ? after : 1) * 1000);
+    }
+  }
+
+  /** The request (retried on 503) answered `expect`, or an error naming what it answered. */
+  async must<T>(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    tenant: number,
+    body: unknown,
+    expect: number,
+  ): Promise<T> {
+    const res = await this.retried<T>(method, path, tenant, body);
+    if (res.status !== expect || res.body === undefined)
+      throw new Error(
+        `${method} ${path} answered ${res.status || res.error}: ${JSON.stringify(res.body).slice(0, 300)}`,
+      );
+    return res.body;
+  }
+}
+
+/** How many of each kind a run of `messages` sends. */
+export function topologyMix(messages: number): { bulk: number; campaign: number; codes: number } {
+  const codes = Math.max(20, Math.round(messages * 0.02));
+  const campaign = Math.round(messages * 0.3);
+  return { bulk: messages - codes - campaign, campaign, codes };
+}
+
+/** Splits `total` into `parts` near-equal counts. */
+function split(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+}
+
+async function prepareCampaign(top: Topology, tenant: number, phones: string[]): Promise<void> {
+  await top.must(
+    'POST',
+    '/api/sms/templates',
+    tenant,
+    {
+      template_id: 'topology_news',
+      name: 'Topology news',
+      content_en: 'Hello {{name}}, the spring open day is on Friday at 10:00.',
+      message_type: 'topology_news',
+      variables: ['name'],
+    },
+    201,
+  );
+  for (let from = 0; from < phones.length; from += 10_000) {
+    const page = phones.slice(from, from + 10_000).map((phone_number, k) => ({
+      user_id: `topology-${from + k}`,
+      phone_number,
+      roles: ['beneficiary'],
+      attributes: { name: `R${from + k}` },
+    }));
+    await top.must('PUT', '/api/sms/recipients', tenant, { recipients: page }, 200);
+  }
+}
+
+async function executeCampaign(top: Topology, tenant: number): Promise<string> {
+  const created = await top.must<{ campaign_id: string }>(
+    'POST',
+    '/api/sms/campaigns',
+    tenant,
+    { name: 'Topology', template_id: 'topology_news', recipient_filters: { roles: ['beneficiary'] } },
+    201,
+  );
+  await top.must('POST', `/api/sms/campaigns/${created.campaign_id}/execute`, tenant, {}, 202);
+  return created.campaign_id;
+}
+
+async function sendBulk(top: Topology, tenant: number, phones: string[], text: string): Promise<number> {
+  let accepted = 0;
+  for (let i = 0; i < phones.length; i += 10_000) {
+    const body = await top.must<{ message_ids: string[]; rejected: unknown[] }>(
+      'POST',
+      '/api/sms/send-bulk',
+      tenant,
+      { phone_numbers: phones.slice(i, i + 10_000), message: text },
+      202,
+    );
+    if (body.rejected.length > 0) throw new Error(`send-bulk rejected ${body.rejected.length}`);
+    accepted += body.message_ids.length;
+  }
+  return accepted;
+}
+
+interface CodeSent {
+  phone: string;
+  /** Date.now() just before the POST. */
+  at: number;
+  acceptMs: number;
+  status: number;
+  /** 1, or more when a 503 was retried (the times count from the first try). */
+  tries: number;
+}
+
+export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Promise<void> {
+  const { stack, say } = ctx;
+  const backends = topologyBackends();
+  const databaseUrl = await stack.reset('topology');
+  const env = {
+    ...stack.serviceEnv(databaseUrl),
+    // Campaigns paced fast enough to drain within the run; codes to many numbers of one range.
+    SMS_CAMPAIGN_MPS: '2000',
+    // Twilio first, SNS only as its fallback (as in the sigkill scenario): on a saturated host the
+    // fake Twilio's latency degrades it and adaptive routing moves first attempts to SNS, which
+    // cannot be asked, so a message the killed worker had claimed for SNS ends `unknown`, unsent.
+    SMS_ROUTING_ADAPTIVE: 'false',
+    SMS_CODE_SENDS_PER_HOUR: '1000',
+    SMS_CODE_PREFIX_LIMIT: '1000000',
+    ...backends,
+  };
+  const mix = topologyMix(ctx.messages);
+  say(
+    `  ${API_PROCESSES} api + ${WORKER_PROCESSES} workers; ${fmt(ctx.messages)} messages: bulk ${fmt(mix.bulk)}, ` +
+      `campaign ${fmt(mix.campaign)}, codes ${fmt(mix.codes)}; backends: ${Object.keys(backends).join(', ') || 'single Redis, no replica'}`,
+  );
+  const top = new Topology(stack, env);
+  const db = new Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 2000 });
+  db.on('error', () => undefined);
+  const text = `Topology ${ctx.runId}: the school is closed on Monday`;
+  const snsSeen = new Map<string, number>();
+  let stamp: NodeJS.Timeout | undefined;
+  /** Set when the drain is over (or failed): the fault schedule stops waiting. */
+  let finished = false;
+  try {
+    await top.start();
+    const campaignSizes = split(mix.campaign, CAMPAIGN_TENANTS.length);
+    let campaignOffset = OFFSETS.campaign;
+    const campaignPhones = campaignSizes.map((n) => {
+      const phones = phoneNumbers(n, campaignOffset);
+      campaignOffset += n;
+      return phones;
+    });
+    await Promise.all(CAMPAIGN_TENANTS.map((t, i) => prepareCampaign(top, t, campaignPhones[i])));
+    const provider = stack.providers;
+    const started = performance.now();
+    // SNS records no time: stamp each new publish when seen (every 20 ms).
+    let seen = 0;
+    stamp = setInterval(() => {
+      const published = provider.sns.published;
+      for (; seen < published.length; seen++)
+        if (!snsSeen.has(published[seen].phoneNumber)) snsSeen.set(published[seen].phoneNumber, Date.now());
+    }, 20);
+
+    // The load: the bulks and the campaigns at once, the codes through the drain.
+    const bulkSizes = split(mix.bulk, BULK_TENANTS.length);
+    let bulkOffset = OFFSETS.bulk;
+    const bulks = BULK_TENANTS.map((t, i) => {
+      const phones = phoneNumbers(bulkSizes[i], bulkOffset);
+      bulkOffset += bulkSizes[i];
+      return sendBulk(top, t, phones, text);
+    });
+    const campaigns = CAMPAIGN_TENANTS.map((t) => executeCampaign(top, t));
+    const codePhones = phoneNumbers(mix.codes, OFFSETS.codes);
+    const codes: Promise<CodeSent>[] = codePhones.map(async (phone, i) => {
+      await sleep(i * CODE_EVERY_MS);
+      const at = Date.now();
+      const res = await top.retried('POST', '/api/sms/verification/send', CODE_TENANT, {
+        phone_number: phone,
+        purpose: '2fa',
+      });
+      return { phone, at, acceptMs: Date.now() - at, status: res.status, tries: res.tries };
+    });
+
+    // Settled now (and awaited below) so that a failure elsewhere leaves no rejection unhandled.
+    const codesDone = Promise.all(codes);
+    codesDone.catch(() => undefined);
+
+    // The faults, each when that share of the load went out.
+    const faults: { at: string; what: string; sent: number }[] = [];
+    const when = async (share: number) =>
+      (await until(() => finished || provider.deliveredCount >= ctx.messages * share, 900_000, 20)) &&
+      !finished;
+    const faulting = (async () => {
+      if (!(await when(0.3))) return;
+      const victim = top.workers[1];
+      victim.signal('SIGKILL');
+      await victim.waitExit(10_000);
+      faults.push({ at: '30 %', what: `${victim.name} SIGKILLed`, sent: provider.deliveredCount });
+      say(`  SIGKILL ${victim.name} with ${fmt(provider.deliveredCount)} sent`);
+      if (!(await when(0.5))) return;
+      const redis = await killRedisMaster(say);
+      faults.push({ at: '50 %', what: `Redis master: ${redis.detail}`, sent: provider.deliveredCount });
+      if (!(await when(0.7))) return;
+      const replica = await stopReplica(say);
+      faults.push({ at: '70 %', what: `replica: ${replica.detail}`, sent: provider.deliveredCount });
+    })();
+
+    // Awaited together: one that fails must not leave the others' rejections unhandled.
+    const [bulkCounts, campaignIds] = await Promise.all([Promise.all(bulks), Promise.all(campaigns)]);
+    const bulkAccepted = bulkCounts.reduce((a, b) => a + b, 0);
+    say(
+      `  bulks accepted (${fmt(bulkAccepted)}), campaigns executing, after ${fmt((performance.now() - started) / 1000, 1)} s`,
+    );
+    const codesSent = await codesDone;
+    // Every campaign row written: then the ledger holds every message of the run.
+    await until(async () => {
+      const { rows } = await db.query<{ done: boolean }>(
+        'SELECT bool_and(snapshot_done) AS done FROM sms_campaigns WHERE id = ANY($1::uuid[])',
+        [campaignIds],
+      );
+      return rows[0].done;
+    }, 600_000);
+    const ids = (await db.query<{ id: string }>('SELECT id FROM sms_messages')).rows.map((x) => x.id);
+    const drainedMs = await drain(db, ids, 900_000);
+    finished = true;
+    await faulting;
+    await sleep(2000);
+    const seconds = (performance.now() - started) / 1000;
+    say(
+      `  drain ${drainedMs === undefined ? 'stopped (no progress or deadline)' : 'finished'} after ${fmt(seconds, 1)} s`,
+    );
+    clearInterval(stamp);
+    outcomeChecks(r, {
+      ctx,
+      snsSeen,
+      rows: (
+        await db.query<Row>(
+          `SELECT id, phone_number, status, message_type, campaign_id IS NOT NULL AS campaign FROM sms_messages`,
+        )
+      ).rows,
+      expected: bulkAccepted + codesSent.filter((c) => c.status === 202).length + mix.campaign,
+      codesSent,
+      faults,
+      top,
+      seconds,
+      drained: drainedMs !== undefined,
+    });
+  } finally {
+    finished = true;
+    clearInterval(stamp);
+    await top.stop();
+    await db.end().catch(() => undefined);
+  }
+}
+
+interface Row {
+  id: string;
+  phone_number: string;
+  status: string;
+  message_type: string;
+  campaign: boolean;
+}
+
+/** Waits until every id is settled; the time it took, or undefined at the deadline or a stall. */
+async function drain(db: Pool, ids: string[], deadlineMs: number): Promise<number | undefined> {
+  const started = performance.now();
+  let last = Number.NaN;
+  let lastChange = started;
+  while (performance.now() - started < deadlineMs) {
+    const left = await unsettled(db, ids).catch(() => Number.NaN);
+    if (left === 0) return performance.now() - started;
+    if (!Number.isNaN(left) && left !== last) {
+      last = left;
+      lastChange = performance.now();
+    }
+    if (performance.now() - lastChange > STALL_MS) return undefined;
+    await sleep(500);
+  }
+  return undefined;
+}
+
+function outcomeChecks(
+  r: ScenarioResult,
+  o: {
+    ctx: TopologyContext;
+    /** When each number's first SNS publish was seen (Date.now()). */
+    snsSeen: Map<string, number>;
+    rows: Row[];
+    expected: number;
+    codesSent: CodeSent[];
+    faults: { at: string; what: string; sent: number }[];
+    top: Topology;
+    seconds: number;
+    drained: boolean;
+  },
+): void {
+  const { twilio, sns } = o.ctx.stack.providers;
+  // Provider calls per destination number (every message of the run has its own number).
+  const calls = new Map<string, number>();
+  const firstCall = new Map<string, number>();
+  for (const m of twilio.sent) {
+    calls.set(m.to, (calls.get(m.to) ?? 0) + 1);
+    const t = m.date.getTime();
+    if (!firstCall.has(m.to) || t < (firstCall.get(m.to) as number)) firstCall.set(m.to, t);
+  }
+  for (const m of sns.published) calls.set(m.phoneNumber, (calls.get(m.phoneNumber) ?? 0) + 1);
+  for (const [phone, t] of o.snsSeen)
+    if (!firstCall.has(phone) || t < (firstCall.get(phone) as number)) firstCall.set(phone, t);
+  const numbers = new Set(o.rows.map((x) => x.phone_number));
+  const statuses: Record<string, number> = {};
+  let once = 0;
+  let doubled = 0;
+  let never = 0;
+  for (const row of o.rows) {
+    statuses[row.status] = (statuses[row.status] ?? 0) + 1;
+    const n = calls.get(row.phone_number) ?? 0;
+    if (n === 1) once += 1;
+    else if (n > 1) doubled += 1;
+    else never += 1;
+  }
+  const strangers = [...calls.keys()].filter((k) => !numbers.has(k)).length;
+  const notFinal = o.rows.filter((x) => !FINAL_STATUSES.includes(x.status)).length;
+  const codeMs = o.codesSent
+    .filter((c) => c.status === 202 && firstCall.has(c.phone))
+    .map((c) => (firstCall.get(c.phone) as number) - c.at);
+  const refusedBy: Record<string, number> = {};
+  for (const c of o.codesSent.filter((x) => x.status !== 202)) {
+    const k = c.status ? String(c.status) : 'no answer';
+    refusedBy[k] = (refusedBy[k] ?? 0) + 1;
+  }
+  const codesRefused = o.codesSent.filter((c) => c.status !== 202).length;
+  const unknown = o.rows.filter((x) => x.status === 'unknown').length;
+  const codesUnsent = o.codesSent.filter((c) => c.status === 202 && !firstCall.has(c.phone)).length;
+  const target = Number(process.env.TOPOLOGY_CODE_TARGET_MS ?? 100);
+  const p95 = percentile(codeMs, 95);
+  const times = [...firstCall.values()];
+  const span = (Math.max(...times) - Math.min(...times)) / 1000;
+  const sent = calls.size;
+  const kinds = {
+    bulk: o.rows.filter((x) => !x.campaign && x.message_type !== '2fa_code').length,
+    campaign: o.rows.filter((x) => x.campaign).length,
+    codes: o.rows.filter((x) => x.message_type === '2fa_code').length,
+  };
+  r.checks.push(
+    check(
+      'messages accepted (rows)',
+      `${fmt(o.rows.length)} (bulk ${fmt(kinds.bulk)}, campaign ${fmt(kinds.campaign)}, codes ${fmt(kinds.codes)})`,
+      `${fmt(o.expected)} (what the api answered 202 for, and the campaigns' recipients)`,
+      o.rows.length === o.expected,
+    ),
+    check(
+      'sent exactly once (one provider call to the number)',
+      once,
+      `all ${fmt(o.rows.length)}`,
+      once === o.rows.length,
+    ),
+    check('doubled (more than one provider call)', doubled, '0', doubled === 0),
+    check('never sent', never, '0', never === 0),
+    check('provider calls to numbers of no message', strangers, '0', strangers === 0),
+    check('rows not final at the end', notFinal, '0', notFinal === 0),
+    check(
+      'verification code: POST → provider call',
+      `p95 ${fmt(p95)} ms, p50 ${fmt(percentile(codeMs, 50))} ms, max ${fmt(Math.max(...codeMs))} ms (${fmt(codeMs.length)} codes)`,
+      `p95 ≤ ${fmt(target)} ms`,
+      codeMs.length > 0 && p95 <= target,
+    ),
+    check(
+      'codes retried after a 503 (the times count from the first try)',
+      o.codesSent.filter((c) => c.tries > 1).length,
+      'reported',
+      null,
+    ),
+    check(
+      'verification code: POST → 202',
+      `p95 ${fmt(
+        percentile(
+          o.codesSent.map((c) => c.acceptMs),
+          95,
+        ),
+      )} ms`,
+      'reported',
+      null,
+    ),
+    check(
+      'codes refused or not sent',
+      `${codesRefused} refused${
+        codesRefused
+          ? ` (${Object.entries(refusedBy)
+              .map(([k, v]) => `${k}×${v}`)
+              .join(', ')})`
+          : ''
+      }, ${codesUnsent} accepted and not sent`,
+      '0',
+      codesRefused + codesUnsent === 0,
+    ),
+    check('rows left unknown', unknown, '0', unknown === 0),
+    check(
+      'api answers other than 2xx',
+      o.top.answers.map(([, bad], i) => `api${i + 1}: ${bad} of ${o.top.answers[i][0] + bad}`).join(', '),
+      '0',
+      o.top.answers.every(([, bad]) => bad === 0),
+    ),
+    check(
+      'throughput (first to last provider call)',
+      `${fmt(sent / span)} msg/s (${fmt(sent)} in ${fmt(span, 1)} s; whole run ${fmt(o.seconds, 1)} s)`,
+      'reported',
+      null,
+    ),
+    ...o.faults.map((f) => check(`fault at ${f.at}`, `${f.what} (${fmt(f.sent)} sent)`, 'reported', null)),
+    check('drain settled', o.drained ? 'yes' : 'no (stalled or past the deadline)', 'yes', o.drained),
+  );
+  r.notes.push(
+    `${fmt(o.rows.length)} messages; statuses ${Object.entries(statuses)
+      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .join(', ')}; ${fmt(twilio.sent.length)} Twilio and ${fmt(sns.published.length)} SNS calls`,
+  );
+}
