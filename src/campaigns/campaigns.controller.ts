@@ -24,6 +24,7 @@ import {
   ListCampaignsQueryDto,
 } from './campaigns.dto';
 import { Campaign, CampaignInput, CampaignsService } from './campaigns.service';
+import { channelInput } from '../messaging';
 
 /** The brief's example body. */
 const BRIEF_EXAMPLE = {
@@ -48,6 +49,8 @@ function inputOf(dto: CreateCampaignDto): CampaignInput {
     variables: dto.variables ?? {},
     scheduledFor: dto.scheduled_for,
     validitySeconds: dto.validity_seconds ?? null,
+    channel:
+      dto.channel || dto.content_sid || dto.media_urls || dto.fallback_channel ? channelInput(dto) : null,
   };
 }
 
@@ -64,6 +67,7 @@ function present(c: Campaign, estimated = c.totalRecipients): CampaignResponseDt
     variables: c.variables,
     scheduled_for: c.scheduledFor?.toISOString() ?? null,
     validity_seconds: c.validitySeconds,
+    channel: c.channel?.channel ?? null,
     estimated_recipients: estimated,
     created_at: c.createdAt.toISOString(),
     started_at: c.startedAt?.toISOString() ?? null,

@@ -1,4 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ChannelField,
+  ContentSidField,
+  ContentVariablesField,
+  FallbackChannelField,
+  MediaUrlsField,
+} from '../messaging';
+import { Channel, CHANNELS } from '../core/channels';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -98,6 +106,13 @@ export class CreateCampaignDto {
     "seconds each message may wait to be handed to a provider, from when the campaign's snapshot accepts it; past it the message ends `expired` (never sent, never charged, final for the campaign). Wins over the template's `validity_seconds`; default: the template's, else none",
   )
   validity_seconds?: number | null;
+
+  // channels (issue 25): absent: the template's channel (and its content_sid for whatsapp).
+  @ChannelField() channel?: Channel;
+  @MediaUrlsField() media_urls?: string[];
+  @ContentSidField() content_sid?: string;
+  @ContentVariablesField() content_variables?: Record<string, string>;
+  @FallbackChannelField() fallback_channel?: 'sms';
 }
 
 export class ListCampaignsQueryDto {
@@ -130,6 +145,13 @@ export class CampaignResponseDto {
     description: "the campaign's own validity period in seconds (null: the template's, if any)",
   })
   validity_seconds: number | null;
+  @ApiProperty({
+    type: String,
+    enum: CHANNELS,
+    nullable: true,
+    description: "the campaign's own channel; null: its template's",
+  })
+  channel: Channel | null;
   @ApiProperty({ example: 120, description: 'recipients the filters select now' })
   estimated_recipients: number;
   @ApiProperty() created_at: string;

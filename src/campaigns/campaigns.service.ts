@@ -19,8 +19,8 @@ import {
 import { AppConfig } from '../config/app-config';
 import { CODE_MESSAGE_TYPES, isTransactional, Language, Micros } from '../core';
 import { TenantLock } from '../database/advisory-lock';
-import { AcceptService, CampaignLedger, PlannedInput, PlannedPreview } from '../messaging';
-import { SmsTemplateEntity, TemplatesService } from '../templates';
+import { AcceptService, CampaignLedger, ChannelInput, PlannedInput, PlannedPreview } from '../messaging';
+import { SmsTemplateEntity, TemplatesService, templatedChannel } from '../templates';
 import { TenantsService } from '../tenancy';
 import { PlanContext, Planned, planRecipient, SKIP_REASONS } from './campaign-plan';
 import { filterSql, fromSql, Recipient, RecipientFilter } from './recipients.service';
@@ -47,6 +47,8 @@ export interface CampaignInput {
   scheduledFor?: Date;
   /** The campaign's own validity period (seconds); wins over the template's. Null: the template's. */
   validitySeconds?: number | null;
+  /** channels (issue 25): the campaign's channel fields; absent ones: the template's channel. */
+  channel?: ChannelInput | null;
 }
 
 export interface Campaign {
@@ -59,6 +61,7 @@ export interface Campaign {
   status: CampaignStatus;
   scheduledFor: Date | null;
   validitySeconds: number | null;
+  channel: ChannelInput | null;
   createdBy: string;
   totalRecipients: number;
   snapshotCursor: string | null;
@@ -78,6 +81,7 @@ interface CampaignRow {
   status: CampaignStatus;
   scheduled_for: Date | null;
   validity_seconds: number | null;
+  channel_options: ChannelInput | null;
   created_by: string;
   total_recipients: number;
   snapshot_cursor: string | null;
@@ -98,6 +102,7 @@ function toCampaign(r: CampaignRow): Campaign {
     status: r.status,
     scheduledFor: r.scheduled_for,
     validitySeconds: r.validity_seconds,
+    channel: r.channel_options ?? null,
     createdBy: r.created_by,
     totalRecipients: r.total_recipients,
     snapshotCursor: r.snapshot_cursor,
@@ -192,7 +197,9 @@ export class CampaignsService {
     const now = this.clock.now();
     this.checkInput(input, now);
     const tenantId = this.tenantOf(p, input.filters);
-    await this.template(tenantId, input.templateId);
+    const template = await this.template(tenantId, input.templateId);
+    // channels (issue 25): the fields are checked now (400), not when the snapshot runs.
+    await this.accepting.checkChannel(templatedChannel(input.channel ?? undefined, template));
     await this.tenants.ensure(tenantId);
     const estimated = await this.count(tenantId, input.filters);
     const id = randomUUID();
@@ -200,8 +207,8 @@ export class CampaignsService {
       const [row]: CampaignRow[] = await m.query(
         `INSERT INTO sms_campaigns (id, tenant_id, name, template_id, recipient_filters, variables, status,
                                     scheduled_for, created_by, total_recipients, validity_seconds,
-                                    created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11, $11) RETURNING *`,
+                                    created_at, updated_at, channel_options)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11, $11, $13) RETURNING *`,
         [
           id,
           tenantId,
@@ -215,6 +222,7 @@ export class CampaignsService {
           estimated,
           now,
           input.validitySeconds ?? null,
+          input.channel ? JSON.stringify(input.channel) : null,
         ],
       );
       const c = toCampaign(row);
@@ -301,7 +309,13 @@ export class CampaignsService {
       for (const pl of planned) if (pl.kind === 'skip') skip(pl.reason);
       const r: PlannedPreview = await this.accepting.previewPlanned(
         this.planned(
-          { tenantId, createdBy: p.userId, id: '', validitySeconds: input.validitySeconds ?? null },
+          {
+            tenantId,
+            createdBy: p.userId,
+            id: '',
+            validitySeconds: input.validitySeconds ?? null,
+            channel: input.channel ?? null,
+          },
           template,
           planned,
         ),
@@ -369,11 +383,18 @@ export class CampaignsService {
 
   /** A page's planned sends, as the accept path's batch entry takes them. */
   private planned(
-    c: { tenantId: number; createdBy: string; id: string; validitySeconds: number | null },
+    c: {
+      tenantId: number;
+      createdBy: string;
+      id: string;
+      validitySeconds: number | null;
+      channel: ChannelInput | null;
+    },
     template: SmsTemplateEntity,
     planned: Planned[],
   ): PlannedInput {
     return {
+      ...templatedChannel(c.channel ?? undefined, template), // channels (issue 25)
       tenantId: c.tenantId,
       createdBy: c.createdBy,
       campaignId: c.id,
@@ -696,5 +717,6 @@ function auditView(c: Campaign) {
     recipient_filters: c.filters,
     scheduled_for: c.scheduledFor?.toISOString() ?? null,
     validity_seconds: c.validitySeconds,
+    channel: c.channel,
   };
 }

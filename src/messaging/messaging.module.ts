@@ -45,6 +45,13 @@ import { MessageQueriesService } from './queries/message-queries.service';
  * Messages from accept to delivery: the api role writes rows and adds jobs. Other modules import
  * it for what `exports` lists (and `index.ts` re-exports); the rest is internal.
  */
+// channels (issue 25)
+import { ChannelPolicy } from './channels/channel-policy';
+import { ChannelDelivery } from './channels/channel-delivery';
+import { ChannelFallbacks } from './channels/fallbacks.service';
+import { WhatsappSessions } from './channels/whatsapp-sessions';
+import { ChannelStatsController } from './channels/channel-stats.controller';
+
 @Module({
   imports: [
     TypeOrmModule.forFeature([SmsMessageEntity, SmsMessageEventEntity, SmsPriceEntity]),
@@ -62,7 +69,7 @@ import { MessageQueriesService } from './queries/message-queries.service';
     // Month-to-date spend for the spend cap (the MonthToDateSpend port, implemented over the rollup).
     AnalyticsModule,
   ],
-  controllers: [MessagingController, OptOutsController, ConsentController],
+  controllers: [MessagingController, OptOutsController, ConsentController, ChannelStatsController],
   providers: [
     {
       provide: BodyCrypto,
@@ -90,6 +97,11 @@ import { MessageQueriesService } from './queries/message-queries.service';
     SystemMessagesRepository,
     OutcomeResolver,
     MessageConversions,
+    // channels (issue 25)
+    ChannelPolicy,
+    WhatsappSessions,
+    ChannelFallbacks,
+    ChannelDelivery,
   ],
   exports: [
     // What index.ts exports, for the features that import this module.
@@ -107,10 +119,13 @@ import { MessageQueriesService } from './queries/message-queries.service';
     IdempotencyService,
     PhoneHasher,
     PrivacyLedger,
+    WhatsappSessions,
+    ChannelFallbacks,
     // For MessagingWorkerModule only (index.ts does not export them, so no feature can name them).
     DeliveryQueue,
     DeliveryStore,
     BodyCrypto,
+    ChannelDelivery,
   ],
 })
 export class MessagingModule {}

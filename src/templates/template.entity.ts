@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { Channel } from '../core/channels';
 import type { MessageType } from '../core/message-types';
 
 @Entity('sms_templates')
@@ -18,6 +19,9 @@ export class SmsTemplateEntity {
   @Column('jsonb') variables: string[];
   /** The validity period (seconds) of messages sent with it, unless a send gives its own; null: none. */
   @Column('integer', { name: 'validity_seconds', nullable: true }) validitySeconds: number | null;
+  /** channels (issue 25): the channel its sends take unless a send names one; whatsapp: its approved template. */
+  @Column('varchar') channel: Channel;
+  @Column('varchar', { name: 'content_sid', nullable: true }) contentSid: string | null;
   @Column('boolean', { name: 'is_active' }) isActive: boolean;
   @Column('integer') version: number;
   @Column('timestamptz', { name: 'created_at' }) createdAt: Date;

@@ -15,6 +15,7 @@ import { toSendResponse } from '../messaging';
 import { AcceptResult, SendContext } from '../messaging';
 import { presentAccepted, Presented, SendCtx, SendRoute } from '../messaging';
 import { TemplatedSender } from './templated-sender';
+import { channelInput } from '../messaging';
 import {
   contentOf,
   CreateTemplateDto,
@@ -107,6 +108,8 @@ export class TemplatesController {
         content: contentOf(dto),
         variables: dto.variables,
         validitySeconds: dto.validity_seconds,
+        channel: dto.channel,
+        contentSid: dto.content_sid,
       },
       p,
     );
@@ -137,6 +140,8 @@ export class TemplatesController {
         content: contentOf(dto),
         variables: dto.variables,
         validitySeconds: dto.validity_seconds,
+        channel: dto.channel,
+        contentSid: dto.content_sid,
       },
       p,
     );
@@ -167,6 +172,8 @@ export class TemplatesController {
         content: Object.keys(content).length ? content : undefined,
         variables: dto.variables,
         validitySeconds: dto.validity_seconds,
+        channel: dto.channel,
+        contentSid: dto.content_sid,
       },
       p,
     );
@@ -234,6 +241,7 @@ export class TemplatesController {
       metadata: dto.metadata,
       statusCallbackUrl: dto.status_callback_url ?? null,
       validitySeconds: dto.validity_seconds ?? null,
+      channel: channelInput(dto), // channels (issue 25)
     });
     return presentAccepted(accepted, toSendTemplatedResponse);
   }

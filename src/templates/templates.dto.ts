@@ -1,4 +1,12 @@
 import { UserIdField, ValiditySecondsField } from '../common/dto-fields';
+import {
+  ChannelField,
+  ContentSidField,
+  ContentVariablesField,
+  FallbackChannelField,
+  MediaUrlsField,
+} from '../messaging';
+import { Channel, CHANNELS } from '../core/channels';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
@@ -61,6 +69,9 @@ function ExactField(): PropertyDecorator {
   };
 }
 
+const TEMPLATE_CHANNEL =
+  'the channel its sends take unless a send names one: sms (default), whatsapp (with content_sid: the approved template sent outside the session window) or mms (a send gives media_urls). See docs/sending.md, Channels';
+
 export class CreateTemplateDto {
   @ApiProperty({ example: 'welcome_message', description: 'slug: a-z, 0-9, _ and -' })
   @Matches(SLUG, { message: 'template_id must be a slug of a-z, 0-9, _ and - (at most 100)' })
@@ -90,6 +101,8 @@ export class CreateTemplateDto {
 
   @ExactField() exact?: boolean;
   @ValiditySecondsField(TEMPLATE_VALIDITY) validity_seconds?: number | null;
+  @ChannelField(TEMPLATE_CHANNEL) channel?: Channel;
+  @ContentSidField() content_sid?: string;
 
   @ApiProperty({ example: ['name'], description: 'every placeholder used, exactly' })
   @IsArray()
@@ -120,6 +133,8 @@ export class ReplaceTemplateDto {
   @TransactionalField() transactional?: boolean;
   @ExactField() exact?: boolean;
   @ValiditySecondsField(TEMPLATE_VALIDITY) validity_seconds?: number | null;
+  @ChannelField(TEMPLATE_CHANNEL) channel?: Channel;
+  @ContentSidField() content_sid?: string;
   @ApiProperty({ example: ['name'], description: 'every placeholder used, exactly' })
   @IsArray()
   @ArrayMaxSize(50)
@@ -140,6 +155,8 @@ export class PatchTemplateDto {
   @TransactionalField() transactional?: boolean;
   @ExactField() exact?: boolean;
   @ValiditySecondsField(TEMPLATE_VALIDITY) validity_seconds?: number | null;
+  @ChannelField(TEMPLATE_CHANNEL) channel?: Channel;
+  @ContentSidField() content_sid?: string;
   @ApiPropertyOptional()
   @IsOptional()
   @IsArray()
@@ -193,6 +210,12 @@ export class SendTemplatedDto {
     "seconds the message may wait to be handed to a provider, from acceptance; past it the message ends `expired` (never sent, never charged). Wins over the template's `validity_seconds`; default: the template's, else a code's own lifetime for code templates, else none",
   )
   validity_seconds?: number | null;
+  // channels (issue 25): the send's own wins over the template's channel and content_sid.
+  @ChannelField() channel?: Channel;
+  @MediaUrlsField() media_urls?: string[];
+  @ContentSidField() content_sid?: string;
+  @ContentVariablesField() content_variables?: Record<string, string>;
+  @FallbackChannelField() fallback_channel?: 'sms';
 }
 
 export class TemplateResponseDto {
@@ -221,6 +244,14 @@ export class TemplateResponseDto {
     description: "the messages' validity period in seconds unless a send gives its own; null: none",
   })
   validity_seconds: number | null;
+  @ApiProperty({ enum: CHANNELS, description: "its sends' channel unless a send names one" })
+  channel: Channel;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'whatsapp: the approved Content API template (HX…)',
+  })
+  content_sid: string | null;
   @ApiProperty() is_active: boolean;
   @ApiProperty({ description: 'true for a built-in default' }) is_default: boolean;
   @ApiProperty() version: number;
@@ -256,6 +287,8 @@ export function toTemplateResponse(t: SmsTemplateEntity, tenantSmartEncoding: un
     content: t.content,
     variables: t.variables,
     validity_seconds: t.validitySeconds,
+    channel: t.channel,
+    content_sid: t.contentSid,
     is_active: t.isActive,
     is_default: t.tenantId === null,
     version: t.version,

@@ -7,6 +7,7 @@ import { Clock } from '../common/clock';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationFailedError } from '../common/errors';
 import { analyzeText, TextAnalysis } from '../core/encoding';
 import { smartEncode, smartEncodingMode, SmartEncodingReport } from '../core/smart-encoding';
+import type { Channel } from '../core/channels';
 import { Language, MessageType } from '../core/message-types';
 import { TenantsService } from '../tenancy';
 import { compareDeclaredVariables, renderTemplate } from './render';
@@ -30,6 +31,9 @@ export interface TemplateInput {
   variables: string[];
   /** Seconds of validity its messages get unless a send gives its own; null: none; absent: unchanged (update) or none (create). */
   validitySeconds?: number | null;
+  /** channels (issue 25): its sends' channel (absent: unchanged, or sms); whatsapp: the approved Content SID. */
+  channel?: Channel;
+  contentSid?: string | null;
 }
 
 export interface Rendered {
@@ -157,6 +161,8 @@ export class TemplatesService {
                 transactional: input.transactional ?? false,
                 exact: input.exact ?? false,
                 validitySeconds: input.validitySeconds ?? null,
+                channel: input.channel ?? 'sms',
+                contentSid: input.contentSid ?? null,
                 isActive: true,
                 version: existing.version + 1,
                 updatedAt: now,
@@ -168,6 +174,8 @@ export class TemplatesService {
                 transactional: input.transactional ?? false,
                 exact: input.exact ?? false,
                 validitySeconds: input.validitySeconds ?? null,
+                channel: input.channel ?? 'sms',
+                contentSid: input.contentSid ?? null,
                 tenantId,
                 isActive: true,
                 version: 1,
@@ -207,6 +215,8 @@ export class TemplatesService {
         transactional: patch.transactional ?? row.transactional,
         exact: patch.exact ?? row.exact,
         validitySeconds: patch.validitySeconds === undefined ? row.validitySeconds : patch.validitySeconds,
+        channel: patch.channel ?? row.channel,
+        contentSid: patch.contentSid === undefined ? row.contentSid : patch.contentSid,
       };
       this.checkDeclarations(templateId, next);
       const before = auditView(row);
@@ -328,6 +338,8 @@ function auditView(t: SmsTemplateEntity) {
     content: t.content,
     variables: t.variables,
     validity_seconds: t.validitySeconds,
+    channel: t.channel,
+    content_sid: t.contentSid,
     version: t.version,
     is_active: t.isActive,
   };

@@ -2,6 +2,7 @@ import { formatMoney, Micros } from '../../core/money';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { Channel, ChannelParams, WhatsappMode } from '../../core/channels';
 import { Language, MessageStatus, MessageType } from '../../core/message-types';
 import { SmsMessageEntity, SmsMessageEventEntity } from '../message.entity';
 
@@ -39,6 +40,15 @@ export interface NewMessage {
   sender?: string | null;
   /** Test mode: handed to the sandbox provider only, at no cost; absent: false. */
   testMode?: boolean;
+  // --- channels (issue 25) ---
+  /** The channel; absent: sms. */
+  channel?: Channel;
+  channelParams?: ChannelParams | null;
+  whatsappMode?: WhatsappMode | null;
+  fallbackChannel?: 'sms' | null;
+  /** The WhatsApp message this SMS replaces (a fallback). */
+  fallbackOf?: string | null;
+  // --- end channels ---
 }
 
 /** A bulk's shared metadata, stored once for all its messages. */
@@ -59,6 +69,7 @@ export interface HistoryFilter {
   to?: Date;
   batchId?: string;
   campaignId?: string;
+  channel?: string;
   /** Keyset: rows strictly older than this (created_at, id). */
   before?: { createdAt: Date; id: string };
   limit: number;
@@ -92,6 +103,12 @@ const COLUMNS: readonly (readonly [string, string, (m: NewMessage) => unknown])[
   ['expires_at', 'timestamptz', (m) => m.expiresAt ?? null],
   ['sender', 'varchar', (m) => m.sender ?? null],
   ['test_mode', 'bool', (m) => m.testMode === true],
+  // channels (issue 25)
+  ['channel', 'varchar', (m) => m.channel ?? 'sms'],
+  ['channel_params', 'jsonb', (m) => (m.channelParams ? JSON.stringify(m.channelParams) : null)],
+  ['whatsapp_mode', 'varchar', (m) => m.whatsappMode ?? null],
+  ['fallback_channel', 'varchar', (m) => m.fallbackChannel ?? null],
+  ['fallback_of', 'uuid', (m) => m.fallbackOf ?? null],
 ];
 
 /**
@@ -236,6 +253,7 @@ export class MessagesRepository {
     if (f.to !== undefined) q.andWhere('m.created_at < :to', { to: f.to });
     if (f.batchId !== undefined) q.andWhere('m.batch_id = :batchId', { batchId: f.batchId });
     if (f.campaignId !== undefined) q.andWhere('m.campaign_id = :campaignId', { campaignId: f.campaignId });
+    if (f.channel !== undefined) q.andWhere('m.channel = :channel', { channel: f.channel });
     if (f.before) {
       q.andWhere('(m.created_at, m.id) < (:beforeAt, :beforeId)', {
         beforeAt: f.before.createdAt,
