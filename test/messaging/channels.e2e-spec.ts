@@ -168,12 +168,12 @@ describe('channels: WhatsApp and MMS through the fake Twilio, and the WhatsApp â
   it('refuses MMS to a country without MMS with a 400 naming the country', async () => {
     const who = await tenant({ allowed_countries: ['*'] });
     const res = await send(who, {
-      phone_number: '+447911123456',
+      phone_number: '+4915123456789',
       channel: 'mms',
       media_urls: ['https://cdn.example.com/a.jpg'],
     }).expect(400);
     expect(res.body.details[0].field).toBe('phone_number');
-    expect(res.body.message).toContain('GB');
+    expect(res.body.message).toContain('DE');
   });
 
   it('answers another tenant 404 for a WhatsApp message', async () => {

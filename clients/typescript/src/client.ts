@@ -42,6 +42,7 @@ export type RecipientPage = Schemas['RecipientPageDto'];
 export type ListRecipientsQuery = Query<'Recipients_list'>;
 export type StatsQuery = Query<'Analytics_stats'>;
 export type Stats = Schemas['StatsResponseDto'];
+export type ChannelStats = Schemas['ChannelStatsDto'];
 export type CostReportQuery = Omit<Query<'Analytics_costs'>, 'format'>;
 export type CostReport = Schemas['CostReportDto'];
 export type AlertsQuery = Query<'Alerts_list'>;
@@ -295,6 +296,11 @@ export class SmsClient {
   /** GET /api/sms/stats: counts, costs and latency for a period, optionally grouped. */
   stats(query: StatsQuery = {}): Promise<Stats> {
     return this.once(() => this.api.GET('/api/sms/stats', { params: { query } }));
+  }
+
+  /** GET /api/sms/stats/channels: messages, delivery and cost per channel (sms, whatsapp, mms). */
+  channelStats(query: StatsQuery = {}): Promise<ChannelStats> {
+    return this.once(() => this.api.GET('/api/sms/stats/channels', { params: { query } }));
   }
 
   /** GET /api/sms/reports/costs (admins): the month's cost report as JSON. */
