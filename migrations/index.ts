@@ -63,6 +63,8 @@ import { PrivacyRequests1764003900000 } from './1764003900000-privacy-requests';
 import { PromotionalConsent1764003800000 } from './1764003800000-promotional-consent';
 import { TemplateVariants1764016000000 } from './1764016000000-template-variants';
 import { CampaignSendAt1764016100000 } from './1764016100000-campaign-send-at';
+// issue 25 (channels): 1764014000000–1764014900000
+import { MessageChannels1764014000000 } from './1764014000000-message-channels';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -111,4 +113,5 @@ export const MIGRATIONS = [
   TrackedLinks1764015000000,
   TemplateVariants1764016000000,
   CampaignSendAt1764016100000,
+  MessageChannels1764014000000,
 ];

@@ -24,6 +24,7 @@ import {
   ListCampaignsQueryDto,
 } from './campaigns.dto';
 import { Campaign, CampaignInput, CampaignsService } from './campaigns.service';
+import { channelInput } from '../messaging';
 
 /** The brief's example body. */
 const BRIEF_EXAMPLE = {
@@ -50,6 +51,8 @@ function inputOf(dto: CreateCampaignDto): CampaignInput {
     validitySeconds: dto.validity_seconds ?? null,
     sendAt: dto.send_at ?? 'now',
     optimalWindowHours: dto.optimal_window_hours ?? null,
+    channel:
+      dto.channel || dto.content_sid || dto.media_urls || dto.fallback_channel ? channelInput(dto) : null,
   };
 }
 
@@ -68,6 +71,7 @@ function present(c: Campaign, estimated = c.totalRecipients): CampaignResponseDt
     validity_seconds: c.validitySeconds,
     send_at: c.sendAt,
     optimal_window_hours: c.optimalWindowHours,
+    channel: c.channel?.channel ?? null,
     estimated_recipients: estimated,
     created_at: c.createdAt.toISOString(),
     started_at: c.startedAt?.toISOString() ?? null,

@@ -1,4 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ChannelField,
+  ContentSidField,
+  ContentVariablesField,
+  FallbackChannelField,
+  MediaUrlsField,
+} from '../messaging';
+import { Channel, CHANNELS } from '../core/channels';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -119,6 +127,13 @@ export class CreateCampaignDto {
   @Min(1)
   @Max(72)
   optimal_window_hours?: number;
+
+  // channels (issue 25): absent: the template's channel (and its content_sid for whatsapp).
+  @ChannelField() channel?: Channel;
+  @MediaUrlsField() media_urls?: string[];
+  @ContentSidField() content_sid?: string;
+  @ContentVariablesField() content_variables?: Record<string, string>;
+  @FallbackChannelField() fallback_channel?: 'sms';
 }
 
 export class ListCampaignsQueryDto {
@@ -162,6 +177,13 @@ export class CampaignResponseDto {
     description: 'send_at optimal: the window in hours; else null',
   })
   optimal_window_hours: number | null;
+  @ApiProperty({
+    type: String,
+    enum: CHANNELS,
+    nullable: true,
+    description: "the campaign's own channel; null: its template's",
+  })
+  channel: Channel | null;
   @ApiProperty({ example: 120, description: 'recipients the filters select now' })
   estimated_recipients: number;
   @ApiProperty() created_at: string;

@@ -20,8 +20,8 @@ import { AppConfig } from '../config/app-config';
 import { CODE_MESSAGE_TYPES, isTransactional, Language, Micros } from '../core';
 import { SendTimePlanner } from './send-time-planner';
 import { TenantLock } from '../database/advisory-lock';
-import { AcceptService, CampaignLedger, PlannedInput, PlannedPreview } from '../messaging';
-import { runningVariant, SmsTemplateEntity, TemplatesService } from '../templates';
+import { AcceptService, CampaignLedger, ChannelInput, PlannedInput, PlannedPreview } from '../messaging';
+import { runningVariant, SmsTemplateEntity, TemplatesService, templatedChannel } from '../templates';
 import { TenantsService } from '../tenancy';
 import { PlanContext, Planned, planRecipient, SKIP_REASONS } from './campaign-plan';
 import { filterSql, fromSql, Recipient, RecipientFilter } from './recipients.service';
@@ -52,6 +52,8 @@ export interface CampaignInput {
   sendAt?: SendAt;
   /** The optimal send's window in hours from the campaign's start (1–72; default 24). */
   optimalWindowHours?: number | null;
+  /** channels (issue 25): the campaign's channel fields; absent ones: the template's channel. */
+  channel?: ChannelInput | null;
 }
 
 export type SendAt = 'now' | 'optimal';
@@ -70,6 +72,7 @@ export interface Campaign {
   sendAt: SendAt;
   /** `optimal` only: the window's length in hours. */
   optimalWindowHours: number | null;
+  channel: ChannelInput | null;
   createdBy: string;
   totalRecipients: number;
   snapshotCursor: string | null;
@@ -91,6 +94,7 @@ interface CampaignRow {
   validity_seconds: number | null;
   send_at: SendAt;
   optimal_window_hours: number | null;
+  channel_options: ChannelInput | null;
   created_by: string;
   total_recipients: number;
   snapshot_cursor: string | null;
@@ -113,6 +117,7 @@ function toCampaign(r: CampaignRow): Campaign {
     validitySeconds: r.validity_seconds,
     sendAt: r.send_at ?? 'now',
     optimalWindowHours: r.optimal_window_hours,
+    channel: r.channel_options ?? null,
     createdBy: r.created_by,
     totalRecipients: r.total_recipients,
     snapshotCursor: r.snapshot_cursor,
@@ -213,7 +218,9 @@ export class CampaignsService {
     const now = this.clock.now();
     this.checkInput(input, now);
     const tenantId = this.tenantOf(p, input.filters);
-    await this.template(tenantId, input.templateId);
+    const template = await this.template(tenantId, input.templateId);
+    // channels (issue 25): the fields are checked now (400), not when the snapshot runs.
+    await this.accepting.checkChannel(templatedChannel(input.channel ?? undefined, template));
     await this.tenants.ensure(tenantId);
     const estimated = await this.count(tenantId, input.filters);
     const id = randomUUID();
@@ -221,8 +228,8 @@ export class CampaignsService {
       const [row]: CampaignRow[] = await m.query(
         `INSERT INTO sms_campaigns (id, tenant_id, name, template_id, recipient_filters, variables, status,
                                     scheduled_for, created_by, total_recipients, validity_seconds,
-                                    send_at, optimal_window_hours, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $14, $11, $11) RETURNING *`,
+                                    send_at, optimal_window_hours, created_at, updated_at, channel_options)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13, $14, $11, $11, $15) RETURNING *`,
         [
           id,
           tenantId,
@@ -238,6 +245,7 @@ export class CampaignsService {
           input.validitySeconds ?? null,
           input.sendAt ?? 'now',
           input.sendAt === 'optimal' ? (input.optimalWindowHours ?? DEFAULT_OPTIMAL_WINDOW_HOURS) : null,
+          input.channel ? JSON.stringify(input.channel) : null,
         ],
       );
       const c = toCampaign(row);
@@ -325,7 +333,13 @@ export class CampaignsService {
       const window = optimalWindow(input.sendAt ?? 'now', input.optimalWindowHours ?? null, this.clock.now());
       const r: PlannedPreview = await this.accepting.previewPlanned(
         this.planned(
-          { tenantId, createdBy: p.userId, id: '', validitySeconds: input.validitySeconds ?? null },
+          {
+            tenantId,
+            createdBy: p.userId,
+            id: '',
+            validitySeconds: input.validitySeconds ?? null,
+            channel: input.channel ?? null,
+          },
           template,
           planned,
           window ? await this.sendTimes.plan(tenantId, planned, window) : undefined,
@@ -395,13 +409,20 @@ export class CampaignsService {
 
   /** A page's planned sends, as the accept path's batch entry takes them. */
   private planned(
-    c: { tenantId: number; createdBy: string; id: string; validitySeconds: number | null },
+    c: {
+      tenantId: number;
+      createdBy: string;
+      id: string;
+      validitySeconds: number | null;
+      channel: ChannelInput | null;
+    },
     template: SmsTemplateEntity,
     planned: Planned[],
     /** `send_at: "optimal"`: each recipient's send time by user id (absent: now). */
     sendTimes?: Map<string, Date>,
   ): PlannedInput {
     return {
+      ...templatedChannel(c.channel ?? undefined, template), // channels (issue 25)
       tenantId: c.tenantId,
       createdBy: c.createdBy,
       campaignId: c.id,
@@ -731,6 +752,7 @@ function auditView(c: Campaign) {
     validity_seconds: c.validitySeconds,
     send_at: c.sendAt,
     optimal_window_hours: c.optimalWindowHours,
+    channel: c.channel,
   };
 }
 

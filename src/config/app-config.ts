@@ -348,6 +348,12 @@ export const SETTINGS = {
     default: '',
     parse: optionalStr,
   },
+  TWILIO_WHATSAPP_FROM: {
+    description:
+      "WhatsApp sender number (E.164) for Twilio's WhatsApp sender, sent as whatsapp:+…; a tenant's `whatsapp_sender` setting replaces it; unset: WhatsApp sends are refused (400 naming channel)",
+    default: '',
+    parse: optionalStr,
+  },
   TWILIO_API_BASE_URL: {
     description: 'send Twilio REST calls here instead of https://api.twilio.com (tests)',
     default: '',
@@ -592,6 +598,18 @@ export const SETTINGS = {
       'sweep job: how often a worker checks that Redis still holds the pending messages (idle rows are re-queued once a minute)',
     default: '2000',
     parse: int(100, 60000),
+  },
+  SMS_FALLBACK_INTERVAL_MS: {
+    description:
+      'fallback job: how often WhatsApp messages that failed or got no receipt in time go out once as SMS (fallback_channel)',
+    default: '5000',
+    parse: int(100, 600000),
+  },
+  SMS_WHATSAPP_FALLBACK_SECONDS: {
+    description:
+      "seconds a WhatsApp message with fallback_channel waits for a delivery receipt before it goes out as SMS; a tenant's `whatsapp_fallback_seconds` replaces it",
+    default: '600',
+    parse: int(5, 86400),
   },
   SMS_OUTCOMES_CRON: {
     description: 'outcomes job: when attempts of unknown outcome are settled by asking the provider',

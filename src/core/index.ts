@@ -16,3 +16,4 @@ export * from './links';
 export * from './variants';
 export * from './significance';
 export * from './send-time';
+export * from './channels';

@@ -47,6 +47,11 @@ export class InboundMessageDto {
   @ApiProperty({ type: String, enum: ['en', 'tr'], nullable: true, description: "the keyword's language" })
   language: string | null;
   @ApiProperty({ example: '2026-01-15T10:00:00.000Z' }) received_at: string;
+  @ApiProperty({
+    enum: ['sms', 'whatsapp'],
+    description: 'whatsapp: a WhatsApp message (it opens the 24-hour session window)',
+  })
+  channel: 'sms' | 'whatsapp';
 }
 
 export class InboundPageDto {
@@ -65,6 +70,7 @@ export function toInboundMessage(r: InboundRow): InboundMessageDto {
     keyword: r.keyword,
     language: r.language,
     received_at: r.receivedAt.toISOString(),
+    channel: r.channel,
   };
 }
 

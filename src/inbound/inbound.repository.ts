@@ -16,6 +16,7 @@ export interface InboundRow {
   keyword: KeywordAction | null;
   language: string | null;
   receivedAt: Date;
+  channel: 'sms' | 'whatsapp';
 }
 
 export interface InboundFilter {
@@ -39,6 +40,7 @@ interface Row {
   keyword: KeywordAction | null;
   language: string | null;
   received_at: Date;
+  channel: 'sms' | 'whatsapp';
 }
 
 /**
@@ -59,10 +61,22 @@ export class InboundRepository {
   ): Promise<{ row: InboundRow; created: boolean }> {
     const inserted: Row[] = await this.ds.query(
       `INSERT INTO sms_inbound_messages
-         (tenant_id, provider, provider_message_id, from_number, to_number, body, keyword, language, received_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         (tenant_id, provider, provider_message_id, from_number, to_number, body, keyword, language, received_at,
+          channel)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (provider, provider_message_id) DO NOTHING RETURNING *`,
-      [tenantId, m.provider, m.providerMessageId, m.from, m.to, m.body, keyword, language, m.receivedAt],
+      [
+        tenantId,
+        m.provider,
+        m.providerMessageId,
+        m.from,
+        m.to,
+        m.body,
+        keyword,
+        language,
+        m.receivedAt,
+        m.channel ?? 'sms',
+      ],
     );
     if (inserted.length) return { row: toRow(inserted[0]), created: true };
     const existing: Row[] = await this.ds.query(
@@ -176,5 +190,6 @@ function toRow(r: Row): InboundRow {
     keyword: r.keyword,
     language: r.language,
     receivedAt: r.received_at,
+    channel: r.channel ?? 'sms',
   };
 }

@@ -14,6 +14,7 @@ import {
   OPT_OUT_SOURCE,
   OptOutsService,
   SMS_KEYWORD_SOURCE,
+  WhatsappSessions,
 } from '../messaging';
 import type { InboundSms } from '../providers';
 import { TemplatesService } from '../templates';
@@ -57,6 +58,7 @@ export class InboundService {
     private readonly callbacks: CallbacksService,
     private readonly ledger: LedgerQueries,
     private readonly consent: ConsentService,
+    private readonly sessions: WhatsappSessions,
   ) {}
 
   /** Retention: inbound texts older than `days` (SMS_RETENTION_DAYS). */
@@ -70,6 +72,8 @@ export class InboundService {
   }
 
   async receive(m: InboundSms): Promise<InboundOutcome> {
+    // A WhatsApp message opens (or moves) the 24-hour session window with our sender (issue 25).
+    if (m.channel === 'whatsapp') await this.sessions.opened(m.to, m.from, m.receivedAt);
     const tenantId = await this.ledger.lastSender(m.from);
     const settings = tenantId === null ? {} : await this.repo.settings(tenantId);
     const tenantLanguage: KeywordLanguage = settings.default_language === 'tr' ? 'tr' : 'en';
@@ -104,6 +108,7 @@ export class InboundService {
           body: row.body,
           keyword: row.keyword,
           received_at: row.receivedAt.toISOString(),
+          channel: row.channel,
         },
       });
     }

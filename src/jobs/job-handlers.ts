@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { RollupService } from '../analytics';
 import { WebhookDispatcher } from '../callbacks';
 import { CampaignsService } from '../campaigns';
-import { OutcomeResolver, SweeperService } from '../messaging';
+import { ChannelFallbacks, OutcomeResolver, SweeperService } from '../messaging';
 import { AlertsEvaluator } from '../monitoring';
 import { JobName } from './job-registry';
 import { RemindersJob } from './reminders.job';
@@ -45,6 +45,7 @@ export class JobHandlers {
     reminders: RemindersJob,
     status: StatusJob,
     retention: RetentionJob,
+    fallbacks: ChannelFallbacks,
   ) {
     this.map = {
       sweep: { run: () => sweeper.pass({ idleNow: true }), tick: () => sweeper.pass() },
@@ -64,6 +65,7 @@ export class JobHandlers {
       },
       status: { run: () => status.run(), tick: (at) => status.enqueue(at) },
       retention: { run: () => retention.run(), tick: (at) => retention.enqueue(at) },
+      fallbacks: { run: () => fallbacks.pass() },
     };
   }
 }

@@ -16,6 +16,7 @@ export const JOB_NAMES = [
   'reminders',
   'status',
   'retention',
+  'fallbacks',
 ] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
@@ -106,6 +107,15 @@ export const JOBS: Record<JobName, JobDefinition> = {
     description: 'delete finished messages past SMS_RETENTION_DAYS, expired keys and codes',
     schedule: { cron: 'SMS_RETENTION_CRON' },
     rule: { kind: 'queue', runLock: LockKey.Retention },
+  },
+  fallbacks: {
+    description:
+      'send once as SMS the WhatsApp messages with fallback_channel that failed or got no receipt in time',
+    schedule: { every: 'SMS_FALLBACK_INTERVAL_MS' },
+    rule: {
+      kind: 'every-worker',
+      shared: "each fallback is taken by one conditional UPDATE of the original's fallback_reason",
+    },
   },
 };
 

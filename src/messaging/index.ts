@@ -10,6 +10,7 @@ export type {
   Accepted,
   AcceptInput,
   AcceptResult,
+  ChannelInput,
   PlannedInput,
   PlannedMessage,
   PlannedOutcome,
@@ -62,3 +63,15 @@ export {
   UNKNOWN_CONSENT,
 } from './policies/consent-rules';
 export type { Consent, ConsentChannel, ConsentInput, ConsentStatus } from './policies/consent-rules';
+// Channels (issue 25): the WhatsApp session window (inbound opens it) and the SMS fallback job.
+export { WhatsappSessions } from './channels/whatsapp-sessions';
+export { ChannelFallbacks } from './channels/fallbacks.service';
+export {
+  ChannelField,
+  channelInput,
+  ContentSidField,
+  ContentVariablesField,
+  FallbackChannelField,
+  MediaUrlsField,
+} from './accept/channel.fields';
+export type { ChannelFieldsDto } from './accept/channel.fields';

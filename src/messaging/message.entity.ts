@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import type { Channel, ChannelParams, WhatsappMode } from '../core/channels';
 import type { Language, MessageStatus, MessageType, ProviderName } from '../core/message-types';
 
 const numeric = {
@@ -57,6 +58,16 @@ export class SmsMessageEntity {
   @Column('timestamptz', { name: 'converted_at', nullable: true }) convertedAt: Date | null;
   /** The template's A/B variant key it was rendered from (issue 25); null: none. */
   @Column('varchar', { nullable: true }) variant: string | null;
+  // --- channels (issue 25, docs/sending.md#channels) ---
+  @Column('varchar') channel: Channel;
+  /** What the channel's wire format needs (media_urls, content_sid, content_variables); null for SMS. */
+  @Column('jsonb', { name: 'channel_params', nullable: true }) channelParams: ChannelParams | null;
+  @Column('varchar', { name: 'whatsapp_mode', nullable: true }) whatsappMode: WhatsappMode | null;
+  @Column('varchar', { name: 'fallback_channel', nullable: true }) fallbackChannel: 'sms' | null;
+  @Column('varchar', { name: 'fallback_reason', nullable: true }) fallbackReason: string | null;
+  @Column('uuid', { name: 'fallback_message_id', nullable: true }) fallbackMessageId: string | null;
+  @Column('uuid', { name: 'fallback_of', nullable: true }) fallbackOf: string | null;
+  // --- end channels ---
   @Column('timestamptz', { name: 'created_at' }) createdAt: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt: Date;
 }
@@ -74,6 +85,8 @@ export class SmsMessageEventEntity {
 @Entity('sms_prices')
 export class SmsPriceEntity {
   @PrimaryColumn('varchar') provider: ProviderName;
+  /** sms (per segment), whatsapp or mms (per message). */
+  @PrimaryColumn('varchar') channel: Channel;
   @PrimaryColumn('char') country: string;
   @Column('numeric', { name: 'price_per_segment', transformer: numeric }) pricePerSegment: number;
   @Column('char') currency: string;

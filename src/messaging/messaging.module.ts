@@ -52,6 +52,13 @@ import { LinksRepository } from './links/links.repository';
  * Messages from accept to delivery: the api role writes rows and adds jobs. Other modules import
  * it for what `exports` lists (and `index.ts` re-exports); the rest is internal.
  */
+// channels (issue 25)
+import { ChannelPolicy } from './channels/channel-policy';
+import { ChannelDelivery } from './channels/channel-delivery';
+import { ChannelFallbacks } from './channels/fallbacks.service';
+import { WhatsappSessions } from './channels/whatsapp-sessions';
+import { ChannelStatsController } from './channels/channel-stats.controller';
+
 @Module({
   imports: [
     TypeOrmModule.forFeature([SmsMessageEntity, SmsMessageEventEntity, SmsPriceEntity]),
@@ -77,6 +84,7 @@ import { LinksRepository } from './links/links.repository';
     // Tracked links: the public redirect (/l/{code}) and the stats.
     LinkRedirectController,
     LinkStatsController,
+    ChannelStatsController,
   ],
   providers: [
     {
@@ -110,6 +118,11 @@ import { LinksRepository } from './links/links.repository';
     LinkTracker,
     LinksRepository,
     ClickRateLimiter,
+    // channels (issue 25)
+    ChannelPolicy,
+    WhatsappSessions,
+    ChannelFallbacks,
+    ChannelDelivery,
   ],
   exports: [
     // What index.ts exports, for the features that import this module.
@@ -129,10 +142,13 @@ import { LinksRepository } from './links/links.repository';
     PhoneHasher,
     PrivacyLedger,
     DELIVERY_QUEUES,
+    WhatsappSessions,
+    ChannelFallbacks,
     // For MessagingWorkerModule only (index.ts does not export them, so no feature can name them).
     DeliveryQueue,
     DeliveryStore,
     BodyCrypto,
+    ChannelDelivery,
   ],
 })
 export class MessagingModule {}

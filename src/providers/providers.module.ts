@@ -22,8 +22,10 @@ import { UNKNOWN_COUNTRY } from './routing-counters';
 import { chooseFirst, defaultNote, FirstChoice, pinFor, TenantRouting, withFirst } from './routing-policy';
 import { RoutingConversions } from './routing-conversions';
 import { RoutingScores, RoutingSnapshot } from './routing-scores';
+import type { Channel } from '../core/channels';
 import {
   CircuitsOpenError,
+  ProviderError,
   FoundMessage,
   OutboundSms,
   ProviderStatus,
@@ -44,6 +46,13 @@ import { TwilioProvider } from './twilio/twilio.provider';
 import { providerOrder } from './provider-order';
 
 export { providerOrder };
+
+/** The providers that send each channel (issue 25); SNS sends SMS only. */
+export const CHANNEL_PROVIDERS: Record<Channel, readonly ProviderName[]> = {
+  sms: ['twilio', 'sns', 'sandbox'],
+  whatsapp: ['twilio', 'sandbox'],
+  mms: ['twilio', 'sandbox'],
+};
 
 /** How often a sending process publishes the providers whose circuit it has open. */
 const DOWN_PUBLISH_MS = 2000;
@@ -447,6 +456,21 @@ export class SmsRouter implements OnModuleInit, BeforeApplicationShutdown, OnApp
    * does), and counts each call towards the routing scores of the plan's country.
    */
   send(sms: OutboundSms, plan: RoutePlan, hooks: SendHooks = {}): Promise<RouteOutcome> {
+    // channels (issue 25): WhatsApp and MMS go only to a provider that sends them (Twilio): no SNS
+    // fallback for them. None configured: a permanent failure, nothing called.
+    if (sms.channel && sms.channel !== 'sms') {
+      const order = plan.order.filter((p) => CHANNEL_PROVIDERS[sms.channel as Channel].includes(p));
+      if (order.length === 0)
+        return Promise.reject(
+          new ProviderError(
+            plan.first,
+            'permanent',
+            'channel_unavailable',
+            `no configured provider sends ${sms.channel} (Twilio only)`,
+          ),
+        );
+      plan = { ...plan, order, first: order.includes(plan.first) ? plan.first : order[0] };
+    }
     const own = plan.tenantAccounts;
     if (own) {
       // A tenant's own accounts: their own circuits; the operator's routing scores are not fed.
@@ -597,6 +621,7 @@ export class SmsRouter implements OnModuleInit, BeforeApplicationShutdown, OnApp
           apiBaseUrl: c.get('TWILIO_API_BASE_URL'),
           statusCallbackUrl: `${c.get('PUBLIC_BASE_URL')}/api/sms/webhooks/twilio/status`,
           timeoutMs,
+          whatsappFrom: c.get('TWILIO_WHATSAPP_FROM'),
         });
       case 'sns':
         return new SnsProvider({

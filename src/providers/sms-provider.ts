@@ -1,3 +1,4 @@
+import type { Channel, WhatsappMode } from '../core/channels';
 import { MessageStatus, MessageType, ProviderName } from '../core/message-types';
 import type { Micros } from '../core/money';
 import type { DeliveryReceipt } from './receipts';
@@ -25,6 +26,15 @@ export interface OutboundSms {
    * waiting in its own queue passes it on (Twilio's ValidityPeriod); others ignore it.
    */
   validitySeconds?: number;
+  // --- channels (issue 25, docs/sending.md#channels) ---
+  /** Absent: sms. Only a provider whose `channels` lists it may take the message. */
+  channel?: Channel;
+  /** mms: the media URLs (checked at accept like callback URLs). */
+  mediaUrls?: string[];
+  /** whatsapp: which form applies (session: `body` as free text; template: contentSid). */
+  whatsappMode?: WhatsappMode;
+  contentSid?: string;
+  contentVariables?: Record<string, string>;
 }
 
 export interface ProviderSendResult {
@@ -176,6 +186,8 @@ export interface InboundSms {
   from: string;
   /** Our number (E.164) or sender id that received it. */
   to: string;
+  /** Absent: sms; whatsapp when the provider says it came over WhatsApp (Twilio: From=whatsapp:+…). */
+  channel?: 'sms' | 'whatsapp';
   body: string;
   providerMessageId: string;
   receivedAt: Date;

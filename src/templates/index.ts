@@ -1,7 +1,7 @@
 export { TemplatesModule } from './templates.module';
 export { SmsTemplateEntity } from './template.entity';
 export { runningVariant, TemplatesService } from './templates.service';
-export { TemplatedSender } from './templated-sender';
+export { TemplatedSender, templatedChannel } from './templated-sender';
 export type { TemplatedSend } from './templated-sender';
 // Campaigns render per recipient with the same pure functions
 export { renderTemplate } from './render';

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { Channel } from '../core/channels';
 import type { MessageType } from '../core/message-types';
 import type { TemplateVariant } from './variant-rules';
 
@@ -25,6 +26,9 @@ export class SmsTemplateEntity {
   @Column('varchar', { name: 'variant_test_id', nullable: true }) variantTestId: string | null;
   /** When the running test began: its stats count the messages accepted since. */
   @Column('timestamptz', { name: 'variants_started_at', nullable: true }) variantsStartedAt: Date | null;
+  /** channels (issue 25): the channel its sends take unless a send names one; whatsapp: its approved template. */
+  @Column('varchar') channel: Channel;
+  @Column('varchar', { name: 'content_sid', nullable: true }) contentSid: string | null;
   @Column('boolean', { name: 'is_active' }) isActive: boolean;
   @Column('integer') version: number;
   @Column('timestamptz', { name: 'created_at' }) createdAt: Date;

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { CODE_MESSAGE_TYPES, Language } from '../core/message-types';
-import { Accepted, AcceptService, SendContext } from '../messaging';
+import { Accepted, AcceptService, ChannelInput, SendContext } from '../messaging';
 import { PhoneService } from '../phone';
+import type { SmsTemplateEntity } from './template.entity';
 import { sanitizeVariableValue } from './render';
 import { TemplatesService } from './templates.service';
 
@@ -19,6 +20,8 @@ export interface TemplatedSend {
   secrets?: string[];
   /** The send's own validity period in seconds; wins over the template's. Null or absent: the template's. */
   validitySeconds?: number | null;
+  /** channels (issue 25): the send's own; absent fields: the template's channel and content_sid. */
+  channel?: ChannelInput;
 }
 
 /**
@@ -66,6 +69,7 @@ export class TemplatedSender {
       statusCallbackUrl: input.statusCallbackUrl ?? null,
       // The send's own validity wins over its template's; without either, the type's default.
       validitySeconds: input.validitySeconds ?? rendered.template.validitySeconds,
+      ...templatedChannel(input.channel, rendered.template),
       mode: 'single',
     });
   }
@@ -74,4 +78,20 @@ export class TemplatedSender {
     const v = this.phone.forSend(phoneNumber);
     return v.valid ? v.e164 : null;
   }
+}
+
+/**
+ * channels (issue 25): a templated send's channel: the send's own, else the template's; a
+ * WhatsApp template's content_sid unless the send gives one.
+ */
+export function templatedChannel(
+  own: ChannelInput | undefined,
+  t: Pick<SmsTemplateEntity, 'channel' | 'contentSid'>,
+): ChannelInput {
+  const channel = own?.channel ?? t.channel ?? 'sms';
+  return {
+    ...own,
+    channel,
+    ...(channel === 'whatsapp' && !own?.contentSid && t.contentSid ? { contentSid: t.contentSid } : {}),
+  };
 }

@@ -15,6 +15,7 @@ import { toSendResponse } from '../messaging';
 import { AcceptResult, SendContext } from '../messaging';
 import { presentAccepted, Presented, SendCtx, SendRoute } from '../messaging';
 import { TemplatedSender } from './templated-sender';
+import { channelInput } from '../messaging';
 import {
   contentOf,
   CreateTemplateDto,
@@ -124,6 +125,8 @@ export class TemplatesController {
         variables: dto.variables,
         validitySeconds: dto.validity_seconds,
         variants: variantsOf(dto),
+        channel: dto.channel,
+        contentSid: dto.content_sid,
       },
       p,
     );
@@ -155,6 +158,8 @@ export class TemplatesController {
         variables: dto.variables,
         validitySeconds: dto.validity_seconds,
         variants: variantsOf(dto),
+        channel: dto.channel,
+        contentSid: dto.content_sid,
       },
       p,
     );
@@ -186,6 +191,8 @@ export class TemplatesController {
         variables: dto.variables,
         validitySeconds: dto.validity_seconds,
         variants: variantsOf(dto),
+        channel: dto.channel,
+        contentSid: dto.content_sid,
       },
       p,
     );
@@ -287,6 +294,7 @@ export class TemplatesController {
       metadata: dto.metadata,
       statusCallbackUrl: dto.status_callback_url ?? null,
       validitySeconds: dto.validity_seconds ?? null,
+      channel: channelInput(dto), // channels (issue 25)
     });
     return presentAccepted(accepted, toSendTemplatedResponse);
   }

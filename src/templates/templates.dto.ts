@@ -1,4 +1,12 @@
 import { UserIdField, ValiditySecondsField } from '../common/dto-fields';
+import {
+  ChannelField,
+  ContentSidField,
+  ContentVariablesField,
+  FallbackChannelField,
+  MediaUrlsField,
+} from '../messaging';
+import { Channel, CHANNELS } from '../core/channels';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
@@ -115,6 +123,8 @@ function VariantsField(): PropertyDecorator {
     Type(() => TemplateVariantDto)(target, key);
   };
 }
+const TEMPLATE_CHANNEL =
+  'the channel its sends take unless a send names one: sms (default), whatsapp (with content_sid: the approved template sent outside the session window) or mms (a send gives media_urls). See docs/sending.md, Channels';
 
 export class CreateTemplateDto {
   @ApiProperty({ example: 'welcome_message', description: 'slug: a-z, 0-9, _ and -' })
@@ -146,6 +156,8 @@ export class CreateTemplateDto {
   @ExactField() exact?: boolean;
   @ValiditySecondsField(TEMPLATE_VALIDITY) validity_seconds?: number | null;
   @VariantsField() variants?: TemplateVariantDto[] | null;
+  @ChannelField(TEMPLATE_CHANNEL) channel?: Channel;
+  @ContentSidField() content_sid?: string;
 
   @ApiProperty({ example: ['name'], description: 'every placeholder used, exactly' })
   @IsArray()
@@ -177,6 +189,8 @@ export class ReplaceTemplateDto {
   @ExactField() exact?: boolean;
   @ValiditySecondsField(TEMPLATE_VALIDITY) validity_seconds?: number | null;
   @VariantsField() variants?: TemplateVariantDto[] | null;
+  @ChannelField(TEMPLATE_CHANNEL) channel?: Channel;
+  @ContentSidField() content_sid?: string;
   @ApiProperty({ example: ['name'], description: 'every placeholder used, exactly' })
   @IsArray()
   @ArrayMaxSize(50)
@@ -198,6 +212,8 @@ export class PatchTemplateDto {
   @ExactField() exact?: boolean;
   @ValiditySecondsField(TEMPLATE_VALIDITY) validity_seconds?: number | null;
   @VariantsField() variants?: TemplateVariantDto[] | null;
+  @ChannelField(TEMPLATE_CHANNEL) channel?: Channel;
+  @ContentSidField() content_sid?: string;
   @ApiPropertyOptional()
   @IsOptional()
   @IsArray()
@@ -258,6 +274,12 @@ export class SendTemplatedDto {
     "seconds the message may wait to be handed to a provider, from acceptance; past it the message ends `expired` (never sent, never charged). Wins over the template's `validity_seconds`; default: the template's, else a code's own lifetime for code templates, else none",
   )
   validity_seconds?: number | null;
+  // channels (issue 25): the send's own wins over the template's channel and content_sid.
+  @ChannelField() channel?: Channel;
+  @MediaUrlsField() media_urls?: string[];
+  @ContentSidField() content_sid?: string;
+  @ContentVariablesField() content_variables?: Record<string, string>;
+  @FallbackChannelField() fallback_channel?: 'sms';
 }
 
 export class TemplateVariantResponseDto {
@@ -308,6 +330,14 @@ export class TemplateResponseDto {
     description: 'when the running A/B test began; null: no test',
   })
   variants_started_at: string | null;
+  @ApiProperty({ enum: CHANNELS, description: "its sends' channel unless a send names one" })
+  channel: Channel;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'whatsapp: the approved Content API template (HX…)',
+  })
+  content_sid: string | null;
   @ApiProperty() is_active: boolean;
   @ApiProperty({ description: 'true for a built-in default' }) is_default: boolean;
   @ApiProperty() version: number;
@@ -353,6 +383,8 @@ export function toTemplateResponse(t: SmsTemplateEntity, tenantSmartEncoding: un
       })) ?? null,
     variant_test_id: t.variantTestId ?? null,
     variants_started_at: t.variants && t.variantsStartedAt ? t.variantsStartedAt.toISOString() : null,
+    channel: t.channel,
+    content_sid: t.contentSid,
     is_active: t.isActive,
     is_default: t.tenantId === null,
     version: t.version,

@@ -9,6 +9,7 @@ import { AppConfig } from '../config/app-config';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationFailedError } from '../common/errors';
 import { analyzeText, TextAnalysis } from '../core/encoding';
 import { smartEncode, smartEncodingMode, SmartEncodingReport } from '../core/smart-encoding';
+import type { Channel } from '../core/channels';
 import { Language, MessageType } from '../core/message-types';
 import { compareVariants, Significance } from '../core/significance';
 import { ExperimentLedger, VariantCounts } from '../messaging';
@@ -37,6 +38,9 @@ export interface TemplateInput {
   validitySeconds?: number | null;
   /** A/B variants (issue 25): a list starts or changes the test, null ends it; absent: unchanged (update) or none (create). */
   variants?: TemplateVariant[] | null;
+  /** channels (issue 25): its sends' channel (absent: unchanged, or sms); whatsapp: the approved Content SID. */
+  channel?: Channel;
+  contentSid?: string | null;
 }
 
 export interface Rendered {
@@ -185,6 +189,8 @@ export class TemplatesService {
                 exact: input.exact ?? false,
                 validitySeconds: input.validitySeconds ?? null,
                 ...this.testAfter(null, input.variants ?? null, now),
+                channel: input.channel ?? 'sms',
+                contentSid: input.contentSid ?? null,
                 isActive: true,
                 version: existing.version + 1,
                 updatedAt: now,
@@ -197,6 +203,8 @@ export class TemplatesService {
                 exact: input.exact ?? false,
                 validitySeconds: input.validitySeconds ?? null,
                 ...this.testAfter(null, input.variants ?? null, now),
+                channel: input.channel ?? 'sms',
+                contentSid: input.contentSid ?? null,
                 tenantId,
                 isActive: true,
                 version: 1,
@@ -237,6 +245,8 @@ export class TemplatesService {
         exact: patch.exact ?? row.exact,
         validitySeconds: patch.validitySeconds === undefined ? row.validitySeconds : patch.validitySeconds,
         variants: patch.variants === undefined ? row.variants : patch.variants,
+        channel: patch.channel ?? row.channel,
+        contentSid: patch.contentSid === undefined ? row.contentSid : patch.contentSid,
       };
       this.checkDeclarations(templateId, next);
       const before = auditView(row);
@@ -496,6 +506,8 @@ function auditView(t: SmsTemplateEntity) {
     validity_seconds: t.validitySeconds,
     variants: t.variants,
     variant_test_id: t.variantTestId,
+    channel: t.channel,
+    content_sid: t.contentSid,
     version: t.version,
     is_active: t.isActive,
   };

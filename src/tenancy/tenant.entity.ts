@@ -45,6 +45,10 @@ export interface TenantSettings {
    * wins); adaptive routing does not move pinned messages. Fallback on failure still applies.
    */
   routing?: { pin?: PinnedProvider | null; pin_by_type?: Record<string, PinnedProvider> | null } | null;
+  /** The tenant's own WhatsApp sender (E.164); unset: TWILIO_WHATSAPP_FROM. */
+  whatsapp_sender?: string | null;
+  /** Seconds a WhatsApp message with fallback_channel waits for a receipt; unset: SMS_WHATSAPP_FALLBACK_SECONDS. */
+  whatsapp_fallback_seconds?: number | null;
 }
 
 @Entity('tenants')

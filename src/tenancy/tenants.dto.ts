@@ -14,6 +14,7 @@ import {
   IsOptional,
   IsString,
   Length,
+  Matches,
   Max,
   Min,
   Validate,
@@ -30,6 +31,8 @@ import { SMART_ENCODING_MODES, SmartEncodingMode } from '../core/smart-encoding'
 import { SenderSettings, sendersProblem } from '../core/sender-identity';
 import { TenantEntity } from './tenant.entity';
 
+const WHATSAPP_FALLBACK_MESSAGE =
+  'whatsapp_fallback_seconds must be a whole number of seconds from 5 to 86400, or null';
 const BODY_RETENTION_MESSAGE = 'body_retention_days must be a whole number of days from 1 to 3650, or null';
 
 /** `allowed_countries`: known upper-case ISO codes, or "*" alone (the rule lives with the policy). */
@@ -374,6 +377,34 @@ export class TenantSettingsDto {
   @Min(1, { message: BODY_RETENTION_MESSAGE })
   @Max(3650, { message: BODY_RETENTION_MESSAGE })
   body_retention_days?: number | null;
+
+  // --- channels (issue 25) ---
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: '+14155238886',
+    description:
+      "the tenant's own WhatsApp sender (E.164, a number enabled for Twilio's WhatsApp sender); null or unset: TWILIO_WHATSAPP_FROM. See docs/sending.md, Channels",
+  })
+  @IsOptional()
+  @Matches(/^\+[1-9]\d{6,14}$/, { message: 'whatsapp_sender must be an E.164 number (+ and digits)' })
+  whatsapp_sender?: string | null;
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 5,
+    maximum: 86400,
+    example: 600,
+    description:
+      'seconds a WhatsApp message sent with fallback_channel "sms" waits for a delivery receipt before it goes out once as SMS; null or unset: SMS_WHATSAPP_FALLBACK_SECONDS',
+  })
+  @IsOptional()
+  @IsInt({ message: WHATSAPP_FALLBACK_MESSAGE })
+  @Min(5, { message: WHATSAPP_FALLBACK_MESSAGE })
+  @Max(86400, { message: WHATSAPP_FALLBACK_MESSAGE })
+  whatsapp_fallback_seconds?: number | null;
+  // --- end channels ---
 }
 
 /** `PUT /api/sms/tenants/{id}/senders`: the whole map (null removes every sender). */

@@ -35,6 +35,7 @@ describe('TypeScript client (clients/typescript)', () => {
         WEBHOOK_ALLOW_INSECURE: 'true',
         WEBHOOK_DISPATCH_INTERVAL_MS: '20',
         SANDBOX_DELIVERY_DELAY_MS: '10',
+        TWILIO_WHATSAPP_FROM: '+14155238886',
       },
     });
     await t.app.listen(0, '127.0.0.1');
@@ -141,6 +142,32 @@ describe('TypeScript client (clients/typescript)', () => {
     expect(e.details?.[0]?.field).toBe('phone_number');
     expect(e.body).toMatchObject({ statusCode: 400, error: 'Bad Request', details: expect.any(Array) });
     expect(e.requestId).toBeTruthy();
+  });
+
+  it('sends on another channel (WhatsApp template, MMS refusal) and reads stats by channel', async () => {
+    const sms = client(freshTenantId(), ['admin']);
+    const sent = await sms.send({
+      phone_number: '+12025550123',
+      message: 'Your order has shipped',
+      channel: 'whatsapp',
+      content_sid: 'HX' + '1'.repeat(32),
+      content_variables: { '1': 'Ada' },
+      fallback_channel: 'sms',
+    });
+    expect(sent).toMatchObject({ channel: 'whatsapp', whatsapp_mode: 'template' });
+    const status = await sms.status(sent.message_id);
+    expect(status).toMatchObject({ channel: 'whatsapp', fallback_channel: 'sms' });
+    const err = await sms
+      .send({
+        phone_number: '+12025550123',
+        message: 'hi',
+        channel: 'mms',
+        media_urls: ['http://a.example/x.jpg'],
+      })
+      .catch((e: unknown) => e);
+    expect((err as ValidationError).details?.[0]?.field).toBe('media_urls');
+    const stats = await sms.channelStats();
+    expect(stats.by_channel.map((c) => c.channel)).toEqual(['whatsapp']);
   });
 
   it("answers another tenant's message with a typed 404", async () => {

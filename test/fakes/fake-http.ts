@@ -6,6 +6,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingMessage['headers'];
   form: Record<string, string>;
+  /** Every value of each field, in order (a repeated field such as Twilio's MediaUrl). */
+  formAll: Record<string, string[]>;
 }
 
 export interface Answer {
@@ -69,8 +71,17 @@ export abstract class FakeHttpServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
-    const recorded = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, form };
+    const params = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+    const form = Object.fromEntries(params);
+    const formAll: Record<string, string[]> = {};
+    for (const [k, v] of params) (formAll[k] ??= []).push(v);
+    const recorded = {
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      headers: req.headers,
+      form,
+      formAll,
+    };
     this.requests.push(recorded);
     await this.onRequest?.(recorded);
     const script = this.scripted.shift() ?? this.always ?? this.answer(recorded);

@@ -26,6 +26,11 @@ interface FakeMessage {
   mss: string | null;
   /** When it was created (and, in this fake, sent). */
   date: Date;
+  /** WhatsApp (Content API): the approved template and its variables (JSON), as sent. */
+  contentSid?: string;
+  contentVariables?: string;
+  /** MMS: every MediaUrl, in order. */
+  mediaUrls: string[];
 }
 
 /** A second account's credentials (a tenant's own account in tests): `addAccount` them. */
@@ -50,6 +55,14 @@ export class FakeTwilio extends FakeHttpServer {
   private readonly accounts = new Map<string, string>([[FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN]]);
   /** Accounts that answer this to every request (an outage of one account), until reset(). */
   private readonly failing = new Map<string, Answer>();
+  /** Sends to these `To` values (e.g. whatsapp:+1…) answer so, until reset(). */
+  private readonly failingTo = new Map<string, Answer>();
+
+  /** Every send to `to` (as Twilio gets it: whatsapp:+… for WhatsApp) is answered so until reset(). */
+  failTo(to: string, answer: Answer): this {
+    this.failingTo.set(to, answer);
+    return this;
+  }
 
   /** Serves another account with its own token (several tenants' own accounts). */
   addAccount(sid: string, token: string): this {
@@ -109,9 +122,18 @@ export class FakeTwilio extends FakeHttpServer {
       From: from,
       StatusCallback: statusCallback,
       MessagingServiceSid: mss,
+      ContentSid: contentSid,
+      ContentVariables: contentVariables,
     } = req.form;
-    if (!to || !/^\+[1-9]\d{6,14}$/.test(to))
+    if (!to || !/^(whatsapp:)?\+[1-9]\d{6,14}$/.test(to))
       return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+    const refused = this.failingTo.get(to);
+    if (refused) return refused;
+    // Twilio's rule: a WhatsApp message needs a WhatsApp sender, and Body or ContentSid.
+    if (to.startsWith('whatsapp:') && !(from ?? '').startsWith('whatsapp:'))
+      return twilioError(400, 63007, 'Twilio could not find a Channel with the specified From address');
+    if (!body && !contentSid && !req.formAll.MediaUrl?.length)
+      return twilioError(400, 21602, 'Message body is required.');
     const sid = `SM${randomBytes(16).toString('hex')}`;
     const m = {
       sid,
@@ -124,6 +146,9 @@ export class FakeTwilio extends FakeHttpServer {
       price: null,
       mss: mss ?? null,
       date: this.now(),
+      contentSid,
+      contentVariables,
+      mediaUrls: req.formAll.MediaUrl ?? [],
     };
     this.sent.push(m);
     return { status: 201, contentType: 'application/json', body: JSON.stringify(this.resource(m)) };
@@ -197,7 +222,7 @@ export class FakeTwilio extends FakeHttpServer {
       body: m.body,
       status: m.status,
       num_segments: '1',
-      num_media: '0',
+      num_media: String(m.mediaUrls.length),
       direction: 'outbound-api',
       api_version: '2010-04-01',
       price: m.price,
@@ -220,5 +245,6 @@ export class FakeTwilio extends FakeHttpServer {
     this.accounts.clear();
     this.accounts.set(FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN);
     this.failing.clear();
+    this.failingTo.clear();
   }
 }

@@ -110,6 +110,7 @@ describe('inbound SMS: /api/sms/webhooks/twilio/inbound, keywords, /api/sms/inbo
         keyword: null,
         language: null,
         received_at: expect.any(String),
+        channel: 'sms',
       },
     ]);
     expect((await inbound(other)).body.items).toEqual([]);

@@ -226,6 +226,7 @@ const RESULTS: Record<JobName, Record<string, unknown>> = {
   reminders: { sent: expect.any(Number), failed: expect.any(Number) },
   status: { resolved: expect.any(Object), updated: expect.any(Number), expired: expect.any(Number) },
   retention: { messages: expect.any(Number), idempotencyKeys: expect.any(Number) },
+  fallbacks: { due: expect.any(Number), sent: expect.any(Number) },
 };
 
 describe('npm run job -- <name>: every registered loop runs once by name', () => {

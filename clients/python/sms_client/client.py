@@ -53,6 +53,15 @@ def _clean(d: Mapping[str, Any]) -> Json:
     return out
 
 
+def _channel(channel: Optional[str], media_urls: Optional[Sequence[str]], content_sid: Optional[str],
+             content_variables: Optional[Mapping[str, str]], fallback_channel: Optional[str]) -> Json:
+    """The channel fields of a send (docs/sending.md#channels); absent ones are left out."""
+    return _clean(dict(channel=channel, media_urls=None if media_urls is None else list(media_urls),
+                       content_sid=content_sid,
+                       content_variables=None if content_variables is None else dict(content_variables),
+                       fallback_channel=fallback_channel))
+
+
 def _campaign_body(name: str, template_id: str, recipient_filters: Mapping[str, Any],
                    variables: Optional[Mapping[str, Any]], scheduled_for: Union[datetime, str, None],
                    send_at: Optional[str] = None, optimal_window_hours: Optional[int] = None) -> Json:
@@ -160,11 +169,24 @@ class SMSService:
         metadata: Optional[Json] = None,
         validity_seconds: Optional[int] = None,
         idempotency_key: Optional[str] = None,
+        *,
+        channel: Optional[str] = None,
+        media_urls: Optional[Sequence[str]] = None,
+        content_sid: Optional[str] = None,
+        content_variables: Optional[Mapping[str, str]] = None,
+        fallback_channel: Optional[str] = None,
     ) -> Json:
-        """POST /api/sms/send → {success, message_id, status, segments, encoding, estimated_cost, currency}."""
+        """POST /api/sms/send → {success, message_id, status, segments, encoding, estimated_cost, currency, channel}.
+
+        Channels (docs/sending.md#channels): channel="whatsapp" (free text inside the recipient's 24-hour
+        session window, else the approved template `content_sid` with `content_variables`; the answer's
+        `whatsapp_mode` says which; fallback_channel="sms" sends it once as SMS when it fails or gets no
+        receipt in time) or channel="mms" with `media_urls` (https, US/CA numbers).
+        """
         body = _clean(dict(phone_number=phone_number, message=message, message_type=message_type,
                            language=language, user_id=user_id, metadata=metadata,
-                           validity_seconds=validity_seconds))
+                           validity_seconds=validity_seconds,
+                           **_channel(channel, media_urls, content_sid, content_variables, fallback_channel)))
         return self._send("/api/sms/send", body, idempotency_key)
 
     def send_bulk(
@@ -177,11 +199,18 @@ class SMSService:
         metadata: Optional[Json] = None,
         validity_seconds: Optional[int] = None,
         idempotency_key: Optional[str] = None,
+        *,
+        channel: Optional[str] = None,
+        media_urls: Optional[Sequence[str]] = None,
+        content_sid: Optional[str] = None,
+        content_variables: Optional[Mapping[str, str]] = None,
+        fallback_channel: Optional[str] = None,
     ) -> Json:
         """POST /api/sms/send-bulk → {success, batch_id, accepted, rejected, message_ids, ...}."""
         body = _clean(dict(phone_numbers=list(phone_numbers), message=message, message_type=message_type,
                            language=language, user_id=user_id, metadata=metadata,
-                           validity_seconds=validity_seconds))
+                           validity_seconds=validity_seconds,
+                           **_channel(channel, media_urls, content_sid, content_variables, fallback_channel)))
         return self._send("/api/sms/send-bulk", body, idempotency_key)
 
     def schedule(
@@ -195,12 +224,19 @@ class SMSService:
         metadata: Optional[Json] = None,
         validity_seconds: Optional[int] = None,
         idempotency_key: Optional[str] = None,
+        *,
+        channel: Optional[str] = None,
+        media_urls: Optional[Sequence[str]] = None,
+        content_sid: Optional[str] = None,
+        content_variables: Optional[Mapping[str, str]] = None,
+        fallback_channel: Optional[str] = None,
     ) -> Json:
         """POST /api/sms/schedule; `scheduled_time` needs a time zone (an aware datetime or ISO with offset)."""
         body = _clean(dict(phone_number=phone_number, message=message,
                            scheduled_time=_iso(scheduled_time, "scheduled_time"),
                            message_type=message_type, language=language, user_id=user_id, metadata=metadata,
-                           validity_seconds=validity_seconds))
+                           validity_seconds=validity_seconds,
+                           **_channel(channel, media_urls, content_sid, content_variables, fallback_channel)))
         return self._send("/api/sms/schedule", body, idempotency_key)
 
     def send_templated(
@@ -213,12 +249,25 @@ class SMSService:
         metadata: Optional[Json] = None,
         validity_seconds: Optional[int] = None,
         idempotency_key: Optional[str] = None,
+        *,
+        channel: Optional[str] = None,
+        media_urls: Optional[Sequence[str]] = None,
+        content_sid: Optional[str] = None,
+        content_variables: Optional[Mapping[str, str]] = None,
+        fallback_channel: Optional[str] = None,
     ) -> Json:
         """POST /api/sms/send-templated → /send's answer plus template_id and language_used."""
         body = _clean(dict(phone_number=phone_number, template_id=template_id, variables=dict(variables),
                            language=language, user_id=user_id, metadata=metadata,
-                           validity_seconds=validity_seconds))
+                           validity_seconds=validity_seconds,
+                           **_channel(channel, media_urls, content_sid, content_variables, fallback_channel)))
         return self._send("/api/sms/send-templated", body, idempotency_key)
+
+    def channel_stats(self, start_date: Optional[str] = None, end_date: Optional[str] = None,
+                      **filters: Any) -> Json:
+        """GET /api/sms/stats/channels → {start_date, end_date, by_channel: [{channel, total, delivered, ...}], fallbacks}."""
+        params = _clean(dict(start_date=start_date, end_date=end_date, **filters))
+        return self._call("GET", "/api/sms/stats/channels", params=params)
 
     def get_status(self, message_id: str) -> Json:
         """GET /api/sms/messages/{id}/status."""
@@ -252,10 +301,14 @@ class SMSService:
 
     def create_template(self, template_id: str, name: str, content_en: str, message_type: str,
                         variables: Sequence[str], content_tr: Optional[str] = None,
-                        variants: Optional[Sequence[Mapping[str, Any]]] = None) -> Json:
-        """`variants`: an A/B test, e.g. [{"key": "A", "weight": 50, "content_en": ...}, {"key": "B", ...}]."""
+                        variants: Optional[Sequence[Mapping[str, Any]]] = None, *,
+                        channel: Optional[str] = None, content_sid: Optional[str] = None) -> Json:
+        """POST /api/sms/templates. `variants`: an A/B test, e.g. [{"key": "A", "weight": 50, "content_en": ...},
+        {"key": "B", ...}]; `channel` (sms, whatsapp, mms) is its sends' default, `content_sid` its approved
+        WhatsApp template."""
         body = _clean(dict(template_id=template_id, name=name, content_en=content_en, content_tr=content_tr,
-                           message_type=message_type, variables=list(variables),
+                           message_type=message_type, variables=list(variables), channel=channel,
+                           content_sid=content_sid,
                            variants=None if variants is None else [dict(v) for v in variants]))
         return self._call("POST", "/api/sms/templates", json=body)
 
@@ -345,14 +398,18 @@ class SMSService:
     def create_campaign(self, name: str, template_id: str, recipient_filters: Mapping[str, Any],
                         variables: Optional[Mapping[str, Any]] = None,
                         scheduled_for: Union[datetime, str, None] = None,
-                        send_at: Optional[str] = None, optimal_window_hours: Optional[int] = None) -> Json:
+                        send_at: Optional[str] = None, optimal_window_hours: Optional[int] = None, *,
+                        channel: Optional[str] = None, media_urls: Optional[Sequence[str]] = None,
+                        content_sid: Optional[str] = None, content_variables: Optional[Mapping[str, str]] = None,
+                        fallback_channel: Optional[str] = None) -> Json:
         """POST /api/sms/campaigns → the campaign (`draft`, or `scheduled` with `scheduled_for`).
 
         `send_at="optimal"`: each recipient's message at their best local hour within
-        `optimal_window_hours` (default 24) of the start."""
+        `optimal_window_hours` (default 24) of the start; channel fields as send()."""
         return self._call("POST", "/api/sms/campaigns",
-                          json=_campaign_body(name, template_id, recipient_filters, variables, scheduled_for,
-                                              send_at, optimal_window_hours))
+                          json={**_campaign_body(name, template_id, recipient_filters, variables, scheduled_for,
+                                                 send_at, optimal_window_hours),
+                                **_channel(channel, media_urls, content_sid, content_variables, fallback_channel)})
 
     def preview_campaign(self, name: str, template_id: str, recipient_filters: Mapping[str, Any],
                          variables: Optional[Mapping[str, Any]] = None,

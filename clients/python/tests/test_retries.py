@@ -45,3 +45,23 @@ def test_connection_errors_are_retried_then_raised() -> None:
     with pytest.raises(SMSConnectionError):
         client.send("+12025550123", "hi")
     assert len(calls) == 3 and len(set(calls)) == 1
+
+
+def test_channel_fields_go_in_the_body_only_when_given() -> None:
+    bodies: List[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        import json
+
+        bodies.append(json.loads(request.content))
+        return httpx.Response(202, json={"success": True, "message_id": "m-1", "status": "queued"})
+
+    client = SMSService("http://sms.test", "t", transport=httpx.MockTransport(handler))
+    client.send("+12025550123", "hi")
+    client.send("+12025550123", "hi", channel="whatsapp", content_sid="HX" + "0" * 32,
+                content_variables={"1": "Ada"}, fallback_channel="sms")
+    client.send_bulk(["+12025550123"], "hi", channel="mms", media_urls=["https://cdn.example.com/a.jpg"])
+    assert "channel" not in bodies[0]
+    assert bodies[1]["channel"] == "whatsapp" and bodies[1]["content_variables"] == {"1": "Ada"}
+    assert bodies[1]["fallback_channel"] == "sms" and bodies[1]["content_sid"].startswith("HX")
+    assert bodies[2]["media_urls"] == ["https://cdn.example.com/a.jpg"]

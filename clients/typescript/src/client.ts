@@ -51,6 +51,7 @@ export type LinkStatsQuery = Query<'LinkStats_stats'>;
 export type LinkStats = Schemas['LinkStatsResponseDto'];
 export type TenantSettings = Schemas['TenantSettingsDto'];
 export type Tenant = Schemas['TenantResponseDto'];
+export type ChannelStats = Schemas['ChannelStatsDto'];
 export type CostReportQuery = Omit<Query<'Analytics_costs'>, 'format'>;
 export type CostReport = Schemas['CostReportDto'];
 export type AlertsQuery = Query<'Alerts_list'>;
@@ -350,6 +351,11 @@ export class SmsClient {
     return this.once(() =>
       this.api.PATCH('/api/sms/tenants/{id}', { params: { path: { id: tenantId } }, body: { settings } }),
     );
+  }
+
+  /** GET /api/sms/stats/channels: messages, delivery and cost per channel (sms, whatsapp, mms). */
+  channelStats(query: StatsQuery = {}): Promise<ChannelStats> {
+    return this.once(() => this.api.GET('/api/sms/stats/channels', { params: { query } }));
   }
 
   /** GET /api/sms/reports/costs (admins): the month's cost report as JSON. */

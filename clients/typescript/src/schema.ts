@@ -464,6 +464,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/sms/stats/channels': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Messages, delivery and cost per channel (sms, whatsapp, mms) over a period
+     * @description Same scope and period rules as /api/sms/stats (UTC days of acceptance; message_type, provider and campaign_id filter too). A WhatsApp message that fell back to SMS counts once on each channel.
+     */
+    get: operations['ChannelStats_channels'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/sms/webhooks/sns': {
     parameters: {
       query?: never;
@@ -1513,6 +1533,16 @@ export interface components {
        * @example 30
        */
       body_retention_days?: number | null;
+      /**
+       * @description the tenant's own WhatsApp sender (E.164, a number enabled for Twilio's WhatsApp sender); null or unset: TWILIO_WHATSAPP_FROM. See docs/sending.md, Channels
+       * @example +14155238886
+       */
+      whatsapp_sender?: string | null;
+      /**
+       * @description seconds a WhatsApp message sent with fallback_channel "sms" waits for a delivery receipt before it goes out once as SMS; null or unset: SMS_WHATSAPP_FALLBACK_SECONDS
+       * @example 600
+       */
+      whatsapp_fallback_seconds?: number | null;
     };
     TenantResponseDto: {
       id: number;
@@ -1677,6 +1707,39 @@ export interface components {
        */
       validity_seconds?: number | null;
       /**
+       * @description sms (default, every provider); whatsapp (Twilio's WhatsApp sender: free text inside the recipient's 24-hour session window, else the approved template content_sid); mms (Twilio, with media_urls, to US, CA numbers only). See docs/sending.md, Channels
+       * @default sms
+       * @enum {string}
+       */
+      channel?: 'sms' | 'whatsapp' | 'mms';
+      /**
+       * @description mms only (required there): 1 to 10 https URLs Twilio fetches the media from; each host must resolve, and only to public addresses, as for status_callback_url (400 otherwise)
+       * @example [
+       *       "https://cdn.example.com/flyer.jpg"
+       *     ]
+       */
+      media_urls?: string[];
+      /**
+       * @description whatsapp only: an approved Twilio Content API template (HX…), sent when the recipient's 24-hour session window is closed (required then: 400 naming content_sid otherwise); inside the window the message text goes as free text
+       * @example HX00000000000000000000000000000000
+       */
+      content_sid?: string;
+      /**
+       * @description whatsapp only, with content_sid: the template's variables, sent as Twilio's ContentVariables JSON
+       * @example {
+       *       "1": "Ada",
+       *       "2": "tomorrow 14:00"
+       *     }
+       */
+      content_variables?: {
+        [key: string]: string;
+      };
+      /**
+       * @description whatsapp only: a message that fails definitively (failed, undelivered) or has no delivery receipt within the tenant's whatsapp_fallback_seconds goes out once as an SMS, a new message linked to it (fallback_message_id); see docs/sending.md, Channels
+       * @enum {string}
+       */
+      fallback_channel?: 'sms';
+      /**
        * @description E.164, or national with DEFAULT_COUNTRY_CODE
        * @example +12025550123
        */
@@ -1720,6 +1783,13 @@ export interface components {
       smart_encoding?: components['schemas']['SmartEncodingDto'];
       /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
       test_mode: boolean;
+      /** @enum {string} */
+      channel: 'sms' | 'whatsapp' | 'mms';
+      /**
+       * @description whatsapp: session (the recipient wrote within 24 hours: the message text goes as free text) or template (the window is closed: the approved content_sid goes); the status says which finally applied
+       * @enum {string}
+       */
+      whatsapp_mode?: 'session' | 'template';
     };
     SendBulkDto: {
       /**
@@ -1756,6 +1826,39 @@ export interface components {
        */
       validity_seconds?: number | null;
       /**
+       * @description sms (default, every provider); whatsapp (Twilio's WhatsApp sender: free text inside the recipient's 24-hour session window, else the approved template content_sid); mms (Twilio, with media_urls, to US, CA numbers only). See docs/sending.md, Channels
+       * @default sms
+       * @enum {string}
+       */
+      channel?: 'sms' | 'whatsapp' | 'mms';
+      /**
+       * @description mms only (required there): 1 to 10 https URLs Twilio fetches the media from; each host must resolve, and only to public addresses, as for status_callback_url (400 otherwise)
+       * @example [
+       *       "https://cdn.example.com/flyer.jpg"
+       *     ]
+       */
+      media_urls?: string[];
+      /**
+       * @description whatsapp only: an approved Twilio Content API template (HX…), sent when the recipient's 24-hour session window is closed (required then: 400 naming content_sid otherwise); inside the window the message text goes as free text
+       * @example HX00000000000000000000000000000000
+       */
+      content_sid?: string;
+      /**
+       * @description whatsapp only, with content_sid: the template's variables, sent as Twilio's ContentVariables JSON
+       * @example {
+       *       "1": "Ada",
+       *       "2": "tomorrow 14:00"
+       *     }
+       */
+      content_variables?: {
+        [key: string]: string;
+      };
+      /**
+       * @description whatsapp only: a message that fails definitively (failed, undelivered) or has no delivery receipt within the tenant's whatsapp_fallback_seconds goes out once as an SMS, a new message linked to it (fallback_message_id); see docs/sending.md, Channels
+       * @enum {string}
+       */
+      fallback_channel?: 'sms';
+      /**
        * @description up to SMS_BULK_MAX numbers
        * @example [
        *       "+12025550123",
@@ -1786,6 +1889,18 @@ export interface components {
       smart_encoding?: components['schemas']['SmartEncodingDto'];
       /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
       test_mode: boolean;
+      /** @enum {string} */
+      channel: 'sms' | 'whatsapp' | 'mms';
+      /**
+       * @description whatsapp: how many accepted messages go as free text (session) and as the content template
+       * @example {
+       *       "session": 12,
+       *       "template": 30
+       *     }
+       */
+      whatsapp_modes?: {
+        [key: string]: number;
+      };
     };
     ScheduleSmsDto: {
       /**
@@ -1822,6 +1937,39 @@ export interface components {
        */
       validity_seconds?: number | null;
       /**
+       * @description sms (default, every provider); whatsapp (Twilio's WhatsApp sender: free text inside the recipient's 24-hour session window, else the approved template content_sid); mms (Twilio, with media_urls, to US, CA numbers only). See docs/sending.md, Channels
+       * @default sms
+       * @enum {string}
+       */
+      channel?: 'sms' | 'whatsapp' | 'mms';
+      /**
+       * @description mms only (required there): 1 to 10 https URLs Twilio fetches the media from; each host must resolve, and only to public addresses, as for status_callback_url (400 otherwise)
+       * @example [
+       *       "https://cdn.example.com/flyer.jpg"
+       *     ]
+       */
+      media_urls?: string[];
+      /**
+       * @description whatsapp only: an approved Twilio Content API template (HX…), sent when the recipient's 24-hour session window is closed (required then: 400 naming content_sid otherwise); inside the window the message text goes as free text
+       * @example HX00000000000000000000000000000000
+       */
+      content_sid?: string;
+      /**
+       * @description whatsapp only, with content_sid: the template's variables, sent as Twilio's ContentVariables JSON
+       * @example {
+       *       "1": "Ada",
+       *       "2": "tomorrow 14:00"
+       *     }
+       */
+      content_variables?: {
+        [key: string]: string;
+      };
+      /**
+       * @description whatsapp only: a message that fails definitively (failed, undelivered) or has no delivery receipt within the tenant's whatsapp_fallback_seconds goes out once as an SMS, a new message linked to it (fallback_message_id); see docs/sending.md, Channels
+       * @enum {string}
+       */
+      fallback_channel?: 'sms';
+      /**
        * @description E.164, or national with DEFAULT_COUNTRY_CODE
        * @example +12025550123
        */
@@ -1850,6 +1998,13 @@ export interface components {
       smart_encoding?: components['schemas']['SmartEncodingDto'];
       /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
       test_mode: boolean;
+      /** @enum {string} */
+      channel: 'sms' | 'whatsapp' | 'mms';
+      /**
+       * @description whatsapp: session (the recipient wrote within 24 hours: the message text goes as free text) or template (the window is closed: the approved content_sid goes); the status says which finally applied
+       * @enum {string}
+       */
+      whatsapp_mode?: 'session' | 'template';
       scheduled_time: string;
     };
     /**
@@ -1924,6 +2079,25 @@ export interface components {
       route?: string;
     };
     MessageStatusDto: {
+      /** @enum {string} */
+      channel: 'sms' | 'whatsapp' | 'mms';
+      /**
+       * @description whatsapp: session (the recipient wrote within 24 hours: the message text goes as free text) or template (the window is closed: the approved content_sid goes); the status says which finally applied
+       * @enum {string|null}
+       */
+      whatsapp_mode: 'session' | 'template' | null;
+      /** @description mms: the media URLs */
+      media_urls: string[] | null;
+      /** @description whatsapp: the content template */
+      content_sid: string | null;
+      /** @enum {string|null} */
+      fallback_channel: 'sms' | null;
+      /** @description why the fallback SMS went (failed, undelivered, no_receipt) or why it could not (refused:<reason>); null: none (yet) */
+      fallback_reason: string | null;
+      /** @description the SMS sent in place of this WhatsApp message */
+      fallback_message_id: string | null;
+      /** @description on a fallback SMS: the WhatsApp message it replaces */
+      fallback_of: string | null;
       message_id: string;
       /** @enum {string} */
       status:
@@ -1967,6 +2141,25 @@ export interface components {
       events: components['schemas']['MessageEventDto'][];
     };
     MessageSummaryDto: {
+      /** @enum {string} */
+      channel: 'sms' | 'whatsapp' | 'mms';
+      /**
+       * @description whatsapp: session (the recipient wrote within 24 hours: the message text goes as free text) or template (the window is closed: the approved content_sid goes); the status says which finally applied
+       * @enum {string|null}
+       */
+      whatsapp_mode: 'session' | 'template' | null;
+      /** @description mms: the media URLs */
+      media_urls: string[] | null;
+      /** @description whatsapp: the content template */
+      content_sid: string | null;
+      /** @enum {string|null} */
+      fallback_channel: 'sms' | null;
+      /** @description why the fallback SMS went (failed, undelivered, no_receipt) or why it could not (refused:<reason>); null: none (yet) */
+      fallback_reason: string | null;
+      /** @description the SMS sent in place of this WhatsApp message */
+      fallback_message_id: string | null;
+      /** @description on a fallback SMS: the WhatsApp message it replaces */
+      fallback_of: string | null;
       message_id: string;
       phone_number: string;
       /** @description verification codes appear as ****** */
@@ -2103,6 +2296,35 @@ export interface components {
       /** @description one per group, most messages first (at most 1,000) */
       rows: components['schemas']['LinkStatsRowDto'][];
     };
+    ChannelFiguresDto: {
+      /** @enum {string} */
+      channel: 'sms' | 'whatsapp' | 'mms';
+      /** @description messages accepted in the period */
+      total: number;
+      delivered: number;
+      undelivered: number;
+      failed: number;
+      /** @description WhatsApp and MMS: one per message */
+      segments: number;
+      /** @description exact decimal string; null when several currencies */
+      estimated_cost: string | null;
+      /** @description costs the provider reported; null when several currencies */
+      actual_cost: string | null;
+      /** @example USD */
+      currency: string | null;
+      /** @description delivered / (delivered + undelivered + failed) */
+      delivery_rate: number | null;
+    };
+    ChannelStatsDto: {
+      /** @example 2026-10-01 */
+      start_date: string;
+      /** @example 2026-10-30 */
+      end_date: string;
+      /** @description one row per channel with messages in the period */
+      by_channel: components['schemas']['ChannelFiguresDto'][];
+      /** @description WhatsApp messages that went out again as SMS (fallback_channel) in the period: both are counted and both are charged */
+      fallbacks: number;
+    };
     TemplateVariantResponseDto: {
       /** @example A */
       key: string;
@@ -2139,6 +2361,13 @@ export interface components {
       variant_test_id: string | null;
       /** @description when the running A/B test began; null: no test */
       variants_started_at: string | null;
+      /**
+       * @description its sends' channel unless a send names one
+       * @enum {string}
+       */
+      channel: 'sms' | 'whatsapp' | 'mms';
+      /** @description whatsapp: the approved Content API template (HX…) */
+      content_sid: string | null;
       is_active: boolean;
       /** @description true for a built-in default */
       is_default: boolean;
@@ -2203,6 +2432,17 @@ export interface components {
       /** @description A/B variants (2 to 10): each send or campaign recipient gets one by a stable hash of the test and their number, in proportion to the weights; null ends the test; omitted on PUT/PATCH: unchanged. A change of keys or weights starts a new test (docs/templates.md, A/B variants) */
       variants?: components['schemas']['TemplateVariantDto'][] | null;
       /**
+       * @description the channel its sends take unless a send names one: sms (default), whatsapp (with content_sid: the approved template sent outside the session window) or mms (a send gives media_urls). See docs/sending.md, Channels
+       * @default sms
+       * @enum {string}
+       */
+      channel?: 'sms' | 'whatsapp' | 'mms';
+      /**
+       * @description whatsapp only: an approved Twilio Content API template (HX…), sent when the recipient's 24-hour session window is closed (required then: 400 naming content_sid otherwise); inside the window the message text goes as free text
+       * @example HX00000000000000000000000000000000
+       */
+      content_sid?: string;
+      /**
        * @description every placeholder used, exactly
        * @example [
        *       "name"
@@ -2243,6 +2483,17 @@ export interface components {
       /** @description A/B variants (2 to 10): each send or campaign recipient gets one by a stable hash of the test and their number, in proportion to the weights; null ends the test; omitted on PUT/PATCH: unchanged. A change of keys or weights starts a new test (docs/templates.md, A/B variants) */
       variants?: components['schemas']['TemplateVariantDto'][] | null;
       /**
+       * @description the channel its sends take unless a send names one: sms (default), whatsapp (with content_sid: the approved template sent outside the session window) or mms (a send gives media_urls). See docs/sending.md, Channels
+       * @default sms
+       * @enum {string}
+       */
+      channel?: 'sms' | 'whatsapp' | 'mms';
+      /**
+       * @description whatsapp only: an approved Twilio Content API template (HX…), sent when the recipient's 24-hour session window is closed (required then: 400 naming content_sid otherwise); inside the window the message text goes as free text
+       * @example HX00000000000000000000000000000000
+       */
+      content_sid?: string;
+      /**
        * @description every placeholder used, exactly
        * @example [
        *       "name"
@@ -2274,6 +2525,17 @@ export interface components {
       validity_seconds?: number | null;
       /** @description A/B variants (2 to 10): each send or campaign recipient gets one by a stable hash of the test and their number, in proportion to the weights; null ends the test; omitted on PUT/PATCH: unchanged. A change of keys or weights starts a new test (docs/templates.md, A/B variants) */
       variants?: components['schemas']['TemplateVariantDto'][] | null;
+      /**
+       * @description the channel its sends take unless a send names one: sms (default), whatsapp (with content_sid: the approved template sent outside the session window) or mms (a send gives media_urls). See docs/sending.md, Channels
+       * @default sms
+       * @enum {string}
+       */
+      channel?: 'sms' | 'whatsapp' | 'mms';
+      /**
+       * @description whatsapp only: an approved Twilio Content API template (HX…), sent when the recipient's 24-hour session window is closed (required then: 400 naming content_sid otherwise); inside the window the message text goes as free text
+       * @example HX00000000000000000000000000000000
+       */
+      content_sid?: string;
       variables?: string[];
     };
     PreviewTemplateDto: {
@@ -2403,6 +2665,39 @@ export interface components {
        * @example 300
        */
       validity_seconds?: number | null;
+      /**
+       * @description sms (default, every provider); whatsapp (Twilio's WhatsApp sender: free text inside the recipient's 24-hour session window, else the approved template content_sid); mms (Twilio, with media_urls, to US, CA numbers only). See docs/sending.md, Channels
+       * @default sms
+       * @enum {string}
+       */
+      channel?: 'sms' | 'whatsapp' | 'mms';
+      /**
+       * @description mms only (required there): 1 to 10 https URLs Twilio fetches the media from; each host must resolve, and only to public addresses, as for status_callback_url (400 otherwise)
+       * @example [
+       *       "https://cdn.example.com/flyer.jpg"
+       *     ]
+       */
+      media_urls?: string[];
+      /**
+       * @description whatsapp only: an approved Twilio Content API template (HX…), sent when the recipient's 24-hour session window is closed (required then: 400 naming content_sid otherwise); inside the window the message text goes as free text
+       * @example HX00000000000000000000000000000000
+       */
+      content_sid?: string;
+      /**
+       * @description whatsapp only, with content_sid: the template's variables, sent as Twilio's ContentVariables JSON
+       * @example {
+       *       "1": "Ada",
+       *       "2": "tomorrow 14:00"
+       *     }
+       */
+      content_variables?: {
+        [key: string]: string;
+      };
+      /**
+       * @description whatsapp only: a message that fails definitively (failed, undelivered) or has no delivery receipt within the tenant's whatsapp_fallback_seconds goes out once as an SMS, a new message linked to it (fallback_message_id); see docs/sending.md, Channels
+       * @enum {string}
+       */
+      fallback_channel?: 'sms';
     };
     SendTemplatedResponse: {
       success: boolean;
@@ -2419,6 +2714,13 @@ export interface components {
       smart_encoding?: components['schemas']['SmartEncodingDto'];
       /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
       test_mode: boolean;
+      /** @enum {string} */
+      channel: 'sms' | 'whatsapp' | 'mms';
+      /**
+       * @description whatsapp: session (the recipient wrote within 24 hours: the message text goes as free text) or template (the window is closed: the approved content_sid goes); the status says which finally applied
+       * @enum {string}
+       */
+      whatsapp_mode?: 'session' | 'template';
       /** @example appointment_reminder */
       template_id: string;
       /**
@@ -2470,6 +2772,13 @@ export interface components {
       smart_encoding?: components['schemas']['SmartEncodingDto'];
       /** @description test mode: handed to the sandbox only, never to a real provider; costs nothing */
       test_mode: boolean;
+      /** @enum {string} */
+      channel: 'sms' | 'whatsapp' | 'mms';
+      /**
+       * @description whatsapp: session (the recipient wrote within 24 hours: the message text goes as free text) or template (the window is closed: the approved content_sid goes); the status says which finally applied
+       * @enum {string}
+       */
+      whatsapp_mode?: 'session' | 'template';
       /** @description the code stops working at this time */
       expires_at: string;
     };
@@ -3288,6 +3597,39 @@ export interface components {
        * @example 24
        */
       optimal_window_hours?: number;
+      /**
+       * @description sms (default, every provider); whatsapp (Twilio's WhatsApp sender: free text inside the recipient's 24-hour session window, else the approved template content_sid); mms (Twilio, with media_urls, to US, CA numbers only). See docs/sending.md, Channels
+       * @default sms
+       * @enum {string}
+       */
+      channel?: 'sms' | 'whatsapp' | 'mms';
+      /**
+       * @description mms only (required there): 1 to 10 https URLs Twilio fetches the media from; each host must resolve, and only to public addresses, as for status_callback_url (400 otherwise)
+       * @example [
+       *       "https://cdn.example.com/flyer.jpg"
+       *     ]
+       */
+      media_urls?: string[];
+      /**
+       * @description whatsapp only: an approved Twilio Content API template (HX…), sent when the recipient's 24-hour session window is closed (required then: 400 naming content_sid otherwise); inside the window the message text goes as free text
+       * @example HX00000000000000000000000000000000
+       */
+      content_sid?: string;
+      /**
+       * @description whatsapp only, with content_sid: the template's variables, sent as Twilio's ContentVariables JSON
+       * @example {
+       *       "1": "Ada",
+       *       "2": "tomorrow 14:00"
+       *     }
+       */
+      content_variables?: {
+        [key: string]: string;
+      };
+      /**
+       * @description whatsapp only: a message that fails definitively (failed, undelivered) or has no delivery receipt within the tenant's whatsapp_fallback_seconds goes out once as an SMS, a new message linked to it (fallback_message_id); see docs/sending.md, Channels
+       * @enum {string}
+       */
+      fallback_channel?: 'sms';
     };
     CampaignResponseDto: {
       /** @example 7f1c0c5e-8a4e-4a43-9a55-3c2f3f0e2b1d */
@@ -3319,6 +3661,11 @@ export interface components {
       send_at: 'now' | 'optimal';
       /** @description send_at optimal: the window in hours; else null */
       optimal_window_hours: number | null;
+      /**
+       * @description the campaign's own channel; null: its template's
+       * @enum {string|null}
+       */
+      channel: 'sms' | 'whatsapp' | 'mms' | null;
       /**
        * @description recipients the filters select now
        * @example 120
@@ -3544,6 +3891,11 @@ export interface components {
       language: 'en' | 'tr' | null;
       /** @example 2026-01-15T10:00:00.000Z */
       received_at: string;
+      /**
+       * @description whatsapp: a WhatsApp message (it opens the 24-hour session window)
+       * @enum {string}
+       */
+      channel: 'sms' | 'whatsapp';
     };
     InboundPageDto: {
       items: components['schemas']['InboundMessageDto'][];
@@ -6275,6 +6627,7 @@ export interface operations {
         to?: string;
         batch_id?: string;
         campaign_id?: string;
+        channel?: 'sms' | 'whatsapp' | 'mms';
         limit?: number;
         /** @description next_cursor of the previous page */
         cursor?: string;
@@ -7012,6 +7365,138 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['LinkStatsResponseDto'];
+        };
+      };
+      /** @description invalid input; nothing changed */
+      400: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description missing, malformed or expired token */
+      401: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description role missing or tenant deactivated */
+      403: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description unknown here, or another tenant’s */
+      404: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description rate limit; see Retry-After */
+      429: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description an unexpected error; `errorId` is in the service log */
+      500: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 500,
+           *       "error": "Internal Server Error",
+           *       "message": "internal error",
+           *       "errorId": "6f1c2b1e-2f1a-4c1e-9a55-0d6b1c7e9f10"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description PostgreSQL or Redis is unreachable: nothing was stored; retry after Retry-After */
+      503: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          'Retry-After': components['headers']['Retry-After'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "error": "Service Unavailable",
+           *       "message": "database is unavailable; nothing was stored, retry after 5 s"
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  ChannelStats_channels: {
+    parameters: {
+      query?: {
+        /** @description first UTC day, inclusive (default: 29 days before end_date) */
+        start_date?: string;
+        /** @description last UTC day, inclusive (default: today, UTC); at most 400 days after start_date */
+        end_date?: string;
+        /** @description `tenant` is for super_admin only; weeks start on Monday */
+        group_by?:
+          | 'day'
+          | 'week'
+          | 'month'
+          | 'provider'
+          | 'message_type'
+          | 'status'
+          | 'language'
+          | 'campaign'
+          | 'tenant';
+        /** @description one of appointment_reminder, assessment_notification, password_reset, 2fa_code, general_notification, or a tenant's own type (^[a-z][a-z0-9_]{1,48}$) */
+        message_type?: string;
+        provider?: string;
+        campaign_id?: string;
+        /** @description super_admin only: one tenant (default: every tenant) */
+        tenant_id?: number;
+      };
+      header?: {
+        /** @description super_admin only: act for this tenant instead of the token’s */
+        'X-Tenant-Id'?: number;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ChannelStatsDto'];
         };
       };
       /** @description invalid input; nothing changed */

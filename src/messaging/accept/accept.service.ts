@@ -40,6 +40,7 @@ import {
   Accepted,
   AcceptInput,
   AcceptResult,
+  ChannelInput,
   fromStoredResult,
   MAX_SCHEDULE_AHEAD_MS,
   PlannedInput,
@@ -52,6 +53,10 @@ import { BodyCrypto, redact } from './body-crypto';
 import { commitGroups, isPostgresDataError } from './group-commit';
 import { checkMetadata } from './metadata';
 import { LinkTracker } from '../links/link-tracker';
+// channels (issue 25)
+import { ChannelPolicy, ChannelSpec, SMS_SPEC } from '../channels/channel-policy';
+import type { FallbackSource } from '../channels/fallbacks.service';
+import type { Channel } from '../../core/channels';
 
 /** A message ready for the policies; the fields after the columns are not stored. */
 type Row = Omit<NewMessage, 'tenantId' | 'createdBy' | 'idempotencyKey' | 'createdAt'> & {
@@ -82,6 +87,8 @@ interface Batch {
   refused: { phoneNumber: string; recipientUserId: string | null; reason: string }[];
   /** Test mode (applyTestMode): the sandbox only, priced 0, outside the spend cap. */
   testMode?: boolean;
+  /** The channel and its fields (issue 25); absent: sms. */
+  channel?: ChannelSpec;
 }
 
 /** A send or a bulk: its batch, the bulk's shared metadata (stored once), and the result it presents. */
@@ -155,6 +162,7 @@ export class AcceptService {
     private readonly callbackUrls: CallbackUrlGuard,
     private readonly consent: ConsentService,
     private readonly links: LinkTracker,
+    private readonly channels: ChannelPolicy,
   ) {}
 
   async accept(ctx: SendContext, input: AcceptInput): Promise<Accepted> {
@@ -182,6 +190,7 @@ export class AcceptService {
       // Only when given: where its host resolves (bounded). After the claim: a replay skips it.
       if (input.statusCallbackUrl)
         await this.callbackUrls.check('status_callback_url', input.statusCallbackUrl);
+      await this.channels.checkMediaHosts(prepared.batch.channel ?? SMS_SPEC); // channels: like callbacks
       await this.applyTestMode(prepared.batch, ctx.principal.testMode === true);
       await this.screen(prepared.batch, now);
       await this.links.settle(prepared.batch.rows);
@@ -218,6 +227,7 @@ export class AcceptService {
       await this.smartEncodingOf(input.tenantId, input),
       await this.links.appliesTo(input.tenantId, input),
     );
+    await this.channels.checkMediaHosts(batch.channel ?? SMS_SPEC); // channels: like callbacks
     await this.applyTestMode(batch, false);
     await this.screenPlanned(batch, now);
     await this.links.settle(batch.rows);
@@ -295,6 +305,117 @@ export class AcceptService {
     };
   }
 
+  // --- channels (issue 25) ---------------------------------------------------------------------
+  /** A campaign's channel fields, checked when it is created (400 naming the field; media hosts resolved). */
+  async checkChannel(input: ChannelInput): Promise<void> {
+    await this.channels.checkMediaHosts(this.channels.spec(input));
+  }
+
+  /* The WhatsApp → SMS fallback. */
+  /**
+   * A WhatsApp message's SMS fallback (docs/sending.md#channels), through the same policies as any
+   * send (destinations, opt-outs, consent, quiet hours, sender, pricing, the spend cap; not the
+   * per-user rate limit: no user asked for it now). Exactly once: the original's `fallback_reason`
+   * is set by a conditional UPDATE (`WHERE fallback_reason IS NULL`) in the transaction that
+   * inserts the SMS, so of two workers (or a retry) only one inserts; the other changes nothing.
+   * A fallback the policies refuse is recorded as `refused:<reason>` and never tried again.
+   * Returns the new SMS's id, or null (refused, or another worker took it).
+   */
+  async acceptFallback(o: FallbackSource, reason: string): Promise<string | null> {
+    const now = this.clock.now();
+    const smart = smartEncode(o.body, await this.smartEncodingOf(o.tenantId, { messageType: o.messageType }));
+    const text = smart.analysis;
+    const lane = laneOf(o.messageType, undefined);
+    const row: Row = {
+      id: randomUUID(),
+      userId: o.userId,
+      phoneNumber: o.phoneNumber,
+      body: smart.text,
+      bodyCiphertext: null,
+      messageType: o.messageType,
+      language: o.language,
+      templateId: o.templateId,
+      status: 'queued',
+      segments: text.segments,
+      encoding: text.encoding,
+      estimatedCost: this.pricing.estimate(this.router.primary(), o.country, text.segments),
+      currency: this.config.get('SMS_CURRENCY'),
+      scheduledAt: null,
+      batchId: null,
+      campaignId: o.campaignId,
+      statusCallbackUrl: o.statusCallbackUrl,
+      expiresAt: o.expiresAt,
+      metadata: o.metadata,
+      country: o.country,
+      timezone: null,
+      recipientUserId: null,
+      unsendable:
+        text.segments > this.config.get('SMS_MAX_SEGMENTS')
+          ? 'too_long'
+          : o.expiresAt && o.expiresAt <= now
+            ? 'validity_expired'
+            : null,
+      fallbackOf: o.id,
+    };
+    const batch: Batch = {
+      tenantId: o.tenantId,
+      mode: 'planned',
+      lane,
+      quiet: lane === 'promotional',
+      rows: [row],
+      refused: [],
+    };
+    await this.applyTestMode(batch, o.testMode);
+    await this.screen(batch, now);
+    this.refuse(
+      batch,
+      (r) => r.unsendable,
+      () => new Error('a fallback refuses no row with an error'),
+    );
+    const taken = await this.ds.transaction(async (m) => {
+      const cap = batch.testMode ? null : await this.spendCap.capOf(o.tenantId);
+      if (cap !== null && batch.rows.length > 0) {
+        await this.spendCap.lock(m, o.tenantId);
+        this.takeWhatFits(batch, await this.spendCap.room(o.tenantId, cap, m));
+      }
+      const kept = batch.rows[0] ?? null;
+      const outcome = kept ? reason : `refused:${batch.refused[0]?.reason ?? 'unknown'}`.slice(0, 32);
+      const claimed: { id: string }[] = await m.query(
+        `WITH claimed AS (
+           UPDATE sms_messages SET fallback_reason = $2, fallback_message_id = $3
+            WHERE id = $1 AND tenant_id = $4 AND fallback_reason IS NULL RETURNING id, status
+         ), event AS (
+           INSERT INTO sms_message_events (message_id, status, source, payload, at)
+           SELECT id, status, 'fallback', jsonb_build_object('fallback', $2::text, 'fallback_message_id', $3::uuid), $5
+             FROM claimed
+         )
+         SELECT id FROM claimed`,
+        [o.id, outcome, kept?.id ?? null, o.tenantId, now],
+      );
+      if (claimed.length === 0 || !kept) return null;
+      await this.messages.insertMany(m, [this.stored(kept, o.tenantId, o.createdBy, null, now)], 'fallback');
+      return kept;
+    });
+    if (taken === null) return null;
+    try {
+      await this.enqueues.submit([
+        {
+          id: taken.id,
+          tenantId: o.tenantId,
+          delayMs: Math.max(0, (taken.scheduledAt?.getTime() ?? 0) - now.getTime()),
+          lane,
+        },
+      ]);
+    } catch (e) {
+      this.logger.warn(
+        { messageId: taken.id, err: String(e) },
+        'fallback enqueue failed; the sweeper will queue it',
+      );
+    }
+    return taken.id;
+  }
+  // --- end channels ---
+
   /**
    * The policies every accept shares, in order: destinations, opt-outs, quiet hours; then each
    * kept row's sender. Pricing was done when the rows were shaped (it needs only the number and
@@ -339,6 +460,17 @@ export class AcceptService {
     // Sender identity: the tenant's sender for each destination country (null: the provider's default).
     const senders = (await this.tenants.ensure(batch.tenantId)).settings.senders;
     if (senders) for (const r of batch.rows) r.sender = senderFor(senders, r.country);
+    // --- channels (issue 25): MMS destinations; WhatsApp sender and session window (docs/sending.md#channels)
+    if (batch.channel && batch.channel.channel !== 'sms') {
+      const rule = await this.channels.screen(
+        batch.tenantId,
+        batch.channel,
+        batch.rows,
+        now,
+        batch.testMode === true,
+      );
+      this.refuse(batch, rule.reasonOf, rule.error);
+    }
   }
 
   /**
@@ -445,7 +577,11 @@ export class AcceptService {
   private present(prepared: Prepared): void {
     const { batch, result } = prepared;
     result.testMode = batch.testMode === true;
-    result.messages = batch.rows.map((r) => ({ id: r.id, phoneNumber: r.phoneNumber }));
+    result.messages = batch.rows.map((r) =>
+      r.whatsappMode
+        ? { id: r.id, phoneNumber: r.phoneNumber, whatsappMode: r.whatsappMode }
+        : { id: r.id, phoneNumber: r.phoneNumber },
+    );
     result.rejected = batch.refused.map((r) => ({ phone_number: r.phoneNumber, reason: r.reason }));
     const total = sumMicros(batch.rows.map((r) => r.estimatedCost));
     result.estimatedCost = total === null ? null : toAmount(total);
@@ -555,6 +691,12 @@ export class AcceptService {
       expiresAt: r.expiresAt ?? null,
       links: r.links,
       variant: r.variant ?? null,
+      // channels (issue 25)
+      channel: r.channel ?? 'sms',
+      channelParams: r.channelParams ?? null,
+      whatsappMode: r.whatsappMode ?? null,
+      fallbackChannel: r.fallbackChannel ?? null,
+      fallbackOf: r.fallbackOf ?? null,
     };
   }
 
@@ -639,8 +781,9 @@ export class AcceptService {
    */
   private async smartEncodingOf(
     tenantId: number,
-    m: { messageType: MessageType; exact?: boolean; secrets?: string[] },
+    m: { messageType: MessageType; exact?: boolean; secrets?: string[]; channel?: Channel },
   ): Promise<SmartEncodingMode> {
+    if (m.channel !== undefined && m.channel !== 'sms') return 'off'; // channels: not SMS encodings
     const setting = (await this.tenants.ensure(tenantId)).settings.smart_encoding;
     return smartEncodingMode(setting, {
       messageType: m.messageType,
@@ -660,13 +803,15 @@ export class AcceptService {
     tracking: boolean,
   ): Prepared {
     checkMetadata(input.metadata);
+    const channel = this.channels.spec(input); // channels (issue 25)
     // Tracked links first: the short links are what is encoded, measured and priced.
     const plan = tracking ? this.links.plan(input.body) : null;
     const smart = smartEncode(plan ? plan.text : input.body, smartEncoding);
     const text = smart.analysis;
     const maxSegments = this.config.get('SMS_MAX_SEGMENTS');
     if (input.body.trim() === '') throw ValidationFailedError.field('message', 'message must not be empty');
-    if (text.segments > maxSegments) {
+    // An SMS (or a WhatsApp message that may go as one) is measured in segments.
+    if ((channel.channel === 'sms' || channel.fallbackChannel !== null) && text.segments > maxSegments) {
       throw ValidationFailedError.field(
         'message',
         `message is ${text.segments} segments (${text.encoding}); the limit is SMS_MAX_SEGMENTS=${maxSegments}`,
@@ -716,8 +861,9 @@ export class AcceptService {
     // A bulk's metadata is the same for every message: kept once, on the batch.
     const batchMetadata = batchId !== null && Object.keys(metadata).length > 0 ? metadata : null;
     const currency = this.config.get('SMS_CURRENCY');
-    // Prices are estimated at the provider tried first.
-    const provider = this.router.primary();
+    // Prices are estimated at the provider tried first (another channel: Twilio, per message).
+    const provider = channel.channel === 'sms' ? this.router.primary() : 'twilio';
+    const segments = channel.channel === 'sms' ? text.segments : 1;
     // Each message its own codes (a click names its message); the same length, so the same segments.
     const own = plan ? this.links.perMessage(storedBody, plan, accepted.length) : null;
     const rows: Row[] = accepted.map((a, i) => ({
@@ -732,9 +878,9 @@ export class AcceptService {
       templateId: input.templateId ?? null,
       variant: input.variant ?? null,
       status,
-      segments: text.segments,
+      segments,
       encoding: text.encoding,
-      estimatedCost: this.pricing.estimate(provider, a.country, text.segments),
+      estimatedCost: this.pricing.estimate(provider, a.country, segments, channel.channel),
       currency,
       scheduledAt,
       batchId,
@@ -746,17 +892,18 @@ export class AcceptService {
       timezone: null,
       recipientUserId: null,
       unsendable: null,
+      ...channelColumns(channel),
     }));
     const lane = laneOf(input.messageType, input.transactional);
     return {
-      batch: { tenantId, mode: input.mode, lane, quiet: lane === 'promotional', rows, refused },
+      batch: { tenantId, mode: input.mode, lane, quiet: lane === 'promotional', rows, refused, channel },
       batchMetadata,
       result: {
         batchId,
         messages: [],
         rejected: [],
         status,
-        segments: text.segments,
+        segments,
         encoding: text.encoding,
         estimatedCost: null,
         currency,
@@ -766,6 +913,7 @@ export class AcceptService {
         variant: input.variant ?? null,
         acceptedAt: now,
         smartEncoding: smart.report,
+        channel: channel.channel,
       },
     };
   }
@@ -782,7 +930,8 @@ export class AcceptService {
   ): Batch {
     const currency = this.config.get('SMS_CURRENCY');
     const expiresAt = this.expiresAt(input.messageType, input.validitySeconds, now);
-    const provider = this.router.primary();
+    const channel = this.channels.spec(input); // channels (issue 25)
+    const provider = channel.channel === 'sms' ? this.router.primary() : 'twilio';
     const batch: Batch = {
       tenantId: input.tenantId,
       mode: 'planned',
@@ -790,6 +939,7 @@ export class AcceptService {
       quiet: !input.transactional,
       rows: [],
       refused: [],
+      channel,
     };
     for (const p of input.messages) {
       const v = this.phone.forSend(p.phoneNumber);
@@ -818,9 +968,14 @@ export class AcceptService {
         templateId: input.templateId,
         variant: p.variant ?? null,
         status: due ? 'scheduled' : 'queued',
-        segments: text.segments,
+        segments: channel.channel === 'sms' ? text.segments : 1,
         encoding: text.encoding,
-        estimatedCost: this.pricing.estimate(provider, v.country, text.segments),
+        estimatedCost: this.pricing.estimate(
+          provider,
+          v.country,
+          channel.channel === 'sms' ? text.segments : 1,
+          channel.channel,
+        ),
         currency,
         scheduledAt: due,
         batchId: null,
@@ -832,6 +987,7 @@ export class AcceptService {
         timezone: p.timezone,
         recipientUserId: p.recipientUserId,
         unsendable: p.unsendable ?? null,
+        ...channelColumns(channel),
       });
     }
     return batch;
@@ -868,4 +1024,9 @@ function groupBy(ids: string[], keyOf: (id: string) => number): Map<number, stri
     else groups.set(k, [id]);
   }
   return groups;
+}
+
+/** A row's channel columns (issue 25). */
+function channelColumns(spec: ChannelSpec): Pick<Row, 'channel' | 'channelParams' | 'fallbackChannel'> {
+  return { channel: spec.channel, channelParams: spec.params, fallbackChannel: spec.fallbackChannel };
 }

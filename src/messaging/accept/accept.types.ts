@@ -1,4 +1,5 @@
 import type { Principal } from '../../auth/principal';
+import type { Channel, WhatsappMode } from '../../core/channels';
 import type { Language, MessageStatus, MessageType } from '../../core/message-types';
 import type { SmartEncodingReport } from '../../core/smart-encoding';
 import type { RateLimitState } from '../policies/rate-limiter.service';
@@ -6,7 +7,19 @@ import type { RateLimitState } from '../policies/rate-limiter.service';
 /** How far ahead a message may be scheduled. */
 export const MAX_SCHEDULE_AHEAD_MS = 35 * 24 * 3600 * 1000;
 
-export interface AcceptInput {
+/** A send's channel (issue 25, docs/sending.md#channels); every field optional: SMS. */
+export interface ChannelInput {
+  channel?: Channel;
+  /** mms: https media URLs (checked like status_callback_url). */
+  mediaUrls?: string[];
+  /** whatsapp: the approved template sent outside the session window. */
+  contentSid?: string;
+  contentVariables?: Record<string, string>;
+  /** whatsapp: goes out once as SMS when it fails or has no receipt in time. */
+  fallbackChannel?: 'sms' | null;
+}
+
+export interface AcceptInput extends ChannelInput {
   /** As the caller wrote them; normalised to E.164 here. */
   recipients: string[];
   /** The full text to send. */
@@ -64,7 +77,7 @@ export interface PlannedMessage {
 }
 
 /** A campaign page handed to the accept path: who sends what, to whom. */
-export interface PlannedInput {
+export interface PlannedInput extends ChannelInput {
   tenantId: number;
   /** The campaign's creator: the messages' created_by. */
   createdBy: string;
@@ -109,6 +122,8 @@ export interface PlannedPreview {
 export interface AcceptedMessage {
   id: string;
   phoneNumber: string;
+  /** whatsapp: the form it takes (session: free text; template: content_sid). */
+  whatsappMode?: WhatsappMode | null;
 }
 
 /** What accepting messages decided: a domain result that HTTP controllers and the SDK present. */
@@ -134,6 +149,8 @@ export interface AcceptResult {
   smartEncoding?: SmartEncodingReport | null;
   /** Accepted in test mode (the sandbox only, at no cost); absent in older stored results: false. */
   testMode?: boolean;
+  /** The channel; absent in older stored results: sms. */
+  channel?: Channel;
 }
 
 export interface SendContext {

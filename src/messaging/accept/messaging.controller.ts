@@ -33,6 +33,7 @@ import { MessageQueriesService } from '../queries/message-queries.service';
 import { presentAccepted, Presented, SendCtx, SendRoute } from './send-route';
 import { ApiBriefBody } from '../../openapi/examples';
 
+import { ChannelFieldsDto, channelInput } from './channel.fields';
 @ApiTags('messages')
 @ApiErrors()
 @ApiBearerAuth()
@@ -153,6 +154,7 @@ export class MessagingController {
       to: q.to,
       batchId: q.batch_id,
       campaignId: q.campaign_id,
+      channel: q.channel,
       before: q.cursor ? decodeCursor(q.cursor) : undefined,
       limit: limit + 1,
     });
@@ -163,15 +165,18 @@ export class MessagingController {
     };
   }
 
-  private common(dto: {
-    message_type?: MessageType;
-    language?: 'en' | 'tr';
-    user_id?: string;
-    metadata?: Record<string, unknown>;
-    status_callback_url?: string;
-    validity_seconds?: number | null;
-  }) {
+  private common(
+    dto: {
+      message_type?: MessageType;
+      language?: 'en' | 'tr';
+      user_id?: string;
+      metadata?: Record<string, unknown>;
+      status_callback_url?: string;
+      validity_seconds?: number | null;
+    } & ChannelFieldsDto,
+  ) {
     return {
+      ...channelInput(dto), // channels (issue 25)
       messageType: dto.message_type ?? ('general_notification' as const),
       language: dto.language ?? ('en' as const),
       userId: dto.user_id ?? null,

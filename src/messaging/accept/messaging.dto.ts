@@ -6,6 +6,14 @@ import {
   ValiditySecondsField,
 } from '../../common/dto-fields';
 import { FailureDto } from './failure.dto';
+import {
+  ChannelField,
+  ContentSidField,
+  ContentVariablesField,
+  FallbackChannelField,
+  MediaUrlsField,
+} from './channel.fields';
+import { Channel, CHANNELS, WHATSAPP_MODES, WhatsappMode } from '../../core/channels';
 import { MetadataField } from './metadata';
 import { SmartEncodingDto } from './smart-encoding.dto';
 import { StatusCallbackUrlField } from '../../callbacks';
@@ -73,6 +81,14 @@ class SendBase {
 
   @ValiditySecondsField()
   validity_seconds?: number | null;
+
+  // --- channels (issue 25, docs/sending.md#channels) ---
+  @ChannelField() channel?: Channel;
+  @MediaUrlsField() media_urls?: string[];
+  @ContentSidField() content_sid?: string;
+  @ContentVariablesField() content_variables?: Record<string, string>;
+  @FallbackChannelField() fallback_channel?: 'sms';
+  // --- end channels ---
 }
 
 export class SendSmsDto extends SendBase {
@@ -139,10 +155,48 @@ export class HistoryQueryDto {
   to?: Date;
   @ApiPropertyOptional() @IsOptional() @IsUUID() batch_id?: string;
   @ApiPropertyOptional() @IsOptional() @IsUUID() campaign_id?: string;
+  @ApiPropertyOptional({ enum: CHANNELS })
+  @IsOptional()
+  @IsIn(CHANNELS, { message: `channel must be one of ${CHANNELS.join(', ')}` })
+  channel?: Channel;
   @PageLimitField()
   limit?: number;
   @PageCursorField()
   cursor?: string;
+}
+
+const WHATSAPP_MODE_ANSWER =
+  'whatsapp: session (the recipient wrote within 24 hours: the message text goes as free text) or template (the window is closed: the approved content_sid goes); the status says which finally applied';
+
+/** A message's channel fields, shown by status and history (issue 25). */
+class ChannelColumnsDto {
+  @ApiProperty({ enum: CHANNELS }) channel: Channel;
+  @ApiProperty({ type: String, enum: WHATSAPP_MODES, nullable: true, description: WHATSAPP_MODE_ANSWER })
+  whatsapp_mode: WhatsappMode | null;
+  @ApiProperty({ type: [String], nullable: true, description: 'mms: the media URLs' })
+  media_urls: string[] | null;
+  @ApiProperty({ type: String, nullable: true, description: 'whatsapp: the content template' })
+  content_sid: string | null;
+  @ApiProperty({ type: String, enum: ['sms'], nullable: true }) fallback_channel: 'sms' | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'why the fallback SMS went (failed, undelivered, no_receipt) or why it could not (refused:<reason>); null: none (yet)',
+  })
+  fallback_reason: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'the SMS sent in place of this WhatsApp message',
+  })
+  fallback_message_id: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'on a fallback SMS: the WhatsApp message it replaces',
+  })
+  fallback_of: string | null;
 }
 
 const SMART_ENCODING_ANSWER =
@@ -162,6 +216,9 @@ export class SendResponseDto {
     description: 'test mode: handed to the sandbox only, never to a real provider; costs nothing',
   })
   test_mode: boolean;
+  @ApiProperty({ enum: CHANNELS }) channel: Channel;
+  @ApiPropertyOptional({ enum: WHATSAPP_MODES, description: WHATSAPP_MODE_ANSWER })
+  whatsapp_mode?: WhatsappMode;
 }
 
 export class ScheduleResponseDto extends SendResponseDto {
@@ -193,6 +250,14 @@ export class BulkResponseDto {
     description: 'test mode: handed to the sandbox only, never to a real provider; costs nothing',
   })
   test_mode: boolean;
+  @ApiProperty({ enum: CHANNELS }) channel: Channel;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    example: { session: 12, template: 30 },
+    description: 'whatsapp: how many accepted messages go as free text (session) and as the content template',
+  })
+  whatsapp_modes?: Partial<Record<WhatsappMode, number>>;
 }
 
 /** The validity period's end, shown by status and history. */
@@ -219,7 +284,7 @@ const FAILURE_FIELD =
 const SENDER_DESCRIPTION =
   "who it is from, chosen at acceptance from the tenant's senders for the destination country: a number (+E.164), a Twilio Messaging Service SID (MG…) or an alphanumeric sender ID; null: the provider's configured default";
 
-export class MessageStatusDto {
+export class MessageStatusDto extends ChannelColumnsDto {
   @ApiProperty() message_id: string;
   @ApiProperty({ enum: MESSAGE_STATUSES }) status: MessageStatus;
   @ApiProperty({ type: String, nullable: true }) provider: string | null;
@@ -254,7 +319,7 @@ export class MessageStatusDto {
   @ApiProperty({ type: [MessageEventDto] }) events: MessageEventDto[];
 }
 
-export class MessageSummaryDto {
+export class MessageSummaryDto extends ChannelColumnsDto {
   @ApiProperty() message_id: string;
   @ApiProperty() phone_number: string;
   @ApiProperty({ description: 'verification codes appear as ******' }) body: string;

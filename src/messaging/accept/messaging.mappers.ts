@@ -2,6 +2,7 @@ import { ValidationFailedError } from '../../common/errors';
 import { isSaneDate } from '../../common/validation';
 import { messageFailure, routeNoteOf } from '../../providers';
 import { SmsMessageEntity, SmsMessageEventEntity } from '../message.entity';
+import type { WhatsappMode } from '../../core/channels';
 import { AcceptResult } from './accept.types';
 import {
   BulkResponseDto,
@@ -25,6 +26,8 @@ export function toSendResponse(r: AcceptResult): SendResponseDto {
     currency: r.currency,
     ...smartEncodingField(r.smartEncoding),
     test_mode: r.testMode === true,
+    channel: r.channel ?? 'sms',
+    ...(r.messages[0].whatsappMode ? { whatsapp_mode: r.messages[0].whatsappMode } : {}),
   };
 }
 
@@ -45,6 +48,29 @@ export function toBulkResponse(r: AcceptResult): BulkResponseDto {
     currency: r.currency,
     ...smartEncodingField(r.smartEncoding),
     test_mode: r.testMode === true,
+    channel: r.channel ?? 'sms',
+    ...(r.channel === 'whatsapp' ? { whatsapp_modes: countModes(r) } : {}),
+  };
+}
+
+/** channels (issue 25): how many messages of a bulk go in each WhatsApp form. */
+function countModes(r: AcceptResult): Partial<Record<WhatsappMode, number>> {
+  const counts: Partial<Record<WhatsappMode, number>> = {};
+  for (const m of r.messages) if (m.whatsappMode) counts[m.whatsappMode] = (counts[m.whatsappMode] ?? 0) + 1;
+  return counts;
+}
+
+/** channels (issue 25): a message's channel columns as status and history show them. */
+function channelColumns(m: SmsMessageEntity) {
+  return {
+    channel: m.channel,
+    whatsapp_mode: m.whatsappMode,
+    media_urls: m.channelParams?.media_urls ?? null,
+    content_sid: m.channelParams?.content_sid ?? null,
+    fallback_channel: m.fallbackChannel,
+    fallback_reason: m.fallbackReason,
+    fallback_message_id: m.fallbackMessageId,
+    fallback_of: m.fallbackOf,
   };
 }
 
@@ -71,6 +97,7 @@ export function toMessageStatus(m: SmsMessageEntity, events: SmsMessageEventEnti
     delivered_at: iso(m.deliveredAt),
     test_mode: m.testMode,
     converted_at: iso(m.convertedAt),
+    ...channelColumns(m),
     events: events.map((e) => {
       const route = routeNoteOf(e.payload);
       return { status: e.status, at: e.at.toISOString(), source: e.source, ...(route ? { route } : {}) };
@@ -108,6 +135,7 @@ export function toMessageSummary(m: SmsMessageEntity): MessageSummaryDto {
     delivered_at: iso(m.deliveredAt),
     test_mode: m.testMode,
     converted_at: iso(m.convertedAt),
+    ...channelColumns(m),
     metadata: m.metadata,
   };
 }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Batcher } from '../../common/batcher';
 import { Clock } from '../../common/clock';
+import type { Channel, ChannelParams, WhatsappMode } from '../../core/channels';
 import { MESSAGE_STATUSES, MessageStatus, MessageType, ProviderName } from '../../core/message-types';
 import { formatMoney, Micros } from '../../core/money';
 import { canTransition } from '../../core/status-machine';
@@ -30,6 +31,10 @@ export interface ClaimedMessage {
   sender: string | null;
   /** Accepted in test mode: only the sandbox provider may have it, at no cost. */
   testMode: boolean;
+  // channels (issue 25)
+  channel: Channel;
+  channelParams: ChannelParams | null;
+  whatsappMode: WhatsappMode | null;
 }
 
 export type AttemptOutcome =
@@ -319,6 +324,9 @@ interface ClaimedRow {
   expires_at: Date | null;
   sender: string | null;
   test_mode: boolean;
+  channel?: Channel | null;
+  channel_params?: ChannelParams | null;
+  whatsapp_mode?: WhatsappMode | null;
 }
 
 /** The claimed message for each asked id, in order (null: not claimed; a duplicate id is claimed once). */
@@ -341,6 +349,9 @@ function claimedInOrder(ids: string[], rows: ClaimedRow[]): (ClaimedMessage | nu
       expiresAt: r.expires_at === null ? null : new Date(r.expires_at),
       sender: r.sender,
       testMode: r.test_mode === true,
+      channel: r.channel ?? 'sms',
+      channelParams: r.channel_params ?? null,
+      whatsappMode: r.whatsapp_mode ?? null,
     };
   });
 }

@@ -31,6 +31,7 @@ import { LaneSemaphore, Slot } from './lane-semaphore';
 import { AttemptOutcome, ClaimedMessage, DeliveryStore } from './delivery-store';
 import { OptOutsService } from '../policies/opt-outs.service';
 import { expireIfLate, retryDelayMs, ValidityExpiredError } from './validity-guard';
+import { ChannelDelivery } from '../channels/channel-delivery';
 
 export interface DeliverSummary {
   sent: number;
@@ -100,6 +101,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     private readonly clock: Clock,
     config: AppConfig,
     private readonly tenants: TenantsService,
+    private readonly channels: ChannelDelivery,
   ) {
     const concurrency = config.get('SMS_WORKER_CONCURRENCY');
     this.inFlight = new LaneSemaphore<Handed>(concurrency, LaneSemaphore.cappedShare(concurrency));
@@ -425,6 +427,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
         sender: msg.sender,
         attempt: msg.attempts,
       };
+      await this.channels.prepare(msg, out); // channels (issue 25): WhatsApp / MMS fields
       sms = out;
       const { result, tried } = plan
         ? await this.router.send(out, plan, { beforeCall })

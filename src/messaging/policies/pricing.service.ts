@@ -1,6 +1,7 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { Channel } from '../../core/channels';
 import { ProviderName } from '../../core/message-types';
 import { Micros, parseMoney } from '../../core/money';
 
@@ -37,21 +38,30 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
 
   async reload(): Promise<void> {
     // As text: the numeric is parsed exactly, never through a float.
-    const rows: { provider: string; country: string; price: string; currency: string }[] =
+    const rows: { provider: string; channel: string; country: string; price: string; currency: string }[] =
       await this.ds.query(
-        'SELECT provider, country, price_per_segment::text AS price, currency FROM sms_prices',
+        'SELECT provider, channel, country, price_per_segment::text AS price, currency FROM sms_prices',
       );
     const prices = new Map<string, Price>();
     for (const r of rows) {
       const perSegment = parseMoney(r.price);
-      if (perSegment !== null) prices.set(`${r.provider}:${r.country}`, { perSegment, currency: r.currency });
+      if (perSegment !== null)
+        prices.set(`${r.provider}:${r.channel}:${r.country}`, { perSegment, currency: r.currency });
     }
     this.prices = prices;
   }
 
-  /** Price in micro-units of `segments` segments to `country` through `provider`, or null when unpriced. */
-  estimate(provider: ProviderName, country: string | null, segments: number): Micros | null {
-    const price = this.find(provider, country);
+  /**
+   * Price in micro-units of `segments` segments to `country` through `provider` on `channel`, or
+   * null when unpriced. WhatsApp and MMS are priced per message (their rows' price, segments 1).
+   */
+  estimate(
+    provider: ProviderName,
+    country: string | null,
+    segments: number,
+    channel: Channel = 'sms',
+  ): Micros | null {
+    const price = this.find(provider, country, channel);
     return price === undefined ? null : price.perSegment * segments;
   }
 
@@ -60,10 +70,10 @@ export class PricingService implements OnModuleInit, OnModuleDestroy {
     return this.find(provider, country)?.currency.trim() ?? null;
   }
 
-  private find(provider: ProviderName, country: string | null): Price | undefined {
+  private find(provider: ProviderName, country: string | null, channel: Channel = 'sms'): Price | undefined {
     return (
-      this.prices.get(`${provider}:${country ?? ANY_COUNTRY}`) ??
-      this.prices.get(`${provider}:${ANY_COUNTRY}`)
+      this.prices.get(`${provider}:${channel}:${country ?? ANY_COUNTRY}`) ??
+      this.prices.get(`${provider}:${channel}:${ANY_COUNTRY}`)
     );
   }
 }

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { ReplicaReads } from '../../database/replica-reads';
+import type { Channel, ChannelParams, WhatsappMode } from '../../core/channels';
 import { Language, MessageStatus, MessageType } from '../../core/message-types';
 import { SmsMessageEntity, SmsMessageEventEntity } from '../message.entity';
 
@@ -44,6 +45,15 @@ export interface NewMessage {
   variant?: string | null;
   /** Tracked links in its body (not a column): each inserted as an `sms_links` row with the message. */
   links?: NewLink[];
+  // --- channels (issue 25) ---
+  /** The channel; absent: sms. */
+  channel?: Channel;
+  channelParams?: ChannelParams | null;
+  whatsappMode?: WhatsappMode | null;
+  fallbackChannel?: 'sms' | null;
+  /** The WhatsApp message this SMS replaces (a fallback). */
+  fallbackOf?: string | null;
+  // --- end channels ---
 }
 
 /** A tracked link of a new message: its short code and the URL it stands for. */
@@ -94,6 +104,7 @@ export interface HistoryFilter {
   to?: Date;
   batchId?: string;
   campaignId?: string;
+  channel?: string;
   /** Keyset: rows strictly older than this (created_at, id). */
   before?: { createdAt: Date; id: string };
   limit: number;
@@ -128,6 +139,12 @@ const COLUMNS: readonly (readonly [string, string, (m: NewMessage) => unknown])[
   ['sender', 'varchar', (m) => m.sender ?? null],
   ['test_mode', 'bool', (m) => m.testMode === true],
   ['variant', 'varchar', (m) => m.variant ?? null],
+  // channels (issue 25)
+  ['channel', 'varchar', (m) => m.channel ?? 'sms'],
+  ['channel_params', 'jsonb', (m) => (m.channelParams ? JSON.stringify(m.channelParams) : null)],
+  ['whatsapp_mode', 'varchar', (m) => m.whatsappMode ?? null],
+  ['fallback_channel', 'varchar', (m) => m.fallbackChannel ?? null],
+  ['fallback_of', 'uuid', (m) => m.fallbackOf ?? null],
 ];
 
 /**
@@ -286,6 +303,7 @@ export class MessagesRepository {
     if (f.to !== undefined) q.andWhere('m.created_at < :to', { to: f.to });
     if (f.batchId !== undefined) q.andWhere('m.batch_id = :batchId', { batchId: f.batchId });
     if (f.campaignId !== undefined) q.andWhere('m.campaign_id = :campaignId', { campaignId: f.campaignId });
+    if (f.channel !== undefined) q.andWhere('m.channel = :channel', { channel: f.channel });
     if (f.before) {
       q.andWhere('(m.created_at, m.id) < (:beforeAt, :beforeId)', {
         beforeAt: f.before.createdAt,

@@ -7,7 +7,7 @@
 
 -- object: function sms_claim_messages(uuid[], timestamp with time zone, character varying[])
 CREATE OR REPLACE FUNCTION public.sms_claim_messages(p_ids uuid[], p_at timestamp with time zone, p_providers character varying[])
- RETURNS TABLE(id uuid, tenant_id integer, phone_number character varying, body text, body_ciphertext text, message_type character varying, attempts smallint, created_at timestamp with time zone, attempt_providers character varying[], expires_at timestamp with time zone, sender character varying, test_mode boolean)
+ RETURNS TABLE(id uuid, tenant_id integer, phone_number character varying, body text, body_ciphertext text, message_type character varying, attempts smallint, created_at timestamp with time zone, attempt_providers character varying[], expires_at timestamp with time zone, sender character varying, test_mode boolean, channel character varying, channel_params jsonb, whatsapp_mode character varying)
  LANGUAGE plpgsql
 AS $function$
       #variable_conflict use_column
@@ -28,7 +28,7 @@ AS $function$
              AND (m.status = 'queued'
                   OR (m.status = 'scheduled' AND m.scheduled_at <= p_at + interval '5 seconds'))
            RETURNING m.id, m.tenant_id, m.phone_number, m.body, m.body_ciphertext, m.message_type,
-                     m.attempts, m.created_at, m.attempt_providers, m.expires_at, m.sender, m.test_mode
+                     m.attempts, m.created_at, m.attempt_providers, m.expires_at, m.sender, m.test_mode, m.channel, m.channel_params, m.whatsapp_mode
         ), canceled AS (
           UPDATE sms_messages m SET status = 'canceled', error_code = 'tenant_deactivated',
               error_message = 'the tenant was deactivated before the message was handed to a provider',
@@ -50,7 +50,7 @@ AS $function$
           SELECT e.id, 'expired', 'worker', '{"error_code":"validity_expired"}'::jsonb, p_at FROM expired e
         )
         SELECT c.id, c.tenant_id, c.phone_number, c.body, c.body_ciphertext, c.message_type, c.attempts,
-               c.created_at, c.attempt_providers, c.expires_at, c.sender, c.test_mode
+               c.created_at, c.attempt_providers, c.expires_at, c.sender, c.test_mode, c.channel, c.channel_params, c.whatsapp_mode
           FROM claimed c;
       END $function$;
 

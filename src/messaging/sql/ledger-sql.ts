@@ -30,7 +30,7 @@ export const LEDGER_SQL: readonly LedgerSqlObject[] = [
   {
     object: `function sms_claim_messages(${CLAIM_ARGS}, character varying[])`,
     file: 'claim-messages.sql',
-    migration: '1764002900000-delivery-quality-columns',
+    migration: '1764014000000-message-channels',
     caller: 'DeliveryStore.claimMany (src/messaging/delivery/delivery-store.ts)',
     test: 'test/messaging/attempt-providers.e2e-spec.ts',
   },
@@ -51,7 +51,7 @@ export const LEDGER_SQL: readonly LedgerSqlObject[] = [
   {
     object: `function sms_record_outcomes_and_claim(${OUTCOME_ARGS}, uuid[], character varying[])`,
     file: 'record-outcomes-and-claim.sql',
-    migration: '1764002900000-delivery-quality-columns',
+    migration: '1764014000000-message-channels',
     caller: 'DeliveryStore.recordAndClaimMany (src/messaging/delivery/delivery-store.ts)',
     test: 'test/messaging/delivery.e2e-spec.ts',
   },

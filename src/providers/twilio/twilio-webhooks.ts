@@ -4,6 +4,7 @@
  * what Twilio sends is refused (400), never stored or passed on.
  */
 import twilio from 'twilio';
+import { stripWhatsapp } from '../../core/channels';
 import { parseMoney } from '../../core/money';
 import { DeliveryReceipt } from '../receipts';
 import { InboundSms, WebhookAck, WebhookRejectedError, WebhookRequest } from '../sms-provider';
@@ -85,8 +86,11 @@ export function parseTwilioStatus(form: Form): DeliveryReceipt {
 export function parseTwilioInbound(form: Form, receivedAt: Date): InboundSms {
   const sid = field(form, 'MessageSid', true) as string;
   if (!MESSAGE_SID.test(sid)) throw bad('MessageSid', 'is not a Twilio message SID');
-  const from = field(form, 'From', true) as string;
-  const to = field(form, 'To', true) as string;
+  // WhatsApp (issue 25): Twilio writes both addresses as whatsapp:+…; the numbers are kept bare.
+  const rawFrom = stripWhatsapp(field(form, 'From', true) as string);
+  const from = rawFrom.number;
+  const to = stripWhatsapp(field(form, 'To', true) as string).number;
+  if (rawFrom.whatsapp && !from.startsWith('+')) throw bad('From', 'is not a WhatsApp number');
   for (const [name, v] of [
     ['From', from],
     ['To', to],
@@ -97,7 +101,16 @@ export function parseTwilioInbound(form: Form, receivedAt: Date): InboundSms {
   if (body.length > MAX_BODY_CHARS) throw bad('Body', `is longer than ${MAX_BODY_CHARS} characters`);
   const optOut = field(form, 'OptOutType')?.toLowerCase();
   const optOutType = optOut === 'stop' || optOut === 'start' || optOut === 'help' ? optOut : undefined;
-  return { provider: 'twilio', from, to, body, providerMessageId: sid, receivedAt, optOutType };
+  return {
+    provider: 'twilio',
+    from,
+    to,
+    body,
+    providerMessageId: sid,
+    receivedAt,
+    optOutType,
+    ...(rawFrom.whatsapp ? { channel: 'whatsapp' as const } : {}),
+  };
 }
 
 /** TwiML that texts `text` back to the sender of an inbound message (XML-escaped). */

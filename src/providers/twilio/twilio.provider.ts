@@ -1,5 +1,9 @@
 import twilio from 'twilio';
-import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message';
+import type {
+  MessageInstance,
+  MessageListInstanceCreateOptions,
+} from 'twilio/lib/rest/api/v2010/account/message';
+import { whatsappAddress } from '../../core/channels';
 import { Micros, parseMoney } from '../../core/money';
 import { senderKind } from '../../core/sender-identity';
 import { DeliveryReceipt } from '../receipts';
@@ -37,6 +41,8 @@ export interface TwilioOptions {
   statusCallbackUrl?: string;
   /** The clock for inbound messages' receivedAt (tests inject one). */
   now?: () => Date;
+  /** The WhatsApp sender (E.164) when a WhatsApp message names none (TWILIO_WHATSAPP_FROM). */
+  whatsappFrom?: string;
 }
 
 /** Twilio's ValidityPeriod range, in whole seconds (1 to 36,000: 10 hours, its default). */
@@ -130,6 +136,39 @@ export function twilioSender(
     : { from: defaults.from as string };
 }
 
+/**
+ * Pure: who, to whom and what, per channel (docs/sending.md#channels). SMS: `To`, `Body` and the
+ * sender. WhatsApp: `whatsapp:`-prefixed `From` (the message's sender, else TWILIO_WHATSAPP_FROM;
+ * never a Messaging Service) and `To`; `Body` inside the session window, else the approved
+ * template (`ContentSid`, `ContentVariables` as JSON). MMS: as SMS plus one `MediaUrl` per medium.
+ */
+export function twilioContent(
+  sms: OutboundSms,
+  defaults: Pick<TwilioOptions, 'from' | 'messagingServiceSid' | 'whatsappFrom'>,
+): MessageListInstanceCreateOptions {
+  if (sms.channel === 'whatsapp') {
+    const from = sms.sender ?? defaults.whatsappFrom;
+    if (!from)
+      throw new ProviderError(
+        'twilio',
+        'permanent',
+        'twilio:no_whatsapp_sender',
+        'no WhatsApp sender is configured',
+      );
+    const address = { to: whatsappAddress(sms.to), from: whatsappAddress(from) };
+    if (sms.whatsappMode === 'template' && sms.contentSid)
+      return {
+        ...address,
+        contentSid: sms.contentSid,
+        ...(sms.contentVariables ? { contentVariables: JSON.stringify(sms.contentVariables) } : {}),
+      };
+    return { ...address, body: sms.body };
+  }
+  const base = { to: sms.to, body: sms.body, ...twilioSender(sms.sender, defaults) };
+  if (sms.channel === 'mms') return { ...base, mediaUrl: sms.mediaUrls ?? [] };
+  return base;
+}
+
 /** Twilio's price string ("-0.00790") as a charge in micro-units; null when absent or garbage. */
 function chargeOf(price: string | null | undefined): Micros | null {
   const micros = parseMoney(price);
@@ -166,9 +205,7 @@ export class TwilioProvider implements SmsProvider {
     const validityPeriod = twilioValidityPeriod(sms.validitySeconds);
     try {
       const m = await this.client.messages.create({
-        to: sms.to,
-        body: sms.body,
-        ...twilioSender(sms.sender, this.opts),
+        ...twilioContent(sms, this.opts),
         ...(callback ? { statusCallback: callback } : {}),
         ...(validityPeriod === undefined ? {} : { validityPeriod }),
       });

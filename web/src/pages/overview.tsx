@@ -28,6 +28,11 @@ export function Overview({ session }: { session: Session }) {
     () => api.GET('/api/sms/stats', { params: { query: { group_by: 'day', ...daysBack(days) } } }),
     [days],
   );
+  // Issue 25: the same period split by channel (sms, whatsapp, mms).
+  const channels = useLoad(
+    () => api.GET('/api/sms/stats/channels', { params: { query: daysBack(days) } }),
+    [days],
+  );
   const month = useLoad(() => {
     const now = new Date();
     const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
@@ -116,6 +121,10 @@ export function Overview({ session }: { session: Session }) {
             </tbody>
           </table>
         )}
+      </Card>
+      <Card title={t('byChannel')} id="channels">
+        <ErrorNote error={channels.error} />
+        {channels.data && <ChannelTable stats={channels.data} />}
       </Card>
       <ConversionCard conversion={stats.data?.conversion} />
       {admin && <LinksCard period={daysBack(days)} />}
@@ -238,6 +247,43 @@ function periodDays(start: string, end: string): string[] {
 }
 
 /** Messages per day and the delivery rate (right axis), drawn by uPlot on a canvas. */
+function ChannelTable({ stats }: { stats: Schemas['ChannelStatsDto'] }) {
+  if (stats.by_channel.length === 0) return <p>{t('none')}</p>;
+  return (
+    <>
+      <table class="table">
+        <thead>
+          <tr>
+            <th>{t('channel')}</th>
+            <th class="num">{t('totalMessages')}</th>
+            <th class="num">{t('delivered')}</th>
+            <th class="num">{t('deliveryRate')}</th>
+            <th class="num">{t('estimated')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {stats.by_channel.map((c) => (
+            <tr key={c.channel}>
+              <td>{c.channel}</td>
+              <td class="num">{fmtNumber(c.total)}</td>
+              <td class="num">{fmtNumber(c.delivered)}</td>
+              <td class="num">{fmtPct(c.delivery_rate)}</td>
+              <td class="num">
+                {c.estimated_cost === null ? '—' : `${c.estimated_cost} ${c.currency ?? ''}`}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {stats.fallbacks > 0 && (
+        <p>
+          {t('fallbacks')}: {fmtNumber(stats.fallbacks)}
+        </p>
+      )}
+    </>
+  );
+}
+
 function DayChart({ stats }: { stats: Schemas['StatsResponseDto'] }) {
   const el = useRef<HTMLDivElement>(null);
   const l = lang.value;

@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+
+/**
+ * WhatsApp's customer service window (`sms_whatsapp_sessions`): when each recipient last wrote to
+ * one of our WhatsApp senders. Inbound WhatsApp messages open it (`opened`); the accept path and
+ * the worker read it (`lastInbound`) to choose free text or an approved template.
+ */
+@Injectable()
+export class WhatsappSessions {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /** A recipient wrote to `ourNumber` at `at` (a later message moves the window; an older one does not). */
+  async opened(ourNumber: string, phoneNumber: string, at: Date): Promise<void> {
+    await this.ds.query(
+      `INSERT INTO sms_whatsapp_sessions (our_number, phone_number, last_inbound_at) VALUES ($1, $2, $3)
+       ON CONFLICT (our_number, phone_number)
+       DO UPDATE SET last_inbound_at = GREATEST(sms_whatsapp_sessions.last_inbound_at, EXCLUDED.last_inbound_at)`,
+      [ourNumber, phoneNumber, at],
+    );
+  }
+
+  /** When each of `phoneNumbers` last wrote to `ourNumber` (absent: never). */
+  async lastInbound(ourNumber: string, phoneNumbers: string[]): Promise<Map<string, Date>> {
+    if (phoneNumbers.length === 0) return new Map();
+    const rows: { phone_number: string; last_inbound_at: Date }[] = await this.ds.query(
+      `SELECT phone_number, last_inbound_at FROM sms_whatsapp_sessions
+        WHERE our_number = $1 AND phone_number = ANY($2::varchar[])`,
+      [ourNumber, phoneNumbers],
+    );
+    return new Map(rows.map((r) => [r.phone_number, new Date(r.last_inbound_at)]));
+  }
+}

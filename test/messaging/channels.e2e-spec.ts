@@ -1,0 +1,295 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import twilio from 'twilio';
+import { DataSource } from 'typeorm';
+import { HostResolver } from '../../src/callbacks';
+import { ChannelFallbacks } from '../../src/messaging';
+import { FAKE_TWILIO_TOKEN, FakeTwilio, twilioError } from '../fakes/fake-twilio';
+import { fakeTwilioEnv } from '../fakes/provider-env';
+import { FakeDns } from '../support/fake-dns';
+import { waitForStatus } from '../support/messages';
+import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/test-app';
+import { eventually } from '../support/wait';
+
+const PUBLIC_BASE_URL = 'https://sms.example.test';
+const INBOUND = '/api/sms/webhooks/twilio/inbound';
+const STATUS = '/api/sms/webhooks/twilio/status';
+const WHATSAPP_FROM = '+14155238886';
+const CONTENT_SID = 'HX' + 'ab'.repeat(16);
+
+type Params = Record<string, string>;
+const signed = (path: string, params: Params) =>
+  twilio.getExpectedTwilioSignature(FAKE_TWILIO_TOKEN, `${PUBLIC_BASE_URL}${path}`, params);
+/** A US number no other test uses (a STOP reaches every tenant's list). */
+const freshUs = () => `+1312556${String(randomInt(0, 10_000)).padStart(4, '0')}`;
+
+describe('channels: WhatsApp and MMS through the fake Twilio, and the WhatsApp → SMS fallback', () => {
+  const twilioFake = new FakeTwilio();
+  const dns = new FakeDns()
+    .set('cdn.example.com', ['93.184.216.34'])
+    .set('intranet.example.com', ['10.0.0.5']);
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      env: {
+        SMS_PROVIDERS: 'twilio',
+        ...fakeTwilioEnv(await twilioFake.start()),
+        TWILIO_WHATSAPP_FROM: WHATSAPP_FROM,
+        PUBLIC_BASE_URL,
+        SMS_RETRY_BASE_MS: '50',
+        SMS_FALLBACK_INTERVAL_MS: '200',
+      },
+      override: (b) => b.overrideProvider(HostResolver).useValue(dns),
+    });
+  });
+  afterAll(async () => {
+    await t.close();
+    await twilioFake.stop();
+  });
+
+  /** A tenant (with settings when given): its admin. */
+  async function tenant(settings?: Record<string, unknown>): Promise<TokenOptions> {
+    const id = freshTenantId();
+    if (settings)
+      await t
+        .http()
+        .post('/api/sms/tenants')
+        .set(t.auth({ tenant: 1, roles: ['super_admin'] }))
+        .send({ id, name: `tenant ${id}`, settings })
+        .expect(201);
+    return { tenant: id, roles: ['admin'] };
+  }
+  const send = (who: TokenOptions, body: Record<string, unknown>) =>
+    t
+      .http()
+      .post('/api/sms/send')
+      .set(t.auth(who))
+      .send({ message: 'Your order has shipped', ...body });
+  /** The recipient writes to our WhatsApp sender (opens the 24-hour window). */
+  const whatsappInbound = (from: string, body: string) => {
+    const params = {
+      MessageSid: `SM${randomBytes(16).toString('hex')}`,
+      AccountSid: 'AC' + '0'.repeat(32),
+      From: `whatsapp:${from}`,
+      To: `whatsapp:${WHATSAPP_FROM}`,
+      Body: body,
+    };
+    return t
+      .http()
+      .post(INBOUND)
+      .type('form')
+      .set('X-Twilio-Signature', signed(INBOUND, params))
+      .send(params);
+  };
+  const sentTo = (to: string) => twilioFake.sent.filter((m) => m.to === to);
+
+  it('sends free text inside the session window: whatsapp:-prefixed From and To, Body, no ContentSid', async () => {
+    const who = await tenant();
+    const phone = freshUs();
+    await whatsappInbound(phone, 'hi, where is my order?').expect(200);
+    const res = await send(who, { phone_number: phone, channel: 'whatsapp' }).expect(202);
+    expect(res.body).toMatchObject({ channel: 'whatsapp', whatsapp_mode: 'session' });
+    const status = await waitForStatus(t, who, res.body.message_id, 'sent');
+    expect(status).toMatchObject({ channel: 'whatsapp', whatsapp_mode: 'session', provider: 'twilio' });
+    const [m] = sentTo(`whatsapp:${phone}`);
+    expect(m).toMatchObject({ from: `whatsapp:${WHATSAPP_FROM}`, body: 'Your order has shipped' });
+    expect(m.contentSid).toBeUndefined();
+  });
+
+  it('sends the approved template outside the window: ContentSid and ContentVariables JSON, no Body', async () => {
+    const who = await tenant();
+    const phone = freshUs();
+    const res = await send(who, {
+      phone_number: phone,
+      channel: 'whatsapp',
+      content_sid: CONTENT_SID,
+      content_variables: { '1': 'Ada', '2': 'tomorrow' },
+    }).expect(202);
+    expect(res.body.whatsapp_mode).toBe('template');
+    await waitForStatus(t, who, res.body.message_id, 'sent');
+    const [m] = sentTo(`whatsapp:${phone}`);
+    expect(m).toMatchObject({ from: `whatsapp:${WHATSAPP_FROM}`, contentSid: CONTENT_SID });
+    expect(JSON.parse(m.contentVariables as string)).toEqual({ '1': 'Ada', '2': 'tomorrow' });
+    expect(m.body).toBeUndefined();
+  });
+
+  it('refuses WhatsApp free text outside the window with a 400 naming content_sid, storing nothing', async () => {
+    const who = await tenant();
+    const phone = freshUs();
+    const res = await send(who, { phone_number: phone, channel: 'whatsapp' }).expect(400);
+    expect(res.body.details[0].field).toBe('content_sid');
+    const history = await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
+    expect(history.body.items).toEqual([]);
+  });
+
+  it('sends MMS with one MediaUrl per medium', async () => {
+    const who = await tenant();
+    const phone = freshUs();
+    const media = ['https://cdn.example.com/flyer.jpg', 'https://cdn.example.com/map.png'];
+    const res = await send(who, { phone_number: phone, channel: 'mms', media_urls: media }).expect(202);
+    expect(res.body).toMatchObject({ channel: 'mms', segments: 1 });
+    const status = await waitForStatus(t, who, res.body.message_id, 'sent');
+    expect(status).toMatchObject({ channel: 'mms', media_urls: media });
+    const [m] = sentTo(phone);
+    expect(m.mediaUrls).toEqual(media);
+    expect(m.from).toBe('+15005550006');
+  });
+
+  it.each([
+    ['an http media URL', { channel: 'mms', media_urls: ['http://cdn.example.com/a.jpg'] }, 'media_urls'],
+    [
+      'a media URL at a private address',
+      { channel: 'mms', media_urls: ['https://10.1.2.3/a.jpg'] },
+      'media_urls',
+    ],
+    [
+      'a media host that resolves to a private address',
+      { channel: 'mms', media_urls: ['https://intranet.example.com/a.jpg'] },
+      'media_urls',
+    ],
+    ['MMS without media', { channel: 'mms' }, 'media_urls'],
+    ['media_urls on an SMS', { media_urls: ['https://cdn.example.com/a.jpg'] }, 'media_urls'],
+    ['content_sid on an SMS', { content_sid: CONTENT_SID }, 'content_sid'],
+    [
+      'fallback_channel on MMS',
+      { channel: 'mms', media_urls: ['https://cdn.example.com/a.jpg'], fallback_channel: 'sms' },
+      'fallback_channel',
+    ],
+    ['an unknown channel', { channel: 'telegram' }, 'channel'],
+  ])('refuses %s with a 400 naming the field, storing nothing', async (_what, body, field) => {
+    const who = await tenant();
+    const res = await send(who, { phone_number: freshUs(), ...body }).expect(400);
+    expect(res.body).toMatchObject({ statusCode: 400, error: expect.any(String) });
+    expect(JSON.stringify(res.body.details)).toContain(field);
+    const history = await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
+    expect(history.body.items).toEqual([]);
+  });
+
+  it('refuses MMS to a country without MMS with a 400 naming the country', async () => {
+    const who = await tenant({ allowed_countries: ['*'] });
+    const res = await send(who, {
+      phone_number: '+4915123456789',
+      channel: 'mms',
+      media_urls: ['https://cdn.example.com/a.jpg'],
+    }).expect(400);
+    expect(res.body.details[0].field).toBe('phone_number');
+    expect(res.body.message).toContain('DE');
+  });
+
+  it('answers another tenant 404 for a WhatsApp message', async () => {
+    const who = await tenant();
+    const res = await send(who, {
+      phone_number: freshUs(),
+      channel: 'whatsapp',
+      content_sid: CONTENT_SID,
+    }).expect(202);
+    const other = { tenant: freshTenantId(), roles: ['admin'] };
+    await t.http().get(`/api/sms/messages/${res.body.message_id}/status`).set(t.auth(other)).expect(404);
+  });
+
+  /** The SMS rows that replace `id` (the fallback's own rows). */
+  const fallbacksOf = async (id: string): Promise<{ id: string; channel: string; phone_number: string }[]> =>
+    t
+      .get(DataSource)
+      .query('SELECT id, channel, phone_number FROM sms_messages WHERE fallback_of = $1', [id]);
+
+  it('sends a WhatsApp message that fails definitively once as SMS, even with workers racing', async () => {
+    const who = await tenant();
+    const phone = freshUs();
+    // Twilio refuses it for good (63016: outside the window, as WhatsApp reports it).
+    twilioFake.failTo(`whatsapp:${phone}`, twilioError(400, 63016, 'Failed to send freeform message'));
+    const res = await send(who, {
+      phone_number: phone,
+      channel: 'whatsapp',
+      content_sid: CONTENT_SID,
+      fallback_channel: 'sms',
+    }).expect(202);
+    const id = res.body.message_id as string;
+    // Two more passes race the job's own.
+    const fallbacks = t.get(ChannelFallbacks);
+    await waitForStatus(t, who, id, 'failed');
+    await Promise.all([fallbacks.pass(), fallbacks.pass()]);
+    const status = await eventually(async () => {
+      const s = await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who));
+      return s.body.fallback_message_id ? s.body : undefined;
+    });
+    expect(status).toMatchObject({ fallback_channel: 'sms', fallback_reason: 'failed' });
+    const sms = await waitForStatus(t, who, status.fallback_message_id, 'sent');
+    expect(sms).toMatchObject({ channel: 'sms', fallback_of: id });
+    await Promise.all([fallbacks.pass(), fallbacks.pass()]);
+    expect(await fallbacksOf(id)).toHaveLength(1);
+    expect(sentTo(phone)).toHaveLength(1);
+    expect(sentTo(phone)[0].body).toBe('Your order has shipped');
+  });
+
+  it('sends a WhatsApp message without a receipt in the tenant time once as SMS; a late delivered receipt is recorded on the original', async () => {
+    const who = await tenant({ whatsapp_fallback_seconds: 5 });
+    const phone = freshUs();
+    await whatsappInbound(phone, 'hello').expect(200);
+    const res = await send(who, { phone_number: phone, channel: 'whatsapp', fallback_channel: 'sms' }).expect(
+      202,
+    );
+    const id = res.body.message_id as string;
+    await waitForStatus(t, who, id, 'sent');
+    const status = await eventually(
+      async () => {
+        const s = await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who));
+        return s.body.fallback_message_id ? s.body : undefined;
+      },
+      20_000,
+      'the fallback',
+    );
+    expect(status).toMatchObject({ status: 'sent', fallback_reason: 'no_receipt' });
+    await waitForStatus(t, who, status.fallback_message_id, 'sent');
+    // The WhatsApp message is delivered after all: recorded; the SMS is not canceled, both count.
+    const [wa] = sentTo(`whatsapp:${phone}`);
+    const params = { MessageSid: wa.sid, MessageStatus: 'delivered', AccountSid: wa.accountSid };
+    await t
+      .http()
+      .post(STATUS)
+      .type('form')
+      .set('X-Twilio-Signature', signed(STATUS, params))
+      .send(params)
+      .expect(204);
+    await waitForStatus(t, who, id, 'delivered');
+    await t.get(ChannelFallbacks).pass();
+    expect(await fallbacksOf(id)).toHaveLength(1);
+    expect(sentTo(phone)).toHaveLength(1);
+  }, 40_000);
+
+  it('logs an inbound WhatsApp reply as channel whatsapp, and its STOP opts the number out', async () => {
+    const who = await tenant();
+    const phone = freshUs();
+    // The tenant texted the number first: its replies are the tenant's.
+    const first = await send(who, {
+      phone_number: phone,
+      channel: 'whatsapp',
+      content_sid: CONTENT_SID,
+    }).expect(202);
+    await waitForStatus(t, who, first.body.message_id, 'sent');
+    await whatsappInbound(phone, 'STOP').expect(200);
+    const inbound = await t.http().get('/api/sms/inbound').set(t.auth(who)).expect(200);
+    expect(inbound.body.items[0]).toMatchObject({ from: phone, channel: 'whatsapp', keyword: 'stop' });
+    const refused = await send(who, { phone_number: phone, channel: 'whatsapp' }).expect(400);
+    expect(refused.body.message).toContain('opted out');
+    await send(who, { phone_number: phone }).expect(400);
+  });
+
+  it('splits stats by channel', async () => {
+    const who = await tenant();
+    const phone = freshUs();
+    await send(who, { phone_number: phone }).expect(202);
+    await send(who, { phone_number: phone, channel: 'whatsapp', content_sid: CONTENT_SID }).expect(202);
+    await send(who, {
+      phone_number: phone,
+      channel: 'mms',
+      media_urls: ['https://cdn.example.com/a.jpg'],
+    }).expect(202);
+    const res = await t.http().get('/api/sms/stats/channels').set(t.auth(who)).expect(200);
+    const by = Object.fromEntries(res.body.by_channel.map((c: { channel: string }) => [c.channel, c]));
+    expect(by.sms.total).toBe(1);
+    expect(by.whatsapp.total).toBe(1);
+    expect(by.mms.total).toBe(1);
+    expect(by.whatsapp.estimated_cost).toBe('0.013');
+  });
+});
