@@ -59,6 +59,8 @@ import { ProviderAccounts1764004000000 } from './1764004000000-provider-accounts
 import { ConsentErasure1764004100000 } from './1764004100000-consent-erasure';
 import { PrivacyRequests1764003900000 } from './1764003900000-privacy-requests';
 import { PromotionalConsent1764003800000 } from './1764003800000-promotional-consent';
+// The ledger range-partitioned by month (UUIDv7 ids); the old rows become the default partition.
+import { PartitionedLedger1764019000000 } from './1764019000000-partitioned-ledger';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -104,4 +106,5 @@ export const MIGRATIONS = [
   ConsentErasure1764004100000,
   PrivacyRequests1764003900000,
   PromotionalConsent1764003800000,
+  PartitionedLedger1764019000000,
 ];

@@ -12,3 +12,4 @@ export * from './failure-reasons';
 export * from './sender-identity';
 export * from './validity';
 export * from './conversion';
+export * from './uuid7';

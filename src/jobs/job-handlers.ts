@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { RollupService } from '../analytics';
 import { WebhookDispatcher } from '../callbacks';
 import { CampaignsService } from '../campaigns';
-import { OutcomeResolver, SweeperService } from '../messaging';
+import { AppConfig } from '../config/app-config';
+import { LedgerPartitions, OutcomeResolver, SweeperService } from '../messaging';
 import { AlertsEvaluator } from '../monitoring';
 import { JobName } from './job-registry';
 import { RemindersJob } from './reminders.job';
@@ -45,6 +46,8 @@ export class JobHandlers {
     reminders: RemindersJob,
     status: StatusJob,
     retention: RetentionJob,
+    partitions: LedgerPartitions,
+    config: AppConfig,
   ) {
     this.map = {
       sweep: { run: () => sweeper.pass({ idleNow: true }), tick: () => sweeper.pass() },
@@ -64,6 +67,11 @@ export class JobHandlers {
       },
       status: { run: () => status.run(), tick: (at) => status.enqueue(at) },
       retention: { run: () => retention.run(), tick: (at) => retention.enqueue(at) },
+      partitions: {
+        run: async () => ({
+          created: await partitions.ensureAhead(config.get('SMS_PARTITIONS_AHEAD_MONTHS')),
+        }),
+      },
     };
   }
 }

@@ -38,6 +38,7 @@ describe('npm run job -- --help', () => {
       'reminders',
       'status',
       'retention',
+      'partitions',
     ])
       expect(USAGE).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
     expect(USAGE.match(/^ {2}[a-z]+ {2,}\S/gm)).toHaveLength(JOB_NAMES.length);

@@ -29,6 +29,9 @@ export type { FailureCount, MessageCount } from './queries/ledger-queries.servic
 export { CampaignLedger } from './repositories/campaign-ledger';
 export type { CampaignProgress } from './repositories/campaign-ledger';
 export { SystemMessagesRepository } from './repositories/system-messages.repository';
+// The ledger's monthly partitions: created ahead by the `partitions` job, dropped by retention.
+export { LedgerPartitions, monthPartition } from './repositories/ledger-partitions';
+export type { MonthPartition } from './repositories/ledger-partitions';
 // After the send: receipts, unknown outcomes, the sweeper.
 export { ReceiptsService } from './receipts/receipts.service';
 export { OutcomeResolver, OUTCOME_UNKNOWN, WORKER_LOST } from './receipts/outcome-resolver.service';

@@ -38,6 +38,7 @@ import { MessageConversions } from './receipts/message-conversions.service';
 import { CampaignLedger } from './repositories/campaign-ledger';
 import { MessagesRepository } from './repositories/messages.repository';
 import { SystemMessagesRepository } from './repositories/system-messages.repository';
+import { LedgerPartitions } from './repositories/ledger-partitions';
 import { LedgerQueries } from './queries/ledger-queries.service';
 import { MessageQueriesService } from './queries/message-queries.service';
 
@@ -88,6 +89,7 @@ import { MessageQueriesService } from './queries/message-queries.service';
     SpendCapPolicy,
     SweeperService,
     SystemMessagesRepository,
+    LedgerPartitions,
     OutcomeResolver,
     MessageConversions,
   ],
@@ -98,6 +100,7 @@ import { MessageQueriesService } from './queries/message-queries.service';
     LedgerQueries,
     MessageQueriesService,
     SystemMessagesRepository,
+    LedgerPartitions,
     ReceiptsService,
     OutcomeResolver,
     MessageConversions,

@@ -8,6 +8,7 @@ import { Clock } from '../../common/clock';
 import { ValidationFailedError } from '../../common/errors';
 import { AppConfig } from '../../config/app-config';
 import {
+  campaignMessageId,
   CODE_MESSAGE_TYPES,
   isQuietHours,
   MessageType,
@@ -20,6 +21,7 @@ import {
   smartEncodingMode,
   sumMicros,
   toAmount,
+  uuidv7,
   validityEnd,
   validityProblem,
 } from '../../core';
@@ -696,7 +698,8 @@ export class AcceptService {
     // Prices are estimated at the provider tried first.
     const provider = this.router.primary();
     const rows: Row[] = accepted.map((a) => ({
-      id: randomUUID(),
+      // UUIDv7 of the accept's time: the id names the ledger's month partition.
+      id: uuidv7(now),
       userId: input.userId ?? null,
       phoneNumber: a.phoneNumber,
       body: storedBody,
@@ -770,7 +773,8 @@ export class AcceptService {
       }
       const { text: body, analysis: text } = smartEncode(p.body, smartEncoding);
       batch.rows.push({
-        id: randomUUID(),
+        // One id per campaign and recipient: the primary key refuses a second row for it.
+        id: campaignMessageId(input.campaignId, p.recipientUserId),
         userId: p.recipientUserId,
         phoneNumber: v.e164,
         body,
