@@ -76,7 +76,7 @@ export class LedgerPartitions {
     for (let m = 0; m <= ahead; m++) {
       const p = monthPartition(utcMonthStart(now, m));
       if (have.has(p.suffix)) continue;
-      await this.create(p);
+      await this.create(p, now);
       created.push(p.suffix);
     }
     if (created.length) this.logger.log({ created }, 'ledger partitions created');
@@ -87,8 +87,8 @@ export class LedgerPartitions {
    * One month's partitions, attached without blocking the ledger's readers and writers.
    *
    * 1. The default partition gets the month's CHECK `NOT VALID`: a brief ACCESS EXCLUSIVE lock,
-   *    no scan (new rows are checked from now on; only an id of this very month, which no accept
-   *    makes unless the month has begun without its partition, would be refused until step 2).
+   *    no scan (new rows are checked from now on: no accept makes an id of a month not begun; for
+   *    a month that has begun, the job being late, this step moves into the transaction of 2).
    * 2. In one transaction: the month's tables are created apart (LIKE the partitioned ones), the
    *    default partition's rows of the month (old UUIDv4 ids that fall in it, or ids of a month
    *    that began without its partition) move into them, events first (so the foreign key's
@@ -96,19 +96,23 @@ export class LedgerPartitions {
    *    writes go on), and the tables are attached (the validated CHECK spares the scan of the
    *    default partition; the parent is held SHARE UPDATE EXCLUSIVE only).
    */
-  async create(p: MonthPartition): Promise<void> {
+  async create(p: MonthPartition, now: Date = new Date()): Promise<void> {
     const [lo, hi] = [uuidv7Bound(p.from), uuidv7Bound(p.to)];
-    for (const { table, key } of TABLES) {
+    const addCheck = (table: string, key: string) => {
       const check = `${table}_legacy_not_${p.suffix}`;
-      await this.ds.query(
-        `DO $$ BEGIN
+      return `DO $$ BEGIN
            IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '${table}_legacy'::regclass AND conname = '${check}') THEN
              ALTER TABLE ${table}_legacy ADD CONSTRAINT ${check} CHECK (${key} < '${lo}' OR ${key} >= '${hi}') NOT VALID;
            END IF;
-         END $$`,
-      );
-    }
+         END $$`;
+    };
+    // A month that has begun may be taking rows in the default partition right now: its CHECK is
+    // added in the transaction that moves them and attaches the month, so no accept is refused
+    // (the default partition is then held exclusively during the scan: the job was late).
+    const begun = p.from.getTime() <= now.getTime();
+    if (!begun) for (const { table, key } of TABLES) await this.ds.query(addCheck(table, key));
     await this.ds.transaction(async (m) => {
+      if (begun) for (const { table, key } of TABLES) await m.query(addCheck(table, key));
       for (const { table } of [...TABLES].reverse()) {
         await m.query(`DROP TABLE IF EXISTS ${table}_${p.suffix}`);
         await m.query(

@@ -1,0 +1,161 @@
+/**
+ * `npm run bench:ledger -- scale [--messages=10000000] [--samples=300] [--keep]`: the partitioned
+ * ledger at scale, on a scratch database (`sms_bench_ledger`, never the test database): the
+ * service's own code (MessagesRepository, AnalyticsService, LedgerPartitions,
+ * SystemMessagesRepository) over a TypeORM data source, without HTTP, sequential calls:
+ * - status by id (`findOne` + `events`, what GET /api/sms/messages/{id}/status reads): p50 / p95;
+ * - a history page (50 rows, a tenant's newest, or from a cursor somewhere in the year): p50 / p95;
+ * - stats (`GET /api/sms/stats?group_by=day` over 90 days, a tenant admin): p50 / p95;
+ * - dropping a month (retention's detach and drop of both partitions) against deleting one
+ *   (retention's row delete, chunks of 10,000, of the next month's messages, events cascading).
+ * Seeded with UUIDv7 messages over the 12 months before now (bench/ledger-seed.ts), partitions
+ * made by LedgerPartitions as the `partitions` job makes them. Dropped afterwards unless `--keep`.
+ */
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { AnalyticsService } from '../src/analytics/analytics.service';
+import { RollupService } from '../src/analytics/rollup.service';
+import { Clock } from '../src/common/clock';
+import { utcMonthStart } from '../src/core/uuid7';
+import { createDataSource } from '../src/database/data-source';
+import { LedgerPartitions, monthPartition } from '../src/messaging/repositories/ledger-partitions';
+import { MessagesRepository } from '../src/messaging/repositories/messages.repository';
+import { SystemMessagesRepository } from '../src/messaging/repositories/system-messages.repository';
+import { fmt, percentile } from './context';
+import {
+  arg,
+  dropDatabase,
+  scratchDatabase,
+  SEED_MONTHS,
+  SEED_TENANTS,
+  seedLedger,
+  V7_SQL,
+} from './ledger-seed';
+import { load, machine } from './report';
+
+const ADMIN = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const NAME = 'sms_bench_ledger';
+
+async function timed(
+  samples: number,
+  fn: (i: number) => Promise<unknown>,
+): Promise<{ p50: number; p95: number }> {
+  for (let i = 0; i < 10; i++) await fn(i); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    await fn(i);
+    times.push(performance.now() - t0);
+  }
+  return { p50: percentile(times, 0.5), p95: percentile(times, 0.95) };
+}
+
+export async function ledgerScale(): Promise<void> {
+  const n = Number(arg('messages', '10000000'));
+  const samples = Number(arg('samples', '300'));
+  const log = (s: string) => console.log(`[${new Date().toISOString()}] ${s}`);
+  const url = await scratchDatabase(ADMIN, NAME);
+  const ds = createDataSource(url, 4);
+  const lines: string[] = [];
+  try {
+    await ds.initialize();
+    await ds.runMigrations();
+    const partitions = new LedgerPartitions(ds);
+    const now = new Date();
+    for (let m = -SEED_MONTHS; m < 0; m++) await partitions.create(monthPartition(utcMonthStart(now, m)));
+    await partitions.ensureAhead(3, now);
+    const db = new Client({ connectionString: url });
+    await db.connect();
+    const seeded = await seedLedger(db, n, { idSql: V7_SQL, now, log });
+    log(`seeded in ${(seeded.ms / 1000).toFixed(0)} s; folding the rollup`);
+    await new RollupService(ds).fold();
+    await db.query('VACUUM ANALYZE sms_messages');
+    await db.query('VACUUM ANALYZE sms_message_events');
+    const [{ size }] = (
+      await db.query(
+        `SELECT pg_size_pretty(pg_total_relation_size('sms_messages_legacy') + coalesce(sum(pg_total_relation_size(inhrelid)), 0)) AS size
+           FROM pg_inherits WHERE inhparent IN ('sms_messages'::regclass, 'sms_message_events'::regclass)`,
+      )
+    ).rows;
+    lines.push(
+      `Seed: ${fmt(seeded.messages)} messages and ${fmt(seeded.events)} events over 12 months, ${SEED_TENANTS.length} tenants (${size} with indexes), seeded in ${fmt(seeded.ms / 1000)} s.`,
+    );
+
+    const sample: { id: string; tenant_id: number }[] = (
+      await db.query(`SELECT id, tenant_id FROM sms_messages TABLESAMPLE SYSTEM (1) LIMIT $1`, [samples])
+    ).rows;
+    const messages = new MessagesRepository(ds);
+    const status = await timed(samples, async (i) => {
+      const s = sample[i % sample.length];
+      const row = await messages.findOne(s.tenant_id, s.id);
+      if (!row) throw new Error(`bench: ${s.id} not found`);
+      await messages.events(s.tenant_id, s.id);
+    });
+    lines.push(`| status by id (findOne + events) | ${fmt(status.p50, 2)} ms | ${fmt(status.p95, 2)} ms |`);
+    const newest = await timed(samples, (i) =>
+      messages.history(SEED_TENANTS[i % SEED_TENANTS.length], { limit: 50 }),
+    );
+    lines.push(`| history, newest page (50) | ${fmt(newest.p50, 2)} ms | ${fmt(newest.p95, 2)} ms |`);
+    const yearMs = 365 * 86_400_000;
+    const deep = await timed(samples, (i) =>
+      messages.history(SEED_TENANTS[i % SEED_TENANTS.length], {
+        limit: 50,
+        before: {
+          createdAt: new Date(now.getTime() - ((i * 7919) % 1000) * (yearMs / 1000)),
+          id: 'ffffffff-ffff-ffff-ffff-ffffffffffff',
+        },
+      }),
+    );
+    lines.push(
+      `| history, a page from a cursor in the year (50) | ${fmt(deep.p50, 2)} ms | ${fmt(deep.p95, 2)} ms |`,
+    );
+    const analytics = new AnalyticsService(ds, new Clock());
+    const period = analytics.period(
+      new Date(now.getTime() - 89 * 86_400_000).toISOString().slice(0, 10),
+      now.toISOString().slice(0, 10),
+    );
+    const stats = await timed(Math.min(samples, 100), (i) =>
+      analytics.stats(
+        { tenantId: SEED_TENANTS[i % SEED_TENANTS.length], createdBy: null },
+        { ...period, groupBy: 'day' },
+      ),
+    );
+    lines.push(
+      `| stats, 90 days by day (tenant admin) | ${fmt(stats.p50, 2)} ms | ${fmt(stats.p95, 2)} ms |`,
+    );
+
+    // Retention: the oldest whole month dropped, the next one deleted row by row.
+    const months = (await partitions.months()).filter((p) => p.to.getTime() <= now.getTime());
+    const [first, second] = [months[0], months[1]];
+    const count = async (p: { suffix: string }) =>
+      Number((await db.query(`SELECT count(*) AS c FROM sms_messages_${p.suffix}`)).rows[0].c);
+    const [firstRows, secondRows] = [await count(first), await count(second)];
+    const daysTo = (d: Date) => Math.floor((now.getTime() - d.getTime()) / 86_400_000);
+    let t0 = performance.now();
+    const dropped = await partitions.dropExpired(daysTo(first.to), now);
+    const dropMs = performance.now() - t0;
+    if (!dropped.includes(first.suffix)) throw new Error(`bench: ${first.suffix} was not dropped`);
+    t0 = performance.now();
+    const deleted = await new SystemMessagesRepository(ds).purgeRetained(daysTo(second.to), 10_000);
+    const deleteMs = performance.now() - t0;
+    lines.push(
+      `| retention, drop a month (detach + drop, ${fmt(firstRows)} messages and their events) | ${fmt(dropMs, 0)} ms | |`,
+      `| retention, delete a month (row delete, ${fmt(deleted.messages)} of ${fmt(secondRows)} messages, events cascading) | ${fmt(deleteMs, 0)} ms | |`,
+    );
+    await db.end();
+    console.log(
+      [
+        `Ledger at scale, ${new Date().toISOString()} on ${machine()}; load average at the end ${load()}.`,
+        '',
+        '| measured | p50 | p95 |',
+        '| --- | --- | --- |',
+        ...lines.filter((l) => l.startsWith('|')),
+        '',
+        ...lines.filter((l) => !l.startsWith('|')),
+      ].join('\n'),
+    );
+  } finally {
+    if (ds.isInitialized) await ds.destroy();
+    if (!process.argv.includes('--keep')) await dropDatabase(ADMIN, NAME);
+  }
+}
