@@ -10,13 +10,16 @@
  *   (retention's row delete, chunks of 10,000, of the next month's messages, events cascading).
  * Seeded with UUIDv7 messages over the 12 months before now (bench/ledger-seed.ts), partitions
  * made by LedgerPartitions as the `partitions` job makes them. Dropped afterwards unless `--keep`.
+ * `--db=NAME` names the scratch database. `--unpartitioned`: the same on the ledger as it was before migration 1764019000000 (one table),
+ * the baseline; the month is then only deleted.
  */
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
 import { AnalyticsService } from '../src/analytics/analytics.service';
 import { RollupService } from '../src/analytics/rollup.service';
 import { Clock } from '../src/common/clock';
 import { utcMonthStart } from '../src/core/uuid7';
+import { MIGRATIONS } from '../migrations';
+import { PartitionedLedger1764019000000 } from '../migrations/1764019000000-partitioned-ledger';
 import { createDataSource } from '../src/database/data-source';
 import { LedgerPartitions, monthPartition } from '../src/messaging/repositories/ledger-partitions';
 import { MessagesRepository } from '../src/messaging/repositories/messages.repository';
@@ -34,7 +37,6 @@ import {
 import { load, machine } from './report';
 
 const ADMIN = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const NAME = 'sms_bench_ledger';
 
 async function timed(
   samples: number,
@@ -54,16 +56,21 @@ export async function ledgerScale(): Promise<void> {
   const n = Number(arg('messages', '10000000'));
   const samples = Number(arg('samples', '300'));
   const log = (s: string) => console.log(`[${new Date().toISOString()}] ${s}`);
+  const flat = process.argv.includes('--unpartitioned');
+  const NAME = arg('db', flat ? 'sms_bench_ledger_flat' : 'sms_bench_ledger');
   const url = await scratchDatabase(ADMIN, NAME);
   const ds = createDataSource(url, 4);
+  if (flat) ds.setOptions({ migrations: MIGRATIONS.filter((m) => m !== PartitionedLedger1764019000000) });
   const lines: string[] = [];
   try {
     await ds.initialize();
     await ds.runMigrations();
     const partitions = new LedgerPartitions(ds);
     const now = new Date();
-    for (let m = -SEED_MONTHS; m < 0; m++) await partitions.create(monthPartition(utcMonthStart(now, m)));
-    await partitions.ensureAhead(3, now);
+    if (!flat) {
+      for (let m = -SEED_MONTHS; m < 0; m++) await partitions.create(monthPartition(utcMonthStart(now, m)));
+      await partitions.ensureAhead(3, now);
+    }
     const db = new Client({ connectionString: url });
     await db.connect();
     const seeded = await seedLedger(db, n, { idSql: V7_SQL, now, log });
@@ -73,8 +80,10 @@ export async function ledgerScale(): Promise<void> {
     await db.query('VACUUM ANALYZE sms_message_events');
     const [{ size }] = (
       await db.query(
-        `SELECT pg_size_pretty(pg_total_relation_size('sms_messages_legacy') + coalesce(sum(pg_total_relation_size(inhrelid)), 0)) AS size
-           FROM pg_inherits WHERE inhparent IN ('sms_messages'::regclass, 'sms_message_events'::regclass)`,
+        flat
+          ? `SELECT pg_size_pretty(pg_total_relation_size('sms_messages') + pg_total_relation_size('sms_message_events')) AS size`
+          : `SELECT pg_size_pretty(pg_total_relation_size('sms_messages_legacy') + coalesce(sum(pg_total_relation_size(inhrelid)), 0)) AS size
+               FROM pg_inherits WHERE inhparent IN ('sms_messages'::regclass, 'sms_message_events'::regclass)`,
       )
     ).rows;
     lines.push(
@@ -124,28 +133,47 @@ export async function ledgerScale(): Promise<void> {
       `| stats, 90 days by day (tenant admin) | ${fmt(stats.p50, 2)} ms | ${fmt(stats.p95, 2)} ms |`,
     );
 
-    // Retention: the oldest whole month dropped, the next one deleted row by row.
-    const months = (await partitions.months()).filter((p) => p.to.getTime() <= now.getTime());
-    const [first, second] = [months[0], months[1]];
-    const count = async (p: { suffix: string }) =>
-      Number((await db.query(`SELECT count(*) AS c FROM sms_messages_${p.suffix}`)).rows[0].c);
-    const [firstRows, secondRows] = [await count(first), await count(second)];
-    const daysTo = (d: Date) => Math.floor((now.getTime() - d.getTime()) / 86_400_000);
-    let t0 = performance.now();
-    const dropped = await partitions.dropExpired(daysTo(first.to), now);
-    const dropMs = performance.now() - t0;
-    if (!dropped.includes(first.suffix)) throw new Error(`bench: ${first.suffix} was not dropped`);
-    t0 = performance.now();
-    const deleted = await new SystemMessagesRepository(ds).purgeRetained(daysTo(second.to), 10_000);
+    // Retention: the oldest whole month dropped, the next one deleted row by row (unpartitioned:
+    // the second month deleted, for the same rows).
+    const months = [0, 1, 2].map((k) => monthPartition(utcMonthStart(now, k - SEED_MONTHS)));
+    const [first, second] = [months[1], months[2]];
+    const count = async (p: { from: Date; to: Date }) =>
+      Number(
+        (
+          await db.query(
+            `SELECT count(*) AS c FROM sms_messages WHERE created_at >= $1 AND created_at < $2`,
+            [p.from, p.to],
+          )
+        ).rows[0].c,
+      );
+    const days = (d: Date) => (now.getTime() - d.getTime()) / 86_400_000;
+    const purge = new SystemMessagesRepository(ds);
+    // The partial first month (the seed starts a year ago today) goes first, out of the figures.
+    if (flat) await purge.purgeRetained(Math.floor(days(first.from)), 10_000);
+    else await partitions.dropExpired(days(first.from), now);
+    if (!flat) {
+      const firstRows = await count(first);
+      const t0 = performance.now();
+      const dropped = await partitions.dropExpired(days(first.to), now);
+      const dropMs = performance.now() - t0;
+      if (!dropped.includes(first.suffix)) throw new Error(`bench: ${first.suffix} was not dropped`);
+      lines.push(
+        `| retention, drop a month (detach + drop, ${fmt(firstRows)} messages and their events) | ${fmt(dropMs, 0)} ms | |`,
+      );
+    }
+    const month = flat ? first : second;
+    const rows = await count(month);
+    const t0 = performance.now();
+    // Whole days (make_interval): the cutoff falls a few hours into the next month.
+    const deleted = await purge.purgeRetained(Math.floor(days(month.to)), 10_000);
     const deleteMs = performance.now() - t0;
     lines.push(
-      `| retention, drop a month (detach + drop, ${fmt(firstRows)} messages and their events) | ${fmt(dropMs, 0)} ms | |`,
-      `| retention, delete a month (row delete, ${fmt(deleted.messages)} of ${fmt(secondRows)} messages, events cascading) | ${fmt(deleteMs, 0)} ms | |`,
+      `| retention, delete a month (row delete in chunks of 10,000, ${fmt(deleted.messages)} of ${fmt(rows)} messages, events cascading) | ${fmt(deleteMs, 0)} ms | |`,
     );
     await db.end();
     console.log(
       [
-        `Ledger at scale, ${new Date().toISOString()} on ${machine()}; load average at the end ${load()}.`,
+        `Ledger at scale (${flat ? 'unpartitioned, the baseline' : 'partitioned'}), ${new Date().toISOString()} on ${machine()}; load average at the end ${load()}.`,
         '',
         '| measured | p50 | p95 |',
         '| --- | --- | --- |',
