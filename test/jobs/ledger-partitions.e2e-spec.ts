@@ -68,6 +68,19 @@ describe('the partitioned ledger (sms_messages and its events by UUIDv7 month)',
     await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who)).expect(200);
   });
 
+  it("has the primary key as the ledger's only unique rule, and the events' foreign key to it", async () => {
+    const unique: { name: string }[] = await ds.query(
+      `SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE i.indrelid = 'sms_messages'::regclass AND i.indisunique`,
+    );
+    expect(unique.map((u) => u.name)).toEqual(['sms_messages_pkey']);
+    const [fk]: { def: string }[] = await ds.query(
+      `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint
+        WHERE conrelid = 'sms_message_events'::regclass AND contype = 'f' AND conparentid = 0`,
+    );
+    expect(fk.def).toBe('FOREIGN KEY (message_id) REFERENCES sms_messages(id) ON DELETE CASCADE');
+  });
+
   it('creates this month and the months ahead once: a second run creates nothing', async () => {
     await partitions.ensureAhead(3);
     expect(await partitions.ensureAhead(3)).toEqual([]);
