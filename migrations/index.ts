@@ -65,6 +65,8 @@ import { TemplateVariants1764016000000 } from './1764016000000-template-variants
 import { CampaignSendAt1764016100000 } from './1764016100000-campaign-send-at';
 // issue 25 (channels): 1764014000000–1764014900000
 import { MessageChannels1764014000000 } from './1764014000000-message-channels';
+// The ledger range-partitioned by month (UUIDv7 ids); the old rows become the default partition.
+import { PartitionedLedger1764019000000 } from './1764019000000-partitioned-ledger';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -114,4 +116,5 @@ export const MIGRATIONS = [
   TemplateVariants1764016000000,
   CampaignSendAt1764016100000,
   MessageChannels1764014000000,
+  PartitionedLedger1764019000000,
 ];

@@ -2,7 +2,6 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
-import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit';
 import { CallbacksService } from '../callbacks';
@@ -17,7 +16,7 @@ import {
   ValidationFailedError,
 } from '../common/errors';
 import { AppConfig } from '../config/app-config';
-import { CODE_MESSAGE_TYPES, isTransactional, Language, Micros } from '../core';
+import { CODE_MESSAGE_TYPES, isTransactional, Language, Micros, uuidv7 } from '../core';
 import { SendTimePlanner } from './send-time-planner';
 import { TenantLock } from '../database/advisory-lock';
 import { AcceptService, CampaignLedger, ChannelInput, PlannedInput, PlannedPreview } from '../messaging';
@@ -223,7 +222,8 @@ export class CampaignsService {
     await this.accepting.checkChannel(templatedChannel(input.channel ?? undefined, template));
     await this.tenants.ensure(tenantId);
     const estimated = await this.count(tenantId, input.filters);
-    const id = randomUUID();
+    // UUIDv7: its messages' ids carry the campaign's time (campaignMessageId).
+    const id = uuidv7(now);
     const campaign = await this.ds.transaction(async (m) => {
       const [row]: CampaignRow[] = await m.query(
         `INSERT INTO sms_campaigns (id, tenant_id, name, template_id, recipient_filters, variables, status,

@@ -637,6 +637,18 @@ export const SETTINGS = {
     default: '17 3 * * *',
     parse: cronExpression,
   },
+  SMS_PARTITIONS_CRON: {
+    description:
+      "partitions job: when the ledger's monthly partitions (sms_messages, sms_message_events) are created ahead",
+    default: '41 2 * * *',
+    parse: cronExpression,
+  },
+  SMS_PARTITIONS_AHEAD_MONTHS: {
+    description:
+      'partitions job: months after the current one whose ledger partitions exist ahead (docs/operations.md#ledger-partitions)',
+    default: '3',
+    parse: int(1, 24),
+  },
   SMS_STUCK_SENDING_MINUTES: {
     description:
       'a message still sending after this long (its worker died) is resolved by asking the provider, never failed',

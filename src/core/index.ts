@@ -17,3 +17,4 @@ export * from './variants';
 export * from './significance';
 export * from './send-time';
 export * from './channels';
+export * from './uuid7';

@@ -16,6 +16,8 @@ export enum LockKey {
    * deliveries in flight that the claims before it committed (the per-endpoint cap).
    */
   CallbackClaim = 7_302_170,
+  /** The `partitions` job: the ledger's months created ahead. */
+  Partitions = 7_302_180,
 }
 
 /**

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { RollupService } from '../analytics';
 import { WebhookDispatcher } from '../callbacks';
 import { CampaignsService } from '../campaigns';
-import { ChannelFallbacks, OutcomeResolver, SweeperService } from '../messaging';
+import { AppConfig } from '../config/app-config';
+import { ChannelFallbacks, LedgerPartitions, OutcomeResolver, SweeperService } from '../messaging';
 import { AlertsEvaluator } from '../monitoring';
 import { JobName } from './job-registry';
 import { RemindersJob } from './reminders.job';
@@ -46,6 +47,8 @@ export class JobHandlers {
     status: StatusJob,
     retention: RetentionJob,
     fallbacks: ChannelFallbacks,
+    partitions: LedgerPartitions,
+    config: AppConfig,
   ) {
     this.map = {
       sweep: { run: () => sweeper.pass({ idleNow: true }), tick: () => sweeper.pass() },
@@ -66,6 +69,11 @@ export class JobHandlers {
       status: { run: () => status.run(), tick: (at) => status.enqueue(at) },
       retention: { run: () => retention.run(), tick: (at) => retention.enqueue(at) },
       fallbacks: { run: () => fallbacks.pass() },
+      partitions: {
+        run: async () => ({
+          created: await partitions.ensureAhead(config.get('SMS_PARTITIONS_AHEAD_MONTHS')),
+        }),
+      },
     };
   }
 }

@@ -17,6 +17,7 @@ export const JOB_NAMES = [
   'status',
   'retention',
   'fallbacks',
+  'partitions',
 ] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
@@ -104,7 +105,8 @@ export const JOBS: Record<JobName, JobDefinition> = {
     rule: { kind: 'queue', runLock: LockKey.Reconcile },
   },
   retention: {
-    description: 'delete finished messages past SMS_RETENTION_DAYS, expired keys and codes',
+    description:
+      'drop ledger months past SMS_RETENTION_DAYS, delete the other finished messages past it, expired keys and codes',
     schedule: { cron: 'SMS_RETENTION_CRON' },
     rule: { kind: 'queue', runLock: LockKey.Retention },
   },
@@ -116,6 +118,12 @@ export const JOBS: Record<JobName, JobDefinition> = {
       kind: 'every-worker',
       shared: "each fallback is taken by one conditional UPDATE of the original's fallback_reason",
     },
+  },
+  partitions: {
+    description:
+      "create the ledger's monthly partitions for this month and SMS_PARTITIONS_AHEAD_MONTHS ahead (idempotent)",
+    schedule: { cron: 'SMS_PARTITIONS_CRON' },
+    rule: { kind: 'lock', key: LockKey.Partitions },
   },
 };
 

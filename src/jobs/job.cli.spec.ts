@@ -39,6 +39,7 @@ describe('npm run job -- --help', () => {
       'status',
       'retention',
       'fallbacks',
+      'partitions',
     ])
       expect(USAGE).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
     expect(USAGE.match(/^ {2}[a-z]+ {2,}\S/gm)).toHaveLength(JOB_NAMES.length);

@@ -33,6 +33,9 @@ export type { CampaignProgress } from './repositories/campaign-ledger';
 export { ExperimentLedger } from './repositories/experiment-ledger';
 export type { PastResponse, VariantCounts } from './repositories/experiment-ledger';
 export { SystemMessagesRepository } from './repositories/system-messages.repository';
+// The ledger's monthly partitions: created ahead by the `partitions` job, dropped by retention.
+export { LedgerPartitions, monthPartition } from './repositories/ledger-partitions';
+export type { MonthPartition } from './repositories/ledger-partitions';
 // After the send: receipts, unknown outcomes, the sweeper.
 export { ReceiptsService } from './receipts/receipts.service';
 export { OutcomeResolver, OUTCOME_UNKNOWN, WORKER_LOST } from './receipts/outcome-resolver.service';

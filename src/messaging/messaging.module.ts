@@ -41,6 +41,7 @@ import { CampaignLedger } from './repositories/campaign-ledger';
 import { ExperimentLedger } from './repositories/experiment-ledger';
 import { MessagesRepository } from './repositories/messages.repository';
 import { SystemMessagesRepository } from './repositories/system-messages.repository';
+import { LedgerPartitions } from './repositories/ledger-partitions';
 import { LedgerQueries } from './queries/ledger-queries.service';
 import { MessageQueriesService } from './queries/message-queries.service';
 import { ClickRateLimiter } from './links/click-rate-limiter';
@@ -113,6 +114,7 @@ import { ChannelStatsController } from './channels/channel-stats.controller';
     SpendCapPolicy,
     SweeperService,
     SystemMessagesRepository,
+    LedgerPartitions,
     OutcomeResolver,
     MessageConversions,
     LinkTracker,
@@ -132,6 +134,7 @@ import { ChannelStatsController } from './channels/channel-stats.controller';
     LedgerQueries,
     MessageQueriesService,
     SystemMessagesRepository,
+    LedgerPartitions,
     ReceiptsService,
     OutcomeResolver,
     MessageConversions,

@@ -225,7 +225,12 @@ const RESULTS: Record<JobName, Record<string, unknown>> = {
   alerts: { evaluated: true },
   reminders: { sent: expect.any(Number), failed: expect.any(Number) },
   status: { resolved: expect.any(Object), updated: expect.any(Number), expired: expect.any(Number) },
-  retention: { messages: expect.any(Number), idempotencyKeys: expect.any(Number) },
+  retention: {
+    ledgerMonthsDropped: expect.any(Number),
+    messages: expect.any(Number),
+    idempotencyKeys: expect.any(Number),
+  },
+  partitions: { created: expect.any(Array) },
   fallbacks: { due: expect.any(Number), sent: expect.any(Number) },
 };
 

@@ -8,6 +8,7 @@ import { Clock } from '../../common/clock';
 import { ValidationFailedError } from '../../common/errors';
 import { AppConfig } from '../../config/app-config';
 import {
+  campaignMessageId,
   CODE_MESSAGE_TYPES,
   isQuietHours,
   MessageType,
@@ -20,6 +21,7 @@ import {
   smartEncodingMode,
   sumMicros,
   toAmount,
+  uuidv7,
   validityEnd,
   validityProblem,
 } from '../../core';
@@ -327,7 +329,7 @@ export class AcceptService {
     const text = smart.analysis;
     const lane = laneOf(o.messageType, undefined);
     const row: Row = {
-      id: randomUUID(),
+      id: uuidv7(now),
       userId: o.userId,
       phoneNumber: o.phoneNumber,
       body: smart.text,
@@ -867,7 +869,8 @@ export class AcceptService {
     // Each message its own codes (a click names its message); the same length, so the same segments.
     const own = plan ? this.links.perMessage(storedBody, plan, accepted.length) : null;
     const rows: Row[] = accepted.map((a, i) => ({
-      id: randomUUID(),
+      // UUIDv7 of the accept's time: the id names the ledger's month partition.
+      id: uuidv7(now),
       userId: input.userId ?? null,
       phoneNumber: a.phoneNumber,
       body: own ? own[i].body : storedBody,
@@ -957,7 +960,8 @@ export class AcceptService {
       // A campaign's optimal send time (issue 25): due then, its validity counted from then.
       const due = p.scheduledAt && p.scheduledAt.getTime() > now.getTime() ? p.scheduledAt : null;
       batch.rows.push({
-        id: randomUUID(),
+        // One id per campaign and recipient: the primary key refuses a second row for it.
+        id: campaignMessageId(input.campaignId, p.recipientUserId),
         userId: p.recipientUserId,
         phoneNumber: v.e164,
         body: own ? own.body : encoded,

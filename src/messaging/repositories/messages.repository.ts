@@ -211,9 +211,10 @@ export class MessagesRepository {
   }
 
   /**
-   * A campaign's page. Like insertMany, in one statement, but each row names its
-   * recipient and a row whose (campaign_id, recipient_user_id) exists is skipped, so a retried
-   * snapshot writes nothing twice. Returns the ids of the rows this call inserted.
+   * A campaign's page. Like insertMany, in one statement, but each row names its recipient and its
+   * id is a function of campaign and recipient (`campaignMessageId`), so a row whose id exists is
+   * skipped and a retried snapshot writes nothing twice (the primary key is the ledger's one
+   * unique index across its partitions). Returns the ids of the rows this call inserted.
    */
   async insertCampaignChunk(
     manager: EntityManager,
@@ -231,7 +232,7 @@ export class MessagesRepository {
          INSERT INTO sms_messages (${names}, recipient_user_id, updated_at)
          SELECT ${select}, recipient_user_id, created_at
            FROM unnest(${casts}, $${n + 1}::varchar[]) AS t(${names}, recipient_user_id)
-         ON CONFLICT (campaign_id, recipient_user_id) WHERE campaign_id IS NOT NULL DO NOTHING
+         ON CONFLICT (id) DO NOTHING
          RETURNING id, status, created_at, tenant_id, campaign_id, template_id, variant
        ), ${links.cte}, events AS (
          INSERT INTO sms_message_events (message_id, status, source, at)
