@@ -6,7 +6,12 @@ import { TenantsService } from '../tenancy';
 import { PrivacyService } from '../privacy';
 import { VerificationService } from '../verification';
 import { AppConfig } from '../config/app-config';
-import { IdempotencyService, LedgerPartitions, SystemMessagesRepository } from '../messaging';
+import {
+  IdempotencyService,
+  LedgerPartitions,
+  SystemMessagesRepository,
+  WhatsappSessions,
+} from '../messaging';
 import { JobsQueue, tickWindow } from './jobs-queue';
 
 const CHUNK = 10_000;
@@ -34,6 +39,7 @@ export class RetentionJob {
     private readonly tenants: TenantsService,
     private readonly privacy: PrivacyService,
     private readonly partitions: LedgerPartitions,
+    private readonly whatsappSessions: WhatsappSessions,
   ) {}
 
   /** The tick planned for `at` only queues the run (its job id names the tick); a worker runs it (`JobRunner`, under the job's lock). */
@@ -84,6 +90,8 @@ export class RetentionJob {
       batches: ledger.batches,
       parkedReceipts: ledger.parkedReceipts,
       trackedLinks: ledger.links,
+      // A WhatsApp window is 24 hours; a row older than two tells nothing.
+      whatsappSessions: await this.whatsappSessions.purgeClosed(new Date(Date.now() - 2 * 86_400_000)),
       ...(await this.redactBodies()),
       codeBodies: await this.messages.eraseSpentCodeBodies(CHUNK),
       privacyExports: await this.privacy.purgeExpiredExports(), // files past SMS_PRIVACY_EXPORT_TTL_SECONDS

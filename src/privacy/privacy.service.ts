@@ -156,6 +156,11 @@ export class PrivacyService {
         WHERE tenant_id = ANY($1::int[]) AND phone_number = $2`,
       [tenantIds, phone],
     );
+    // A WhatsApp window is a fact about the number, not about one tenant (no tenant column): gone
+    // with any erasure of the number, at worst a later WhatsApp send needs an approved template.
+    const whatsappSessions = await count('DELETE FROM sms_whatsapp_sessions WHERE phone_number = $1', [
+      phone,
+    ]);
     const deliveries: { id: string; payload: unknown }[] = await m.query(
       `SELECT id, payload FROM sms_webhook_deliveries
         WHERE tenant_id = ANY($1::int[]) AND strpos(payload::text, $2::text) > 0 FOR UPDATE`,
@@ -178,6 +183,7 @@ export class PrivacyService {
       verification_rows: verification,
       consents,
       consent_events: consentEvents,
+      whatsapp_sessions: whatsappSessions,
       callback_deliveries: deliveries.length,
     };
   }

@@ -149,6 +149,11 @@ describe('privacy: erasures', () => {
         message: 'later, another number',
         scheduled_time: new Date(Date.now() + 3_600_000).toISOString(),
       });
+    // The number wrote to a WhatsApp sender: its 24-hour window names it.
+    await ds.query(
+      `INSERT INTO sms_whatsapp_sessions (our_number, phone_number, last_inbound_at) VALUES ('+14155550100', $1, now())`,
+      [phone],
+    );
     const beforeA = await stats(adminA);
     const beforeB = await inClear(b, phone);
     expect(beforeB.messages).toBeGreaterThan(0);
@@ -171,7 +176,7 @@ describe('privacy: erasures', () => {
     expect(res.body.counts.callback_deliveries).toBe(1);
     expect(res.body.counts.opt_outs).toBe(1);
     expect(res.body.counts.idempotency_results).toBe(1);
-    expect(res.body.counts).toMatchObject({ consents: 1, consent_events: 1 });
+    expect(res.body.counts).toMatchObject({ consents: 1, consent_events: 1, whatsapp_sessions: 1 });
     expect(JSON.stringify(res.body)).not.toContain(phone);
     // The consent history keeps the change, without the number.
     const [{ n: erasedConsent }] = await ds.query(

@@ -31,4 +31,16 @@ export class WhatsappSessions {
     );
     return new Map(rows.map((r) => [r.phone_number, new Date(r.last_inbound_at)]));
   }
+
+  /**
+   * Windows that closed more than a day ago tell nothing (a window is 24 hours): the retention job
+   * deletes them, so a number is not kept here past its use.
+   */
+  async purgeClosed(before: Date): Promise<number> {
+    const [, n]: [unknown, number] = await this.ds.query(
+      'DELETE FROM sms_whatsapp_sessions WHERE last_inbound_at < $1',
+      [before],
+    );
+    return n;
+  }
 }
