@@ -94,6 +94,12 @@ describe('body retention', () => {
       body: 'scheduled long ago, still waiting',
       createdAt: new Date(Date.now() - 2 * DAY),
     });
+    // Waiting for a time still ahead: a queued row that old is what the sweeper re-queues as lost,
+    // and its delivery mid-test would move the stats this test compares.
+    await ds.query(
+      `UPDATE sms_messages SET status = 'scheduled', scheduled_at = now() + interval '1 day' WHERE id = $1`,
+      [pendingShort],
+    );
     const oldPlain = await delivered(plain, 2 * DAY, 'Plain tenant, two days old');
     const ancientPlain = await delivered(plain, 40 * DAY, 'Plain tenant, forty days old');
     const recentOther = await delivered(other, 3_600_000, 'Other tenant, an hour old');
