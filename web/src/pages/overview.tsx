@@ -246,35 +246,37 @@ function periodDays(start: string, end: string): string[] {
   return days;
 }
 
-/** Messages per day and the delivery rate (right axis), drawn by uPlot on a canvas. */
+/** Messages, delivery and estimated cost per channel (sms, whatsapp, mms), and the WhatsApp fallbacks. */
 function ChannelTable({ stats }: { stats: Schemas['ChannelStatsDto'] }) {
   if (stats.by_channel.length === 0) return <p>{t('none')}</p>;
   return (
     <>
-      <table class="table">
-        <thead>
-          <tr>
-            <th>{t('channel')}</th>
-            <th class="num">{t('totalMessages')}</th>
-            <th class="num">{t('delivered')}</th>
-            <th class="num">{t('deliveryRate')}</th>
-            <th class="num">{t('estimated')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {stats.by_channel.map((c) => (
-            <tr key={c.channel}>
-              <td>{c.channel}</td>
-              <td class="num">{fmtNumber(c.total)}</td>
-              <td class="num">{fmtNumber(c.delivered)}</td>
-              <td class="num">{fmtPct(c.delivery_rate)}</td>
-              <td class="num">
-                {c.estimated_cost === null ? '—' : `${c.estimated_cost} ${c.currency ?? ''}`}
-              </td>
+      <div class="scroll">
+        <table class="table">
+          <thead>
+            <tr>
+              <th>{t('channel')}</th>
+              <th class="num">{t('totalMessages')}</th>
+              <th class="num">{t('delivered')}</th>
+              <th class="num">{t('deliveryRate')}</th>
+              <th class="num">{t('estimatedCost')}</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {stats.by_channel.map((c) => (
+              <tr key={c.channel}>
+                <td>{c.channel}</td>
+                <td class="num">{fmtNumber(c.total)}</td>
+                <td class="num">{fmtNumber(c.delivered)}</td>
+                <td class="num">{fmtPct(c.delivery_rate)}</td>
+                <td class="num">
+                  {c.estimated_cost === null ? '—' : `${c.estimated_cost} ${c.currency ?? ''}`}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {stats.fallbacks > 0 && (
         <p>
           {t('fallbacks')}: {fmtNumber(stats.fallbacks)}
@@ -284,6 +286,7 @@ function ChannelTable({ stats }: { stats: Schemas['ChannelStatsDto'] }) {
   );
 }
 
+/** Messages per day and the delivery rate (right axis), drawn by uPlot on a canvas. */
 function DayChart({ stats }: { stats: Schemas['StatsResponseDto'] }) {
   const el = useRef<HTMLDivElement>(null);
   const l = lang.value;
