@@ -30,6 +30,7 @@ describe('sending through the sandbox provider', () => {
       estimated_cost: 0,
       currency: 'USD',
       test_mode: false,
+      channel: 'sms',
     });
     const status = await waitForStatus(t, who, res.body.message_id, 'delivered');
     expect(status).toMatchObject({ provider: 'sandbox', attempts: 1, error_code: null, segments: 1 });
