@@ -57,6 +57,11 @@ export class PgStandby {
     return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
   }
 
+  /** The replica's data directory (for a last-resort `pg_ctl stop` from a signal handler). */
+  get dataDir(): string {
+    return `${this.dir}/data`;
+  }
+
   /** Copies the primary (streaming the WAL of the copy) and writes standby.signal + primary_conninfo; `-c fast`: an immediate checkpoint (the default, spread, waits minutes). */
   create(): void {
     asPostgres(
