@@ -22,7 +22,7 @@ import { Pool } from 'pg';
 import { PgStandby, queryOnce } from '../test/support/pg-replica';
 import { RedisClusterHandle, startRedisCluster } from '../test/support/redis-cluster';
 import { onCleanup } from './cleanup';
-import { percentile, unsettled } from './figures';
+import { percentile, resolverSettled, unsettled } from './figures';
 import { freePort } from './infra';
 import { Check, ScenarioResult } from './scenarios';
 import { ServiceProcess } from './service';
@@ -97,7 +97,10 @@ export async function startBackends(
     onCleanup('topology redis cluster', () => void cluster.stop());
     backends.env.REDIS_CLUSTER_NODES = cluster.nodes;
     say(`  Redis Cluster up: ${cluster.nodes} (masters ${(await cluster.masters()).join(', ')})`);
-    const replica = new PgStandby(stack.pg.port, await freePort(5461));
+    const replica = new PgStandby(stack.pg.port, await freePort(5461), [
+      // A hot standby refuses to start with fewer connections than its primary (chaos/infra.ts: 300).
+      'max_connections=300',
+    ]);
     backends.replica = replica;
     onCleanup('topology replica', () => {
       try {
@@ -193,10 +196,18 @@ export async function killRedisMaster(
     const master = await cluster.masterOf(slot);
     const killedAt = Date.now();
     await cluster.kill(master);
+    // First the slot moves to another node (the cluster marks the master failed and promotes its
+    // replica), then the cluster is whole again; before that it can still look healthy.
+    const moved = await until(
+      async () => (await cluster.masterOf(slot).catch(() => master)) !== master,
+      60_000,
+      200,
+    );
     say(
       `  killRedisMaster(): shard backlogs ${backlog.join('/')}; shard ${busiest} (slot ${slot}) on :${master}: SIGKILLed`,
     );
     try {
+      if (!moved) throw new Error('slot not moved');
       await cluster.waitHealthy(60_000);
     } catch {
       const detail = `master :${master} (shard ${busiest}, slot ${slot}, ${backlog[busiest]} jobs) SIGKILLed; no promotion within 60 s`;
@@ -626,6 +637,17 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
       snsTimes: [...snsSeen.values()],
     });
     await fallbackNote(r, db);
+    const settled = await resolverSettled(db, ids).catch(() => ({}) as Record<string, number>);
+    r.checks.push(
+      check(
+        'settled by the outcome resolver (the killed worker’s attempts)',
+        Object.entries(settled)
+          .map(([k, v]) => `${k} ${fmt(v)}`)
+          .join(', ') || 'none',
+        'reported',
+        null,
+      ),
+    );
   } finally {
     finished = true;
     clearInterval(stamp);
