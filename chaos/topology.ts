@@ -2,19 +2,22 @@
  * `npm run chaos -- topology` (issue 24, item 4): the scale-out topology under faults.
  *
  * - The topology: 2 api processes (each on its own port; requests alternate between them) and 3
- *   worker processes (each with its own METRICS_PORT), against the run's PostgreSQL and Redis.
- *   Pluggable backends: `TOPOLOGY_REDIS_CLUSTER_NODES` is passed to every process as
- *   `REDIS_CLUSTER_NODES`, `TOPOLOGY_DATABASE_READ_URL` as `DATABASE_READ_URL`.
+ *   worker processes (each with its own METRICS_PORT), against a local Redis Cluster (3 masters,
+ *   3 replicas: test/support/redis-cluster.ts) and the run's PostgreSQL with a streaming replica
+ *   (pg_basebackup -R: test/support/pg-replica.ts PgStandby), passed to every process as
+ *   REDIS_CLUSTER_NODES and DATABASE_READ_URL. `TOPOLOGY_BACKENDS=single`: the single Redis and
+ *   PostgreSQL of the test bed instead.
  * - The load: `TOPOLOGY_MESSAGES` (or `--messages`; default 50,000) from five tenants: about 66 %
  *   send-bulk (three tenants, 10,000-number requests), 30 % campaigns (two tenants, one campaign
  *   each) and 2 % verification codes (one tenant, one every 100 ms through the drain).
  * - The faults, mid-drain: at 30 % sent one worker is SIGKILLed (and not replaced); at 50 %
- *   `killRedisMaster()`; at 70 % `stopReplica()`. The two hooks are no-ops that say so until the
- *   Redis Cluster and replica harnesses are wired in (see their comments).
+ *   `killRedisMaster()` SIGKILLs the master of the busiest delivery shard's slot and waits for its
+ *   replica's promotion; at 70 % `stopReplica()` stops the standby (`pg_ctl stop -m immediate`).
  * - The checks: every accepted message reached a provider exactly once (the fakes' calls, counted
  *   per destination number: every message of the run has a number of its own), and the codes'
  *   p95 from POST to the provider call is within `TOPOLOGY_CODE_TARGET_MS` (default 100, the
- *   target of bench (i)).
+ *   target of bench (i)). After the Redis fault, dispatch resumes; while the replica is down,
+ *   /health/ready answers 200 and a replica read (stats) is answered from the primary.
  */
 import { execFileSync } from 'node:child_process';
 import { Cluster } from 'ioredis';
