@@ -20,6 +20,9 @@
  *   /health/ready answers 200 and a replica read (stats) is answered from the primary.
  */
 import { execFileSync } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Cluster } from 'ioredis';
 import { Pool } from 'pg';
 import { PgStandby, queryOnce } from '../test/support/pg-replica';
@@ -94,8 +97,9 @@ export async function startBackends(
   const backends: TopologyBackends = { env: {} };
   if (!topologyWantsBackends()) return backends;
   try {
-    // cluster-node-timeout 2 s (the harness default): a dead master is failed over in a few seconds.
-    const cluster = await startRedisCluster();
+    // cluster-node-timeout 5 s (the harness's test default is 2 s): on a loaded 2-core host a
+    // node that is merely starved for 2 s must not be failed over; a dead one still is in ~6 s.
+    const cluster = await startRedisCluster({ nodeTimeoutMs: 5000 });
     backends.cluster = cluster;
     onCleanup('topology redis cluster', () => void cluster.stop());
     backends.env.REDIS_CLUSTER_NODES = cluster.nodes;
@@ -134,7 +138,18 @@ export async function startBackends(
   }
 }
 
-export async function stopBackends(b: TopologyBackends): Promise<void> {
+export async function stopBackends(b: TopologyBackends, logDir?: string): Promise<void> {
+  // The nodes' logs (failovers, "marked as failing") outlive the cluster's directories.
+  if (logDir && b.cluster)
+    for (const port of b.cluster.ports)
+      try {
+        copyFileSync(
+          join(tmpdir(), 'sms-redis-cluster', String(port), 'redis.log'),
+          join(logDir, `topology-redis-${port}.log`),
+        );
+      } catch {
+        /* no log */
+      }
   await b.replica?.cleanup().catch(() => undefined);
   await b.cluster?.stop().catch(() => undefined);
 }
@@ -656,7 +671,7 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
     clearInterval(stamp);
     await top.stop();
     await db.end().catch(() => undefined);
-    await stopBackends(backends);
+    await stopBackends(backends, stack.opts.logDir);
   }
 }
 
