@@ -19,7 +19,12 @@ export class ProviderGate {
   private port = 0;
   private current: GateMode = 'up';
   private readonly held = new Set<ServerResponse>();
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 512 });
+  /**
+   * No keep-alive to the fake: a pooled socket the fake closed after its 5 s idle timeout, reused
+   * at that moment, is reset, and the gate could only pass that on as ECONNRESET, which the service
+   * rightly takes for a provider failure and falls back on (6 of 5,000 in a topology run).
+   */
+  private readonly agent = new Agent({ keepAlive: false, maxSockets: 512 });
 
   constructor(
     readonly name: string,
@@ -61,6 +66,10 @@ export class ProviderGate {
 
   private async listen(): Promise<void> {
     const server = createServer((req, res) => this.handle(req, res));
+    // Idle keep-alive connections from the service stay open as a real provider's front keeps
+    // them (Node's 5 s default races the service's reuse of a pooled socket: ECONNRESET).
+    server.keepAliveTimeout = 120_000;
+    server.headersTimeout = 125_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => resolve());

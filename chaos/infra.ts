@@ -116,6 +116,12 @@ export class OwnPostgres {
     this.asPostgres(
       `${PG_BIN}/initdb -D ${this.data} -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null`,
     );
+    // A streaming replica (the topology scenario's `pg_basebackup -R`) connects as postgres over
+    // loopback: initdb -A trust writes this line already; say it here so a change there cannot
+    // silently break the replica.
+    const hba = `${this.data}/pg_hba.conf`;
+    if (!/^host\s+replication\s+all\s+127\.0\.0\.1\/32\s+trust/m.test(readFileSync(hba, 'utf8')))
+      this.asPostgres(`echo 'host replication all 127.0.0.1/32 trust' >> ${hba}`);
   }
 
   async start(): Promise<void> {
@@ -127,6 +133,10 @@ export class OwnPostgres {
       '-c synchronous_commit=off',
       '-c full_page_writes=off',
       '-c max_connections=300',
+      // A replica can stream from it (the defaults of PostgreSQL 15, stated: the topology's replica
+      // needs them). pg_basebackup forces full-page writes for the backup's duration itself.
+      '-c wal_level=replica',
+      '-c max_wal_senders=10',
       ...this.settings.map((x) => `-c ${x}`),
     ].join(' ');
     this.pgCtl(['-l', `${this.dir}/server.log`, '-o', `"${opts}"`, '-w', 'start']);

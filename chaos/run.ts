@@ -20,7 +20,7 @@ import { cleanupAll } from './cleanup';
 import { DOC_PATH, table, verdict, writeDoc } from './report';
 import { DEFAULT_SIZES, runScenario, ScenarioKey, ScenarioResult, SCENARIOS } from './scenarios';
 import { Stack } from './stack';
-import { runTopology, TOPOLOGY_DEFAULT_MESSAGES, TOPOLOGY_TITLE, topologyBackends } from './topology';
+import { runTopology, TOPOLOGY_DEFAULT_MESSAGES, TOPOLOGY_TITLE, topologyBackendsLabel } from './topology';
 
 const DEFAULT_OUTAGE_S = 120;
 
@@ -173,7 +173,7 @@ async function topology(opts: Options): Promise<void> {
   if (messages === TOPOLOGY_DEFAULT_MESSAGES || opts.write) {
     const options =
       `topology, ${messages.toLocaleString('en-US')} messages, SMS_WORKER_CONCURRENCY ${opts.concurrency}, ` +
-      `backends: ${Object.keys(topologyBackends()).join(', ') || 'single Redis, single PostgreSQL'}`;
+      `backends: ${topologyBackendsLabel()}`;
     writeDoc([r], { label: opts.label, commit: commit(), options, totalSeconds: r.seconds }, 'TOPOLOGY');
     say(`wrote ${DOC_PATH} (TOPOLOGY)`);
   } else {

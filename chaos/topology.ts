@@ -2,22 +2,33 @@
  * `npm run chaos -- topology` (issue 24, item 4): the scale-out topology under faults.
  *
  * - The topology: 2 api processes (each on its own port; requests alternate between them) and 3
- *   worker processes (each with its own METRICS_PORT), against the run's PostgreSQL and Redis.
- *   Pluggable backends: `TOPOLOGY_REDIS_CLUSTER_NODES` is passed to every process as
- *   `REDIS_CLUSTER_NODES`, `TOPOLOGY_DATABASE_READ_URL` as `DATABASE_READ_URL`.
+ *   worker processes (each with its own METRICS_PORT), against a local Redis Cluster (3 masters,
+ *   3 replicas: test/support/redis-cluster.ts) and the run's PostgreSQL with a streaming replica
+ *   (pg_basebackup -R: test/support/pg-replica.ts PgStandby), passed to every process as
+ *   REDIS_CLUSTER_NODES and DATABASE_READ_URL. `TOPOLOGY_BACKENDS=single`: the single Redis and
+ *   PostgreSQL of the test bed instead.
  * - The load: `TOPOLOGY_MESSAGES` (or `--messages`; default 50,000) from five tenants: about 66 %
  *   send-bulk (three tenants, 10,000-number requests), 30 % campaigns (two tenants, one campaign
  *   each) and 2 % verification codes (one tenant, one every 100 ms through the drain).
  * - The faults, mid-drain: at 30 % sent one worker is SIGKILLed (and not replaced); at 50 %
- *   `killRedisMaster()`; at 70 % `stopReplica()`. The two hooks are no-ops that say so until the
- *   Redis Cluster and replica harnesses are wired in (see their comments).
+ *   `killRedisMaster()` SIGKILLs the master of the busiest delivery shard's slot and waits for its
+ *   replica's promotion; at 70 % `stopReplica()` stops the standby (`pg_ctl stop -m immediate`).
  * - The checks: every accepted message reached a provider exactly once (the fakes' calls, counted
  *   per destination number: every message of the run has a number of its own), and the codes'
  *   p95 from POST to the provider call is within `TOPOLOGY_CODE_TARGET_MS` (default 100, the
- *   target of bench (i)).
+ *   target of bench (i)). After the Redis fault, dispatch resumes; while the replica is down,
+ *   /health/ready answers 200 and a replica read (stats) is answered from the primary.
  */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Cluster } from 'ioredis';
 import { Pool } from 'pg';
-import { percentile, unsettled } from './figures';
+import { PgStandby, queryOnce } from '../test/support/pg-replica';
+import { RedisClusterHandle, startRedisCluster } from '../test/support/redis-cluster';
+import { onCleanup } from './cleanup';
+import { percentile, resolverSettled, unsettled } from './figures';
 import { freePort } from './infra';
 import { Check, ScenarioResult } from './scenarios';
 import { ServiceProcess } from './service';
@@ -38,6 +49,7 @@ const CODE_EVERY_MS = 100;
 const OFFSETS = { bulk: 0, campaign: 100_000, codes: 170_000 };
 /** The resolver settles what the killed worker left in `sending` 1-3 minutes after the kill. */
 const STALL_MS = 200_000;
+const PG_BIN = process.env.CHAOS_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
 /** What a fault hook did: injected, or why not. */
 export interface FaultOutcome {
@@ -54,45 +66,229 @@ export interface TopologyContext {
 }
 
 /**
- * Kills one Redis Cluster master mid-drain; the cluster's replica of it takes over.
- *
- * Not wired yet: the harness (test/support/redis-cluster.ts) lands with the Redis Cluster work.
- * To wire it: start the cluster in `topologyBackends()` when `TOPOLOGY_REDIS_CLUSTER=1` (or take
- * `TOPOLOGY_REDIS_CLUSTER_NODES` from it), keep its handle beside `env`, and here kill the master
- * that holds the most delivery-queue slots (SIGKILL its redis-server), answering
- * `{ injected: true, detail: 'master :7001 killed; :7004 promoted after N ms' }`.
+ * The backends of the run: a local Redis Cluster (3 masters, 3 replicas; the harness of
+ * test/support/redis-cluster.ts) and a streaming replica of the run's PostgreSQL
+ * (`pg_basebackup -R -X stream -c fast` as the postgres user, on another port). Both by default;
+ * `TOPOLOGY_BACKENDS=single` runs on the test bed's single Redis and PostgreSQL alone.
  */
-export async function killRedisMaster(say: (line: string) => void): Promise<FaultOutcome> {
-  const detail = process.env.TOPOLOGY_REDIS_CLUSTER_NODES
-    ? 'hook not wired: REDIS_CLUSTER_NODES was passed, but no harness to kill a master with yet'
-    : 'skipped: single Redis (set TOPOLOGY_REDIS_CLUSTER_NODES and wire the harness)';
-  say(`  killRedisMaster(): ${detail}`);
-  return { injected: false, detail };
+export interface TopologyBackends {
+  cluster?: RedisClusterHandle;
+  replica?: PgStandby;
+  /** REDIS_CLUSTER_NODES and DATABASE_READ_URL, for every process. */
+  env: Record<string, string>;
+}
+
+export function topologyWantsBackends(): boolean {
+  return process.env.TOPOLOGY_BACKENDS !== 'single';
+}
+
+/** How the run's options line names the backends. */
+export function topologyBackendsLabel(): string {
+  return topologyWantsBackends()
+    ? 'Redis Cluster (3 masters + 3 replicas), PostgreSQL primary + streaming replica'
+    : 'single Redis, single PostgreSQL';
+}
+
+export async function startBackends(
+  stack: Stack,
+  database: string,
+  say: (line: string) => void,
+): Promise<TopologyBackends> {
+  const backends: TopologyBackends = { env: {} };
+  if (!topologyWantsBackends()) return backends;
+  try {
+    // cluster-node-timeout 5 s (the harness's test default is 2 s): on a loaded 2-core host a
+    // node that is merely starved for 2 s must not be failed over; a dead one still is in ~6 s.
+    const cluster = await startRedisCluster({ nodeTimeoutMs: 5000 });
+    backends.cluster = cluster;
+    onCleanup('topology redis cluster', () => void cluster.stop());
+    backends.env.REDIS_CLUSTER_NODES = cluster.nodes;
+    say(`  Redis Cluster up: ${cluster.nodes} (masters ${(await cluster.masters()).join(', ')})`);
+    const replica = new PgStandby(stack.pg.port, await freePort(5461), [
+      // A hot standby refuses to start with fewer connections than its primary (chaos/infra.ts: 300).
+      'max_connections=300',
+    ]);
+    backends.replica = replica;
+    onCleanup('topology replica', () => {
+      try {
+        execFileSync('su', [
+          'postgres',
+          '-c',
+          `${PG_BIN}/pg_ctl -D ${replica.dataDir} -m immediate -w stop >/dev/null 2>&1 || true`,
+        ]);
+      } catch {
+        /* not running */
+      }
+    });
+    replica.create();
+    await replica.start();
+    const [{ lsn }] = await queryOnce<{ lsn: string }>(
+      stack.pg.url(database),
+      'SELECT pg_current_wal_lsn()::text AS lsn',
+    );
+    await replica.waitForReplay(lsn, database, 60_000);
+    backends.env.DATABASE_READ_URL = replica.url(database);
+    say(
+      `  read replica up on :${replica.port} (pg_basebackup -R from :${stack.pg.port}), caught up to ${lsn}`,
+    );
+    return backends;
+  } catch (e) {
+    await stopBackends(backends);
+    throw e;
+  }
+}
+
+export async function stopBackends(b: TopologyBackends, logDir?: string): Promise<void> {
+  // The nodes' logs (failovers, "marked as failing") outlive the cluster's directories.
+  if (logDir && b.cluster)
+    for (const port of b.cluster.ports)
+      try {
+        copyFileSync(
+          join(tmpdir(), 'sms-redis-cluster', String(port), 'redis.log'),
+          join(logDir, `topology-redis-${port}.log`),
+        );
+      } catch {
+        /* no log */
+      }
+  await b.replica?.cleanup().catch(() => undefined);
+  await b.cluster?.stop().catch(() => undefined);
+}
+
+/** The Bull key prefix and lane queue names of delivery shard n (as src/messaging/delivery/delivery-queue.ts names them). */
+const LANE_QUEUES = ['sms-delivery', 'sms-delivery-campaigns', 'sms-delivery-codes'];
+
+/** Jobs waiting, delayed or active in each delivery shard, by shard index. */
+async function shardBacklog(redis: Cluster, prefix: string, shards: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let n = 0; n < shards; n++) {
+    const p = n === 0 ? `{${prefix}}` : `{${prefix}:sms:${n}}`;
+    let jobs = 0;
+    for (const base of LANE_QUEUES) {
+      const q = `${p}:${n === 0 ? base : `${base}.${n}`}`;
+      const [wait, active, delayed, prio] = await Promise.all([
+        redis.llen(`${q}:wait`),
+        redis.llen(`${q}:active`),
+        redis.zcard(`${q}:delayed`),
+        redis.zcard(`${q}:priority`),
+      ]);
+      jobs += wait + active + delayed + Math.max(0, prio - wait);
+    }
+    out.push(jobs);
+  }
+  return out;
+}
+
+export interface RedisFault extends FaultOutcome {
+  /** Date.now() when the cluster was whole again (the replica promoted), if it was. */
+  promotedAt?: number;
+  /** Jobs of the killed master's shard at the kill. */
+  shardJobs?: number;
 }
 
 /**
- * Stops the PostgreSQL streaming replica mid-drain; reads must fall back to the primary.
- *
- * Not wired yet: the harness (test/support/pg-replica.ts) lands with the read-replica work. To
- * wire it: start the replica from `ctx.stack.pg` (`pg_basebackup -R` against its port) in
- * `topologyBackends()`, pass its URL (database `chaos_topology`) as `DATABASE_READ_URL`, and here
- * stop it (`pg_ctl stop -m immediate`), answering `{ injected: true, detail: … }`.
+ * Kills (SIGKILL) the Redis Cluster master that holds the busiest delivery shard's slot, mid-drain,
+ * and waits until the cluster has promoted its replica (cluster_state:ok, three live masters).
  */
-export async function stopReplica(say: (line: string) => void): Promise<FaultOutcome> {
-  const detail = process.env.TOPOLOGY_DATABASE_READ_URL
-    ? 'hook not wired: DATABASE_READ_URL was passed, but no harness to stop the replica with yet'
-    : 'skipped: no replica (set TOPOLOGY_DATABASE_READ_URL and wire the harness)';
-  say(`  stopReplica(): ${detail}`);
-  return { injected: false, detail };
+export async function killRedisMaster(
+  b: TopologyBackends,
+  prefix: string,
+  say: (line: string) => void,
+): Promise<RedisFault> {
+  const cluster = b.cluster;
+  if (!cluster) {
+    const detail = 'skipped: single Redis (TOPOLOGY_BACKENDS=single)';
+    say(`  killRedisMaster(): ${detail}`);
+    return { injected: false, detail };
+  }
+  const redis = new Cluster(
+    cluster.ports.map((port) => ({ host: '127.0.0.1', port })),
+    { redisOptions: { connectTimeout: 2000 }, clusterRetryStrategy: () => 200 },
+  );
+  redis.on('error', () => undefined);
+  try {
+    const shards = Number(process.env.SMS_QUEUE_SHARDS || 6);
+    const backlog = await shardBacklog(redis, prefix, shards);
+    const busiest = backlog.indexOf(Math.max(...backlog));
+    const tag = busiest === 0 ? prefix : `${prefix}:sms:${busiest}`;
+    const slot = Number(await redis.cluster('KEYSLOT', tag));
+    const master = await cluster.masterOf(slot);
+    const killedAt = Date.now();
+    await cluster.kill(master);
+    // First the slot moves to another node (the cluster marks the master failed and promotes its
+    // replica), then the cluster is whole again; before that it can still look healthy.
+    const moved = await until(
+      async () => (await cluster.masterOf(slot).catch(() => master)) !== master,
+      60_000,
+      200,
+    );
+    say(
+      `  killRedisMaster(): shard backlogs ${backlog.join('/')}; shard ${busiest} (slot ${slot}) on :${master}: SIGKILLed`,
+    );
+    try {
+      if (!moved) throw new Error('slot not moved');
+      await cluster.waitHealthy(60_000);
+    } catch {
+      const detail = `master :${master} (shard ${busiest}, slot ${slot}, ${backlog[busiest]} jobs) SIGKILLed; no promotion within 60 s`;
+      say(`  ${detail}`);
+      return { injected: true, detail, shardJobs: backlog[busiest] };
+    }
+    const promotedAt = Date.now();
+    const now = await cluster.masterOf(slot);
+    const detail = `master :${master} (shard ${busiest}, slot ${slot}, ${fmt(backlog[busiest])} jobs) SIGKILLed; :${now} promoted after ${fmt(promotedAt - killedAt)} ms`;
+    say(`  ${detail}`);
+    return { injected: true, detail, promotedAt, shardJobs: backlog[busiest] };
+  } finally {
+    redis.disconnect();
+  }
 }
 
-/** The settings every process gets for the pluggable backends (empty: single Redis, no replica). */
-export function topologyBackends(): Record<string, string> {
-  const env: Record<string, string> = {};
-  if (process.env.TOPOLOGY_REDIS_CLUSTER_NODES)
-    env.REDIS_CLUSTER_NODES = process.env.TOPOLOGY_REDIS_CLUSTER_NODES;
-  if (process.env.TOPOLOGY_DATABASE_READ_URL) env.DATABASE_READ_URL = process.env.TOPOLOGY_DATABASE_READ_URL;
-  return env;
+/** Stops the PostgreSQL streaming replica mid-drain (`pg_ctl stop -m immediate`); reads must fall back to the primary. */
+export async function stopReplica(b: TopologyBackends, say: (line: string) => void): Promise<FaultOutcome> {
+  if (!b.replica) {
+    const detail = 'skipped: no replica (TOPOLOGY_BACKENDS=single)';
+    say(`  stopReplica(): ${detail}`);
+    return { injected: false, detail };
+  }
+  await b.replica.stop();
+  const detail = `replica :${b.replica.port} stopped (pg_ctl stop -m immediate)`;
+  say(`  stopReplica(): ${detail}`);
+  return { injected: true, detail };
+}
+
+/**
+ * While the replica is down: /health/ready of each api process (it must stay 200, naming the
+ * replica down once it has noticed) and a replica-routed read (stats) answering 200 from the primary.
+ */
+async function probeReplicaDown(
+  top: Topology,
+  tenant: number,
+): Promise<{ ready: string[]; readyOk: boolean; stats: number; replicaNamedDown: boolean }> {
+  const ready: string[] = [];
+  let readyOk = true;
+  let replicaNamedDown = false;
+  const ask = async (port: number): Promise<void> => {
+    let status = 0;
+    let body = '';
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health/ready`, {
+        signal: AbortSignal.timeout(10_000),
+      });
+      status = res.status;
+      body = await res.text();
+    } catch {
+      // no answer: status stays 0
+    }
+    if (status !== 200) readyOk = false;
+    if (/"down":\[[^\]]*"replica"/.test(body)) replicaNamedDown = true;
+    ready.push(`:${port} ${status || 'no answer'}`);
+  };
+  // Five rounds over ~20 s: the first right after the stop, the last once the replica was noticed down.
+  for (let round = 0; round < 5; round++) {
+    if (round > 0) await sleep(4000);
+    await Promise.all(top.apiPorts.map(ask));
+  }
+  const stats = await top.http('GET', '/api/sms/stats', tenant, undefined, 30_000);
+  return { ready, readyOk, stats: stats.status, replicaNamedDown };
 }
 
 const fmt = (n: number, digits = 0) =>
@@ -307,9 +503,9 @@ interface CodeSent {
 
 export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Promise<void> {
   const { stack, say } = ctx;
-  const backends = topologyBackends();
   const databaseUrl = await stack.reset('topology');
-  const env = {
+  const backends = await startBackends(stack, 'chaos_topology', say);
+  const env: Record<string, string> = {
     ...stack.serviceEnv(databaseUrl),
     // Campaigns paced fast enough to drain within the run; codes to many numbers of one range.
     SMS_CAMPAIGN_MPS: '2000',
@@ -317,14 +513,21 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
     // fake Twilio's latency degrades it and adaptive routing moves first attempts to SNS, which
     // cannot be asked, so a message the killed worker had claimed for SNS ends `unknown`, unsent.
     SMS_ROUTING_ADAPTIVE: 'false',
+    // A healthy Twilio, as far as the timeout goes. The fakes answer from the driver's own event
+    // loop, which on a saturated host stalls for seconds: at the test bed's 5 s, such stalls were
+    // Twilio timeouts, 5 of them in a row opened Twilio's circuit in a worker, and its sends went
+    // to SNS for the 30 s cool-down (the reduced run of 2026-12-06: 726 of 5,000 on SNS with
+    // Twilio up). 60 s: a stall of the driver is not a provider outage; a real one (the gate
+    // down, errors) still falls back at once.
+    SMS_PROVIDER_TIMEOUT_MS: '60000',
     SMS_CODE_SENDS_PER_HOUR: '1000',
     SMS_CODE_PREFIX_LIMIT: '1000000',
-    ...backends,
+    ...backends.env,
   };
   const mix = topologyMix(ctx.messages);
   say(
     `  ${API_PROCESSES} api + ${WORKER_PROCESSES} workers; ${fmt(ctx.messages)} messages: bulk ${fmt(mix.bulk)}, ` +
-      `campaign ${fmt(mix.campaign)}, codes ${fmt(mix.codes)}; backends: ${Object.keys(backends).join(', ') || 'single Redis, no replica'}`,
+      `campaign ${fmt(mix.campaign)}, codes ${fmt(mix.codes)}; backends: ${Object.keys(backends.env).join(', ') || 'single Redis, no replica'}`,
   );
   const top = new Topology(stack, env);
   const db = new Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 2000 });
@@ -380,6 +583,8 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
 
     // The faults, each when that share of the load went out.
     const faults: { at: string; what: string; sent: number }[] = [];
+    let redisFault: RedisFault | undefined;
+    let replicaProbe: Awaited<ReturnType<typeof probeReplicaDown>> | undefined;
     const when = async (share: number) =>
       (await until(() => finished || provider.deliveredCount >= ctx.messages * share, 900_000, 20)) &&
       !finished;
@@ -391,12 +596,16 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
       faults.push({ at: '30 %', what: `${victim.name} SIGKILLed`, sent: provider.deliveredCount });
       say(`  SIGKILL ${victim.name} with ${fmt(provider.deliveredCount)} sent`);
       if (!(await when(0.5))) return;
-      const redis = await killRedisMaster(say);
-      faults.push({ at: '50 %', what: `Redis master: ${redis.detail}`, sent: provider.deliveredCount });
+      const sentAtKill = provider.deliveredCount;
+      redisFault = await killRedisMaster(backends, env.REDIS_PREFIX, say);
+      faults.push({ at: '50 %', what: `Redis master: ${redisFault.detail}`, sent: sentAtKill });
       if (!(await when(0.7))) return;
-      const replica = await stopReplica(say);
-      faults.push({ at: '70 %', what: `replica: ${replica.detail}`, sent: provider.deliveredCount });
+      const sentAtStop = provider.deliveredCount;
+      const replica = await stopReplica(backends, say);
+      faults.push({ at: '70 %', what: `replica: ${replica.detail}`, sent: sentAtStop });
+      if (replica.injected) replicaProbe = await probeReplicaDown(top, BULK_TENANTS[0]);
     })();
+    faulting.catch(() => undefined);
 
     // Awaited together: one that fails must not leave the others' rejections unhandled.
     const [bulkCounts, campaignIds] = await Promise.all([Promise.all(bulks), Promise.all(campaigns)]);
@@ -438,12 +647,108 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
       seconds,
       drained: drainedMs !== undefined,
     });
+    backendChecks(r, {
+      redisFault,
+      replicaProbe,
+      backends,
+      twilioTimes: provider.twilio.sent.map((m) => m.date.getTime()),
+      snsTimes: [...snsSeen.values()],
+    });
+    await fallbackNote(r, db);
+    const settled = await resolverSettled(db, ids).catch(() => ({}) as Record<string, number>);
+    r.checks.push(
+      check(
+        'settled by the outcome resolver (the killed worker’s attempts)',
+        Object.entries(settled)
+          .map(([k, v]) => `${k} ${fmt(v)}`)
+          .join(', ') || 'none',
+        'reported',
+        null,
+      ),
+    );
   } finally {
     finished = true;
     clearInterval(stamp);
     await top.stop();
     await db.end().catch(() => undefined);
+    await stopBackends(backends, stack.opts.logDir);
   }
+}
+
+/** The follow-up checks of the two backend faults. */
+function backendChecks(
+  r: ScenarioResult,
+  o: {
+    redisFault?: RedisFault;
+    replicaProbe?: Awaited<ReturnType<typeof probeReplicaDown>>;
+    backends: TopologyBackends;
+    twilioTimes: number[];
+    snsTimes: number[];
+  },
+): void {
+  if (o.backends.cluster) {
+    const at = o.redisFault?.promotedAt;
+    const after = at === undefined ? 0 : [...o.twilioTimes, ...o.snsTimes].filter((t) => t > at).length;
+    r.checks.push(
+      check(
+        'Redis failover: a replica promoted',
+        o.redisFault?.injected ? (at !== undefined ? 'yes' : 'no (within 60 s)') : 'fault not reached',
+        'yes',
+        at !== undefined,
+      ),
+      check(
+        'dispatch resumed after the failover (provider calls after the promotion)',
+        after,
+        '> 0',
+        after > 0,
+      ),
+    );
+  }
+  if (o.backends.replica) {
+    const p = o.replicaProbe;
+    r.checks.push(
+      check(
+        '/health/ready while the replica is down',
+        p
+          ? Object.entries(
+              p.ready.reduce<Record<string, number>>((acc, x) => ({ ...acc, [x]: (acc[x] ?? 0) + 1 }), {}),
+            )
+              .map(([k, n]) => `${k} ×${n}`)
+              .join(', ')
+          : 'fault not reached',
+        'all 200',
+        p ? p.readyOk : false,
+      ),
+      check(
+        'readiness names the replica down (reads on the primary)',
+        p ? (p.replicaNamedDown ? 'yes' : 'no') : 'n/a',
+        'yes',
+        p ? p.replicaNamedDown : false,
+      ),
+      check('GET /api/sms/stats while the replica is down', p ? p.stats : 'n/a', '200', p?.stats === 200),
+    );
+  }
+}
+
+/** Why messages went to SNS (the fallback): Twilio's entry in their attempts' `tried`, counted. */
+async function fallbackNote(r: ScenarioResult, db: Pool): Promise<void> {
+  const { rows } = await db
+    .query<{ code: string; n: number }>(
+      `SELECT coalesce(t->>'code', 'ok') AS code, count(DISTINCT e.message_id)::int AS n
+         FROM sms_messages m JOIN sms_message_events e ON e.message_id = m.id,
+              jsonb_array_elements(CASE WHEN jsonb_typeof(e.payload->'tried') = 'array' THEN e.payload->'tried' ELSE '[]'::jsonb END) t
+        WHERE m.provider = 'sns' AND t->>'provider' = 'twilio'
+        GROUP BY 1 ORDER BY 2 DESC`,
+    )
+    .catch(() => ({ rows: [] as { code: string; n: number }[] }));
+  r.checks.push(
+    check(
+      'messages on SNS, by what Twilio did first',
+      rows.length ? rows.map((x) => `${x.code} ×${fmt(x.n)}`).join(', ') : 'none',
+      'reported',
+      null,
+    ),
+  );
 }
 
 interface Row {

@@ -49,12 +49,19 @@ export class PgStandby {
   constructor(
     readonly primaryPort: number,
     readonly port: number,
+    /** More `-c name=value` options: a hot standby needs max_connections (and the like) ≥ the primary's. */
+    private readonly settings: string[] = [],
   ) {
     chmodSync(this.dir, 0o777);
   }
 
   url(database: string): string {
     return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
+  }
+
+  /** The replica's data directory (for a last-resort `pg_ctl stop` from a signal handler). */
+  get dataDir(): string {
+    return `${this.dir}/data`;
   }
 
   /** Copies the primary (streaming the WAL of the copy) and writes standby.signal + primary_conninfo; `-c fast`: an immediate checkpoint (the default, spread, waits minutes). */
@@ -66,7 +73,7 @@ export class PgStandby {
 
   async start(): Promise<void> {
     asPostgres(
-      `${PG_BIN}/pg_ctl -D ${this.dir}/data -l ${this.dir}/log -w -o "-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c hot_standby=on -c fsync=off -c wal_receiver_status_interval=1s" start >/dev/null`,
+      `${PG_BIN}/pg_ctl -D ${this.dir}/data -l ${this.dir}/log -w -o "-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c hot_standby=on -c fsync=off -c wal_receiver_status_interval=1s${this.settings.map((x) => ` -c ${x}`).join('')}" start >/dev/null`,
     );
     await waitPort(this.port, true);
   }
