@@ -1,26 +1,11 @@
 import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { RateLimitExceededError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
+import { FixedWindowLimit, takeFixedWindow } from '../redis/fixed-window';
 import { RedisService } from '../redis/redis.module';
 import { AuthedRequest, IS_PUBLIC } from './decorators';
 
 const WINDOW_MS = 60_000;
-
-/**
- * One fixed window per token: INCR, start the window's expiry on the first request, return the
- * count and the time left. One script, so concurrent requests cannot both slip under the limit.
- * KEYS[1] counter; ARGV[1] window ms. Returns {count, msLeft}.
- */
-const SCRIPT = `
-local n = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {n, ttl}
-`;
 
 /**
  * Global guard right after authentication: at most SMS_REQUEST_RATE_LIMIT requests per token
@@ -33,14 +18,21 @@ return {n, ttl}
 @Injectable()
 export class RequestRateGuard implements CanActivate {
   private readonly logger = new Logger(RequestRateGuard.name);
-  private readonly limit: number;
+  /** Made once: nothing is allocated per request below the limit. */
+  private readonly rule: FixedWindowLimit;
 
   constructor(
     private readonly reflector: Reflector,
     private readonly redis: RedisService,
     config: AppConfig,
   ) {
-    this.limit = config.get('SMS_REQUEST_RATE_LIMIT');
+    const limit = config.get('SMS_REQUEST_RATE_LIMIT');
+    this.rule = {
+      limit,
+      windowMs: WINDOW_MS,
+      what: `more than ${limit} per minute for this token`,
+      name: 'request-rate limit',
+    };
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -51,21 +43,12 @@ export class RequestRateGuard implements CanActivate {
     // Redis down: pass at once (fail-open, as below) rather than spend the command timeout here;
     // the recipient quota behind needs Redis and answers 503 itself.
     if (!this.redis.isUp()) return true;
-    const key = this.redis.key('rrl', user.homeTenantId, user.userId);
-    let count: number;
-    let msLeft: number;
-    try {
-      [count, msLeft] = (await this.redis.client.eval(SCRIPT, 1, key, WINDOW_MS)) as [number, number];
-    } catch (e) {
-      this.logger.warn(`request-rate limit skipped: Redis did not answer (${(e as Error).message})`);
-      return true;
-    }
-    if (count <= this.limit) return true;
-    const retryAfter = Math.max(1, Math.ceil(msLeft / 1000));
-    throw new RateLimitExceededError(
-      `too many requests: more than ${this.limit} per minute for this token`,
-      { limit: this.limit, window_seconds: WINDOW_MS / 1000, retry_after_seconds: retryAfter },
-      { 'Retry-After': String(retryAfter) },
+    await takeFixedWindow(
+      this.redis,
+      this.redis.key('rrl', user.homeTenantId, user.userId),
+      this.rule,
+      this.logger,
     );
+    return true;
   }
 }
