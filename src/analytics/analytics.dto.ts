@@ -281,6 +281,12 @@ export class CostReportDto {
   tenant_id: number | null;
   @ApiProperty({ type: [CostRowDto] }) by_provider: CostRowDto[];
   @ApiProperty({ type: [CostRowDto] }) by_message_type: CostRowDto[];
+  @ApiPropertyOptional({
+    type: [CostRowDto],
+    description:
+      'per channel (key sms, whatsapp, mms; docs/sending.md, Channels): a WhatsApp message that fell back to SMS counts on each',
+  })
+  by_channel?: CostRowDto[];
   @ApiPropertyOptional({ type: [CostRowDto], description: 'super_admin across tenants only' })
   by_tenant?: CostRowDto[];
   @ApiProperty({ type: [CostRowDto], description: 'one row per currency' }) totals: CostRowDto[];

@@ -3,7 +3,7 @@ import { Principal, isAdmin, isSuperAdmin } from '../auth/principal';
 import { Clock } from '../common/clock';
 import { ForbiddenError, ValidationFailedError } from '../common/errors';
 import { ReplicaReads } from '../database/replica-reads';
-import { CODE_MESSAGE_TYPES } from '../core';
+import { CODE_MESSAGE_TYPES, formatMoney, parseMoney } from '../core';
 import {
   ConversionCellDto,
   ConversionFiguresDto,
@@ -309,7 +309,83 @@ export class AnalyticsService {
       else report.totals.push(row);
     }
     if (scope.tenantId === null) report.by_tenant = byTenant;
+    report.by_channel = await this.costsByChannel(scope, start, report.totals);
     return report;
+  }
+
+  /**
+   * The month's costs per channel: WhatsApp and MMS summed from their own rows (the partial index
+   * `sms_messages_other_channels` holds only them), SMS as each currency's totals less those; so
+   * the split reads the non-SMS messages only, as `/stats/channels` does.
+   */
+  private async costsByChannel(scope: Scope, start: string, totals: CostRowDto[]): Promise<CostRowDto[]> {
+    const params: unknown[] = [start];
+    const where = [
+      `channel <> 'sms'`,
+      'provider IS NOT NULL',
+      `created_at >= ($1::date)::timestamp AT TIME ZONE 'UTC'`,
+      `created_at < ($1::date + interval '1 month')::timestamp AT TIME ZONE 'UTC'`,
+      ...this.scopeFilter(scope, params),
+    ];
+    const other: ChannelCostSqlRow[] = await this.query(
+      `SELECT channel, currency, count(*)::text AS messages, sum(segments)::text AS segments,
+              trim_scale(sum(estimated_cost))::text AS estimated_cost,
+              trim_scale(sum(cost))::text AS actual_cost,
+              count(cost)::text AS actual_messages,
+              trim_scale(sum(estimated_cost) FILTER (WHERE cost IS NOT NULL))::text AS actual_estimated
+         FROM sms_messages WHERE ${where.join(' AND ')}
+        GROUP BY channel, currency ORDER BY channel, currency`,
+      params,
+    );
+    const money = (v: string | null) => parseMoney(v ?? '0') ?? 0;
+    const row = (
+      key: string,
+      currency: string,
+      n: { messages: number; segments: number; est: number; act: number; actN: number; actEst: number },
+    ): CostRowDto => ({
+      key,
+      currency,
+      messages: n.messages,
+      segments: n.segments,
+      estimated_cost: formatMoney(n.est),
+      actual_cost: n.actN > 0 ? formatMoney(n.act) : null,
+      actual_messages: n.actN,
+      estimated_cost_reported: n.actN > 0 ? formatMoney(n.actEst) : null,
+      difference: n.actN > 0 ? formatMoney(n.act - n.actEst) : null,
+    });
+    const sms: CostRowDto[] = [];
+    for (const total of totals) {
+      const n = {
+        messages: total.messages,
+        segments: total.segments,
+        est: money(total.estimated_cost),
+        act: money(total.actual_cost),
+        actN: total.actual_messages,
+        actEst: money(total.estimated_cost_reported),
+      };
+      for (const o of other.filter((r) => r.currency === total.currency)) {
+        n.messages -= Number(o.messages);
+        n.segments -= Number(o.segments);
+        n.est -= money(o.estimated_cost);
+        n.act -= money(o.actual_cost);
+        n.actN -= Number(o.actual_messages);
+        n.actEst -= money(o.actual_estimated);
+      }
+      if (n.messages > 0) sms.push(row('sms', total.currency, n));
+    }
+    return [
+      ...sms,
+      ...other.map((o) =>
+        row(o.channel, o.currency, {
+          messages: Number(o.messages),
+          segments: Number(o.segments),
+          est: money(o.estimated_cost),
+          act: money(o.actual_cost),
+          actN: Number(o.actual_messages),
+          actEst: money(o.actual_estimated),
+        }),
+      ),
+    ];
   }
 
   private scopeFilter(scope: Scope, params: unknown[]): string[] {
@@ -346,6 +422,17 @@ interface StatsRow {
   segments: string;
   estimated_cost: string;
   actual_cost: string;
+}
+
+interface ChannelCostSqlRow {
+  channel: string;
+  currency: string;
+  messages: string;
+  segments: string;
+  estimated_cost: string | null;
+  actual_cost: string | null;
+  actual_messages: string;
+  actual_estimated: string | null;
 }
 
 interface CostSqlRow {

@@ -24,6 +24,7 @@ export function costReportCsv(r: CostReportDto): string {
   const sections: [string, CostRowDto[]][] = [
     ['provider', r.by_provider],
     ['message_type', r.by_message_type],
+    ['channel', r.by_channel ?? []],
     ...(r.by_tenant ? ([['tenant', r.by_tenant]] as [string, CostRowDto[]][]) : []),
     ['total', r.totals],
   ];

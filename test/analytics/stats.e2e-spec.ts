@@ -40,7 +40,12 @@ describe('stats and cost reports', () => {
     expect(csv.headers['content-disposition']).toBe(
       `attachment; filename="sms-costs-${month()}-tenant-${tenant}.csv"`,
     );
-    expect(parseCsv(csv.text).map((r) => r.section)).toEqual(['provider', 'message_type', 'total']);
+    expect(parseCsv(csv.text).map((r) => r.section)).toEqual([
+      'provider',
+      'message_type',
+      'channel',
+      'total',
+    ]);
   });
 
   it('keeps tenants apart; a super_admin sees across tenants', async () => {

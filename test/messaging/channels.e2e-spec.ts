@@ -291,5 +291,27 @@ describe('channels: WhatsApp and MMS through the fake Twilio, and the WhatsApp â
     expect(by.whatsapp.total).toBe(1);
     expect(by.mms.total).toBe(1);
     expect(by.whatsapp.estimated_cost).toBe('0.013');
+
+    // The month's cost report splits the same way once the three are handed to Twilio.
+    const month = new Date().toISOString().slice(0, 7);
+    const report = await eventually(
+      async () => {
+        const r = await t.http().get(`/api/sms/reports/costs?month=${month}`).set(t.auth(who)).expect(200);
+        return r.body.totals[0]?.messages === 3 ? r.body : undefined;
+      },
+      15_000,
+      'the three messages in the cost report',
+    );
+    const costs = Object.fromEntries(
+      report.by_channel.map((c: { key: string; messages: number; estimated_cost: string }) => [
+        c.key,
+        [c.messages, c.estimated_cost],
+      ]),
+    );
+    expect(costs).toEqual({
+      sms: [1, by.sms.estimated_cost],
+      whatsapp: [1, '0.013'],
+      mms: [1, by.mms.estimated_cost],
+    });
   });
 });

@@ -3221,6 +3221,8 @@ export interface components {
       tenant_id: number | null;
       by_provider: components['schemas']['CostRowDto'][];
       by_message_type: components['schemas']['CostRowDto'][];
+      /** @description per channel (key sms, whatsapp, mms; docs/sending.md, Channels): a WhatsApp message that fell back to SMS counts on each */
+      by_channel?: components['schemas']['CostRowDto'][];
       /** @description super_admin across tenants only */
       by_tenant?: components['schemas']['CostRowDto'][];
       /** @description one row per currency */

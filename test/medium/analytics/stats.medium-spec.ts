@@ -122,11 +122,12 @@ describe('AnalyticsService: stats and cost reports', () => {
     };
     expect(report.by_provider).toEqual([twilio]);
     expect(report.by_message_type).toEqual([{ ...twilio, key: 'general_notification' }]);
+    expect(report.by_channel).toEqual([{ ...twilio, key: 'sms' }]);
     expect(report.totals).toEqual([{ ...twilio, key: null }]);
     expect(report.by_tenant).toBeUndefined();
 
     const rows = parseCsv(costReportCsv(report));
-    expect(rows.map((r) => r.section)).toEqual(['provider', 'message_type', 'total']);
+    expect(rows.map((r) => r.section)).toEqual(['provider', 'message_type', 'channel', 'total']);
     expect(rows[0]).toEqual({
       section: 'provider',
       key: 'twilio',
