@@ -39,7 +39,6 @@ module.exports = {
       // one database and one Redis prefix.
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
-      setupFilesAfterEnv: ['<rootDir>/test/setup/suite-prefix.ts'],
     },
     {
       displayName: 'e2e',
@@ -49,7 +48,6 @@ module.exports = {
       ...esm,
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
-      setupFilesAfterEnv: ['<rootDir>/test/setup/suite-prefix.ts'],
       testTimeout: 60000,
     },
   ],

@@ -16,8 +16,6 @@ export default async function globalSetup(): Promise<void> {
     DATABASE_URL: databaseUrl,
     REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
     REDIS_PREFIX: `sms-test-${runId}`,
-    // Each test file narrows it to a prefix of its own (test/setup/suite-prefix.ts).
-    SMS_TEST_REDIS_BASE: `sms-test-${runId}`,
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DB_MIGRATE_ON_START: 'false',

@@ -3,14 +3,13 @@ import { dropDatabase } from '../../src/database/bootstrap';
 
 export default async function globalTeardown(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL;
-  // The run's prefix; each test file used one under it (test/setup/suite-prefix.ts).
-  const prefix = process.env.SMS_TEST_REDIS_BASE ?? process.env.REDIS_PREFIX;
+  const prefix = process.env.REDIS_PREFIX;
   if (process.env.KEEP_TEST_DB !== 'true' && databaseUrl?.includes('/sms_test_'))
     await dropDatabase(databaseUrl);
   if (prefix?.startsWith('sms-test-')) {
     const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    // Plain keys are `prefix...:...`, Bull's are `{prefix...}:...`.
-    for (const pattern of [`${prefix}*`, `{${prefix}*`]) {
+    // Plain keys are `prefix:...`, Bull's are `{prefix}:...`.
+    for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
       let cursor = '0';
       do {
         const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
