@@ -8,8 +8,8 @@ export default async function globalTeardown(): Promise<void> {
     await dropDatabase(databaseUrl);
   if (prefix?.startsWith('sms-test-')) {
     const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-    // Plain keys are `prefix:...`, Bull's are `{prefix}:...`.
-    for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
+    // Plain keys are `prefix:...`, Bull's are `{prefix}:...`, a delivery shard's `{prefix:sms:n}:...`.
+    for (const pattern of [`${prefix}:*`, `{${prefix}}:*`, `{${prefix}:*`]) {
       let cursor = '0';
       do {
         const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
