@@ -57,16 +57,17 @@ describe('on a Redis Cluster', () => {
       'Redis Cluster connected',
     );
   }, 60_000);
-  // Closing every shard's Bull clients after a master was killed can take a while on a loaded
-  // host; the cluster is stopped whatever the app's close does.
+  // KNOWN ISSUE (see the stop note): after the failover test the app's close does not finish (all
+  // six tests pass; a Bull queue's close waits on the failed-over node, not yet pinned down).
+  // The suite bounds it at 20 s and stops the cluster whatever the close does.
   afterAll(async () => {
     try {
-      await t?.close();
+      await Promise.race([t?.close(), new Promise((resolve) => setTimeout(resolve, 20_000).unref())]);
     } finally {
       await fake.stop();
       await cluster?.stop();
     }
-  }, 120_000);
+  }, 60_000);
 
   const calls = (to: string) => fake.sent.filter((m) => m.to === to).length;
 
