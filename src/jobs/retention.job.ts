@@ -90,8 +90,7 @@ export class RetentionJob {
       batches: ledger.batches,
       parkedReceipts: ledger.parkedReceipts,
       trackedLinks: ledger.links,
-      // A WhatsApp window is 24 hours; a row older than two tells nothing.
-      whatsappSessions: await this.whatsappSessions.purgeClosed(new Date(Date.now() - 2 * 86_400_000)),
+      whatsappSessions: await this.whatsappSessions.purgeClosed(), // windows over two days old
       ...(await this.redactBodies()),
       codeBodies: await this.messages.eraseSpentCodeBodies(CHUNK),
       privacyExports: await this.privacy.purgeExpiredExports(), // files past SMS_PRIVACY_EXPORT_TTL_SECONDS

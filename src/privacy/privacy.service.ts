@@ -9,7 +9,14 @@ import { Principal } from '../auth/principal';
 import { NotFoundError } from '../common/errors';
 import { SealedBox } from '../common/sealed-box';
 import { AppConfig } from '../config/app-config';
-import { ERASED_BODY, ERASED_NUMBER, OptOutsService, PhoneHasher, PrivacyLedger } from '../messaging';
+import {
+  ERASED_BODY,
+  ERASED_NUMBER,
+  OptOutsService,
+  PhoneHasher,
+  PrivacyLedger,
+  WhatsappSessions,
+} from '../messaging';
 import { redactNumber } from './personal-data';
 
 /**
@@ -65,6 +72,7 @@ export class PrivacyService {
     private readonly config: AppConfig,
     @InjectQueue(PRIVACY_QUEUE) private readonly queue: Queue<{ requestId: string }>,
     private readonly reads: ReplicaReads,
+    private readonly whatsappSessions: WhatsappSessions,
   ) {
     this.box = new SealedBox(config.dataKey(), 'privacy-export-v1');
   }
@@ -156,11 +164,7 @@ export class PrivacyService {
         WHERE tenant_id = ANY($1::int[]) AND phone_number = $2`,
       [tenantIds, phone],
     );
-    // A WhatsApp window is a fact about the number, not about one tenant (no tenant column): gone
-    // with any erasure of the number, at worst a later WhatsApp send needs an approved template.
-    const whatsappSessions = await count('DELETE FROM sms_whatsapp_sessions WHERE phone_number = $1', [
-      phone,
-    ]);
+    const whatsappSessions = await this.whatsappSessions.forget(phone, m);
     const deliveries: { id: string; payload: unknown }[] = await m.query(
       `SELECT id, payload FROM sms_webhook_deliveries
         WHERE tenant_id = ANY($1::int[]) AND strpos(payload::text, $2::text) > 0 FOR UPDATE`,

@@ -181,4 +181,20 @@ describe('body retention', () => {
     const cleared = await patch(tenant, { body_retention_days: null }).expect(200);
     expect(cleared.body.settings.body_retention_days).toBeNull();
   });
+
+  it('deletes WhatsApp session windows older than two days and keeps an open one', async () => {
+    const [old, open] = ['+19075550901', '+19075550902'];
+    await ds.query(
+      `INSERT INTO sms_whatsapp_sessions (our_number, phone_number, last_inbound_at)
+       VALUES ('+14155550100', $1, now() - interval '3 days'), ('+14155550100', $2, now())`,
+      [old, open],
+    );
+    const result = await t.get(RetentionJob).run();
+    expect(result.whatsappSessions).toBeGreaterThanOrEqual(1);
+    const left: { phone_number: string }[] = await ds.query(
+      'SELECT phone_number FROM sms_whatsapp_sessions WHERE phone_number = ANY($1::varchar[])',
+      [[old, open]],
+    );
+    expect(left.map((r) => r.phone_number)).toEqual([open]);
+  });
 });

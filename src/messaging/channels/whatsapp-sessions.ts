@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 
 /**
  * WhatsApp's customer service window (`sms_whatsapp_sessions`): when each recipient last wrote to
@@ -33,13 +33,25 @@ export class WhatsappSessions {
   }
 
   /**
-   * Windows that closed more than a day ago tell nothing (a window is 24 hours): the retention job
+   * An erasure of the number (docs/privacy.md): its windows go, whichever sender it wrote to (the
+   * row names no tenant); at worst a later WhatsApp send to it needs an approved template. In the
+   * erasure's transaction (`m`).
+   */
+  async forget(phoneNumber: string, m: EntityManager): Promise<number> {
+    const [, n]: [unknown, number] = await m.query(
+      'DELETE FROM sms_whatsapp_sessions WHERE phone_number = $1',
+      [phoneNumber],
+    );
+    return n;
+  }
+
+  /**
+   * Windows older than two days tell nothing (a window is 24 hours): the retention job
    * deletes them, so a number is not kept here past its use.
    */
-  async purgeClosed(before: Date): Promise<number> {
+  async purgeClosed(): Promise<number> {
     const [, n]: [unknown, number] = await this.ds.query(
-      'DELETE FROM sms_whatsapp_sessions WHERE last_inbound_at < $1',
-      [before],
+      `DELETE FROM sms_whatsapp_sessions WHERE last_inbound_at < now() - interval '2 days'`,
     );
     return n;
   }
