@@ -493,33 +493,29 @@ export class SystemMessagesRepository {
     chunk: number,
   ): Promise<{ messages: number; batches: number; parkedReceipts: number; links: number }> {
     const messages = await inChunks(chunk, () => this.deleteFinished(days, chunk));
-    const batches = await inChunks(chunk, async () => {
-      const [, n] = await this.ds.query(
-        `DELETE FROM sms_batches WHERE id IN (
-           SELECT b.id FROM sms_batches b
-            WHERE b.created_at < now() - make_interval(days => $1::int)
-              AND NOT EXISTS (SELECT 1 FROM sms_messages m WHERE m.batch_id = b.id)
-            LIMIT $2)`,
-        [days, chunk],
-      );
-      return Number(n);
-    });
+    // Rows no message is left for, past the age: a bulk's shared metadata, and tracked links (their
+    // clicks by cascade; no foreign key to the partitioned ledger). Table and column are constants.
+    const orphans = (
+      table: 'sms_batches' | 'sms_links',
+      messageColumn: 'batch_id' | 'id',
+      ownColumn: 'id' | 'message_id',
+    ) =>
+      inChunks(chunk, async () => {
+        const [, n] = await this.ds.query(
+          `DELETE FROM ${table} WHERE id IN (
+             SELECT o.id FROM ${table} o
+              WHERE o.created_at < now() - make_interval(days => $1::int)
+                AND NOT EXISTS (SELECT 1 FROM sms_messages m WHERE m.${messageColumn} = o.${ownColumn})
+              LIMIT $2)`,
+          [days, chunk],
+        );
+        return Number(n);
+      });
+    const batches = await orphans('sms_batches', 'batch_id', 'id');
     const [, parked] = await this.ds.query(
       `DELETE FROM sms_parked_receipts WHERE received_at < now() - interval '1 day'`,
     );
-    // Tracked links (and their clicks, by cascade) go with their messages: no foreign key to the
-    // ledger: those past the age whose message is gone.
-    const links = await inChunks(chunk, async () => {
-      const [, n] = await this.ds.query(
-        `DELETE FROM sms_links WHERE id IN (
-           SELECT l.id FROM sms_links l
-            WHERE l.created_at < now() - make_interval(days => $1::int)
-              AND NOT EXISTS (SELECT 1 FROM sms_messages m WHERE m.id = l.message_id)
-            LIMIT $2)`,
-        [days, chunk],
-      );
-      return Number(n);
-    });
+    const links = await orphans('sms_links', 'id', 'message_id');
     return { messages, batches, parkedReceipts: Number(parked), links };
   }
 
