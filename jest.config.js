@@ -1,6 +1,8 @@
 /** Three tiers: pure unit specs beside the code (src/**); medium specs (test/medium/**) that call
  * services and repositories on the real PostgreSQL and Redis, without HTTP; e2e specs (test/**)
- * that boot the real app. `npm test` runs all three, serially. */
+ * that boot the real app. `npm test` runs all three, serially, in one worker process that Jest
+ * replaces when a suite leaves its heap above 1.5 GB (170 suites in one process once ran out of
+ * heap in CI; a worker that dies fails its own suite, not the run). */
 // Transpile only (fast); `npm run typecheck` type-checks tests and sources together.
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.spec.json' }];
 // Node loads these ES-module-only dependencies of @fastify/static (Swagger UI's and bull-board's

@@ -235,7 +235,9 @@ describe('tracked links: the tenant setting link_tracking, the redirect and the 
     expect(row).toEqual({ links: 10_000, codes: 10_000, messages: 10_000 });
     // A loaded 2-core CI host shares it with other suites: bounded against the same bulk without
     // links (codes drawn in one go, links in the messages' statement), the log says the figures.
-    expect(tracked.ms).toBeLessThan(Math.max(5_000, plain.ms * 2));
+    // Quiet, the tracked bulk takes about 1.5× the plain one, and 2.4× was seen on a loaded CI
+    // host; a round trip per link (10,000 more) would put it far past 3×.
+    expect(tracked.ms).toBeLessThan(Math.max(8_000, plain.ms * 3));
   }, 60_000);
 
   it("gives each campaign recipient's message its own link and counts clicks per campaign and template", async () => {
