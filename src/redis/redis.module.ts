@@ -44,6 +44,12 @@ export function redisConnectionOptions(redisUrl: string): RedisOptions {
  * host is ignored); `node` are the options of each node's connection. The cluster reconnects with
  * the same quick strategy, and a command that meets a failover (a master gone, its replica not yet
  * promoted) is retried on the refreshed slot map for up to 16 × 250 ms before it fails.
+ *
+ * No cluster-level ready check: ioredis sends it (CLUSTER INFO) to a random node of the pool, which
+ * after a failover may be the dead former master (it stays a startup node); a failed check drops
+ * every connection and starts over, so a cluster client that (re)connects while that node is down
+ * may never become ready. Bull reconnects its blocking client when a queue closes, and the app's
+ * close waited on it forever. The slot map is enough: commands that meet CLUSTERDOWN are retried.
  */
 export function clusterClient(config: AppConfig, node: RedisOptions, cluster: ClusterOptions = {}): Cluster {
   const { username, password, tls } = redisConnectionOptions(config.get('REDIS_URL'));
@@ -61,6 +67,7 @@ export function clusterClient(config: AppConfig, node: RedisOptions, cluster: Cl
       retryDelayOnClusterDown: 250,
       retryDelayOnTryAgain: 250,
       slotsRefreshTimeout: config.get('REDIS_CONNECT_TIMEOUT_MS'),
+      enableReadyCheck: false,
       ...cluster,
     },
   );
