@@ -67,6 +67,7 @@ import { CampaignSendAt1764016100000 } from './1764016100000-campaign-send-at';
 import { MessageChannels1764014000000 } from './1764014000000-message-channels';
 // The ledger range-partitioned by month (UUIDv7 ids); the old rows become the default partition.
 import { PartitionedLedger1764019000000 } from './1764019000000-partitioned-ledger';
+import { EventsWithoutLedgerFk1764019100000 } from './1764019100000-events-without-ledger-fk';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -117,4 +118,5 @@ export const MIGRATIONS = [
   CampaignSendAt1764016100000,
   MessageChannels1764014000000,
   PartitionedLedger1764019000000,
+  EventsWithoutLedgerFk1764019100000,
 ];

@@ -68,17 +68,19 @@ describe('the partitioned ledger (sms_messages and its events by UUIDv7 month)',
     await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who)).expect(200);
   });
 
-  it("has the primary key as the ledger's only unique rule, and the events' foreign key to it", async () => {
+  it("has the primary key as the ledger's only unique rule, and no foreign key into it", async () => {
     const unique: { name: string }[] = await ds.query(
       `SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
         WHERE i.indrelid = 'sms_messages'::regclass AND i.indisunique`,
     );
     expect(unique.map((u) => u.name)).toEqual(['sms_messages_pkey']);
-    const [fk]: { def: string }[] = await ds.query(
-      `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint
-        WHERE conrelid = 'sms_message_events'::regclass AND contype = 'f' AND conparentid = 0`,
+    // A key checked row by row against the partitioned ledger cost most of a message's write, and
+    // its cached plan could scan a whole month per row (migration 1764019100000).
+    const incoming: { table: string }[] = await ds.query(
+      `SELECT conrelid::regclass::text AS table FROM pg_constraint
+        WHERE confrelid = 'sms_messages'::regclass AND contype = 'f'`,
     );
-    expect(fk.def).toBe('FOREIGN KEY (message_id) REFERENCES sms_messages(id) ON DELETE CASCADE');
+    expect(incoming).toEqual([]);
   });
 
   it('creates this month and the months ahead once: a second run creates nothing', async () => {

@@ -222,10 +222,19 @@ describe('tracked links: the tenant setting link_tracking, the redirect and the 
       expect(res.body.accepted).toBe(10_000);
       return { ms: performance.now() - started, batch: res.body.batch_id as string };
     };
-    const plain = await bulk(await tenantWith(quiet));
-    const tracked = await bulk(await tenantWith({ ...quiet, link_tracking: true }));
+    // Alternated twice, the faster of each kept: on a shared 2-core host one statement can take
+    // three times as long as the same one a moment later (CPU taken by other suites' processes).
+    const plainTenant = await tenantWith(quiet);
+    const trackedTenant = await tenantWith({ ...quiet, link_tracking: true });
+    const runs: { plain: { ms: number; batch: string }; tracked: { ms: number; batch: string } }[] = [];
+    for (let i = 0; i < 2; i++)
+      runs.push({ plain: await bulk(plainTenant), tracked: await bulk(trackedTenant) });
+    const fastest = (k: 'plain' | 'tracked') => runs.map((r) => r[k]).sort((a, b) => a.ms - b.ms)[0];
+    const plain = fastest('plain');
+    const tracked = fastest('tracked');
     console.log(
-      `10,000-number bulk: ${Math.round(plain.ms)} ms plain, ${Math.round(tracked.ms)} ms with tracked links`,
+      `10,000-number bulk: ${runs.map((r) => Math.round(r.plain.ms)).join(', ')} ms plain, ` +
+        `${runs.map((r) => Math.round(r.tracked.ms)).join(', ')} ms with tracked links`,
     );
     const [row] = await db().query(
       `SELECT count(*)::int AS links, count(DISTINCT l.code)::int AS codes, count(DISTINCT l.message_id)::int AS messages
@@ -233,12 +242,17 @@ describe('tracked links: the tenant setting link_tracking, the redirect and the 
       [tracked.batch],
     );
     expect(row).toEqual({ links: 10_000, codes: 10_000, messages: 10_000 });
+    const [all] = await db().query(
+      `SELECT count(*)::int AS links, count(DISTINCT code)::int AS codes FROM sms_links WHERE tenant_id = $1`,
+      [trackedTenant.tenant],
+    );
+    expect(all).toEqual({ links: 20_000, codes: 20_000 });
     // A loaded 2-core CI host shares it with other suites: bounded against the same bulk without
     // links (codes drawn in one go, links in the messages' statement), the log says the figures.
     // Quiet, the tracked bulk takes about 1.5× the plain one, and 2.4× was seen on a loaded CI
     // host; a round trip per link (10,000 more) would put it far past 3×.
     expect(tracked.ms).toBeLessThan(Math.max(8_000, plain.ms * 3));
-  }, 60_000);
+  }, 90_000);
 
   it("gives each campaign recipient's message its own link and counts clicks per campaign and template", async () => {
     const admin = await tenantWithAudience(t, freshTenantId(), 3);

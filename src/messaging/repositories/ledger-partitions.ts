@@ -91,10 +91,10 @@ export class LedgerPartitions {
    *    a month that has begun, the job being late, this step moves into the transaction of 2).
    * 2. In one transaction: the month's tables are created apart (LIKE the partitioned ones), the
    *    default partition's rows of the month (old UUIDv4 ids that fall in it, or ids of a month
-   *    that began without its partition) move into them, events first (so the foreign key's
-   *    cascade finds none), the CHECK is validated (a scan under SHARE UPDATE EXCLUSIVE: reads and
-   *    writes go on), and the tables are attached (the validated CHECK spares the scan of the
-   *    default partition; the parent is held SHARE UPDATE EXCLUSIVE only).
+   *    that began without its partition) move into them, events first, the CHECK is validated
+   *    (a scan under SHARE UPDATE EXCLUSIVE: reads and writes go on), and the tables are attached
+   *    (the validated CHECK spares the scan of the default partition; the parent is held SHARE
+   *    UPDATE EXCLUSIVE only).
    */
   async create(p: MonthPartition, now: Date = new Date()): Promise<void> {
     const [lo, hi] = [uuidv7Bound(p.from), uuidv7Bound(p.to)];
@@ -120,7 +120,7 @@ export class LedgerPartitions {
              INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION INCLUDING STATISTICS)`,
         );
       }
-      // Events before their messages: deleting a message cascades to the events still attached.
+      // Events before their messages (the order of the drop; no foreign key between them now).
       for (const { table, key } of [...TABLES].reverse()) {
         await m.query(
           `WITH moved AS (DELETE FROM ${table}_legacy WHERE ${key} >= $1 AND ${key} < $2 RETURNING *)

@@ -484,7 +484,7 @@ export class SystemMessagesRepository {
 
   /**
    * The ledger's share of retention: messages in a final status created more than `days` ago
-   * (their events cascade; pending messages are never deleted, whatever their age), the shared
+   * (with their events; pending messages are never deleted, whatever their age), the shared
    * metadata of bulks none of whose messages is left, and receipts parked for a day whose message
    * never appeared. In chunks of `chunk` rows, so each transaction stays short.
    */
@@ -576,17 +576,26 @@ export class SystemMessagesRepository {
     );
   }
 
-  /** Deletes up to `limit` messages in a final status created more than `days` ago (events cascade). */
+  /**
+   * Deletes up to `limit` messages in a final status created more than `days` ago, and their
+   * events in the same statement (no foreign key between the two: the ledger keeps them together).
+   */
   private async deleteFinished(days: number, limit: number): Promise<number> {
-    const [, deleted] = await this.ds.query(
-      `DELETE FROM sms_messages WHERE id IN (
-         SELECT id FROM sms_messages
-          WHERE created_at < now() - make_interval(days => $1)
-            AND status IN ('delivered', 'undelivered', 'failed', 'canceled', 'expired', 'sent', 'unknown')
-          LIMIT $2)`,
+    const [{ n }]: { n: number }[] = await this.ds.query(
+      `WITH gone AS (
+         DELETE FROM sms_messages WHERE id IN (
+           SELECT id FROM sms_messages
+            WHERE created_at < now() - make_interval(days => $1)
+              AND status IN ('delivered', 'undelivered', 'failed', 'canceled', 'expired', 'sent', 'unknown')
+            LIMIT $2)
+         RETURNING id
+       ), events AS (
+         DELETE FROM sms_message_events WHERE message_id IN (SELECT id FROM gone)
+       )
+       SELECT count(*)::int AS n FROM gone`,
       [days, limit],
     );
-    return Number(deleted);
+    return n;
   }
 }
 
