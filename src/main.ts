@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import './common/heap-growth'; // first: before the app's modules fill the heap
+import { lightenAsyncResourceBind } from './common/async-bind';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -30,6 +31,8 @@ export function startupSummary(config: AppConfig, envFile: string | null): strin
 }
 
 async function bootstrap(config: AppConfig, envFile: string | null): Promise<void> {
+  // Fastify and Nest bind per request; Node 20's bind builds deprecation wrappers each time.
+  lightenAsyncResourceBind();
   if (config.get('DB_MIGRATE_ON_START')) {
     await ensureDatabase(config.get('DATABASE_URL'));
     await migrate(config.get('DATABASE_URL'));

@@ -1,4 +1,12 @@
-import { campaignMessageId, utcMonthStart, uuidv7, uuidv7Bound, uuidv7For, uuidv7Time } from './uuid7';
+import {
+  campaignMessageId,
+  pooledRandomBytes,
+  utcMonthStart,
+  uuidv7,
+  uuidv7Bound,
+  uuidv7For,
+  uuidv7Time,
+} from './uuid7';
 
 describe('UUIDv7 message ids', () => {
   const at = new Date('2026-12-06T03:04:05.678Z');
@@ -26,6 +34,23 @@ describe('UUIDv7 message ids', () => {
     expect(uuidv7(at)).not.toBe(uuidv7(at));
     expect(uuidv7For(at, 'k')).toBe(uuidv7For(at, 'k'));
     expect(uuidv7For(at, 'k')).not.toBe(uuidv7For(at, 'l'));
+  });
+
+  it('writes the given bytes as a hyphenated hex UUID', () => {
+    const bytes = Uint8Array.from([
+      0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54,
+    ]);
+    const at = new Date(0x0123456789ab);
+    // The time's six bytes, then the ten given (version and variant stamped over two nibbles).
+    expect(uuidv7(at, () => bytes.subarray(4))).toBe('01234567-89ab-79ab-8def-fedcba987654');
+  });
+
+  it('draws from a pool: every id distinct across many refills, and draws larger than the pool', () => {
+    const ids = new Set(Array.from({ length: 5_000 }, () => uuidv7(new Date(1_700_000_000_000))));
+    expect(ids.size).toBe(5_000);
+    const a = Array.from(pooledRandomBytes(10));
+    expect(Array.from(pooledRandomBytes(10))).not.toEqual(a);
+    expect(pooledRandomBytes(5_000)).toHaveLength(5_000);
   });
 
   it('reads no time from a UUIDv4', () => {
