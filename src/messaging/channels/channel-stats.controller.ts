@@ -1,9 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AnalyticsService, StatsQueryDto } from '../../analytics';
 import { CurrentPrincipal } from '../../auth/decorators';
+import { ReplicaReads } from '../../database/replica-reads';
 import { Principal } from '../../auth/principal';
 import { ApiErrors } from '../../common/api-errors';
 import { Channel, CHANNELS } from '../../core/channels';
@@ -65,7 +64,8 @@ interface OtherRow {
 /**
  * Stats split by channel (issue 25): WhatsApp and MMS are counted from the ledger through a
  * partial index that holds only their rows (`sms_messages_other_channels`), SMS as the daily
- * rollup's totals less those; so the split costs a scan of the non-SMS messages only.
+ * rollup's totals less those; so the split costs a scan of the non-SMS messages only. Both read
+ * the replica (DATABASE_READ_URL) while it is fresh, the primary otherwise.
  */
 @ApiTags('analytics')
 @ApiBearerAuth()
@@ -73,7 +73,7 @@ interface OtherRow {
 @Controller('api/sms')
 export class ChannelStatsController {
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly reads: ReplicaReads,
     private readonly analytics: AnalyticsService,
   ) {}
 
@@ -106,8 +106,10 @@ export class ChannelStatsController {
     if (q.message_type !== undefined) where.push(`message_type = $${params.push(q.message_type)}`);
     if (q.provider !== undefined) where.push(`provider = $${params.push(q.provider)}`);
     if (q.campaign_id !== undefined) where.push(`campaign_id = $${params.push(q.campaign_id)}::uuid`);
-    const rows: OtherRow[] = await this.ds.query(
-      `SELECT channel, currency, count(*)::text AS total,
+    // From the read replica when one is configured and fresh, as the rest of the stats.
+    const rows: OtherRow[] = await this.reads.run((ds) =>
+      ds.query(
+        `SELECT channel, currency, count(*)::text AS total,
               count(*) FILTER (WHERE status = 'delivered')::text AS delivered,
               count(*) FILTER (WHERE status = 'undelivered')::text AS undelivered,
               count(*) FILTER (WHERE status = 'failed')::text AS failed,
@@ -117,7 +119,8 @@ export class ChannelStatsController {
               count(*) FILTER (WHERE fallback_message_id IS NOT NULL)::text AS fallbacks
          FROM sms_messages WHERE ${where.join(' AND ')}
         GROUP BY channel, currency ORDER BY channel`,
-      params,
+        params,
+      ),
     );
     const t = all.totals;
     const sms = {
