@@ -17,8 +17,10 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
  * The HTTP server: Fastify, for its request throughput (docs/ARCHITECTURE.md, "HTTP layer").
  * Shared by main.ts and the e2e tests, so tests exercise what production runs.
  */
-export function createHttpAdapter(): FastifyAdapter {
+export function createHttpAdapter(trustProxy: false | number | string[] = false): FastifyAdapter {
   return new FastifyAdapter({
+    // TRUST_PROXY: whose X-Forwarded-For gives `request.ip` (the tracked-link redirect's limit).
+    trustProxy,
     bodyLimit: MAX_BODY_BYTES,
     // The request id is always the service's own, so no two requests share one (a client's id
     // could repeat); a client's X-Request-Id is kept beside it (logging/request-context.ts).

@@ -39,7 +39,7 @@ async function bootstrap(config: AppConfig, envFile: string | null): Promise<voi
   }
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
-    createHttpAdapter(),
+    createHttpAdapter(config.get('TRUST_PROXY')),
     {
       bufferLogs: true,
       bodyParser: false,

@@ -61,6 +61,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOG_FORMAT: 'fancy' })).toThrow('LOG_FORMAT must be one of pretty, json');
   });
 
+  it('trusts X-Forwarded-For only from the proxies TRUST_PROXY names, never from anyone', () => {
+    expect(loadConfig({}).get('TRUST_PROXY')).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).get('TRUST_PROXY')).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,fd00::/8' }).get('TRUST_PROXY')).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.7',
+      'fd00::/8',
+    ]);
+    for (const bad of ['true', '10.0.0.0/33', 'balancer.internal', '0', '10.0.0.1/8/1'])
+      expect(() => loadConfig({ TRUST_PROXY: bad })).toThrow(/TRUST_PROXY must be/);
+  });
+
   it('keeps idle connections longer than a load balancer does (AWS ALB: 60 s), headers longer still', () => {
     const c = loadConfig({});
     expect(c.get('HTTP_KEEP_ALIVE_TIMEOUT_MS')).toBe(65000);

@@ -7,6 +7,7 @@
  * an unset JWT_SECRET from JWT_SECRET_FILE: `withJwtSecretFile` in secret-file.ts.)
  */
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { validateCronExpression } from 'cron';
 import { isSupportedCountry } from 'libphonenumber-js';
 import { ProviderName } from '../core/message-types';
@@ -74,6 +75,29 @@ const redisNodes: Parser<{ host: string; port: number }[]> = (raw, name) => {
     if (!m || port < 1 || port > 65535)
       throw new ConfigError(`${name} must be a comma-separated list of host:port (got "${entry.trim()}")`);
     return { host: m[1].replace(/^\[|\]$/g, ''), port };
+  });
+};
+/**
+ * TRUST_PROXY as Fastify's `trustProxy`: false (none), a number of hops, or the proxies' addresses
+ * (IPs or CIDRs). `true` (any sender) is refused: any client could then choose its own address.
+ */
+const trustedProxies: Parser<false | number | string[]> = (raw, name) => {
+  const v = raw.trim();
+  if (v === '') return false;
+  if (/^\d+$/.test(v)) return int(1, 10)(v, name);
+  return v.split(',').map((entry) => {
+    const [ip, bits, ...rest] = entry.trim().split('/');
+    const family = isIP(ip);
+    const max = family === 6 ? 128 : 32;
+    if (
+      family === 0 ||
+      rest.length > 0 ||
+      (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max))
+    )
+      throw new ConfigError(
+        `${name} must be a number of proxy hops or a comma-separated list of IP addresses or CIDRs (got "${entry.trim()}")`,
+      );
+    return entry.trim();
   });
 };
 const providerList: Parser<ProviderName[] | undefined> = (raw, name) => {
@@ -161,6 +185,12 @@ export const SETTINGS = {
       'longest wait for a whole request (headers and body) from its first byte; not the time to answer it. 90 s takes an 8 MiB recipients upload at 0.75 Mbit/s',
     default: '90000',
     parse: int(1000, 3600000),
+  },
+  TRUST_PROXY: {
+    description:
+      "the load balancers or proxies in front of the api whose X-Forwarded-For names the client: their addresses or CIDRs (comma-separated), or a number of hops. Empty: none, the client is the connection's peer. Behind a balancer, set it: per-client limits (the tracked-link redirect's) otherwise count every client as the balancer",
+    default: '',
+    parse: trustedProxies,
   },
   APP_ROLE: {
     description: 'api (HTTP only), worker (queues and crons only) or all',

@@ -456,3 +456,41 @@ describe('tracked links: the redirect is rate-limited per client address', () =>
     expect(refused?.body.statusCode).toBe(429);
   });
 });
+
+describe('tracked links behind a load balancer: TRUST_PROXY', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // The balancer is this host; every client below arrives through it.
+    t = await createTestApp({ env: { TRUST_PROXY: '127.0.0.1', SMS_LINK_CLICK_RATE_LIMIT: '2' } });
+  });
+  afterAll(() => t.close());
+
+  const client = () => `203.0.113.${randomInt(1, 255)}, 198.51.100.${randomInt(1, 255)}`;
+  const click = (forwardedFor?: string) => {
+    const req = t.http().get('/l/ZZZZZZZZ');
+    return (forwardedFor ? req.set('X-Forwarded-For', forwardedFor) : req).then((r) => r.status);
+  };
+
+  it("limits each client by the address the balancer forwards, not the balancer's own", async () => {
+    const [a, b] = [client(), client()];
+    // Each client its own window of 2 a minute (the code is unknown: 404 until the limit, then 429).
+    expect([await click(a), await click(a), await click(a)]).toEqual([404, 404, 429]);
+    expect([await click(b), await click(b)]).toEqual([404, 404]);
+  });
+
+  it('is not fooled by an X-Forwarded-For from a peer it does not trust', async () => {
+    const app = await createTestApp({ env: { SMS_LINK_CLICK_RATE_LIMIT: '2' } });
+    try {
+      // No TRUST_PROXY: the peer (127.0.0.1) is the client whatever the header says, so a new
+      // forged address per request does not buy a new window.
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await app.http().get('/l/ZZZZZZZZ').set('X-Forwarded-For', client());
+        statuses.push(res.status);
+      }
+      expect(statuses).toContain(429);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -66,10 +66,13 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   if (opts.logs) builder = builder.overrideProvider(LOG_DESTINATION).useValue(opts.logs);
   if (opts.override) builder = opts.override(builder);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), {
-    bodyParser: false,
-    bufferLogs: true,
-  });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    createHttpAdapter(config.get('TRUST_PROXY')),
+    {
+      bodyParser: false,
+      bufferLogs: true,
+    },
+  );
   app.useLogger(new QuietStartLogger(app.get(Logger))); // Nest's own log lines go through pino, as in main.ts
   configureApp(app);
   tuneHttpServer(app.getHttpServer(), config);
