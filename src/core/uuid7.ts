@@ -4,7 +4,8 @@ import { createHash, randomFillSync } from 'node:crypto';
  * UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then the version (7), 74 random bits and the
  * variant. Message ids are UUIDv7, so an id carries the month it was accepted in and the ledger
  * (range-partitioned by id, docs/ARCHITECTURE.md "Partitions") finds a message by id in one
- * partition. Pure: the time and the random bytes are the caller's.
+ * partition. No I/O: the time is the caller's, and so are the random bytes when given (by default
+ * a CSPRNG pool, `pooledRandomBytes`).
  */
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
