@@ -68,7 +68,8 @@ type Step = Attempted | null | 'unclaimed';
  * codes come from a queue of their own, so no bulk chunk job holds the Bull loop a code needs;
  * campaign messages (their own queue, CAMPAIGN_CHUNK_CONCURRENCY chunk jobs at a time) hold at
  * most LaneSemaphore.cappedShare of the slots, each after its tenant's paced hand-over time
- * (SMS_CAMPAIGN_MPS) and before its claim: waiting spends no attempt.
+ * (SMS_CAMPAIGN_MPS) and before its claim: waiting spends no attempt. LaneSemaphore.reservedShare
+ * of the slots (a tenth) only codes take, so a code never waits for a bulk's slot to free.
  */
 @Injectable()
 export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
@@ -104,7 +105,12 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     private readonly channels: ChannelDelivery,
   ) {
     const concurrency = config.get('SMS_WORKER_CONCURRENCY');
-    this.inFlight = new LaneSemaphore<Handed>(concurrency, LaneSemaphore.cappedShare(concurrency));
+    this.inFlight = new LaneSemaphore<Handed>(
+      concurrency,
+      LaneSemaphore.cappedShare(concurrency),
+      LaneSemaphore.reservedShare(concurrency),
+      LANE_PRIORITY.code,
+    );
     // A tenant's pacing key lives beside its campaign chunks, in its shard's slot. Any shard's
     // client reaches it: one server, or a cluster client that routes by key.
     this.pacer = new CampaignPacer(

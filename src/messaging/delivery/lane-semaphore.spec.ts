@@ -142,6 +142,61 @@ describe('LaneSemaphore', () => {
     });
   });
 
+  it('keeps the reserved slots for codes however many promotional and campaign tasks wait', async () => {
+    const s = new LaneSemaphore(10, 8, 2, 1);
+    const g = gate();
+    const started: string[] = [];
+    const others = [
+      ...Array.from({ length: 12 }, (_, i) =>
+        s.run(promo, async () => {
+          started.push(`p${i}`);
+          await g.p;
+        }),
+      ),
+      ...Array.from({ length: 4 }, (_, i) =>
+        s.run(campaign, async () => {
+          started.push(`c${i}`);
+          await g.p;
+        }),
+      ),
+    ];
+    // Eight of the ten: the other lanes hold at most limit - reserved.
+    expect(started).toHaveLength(8);
+    expect(s.inUse).toBe(8);
+    const codes = [
+      s.run(code, async () => void started.push('k1')),
+      s.run(code, async () => void started.push('k2')),
+    ];
+    // Both run while every other task still holds its slot.
+    await Promise.all(codes);
+    expect(started.slice(8)).toEqual(['k1', 'k2']);
+    g.open();
+    await Promise.all(others);
+    expect(started).toHaveLength(18);
+  });
+
+  it('never passes a reserved slot down to a lane below the codes', async () => {
+    const s = new LaneSemaphore<string>(2, 2, 1, 1);
+    const g = gate();
+    const holdPromo = s.run(promo, () => g.p); // the one unreserved slot
+    let offered: string | null | undefined;
+    const codeHolder = s.run(code, async (slot) => {
+      offered = slot.successor()?.key ?? null;
+    });
+    const waitingPromo = s.run(promo, async () => undefined, 'p2');
+    await codeHolder;
+    // The code's slot was the reserved one: the waiting promotional task may not have it.
+    expect(offered).toBeNull();
+    expect(s.inUse).toBe(1);
+    g.open();
+    await Promise.all([holdPromo, waitingPromo]);
+    expect(s.inUse).toBe(0);
+  });
+
+  it('reserves a tenth of the slots for codes from four slots up', () => {
+    expect([1, 3, 4, 20, 100].map(LaneSemaphore.reservedShare)).toEqual([0, 0, 1, 2, 10]);
+  });
+
   it('reserves a quarter of the slots from the capped lane', () => {
     expect(LaneSemaphore.cappedShare(1)).toBe(1);
     expect(LaneSemaphore.cappedShare(2)).toBe(1);

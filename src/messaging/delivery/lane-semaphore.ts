@@ -70,20 +70,38 @@ class Fifo<T> {
 export class LaneSemaphore<G = never> {
   private active = 0;
   private cappedActive = 0;
+  /** Slots held by lanes above `reservedPriority` (all but codes): at most `limit - reserved`. */
+  private unreservedActive = 0;
   private waitingCount = 0;
   private seq = 0;
   /** Waiters by priority (kept sorted), each in two FIFOs: capped and not. */
   private readonly queues = new Map<number, { capped: Fifo<Waiter<G>>; free: Fifo<Waiter<G>> }>();
   private priorities: number[] = [];
 
+  /**
+   * `limit` slots in all; a capped lane holds at most `cappedLimit`; `reserved` slots only lanes of
+   * priority `reservedPriority` or better may take (the others hold at most `limit - reserved`).
+   */
   constructor(
     readonly limit: number,
     readonly cappedLimit: number,
+    readonly reserved = 0,
+    readonly reservedPriority = 1,
   ) {}
 
   /** Slots a capped lane may hold: all but a quarter of them (at least one kept free when there are two). */
   static cappedShare(limit: number): number {
     return limit <= 1 ? 1 : Math.max(1, limit - Math.max(1, Math.floor(limit / 4)));
+  }
+
+  /**
+   * Slots kept for the best lane (verification codes): a tenth of them, at least one, from four
+   * slots up (below that none: a code still takes the next free slot first). A code then never
+   * waits for a slot to free, however many bulk and campaign messages fill the others; the others
+   * give up that tenth of the slots to it.
+   */
+  static reservedShare(limit: number): number {
+    return limit < 4 ? 0 : Math.max(1, Math.floor(limit / 10));
   }
 
   get inUse(): number {
@@ -93,13 +111,13 @@ export class LaneSemaphore<G = never> {
   /** Runs `task` in a slot; a task started with a `key` may be handed a slot with a gift. */
   async run<T>(lane: Lane, task: (slot: Slot<G>) => Promise<T>, key?: string): Promise<T> {
     let gift: G | undefined;
-    if (!this.admits(lane.capped) || this.waitingCount > 0) {
+    if (!this.admits(lane) || this.waitingCount > 0) {
       gift = await new Promise<G | undefined>((go) => {
         this.enqueue({ priority: lane.priority, capped: lane.capped, key, seq: ++this.seq, go }, false);
         this.dispatch();
       });
     } else {
-      this.take(lane.capped);
+      this.take(lane);
     }
     let passed = false;
     /** A successor taken out of the queue and not yet passed or put back. */
@@ -109,7 +127,10 @@ export class LaneSemaphore<G = never> {
       successor: () => {
         if (passed || reserved) return null;
         // The waiter `dispatch` would start if this slot were freed.
-        const next = this.next(this.cappedActive - (lane.capped ? 1 : 0));
+        const next = this.next(
+          this.cappedActive - (lane.capped ? 1 : 0),
+          this.unreservedActive - (this.unreserved(lane.priority) ? 1 : 0),
+        );
         if (next === undefined || next.key === undefined) return null;
         this.dequeue(next);
         const taken: Successor<G> = {
@@ -118,8 +139,10 @@ export class LaneSemaphore<G = never> {
             if (reserved !== taken) return;
             reserved = undefined;
             passed = true;
-            // The slot changes hands: only the capped count may move.
+            // The slot changes hands: only the capped and unreserved counts may move.
             this.cappedActive += (next.capped ? 1 : 0) - (lane.capped ? 1 : 0);
+            this.unreservedActive +=
+              (this.unreserved(next.priority) ? 1 : 0) - (this.unreserved(lane.priority) ? 1 : 0);
             next.go(g);
           },
           putBack: () => {
@@ -141,6 +164,7 @@ export class LaneSemaphore<G = never> {
       if (!passed) {
         this.active -= 1;
         if (lane.capped) this.cappedActive -= 1;
+        if (this.unreserved(lane.priority)) this.unreservedActive -= 1;
       }
       this.dispatch();
     }
@@ -169,10 +193,13 @@ export class LaneSemaphore<G = never> {
 
   /**
    * The waiter a free slot goes to: of the best priority, the earliest arrived, a capped one only
-   * while the capped lane holds fewer than its share (`cappedActive`).
+   * while the capped lane holds fewer than its share (`cappedActive`), one below the reserved
+   * priority only while those lanes hold fewer than theirs (`unreservedActive`).
    */
-  private next(cappedActive: number): Waiter<G> | undefined {
+  private next(cappedActive: number, unreservedActive: number): Waiter<G> | undefined {
     for (const priority of this.priorities) {
+      // Priorities ascend: past the reserved one, every later lane is held back alike.
+      if (this.unreserved(priority) && unreservedActive >= this.limit - this.reserved) return undefined;
       const q = this.queues.get(priority);
       const free = q?.free.peek();
       const capped = cappedActive < this.cappedLimit ? q?.capped.peek() : undefined;
@@ -182,22 +209,31 @@ export class LaneSemaphore<G = never> {
     return undefined;
   }
 
-  private admits(capped: boolean): boolean {
-    return this.active < this.limit && (!capped || this.cappedActive < this.cappedLimit);
+  private unreserved(priority: number): boolean {
+    return priority > this.reservedPriority;
   }
 
-  private take(capped: boolean): void {
+  private admits(lane: { priority: number; capped: boolean }): boolean {
+    return (
+      this.active < this.limit &&
+      (!lane.capped || this.cappedActive < this.cappedLimit) &&
+      (!this.unreserved(lane.priority) || this.unreservedActive < this.limit - this.reserved)
+    );
+  }
+
+  private take(lane: { priority: number; capped: boolean }): void {
     this.active += 1;
-    if (capped) this.cappedActive += 1;
+    if (lane.capped) this.cappedActive += 1;
+    if (this.unreserved(lane.priority)) this.unreservedActive += 1;
   }
 
   /** Starts waiting tasks, best priority first, while slots allow (a capped task may be passed over). */
   private dispatch(): void {
     while (this.active < this.limit) {
-      const w = this.next(this.cappedActive);
+      const w = this.next(this.cappedActive, this.unreservedActive);
       if (w === undefined) return;
       this.dequeue(w);
-      this.take(w.capped);
+      this.take(w);
       w.go();
     }
   }
