@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { SweeperService } from '../../src/messaging';
+import { SmsRouter } from '../../src/providers';
 import { recordHandOvers, runCampaign, tenantWithAudience } from '../campaigns/campaign-support';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { eventually } from '../support/wait';
@@ -84,6 +85,54 @@ describe('priority lanes', () => {
       300,
     );
     await t.http().post(`/api/sms/campaigns/${id}/cancel`).set(t.auth(admin)).expect(200);
+  });
+
+  it('a verification code finds a slot kept for it while bulk messages hold every other one', async () => {
+    // Four slots, one kept for codes (LaneSemaphore.reservedShare): the bulk's provider calls are
+    // held until the end, so only a kept slot can take the code.
+    const bulkUser = { tenant: freshTenantId(), roles: ['admin'] };
+    const router = t.get(SmsRouter).router;
+    const send = router.send.bind(router);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let held = 0;
+    const reached: string[] = [];
+    jest.spyOn(router, 'send').mockImplementation(async (sms) => {
+      reached.push(sms.messageId);
+      if (sms.tenantId === bulkUser.tenant) {
+        held += 1;
+        await gate;
+        held -= 1;
+      }
+      return send(sms);
+    });
+    const phones = Array.from({ length: 20 }, (_, i) => `+1415555${String(i).padStart(4, '0')}`);
+    await t
+      .http()
+      .post('/api/sms/send-bulk')
+      .set(t.auth(bulkUser))
+      .send({ phone_numbers: phones, message: 'Open day on Friday' })
+      .expect(202);
+    await eventually(async () => (held === 3 ? true : undefined), 10_000, 'three bulk calls in flight');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(held).toBe(3); // the fourth slot stays free for codes
+    try {
+      const res = await t
+        .http()
+        .post('/api/sms/verification/send')
+        .set(t.auth({ tenant: freshTenantId(), user: 'u4' }))
+        .send({ phone_number: '+12025559996', purpose: '2fa', code: '246801' })
+        .expect(202);
+      await eventually(
+        async () => (reached.includes(res.body.message_id) ? true : undefined),
+        5_000,
+        'the code to reach the provider while the bulk holds its slots',
+      );
+      expect(held).toBe(3);
+    } finally {
+      release();
+    }
+    await eventually(async () => (reached.length >= 21 ? true : undefined), 20_000, 'the bulk to drain');
   });
 
   it('a verification code overtakes a send-bulk queued before it', async () => {
