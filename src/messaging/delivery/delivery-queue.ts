@@ -61,14 +61,25 @@ export const CHUNK_SIZE = 100;
 /**
  * `lane` is absent on jobs added before lanes existed and on the sweeper's re-queued messages:
  * they run as transactional, and the message type alone decides how SNS sends them.
- * `tenantId` (campaign chunks): whose pacing budget the messages spend; `transactional`: their
- * template's flag (a custom type is promotional unless its template says otherwise).
+ * `tenantId`: whose messages they are, so the worker's slots are shared fairly between tenants
+ * (absent on the sweeper's jobs and on jobs added before it was written), and for campaign chunks
+ * whose pacing budget they spend; `transactional`: their template's flag (a custom type is
+ * promotional unless its template says otherwise).
  */
 export type DeliverJobData =
-  { id: string; lane?: Lane } | { ids: string[]; lane?: Lane; tenantId?: number; transactional?: boolean };
+  | { id: string; lane?: Lane; tenantId?: number }
+  | { ids: string[]; lane?: Lane; tenantId?: number; transactional?: boolean };
 
 /** Jobs without a lane (the sweeper's) take the transactional priority: never behind promotions. */
 export const DEFAULT_LANE: Lane = 'transactional';
+
+/** A single message's job data: its lane and tenant when known (a laneless job is the sweeper's). */
+function jobData(i: { id: string; lane?: Lane; tenantId?: number }): DeliverJobData {
+  if (!i.lane) return { id: i.id };
+  return i.tenantId === undefined
+    ? { id: i.id, lane: i.lane }
+    : { id: i.id, lane: i.lane, tenantId: i.tenantId };
+}
 
 export function messageIdsOf(data: DeliverJobData): string[] {
   return 'ids' in data ? data.ids : [data.id];
@@ -217,7 +228,7 @@ export class DeliveryQueue implements OnApplicationShutdown {
         queue.addBulk(
           some.map((i) => ({
             name: DeliveryJob.Deliver,
-            data: i.lane ? { id: i.id, lane: i.lane } : { id: i.id },
+            data: jobData(i),
             opts: this.jobOptions(i.jobId ?? i.id, i.delayMs, i.lane ?? i.priorityLane),
           })),
         ),
@@ -235,7 +246,7 @@ export class DeliveryQueue implements OnApplicationShutdown {
     if (ids.length === 0) return;
     const shard = this.shardFor(lane ?? DEFAULT_LANE, tenantId, ids[0]);
     await this.addChunks(shard.queue, DeliveryJob.DeliverChunk, ids, delayMs, (chunk) =>
-      lane ? { ids: chunk, lane } : { ids: chunk },
+      lane ? { ids: chunk, lane, tenantId } : { ids: chunk, tenantId },
     );
   }
 

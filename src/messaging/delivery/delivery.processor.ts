@@ -224,7 +224,7 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
    */
   async deliver(job: Job<DeliverJobData>): Promise<DeliverSummary> {
     const lane = job.data.lane ?? DEFAULT_LANE;
-    const tenantId = 'tenantId' in job.data ? job.data.tenantId : undefined;
+    const tenantId = job.data.tenantId;
     const paced = lane === 'campaign' && tenantId !== undefined;
     let all = messageIdsOf(job.data);
     let transactional = 'transactional' in job.data ? job.data.transactional : undefined;
@@ -232,7 +232,12 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     // A paced message spends its tenant's budget: those no longer waiting (a canceled campaign,
     // a message another job sent) do not queue for one.
     const ids = paced ? await this.stillWaiting(all) : all;
-    const slot = { priority: LANE_PRIORITY[lane], capped: lane === 'campaign' };
+    // Tenants take turns at the slots within a lane (a job whose tenant is not known is its own).
+    const slot = {
+      priority: LANE_PRIORITY[lane],
+      capped: lane === 'campaign',
+      flow: tenantId === undefined ? `job:${job.id}` : `tenant:${tenantId}`,
+    };
     // When this job runs again should one of its messages need a retry (a validity may end first).
     const retryInMs = retryDelayMs(job);
     const steps: Step[] = await Promise.all(
@@ -319,13 +324,13 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     if (job.name === DeliveryJob.Deliver) throw new Error('worker stopping: message not claimed');
     const data = job.data;
     const handed =
-      'tenantId' in data && data.tenantId !== undefined && data.lane === 'campaign'
+      'ids' in data && data.tenantId !== undefined && data.lane === 'campaign'
         ? // Still paced: a campaign chunk of its own (a new id: this chunk's job is still running).
           this.queue.enqueueCampaignChunks(data.tenantId, unclaimed, {
             transactional: data.transactional,
             jobSuffix: `:handover:${Date.now()}`,
           })
-        : this.queue.enqueue(unclaimed.map((id) => ({ id, lane: data.lane })));
+        : this.queue.enqueue(unclaimed.map((id) => ({ id, lane: data.lane, tenantId: data.tenantId })));
     await handed.catch((e: unknown) =>
       this.logger.warn({ err: String(e) }, 'hand-over failed; the sweeper will re-queue'),
     );

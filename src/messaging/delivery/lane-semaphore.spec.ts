@@ -49,6 +49,80 @@ describe('LaneSemaphore', () => {
     expect(order).toEqual(['k1', 'k2', 't1', 'p1', 'c1']);
   });
 
+  describe('flows (tenants) of one priority', () => {
+    it('take turns at the freed slots, however many tasks the first one queued before the others', async () => {
+      const s = new LaneSemaphore(1, 1);
+      const g = gate();
+      const order: string[] = [];
+      const first = s.run(promo, () => g.p);
+      const bulk = { ...promo, flow: 'tenant-a' };
+      const other = { ...promo, flow: 'tenant-b' };
+      const capped = { ...campaign, flow: 'tenant-c' };
+      const waiting = [
+        ...[1, 2, 3, 4].map((i) => s.run(bulk, async () => void order.push(`a${i}`))),
+        ...[1, 2].map((i) => s.run(other, async () => void order.push(`b${i}`))),
+        ...[1, 2].map((i) => s.run(capped, async () => void order.push(`c${i}`))),
+      ];
+      g.open();
+      await Promise.all([first, ...waiting]);
+      // Before flows: a1 a2 a3 a4 b1 b2 c1 c2 (arrival order only).
+      expect(order).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'c2', 'a3', 'a4']);
+    });
+
+    it('a flow whose capped lane is full keeps its turn while the others go', async () => {
+      const s = new LaneSemaphore(2, 1);
+      const g = gate();
+      const holdCampaign = s.run({ ...campaign, flow: 'c' }, () => g.p);
+      const holdPromo = gate();
+      const order: string[] = [];
+      const promoHolder = s.run(promo, () => holdPromo.p);
+      const waiting = [
+        s.run({ ...campaign, flow: 'c' }, async () => void order.push('c1')),
+        s.run({ ...promo, flow: 'a' }, async () => void order.push('a1')),
+        s.run({ ...promo, flow: 'a' }, async () => void order.push('a2')),
+      ];
+      holdPromo.open();
+      await promoHolder;
+      // The one capped slot is held: a1 goes, though c1 was first in turn, then a2 takes a1's slot.
+      await new Promise((r) => setImmediate(r));
+      expect(order).toEqual(['a1', 'a2']);
+      g.open();
+      await Promise.all([holdCampaign, ...waiting]);
+      expect(order).toEqual(['a1', 'a2', 'c1']);
+    });
+
+    it('hands a slot over to the next flow in turn, and a put-back successor keeps its turn', async () => {
+      const s = new LaneSemaphore<string>(1, 1);
+      const g = gate();
+      const order: string[] = [];
+      const offered: (string | undefined)[] = [];
+      const holder = s.run({ ...promo, flow: 'x' }, async (slot) => {
+        await g.p;
+        slot.successor()?.pass('gift');
+      });
+      const waiting = [
+        s.run(
+          { ...promo, flow: 'a' },
+          async (slot) => {
+            order.push(`a1:${slot.gift}`);
+            const next = slot.successor();
+            offered.push(next?.key);
+            next?.putBack();
+          },
+          'a1',
+        ),
+        s.run({ ...promo, flow: 'a' }, async () => void order.push('a2'), 'a2'),
+        s.run({ ...promo, flow: 'b' }, async () => void order.push('b1'), 'b1'),
+      ];
+      g.open();
+      await Promise.all([holder, ...waiting]);
+      // a1 had its turn: b1 comes next, ahead of a2 that arrived before it, and stays next when put back.
+      expect(offered).toEqual(['b1']);
+      expect(order).toEqual(['a1:gift', 'b1', 'a2']);
+      expect(s.inUse).toBe(0);
+    });
+  });
+
   describe('hand-over (Slot.successor)', () => {
     it('passes the slot with a gift to the task a freed slot would go to: the slot never counts free', async () => {
       const s = new LaneSemaphore<string>(1, 1);

@@ -1,6 +1,11 @@
 export interface Lane {
   priority: number;
   capped: boolean;
+  /**
+   * Whose task it is (a tenant, or a job when the tenant is not known): the flows of one priority
+   * take turns at the freed slots, each in its own arrival order. Tasks without one share a flow.
+   */
+  flow?: string;
 }
 
 /** The task's hold on its slot (given to the task `run` starts). */
@@ -27,10 +32,25 @@ export interface Successor<G> {
 interface Waiter<G> {
   priority: number;
   capped: boolean;
+  /** The flow's key in its priority's ring (capped and uncapped flows of one name are two). */
+  flow: string;
   key: string | undefined;
-  /** Arrival order, across the queues of one priority. */
-  seq: number;
   go: (gift?: G) => void;
+}
+
+/** One flow's waiters, in arrival order. */
+interface Flow<G> {
+  capped: boolean;
+  waiters: Fifo<Waiter<G>>;
+}
+
+/**
+ * The waiters of one priority: a flow per tenant (or job), and the ring of flows that have any,
+ * in turn order (a flow served goes to the back). Flows are few (at most one per running job).
+ */
+interface Ring<G> {
+  flows: Map<string, Flow<G>>;
+  turn: Flow<G>[];
 }
 
 /** A FIFO with O(1) ends (a chunk job adds a hundred waiters at once, and thousands may wait). */
@@ -67,15 +87,21 @@ class Fifo<T> {
   }
 }
 
+/**
+ * A worker's provider-call slots, shared by the lanes: a freed slot goes to the best priority
+ * waiting; within a priority the flows (tenants) take turns, so a tenant's bulk of thousands
+ * queued first does not hold back another tenant's campaign or bulk queued after it (each flow
+ * keeps its own arrival order). Capped lanes (campaigns) hold at most `cappedLimit` slots, and
+ * `reserved` slots are kept for the best lane (codes).
+ */
 export class LaneSemaphore<G = never> {
   private active = 0;
   private cappedActive = 0;
   /** Slots held by lanes above `reservedPriority` (all but codes): at most `limit - reserved`. */
   private unreservedActive = 0;
   private waitingCount = 0;
-  private seq = 0;
-  /** Waiters by priority (kept sorted), each in two FIFOs: capped and not. */
-  private readonly queues = new Map<number, { capped: Fifo<Waiter<G>>; free: Fifo<Waiter<G>> }>();
+  /** Waiters by priority (kept sorted), each priority a ring of flows. */
+  private readonly queues = new Map<number, Ring<G>>();
   private priorities: number[] = [];
 
   /**
@@ -113,7 +139,8 @@ export class LaneSemaphore<G = never> {
     let gift: G | undefined;
     if (!this.admits(lane) || this.waitingCount > 0) {
       gift = await new Promise<G | undefined>((go) => {
-        this.enqueue({ priority: lane.priority, capped: lane.capped, key, seq: ++this.seq, go }, false);
+        const flow = `${lane.capped ? 'c' : 'f'}:${lane.flow ?? ''}`;
+        this.enqueue({ priority: lane.priority, capped: lane.capped, flow, key, go }, false);
         this.dispatch();
       });
     } else {
@@ -170,41 +197,63 @@ export class LaneSemaphore<G = never> {
     }
   }
 
-  /** Last of its priority; first when `first` (a waiter put back where it was). */
+  /**
+   * Last of its flow, the flow last in turn when it had no waiter; with `first` (a waiter put
+   * back where it was), first of its flow and the flow first in turn.
+   */
   private enqueue(w: Waiter<G>, first: boolean): void {
-    let q = this.queues.get(w.priority);
-    if (!q) {
-      q = { capped: new Fifo(), free: new Fifo() };
-      this.queues.set(w.priority, q);
+    let ring = this.queues.get(w.priority);
+    if (!ring) {
+      ring = { flows: new Map(), turn: [] };
+      this.queues.set(w.priority, ring);
       this.priorities = [...this.priorities, w.priority].sort((a, b) => a - b);
     }
-    const fifo = w.capped ? q.capped : q.free;
-    if (first) fifo.unshift(w);
-    else fifo.push(w);
+    let flow = ring.flows.get(w.flow);
+    if (!flow) {
+      flow = { capped: w.capped, waiters: new Fifo() };
+      ring.flows.set(w.flow, flow);
+    }
+    if (first) {
+      flow.waiters.unshift(w);
+      const at = ring.turn.indexOf(flow);
+      if (at >= 0) ring.turn.splice(at, 1);
+      ring.turn.unshift(flow);
+    } else {
+      flow.waiters.push(w);
+      if (flow.waiters.size === 1) ring.turn.push(flow);
+    }
     this.waitingCount += 1;
   }
 
-  /** Takes out `w`, which `next` returned: the head of its FIFO. */
+  /** Takes out `w`, which `next` returned (the head of its flow); its flow's turn is over. */
   private dequeue(w: Waiter<G>): void {
-    const q = this.queues.get(w.priority);
-    (w.capped ? q?.capped : q?.free)?.shift();
+    const ring = this.queues.get(w.priority);
+    const flow = ring?.flows.get(w.flow);
+    if (!ring || !flow) return;
+    flow.waiters.shift();
     this.waitingCount -= 1;
+    const at = ring.turn.indexOf(flow);
+    if (at >= 0) ring.turn.splice(at, 1);
+    if (flow.waiters.size > 0) ring.turn.push(flow);
+    else ring.flows.delete(w.flow);
   }
 
   /**
-   * The waiter a free slot goes to: of the best priority, the earliest arrived, a capped one only
-   * while the capped lane holds fewer than its share (`cappedActive`), one below the reserved
-   * priority only while those lanes hold fewer than theirs (`unreservedActive`).
+   * The waiter a free slot goes to: of the best priority, the first in its flow of the first flow
+   * in turn, a capped one only while the capped lane holds fewer than its share (`cappedActive`),
+   * one below the reserved priority only while those lanes hold fewer than theirs
+   * (`unreservedActive`).
    */
   private next(cappedActive: number, unreservedActive: number): Waiter<G> | undefined {
     for (const priority of this.priorities) {
       // Priorities ascend: past the reserved one, every later lane is held back alike.
       if (this.unreserved(priority) && unreservedActive >= this.limit - this.reserved) return undefined;
-      const q = this.queues.get(priority);
-      const free = q?.free.peek();
-      const capped = cappedActive < this.cappedLimit ? q?.capped.peek() : undefined;
-      if (free && capped) return free.seq < capped.seq ? free : capped;
-      if (free || capped) return free ?? capped;
+      const ring = this.queues.get(priority);
+      if (!ring) continue;
+      for (const flow of ring.turn) {
+        if (flow.capped && cappedActive >= this.cappedLimit) continue;
+        return flow.waiters.peek();
+      }
     }
     return undefined;
   }
