@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { SweeperService } from '../../src/messaging';
+import { shardOf } from '../../src/messaging/delivery/delivery-queue';
 import { SmsRouter } from '../../src/providers';
 import { recordHandOvers, runCampaign, tenantWithAudience } from '../campaigns/campaign-support';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
@@ -222,5 +223,60 @@ describe('tenants share the slots', () => {
     // 4 slots, one is kept for codes). In arrival order every waiting bulk message went first (576).
     expect(bulkMeanwhile).toBeLessThan(250);
     expect(handOvers.filter((h) => h.tenantId === bulkUser.tenant).length).toBeLessThan(1000);
+  });
+});
+
+/**
+ * Shards (SMS_QUEUE_SHARDS): a worker takes jobs from every shard side by side, and the tenants'
+ * messages then take turns at its slots, so a tenant on a quiet shard is not held back by a bulk on
+ * a busy one.
+ */
+describe('tenants on different shards share a worker', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      env: {
+        SMS_QUEUE_SHARDS: '4',
+        SMS_WORKER_CONCURRENCY: '4',
+        SANDBOX_LATENCY_MS: '40',
+        SANDBOX_DELIVERY_DELAY_MS: '10',
+      },
+    });
+    await t.get(SweeperService).recoverLostJobs();
+  });
+  afterAll(() => t.close());
+  afterEach(() => jest.restoreAllMocks());
+
+  it("a bulk on one shard goes out beside another tenant's larger bulk on another, and both drain", async () => {
+    const big = { tenant: freshTenantId(), roles: ['admin'] };
+    let small = { tenant: freshTenantId(), roles: ['admin'] };
+    while (shardOf(4, 'promotional', small.tenant, '') === shardOf(4, 'promotional', big.tenant, ''))
+      small = { tenant: freshTenantId(), roles: ['admin'] };
+    const handOvers = recordHandOvers(t);
+    const count = (tenant: number) => handOvers.filter((h) => h.tenantId === tenant).length;
+    const bulk = (who: typeof big, n: number, prefix: string) =>
+      t
+        .http()
+        .post('/api/sms/send-bulk')
+        .set(t.auth(who))
+        .send({
+          phone_numbers: Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`),
+          message: 'Open day on Friday',
+        })
+        .expect(202);
+    // 600 numbers: six chunk jobs, as many as the shard's delivery queue has processing loops.
+    await bulk(big, 600, '+1718555');
+    await eventually(async () => (count(big.tenant) >= 20 ? true : undefined));
+    await bulk(small, 100, '+1917555');
+    const bigBefore = count(big.tenant);
+    await eventually(async () => (count(small.tenant) === 100 ? true : undefined), 30_000, 'the small bulk');
+    const last = handOvers.filter((h) => h.tenantId === small.tenant).pop()!;
+    const bigMeanwhile =
+      handOvers.filter((h) => h.tenantId === big.tenant && h.at <= last.at).length - bigBefore;
+    // About one each in turn; in arrival order the big bulk's waiting messages went first (575).
+    expect(bigMeanwhile).toBeLessThan(250);
+    await eventually(async () => (count(big.tenant) === 600 ? true : undefined), 30_000, 'the big bulk');
+    expect(new Set(handOvers.map((h) => h.messageId)).size).toBe(handOvers.length);
   });
 });
