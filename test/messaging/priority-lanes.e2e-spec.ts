@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { SweeperService } from '../../src/messaging';
-import { shardOf } from '../../src/messaging/delivery/delivery-queue';
+import { DeliveryQueue, shardOf } from '../../src/messaging/delivery/delivery-queue';
 import { SmsRouter } from '../../src/providers';
 import { recordHandOvers, runCampaign, tenantWithAudience } from '../campaigns/campaign-support';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
@@ -128,6 +128,56 @@ describe('priority lanes', () => {
         async () => (reached.includes(res.body.message_id) ? true : undefined),
         5_000,
         'the code to reach the provider while the bulk holds its slots',
+      );
+      expect(held).toBe(3);
+    } finally {
+      release();
+    }
+    await eventually(async () => (reached.length >= 21 ? true : undefined), 20_000, 'the bulk to drain');
+  });
+
+  it('a code the sweeper re-queues (its enqueue failed) also finds the slot kept for codes', async () => {
+    const bulkUser = { tenant: freshTenantId(), roles: ['admin'] };
+    const router = t.get(SmsRouter).router;
+    const send = router.send.bind(router);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let held = 0;
+    const reached: string[] = [];
+    jest.spyOn(router, 'send').mockImplementation(async (sms) => {
+      reached.push(sms.messageId);
+      if (sms.tenantId === bulkUser.tenant) {
+        held += 1;
+        await gate;
+        held -= 1;
+      }
+      return send(sms);
+    });
+    const phones = Array.from({ length: 20 }, (_, i) => `+1415556${String(i).padStart(4, '0')}`);
+    await t
+      .http()
+      .post('/api/sms/send-bulk')
+      .set(t.auth(bulkUser))
+      .send({ phone_numbers: phones, message: 'Open day on Friday' })
+      .expect(202);
+    await eventually(async () => (held === 3 ? true : undefined), 10_000, 'three bulk calls in flight');
+    try {
+      // Redis refuses the code's job: the row is committed, and the sweeper queues it (laneless).
+      jest.spyOn(t.get(DeliveryQueue), 'enqueue').mockRejectedValueOnce(new Error('Redis is away'));
+      const res = await t
+        .http()
+        .post('/api/sms/verification/send')
+        .set(t.auth({ tenant: freshTenantId(), user: 'u5' }))
+        .send({ phone_number: '+12025559995', purpose: '2fa', code: '864201' })
+        .expect(202);
+      await t
+        .get(SweeperService)
+        .requeue([{ id: res.body.message_id, messageType: '2fa_code', campaign: false }]);
+      // Before, a laneless job took the transactional lane's slots, all held by the bulk here.
+      await eventually(
+        async () => (reached.includes(res.body.message_id) ? true : undefined),
+        5_000,
+        'the swept code to reach the provider while the bulk holds its slots',
       );
       expect(held).toBe(3);
     } finally {

@@ -82,6 +82,7 @@ export interface WaitingLane {
   tenantId: number;
   campaignId: string | null;
   declared: boolean;
+  messageType: MessageType;
 }
 
 /** Outcome writes are retried until PostgreSQL answers: first after this, doubling up to the cap. */
@@ -214,21 +215,27 @@ export class DeliveryStore {
    * declares it transactional (a custom type's flag).
    */
   async waitingLanes(ids: string[]): Promise<WaitingLane[]> {
-    const rows: { id: string; tenant_id: number; campaign_id: string | null; declared: boolean }[] =
-      await this.ds.query(
-        `SELECT m.id, m.tenant_id, m.campaign_id,
+    const rows: {
+      id: string;
+      tenant_id: number;
+      campaign_id: string | null;
+      declared: boolean;
+      message_type: MessageType;
+    }[] = await this.ds.query(
+      `SELECT m.id, m.tenant_id, m.campaign_id, m.message_type,
                 EXISTS (SELECT 1 FROM sms_templates t
                          WHERE t.tenant_id = m.tenant_id AND t.template_id = m.template_id
                            AND t.message_type = m.message_type AND t.transactional) AS declared
            FROM sms_messages m
           WHERE m.id = ANY($1::uuid[]) AND m.status IN ('queued', 'scheduled')`,
-        [ids],
-      );
+      [ids],
+    );
     return rows.map((r) => ({
       id: r.id,
       tenantId: r.tenant_id,
       campaignId: r.campaign_id,
       declared: r.declared,
+      messageType: r.message_type,
     }));
   }
 

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { Clock } from '../../common/clock';
 import { QueueWorker } from '../../common/queue-worker';
 import { AppConfig } from '../../config/app-config';
-import { ProviderName } from '../../core/message-types';
+import { CODE_MESSAGE_TYPES, ProviderName } from '../../core/message-types';
 import { isPastValidity, secondsLeft } from '../../core/validity';
 import {
   AllProvidersFailedError,
@@ -228,15 +228,23 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     const paced = lane === 'campaign' && tenantId !== undefined;
     let all = messageIdsOf(job.data);
     let transactional = 'transactional' in job.data ? job.data.transactional : undefined;
-    if (job.data.lane === undefined) ({ ids: all, transactional } = await this.laneless(all));
+    // The slots' lane and tenant: the job's, or for a laneless job what its rows say.
+    let slotLane: Lane = lane;
+    let flowTenant = tenantId;
+    if (job.data.lane === undefined) {
+      const swept = await this.laneless(all);
+      ({ ids: all, transactional } = swept);
+      slotLane = swept.lane;
+      flowTenant = swept.tenantId;
+    }
     // A paced message spends its tenant's budget: those no longer waiting (a canceled campaign,
     // a message another job sent) do not queue for one.
     const ids = paced ? await this.stillWaiting(all) : all;
     // Tenants take turns at the slots within a lane (a job whose tenant is not known is its own).
     const slot = {
-      priority: LANE_PRIORITY[lane],
-      capped: lane === 'campaign',
-      flow: tenantId === undefined ? `job:${job.id}` : `tenant:${tenantId}`,
+      priority: LANE_PRIORITY[slotLane],
+      capped: slotLane === 'campaign',
+      flow: flowTenant === undefined ? `job:${job.id}` : `tenant:${flowTenant}`,
     };
     // When this job runs again should one of its messages need a retry (a validity may end first).
     const retryInMs = retryDelayMs(job);
@@ -340,9 +348,13 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
    * A job without a lane comes from the sweeper (Redis lost its jobs, or an enqueue failed). Its
    * campaign messages go back to the campaign queue, paced, instead of taking the fast lanes; the
    * others stay, and a single message's template says whether it is transactional (the flag
-   * otherwise travels in the job data). Returns the ids that stay and that flag.
+   * otherwise travels in the job data). Returns the ids that stay, that flag, the lane whose slots
+   * they take (codes': the code lane, so a re-queued code uses the slots kept for codes; the
+   * others': the transactional one, never behind promotions) and their tenant when they have one.
    */
-  private async laneless(ids: string[]): Promise<{ ids: string[]; transactional?: boolean }> {
+  private async laneless(
+    ids: string[],
+  ): Promise<{ ids: string[]; transactional?: boolean; lane: Lane; tenantId?: number }> {
     const rows = await this.store.waitingLanes(ids);
     const campaign = rows.filter((r) => r.campaignId !== null);
     const byTenant = new Map<number, string[]>();
@@ -356,8 +368,16 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     const moved = new Set(campaign.map((r) => r.id));
     const stay = ids.filter((id) => !moved.has(id));
     const own = stay.length === 1 ? rows.find((r) => r.id === stay[0]) : undefined;
-    // A custom type's template flag; undefined lets the message type decide (built-in types).
-    return { ids: stay, transactional: own?.declared ? true : undefined };
+    const staying = rows.filter((r) => !moved.has(r.id));
+    const codes = staying.length > 0 && staying.every((r) => CODE_MESSAGE_TYPES.includes(r.messageType));
+    const tenants = new Set(staying.map((r) => r.tenantId));
+    return {
+      ids: stay,
+      // A custom type's template flag; undefined lets the message type decide (built-in types).
+      transactional: own?.declared ? true : undefined,
+      lane: codes ? 'code' : DEFAULT_LANE,
+      tenantId: tenants.size === 1 ? staying[0].tenantId : undefined,
+    };
   }
 
   /** The job's messages still waiting to be handed over (queued or scheduled), in the job's order. */
