@@ -579,27 +579,42 @@ export class SystemMessagesRepository {
   /**
    * Deletes up to `limit` messages in a final status created more than `days` ago, and their
    * events in the same statement (no foreign key between the two: the ledger keeps them together).
+   * The ids are read first and handed to the delete as a list: `id = ANY(<list>)` prunes both
+   * ledgers to the month partitions that hold them, where `id IN (SELECT …)` hashed every
+   * partition of both tables for each chunk (BENCHMARKS "Partitioned ledger": 10,000 messages in
+   * 0.16 s instead of 0.52 s on 2,000,000, and the gap grows with the ledger). The delete checks
+   * age and status again, so a row that changed meanwhile stays.
    */
   private async deleteFinished(days: number, limit: number): Promise<number> {
+    const [{ ids }]: { ids: string[] }[] = await this.ds.query(
+      `SELECT coalesce(array_agg(id::text), '{}') AS ids FROM (
+         SELECT id FROM sms_messages
+          WHERE created_at < now() - make_interval(days => $1)
+            AND status IN (${RETAINED_STATUSES})
+          LIMIT $2) s`,
+      [days, limit],
+    );
+    if (ids.length === 0) return 0;
     const [{ n }]: { n: number }[] = await this.ds.query(
       `WITH gone AS (
-         DELETE FROM sms_messages WHERE id IN (
-           SELECT id FROM sms_messages
-            WHERE created_at < now() - make_interval(days => $1)
-              AND status IN ('delivered', 'undelivered', 'failed', 'canceled', 'expired', 'sent', 'unknown')
-            LIMIT $2)
+         DELETE FROM sms_messages
+          WHERE id = ANY($1::uuid[]) AND created_at < now() - make_interval(days => $2)
+            AND status IN (${RETAINED_STATUSES})
          RETURNING id
        ), events AS (
-         DELETE FROM sms_message_events WHERE message_id IN (SELECT id FROM gone)
+         DELETE FROM sms_message_events WHERE message_id = ANY($1::uuid[]) AND message_id IN (SELECT id FROM gone)
        )
        SELECT count(*)::int AS n FROM gone`,
-      [days, limit],
+      [ids, days],
     );
     return n;
   }
 }
 
 /** A pending message as the sweeper re-queues it: what decides its lane's priority. */
+/** The statuses retention deletes (SQL literals): every final one, and `sent` and `unknown`. */
+const RETAINED_STATUSES = `'delivered', 'undelivered', 'failed', 'canceled', 'expired', 'sent', 'unknown'`;
+
 export interface PendingRow {
   id: string;
   messageType: MessageType;
