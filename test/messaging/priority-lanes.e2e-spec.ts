@@ -88,9 +88,12 @@ describe('priority lanes', () => {
     await t.http().post(`/api/sms/campaigns/${id}/cancel`).set(t.auth(admin)).expect(200);
   });
 
-  it('a verification code finds a slot kept for it while bulk messages hold every other one', async () => {
-    // Four slots, one kept for codes (LaneSemaphore.reservedShare): the bulk's provider calls are
-    // held until the end, so only a kept slot can take the code.
+  /**
+   * A 20-number bulk whose provider calls are held until `release`: with four slots, one kept for
+   * codes (LaneSemaphore.reservedShare), it holds the other three. `reached`: every message id
+   * that got to the provider, in order.
+   */
+  async function bulkHoldingThreeSlots(prefix: string) {
     const bulkUser = { tenant: freshTenantId(), roles: ['admin'] };
     const router = t.get(SmsRouter).router;
     const send = router.send.bind(router);
@@ -107,7 +110,7 @@ describe('priority lanes', () => {
       }
       return send(sms);
     });
-    const phones = Array.from({ length: 20 }, (_, i) => `+1415555${String(i).padStart(4, '0')}`);
+    const phones = Array.from({ length: 20 }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
     await t
       .http()
       .post('/api/sms/send-bulk')
@@ -115,9 +118,22 @@ describe('priority lanes', () => {
       .send({ phone_numbers: phones, message: 'Open day on Friday' })
       .expect(202);
     await eventually(async () => (held === 3 ? true : undefined), 10_000, 'three bulk calls in flight');
-    await new Promise((r) => setTimeout(r, 300));
-    expect(held).toBe(3); // the fourth slot stays free for codes
+    return {
+      reached,
+      held: () => held,
+      /** Lets the bulk go, and waits until it has drained (and the one other message went). */
+      drain: async () => {
+        release();
+        await eventually(async () => (reached.length >= 21 ? true : undefined), 20_000, 'the bulk to drain');
+      },
+    };
+  }
+
+  it('a verification code finds a slot kept for it while bulk messages hold every other one', async () => {
+    const bulk = await bulkHoldingThreeSlots('+1415555');
     try {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(bulk.held()).toBe(3); // the fourth slot stays free for codes
       const res = await t
         .http()
         .post('/api/sms/verification/send')
@@ -125,42 +141,18 @@ describe('priority lanes', () => {
         .send({ phone_number: '+12025559996', purpose: '2fa', code: '246801' })
         .expect(202);
       await eventually(
-        async () => (reached.includes(res.body.message_id) ? true : undefined),
+        async () => (bulk.reached.includes(res.body.message_id) ? true : undefined),
         5_000,
         'the code to reach the provider while the bulk holds its slots',
       );
-      expect(held).toBe(3);
+      expect(bulk.held()).toBe(3);
     } finally {
-      release();
+      await bulk.drain();
     }
-    await eventually(async () => (reached.length >= 21 ? true : undefined), 20_000, 'the bulk to drain');
   });
 
   it('a code the sweeper re-queues (its enqueue failed) also finds the slot kept for codes', async () => {
-    const bulkUser = { tenant: freshTenantId(), roles: ['admin'] };
-    const router = t.get(SmsRouter).router;
-    const send = router.send.bind(router);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let held = 0;
-    const reached: string[] = [];
-    jest.spyOn(router, 'send').mockImplementation(async (sms) => {
-      reached.push(sms.messageId);
-      if (sms.tenantId === bulkUser.tenant) {
-        held += 1;
-        await gate;
-        held -= 1;
-      }
-      return send(sms);
-    });
-    const phones = Array.from({ length: 20 }, (_, i) => `+1415556${String(i).padStart(4, '0')}`);
-    await t
-      .http()
-      .post('/api/sms/send-bulk')
-      .set(t.auth(bulkUser))
-      .send({ phone_numbers: phones, message: 'Open day on Friday' })
-      .expect(202);
-    await eventually(async () => (held === 3 ? true : undefined), 10_000, 'three bulk calls in flight');
+    const bulk = await bulkHoldingThreeSlots('+1415556');
     try {
       // Redis refuses the code's job: the row is committed, and the sweeper queues it (laneless).
       jest.spyOn(t.get(DeliveryQueue), 'enqueue').mockRejectedValueOnce(new Error('Redis is away'));
@@ -175,15 +167,14 @@ describe('priority lanes', () => {
         .requeue([{ id: res.body.message_id, messageType: '2fa_code', campaign: false }]);
       // Before, a laneless job took the transactional lane's slots, all held by the bulk here.
       await eventually(
-        async () => (reached.includes(res.body.message_id) ? true : undefined),
+        async () => (bulk.reached.includes(res.body.message_id) ? true : undefined),
         5_000,
         'the swept code to reach the provider while the bulk holds its slots',
       );
-      expect(held).toBe(3);
+      expect(bulk.held()).toBe(3);
     } finally {
-      release();
+      await bulk.drain();
     }
-    await eventually(async () => (reached.length >= 21 ? true : undefined), 20_000, 'the bulk to drain');
   });
 
   it('a verification code overtakes a send-bulk queued before it', async () => {
