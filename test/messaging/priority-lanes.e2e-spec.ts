@@ -6,6 +6,26 @@ import { recordHandOvers, runCampaign, tenantWithAudience } from '../campaigns/c
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { eventually } from '../support/wait';
 
+/** The app of these suites: four worker slots (one kept for codes), a sandbox answering in 40 ms. */
+function fourSlotApp(env: Record<string, string> = {}): Promise<TestApp> {
+  return createTestApp({
+    env: { SMS_WORKER_CONCURRENCY: '4', SANDBOX_LATENCY_MS: '40', SANDBOX_DELIVERY_DELAY_MS: '10', ...env },
+  });
+}
+
+/** A promotional send-bulk of `n` numbers `<prefix>0000`, `<prefix>0001`, … by `who`, accepted. */
+async function sendBulk(t: TestApp, who: { tenant: number; roles: string[] }, n: number, prefix: string) {
+  await t
+    .http()
+    .post('/api/sms/send-bulk')
+    .set(t.auth(who))
+    .send({
+      phone_numbers: Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`),
+      message: 'Open day on Friday',
+    })
+    .expect(202);
+}
+
 /**
  * Four slots of 40 ms each and no pacing limit to speak of: a 400-message campaign keeps the
  * worker busy for seconds. A code sent meanwhile must not wait for it.
@@ -15,14 +35,7 @@ describe('priority lanes', () => {
   let ds: DataSource;
 
   beforeAll(async () => {
-    t = await createTestApp({
-      env: {
-        SMS_WORKER_CONCURRENCY: '4',
-        SANDBOX_LATENCY_MS: '40',
-        SANDBOX_DELIVERY_DELAY_MS: '10',
-        SMS_CAMPAIGN_MPS: '1000',
-      },
-    });
+    t = await fourSlotApp({ SMS_CAMPAIGN_MPS: '1000' });
     ds = t.get(DataSource);
     // The sweeper's first look at a Redis it has not seen re-queues the whole backlog; done here,
     // not in the middle of a measurement.
@@ -110,13 +123,7 @@ describe('priority lanes', () => {
       }
       return send(sms);
     });
-    const phones = Array.from({ length: 20 }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
-    await t
-      .http()
-      .post('/api/sms/send-bulk')
-      .set(t.auth(bulkUser))
-      .send({ phone_numbers: phones, message: 'Open day on Friday' })
-      .expect(202);
+    await sendBulk(t, bulkUser, 20, prefix);
     await eventually(async () => (held === 3 ? true : undefined), 10_000, 'three bulk calls in flight');
     return {
       reached,
@@ -182,13 +189,7 @@ describe('priority lanes', () => {
     // than the delivery queue has processing loops (concurrency 4 + 2 for chunks).
     const bulkUser = { tenant: freshTenantId(), roles: ['admin'] };
     const handOvers = recordHandOvers(t);
-    const phones = Array.from({ length: 1000 }, (_, i) => `+1312555${String(i).padStart(4, '0')}`);
-    await t
-      .http()
-      .post('/api/sms/send-bulk')
-      .set(t.auth(bulkUser))
-      .send({ phone_numbers: phones, message: 'Open day on Friday' })
-      .expect(202);
+    await sendBulk(t, bulkUser, 1000, '+1312555');
     await eventually(async () => (handOvers.length >= 20 ? true : undefined));
 
     const user = { tenant: freshTenantId(), user: 'u3' };
@@ -223,14 +224,7 @@ describe('tenants share the slots', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp({
-      env: {
-        SMS_WORKER_CONCURRENCY: '4',
-        SANDBOX_LATENCY_MS: '40',
-        SANDBOX_DELIVERY_DELAY_MS: '10',
-        SMS_CAMPAIGN_MPS: '1000',
-      },
-    });
+    t = await fourSlotApp({ SMS_CAMPAIGN_MPS: '1000' });
     await t.get(SweeperService).recoverLostJobs();
   });
   afterAll(() => t.close());
@@ -242,13 +236,7 @@ describe('tenants share the slots', () => {
     const handOvers = recordHandOvers(t);
     // Promotional (general_notification), the campaign's priority: 1,000 numbers are ten chunk
     // jobs, six of them in the delivery queue's processing loops at once (600 messages waiting).
-    const phones = Array.from({ length: 1000 }, (_, i) => `+1646555${String(i).padStart(4, '0')}`);
-    await t
-      .http()
-      .post('/api/sms/send-bulk')
-      .set(t.auth(bulkUser))
-      .send({ phone_numbers: phones, message: 'Open day on Friday' })
-      .expect(202);
+    await sendBulk(t, bulkUser, 1000, '+1646555');
     await eventually(async () => (handOvers.length >= 20 ? true : undefined));
     await runCampaign(t, admin);
     const bulkBefore = handOvers.filter((h) => h.tenantId === bulkUser.tenant).length;
@@ -276,14 +264,7 @@ describe('tenants on different shards share a worker', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp({
-      env: {
-        SMS_QUEUE_SHARDS: '4',
-        SMS_WORKER_CONCURRENCY: '4',
-        SANDBOX_LATENCY_MS: '40',
-        SANDBOX_DELIVERY_DELAY_MS: '10',
-      },
-    });
+    t = await fourSlotApp({ SMS_QUEUE_SHARDS: '4' });
     // Shards 1-3 are new to this run's Redis: the sweeper re-queues the whole backlog the suites
     // before left queued, in the transactional lane's slots. Drained first where it can be (the
     // figures below count one tenant against the other, so a backlog only slows them down).
@@ -313,24 +294,14 @@ describe('tenants on different shards share a worker', () => {
     const small = onShard([0, shardOf(4, 'promotional', big.tenant, '')]);
     const handOvers = recordHandOvers(t);
     const count = (tenant: number) => handOvers.filter((h) => h.tenantId === tenant).length;
-    const bulk = (who: typeof big, n: number, prefix: string) =>
-      t
-        .http()
-        .post('/api/sms/send-bulk')
-        .set(t.auth(who))
-        .send({
-          phone_numbers: Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`),
-          message: 'Open day on Friday',
-        })
-        .expect(202);
     // 600 numbers: six chunk jobs, as many as the shard's delivery queue has processing loops.
-    await bulk(big, 600, '+1718555');
+    await sendBulk(t, big, 600, '+1718555');
     await eventually(
       async () => (count(big.tenant) >= 20 ? true : undefined),
       60_000,
       'the big bulk to start',
     );
-    await bulk(small, 100, '+1917555');
+    await sendBulk(t, small, 100, '+1917555');
     const bigBefore = count(big.tenant);
     await eventually(async () => (count(small.tenant) === 100 ? true : undefined), 60_000, 'the small bulk');
     const last = handOvers.filter((h) => h.tenantId === small.tenant).pop()!;
