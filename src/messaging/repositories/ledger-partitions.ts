@@ -16,8 +16,12 @@ const TABLES = [
   { table: 'sms_message_events', key: 'message_id' },
 ] as const;
 
-/** Statuses retention deletes (`SystemMessagesRepository.deleteFinished`); the rest are waiting. */
-const FINAL = `('delivered', 'undelivered', 'failed', 'canceled', 'expired', 'sent', 'unknown')`;
+/**
+ * The statuses retention deletes, as SQL literals: a month is dropped when it holds only these, and
+ * `SystemMessagesRepository.deleteFinished` deletes rows in these; the rest are waiting.
+ */
+export const RETAINED_STATUSES = `'delivered', 'undelivered', 'failed', 'canceled', 'expired', 'sent', 'unknown'`;
+const FINAL = `(${RETAINED_STATUSES})`;
 /** The waiting statuses, as index `sms_messages_pending` covers them (the check under the lock). */
 const WAITING = `('scheduled', 'queued', 'sending')`;
 

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { inChunks, redactInPages } from '../../common/chunked';
 import { MessageStatus, MessageType, ProviderName } from '../../core/message-types';
 import type { DeliveryReceipt } from '../../providers';
+import { RETAINED_STATUSES } from './ledger-partitions';
 
 /** The provider message id a receipt names: what its lock and its message are found by. */
 export interface ReceiptKey {
@@ -626,9 +627,6 @@ export class SystemMessagesRepository {
 }
 
 /** A pending message as the sweeper re-queues it: what decides its lane's priority. */
-/** The statuses retention deletes (SQL literals): every final one, and `sent` and `unknown`. */
-const RETAINED_STATUSES = `'delivered', 'undelivered', 'failed', 'canceled', 'expired', 'sent', 'unknown'`;
-
 export interface PendingRow {
   id: string;
   messageType: MessageType;
