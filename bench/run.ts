@@ -7,7 +7,7 @@
  * (bench/phases/*.ts) starts the service it needs and answers named figures.
  *
  * - no flag: every phase; rewrites the BENCH block.
- * - `--only=core` (a)–(d), `--only=worker` (a), (b), (d): printed only.
+ * - `--only=core` (a)–(d), `--only=worker` (a), (b), (d), `--only=api` (c): printed only.
  * - `--only=campaign`, `--only=stats`, `--only=codes`: that phase; rewrites its own block.
  * - `--skip=stats`: the full run without the 1,000,000-message stats seed.
  * - `--compare <git-rev> [--pairs=N]`: the chosen phases (default core and codes) for that
@@ -26,6 +26,7 @@ import { runBuild } from './runner';
 const PHASES: Record<string, Phase[]> = {
   worker: [rawBull, workerPath],
   core: [rawBull, workerPath, apiPath],
+  api: [apiPath],
   stats: [rollupSendPathScenario, rollupCostScenario, statsScenario],
   campaign: [campaignScenario],
   codes: [codesUnderLoad],

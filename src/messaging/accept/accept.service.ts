@@ -27,7 +27,7 @@ import {
 } from '../../core';
 import { PhoneService } from '../../phone';
 import { isTestNumber, SmsRouter } from '../../providers';
-import { TenantsService } from '../../tenancy';
+import { TenantSettings, TenantsService } from '../../tenancy';
 import { CallbackUrlGuard } from '../../callbacks';
 import { DeliveryQueue, Lane, laneOf } from '../delivery/delivery-queue';
 import { IdempotencyService, KeyOwner } from '../policies/idempotency.service';
@@ -169,9 +169,15 @@ export class AcceptService {
 
   async accept(ctx: SendContext, input: AcceptInput): Promise<Accepted> {
     const now = this.clock.now();
-    const smartEncoding = await this.smartEncodingOf(ctx.principal.tenantId, input);
-    const tracking = await this.links.appliesTo(ctx.principal.tenantId, input);
-    const prepared = this.prepare(ctx.principal.tenantId, input, now, smartEncoding, tracking);
+    // One read of the tenant's settings for the whole accept: every policy below sees the same.
+    const settings = (await this.tenants.ensure(ctx.principal.tenantId)).settings;
+    const prepared = this.prepare(
+      ctx.principal.tenantId,
+      input,
+      now,
+      this.smartEncodingOf(settings, input),
+      this.links.appliesTo(settings, input),
+    );
     const { tenantId, userId } = ctx.principal;
     const owner: KeyOwner = { tenantId, userId };
     const key = ctx.idempotencyKey;
@@ -193,11 +199,11 @@ export class AcceptService {
       if (input.statusCallbackUrl)
         await this.callbackUrls.check('status_callback_url', input.statusCallbackUrl);
       await this.channels.checkMediaHosts(prepared.batch.channel ?? SMS_SPEC); // channels: like callbacks
-      await this.applyTestMode(prepared.batch, ctx.principal.testMode === true);
-      await this.screen(prepared.batch, now);
+      this.applyTestMode(prepared.batch, ctx.principal.testMode === true, settings);
+      await this.screen(prepared.batch, now, settings);
       await this.links.settle(prepared.batch.rows);
       this.present(prepared);
-      rateLimit = await this.write(ctx.principal, prepared, input, now, key ?? null, claimId);
+      rateLimit = await this.write(ctx.principal, settings, prepared, input, now, key ?? null, claimId);
     } catch (e) {
       if (key && claimId) await this.idempotency.release(owner, key, claimId).catch(() => undefined);
       throw e;
@@ -223,19 +229,20 @@ export class AcceptService {
     },
   ): Promise<PlannedOutcome | null> {
     const now = this.clock.now();
+    const settings = (await this.tenants.ensure(input.tenantId)).settings;
     const batch = this.preparePlanned(
       input,
       now,
-      await this.smartEncodingOf(input.tenantId, input),
-      await this.links.appliesTo(input.tenantId, input),
+      this.smartEncodingOf(settings, input),
+      this.links.appliesTo(settings, input),
     );
     await this.channels.checkMediaHosts(batch.channel ?? SMS_SPEC); // channels: like callbacks
-    await this.applyTestMode(batch, false);
-    await this.screenPlanned(batch, now);
+    this.applyTestMode(batch, false, settings);
+    await this.screenPlanned(batch, now, settings);
     await this.links.settle(batch.rows);
     const outcome = await this.ds.transaction(async (m) => {
       if (!(await hooks.before(m))) return null;
-      const cap = batch.testMode ? null : await this.spendCap.capOf(input.tenantId);
+      const cap = batch.testMode ? null : this.spendCap.capOf(settings);
       if (cap !== null) {
         await this.spendCap.lock(m, input.tenantId);
         this.takeWhatFits(batch, await this.spendCap.room(input.tenantId, cap, m));
@@ -275,15 +282,16 @@ export class AcceptService {
    */
   async previewPlanned(input: PlannedInput): Promise<PlannedPreview> {
     const now = this.clock.now();
+    const settings = (await this.tenants.ensure(input.tenantId)).settings;
     const batch = this.preparePlanned(
       input,
       now,
-      await this.smartEncodingOf(input.tenantId, input),
-      await this.links.appliesTo(input.tenantId, input),
+      this.smartEncodingOf(settings, input),
+      this.links.appliesTo(settings, input),
     );
-    await this.applyTestMode(batch, false);
-    await this.screenPlanned(batch, now);
-    const cap = batch.testMode ? null : await this.spendCap.capOf(input.tenantId);
+    this.applyTestMode(batch, false, settings);
+    await this.screenPlanned(batch, now, settings);
+    const cap = batch.testMode ? null : this.spendCap.capOf(settings);
     if (cap !== null) {
       this.takeWhatFits(batch, await this.spendCap.room(input.tenantId, cap));
     }
@@ -325,7 +333,8 @@ export class AcceptService {
    */
   async acceptFallback(o: FallbackSource, reason: string): Promise<string | null> {
     const now = this.clock.now();
-    const smart = smartEncode(o.body, await this.smartEncodingOf(o.tenantId, { messageType: o.messageType }));
+    const settings = (await this.tenants.ensure(o.tenantId)).settings;
+    const smart = smartEncode(o.body, this.smartEncodingOf(settings, { messageType: o.messageType }));
     const text = smart.analysis;
     const lane = laneOf(o.messageType, undefined);
     const row: Row = {
@@ -367,15 +376,15 @@ export class AcceptService {
       rows: [row],
       refused: [],
     };
-    await this.applyTestMode(batch, o.testMode);
-    await this.screen(batch, now);
+    this.applyTestMode(batch, o.testMode, settings);
+    await this.screen(batch, now, settings);
     this.refuse(
       batch,
       (r) => r.unsendable,
       () => new Error('a fallback refuses no row with an error'),
     );
     const taken = await this.ds.transaction(async (m) => {
-      const cap = batch.testMode ? null : await this.spendCap.capOf(o.tenantId);
+      const cap = batch.testMode ? null : this.spendCap.capOf(settings);
       if (cap !== null && batch.rows.length > 0) {
         await this.spendCap.lock(m, o.tenantId);
         this.takeWhatFits(batch, await this.spendCap.room(o.tenantId, cap, m));
@@ -423,8 +432,8 @@ export class AcceptService {
    * kept row's sender. Pricing was done when the rows were shaped (it needs only the number and
    * the segments).
    */
-  private async screen(batch: Batch, now: Date): Promise<void> {
-    const rule = await this.destinations.refusals(batch.tenantId);
+  private async screen(batch: Batch, now: Date, settings: TenantSettings): Promise<void> {
+    const rule = this.destinations.refusals(settings);
     this.refuse(
       batch,
       // A test number in test mode reaches no real provider: no destination rule applies to it.
@@ -446,7 +455,7 @@ export class AcceptService {
       );
     if (isPromotional(batch)) await this.screenConsent(batch);
     if (batch.quiet) {
-      await this.deferQuietHours(batch, now);
+      this.deferQuietHours(batch, now, settings);
       // Held by quiet hours past its validity, it could never go out in time: refused now rather
       // than accepted to expire unsent (docs/sending.md, Validity periods).
       this.refuse(
@@ -460,7 +469,7 @@ export class AcceptService {
       );
     }
     // Sender identity: the tenant's sender for each destination country (null: the provider's default).
-    const senders = (await this.tenants.ensure(batch.tenantId)).settings.senders;
+    const senders = settings.senders;
     if (senders) for (const r of batch.rows) r.sender = senderFor(senders, r.country);
     // --- channels (issue 25): MMS destinations; WhatsApp sender and session window (docs/sending.md#channels)
     if (batch.channel && batch.channel.channel !== 'sms') {
@@ -498,8 +507,8 @@ export class AcceptService {
    * such whatever its text), then the page's own reasons (a text that did not render) and the
    * length limit (SMS_MAX_SEGMENTS: `too_long`).
    */
-  private async screenPlanned(batch: Batch, now: Date): Promise<void> {
-    await this.screen(batch, now);
+  private async screenPlanned(batch: Batch, now: Date, settings: TenantSettings): Promise<void> {
+    await this.screen(batch, now, settings);
     const maxSegments = this.config.get('SMS_MAX_SEGMENTS');
     this.refuse(
       batch,
@@ -549,8 +558,7 @@ export class AcceptService {
    * tenant's, else UTC) is `scheduled` for the window's end instead, never dropped. Codes and
    * transactional messages never wait (a campaign of a transactional template neither).
    */
-  private async deferQuietHours(batch: Batch, now: Date): Promise<void> {
-    const settings = (await this.tenants.ensure(batch.tenantId)).settings;
+  private deferQuietHours(batch: Batch, now: Date, settings: TenantSettings): void {
     const window = settings.quiet_hours;
     if (!isQuietHours(window)) return;
     const tenantZone = settings.timezone ?? undefined;
@@ -566,8 +574,8 @@ export class AcceptService {
    * Test mode, from the token's `test_mode` claim or the tenant's setting: the worker hands the
    * rows to the sandbox only, and they are priced 0 and stay out of the spend cap.
    */
-  private async applyTestMode(batch: Batch, byToken: boolean): Promise<void> {
-    if (!byToken && (await this.tenants.ensure(batch.tenantId)).settings.test_mode !== true) return;
+  private applyTestMode(batch: Batch, byToken: boolean, settings: TenantSettings): void {
+    if (!byToken && settings.test_mode !== true) return;
     batch.testMode = true;
     for (const r of batch.rows) {
       r.testMode = true;
@@ -606,6 +614,7 @@ export class AcceptService {
    */
   private async write(
     principal: Principal,
+    settings: TenantSettings,
     prepared: Prepared,
     input: AcceptInput,
     now: Date,
@@ -615,13 +624,13 @@ export class AcceptService {
     const { tenantId, userId } = principal;
     const rows = prepared.batch.rows;
     const codes = this.destinations.codeAllowance(tenantId, input.messageType, now);
-    const cap = prepared.batch.testMode ? null : await this.spendCap.capOf(tenantId);
+    const cap = prepared.batch.testMode ? null : this.spendCap.capOf(settings);
     const count = rows.length;
     const rateLimit = await this.rateLimiter.consume(
       tenantId,
       userId,
       count,
-      await this.limitFor(principal),
+      this.limitFor(principal, settings),
       now,
     );
     const write: Write = {
@@ -748,8 +757,7 @@ export class AcceptService {
     }
   }
 
-  private async limitFor(p: Principal): Promise<number> {
-    const settings = (await this.tenants.ensure(p.tenantId)).settings;
+  private limitFor(p: Principal, settings: TenantSettings): number {
     return isAdmin(p)
       ? (settings.admin_rate_limit ?? this.config.get('SMS_ADMIN_RATE_LIMIT'))
       : (settings.rate_limit ?? this.config.get('SMS_RATE_LIMIT'));
@@ -781,13 +789,12 @@ export class AcceptService {
    * The tenant's `smart_encoding` as it applies to these messages: never to codes, to a text that
    * carries a secret, or to a template marked `exact`.
    */
-  private async smartEncodingOf(
-    tenantId: number,
+  private smartEncodingOf(
+    settings: TenantSettings,
     m: { messageType: MessageType; exact?: boolean; secrets?: string[]; channel?: Channel },
-  ): Promise<SmartEncodingMode> {
+  ): SmartEncodingMode {
     if (m.channel !== undefined && m.channel !== 'sms') return 'off'; // channels: not SMS encodings
-    const setting = (await this.tenants.ensure(tenantId)).settings.smart_encoding;
-    return smartEncodingMode(setting, {
+    return smartEncodingMode(settings.smart_encoding, {
       messageType: m.messageType,
       exact: m.exact === true || (m.secrets?.length ?? 0) > 0,
     });

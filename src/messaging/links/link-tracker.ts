@@ -12,7 +12,7 @@ import {
   RandomBytes,
   rewriteUrls,
 } from '../../core';
-import { TenantsService } from '../../tenancy';
+import type { TenantSettings } from '../../tenancy';
 import type { NewLink } from '../repositories/messages.repository';
 
 /** A body whose URLs stand as placeholder short links, to be measured once and given codes per message. */
@@ -43,7 +43,6 @@ export class LinkTracker {
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
-    private readonly tenants: TenantsService,
     config: AppConfig,
   ) {
     this.base = config.get('SMS_LINK_BASE_URL') ?? config.get('PUBLIC_BASE_URL');
@@ -52,13 +51,13 @@ export class LinkTracker {
   }
 
   /** Whether this tenant's messages of this kind get tracked links. */
-  async appliesTo(
-    tenantId: number,
+  appliesTo(
+    settings: TenantSettings,
     m: { messageType: MessageType; exact?: boolean; secrets?: string[] },
-  ): Promise<boolean> {
+  ): boolean {
     if (CODE_MESSAGE_TYPES.includes(m.messageType)) return false;
     if (m.exact === true || (m.secrets?.length ?? 0) > 0) return false;
-    return (await this.tenants.ensure(tenantId)).settings.link_tracking === true;
+    return settings.link_tracking === true;
   }
 
   /** `body` with its URLs as placeholder short links; null when it has none. */

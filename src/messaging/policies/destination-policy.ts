@@ -3,7 +3,7 @@ import { RateLimitExceededError, ValidationFailedError } from '../../common/erro
 import { AppConfig } from '../../config/app-config';
 import { MessageType } from '../../core/message-types';
 import { RedisService } from '../../redis/redis.module';
-import { TenantsService } from '../../tenancy';
+import type { TenantSettings } from '../../tenancy';
 import {
   allowedCountries,
   CodeRule,
@@ -98,7 +98,6 @@ export class CodeAllowance {
 @Injectable()
 export class DestinationPolicy {
   constructor(
-    private readonly tenants: TenantsService,
     private readonly redis: RedisService,
     private readonly config: AppConfig,
   ) {}
@@ -108,10 +107,7 @@ export class DestinationPolicy {
    * rule that refuses it (country_not_allowed, premium_rate, shared_cost), or null. Reads nothing
    * but the tenant's settings. The accept path applies it to every way a message is accepted.
    */
-  async refusals(
-    tenantId: number,
-  ): Promise<(e164: string, country: string | null) => DestinationRule | null> {
-    const settings = (await this.tenants.ensure(tenantId)).settings;
+  refusals(settings: TenantSettings): (e164: string, country: string | null) => DestinationRule | null {
     const allowed = allowedCountries(settings.allowed_countries, this.config.get('DEFAULT_COUNTRY_CODE'));
     return (e164, country) => destinationRefusal(e164, allowed, country);
   }

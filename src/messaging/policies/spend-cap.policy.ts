@@ -5,7 +5,7 @@ import { AppError } from '../../common/errors';
 import { AppConfig } from '../../config/app-config';
 import { formatMoney, Micros, MonthToDateSpend, parseMoney } from '../../core';
 import { TenantLock } from '../../database/advisory-lock';
-import { TenantsService } from '../../tenancy';
+import type { TenantSettings } from '../../tenancy';
 
 /** 402 Payment Required: the tenant's monthly_spend_cap would be passed; nothing was stored. */
 export class SpendCapReachedError extends AppError {
@@ -44,14 +44,13 @@ export interface SpendRoom {
 export class SpendCapPolicy {
   constructor(
     private readonly spend: MonthToDateSpend,
-    private readonly tenants: TenantsService,
     private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {}
 
-  /** The tenant's cap in micro-units, or null when it has none. */
-  async capOf(tenantId: number): Promise<Micros | null> {
-    const setting = (await this.tenants.ensure(tenantId)).settings.monthly_spend_cap;
+  /** The tenant's cap in micro-units, or null when it has none (from the accept's read of its settings). */
+  capOf(settings: TenantSettings): Micros | null {
+    const setting = settings.monthly_spend_cap;
     if (setting === undefined || setting === null) return null;
     return parseMoney(setting);
   }
