@@ -250,3 +250,33 @@ def test_signatures_match_the_services_own_signing_code() -> None:
     assert verify_webhook_signature(secret, None, body, now=v["t"]) is False
     # The retired alert signature (a bare HMAC of the body, no timestamp) is not a webhook signature.
     assert verify_webhook_signature(secret, v["untimed_header"], body, now=v["t"]) is False
+
+
+def test_channels(sms_service: SMSService, admin: SMSService) -> None:
+    """WhatsApp through the client's channel arguments (sandbox provider), its 400s, and the split by channel."""
+    sid = "HX" + "0123456789abcdef" * 2
+    sent = sms_service.send("+12025550177", "Your results are ready", message_type="assessment_notification",
+                            channel="whatsapp", content_sid=sid, content_variables={"1": "Ann"},
+                            fallback_channel="sms")
+    # No inbound message from the number: its 24-hour session window is closed, so the template goes.
+    assert sent["channel"] == "whatsapp" and sent["whatsapp_mode"] == "template"
+
+    def gone_out() -> Optional[Dict[str, Any]]:
+        s = sms_service.get_status(sent["message_id"])
+        return s if s["status"] in ("sent", "delivered") else None
+
+    status = eventually(gone_out, "the WhatsApp message sent")
+    assert status["channel"] == "whatsapp" and status["whatsapp_mode"] == "template"
+
+    with pytest.raises(ValidationError) as err:
+        sms_service.send("+12025550177", "hi", channel="fax")
+    assert err.value.details[0]["field"] == "channel"
+    with pytest.raises(ValidationError) as err:
+        sms_service.send("+12025550178", "no template and no session", channel="whatsapp")
+    assert err.value.details[0]["field"] == "content_sid"
+    with pytest.raises(ValidationError) as err:
+        sms_service.send("+12025550177", "hi", channel="whatsapp", content_sid="HX12")
+    assert err.value.details[0]["field"] == "content_sid"
+
+    by_channel = {c["channel"]: c for c in admin.channel_stats()["by_channel"]}
+    assert by_channel["whatsapp"]["total"] >= 1
