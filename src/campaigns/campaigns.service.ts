@@ -219,7 +219,10 @@ export class CampaignsService {
     const tenantId = this.tenantOf(p, input.filters);
     const template = await this.template(tenantId, input.templateId);
     // channels (issue 25): the fields are checked now (400), not when the snapshot runs.
-    await this.accepting.checkChannel(templatedChannel(input.channel ?? undefined, template));
+    await this.accepting.checkChannel({
+      ...templatedChannel(input.channel ?? undefined, template, template.messageType),
+      messageType: template.messageType,
+    });
     await this.tenants.ensure(tenantId);
     const estimated = await this.count(tenantId, input.filters);
     // UUIDv7: its messages' ids carry the campaign's time (campaignMessageId).
@@ -422,7 +425,7 @@ export class CampaignsService {
     sendTimes?: Map<string, Date>,
   ): PlannedInput {
     return {
-      ...templatedChannel(c.channel ?? undefined, template), // channels (issue 25)
+      ...templatedChannel(c.channel ?? undefined, template, template.messageType), // channels (issue 25)
       tenantId: c.tenantId,
       createdBy: c.createdBy,
       campaignId: c.id,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CODE_MESSAGE_TYPES, Language } from '../core/message-types';
+import { CODE_MESSAGE_TYPES, Language, MessageType } from '../core/message-types';
 import { Accepted, AcceptService, ChannelInput, SendContext } from '../messaging';
 import { PhoneService } from '../phone';
 import type { SmsTemplateEntity } from './template.entity';
@@ -69,7 +69,7 @@ export class TemplatedSender {
       statusCallbackUrl: input.statusCallbackUrl ?? null,
       // The send's own validity wins over its template's; without either, the type's default.
       validitySeconds: input.validitySeconds ?? rendered.template.validitySeconds,
-      ...templatedChannel(input.channel, rendered.template),
+      ...templatedChannel(input.channel, rendered.template, type),
       mode: 'single',
     });
   }
@@ -82,13 +82,15 @@ export class TemplatedSender {
 
 /**
  * channels (issue 25): a templated send's channel: the send's own, else the template's; a
- * WhatsApp template's content_sid unless the send gives one.
+ * WhatsApp template's content_sid unless the send gives one. A code template's channel does not
+ * apply: codes go by SMS only (ChannelPolicy.spec refuses a code send that names another).
  */
 export function templatedChannel(
   own: ChannelInput | undefined,
   t: Pick<SmsTemplateEntity, 'channel' | 'contentSid'>,
+  type: MessageType,
 ): ChannelInput {
-  const channel = own?.channel ?? t.channel ?? 'sms';
+  const channel = own?.channel ?? (CODE_MESSAGE_TYPES.includes(type) ? 'sms' : (t.channel ?? 'sms'));
   return {
     ...own,
     channel,

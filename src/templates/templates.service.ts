@@ -10,7 +10,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationFailedError } f
 import { analyzeText, TextAnalysis } from '../core/encoding';
 import { smartEncode, smartEncodingMode, SmartEncodingReport } from '../core/smart-encoding';
 import type { Channel } from '../core/channels';
-import { Language, MessageType } from '../core/message-types';
+import { CODE_MESSAGE_TYPES, Language, MessageType } from '../core/message-types';
 import { compareVariants, Significance } from '../core/significance';
 import { ExperimentLedger, VariantCounts } from '../messaging';
 import { TenantsService } from '../tenancy';
@@ -145,8 +145,14 @@ export class TemplatesService {
   /** 400 unless every language uses exactly the declared variables (and code templates keep their shape). */
   private checkDeclarations(
     templateId: string,
-    input: Pick<TemplateInput, 'content' | 'variables' | 'messageType' | 'variants'>,
+    input: Pick<TemplateInput, 'content' | 'variables' | 'messageType' | 'variants' | 'channel'>,
   ): void {
+    // channels (issue 25): codes go by SMS only (ChannelPolicy.spec says why).
+    if (input.channel && input.channel !== 'sms' && CODE_MESSAGE_TYPES.includes(input.messageType))
+      throw ValidationFailedError.field(
+        'channel',
+        `${input.messageType} templates carry a code and go by SMS only; channel ${input.channel} is not taken`,
+      );
     const declared = declarationError(compareDeclaredVariables(input.variables, input.content));
     if (declared) throw new ValidationFailedError(declared.message, declared.details);
     const code = codeTemplateProblems(templateId, input.messageType, input.variables);

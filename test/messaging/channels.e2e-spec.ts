@@ -314,4 +314,98 @@ describe('channels: WhatsApp and MMS through the fake Twilio, and the WhatsApp â
       mms: [1, by.mms.estimated_cost],
     });
   });
+
+  it('sends codes by SMS only: a code template or code send naming another channel is a 400 naming channel, and a code template stored with whatsapp still sends by SMS', async () => {
+    const who = await tenant();
+    const codeTemplate = {
+      template_id: '2fa_code',
+      name: 'Our 2FA code',
+      content_en: 'Your sign-in code is {{code}}',
+      message_type: '2fa_code',
+      variables: ['code'],
+    };
+    const templates = () => t.http().post('/api/sms/templates').set(t.auth(who));
+    const refused = await templates()
+      .send({ ...codeTemplate, channel: 'whatsapp', content_sid: CONTENT_SID })
+      .expect(400);
+    expect(refused.body.details[0].field).toBe('channel');
+    await templates().send(codeTemplate).expect(201);
+    const phone = freshUs();
+    const templated = await t
+      .http()
+      .post('/api/sms/send-templated')
+      .set(t.auth(who))
+      .send({
+        phone_number: phone,
+        template_id: '2fa_code',
+        variables: { code: '482913' },
+        channel: 'whatsapp',
+      })
+      .expect(400);
+    expect(templated.body.details[0].field).toBe('channel');
+    expect(JSON.stringify(templated.body)).not.toContain('482913');
+    // A template stored before the rule (whatsapp on a code template): its channel does not apply.
+    await t
+      .get(DataSource)
+      .query(
+        `UPDATE sms_templates SET channel = 'whatsapp', content_sid = $2 WHERE tenant_id = $1 AND template_id = '2fa_code'`,
+        [who.tenant, CONTENT_SID],
+      );
+    const code = await t
+      .http()
+      .post('/api/sms/verification/send')
+      .set(t.auth(who))
+      .send({ phone_number: phone, purpose: '2fa', code: '739164' })
+      .expect(202);
+    expect(code.body.channel).toBe('sms');
+    await waitForStatus(t, who, code.body.message_id, 'sent');
+    expect(sentTo(`whatsapp:${phone}`)).toEqual([]);
+    const [m] = sentTo(phone);
+    expect(m.body).toBe('Your sign-in code is 739164');
+    expect(m.contentSid).toBeUndefined();
+  });
+
+  it("sends an appointment's reminder on its template's channel (a tenant's appointment_reminder template set to whatsapp)", async () => {
+    const who = await tenant();
+    await t
+      .http()
+      .post('/api/sms/templates')
+      .set(t.auth(who))
+      .send({
+        template_id: 'appointment_reminder',
+        name: 'Reminder on WhatsApp',
+        content_en: 'Reminder: {{date}} {{time}} with {{trainer_name}} at {{location}}',
+        message_type: 'appointment_reminder',
+        variables: ['date', 'time', 'trainer_name', 'location'],
+        channel: 'whatsapp',
+        content_sid: CONTENT_SID,
+      })
+      .expect(201);
+    const phone = freshUs();
+    await t
+      .http()
+      .put('/api/sms/appointments/wa-1')
+      .set(t.auth(who))
+      .send({
+        phone_number: phone,
+        starts_at: new Date(Date.now() + 2 * 3600_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+        trainer_name: 'John Doe',
+        location: 'Room A',
+      })
+      .expect(201);
+    const res = await t
+      .http()
+      .post('/api/sms/appointments/wa-1/remind')
+      .set(t.auth(who))
+      .send({})
+      .expect(202);
+    const status = await waitForStatus(t, who, res.body.message_id, 'sent');
+    expect(status).toMatchObject({
+      channel: 'whatsapp',
+      whatsapp_mode: 'template',
+      content_sid: CONTENT_SID,
+    });
+    const [m] = sentTo(`whatsapp:${phone}`);
+    expect(m).toMatchObject({ from: `whatsapp:${WHATSAPP_FROM}`, contentSid: CONTENT_SID });
+  });
 });

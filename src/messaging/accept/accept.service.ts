@@ -317,7 +317,7 @@ export class AcceptService {
 
   // --- channels (issue 25) ---------------------------------------------------------------------
   /** A campaign's channel fields, checked when it is created (400 naming the field; media hosts resolved). */
-  async checkChannel(input: ChannelInput): Promise<void> {
+  async checkChannel(input: ChannelInput & { messageType?: MessageType }): Promise<void> {
     await this.channels.checkMediaHosts(this.channels.spec(input));
   }
 

@@ -12,6 +12,7 @@ import {
   whatsappMode,
 } from '../../core/channels';
 import { CallbackUrlGuard } from '../../callbacks';
+import { CODE_MESSAGE_TYPES, MessageType } from '../../core/message-types';
 import { TenantsService } from '../../tenancy';
 import type { ChannelInput } from '../accept/accept.types';
 import { contentVariablesProblem } from '../accept/channel.fields';
@@ -54,10 +55,22 @@ export class ChannelPolicy {
   ) {}
 
   /** Pure checks of the channel fields (400 naming the field; nothing stored). */
-  spec(input: ChannelInput): ChannelSpec {
+  spec(input: ChannelInput & { messageType?: MessageType }): ChannelSpec {
     const channel = input.channel ?? 'sms';
     if (!CHANNELS.includes(channel))
       throw ValidationFailedError.field('channel', `channel must be one of ${CHANNELS.join(', ')}`);
+    // A code goes by SMS only: its text is stored redacted and kept encrypted until it is sent, but
+    // WhatsApp outside the session window carries it in ContentVariables, which would be stored
+    // in clear (and an MMS adds nothing to a code). docs/sending.md#channels.
+    if (
+      channel !== 'sms' &&
+      input.messageType !== undefined &&
+      CODE_MESSAGE_TYPES.includes(input.messageType)
+    )
+      throw ValidationFailedError.field(
+        'channel',
+        `${input.messageType} messages carry a code and go by SMS only; channel ${channel} is not taken`,
+      );
     const only = (field: string, given: unknown, on: Channel) => {
       if (given !== undefined && given !== null && channel !== on)
         throw ValidationFailedError.field(field, `${field} applies to channel ${on} only`);
