@@ -111,7 +111,7 @@ export class CreateCampaignDto {
     enum: ['now', 'optimal'],
     example: 'optimal',
     description:
-      "`optimal`: each recipient's message goes within `optimal_window_hours` of the campaign's start, at the local hour their past messages were answered soonest (verified codes; clicks once tracked links are counted), else at the tenant's best hour, else at the window's start; quiet hours still bind. Default `now`",
+      "`optimal`: each recipient's message goes within `optimal_window_hours` of the campaign's start, at the local hour their past messages were answered soonest (a verified code or a click on a tracked link, whichever came first), else at the tenant's best hour, else at the window's start; quiet hours still bind. Default `now`",
   })
   @IsOptional()
   @IsIn(['now', 'optimal'], { message: 'send_at must be "now" or "optimal"' })

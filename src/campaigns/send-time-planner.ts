@@ -12,7 +12,7 @@ export const RESPONSE_LOOKBACK_DAYS = 90;
 /**
  * Delivery-time optimisation (issue 25, item 4) for a campaign page: each recipient's send time
  * within the window, at the local hour their past messages were answered soonest (a verified code
- * now; a click once tracked links land, see ExperimentLedger), else the tenant's best hour, else
+ * or the first click on a tracked link, whichever came first; see ExperimentLedger), else the tenant's best hour, else
  * the window's start. The choice is the pure `chooseSendTime`; this reads the history. The accept
  * path then applies quiet hours to the time, which still bind.
  */

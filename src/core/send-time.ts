@@ -4,10 +4,10 @@
  */
 import { localMinutes } from './quiet-hours';
 
-/** One past message that got an answer: when it was sent and when it was converted (later: clicked). */
+/** One past message that got an answer: when it was sent and when it was converted or clicked. */
 export interface ResponseSample {
   sentAt: Date;
-  /** The first response: the code's conversion, or (once tracked links land) the first click. */
+  /** The first response: the code's conversion or the message's first click, whichever came first. */
   respondedAt: Date;
   /** The recipient's time zone (their own, else their number's country's, else the tenant's). */
   zone: string;

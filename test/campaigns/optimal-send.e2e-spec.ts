@@ -17,7 +17,8 @@ const hhmm = (h: number) => `${String(h % 24).padStart(2, '0')}:00`;
 /**
  * Delivery-time optimisation (docs/campaigns.md): `send_at: "optimal"` schedules each recipient's
  * message at their best local hour within the window, else the tenant's, else the window's start;
- * quiet hours still bind. History is made by sending and then dating the rows' send and conversion.
+ * quiet hours still bind. History is made by sending (and clicking tracked links over HTTP), then
+ * dating the rows' send, conversion and click.
  */
 describe('campaigns: send_at optimal', () => {
   let t: TestApp;
@@ -144,6 +145,94 @@ describe('campaigns: send_at optimal', () => {
       new Date(rows[0].expires_at as Date).getTime() - new Date(rows[0].scheduled_at as Date).getTime(),
     ).toBe(7200_000);
     // Leave nothing waiting in the run's shared database.
+    await t.http().post(`/api/sms/campaigns/${id}/cancel`).set(t.auth(admin)).expect(200);
+  });
+
+  /**
+   * A past message to `phone` with a tracked link, sent `daysAgo` at `hour`:10 UTC, its link
+   * clicked over HTTP (GET /l/{code}) and the click dated `clickMinutes` later; converted
+   * `convertMinutes` later, or never (null).
+   */
+  async function clickedHistory(
+    admin: TokenOptions,
+    phone: string,
+    daysAgo: number,
+    hour: number,
+    clickMinutes: number,
+    convertMinutes: number | null = null,
+  ) {
+    const res = await t
+      .http()
+      .post('/api/sms/send')
+      .set(t.auth(admin))
+      .send({
+        phone_number: phone,
+        message: 'Spring classes: https://school.example.org/spring',
+        message_type: 'general_notification',
+      })
+      .expect(202);
+    const id = res.body.message_id as string;
+    await waitForStatus(t, admin, id, 'delivered');
+    const [link]: { code: string }[] = await ds.query('SELECT code FROM sms_links WHERE message_id = $1', [
+      id,
+    ]);
+    const click = await t.http().get(`/l/${link.code}`).expect(302);
+    expect(click.headers.location).toBe('https://school.example.org/spring');
+    const day = new Date();
+    day.setUTCDate(day.getUTCDate() - daysAgo);
+    day.setUTCHours(hour, 10, 0, 0);
+    const after = (minutes: number) => new Date(day.getTime() + minutes * 60_000);
+    await ds.query('UPDATE sms_messages SET created_at = $2, sent_at = $2, converted_at = $3 WHERE id = $1', [
+      id,
+      day,
+      convertMinutes === null ? null : after(convertMinutes),
+    ]);
+    await ds.query('UPDATE sms_link_clicks SET clicked_at = $2 WHERE message_id = $1', [
+      id,
+      after(clickMinutes),
+    ]);
+    // The redirect recorded the click (and only the one): now dated.
+    const clicks: { clicked_at: Date }[] = await ds.query(
+      'SELECT clicked_at FROM sms_link_clicks WHERE message_id = $1',
+      [id],
+    );
+    expect(clicks.map((c) => new Date(c.clicked_at).toISOString())).toEqual([
+      after(clickMinutes).toISOString(),
+    ]);
+  }
+
+  it('chooses the best hour from tracked-link clicks: a click counts as a response, and the sooner of click and code wins', async () => {
+    const admin = await tenant({ link_tracking: true });
+    const clickOnly = (nowHour + 13) % 24;
+    const members = [
+      { user_id: 'k1', phone_number: '+12025550801', timezone: 'UTC' }, // clicked soonest at `own`
+      { user_id: 'k2', phone_number: '+12025550802', timezone: 'UTC' }, // no history: the tenant's hour
+      { user_id: 'k3', phone_number: '+12025550803', timezone: 'UTC' }, // clicks only, never a code
+    ].map((m) => ({ ...m, roles: ['member'], attributes: { name: m.user_id } }));
+    await t.http().put('/api/sms/recipients').set(t.auth(admin)).send({ recipients: members }).expect(200);
+    // k1: at `own` the code came after 5 hours but the link was clicked after 1 minute; at own + 2
+    // the code came after 30 minutes, unclicked. By codes alone own + 2 would win; the click makes `own`.
+    await clickedHistory(admin, '+12025550801', 3, own, 1, 300);
+    await history(admin, '+12025550801', 4, (own + 2) % 24, 30);
+    // k3: never a verified code, only clicks.
+    await clickedHistory(admin, '+12025550803', 2, clickOnly, 3);
+    // Not a member: the tenant's best hour, from a click at once.
+    await clickedHistory(admin, '+12025550899', 5, tenantBest, 0);
+    const [{ codes }] = await ds.query(
+      `SELECT count(*)::int AS codes FROM sms_messages WHERE tenant_id = $1 AND phone_number IN ('+12025550803', '+12025550899') AND converted_at IS NOT NULL`,
+      [admin.tenant],
+    );
+    expect(codes).toBe(0);
+    const { id, rows, startedAt } = await runOptimal(admin);
+    expect(rows.map((r) => [r.recipient_user_id, r.status])).toEqual([
+      ['k1', 'scheduled'],
+      ['k2', 'scheduled'],
+      ['k3', 'scheduled'],
+    ]);
+    const at = (i: number) => new Date(rows[i].scheduled_at as Date).toISOString();
+    expect(at(0)).toBe(next(startedAt, own).toISOString());
+    expect(at(1)).toBe(next(startedAt, tenantBest).toISOString());
+    expect(at(2)).toBe(next(startedAt, clickOnly).toISOString());
     await t.http().post(`/api/sms/campaigns/${id}/cancel`).set(t.auth(admin)).expect(200);
   });
 

@@ -30,6 +30,12 @@ const variantsAB = [
 
 const usNumber = (i: number) => `+1202555${String(i).padStart(4, '0')}`;
 
+/** `n` messages at `micros` each, as PostgreSQL sums numeric(12,6) (six decimals, e.g. "55.300000"). */
+const sumOf = (n: number, micros: number) => {
+  const total = n * micros;
+  return `${Math.floor(total / 1e6)}.${String(total % 1e6).padStart(6, '0')}`;
+};
+
 describe('A/B template variants', () => {
   let t: TestApp;
   let ds: DataSource;
@@ -181,9 +187,10 @@ describe('A/B template variants', () => {
       .expect(202);
     expect(direct.body.variant).toBe(one.variant);
 
-    // Outcomes (as receipts and verified codes would set them): B delivers as well, converts better.
+    // Outcomes (as receipts and verified codes would set them): B delivers as well, converts better,
+    // and costs more per message (as a provider's reported price may differ by text or route).
     await ds.query(
-      `UPDATE sms_messages SET status = 'delivered', cost = 0.0079,
+      `UPDATE sms_messages SET status = 'delivered', cost = CASE variant WHEN 'A' THEN 0.0079 ELSE 0.0095 END,
               converted_at = CASE WHEN (variant = 'A' AND right(phone_number, 2)::int < 8)
                                     OR (variant = 'B' AND right(phone_number, 2)::int < 16)
                                   THEN now() END
@@ -218,6 +225,15 @@ describe('A/B template variants', () => {
     expect(a.messages).toBe(split[0].n + plusDirect('A'));
     expect(b.messages).toBe(split[1].n + plusDirect('B'));
     expect(a.delivered).toBeGreaterThanOrEqual(split[0].n);
+    // Cost per variant: the exact sum of what was charged for its messages (the direct send went
+    // to the sandbox, which reports no price: it adds nothing), and the sum of the estimates.
+    expect(direct.body.estimated_cost).toEqual(expect.any(Number));
+    const perMessage = Math.round(direct.body.estimated_cost * 1e6);
+    expect(stats.body.currency).toBe('USD');
+    expect(a.cost).toBe(sumOf(split[0].n, 7_900));
+    expect(b.cost).toBe(sumOf(split[1].n, 9_500));
+    expect(a.estimated_cost).toBe(sumOf(a.messages, perMessage));
+    expect(b.estimated_cost).toBe(sumOf(b.messages, perMessage));
     expect(b.conversion_rate).toBeGreaterThan(a.conversion_rate);
     expect(stats.body.converted).toMatchObject({ leader: 'B', runner_up: 'A', significant: true });
     expect(stats.body.converted.note).toMatch(/^B wins on converted/);
@@ -268,6 +284,94 @@ describe('A/B template variants', () => {
       .expect(200);
     expect(ended.body).toMatchObject({ running: false, variants: [], winner: null });
   }, 240_000);
+
+  it("counts a real click on a tracked link (GET /l/{code}) in that variant's stats and in link stats by variant", async () => {
+    const admin = { tenant: freshTenantId(), roles: ['admin'] };
+    await allowCountries(t, admin.tenant, ['US'], { link_tracking: true });
+    const target = (v: string) => `https://school.example.org/spring?v=${v}`;
+    await t
+      .http()
+      .post('/api/sms/templates')
+      .set(t.auth(admin))
+      .send({
+        ...offer,
+        template_id: 'spring_link',
+        variants: [
+          {
+            ...variantsAB[0],
+            content_en: `Hi {{name}}, book: ${target('a')}`,
+            content_tr: `Merhaba {{name}}: ${target('a')}`,
+          },
+          {
+            ...variantsAB[1],
+            content_en: `{{name}}, 3 spots left: ${target('b')}`,
+            content_tr: `{{name}}, 3 yer kaldı: ${target('b')}`,
+          },
+        ],
+      })
+      .expect(201);
+    // Enough recipients that both variants are sent (the hash picks per number).
+    const sent: { id: string; variant: string }[] = [];
+    for (let i = 0; i < 16; i++) {
+      const res = await t
+        .http()
+        .post('/api/sms/send-templated')
+        .set(t.auth(admin))
+        .send({ phone_number: usNumber(900 + i), template_id: 'spring_link', variables: { name: 'Ann' } })
+        .expect(202);
+      sent.push({ id: res.body.message_id, variant: res.body.variant });
+    }
+    const count = (v: string) => sent.filter((m) => m.variant === v).length;
+    expect(count('A')).toBeGreaterThan(0);
+    expect(count('B')).toBeGreaterThan(0);
+    // The short link as the recipient got it (history shows the body as sent).
+    const history = await t.http().get('/api/sms/history?limit=100').set(t.auth(admin)).expect(200);
+    const bodyOf = (id: string): string =>
+      history.body.items.find((m: { message_id: string }) => m.message_id === id).body;
+    const clickedMessage = sent.find((m) => m.variant === 'B') as { id: string; variant: string };
+    const code = /\/l\/([0-9A-Za-z]{8,})$/.exec(bodyOf(clickedMessage.id))?.[1];
+    expect(code).toBeDefined();
+    expect(bodyOf(clickedMessage.id)).not.toContain('school.example.org');
+    // Clicked twice: one clicked message, two hits.
+    for (let i = 0; i < 2; i++) {
+      const click = await t.http().get(`/l/${code}`).expect(302);
+      expect(click.headers.location).toBe(target('b'));
+    }
+
+    const stats = await t
+      .http()
+      .get('/api/sms/templates/spring_link/variants')
+      .set(t.auth(admin))
+      .expect(200);
+    const [a, b] = stats.body.variants;
+    expect(a).toMatchObject({ key: 'A', messages: count('A'), clicked: 0, click_rate: 0 });
+    expect(b).toMatchObject({
+      key: 'B',
+      messages: count('B'),
+      clicked: 1,
+      click_rate: Math.round((1 / count('B')) * 10_000) / 10_000,
+    });
+    const links = await t.http().get('/api/sms/links/stats?group_by=variant').set(t.auth(admin)).expect(200);
+    const rows = [...links.body.rows].sort((x: { variant: string }, y: { variant: string }) =>
+      x.variant.localeCompare(y.variant),
+    );
+    expect(rows).toEqual([
+      expect.objectContaining({
+        template_id: 'spring_link',
+        variant: 'A',
+        messages: count('A'),
+        clicked: 0,
+        hits: 0,
+      }),
+      expect.objectContaining({
+        template_id: 'spring_link',
+        variant: 'B',
+        messages: count('B'),
+        clicked: 1,
+        hits: 2,
+      }),
+    ]);
+  });
 
   it("answers another tenant's template 404 (stats, promote, preview of a variant)", async () => {
     const owner = await tenantWithTest();

@@ -3589,7 +3589,7 @@ export interface components {
        */
       validity_seconds?: number | null;
       /**
-       * @description `optimal`: each recipient's message goes within `optimal_window_hours` of the campaign's start, at the local hour their past messages were answered soonest (verified codes; clicks once tracked links are counted), else at the tenant's best hour, else at the window's start; quiet hours still bind. Default `now`
+       * @description `optimal`: each recipient's message goes within `optimal_window_hours` of the campaign's start, at the local hour their past messages were answered soonest (a verified code or a click on a tracked link, whichever came first), else at the tenant's best hour, else at the window's start; quiet hours still bind. Default `now`
        * @example optimal
        * @enum {string}
        */
