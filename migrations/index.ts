@@ -68,6 +68,7 @@ import { MessageChannels1764014000000 } from './1764014000000-message-channels';
 // The ledger range-partitioned by month (UUIDv7 ids); the old rows become the default partition.
 import { PartitionedLedger1764019000000 } from './1764019000000-partitioned-ledger';
 import { EventsWithoutLedgerFk1764019100000 } from './1764019100000-events-without-ledger-fk';
+import { CallbacksNameChannel1764019200000 } from './1764019200000-callbacks-name-channel';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -119,4 +120,5 @@ export const MIGRATIONS = [
   MessageChannels1764014000000,
   PartitionedLedger1764019000000,
   EventsWithoutLedgerFk1764019100000,
+  CallbacksNameChannel1764019200000,
 ];

@@ -84,7 +84,13 @@ describe('outbound webhooks (callbacks to the platform)', () => {
       expect(r.json).toMatchObject({
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         created_at: expect.any(String),
-        data: { message_id: id, tenant_id: who.tenant, phone_number: '+12025550123', error_code: null },
+        data: {
+          message_id: id,
+          tenant_id: who.tenant,
+          phone_number: '+12025550123',
+          error_code: null,
+          channel: 'sms',
+        },
       });
       expect(r.raw).not.toContain('Your appointment');
     }

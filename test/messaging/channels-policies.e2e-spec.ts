@@ -618,12 +618,14 @@ describe('channels: bulk, templated and campaign sends on WhatsApp and MMS, and 
         status: 'delivered',
         previous_status: 'sent',
         phone_number: phone, // the number, without Twilio's whatsapp: prefix
+        channel: 'whatsapp',
         provider: 'twilio',
         provider_message_id: wa.sid,
       });
       const failed = got.find((r) => r.json.type === 'message.failed');
       expect(failed?.json.data).toMatchObject({
         phone_number: refused,
+        channel: 'whatsapp',
         error_code: expect.stringContaining('63016'),
       });
     }

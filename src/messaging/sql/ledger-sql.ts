@@ -116,7 +116,7 @@ export const LEDGER_SQL: readonly LedgerSqlObject[] = [
   {
     object: 'function sms_messages_webhook_outbox_batch()',
     file: 'webhook-outbox-trigger.sql',
-    migration: '1764002900000-delivery-quality-columns',
+    migration: '1764019200000-callbacks-name-channel',
     caller: 'trigger sms_messages_webhook_outbox',
     test: 'test/callbacks/outbound-webhooks.e2e-spec.ts',
   },

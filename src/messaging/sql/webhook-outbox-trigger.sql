@@ -49,7 +49,8 @@ AS $function$
               'sent_at', sent_at,
               'delivered_at', delivered_at,
               'sender', sender,
-              'test_mode', test_mode)) AS payload
+              'test_mode', test_mode,
+              'channel', channel)) AS payload
             FROM ev
         )
         INSERT INTO sms_webhook_deliveries
