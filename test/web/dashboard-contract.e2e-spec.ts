@@ -114,6 +114,28 @@ const changes: [change: string, alter: (s: string) => string, failingFile: strin
     'web/src/pages/messages.tsx',
   ],
   [
+    'a channel the history filter takes is dropped (GET /api/sms/history ?channel)',
+    (s) =>
+      within(
+        s,
+        '  Messaging_history: {',
+        "channel?: 'sms' | 'whatsapp' | 'mms';",
+        "channel?: 'sms' | 'whatsapp';",
+      ),
+    'web/src/pages/messages.tsx',
+  ],
+  [
+    'the channel the inbound page shows is renamed (InboundMessageDto.channel)',
+    (s) =>
+      within(
+        s,
+        '    InboundMessageDto: {',
+        "      channel: 'sms' | 'whatsapp';",
+        "      via: 'sms' | 'whatsapp';",
+      ),
+    'web/src/pages/inbound.tsx',
+  ],
+  [
     'a tenant field the tenants page shows is renamed (TenantResponseDto.active)',
     (s) => within(s, '    TenantResponseDto: {', '      active: boolean;', '      enabled: boolean;'),
     'web/src/pages/tenants.tsx',

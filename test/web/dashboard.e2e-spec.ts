@@ -9,12 +9,16 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { signToken } from '../../src/auth/tokens';
-import { CallbacksService } from '../../src/callbacks';
+import { CallbacksService, HostResolver } from '../../src/callbacks';
 import { CampaignsService } from '../../src/campaigns';
 import { DASHBOARD_CSP } from '../../src/dashboard';
+import { InboundService } from '../../src/inbound';
+import { ChannelFallbacks } from '../../src/messaging';
 import { randomBytes } from 'node:crypto';
 import { FAKE_TWILIO_SID_2, FAKE_TWILIO_TOKEN_2, FakeTwilio } from '../fakes/fake-twilio';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
+import { FakeDns } from '../support/fake-dns';
+import { waitForStatus } from '../support/messages';
 import { allowCountries, forgetProviderAccounts, NO_CONSENT_NEEDED } from '../support/tenants';
 import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/test-app';
 import { eventually } from '../support/wait';
@@ -36,6 +40,10 @@ const FLAGS = [
 const ROOT = resolve(__dirname, '../..');
 const SHOTS = join(ROOT, 'docs/screenshots');
 const XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+/** Channels (docs/sending.md, Channels): the tenant's WhatsApp sender, an approved template, a medium. */
+const WHATSAPP_FROM = '+14155238886';
+const CONTENT_SID = 'HX' + 'ab'.repeat(16);
+const FLYER = 'https://cdn.example.com/flyer.jpg';
 
 const haveChromium = existsSync(CHROMIUM);
 const SKIP_REASON = `SKIPPED: ${CHROMIUM} is absent (apt-get install -y chromium)`;
@@ -51,6 +59,11 @@ function dashboardSuite(): void {
   /** Only tenants' own accounts use it (the operator has no Twilio here: the sandbox sends). */
   const twilioFake = new FakeTwilio();
   const consoleErrors: string[] = [];
+  /** The channels' messages (beforeAll): a WhatsApp one, an MMS, and a WhatsApp one that fell back to SMS. */
+  const WHATSAPP_TO = '+12025550186';
+  let whatsappId: string;
+  let mmsId: string;
+  let fellBackId: string;
   const tenant = freshTenantId();
   const admin: TokenOptions = { tenant, user: 'ops-1', roles: ['admin'] };
   const phone = '+12025550177';
@@ -92,6 +105,8 @@ function dashboardSuite(): void {
     mkdirSync(SHOTS, { recursive: true });
     receiver = new WebhookReceiver();
     await receiver.start();
+    // MMS media hosts are resolved before a send is taken: the medium's host has a public address.
+    const dns = new FakeDns().set('cdn.example.com', ['93.184.216.34']);
     t = await createTestApp({
       env: {
         SANDBOX_DELIVERY_DELAY_MS: '10',
@@ -101,13 +116,18 @@ function dashboardSuite(): void {
         TWILIO_API_BASE_URL: await twilioFake.start(),
         PROVIDER_CREDENTIALS_KEY: randomBytes(32).toString('base64'),
       },
+      override: (b) => b.overrideProvider(HostResolver).useValue(dns),
     });
     await t.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
 
     // A tenant with a template, a directory, one message (delivered) and an XSS attempt in each text.
-    // Tracked links on: the overview's link stats.
-    await allowCountries(t, tenant, ['US', 'TR'], { ...NO_CONSENT_NEEDED, link_tracking: true });
+    // Tracked links on: the overview's link stats. A WhatsApp sender of its own: the channels.
+    await allowCountries(t, tenant, ['US', 'TR'], {
+      ...NO_CONSENT_NEEDED,
+      link_tracking: true,
+      whatsapp_sender: WHATSAPP_FROM,
+    });
     const auth = t.auth(admin);
     await t.http().post('/api/sms/templates').set(auth).send(trainingReminder).expect(201);
     await t
@@ -169,6 +189,34 @@ function dashboardSuite(): void {
         await t.http().get(`/l/${short}`).expect(302);
       }
     }
+    // Channels: a WhatsApp message (its approved template: the recipient has not written), an
+    // MMS, and a WhatsApp message whose receipt says undelivered, so it goes out again as SMS.
+    const channelSend = async (body: Record<string, unknown>, status: string) => {
+      const res = await t
+        .http()
+        .post('/api/sms/send')
+        .set(auth)
+        .send({ message: 'Your class starts at 9', ...body })
+        .expect(202);
+      await waitForStatus(t, admin, res.body.message_id, status, 15_000);
+      return res.body.message_id as string;
+    };
+    const whatsapp = { channel: 'whatsapp', content_sid: CONTENT_SID, content_variables: { '1': 'Ann' } };
+    whatsappId = await channelSend({ phone_number: WHATSAPP_TO, ...whatsapp }, 'delivered');
+    mmsId = await channelSend(
+      { phone_number: '+12025550187', channel: 'mms', media_urls: [FLYER] },
+      'delivered',
+    );
+    const undelivered = '+15005550012'; // the sandbox's undelivered test number
+    fellBackId = await channelSend(
+      { phone_number: undelivered, ...whatsapp, fallback_channel: 'sms' },
+      'undelivered',
+    );
+    await eventually(async () => {
+      await t.get(ChannelFallbacks).pass(); // the fallback job's pass, as its schedule would run it
+      const s = await t.http().get(`/api/sms/messages/${fellBackId}/status`).set(auth);
+      return s.body.fallback_message_id ? true : undefined;
+    }, 15_000);
 
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
     context = await browser.newContext({ locale: 'en-US', viewport: { width: 1440, height: 900 } });
@@ -247,6 +295,32 @@ function dashboardSuite(): void {
     await page.getByTestId('providers').getByText('sandbox').waitFor();
     await page.getByTestId('routing').waitFor();
     await shot(page, 'overview');
+  });
+
+  it('splits the overview by channel, with the WhatsApp messages sent again as SMS', async () => {
+    await page.getByTestId('nav-overview').click();
+    const end = new Date().toISOString().slice(0, 10);
+    const start = new Date(Date.now() - 29 * 86400000).toISOString().slice(0, 10);
+    const channels = await t
+      .http()
+      .get('/api/sms/stats/channels')
+      .query({ start_date: start, end_date: end })
+      .set(t.auth(admin))
+      .expect(200);
+    type Row = { channel: string; total: number; delivered: number; estimated_cost: string | null };
+    const rows = channels.body.by_channel as Row[];
+    expect(rows.map((r) => r.channel).sort()).toEqual(['mms', 'sms', 'whatsapp']);
+    expect(channels.body.fallbacks).toBe(1);
+    const fmt = new Intl.NumberFormat('en-US');
+    for (const r of rows) {
+      const cells = page.getByTestId(`channel-${r.channel}`).locator('td');
+      await eventually(async () =>
+        (await cells.nth(1).textContent()) === fmt.format(r.total) ? true : undefined,
+      );
+      expect(await cells.nth(2).textContent()).toBe(fmt.format(r.delivered));
+      expect(await cells.nth(4).textContent()).toContain(r.estimated_cost ?? '—');
+    }
+    await expectText(page, 'channel-fallbacks', 'WhatsApp messages sent again as SMS: 1');
   });
 
   it('signs in from #token= and removes the token from the address', async () => {
@@ -359,6 +433,53 @@ function dashboardSuite(): void {
       .expect(200);
   });
 
+  it('filters messages by channel; shows the WhatsApp form, the MMS media and the SMS fallback both ways', async () => {
+    const auth = t.auth(admin);
+    await page.getByTestId('nav-messages').click();
+    await page.getByTestId('filter-phone').fill('');
+    await page.getByTestId('filter-channel').selectOption('whatsapp');
+    await page.getByTestId('search').click();
+    // The rows are GET /api/sms/history?channel=whatsapp's.
+    const history = await t
+      .http()
+      .get('/api/sms/history')
+      .query({ channel: 'whatsapp', limit: 25 })
+      .set(auth)
+      .expect(200);
+    const ids = (history.body.items as { message_id: string }[]).map((m) => m.message_id);
+    expect(ids).toEqual(expect.arrayContaining([whatsappId, fellBackId]));
+    expect(ids).not.toContain(mmsId);
+    const rows = page.getByTestId('message-row');
+    await eventually(async () => ((await rows.count()) === ids.length ? true : undefined));
+    for (const text of await page.getByTestId('message-channel').allTextContents())
+      expect(text).toMatch(/^whatsapp · template/);
+    await shot(page, 'messages-channels');
+    // The one that fell back: the link goes to its SMS, which links back.
+    const fellBack = (await t.http().get(`/api/sms/messages/${fellBackId}/status`).set(auth)).body;
+    expect(fellBack).toMatchObject({ fallback_channel: 'sms', fallback_reason: 'undelivered' });
+    const row = rows.filter({ hasText: '+15005550012' });
+    await expectText(page, 'fallback-link', 'sent again as SMS (undelivered)');
+    await row.getByTestId('fallback-link').click();
+    await expectText(page, 'detail-id', fellBack.fallback_message_id);
+    expect(await page.getByTestId('detail-channel').textContent()).toMatch(/^sms/);
+    await page.getByTestId('fallback-of').click();
+    await expectText(page, 'detail-id', fellBackId);
+    await expectText(page, 'detail-content-sid', CONTENT_SID);
+    expect(await page.getByTestId('detail-channel').textContent()).toMatch(/^whatsapp · template/);
+    // MMS: the filter, then its media on its page.
+    await page.getByTestId('nav-messages').click();
+    await page.getByTestId('filter-channel').selectOption('mms');
+    await page.getByTestId('search').click();
+    await eventually(async () =>
+      (await rows.count()) === 1 && (await rows.first().textContent())?.includes('+12025550187')
+        ? true
+        : undefined,
+    );
+    await rows.first().getByRole('link').click();
+    await expectText(page, 'detail-id', mmsId);
+    await expectText(page, 'detail-media', FLYER);
+  });
+
   it('creates a campaign after its preview, executes it and watches it complete', async () => {
     await page.getByTestId('nav-campaigns').click();
     const form = page.getByTestId('new-campaign');
@@ -401,6 +522,95 @@ function dashboardSuite(): void {
     await shot(page, 'campaigns');
   });
 
+  it("creates a WhatsApp campaign sent at each recipient's best hour, and an MMS campaign that sends its media", async () => {
+    const auth = t.auth(admin);
+    const stored = async (name: string) => {
+      const list = await t.http().get('/api/sms/campaigns').set(auth).expect(200);
+      const c = (list.body.items as { name: string; campaign_id: string }[]).find((x) => x.name === name);
+      if (!c) return undefined;
+      const [{ channel_options }] = await t
+        .get(DataSource)
+        .query('SELECT channel_options FROM sms_campaigns WHERE id = $1', [c.campaign_id]);
+      return { ...c, channel_options };
+    };
+    await page.getByTestId('nav-campaigns').click();
+    const form = page.getByTestId('new-campaign');
+    // The name last: the preview waits for it, so it never sees a half-filled channel.
+    await form.locator('input[name=name]').fill('');
+    await form.locator('select[name=template]').selectOption('training_reminder');
+    await form.locator('input[name=roles]').fill('beneficiary');
+    await form.locator('textarea[name=variables]').fill('date=March 15');
+    await form.locator('select[name=channel]').selectOption('whatsapp');
+    await form.locator('input[name=content_sid]').fill(CONTENT_SID);
+    await form.locator('textarea[name=content_variables]').fill('1=Ann');
+    await form.locator('input[name=fallback_sms]').check();
+    await form.locator('input[name=send_at_optimal]').check();
+    await form.locator('input[name=optimal_window_hours]').fill('12');
+    await form.locator('input[name=name]').fill('Open day on WhatsApp');
+    await eventually(async () => (await page.getByTestId('create-campaign').isEnabled()) || undefined);
+    await shot(page, 'campaign-whatsapp');
+    await page.getByTestId('create-campaign').click();
+    const whatsappRow = page.getByTestId('campaign-row').filter({ hasText: 'Open day on WhatsApp' });
+    await whatsappRow.waitFor();
+    expect(await whatsappRow.getByTestId('campaign-channel').textContent()).toBe('whatsapp');
+    expect(await whatsappRow.getByTestId('campaign-optimal').textContent()).toBe('best hour within 12 h');
+    const wa = await eventually(() => stored('Open day on WhatsApp'));
+    expect(wa).toMatchObject({
+      channel: 'whatsapp',
+      send_at: 'optimal',
+      optimal_window_hours: 12,
+      channel_options: {
+        channel: 'whatsapp',
+        contentSid: CONTENT_SID,
+        contentVariables: { '1': 'Ann' },
+        fallbackChannel: 'sms',
+      },
+    });
+
+    // MMS to the trainer (a US number), sent now: its message carries the medium.
+    await form.locator('input[name=name]').fill('');
+    await form.locator('input[name=send_at_optimal]').uncheck();
+    await form.locator('input[name=roles]').fill('trainer');
+    await form.locator('select[name=channel]').selectOption('mms');
+    expect(await form.locator('input[name=content_sid]').count()).toBe(0);
+    await form.locator('textarea[name=media_urls]').fill(FLYER);
+    await form.locator('input[name=name]').fill('Flyer by MMS');
+    await eventually(async () =>
+      (await page.getByTestId('preview-will-send').textContent()) === '1' &&
+      (await page.getByTestId('create-campaign').isEnabled())
+        ? true
+        : undefined,
+    );
+    await page.getByTestId('create-campaign').click();
+    const mmsRow = page.getByTestId('campaign-row').filter({ hasText: 'Flyer by MMS' });
+    await mmsRow.waitFor();
+    expect(await mmsRow.getByTestId('campaign-channel').textContent()).toBe('mms');
+    expect(await mmsRow.getByTestId('campaign-optimal').count()).toBe(0);
+    const mms = await eventually(() => stored('Flyer by MMS'));
+    expect(mms).toMatchObject({
+      channel: 'mms',
+      send_at: 'now',
+      optimal_window_hours: null,
+      channel_options: { channel: 'mms', mediaUrls: [FLYER] },
+    });
+    await mmsRow.getByTestId('execute').click();
+    const sent = await eventually(
+      async () => {
+        await t.get(CampaignsService).tick();
+        const h = await t
+          .http()
+          .get('/api/sms/history')
+          .query({ campaign_id: mms!.campaign_id })
+          .set(auth)
+          .expect(200);
+        return h.body.items.length === 1 ? h.body.items[0] : undefined;
+      },
+      30_000,
+      "the MMS campaign's message",
+    );
+    expect(sent).toMatchObject({ channel: 'mms', media_urls: [FLYER], phone_number: '+12025550109' });
+  });
+
   it('edits a Turkish template and warns about the characters that force UCS-2', async () => {
     await page.getByTestId('nav-templates').click();
     await page.getByTestId('template-training_reminder').click();
@@ -439,6 +649,28 @@ function dashboardSuite(): void {
       content_tr: 'Merhaba {{name}}, ders {{room}} salonuna taşındı.',
       variables: ['name', 'room'],
     });
+  });
+
+  it("sets a template's channel: WhatsApp with its content SID, then MMS", async () => {
+    const auth = t.auth(admin);
+    const template = async () =>
+      (await t.http().get('/api/sms/templates/class_moved').set(auth).expect(200)).body;
+    expect(await template()).toMatchObject({ channel: 'sms', content_sid: null });
+    await page.getByTestId('template-class_moved').click();
+    const editor = page.getByTestId('template-editor');
+    expect(await editor.locator('input[name=content_sid]').count()).toBe(0);
+    await editor.locator('select[name=channel]').selectOption('whatsapp');
+    await editor.locator('input[name=content_sid]').fill(CONTENT_SID);
+    await page.getByTestId('save-template').click();
+    await page.getByTestId('saved').waitFor();
+    expect(await template()).toMatchObject({ channel: 'whatsapp', content_sid: CONTENT_SID });
+    await expectText(page, 'template-channel-class_moved', 'whatsapp');
+    await editor.locator('select[name=channel]').selectOption('mms');
+    expect(await editor.locator('input[name=content_sid]').count()).toBe(0);
+    await page.getByTestId('save-template').click();
+    await page.getByTestId('saved').waitFor();
+    expect((await template()).channel).toBe('mms');
+    await expectText(page, 'template-channel-class_moved', 'mms');
   });
 
   it('counts a template as smart encoding sends it, and as written when it is exact', async () => {
@@ -522,6 +754,30 @@ function dashboardSuite(): void {
     expect(await page.locator('img[src=x]').count()).toBe(0);
     expect(await page.locator('#app script').count()).toBe(0);
     expect(await page.evaluate('window.__xss')).toBeUndefined();
+  });
+
+  it('shows a WhatsApp reply in the inbound log with its channel', async () => {
+    // As Twilio's inbound webhook hands it over (From=whatsapp:…): it goes to the tenant that
+    // last sent to the number, our WhatsApp message.
+    await t.get(InboundService).receive({
+      provider: 'twilio',
+      from: WHATSAPP_TO,
+      to: WHATSAPP_FROM,
+      channel: 'whatsapp',
+      body: 'Thanks, see you at 9',
+      providerMessageId: `SM${randomBytes(16).toString('hex')}`,
+      receivedAt: new Date(),
+    });
+    const inbound = await t.http().get('/api/sms/inbound').set(t.auth(admin)).expect(200);
+    expect(inbound.body.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ body: 'Thanks, see you at 9', channel: 'whatsapp' }),
+      ]),
+    );
+    await page.getByTestId('nav-inbound').click();
+    const row = page.getByTestId('inbound-row').filter({ hasText: 'Thanks, see you at 9' });
+    await row.waitFor();
+    expect(await row.getByTestId('inbound-channel').textContent()).toBe('whatsapp');
   });
 
   it('adds and removes an opt-out; shows inbound messages and alerts to an admin; Turkish on the toggle', async () => {
@@ -739,6 +995,17 @@ function dashboardSuite(): void {
     const row = p.getByTestId('tenant-row').filter({ hasText: `tenant ${tenant}` });
     await row.waitFor();
     expect(await row.textContent()).toContain('allowed_countries');
+    // Tracked links: the toggle changes the tenant's link_tracking, and nothing else.
+    const settings = async () =>
+      (await t.http().get(`/api/sms/tenants/${tenant}`).set(t.auth(operator)).expect(200)).body.settings;
+    const toggle = row.locator('input[name=link_tracking]');
+    expect(await toggle.isChecked()).toBe(true);
+    await toggle.uncheck();
+    await eventually(async () => ((await settings()).link_tracking === false ? true : undefined));
+    await eventually(async () => ((await toggle.isEnabled()) && !(await toggle.isChecked())) || undefined);
+    await toggle.check();
+    await eventually(async () => ((await settings()).link_tracking === true ? true : undefined));
+    expect(await settings()).toMatchObject({ allowed_countries: ['US', 'TR'], cost_alert_threshold: 25 });
     await shot(p, 'tenants');
     await row.getByRole('button', { name: 'Act for tenant' }).click();
     await expectText(p, 'acting-for', `Acting for tenant ${tenant} Back to own tenant`);

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { describeSkip } from '../../../src/core/failure-reasons';
 import { LANGUAGES } from '../../../src/core/message-types';
 import { api, type Schemas } from '../api';
+import { CHANNELS, isChannel, splitUrls, type Channel } from '../channels';
 import { parsePairs, splitList } from '../encoding';
 import { fmtDate, fmtNumber, fmtPct, lang, t } from '../i18n';
 import { Card, ErrorNote, Progress, StatusBadge, errorText, useLoad } from '../ui';
@@ -71,6 +72,7 @@ export function Campaigns() {
               <tr>
                 <th>{t('name')}</th>
                 <th>{t('status')}</th>
+                <th>{t('channel')}</th>
                 <th>{t('progress')}</th>
                 <th>{t('recipients')}</th>
                 <th>{t('created')}</th>
@@ -86,7 +88,13 @@ export function Campaigns() {
                     <td class="campaign-name">{c.name}</td>
                     <td>
                       <StatusBadge status={status} />
+                      {c.send_at === 'optimal' && (
+                        <small class="sub" data-testid="campaign-optimal">
+                          {t('optimalShort').replace('{h}', String(c.optimal_window_hours ?? 24))}
+                        </small>
+                      )}
                     </td>
+                    <td data-testid="campaign-channel">{c.channel ?? t('templatesChannel')}</td>
                     <td>
                       <Progress value={s?.progress ?? 0} /> {fmtPct(s?.progress ?? 0)}
                     </td>
@@ -135,6 +143,11 @@ function NewCampaign({ onCreated }: { onCreated: () => void }) {
   const [vars, setVars] = useState('');
   const [optimal, setOptimal] = useState(false);
   const [windowHours, setWindowHours] = useState('24');
+  const [channel, setChannel] = useState<Channel | ''>('');
+  const [mediaUrls, setMediaUrls] = useState('');
+  const [contentSid, setContentSid] = useState('');
+  const [contentVars, setContentVars] = useState('');
+  const [fallback, setFallback] = useState(false);
   const [preview, setPreview] = useState<Schemas['CampaignPreviewDto'] | null>(null);
   const [previewedFor, setPreviewedFor] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -145,6 +158,21 @@ function NewCampaign({ onCreated }: { onCreated: () => void }) {
   const languageError = unknownLanguage
     ? `recipient_filters.languages: ${unknownLanguage} is not one of ${KNOWN_LANGUAGES.join(', ')}`
     : null;
+  // The channel the messages take: the campaign's own, else its template's (docs/sending.md, Channels).
+  const templateChannel = templates.data?.find((tp) => tp.template_id === templateId)?.channel ?? 'sms';
+  const effective: Channel = channel || templateChannel;
+  const contentVariables = parsePairs(contentVars);
+  const channelFields =
+    effective === 'mms'
+      ? { media_urls: splitUrls(mediaUrls) }
+      : effective === 'whatsapp'
+        ? {
+            content_sid: contentSid || undefined,
+            content_variables: Object.keys(contentVariables).length ? contentVariables : undefined,
+            fallback_channel: fallback ? ('sms' as const) : undefined,
+          }
+        : {};
+  const channelGiven = !!channel || Object.values(channelFields).some((v) => v !== undefined);
   const body: Schemas['CreateCampaignDto'] = {
     name,
     template_id: templateId,
@@ -155,6 +183,7 @@ function NewCampaign({ onCreated }: { onCreated: () => void }) {
     },
     variables: parsePairs(vars),
     ...(optimal ? { send_at: 'optimal' as const, optimal_window_hours: Number(windowHours) || 24 } : {}),
+    ...(channelGiven ? { channel: effective, ...channelFields } : {}),
   };
   const key = JSON.stringify(body);
 
@@ -237,6 +266,74 @@ function NewCampaign({ onCreated }: { onCreated: () => void }) {
           {t('variables')}
           <textarea name="variables" rows={3} value={vars} onInput={(e) => setVars(e.currentTarget.value)} />
         </label>
+        <label>
+          {t('channel')}
+          <select
+            name="channel"
+            value={channel}
+            onChange={(e) => {
+              const v = e.currentTarget.value;
+              setChannel(isChannel(v) ? v : '');
+            }}
+          >
+            <option value="">
+              {t('templatesChannel')} ({templateChannel})
+            </option>
+            {CHANNELS.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
+        </label>
+        {effective === 'mms' && (
+          <label>
+            {t('mediaUrls')}
+            <textarea
+              name="media_urls"
+              rows={2}
+              value={mediaUrls}
+              onInput={(e) => setMediaUrls(e.currentTarget.value)}
+              placeholder="https://cdn.example.com/flyer.jpg"
+              spellcheck={false}
+            />
+          </label>
+        )}
+        {effective === 'whatsapp' && (
+          <>
+            <label>
+              {t('contentSid')}
+              <input
+                name="content_sid"
+                value={contentSid}
+                onInput={(e) => setContentSid(e.currentTarget.value)}
+                pattern="HX[0-9a-f]{32}"
+                placeholder="HX…"
+                spellcheck={false}
+              />
+              <small class="help">{t('contentSidHelp')}</small>
+            </label>
+            <label>
+              {t('contentVariables')}
+              <textarea
+                name="content_variables"
+                rows={2}
+                value={contentVars}
+                onInput={(e) => setContentVars(e.currentTarget.value)}
+                placeholder="1=Ada"
+              />
+            </label>
+            <label class="check">
+              <input
+                type="checkbox"
+                name="fallback_sms"
+                checked={fallback}
+                onChange={(e) => setFallback(e.currentTarget.checked)}
+              />{' '}
+              {t('fallbackSms')}
+            </label>
+          </>
+        )}
         <label class="check">
           <input
             type="checkbox"

@@ -13,6 +13,7 @@ export function Inbound() {
             <tr>
               <th>{t('received')}</th>
               <th>{t('from')}</th>
+              <th>{t('channel')}</th>
               <th>{t('body')}</th>
               <th>{t('keyword')}</th>
               <th>{t('provider')}</th>
@@ -20,9 +21,10 @@ export function Inbound() {
           </thead>
           <tbody>
             {list.data?.items.map((m) => (
-              <tr key={m.id}>
+              <tr key={m.id} data-testid="inbound-row">
                 <td>{fmtDate(m.received_at)}</td>
                 <td>{m.from}</td>
+                <td data-testid="inbound-channel">{m.channel}</td>
                 <td class="body-cell">{m.body}</td>
                 <td>{m.keyword ?? ''}</td>
                 <td>{m.provider}</td>

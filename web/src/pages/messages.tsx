@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, type Query, type Schemas } from '../api';
+import { CHANNELS } from '../channels';
 import { fmtDate, fmtNumber, lang, t } from '../i18n';
 import { Card, ErrorNote, StatusBadge, errorText, useLoad } from '../ui';
 
@@ -28,9 +29,18 @@ interface Filters {
   from: string;
   to: string;
   campaign_id: string;
+  channel: string;
 }
 
-const EMPTY: Filters = { phone_number: '', status: '', message_type: '', from: '', to: '', campaign_id: '' };
+const EMPTY: Filters = {
+  phone_number: '',
+  status: '',
+  message_type: '',
+  from: '',
+  to: '',
+  campaign_id: '',
+  channel: '',
+};
 
 export function Messages({ id }: { id?: string }) {
   if (id) return <MessageDetail id={id} />;
@@ -52,6 +62,7 @@ function MessageList() {
       from: f.from ? new Date(`${f.from}T00:00:00Z`).toISOString() : undefined,
       to: f.to ? new Date(`${f.to}T23:59:59Z`).toISOString() : undefined,
       campaign_id: f.campaign_id || undefined,
+      channel: CHANNELS.find((c) => c === f.channel),
       limit: 25,
       cursor: after ?? undefined,
     };
@@ -118,6 +129,17 @@ function MessageList() {
           {t('campaign')}
           <input {...field('campaign_id')} placeholder="uuid" />
         </label>
+        <label>
+          {t('channel')}
+          <select {...field('channel')} data-testid="filter-channel">
+            <option value="">{t('any')}</option>
+            {CHANNELS.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
+        </label>
         <button type="submit" disabled={busy} data-testid="search">
           {t('search')}
         </button>
@@ -134,6 +156,7 @@ function MessageList() {
                 <th>{t('phone')}</th>
                 <th>{t('status')}</th>
                 <th>{t('type')}</th>
+                <th>{t('channel')}</th>
                 <th>{t('body')}</th>
                 <th>{t('segments')}</th>
               </tr>
@@ -151,6 +174,9 @@ function MessageList() {
                     {m.failure && <FailureReason failure={m.failure} />}
                   </td>
                   <td>{m.message_type}</td>
+                  <td data-testid="message-channel">
+                    <ChannelNotes m={m} />
+                  </td>
                   <td class="body-cell">{m.body}</td>
                   <td class="num">
                     {m.segments} · {m.encoding}
@@ -198,6 +224,30 @@ function MessageDetail({ id }: { id: string }) {
               <StatusBadge status={m.data.status} />
               {m.data.test_mode && <TestModeBadge />}
             </dd>
+            <dt>{t('channel')}</dt>
+            <dd data-testid="detail-channel">
+              <ChannelNotes m={m.data} />
+            </dd>
+            {m.data.media_urls && (
+              <>
+                <dt>{t('mediaUrls')}</dt>
+                <dd data-testid="detail-media">
+                  {m.data.media_urls.map((u) => (
+                    <code key={u} class="sub">
+                      {u}
+                    </code>
+                  ))}
+                </dd>
+              </>
+            )}
+            {m.data.content_sid && (
+              <>
+                <dt>{t('contentSid')}</dt>
+                <dd>
+                  <code data-testid="detail-content-sid">{m.data.content_sid}</code>
+                </dd>
+              </>
+            )}
             <dt>{t('provider')}</dt>
             <dd>{m.data.provider ?? '—'}</dd>
             <dt>{t('sender')}</dt>
@@ -249,6 +299,47 @@ function MessageDetail({ id }: { id: string }) {
         </div>
       )}
     </Card>
+  );
+}
+
+type ChannelFields = Pick<
+  Schemas['MessageSummaryDto'],
+  'channel' | 'whatsapp_mode' | 'fallback_channel' | 'fallback_reason' | 'fallback_message_id' | 'fallback_of'
+>;
+
+const messageHref = (id: string) => `#/messages/${encodeURIComponent(id)}`;
+
+/**
+ * A message's channel; for WhatsApp the form that applied (session: free text, template: the
+ * content SID) and its SMS fallback: armed, sent (a link to the SMS, and why) or refused; on a
+ * fallback SMS, a link to the WhatsApp message it replaces (docs/sending.md, Channels).
+ */
+function ChannelNotes({ m }: { m: ChannelFields }) {
+  return (
+    <>
+      {m.channel}
+      {m.whatsapp_mode && ` · ${m.whatsapp_mode}`}
+      {m.fallback_message_id ? (
+        <a class="sub" href={messageHref(m.fallback_message_id)} data-testid="fallback-link">
+          {t('fallbackSent')} ({m.fallback_reason})
+        </a>
+      ) : m.fallback_reason ? (
+        <small class="sub" data-testid="fallback-reason">
+          {t('fallbackNotSent')}: {m.fallback_reason}
+        </small>
+      ) : (
+        m.fallback_channel && (
+          <small class="sub" data-testid="fallback-armed">
+            {t('fallbackArmed')}
+          </small>
+        )
+      )}
+      {m.fallback_of && (
+        <a class="sub" href={messageHref(m.fallback_of)} data-testid="fallback-of">
+          {t('fallbackOf')}
+        </a>
+      )}
+    </>
   );
 }
 

@@ -252,7 +252,7 @@ function ChannelTable({ stats }: { stats: Schemas['ChannelStatsDto'] }) {
   return (
     <>
       <div class="scroll">
-        <table class="table">
+        <table class="table" data-testid="channel-table">
           <thead>
             <tr>
               <th>{t('channel')}</th>
@@ -264,7 +264,7 @@ function ChannelTable({ stats }: { stats: Schemas['ChannelStatsDto'] }) {
           </thead>
           <tbody>
             {stats.by_channel.map((c) => (
-              <tr key={c.channel}>
+              <tr key={c.channel} data-testid={`channel-${c.channel}`}>
                 <td>{c.channel}</td>
                 <td class="num">{fmtNumber(c.total)}</td>
                 <td class="num">{fmtNumber(c.delivered)}</td>
@@ -278,7 +278,7 @@ function ChannelTable({ stats }: { stats: Schemas['ChannelStatsDto'] }) {
         </table>
       </div>
       {stats.fallbacks > 0 && (
-        <p>
+        <p data-testid="channel-fallbacks">
           {t('fallbacks')}: {fmtNumber(stats.fallbacks)}
         </p>
       )}

@@ -11,6 +11,8 @@ import {
   ucs2Characters,
   ucs2Runs,
 } from '../encoding';
+import { CODE_MESSAGE_TYPES } from '../../../src/core/message-types';
+import { CHANNELS, isChannel, type Channel } from '../channels';
 import { t } from '../i18n';
 import { Card, ErrorNote, errorText, useLoad } from '../ui';
 import { VariantTest } from './variant-test';
@@ -52,6 +54,9 @@ export function Templates({ session }: { session: Session }) {
                 {tp.template_id}
               </button>{' '}
               <small class="template-name">{tp.name}</small>{' '}
+              {tp.channel !== 'sms' && (
+                <small data-testid={`template-channel-${tp.template_id}`}>{tp.channel}</small>
+              )}{' '}
               {tp.is_default && <small>({t('builtIn')})</small>}
             </li>
           ))}
@@ -112,12 +117,17 @@ function Editor({
   const [en, setEn] = useState(template?.content_en ?? '');
   const [tr, setTr] = useState(template?.content_tr ?? '');
   const [exact, setExact] = useState(template?.exact ?? false);
+  const [channel, setChannel] = useState<Channel>(template?.channel ?? 'sms');
+  const [contentSid, setContentSid] = useState(template?.content_sid ?? '');
   const [sample, setSample] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
-  useEffect(() => setSaved(false), [en, tr, name, type, exact]);
+  useEffect(() => setSaved(false), [en, tr, name, type, exact, channel, contentSid]);
   const vars = parsePairs(sample);
   const mode = smartEncodingMode(tenantMode, { messageType: type, exact });
+  // A code (password_reset, 2fa_code) goes by SMS only.
+  const codeType = CODE_MESSAGE_TYPES.includes(type);
+  const sendChannel: Channel = codeType ? 'sms' : channel;
 
   async function save(e: Event) {
     e.preventDefault();
@@ -129,6 +139,9 @@ function Editor({
       content_tr: tr || undefined,
       variables: placeholders(en, tr),
       exact,
+      channel: sendChannel,
+      // Only WhatsApp sends an approved template; left empty, the stored one (if any) stays.
+      content_sid: sendChannel === 'whatsapp' && contentSid ? contentSid : undefined,
     };
     try {
       if (!template) await api.POST('/api/sms/templates', { body: { template_id: id, ...body } });
@@ -186,6 +199,41 @@ function Editor({
           />{' '}
           {t('exact')}
         </label>
+        <label>
+          {t('channel')}
+          <select
+            name="channel"
+            value={sendChannel}
+            disabled={!editable || codeType}
+            onChange={(e) => {
+              const v = e.currentTarget.value;
+              if (isChannel(v)) setChannel(v);
+            }}
+          >
+            {CHANNELS.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
+        </label>
+        {codeType && <p class="help">{t('codesBySms')}</p>}
+        {sendChannel === 'whatsapp' && (
+          <label>
+            {t('contentSid')}
+            <input
+              name="content_sid"
+              value={contentSid}
+              onInput={(e) => setContentSid(e.currentTarget.value)}
+              readOnly={!editable}
+              pattern="HX[0-9a-f]{32}"
+              placeholder="HX…"
+              spellcheck={false}
+            />
+            <small class="help">{t('contentSidHelp')}</small>
+          </label>
+        )}
+        {sendChannel === 'mms' && <p class="help">{t('mmsTemplateHelp')}</p>}
         <p class="help">
           {t('smartEncoding')}: <span data-testid="smart-mode">{mode}</span>
         </p>

@@ -1,7 +1,8 @@
+import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { setActingTenant } from '../auth';
 import { fmtNumber, t } from '../i18n';
-import { Card, ErrorNote, useLoad } from '../ui';
+import { Card, ErrorNote, errorText, useLoad } from '../ui';
 
 function monthToDate(): { start_date: string; end_date: string } {
   const now = new Date();
@@ -9,7 +10,11 @@ function monthToDate(): { start_date: string; end_date: string } {
   return { start_date: first.toISOString().slice(0, 10), end_date: now.toISOString().slice(0, 10) };
 }
 
-/** super_admin: every tenant, its settings and this month's usage; "act for" switches the page to it. */
+/**
+ * super_admin: every tenant, its settings and this month's usage; "act for" switches the page to
+ * it. Tracked links (the `link_tracking` setting) are switched here: only a super_admin changes a
+ * tenant's settings (PATCH /api/sms/tenants/{id}, which changes only the settings it names).
+ */
 export function Tenants({ onSwitch }: { onSwitch: () => void }) {
   const list = useLoad(() => api.GET('/api/sms/tenants'), []);
   const usage = useLoad(
@@ -27,6 +32,7 @@ export function Tenants({ onSwitch }: { onSwitch: () => void }) {
               <th>ID</th>
               <th>{t('name')}</th>
               <th>{t('active')}</th>
+              <th>{t('trackedLinks')}</th>
               <th>{t('settings')}</th>
               <th>{t('usageMtd')}</th>
               <th />
@@ -40,6 +46,14 @@ export function Tenants({ onSwitch }: { onSwitch: () => void }) {
                   <td>{tn.id}</td>
                   <td class="campaign-name">{tn.name}</td>
                   <td>{tn.active ? '✓' : '✗'}</td>
+                  <td>
+                    <LinkTracking
+                      key={`${tn.id}:${tn.settings.link_tracking === true}`}
+                      id={tn.id}
+                      on={tn.settings.link_tracking === true}
+                      onChanged={list.reload}
+                    />
+                  </td>
                   <td>
                     <code class="settings">{JSON.stringify(tn.settings)}</code>
                   </td>
@@ -66,5 +80,44 @@ export function Tenants({ onSwitch }: { onSwitch: () => void }) {
         </table>
       </div>
     </Card>
+  );
+}
+
+/** The tenant's `link_tracking` setting as a checkbox: PATCHes that setting alone, then reloads the list. */
+function LinkTracking({ id, on, onChanged }: { id: number; on: boolean; onChanged: () => void }) {
+  const [checked, setChecked] = useState(on);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function change(next: boolean) {
+    setChecked(next);
+    setBusy(true);
+    setError(null);
+    try {
+      await api.PATCH('/api/sms/tenants/{id}', {
+        params: { path: { id } },
+        body: { settings: { link_tracking: next } },
+      });
+    } catch (e) {
+      setChecked(!next);
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+      onChanged();
+    }
+  }
+  return (
+    <>
+      <label class="check">
+        <input
+          type="checkbox"
+          name="link_tracking"
+          checked={checked}
+          disabled={busy}
+          onChange={(e) => void change(e.currentTarget.checked)}
+        />{' '}
+        {t('linkTrackingOn')}
+      </label>
+      <ErrorNote error={error} />
+    </>
   );
 }
