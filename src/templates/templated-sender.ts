@@ -83,7 +83,8 @@ export class TemplatedSender {
 /**
  * channels (issue 25): a templated send's channel: the send's own, else the template's; a
  * WhatsApp template's content_sid unless the send gives one. A code template's channel does not
- * apply: codes go by SMS only (ChannelPolicy.spec refuses a code send that names another).
+ * apply (one stored before code templates were held to SMS): a code goes by WhatsApp only when
+ * its send asks.
  */
 export function templatedChannel(
   own: ChannelInput | undefined,

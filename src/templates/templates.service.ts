@@ -147,11 +147,12 @@ export class TemplatesService {
     templateId: string,
     input: Pick<TemplateInput, 'content' | 'variables' | 'messageType' | 'variants' | 'channel'>,
   ): void {
-    // channels (issue 25): codes go by SMS only (ChannelPolicy.spec says why).
+    // channels (issue 25): a code template is sent by SMS; a code goes by WhatsApp only when its
+    // send asks (`channel` on /verification/send, which also fills the WhatsApp template's variable).
     if (input.channel && input.channel !== 'sms' && CODE_MESSAGE_TYPES.includes(input.messageType))
       throw ValidationFailedError.field(
         'channel',
-        `${input.messageType} templates carry a code and go by SMS only; channel ${input.channel} is not taken`,
+        `${input.messageType} templates are sent by SMS; send a code by WhatsApp with channel on /api/sms/verification/send`,
       );
     const declared = declarationError(compareDeclaredVariables(input.variables, input.content));
     if (declared) throw new ValidationFailedError(declared.message, declared.details);

@@ -32,6 +32,8 @@ export class VerificationController {
       language: dto.language,
       code: dto.code,
       validitySeconds: dto.validity_seconds ?? null,
+      channel: dto.channel,
+      contentSid: dto.content_sid,
     });
     return presentAccepted(sent.accepted, (r) => ({
       ...toSendResponse(r),

@@ -21,6 +21,9 @@ export interface CodeSend {
   code?: string;
   /** How long its message may wait for a provider (seconds); default and ceiling: the code's lifetime. */
   validitySeconds?: number | null;
+  /** channels (issue 25): whatsapp, with the approved authentication template (the code is its variable 1). */
+  channel?: 'sms' | 'whatsapp';
+  contentSid?: string;
 }
 
 export interface CodeSent {
@@ -87,6 +90,18 @@ export class VerificationService {
       // Redacted whatever the tenant's template looks like.
       secrets: [code],
       validitySeconds: input.validitySeconds,
+      // Sealed with the code's text on the accept path, stored redacted.
+      ...(input.channel === 'whatsapp'
+        ? {
+            channel: {
+              channel: 'whatsapp',
+              contentSid: input.contentSid,
+              ...(input.contentSid !== undefined ? { contentVariables: { '1': code } } : {}),
+            },
+          }
+        : input.contentSid !== undefined
+          ? { channel: { channel: 'sms', contentSid: input.contentSid } }
+          : {}),
     });
     const ttlMs = this.config.get('SMS_CODE_TTL_SECONDS') * 1000;
     const expiresAt = new Date(accepted.result.acceptedAt.getTime() + ttlMs);

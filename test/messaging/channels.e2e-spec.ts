@@ -315,7 +315,7 @@ describe('channels: WhatsApp and MMS through the fake Twilio, and the WhatsApp â
     });
   });
 
-  it('sends codes by SMS only: a code template or code send naming another channel is a 400 naming channel, and a code template stored with whatsapp still sends by SMS', async () => {
+  it('keeps code templates on SMS: a code template naming whatsapp is a 400, one stored so before still sends by SMS, and a code goes neither as MMS nor with a fallback', async () => {
     const who = await tenant();
     const codeTemplate = {
       template_id: '2fa_code',
@@ -331,19 +331,22 @@ describe('channels: WhatsApp and MMS through the fake Twilio, and the WhatsApp â
     expect(refused.body.details[0].field).toBe('channel');
     await templates().send(codeTemplate).expect(201);
     const phone = freshUs();
-    const templated = await t
-      .http()
-      .post('/api/sms/send-templated')
-      .set(t.auth(who))
-      .send({
-        phone_number: phone,
-        template_id: '2fa_code',
-        variables: { code: '482913' },
-        channel: 'whatsapp',
-      })
-      .expect(400);
-    expect(templated.body.details[0].field).toBe('channel');
-    expect(JSON.stringify(templated.body)).not.toContain('482913');
+    const templated = (extra: Record<string, unknown>) =>
+      t
+        .http()
+        .post('/api/sms/send-templated')
+        .set(t.auth(who))
+        .send({ phone_number: phone, template_id: '2fa_code', variables: { code: '482913' }, ...extra })
+        .expect(400);
+    const mms = await templated({ channel: 'mms', media_urls: ['https://cdn.example.com/a.png'] });
+    expect(mms.body.details[0].field).toBe('channel');
+    const fallback = await templated({
+      channel: 'whatsapp',
+      content_sid: CONTENT_SID,
+      fallback_channel: 'sms',
+    });
+    expect(fallback.body.details[0].field).toBe('fallback_channel');
+    expect(JSON.stringify([mms.body, fallback.body])).not.toContain('482913');
     // A template stored before the rule (whatsapp on a code template): its channel does not apply.
     await t
       .get(DataSource)
@@ -363,6 +366,60 @@ describe('channels: WhatsApp and MMS through the fake Twilio, and the WhatsApp â
     const [m] = sentTo(phone);
     expect(m.body).toBe('Your sign-in code is 739164');
     expect(m.contentSid).toBeUndefined();
+  });
+
+  it('sends a verification code by WhatsApp when asked: the authentication template with the code as variable 1 outside the window, free text inside, the code never stored in clear', async () => {
+    const who = await tenant();
+    const verify = (body: Record<string, unknown>) =>
+      t
+        .http()
+        .post('/api/sms/verification/send')
+        .set(t.auth(who))
+        .send({ purpose: '2fa', channel: 'whatsapp', ...body });
+    const closed = freshUs();
+    const noTemplate = await verify({ phone_number: closed, code: '604213' }).expect(400);
+    expect(noTemplate.body.details[0].field).toBe('content_sid');
+    const badSid = await verify({ phone_number: closed, code: '604213', content_sid: 'HX12' }).expect(400);
+    expect(badSid.body.details[0].field).toBe('content_sid');
+    const mms = await verify({ phone_number: closed, channel: 'mms' }).expect(400);
+    expect(mms.body.details[0].field).toBe('channel');
+
+    const sent = await verify({ phone_number: closed, code: '604213', content_sid: CONTENT_SID }).expect(202);
+    expect(sent.body).toMatchObject({ channel: 'whatsapp', whatsapp_mode: 'template' });
+    const status = await waitForStatus(t, who, sent.body.message_id, 'sent');
+    expect(status).toMatchObject({
+      channel: 'whatsapp',
+      whatsapp_mode: 'template',
+      content_sid: CONTENT_SID,
+    });
+    const [tpl] = sentTo(`whatsapp:${closed}`);
+    expect(tpl).toMatchObject({ from: `whatsapp:${WHATSAPP_FROM}`, contentSid: CONTENT_SID });
+    expect(JSON.parse(tpl.contentVariables as string)).toEqual({ '1': '604213' });
+    // Stored: the text and the variables redacted, the clear code only sealed (and gone once sent).
+    const [row] = await t
+      .get(DataSource)
+      .query(`SELECT body, channel_params, body_ciphertext FROM sms_messages WHERE id = $1`, [
+        sent.body.message_id,
+      ]);
+    expect(JSON.stringify(row)).not.toContain('604213');
+    expect(row.channel_params.content_variables).toEqual({ '1': '******' });
+    expect(JSON.stringify(status)).not.toContain('604213');
+    const check = await t
+      .http()
+      .post('/api/sms/verification/check')
+      .set(t.auth(who))
+      .send({ phone_number: closed, purpose: '2fa', code: '604213' })
+      .expect(200);
+    expect(check.body.valid).toBe(true);
+
+    const open = freshUs();
+    await whatsappInbound(open, 'send me my code').expect(200);
+    const inside = await verify({ phone_number: open, code: '318275' }).expect(202);
+    expect(inside.body.whatsapp_mode).toBe('session');
+    await waitForStatus(t, who, inside.body.message_id, 'sent');
+    const [free] = sentTo(`whatsapp:${open}`);
+    expect(free.body).toContain('318275');
+    expect(free.contentSid).toBeUndefined();
   });
 
   it("sends an appointment's reminder on its template's channel (a tenant's appointment_reminder template set to whatsapp)", async () => {

@@ -348,10 +348,15 @@ class SMSService:
     # ------------------------------------------------------------------ verification codes
     def send_verification_code(self, phone_number: str, purpose: str, user_id: Optional[UserId] = None,
                                language: Optional[str] = None, code: Optional[str] = None,
-                               idempotency_key: Optional[str] = None, validity_seconds: Optional[int] = None) -> Json:
-        """POST /api/sms/verification/send (purpose: password_reset or 2fa) → /send's answer + expires_at."""
+                               idempotency_key: Optional[str] = None, validity_seconds: Optional[int] = None, *,
+                               channel: Optional[str] = None, content_sid: Optional[str] = None) -> Json:
+        """POST /api/sms/verification/send (purpose: password_reset or 2fa) → /send's answer + expires_at.
+
+        channel="whatsapp" with content_sid (an approved WhatsApp authentication template, the code as its
+        variable 1) sends the code by WhatsApp; free text inside the recipient's session window.
+        """
         body = _clean(dict(phone_number=phone_number, purpose=purpose, user_id=user_id, language=language, code=code,
-                           validity_seconds=validity_seconds))
+                           validity_seconds=validity_seconds, channel=channel, content_sid=content_sid))
         return self._send("/api/sms/verification/send", body, idempotency_key)
 
     def check_verification_code(self, phone_number: str, purpose: str, code: str) -> bool:

@@ -278,5 +278,13 @@ def test_channels(sms_service: SMSService, admin: SMSService) -> None:
         sms_service.send("+12025550177", "hi", channel="whatsapp", content_sid="HX12")
     assert err.value.details[0]["field"] == "content_sid"
 
+    code = sms_service.send_verification_code("+12025550179", "2fa", code="604213", channel="whatsapp",
+                                              content_sid=sid)
+    assert code["channel"] == "whatsapp" and code["whatsapp_mode"] == "template"
+    assert sms_service.check_verification_code("+12025550179", "2fa", "604213") is True
+    with pytest.raises(ValidationError) as err:
+        sms_service.send_verification_code("+12025550179", "2fa", channel="mms")
+    assert err.value.details[0]["field"] == "channel"
+
     by_channel = {c["channel"]: c for c in admin.channel_stats()["by_channel"]}
     assert by_channel["whatsapp"]["total"] >= 1

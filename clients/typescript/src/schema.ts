@@ -2756,6 +2756,16 @@ export interface components {
        * @example 300
        */
       validity_seconds?: number | null;
+      /**
+       * @description sms (default) or whatsapp: free text inside the recipient's 24-hour session window, else the approved authentication template `content_sid` with the code as its variable 1 (sealed until sent, never stored in clear). No SMS fallback: a code is sent once. See docs/sending.md, Channels
+       * @enum {string}
+       */
+      channel?: 'sms' | 'whatsapp';
+      /**
+       * @description whatsapp only: the approved WhatsApp authentication template (Twilio Content API), sent outside the session window with ContentVariables {"1": "<code>"}
+       * @example HXb5b62575e6e4ff6129ad7c8efe1f983e
+       */
+      content_sid?: string;
     };
     SendCodeResponseDto: {
       success: boolean;

@@ -863,7 +863,22 @@ export class AcceptService {
     }
     const secrets = input.secrets ?? [];
     const storedBody = secrets.length ? redact(smart.text, secrets) : smart.text;
-    const bodyCiphertext = secrets.length ? this.crypto.encrypt(smart.text) : null;
+    // A code on WhatsApp: its template variables are sealed with its text and stored redacted.
+    const sealedVars = secrets.length ? channel.params?.content_variables : undefined;
+    const bodyCiphertext = secrets.length
+      ? this.crypto.seal({ text: smart.text, ...(sealedVars ? { contentVariables: sealedVars } : {}) })
+      : null;
+    const storedChannel: ChannelSpec = sealedVars
+      ? {
+          ...channel,
+          params: {
+            ...channel.params,
+            content_variables: Object.fromEntries(
+              Object.entries(sealedVars).map(([k, v]) => [k, redact(v, secrets)]),
+            ),
+          },
+        }
+      : channel;
     const status = scheduledAt ? 'scheduled' : 'queued';
     const batchId = input.mode === 'bulk' ? randomUUID() : null;
     const metadata = input.metadata ?? {};
@@ -902,7 +917,7 @@ export class AcceptService {
       timezone: null,
       recipientUserId: null,
       unsendable: null,
-      ...channelColumns(channel),
+      ...channelColumns(storedChannel),
     }));
     const lane = laneOf(input.messageType, input.transactional);
     return {

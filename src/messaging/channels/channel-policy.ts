@@ -59,18 +59,20 @@ export class ChannelPolicy {
     const channel = input.channel ?? 'sms';
     if (!CHANNELS.includes(channel))
       throw ValidationFailedError.field('channel', `channel must be one of ${CHANNELS.join(', ')}`);
-    // A code goes by SMS only: its text is stored redacted and kept encrypted until it is sent, but
-    // WhatsApp outside the session window carries it in ContentVariables, which would be stored
-    // in clear (and an MMS adds nothing to a code). docs/sending.md#channels.
-    if (
-      channel !== 'sms' &&
-      input.messageType !== undefined &&
-      CODE_MESSAGE_TYPES.includes(input.messageType)
-    )
-      throw ValidationFailedError.field(
-        'channel',
-        `${input.messageType} messages carry a code and go by SMS only; channel ${channel} is not taken`,
-      );
+    // A code goes by SMS or WhatsApp (its template variables sealed with its text, never stored in
+    // clear: AcceptService.prepare), once: not as MMS, and no SMS fallback (docs/sending.md#channels).
+    if (input.messageType !== undefined && CODE_MESSAGE_TYPES.includes(input.messageType)) {
+      if (channel === 'mms')
+        throw ValidationFailedError.field(
+          'channel',
+          `${input.messageType} messages carry a code and go by sms or whatsapp; channel mms is not taken`,
+        );
+      if (input.fallbackChannel !== undefined && input.fallbackChannel !== null)
+        throw ValidationFailedError.field(
+          'fallback_channel',
+          'a code is sent once: no fallback_channel (ask for a new code by SMS instead)',
+        );
+    }
     const only = (field: string, given: unknown, on: Channel) => {
       if (given !== undefined && given !== null && channel !== on)
         throw ValidationFailedError.field(field, `${field} applies to channel ${on} only`);

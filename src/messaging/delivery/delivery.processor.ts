@@ -447,7 +447,8 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
           tenant?.settings.routing,
         );
     try {
-      const body = msg.bodyCiphertext ? this.crypto.decrypt(msg.bodyCiphertext) : msg.body;
+      const secret = msg.bodyCiphertext ? this.crypto.open(msg.bodyCiphertext) : null;
+      const body = secret ? secret.text : msg.body;
       const out: OutboundSms = {
         messageId: msg.id,
         tenantId: msg.tenantId,
@@ -459,6 +460,8 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
         attempt: msg.attempts,
       };
       await this.channels.prepare(msg, out); // channels (issue 25): WhatsApp / MMS fields
+      // A code's WhatsApp template variables are stored redacted; the clear ones were sealed with its text.
+      if (secret?.contentVariables && out.contentVariables) out.contentVariables = secret.contentVariables;
       sms = out;
       const { result, tried } = plan
         ? await this.router.send(out, plan, { beforeCall })

@@ -97,7 +97,7 @@ export class OutcomeResolver {
       row.status === 'sending' || row.errorCode === WORKER_LOST
         ? 'the worker stopped during the attempt'
         : (row.errorMessage ?? 'the provider did not answer in time').replace(ASKING, '');
-    const body = row.bodyCiphertext ? this.crypto.decrypt(row.bodyCiphertext) : row.body;
+    const body = row.bodyCiphertext ? this.crypto.open(row.bodyCiphertext).text : row.body;
     const lookup = {
       to: row.phoneNumber,
       body,
