@@ -15,7 +15,16 @@ import { Principal } from '../auth/principal';
 import { ApiErrors } from '../common/api-errors';
 import { UserIdField, ValiditySecondsField } from '../common/dto-fields';
 import { ValidationFailedError } from '../common/errors';
+import type { Channel } from '../core/channels';
 import { Language, LANGUAGES } from '../core/message-types';
+import {
+  ChannelField,
+  channelInput,
+  ContentSidField,
+  ContentVariablesField,
+  FallbackChannelField,
+  MediaUrlsField,
+} from '../messaging';
 import { SmsService } from './sms.service';
 
 export class RemindAppointmentDto {
@@ -34,6 +43,12 @@ export class RemindAppointmentDto {
     "seconds the reminder may wait to be handed to a provider, from now; past it the reminder ends `expired` (never sent, never charged). Default: the appointment_reminder template's `validity_seconds`, else none",
   )
   validity_seconds?: number | null;
+  // channels (issue 25): this reminder's own, instead of the appointment_reminder template's.
+  @ChannelField() channel?: Channel;
+  @MediaUrlsField() media_urls?: string[];
+  @ContentSidField() content_sid?: string;
+  @ContentVariablesField() content_variables?: Record<string, string>;
+  @FallbackChannelField() fallback_channel?: 'sms';
 }
 
 export class RemindAppointmentResponseDto {
@@ -77,6 +92,7 @@ export class AppointmentRemindersController {
       userId: dto.user_id,
       language: dto.language,
       validitySeconds: dto.validity_seconds ?? null,
+      channel: channelInput(dto),
     });
     if (out.replayed) res.header('Idempotent-Replayed', 'true');
     return { success: true, message_id: out.messageId };

@@ -6,7 +6,7 @@ import { AppointmentsService } from '../appointments';
 import { Clock } from '../common/clock';
 import { AppError, ValidationFailedError } from '../common/errors';
 import { CODE_MESSAGE_TYPES, Language, MessageType } from '../core/message-types';
-import { Accepted, AcceptService, SendContext } from '../messaging';
+import { Accepted, AcceptService, ChannelInput, SendContext } from '../messaging';
 import { PhoneService } from '../phone';
 import { TemplatedSender } from '../templates';
 import { TenantsService } from '../tenancy';
@@ -46,7 +46,11 @@ interface Common {
 }
 
 /** What a reminder may change: the stored number and language, the user, the validity period. */
-type ReminderOptions = Pick<Common, 'userId' | 'language' | 'validitySeconds'> & { phoneNumber?: string };
+type ReminderOptions = Pick<Common, 'userId' | 'language' | 'validitySeconds'> & {
+  phoneNumber?: string;
+  /** channels (issue 25): this reminder's own; absent: the appointment_reminder template's. */
+  channel?: ChannelInput;
+};
 
 /**
  * The in-process SDK other Nest modules inject, mirroring the brief's examples. Every method
@@ -122,6 +126,7 @@ export class SmsService {
       userId: p.userId ?? a.userId,
       metadata: { appointment_id: a.appointmentId },
       validitySeconds: p.validitySeconds,
+      channel: p.channel,
     });
     await this.appointments.markReminded(ctx.principal.tenantId, a.appointmentId, this.clock.now());
     return accepted;

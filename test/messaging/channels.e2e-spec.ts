@@ -464,5 +464,35 @@ describe('channels: WhatsApp and MMS through the fake Twilio, and the WhatsApp â
     });
     const [m] = sentTo(`whatsapp:${phone}`);
     expect(m).toMatchObject({ from: `whatsapp:${WHATSAPP_FROM}`, contentSid: CONTENT_SID });
+
+    // The remind route's own channel wins over the template's.
+    const other = freshUs();
+    await t
+      .http()
+      .put('/api/sms/appointments/wa-2')
+      .set(t.auth(who))
+      .send({
+        phone_number: other,
+        starts_at: new Date(Date.now() + 3 * 3600_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+        trainer_name: 'John Doe',
+        location: 'Room B',
+      })
+      .expect(201);
+    const bad = await t
+      .http()
+      .post('/api/sms/appointments/wa-2/remind')
+      .set(t.auth(who))
+      .send({ channel: 'fax' })
+      .expect(400);
+    expect(bad.body.details[0].field).toBe('channel');
+    const sms = await t
+      .http()
+      .post('/api/sms/appointments/wa-2/remind')
+      .set(t.auth(who))
+      .send({ channel: 'sms' })
+      .expect(202);
+    expect(await waitForStatus(t, who, sms.body.message_id, 'sent')).toMatchObject({ channel: 'sms' });
+    expect(sentTo(`whatsapp:${other}`)).toEqual([]);
+    expect(sentTo(other)[0].body).toContain('Room B');
   });
 });

@@ -383,10 +383,18 @@ class SMSService:
 
     def remind_appointment(self, appointment_id: Union[str, int], phone_number: Optional[str] = None,
                            user_id: Optional[UserId] = None, language: Optional[str] = None,
-                           validity_seconds: Optional[int] = None) -> Json:
-        """POST /api/sms/appointments/{id}/remind → {success, message_id}; one reminder per start."""
+                           validity_seconds: Optional[int] = None, *, channel: Optional[str] = None,
+                           media_urls: Optional[Sequence[str]] = None, content_sid: Optional[str] = None,
+                           content_variables: Optional[Mapping[str, str]] = None,
+                           fallback_channel: Optional[str] = None) -> Json:
+        """POST /api/sms/appointments/{id}/remind → {success, message_id}; one reminder per start.
+
+        The channel keywords (as on send) are this reminder's own; without them, the appointment_reminder
+        template's channel applies.
+        """
         body = _clean(dict(phone_number=phone_number, user_id=user_id, language=language,
-                           validity_seconds=validity_seconds))
+                           validity_seconds=validity_seconds,
+                           **_channel(channel, media_urls, content_sid, content_variables, fallback_channel)))
         return self._send(f"/api/sms/appointments/{_segment(appointment_id)}/remind", body, None)
 
     # ------------------------------------------------------------------ opt-outs (admins)

@@ -2860,6 +2860,39 @@ export interface components {
        * @example 300
        */
       validity_seconds?: number | null;
+      /**
+       * @description sms (default, every provider); whatsapp (Twilio's WhatsApp sender: free text inside the recipient's 24-hour session window, else the approved template content_sid); mms (Twilio, with media_urls, to US, CA numbers only). See docs/sending.md, Channels
+       * @default sms
+       * @enum {string}
+       */
+      channel?: 'sms' | 'whatsapp' | 'mms';
+      /**
+       * @description mms only (required there): 1 to 10 https URLs Twilio fetches the media from; each host must resolve, and only to public addresses, as for status_callback_url (400 otherwise)
+       * @example [
+       *       "https://cdn.example.com/flyer.jpg"
+       *     ]
+       */
+      media_urls?: string[];
+      /**
+       * @description whatsapp only: an approved Twilio Content API template (HX…), sent when the recipient's 24-hour session window is closed (required then: 400 naming content_sid otherwise); inside the window the message text goes as free text
+       * @example HX00000000000000000000000000000000
+       */
+      content_sid?: string;
+      /**
+       * @description whatsapp only, with content_sid: the template's variables, sent as Twilio's ContentVariables JSON
+       * @example {
+       *       "1": "Ada",
+       *       "2": "tomorrow 14:00"
+       *     }
+       */
+      content_variables?: {
+        [key: string]: string;
+      };
+      /**
+       * @description whatsapp only: a message that fails definitively (failed, undelivered) or has no delivery receipt within the tenant's whatsapp_fallback_seconds goes out once as an SMS, a new message linked to it (fallback_message_id); see docs/sending.md, Channels
+       * @enum {string}
+       */
+      fallback_channel?: 'sms';
     };
     RemindAppointmentResponseDto: {
       success: boolean;
