@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { RateLimitExceededError } from '../common/errors';
+import { LuaScript } from './lua-script';
 import type { RedisService } from './redis.module';
 
 /**
@@ -7,7 +8,7 @@ import type { RedisService } from './redis.module';
  * the time left. One script, so concurrent requests cannot both slip under the limit (one key: a
  * cluster slot of its own). KEYS[1] counter; ARGV[1] window ms. Returns {count, msLeft}.
  */
-const SCRIPT = `
+const SCRIPT = new LuaScript(`
 local n = redis.call('INCR', KEYS[1])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
@@ -15,7 +16,7 @@ if ttl < 0 then
   ttl = tonumber(ARGV[1])
 end
 return {n, ttl}
-`;
+`);
 
 export interface FixedWindowLimit {
   /** At most this many hits per window. */
@@ -42,7 +43,7 @@ export async function takeFixedWindow(
   let count: number;
   let msLeft: number;
   try {
-    [count, msLeft] = (await redis.client.eval(SCRIPT, 1, key, rule.windowMs)) as [number, number];
+    [count, msLeft] = (await SCRIPT.run(redis.client, [key], [rule.windowMs])) as [number, number];
   } catch (e) {
     logger.warn(`${rule.name} skipped: Redis did not answer (${(e as Error).message})`);
     return;

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { RateLimitExceededError, ValidationFailedError } from '../../common/errors';
 import { AppConfig } from '../../config/app-config';
 import { MessageType } from '../../core/message-types';
+import { LuaScript } from '../../redis/lua-script';
 import { RedisService } from '../../redis/redis.module';
 import type { TenantSettings } from '../../tenancy';
 import {
@@ -22,7 +23,7 @@ import {
  * KEYS: hashes. ARGV[1]: minute now; then per key: count, limit, window in minutes.
  * Returns {1} when taken, or {0, index of the refusing key, used, oldest minute}.
  */
-const TAKE = `
+const TAKE = new LuaScript(`
 local now = tonumber(ARGV[1])
 for k = 1, #KEYS do
   local n = tonumber(ARGV[k * 3 - 1])
@@ -49,7 +50,7 @@ for k = 1, #KEYS do
   redis.call('EXPIRE', KEYS[k], tonumber(ARGV[k * 3 + 1]) * 60 + 120)
 end
 return {1}
-`;
+`);
 
 interface Window {
   key: string;
@@ -162,12 +163,10 @@ export class DestinationPolicy {
     }
     const minute = Math.floor(now.getTime() / 60_000);
     const args = windows.flatMap((w) => [w.count, w.limit, w.minutes]);
-    const answer = (await this.redis.client.eval(
-      TAKE,
-      windows.length,
-      ...windows.map((w) => w.key),
-      minute,
-      ...args,
+    const answer = (await TAKE.run(
+      this.redis.client,
+      windows.map((w) => w.key),
+      [minute, ...args],
     )) as number[];
     if (answer[0] === 1) return windows.map((w) => ({ key: w.key, count: w.count, minute }));
     const [, index, used, oldest] = answer;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RateLimitExceededError, ServiceUnavailableError } from '../../common/errors';
+import { LuaScript } from '../../redis/lua-script';
 import { RedisService } from '../../redis/redis.module';
 
 export interface RateLimitState {
@@ -14,7 +15,7 @@ export interface RateLimitState {
  * script so concurrent requests cannot both squeeze under the limit.
  * KEYS[1] hash; ARGV: minute now, recipients, limit. Returns {allowed, used, oldestMinute}.
  */
-const SCRIPT = `
+const SCRIPT = new LuaScript(`
 local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
@@ -36,7 +37,7 @@ end
 redis.call('HINCRBY', KEYS[1], ARGV[1], n)
 redis.call('EXPIRE', KEYS[1], 3720)
 return {1, used + n, oldest}
-`;
+`);
 
 @Injectable()
 export class RateLimiterService {
@@ -68,11 +69,11 @@ export class RateLimiterService {
     // Redis unreachable: refuse at once (503 + Retry-After) before anything is stored; when the
     // client already knows the connection is down, without waiting for the command timeout.
     if (!this.redis.isUp()) throw new ServiceUnavailableError('redis');
-    const [allowed, used, oldest] = (await this.redis.client
-      .eval(SCRIPT, 1, key, minute, count, limit)
-      .catch(() => {
+    const [allowed, used, oldest] = (await SCRIPT.run(this.redis.client, [key], [minute, count, limit]).catch(
+      () => {
         throw new ServiceUnavailableError('redis');
-      })) as [number, number, number];
+      },
+    )) as [number, number, number];
     const reset = (oldest + 60) * 60;
     const state = { limit, remaining: Math.max(0, limit - used), reset };
     if (allowed !== 1) {
