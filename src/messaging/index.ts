@@ -20,8 +20,8 @@ export type {
 export { SendResponseDto } from './accept/messaging.dto';
 export { SmartEncodingDto, smartEncodingField } from './accept/smart-encoding.dto';
 export { toSendResponse } from './accept/messaging.mappers';
-export { presentAccepted, SendCtx, SendRoute } from './accept/send-route';
-export type { Presented } from './accept/send-route';
+export { Reply, SendCtx, SendRoute } from './accept/send-route';
+export type { AcceptedReply } from './accept/send-route';
 export { MetadataField } from './accept/metadata';
 // Reading the ledger: tenant requests, campaigns, and the jobs.
 export { MessageQueriesService } from './queries/message-queries.service';

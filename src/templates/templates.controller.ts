@@ -13,7 +13,7 @@ import { Principal, ROLE_ADMIN } from '../auth/principal';
 import { SendResponseDto, smartEncodingField } from '../messaging';
 import { toSendResponse } from '../messaging';
 import { AcceptResult, SendContext } from '../messaging';
-import { presentAccepted, Presented, SendCtx, SendRoute } from '../messaging';
+import { AcceptedReply, Reply, SendCtx, SendRoute } from '../messaging';
 import { TemplatedSender } from './templated-sender';
 import { channelInput } from '../messaging';
 import {
@@ -284,7 +284,8 @@ export class TemplatesController {
   async sendTemplated(
     @SendCtx() ctx: SendContext,
     @Body() dto: SendTemplatedDto,
-  ): Promise<Presented<SendTemplatedResponse>> {
+    @Reply() reply: AcceptedReply,
+  ): Promise<SendTemplatedResponse> {
     const accepted = await this.sender.send(ctx, {
       phoneNumber: dto.phone_number,
       templateId: dto.template_id,
@@ -296,6 +297,6 @@ export class TemplatesController {
       validitySeconds: dto.validity_seconds ?? null,
       channel: channelInput(dto), // channels (issue 25)
     });
-    return presentAccepted(accepted, toSendTemplatedResponse);
+    return reply.present(accepted, toSendTemplatedResponse);
   }
 }

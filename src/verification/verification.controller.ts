@@ -5,7 +5,7 @@ import { CurrentPrincipal } from '../auth/decorators';
 import { Principal } from '../auth/principal';
 import { toSendResponse } from '../messaging';
 import { SendContext } from '../messaging';
-import { presentAccepted, Presented, SendCtx, SendRoute } from '../messaging';
+import { AcceptedReply, Reply, SendCtx, SendRoute } from '../messaging';
 import { CheckCodeDto, CheckCodeResponseDto, SendCodeDto, SendCodeResponseDto } from './verification.dto';
 import { VerificationService } from './verification.service';
 
@@ -24,7 +24,11 @@ export class VerificationController {
       'Sends a password-reset or 2FA code (generated unless given) and stores it hashed until `expires_at`. The code is never in the answer, the history or the logs. Limited per number and per number range (429).',
   })
   @SendRoute(SendCodeResponseDto)
-  async send(@SendCtx() ctx: SendContext, @Body() dto: SendCodeDto): Promise<Presented<SendCodeResponseDto>> {
+  async send(
+    @SendCtx() ctx: SendContext,
+    @Body() dto: SendCodeDto,
+    @Reply() reply: AcceptedReply,
+  ): Promise<SendCodeResponseDto> {
     const sent = await this.verification.send(ctx, {
       phoneNumber: dto.phone_number,
       purpose: dto.purpose,
@@ -35,7 +39,7 @@ export class VerificationController {
       channel: dto.channel,
       contentSid: dto.content_sid,
     });
-    return presentAccepted(sent.accepted, (r) => ({
+    return reply.present(sent.accepted, (r) => ({
       ...toSendResponse(r),
       expires_at: sent.expiresAt.toISOString(),
     }));

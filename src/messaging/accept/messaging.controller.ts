@@ -30,7 +30,7 @@ import {
 import { AcceptService } from './accept.service';
 import { SendContext } from './accept.types';
 import { MessageQueriesService } from '../queries/message-queries.service';
-import { presentAccepted, Presented, SendCtx, SendRoute } from './send-route';
+import { AcceptedReply, Reply, SendCtx, SendRoute } from './send-route';
 import { ApiBriefBody } from '../../openapi/examples';
 
 import { ChannelFieldsDto, channelInput } from './channel.fields';
@@ -54,14 +54,18 @@ export class MessagingController {
   })
   @SendRoute(SendResponseDto)
   @ApiBriefBody(SendSmsDto, 'send')
-  async send(@SendCtx() ctx: SendContext, @Body() dto: SendSmsDto): Promise<Presented<SendResponseDto>> {
+  async send(
+    @SendCtx() ctx: SendContext,
+    @Body() dto: SendSmsDto,
+    @Reply() reply: AcceptedReply,
+  ): Promise<SendResponseDto> {
     const accepted = await this.accepting.accept(ctx, {
       ...this.common(dto),
       recipients: [dto.phone_number],
       body: dto.message,
       mode: 'single',
     });
-    return presentAccepted(accepted, toSendResponse);
+    return reply.present(accepted, toSendResponse);
   }
 
   @Post('send-bulk')
@@ -72,7 +76,11 @@ export class MessagingController {
   })
   @SendRoute(BulkResponseDto)
   @ApiBriefBody(SendBulkDto, 'sendBulk')
-  async sendBulk(@SendCtx() ctx: SendContext, @Body() dto: SendBulkDto): Promise<Presented<BulkResponseDto>> {
+  async sendBulk(
+    @SendCtx() ctx: SendContext,
+    @Body() dto: SendBulkDto,
+    @Reply() reply: AcceptedReply,
+  ): Promise<BulkResponseDto> {
     const max = this.config.get('SMS_BULK_MAX');
     if (dto.phone_numbers.length > max) {
       throw ValidationFailedError.field(
@@ -86,7 +94,7 @@ export class MessagingController {
       body: dto.message,
       mode: 'bulk',
     });
-    return presentAccepted(accepted, toBulkResponse);
+    return reply.present(accepted, toBulkResponse);
   }
 
   @Post('schedule')
@@ -100,7 +108,8 @@ export class MessagingController {
   async schedule(
     @SendCtx() ctx: SendContext,
     @Body() dto: ScheduleSmsDto,
-  ): Promise<Presented<ScheduleResponseDto>> {
+    @Reply() reply: AcceptedReply,
+  ): Promise<ScheduleResponseDto> {
     const accepted = await this.accepting.accept(ctx, {
       ...this.common(dto),
       recipients: [dto.phone_number],
@@ -108,7 +117,7 @@ export class MessagingController {
       scheduledAt: dto.scheduled_time,
       mode: 'single',
     });
-    return presentAccepted(accepted, toScheduleResponse);
+    return reply.present(accepted, toScheduleResponse);
   }
 
   @Get('messages/:id/status')

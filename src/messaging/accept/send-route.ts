@@ -1,17 +1,15 @@
 import {
   applyDecorators,
-  CallHandler,
+  CanActivate,
   createParamDecorator,
   ExecutionContext,
   HttpCode,
   Injectable,
-  NestInterceptor,
   Type,
-  UseInterceptors,
+  UseGuards,
 } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiHeader } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { map, Observable } from 'rxjs';
 import { AuthedRequest } from '../../auth/decorators';
 import { ValidationFailedError } from '../../common/errors';
 import { Accepted, AcceptResult, SendContext } from './accept.types';
@@ -41,35 +39,37 @@ export const SendCtx = createParamDecorator((_: unknown, ctx: ExecutionContext):
   };
 });
 
-/** An accept result presented as the HTTP body B, with what the headers need. */
-export interface Presented<B> {
-  body: B;
-  replayed: boolean;
-  rateLimit: Accepted['rateLimit'];
+/**
+ * A sending route's reply: `present` sets the rate-limit and replay headers of an accept and
+ * returns the route's body. A parameter rather than an interceptor: no Observable per request.
+ */
+export interface AcceptedReply {
+  present<B>(accepted: Accepted, toBody: (r: AcceptResult) => B): B;
 }
 
-/** What a sending route returns: the service's domain result shaped by the route's mapper. */
-export function presentAccepted<B>(accepted: Accepted, toBody: (r: AcceptResult) => B): Presented<B> {
-  return { body: toBody(accepted.result), replayed: accepted.replayed, rateLimit: accepted.rateLimit };
-}
+export const Reply = createParamDecorator((_: unknown, ctx: ExecutionContext): AcceptedReply => {
+  const res = ctx.switchToHttp().getResponse<FastifyReply>();
+  return {
+    present(accepted, toBody) {
+      if (accepted.rateLimit)
+        for (const [k, v] of Object.entries(rateLimitHeaders(accepted.rateLimit))) res.header(k, v);
+      if (accepted.replayed) res.header('Idempotent-Replayed', 'true');
+      return toBody(accepted.result);
+    },
+  };
+});
 
-/** Turns a route's `Presented<B>` into the body B, with rate-limit and replay headers. */
+/**
+ * Before the validation pipe (guards run first): class-transformer recurses once per level and
+ * overflows the stack on a very deep object (a 500); a metadata over its limits is a 400 naming
+ * the field.
+ */
 @Injectable()
-export class AcceptedInterceptor<B> implements NestInterceptor<Presented<B>, B> {
-  intercept(ctx: ExecutionContext, next: CallHandler<Presented<B>>): Observable<B> {
-    const res = ctx.switchToHttp().getResponse<FastifyReply>();
-    // Before the validation pipe: class-transformer recurses once per level and overflows the
-    // stack on a very deep object (a 500); a metadata over its limits is a 400 naming the field.
+export class MetadataShapeGuard implements CanActivate {
+  canActivate(ctx: ExecutionContext): boolean {
     const body = ctx.switchToHttp().getRequest<{ body?: unknown }>().body;
     if (body !== null && typeof body === 'object' && 'metadata' in body) checkMetadata(body.metadata);
-    return next.handle().pipe(
-      map((accepted) => {
-        if (accepted.rateLimit)
-          for (const [k, v] of Object.entries(rateLimitHeaders(accepted.rateLimit))) res.header(k, v);
-        if (accepted.replayed) res.header('Idempotent-Replayed', 'true');
-        return accepted.body;
-      }),
-    );
+    return true;
   }
 }
 
@@ -83,6 +83,6 @@ export function SendRoute(response: Type<unknown>): MethodDecorator {
       description: 'same key + same body within 24 h returns the first response and sends nothing',
     }),
     ApiAcceptedResponse({ type: response }),
-    UseInterceptors(AcceptedInterceptor),
+    UseGuards(MetadataShapeGuard),
   );
 }
