@@ -145,6 +145,9 @@ export class AcceptService {
     return groups.map(() => undefined);
   }, 200);
 
+  /** Jobs being added for committed rows; never rejects (enqueueAfterCommit logs its failure). */
+  private readonly enqueuing = new Set<Promise<void>>();
+
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly messages: MessagesRepository,
@@ -166,6 +169,11 @@ export class AcceptService {
     private readonly links: LinkTracker,
     private readonly channels: ChannelPolicy,
   ) {}
+
+  /** Before Redis closes: the jobs of what was accepted go out (else the sweeper queues them later). */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([...this.enqueuing]);
+  }
 
   async accept(ctx: SendContext, input: AcceptInput): Promise<Accepted> {
     const now = this.clock.now();
@@ -208,7 +216,11 @@ export class AcceptService {
       if (key && claimId) await this.idempotency.release(owner, key, claimId).catch(() => undefined);
       throw e;
     }
-    await this.enqueueAfterCommit(prepared, now);
+    // The rows are committed: the answer does not wait for Redis to take their jobs (a lost
+    // enqueue loses nothing, the sweeper queues the rows); shutdown does (beforeApplicationShutdown).
+    const enqueued = this.enqueueAfterCommit(prepared, now);
+    this.enqueuing.add(enqueued);
+    void enqueued.finally(() => this.enqueuing.delete(enqueued));
     return { result: prepared.result, replayed: false, rateLimit };
   }
 
