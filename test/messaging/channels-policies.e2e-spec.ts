@@ -1,13 +1,13 @@
-import { randomBytes, randomInt } from 'node:crypto';
-import twilio from 'twilio';
+import { randomInt } from 'node:crypto';
 import { HostResolver } from '../../src/callbacks';
 import { CampaignsService } from '../../src/campaigns';
 import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../src/sdk';
-import { FAKE_TWILIO_TOKEN, FakeTwilio, twilioError } from '../fakes/fake-twilio';
+import { FakeTwilio, twilioError } from '../fakes/fake-twilio';
 import { fakeTwilioEnv } from '../fakes/provider-env';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { FakeDns } from '../support/fake-dns';
 import { waitForStatus } from '../support/messages';
+import { PUBLIC_BASE_URL, twilioStatus, WHATSAPP_FROM, whatsappInbound } from '../support/twilio-webhooks';
 import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/test-app';
 import { eventually } from '../support/wait';
 
@@ -18,18 +18,11 @@ import { eventually } from '../support/wait';
  * status callbacks), each tried on WhatsApp or MMS beside SMS.
  */
 
-const PUBLIC_BASE_URL = 'https://sms.example.test';
-const INBOUND = '/api/sms/webhooks/twilio/inbound';
-const STATUS = '/api/sms/webhooks/twilio/status';
-const WHATSAPP_FROM = '+14155238886';
 const CONTENT_SID = 'HX' + 'cd'.repeat(16);
 const MEDIA = ['https://cdn.example.com/poster.jpg'];
 /** A German mobile: no MMS there, and outside a US-only tenant's destinations. */
 const DE = '+4915123456789';
 
-type Params = Record<string, string>;
-const signed = (path: string, params: Params) =>
-  twilio.getExpectedTwilioSignature(FAKE_TWILIO_TOKEN, `${PUBLIC_BASE_URL}${path}`, params);
 /** A US number no other suite uses (WhatsApp sessions and STOPs are not per tenant). */
 const freshUs = () => `+1646557${String(randomInt(0, 10_000)).padStart(4, '0')}`;
 const hh = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
@@ -92,32 +85,12 @@ describe('channels: bulk, templated and campaign sends on WhatsApp and MMS, and 
 
   /** The recipient writes to our WhatsApp sender: its 24-hour session window opens. */
   async function openSession(from: string): Promise<void> {
-    const params = {
-      MessageSid: `SM${randomBytes(16).toString('hex')}`,
-      AccountSid: 'AC' + '0'.repeat(32),
-      From: `whatsapp:${from}`,
-      To: `whatsapp:${WHATSAPP_FROM}`,
-      Body: 'hello',
-    };
-    await t
-      .http()
-      .post(INBOUND)
-      .type('form')
-      .set('X-Twilio-Signature', signed(INBOUND, params))
-      .send(params)
-      .expect(200);
+    await whatsappInbound(t, from, 'hello').expect(200);
   }
 
   /** Twilio's status callback for a message it has (as a carrier receipt would come). */
   async function twilioReceipt(sid: string, accountSid: string, status: string): Promise<void> {
-    const params = { MessageSid: sid, MessageStatus: status, AccountSid: accountSid };
-    await t
-      .http()
-      .post(STATUS)
-      .type('form')
-      .set('X-Twilio-Signature', signed(STATUS, params))
-      .send(params)
-      .expect(204);
+    await twilioStatus(t, sid, accountSid, status).expect(204);
   }
 
   /** Every create request the fake Twilio got for this `To` (refused ones included). */

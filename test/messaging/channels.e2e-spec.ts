@@ -1,24 +1,17 @@
-import { randomBytes, randomInt } from 'node:crypto';
-import twilio from 'twilio';
+import { randomInt } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { HostResolver } from '../../src/callbacks';
 import { ChannelFallbacks } from '../../src/messaging';
-import { FAKE_TWILIO_TOKEN, FakeTwilio, twilioError } from '../fakes/fake-twilio';
+import { FakeTwilio, twilioError } from '../fakes/fake-twilio';
 import { fakeTwilioEnv } from '../fakes/provider-env';
 import { FakeDns } from '../support/fake-dns';
 import { waitForStatus } from '../support/messages';
+import { PUBLIC_BASE_URL, twilioStatus, WHATSAPP_FROM, whatsappInbound } from '../support/twilio-webhooks';
 import { createTestApp, freshTenantId, TestApp, TokenOptions } from '../support/test-app';
 import { eventually } from '../support/wait';
 
-const PUBLIC_BASE_URL = 'https://sms.example.test';
-const INBOUND = '/api/sms/webhooks/twilio/inbound';
-const STATUS = '/api/sms/webhooks/twilio/status';
-const WHATSAPP_FROM = '+14155238886';
 const CONTENT_SID = 'HX' + 'ab'.repeat(16);
 
-type Params = Record<string, string>;
-const signed = (path: string, params: Params) =>
-  twilio.getExpectedTwilioSignature(FAKE_TWILIO_TOKEN, `${PUBLIC_BASE_URL}${path}`, params);
 /** A US number no other test uses (a STOP reaches every tenant's list). */
 const freshUs = () => `+1312556${String(randomInt(0, 10_000)).padStart(4, '0')}`;
 
@@ -65,28 +58,12 @@ describe('channels: WhatsApp and MMS through the fake Twilio, and the WhatsApp â
       .post('/api/sms/send')
       .set(t.auth(who))
       .send({ message: 'Your order has shipped', ...body });
-  /** The recipient writes to our WhatsApp sender (opens the 24-hour window). */
-  const whatsappInbound = (from: string, body: string) => {
-    const params = {
-      MessageSid: `SM${randomBytes(16).toString('hex')}`,
-      AccountSid: 'AC' + '0'.repeat(32),
-      From: `whatsapp:${from}`,
-      To: `whatsapp:${WHATSAPP_FROM}`,
-      Body: body,
-    };
-    return t
-      .http()
-      .post(INBOUND)
-      .type('form')
-      .set('X-Twilio-Signature', signed(INBOUND, params))
-      .send(params);
-  };
   const sentTo = (to: string) => twilioFake.sent.filter((m) => m.to === to);
 
   it('sends free text inside the session window: whatsapp:-prefixed From and To, Body, no ContentSid', async () => {
     const who = await tenant();
     const phone = freshUs();
-    await whatsappInbound(phone, 'hi, where is my order?').expect(200);
+    await whatsappInbound(t, phone, 'hi, where is my order?').expect(200);
     const res = await send(who, { phone_number: phone, channel: 'whatsapp' }).expect(202);
     expect(res.body).toMatchObject({ channel: 'whatsapp', whatsapp_mode: 'session' });
     const status = await waitForStatus(t, who, res.body.message_id, 'sent');
@@ -225,7 +202,7 @@ describe('channels: WhatsApp and MMS through the fake Twilio, and the WhatsApp â
   it('sends a WhatsApp message without a receipt in the tenant time once as SMS; a late delivered receipt is recorded on the original', async () => {
     const who = await tenant({ whatsapp_fallback_seconds: 5 });
     const phone = freshUs();
-    await whatsappInbound(phone, 'hello').expect(200);
+    await whatsappInbound(t, phone, 'hello').expect(200);
     const res = await send(who, { phone_number: phone, channel: 'whatsapp', fallback_channel: 'sms' }).expect(
       202,
     );
@@ -243,14 +220,7 @@ describe('channels: WhatsApp and MMS through the fake Twilio, and the WhatsApp â
     await waitForStatus(t, who, status.fallback_message_id, 'sent');
     // The WhatsApp message is delivered after all: recorded; the SMS is not canceled, both count.
     const [wa] = sentTo(`whatsapp:${phone}`);
-    const params = { MessageSid: wa.sid, MessageStatus: 'delivered', AccountSid: wa.accountSid };
-    await t
-      .http()
-      .post(STATUS)
-      .type('form')
-      .set('X-Twilio-Signature', signed(STATUS, params))
-      .send(params)
-      .expect(204);
+    await twilioStatus(t, wa.sid as string, wa.accountSid as string, 'delivered').expect(204);
     await waitForStatus(t, who, id, 'delivered');
     await t.get(ChannelFallbacks).pass();
     expect(await fallbacksOf(id)).toHaveLength(1);
@@ -267,7 +237,7 @@ describe('channels: WhatsApp and MMS through the fake Twilio, and the WhatsApp â
       content_sid: CONTENT_SID,
     }).expect(202);
     await waitForStatus(t, who, first.body.message_id, 'sent');
-    await whatsappInbound(phone, 'STOP').expect(200);
+    await whatsappInbound(t, phone, 'STOP').expect(200);
     const inbound = await t.http().get('/api/sms/inbound').set(t.auth(who)).expect(200);
     expect(inbound.body.items[0]).toMatchObject({ from: phone, channel: 'whatsapp', keyword: 'stop' });
     const refused = await send(who, { phone_number: phone, channel: 'whatsapp' }).expect(400);
@@ -413,7 +383,7 @@ describe('channels: WhatsApp and MMS through the fake Twilio, and the WhatsApp â
     expect(check.body.valid).toBe(true);
 
     const open = freshUs();
-    await whatsappInbound(open, 'send me my code').expect(200);
+    await whatsappInbound(t, open, 'send me my code').expect(200);
     const inside = await verify({ phone_number: open, code: '318275' }).expect(202);
     expect(inside.body.whatsapp_mode).toBe('session');
     await waitForStatus(t, who, inside.body.message_id, 'sent');
