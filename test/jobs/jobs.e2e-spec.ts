@@ -138,9 +138,11 @@ describe('scheduled jobs', () => {
     const delivery = async (status: string, daysAgo: number) =>
       (
         await ds.query(
-          `INSERT INTO sms_webhook_deliveries (event_id, event_key, event_type, tenant_id, url, payload, status, created_at)
+          // Its next attempt an hour away: the callbacks dispatcher of this app leaves the pending one
+          // alone (claimed, its 24 h of retries long over, it would be failed, then deleted here).
+          `INSERT INTO sms_webhook_deliveries (event_id, event_key, event_type, tenant_id, url, payload, status, created_at, next_attempt_at)
            VALUES (gen_random_uuid(), gen_random_uuid()::text, 'message.sent', $1, 'https://example.com/h', '{}', $2,
-                   now() - make_interval(days => $3::int))
+                   now() - make_interval(days => $3::int), now() + interval '1 hour')
            RETURNING id`,
           [tenant, status, daysAgo],
         )
