@@ -91,10 +91,14 @@ export function templatedChannel(
   t: Pick<SmsTemplateEntity, 'channel' | 'contentSid'>,
   type: MessageType,
 ): ChannelInput {
-  const channel = own?.channel ?? (CODE_MESSAGE_TYPES.includes(type) ? 'sms' : (t.channel ?? 'sms'));
+  // A code template lends neither: its WhatsApp template would go without the code.
+  const template = CODE_MESSAGE_TYPES.includes(type) ? { channel: 'sms' as const, contentSid: null } : t;
+  const channel = own?.channel ?? template.channel ?? 'sms';
   return {
     ...own,
     channel,
-    ...(channel === 'whatsapp' && !own?.contentSid && t.contentSid ? { contentSid: t.contentSid } : {}),
+    ...(channel === 'whatsapp' && !own?.contentSid && template.contentSid
+      ? { contentSid: template.contentSid }
+      : {}),
   };
 }

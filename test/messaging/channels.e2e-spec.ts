@@ -331,6 +331,14 @@ describe('channels: WhatsApp and MMS through the fake Twilio, and the WhatsApp â
       .send({ phone_number: phone, purpose: '2fa', code: '739164' })
       .expect(202);
     expect(code.body.channel).toBe('sms');
+    // Nor its content_sid: asked for WhatsApp without one, the code's own send needs its own.
+    const noSid = await t
+      .http()
+      .post('/api/sms/verification/send')
+      .set(t.auth(who))
+      .send({ phone_number: freshUs(), purpose: '2fa', channel: 'whatsapp' })
+      .expect(400);
+    expect(noSid.body.details[0].field).toBe('content_sid');
     await waitForStatus(t, who, code.body.message_id, 'sent');
     expect(sentTo(`whatsapp:${phone}`)).toEqual([]);
     const [m] = sentTo(phone);

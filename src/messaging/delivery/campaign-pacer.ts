@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { LuaScript } from '../../redis/lua-script';
 
 /**
  * Reserves the next hand-over time of a tenant's campaign traffic, one every 1000/mps ms, in Redis
@@ -6,7 +7,7 @@ import type { Redis } from 'ioredis';
  * at once, so concurrent callers get distinct, evenly spaced times. A reservation that is not used
  * (a stopping worker) only leaves a gap.
  */
-const RESERVE = `
+const RESERVE = new LuaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local interval = tonumber(ARGV[1])
@@ -14,7 +15,7 @@ local nextAt = tonumber(redis.call('GET', KEYS[1]) or '0')
 local at = math.max(now, nextAt)
 redis.call('SET', KEYS[1], tostring(at + interval), 'PX', math.floor(at - now + interval + 60000))
 return {at - now, at}
-`;
+`);
 
 export class CampaignPacer {
   /** Milliseconds between two hand-overs of one tenant. */
@@ -35,7 +36,7 @@ export class CampaignPacer {
 
   /** The reserved time (Redis clock, ms, truncated) and how long until it. */
   async reservation(tenantId: number): Promise<{ waitMs: number; atMs: number }> {
-    const [wait, at] = (await this.redis.eval(RESERVE, 1, this.keyOf(tenantId), String(this.intervalMs))) as [
+    const [wait, at] = (await RESERVE.run(this.redis, [this.keyOf(tenantId)], [String(this.intervalMs)])) as [
       number,
       number,
     ];
