@@ -40,6 +40,8 @@ export async function runBuild(build: Build, phases: Phase[]): Promise<RunResult
     stopService: async (child) => {
       const rss = peakRssMiB(child.pid as number);
       if (rss > ctx.peakRssMiB) ctx.peakRssMiB = rss;
+      // Which phase's process set the peak: one line per service stopped, on stderr.
+      console.error(`  [${build.rev}] service ${child.pid} stopped, peak RSS ${fmt(rss)} MiB`);
       await stopService(child);
     },
     postBulk,

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import './common/heap-growth'; // first: before the app's modules fill the heap
+import { applyHeapGrowth } from './common/heap-growth'; // first: before the app's modules fill the heap
 import { lightenAsyncResourceBind } from './common/async-bind';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -67,6 +67,7 @@ if (require.main === module) {
     console.error(e instanceof ConfigError ? e.message : e);
     process.exit(1);
   }
+  applyHeapGrowth(config.get('APP_ROLE')); // the role `.env` may have set
   bootstrap(config, envFile).catch((e: unknown) => {
     console.error('failed to start:', e instanceof Error ? e.message : e);
     process.exit(1);
