@@ -23,6 +23,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Cluster } from 'ioredis';
 import { Pool } from 'pg';
 import { PgStandby, queryOnce } from '../test/support/pg-replica';
@@ -587,6 +588,10 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
       return { phone, at, acceptMs: Date.now() - at, status: res.status, tries: res.tries, reason };
     });
 
+    // The driver's own event loop while the codes go: the fakes stamp each provider call from it,
+    // so its stalls are in the codes' times (reported beside them).
+    const driverLag = monitorEventLoopDelay({ resolution: 5 });
+    driverLag.enable();
     // Settled now (and awaited below) so that a failure elsewhere leaves no rejection unhandled.
     const codesDone = Promise.all(codes);
     codesDone.catch(() => undefined);
@@ -624,6 +629,7 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
       `  bulks accepted (${fmt(bulkAccepted)}), campaigns executing, after ${fmt((performance.now() - started) / 1000, 1)} s`,
     );
     const codesSent = await codesDone;
+    driverLag.disable();
     // Every campaign row written: then the ledger holds every message of the run.
     await until(async () => {
       const { rows } = await db.query<{ done: boolean }>(
@@ -653,6 +659,11 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
       ).rows,
       expected: bulkAccepted + codesSent.filter((c) => c.status === 202).length + mix.campaign,
       codesSent,
+      driverLag: {
+        p50: driverLag.percentile(50) / 1e6,
+        p99: driverLag.percentile(99) / 1e6,
+        max: driverLag.max / 1e6,
+      },
       faults,
       top,
       seconds,
@@ -797,6 +808,8 @@ function outcomeChecks(
     rows: Row[];
     expected: number;
     codesSent: CodeSent[];
+    /** The driver's event-loop delay while the codes went (ms). */
+    driverLag: { p50: number; p99: number; max: number };
     redisFault?: RedisFault;
     faults: { at: string; what: string; sent: number }[];
     top: Topology;
@@ -896,6 +909,12 @@ function outcomeChecks(
       outside.length
         ? `p95 ${fmt(percentile(outside, 95))} ms, p50 ${fmt(percentile(outside, 50))} ms (${fmt(outside.length)} codes)`
         : 'none',
+      'reported',
+      null,
+    ),
+    check(
+      "the driver's event-loop delay while the codes went (the fakes stamp provider calls from it)",
+      `p50 ${fmt(o.driverLag.p50, 1)} ms, p99 ${fmt(o.driverLag.p99)} ms, max ${fmt(o.driverLag.max)} ms`,
       'reported',
       null,
     ),
