@@ -179,9 +179,12 @@ export class AcceptService {
     const now = this.clock.now();
     // One read of the tenant's settings for the whole accept: every policy below sees the same.
     const settings = (await this.tenants.ensure(ctx.principal.tenantId)).settings;
+    // The numbers are checked in slices, between turns of the event loop (a bulk's are many).
+    const checked = await this.phone.forSendAll(input.recipients, input.countryCode);
     const prepared = this.prepare(
       ctx.principal.tenantId,
       input,
+      checked,
       now,
       this.smartEncodingOf(settings, input),
       this.links.appliesTo(settings, input),
@@ -819,6 +822,7 @@ export class AcceptService {
   private prepare(
     tenantId: number,
     input: AcceptInput,
+    checked: readonly ReturnType<PhoneService['forSend']>[],
     now: Date,
     smartEncoding: SmartEncodingMode,
     tracking: boolean,
@@ -852,8 +856,8 @@ export class AcceptService {
     const seen = new Set<string>();
     const accepted: { phoneNumber: string; country: string | null }[] = [];
     const refused: Batch['refused'] = [];
-    for (const raw of input.recipients) {
-      const v = this.phone.forSend(raw, input.countryCode);
+    for (const [i, raw] of input.recipients.entries()) {
+      const v = checked[i];
       if (!v.valid) {
         if (input.mode === 'single')
           throw ValidationFailedError.field('phone_number', `phone_number is not valid (${v.reason})`);
