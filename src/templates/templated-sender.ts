@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CODE_MESSAGE_TYPES, Language, MessageType } from '../core/message-types';
-import { Accepted, AcceptService, ChannelInput, SendContext } from '../messaging';
+import { Accepted, AcceptInput, AcceptService, ChannelInput, SendContext } from '../messaging';
 import { PhoneService } from '../phone';
 import type { SmsTemplateEntity } from './template.entity';
 import { sanitizeVariableValue } from './render';
@@ -22,6 +22,8 @@ export interface TemplatedSend {
   validitySeconds?: number | null;
   /** channels (issue 25): the send's own; absent fields: the template's channel and content_sid. */
   channel?: ChannelInput;
+  /** Committed with the message or not at all (see AcceptInput.alongside). */
+  alongside?: AcceptInput['alongside'];
 }
 
 /**
@@ -71,6 +73,7 @@ export class TemplatedSender {
       validitySeconds: input.validitySeconds ?? rendered.template.validitySeconds,
       ...templatedChannel(input.channel, rendered.template, type),
       mode: 'single',
+      alongside: input.alongside,
     });
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { hkdfSync, randomBytes, randomInt } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ValidationFailedError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
@@ -80,6 +80,9 @@ export class VerificationService {
     const code = input.code ?? generateCode((max) => randomInt(max));
     // The per-number code limit (SMS_CODE_SENDS_PER_HOUR) is taken on the accept path
     // (DestinationPolicy), where every code send passes; a replay or a refusal takes nothing.
+    const ttlMs = this.config.get('SMS_CODE_TTL_SECONDS') * 1000;
+    const salt = randomBytes(16).toString('hex');
+    const codeHash = hashCode(this.pepper, salt, code);
     const accepted: Accepted = await this.sender.send(ctx, {
       phoneNumber: phone,
       templateId: TEMPLATE[input.purpose],
@@ -102,23 +105,46 @@ export class VerificationService {
         : input.contentSid !== undefined
           ? { channel: { channel: 'sms', contentSid: input.contentSid } }
           : {}),
+      // The code's hash commits with its message or neither does: a text whose code cannot be
+      // checked never goes out, and a replay of the send always finds its code stored.
+      alongside: (manager, rows) =>
+        this.store(manager, {
+          tenantId,
+          phone,
+          purpose: input.purpose,
+          codeHash,
+          salt,
+          expiresAt: new Date(rows.acceptedAt.getTime() + ttlMs),
+          messageId: rows.messageIds[0],
+          createdAt: now,
+        }),
     });
-    const ttlMs = this.config.get('SMS_CODE_TTL_SECONDS') * 1000;
     const expiresAt = new Date(accepted.result.acceptedAt.getTime() + ttlMs);
-    // The first request stored its code; this one generated nothing that was sent.
-    if (accepted.replayed) return { accepted, expiresAt };
-    const salt = randomBytes(16).toString('hex');
-    const messageId = accepted.result.messages[0].id;
-    // A new code replaces the live one for this (tenant, phone, purpose).
-    await this.ds.query(
+    return { accepted, expiresAt };
+  }
+
+  /** A new code replaces the live one for this (tenant, phone, purpose). */
+  private async store(
+    manager: EntityManager,
+    c: {
+      tenantId: number;
+      phone: string;
+      purpose: VerificationPurpose;
+      codeHash: string;
+      salt: string;
+      expiresAt: Date;
+      messageId: string;
+      createdAt: Date;
+    },
+  ): Promise<void> {
+    await manager.query(
       `INSERT INTO sms_verification_codes (tenant_id, phone_number, purpose, code_hash, salt, expires_at, attempts, consumed_at, message_id, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, 0, NULL, $7, $8)
        ON CONFLICT (tenant_id, phone_number, purpose) DO UPDATE SET
          code_hash = EXCLUDED.code_hash, salt = EXCLUDED.salt, expires_at = EXCLUDED.expires_at,
          attempts = 0, consumed_at = NULL, message_id = EXCLUDED.message_id, created_at = EXCLUDED.created_at`,
-      [tenantId, phone, input.purpose, hashCode(this.pepper, salt, code), salt, expiresAt, messageId, now],
+      [c.tenantId, c.phone, c.purpose, c.codeHash, c.salt, c.expiresAt, c.messageId, c.createdAt],
     );
-    return { accepted, expiresAt };
   }
 
   /**

@@ -47,6 +47,41 @@ describe('verification codes', () => {
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
   });
 
+  it('stores and sends nothing when the code cannot be stored, and a retry with the same Idempotency-Key sends a code that checks', async () => {
+    const { who, phone: p } = next();
+    const ds = t.get(DataSource);
+    // The code's row is refused after the message row was written in the same request.
+    await ds.query(`CREATE FUNCTION test_refuse_code() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.phone_number = '${p}' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$`);
+    await ds.query(
+      'CREATE TRIGGER test_refuse_code BEFORE INSERT ON sms_verification_codes FOR EACH ROW EXECUTE FUNCTION test_refuse_code()',
+    );
+    const send = () =>
+      t
+        .http()
+        .post('/api/sms/verification/send')
+        .set(t.auth(who))
+        .set('Idempotency-Key', 'code-1')
+        .send({ phone_number: p, purpose: '2fa', code: '135790' });
+    try {
+      const refused = await send();
+      expect(refused.status).toBeGreaterThanOrEqual(500);
+      const rows = await ds.query('SELECT id FROM sms_messages WHERE tenant_id = $1', [who.tenant]);
+      expect(rows).toEqual([]); // no text goes out with a code nobody can check
+    } finally {
+      await ds.query('DROP TRIGGER test_refuse_code ON sms_verification_codes');
+      await ds.query('DROP FUNCTION test_refuse_code()');
+    }
+    const res = await send().expect(202);
+    expect(res.headers['idempotent-replayed']).toBeUndefined();
+    expect((await check(who, { phone_number: p, purpose: '2fa', code: '135790' })).body).toEqual({
+      valid: true,
+    });
+    await send().expect(202); // a replay now, of a send whose code is stored
+    const rows = await ds.query('SELECT id FROM sms_messages WHERE tenant_id = $1', [who.tenant]);
+    expect(rows).toHaveLength(1);
+  });
+
   it('answers 400 to a bad purpose, phone number or code format', async () => {
     const { who, phone: p } = next();
     await sendCode(who, { phone_number: p, purpose: 'login' }).expect(400);

@@ -624,7 +624,8 @@ export class AcceptService {
   /**
    * The spend cap, the rate limit and code limits, then the rows (and the idempotency result) in
    * one commit. A tenant with a spend cap reads its spend and inserts under its lock, in one
-   * transaction; others share the group commit. A refusal stores nothing and gives back what it
+   * transaction, as does a send with an Idempotency-Key (its result) or an `alongside` write (a
+   * code's hash); others share the group commit. A refusal stores nothing and gives back what it
    * took.
    */
   private async write(
@@ -657,7 +658,7 @@ export class AcceptService {
     };
     try {
       await codes.take(rows); // a 429 here gives the recipient quota back below
-      if (cap === null && (key === null || claimId === null)) {
+      if (cap === null && (key === null || claimId === null) && input.alongside === undefined) {
         const err = await this.inserts.submit(write);
         if (err !== null) throw err;
       } else {
@@ -676,6 +677,7 @@ export class AcceptService {
               toStoredResult(prepared.result),
             );
           await this.messages.insertMany(manager, write.messages, 'api', write.batch ? [write.batch] : []);
+          await input.alongside?.(manager, { messageIds: rows.map((r) => r.id), acceptedAt: now });
         });
       }
     } catch (e) {

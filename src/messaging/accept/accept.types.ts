@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import type { Principal } from '../../auth/principal';
 import type { Channel, WhatsappMode } from '../../core/channels';
 import type { Language, MessageStatus, MessageType } from '../../core/message-types';
@@ -49,6 +50,18 @@ export interface AcceptInput extends ChannelInput {
   validitySeconds?: number | null;
   /** single: an invalid number is a 400; bulk: invalid numbers are listed and skipped. */
   mode: 'single' | 'bulk';
+  /**
+   * Written in the transaction that inserts the rows (a verification code's hash): both commit or
+   * neither, so no text goes out whose companion row is missing. Given, the accept does not share
+   * the group commit.
+   */
+  alongside?: (manager: EntityManager, accepted: AcceptedRows) => Promise<void>;
+}
+
+/** What `AcceptInput.alongside` is told of the rows it commits with. */
+export interface AcceptedRows {
+  messageIds: string[];
+  acceptedAt: Date;
 }
 
 /** One recipient of a campaign page, rendered in their language (the batch entry's input). */
