@@ -1,4 +1,4 @@
-/** Shared infrastructure: errors and their HTTP mapping, the clock, batching, semaphores, validation, the queue worker. Imports no feature. */
+/** Shared infrastructure: errors and their HTTP mapping, the clock, batching, semaphores, validation, the queue worker, `within` (a promise or a timeout). Imports no feature. */
 export * from './api-errors';
 export * from './batcher';
 export * from './chunked';
@@ -14,3 +14,4 @@ export * from './request-text.guard';
 export * from './sealed-box';
 export * from './semaphore';
 export * from './validation';
+export * from './within';

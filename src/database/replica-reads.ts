@@ -2,6 +2,7 @@ import { Injectable, Logger, Module, OnApplicationShutdown, OnModuleInit } from 
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { unavailableDependencyOf } from '../common/errors';
+import { within } from '../common/within';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source';
 
@@ -91,13 +92,8 @@ function replicaOnlyFailure(e: unknown): { retry: boolean; down: boolean } {
 
 class ReplicaTimeoutError extends Error {}
 
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ReplicaTimeoutError(`no answer within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+function inTime<T>(p: Promise<T>, ms: number): Promise<T> {
+  return within(p, ms, () => new ReplicaTimeoutError(`no answer within ${ms} ms`));
 }
 
 /**
@@ -165,7 +161,7 @@ export class ReplicaReads implements OnModuleInit, OnApplicationShutdown {
    */
   async fresh(waitMs = CHECK_TIMEOUT_MS + SAMPLE_TIMEOUT_MS): Promise<ReplicaState> {
     if (this.configured && Date.now() - this.lastCheck >= this.interval)
-      await within(this.check(), waitMs).catch(() => undefined);
+      await inTime(this.check(), waitMs).catch(() => undefined);
     return this.state();
   }
 
@@ -219,7 +215,7 @@ export class ReplicaReads implements OnModuleInit, OnApplicationShutdown {
   private async measure(): Promise<void> {
     if (this.stopped) return;
     try {
-      const [{ lsn }] = (await within(
+      const [{ lsn }] = (await inTime(
         this.primary.query('SELECT pg_current_wal_lsn()::text AS lsn'),
         SAMPLE_TIMEOUT_MS,
       )) as { lsn: string }[];
@@ -229,7 +225,7 @@ export class ReplicaReads implements OnModuleInit, OnApplicationShutdown {
       // samples taken so far.
     }
     try {
-      const [r] = (await within(
+      const [r] = (await inTime(
         this.connect().then((ds) =>
           ds.query(
             `SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replayed,

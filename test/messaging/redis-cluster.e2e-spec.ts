@@ -187,6 +187,46 @@ describe('on a Redis Cluster', () => {
     for (const m of all) expect(calls(m.to)).toBe(1);
   });
 
+  it("sends a code at once while the master of its shard does not answer: the job goes to another shard's code queue", async () => {
+    const redis = t.get(RedisService);
+    const queue = t.get(DeliveryQueue);
+    // A tenant whose code shard is on one master and whose accept keys (the request and recipient
+    // windows, the code windows) are on others: the accept answers, only the enqueue meets the fault.
+    let who = { tenant: 0, user: 'u1' };
+    let victim = 0;
+    for (;;) {
+      const tenant = freshTenantId();
+      const codeQueue = queue.shardFor('code', tenant, '').codeQueue;
+      victim = await cluster.masterOf(keySlot(codeQueue.toKey('')));
+      const acceptKeys = [
+        redis.key('rrl', tenant, 'u1'),
+        redis.key('rl', tenant, 'u1'),
+        redis.keyInSlot(`code:${tenant}`, 'rl'),
+      ];
+      const masters = await Promise.all(acceptKeys.map((k) => cluster.masterOf(keySlot(k))));
+      if (!masters.includes(victim)) {
+        who = { tenant, user: 'u1' };
+        break;
+      }
+    }
+    const to = number();
+    cluster.pause(victim);
+    try {
+      const res = await t
+        .http()
+        .post('/api/sms/verification/send')
+        .set(t.auth(who))
+        .send({ phone_number: to, purpose: '2fa' })
+        .expect(202);
+      // Without the fallback the job waits on the silent master (then for the sweeper's minute).
+      await waitForStatus(t, who, res.body.message_id, 'sent', 10_000);
+    } finally {
+      cluster.resume(victim);
+    }
+    await cluster.waitHealthy(30_000);
+    expect(calls(to)).toBe(1);
+  });
+
   it('loses and doubles nothing when a master is killed mid-drain, and resumes after the failover', async () => {
     const tenants = [freshTenantId(), freshTenantId(), freshTenantId(), freshTenantId()];
     // A slow provider, so the drain is still running when the master goes.

@@ -28,6 +28,10 @@ export interface RedisClusterHandle {
   masterOf(slot: number): Promise<number>;
   /** SIGKILLs one node (no shutdown, no save): a crashed machine. */
   kill(port: number): Promise<void>;
+  /** SIGSTOPs one node: its connections stay open and nothing answers (a machine cut off). */
+  pause(port: number): void;
+  /** SIGCONTs a paused node. */
+  resume(port: number): void;
   /** Resolves when every live node says cluster_state:ok and every slot has a live master. */
   waitHealthy(timeoutMs?: number): Promise<void>;
   /** Kills every node and removes its directory. */
@@ -234,6 +238,15 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
       if (pid === null) throw new Error(`no pid for the Redis node on ${port}`);
       killed.add(port);
       process.kill(pid, 'SIGKILL');
+    },
+    pause(port) {
+      const pid = pidOf(dirs[ports.indexOf(port)]);
+      if (pid === null) throw new Error(`no pid for the Redis node on ${port}`);
+      process.kill(pid, 'SIGSTOP');
+    },
+    resume(port) {
+      const pid = pidOf(dirs[ports.indexOf(port)]);
+      if (pid !== null) process.kill(pid, 'SIGCONT');
     },
     waitHealthy,
     stop,

@@ -1,7 +1,8 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bull';
 import Bull from 'bull';
 import type { JobOptions, Queue } from 'bull';
+import { within } from '../../common/within';
 import { AppConfig } from '../../config/app-config';
 import { BullConnections, bullPrefix } from '../../redis/redis.module';
 import { CODE_MESSAGE_TYPES, isTransactional, MessageType } from '../../core/message-types';
@@ -137,6 +138,7 @@ export function shardOf(shards: number, lane: Lane, tenantId: number | undefined
  */
 @Injectable()
 export class DeliveryQueue implements OnApplicationShutdown {
+  private readonly logger = new Logger(DeliveryQueue.name);
   readonly shards: readonly DeliveryShard[];
 
   constructor(
@@ -218,22 +220,59 @@ export class DeliveryQueue implements OnApplicationShutdown {
   ): Promise<void> {
     // `priorityLane` (the sweeper's): the job stays laneless, so the worker classifies it, but it
     // waits in Bull (and in its queue) as its lane would.
-    const byQueue = new Map<Queue<DeliverJobData>, typeof items>();
+    const byQueue = new Map<Queue<DeliverJobData>, { shard: number; code: boolean; items: typeof items }>();
     for (const i of items) {
-      const q = this.queueFor(i.lane ?? i.priorityLane ?? DEFAULT_LANE, i.tenantId, i.id);
-      byQueue.set(q, [...(byQueue.get(q) ?? []), i]);
+      const lane = i.lane ?? i.priorityLane ?? DEFAULT_LANE;
+      const shard = shardOf(this.shards.length, lane, i.tenantId, i.id);
+      const q = lane === 'code' ? this.shards[shard].codeQueue : this.shards[shard].queue;
+      const group = byQueue.get(q) ?? { shard, code: lane === 'code', items: [] };
+      group.items.push(i);
+      byQueue.set(q, group);
     }
     await Promise.all(
-      [...byQueue].map(([queue, some]) =>
-        queue.addBulk(
-          some.map((i) => ({
-            name: DeliveryJob.Deliver,
-            data: jobData(i),
-            opts: this.jobOptions(i.jobId ?? i.id, i.delayMs, i.lane ?? i.priorityLane),
-          })),
-        ),
-      ),
+      [...byQueue].map(([queue, { shard, code, items: some }]) => {
+        const jobs = some.map((i) => ({
+          name: DeliveryJob.Deliver,
+          data: jobData(i),
+          opts: this.jobOptions(i.jobId ?? i.id, i.delayMs, i.lane ?? i.priorityLane),
+        }));
+        return code ? this.addCodes(shard, jobs) : queue.addBulk(jobs);
+      }),
     );
+  }
+
+  /**
+   * Codes do not wait for their shard. When its master has not taken the jobs within
+   * REDIS_COMMAND_TIMEOUT_MS (killed and not yet failed over, or cut off), they go to the code
+   * queue of the next shard, then the next: every worker consumes every shard. Otherwise they
+   * would wait for the sweeper (a minute or more). Should the first add land after all, the
+   * message has a job in two queues; the one that runs second finds it claimed and skips it (a job
+   * claims only a `queued` row), as with the sweeper's re-queued rows.
+   */
+  private async addCodes(
+    first: number,
+    jobs: { name: string; data: DeliverJobData; opts: JobOptions }[],
+  ): Promise<void> {
+    const timeoutMs = this.config.get('REDIS_COMMAND_TIMEOUT_MS');
+    let failure: unknown;
+    for (let i = 0; i < this.shards.length; i++) {
+      const n = (first + i) % this.shards.length;
+      const added = this.shards[n].codeQueue.addBulk(jobs);
+      added.catch(() => undefined); // a late failure of an add given up on
+      try {
+        await within(
+          added,
+          timeoutMs,
+          () => new Error(`the code queue of shard ${n}: no answer in ${timeoutMs} ms`),
+        );
+        if (i > 0)
+          this.logger.warn({ count: jobs.length, shard: first, to: n }, 'codes queued on another shard');
+        return;
+      } catch (e) {
+        failure = e;
+      }
+    }
+    throw failure;
   }
 
   /** The messages of one bulk of this tenant, CHUNK_SIZE per job, on the tenant's shard. */
