@@ -8,7 +8,7 @@ import { BullConnections, RedisService } from '../../src/redis/redis.module';
 import { FAKE_TWILIO_TOKEN, FakeTwilio } from '../fakes/fake-twilio';
 import { fakeTwilioEnv } from '../fakes/provider-env';
 import { cancelLeftoverMessages, waitForStatus } from '../support/messages';
-import { RedisClusterHandle, startRedisCluster } from '../support/redis-cluster';
+import { RedisClusterHandle, startRedisCluster, tenantApart } from '../support/redis-cluster';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { eventually } from '../support/wait';
 
@@ -192,23 +192,15 @@ describe('on a Redis Cluster', () => {
     const queue = t.get(DeliveryQueue);
     // A tenant whose code shard is on one master and whose accept keys (the request and recipient
     // windows, the code windows) are on others: the accept answers, only the enqueue meets the fault.
-    let who = { tenant: 0, user: 'u1' };
-    let victim = 0;
-    for (;;) {
-      const tenant = freshTenantId();
-      const codeQueue = queue.shardFor('code', tenant, '').codeQueue;
-      victim = await cluster.masterOf(keySlot(codeQueue.toKey('')));
-      const acceptKeys = [
-        redis.key('rrl', tenant, 'u1'),
-        redis.key('rl', tenant, 'u1'),
-        redis.keyInSlot(`code:${tenant}`, 'rl'),
-      ];
-      const masters = await Promise.all(acceptKeys.map((k) => cluster.masterOf(keySlot(k))));
-      if (!masters.includes(victim)) {
-        who = { tenant, user: 'u1' };
-        break;
-      }
-    }
+    const { tenant, victim } = await tenantApart(
+      cluster,
+      (n) => keySlot(queue.shardFor('code', n, '').codeQueue.toKey('')),
+      (n) =>
+        [redis.key('rrl', n, 'u1'), redis.key('rl', n, 'u1'), redis.keyInSlot(`code:${n}`, 'rl')].map(
+          keySlot,
+        ),
+    );
+    const who = { tenant, user: 'u1' };
     const to = number();
     cluster.pause(victim);
     try {

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freshTenantId } from './ids';
 
 const run = promisify(execFile);
 
@@ -164,8 +165,10 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
     until('cluster_state:ok', timeoutMs, async () => {
       for (const p of live())
         if (!(await cli(p, 'cluster', 'info')).includes('cluster_state:ok')) return false;
-      // Three masters serve the slots, none of them marked failed.
-      return (await servingMasters(live()[0])).length === 3;
+      // Three masters serve the slots, none of them marked failed, none of them killed (right
+      // after a kill the others still count the dead master in until cluster-node-timeout).
+      const masters = await servingMasters(live()[0]);
+      return masters.length === 3 && masters.every((p) => !killed.has(p));
     });
   try {
     for (const [i, port] of ports.entries()) {
@@ -216,6 +219,15 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
       { timeout: 30_000 },
     );
     await waitHealthy();
+    // A replica that has never been in sync may not fail over (its data would be too old): a
+    // master killed right after the start would stay down.
+    await until('every replica in sync with its master', 30_000, async () => {
+      for (const p of ports) {
+        const info = await cli(p, 'info', 'replication');
+        if (info.includes('role:slave') && !info.includes('master_link_status:up')) return false;
+      }
+      return true;
+    });
   } catch (e) {
     await stop();
     throw e;
@@ -251,4 +263,22 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
     waitHealthy,
     stop,
   };
+}
+
+/**
+ * A fresh tenant whose slot `victimSlot(tenant)` is served by a master that serves none of
+ * `apartSlots(tenant)`, with that master's port: a fault on it reaches only the one step under test.
+ */
+export async function tenantApart(
+  cluster: RedisClusterHandle,
+  victimSlot: (tenant: number) => number,
+  apartSlots: (tenant: number) => number[],
+): Promise<{ tenant: number; victim: number }> {
+  for (let tries = 0; tries < 200; tries++) {
+    const tenant = freshTenantId();
+    const victim = await cluster.masterOf(victimSlot(tenant));
+    const others = await Promise.all(apartSlots(tenant).map((s) => cluster.masterOf(s)));
+    if (!others.includes(victim)) return { tenant, victim };
+  }
+  throw new Error('no tenant found whose slots are apart');
 }
