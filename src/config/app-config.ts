@@ -277,7 +277,8 @@ export const SETTINGS = {
     parse: int(0, 64),
   },
   REDIS_COMMAND_TIMEOUT_MS: {
-    description: 'longest wait for a Redis command (rate limits); past it the request answers 503',
+    description:
+      "longest wait for a request's Redis command (rate and code limits), on one Redis or a cluster in failover; past it the request answers 503",
     default: '500',
     parse: int(50, 60000),
   },

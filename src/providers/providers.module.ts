@@ -534,9 +534,9 @@ export class SmsRouter implements OnModuleInit, BeforeApplicationShutdown, OnApp
     if (!this.redis.isUp()) return local;
     // One GET per flag, not an MGET: the flags live in different Redis Cluster slots (one round
     // trip still, auto-pipelined).
-    const flags = await Promise.all(this.order.map((p) => this.redis.client.get(this.downKey(p)))).catch(
-      () => [] as (string | null)[],
-    );
+    const flags = await Promise.all(
+      this.order.map((p) => this.redis.inTime(this.redis.client.get(this.downKey(p)))),
+    ).catch(() => [] as (string | null)[]);
     return this.order.filter((p, i) => local.includes(p) || flags[i] === '1');
   }
 

@@ -43,7 +43,10 @@ export async function takeFixedWindow(
   let count: number;
   let msLeft: number;
   try {
-    [count, msLeft] = (await SCRIPT.run(redis.client, [key], [rule.windowMs])) as [number, number];
+    [count, msLeft] = (await redis.inTime(SCRIPT.run(redis.client, [key], [rule.windowMs]))) as [
+      number,
+      number,
+    ];
   } catch (e) {
     logger.warn(`${rule.name} skipped: Redis did not answer (${(e as Error).message})`);
     return;

@@ -1,6 +1,8 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
 import type { BullRootModuleOptions } from '@nestjs/bull';
+import { ServiceUnavailableError } from '../common/errors';
+import { within } from '../common/within';
 import { AppConfig } from '../config/app-config';
 
 /** A connection to the single Redis of REDIS_URL, or to the Redis Cluster of REDIS_CLUSTER_NODES. */
@@ -118,9 +120,11 @@ export class RedisService implements OnApplicationShutdown {
   private readonly prefix: string;
 
   readonly clustered: boolean;
+  private readonly commandTimeoutMs: number;
 
   constructor(@Inject(AppConfig) config: AppConfig) {
     this.clustered = config.redisCluster();
+    this.commandTimeoutMs = config.get('REDIS_COMMAND_TIMEOUT_MS');
     if (this.clustered) {
       const { enableAutoPipelining, ...node } = redisClientOptions(config);
       this.client = clusterClient(config, node, { enableAutoPipelining });
@@ -140,6 +144,18 @@ export class RedisService implements OnApplicationShutdown {
 
   key(...parts: (string | number)[]): string {
     return redisKey(this.prefix, parts);
+  }
+
+  /**
+   * A request path's command, answered or given up within REDIS_COMMAND_TIMEOUT_MS (then a 503
+   * for the request, or a pass for a fail-open limit). On one Redis the connection's own command
+   * timeout bounds it already. On a cluster it bounds one try on one node only: a command that
+   * meets a failover (its master killed, the slot not yet moved) is retried by ioredis for
+   * seconds, and the request would wait as long, then perhaps commit after its client had given up.
+   */
+  inTime<T>(command: Promise<T>): Promise<T> {
+    command.catch(() => undefined); // a late failure of a command given up on
+    return within(command, this.commandTimeoutMs, () => new ServiceUnavailableError('redis'));
   }
 
   /** A key that shares its Redis Cluster slot with every other key of the same `slot` (see redisKeyInSlot). */

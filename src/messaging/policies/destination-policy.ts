@@ -163,10 +163,12 @@ export class DestinationPolicy {
     }
     const minute = Math.floor(now.getTime() / 60_000);
     const args = windows.flatMap((w) => [w.count, w.limit, w.minutes]);
-    const answer = (await TAKE.run(
-      this.redis.client,
-      windows.map((w) => w.key),
-      [minute, ...args],
+    const answer = (await this.redis.inTime(
+      TAKE.run(
+        this.redis.client,
+        windows.map((w) => w.key),
+        [minute, ...args],
+      ),
     )) as number[];
     if (answer[0] === 1) return windows.map((w) => ({ key: w.key, count: w.count, minute }));
     const [, index, used, oldest] = answer;
@@ -192,6 +194,8 @@ export class DestinationPolicy {
 
   /** @internal CodeAllowance.refund. */
   async refund(taken: readonly { key: string; count: number; minute: number }[]): Promise<void> {
-    await Promise.all(taken.map((t) => this.redis.client.hincrby(t.key, String(t.minute), -t.count)));
+    await Promise.all(
+      taken.map((t) => this.redis.inTime(this.redis.client.hincrby(t.key, String(t.minute), -t.count))),
+    );
   }
 }

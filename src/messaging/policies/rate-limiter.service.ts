@@ -69,11 +69,11 @@ export class RateLimiterService {
     // Redis unreachable: refuse at once (503 + Retry-After) before anything is stored; when the
     // client already knows the connection is down, without waiting for the command timeout.
     if (!this.redis.isUp()) throw new ServiceUnavailableError('redis');
-    const [allowed, used, oldest] = (await SCRIPT.run(this.redis.client, [key], [minute, count, limit]).catch(
-      () => {
+    const [allowed, used, oldest] = (await this.redis
+      .inTime(SCRIPT.run(this.redis.client, [key], [minute, count, limit]))
+      .catch(() => {
         throw new ServiceUnavailableError('redis');
-      },
-    )) as [number, number, number];
+      })) as [number, number, number];
     const reset = (oldest + 60) * 60;
     const state = { limit, remaining: Math.max(0, limit - used), reset };
     if (allowed !== 1) {
@@ -90,7 +90,7 @@ export class RateLimiterService {
   /** Gives back what a request took when it failed before anything was stored. */
   async refund(tenantId: number, userId: string, count: number, now: Date): Promise<void> {
     const minute = Math.floor(now.getTime() / 60_000);
-    await this.redis.client.hincrby(this.key(tenantId, userId), String(minute), -count);
+    await this.redis.inTime(this.redis.client.hincrby(this.key(tenantId, userId), String(minute), -count));
   }
 }
 

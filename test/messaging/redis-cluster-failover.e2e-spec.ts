@@ -1,0 +1,92 @@
+import { DataSource } from 'typeorm';
+import { keySlot } from '../../src/redis/key-slot';
+import { BullConnections, RedisService } from '../../src/redis/redis.module';
+import { cancelLeftoverMessages } from '../support/messages';
+import { RedisClusterHandle, startRedisCluster, tenantApart } from '../support/redis-cluster';
+import { createTestApp, TestApp } from '../support/test-app';
+import { eventually } from '../support/wait';
+
+/**
+ * A request during a Redis Cluster failover: the master of the code windows' slot is SIGKILLed and
+ * its replica not yet promoted (cluster-node-timeout 5 s). ioredis retries such a command on the
+ * refreshed slot map for seconds; the accept gives it REDIS_COMMAND_TIMEOUT_MS, as on one Redis,
+ * and answers 503 with Retry-After having stored nothing, instead of hanging until the failover
+ * (and perhaps committing after its client gave up, which then sends a second code).
+ */
+describe('an accept during a Redis Cluster failover', () => {
+  let cluster: RedisClusterHandle;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    await cancelLeftoverMessages();
+    cluster = await startRedisCluster({ nodeTimeoutMs: 5000 });
+    t = await createTestApp({
+      env: {
+        REDIS_CLUSTER_NODES: cluster.nodes,
+        REDIS_PREFIX: `${process.env.REDIS_PREFIX ?? 'sms-test'}-cluster-failover`,
+        REDIS_COMMAND_TIMEOUT_MS: '500',
+        SMS_QUEUE_SHARDS: '4',
+      },
+    });
+    await eventually(
+      async () => (t.get(RedisService).isUp() ? true : undefined),
+      20_000,
+      'Redis Cluster connected',
+    );
+  }, 60_000);
+  afterAll(async () => {
+    try {
+      const closed = await Promise.race([
+        t?.close().then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), 20_000).unref()),
+      ]);
+      if (t && !closed) {
+        const bull = t.get(BullConnections) as unknown as { clients: Set<{ disconnect(): void }> };
+        for (const c of bull.clients) c.disconnect();
+        t.get(RedisService).client.disconnect();
+      }
+    } finally {
+      await cluster?.stop();
+    }
+  }, 60_000);
+
+  it('answers 503 with Retry-After within the command timeout, stores nothing, and sends once the slot has moved', async () => {
+    const redis = t.get(RedisService);
+    // The code windows' master is the one killed; the request and recipient windows are elsewhere.
+    const { tenant, victim } = await tenantApart(
+      cluster,
+      (n) => keySlot(redis.keyInSlot(`code:${n}`, 'rl')),
+      (n) => [redis.key('rrl', n, 'u1'), redis.key('rl', n, 'u1')].map(keySlot),
+    );
+    const who = { tenant, user: 'u1' };
+    const send = (phone: string) =>
+      t
+        .http()
+        .post('/api/sms/verification/send')
+        .set(t.auth(who))
+        .send({ phone_number: phone, purpose: '2fa' });
+    await send('+12025550101').expect(202); // every connection made
+    await cluster.kill(victim);
+    const t0 = Date.now();
+    const refused = await send('+12025550102');
+    const ms = Date.now() - t0;
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBeDefined();
+    expect(refused.body.message).toContain('redis');
+    // Without the bound: 16 retries 250 ms apart, or the whole failover (over 5 s here).
+    expect(ms).toBeLessThan(1500);
+    const db = t.get(DataSource);
+    const rows = await db.query('SELECT phone_number FROM sms_messages WHERE tenant_id = $1', [tenant]);
+    expect(rows.map((r: { phone_number: string }) => r.phone_number)).toEqual(['+12025550101']);
+    await cluster.waitHealthy(30_000);
+    // The client's retry after the failover: accepted (every retry answered 503 until then).
+    let last = 0;
+    for (const deadline = Date.now() + 20_000; last !== 202 && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 250));
+      const res = await send('+12025550102');
+      last = res.status;
+      if (last !== 202) expect(last).toBe(503);
+    }
+    expect(last).toBe(202);
+  }, 60_000);
+});
