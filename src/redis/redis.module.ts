@@ -155,7 +155,9 @@ export class RedisService implements OnApplicationShutdown {
    */
   inTime<T>(command: Promise<T>): Promise<T> {
     command.catch(() => undefined); // a late failure of a command given up on
-    return within(command, this.commandTimeoutMs, () => new ServiceUnavailableError('redis'));
+    // Retry-After 1: what outlasts the node's own timeout is a slot in failover, which moves within
+    // seconds (a Redis that is down is refused at once, by isUp, with the usual 5).
+    return within(command, this.commandTimeoutMs, () => new ServiceUnavailableError('redis', 1));
   }
 
   /** A key that shares its Redis Cluster slot with every other key of the same `slot` (see redisKeyInSlot). */

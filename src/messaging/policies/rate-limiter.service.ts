@@ -71,8 +71,8 @@ export class RateLimiterService {
     if (!this.redis.isUp()) throw new ServiceUnavailableError('redis');
     const [allowed, used, oldest] = (await this.redis
       .inTime(SCRIPT.run(this.redis.client, [key], [minute, count, limit]))
-      .catch(() => {
-        throw new ServiceUnavailableError('redis');
+      .catch((e: unknown) => {
+        throw e instanceof ServiceUnavailableError ? e : new ServiceUnavailableError('redis');
       })) as [number, number, number];
     const reset = (oldest + 60) * 60;
     const state = { limit, remaining: Math.max(0, limit - used), reset };
