@@ -154,6 +154,7 @@ export class RedisService implements OnApplicationShutdown {
    * seconds, and the request would wait as long, then perhaps commit after its client had given up.
    */
   inTime<T>(command: Promise<T>): Promise<T> {
+    if (!this.clustered) return command; // no timer per request where the node's timeout suffices
     command.catch(() => undefined); // a late failure of a command given up on
     // Retry-After 1: what outlasts the node's own timeout is a slot in failover, which moves within
     // seconds (a Redis that is down is refused at once, by isUp, with the usual 5).

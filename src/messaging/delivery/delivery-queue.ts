@@ -236,7 +236,7 @@ export class DeliveryQueue implements OnApplicationShutdown {
           data: jobData(i),
           opts: this.jobOptions(i.jobId ?? i.id, i.delayMs, i.lane ?? i.priorityLane),
         }));
-        return code ? this.addCodes(shard, jobs) : queue.addBulk(jobs);
+        return code && this.shards.length > 1 ? this.addCodes(shard, jobs) : queue.addBulk(jobs);
       }),
     );
   }
