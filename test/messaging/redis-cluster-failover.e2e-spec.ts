@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { keySlot } from '../../src/redis/key-slot';
-import { BullConnections, RedisService } from '../../src/redis/redis.module';
+import { RedisService } from '../../src/redis/redis.module';
+import { closeClusterApp } from '../support/cluster-app';
 import { cancelLeftoverMessages } from '../support/messages';
 import { RedisClusterHandle, startRedisCluster, tenantApart } from '../support/redis-cluster';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -36,15 +37,7 @@ describe('an accept during a Redis Cluster failover', () => {
   }, 60_000);
   afterAll(async () => {
     try {
-      const closed = await Promise.race([
-        t?.close().then(() => true),
-        new Promise<false>((resolve) => setTimeout(() => resolve(false), 20_000).unref()),
-      ]);
-      if (t && !closed) {
-        const bull = t.get(BullConnections) as unknown as { clients: Set<{ disconnect(): void }> };
-        for (const c of bull.clients) c.disconnect();
-        t.get(RedisService).client.disconnect();
-      }
+      await closeClusterApp(t);
     } finally {
       await cluster?.stop();
     }

@@ -4,9 +4,10 @@ import { DataSource } from 'typeorm';
 import { DeliveryQueue } from '../../src/messaging/delivery/delivery-queue';
 import { SweeperService } from '../../src/messaging/delivery/sweeper.service';
 import { keySlot } from '../../src/redis/key-slot';
-import { BullConnections, RedisService } from '../../src/redis/redis.module';
+import { RedisService } from '../../src/redis/redis.module';
 import { FAKE_TWILIO_TOKEN, FakeTwilio } from '../fakes/fake-twilio';
 import { fakeTwilioEnv } from '../fakes/provider-env';
+import { closeClusterApp } from '../support/cluster-app';
 import { cancelLeftoverMessages, waitForStatus } from '../support/messages';
 import { RedisClusterHandle, startRedisCluster, tenantApart } from '../support/redis-cluster';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
@@ -57,21 +58,12 @@ describe('on a Redis Cluster', () => {
       'Redis Cluster connected',
     );
   }, 60_000);
-  // The last test closes the app after the failover. Should that close not finish, the suite cuts
-  // the app's cluster clients here: left reconnecting for the rest of the run, their listeners pile
-  // up on each retry (a full run once ran out of heap).
+  // The last test closes the app after the failover; should that close not finish, the app's
+  // cluster clients are cut here (closeClusterApp).
   let closing: Promise<unknown> | undefined;
   afterAll(async () => {
     try {
-      const closed = await Promise.race([
-        (closing ??= t?.close()).then(() => true),
-        new Promise<false>((resolve) => setTimeout(() => resolve(false), 20_000).unref()),
-      ]);
-      if (t && !closed) {
-        const bull = t.get(BullConnections) as unknown as { clients: Set<{ disconnect(): void }> };
-        for (const c of bull.clients) c.disconnect();
-        t.get(RedisService).client.disconnect();
-      }
+      await closeClusterApp(t, closing);
     } finally {
       await fake.stop();
       await cluster?.stop();
