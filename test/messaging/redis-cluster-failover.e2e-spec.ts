@@ -43,7 +43,7 @@ describe('an accept during a Redis Cluster failover', () => {
     }
   }, 60_000);
 
-  it('answers 503 with Retry-After within the command timeout, stores nothing, and sends once the slot has moved', async () => {
+  it('answers 503 with Retry-After within the command timeout, stores nothing, and sends once the slot has moved; the request-rate limit passes after the same wait', async () => {
     const redis = t.get(RedisService);
     // The code windows' master is the one killed; the request and recipient windows are elsewhere.
     const { tenant, victim } = await tenantApart(
@@ -52,6 +52,13 @@ describe('an accept during a Redis Cluster failover', () => {
       (n) => [redis.key('rrl', n, 'u1'), redis.key('rl', n, 'u1')].map(keySlot),
     );
     const who = { tenant, user: 'u1' };
+    // A second tenant whose request-rate window is on that master, its recipient window elsewhere.
+    const { tenant: other } = await tenantApart(
+      cluster,
+      (n) => keySlot(redis.key('rrl', n, 'u1')),
+      (n) => [keySlot(redis.key('rl', n, 'u1'))],
+      victim,
+    );
     const send = (phone: string) =>
       t
         .http()
@@ -68,6 +75,15 @@ describe('an accept during a Redis Cluster failover', () => {
     expect(refused.body.message).toContain('redis');
     // Without the bound: 16 retries 250 ms apart, or the whole failover (over 5 s here).
     expect(ms).toBeLessThan(1500);
+    // The request-rate limit fails open, after the same bound (it guards against floods, not loss).
+    const t1 = Date.now();
+    await t
+      .http()
+      .post('/api/sms/send')
+      .set(t.auth({ tenant: other, user: 'u1' }))
+      .send({ phone_number: '+12025550103', message: 'Class moved to 3pm' })
+      .expect(202);
+    expect(Date.now() - t1).toBeLessThan(1500);
     const db = t.get(DataSource);
     const rows = await db.query('SELECT phone_number FROM sms_messages WHERE tenant_id = $1', [tenant]);
     expect(rows.map((r: { phone_number: string }) => r.phone_number)).toEqual(['+12025550101']);

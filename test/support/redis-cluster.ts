@@ -268,15 +268,18 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
 /**
  * A fresh tenant whose slot `victimSlot(tenant)` is served by a master that serves none of
  * `apartSlots(tenant)`, with that master's port: a fault on it reaches only the one step under test.
+ * `on`: that master must be this one (a second tenant for a master already chosen).
  */
 export async function tenantApart(
   cluster: RedisClusterHandle,
   victimSlot: (tenant: number) => number,
   apartSlots: (tenant: number) => number[],
+  on?: number,
 ): Promise<{ tenant: number; victim: number }> {
-  for (let tries = 0; tries < 200; tries++) {
+  for (let tries = 0; tries < 500; tries++) {
     const tenant = freshTenantId();
     const victim = await cluster.masterOf(victimSlot(tenant));
+    if (on !== undefined && victim !== on) continue;
     const others = await Promise.all(apartSlots(tenant).map((s) => cluster.masterOf(s)));
     if (!others.includes(victim)) return { tenant, victim };
   }

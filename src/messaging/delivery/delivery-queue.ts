@@ -98,6 +98,11 @@ export interface DeliveryShard {
   codeQueue: Queue<DeliverJobData>;
 }
 
+/** The queue of a shard a single-message job of this lane goes to: its code queue or its shared one. */
+function singleJobQueue(shard: DeliveryShard, lane: Lane): Queue<DeliverJobData> {
+  return lane === 'code' ? shard.codeQueue : shard.queue;
+}
+
 /** A lane queue's name in shard `n`: shard 0 keeps the names of before, the others end `.n`. */
 export function shardQueueName(base: string, n: number): string {
   return n === 0 ? base : `${base}.${n}`;
@@ -174,8 +179,7 @@ export class DeliveryQueue implements OnApplicationShutdown {
 
   /** The queue a single-message job of this lane goes to: the shard's code queue or its shared one. */
   queueFor(lane: Lane, tenantId: number | undefined, id: string): Queue<DeliverJobData> {
-    const shard = this.shardFor(lane, tenantId, id);
-    return lane === 'code' ? shard.codeQueue : shard.queue;
+    return singleJobQueue(this.shardFor(lane, tenantId, id), lane);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -223,9 +227,9 @@ export class DeliveryQueue implements OnApplicationShutdown {
     const byQueue = new Map<Queue<DeliverJobData>, { shard: number; code: boolean; items: typeof items }>();
     for (const i of items) {
       const lane = i.lane ?? i.priorityLane ?? DEFAULT_LANE;
-      const shard = shardOf(this.shards.length, lane, i.tenantId, i.id);
-      const q = lane === 'code' ? this.shards[shard].codeQueue : this.shards[shard].queue;
-      const group = byQueue.get(q) ?? { shard, code: lane === 'code', items: [] };
+      const shard = this.shardFor(lane, i.tenantId, i.id);
+      const q = singleJobQueue(shard, lane);
+      const group = byQueue.get(q) ?? { shard: shard.index, code: lane === 'code', items: [] };
       group.items.push(i);
       byQueue.set(q, group);
     }
