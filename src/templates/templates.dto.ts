@@ -213,7 +213,7 @@ export class PatchTemplateDto {
   @ValiditySecondsField(TEMPLATE_VALIDITY) validity_seconds?: number | null;
   @VariantsField() variants?: TemplateVariantDto[] | null;
   @ChannelField(TEMPLATE_CHANNEL) channel?: Channel;
-  @ContentSidField() content_sid?: string;
+  @ContentSidField({ clearable: true }) content_sid?: string | null;
   @ApiPropertyOptional()
   @IsOptional()
   @IsArray()

@@ -400,6 +400,35 @@ describe('channels: WhatsApp and MMS through the fake Twilio, and the WhatsApp â
     expect(free.contentSid).toBeUndefined();
   });
 
+  it("clears a template's content_sid with PATCH null, refuses a malformed one naming it, and answers another tenant 404", async () => {
+    const who = await tenant();
+    const path = '/api/sms/templates/wa_notice';
+    await t
+      .http()
+      .post('/api/sms/templates')
+      .set(t.auth(who))
+      .send({
+        template_id: 'wa_notice',
+        name: 'Notice on WhatsApp',
+        content_en: 'Notice: {{what}}',
+        message_type: 'general_notification',
+        variables: ['what'],
+        channel: 'whatsapp',
+        content_sid: CONTENT_SID,
+      })
+      .expect(201);
+    const patch = (who_: typeof who, body: Record<string, unknown>) =>
+      t.http().patch(path).set(t.auth(who_)).send(body);
+    const bad = await patch(who, { content_sid: 'HX12' }).expect(400);
+    expect(bad.body.details[0].field).toBe('content_sid');
+    await patch({ tenant: freshTenantId(), roles: ['admin'] }, { content_sid: null }).expect(404);
+    const kept = await t.http().get(path).set(t.auth(who)).expect(200);
+    expect(kept.body.content_sid).toBe(CONTENT_SID);
+    const cleared = await patch(who, { content_sid: null }).expect(200);
+    expect(cleared.body).toMatchObject({ channel: 'whatsapp', content_sid: null });
+    expect((await t.http().get(path).set(t.auth(who)).expect(200)).body.content_sid).toBeNull();
+  });
+
   it("sends an appointment's reminder on its template's channel (a tenant's appointment_reminder template set to whatsapp)", async () => {
     const who = await tenant();
     await t

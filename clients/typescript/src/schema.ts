@@ -2532,10 +2532,10 @@ export interface components {
        */
       channel?: 'sms' | 'whatsapp' | 'mms';
       /**
-       * @description whatsapp only: an approved Twilio Content API template (HX…), sent when the recipient's 24-hour session window is closed (required then: 400 naming content_sid otherwise); inside the window the message text goes as free text
+       * @description whatsapp only: an approved Twilio Content API template (HX…), sent when the recipient's 24-hour session window is closed (required then: 400 naming content_sid otherwise); inside the window the message text goes as free text. null removes the stored one
        * @example HX00000000000000000000000000000000
        */
-      content_sid?: string;
+      content_sid?: string | null;
       variables?: string[];
     };
     PreviewTemplateDto: {

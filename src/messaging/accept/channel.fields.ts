@@ -56,12 +56,16 @@ export function MediaUrlsField(): PropertyDecorator {
   );
 }
 
-export function ContentSidField(): PropertyDecorator {
+/** `clearable`: a PATCH field, where null removes the stored SID (and the OpenAPI says so). */
+export function ContentSidField(opts: { clearable?: boolean } = {}): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional({
+      type: String,
       example: 'HX' + '0'.repeat(32),
+      ...(opts.clearable ? { nullable: true } : {}),
       description:
-        "whatsapp only: an approved Twilio Content API template (HX…), sent when the recipient's 24-hour session window is closed (required then: 400 naming content_sid otherwise); inside the window the message text goes as free text",
+        "whatsapp only: an approved Twilio Content API template (HX…), sent when the recipient's 24-hour session window is closed (required then: 400 naming content_sid otherwise); inside the window the message text goes as free text" +
+        (opts.clearable ? '. null removes the stored one' : ''),
     }),
     IsOptional(),
     IsString(),
