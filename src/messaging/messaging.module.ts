@@ -16,6 +16,7 @@ import { AcceptService } from './accept/accept.service';
 import {
   CAMPAIGN_DELIVERY_QUEUE,
   CODE_DELIVERY_QUEUE,
+  CODE_QUEUE_SETTINGS,
   DELIVERY_QUEUE,
   DELIVERY_QUEUES,
   DeliveryQueue,
@@ -67,7 +68,8 @@ import { ChannelStatsController } from './channels/channel-stats.controller';
     BullModule.registerQueue(
       { name: DELIVERY_QUEUE },
       { name: CAMPAIGN_DELIVERY_QUEUE },
-      { name: CODE_DELIVERY_QUEUE },
+      // Shorter job locks: a code a dead worker held is back in ~10 s, not 30–60.
+      { name: CODE_DELIVERY_QUEUE, settings: CODE_QUEUE_SETTINGS },
     ),
     TenancyModule,
     ProvidersModule,

@@ -1,6 +1,7 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
 import type { BullRootModuleOptions } from '@nestjs/bull';
+import type { AdvancedSettings } from 'bull';
 import { ServiceUnavailableError } from '../common/errors';
 import { within } from '../common/within';
 import { AppConfig } from '../config/app-config';
@@ -180,6 +181,9 @@ export function bullPrefix(config: AppConfig, slot?: string): string {
   return slot === undefined ? `{${config.get('REDIS_PREFIX')}}` : `{${config.get('REDIS_PREFIX')}:${slot}}`;
 }
 
+/** Every queue's Bull settings: a worker whose Redis went away polls again after 1 s (Bull's default: 5 s). */
+export const BULL_SETTINGS: AdvancedSettings = { retryProcessDelay: 1000 };
+
 /**
  * Bull's connections on a Redis Cluster: every queue's `client`, `subscriber` and `bclient` is a
  * cluster client (Bull's `createClient`), with the options `bullRedisOptions` gives a single Redis
@@ -199,8 +203,7 @@ export class BullConnections implements OnApplicationShutdown {
     return {
       redis: bullRedisOptions(this.config),
       prefix,
-      // A worker whose Redis went away polls again after 1 s (Bull's default: 5 s).
-      settings: { retryProcessDelay: 1000 },
+      settings: BULL_SETTINGS,
       ...(this.config.redisCluster() ? { createClient: (type: string) => this.create(type) } : {}),
     };
   }
