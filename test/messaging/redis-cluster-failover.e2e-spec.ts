@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { keySlot } from '../../src/redis/key-slot';
+import { SmsRouter } from '../../src/providers';
 import { RedisService } from '../../src/redis/redis.module';
 import { closeClusterApp } from '../support/cluster-app';
 import { cancelLeftoverMessages } from '../support/messages';
@@ -43,13 +44,16 @@ describe('an accept during a Redis Cluster failover', () => {
     }
   }, 60_000);
 
-  it('answers 503 with Retry-After within the command timeout, stores nothing, and sends once the slot has moved; the request-rate limit passes after the same wait', async () => {
+  it('answers 503 with Retry-After within the command timeout, stores nothing, and sends once the slot has moved; the request-rate limit passes and readiness answers after the same wait', async () => {
     const redis = t.get(RedisService);
     // The code windows' master is the one killed; the request and recipient windows are elsewhere.
+    // It also holds the first provider's down flag, which readiness reads.
+    const flag = redis.key('providers', 'down', t.get(SmsRouter).order[0]);
     const { tenant, victim } = await tenantApart(
       cluster,
       (n) => keySlot(redis.keyInSlot(`code:${n}`, 'rl')),
       (n) => [redis.key('rrl', n, 'u1'), redis.key('rl', n, 'u1')].map(keySlot),
+      await cluster.masterOf(keySlot(flag)),
     );
     const who = { tenant, user: 'u1' };
     // A second tenant whose request-rate window is on that master, its recipient window elsewhere.
@@ -84,6 +88,14 @@ describe('an accept during a Redis Cluster failover', () => {
       .send({ phone_number: '+12025550103', message: 'Class moved to 3pm' })
       .expect(202);
     expect(Date.now() - t1).toBeLessThan(1500);
+    // Readiness reads the providers' down flags within the same bound (this process's own circuits
+    // answer when they cannot be read), so a balancer's probe does not time out either.
+    const t2 = Date.now();
+    const ready = await t.http().get('/health/ready');
+    expect(Date.now() - t2).toBeLessThan(1500);
+    // 200, or 503 naming Redis when its own ping met the dead master; the providers are read either way.
+    expect([200, 503]).toContain(ready.status);
+    expect(JSON.stringify(ready.body)).toContain('"providers"');
     const db = t.get(DataSource);
     const rows = await db.query('SELECT phone_number FROM sms_messages WHERE tenant_id = $1', [tenant]);
     expect(rows.map((r: { phone_number: string }) => r.phone_number)).toEqual(['+12025550101']);
