@@ -35,14 +35,14 @@ export class HealthController {
   /**
    * Readiness: PostgreSQL and Redis answer (each given 800 ms, so a hung one is reported within
    * ~1 s; else 503 naming it); details include provider circuits and (DATABASE_READ_URL) the read
-   * replica. With a provider or the replica down the answer stays 200 but says `degraded` and names
-   * it: `providers.down`, `read_replica.down`.
+   * replica. With a provider, the replica or some masters of a Redis Cluster down the answer stays
+   * 200 but says `degraded` and names it: `providers.down`, `read_replica.down`, `redis.down`.
    */
   @Get('ready')
   @ApiOperation({
     summary: 'Readiness',
     description:
-      '200 when PostgreSQL and Redis answer (each within 800 ms); with a provider down, or the read replica down or lagging (reads then go to the primary), it stays 200 but says `degraded` and names it. 503 naming the failing dependency otherwise.',
+      '200 when PostgreSQL and Redis answer (each within 800 ms); with a provider down, the read replica down or lagging (reads then go to the primary), or some masters of a Redis Cluster down (`redis.down`), it stays 200 but says `degraded` and names it. 503 naming the failing dependency otherwise (on a cluster: no master answers).',
   })
   @HealthCheck()
   async ready() {

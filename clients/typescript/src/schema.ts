@@ -33,7 +33,7 @@ export interface paths {
     };
     /**
      * Readiness
-     * @description 200 when PostgreSQL and Redis answer (each within 800 ms); with a provider down, or the read replica down or lagging (reads then go to the primary), it stays 200 but says `degraded` and names it. 503 naming the failing dependency otherwise.
+     * @description 200 when PostgreSQL and Redis answer (each within 800 ms); with a provider down, the read replica down or lagging (reads then go to the primary), or some masters of a Redis Cluster down (`redis.down`), it stays 200 but says `degraded` and names it. 503 naming the failing dependency otherwise (on a cluster: no master answers).
      */
     get: operations['Health_ready'];
     put?: never;
