@@ -16,8 +16,10 @@
  * - The checks: every accepted message reached a provider exactly once (the fakes' calls, counted
  *   per destination number: every message of the run has a number of its own), and the codes'
  *   p95 from POST to the provider call is within `TOPOLOGY_CODE_TARGET_MS` (default 100, the
- *   target of bench (i)). After the Redis fault, dispatch resumes; while the replica is down,
- *   /health/ready answers 200 and a replica read (stats) is answered from the primary.
+ *   target of bench (i)). From the Redis master's kill to its replica's promotion, /health/ready
+ *   of each api answers 200 every second, naming the dead master (`degraded`); after the fault,
+ *   dispatch resumes; while the replica is down, /health/ready answers 200 and a replica read
+ *   (stats) is answered from the primary.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
@@ -258,6 +260,56 @@ export async function stopReplica(b: TopologyBackends, say: (line: string) => vo
   return { injected: true, detail };
 }
 
+/** One api process's /health/ready: its status (0: no answer within 10 s) and body. */
+async function askReady(port: number): Promise<{ status: number; body: string }> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(10_000) });
+    return { status: res.status, body: await res.text() };
+  } catch {
+    return { status: 0, body: '' };
+  }
+}
+
+/** `:port status` answers counted, for a report line. */
+function tally(answers: string[]): string {
+  return Object.entries(
+    answers.reduce<Record<string, number>>((acc, x) => ({ ...acc, [x]: (acc[x] ?? 0) + 1 }), {}),
+  )
+    .map(([k, n]) => `${k} ×${n}`)
+    .join(', ');
+}
+
+export interface FailoverReadiness {
+  answers: string[];
+  allOk: boolean;
+  /** Some answer named a Redis master down (`redis.down`, readiness `degraded`). */
+  masterNamedDown: boolean;
+}
+
+/**
+ * /health/ready of each api process every second until `until` settles (the Redis master's kill
+ * to its replica's promotion): it must stay 200 (one master's slots down is `degraded`, not unready).
+ */
+async function probeReadinessDuring(top: Topology, until: Promise<unknown>): Promise<FailoverReadiness> {
+  const answers: string[] = [];
+  let allOk = true;
+  let masterNamedDown = false;
+  let done = false;
+  void until.finally(() => (done = true));
+  while (!done) {
+    await Promise.all(
+      top.apiPorts.map(async (port) => {
+        const { status, body } = await askReady(port);
+        if (status !== 200) allOk = false;
+        if (/"redis":\{"down":\[/.test(body)) masterNamedDown = true;
+        answers.push(`:${port} ${status || 'no answer'}`);
+      }),
+    );
+    await sleep(1000);
+  }
+  return { answers, allOk, masterNamedDown };
+}
+
 /**
  * While the replica is down: /health/ready of each api process (it must stay 200, naming the
  * replica down once it has noticed) and a replica-routed read (stats) answering 200 from the primary.
@@ -270,17 +322,7 @@ async function probeReplicaDown(
   let readyOk = true;
   let replicaNamedDown = false;
   const ask = async (port: number): Promise<void> => {
-    let status = 0;
-    let body = '';
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/health/ready`, {
-        signal: AbortSignal.timeout(10_000),
-      });
-      status = res.status;
-      body = await res.text();
-    } catch {
-      // no answer: status stays 0
-    }
+    const { status, body } = await askReady(port);
     if (status !== 200) readyOk = false;
     if (/"down":\[[^\]]*"replica"/.test(body)) replicaNamedDown = true;
     ready.push(`:${port} ${status || 'no answer'}`);
@@ -604,6 +646,7 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
     const faults: { at: string; what: string; sent: number }[] = [];
     let redisFault: RedisFault | undefined;
     let replicaProbe: Awaited<ReturnType<typeof probeReplicaDown>> | undefined;
+    let failoverReadiness: FailoverReadiness | undefined;
     const when = async (share: number) =>
       (await until(() => finished || provider.deliveredCount >= ctx.messages * share, 900_000, 20)) &&
       !finished;
@@ -616,7 +659,10 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
       say(`  SIGKILL ${victim.name} with ${fmt(provider.deliveredCount)} sent`);
       if (!(await when(0.5))) return;
       const sentAtKill = provider.deliveredCount;
-      redisFault = await killRedisMaster(backends, env.REDIS_PREFIX, say);
+      const killing = killRedisMaster(backends, env.REDIS_PREFIX, say);
+      const probing = backends.cluster ? probeReadinessDuring(top, killing) : undefined;
+      redisFault = await killing;
+      failoverReadiness = await probing;
       faults.push({ at: '50 %', what: `Redis master: ${redisFault.detail}`, sent: sentAtKill });
       if (!(await when(0.7))) return;
       const sentAtStop = provider.deliveredCount;
@@ -675,6 +721,7 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
     });
     backendChecks(r, {
       redisFault,
+      failoverReadiness,
       replicaProbe,
       backends,
       twilioTimes: provider.twilio.sent.map((m) => m.date.getTime()),
@@ -706,6 +753,7 @@ function backendChecks(
   r: ScenarioResult,
   o: {
     redisFault?: RedisFault;
+    failoverReadiness?: FailoverReadiness;
     replicaProbe?: Awaited<ReturnType<typeof probeReplicaDown>>;
     backends: TopologyBackends;
     twilioTimes: number[];
@@ -729,19 +777,28 @@ function backendChecks(
         after > 0,
       ),
     );
+    const f = o.failoverReadiness;
+    r.checks.push(
+      check(
+        '/health/ready from the master’s kill to its replica’s promotion, every second',
+        f ? tally(f.answers) : 'fault not reached',
+        'all 200',
+        f ? f.allOk : false,
+      ),
+      check(
+        'readiness names the dead master (degraded)',
+        f ? (f.masterNamedDown ? 'yes' : 'no') : 'n/a',
+        'yes',
+        f ? f.masterNamedDown : false,
+      ),
+    );
   }
   if (o.backends.replica) {
     const p = o.replicaProbe;
     r.checks.push(
       check(
         '/health/ready while the replica is down',
-        p
-          ? Object.entries(
-              p.ready.reduce<Record<string, number>>((acc, x) => ({ ...acc, [x]: (acc[x] ?? 0) + 1 }), {}),
-            )
-              .map(([k, n]) => `${k} ×${n}`)
-              .join(', ')
-          : 'fault not reached',
+        p ? tally(p.ready) : 'fault not reached',
         'all 200',
         p ? p.readyOk : false,
       ),
