@@ -278,7 +278,7 @@ export const SETTINGS = {
   },
   REDIS_COMMAND_TIMEOUT_MS: {
     description:
-      "longest wait for a request's Redis command (rate and code limits), on one Redis or a cluster in failover; past it the request answers 503",
+      "longest wait for a request's Redis command (rate and code limits) while the process is free to read its answer (time its event loop was busy does not count, once), on one Redis or a cluster in failover; past it the request answers 503. Other commands: four times this",
     default: '500',
     parse: int(50, 60000),
   },

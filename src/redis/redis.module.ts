@@ -9,19 +9,28 @@ import { AppConfig } from '../config/app-config';
 /** A connection to the single Redis of REDIS_URL, or to the Redis Cluster of REDIS_CLUSTER_NODES. */
 export type RedisClient = Redis | Cluster;
 
+/** The service connection's own command timeout, in REDIS_COMMAND_TIMEOUT_MS (see redisClientOptions). */
+const BACKSTOP_FACTOR = 4;
+
 /** Reconnect quickly (100 ms, 200 ms, ... at most 1 s apart) so service resumes soon after Redis returns. */
 export function reconnectDelay(times: number): number {
   return Math.min(times * 100, 1000);
 }
 
 /**
- * Fail fast: a command waits at most REDIS_COMMAND_TIMEOUT_MS (offline or not), and is given up
- * after one reconnection attempt, so a request answers 503 within a second instead of hanging.
+ * The service's connection fails fast: a command is given up after one reconnection attempt, or
+ * after its command timeout. The request path's commands are bounded tighter by
+ * `RedisService.inTime` (REDIS_COMMAND_TIMEOUT_MS of this process being free), so a request
+ * answers 503 within a second instead of hanging; the connection's own timeout, four times that,
+ * is the backstop for the rest (routing scores, provider-down flags, campaign pacing). It is not
+ * REDIS_COMMAND_TIMEOUT_MS itself: ioredis's timer fires before the socket is read, so after the
+ * event loop was busy that long it gave up on answers that had arrived (a 503 to a code at a
+ * topology run's start, with Redis answering in a millisecond).
  */
 export function redisClientOptions(config: AppConfig): RedisOptions {
   return {
     maxRetriesPerRequest: 1,
-    commandTimeout: config.get('REDIS_COMMAND_TIMEOUT_MS'),
+    commandTimeout: BACKSTOP_FACTOR * config.get('REDIS_COMMAND_TIMEOUT_MS'),
     connectTimeout: config.get('REDIS_CONNECT_TIMEOUT_MS'),
     retryStrategy: reconnectDelay,
     enableAutoPipelining: true,
@@ -148,18 +157,22 @@ export class RedisService implements OnApplicationShutdown {
   }
 
   /**
-   * A request path's command, answered or given up within REDIS_COMMAND_TIMEOUT_MS (then a 503
-   * for the request, or a pass for a fail-open limit). On one Redis the connection's own command
-   * timeout bounds it already. On a cluster it bounds one try on one node only: a command that
-   * meets a failover (its master killed, the slot not yet moved) is retried by ioredis for
-   * seconds, and the request would wait as long, then perhaps commit after its client had given up.
+   * A request path's command, answered or given up within REDIS_COMMAND_TIMEOUT_MS of this process
+   * being free to read the answer (`within`: a busy event loop does not count against Redis), then
+   * a 503 for the request, or a pass for a fail-open limit. On a cluster the connection's own
+   * timeout would bound one try on one node only: a command that meets a failover (its master
+   * killed, the slot not yet moved) is retried by ioredis for seconds, and the request would wait
+   * as long, then perhaps commit after its client had given up.
    */
   inTime<T>(command: Promise<T>): Promise<T> {
-    if (!this.clustered) return command; // no timer per request where the node's timeout suffices
     command.catch(() => undefined); // a late failure of a command given up on
-    // Retry-After 1: what outlasts the node's own timeout is a slot in failover, which moves within
-    // seconds (a Redis that is down is refused at once, by isUp, with the usual 5).
-    return within(command, this.commandTimeoutMs, () => new ServiceUnavailableError('redis', 1));
+    // On a cluster Retry-After 1: what outlasts the bound is a slot in failover, which moves within
+    // seconds (a Redis that is down is refused at once, by isUp, with the usual 5, as a hung one).
+    return within(
+      command,
+      this.commandTimeoutMs,
+      () => new ServiceUnavailableError('redis', this.clustered ? 1 : undefined),
+    );
   }
 
   /** A key that shares its Redis Cluster slot with every other key of the same `slot` (see redisKeyInSlot). */
