@@ -31,6 +31,6 @@ export function within<T>(p: Promise<T>, ms: number, late: () => Error): Promise
 }
 
 /** How late a timer of `ms` may fire before the process counts as having been busy meanwhile. */
-export function stallMs(ms: number): number {
+function stallMs(ms: number): number {
   return Math.max(50, ms / 4);
 }
