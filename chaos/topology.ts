@@ -260,54 +260,77 @@ export async function stopReplica(b: TopologyBackends, say: (line: string) => vo
   return { injected: true, detail };
 }
 
-/** One api process's /health/ready: its status (0: no answer within 10 s) and body. */
-async function askReady(port: number): Promise<{ status: number; body: string }> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(10_000) });
-    return { status: res.status, body: await res.text() };
-  } catch {
-    return { status: 0, body: '' };
-  }
-}
-
-/** `:port status` answers counted, for a report line. */
-function tally(answers: string[]): string {
-  return Object.entries(
-    answers.reduce<Record<string, number>>((acc, x) => ({ ...acc, [x]: (acc[x] ?? 0) + 1 }), {}),
-  )
-    .map(([k, n]) => `${k} ×${n}`)
-    .join(', ');
-}
-
-export interface FailoverReadiness {
+/** What the api processes' /health/ready said over a fault. */
+export interface ReadinessProbe {
+  /** `:port status` per answer (`no answer` when none came within 10 s). */
   answers: string[];
   allOk: boolean;
-  /** Some answer named a Redis master down (`redis.down`, readiness `degraded`). */
-  masterNamedDown: boolean;
+  /** Some answer named the fault's dependency down (readiness `degraded`). */
+  named: boolean;
 }
 
 /**
- * /health/ready of each api process every second until `until` settles (the Redis master's kill
- * to its replica's promotion): it must stay 200 (one master's slots down is `degraded`, not unready).
+ * /health/ready of every api process, rounds apart by `gapMs`, until `more()` says stop: all must
+ * answer 200, and one should name what is down (`names` matches the body).
  */
-async function probeReadinessDuring(top: Topology, until: Promise<unknown>): Promise<FailoverReadiness> {
-  const answers: string[] = [];
-  let allOk = true;
-  let masterNamedDown = false;
-  let done = false;
-  void until.finally(() => (done = true));
-  while (!done) {
+async function probeReadiness(
+  top: Topology,
+  names: RegExp,
+  gapMs: number,
+  more: (round: number) => boolean,
+): Promise<ReadinessProbe> {
+  const probe: ReadinessProbe = { answers: [], allOk: true, named: false };
+  for (let round = 0; more(round); round++) {
+    if (round > 0) await sleep(gapMs);
     await Promise.all(
       top.apiPorts.map(async (port) => {
-        const { status, body } = await askReady(port);
-        if (status !== 200) allOk = false;
-        if (/"redis":\{"down":\[/.test(body)) masterNamedDown = true;
-        answers.push(`:${port} ${status || 'no answer'}`);
+        let status = 0;
+        let body = '';
+        try {
+          const res = await fetch(`http://127.0.0.1:${port}/health/ready`, {
+            signal: AbortSignal.timeout(10_000),
+          });
+          status = res.status;
+          body = await res.text();
+        } catch {
+          // no answer: status stays 0
+        }
+        if (status !== 200) probe.allOk = false;
+        if (names.test(body)) probe.named = true;
+        probe.answers.push(`:${port} ${status || 'no answer'}`);
       }),
     );
-    await sleep(1000);
   }
-  return { answers, allOk, masterNamedDown };
+  return probe;
+}
+
+/** The two checks of a readiness probe: every answer 200, and what is down named. */
+function readinessChecks(during: string, named: string, p: ReadinessProbe | undefined): Check[] {
+  const tally = (answers: string[]) =>
+    Object.entries(
+      answers.reduce<Record<string, number>>((acc, x) => ({ ...acc, [x]: (acc[x] ?? 0) + 1 }), {}),
+    )
+      .map(([k, n]) => `${k} ×${n}`)
+      .join(', ');
+  return [
+    check(
+      `/health/ready ${during}`,
+      p ? tally(p.answers) : 'fault not reached',
+      'all 200',
+      p ? p.allOk : false,
+    ),
+    check(named, p ? (p.named ? 'yes' : 'no') : 'n/a', 'yes', p ? p.named : false),
+  ];
+}
+
+/**
+ * From the Redis master's kill to its replica's promotion (`until` settles), every second: one
+ * master's slots down is `degraded` naming it (`redis.down`), not unready.
+ */
+function probeReadinessDuring(top: Topology, until: Promise<unknown>): Promise<ReadinessProbe> {
+  let done = false;
+  void until.finally(() => (done = true));
+  return probeReadiness(top, /"redis":\{"down":\[/, 1000, () => !done);
 }
 
 /**
@@ -317,23 +340,11 @@ async function probeReadinessDuring(top: Topology, until: Promise<unknown>): Pro
 async function probeReplicaDown(
   top: Topology,
   tenant: number,
-): Promise<{ ready: string[]; readyOk: boolean; stats: number; replicaNamedDown: boolean }> {
-  const ready: string[] = [];
-  let readyOk = true;
-  let replicaNamedDown = false;
-  const ask = async (port: number): Promise<void> => {
-    const { status, body } = await askReady(port);
-    if (status !== 200) readyOk = false;
-    if (/"down":\[[^\]]*"replica"/.test(body)) replicaNamedDown = true;
-    ready.push(`:${port} ${status || 'no answer'}`);
-  };
+): Promise<{ ready: ReadinessProbe; stats: number }> {
   // Five rounds over ~20 s: the first right after the stop, the last once the replica was noticed down.
-  for (let round = 0; round < 5; round++) {
-    if (round > 0) await sleep(4000);
-    await Promise.all(top.apiPorts.map(ask));
-  }
+  const ready = await probeReadiness(top, /"down":\[[^\]]*"replica"/, 4000, (round) => round < 5);
   const stats = await top.http('GET', '/api/sms/stats', tenant, undefined, 30_000);
-  return { ready, readyOk, stats: stats.status, replicaNamedDown };
+  return { ready, stats: stats.status };
 }
 
 const fmt = (n: number, digits = 0) =>
@@ -646,7 +657,7 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
     const faults: { at: string; what: string; sent: number }[] = [];
     let redisFault: RedisFault | undefined;
     let replicaProbe: Awaited<ReturnType<typeof probeReplicaDown>> | undefined;
-    let failoverReadiness: FailoverReadiness | undefined;
+    let failoverReadiness: ReadinessProbe | undefined;
     const when = async (share: number) =>
       (await until(() => finished || provider.deliveredCount >= ctx.messages * share, 900_000, 20)) &&
       !finished;
@@ -753,7 +764,7 @@ function backendChecks(
   r: ScenarioResult,
   o: {
     redisFault?: RedisFault;
-    failoverReadiness?: FailoverReadiness;
+    failoverReadiness?: ReadinessProbe;
     replicaProbe?: Awaited<ReturnType<typeof probeReplicaDown>>;
     backends: TopologyBackends;
     twilioTimes: number[];
@@ -777,36 +788,21 @@ function backendChecks(
         after > 0,
       ),
     );
-    const f = o.failoverReadiness;
     r.checks.push(
-      check(
-        '/health/ready from the master’s kill to its replica’s promotion, every second',
-        f ? tally(f.answers) : 'fault not reached',
-        'all 200',
-        f ? f.allOk : false,
-      ),
-      check(
+      ...readinessChecks(
+        'from the master’s kill to its replica’s promotion, every second',
         'readiness names the dead master (degraded)',
-        f ? (f.masterNamedDown ? 'yes' : 'no') : 'n/a',
-        'yes',
-        f ? f.masterNamedDown : false,
+        o.failoverReadiness,
       ),
     );
   }
   if (o.backends.replica) {
     const p = o.replicaProbe;
     r.checks.push(
-      check(
-        '/health/ready while the replica is down',
-        p ? tally(p.ready) : 'fault not reached',
-        'all 200',
-        p ? p.readyOk : false,
-      ),
-      check(
+      ...readinessChecks(
+        'while the replica is down',
         'readiness names the replica down (reads on the primary)',
-        p ? (p.replicaNamedDown ? 'yes' : 'no') : 'n/a',
-        'yes',
-        p ? p.replicaNamedDown : false,
+        p?.ready,
       ),
       check('GET /api/sms/stats while the replica is down', p ? p.stats : 'n/a', '200', p?.stats === 200),
     );
