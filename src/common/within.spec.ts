@@ -60,10 +60,11 @@ describe('within', () => {
 
   it('gives up after `ms` on a side that does not answer while this process is free', async () => {
     const started = Date.now();
-    await expect(within(new Promise(() => undefined), 100, late)).rejects.toThrow('late');
+    await expect(within(new Promise(() => undefined), 300, late)).rejects.toThrow('late');
     const took = Date.now() - started;
-    expect(took).toBeGreaterThanOrEqual(95);
-    expect(took).toBeLessThan(180);
+    expect(took).toBeGreaterThanOrEqual(295);
+    // About 300; a loaded machine that delays the timer past 75 ms earns the second wait (~600).
+    expect(took).toBeLessThan(900);
   });
 
   it('waits once more after a busy stretch, not for ever', async () => {
@@ -73,6 +74,6 @@ describe('within', () => {
     await expect(bounded).rejects.toThrow('late');
     const took = Date.now() - started;
     expect(took).toBeGreaterThanOrEqual(390); // 300 busy + 100 more
-    expect(took).toBeLessThan(600);
+    expect(took).toBeLessThan(900); // once more only, not for ever
   });
 });

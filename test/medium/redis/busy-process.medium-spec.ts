@@ -69,6 +69,7 @@ describe("a request's Redis command in a busy process", () => {
     await blocker.onApplicationShutdown();
     expect(outcome).toContain('redis is unavailable');
     expect(took).toBeGreaterThanOrEqual(190);
-    expect(took).toBeLessThan(450);
+    // ~200 ms; under 640 whatever the load: before Redis would have answered (its hold ends ~650 ms in).
+    expect(took).toBeLessThan(640);
   });
 });
