@@ -6,6 +6,7 @@ import { isBuiltInMessageType } from '../core';
 import { ReplicaReads } from '../database/replica-reads';
 import { DELIVERY_QUEUES, LedgerQueries, MessageCount, RECENT_MESSAGES_GAUGE } from '../messaging';
 import { SmsRouter } from '../providers';
+import { REDIS_PING_TIMEOUT_MS, RedisService } from '../redis/redis.module';
 
 /**
  * The Bull queues of other features whose depth is exported. Their names are spelled here, not
@@ -77,10 +78,22 @@ export class MetricsService implements OnModuleInit {
     @InjectQueue(MONITORED_QUEUES.campaigns) private readonly campaignsQueue: Queue,
     @InjectQueue(MONITORED_QUEUES.jobs) private readonly jobsQueue: Queue,
     private readonly replica: ReplicaReads,
+    private readonly redis: RedisService,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'sms_' });
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client binds `this` to the gauge in collect()
     const self = this;
+    new Gauge({
+      name: 'sms_redis_masters',
+      help: `Redis masters by whether they answered a PING within ${REDIS_PING_TIMEOUT_MS} ms at scrape time (one Redis is one master). On a Redis Cluster a master down leaves readiness at 200 (degraded): alert on state="down" staying above 0`,
+      labelNames: ['state'],
+      registers: [this.registry],
+      async collect() {
+        const { up, down } = await self.redis.masters(REDIS_PING_TIMEOUT_MS);
+        this.set({ state: 'up' }, up.length);
+        this.set({ state: 'down' }, down.length);
+      },
+    });
     new Gauge({
       name: 'sms_provider_circuit_state',
       help: 'provider circuit state in this process: 0 closed, 1 half_open, 2 open',

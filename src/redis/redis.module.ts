@@ -9,6 +9,9 @@ import { AppConfig } from '../config/app-config';
 /** A connection to the single Redis of REDIS_URL, or to the Redis Cluster of REDIS_CLUSTER_NODES. */
 export type RedisClient = Redis | Cluster;
 
+/** How long a PING may take before Redis (or a cluster's master) counts as down (readiness, /metrics). */
+export const REDIS_PING_TIMEOUT_MS = 800;
+
 /** The service connection's own command timeout, in REDIS_COMMAND_TIMEOUT_MS (see redisClientOptions). */
 const BACKSTOP_FACTOR = 4;
 
@@ -173,6 +176,41 @@ export class RedisService implements OnApplicationShutdown {
       this.commandTimeoutMs,
       () => new ServiceUnavailableError('redis', this.clustered ? 1 : undefined),
     );
+  }
+
+  /**
+   * Which masters answer a PING within `timeoutMs` (readiness and /metrics). One Redis is one
+   * master, named by its URL's host and port. On a cluster, the masters the slot map routes to: a
+   * master whose connection ended has left the client's pool, but its slots still point at it
+   * until a replica is promoted, so it counts as down.
+   */
+  async masters(timeoutMs: number): Promise<{ up: string[]; down: string[] }> {
+    const ping = (p: Promise<unknown>) =>
+      within(p, timeoutMs, () => new Error('timeout')).then(
+        () => true,
+        () => false,
+      );
+    if (!this.clustered) {
+      const name = this.singleName();
+      return (await ping(this.client.ping())) ? { up: [name], down: [] } : { up: [], down: [name] };
+    }
+    const cluster = this.client as Cluster;
+    const connected = new Map(cluster.nodes('master').map((n) => [`${n.options.host}:${n.options.port}`, n]));
+    const routed = new Set<string>();
+    for (const nodes of cluster.slots) if (nodes?.[0]) routed.add(nodes[0]);
+    const names = routed.size > 0 ? [...routed] : [...connected.keys()];
+    const answered = await Promise.all(
+      names.map((k) => {
+        const node = connected.get(k);
+        return node ? ping(node.ping()) : false;
+      }),
+    );
+    return { up: names.filter((_, i) => answered[i]), down: names.filter((_, i) => !answered[i]) };
+  }
+
+  private singleName(): string {
+    const { host, port } = this.client.options as RedisOptions;
+    return `${host ?? '127.0.0.1'}:${port ?? 6379}`;
   }
 
   /** A key that shares its Redis Cluster slot with every other key of the same `slot` (see redisKeyInSlot). */

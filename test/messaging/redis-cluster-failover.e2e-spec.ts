@@ -96,6 +96,10 @@ describe('an accept during a Redis Cluster failover', () => {
     expect(Date.now() - t2).toBeLessThan(1500);
     expect(ready.body).toMatchObject({ status: 'degraded', redis: { down: [`127.0.0.1:${victim}`] } });
     expect(ready.body.details.providers).toBeDefined();
+    // /metrics counts it, for an alert (readiness no longer says so with a 503).
+    const metrics = (await t.http().get('/metrics').expect(200)).text;
+    expect(metrics).toContain('sms_redis_masters{state="down"} 1');
+    expect(metrics).toContain('sms_redis_masters{state="up"} 2');
     const db = t.get(DataSource);
     const rows = await db.query('SELECT phone_number FROM sms_messages WHERE tenant_id = $1', [tenant]);
     expect(rows.map((r: { phone_number: string }) => r.phone_number)).toEqual(['+12025550101']);
@@ -118,5 +122,6 @@ describe('an accept during a Redis Cluster failover', () => {
       10_000,
       'readiness ok after the promotion',
     );
+    expect((await t.http().get('/metrics').expect(200)).text).toContain('sms_redis_masters{state="down"} 0');
   }, 60_000);
 });

@@ -87,6 +87,9 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
       find('sms_provider_request_duration_seconds_count', { provider: 'sandbox', outcome: 'ok' })?.value,
     ).toBeGreaterThanOrEqual(1);
     expect(find('sms_provider_circuit_state', { provider: 'sandbox' })?.value).toBe(0);
+    // One Redis is one master, answering.
+    expect(find('sms_redis_masters', { state: 'up' })?.value).toBe(1);
+    expect(find('sms_redis_masters', { state: 'down' })?.value).toBe(0);
     for (const state of ['waiting', 'active', 'delayed', 'failed'])
       for (const queue of ['sms-delivery', 'sms-delivery-campaigns', 'sms-campaigns', 'sms-jobs'])
         expect(find('sms_queue_jobs', { queue, state })).toBeDefined();
