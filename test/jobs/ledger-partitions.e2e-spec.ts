@@ -137,8 +137,12 @@ describe('the partitioned ledger (sms_messages and its events by UUIDv7 month)',
     // A campaign's message carries its campaign's time, and may be accepted much later.
     const late = await seed(idOf(new Date(Date.UTC(2020, 2, 5))), 'delivered', new Date());
 
-    const result = await t.get(RetentionJob).run();
-    expect(result.ledgerMonthsDropped).toBeGreaterThanOrEqual(1);
+    // A month whose locks are not granted within lock_timeout (a busy ledger: the app's own jobs
+    // on a loaded CI host) waits for the next run, as in production: up to three runs here.
+    let dropped = 0;
+    for (let run = 0; run < 3 && dropped === 0; run++)
+      dropped += (await t.get(RetentionJob).run()).ledgerMonthsDropped;
+    expect(dropped).toBeGreaterThanOrEqual(1);
     const have = (await partitions.months()).map((p) => p.suffix);
     expect(have).not.toContain(jan.suffix);
     expect(have).toEqual(expect.arrayContaining([feb.suffix, mar.suffix]));
