@@ -12,6 +12,13 @@ import type { Answer } from '../test/fakes/fake-http';
 
 export type GateMode = 'up' | 'unavailable' | 'refuse' | 'hang';
 
+/**
+ * Added to each request the gate passes on: when it reached the gate (ms since the epoch). The
+ * gate is the provider's front door, so this is the moment of the provider call; the relay to the
+ * fake behind it is the test bed's own hop, and on a saturated host it took 55–190 ms (p50).
+ */
+export const RECEIVED_AT_HEADER = 'x-chaos-gate-received-at';
+
 export class ProviderGate {
   /** Requests seen in each mode (refused connections are not seen). */
   readonly seen: Record<GateMode, number> = { up: 0, unavailable: 0, refuse: 0, hang: 0 };
@@ -20,11 +27,13 @@ export class ProviderGate {
   private current: GateMode = 'up';
   private readonly held = new Set<ServerResponse>();
   /**
-   * No keep-alive to the fake: a pooled socket the fake closed after its 5 s idle timeout, reused
-   * at that moment, is reset, and the gate could only pass that on as ECONNRESET, which the service
-   * rightly takes for a provider failure and falls back on (6 of 5,000 in a topology run).
+   * Pooled connections to the fake, which keeps idle ones for 120 s (FakeHttpServer). With Node's
+   * 5 s idle timeout, a pooled socket the fake closed, reused at that moment, was reset, and the
+   * gate could only pass that on as ECONNRESET, which the service rightly takes for a provider
+   * failure (6 of 5,000 in a topology run); a connection per request instead cost the busy driver
+   * a connect and an accept for every message.
    */
-  private readonly agent = new Agent({ keepAlive: false, maxSockets: 512 });
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 512 });
 
   constructor(
     readonly name: string,
@@ -87,6 +96,7 @@ export class ProviderGate {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    const receivedAt = Date.now();
     const mode = this.current;
     this.seen[mode] += 1;
     if (mode === 'hang') {
@@ -102,7 +112,11 @@ export class ProviderGate {
     }
     const upstream = request(
       `${this.target}${req.url ?? '/'}`,
-      { method: req.method, headers: req.headers, agent: this.agent },
+      {
+        method: req.method,
+        headers: { ...req.headers, [RECEIVED_AT_HEADER]: String(receivedAt) },
+        agent: this.agent,
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);

@@ -8,7 +8,7 @@ import twilio from 'twilio';
 import { Answer, RecordedRequest } from '../test/fakes/fake-http';
 import { FakeSns, snsError } from '../test/fakes/fake-sns';
 import { FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN, FakeTwilio, twilioError } from '../test/fakes/fake-twilio';
-import { ProviderGate } from './gate';
+import { ProviderGate, RECEIVED_AT_HEADER } from './gate';
 
 export { FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN };
 
@@ -20,14 +20,26 @@ export interface CallbackTally {
   accepted: Set<string>;
 }
 
+/**
+ * The moment a number's first accepted send reached the provider: the gate's stamp of the request
+ * (RECEIVED_AT_HEADER), ms since the epoch. Requests that did not come through a gate are not noted.
+ */
+function noteCall(calls: Map<string, number>, req: RecordedRequest, to: string): void {
+  const at = Number(req.headers[RECEIVED_AT_HEADER]);
+  if (at > 0 && !calls.has(to)) calls.set(to, at);
+}
+
 export class ChaosTwilio extends FakeTwilio {
   /** When on, a signed `delivered` status callback is posted right after each message is created. */
   receiptsRaceTheWorker = false;
+  /** Destination number → when its first created message reached the gate (noteCall). */
+  readonly calledAt = new Map<string, number>();
   readonly callbacks: CallbackTally = { sent: 0, answered2xx: 0, answeredOther: {}, accepted: new Set() };
   private readonly pending = new Set<Promise<void>>();
 
   protected override answer(req: RecordedRequest): Answer {
     const answer = super.answer(req);
+    if (answer.status === 201 && req.form.To) noteCall(this.calledAt, req, req.form.To);
     const url = req.form.StatusCallback;
     if (this.receiptsRaceTheWorker && answer.status === 201 && url) {
       const { sid, to } = JSON.parse(answer.body) as { sid: string; to: string };
@@ -47,6 +59,7 @@ export class ChaosTwilio extends FakeTwilio {
 
   override reset(): void {
     super.reset();
+    this.calledAt.clear();
     this.receiptsRaceTheWorker = false;
     this.callbacks.sent = 0;
     this.callbacks.answered2xx = 0;
@@ -89,10 +102,27 @@ export class ChaosTwilio extends FakeTwilio {
   }
 }
 
+export class ChaosSns extends FakeSns {
+  /** Destination number → when its first published message reached the gate (noteCall). */
+  readonly calledAt = new Map<string, number>();
+
+  protected override answer(req: RecordedRequest): Answer {
+    const answer = super.answer(req);
+    if (answer.status === 200 && req.form.Action === 'Publish' && req.form.PhoneNumber)
+      noteCall(this.calledAt, req, req.form.PhoneNumber);
+    return answer;
+  }
+
+  override reset(): void {
+    super.reset();
+    this.calledAt.clear();
+  }
+}
+
 /** Both fakes, each behind its gate. */
 export class Providers {
   readonly twilio = new ChaosTwilio();
-  readonly sns = new FakeSns();
+  readonly sns = new ChaosSns();
   twilioGate!: ProviderGate;
   snsGate!: ProviderGate;
 

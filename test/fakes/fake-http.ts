@@ -39,6 +39,11 @@ export abstract class FakeHttpServer {
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
+    // Idle keep-alive connections stay open as a real provider's front keeps them: at Node's 5 s a
+    // client reusing a pooled socket the fake has just closed gets ECONNRESET, a failure no
+    // provider caused.
+    this.server.keepAliveTimeout = 120_000;
+    this.server.headersTimeout = 125_000;
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
