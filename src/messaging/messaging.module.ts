@@ -16,7 +16,7 @@ import { AcceptService } from './accept/accept.service';
 import {
   CAMPAIGN_DELIVERY_QUEUE,
   CODE_DELIVERY_QUEUE,
-  CODE_QUEUE_SETTINGS,
+  DELIVERY_QUEUE_SETTINGS,
   DELIVERY_QUEUE,
   DELIVERY_QUEUES,
   DeliveryQueue,
@@ -66,10 +66,10 @@ import { ChannelStatsController } from './channels/channel-stats.controller';
     TypeOrmModule.forFeature([SmsMessageEntity, SmsMessageEventEntity, SmsPriceEntity]),
     ReplicaReadsModule,
     BullModule.registerQueue(
-      { name: DELIVERY_QUEUE },
-      { name: CAMPAIGN_DELIVERY_QUEUE },
-      // Shorter job locks: a code a dead worker held is back in ~10 s, not 30–60.
-      { name: CODE_DELIVERY_QUEUE, settings: CODE_QUEUE_SETTINGS },
+      // Shorter job locks: a job a dead worker held is back in ~10 s, not 30–60.
+      { name: DELIVERY_QUEUE, settings: DELIVERY_QUEUE_SETTINGS },
+      { name: CAMPAIGN_DELIVERY_QUEUE, settings: DELIVERY_QUEUE_SETTINGS },
+      { name: CODE_DELIVERY_QUEUE, settings: DELIVERY_QUEUE_SETTINGS },
     ),
     TenancyModule,
     ProvidersModule,

@@ -21,16 +21,17 @@ export const CAMPAIGN_DELIVERY_QUEUE = 'sms-delivery-campaigns';
  */
 export const CODE_DELIVERY_QUEUE = 'sms-delivery-codes';
 /**
- * The code queues' job locks. A job taken by a worker that dies (SIGKILL, a lost host) stays
- * active until its lock expires and a live worker's stalled-job check puts it back: with Bull's
- * defaults (a 30 s lock, a check every 30 s) a code waited 30–60 s (38 s in a topology run). Here
- * at most ~10 s: the lock lapses after 5 s (renewed every 2.5 s while the job runs), and each
- * worker checks every 2.5 s. A live worker whose event loop stalls past the lock can lose a job it
- * still runs; the second worker's claim then finds the row taken ('sending' is claimed once), so a
- * code still goes out once. Other queues keep Bull's defaults: their chunk jobs are not urgent,
- * and each active job's lock costs a Redis call per renewal.
+ * The delivery queues' job locks (codes, transactional and bulk, campaigns). A job taken by a
+ * worker that dies (SIGKILL, a lost host) stays active until its lock expires and a live worker's
+ * stalled-job check puts it back: with Bull's defaults (a 30 s lock, a check every 30 s) a code
+ * waited 30–60 s (38 s in a topology run), and a reminder or a bulk chunk as long. Here at most
+ * ~10 s: the lock lapses after 5 s (renewed every 2.5 s while the job runs), and each worker checks
+ * every 2.5 s. A live worker whose event loop stalls past the lock can lose a job it still runs;
+ * the second worker's claim then finds the rows it took ('sending' is claimed once), so a message
+ * still goes out once. The cost: a Redis call per active job every 2.5 s, and a stalled-job check
+ * per queue and worker. Other queues (callbacks, jobs) keep Bull's defaults.
  */
-export const CODE_QUEUE_SETTINGS: AdvancedSettings = {
+export const DELIVERY_QUEUE_SETTINGS: AdvancedSettings = {
   ...BULL_SETTINGS,
   lockDuration: 5_000,
   stalledInterval: 2_500,
@@ -171,13 +172,13 @@ export class DeliveryQueue implements OnApplicationShutdown {
     const shards: DeliveryShard[] = [{ index: 0, queue, campaignQueue, codeQueue }];
     for (let n = 1; n < config.queueShards(); n++) {
       const options = connections.rootOptions(shardPrefix(config, n));
-      const open = (base: string, settings = options.settings) =>
-        new Bull<DeliverJobData>(shardQueueName(base, n), { ...options, settings });
+      const open = (base: string) =>
+        new Bull<DeliverJobData>(shardQueueName(base, n), { ...options, settings: DELIVERY_QUEUE_SETTINGS });
       shards.push({
         index: n,
         queue: open(DELIVERY_QUEUE),
         campaignQueue: open(CAMPAIGN_DELIVERY_QUEUE),
-        codeQueue: open(CODE_DELIVERY_QUEUE, CODE_QUEUE_SETTINGS),
+        codeQueue: open(CODE_DELIVERY_QUEUE),
       });
     }
     this.shards = shards;
