@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/app-config';
-import { CHECK_SLICE, PhoneService } from './phone.service';
+import { PhoneService } from './phone.service';
 
 describe('PhoneService.forSendAll', () => {
   const phone = new PhoneService(loadConfig({}));
@@ -12,16 +12,14 @@ describe('PhoneService.forSendAll', () => {
   });
 
   it('lets other work run between slices of a long list (a code waiting behind a bulk)', async () => {
-    const numbers = Array.from(
-      { length: CHECK_SLICE * 3 },
-      (_, i) => `+1202555${String(i % 10_000).padStart(4, '0')}`,
-    );
+    const numbers = Array.from({ length: 3_000 }, (_, i) => `+1202555${String(i % 10_000).padStart(4, '0')}`);
     const check = jest.spyOn(phone, 'forSend');
     let checkedWhenOtherRan = -1;
     setImmediate(() => (checkedWhenOtherRan = check.mock.calls.length));
     await phone.forSendAll(numbers);
     expect(check).toHaveBeenCalledTimes(numbers.length);
-    // Checked all in one go, the other work would have run only after the last number.
-    expect(checkedWhenOtherRan).toBe(CHECK_SLICE);
+    // Checked all in one go (~60 ms), the other work would have run only after the last number.
+    expect(checkedWhenOtherRan).toBeGreaterThan(0);
+    expect(checkedWhenOtherRan).toBeLessThan(numbers.length);
   });
 });

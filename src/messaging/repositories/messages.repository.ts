@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { ReplicaReads } from '../../database/replica-reads';
+import { arrayLiterals } from '../../database/array-literals';
 import type { Channel, ChannelParams, WhatsappMode } from '../../core/channels';
 import { Language, MessageStatus, MessageType } from '../../core/message-types';
 import { SmsMessageEntity, SmsMessageEventEntity } from '../message.entity';
@@ -148,11 +149,12 @@ const COLUMNS: readonly (readonly [string, string, (m: NewMessage) => unknown])[
 ];
 
 /**
- * One array per column, the statement's parameters: built column by column, so a 10,000-row
- * insert holds its rows and these arrays, not also a row of values per message.
+ * One array literal per column, the statement's parameters: built column by column, so a
+ * 10,000-row insert holds its rows and these, not also a row of values per message; and in slices
+ * (`arrayLiterals`), so a bulk's insert does not hold the event loop while it is written.
  */
-function columnArrays(messages: NewMessage[]): unknown[][] {
-  return COLUMNS.map(([, , value]) => messages.map(value));
+function columnArrays(messages: NewMessage[]): Promise<string[]> {
+  return arrayLiterals(COLUMNS.map(([, , value]) => messages.map(value)));
 }
 
 /**
@@ -179,7 +181,7 @@ export class MessagesRepository {
     batches: NewBatch[] = [],
   ): Promise<void> {
     if (messages.length === 0) return;
-    const arrays = columnArrays(messages);
+    const arrays = await columnArrays(messages);
     const casts = COLUMNS.map(([, type], i) => `$${i + 1}::${type === 'jsonb' ? 'text' : type}[]`).join(', ');
     const names = COLUMNS.map(([name]) => name).join(', ');
     const select = COLUMNS.map(([name, type]) => (type === 'jsonb' ? `${name}::jsonb` : name)).join(', ');
@@ -221,7 +223,7 @@ export class MessagesRepository {
     messages: (NewMessage & { recipientUserId: string })[],
   ): Promise<string[]> {
     if (messages.length === 0) return [];
-    const arrays = columnArrays(messages);
+    const arrays = await columnArrays(messages);
     const n = COLUMNS.length;
     const casts = COLUMNS.map(([, type], i) => `$${i + 1}::${type === 'jsonb' ? 'text' : type}[]`).join(', ');
     const names = COLUMNS.map(([name]) => name).join(', ');
