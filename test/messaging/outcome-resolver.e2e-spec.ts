@@ -5,6 +5,7 @@ import { FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN, FakeTwilio } from '../fakes/fake-tw
 import { FakeSns } from '../fakes/fake-sns';
 import { FakeClock } from '../support/fake-clock';
 import { waitForStatus } from '../support/messages';
+import { freshPhone } from '../support/ids';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 
 function providerEnv(twilioUrl: string, snsUrl: string, extra: Record<string, string> = {}) {
@@ -55,28 +56,46 @@ describe('unknown outcomes are resolved by asking Twilio (fake Twilio)', () => {
     await twilioFake.stop();
     await snsFake.stop();
   });
-  beforeEach(() => {
+  /**
+   * Every message the fake created in this suite, kept across its resets: a second send of a
+   * test's message that came after its test ended (a double) would show only here.
+   */
+  const created: { to: string; sid: string }[] = [];
+  /** Each test's number, and how many times its test meant it to be sent. */
+  const meant = new Map<string, number>();
+  const forget = () => {
+    created.push(...twilioFake.sent.map(({ to, sid }) => ({ to, sid })));
     twilioFake.reset();
+  };
+  beforeEach(() => {
+    forget();
     snsFake.reset();
     // Twilio dates its messages on the same (moved) clock as the service's attempt events.
     twilioFake.now = () => clock.now();
   });
 
-  const send = async (message: string) => {
+  // Each test texts a number of its own, and reads back only what the fake holds for it: the
+  // worker's scheduled jobs (a reminders tick at :00 or :30, the sweep) may meanwhile send other
+  // suites' leftover messages through this app's fake, which once made `sent[0]` another text.
+  const send = async (message: string, times = 1) => {
     const who = { tenant: freshTenantId() };
+    const to = freshPhone();
+    meant.set(to, times);
     const res = await t
       .http()
       .post('/api/sms/send')
       .set(t.auth(who))
-      .send({ phone_number: '+12025550123', message })
+      .send({ phone_number: to, message })
       .expect(202);
-    return { who, id: res.body.message_id as string };
+    return { who, id: res.body.message_id as string, to };
   };
+  /** What the fake holds for one number, in the order it was created. */
+  const sentTo = (to: string) => twilioFake.sent.filter((m) => m.to === to);
 
   it('a row stuck in sending whose message Twilio holds becomes sent with that SID, without a resend', async () => {
-    const { who, id } = await send('stuck but sent');
+    const { who, id, to } = await send('stuck but sent');
     await waitForStatus(t, who, id, 'sent');
-    const sid = twilioFake.sent[0].sid;
+    const [{ sid }] = sentTo(to);
     twilioFake.setStatus(sid, 'sent', '-0.00790');
     await strandInSending(ds, id);
 
@@ -92,27 +111,27 @@ describe('unknown outcomes are resolved by asking Twilio (fake Twilio)', () => {
       error_code: null,
     });
     expect(status.body.events.at(-1)).toMatchObject({ status: 'sent', source: 'resolver' });
-    expect(twilioFake.sent).toHaveLength(1); // asked, never sent again
+    expect(sentTo(to)).toHaveLength(1); // asked, never sent again
     const list = twilioFake.requests.filter((r) => r.method === 'GET');
-    expect(list[0].path).toContain('To=%2B12025550123');
+    expect(list[0].path).toContain(`To=${encodeURIComponent(to)}`);
   });
 
   it('a row stuck in sending that Twilio never created goes back to queued after the grace period and is sent exactly once', async () => {
-    const { who, id } = await send('stuck and never sent');
+    const { who, id, to } = await send('stuck and never sent', 2);
     await waitForStatus(t, who, id, 'sent');
-    twilioFake.reset(); // Twilio forgets it: the attempt never reached Twilio
+    forget(); // Twilio forgets it: the attempt never reached Twilio
     await strandInSending(ds, id);
 
     // Within the grace period after the attempt, an empty list proves nothing yet.
     expect((await t.get(OutcomeResolver).resolve()).pending).toBeGreaterThanOrEqual(1);
     const waiting = await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who)).expect(200);
     expect(waiting.body).toMatchObject({ status: 'unknown', error_code: 'worker_lost' });
-    expect(twilioFake.sent).toHaveLength(0);
+    expect(sentTo(to)).toHaveLength(0);
 
     clock.advance(5 * 60_000);
     expect((await t.get(OutcomeResolver).resolve()).retried).toBeGreaterThanOrEqual(1);
     const sent = await waitForStatus(t, who, id, 'sent');
-    const resent = twilioFake.sent.filter((m) => m.body === 'stuck and never sent');
+    const resent = sentTo(to);
     expect(resent).toHaveLength(1); // sent exactly once
     expect(sent.provider_message_id).toBe(resent[0].sid);
     const statuses = sent.events.map((e: { status: string }) => e.status);
@@ -121,9 +140,9 @@ describe('unknown outcomes are resolved by asking Twilio (fake Twilio)', () => {
   });
 
   it('shows the row as unknown while Twilio cannot be reached, and settles it when Twilio answers', async () => {
-    const { who, id } = await send('ask me later');
+    const { who, id, to } = await send('ask me later');
     await waitForStatus(t, who, id, 'sent');
-    const sid = twilioFake.sent[0].sid;
+    const [{ sid }] = sentTo(to);
     await strandInSending(ds, id);
     twilioFake.next({ status: 503, contentType: 'application/json', body: '{"code":20503,"status":503}' });
     expect((await t.get(OutcomeResolver).resolve()).pending).toBeGreaterThanOrEqual(1);
@@ -137,17 +156,25 @@ describe('unknown outcomes are resolved by asking Twilio (fake Twilio)', () => {
   });
 
   it('does not resend when Twilio holds a message to that number from that time with another text', async () => {
-    const { who, id } = await send('café at 10');
+    const { who, id, to } = await send('café at 10');
     await waitForStatus(t, who, id, 'sent');
     // As if Smart Encoding had rewritten the text Twilio keeps: no row holds this SID.
-    twilioFake.sent[0].body = 'cafe at 10';
+    sentTo(to)[0].body = 'cafe at 10';
     await strandInSending(ds, id);
     clock.advance(5 * 60_000);
     await t.get(OutcomeResolver).resolve();
     const status = await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who)).expect(200);
     expect(status.body).toMatchObject({ status: 'unknown', error_code: 'outcome_unknown' });
     expect(status.body.error_message).toContain('different text');
-    expect(twilioFake.sent).toHaveLength(1); // never resent on a guess
+    expect(sentTo(to)).toHaveLength(1); // never resent on a guess
+  });
+
+  it("sent each test's message as often as its test meant, counting what came after the test ended", async () => {
+    await new Promise((r) => setTimeout(r, 1_000)); // a late second send of the last test's message
+    forget();
+    expect(meant.size).toBeGreaterThan(0);
+    for (const [to, times] of meant)
+      expect({ to, sends: created.filter((m) => m.to === to).length }).toEqual({ to, sends: times });
   });
 });
 
@@ -169,11 +196,12 @@ describe('unknown outcomes with only SNS configured', () => {
 
   it('ends a stuck row as unknown with the reason, visible in history, and never resends it', async () => {
     const who = { tenant: freshTenantId() };
+    const to = freshPhone();
     const res = await t
       .http()
       .post('/api/sms/send')
       .set(t.auth(who))
-      .send({ phone_number: '+12025550123', message: 'sns cannot tell' })
+      .send({ phone_number: to, message: 'sns cannot tell' })
       .expect(202);
     const id = res.body.message_id as string;
     await waitForStatus(t, who, id, 'sent');
@@ -190,7 +218,7 @@ describe('unknown outcomes with only SNS configured', () => {
     await t.get(OutcomeResolver).resolve();
     const again = await t.http().get(`/api/sms/messages/${id}/status`).set(t.auth(who)).expect(200);
     expect(again.body.events).toHaveLength(status.body.events.length);
-    expect(snsFake.published).toHaveLength(1);
+    expect(snsFake.published.filter((p) => p.phoneNumber === to)).toHaveLength(1);
     expect(twilioFake.requests).toHaveLength(0);
   });
 });
