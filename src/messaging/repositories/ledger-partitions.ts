@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { utcMonthStart, uuidv7Bound } from '../../core/uuid7';
+import { BriefLocks, LEDGER_LOCKS, withBriefLocks } from '../../database/brief-locks';
 
 /**
  * The ledger's monthly partitions (docs/ARCHITECTURE.md, "Partitions of the ledger"; migration
@@ -45,6 +46,13 @@ export function monthPartition(month: Date): MonthPartition {
 @Injectable()
 export class LedgerPartitions {
   private readonly logger = new Logger(LedgerPartitions.name);
+
+  /**
+   * How the drop and the CHECKs take their exclusive locks: each request waits 200 ms at most, then
+   * the step runs again after a pause, so a reader in the way holds up the ledger's writers for
+   * that long, not for the whole wait (`withBriefLocks`). Tests shorten the pauses.
+   */
+  locks: BriefLocks = LEDGER_LOCKS;
 
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
@@ -114,31 +122,37 @@ export class LedgerPartitions {
     // added in the transaction that moves them and attaches the month, so no accept is refused
     // (the default partition is then held exclusively during the scan: the job was late).
     const begun = p.from.getTime() <= now.getTime();
-    if (!begun) for (const { table, key } of TABLES) await this.ds.query(addCheck(table, key));
-    await this.ds.transaction(async (m) => {
-      if (begun) for (const { table, key } of TABLES) await m.query(addCheck(table, key));
-      for (const { table } of [...TABLES].reverse()) {
-        await m.query(`DROP TABLE IF EXISTS ${table}_${p.suffix}`);
-        await m.query(
-          `CREATE TABLE ${table}_${p.suffix} (LIKE ${table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS
+    if (!begun)
+      for (const { table, key } of TABLES)
+        await withBriefLocks(this.ds, (m) => m.query(addCheck(table, key)), this.locks);
+    await withBriefLocks(
+      this.ds,
+      async (m) => {
+        if (begun) for (const { table, key } of TABLES) await m.query(addCheck(table, key));
+        for (const { table } of [...TABLES].reverse()) {
+          await m.query(`DROP TABLE IF EXISTS ${table}_${p.suffix}`);
+          await m.query(
+            `CREATE TABLE ${table}_${p.suffix} (LIKE ${table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS
              INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION INCLUDING STATISTICS)`,
-        );
-      }
-      // Events before their messages (the order of the drop; no foreign key between them now).
-      for (const { table, key } of [...TABLES].reverse()) {
-        await m.query(
-          `WITH moved AS (DELETE FROM ${table}_legacy WHERE ${key} >= $1 AND ${key} < $2 RETURNING *)
+          );
+        }
+        // Events before their messages (the order of the drop; no foreign key between them now).
+        for (const { table, key } of [...TABLES].reverse()) {
+          await m.query(
+            `WITH moved AS (DELETE FROM ${table}_legacy WHERE ${key} >= $1 AND ${key} < $2 RETURNING *)
            INSERT INTO ${table}_${p.suffix} SELECT * FROM moved`,
-          [lo, hi],
-        );
-      }
-      for (const { table } of TABLES) {
-        await m.query(`ALTER TABLE ${table}_legacy VALIDATE CONSTRAINT ${table}_legacy_not_${p.suffix}`);
-        await m.query(
-          `ALTER TABLE ${table} ATTACH PARTITION ${table}_${p.suffix} FOR VALUES FROM ('${lo}') TO ('${hi}')`,
-        );
-      }
-    });
+            [lo, hi],
+          );
+        }
+        for (const { table } of TABLES) {
+          await m.query(`ALTER TABLE ${table}_legacy VALIDATE CONSTRAINT ${table}_legacy_not_${p.suffix}`);
+          await m.query(
+            `ALTER TABLE ${table} ATTACH PARTITION ${table}_${p.suffix} FOR VALUES FROM ('${lo}') TO ('${hi}')`,
+          );
+        }
+      },
+      this.locks,
+    );
   }
 
   /**
@@ -146,9 +160,10 @@ export class LedgerPartitions {
    * keep — every message in a final status and created before `now − days` — oldest first. A
    * month partly inside the retention, or with a message still pending (one scheduled far
    * ahead), stays and is left to the row delete. Each month is one short transaction: both
-   * partitions locked (lock_timeout: a busy ledger skips the month until the next run), the
-   * check, then DETACH and DROP, events first, and the default partition's CHECK for the month
-   * goes too (a late id of that month lands there). Returns the suffixes dropped.
+   * parents locked, the check, then DETACH and DROP, events first, and the default partition's
+   * CHECK for the month goes too (a late id of that month lands there). The lock is asked for in
+   * brief tries (`locks`): a month whose locks are never granted waits for the next run. Returns
+   * the suffixes dropped.
    */
   async dropExpired(days: number, at?: Date): Promise<string[]> {
     const now = at ?? (await this.dbNow());
@@ -158,9 +173,9 @@ export class LedgerPartitions {
       if (p.to.getTime() > cutoff.getTime()) break;
       try {
         // Each month on its own: one still in use (a message scheduled far ahead) keeps only itself.
-        if (await this.ds.transaction((m) => this.dropMonth(m, p, cutoff))) dropped.push(p.suffix);
+        if (await this.dropMonth(p, cutoff)) dropped.push(p.suffix);
       } catch (e) {
-        // A lock not granted within lock_timeout: the next run tries again.
+        // Locks not granted in any try: the next run tries again.
         this.logger.warn({ month: p.suffix, err: (e as Error).message }, 'ledger partition not dropped');
       }
     }
@@ -178,21 +193,28 @@ export class LedgerPartitions {
     return kept;
   }
 
-  private async dropMonth(m: EntityManager, p: MonthPartition, cutoff: Date): Promise<boolean> {
-    // The whole rule first, without a lock (a scan of the month; reads and writes go on).
+  private async dropMonth(p: MonthPartition, cutoff: Date): Promise<boolean> {
+    // The whole rule first, without a lock (a scan of the month; reads and writes go on), once.
     if (await this.keeps(this.ds, p, cutoff, `NOT IN ${FINAL}`)) return false;
-    await m.query(`SET LOCAL lock_timeout = '5s'`);
-    // The parents first, as every statement on the ledger locks them (no lock-order deadlock);
-    // the DETACH would take the same lock. Held for index probes and catalog changes only.
-    await m.query(`LOCK TABLE sms_messages, sms_message_events IN ACCESS EXCLUSIVE MODE`);
-    // What could have changed meanwhile: an `unknown` message queued again by the resolver, or
-    // a late row of the month (a campaign's id carries its campaign's time), by their indexes.
-    if (await this.keeps(m, p, cutoff, `IN ${WAITING}`)) return false;
-    for (const { table } of [...TABLES].reverse()) {
-      await m.query(`ALTER TABLE ${table} DETACH PARTITION ${table}_${p.suffix}`);
-      await m.query(`DROP TABLE ${table}_${p.suffix}`);
-      await m.query(`ALTER TABLE ${table}_legacy DROP CONSTRAINT IF EXISTS ${table}_legacy_not_${p.suffix}`);
-    }
-    return true;
+    return withBriefLocks(
+      this.ds,
+      async (m) => {
+        // The parents first, as every statement on the ledger locks them (no lock-order deadlock);
+        // the DETACH would take the same lock. Held for index probes and catalog changes only.
+        await m.query(`LOCK TABLE sms_messages, sms_message_events IN ACCESS EXCLUSIVE MODE`);
+        // What could have changed meanwhile: an `unknown` message queued again by the resolver, or
+        // a late row of the month (a campaign's id carries its campaign's time), by their indexes.
+        if (await this.keeps(m, p, cutoff, `IN ${WAITING}`)) return false;
+        for (const { table } of [...TABLES].reverse()) {
+          await m.query(`ALTER TABLE ${table} DETACH PARTITION ${table}_${p.suffix}`);
+          await m.query(`DROP TABLE ${table}_${p.suffix}`);
+          await m.query(
+            `ALTER TABLE ${table}_legacy DROP CONSTRAINT IF EXISTS ${table}_legacy_not_${p.suffix}`,
+          );
+        }
+        return true;
+      },
+      this.locks,
+    );
   }
 }
