@@ -662,6 +662,13 @@ export class AcceptService {
         const err = await this.inserts.submit(write);
         if (err !== null) throw err;
       } else {
+        // Built before the transaction: it then holds its connection, and the cap's lock, only
+        // for its statements.
+        const insert = await this.messages.prepareInsert(
+          write.messages,
+          'api',
+          write.batch ? [write.batch] : [],
+        );
         await this.ds.transaction(async (manager) => {
           if (cap !== null) {
             await this.spendCap.lock(manager, tenantId);
@@ -676,7 +683,7 @@ export class AcceptService {
               claimId,
               toStoredResult(prepared.result),
             );
-          await this.messages.insertMany(manager, write.messages, 'api', write.batch ? [write.batch] : []);
+          await this.messages.runInsert(manager, insert);
           await input.alongside?.(manager, { messageIds: rows.map((r) => r.id), acceptedAt: now });
         });
       }

@@ -157,6 +157,12 @@ function columnArrays(messages: NewMessage[]): Promise<string[]> {
   return arrayLiterals(COLUMNS.map(([, , value]) => messages.map(value)));
 }
 
+/** An insert of messages, built and not yet run (`MessagesRepository.prepareInsert`). */
+export interface PreparedInsert {
+  readonly sql: string;
+  readonly params: unknown[];
+}
+
 /**
  * Every read and write of `sms_messages` that a caller makes on behalf of a tenant takes the
  * tenant id: there is no unscoped query here. The worker's by-id methods live in DeliveryStore.
@@ -180,15 +186,28 @@ export class MessagesRepository {
     source: string,
     batches: NewBatch[] = [],
   ): Promise<void> {
-    if (messages.length === 0) return;
+    await this.runInsert(manager, await this.prepareInsert(messages, source, batches));
+  }
+
+  /**
+   * insertMany's statement and parameters, built without a connection: a caller that inserts in a
+   * transaction builds them first, so the transaction does not hold its connection (and a spend
+   * cap's lock) while a bulk's parameters are written out in slices. Null: nothing to insert.
+   */
+  async prepareInsert(
+    messages: NewMessage[],
+    source: string,
+    batches: NewBatch[] = [],
+  ): Promise<PreparedInsert | null> {
+    if (messages.length === 0) return null;
     const arrays = await columnArrays(messages);
     const casts = COLUMNS.map(([, type], i) => `$${i + 1}::${type === 'jsonb' ? 'text' : type}[]`).join(', ');
     const names = COLUMNS.map(([name]) => name).join(', ');
     const select = COLUMNS.map(([name, type]) => (type === 'jsonb' ? `${name}::jsonb` : name)).join(', ');
     const n = COLUMNS.length;
     const links = linkInsert(messages, n + 6);
-    await manager.query(
-      `WITH batches AS (
+    return {
+      sql: `WITH batches AS (
          INSERT INTO sms_batches (id, tenant_id, metadata, created_at)
          SELECT id, tenant_id, metadata::jsonb, created_at
            FROM unnest($${n + 2}::uuid[], $${n + 3}::int4[], $${n + 4}::text[], $${n + 5}::timestamptz[])
@@ -200,7 +219,7 @@ export class MessagesRepository {
        ), ${links.cte}
        INSERT INTO sms_message_events (message_id, status, source, at)
        SELECT id, status, $${n + 1}, created_at FROM inserted`,
-      [
+      params: [
         ...arrays,
         source,
         batches.map((b) => b.id),
@@ -209,7 +228,12 @@ export class MessagesRepository {
         batches.map((b) => b.createdAt),
         ...links.params,
       ],
-    );
+    };
+  }
+
+  /** Runs a prepared insert (insertMany's second half) on `manager`. */
+  async runInsert(manager: EntityManager, insert: PreparedInsert | null): Promise<void> {
+    if (insert) await manager.query(insert.sql, insert.params);
   }
 
   /**
