@@ -10,6 +10,7 @@ export type {
   Accepted,
   AcceptInput,
   AcceptResult,
+  BindParam,
   ChannelInput,
   PlannedInput,
   PlannedMessage,

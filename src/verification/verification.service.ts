@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { hkdfSync, randomBytes, randomInt } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ValidationFailedError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { Language } from '../core/message-types';
-import { Accepted, MessageConversions, SendContext } from '../messaging';
+import { Accepted, BindParam, MessageConversions, SendContext } from '../messaging';
 import { PhoneService } from '../phone';
 import { TemplatedSender } from '../templates';
 import { CODE_PATTERN, generateCode, hashCode, sameHash } from './codes';
@@ -39,6 +39,31 @@ const TEMPLATE: Record<VerificationPurpose, string> = { password_reset: 'passwor
  * stored only as a salted HMAC with an expiry, one live code per (tenant, phone, purpose),
  * burnt after too many wrong tries. Sends per phone number are limited (SMS pumping).
  */
+/**
+ * The code's row, as one statement for the accept to run with its message (AcceptInput.alongside):
+ * a new code replaces the live one for this (tenant, phone, purpose).
+ */
+function storeStatement(
+  param: BindParam,
+  c: {
+    tenantId: number;
+    phone: string;
+    purpose: VerificationPurpose;
+    codeHash: string;
+    salt: string;
+    expiresAt: Date;
+    messageId: string;
+    createdAt: Date;
+  },
+): string {
+  return `INSERT INTO sms_verification_codes (tenant_id, phone_number, purpose, code_hash, salt, expires_at, attempts, consumed_at, message_id, created_at)
+       VALUES (${param(c.tenantId)}, ${param(c.phone)}, ${param(c.purpose)}, ${param(c.codeHash)}, ${param(c.salt)},
+               ${param(c.expiresAt)}::timestamptz, 0, NULL, ${param(c.messageId)}::uuid, ${param(c.createdAt)}::timestamptz)
+       ON CONFLICT (tenant_id, phone_number, purpose) DO UPDATE SET
+         code_hash = EXCLUDED.code_hash, salt = EXCLUDED.salt, expires_at = EXCLUDED.expires_at,
+         attempts = 0, consumed_at = NULL, message_id = EXCLUDED.message_id, created_at = EXCLUDED.created_at`;
+}
+
 @Injectable()
 export class VerificationService {
   private readonly pepper: Buffer;
@@ -107,8 +132,8 @@ export class VerificationService {
           : {}),
       // The code's hash commits with its message or neither does: a text whose code cannot be
       // checked never goes out, and a replay of the send always finds its code stored.
-      alongside: (manager, rows) =>
-        this.store(manager, {
+      alongside: (rows, param) =>
+        storeStatement(param, {
           tenantId,
           phone,
           purpose: input.purpose,
@@ -121,30 +146,6 @@ export class VerificationService {
     });
     const expiresAt = new Date(accepted.result.acceptedAt.getTime() + ttlMs);
     return { accepted, expiresAt };
-  }
-
-  /** A new code replaces the live one for this (tenant, phone, purpose). */
-  private async store(
-    manager: EntityManager,
-    c: {
-      tenantId: number;
-      phone: string;
-      purpose: VerificationPurpose;
-      codeHash: string;
-      salt: string;
-      expiresAt: Date;
-      messageId: string;
-      createdAt: Date;
-    },
-  ): Promise<void> {
-    await manager.query(
-      `INSERT INTO sms_verification_codes (tenant_id, phone_number, purpose, code_hash, salt, expires_at, attempts, consumed_at, message_id, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, 0, NULL, $7, $8)
-       ON CONFLICT (tenant_id, phone_number, purpose) DO UPDATE SET
-         code_hash = EXCLUDED.code_hash, salt = EXCLUDED.salt, expires_at = EXCLUDED.expires_at,
-         attempts = 0, consumed_at = NULL, message_id = EXCLUDED.message_id, created_at = EXCLUDED.created_at`,
-      [c.tenantId, c.phone, c.purpose, c.codeHash, c.salt, c.expiresAt, c.messageId, c.createdAt],
-    );
   }
 
   /**

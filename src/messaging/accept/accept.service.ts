@@ -42,6 +42,7 @@ import {
   Accepted,
   AcceptInput,
   AcceptResult,
+  BindParam,
   ChannelInput,
   fromStoredResult,
   MAX_SCHEDULE_AHEAD_MS,
@@ -624,9 +625,9 @@ export class AcceptService {
   /**
    * The spend cap, the rate limit and code limits, then the rows (and the idempotency result) in
    * one commit. A tenant with a spend cap reads its spend and inserts under its lock, in one
-   * transaction, as does a send with an Idempotency-Key (its result) or an `alongside` write (a
-   * code's hash); others share the group commit. A refusal stores nothing and gives back what it
-   * took.
+   * transaction, as does a send with an Idempotency-Key (its result). An `alongside` write (a
+   * code's hash) is a CTE of the rows' insert: one statement, alone or in that transaction. Others
+   * share the group commit. A refusal stores nothing and gives back what it took.
    */
   private async write(
     principal: Principal,
@@ -656,11 +657,26 @@ export class AcceptService {
           ? { id: prepared.result.batchId, tenantId, metadata: prepared.batchMetadata, createdAt: now }
           : null,
     };
+    const { alongside } = input;
+    const also =
+      alongside &&
+      ((param: BindParam) => alongside({ messageIds: rows.map((r) => r.id), acceptedAt: now }, param));
     try {
       await codes.take(rows); // a 429 here gives the recipient quota back below
-      if (cap === null && (key === null || claimId === null) && input.alongside === undefined) {
-        const err = await this.inserts.submit(write);
-        if (err !== null) throw err;
+      if (cap === null && (key === null || claimId === null)) {
+        if (also) {
+          // The rows and their companion in one statement: atomic without a transaction.
+          await this.messages.insertMany(
+            this.ds.manager,
+            write.messages,
+            'api',
+            write.batch ? [write.batch] : [],
+            also,
+          );
+        } else {
+          const err = await this.inserts.submit(write);
+          if (err !== null) throw err;
+        }
       } else {
         // Built before the transaction: it then holds its connection, and the cap's lock, only
         // for its statements.
@@ -668,6 +684,7 @@ export class AcceptService {
           write.messages,
           'api',
           write.batch ? [write.batch] : [],
+          also,
         );
         await this.ds.transaction(async (manager) => {
           if (cap !== null) {
@@ -684,7 +701,6 @@ export class AcceptService {
               toStoredResult(prepared.result),
             );
           await this.messages.runInsert(manager, insert);
-          await input.alongside?.(manager, { messageIds: rows.map((r) => r.id), acceptedAt: now });
         });
       }
     } catch (e) {

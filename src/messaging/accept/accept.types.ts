@@ -1,9 +1,11 @@
-import type { EntityManager } from 'typeorm';
 import type { Principal } from '../../auth/principal';
 import type { Channel, WhatsappMode } from '../../core/channels';
 import type { Language, MessageStatus, MessageType } from '../../core/message-types';
 import type { SmartEncodingReport } from '../../core/smart-encoding';
 import type { RateLimitState } from '../policies/rate-limiter.service';
+import type { BindParam } from '../repositories/messages.repository';
+
+export type { BindParam };
 
 /** How far ahead a message may be scheduled. */
 export const MAX_SCHEDULE_AHEAD_MS = 35 * 24 * 3600 * 1000;
@@ -51,11 +53,12 @@ export interface AcceptInput extends ChannelInput {
   /** single: an invalid number is a 400; bulk: invalid numbers are listed and skipped. */
   mode: 'single' | 'bulk';
   /**
-   * Written in the transaction that inserts the rows (a verification code's hash): both commit or
-   * neither, so no text goes out whose companion row is missing. Given, the accept does not share
-   * the group commit.
+   * A write that commits with the rows or not at all (a verification code's hash), so no text goes
+   * out whose companion row is missing: one data-modifying statement (INSERT, UPDATE or DELETE),
+   * which the rows' own insert runs as a CTE, so both are one statement. `param` binds a value
+   * and returns its placeholder. Given, the accept does not share the group commit.
    */
-  alongside?: (manager: EntityManager, accepted: AcceptedRows) => Promise<void>;
+  alongside?: (accepted: AcceptedRows, param: BindParam) => string;
 }
 
 /** What `AcceptInput.alongside` is told of the rows it commits with. */

@@ -157,6 +157,9 @@ function columnArrays(messages: NewMessage[]): Promise<string[]> {
   return arrayLiterals(COLUMNS.map(([, , value]) => messages.map(value)));
 }
 
+/** Binds a statement parameter and returns its placeholder (`$7`). */
+export type BindParam = (value: unknown) => string;
+
 /** An insert of messages, built and not yet run (`MessagesRepository.prepareInsert`). */
 export interface PreparedInsert {
   readonly sql: string;
@@ -185,19 +188,23 @@ export class MessagesRepository {
     messages: NewMessage[],
     source: string,
     batches: NewBatch[] = [],
+    alongside?: (param: BindParam) => string,
   ): Promise<void> {
-    await this.runInsert(manager, await this.prepareInsert(messages, source, batches));
+    await this.runInsert(manager, await this.prepareInsert(messages, source, batches, alongside));
   }
 
   /**
    * insertMany's statement and parameters, built without a connection: a caller that inserts in a
    * transaction builds them first, so the transaction does not hold its connection (and a spend
    * cap's lock) while a bulk's parameters are written out in slices. Null: nothing to insert.
+   * `alongside`: another data-modifying statement (AcceptInput.alongside), run as a CTE of this
+   * one, so it commits with the rows or not at all without a transaction of its own.
    */
   async prepareInsert(
     messages: NewMessage[],
     source: string,
     batches: NewBatch[] = [],
+    alongside?: (param: BindParam) => string,
   ): Promise<PreparedInsert | null> {
     if (messages.length === 0) return null;
     const arrays = await columnArrays(messages);
@@ -206,6 +213,16 @@ export class MessagesRepository {
     const select = COLUMNS.map(([name, type]) => (type === 'jsonb' ? `${name}::jsonb` : name)).join(', ');
     const n = COLUMNS.length;
     const links = linkInsert(messages, n + 6);
+    const params: unknown[] = [
+      ...arrays,
+      source,
+      batches.map((b) => b.id),
+      batches.map((b) => b.tenantId),
+      batches.map((b) => JSON.stringify(b.metadata)),
+      batches.map((b) => b.createdAt),
+      ...links.params,
+    ];
+    const also = alongside ? `, alongside AS (${alongside((value) => `$${params.push(value)}`)})` : '';
     return {
       sql: `WITH batches AS (
          INSERT INTO sms_batches (id, tenant_id, metadata, created_at)
@@ -216,18 +233,10 @@ export class MessagesRepository {
          INSERT INTO sms_messages (${names}, updated_at)
          SELECT ${select}, created_at FROM unnest(${casts}) AS t(${names})
          RETURNING id, status, created_at, tenant_id, campaign_id, template_id, variant
-       ), ${links.cte}
+       ), ${links.cte}${also}
        INSERT INTO sms_message_events (message_id, status, source, at)
        SELECT id, status, $${n + 1}, created_at FROM inserted`,
-      params: [
-        ...arrays,
-        source,
-        batches.map((b) => b.id),
-        batches.map((b) => b.tenantId),
-        batches.map((b) => JSON.stringify(b.metadata)),
-        batches.map((b) => b.createdAt),
-        ...links.params,
-      ],
+      params,
     };
   }
 
