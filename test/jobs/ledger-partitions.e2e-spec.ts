@@ -21,6 +21,9 @@ describe('the partitioned ledger (sms_messages and its events by UUIDv7 month)',
     t = await createTestApp({ env: { SANDBOX_DELIVERY_DELAY_MS: '10' } });
     ds = t.get(DataSource);
     partitions = t.get(LedgerPartitions);
+    // Up to a minute of brief tries (production: 20), as the other suites' load on this shared
+    // database may hold the default partition or the parents for a while.
+    partitions.locks = { waitMs: 200, tries: 200, pauseMs: [100, 300] };
     await ds.query(`INSERT INTO tenants (id, name) VALUES ($1, 'partitions') ON CONFLICT DO NOTHING`, [
       tenant,
     ]);
@@ -167,7 +170,6 @@ describe('the partitioned ledger (sms_messages and its events by UUIDv7 month)',
   }, 120_000);
 
   it("a month's drop that waits for its lock holds up sends for a moment per try, not for the whole wait, and drops the month once the reader is gone", async () => {
-    partitions.locks = { waitMs: 200, tries: 100, pauseMs: [100, 300] };
     const jun = monthPartition(new Date(Date.UTC(2019, 5, 1)));
     await partitions.create(jun);
     await seed(idOf(new Date(Date.UTC(2019, 5, 10))), 'delivered', new Date(Date.UTC(2019, 5, 10)));
