@@ -10,3 +10,5 @@ export { CallbackUrlModule } from './callback-url.module';
 export { CallbackUrlGuard, HostResolver, MAX_URL_LENGTH } from './url-policy';
 export type { HostAddress } from './url-policy';
 export { StatusCallbackUrlField } from './status-callback-url.field';
+// Its part in a number's data-subject requests (src/privacy).
+export { callbacksPersonalData } from './callbacks-personal-data';

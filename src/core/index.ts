@@ -18,3 +18,4 @@ export * from './significance';
 export * from './send-time';
 export * from './channels';
 export * from './uuid7';
+export * from './personal-data';

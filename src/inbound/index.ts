@@ -2,3 +2,5 @@
 export { InboundModule } from './inbound.module';
 export { InboundService, KEYWORD_SOURCE } from './inbound.service';
 export type { InboundOutcome } from './inbound.service';
+// Its part in a number's data-subject requests (src/privacy).
+export { inboundPersonalData } from './inbound-personal-data';

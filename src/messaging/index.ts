@@ -55,6 +55,7 @@ export { IdempotencyService } from './policies/idempotency.service';
 export { ERASED_BODY, ERASED_NUMBER, PrivacyLedger } from './repositories/privacy-ledger';
 export type { LedgerErasure, LedgerExportMessage } from './repositories/privacy-ledger';
 export { PhoneHasher } from './policies/phone-hash';
+export { consentPersonalData } from './policies/consent-personal-data';
 // Consent for promotional texts: the directory sets it, inbound keywords change it.
 export { ConsentService } from './policies/consent.service';
 export type { ConsentActor, ConsentWrite } from './policies/consent.service';

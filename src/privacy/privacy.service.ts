@@ -9,15 +9,19 @@ import { Principal } from '../auth/principal';
 import { NotFoundError } from '../common/errors';
 import { SealedBox } from '../common/sealed-box';
 import { AppConfig } from '../config/app-config';
+import { appointmentsPersonalData } from '../appointments';
+import { callbacksPersonalData } from '../callbacks';
+import { directoryPersonalData } from '../campaigns';
+import { PersonalDataPart, PersonalDataStatements } from '../core';
+import { inboundPersonalData } from '../inbound';
 import {
-  ERASED_BODY,
-  ERASED_NUMBER,
+  consentPersonalData,
   OptOutsService,
   PhoneHasher,
   PrivacyLedger,
   WhatsappSessions,
 } from '../messaging';
-import { redactNumber } from './personal-data';
+import { verificationPersonalData } from '../verification';
 
 /**
  * How long after its first pass an erasure runs the same pass again, for a send accepted just
@@ -50,6 +54,17 @@ export interface PrivacyRequest {
 
 /** What one pass of an erasure changed, by place. */
 export type ErasureCounts = Record<string, number>;
+
+/**
+ * The parts' statements on a TypeORM query: rows as returned; a count from an UPDATE or DELETE's
+ * `[rows, affected]`.
+ */
+function statementsOn(query: (sql: string, params: unknown[]) => Promise<unknown>): PersonalDataStatements {
+  return {
+    rows: async <T>(sql: string, params: unknown[]) => (await query(sql, params)) as T[],
+    count: async (sql: string, params: unknown[]) => ((await query(sql, params)) as [unknown, number])[1],
+  };
+}
 
 /**
  * Data-subject requests (issue 23, item 1): erase or export everything held about one phone
@@ -130,66 +145,27 @@ export class PrivacyService {
     allTenants: boolean,
   ): Promise<ErasureCounts> {
     const ledger = await this.ledger.erase(tenantIds, phone, m);
-    const count = async (sql: string, params: unknown[]): Promise<number> =>
-      ((await m.query(sql, params)) as [unknown, number])[1];
-    // Inbound texts: a text no tenant could be told of (tenant_id NULL) goes with an erasure for all.
-    const inbound = await count(
-      `UPDATE sms_inbound_messages SET from_number = '${ERASED_NUMBER}', body = '${ERASED_BODY}'
-        WHERE from_number = $2 AND (tenant_id = ANY($1::int[]) OR ($3 AND tenant_id IS NULL))`,
-      [tenantIds, phone, allTenants],
-    );
-    const directory = await count(
-      `UPDATE sms_recipients SET phone_number = '${ERASED_NUMBER}', updated_at = now()
-        WHERE tenant_id = ANY($1::int[]) AND phone_number = $2`,
-      [tenantIds, phone],
-    );
-    // An appointment keeps its time and place for the tenant; no reminder goes to an erased number.
-    const appointments = await count(
-      `UPDATE sms_appointments SET phone_number = '${ERASED_NUMBER}', reminder_sent_at = coalesce(reminder_sent_at, now())
-        WHERE tenant_id = ANY($1::int[]) AND phone_number = $2`,
-      [tenantIds, phone],
-    );
-    const verification = await count(
-      'DELETE FROM sms_verification_codes WHERE tenant_id = ANY($1::int[]) AND phone_number = $2',
-      [tenantIds, phone],
-    );
-    // Consent: the current state goes (the number stays refused anyway); its history keeps every
-    // change with the number redacted (the append-only trigger lets exactly that through).
-    const consents = await count(
-      'DELETE FROM sms_consents WHERE tenant_id = ANY($1::int[]) AND phone_number = $2',
-      [tenantIds, phone],
-    );
-    const consentEvents = await count(
-      `UPDATE sms_consent_events SET phone_number = '${ERASED_NUMBER}'
-        WHERE tenant_id = ANY($1::int[]) AND phone_number = $2`,
-      [tenantIds, phone],
-    );
-    const whatsappSessions = await this.whatsappSessions.forget(phone, m);
-    const deliveries: { id: string; payload: unknown }[] = await m.query(
-      `SELECT id, payload FROM sms_webhook_deliveries
-        WHERE tenant_id = ANY($1::int[]) AND strpos(payload::text, $2::text) > 0 FOR UPDATE`,
-      [tenantIds, phone],
-    );
-    for (const d of deliveries)
-      await m.query('UPDATE sms_webhook_deliveries SET payload = $2 WHERE id = $1', [
-        d.id,
-        JSON.stringify(redactNumber(d.payload, phone)),
-      ]);
-    return {
+    const tx = statementsOn((sql, params) => m.query(sql, params));
+    // Each owner erases its own tables, in this order (the order the pass always took).
+    const erase = (part: PersonalDataPart) => part.erase(tx, tenantIds, phone, allTenants);
+    const counts: ErasureCounts = {
       messages: ledger.messages,
       message_events: ledger.events,
       canceled_messages: ledger.canceled,
       idempotency_results: ledger.idempotencyResults,
       tracked_links: ledger.links,
-      inbound_messages: inbound,
-      directory_entries: directory,
-      appointments,
-      verification_rows: verification,
-      consents,
-      consent_events: consentEvents,
-      whatsapp_sessions: whatsappSessions,
-      callback_deliveries: deliveries.length,
     };
+    for (const part of [
+      inboundPersonalData,
+      directoryPersonalData,
+      appointmentsPersonalData,
+      verificationPersonalData,
+      consentPersonalData,
+    ])
+      Object.assign(counts, await erase(part));
+    counts.whatsapp_sessions = await this.whatsappSessions.forget(phone, m);
+    Object.assign(counts, await erase(callbacksPersonalData));
+    return counts;
   }
 
   private async allTenantIds(): Promise<number[]> {
@@ -256,34 +232,15 @@ export class PrivacyService {
     // DATABASE_READ_MAX_LAG_MS behind); the request row it writes stays on the primary.
     const messages = await this.ledger.export(tenantId, phone);
     await progress(40);
-    const inbound: Record<string, unknown>[] = await this.read(
-      `SELECT id, provider, to_number, body, keyword, language, received_at FROM sms_inbound_messages
-        WHERE tenant_id = $1 AND from_number = $2 ORDER BY received_at, id`,
-      [tenantId, phone],
-    );
-    const directory: Record<string, unknown>[] = await this.read(
-      `SELECT user_id, phone_number, roles, language, timezone, tags, attributes, active, created_at, updated_at
-         FROM sms_recipients WHERE tenant_id = $1 AND phone_number = $2 ORDER BY user_id`,
-      [tenantId, phone],
-    );
-    const appointments: Record<string, unknown>[] = await this.read(
-      `SELECT appointment_id, starts_at, trainer_name, location, language, timezone, reminder_sent_at, created_at
-         FROM sms_appointments WHERE tenant_id = $1 AND phone_number = $2 ORDER BY starts_at`,
-      [tenantId, phone],
-    );
+    const reads = statementsOn((sql, params) => this.reads.run((ds) => ds.query(sql, params)));
+    const part = (p: PersonalDataPart) => p.export(reads, tenantId, phone);
+    const { inbound_messages: inbound } = await part(inboundPersonalData);
+    const { directory_entries: directory } = await part(directoryPersonalData);
+    const { appointments } = await part(appointmentsPersonalData);
     await progress(70);
     const optOut = await this.optOuts.history(tenantId, phone);
-    const consentHistory: Record<string, unknown>[] = await this.read(
-      `SELECT channel, status, source, at, recorded_at, actor, keyword FROM sms_consent_events
-        WHERE tenant_id = $1 AND phone_number = $2 ORDER BY id`,
-      [tenantId, phone],
-    );
-    const deliveries: Record<string, unknown>[] = await this.read(
-      `SELECT event_id, event_type, url, status, attempts, payload, created_at, delivered_at
-         FROM sms_webhook_deliveries WHERE tenant_id = $1 AND strpos(payload::text, $2::text) > 0
-        ORDER BY created_at, id`,
-      [tenantId, phone],
-    );
+    const { consent_history: consentHistory } = await part(consentPersonalData);
+    const { callback_deliveries: deliveries } = await part(callbacksPersonalData);
     const file = {
       phone_number: phone,
       generated_at: new Date().toISOString(),
@@ -312,11 +269,6 @@ export class PrivacyService {
         WHERE id = $1`,
       [id, JSON.stringify(counts), JSON.stringify(file), this.config.get('SMS_PRIVACY_EXPORT_TTL_SECONDS')],
     );
-  }
-
-  /** A read of the export's content: on the read replica when one serves reads. */
-  private read<T>(sql: string, params: unknown[]): Promise<T[]> {
-    return this.reads.run((ds) => ds.query(sql, params));
   }
 
   async list(tenantId: number, kind: PrivacyKind, limit = 100): Promise<PrivacyRequest[]> {

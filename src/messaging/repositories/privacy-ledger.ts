@@ -3,10 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { ReplicaReads } from '../../database/replica-reads';
 
-/** What replaces an erased number in every column that held it. */
-export const ERASED_NUMBER = 'erased';
-/** What replaces an erased body. */
-export const ERASED_BODY = '[erased]';
+import { ERASED_BODY, ERASED_NUMBER } from '../../core/personal-data';
+
+export { ERASED_BODY, ERASED_NUMBER };
 
 export interface LedgerErasure {
   /** Messages whose number and body were redacted. */
