@@ -22,5 +22,12 @@ export default async function globalSetup(): Promise<void> {
     // Worker-role test apps open no metrics port (runs from other checkouts share this host);
     // a test of the worker's metrics server picks a free port of its own.
     METRICS_PORT: '0',
+    // The reminders (:00, :30) and status (:00) ticks would run, in whichever test app is alive at
+    // that minute, over every suite's leftovers in this shared database: other suites' due
+    // appointments texted, and their sent messages asked about, through that app's fake
+    // providers, which a suite counting its fake's calls then sees. Tests run those jobs directly;
+    // here their ticks never come within a run (29 February).
+    SMS_REMINDERS_CRON: process.env.SMS_REMINDERS_CRON ?? '0 0 29 2 *',
+    SMS_STATUS_CRON: process.env.SMS_STATUS_CRON ?? '0 0 29 2 *',
   });
 }
