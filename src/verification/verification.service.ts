@@ -35,11 +35,6 @@ export interface CodeSent {
 const TEMPLATE: Record<VerificationPurpose, string> = { password_reset: 'password_reset', '2fa': '2fa_code' };
 
 /**
- * Password-reset and 2FA codes: generated with a CSPRNG, sent through the matching template,
- * stored only as a salted HMAC with an expiry, one live code per (tenant, phone, purpose),
- * burnt after too many wrong tries. Sends per phone number are limited (SMS pumping).
- */
-/**
  * The code's row, as one statement for the accept to run with its message (AcceptInput.alongside):
  * a new code replaces the live one for this (tenant, phone, purpose).
  */
@@ -64,6 +59,11 @@ function storeStatement(
          attempts = 0, consumed_at = NULL, message_id = EXCLUDED.message_id, created_at = EXCLUDED.created_at`;
 }
 
+/**
+ * Password-reset and 2FA codes: generated with a CSPRNG, sent through the matching template,
+ * stored only as a salted HMAC with an expiry, one live code per (tenant, phone, purpose),
+ * burnt after too many wrong tries. Sends per phone number are limited (SMS pumping).
+ */
 @Injectable()
 export class VerificationService {
   private readonly pepper: Buffer;

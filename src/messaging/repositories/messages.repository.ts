@@ -157,6 +157,17 @@ function columnArrays(messages: NewMessage[]): Promise<string[]> {
   return arrayLiterals(COLUMNS.map(([, , value]) => messages.map(value)));
 }
 
+/**
+ * The columns in an insert's SQL, the same for every insert: their names, their parameters
+ * (`$1::type[]`, the first COLUMNS.length parameters; jsonb goes as text) and what is selected
+ * from the unnested parameters.
+ */
+const COLUMN_SQL = {
+  names: COLUMNS.map(([name]) => name).join(', '),
+  casts: COLUMNS.map(([, type], i) => `$${i + 1}::${type === 'jsonb' ? 'text' : type}[]`).join(', '),
+  select: COLUMNS.map(([name, type]) => (type === 'jsonb' ? `${name}::jsonb` : name)).join(', '),
+};
+
 /** Binds a statement parameter and returns its placeholder (`$7`). */
 export type BindParam = (value: unknown) => string;
 
@@ -208,9 +219,7 @@ export class MessagesRepository {
   ): Promise<PreparedInsert | null> {
     if (messages.length === 0) return null;
     const arrays = await columnArrays(messages);
-    const casts = COLUMNS.map(([, type], i) => `$${i + 1}::${type === 'jsonb' ? 'text' : type}[]`).join(', ');
-    const names = COLUMNS.map(([name]) => name).join(', ');
-    const select = COLUMNS.map(([name, type]) => (type === 'jsonb' ? `${name}::jsonb` : name)).join(', ');
+    const { casts, names, select } = COLUMN_SQL;
     const n = COLUMNS.length;
     const links = linkInsert(messages, n + 6);
     const params: unknown[] = [
@@ -258,9 +267,7 @@ export class MessagesRepository {
     if (messages.length === 0) return [];
     const arrays = await columnArrays(messages);
     const n = COLUMNS.length;
-    const casts = COLUMNS.map(([, type], i) => `$${i + 1}::${type === 'jsonb' ? 'text' : type}[]`).join(', ');
-    const names = COLUMNS.map(([name]) => name).join(', ');
-    const select = COLUMNS.map(([name, type]) => (type === 'jsonb' ? `${name}::jsonb` : name)).join(', ');
+    const { casts, names, select } = COLUMN_SQL;
     const links = linkInsert(messages, n + 2);
     const rows: { id: string }[] = await manager.query(
       `WITH inserted AS (

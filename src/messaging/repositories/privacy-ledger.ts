@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { ReplicaReads } from '../../database/replica-reads';
-
 import { ERASED_BODY, ERASED_NUMBER } from '../../core/personal-data';
+import { ReplicaReads } from '../../database/replica-reads';
 
 export { ERASED_BODY, ERASED_NUMBER };
 
