@@ -1053,9 +1053,10 @@ function outcomeChecks(
       null,
     ),
     // A 503 while a killed master's slots wait for their replica is the fail-closed limits' answer
-    // (nothing stored, Retry-After: 1; the driver retries it): reported. Any other is a fault.
+    // to a message other than a code (nothing stored, Retry-After: 1; the driver retries it; a
+    // code's limits are counted on the ledger meanwhile): reported. Any other is a fault.
     check(
-      'of them, 503s during the Redis failover (from the kill to 2 s after the promotion; limits fail closed, each retried)',
+      "of them, 503s during the Redis failover (from the kill to 2 s after the promotion; limits but codes' fail closed, each retried)",
       failover503,
       'reported',
       null,

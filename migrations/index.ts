@@ -69,6 +69,7 @@ import { MessageChannels1764014000000 } from './1764014000000-message-channels';
 import { PartitionedLedger1764019000000 } from './1764019000000-partitioned-ledger';
 import { EventsWithoutLedgerFk1764019100000 } from './1764019100000-events-without-ledger-fk';
 import { CallbacksNameChannel1764019200000 } from './1764019200000-callbacks-name-channel';
+import { CodeLimitIndex1764019300000 } from './1764019300000-code-limit-index';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -121,4 +122,5 @@ export const MIGRATIONS = [
   PartitionedLedger1764019000000,
   EventsWithoutLedgerFk1764019100000,
   CallbacksNameChannel1764019200000,
+  CodeLimitIndex1764019300000,
 ];

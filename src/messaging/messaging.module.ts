@@ -35,6 +35,7 @@ import { PhoneHasher } from './policies/phone-hash';
 import { PrivacyLedger } from './repositories/privacy-ledger';
 import { PricingService } from './policies/pricing.service';
 import { RateLimiterService } from './policies/rate-limiter.service';
+import { LedgerLimits } from './policies/ledger-limits';
 import { ReceiptsService } from './receipts/receipts.service';
 import { OutcomeResolver } from './receipts/outcome-resolver.service';
 import { MessageConversions } from './receipts/message-conversions.service';
@@ -112,6 +113,7 @@ import { ChannelStatsController } from './channels/channel-stats.controller';
     MessageQueriesService,
     PricingService,
     RateLimiterService,
+    LedgerLimits,
     ReceiptsService,
     SpendCapPolicy,
     SweeperService,

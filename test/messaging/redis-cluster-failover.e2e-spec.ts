@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { keySlot } from '../../src/redis/key-slot';
 import { SmsRouter } from '../../src/providers';
 import { RedisService } from '../../src/redis/redis.module';
+import { LedgerLimits } from '../../src/messaging/policies/ledger-limits';
 import { closeClusterApp } from '../support/cluster-app';
 import { cancelLeftoverMessages } from '../support/messages';
 import { RedisClusterHandle, startRedisCluster, tenantApart } from '../support/redis-cluster';
@@ -9,11 +10,12 @@ import { createTestApp, TestApp } from '../support/test-app';
 import { eventually } from '../support/wait';
 
 /**
- * A request during a Redis Cluster failover: the master of the code windows' slot is SIGKILLed and
+ * Requests during a Redis Cluster failover: the master of the code windows' slot is SIGKILLed and
  * its replica not yet promoted (cluster-node-timeout 5 s). ioredis retries such a command on the
- * refreshed slot map for seconds; the accept gives it REDIS_COMMAND_TIMEOUT_MS, as on one Redis,
- * and answers 503 with Retry-After having stored nothing, instead of hanging until the failover
- * (and perhaps committing after its client gave up, which then sends a second code).
+ * refreshed slot map for seconds; the accept gives it REDIS_COMMAND_TIMEOUT_MS, as on one Redis.
+ * A code is then counted on the ledger (LedgerLimits) and accepted, its limits still exact; any
+ * other message answers 503 with Retry-After, having stored nothing, instead of hanging until the
+ * failover (and perhaps committing after its client gave up).
  */
 describe('an accept during a Redis Cluster failover', () => {
   let cluster: RedisClusterHandle;
@@ -28,6 +30,7 @@ describe('an accept during a Redis Cluster failover', () => {
         REDIS_PREFIX: `${process.env.REDIS_PREFIX ?? 'sms-test'}-cluster-failover`,
         REDIS_COMMAND_TIMEOUT_MS: '500',
         SMS_QUEUE_SHARDS: '4',
+        SMS_CODE_SENDS_PER_HOUR: '2',
       },
     });
     await eventually(
@@ -44,8 +47,9 @@ describe('an accept during a Redis Cluster failover', () => {
     }
   }, 60_000);
 
-  it('answers 503 with Retry-After within the command timeout, stores nothing, and sends once the slot has moved; the request-rate limit passes and readiness answers after the same wait', async () => {
+  it('accepts codes on the ledger within the command timeout, limits exact, and sends them; other messages answer 503 with Retry-After and store nothing; the request-rate limit passes; after the promotion Redis counts what the ledger took', async () => {
     const redis = t.get(RedisService);
+    const ledger = t.get(LedgerLimits);
     // The code windows' master is the one killed; the request and recipient windows are elsewhere.
     // It also holds the first provider's down flag, which readiness reads.
     const flag = redis.key('providers', 'down', t.get(SmsRouter).order[0]);
@@ -63,37 +67,63 @@ describe('an accept during a Redis Cluster failover', () => {
       (n) => [keySlot(redis.key('rl', n, 'u1'))],
       victim,
     );
-    const send = (phone: string) =>
+    // A third whose recipient window is on that master: its sends cannot be counted but for codes.
+    const { tenant: third } = await tenantApart(
+      cluster,
+      (n) => keySlot(redis.key('rl', n, 'u1')),
+      (n) => [keySlot(redis.key('rrl', n, 'u1'))],
+      victim,
+    );
+    const code = (phone: string, as = who) =>
       t
         .http()
         .post('/api/sms/verification/send')
-        .set(t.auth(who))
+        .set(t.auth(as))
         .send({ phone_number: phone, purpose: '2fa' });
-    await send('+12025550101').expect(202); // every connection made
+    await code('+12025550101').expect(202); // every connection made; Redis counts 1 of 2 for it
+    await code('+12025550109', { tenant: third, user: 'u1' }).expect(202);
     await cluster.kill(victim);
+
+    // The first code after the kill waits the bound once, then the ledger counts: 2 of 2.
     const t0 = Date.now();
-    const refused = await send('+12025550102');
-    const ms = Date.now() - t0;
-    expect(refused.status).toBe(503);
-    expect(refused.headers['retry-after']).toBe('1'); // a slot in failover moves within seconds
-    expect(refused.body.message).toContain('redis');
-    // Without the bound: 16 retries 250 ms apart, or the whole failover (over 5 s here).
-    expect(ms).toBeLessThan(1500);
-    // The request-rate limit fails open, after the same bound (it guards against floods, not loss).
+    const second = await code('+12025550101');
+    expect(second.status).toBe(202);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(ledger.standingIn()).toBe(true);
+    // The third to the number: refused as Redis would, from the ledger's count, without the wait.
     const t1 = Date.now();
+    const third429 = await code('+12025550101');
+    expect(Date.now() - t1).toBeLessThan(500);
+    expect(third429.status).toBe(429);
+    expect(third429.body.details[0]).toMatchObject({ rule: 'code_number_limit', limit: 2, used: 2 });
+    // Concurrent codes to a fresh number: exactly the limit accepted (the range's lock, then the count).
+    const racing = await Promise.all([1, 2, 3, 4].map(() => code('+12025550104')));
+    expect(racing.map((r) => r.status).sort()).toEqual([202, 202, 429, 429]);
+    // A tenant whose recipient window is on the dead master: its code is accepted, its notice is not.
+    await code('+12025550110', { tenant: third, user: 'u1' }).expect(202);
+    const notice = await t
+      .http()
+      .post('/api/sms/send')
+      .set(t.auth({ tenant: third, user: 'u1' }))
+      .send({ phone_number: '+12025550111', message: 'Class moved to 3pm' });
+    expect(notice.status).toBe(503);
+    expect(notice.headers['retry-after']).toBe('1'); // a slot in failover moves within seconds
+    expect(notice.body.message).toContain('redis');
+    // The request-rate limit fails open, after the same bound (it guards against floods, not loss).
+    const t2 = Date.now();
     await t
       .http()
       .post('/api/sms/send')
       .set(t.auth({ tenant: other, user: 'u1' }))
       .send({ phone_number: '+12025550103', message: 'Class moved to 3pm' })
       .expect(202);
-    expect(Date.now() - t1).toBeLessThan(1500);
+    expect(Date.now() - t2).toBeLessThan(1500);
     // Readiness: every master pinged, the dead one named, still 200 (degraded): the other masters
     // serve, and taking every api replica out of a balancer would stop them too. The providers'
     // down flags (one on the dead master) are read within the same bound.
-    const t2 = Date.now();
+    const t3 = Date.now();
     const ready = await t.http().get('/health/ready').expect(200);
-    expect(Date.now() - t2).toBeLessThan(1500);
+    expect(Date.now() - t3).toBeLessThan(1500);
     expect(ready.body).toMatchObject({ status: 'degraded', redis: { down: [`127.0.0.1:${victim}`] } });
     expect(ready.body.details.providers).toBeDefined();
     // /metrics counts it, for an alert (readiness no longer says so with a 503).
@@ -101,18 +131,46 @@ describe('an accept during a Redis Cluster failover', () => {
     expect(metrics).toContain('sms_redis_masters{state="down"} 1');
     expect(metrics).toContain('sms_redis_masters{state="up"} 2');
     const db = t.get(DataSource);
-    const rows = await db.query('SELECT phone_number FROM sms_messages WHERE tenant_id = $1', [tenant]);
-    expect(rows.map((r: { phone_number: string }) => r.phone_number)).toEqual(['+12025550101']);
+    const numbers = async (n: number) =>
+      (
+        (await db.query('SELECT phone_number FROM sms_messages WHERE tenant_id = $1 ORDER BY phone_number', [
+          n,
+        ])) as { phone_number: string }[]
+      ).map((r) => r.phone_number);
+    expect(await numbers(tenant)).toEqual(['+12025550101', '+12025550101', '+12025550104', '+12025550104']);
+    expect(await numbers(third)).toEqual(['+12025550109', '+12025550110']);
+    // The codes accepted on the ledger are sent: their jobs went to a shard whose master serves.
+    await eventually(
+      async () => {
+        const [r] = await db.query(
+          `SELECT count(*)::int AS n FROM sms_messages WHERE tenant_id = $1 AND status IN ('sent', 'delivered')`,
+          [tenant],
+        );
+        return r.n === 4 ? true : undefined;
+      },
+      20_000,
+      'the four codes sent',
+    );
     await cluster.waitHealthy(30_000);
-    // The client's retry after the failover: accepted (every retry answered 503 until then).
-    let last = 0;
-    for (const deadline = Date.now() + 20_000; last !== 202 && Date.now() < deadline;) {
-      await new Promise((r) => setTimeout(r, 250));
-      const res = await send('+12025550102');
-      last = res.status;
-      if (last !== 202) expect(last).toBe(503);
-    }
-    expect(last).toBe(202);
+    // What the ledger counted reaches Redis: once the stand-in is over and the counts are replayed,
+    // Redis refuses the number's third code itself, and counts a fresh one.
+    await eventually(
+      async () => (!ledger.standingIn() && ledger.waiting() === 0 ? true : undefined),
+      20_000,
+      'the ledger stands down, its counts in Redis',
+    );
+    // The racing number was counted on the ledger alone (its codes came while it stood in): Redis
+    // knows its two codes only from the replay.
+    const again = await code('+12025550104');
+    expect(again.status).toBe(429);
+    expect(again.body.details[0]).toMatchObject({ rule: 'code_number_limit', used: 2 });
+    expect(ledger.standingIn()).toBe(false);
+    // The first number's: the replay's count, and perhaps the given-up script's, landed after the
+    // promotion (ioredis retries a command for seconds): Redis may count one more, never fewer.
+    const first = await code('+12025550101');
+    expect(first.status).toBe(429);
+    expect(first.body.details[0].used).toBeGreaterThanOrEqual(2);
+    await code('+12025550105').expect(202);
     // Once the replica serves the slots, readiness names nothing down.
     await eventually(
       async () => {

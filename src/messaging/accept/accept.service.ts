@@ -35,8 +35,10 @@ import { ConsentService } from '../policies/consent.service';
 import { OptOutsService } from '../policies/opt-outs.service';
 import { PricingService } from '../policies/pricing.service';
 import { DestinationPolicy } from '../policies/destination-policy';
+import { isCodeType } from '../policies/destination-rules';
 import { RateLimiterService, RateLimitState } from '../policies/rate-limiter.service';
 import { SPEND_CAP_SKIP, SpendCapPolicy, SpendRoom } from '../policies/spend-cap.policy';
+import { LedgerLimits } from '../policies/ledger-limits';
 import { MessagesRepository, NewBatch, NewMessage } from '../repositories/messages.repository';
 import {
   Accepted,
@@ -169,6 +171,7 @@ export class AcceptService {
     private readonly consent: ConsentService,
     private readonly links: LinkTracker,
     private readonly channels: ChannelPolicy,
+    private readonly ledgerLimits: LedgerLimits,
   ) {}
 
   /** Before Redis closes: the jobs of what was accepted go out (else the sweeper queues them later). */
@@ -625,9 +628,10 @@ export class AcceptService {
   /**
    * The spend cap, the rate limit and code limits, then the rows (and the idempotency result) in
    * one commit. A tenant with a spend cap reads its spend and inserts under its lock, in one
-   * transaction, as does a send with an Idempotency-Key (its result). An `alongside` write (a
-   * code's hash) is a CTE of the rows' insert: one statement, alone or in that transaction. Others
-   * share the group commit. A refusal stores nothing and gives back what it took.
+   * transaction, as does a send with an Idempotency-Key (its result), and a code whose limits the
+   * ledger counts while Redis cannot (LedgerLimits). An `alongside` write (a code's hash) is a CTE
+   * of the rows' insert: one statement, alone or in that transaction. Others share the group
+   * commit. A refusal stores nothing and gives back what it took.
    */
   private async write(
     principal: Principal,
@@ -643,13 +647,18 @@ export class AcceptService {
     const codes = this.destinations.codeAllowance(tenantId, input.messageType, now);
     const cap = prepared.batch.testMode ? null : this.spendCap.capOf(settings);
     const count = rows.length;
-    const rateLimit = await this.rateLimiter.consume(
-      tenantId,
-      userId,
-      count,
-      this.limitFor(principal, settings),
-      now,
-    );
+    const userLimit = this.limitFor(principal, settings);
+    const isCode = isCodeType(input.messageType);
+    // A code while Redis's count is standing down: the ledger counts every limit of the send.
+    let onLedger = isCode && this.ledgerLimits.standingIn();
+    let rateLimit: RateLimitState | null = null;
+    if (!onLedger)
+      try {
+        rateLimit = await this.rateLimiter.consume(tenantId, userId, count, userLimit, now);
+      } catch (e) {
+        if (!isCode || !this.ledgerLimits.standsInFor(e)) throw e;
+        onLedger = true;
+      }
     const write: Write = {
       messages: rows.map((r) => this.stored(r, tenantId, userId, key, now)),
       batch:
@@ -661,9 +670,23 @@ export class AcceptService {
     const also =
       alongside &&
       ((param: BindParam) => alongside({ messageIds: rows.map((r) => r.id), acceptedAt: now }, param));
+    const giveBack = async () => {
+      if (rateLimit !== null)
+        await this.rateLimiter.refund(tenantId, userId, count, now).catch(() => undefined);
+      await codes.refund();
+    };
     try {
-      await codes.take(rows); // a 429 here gives the recipient quota back below
-      if (cap === null && (key === null || claimId === null)) {
+      if (!onLedger)
+        try {
+          await codes.take(rows); // a 429 here gives the recipient quota back below
+        } catch (e) {
+          if (!isCode || !this.ledgerLimits.standsInFor(e)) throw e;
+          // The ledger counts the user's window too: Redis's count of it is given back.
+          await giveBack();
+          rateLimit = null;
+          onLedger = true;
+        }
+      if (cap === null && (key === null || claimId === null) && !onLedger) {
         if (also) {
           // The rows and their companion in one statement: atomic without a transaction.
           await this.messages.insertMany(
@@ -686,7 +709,10 @@ export class AcceptService {
           write.batch ? [write.batch] : [],
           also,
         );
-        await this.ds.transaction(async (manager) => {
+        const counted = await this.ds.transaction(async (manager) => {
+          const ledger = onLedger
+            ? await this.ledgerLimits.take(manager, { tenantId, userId, userLimit, recipients: rows, now })
+            : null;
           if (cap !== null) {
             await this.spendCap.lock(manager, tenantId);
             const room = await this.spendCap.room(tenantId, cap, manager);
@@ -701,14 +727,19 @@ export class AcceptService {
               toStoredResult(prepared.result),
             );
           await this.messages.runInsert(manager, insert);
+          return ledger;
         });
+        if (counted !== null) {
+          this.ledgerLimits.replay(counted.taken);
+          rateLimit = counted.state;
+        }
       }
     } catch (e) {
-      await this.rateLimiter.refund(tenantId, userId, count, now).catch(() => undefined);
-      await codes.refund();
+      await giveBack();
       throw e;
     }
-    return rateLimit;
+    // Set on either path: Redis's consume, or the ledger's count in the transaction.
+    return rateLimit as RateLimitState;
   }
 
   /** A row as stored: the columns only. */

@@ -33,7 +33,7 @@ for k = 1, #KEYS do
   local used = 0
   local oldest = now
   for i = 1, #kv, 2 do
-    local m = tonumber(kv[i])
+    local m = tonumber(string.match(kv[i], '^%d+'))
     if m <= now - window then
       redis.call('HDEL', KEYS[k], kv[i])
     else
@@ -52,19 +52,33 @@ end
 return {1}
 `);
 
-interface Window {
+/**
+ * One code limit of one send: a number's hourly window or a range's velocity window. `match` says
+ * which rows of the ledger it counts, for the ledger's stand-in (LedgerLimits).
+ */
+export interface CodeWindow {
   key: string;
   count: number;
   limit: number;
   minutes: number;
   rule: CodeRule;
+  match: { number: string } | { prefix: string };
   /** What the refusal says. */
   describe: (used: number) => string;
 }
 
+/** A window taken: what a refund gives back, or a replay adds to Redis. */
+export interface TakenWindow {
+  key: string;
+  count: number;
+  minute: number;
+  /** How long the window counts, so a replay sets the key's expiry (and skips what has left it). */
+  minutes: number;
+}
+
 /** The code allowance one send took; given back when the send fails or is an idempotent replay. */
 export class CodeAllowance {
-  private taken: { key: string; count: number; minute: number }[] = [];
+  private taken: TakenWindow[] = [];
 
   constructor(
     private readonly policy: DestinationPolicy,
@@ -124,16 +138,15 @@ export class DestinationPolicy {
     return new CodeAllowance(this, tenantId, messageType, now);
   }
 
-  /** @internal CodeAllowance.take: every window of every recipient at once, or a 429. */
-  async takeCodeWindows(
-    tenantId: number,
-    recipients: readonly { phoneNumber: string }[],
-    now: Date,
-  ): Promise<{ key: string; count: number; minute: number }[]> {
+  /**
+   * The code limits of a send to these recipients, in the order they are checked: each number's
+   * hourly window (SMS_CODE_SENDS_PER_HOUR), then each range's (SMS_CODE_PREFIX_LIMIT).
+   */
+  codeWindows(tenantId: number, recipients: readonly { phoneNumber: string }[]): CodeWindow[] {
     const perNumber = this.config.get('SMS_CODE_SENDS_PER_HOUR');
     const prefixLimit = this.config.get('SMS_CODE_PREFIX_LIMIT');
     const prefixMinutes = this.config.get('SMS_CODE_PREFIX_WINDOW_MINUTES');
-    const windows: Window[] = [];
+    const windows: CodeWindow[] = [];
     const prefixes = new Map<string, number>();
     for (const { phoneNumber } of recipients) {
       windows.push({
@@ -144,6 +157,7 @@ export class DestinationPolicy {
         limit: perNumber,
         minutes: 60,
         rule: 'code_number_limit',
+        match: { number: phoneNumber },
         describe: (used) =>
           `rate limit exceeded: ${used} of ${perNumber} verification codes for this number used in the last hour, this request needs 1`,
       });
@@ -157,10 +171,21 @@ export class DestinationPolicy {
         limit: prefixLimit,
         minutes: prefixMinutes,
         rule: 'code_prefix_velocity',
+        match: { prefix },
         describe: (used) =>
           `too many code messages to numbers starting ${prefix}: ${used} of ${prefixLimit} in the last ${prefixMinutes} minutes (SMS_CODE_PREFIX_LIMIT), this request needs ${count}`,
       });
     }
+    return windows;
+  }
+
+  /** @internal CodeAllowance.take: every window of every recipient at once, or a 429. */
+  async takeCodeWindows(
+    tenantId: number,
+    recipients: readonly { phoneNumber: string }[],
+    now: Date,
+  ): Promise<TakenWindow[]> {
+    const windows = this.codeWindows(tenantId, recipients);
     const minute = Math.floor(now.getTime() / 60_000);
     const args = windows.flatMap((w) => [w.count, w.limit, w.minutes]);
     const answer = (await this.redis.inTime(
@@ -170,32 +195,49 @@ export class DestinationPolicy {
         [minute, ...args],
       ),
     )) as number[];
-    if (answer[0] === 1) return windows.map((w) => ({ key: w.key, count: w.count, minute }));
+    if (answer[0] === 1) return windows.map((w) => takenWindow(w, minute));
     const [, index, used, oldest] = answer;
-    const w = windows[index - 1];
-    const retryAfter = Math.max(1, (oldest + w.minutes) * 60 - Math.floor(now.getTime() / 1000));
-    const message = w.describe(used);
-    throw new RateLimitExceededError(
-      message,
-      [
-        {
-          field: 'phone_number',
-          errors: [message],
-          rule: w.rule,
-          limit: w.limit,
-          used,
-          window_minutes: w.minutes,
-          retry_after_seconds: retryAfter,
-        },
-      ],
-      { 'Retry-After': String(retryAfter) },
-    );
+    throw codeRefusal(windows[index - 1], used, oldest, now);
   }
 
   /** @internal CodeAllowance.refund. */
-  async refund(taken: readonly { key: string; count: number; minute: number }[]): Promise<void> {
+  async refund(taken: readonly TakenWindow[]): Promise<void> {
     await Promise.all(
       taken.map((t) => this.redis.inTime(this.redis.client.hincrby(t.key, String(t.minute), -t.count))),
     );
   }
+}
+
+/** What a window took at `minute`. */
+export function takenWindow(w: { key: string; count: number; minutes: number }, minute: number): TakenWindow {
+  return { key: w.key, count: w.count, minute, minutes: w.minutes };
+}
+
+/**
+ * The 429 of a code window that has no room: `used` in it, the oldest counted minute (Unix
+ * minutes) for Retry-After. The same refusal whether Redis or the ledger counted.
+ */
+export function codeRefusal(
+  w: CodeWindow,
+  used: number,
+  oldestMinute: number,
+  now: Date,
+): RateLimitExceededError {
+  const retryAfter = Math.max(1, (oldestMinute + w.minutes) * 60 - Math.floor(now.getTime() / 1000));
+  const message = w.describe(used);
+  return new RateLimitExceededError(
+    message,
+    [
+      {
+        field: 'phone_number',
+        errors: [message],
+        rule: w.rule,
+        limit: w.limit,
+        used,
+        window_minutes: w.minutes,
+        retry_after_seconds: retryAfter,
+      },
+    ],
+    { 'Retry-After': String(retryAfter) },
+  );
 }

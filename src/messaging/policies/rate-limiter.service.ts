@@ -23,7 +23,7 @@ local kv = redis.call('HGETALL', KEYS[1])
 local used = 0
 local oldest = now
 for i = 1, #kv, 2 do
-  local m = tonumber(kv[i])
+  local m = tonumber(string.match(kv[i], '^%d+'))
   if m <= now - 60 then
     redis.call('HDEL', KEYS[1], kv[i])
   else
@@ -43,7 +43,8 @@ return {1, used + n, oldest}
 export class RateLimiterService {
   constructor(private readonly redis: RedisService) {}
 
-  private key(tenantId: number, userId: string): string {
+  /** The user's hourly window in Redis (the ledger's stand-in replays its counts here). */
+  key(tenantId: number, userId: string): string {
     return this.redis.key('rl', tenantId, userId);
   }
 
@@ -74,17 +75,8 @@ export class RateLimiterService {
       .catch((e: unknown) => {
         throw e instanceof ServiceUnavailableError ? e : new ServiceUnavailableError('redis');
       })) as [number, number, number];
-    const reset = (oldest + 60) * 60;
-    const state = { limit, remaining: Math.max(0, limit - used), reset };
-    if (allowed !== 1) {
-      const retryAfter = Math.max(1, reset - Math.floor(now.getTime() / 1000));
-      throw new RateLimitExceededError(
-        `rate limit exceeded: ${used} of ${limit} ${what} used in the last hour, this request needs ${count}`,
-        { limit, used, requested: count, retry_after_seconds: retryAfter },
-        { ...rateLimitHeaders(state), 'Retry-After': String(retryAfter) },
-      );
-    }
-    return state;
+    if (allowed !== 1) throw recipientRefusal(limit, used, count, oldest, now, what);
+    return recipientState(limit, used, oldest);
   }
 
   /** Gives back what a request took when it failed before anything was stored. */
@@ -92,6 +84,29 @@ export class RateLimiterService {
     const minute = Math.floor(now.getTime() / 60_000);
     await this.redis.inTime(this.redis.client.hincrby(this.key(tenantId, userId), String(minute), -count));
   }
+}
+
+/** The window's state once `used` (this request included) are counted; `oldest` in Unix minutes. */
+export function recipientState(limit: number, used: number, oldest: number): RateLimitState {
+  return { limit, remaining: Math.max(0, limit - used), reset: (oldest + 60) * 60 };
+}
+
+/** The 429 of an hourly window with no room for `count` more: the same whether Redis or the ledger counted. */
+export function recipientRefusal(
+  limit: number,
+  used: number,
+  count: number,
+  oldest: number,
+  now: Date,
+  what = 'recipients',
+): RateLimitExceededError {
+  const state = recipientState(limit, used, oldest);
+  const retryAfter = Math.max(1, state.reset - Math.floor(now.getTime() / 1000));
+  return new RateLimitExceededError(
+    `rate limit exceeded: ${used} of ${limit} ${what} used in the last hour, this request needs ${count}`,
+    { limit, used, requested: count, retry_after_seconds: retryAfter },
+    { ...rateLimitHeaders(state), 'Retry-After': String(retryAfter) },
+  );
 }
 
 export function rateLimitHeaders(s: RateLimitState): Record<string, string> {
