@@ -179,7 +179,7 @@ describe('on a Redis Cluster', () => {
     for (const m of all) expect(calls(m.to)).toBe(1);
   });
 
-  it("sends a code at once while the master of its shard does not answer: the job goes to another shard's code queue", async () => {
+  it("sends a code at once while the master of its shard does not answer: the job goes to another shard's code queue, and the next code's straight there", async () => {
     const redis = t.get(RedisService);
     const queue = t.get(DeliveryQueue);
     // A tenant whose code shard is on one master and whose accept keys (the request and recipient
@@ -193,22 +193,32 @@ describe('on a Redis Cluster', () => {
         ),
     );
     const who = { tenant, user: 'u1' };
-    const to = number();
-    cluster.pause(victim);
-    try {
+    const [to, next] = [number(), number()];
+    const own = jest.spyOn(queue.shardFor('code', tenant, '').codeQueue, 'addBulk');
+    const code = async (phone: string) => {
       const res = await t
         .http()
         .post('/api/sms/verification/send')
         .set(t.auth(who))
-        .send({ phone_number: to, purpose: '2fa' })
+        .send({ phone_number: phone, purpose: '2fa' })
         .expect(202);
       // Without the fallback the job waits on the silent master (then for the sweeper's minute).
       await waitForStatus(t, who, res.body.message_id, 'sent', 10_000);
+    };
+    cluster.pause(victim);
+    try {
+      await code(to);
+      expect(own).toHaveBeenCalledTimes(1); // tried first, not answered in time
+      // The next code does not wait on it again: the shard is passed over for a while.
+      await code(next);
+      expect(own).toHaveBeenCalledTimes(1);
     } finally {
+      own.mockRestore();
       cluster.resume(victim);
     }
     await cluster.waitHealthy(30_000);
     expect(calls(to)).toBe(1);
+    expect(calls(next)).toBe(1);
   });
 
   it('loses and doubles nothing when a master is killed mid-drain, and resumes after the failover', async () => {
