@@ -650,7 +650,7 @@ export class AcceptService {
     const userLimit = this.limitFor(principal, settings);
     const isCode = isCodeType(input.messageType);
     // A code while Redis's count is standing down: the ledger counts every limit of the send.
-    let onLedger = isCode && this.ledgerLimits.standingIn();
+    let onLedger = isCode && this.ledgerLimits.countsHere();
     let rateLimit: RateLimitState | null = null;
     if (!onLedger)
       try {
@@ -679,6 +679,7 @@ export class AcceptService {
       if (!onLedger)
         try {
           await codes.take(rows); // a 429 here gives the recipient quota back below
+          if (isCode) this.ledgerLimits.redisAnswered();
         } catch (e) {
           if (!isCode || !this.ledgerLimits.standsInFor(e)) throw e;
           // The ledger counts the user's window too: Redis's count of it is given back.

@@ -72,8 +72,8 @@ export function laneOf(type: MessageType, declared?: boolean | null): Exclude<La
   return isTransactional(type, declared) ? 'transactional' : 'promotional';
 }
 
-/** How long a code shard that did not take its jobs in time is tried last (see addCodes). */
-export const PASS_OVER_MS = 5_000;
+/** How often a code shard that did not take its jobs in time is asked whether it answers again (see addCodes). */
+export const PASS_OVER_MS = 1_000;
 
 /** Messages per chunk job: Bull's per-job cost is paid once per chunk instead of per message. */
 export const CHUNK_SIZE = 100;
@@ -274,9 +274,10 @@ export class DeliveryQueue implements OnApplicationShutdown {
    * would wait for the sweeper (a minute or more). Should the first add land after all, the
    * message has a job in two queues; the one that runs second finds it claimed and skips it (a job
    * claims only a `queued` row), as with the sweeper's re-queued rows.
-   * A shard that did not take them is passed over for PASS_OVER_MS (tried last, not first): a
-   * failover lasts seconds, and each code would otherwise wait out the bound before moving on
-   * (1.2–1.9 s from POST to the provider in a topology run, against ~0.1 s outside it).
+   * A shard that did not take them is passed over (tried last, not first): a failover lasts
+   * seconds, and each code would otherwise wait out the bound before moving on (1.2–1.9 s from
+   * POST to the provider in a topology run, against ~0.1 s outside it). Every PASS_OVER_MS a read
+   * of one of its keys, in the background, asks whether it answers again; no code waits for it.
    */
   private async addCodes(
     first: number,
@@ -285,7 +286,9 @@ export class DeliveryQueue implements OnApplicationShutdown {
     const timeoutMs = this.config.get('REDIS_COMMAND_TIMEOUT_MS');
     const now = Date.now();
     const order = this.shards.map((_, i) => (first + i) % this.shards.length);
-    const passed = (n: number) => (this.passOver.get(n) ?? 0) > now;
+    const passed = (n: number) => this.passOver.has(n);
+    for (const n of order.filter(passed))
+      if ((this.passOver.get(n) ?? 0) <= now) this.probeCodeShard(n, timeoutMs);
     let failure: unknown;
     for (const n of [...order.filter((n) => !passed(n)), ...order.filter(passed)]) {
       const added = this.shards[n].codeQueue.addBulk(jobs);
@@ -306,6 +309,18 @@ export class DeliveryQueue implements OnApplicationShutdown {
       }
     }
     throw failure;
+  }
+
+  /** Whether a passed-over code shard answers again (a read in its slot); until then it stays passed over. */
+  private probeCodeShard(n: number, timeoutMs: number): void {
+    this.passOver.set(n, Date.now() + PASS_OVER_MS); // one probe at a time
+    const queue = this.shards[n].codeQueue;
+    const read = queue.client.exists(queue.toKey('id'));
+    read.catch(() => undefined);
+    within(read, timeoutMs, () => new Error('no answer')).then(
+      () => this.passOver.delete(n),
+      () => undefined,
+    );
   }
 
   /** The messages of one bulk of this tenant, CHUNK_SIZE per job, on the tenant's shard. */

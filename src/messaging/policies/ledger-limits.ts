@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { ServiceUnavailableError } from '../../common/errors';
+import { RateLimitExceededError, ServiceUnavailableError } from '../../common/errors';
+import { AppConfig } from '../../config/app-config';
 import { CODE_MESSAGE_TYPES } from '../../core/message-types';
 import { uuidv7Bound } from '../../core/uuid7';
 import { RedisService } from '../../redis/redis.module';
 import { CodeWindow, codeRefusal, DestinationPolicy, TakenWindow, takenWindow } from './destination-policy';
 import { RateLimiterService, RateLimitState, recipientRefusal, recipientState } from './rate-limiter.service';
 
-/** After a stand-in, codes count on the ledger without asking Redis for this long (each ask costs the bound). */
+/** After a stand-in, codes count on the ledger without asking Redis for this long (see countsHere). */
 export const STAND_IN_MS = 2_000;
 /** Counts waiting to be added to Redis once it answers (the oldest are dropped past this). */
 const MAX_PENDING = 10_000;
@@ -63,19 +64,38 @@ export class LedgerLimits implements OnApplicationShutdown {
     private readonly redis: RedisService,
     private readonly destinations: DestinationPolicy,
     private readonly rateLimiter: RateLimiterService,
+    private readonly config: AppConfig,
   ) {}
 
-  /** A stand-in began within STAND_IN_MS: codes count on the ledger without asking Redis first. */
+  /** Codes count on the ledger now (a stand-in, or another code asking Redis again meanwhile). */
   standingIn(now = Date.now()): boolean {
     return now < this.standingInUntil;
   }
 
   /**
+   * Whether this code counts on the ledger. For STAND_IN_MS after a stand-in every code does; then
+   * one code asks Redis again while the others still count here, until it is answered (each ask of
+   * a slot still failing over costs the asker the bound, so one pays it, not every code meanwhile).
+   */
+  countsHere(now = Date.now()): boolean {
+    if (this.standingInUntil === 0) return false;
+    if (now < this.standingInUntil) return true;
+    this.standingInUntil = now + 2 * this.config.get('REDIS_COMMAND_TIMEOUT_MS');
+    return false;
+  }
+
+  /** A code's limits were counted in Redis: codes ask Redis again. */
+  redisAnswered(): void {
+    this.standingInUntil = 0;
+  }
+
+  /**
    * Whether the ledger counts instead, after this failure of Redis's count: a Redis Cluster that
    * serves but for a slot (the failure a bound on one command, the client up). Begins the
-   * STAND_IN_MS during which codes do not ask Redis.
+   * STAND_IN_MS during which codes do not ask Redis. A 429 is Redis's answer: codes ask it again.
    */
   standsInFor(e: unknown): boolean {
+    if (e instanceof RateLimitExceededError) this.redisAnswered();
     if (!(e instanceof ServiceUnavailableError) || e.dependency !== 'redis') return false;
     if (!this.redis.clustered || !this.redis.isUp()) return false;
     if (!this.standingIn()) this.logger.warn('Redis cannot count code limits: the ledger counts them');
