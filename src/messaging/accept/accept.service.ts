@@ -682,8 +682,9 @@ export class AcceptService {
           if (isCode) this.ledgerLimits.redisAnswered();
         } catch (e) {
           if (!isCode || !this.ledgerLimits.standsInFor(e)) throw e;
-          // The ledger counts the user's window too: Redis's count of it is given back.
-          await giveBack();
+          // The ledger counts the user's window too: Redis's count of it is given back (the
+          // code does not wait for that).
+          void giveBack();
           rateLimit = null;
           onLedger = true;
         }
