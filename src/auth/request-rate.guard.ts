@@ -40,15 +40,12 @@ export class RequestRateGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [ctx.getHandler(), ctx.getClass()])) return true;
     const user = ctx.switchToHttp().getRequest<AuthedRequest>().user;
     if (!user) return true; // JwtAuthGuard has refused it already
-    // Redis down: pass at once (fail-open, as below) rather than spend the command timeout here;
-    // the recipient quota behind needs Redis and answers 503 itself.
-    if (!this.redis.isUp()) return true;
-    await takeFixedWindow(
-      this.redis,
-      this.redis.key('rrl', user.homeTenantId, user.userId),
-      this.rule,
-      this.logger,
-    );
+    // Redis down, or the master of this window's slot gone: pass at once (fail-open, as below)
+    // rather than spend the command timeout here; the recipient quota behind needs Redis and
+    // answers 503 itself.
+    const key = this.redis.key('rrl', user.homeTenantId, user.userId);
+    if (this.redis.refusalFor(key)) return true;
+    await takeFixedWindow(this.redis, key, this.rule, this.logger);
     return true;
   }
 }

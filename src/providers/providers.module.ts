@@ -534,8 +534,12 @@ export class SmsRouter implements OnModuleInit, BeforeApplicationShutdown, OnApp
     if (!this.redis.isUp()) return local;
     // One GET per flag, not an MGET: the flags live in different Redis Cluster slots (one round
     // trip still, auto-pipelined).
+    // A flag whose slot's master has gone is not read (it would wait out the bound): unknown.
     const flags = await Promise.all(
-      this.order.map((p) => this.redis.inTime(this.redis.client.get(this.downKey(p)))),
+      this.order.map((p) => {
+        const key = this.downKey(p);
+        return this.redis.refusalFor(key) ? null : this.redis.inTime(this.redis.client.get(key));
+      }),
     ).catch(() => [] as (string | null)[]);
     return this.order.filter((p, i) => local.includes(p) || flags[i] === '1');
   }

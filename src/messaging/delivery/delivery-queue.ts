@@ -4,7 +4,13 @@ import Bull from 'bull';
 import type { AdvancedSettings, JobOptions, Queue } from 'bull';
 import { within } from '../../common/within';
 import { AppConfig } from '../../config/app-config';
-import { BULL_SETTINGS, BullConnections, bullPrefix } from '../../redis/redis.module';
+import {
+  BULL_SETTINGS,
+  BullConnections,
+  bullPrefix,
+  RedisClient,
+  slotMasterGone,
+} from '../../redis/redis.module';
 import { CODE_MESSAGE_TYPES, isTransactional, MessageType } from '../../core/message-types';
 
 export const DELIVERY_QUEUE = 'sms-delivery';
@@ -291,7 +297,15 @@ export class DeliveryQueue implements OnApplicationShutdown {
       if ((this.passOver.get(n) ?? 0) <= now) this.probeCodeShard(n, timeoutMs);
     let failure: unknown;
     for (const n of [...order.filter((n) => !passed(n)), ...order.filter(passed)]) {
-      const added = this.shards[n].codeQueue.addBulk(jobs);
+      const queue = this.shards[n].codeQueue;
+      if (slotMasterGone(queue.client as unknown as RedisClient, queue.toKey('id'))) {
+        // Its master's connection has ended: not worth the wait (a passed-over shard still gets
+        // its probe, which finds it answering once the replica is promoted).
+        failure = new Error(`the code queue of shard ${n}: its master is gone`);
+        if (!passed(n)) this.passOver.set(n, Date.now() + PASS_OVER_MS);
+        continue;
+      }
+      const added = queue.addBulk(jobs);
       added.catch(() => undefined); // a late failure of an add given up on
       try {
         await within(

@@ -186,6 +186,8 @@ export class DestinationPolicy {
     now: Date,
   ): Promise<TakenWindow[]> {
     const windows = this.codeWindows(tenantId, recipients);
+    const down = this.redis.refusalFor(windows[0].key); // one slot for them all
+    if (down) throw down;
     const minute = Math.floor(now.getTime() / 60_000);
     const args = windows.flatMap((w) => [w.count, w.limit, w.minutes]);
     const answer = (await this.redis.inTime(

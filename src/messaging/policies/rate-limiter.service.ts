@@ -68,8 +68,10 @@ export class RateLimiterService {
   ): Promise<RateLimitState> {
     const minute = Math.floor(now.getTime() / 60_000);
     // Redis unreachable: refuse at once (503 + Retry-After) before anything is stored; when the
-    // client already knows the connection is down, without waiting for the command timeout.
-    if (!this.redis.isUp()) throw new ServiceUnavailableError('redis');
+    // client already knows the connection (or the slot's master) is down, without waiting for
+    // the command timeout.
+    const down = this.redis.refusalFor(key);
+    if (down) throw down;
     const [allowed, used, oldest] = (await this.redis
       .inTime(SCRIPT.run(this.redis.client, [key], [minute, count, limit]))
       .catch((e: unknown) => {
