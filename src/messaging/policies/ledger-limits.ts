@@ -7,7 +7,13 @@ import { CODE_MESSAGE_TYPES } from '../../core/message-types';
 import { uuidv7Bound } from '../../core/uuid7';
 import { RedisService } from '../../redis/redis.module';
 import { CodeWindow, codeRefusal, DestinationPolicy, TakenWindow, takenWindow } from './destination-policy';
-import { RateLimiterService, RateLimitState, recipientRefusal, recipientState } from './rate-limiter.service';
+import {
+  RateLimiterService,
+  RateLimitState,
+  RECIPIENT_WINDOW_MINUTES,
+  recipientRefusal,
+  recipientState,
+} from './rate-limiter.service';
 
 /** After a stand-in, codes count on the ledger without asking Redis for this long (see countsHere). */
 export const STAND_IN_MS = 2_000;
@@ -120,7 +126,11 @@ export class LedgerLimits implements OnApplicationShutdown {
       ranges,
     );
     const minute = Math.floor(now.getTime() / 60_000);
-    const user = { key: this.rateLimiter.key(tenantId, userId), count: recipients.length, minutes: 60 };
+    const user = {
+      key: this.rateLimiter.key(tenantId, userId),
+      count: recipients.length,
+      minutes: RECIPIENT_WINDOW_MINUTES,
+    };
     const counted = await this.count(m, tenantId, userId, minute, windows);
     const [userUsed, userOldest] = counted[0];
     if (userUsed + user.count > userLimit)
@@ -157,7 +167,10 @@ export class LedgerLimits implements OnApplicationShutdown {
     const branch = (i: number, where: string) =>
       `SELECT ${i} AS i, count(*)::int AS used, min(created_at) AS oldest FROM sms_messages WHERE tenant_id = $1 AND ${where}`;
     const branches = [
-      branch(0, `created_by = ${param(userId)} AND campaign_id IS NULL AND ${span(60)}`),
+      branch(
+        0,
+        `created_by = ${param(userId)} AND campaign_id IS NULL AND ${span(RECIPIENT_WINDOW_MINUTES)}`,
+      ),
       ...windows.map((w, i) => {
         const rows =
           'number' in w.match

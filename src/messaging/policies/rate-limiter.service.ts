@@ -88,9 +88,12 @@ export class RateLimiterService {
   }
 }
 
+/** The recipient window's span, in its one-minute buckets (the script's `60`, its key's 3720 s expiry). */
+export const RECIPIENT_WINDOW_MINUTES = 60;
+
 /** The window's state once `used` (this request included) are counted; `oldest` in Unix minutes. */
 export function recipientState(limit: number, used: number, oldest: number): RateLimitState {
-  return { limit, remaining: Math.max(0, limit - used), reset: (oldest + 60) * 60 };
+  return { limit, remaining: Math.max(0, limit - used), reset: (oldest + RECIPIENT_WINDOW_MINUTES) * 60 };
 }
 
 /** The 429 of an hourly window with no room for `count` more: the same whether Redis or the ledger counted. */
