@@ -125,33 +125,60 @@ export function redisKeyInSlot(
 }
 
 /**
- * On a Redis Cluster, whether the master the slot map routes `key` to has left the client's pool:
- * a master whose connection ended (killed, its host gone) leaves it at once, while its slots point
- * at it until a replica is promoted. A command for such a slot would be retried by ioredis for
- * seconds, so the request path refuses at once instead of waiting out REDIS_COMMAND_TIMEOUT_MS
- * (the codes of a topology run's first second after a kill each waited 0.5–1.9 s). False on one
- * Redis, and while the slot map is not known yet.
+ * On a Redis Cluster, whether the master the slot map routes `key` to is gone: its connection
+ * ended (killed, its host gone), while its slots point at it until a replica is promoted. A
+ * command for such a slot would be retried by ioredis for seconds, so the request path refuses at
+ * once instead of waiting out REDIS_COMMAND_TIMEOUT_MS (the codes of a topology run's first second
+ * after a kill each waited 0.5–1.9 s). False on one Redis, and while the slot map is not known yet.
+ *
+ * A master whose connection ends leaves the client's pool at once, and is then remembered as gone.
+ * No command goes to its slots, so no MOVED or closed connection makes ioredis reload the slot map:
+ * it is asked for here, at most once a second, or the slots would stay refused after the
+ * promotion. While the failover lasts, such a reload puts the dead master back in the pool,
+ * unconnected; it stays gone until a connection to it is made (a connect, at most once a second,
+ * is its probe), so no request is the one that tries it (before, about one a second waited out
+ * the bound).
  */
 export function slotMasterGone(client: RedisClient, key: string): boolean {
-  if (!(client instanceof Cluster)) return false;
-  const master = client.slots[keySlot(key)]?.[0];
-  if (!master) return false;
-  if (client.nodes('master').some((n) => `${n.options.host}:${n.options.port}` === master)) return false;
-  // No command goes to the slot, so no MOVED or closed connection makes ioredis reload the slot
-  // map: ask for it, at most once a second, or the slot would stay refused after the promotion.
-  // (While the failover lasts, a reload adds the dead master back, unconnected: the next command
-  // for the slot tries it and waits, about once a second.)
-  const now = Date.now();
-  if ((slotMapAsked.get(client) ?? 0) + SLOT_MAP_EVERY_MS <= now) {
-    slotMapAsked.set(client, now);
-    client.refreshSlotsCache();
+  const master = slotMaster(client, key);
+  if (!master || !(client instanceof Cluster)) return false;
+  const node = client.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === master);
+  const gone = goneMasters.get(client);
+  if (node && (node.status === 'ready' || !gone?.has(master))) {
+    gone?.delete(master);
+    return false;
   }
+  if (node) {
+    if (node.status === 'wait' && onceASecond(probeAsked, client)) node.connect().catch(() => undefined);
+    return true;
+  }
+  if (gone) gone.add(master);
+  else goneMasters.set(client, new Set([master]));
+  if (onceASecond(slotMapAsked, client)) client.refreshSlotsCache();
   return true;
 }
 
-const SLOT_MAP_EVERY_MS = 1_000;
-/** When each cluster client was last asked to reload its slot map (slotMasterGone). */
+/**
+ * On a Redis Cluster, the master (`host:port`) the client's slot map routes `key` to; undefined on
+ * one Redis, and while the slot map is not known yet.
+ */
+export function slotMaster(client: RedisClient, key: string): string | undefined {
+  return client instanceof Cluster ? client.slots[keySlot(key)]?.[0] : undefined;
+}
+
+/** Whether a second has passed since `asked` last said yes for this client (then noted). */
+function onceASecond(asked: WeakMap<Cluster, number>, client: Cluster): boolean {
+  const now = Date.now();
+  if ((asked.get(client) ?? 0) + 1_000 > now) return false;
+  asked.set(client, now);
+  return true;
+}
+
+/** When each cluster client was last asked to reload its slot map, or to connect to a gone master (slotMasterGone). */
 const slotMapAsked = new WeakMap<Cluster, number>();
+const probeAsked = new WeakMap<Cluster, number>();
+/** Each cluster client's masters whose connection ended, until a connection to one is made again. */
+const goneMasters = new WeakMap<Cluster, Set<string>>();
 
 /**
  * The one Redis connection for counters (rate limits) and short-lived state. Bull opens its own.
