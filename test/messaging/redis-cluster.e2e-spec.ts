@@ -179,6 +179,64 @@ describe('on a Redis Cluster', () => {
     for (const m of all) expect(calls(m.to)).toBe(1);
   });
 
+  it("sends a code whose shard's master stops answering just after taking its job: its second job, on another master's shard, sends it, and the first then finds it sent", async () => {
+    const redis = t.get(RedisService);
+    const queue = t.get(DeliveryQueue);
+    const { tenant, victim } = await tenantApart(
+      cluster,
+      (n) => keySlot(queue.shardFor('code', n, '').codeQueue.toKey('')),
+      (n) =>
+        [redis.key('rrl', n, 'u1'), redis.key('rl', n, 'u1'), redis.keyInSlot(`code:${n}`, 'rl')].map(
+          keySlot,
+        ),
+    );
+    const who = { tenant, user: 'u1' };
+    const to = number();
+    const own = queue.shardFor('code', tenant, '').codeQueue;
+    const add = own.addBulk.bind(own);
+    // The master takes the job, then stops before a worker has it: this process's worker does not
+    // take from that queue until the master is stopped (a local pause), then cannot reach it. Without
+    // the second job nothing would send the code before the master answers or is replaced.
+    await own.pause(true, true);
+    const spy = jest.spyOn(own, 'addBulk').mockImplementation(async (jobs) => {
+      const added = await add(jobs);
+      cluster.pause(victim);
+      void own.resume(true);
+      return added;
+    });
+    let id: string;
+    try {
+      const res = await t
+        .http()
+        .post('/api/sms/verification/send')
+        .set(t.auth(who))
+        .send({ phone_number: to, purpose: '2fa' })
+        .expect(202);
+      id = res.body.message_id as string;
+      expect(spy).toHaveBeenCalledTimes(1);
+      // CODE_HEDGE_MS (1 s), then a claim and a call: well before the master's failover could
+      // begin (its node timeout is 2 s, then an election).
+      await waitForStatus(t, who, id, 'sent', 2_000);
+    } finally {
+      spy.mockRestore();
+      cluster.resume(victim);
+      await own.resume(true);
+    }
+    await cluster.waitHealthy(30_000);
+    // The first job runs once its master answers, and skips the message it finds sent.
+    await eventually(
+      async () => ((await own.getJob(id)) === null ? true : undefined),
+      20_000,
+      'the first job done',
+    );
+    expect(calls(to)).toBe(1);
+    const sends = await db.query(
+      `SELECT count(*)::int AS n FROM sms_message_events WHERE message_id = $1 AND status = 'sent'`,
+      [id],
+    );
+    expect(sends[0].n).toBe(1);
+  });
+
   it("sends a code at once while the master of its shard does not answer: the job goes to another shard's code queue, and the next code's straight there", async () => {
     const redis = t.get(RedisService);
     const queue = t.get(DeliveryQueue);

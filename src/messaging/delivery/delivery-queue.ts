@@ -9,6 +9,7 @@ import {
   BullConnections,
   bullPrefix,
   RedisClient,
+  slotMaster,
   slotMasterGone,
 } from '../../redis/redis.module';
 import { CODE_MESSAGE_TYPES, isTransactional, MessageType } from '../../core/message-types';
@@ -80,6 +81,11 @@ export function laneOf(type: MessageType, declared?: boolean | null): Exclude<La
 
 /** How often a code shard that did not take its jobs in time is asked whether it answers again (see addCodes). */
 export const PASS_OVER_MS = 1_000;
+
+/** How long after a code's job its second one is added, on another master's shard (DeliveryQueue.hedge). */
+export const CODE_HEDGE_MS = 1_000;
+/** The job id of a code's second job: its message id and this. */
+export const HEDGE_SUFFIX = ':hedge';
 
 /** Messages per chunk job: Bull's per-job cost is paid once per chunk instead of per message. */
 export const CHUNK_SIZE = 100;
@@ -159,8 +165,9 @@ export function shardOf(shards: number, lane: Lane, tenantId: number | undefined
 }
 
 /**
- * Adds delivery jobs. A message is in at most one live job of its own id, or of its bulk chunk;
- * whichever runs, the worker's conditional claim hands it to a provider at most once per attempt.
+ * Adds delivery jobs. A message is in at most one live job of its own id, or of its bulk chunk (on
+ * a Redis Cluster a code also in a second, delayed one: see addCodes); whichever runs, the
+ * worker's conditional claim hands it to a provider at most once per attempt.
  *
  * The queues are SMS_QUEUE_SHARDS shards (see DeliveryShard, shardOf). Shard 0's queues are the
  * ones BullModule registers (and `queue`, `campaignQueue`, `codeQueue` name them); the others are
@@ -172,6 +179,8 @@ export class DeliveryQueue implements OnApplicationShutdown {
   readonly shards: readonly DeliveryShard[];
   /** Code shards that did not take jobs in time, and until when they are tried last (addCodes). */
   private readonly passOver = new Map<number, number>();
+  /** Codes' second jobs not added yet (hedge). */
+  private readonly hedges = new Set<NodeJS.Timeout>();
 
   constructor(
     @InjectQueue(DELIVERY_QUEUE) readonly queue: Queue<DeliverJobData>,
@@ -211,6 +220,8 @@ export class DeliveryQueue implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    for (const timer of this.hedges) clearTimeout(timer);
+    this.hedges.clear();
     // Shard 0's queues are BullModule's, which closes them.
     await Promise.all(
       this.shards
@@ -284,6 +295,7 @@ export class DeliveryQueue implements OnApplicationShutdown {
    * seconds, and each code would otherwise wait out the bound before moving on (1.2–1.9 s from
    * POST to the provider in a topology run, against ~0.1 s outside it). Every PASS_OVER_MS a read
    * of one of its keys, in the background, asks whether it answers again; no code waits for it.
+   * Once a shard has taken them, a second job goes to another master's shard (hedge).
    */
   private async addCodes(
     first: number,
@@ -316,6 +328,7 @@ export class DeliveryQueue implements OnApplicationShutdown {
         this.passOver.delete(n);
         if (n !== first)
           this.logger.warn({ count: jobs.length, shard: first, to: n }, 'codes queued on another shard');
+        this.hedge(n, order, jobs);
         return;
       } catch (e) {
         failure = e;
@@ -323,6 +336,60 @@ export class DeliveryQueue implements OnApplicationShutdown {
       }
     }
     throw failure;
+  }
+
+  /**
+   * On a Redis Cluster, a second job for each code, added CODE_HEDGE_MS after the first, to the
+   * code queue of a shard that another master serves. A master that took a code's job and then
+   * died or stopped answering before a worker had it would otherwise hold the code until its
+   * replica's promotion (11–12 s in topology runs), or until the sweeper's minute when the write
+   * had not reached the replica. Whichever job runs second finds the row claimed or sent and skips
+   * it (a job claims only a `queued` row that is due), so in the usual case the cost is one job and
+   * one claim that finds nothing.
+   * - Added by a timer of this process, not as a Bull delayed job: a delayed job waits for Bull's
+   *   notice, which a subscriber connected to the stopped master never gets, or for its poll (5 s).
+   * - Not awaited: the 202 does not wait for it, and a second job that is not added (the process
+   *   stops first, Redis refuses it) leaves the code as it was without one.
+   * - None on one Redis (every shard shares its fate), for a job that is itself delayed (a retry or
+   *   a deferral, not a code in a hurry), or when every other master is passed over or gone.
+   */
+  private hedge(
+    n: number,
+    order: number[],
+    jobs: { name: string; data: DeliverJobData; opts: JobOptions }[],
+  ): void {
+    const now = jobs.filter((j) => !j.opts.delay);
+    if (now.length === 0 || this.masterOf(n) === undefined) return;
+    const timer = setTimeout(() => {
+      this.hedges.delete(timer);
+      const took = this.masterOf(n);
+      const other = order.find((m) => {
+        if (m === n || this.passOver.has(m)) return false;
+        const master = this.masterOf(m);
+        const queue = this.shards[m].codeQueue;
+        return (
+          master !== undefined &&
+          master !== took &&
+          !slotMasterGone(queue.client as unknown as RedisClient, queue.toKey('id'))
+        );
+      });
+      if (other === undefined) return;
+      this.shards[other].codeQueue
+        .addBulk(
+          now.map((j) => ({ ...j, opts: { ...j.opts, jobId: `${String(j.opts.jobId)}${HEDGE_SUFFIX}` } })),
+        )
+        .catch((e: unknown) =>
+          this.logger.debug({ err: String(e), shard: other }, 'codes: second job not queued'),
+        );
+    }, CODE_HEDGE_MS);
+    timer.unref();
+    this.hedges.add(timer);
+  }
+
+  /** The master (`host:port`) serving shard `m`'s code queue; undefined on one Redis. */
+  private masterOf(m: number): string | undefined {
+    const queue = this.shards[m].codeQueue;
+    return slotMaster(queue.client as unknown as RedisClient, queue.toKey('id'));
   }
 
   /** Whether a passed-over code shard answers again (a read in its slot); until then it stays passed over. */
@@ -402,11 +469,18 @@ export class DeliveryQueue implements OnApplicationShutdown {
     for (let i = 0; i < jobs.length; i += 100) await queue.addBulk(jobs.slice(i, i + 100));
   }
 
-  /** Removes the message's own job, on whichever queue of whichever shard holds it. */
+  /** Removes the message's own jobs (a code's second one too), on whichever queues of whichever shards hold them. */
   async remove(id: string): Promise<void> {
-    for (const queue of this.shards.flatMap((s) => [s.queue, s.codeQueue])) {
-      const job = await queue.getJob(id);
-      await job?.remove().catch(() => undefined);
-    }
+    const jobs = this.shards.flatMap((s) => [
+      { queue: s.queue, jobId: id },
+      { queue: s.codeQueue, jobId: id },
+      { queue: s.codeQueue, jobId: `${id}${HEDGE_SUFFIX}` },
+    ]);
+    await Promise.all(
+      jobs.map(async ({ queue, jobId }) => {
+        const job = await queue.getJob(jobId);
+        await job?.remove().catch(() => undefined);
+      }),
+    );
   }
 }
