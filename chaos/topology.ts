@@ -9,7 +9,8 @@
  *   PostgreSQL of the test bed instead.
  * - The load: `TOPOLOGY_MESSAGES` (or `--messages`; default 50,000) from five tenants: about 66 %
  *   send-bulk (three tenants, 10,000-number requests), 30 % campaigns (two tenants, one campaign
- *   each) and 2 % verification codes (one tenant, one every 100 ms through the drain).
+ *   each) and 2 % verification codes (one tenant, one every 100 ms; they go on until 10 s after the
+ *   last fault, so a slow host sends more than 2 % and every fault's windows hold codes).
  * - The faults, mid-drain: at 30 % sent one worker is SIGKILLed (and not replaced); at 50 %
  *   `killRedisMaster()` SIGKILLs the master of the busiest delivery shard's slot and waits for its
  *   replica's promotion; at 70 % `stopReplica()` stops the standby (`pg_ctl stop -m immediate`).
@@ -48,6 +49,10 @@ const BULK_TENANTS = [21, 22, 23];
 const CAMPAIGN_TENANTS = [24, 25];
 const CODE_TENANT = 26;
 const CODE_EVERY_MS = 100;
+/** Codes go on this long after the last fault (the replica's stop and its probe). */
+const FAULT_TAIL_MS = 10_000;
+/** The most codes a run sends: the numbers from OFFSETS.codes up to phoneNumbers' wrap. */
+const MAX_CODES = 30_000;
 /** Where each kind's numbers start (phoneNumbers wraps at 200,000: every number of a run is distinct). */
 const OFFSETS = { bulk: 0, campaign: 100_000, codes: 170_000 };
 /** The resolver settles what the killed worker left in `sending` 1-3 minutes after the kill. */
@@ -589,7 +594,7 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
   const mix = topologyMix(ctx.messages);
   say(
     `  ${API_PROCESSES} api + ${WORKER_PROCESSES} workers; ${fmt(ctx.messages)} messages: bulk ${fmt(mix.bulk)}, ` +
-      `campaign ${fmt(mix.campaign)}, codes ${fmt(mix.codes)}; backends: ${Object.keys(backends.env).join(', ') || 'single Redis, no replica'}`,
+      `campaign ${fmt(mix.campaign)}, codes ${fmt(mix.codes)} or more (every ${CODE_EVERY_MS} ms until the faults are over); backends: ${Object.keys(backends.env).join(', ') || 'single Redis, no replica'}`,
   );
   const top = new Topology(stack, env);
   const db = new Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 2000 });
@@ -619,9 +624,19 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
       return sendBulk(top, t, phones, text);
     });
     const campaigns = CAMPAIGN_TENANTS.map((t) => executeCampaign(top, t));
-    const codePhones = phoneNumbers(mix.codes, OFFSETS.codes);
-    const codes: Promise<CodeSent>[] = codePhones.map(async (phone, i) => {
-      await sleep(i * CODE_EVERY_MS);
+    // Codes every CODE_EVERY_MS: at least mix.codes, and on until FAULT_TAIL_MS after the last
+    // fault, so that every fault's windows hold codes however fast the host drains (on a slow
+    // host the Redis master's kill came after the first 1,000 codes had all gone).
+    let faultsOver = false;
+    const codes: Promise<CodeSent>[] = [];
+    const codesStart = Date.now();
+    const sendingCodes = (async () => {
+      for (let i = 0; i < MAX_CODES && (i < mix.codes || !faultsOver); i++) {
+        await sleep(Math.max(0, codesStart + i * CODE_EVERY_MS - Date.now()));
+        codes.push(sendCode(phoneNumbers(1, OFFSETS.codes + i)[0]));
+      }
+    })();
+    async function sendCode(phone: string): Promise<CodeSent> {
       const at = Date.now();
       const res = await top.retried('POST', '/api/sms/verification/send', CODE_TENANT, {
         phone_number: phone,
@@ -634,14 +649,14 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
           : (body?.details?.[0]?.rule ??
             ((body as { message?: string } | undefined)?.message ?? body?.error ?? res.error)?.slice(0, 160));
       return { phone, at, acceptMs: Date.now() - at, status: res.status, tries: res.tries, reason };
-    });
+    }
 
     // The driver's own event loop while the codes go: the gates stamp each provider call from it,
     // so its stalls are in the codes' times (reported beside them).
     const driverLag = monitorEventLoopDelay({ resolution: 5 });
     driverLag.enable();
     // Settled now (and awaited below) so that a failure elsewhere leaves no rejection unhandled.
-    const codesDone = Promise.all(codes);
+    const codesDone = sendingCodes.then(() => Promise.all(codes));
     codesDone.catch(() => undefined);
 
     // The faults, each when that share of the load went out.
@@ -671,7 +686,10 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
       const replica = await stopReplica(backends, say);
       faults.push({ at: '70 %', what: `replica: ${replica.detail}`, sent: sentAtStop });
       if (replica.injected) replicaProbe = await probeReplicaDown(top, BULK_TENANTS[0]);
-    })();
+    })().finally(async () => {
+      await sleep(FAULT_TAIL_MS);
+      faultsOver = true;
+    });
     faulting.catch(() => undefined);
 
     // Awaited together: one that fails must not leave the others' rejections unhandled.
@@ -682,6 +700,9 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
     );
     const codesSent = await codesDone;
     driverLag.disable();
+    say(
+      `  codes sent: ${fmt(codesSent.length)}, the last ${fmt((Date.now() - codesStart) / 1000, 1)} s after the first`,
+    );
     // Every campaign row written: then the ledger holds every message of the run.
     await until(async () => {
       const { rows } = await db.query<{ done: boolean }>(
