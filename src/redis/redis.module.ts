@@ -55,6 +55,9 @@ export function redisConnectionOptions(redisUrl: string): RedisOptions {
   };
 }
 
+/** How often each cluster client reloads the slot map, whatever happens (see clusterClient). */
+export const SLOTS_REFRESH_INTERVAL_MS = 5_000;
+
 /**
  * A Redis Cluster client over REDIS_CLUSTER_NODES. Credentials and TLS come from REDIS_URL (its
  * host is ignored); `node` are the options of each node's connection. The cluster reconnects with
@@ -68,6 +71,12 @@ export function redisConnectionOptions(redisUrl: string): RedisOptions {
  * close waited on it forever. The slot map is enough: commands that meet CLUSTERDOWN are retried.
  */
 export function clusterClient(config: AppConfig, node: RedisOptions, cluster: ClusterOptions = {}): Cluster {
+  // ioredis reloads the slot map on a MOVED, a CLUSTERDOWN or a closed connection. A master that
+  // stops answering with its connections open (a frozen machine) gives none: after its replica's
+  // promotion every command for its slots, and every Bull loop blocked on it, would wait for it
+  // until TCP gave up (minutes). The periodic reload finds the promotion; the reload that no longer
+  // lists the frozen master disconnects it, which fails what waited on it, and it is retried on the
+  // promoted replica.
   const { username, password, tls } = redisConnectionOptions(config.get('REDIS_URL'));
   return new Cluster(
     config.get('REDIS_CLUSTER_NODES').map((n) => ({ ...n })),
@@ -83,6 +92,7 @@ export function clusterClient(config: AppConfig, node: RedisOptions, cluster: Cl
       retryDelayOnClusterDown: 250,
       retryDelayOnTryAgain: 250,
       slotsRefreshTimeout: config.get('REDIS_CONNECT_TIMEOUT_MS'),
+      slotsRefreshInterval: SLOTS_REFRESH_INTERVAL_MS,
       enableReadyCheck: false,
       ...cluster,
     },

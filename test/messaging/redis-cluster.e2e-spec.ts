@@ -72,6 +72,23 @@ describe('on a Redis Cluster', () => {
 
   const calls = (to: string) => fake.sent.filter((m) => m.to === to).length;
 
+  /**
+   * A tenant whose code shard is on one master and whose accept keys (the request and recipient
+   * windows, the code windows) are on others: the accept answers, only the enqueue meets the fault.
+   */
+  const codeShardApart = () => {
+    const redis = t.get(RedisService);
+    const queue = t.get(DeliveryQueue);
+    return tenantApart(
+      cluster,
+      (n) => keySlot(queue.shardFor('code', n, '').codeQueue.toKey('')),
+      (n) =>
+        [redis.key('rrl', n, 'u1'), redis.key('rl', n, 'u1'), redis.keyInSlot(`code:${n}`, 'rl')].map(
+          keySlot,
+        ),
+    );
+  };
+
   it('connects every client to the cluster and spreads the delivery shards over its masters', async () => {
     const redis = t.get(RedisService);
     expect(redis.clustered).toBe(true);
@@ -180,16 +197,8 @@ describe('on a Redis Cluster', () => {
   });
 
   it("sends a code whose shard's master stops answering just after taking its job: its second job, on another master's shard, sends it, and the first then finds it sent", async () => {
-    const redis = t.get(RedisService);
     const queue = t.get(DeliveryQueue);
-    const { tenant, victim } = await tenantApart(
-      cluster,
-      (n) => keySlot(queue.shardFor('code', n, '').codeQueue.toKey('')),
-      (n) =>
-        [redis.key('rrl', n, 'u1'), redis.key('rl', n, 'u1'), redis.keyInSlot(`code:${n}`, 'rl')].map(
-          keySlot,
-        ),
-    );
+    const { tenant, victim } = await codeShardApart();
     const who = { tenant, user: 'u1' };
     const to = number();
     const own = queue.shardFor('code', tenant, '').codeQueue;
@@ -238,18 +247,8 @@ describe('on a Redis Cluster', () => {
   });
 
   it("sends a code at once while the master of its shard does not answer: the job goes to another shard's code queue, and the next code's straight there", async () => {
-    const redis = t.get(RedisService);
     const queue = t.get(DeliveryQueue);
-    // A tenant whose code shard is on one master and whose accept keys (the request and recipient
-    // windows, the code windows) are on others: the accept answers, only the enqueue meets the fault.
-    const { tenant, victim } = await tenantApart(
-      cluster,
-      (n) => keySlot(queue.shardFor('code', n, '').codeQueue.toKey('')),
-      (n) =>
-        [redis.key('rrl', n, 'u1'), redis.key('rl', n, 'u1'), redis.keyInSlot(`code:${n}`, 'rl')].map(
-          keySlot,
-        ),
-    );
+    const { tenant, victim } = await codeShardApart();
     const who = { tenant, user: 'u1' };
     const [to, next] = [number(), number()];
     const own = jest.spyOn(queue.shardFor('code', tenant, '').codeQueue, 'addBulk');
@@ -278,6 +277,54 @@ describe('on a Redis Cluster', () => {
     expect(calls(to)).toBe(1);
     expect(calls(next)).toBe(1);
   });
+
+  it('moves to the promoted replica of a master that stops answering with its connections open (a frozen machine), while it stays frozen', async () => {
+    const redis = t.get(RedisService);
+    const queue = t.get(DeliveryQueue);
+    // A tenant whose recipient window and delivery shard are on the frozen master, its request-rate
+    // window elsewhere.
+    let found: { tenant: number; victim: number } | undefined;
+    while (!found) {
+      const apart = await tenantApart(
+        cluster,
+        (n) => keySlot(redis.key('rl', n, 'u1')),
+        (n) => [keySlot(redis.key('rrl', n, 'u1'))],
+      );
+      const shard = queue.shardFor('transactional', apart.tenant, '').queue;
+      if ((await cluster.masterOf(keySlot(shard.toKey('')))) === apart.victim) found = apart;
+    }
+    const { tenant, victim } = found;
+    const who = { tenant, user: 'u1' };
+    const slot = keySlot(redis.key('rl', tenant, 'u1'));
+    const to = number();
+    cluster.pause(victim);
+    try {
+      await eventually(
+        async () => ((await cluster.masterOf(slot).catch(() => victim)) !== victim ? true : undefined),
+        30_000,
+        'its replica promoted',
+      );
+      // No connection ends and no answer comes, so nothing but the periodic reload of the slot map
+      // tells the clients (the api's and Bull's) where the slots went.
+      const id = await eventually(
+        async () => {
+          const res = await t
+            .http()
+            .post('/api/sms/send')
+            .set(t.auth(who))
+            .send({ phone_number: to, message: 'frozen master' });
+          return res.status === 202 ? (res.body.message_id as string) : undefined;
+        },
+        15_000,
+        'a send accepted after the promotion',
+      );
+      await waitForStatus(t, who, id, 'sent', 15_000);
+    } finally {
+      cluster.resume(victim);
+    }
+    await cluster.waitHealthy(30_000);
+    expect(calls(to)).toBe(1);
+  }, 90_000);
 
   it('loses and doubles nothing when a master is killed mid-drain, and resumes after the failover', async () => {
     const tenants = [freshTenantId(), freshTenantId(), freshTenantId(), freshTenantId()];

@@ -147,7 +147,9 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
   const nodeTimeout = opts.nodeTimeoutMs ?? 2000;
   const dirs = ports.map((p) => join(ROOT, String(p)));
   const killed = new Set<number>();
-  const live = () => ports.filter((p) => !killed.has(p));
+  /** SIGSTOPped: asked nothing (a redis-cli to it would wait out its timeout) until resumed. */
+  const paused = new Set<number>();
+  const live = () => ports.filter((p) => !killed.has(p) && !paused.has(p));
   const stop = async () => {
     for (const [i, port] of ports.entries()) {
       const pid = pidOf(dirs[i]);
@@ -168,8 +170,18 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
       // Three masters serve the slots, none of them marked failed, none of them killed (right
       // after a kill the others still count the dead master in until cluster-node-timeout).
       const masters = await servingMasters(live()[0]);
-      return masters.length === 3 && masters.every((p) => !killed.has(p));
+      if (masters.length !== 3 || masters.some((p) => killed.has(p))) return false;
+      // And every replica in sync: one that has not been (a paused master come back as its
+      // replica's replica, still loading) could not be promoted should its master be killed next.
+      return replicasInSync(live());
     });
+  const replicasInSync = async (nodes: number[]) => {
+    for (const p of nodes) {
+      const info = await cli(p, 'info', 'replication');
+      if (info.includes('role:slave') && !info.includes('master_link_status:up')) return false;
+    }
+    return true;
+  };
   try {
     for (const [i, port] of ports.entries()) {
       mkdirSync(dirs[i], { recursive: true });
@@ -227,13 +239,7 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
     await waitHealthy();
     // A replica that has never been in sync may not fail over (its data would be too old): a
     // master killed right after the start would stay down.
-    await until('every replica in sync with its master', 30_000, async () => {
-      for (const p of ports) {
-        const info = await cli(p, 'info', 'replication');
-        if (info.includes('role:slave') && !info.includes('master_link_status:up')) return false;
-      }
-      return true;
-    });
+    await until('every replica in sync with its master', 30_000, () => replicasInSync(ports));
   } catch (e) {
     await stop();
     throw e;
@@ -261,10 +267,12 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
       const pid = pidOf(dirs[ports.indexOf(port)]);
       if (pid === null) throw new Error(`no pid for the Redis node on ${port}`);
       process.kill(pid, 'SIGSTOP');
+      paused.add(port);
     },
     resume(port) {
       const pid = pidOf(dirs[ports.indexOf(port)]);
       if (pid !== null) process.kill(pid, 'SIGCONT');
+      paused.delete(port);
     },
     waitHealthy,
     stop,
