@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AlertsService } from '../../src/monitoring';
+import { PricingService } from '../../src/messaging/policies/pricing.service';
 import { verifyWebhookSignature } from '../../src/sdk';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { waitForStatus } from '../support/messages';
 import { parsePrometheusText } from '../support/prometheus-text';
 import { newMessages } from '../medium/factories';
+import { allowCountries } from '../support/tenants';
 import { createTestApp, freshTenantId, TestApp } from '../support/test-app';
 import { eventually } from '../support/wait';
 
@@ -227,6 +229,55 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
       [tenant],
     );
     expect(Number(count)).toBe(0);
+  });
+
+  it('spend cap under concurrency: of concurrent sends and a bulk, exactly those that fit are stored', async () => {
+    // Belgian numbers, priced for the sandbox here alone (no other suite sends to them).
+    await ds.query(
+      `INSERT INTO sms_prices (provider, country, price_per_segment) VALUES ('sandbox', 'BE', 0.05)
+       ON CONFLICT DO NOTHING`,
+    );
+    await t.get(PricingService).reload();
+    const be = (i: number) => `+324701${String(i).padStart(5, '0')}`;
+    const tenant = freshTenantId();
+    const who = { tenant, roles: ['admin'] };
+    await allowCountries(t, tenant, ['BE'], { monthly_spend_cap: 100 });
+    const send = (i: number, message: string) =>
+      t
+        .http()
+        .post('/api/sms/send')
+        .set(t.auth(who))
+        .send({ phone_number: be(i), message });
+    const first = await send(0, 'price').expect(202);
+    const micros = Math.round(Number(first.body.estimated_cost) * 1e6);
+    expect(micros).toBeGreaterThan(0);
+    // Room for exactly 6 more messages: 12 single sends and a bulk of 2 race for it.
+    await allowCountries(t, tenant, ['BE'], { monthly_spend_cap: (micros * 7) / 1e6 });
+    const [bulk, ...singles] = await Promise.all([
+      t
+        .http()
+        .post('/api/sms/send-bulk')
+        .set(t.auth(who))
+        .send({ phone_numbers: [be(100), be(101)], message: 'race' }),
+      ...Array.from({ length: 12 }, (_, i) => send(i + 1, 'race')),
+    ]);
+    const all = [bulk, ...singles];
+    expect(all.map((r) => r.status).filter((s) => s !== 202 && s !== 402)).toEqual([]);
+    const stored = singles.filter((r) => r.status === 202).length + (bulk.status === 202 ? 2 : 0);
+    // 6, or 5 when the bulk met the one share left (all or nothing).
+    expect([5, 6]).toContain(stored);
+    for (const r of all.filter((x) => x.status === 402)) {
+      expect(r.body.error).toBe('Payment Required');
+      expect(Number(r.body.details.cap)).toBeCloseTo((micros * 7) / 1e6, 6);
+    }
+    const [{ count }] = await ds.query(
+      `SELECT count(*)::int AS count FROM sms_messages WHERE tenant_id = $1 AND body = 'race'`,
+      [tenant],
+    );
+    expect(count).toBe(stored);
+    // The cap is not passed by what follows either.
+    const after = await send(200, 'after');
+    expect(after.status).toBe(stored === 6 ? 402 : 202);
   });
 
   it('GET /api/sms/alerts: a tenant admin sees only its tenant, a user is refused, a super_admin sees all', async () => {

@@ -12,6 +12,7 @@ import {
   CODE_MESSAGE_TYPES,
   isQuietHours,
   MessageType,
+  Micros,
   quietUntil,
   recipientZone,
   resolveValiditySeconds,
@@ -109,6 +110,13 @@ interface Write {
   batch: NewBatch | null;
 }
 
+/** A capped tenant's write: its cap (from the accept's read of the settings) and its estimate. */
+interface CappedWrite {
+  write: Write;
+  cap: Micros;
+  estimate: Micros;
+}
+
 /**
  * The one accept path. Every way a message is accepted — send, bulk, schedule, templated, codes,
  * reminders (these through `accept`) and campaign pages (`acceptPlanned`) — passes the same
@@ -139,6 +147,15 @@ export class AcceptService {
       ),
     200,
   );
+  /**
+   * A capped tenant's concurrent writes, one transaction per batch under its spend-cap lock: the
+   * room is read once and each write takes its share in arrival order, as one at a time would
+   * (commitCapped). One batch in flight per tenant, so a tenant's sends hold at most one pool
+   * connection between them. Before, each held its own while it waited for the tenant's lock: 50
+   * concurrent sends of one capped tenant took every connection, /send did ~130 req/s for it, and
+   * every other tenant's sends waited behind them (p50 28 → 190–270 ms).
+   */
+  private readonly cappedInserts = new Map<number, Batcher<CappedWrite, unknown>>();
   /** Jobs of concurrent requests, added by one addBulk. */
   private readonly enqueues = new Batcher<
     { id: string; tenantId: number; delayMs: number; lane: Lane }[],
@@ -688,7 +705,14 @@ export class AcceptService {
           rateLimit = null;
           onLedger = true;
         }
-      if (cap === null && (key === null || claimId === null) && !onLedger) {
+      if (cap !== null && (key === null || claimId === null) && !onLedger && !also) {
+        const err = await this.cappedBatcher(tenantId).submit({
+          write,
+          cap,
+          estimate: sumMicros(rows.map((r) => r.estimatedCost)) ?? 0,
+        });
+        if (err !== null) throw err;
+      } else if (cap === null && (key === null || claimId === null) && !onLedger) {
         if (also) {
           // The rows and their companion in one statement: atomic without a transaction.
           await this.messages.insertMany(
@@ -742,6 +766,60 @@ export class AcceptService {
     }
     // Set on either path: Redis's consume, or the ledger's count in the transaction.
     return rateLimit as RateLimitState;
+  }
+
+  private cappedBatcher(tenantId: number): Batcher<CappedWrite, unknown> {
+    let batcher = this.cappedInserts.get(tenantId);
+    if (!batcher) {
+      batcher = new Batcher((ws) => this.commitCapped(tenantId, ws), 200, 1);
+      this.cappedInserts.set(tenantId, batcher);
+    }
+    return batcher;
+  }
+
+  /**
+   * One capped tenant's writes in one transaction: its spend-cap lock, its room read once, then
+   * each write all or nothing in arrival order (a refused one leaves its share to the next), and
+   * the accepted ones' rows in one statement. Returns null for each write stored, else its
+   * refusal. When the database refuses the statement for one write's data, each is written again
+   * on its own, so only that one fails.
+   */
+  private async commitCapped(tenantId: number, ws: CappedWrite[]): Promise<unknown[]> {
+    const rowsOf = (some: CappedWrite[]) => ({
+      messages: some.flatMap((w) => w.write.messages),
+      batches: some.flatMap((w) => (w.write.batch ? [w.write.batch] : [])),
+    });
+    // Built before the transaction (it holds the lock only for its statements); rebuilt inside for
+    // the accepted ones only when some were refused.
+    const every = rowsOf(ws);
+    const insert = await this.messages.prepareInsert(every.messages, 'api', every.batches);
+    try {
+      return await this.ds.transaction(async (manager) => {
+        await this.spendCap.lock(manager, tenantId);
+        const room = await this.spendCap.room(tenantId, ws[0].cap, manager);
+        let spent = room.spent;
+        const results = ws.map((w) => {
+          try {
+            this.spendCap.check({ ...room, cap: w.cap, spent }, w.estimate);
+            spent += w.estimate;
+            return null;
+          } catch (e) {
+            return e;
+          }
+        });
+        if (results.every((r) => r === null)) await this.messages.runInsert(manager, insert);
+        else {
+          const taken = rowsOf(ws.filter((_, i) => results[i] === null));
+          await this.messages.insertMany(manager, taken.messages, 'api', taken.batches);
+        }
+        return results;
+      });
+    } catch (e) {
+      if (ws.length === 1 || !isPostgresDataError(e)) return ws.map(() => e);
+      const one: unknown[] = [];
+      for (const w of ws) one.push((await this.commitCapped(tenantId, [w]))[0]);
+      return one;
+    }
   }
 
   /** A row as stored: the columns only. */
