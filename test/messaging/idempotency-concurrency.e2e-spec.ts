@@ -55,4 +55,32 @@ describe('idempotency under concurrency', () => {
     await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
     expect(Date.now() - started).toBeLessThan(1000);
   });
+
+  it('commits concurrent sends with distinct keys of several tenants together: each stored once, under its own key, replayed as answered', async () => {
+    const tenants = [freshTenantId(), freshTenantId(), freshTenantId()];
+    const sends = tenants.flatMap((tenant) =>
+      Array.from({ length: 20 }, (_, i) => ({
+        who: { tenant, user: `u${i % 2}` },
+        key: `k-${i}`,
+        body: { phone_number: `+1202555${String(2000 + i).padStart(4, '0')}`, message: `keyed ${i}` },
+      })),
+    );
+    const post = (s: (typeof sends)[number]) =>
+      t.http().post('/api/sms/send').set(t.auth(s.who)).set('Idempotency-Key', s.key).send(s.body);
+    const first = await Promise.all(sends.map(post));
+    expect(first.map((a) => a.status)).toEqual(sends.map(() => 202));
+    const again = await Promise.all(sends.map(post));
+    again.forEach((a, i) => {
+      expect(a.headers['idempotent-replayed']).toBe('true');
+      expect(a.body).toEqual(first[i].body);
+    });
+    const rows: { tenant_id: number; n: number }[] = await t
+      .get(DataSource)
+      .query(
+        'SELECT tenant_id, count(DISTINCT id)::int AS n FROM sms_messages WHERE tenant_id = ANY($1) GROUP BY tenant_id ORDER BY tenant_id',
+        [tenants],
+      );
+    expect(rows).toEqual([...tenants].sort((a, b) => a - b).map((tenant_id) => ({ tenant_id, n: 20 })));
+    expect(new Set(first.map((a) => a.body.message_id)).size).toBe(sends.length);
+  });
 });

@@ -242,12 +242,14 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
     const tenant = freshTenantId();
     const who = { tenant, roles: ['admin'] };
     await allowCountries(t, tenant, ['BE'], { monthly_spend_cap: 100 });
-    const send = (i: number, message: string) =>
-      t
-        .http()
-        .post('/api/sms/send')
-        .set(t.auth(who))
-        .send({ phone_number: be(i), message });
+    // Every other single send with an Idempotency-Key: those share the batches too.
+    const send = (i: number, message: string) => {
+      const req = t.http().post('/api/sms/send').set(t.auth(who));
+      return (i % 2 === 0 ? req.set('Idempotency-Key', `race-${i}`) : req).send({
+        phone_number: be(i),
+        message,
+      });
+    };
     const first = await send(0, 'price').expect(202);
     const micros = Math.round(Number(first.body.estimated_cost) * 1e6);
     expect(micros).toBeGreaterThan(0);
@@ -275,8 +277,20 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
       [tenant],
     );
     expect(count).toBe(stored);
+    // A keyed send replays what it was answered: its message, or (its key released, the room
+    // still full) the refusal again.
+    for (const i of [2, 4, 6, 8, 10, 12]) {
+      const was = singles[i - 1];
+      if (was.status !== 202 && stored !== 6) continue;
+      const replay = await send(i, 'race');
+      expect(replay.status).toBe(was.status);
+      if (was.status === 202) {
+        expect(replay.headers['idempotent-replayed']).toBe('true');
+        expect(replay.body.message_id).toBe(was.body.message_id);
+      }
+    }
     // The cap is not passed by what follows either.
-    const after = await send(200, 'after');
+    const after = await send(201, 'after');
     expect(after.status).toBe(stored === 6 ? 402 : 202);
   });
 

@@ -5,6 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { isAdmin, Principal } from '../../auth/principal';
 import { Batcher } from '../../common/batcher';
 import { Clock } from '../../common/clock';
+import { Semaphore } from '../../common/semaphore';
 import { ValidationFailedError } from '../../common/errors';
 import { AppConfig } from '../../config/app-config';
 import {
@@ -31,7 +32,7 @@ import { isTestNumber, SmsRouter } from '../../providers';
 import { TenantSettings, TenantsService } from '../../tenancy';
 import { CallbackUrlGuard } from '../../callbacks';
 import { DeliveryQueue, Lane, laneOf } from '../delivery/delivery-queue';
-import { IdempotencyService, KeyOwner } from '../policies/idempotency.service';
+import { IdempotencyInFlightError, IdempotencyService, KeyOwner } from '../policies/idempotency.service';
 import { ConsentService } from '../policies/consent.service';
 import { OptOutsService } from '../policies/opt-outs.service';
 import { PricingService } from '../policies/pricing.service';
@@ -110,11 +111,16 @@ interface Write {
   batch: NewBatch | null;
 }
 
-/** A capped tenant's write: its cap (from the accept's read of the settings) and its estimate. */
-interface CappedWrite {
+/**
+ * A write committed in a transaction of its batch (TransactionalWrites): a capped tenant's (its cap,
+ * from the accept's read of the settings, and its estimate) or one with an Idempotency-Key (the
+ * result to store under the key, if the claim is still this request's), or both.
+ */
+interface TransactionalWrite {
   write: Write;
-  cap: Micros;
+  cap: Micros | null;
   estimate: Micros;
+  key: { owner: KeyOwner; key: string; claimId: string; stored: unknown } | null;
 }
 
 /**
@@ -148,14 +154,25 @@ export class AcceptService {
     200,
   );
   /**
-   * A capped tenant's concurrent writes, one transaction per batch under its spend-cap lock: the
-   * room is read once and each write takes its share in arrival order, as one at a time would
-   * (commitCapped). One batch in flight per tenant, so a tenant's sends hold at most one pool
-   * connection between them. Before, each held its own while it waited for the tenant's lock: 50
-   * concurrent sends of one capped tenant took every connection, /send did ~130 req/s for it, and
-   * every other tenant's sends waited behind them (p50 28 → 190–270 ms).
+   * Writes that need a transaction, group committed too (commitTransactional): a capped tenant's,
+   * per tenant, one batch in flight each, under its spend-cap lock (the room read once, each write
+   * taking its share in arrival order); those with an Idempotency-Key, their results stored in one
+   * statement. Before, each took a transaction of its own and held a pool connection through it,
+   * and while waiting for the tenant's lock: 50 concurrent sends of one capped tenant did ~130
+   * req/s, 50 with keys ~280, and every other tenant's sends waited behind them (p50 28 → 110–380
+   * ms; docs/BENCHMARKS.md, "A capped tenant").
    */
-  private readonly cappedInserts = new Map<number, Batcher<CappedWrite, unknown>>();
+  private readonly cappedInserts = new Map<number, Batcher<TransactionalWrite, unknown>>();
+  private readonly keyedInserts = new Batcher<TransactionalWrite, unknown>(
+    (ws) => this.commitTransactional(null, ws),
+    200,
+    4,
+  );
+  /**
+   * A capped tenant's other accepts (an Idempotency-Key's result, a code's companion write) keep a
+   * transaction each; they take turns per tenant in this process before they take a connection.
+   */
+  private readonly cappedTurns = new Map<number, Semaphore>();
   /** Jobs of concurrent requests, added by one addBulk. */
   private readonly enqueues = new Batcher<
     { id: string; tenantId: number; delayMs: number; lane: Lane }[],
@@ -705,11 +722,15 @@ export class AcceptService {
           rateLimit = null;
           onLedger = true;
         }
-      if (cap !== null && (key === null || claimId === null) && !onLedger && !also) {
-        const err = await this.cappedBatcher(tenantId).submit({
+      const keyed = key !== null && claimId !== null;
+      if ((cap !== null || keyed) && !onLedger && !also) {
+        const err = await (cap !== null ? this.cappedBatcher(tenantId) : this.keyedInserts).submit({
           write,
           cap,
           estimate: sumMicros(rows.map((r) => r.estimatedCost)) ?? 0,
+          key: keyed
+            ? { owner: { tenantId, userId }, key, claimId, stored: toStoredResult(prepared.result) }
+            : null,
         });
         if (err !== null) throw err;
       } else if (cap === null && (key === null || claimId === null) && !onLedger) {
@@ -735,26 +756,30 @@ export class AcceptService {
           write.batch ? [write.batch] : [],
           also,
         );
-        const counted = await this.ds.transaction(async (manager) => {
-          const ledger = onLedger
-            ? await this.ledgerLimits.take(manager, { tenantId, userId, userLimit, recipients: rows, now })
-            : null;
-          if (cap !== null) {
-            await this.spendCap.lock(manager, tenantId);
-            const room = await this.spendCap.room(tenantId, cap, manager);
-            this.spendCap.check(room, sumMicros(rows.map((r) => r.estimatedCost)) ?? 0);
-          }
-          if (key !== null && claimId !== null)
-            await this.idempotency.complete(
-              manager,
-              { tenantId, userId },
-              key,
-              claimId,
-              toStoredResult(prepared.result),
-            );
-          await this.messages.runInsert(manager, insert);
-          return ledger;
-        });
+        const transaction = () =>
+          this.ds.transaction(async (manager) => {
+            const ledger = onLedger
+              ? await this.ledgerLimits.take(manager, { tenantId, userId, userLimit, recipients: rows, now })
+              : null;
+            if (cap !== null) {
+              await this.spendCap.lock(manager, tenantId);
+              const room = await this.spendCap.room(tenantId, cap, manager);
+              this.spendCap.check(room, sumMicros(rows.map((r) => r.estimatedCost)) ?? 0);
+            }
+            if (key !== null && claimId !== null)
+              await this.idempotency.complete(
+                manager,
+                { tenantId, userId },
+                key,
+                claimId,
+                toStoredResult(prepared.result),
+              );
+            await this.messages.runInsert(manager, insert);
+            return ledger;
+          });
+        // A capped tenant's transactions take its lock one at a time: waiting here holds no
+        // pool connection (see cappedInserts).
+        const counted = cap !== null ? await this.capTurns(tenantId).run(transaction) : await transaction();
         if (counted !== null) {
           this.ledgerLimits.replay(counted.taken);
           rateLimit = counted.state;
@@ -768,56 +793,76 @@ export class AcceptService {
     return rateLimit as RateLimitState;
   }
 
-  private cappedBatcher(tenantId: number): Batcher<CappedWrite, unknown> {
+  private capTurns(tenantId: number): Semaphore {
+    let turns = this.cappedTurns.get(tenantId);
+    if (!turns) {
+      turns = new Semaphore(1);
+      this.cappedTurns.set(tenantId, turns);
+    }
+    return turns;
+  }
+
+  private cappedBatcher(tenantId: number): Batcher<TransactionalWrite, unknown> {
     let batcher = this.cappedInserts.get(tenantId);
     if (!batcher) {
-      batcher = new Batcher((ws) => this.commitCapped(tenantId, ws), 200, 1);
+      batcher = new Batcher((ws) => this.commitTransactional(tenantId, ws), 200, 1);
       this.cappedInserts.set(tenantId, batcher);
     }
     return batcher;
   }
 
   /**
-   * One capped tenant's writes in one transaction: its spend-cap lock, its room read once, then
-   * each write all or nothing in arrival order (a refused one leaves its share to the next), and
-   * the accepted ones' rows in one statement. Returns null for each write stored, else its
-   * refusal. When the database refuses the statement for one write's data, each is written again
-   * on its own, so only that one fails.
+   * Writes in one transaction: for a capped tenant (`capped`), its spend-cap lock and its room
+   * read once, each write all or nothing in arrival order (a refused one leaves its share to the
+   * next); then the keys' results in one statement (a write whose claim was lost is refused, its
+   * rows not written); then the rows of those left in one statement. Returns null for each write
+   * stored, else its refusal. When the database refuses a statement for one write's data, each
+   * is written again on its own, so only that one fails.
    */
-  private async commitCapped(tenantId: number, ws: CappedWrite[]): Promise<unknown[]> {
-    const rowsOf = (some: CappedWrite[]) => ({
+  private async commitTransactional(capped: number | null, ws: TransactionalWrite[]): Promise<unknown[]> {
+    const rowsOf = (some: TransactionalWrite[]) => ({
       messages: some.flatMap((w) => w.write.messages),
       batches: some.flatMap((w) => (w.write.batch ? [w.write.batch] : [])),
     });
     // Built before the transaction (it holds the lock only for its statements); rebuilt inside for
-    // the accepted ones only when some were refused.
+    // those left only when some were refused.
     const every = rowsOf(ws);
     const insert = await this.messages.prepareInsert(every.messages, 'api', every.batches);
     try {
       return await this.ds.transaction(async (manager) => {
-        await this.spendCap.lock(manager, tenantId);
-        const room = await this.spendCap.room(tenantId, ws[0].cap, manager);
-        let spent = room.spent;
-        const results = ws.map((w) => {
-          try {
-            this.spendCap.check({ ...room, cap: w.cap, spent }, w.estimate);
-            spent += w.estimate;
-            return null;
-          } catch (e) {
-            return e;
-          }
+        const results: unknown[] = ws.map(() => null);
+        if (capped !== null) {
+          await this.spendCap.lock(manager, capped);
+          const room = await this.spendCap.room(capped, ws[0].cap ?? 0, manager);
+          let spent = room.spent;
+          ws.forEach((w, i) => {
+            try {
+              this.spendCap.check({ ...room, cap: w.cap ?? room.cap, spent }, w.estimate);
+              spent += w.estimate;
+            } catch (e) {
+              results[i] = e;
+            }
+          });
+        }
+        const keyed = ws.flatMap((w, i) => (results[i] === null && w.key ? [{ i, key: w.key }] : []));
+        const stored = await this.idempotency.completeMany(
+          manager,
+          keyed.map((k) => k.key),
+        );
+        keyed.forEach((k, j) => {
+          if (!stored[j]) results[k.i] = new IdempotencyInFlightError(k.key.key);
         });
         if (results.every((r) => r === null)) await this.messages.runInsert(manager, insert);
         else {
-          const taken = rowsOf(ws.filter((_, i) => results[i] === null));
-          await this.messages.insertMany(manager, taken.messages, 'api', taken.batches);
+          const left = rowsOf(ws.filter((_, i) => results[i] === null));
+          await this.messages.insertMany(manager, left.messages, 'api', left.batches);
         }
         return results;
       });
     } catch (e) {
       if (ws.length === 1 || !isPostgresDataError(e)) return ws.map(() => e);
       const one: unknown[] = [];
-      for (const w of ws) one.push((await this.commitCapped(tenantId, [w]))[0]);
+      for (const w of ws) one.push((await this.commitTransactional(capped, [w]))[0]);
       return one;
     }
   }

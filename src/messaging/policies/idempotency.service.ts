@@ -124,15 +124,40 @@ export class IdempotencyService {
     claimId: string,
     stored: unknown,
   ): Promise<void> {
-    const updated: unknown[] = await manager.query(
+    const [done] = await this.completeMany(manager, [{ owner, key, claimId, stored }]);
+    if (!done) throw new IdempotencyInFlightError(key);
+  }
+
+  /**
+   * Stores each request's result under its key, in one statement, if its claim is still this
+   * request's: whether each was stored (false: the claim was lost, IdempotencyInFlightError).
+   */
+  async completeMany(
+    manager: EntityManager,
+    items: { owner: KeyOwner; key: string; claimId: string; stored: unknown }[],
+  ): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const updated: { i: number }[] = await manager.query(
+      // A CTE, so the driver answers the updated rows (an UPDATE alone answers [rows, count]).
       `WITH done AS (
-         UPDATE sms_idempotency_keys SET status_code = 202, response = $5
-          WHERE tenant_id = $1 AND user_id = $2 AND key = $3 AND claim_id = $4 AND status_code IS NULL
-          RETURNING 1)
-       SELECT 1 FROM done`,
-      [owner.tenantId, owner.userId, key, claimId, JSON.stringify(stored)],
+         UPDATE sms_idempotency_keys k SET status_code = 202, response = c.response
+           FROM unnest($1::int[], $2::varchar[], $3::varchar[], $4::uuid[], $5::jsonb[], $6::int[])
+             AS c(tenant_id, user_id, key, claim_id, response, i)
+          WHERE k.tenant_id = c.tenant_id AND k.user_id = c.user_id AND k.key = c.key
+            AND k.claim_id = c.claim_id AND k.status_code IS NULL
+         RETURNING c.i)
+       SELECT i FROM done`,
+      [
+        items.map((x) => x.owner.tenantId),
+        items.map((x) => x.owner.userId),
+        items.map((x) => x.key),
+        items.map((x) => x.claimId),
+        items.map((x) => JSON.stringify(x.stored)),
+        items.map((_, i) => i),
+      ],
     );
-    if (updated.length === 0) throw new IdempotencyInFlightError(key);
+    const done = new Set(updated.map((u) => u.i));
+    return items.map((_, i) => done.has(i));
   }
 
   /** Drops an unfinished claim so the key can be used again (the request failed). */
