@@ -112,7 +112,7 @@ interface Write {
 }
 
 /**
- * A write committed in a transaction of its batch (TransactionalWrites): a capped tenant's (its cap,
+ * A write committed in a transaction of its batch (commitTransactional): a capped tenant's (its cap,
  * from the accept's read of the settings, and its estimate) or one with an Idempotency-Key (the
  * result to store under the key, if the claim is still this request's), or both.
  */
@@ -169,8 +169,9 @@ export class AcceptService {
     4,
   );
   /**
-   * A capped tenant's other accepts (an Idempotency-Key's result, a code's companion write) keep a
-   * transaction each; they take turns per tenant in this process before they take a connection.
+   * A capped tenant's other accepts (a code with its companion write, a code counted on the ledger)
+   * keep a transaction each; they take turns per tenant in this process before they take a
+   * connection.
    */
   private readonly cappedTurns = new Map<number, Semaphore>();
   /** Jobs of concurrent requests, added by one addBulk. */
@@ -815,7 +816,8 @@ export class AcceptService {
    * Writes in one transaction: for a capped tenant (`capped`), its spend-cap lock and its room
    * read once, each write all or nothing in arrival order (a refused one leaves its share to the
    * next); then the keys' results in one statement (a write whose claim was lost is refused, its
-   * rows not written); then the rows of those left in one statement. Returns null for each write
+   * rows not written; the share it was given stays taken for this batch, the stricter side); then
+   * the rows of those left in one statement. Returns null for each write
    * stored, else its refusal. When the database refuses a statement for one write's data, each
    * is written again on its own, so only that one fails.
    */
