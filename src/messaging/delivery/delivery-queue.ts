@@ -166,8 +166,8 @@ export function shardOf(shards: number, lane: Lane, tenantId: number | undefined
 
 /**
  * Adds delivery jobs. A message is in at most one live job of its own id, or of its bulk chunk (on
- * a Redis Cluster a code also in a second, delayed one: see addCodes); whichever runs, the
- * worker's conditional claim hands it to a provider at most once per attempt.
+ * a Redis Cluster a code also in a second one, added a second later: see hedge); whichever runs,
+ * the worker's conditional claim hands it to a provider at most once per attempt.
  *
  * The queues are SMS_QUEUE_SHARDS shards (see DeliveryShard, shardOf). Shard 0's queues are the
  * ones BullModule registers (and `queue`, `campaignQueue`, `codeQueue` name them); the others are
