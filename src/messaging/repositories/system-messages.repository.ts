@@ -178,6 +178,12 @@ export class SystemMessagesRepository {
   /**
    * Of these (message, provider word) pairs, those already recorded (a replayed callback), as
    * `${id} ${providerStatus}`.
+   *
+   * One index lookup per pair, whatever the statistics say: the subquery with LIMIT cannot be
+   * flattened into a join. Written as `WHERE EXISTS`, the planner may turn the semi join into a
+   * hash join over every event of the ledger, grouped (it did whenever its estimate of the events
+   * per message ran behind a fast-growing table: 45–70 ms a batch of receipts, most of
+   * PostgreSQL's CPU for receipts; docs/SCALING.md).
    */
   async providerStatusesSeen(
     m: EntityManager,
@@ -185,10 +191,11 @@ export class SystemMessagesRepository {
   ): Promise<Set<string>> {
     if (pairs.length === 0) return new Set();
     const rows: { id: string; word: string }[] = await m.query(
-      `SELECT DISTINCT x.id, x.word
+      `SELECT x.id, x.word
          FROM unnest($1::uuid[], $2::text[]) AS x(id, word)
-        WHERE EXISTS (SELECT 1 FROM sms_message_events e
-                       WHERE e.message_id = x.id AND e.payload->>'provider_status' = x.word)`,
+        CROSS JOIN LATERAL (SELECT 1 FROM sms_message_events e
+                             WHERE e.message_id = x.id AND e.payload->>'provider_status' = x.word
+                             LIMIT 1) AS seen`,
       [pairs.map((p) => p.id), pairs.map((p) => p.providerStatus)],
     );
     return new Set(rows.map((r) => `${r.id} ${r.word}`));
