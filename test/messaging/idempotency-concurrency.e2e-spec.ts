@@ -56,6 +56,40 @@ describe('idempotency under concurrency', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
+  it('claims one key sent at once with two bodies once: the other body is a 422, the same body a 409 or the replay', async () => {
+    const who = { tenant: freshTenantId(), user: 'u1' };
+    const bodies = [
+      { phone_number: '+12025550123', message: 'first body' },
+      { phone_number: '+12025550123', message: 'second body' },
+    ];
+    // Sent together, so their claims share batches: a key asked twice in one is decided there.
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        t
+          .http()
+          .post('/api/sms/send')
+          .set(t.auth(who))
+          .set('Idempotency-Key', 'two-bodies')
+          .send(bodies[i % 2])
+          .then((a) => ({ a, body: i % 2 })),
+      ),
+    );
+    const first = answers.filter(({ a }) => a.status === 202 && a.headers['idempotent-replayed'] !== 'true');
+    expect(first).toHaveLength(1);
+    const winner = first[0].body;
+    for (const { a, body } of answers) {
+      if (body !== winner) {
+        expect(a.status).toBe(422);
+        expect(a.body).toMatchObject({ statusCode: 422, message: expect.stringContaining('two-bodies') });
+      } else if (a.status === 202) expect(a.body).toEqual(first[0].a.body);
+      else expect(a.status).toBe(409);
+    }
+    const rows = await t
+      .get(DataSource)
+      .query('SELECT body FROM sms_messages WHERE tenant_id = $1', [who.tenant]);
+    expect(rows).toEqual([{ body: bodies[winner].message }]);
+  });
+
   it('commits concurrent sends with distinct keys of several tenants together: each stored once, under its own key, replayed as answered', async () => {
     const tenants = [freshTenantId(), freshTenantId(), freshTenantId()];
     const sends = tenants.flatMap((tenant) =>

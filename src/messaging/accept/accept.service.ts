@@ -160,13 +160,14 @@ export class AcceptService {
    * statement. Before, each took a transaction of its own and held a pool connection through it,
    * and while waiting for the tenant's lock: 50 concurrent sends of one capped tenant did ~130
    * req/s, 50 with keys ~280, and every other tenant's sends waited behind them (p50 28 → 110–380
-   * ms; docs/BENCHMARKS.md, "A capped tenant").
+   * ms; docs/BENCHMARKS.md, "A capped tenant"). Keyed batches: two in flight; with four, bursts
+   * split into small transactions of four round trips each (docs/BENCHMARKS.md, "Keyed sends").
    */
   private readonly cappedInserts = new Map<number, Batcher<TransactionalWrite, unknown>>();
   private readonly keyedInserts = new Batcher<TransactionalWrite, unknown>(
     (ws) => this.commitTransactional(null, ws),
     200,
-    4,
+    2,
   );
   /**
    * A capped tenant's other accepts (a code with its companion write, a code counted on the ledger)
