@@ -90,6 +90,76 @@ describe('idempotency under concurrency', () => {
     expect(rows).toEqual([{ body: bodies[winner].message }]);
   });
 
+  it("answers a key whose request is committing at once, and does not hold up other keys' claims meanwhile", async () => {
+    const who = { tenant: freshTenantId(), user: 'u1' };
+    const body = { phone_number: '+12025550123', message: 'slow to commit' };
+    const send = (key: string) =>
+      t.http().post('/api/sms/send').set(t.auth(who)).set('Idempotency-Key', key).send(body);
+    await send('committing').expect(202);
+    const ds = t.get(DataSource);
+    // The key's row locked as a request completing it holds it (a 10,000-number bulk's insert, say),
+    // from another connection, for longer than the answers may take.
+    const holder = ds.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    try {
+      await holder.query(
+        `SELECT 1 FROM sms_idempotency_keys WHERE tenant_id = $1 AND key = 'committing' FOR UPDATE`,
+        [who.tenant],
+      );
+      const started = Date.now();
+      // Sent together, so their claims share a batch.
+      const [again, other] = await Promise.all([send('committing'), send('another-key')]);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(again.status).toBe(202);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(other.status).toBe(202);
+    } finally {
+      await holder.rollbackTransaction();
+      await holder.release();
+    }
+  });
+
+  it('lets a key past its 24 hours, or abandoned by a request that died, be taken again, by one request', async () => {
+    const who = { tenant: freshTenantId(), user: 'u1' };
+    const ds = t.get(DataSource);
+    const send = (key: string, message: string) =>
+      t
+        .http()
+        .post('/api/sms/send')
+        .set(t.auth(who))
+        .set('Idempotency-Key', key)
+        .send({ phone_number: '+12025550123', message });
+    await send('aged', 'yesterday').expect(202);
+    await ds.query(
+      `UPDATE sms_idempotency_keys SET created_at = now() - interval '25 hours' WHERE tenant_id = $1`,
+      [who.tenant],
+    );
+    // A claim whose request died before it completed (no result), a minute and more ago.
+    await ds.query(
+      `INSERT INTO sms_idempotency_keys (tenant_id, user_id, key, request_hash, claim_id, created_at)
+       VALUES ($1, 'u1', 'abandoned', repeat('0', 64), gen_random_uuid(), now() - interval '61 seconds')`,
+      [who.tenant],
+    );
+    // Each stale key asked by three requests at once: one takes it over, the others see it taken.
+    const answers = await Promise.all(
+      ['aged', 'abandoned'].flatMap((key) => [1, 2, 3].map(() => send(key, `today ${key}`))),
+    );
+    for (const key of [0, 1]) {
+      const mine = answers.slice(key * 3, key * 3 + 3);
+      const fresh = mine.filter((a) => a.status === 202 && a.headers['idempotent-replayed'] !== 'true');
+      expect(fresh).toHaveLength(1);
+      for (const a of mine) expect([202, 409]).toContain(a.status);
+    }
+    const rows = await ds.query('SELECT body FROM sms_messages WHERE tenant_id = $1 ORDER BY body', [
+      who.tenant,
+    ]);
+    expect(rows).toEqual([{ body: 'today abandoned' }, { body: 'today aged' }, { body: 'yesterday' }]);
+    // Taken over, the key replays its new answer.
+    const replay = await send('aged', 'today aged').expect(202);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+  });
+
   it('commits concurrent sends with distinct keys of several tenants together: each stored once, under its own key, replayed as answered', async () => {
     const tenants = [freshTenantId(), freshTenantId(), freshTenantId()];
     const sends = tenants.flatMap((tenant) =>

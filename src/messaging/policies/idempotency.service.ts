@@ -18,6 +18,8 @@ export type Claim = { claimed: true; claimId: string } | { claimed: false; store
 const WINDOW = `interval '24 hours'`;
 /** A key claimed this long ago and never completed belongs to a request that died: it may be taken again. */
 const ABANDONED = `interval '60 seconds'`;
+/** A key row (`k`) that a new request may take over: past its window, or abandoned. */
+const STALE = `(k.created_at <= now() - ${WINDOW} OR (k.status_code IS NULL AND k.created_at <= now() - ${ABANDONED}))`;
 /**
  * Claims written by one statement at most, and such statements at once for this process. One at a
  * time: a claim statement takes ~1 ms, and while it runs the next requests' claims gather into the
@@ -149,10 +151,12 @@ export class IdempotencyService {
   }
 
   /**
-   * The claims of a batch: one INSERT … ON CONFLICT for every key, in key order (two batches that
-   * share keys wait for each other in the same order, never in a cycle), then one read of the keys
-   * it did not take. A key asked twice in one batch is claimed by its first request; the later
-   * ones see that request in flight (409), or another body (422), as they would a moment later.
+   * The claims of a batch: one INSERT … ON CONFLICT DO NOTHING for every key, in key order, then one
+   * read of the keys it did not take (no lock: a key whose request is still completing answers
+   * 409 or its replay at once, and holds up no other key of the batch), and, rarely, the takeover
+   * of keys past their window or abandoned. A key asked twice in one batch is claimed by its first
+   * request; the later ones see that request in flight (409), or another body (422), as they
+   * would a moment later.
    */
   private async claimMany(rs: ClaimRequest[]): Promise<(Claim | Error)[]> {
     const id = (r: ClaimRequest) => keyId(r.owner.tenantId, r.owner.userId, r.key);
@@ -164,31 +168,57 @@ export class IdempotencyService {
       xs.map((r) => r.owner.userId),
       xs.map((r) => r.key),
     ];
+    const claimColumns = (xs: ClaimRequest[]) => [
+      ...columns(xs),
+      xs.map((r) => r.hash),
+      xs.map((r) => r.claimId),
+    ];
+    // DO NOTHING: a key whose row another transaction holds (its request completing, a bulk's
+    // insert with it) is not waited for: its request is in flight, which the read below shows.
     const taken: { claim_id: string }[] = await this.ds.query(
-      `INSERT INTO sms_idempotency_keys AS k (tenant_id, user_id, key, request_hash, claim_id)
+      `INSERT INTO sms_idempotency_keys (tenant_id, user_id, key, request_hash, claim_id)
        SELECT * FROM unnest($1::int[], $2::varchar[], $3::varchar[], $4::char(64)[], $5::uuid[])
-       ON CONFLICT (tenant_id, user_id, key) DO UPDATE
-         SET request_hash = EXCLUDED.request_hash, claim_id = EXCLUDED.claim_id,
-             status_code = NULL, response = NULL, created_at = now()
-         WHERE k.created_at <= now() - ${WINDOW}
-            OR (k.status_code IS NULL AND k.created_at <= now() - ${ABANDONED})
+       ON CONFLICT (tenant_id, user_id, key) DO NOTHING
        RETURNING claim_id`,
-      [...columns(asked), asked.map((r) => r.hash), asked.map((r) => r.claimId)],
+      claimColumns(asked),
     );
     const claimed = new Set(taken.map((t) => t.claim_id));
     const others = asked.filter((r) => !claimed.has(r.claimId));
-    const held = new Map<string, HeldKey>();
+    const held = new Map<string, HeldKey & { stale: boolean }>();
+    /** Keys found stale but not taken over: another request did, or theirs completed meanwhile. */
+    const missed = new Set<string>();
     if (others.length > 0) {
-      // By primary key; a key released between the two statements has no row (the caller retries).
-      const rows: (HeldKey & { tenant_id: number; user_id: string; key: string })[] = await this.ds.query(
-        `SELECT k.tenant_id, k.user_id, k.key, k.request_hash, k.status_code, k.response, k.created_at,
-                k.claim_id
-           FROM unnest($1::int[], $2::varchar[], $3::varchar[]) AS q(tenant_id, user_id, key)
-           JOIN sms_idempotency_keys k
-             ON k.tenant_id = q.tenant_id AND k.user_id = q.user_id AND k.key = q.key`,
-        columns(others),
-      );
+      // By primary key, without a lock; a key released between the two statements has no row.
+      const rows: (HeldKey & { tenant_id: number; user_id: string; key: string; stale: boolean })[] =
+        await this.ds.query(
+          `SELECT k.tenant_id, k.user_id, k.key, k.request_hash, k.status_code, k.response, k.created_at,
+                  k.claim_id, ${STALE} AS stale
+             FROM unnest($1::int[], $2::varchar[], $3::varchar[]) AS q(tenant_id, user_id, key)
+             JOIN sms_idempotency_keys k
+               ON k.tenant_id = q.tenant_id AND k.user_id = q.user_id AND k.key = q.key`,
+          columns(others),
+        );
       for (const row of rows) held.set(keyId(row.tenant_id, row.user_id, row.key), row);
+      // Past its window, or abandoned by a request that died: taken over, if still so under the
+      // row's lock (two requests taking one over: the second finds it fresh, in flight).
+      const stale = others.filter((r) => held.get(id(r))?.stale);
+      if (stale.length > 0) {
+        const retaken: { claim_id: string }[] = await this.ds.query(
+          // A CTE, so the driver answers the updated rows (an UPDATE alone answers [rows, count]).
+          `WITH retaken AS (
+             UPDATE sms_idempotency_keys k
+                SET request_hash = q.request_hash, claim_id = q.claim_id, status_code = NULL,
+                    response = NULL, created_at = now()
+               FROM unnest($1::int[], $2::varchar[], $3::varchar[], $4::char(64)[], $5::uuid[])
+                 AS q(tenant_id, user_id, key, request_hash, claim_id)
+              WHERE k.tenant_id = q.tenant_id AND k.user_id = q.user_id AND k.key = q.key AND ${STALE}
+             RETURNING q.claim_id)
+           SELECT claim_id FROM retaken`,
+          claimColumns(stale),
+        );
+        for (const t of retaken) claimed.add(t.claim_id);
+        for (const r of stale) if (!claimed.has(r.claimId)) missed.add(id(r));
+      }
     }
     return rs.map((r) => {
       const holder = first.get(id(r)) as ClaimRequest;
@@ -198,6 +228,8 @@ export class IdempotencyService {
         return holder.hash === r.hash
           ? new IdempotencyInFlightError(r.key)
           : new IdempotencyMismatchError(r.key);
+      // The caller retries, and then finds what the key holds now.
+      if (missed.has(id(r))) return new IdempotencyInFlightError(r.key);
       return this.found(r, held.get(id(r)));
     });
   }
