@@ -298,10 +298,7 @@ export class AcceptService {
     const outcome = await this.ds.transaction(async (m) => {
       if (!(await hooks.before(m))) return null;
       const cap = batch.testMode ? null : this.spendCap.capOf(settings);
-      if (cap !== null) {
-        await this.spendCap.lock(m, input.tenantId);
-        this.takeWhatFits(batch, await this.spendCap.room(input.tenantId, cap, m));
-      }
+      if (cap !== null) this.takeWhatFits(batch, await this.spendCap.lockedRoom(m, input.tenantId, cap));
       await this.messages.insertCampaignChunk(
         m,
         batch.rows.map((r) => ({
@@ -440,10 +437,8 @@ export class AcceptService {
     );
     const taken = await this.ds.transaction(async (m) => {
       const cap = batch.testMode ? null : this.spendCap.capOf(settings);
-      if (cap !== null && batch.rows.length > 0) {
-        await this.spendCap.lock(m, o.tenantId);
-        this.takeWhatFits(batch, await this.spendCap.room(o.tenantId, cap, m));
-      }
+      if (cap !== null && batch.rows.length > 0)
+        this.takeWhatFits(batch, await this.spendCap.lockedRoom(m, o.tenantId, cap));
       const kept = batch.rows[0] ?? null;
       const outcome = kept ? reason : `refused:${batch.refused[0]?.reason ?? 'unknown'}`.slice(0, 32);
       const claimed: { id: string }[] = await m.query(
@@ -735,7 +730,7 @@ export class AcceptService {
             : null,
         });
         if (err !== null) throw err;
-      } else if (cap === null && (key === null || claimId === null) && !onLedger) {
+      } else if (cap === null && !keyed && !onLedger) {
         if (also) {
           // The rows and their companion in one statement: atomic without a transaction.
           await this.messages.insertMany(
@@ -764,9 +759,9 @@ export class AcceptService {
               ? await this.ledgerLimits.take(manager, { tenantId, userId, userLimit, recipients: rows, now })
               : null;
             if (cap !== null) {
-              await this.spendCap.lock(manager, tenantId);
-              const room = await this.spendCap.room(tenantId, cap, manager);
-              this.spendCap.check(room, sumMicros(rows.map((r) => r.estimatedCost)) ?? 0);
+              const estimate = sumMicros(rows.map((r) => r.estimatedCost)) ?? 0;
+              const [refused] = await this.spendCap.reserve(manager, tenantId, [{ cap, estimate }]);
+              if (refused) throw refused;
             }
             if (key !== null && claimId !== null)
               await this.idempotency.complete(
@@ -835,17 +830,12 @@ export class AcceptService {
       return await this.ds.transaction(async (manager) => {
         const results: unknown[] = ws.map(() => null);
         if (capped !== null) {
-          await this.spendCap.lock(manager, capped);
-          const room = await this.spendCap.room(capped, ws[0].cap ?? 0, manager);
-          let spent = room.spent;
-          ws.forEach((w, i) => {
-            try {
-              this.spendCap.check({ ...room, cap: w.cap ?? room.cap, spent }, w.estimate);
-              spent += w.estimate;
-            } catch (e) {
-              results[i] = e;
-            }
-          });
+          const refusals = await this.spendCap.reserve(
+            manager,
+            capped,
+            ws.map((w) => ({ cap: w.cap ?? 0, estimate: w.estimate })),
+          );
+          refusals.forEach((refused, i) => (results[i] = refused));
         }
         const keyed = ws.flatMap((w, i) => (results[i] === null && w.key ? [{ i, key: w.key }] : []));
         const stored = await this.idempotency.completeMany(

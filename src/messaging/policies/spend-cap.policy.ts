@@ -60,6 +60,41 @@ export class SpendCapPolicy {
     await m.query('SELECT pg_advisory_xact_lock($1, $2)', [TenantLock.SpendCap, tenantId]);
   }
 
+  /**
+   * The room left this month, read under the tenant's lock (`lock`, then `room`, through `m`): no
+   * concurrent accept of the tenant sees it until `m`'s transaction ends.
+   */
+  async lockedRoom(m: EntityManager, tenantId: number, cap: Micros): Promise<SpendRoom> {
+    await this.lock(m, tenantId);
+    return this.room(tenantId, cap, m);
+  }
+
+  /**
+   * Accepts of one capped tenant in one transaction (`m`), in order: the room read once under the
+   * lock, each accept all or nothing (`check`) against its own cap (from its read of the settings)
+   * and what the ones before it took; a refused one leaves its share to the next. Returns, per
+   * accept, its 402 or null when it fits.
+   */
+  async reserve(
+    m: EntityManager,
+    tenantId: number,
+    asks: readonly { cap: Micros; estimate: Micros }[],
+  ): Promise<(SpendCapReachedError | null)[]> {
+    if (asks.length === 0) return [];
+    const room = await this.lockedRoom(m, tenantId, asks[0].cap);
+    let spent = room.spent;
+    return asks.map(({ cap, estimate }) => {
+      try {
+        this.check({ ...room, cap, spent }, estimate);
+        spent += estimate;
+        return null;
+      } catch (e) {
+        if (e instanceof SpendCapReachedError) return e;
+        throw e;
+      }
+    });
+  }
+
   /** The room left this month (read through `m` when given, e.g. after `lock`). */
   async room(tenantId: number, cap: Micros, m?: EntityManager): Promise<SpendRoom> {
     const currency = this.config.get('SMS_CURRENCY');
