@@ -354,9 +354,10 @@ export async function rollupSendPathScenario(ctx: BenchContext): Promise<Figure[
     ctx.rows.push({
       name: `(h) send-bulk accept → delivered (receipts included), rollup triggers on vs off (${fmt(perRun)} messages × ${rounds} rounds each)`,
       figure: `${fmt(rateOn)} vs ${fmt(rateOff)} msg/s (rounds: ${on.map((x) => fmt(x)).join(', ')} vs ${off.map((x) => fmt(x)).join(', ')})`,
-      target: 'throughput with the rollup ≥ 90 % of without',
+      // Issue 21: the rollup costs at most 5 % of throughput with receipts on.
+      target: 'throughput with the rollup ≥ 95 % of without',
       ratio: `${fmt(ratio * 100, 1)} %`,
-      met: ratio >= 0.9,
+      met: ratio >= 0.95,
     });
     return [
       {
