@@ -7,6 +7,7 @@ import { MessageStatus } from '../../core/message-types';
 import { canTransition } from '../../core/status-machine';
 import { formatMoney, Micros } from '../../core/money';
 import {
+  MessageEvent,
   receiptKey,
   ReceiptChange,
   ReceiptTarget,
@@ -66,8 +67,8 @@ export class ReceiptsService implements OnModuleInit {
    * One transaction for the batch: every receipt lock first (one statement, in key order), then
    * rounds of at most one receipt per provider message id, in arrival order (a message's second
    * receipt sees what its first did), each round one statement per step: find and lock the
-   * messages, park the receipts whose message is not 'sent' yet, look up replays, apply the
-   * changes, write the events.
+   * messages with whether each receipt is a replay, park the receipts whose message is not 'sent'
+   * yet, apply the changes with their events.
    */
   private async applyMany(rs: DeliveryReceipt[]): Promise<ReceiptResult[]> {
     // First final receipts of sent messages, counted towards the routing scores once committed.
@@ -97,18 +98,14 @@ export class ReceiptsService implements OnModuleInit {
         const found = round
           .filter((i) => targets.has(receiptKey(rs[i])))
           .map((i) => ({ i, r: rs[i], row: targets.get(receiptKey(rs[i])) as ReceiptTarget }));
-        const seen = await this.messages.providerStatusesSeen(
-          m,
-          found.map(({ r, row }) => ({ id: row.id, providerStatus: r.providerStatus })),
-        );
         const changes: (ReceiptChange & { id: string })[] = [];
-        const events: Parameters<SystemMessagesRepository['insertEvents']>[1] = [];
+        const events: MessageEvent[] = [];
         for (const { i, r, row } of found) {
           const { id, status } = row;
           const price = costOf(r);
           // A replayed callback (same message, same provider word) was recorded once: no new
           // event, no change, except a cost the first one did not carry.
-          if (seen.has(`${id} ${r.providerStatus}`)) {
+          if (row.seen) {
             if (row.cost === null && price.cost !== null)
               changes.push({ id, status: null, errorCode: null, ...price });
             results[i] = 'ignored';
@@ -138,8 +135,7 @@ export class ReceiptsService implements OnModuleInit {
               status: next,
             });
         }
-        await this.messages.applyReceipts(m, changes);
-        await this.messages.insertEvents(m, events);
+        await this.messages.writeReceipts(m, changes, events);
       }
       return results;
     });

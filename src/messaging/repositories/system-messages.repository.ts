@@ -25,6 +25,13 @@ export interface ReceiptTarget {
   /** For the routing scores' delivery signals: the recipient and when the message was sent. */
   phoneNumber: string;
   sentAt: Date | null;
+  /** The message's events already record the receipt's provider word: a replayed callback. */
+  seen: boolean;
+}
+
+/** A receipt as its target is looked up: its key and the provider's own word for the status. */
+export interface ReceiptAsked extends ReceiptKey {
+  providerStatus: string;
 }
 
 /** What a receipt or a status lookup changes; `status` null: only cost (or nothing). */
@@ -35,6 +42,24 @@ export interface ReceiptChange {
   cost: string | null;
   /** ISO 4217 as the provider reported it; kept with the cost. */
   currency: string | null;
+}
+
+/** An event of a message's history, as the system writes it. */
+export interface MessageEvent {
+  id: string;
+  status: MessageStatus;
+  source: string;
+  payload: Record<string, unknown> | null;
+}
+
+/** Events as the columns of an `unnest` (message id, status, source, payload), in their order. */
+function eventColumns(events: MessageEvent[]): [string[], MessageStatus[], string[], (string | null)[]] {
+  return [
+    events.map((e) => e.id),
+    events.map((e) => e.status),
+    events.map((e) => e.source),
+    events.map((e) => (e.payload === null ? null : JSON.stringify(e.payload))),
+  ];
 }
 
 /** A row in 'sending' or 'unknown' whose attempt's outcome the resolver must find out. */
@@ -113,8 +138,18 @@ export class SystemMessagesRepository {
     );
   }
 
-  /** The messages these provider message ids name, locked for the transaction; by `receiptKey`. */
-  async lockReceiptTargets(m: EntityManager, keys: ReceiptKey[]): Promise<Map<string, ReceiptTarget>> {
+  /**
+   * The messages these provider message ids name, locked for the transaction; by `receiptKey`.
+   * Each says whether its events already hold the receipt's provider word (`seen`: a replayed
+   * callback), in the same statement.
+   *
+   * That check is one index lookup per message, whatever the statistics say: the subquery with
+   * LIMIT cannot be flattened into a join. Written as `EXISTS`, the planner may turn the semi join
+   * into a hash join over every event of the ledger, grouped (it did whenever its estimate of the
+   * events per message ran behind a fast-growing table: 45–70 ms a batch of receipts, most of
+   * PostgreSQL's CPU for receipts; docs/SCALING.md).
+   */
+  async lockReceiptTargets(m: EntityManager, asked: ReceiptAsked[]): Promise<Map<string, ReceiptTarget>> {
     const rows: {
       id: string;
       status: MessageStatus;
@@ -123,13 +158,22 @@ export class SystemMessagesRepository {
       provider_message_id: string;
       phone_number: string;
       sent_at: Date | null;
+      seen: boolean;
     }[] = await m.query(
-      `SELECT s.id, s.status, s.cost::text AS cost, s.provider, s.provider_message_id, s.phone_number, s.sent_at
+      `SELECT s.id, s.status, s.cost::text AS cost, s.provider, s.provider_message_id, s.phone_number, s.sent_at,
+              seen.one IS NOT NULL AS seen
          FROM sms_messages s
-         JOIN unnest($1::varchar[], $2::varchar[]) AS k(provider, provider_message_id)
+         JOIN unnest($1::varchar[], $2::varchar[], $3::text[]) AS k(provider, provider_message_id, word)
            ON s.provider = k.provider AND s.provider_message_id = k.provider_message_id
+         LEFT JOIN LATERAL (SELECT 1 AS one FROM sms_message_events e
+                             WHERE e.message_id = s.id AND e.payload->>'provider_status' = k.word
+                             LIMIT 1) AS seen ON true
           FOR UPDATE OF s`,
-      [keys.map((k) => k.provider), keys.map((k) => k.providerMessageId)],
+      [
+        asked.map((k) => k.provider),
+        asked.map((k) => k.providerMessageId),
+        asked.map((k) => k.providerStatus),
+      ],
     );
     const targets = new Map<string, ReceiptTarget>();
     for (const r of rows) {
@@ -141,6 +185,7 @@ export class SystemMessagesRepository {
           cost: r.cost,
           phoneNumber: r.phone_number,
           sentAt: r.sent_at === null ? null : new Date(r.sent_at),
+          seen: r.seen,
         });
     }
     return targets;
@@ -176,71 +221,39 @@ export class SystemMessagesRepository {
   }
 
   /**
-   * Of these (message, provider word) pairs, those already recorded (a replayed callback), as
-   * `${id} ${providerStatus}`.
-   *
-   * One index lookup per pair, whatever the statistics say: the subquery with LIMIT cannot be
-   * flattened into a join. Written as `WHERE EXISTS`, the planner may turn the semi join into a
-   * hash join over every event of the ledger, grouped (it did whenever its estimate of the events
-   * per message ran behind a fast-growing table: 45–70 ms a batch of receipts, most of
-   * PostgreSQL's CPU for receipts; docs/SCALING.md).
+   * What receipts change (at most one change per message) and their events (in this order), in
+   * one statement: the update of the messages in a CTE, the events' insert around it.
    */
-  async providerStatusesSeen(
+  async writeReceipts(
     m: EntityManager,
-    pairs: { id: string; providerStatus: string }[],
-  ): Promise<Set<string>> {
-    if (pairs.length === 0) return new Set();
-    const rows: { id: string; word: string }[] = await m.query(
-      `SELECT x.id, x.word
-         FROM unnest($1::uuid[], $2::text[]) AS x(id, word)
-        CROSS JOIN LATERAL (SELECT 1 FROM sms_message_events e
-                             WHERE e.message_id = x.id AND e.payload->>'provider_status' = x.word
-                             LIMIT 1) AS seen`,
-      [pairs.map((p) => p.id), pairs.map((p) => p.providerStatus)],
-    );
-    return new Set(rows.map((r) => `${r.id} ${r.word}`));
-  }
-
-  /** Applies what receipts change, one statement for all (at most one change per message). */
-  async applyReceipts(m: EntityManager, changes: (ReceiptChange & { id: string })[]): Promise<void> {
+    changes: (ReceiptChange & { id: string })[],
+    events: MessageEvent[],
+  ): Promise<void> {
     const real = changes.filter((c) => c.status !== null || c.cost !== null);
-    if (real.length === 0) return;
+    if (real.length === 0 && events.length === 0) return;
     await m.query(
-      `UPDATE sms_messages s SET status = COALESCE(c.status, s.status),
-         delivered_at = CASE WHEN c.status = 'delivered' THEN now() ELSE s.delivered_at END,
-         error_code = COALESCE(c.error_code, s.error_code),
-         cost = COALESCE(c.cost, s.cost),
-         currency = CASE WHEN c.cost IS NOT NULL THEN COALESCE(c.currency::char(3), s.currency) ELSE s.currency END,
-         -- A provider reported on it: a code message's full body is never needed again.
-         body_ciphertext = CASE WHEN c.status IS NOT NULL THEN NULL ELSE s.body_ciphertext END,
-         updated_at = now()
-       FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::numeric[], $5::varchar[])
-         AS c(id, status, error_code, cost, currency)
-       WHERE s.id = c.id`,
+      `WITH applied AS (
+         UPDATE sms_messages s SET status = COALESCE(c.status, s.status),
+           delivered_at = CASE WHEN c.status = 'delivered' THEN now() ELSE s.delivered_at END,
+           error_code = COALESCE(c.error_code, s.error_code),
+           cost = COALESCE(c.cost, s.cost),
+           currency = CASE WHEN c.cost IS NOT NULL THEN COALESCE(c.currency::char(3), s.currency) ELSE s.currency END,
+           -- A provider reported on it: a code message's full body is never needed again.
+           body_ciphertext = CASE WHEN c.status IS NOT NULL THEN NULL ELSE s.body_ciphertext END,
+           updated_at = now()
+         FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::numeric[], $5::varchar[])
+           AS c(id, status, error_code, cost, currency)
+         WHERE s.id = c.id
+       )
+       INSERT INTO sms_message_events (message_id, status, source, payload)
+       SELECT * FROM unnest($6::uuid[], $7::varchar[], $8::varchar[], $9::jsonb[])`,
       [
         real.map((c) => c.id),
         real.map((c) => c.status),
         real.map((c) => c.errorCode),
         real.map((c) => c.cost),
         real.map((c) => c.currency),
-      ],
-    );
-  }
-
-  /** Writes message events, in this order. */
-  async insertEvents(
-    m: EntityManager,
-    events: { id: string; status: MessageStatus; source: string; payload: Record<string, unknown> | null }[],
-  ): Promise<void> {
-    if (events.length === 0) return;
-    await m.query(
-      `INSERT INTO sms_message_events (message_id, status, source, payload)
-       SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::jsonb[])`,
-      [
-        events.map((e) => e.id),
-        events.map((e) => e.status),
-        events.map((e) => e.source),
-        events.map((e) => (e.payload === null ? null : JSON.stringify(e.payload))),
+        ...eventColumns(events),
       ],
     );
   }

@@ -92,9 +92,11 @@ describe('code bodies after the code is used or expired', () => {
     const id = await send(tenant, phone, '661204');
     await ctx.ds.query(`UPDATE sms_messages SET status = 'unknown' WHERE id = $1`, [id]);
     await ledger.transaction((m) =>
-      ledger.applyReceipts(m, [
-        { id, status: 'delivered', errorCode: null, cost: '0.0079', currency: 'USD' },
-      ]),
+      ledger.writeReceipts(
+        m,
+        [{ id, status: 'delivered', errorCode: null, cost: '0.0079', currency: 'USD' }],
+        [],
+      ),
     );
     expect(await row(id)).toMatchObject({ status: 'delivered', body_ciphertext: null });
   });
