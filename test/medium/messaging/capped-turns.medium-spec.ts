@@ -54,7 +54,7 @@ describe("a capped tenant's transactions take turns before they take a connectio
     const accept = ctx.get(AcceptService);
     // Another replica's accept of the capped tenant, holding its spend-cap lock.
     await outside.query('SELECT pg_advisory_lock($1, $2)', [TenantLock.SpendCap, capped]);
-    let waiting: Promise<unknown>[] = [];
+    let waiting: Promise<unknown>[];
     try {
       waiting = Array.from({ length: 3 * POOL }, (_, i) =>
         accept.accept(
