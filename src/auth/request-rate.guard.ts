@@ -28,6 +28,7 @@ export class RequestRateGuard implements CanActivate {
   ) {
     const limit = config.get('SMS_REQUEST_RATE_LIMIT');
     this.rule = {
+      rule: 'request_rate_limit',
       limit,
       windowMs: WINDOW_MS,
       what: `more than ${limit} per minute for this token`,

@@ -483,7 +483,7 @@ export class CampaignsService {
         const retry = Math.ceil((dayStart.getTime() + 86_400_000 - now.getTime()) / 1000);
         throw new RateLimitExceededError(
           `campaign_daily_limit exceeded: ${used} of ${limit} campaign recipients used today (UTC), this campaign has ${recipients}`,
-          { limit, used, requested: recipients },
+          { rule: 'campaign_daily_limit', limit, used, requested: recipients, retry_after_seconds: retry },
           { 'Retry-After': String(retry) },
         );
       }
@@ -742,7 +742,8 @@ function updatedRows<T>(result: unknown): T[] {
 }
 
 function notFound(id: string): NotFoundError {
-  return new NotFoundError(`campaign not found: ${id}`, { campaign_id: id });
+  const message = `campaign not found: ${id}`;
+  return new NotFoundError(message, [{ errors: [message], campaign_id: id }]);
 }
 
 function auditView(c: Campaign) {

@@ -301,5 +301,6 @@ function consentSummary(
 }
 
 function notFound(userId: string): NotFoundError {
-  return new NotFoundError(`recipient not found: "${userId}"`, { user_id: userId });
+  const message = `recipient not found: "${userId}"`;
+  return new NotFoundError(message, [{ errors: [message], user_id: userId }]);
 }

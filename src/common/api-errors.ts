@@ -17,11 +17,16 @@ export class ErrorResponseDto {
   @ApiProperty({ example: 'phone_number: phone_number is not valid (too_short)' }) message: string;
   @ApiPropertyOptional({
     description:
-      'what was wrong, one entry per field (`field`, `errors`; some rules add more, e.g. `rule`, `retry_after_seconds`)',
+      'what was wrong, always a list: `errors` in every entry; `field` when a field is at fault (400: one entry per field); `rule` names the rule a refusal applied (429, 402, …), and the rule adds its figures (e.g. `limit`, `used`, `retry_after_seconds`)',
     type: 'array',
     items: {
       type: 'object',
-      properties: { field: { type: 'string' }, errors: { type: 'array', items: { type: 'string' } } },
+      properties: {
+        field: { type: 'string' },
+        errors: { type: 'array', items: { type: 'string' } },
+        rule: { type: 'string' },
+      },
+      required: ['errors'],
       additionalProperties: true,
     },
     example: [{ field: 'phone_number', errors: ['phone_number is not valid (too_short)'] }],

@@ -15,25 +15,44 @@ export type ErrorCode =
   | 'service_unavailable'
   | 'spend_cap_reached';
 
-export interface FieldError {
-  field: string;
+/**
+ * One entry of an error's `details`, the one shape of every error answer (docs/sending.md
+ * "Errors"): what was wrong (`errors`), the field at fault when there is one, the rule a refusal
+ * applied (`rule`: a 429's limit, a 402's cap), and what that rule adds (its limit, what was used,
+ * `retry_after_seconds`).
+ */
+export interface ErrorDetail {
+  field?: string;
   errors: string[];
+  rule?: string;
+  [more: string]: unknown;
+}
+
+/** A 400's entry: the field and what was wrong with it. */
+export interface FieldError extends ErrorDetail {
+  field: string;
 }
 
 export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details?: unknown,
+    /** Always a list (or none): clients read `details[]` whatever the status. */
+    readonly details?: readonly ErrorDetail[],
     /** Extra response headers, e.g. Retry-After. */
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
+
+  /** The answer's `details`: these (the readiness probe answers terminus' report instead). */
+  answeredDetails(): unknown {
+    return this.details;
+  }
 }
 
 export class ValidationFailedError extends AppError {
-  constructor(message: string, details?: FieldError[] | unknown) {
+  constructor(message: string, details?: readonly ErrorDetail[]) {
     super('validation_failed', message, details);
   }
 
@@ -43,13 +62,13 @@ export class ValidationFailedError extends AppError {
 }
 
 export class NotFoundError extends AppError {
-  constructor(message: string, details?: unknown) {
+  constructor(message: string, details?: readonly ErrorDetail[]) {
     super('not_found', message, details);
   }
 }
 
 export class ConflictError extends AppError {
-  constructor(message: string, details?: unknown) {
+  constructor(message: string, details?: readonly ErrorDetail[]) {
     super('conflict', message, details);
   }
 }
@@ -60,9 +79,14 @@ export class ForbiddenError extends AppError {
   }
 }
 
+/** 429: `detail` names the rule and what it counted; its `errors` are the message. */
 export class RateLimitExceededError extends AppError {
-  constructor(message: string, details: unknown, headers: Record<string, string>) {
-    super('rate_limited', message, details, headers);
+  constructor(
+    message: string,
+    detail: Omit<ErrorDetail, 'errors'> & { rule: string; retry_after_seconds: number },
+    headers: Record<string, string>,
+  ) {
+    super('rate_limited', message, [{ ...detail, errors: [message] }], headers);
   }
 }
 

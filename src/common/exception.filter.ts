@@ -84,7 +84,8 @@ export class AppExceptionFilter implements ExceptionFilter {
     if (exception instanceof AppError) {
       const statusCode = httpStatusOf(exception.code);
       const body: ErrorBody = { statusCode, error: reasonPhrase(statusCode), message: exception.message };
-      if (exception.details !== undefined) body.details = exception.details;
+      const details = exception.answeredDetails();
+      if (details !== undefined) body.details = details;
       return { body, headers: exception.headers };
     }
     if (exception instanceof HttpException) {

@@ -65,16 +65,28 @@ export class HealthController {
 
 /**
  * Terminus' 503 in the shared error body: the message names what is down (`database`, `redis`,
- * ...), `details` keeps terminus' own `{status, info, error, details}`, and Retry-After is set.
+ * ...), `details` keeps terminus' own `{status, info, error, details}` (a probe's report, as its
+ * 200 is, not the API's list of entries), and Retry-After is set.
  */
+class NotReadyError extends AppError {
+  constructor(private readonly report: { error?: Record<string, unknown> }) {
+    const down = Object.keys(report.error ?? {});
+    super(
+      'service_unavailable',
+      down.length ? `not ready: ${down.join(', ')} unavailable` : 'not ready',
+      undefined,
+      {
+        'Retry-After': String(DEPENDENCY_RETRY_AFTER_SECONDS),
+      },
+    );
+  }
+
+  override answeredDetails(): unknown {
+    return this.report;
+  }
+}
+
 function notReady(e: unknown): unknown {
   if (!(e instanceof ServiceUnavailableException)) return e;
-  const report = e.getResponse() as { error?: Record<string, unknown> };
-  const down = Object.keys(report.error ?? {});
-  return new AppError(
-    'service_unavailable',
-    down.length ? `not ready: ${down.join(', ')} unavailable` : 'not ready',
-    report,
-    { 'Retry-After': String(DEPENDENCY_RETRY_AFTER_SECONDS) },
-  );
+  return new NotReadyError(e.getResponse() as { error?: Record<string, unknown> });
 }

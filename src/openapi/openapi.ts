@@ -111,6 +111,25 @@ const ERRORS: Record<string, { description: string; headers?: string[]; example:
       details: [{ field: 'phone_number', errors: ['phone_number is not valid (too_short)'] }],
     },
   },
+  '402': {
+    description:
+      "the tenant's monthly_spend_cap would be passed by this request's estimate; nothing was stored (raising the cap, or the next month, helps; waiting does not)",
+    example: {
+      statusCode: 402,
+      error: 'Payment Required',
+      message: 'monthly spend cap reached: 99.9921 of 100 USD spent this month',
+      details: [
+        {
+          rule: 'monthly_spend_cap',
+          errors: ['monthly spend cap reached: 99.9921 of 100 USD spent this month'],
+          cap: '100',
+          month_to_date: '99.9921',
+          estimated_cost: '0.0079',
+          currency: 'USD',
+        },
+      ],
+    },
+  },
   '401': {
     description: 'missing, malformed or expired bearer token',
     example: { statusCode: 401, error: 'Unauthorized', message: 'missing or invalid bearer token' },
@@ -132,6 +151,16 @@ const ERRORS: Record<string, { description: string; headers?: string[]; example:
       error: 'Conflict',
       message:
         'Idempotency-Key "reminder-123" is in use by a request still in progress; retry after it completes',
+      details: [
+        {
+          field: 'Idempotency-Key',
+          errors: [
+            'Idempotency-Key "reminder-123" is in use by a request still in progress; retry after it completes',
+          ],
+          rule: 'idempotency_key_in_flight',
+          retry_after_seconds: 1,
+        },
+      ],
     },
   },
   '413': {
@@ -152,13 +181,36 @@ const ERRORS: Record<string, { description: string; headers?: string[]; example:
       statusCode: 422,
       error: 'Unprocessable Entity',
       message: 'Idempotency-Key "reminder-123" was already used with a different request body',
+      details: [
+        {
+          field: 'Idempotency-Key',
+          errors: ['Idempotency-Key "reminder-123" was already used with a different request body'],
+          rule: 'idempotency_key_reused',
+        },
+      ],
     },
   },
   '429': {
     description:
       'a rate limit (requests per minute, recipients per hour, or codes per number); see Retry-After',
     headers: ['Retry-After'],
-    example: { statusCode: 429, error: 'Too Many Requests', message: 'rate limit exceeded' },
+    example: {
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: 'rate limit exceeded: 1000 of 1000 recipients used in the last hour, this request needs 1',
+      details: [
+        {
+          rule: 'recipient_rate_limit',
+          errors: [
+            'rate limit exceeded: 1000 of 1000 recipients used in the last hour, this request needs 1',
+          ],
+          limit: 1000,
+          used: 1000,
+          requested: 1,
+          retry_after_seconds: 1260,
+        },
+      ],
+    },
   },
   '500': {
     description: 'an unexpected error; `errorId` is in the service log',
@@ -219,7 +271,8 @@ function completeOperation(op: OperationObject & { [NO_DEPENDENCIES]?: boolean }
   delete op[NO_DEPENDENCIES];
   if (authenticated) statuses.push('401', '403', '404', '429');
   if (op.requestBody) statuses.push('413', '415');
-  if (idempotent) statuses.push('409', '422');
+  // The routes with an Idempotency-Key are the accept routes: each can meet the spend cap.
+  if (idempotent) statuses.push('402', '409', '422');
   for (const status of Object.keys(op.responses)) if (Number(status) >= 400) statuses.push(status);
   for (const status of new Set(statuses)) {
     const spec = ERRORS[status];

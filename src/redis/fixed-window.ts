@@ -19,6 +19,8 @@ return {n, ttl}
 `);
 
 export interface FixedWindowLimit {
+  /** The 429's `details[].rule`, e.g. `request_rate_limit`. */
+  rule: string;
   /** At most this many hits per window. */
   limit: number;
   windowMs: number;
@@ -55,7 +57,12 @@ export async function takeFixedWindow(
   const retryAfter = Math.max(1, Math.ceil(msLeft / 1000));
   throw new RateLimitExceededError(
     `too many requests: ${rule.what}`,
-    { limit: rule.limit, window_seconds: rule.windowMs / 1000, retry_after_seconds: retryAfter },
+    {
+      rule: rule.rule,
+      limit: rule.limit,
+      window_seconds: rule.windowMs / 1000,
+      retry_after_seconds: retryAfter,
+    },
     { 'Retry-After': String(retryAfter) },
   );
 }

@@ -74,6 +74,10 @@ export class AppointmentRemindersController {
     status: 409,
     description: 'the same reminder is being sent by another request right now; retry',
   })
+  @ApiResponse({
+    status: 402,
+    description: "the tenant's monthly_spend_cap would be passed; nothing was sent",
+  })
   @ApiAcceptedResponse({ type: RemindAppointmentResponseDto })
   async remind(
     @CurrentPrincipal() p: Principal,

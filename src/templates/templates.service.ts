@@ -59,13 +59,10 @@ export interface Rendered {
 
 export class TemplateNotFoundError extends NotFoundError {
   constructor(templateId: string, tenantId: number) {
-    super(
-      `template not found: "${templateId}" is not an active template of tenant ${tenantId} or a default`,
-      {
-        template_id: templateId,
-        tenant_id: tenantId,
-      },
-    );
+    const message = `template not found: "${templateId}" is not an active template of tenant ${tenantId} or a default`;
+    super(message, [
+      { field: 'template_id', errors: [message], template_id: templateId, tenant_id: tenantId },
+    ]);
   }
 }
 
@@ -404,14 +401,12 @@ export class TemplatesService {
       const row = await this.own(tenantId, templateId, m);
       if (!row || !row.isActive) return null;
       const variant = row.variants?.find((v) => v.key === key);
-      if (!variant)
-        throw new NotFoundError(
-          `variant not found: template "${templateId}" has no running variant "${key}"`,
-          {
-            template_id: templateId,
-            variant: key,
-          },
-        );
+      if (!variant) {
+        const message = `variant not found: template "${templateId}" has no running variant "${key}"`;
+        throw new NotFoundError(message, [
+          { field: 'variant', errors: [message], template_id: templateId, variant: key },
+        ]);
+      }
       const before = auditView(row);
       Object.assign(row, {
         content: { ...variant.content },

@@ -285,7 +285,19 @@ describe('campaigns', () => {
       .set(t.auth(admin))
       .send(body(admin.tenant))
       .expect(201);
-    await t.http().post(`/api/sms/campaigns/${c.body.campaign_id}/execute`).set(t.auth(admin)).expect(429);
+    const refused = await t
+      .http()
+      .post(`/api/sms/campaigns/${c.body.campaign_id}/execute`)
+      .set(t.auth(admin))
+      .expect(429);
+    expect(refused.body.details).toEqual([
+      expect.objectContaining({
+        rule: 'campaign_daily_limit',
+        limit: 5,
+        used: 0,
+        retry_after_seconds: Number(refused.headers['retry-after']),
+      }),
+    ]);
     const after = await t
       .http()
       .get(`/api/sms/campaigns/${c.body.campaign_id}`)

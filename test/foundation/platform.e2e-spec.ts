@@ -83,6 +83,7 @@ describe('errors, docs, health and logs', () => {
       '202',
       '400',
       '401',
+      '402',
       '403',
       '404',
       '409',

@@ -168,6 +168,7 @@ describe('bulk, scheduling and cancel', () => {
       .set(t.auth(who))
       .expect(409);
     expect(conflict.body.message).toContain('delivered');
+    expect(conflict.body.details).toEqual([{ errors: [conflict.body.message], status: 'delivered' }]);
   });
 
   it.each([

@@ -379,7 +379,16 @@ describe('channels: bulk, templated and campaign sends on WhatsApp and MMS, and 
     expect(wa.body).toMatchObject({
       statusCode: 402,
       error: 'Payment Required',
-      details: { cap: '0.01', month_to_date: '0', estimated_cost: '0.013', currency: 'USD' },
+      details: [
+        {
+          rule: 'monthly_spend_cap',
+          errors: ['monthly spend cap reached: 0 of 0.01 USD spent this month'],
+          cap: '0.01',
+          month_to_date: '0',
+          estimated_cost: '0.013',
+          currency: 'USD',
+        },
+      ],
     });
     expect(await history(fresh)).toEqual([]);
 
@@ -402,12 +411,16 @@ describe('channels: bulk, templated and campaign sends on WhatsApp and MMS, and 
         statusCode: 402,
         error: 'Payment Required',
         message: 'monthly spend cap reached: 0.0083 of 0.01 USD spent this month',
-        details: {
-          cap: '0.01',
-          month_to_date: '0.0083',
-          estimated_cost: estimate[k as keyof typeof estimate],
-          currency: 'USD',
-        },
+        details: [
+          {
+            rule: 'monthly_spend_cap',
+            errors: ['monthly spend cap reached: 0.0083 of 0.01 USD spent this month'],
+            cap: '0.01',
+            month_to_date: '0.0083',
+            estimated_cost: estimate[k as keyof typeof estimate],
+            currency: 'USD',
+          },
+        ],
       });
     }
     expect((await history(who)).map((h) => h.channel)).toEqual(['sms']);

@@ -40,6 +40,17 @@ describe('idempotency and rate limits', () => {
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     expect(refused.headers['x-ratelimit-remaining']).toBe('0');
     expect(refused.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+    // details, as on every error, is a list: the rule and its figures.
+    expect(refused.body.details).toEqual([
+      {
+        rule: 'recipient_rate_limit',
+        errors: [refused.body.message],
+        limit: 5,
+        used: 5,
+        requested: 1,
+        retry_after_seconds: Number(refused.headers['retry-after']),
+      },
+    ]);
     const history = await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
     expect(history.body.items).toHaveLength(5);
   });

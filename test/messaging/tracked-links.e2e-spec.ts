@@ -444,8 +444,11 @@ describe('tracked links: the redirect is rate-limited per client address', () =>
 
   it('answers 429 with Retry-After past SMS_LINK_CLICK_RATE_LIMIT a minute, before looking the code up', async () => {
     // The window is shared by every app of this run on 127.0.0.1: the 429 comes at the latest on the 4th.
-    let refused: { status: number; headers: Record<string, string>; body: { statusCode?: number } } | null =
-      null;
+    let refused: {
+      status: number;
+      headers: Record<string, string>;
+      body: { statusCode?: number; details?: unknown };
+    } | null = null;
     for (let i = 0; i < 4 && refused === null; i++) {
       const res = await t.http().get('/l/ZZZZZZZZ');
       if (res.status === 429) refused = res;
@@ -454,6 +457,13 @@ describe('tracked links: the redirect is rate-limited per client address', () =>
     expect(refused).not.toBeNull();
     expect(Number(refused?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(refused?.body.statusCode).toBe(429);
+    expect(refused?.body.details).toEqual([
+      expect.objectContaining({
+        rule: 'link_click_rate_limit',
+        window_seconds: 60,
+        retry_after_seconds: Number(refused?.headers['retry-after']),
+      }),
+    ]);
   });
 });
 

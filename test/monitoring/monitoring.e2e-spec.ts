@@ -217,12 +217,16 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
       statusCode: 402,
       error: 'Payment Required',
       message: expect.stringContaining('monthly spend cap reached'),
-      details: {
-        cap: '0.5',
-        month_to_date: expect.any(String),
-        estimated_cost: expect.any(String),
-        currency: 'USD',
-      },
+      details: [
+        {
+          rule: 'monthly_spend_cap',
+          errors: [res.body.message],
+          cap: '0.5',
+          month_to_date: expect.any(String),
+          estimated_cost: expect.any(String),
+          currency: 'USD',
+        },
+      ],
     });
     const [{ count }] = await ds.query(
       `SELECT count(*) FROM sms_messages WHERE tenant_id = $1 AND body = 'over'`,
@@ -270,7 +274,8 @@ describe('monitoring: metrics, provider health, alerts, spend cap', () => {
     expect([5, 6]).toContain(stored);
     for (const r of all.filter((x) => x.status === 402)) {
       expect(r.body.error).toBe('Payment Required');
-      expect(Number(r.body.details.cap)).toBeCloseTo((micros * 7) / 1e6, 6);
+      expect(r.body.details).toEqual([expect.objectContaining({ rule: 'monthly_spend_cap' })]);
+      expect(Number(r.body.details[0].cap)).toBeCloseTo((micros * 7) / 1e6, 6);
     }
     const [{ count }] = await ds.query(
       `SELECT count(*)::int AS count FROM sms_messages WHERE tenant_id = $1 AND body = 'race'`,

@@ -20,7 +20,15 @@ describe('per-token request rate (issue 8, item 14)', () => {
       statusCode: 429,
       error: 'Too Many Requests',
       message: 'too many requests: more than 5 per minute for this token',
-      details: { limit: 5, window_seconds: 60, retry_after_seconds: retryAfter },
+      details: [
+        {
+          rule: 'request_rate_limit',
+          errors: ['too many requests: more than 5 per minute for this token'],
+          limit: 5,
+          window_seconds: 60,
+          retry_after_seconds: retryAfter,
+        },
+      ],
     });
   });
 

@@ -114,7 +114,10 @@ describe('templates', () => {
     const again = await send(body).expect(202);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body).toEqual(first.body);
-    await send({ ...body, language: 'tr' }).expect(422);
+    const reused = await send({ ...body, language: 'tr' }).expect(422);
+    expect(reused.body.details).toEqual([
+      { field: 'Idempotency-Key', errors: [reused.body.message], rule: 'idempotency_key_reused' },
+    ]);
     const history = await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
     expect(history.body.items).toHaveLength(1);
   });

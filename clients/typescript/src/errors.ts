@@ -15,7 +15,7 @@ export class SmsApiError extends Error {
   readonly statusCode: number;
   /** The status text, e.g. "Bad Request". */
   readonly error: string;
-  /** What was wrong, per field (400), or other rule details (429: `retry_after_seconds`). */
+  /** What was wrong, always a list: `field` per field (400); `rule` and its figures for a refusal (402, 429: `retry_after_seconds`). */
   readonly details: ErrorDetail[] | undefined;
   /** On a 500: quote it to operators, it is in the service's log. */
   readonly errorId: string | undefined;

@@ -1324,7 +1324,7 @@ export interface components {
       /** @example phone_number: phone_number is not valid (too_short) */
       message: string;
       /**
-       * @description what was wrong, one entry per field (`field`, `errors`; some rules add more, e.g. `rule`, `retry_after_seconds`)
+       * @description what was wrong, always a list: `errors` in every entry; `field` when a field is at fault (400: one entry per field); `rule` names the rule a refusal applied (429, 402, …), and the rule adds its figures (e.g. `limit`, `used`, `retry_after_seconds`)
        * @example [
        *       {
        *         "field": "phone_number",
@@ -1336,7 +1336,8 @@ export interface components {
        */
       details?: ({
         field?: string;
-        errors?: string[];
+        errors: string[];
+        rule?: string;
       } & {
         [key: string]: unknown;
       })[];
@@ -5896,6 +5897,35 @@ export interface operations {
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
+      /** @description the tenant's monthly_spend_cap would be passed by this request's estimate; nothing was stored (raising the cap, or the next month, helps; waiting does not) */
+      402: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 402,
+           *       "error": "Payment Required",
+           *       "message": "monthly spend cap reached: 99.9921 of 100 USD spent this month",
+           *       "details": [
+           *         {
+           *           "rule": "monthly_spend_cap",
+           *           "errors": [
+           *             "monthly spend cap reached: 99.9921 of 100 USD spent this month"
+           *           ],
+           *           "cap": "100",
+           *           "month_to_date": "99.9921",
+           *           "estimated_cost": "0.0079",
+           *           "currency": "USD"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description role missing or tenant deactivated */
       403: {
         headers: {
@@ -5928,7 +5958,17 @@ export interface operations {
            * @example {
            *       "statusCode": 409,
            *       "error": "Conflict",
-           *       "message": "Idempotency-Key \"reminder-123\" is in use by a request still in progress; retry after it completes"
+           *       "message": "Idempotency-Key \"reminder-123\" is in use by a request still in progress; retry after it completes",
+           *       "details": [
+           *         {
+           *           "field": "Idempotency-Key",
+           *           "errors": [
+           *             "Idempotency-Key \"reminder-123\" is in use by a request still in progress; retry after it completes"
+           *           ],
+           *           "rule": "idempotency_key_in_flight",
+           *           "retry_after_seconds": 1
+           *         }
+           *       ]
            *     }
            */
           'application/json': components['schemas']['ErrorResponseDto'];
@@ -5979,7 +6019,16 @@ export interface operations {
            * @example {
            *       "statusCode": 422,
            *       "error": "Unprocessable Entity",
-           *       "message": "Idempotency-Key \"reminder-123\" was already used with a different request body"
+           *       "message": "Idempotency-Key \"reminder-123\" was already used with a different request body",
+           *       "details": [
+           *         {
+           *           "field": "Idempotency-Key",
+           *           "errors": [
+           *             "Idempotency-Key \"reminder-123\" was already used with a different request body"
+           *           ],
+           *           "rule": "idempotency_key_reused"
+           *         }
+           *       ]
            *     }
            */
           'application/json': components['schemas']['ErrorResponseDto'];
@@ -6088,6 +6137,35 @@ export interface operations {
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
+      /** @description the tenant's monthly_spend_cap would be passed by this request's estimate; nothing was stored (raising the cap, or the next month, helps; waiting does not) */
+      402: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 402,
+           *       "error": "Payment Required",
+           *       "message": "monthly spend cap reached: 99.9921 of 100 USD spent this month",
+           *       "details": [
+           *         {
+           *           "rule": "monthly_spend_cap",
+           *           "errors": [
+           *             "monthly spend cap reached: 99.9921 of 100 USD spent this month"
+           *           ],
+           *           "cap": "100",
+           *           "month_to_date": "99.9921",
+           *           "estimated_cost": "0.0079",
+           *           "currency": "USD"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description role missing or tenant deactivated */
       403: {
         headers: {
@@ -6120,7 +6198,17 @@ export interface operations {
            * @example {
            *       "statusCode": 409,
            *       "error": "Conflict",
-           *       "message": "Idempotency-Key \"reminder-123\" is in use by a request still in progress; retry after it completes"
+           *       "message": "Idempotency-Key \"reminder-123\" is in use by a request still in progress; retry after it completes",
+           *       "details": [
+           *         {
+           *           "field": "Idempotency-Key",
+           *           "errors": [
+           *             "Idempotency-Key \"reminder-123\" is in use by a request still in progress; retry after it completes"
+           *           ],
+           *           "rule": "idempotency_key_in_flight",
+           *           "retry_after_seconds": 1
+           *         }
+           *       ]
            *     }
            */
           'application/json': components['schemas']['ErrorResponseDto'];
@@ -6171,7 +6259,16 @@ export interface operations {
            * @example {
            *       "statusCode": 422,
            *       "error": "Unprocessable Entity",
-           *       "message": "Idempotency-Key \"reminder-123\" was already used with a different request body"
+           *       "message": "Idempotency-Key \"reminder-123\" was already used with a different request body",
+           *       "details": [
+           *         {
+           *           "field": "Idempotency-Key",
+           *           "errors": [
+           *             "Idempotency-Key \"reminder-123\" was already used with a different request body"
+           *           ],
+           *           "rule": "idempotency_key_reused"
+           *         }
+           *       ]
            *     }
            */
           'application/json': components['schemas']['ErrorResponseDto'];
@@ -6280,6 +6377,35 @@ export interface operations {
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
+      /** @description the tenant's monthly_spend_cap would be passed by this request's estimate; nothing was stored (raising the cap, or the next month, helps; waiting does not) */
+      402: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 402,
+           *       "error": "Payment Required",
+           *       "message": "monthly spend cap reached: 99.9921 of 100 USD spent this month",
+           *       "details": [
+           *         {
+           *           "rule": "monthly_spend_cap",
+           *           "errors": [
+           *             "monthly spend cap reached: 99.9921 of 100 USD spent this month"
+           *           ],
+           *           "cap": "100",
+           *           "month_to_date": "99.9921",
+           *           "estimated_cost": "0.0079",
+           *           "currency": "USD"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description role missing or tenant deactivated */
       403: {
         headers: {
@@ -6312,7 +6438,17 @@ export interface operations {
            * @example {
            *       "statusCode": 409,
            *       "error": "Conflict",
-           *       "message": "Idempotency-Key \"reminder-123\" is in use by a request still in progress; retry after it completes"
+           *       "message": "Idempotency-Key \"reminder-123\" is in use by a request still in progress; retry after it completes",
+           *       "details": [
+           *         {
+           *           "field": "Idempotency-Key",
+           *           "errors": [
+           *             "Idempotency-Key \"reminder-123\" is in use by a request still in progress; retry after it completes"
+           *           ],
+           *           "rule": "idempotency_key_in_flight",
+           *           "retry_after_seconds": 1
+           *         }
+           *       ]
            *     }
            */
           'application/json': components['schemas']['ErrorResponseDto'];
@@ -6363,7 +6499,16 @@ export interface operations {
            * @example {
            *       "statusCode": 422,
            *       "error": "Unprocessable Entity",
-           *       "message": "Idempotency-Key \"reminder-123\" was already used with a different request body"
+           *       "message": "Idempotency-Key \"reminder-123\" was already used with a different request body",
+           *       "details": [
+           *         {
+           *           "field": "Idempotency-Key",
+           *           "errors": [
+           *             "Idempotency-Key \"reminder-123\" was already used with a different request body"
+           *           ],
+           *           "rule": "idempotency_key_reused"
+           *         }
+           *       ]
            *     }
            */
           'application/json': components['schemas']['ErrorResponseDto'];
@@ -9340,6 +9485,35 @@ export interface operations {
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
+      /** @description the tenant's monthly_spend_cap would be passed by this request's estimate; nothing was stored (raising the cap, or the next month, helps; waiting does not) */
+      402: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 402,
+           *       "error": "Payment Required",
+           *       "message": "monthly spend cap reached: 99.9921 of 100 USD spent this month",
+           *       "details": [
+           *         {
+           *           "rule": "monthly_spend_cap",
+           *           "errors": [
+           *             "monthly spend cap reached: 99.9921 of 100 USD spent this month"
+           *           ],
+           *           "cap": "100",
+           *           "month_to_date": "99.9921",
+           *           "estimated_cost": "0.0079",
+           *           "currency": "USD"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description role missing or tenant deactivated */
       403: {
         headers: {
@@ -9372,7 +9546,17 @@ export interface operations {
            * @example {
            *       "statusCode": 409,
            *       "error": "Conflict",
-           *       "message": "Idempotency-Key \"reminder-123\" is in use by a request still in progress; retry after it completes"
+           *       "message": "Idempotency-Key \"reminder-123\" is in use by a request still in progress; retry after it completes",
+           *       "details": [
+           *         {
+           *           "field": "Idempotency-Key",
+           *           "errors": [
+           *             "Idempotency-Key \"reminder-123\" is in use by a request still in progress; retry after it completes"
+           *           ],
+           *           "rule": "idempotency_key_in_flight",
+           *           "retry_after_seconds": 1
+           *         }
+           *       ]
            *     }
            */
           'application/json': components['schemas']['ErrorResponseDto'];
@@ -9423,7 +9607,16 @@ export interface operations {
            * @example {
            *       "statusCode": 422,
            *       "error": "Unprocessable Entity",
-           *       "message": "Idempotency-Key \"reminder-123\" was already used with a different request body"
+           *       "message": "Idempotency-Key \"reminder-123\" was already used with a different request body",
+           *       "details": [
+           *         {
+           *           "field": "Idempotency-Key",
+           *           "errors": [
+           *             "Idempotency-Key \"reminder-123\" was already used with a different request body"
+           *           ],
+           *           "rule": "idempotency_key_reused"
+           *         }
+           *       ]
            *     }
            */
           'application/json': components['schemas']['ErrorResponseDto'];
@@ -9532,6 +9725,35 @@ export interface operations {
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
+      /** @description the tenant's monthly_spend_cap would be passed by this request's estimate; nothing was stored (raising the cap, or the next month, helps; waiting does not) */
+      402: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 402,
+           *       "error": "Payment Required",
+           *       "message": "monthly spend cap reached: 99.9921 of 100 USD spent this month",
+           *       "details": [
+           *         {
+           *           "rule": "monthly_spend_cap",
+           *           "errors": [
+           *             "monthly spend cap reached: 99.9921 of 100 USD spent this month"
+           *           ],
+           *           "cap": "100",
+           *           "month_to_date": "99.9921",
+           *           "estimated_cost": "0.0079",
+           *           "currency": "USD"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description role missing or tenant deactivated */
       403: {
         headers: {
@@ -9564,7 +9786,17 @@ export interface operations {
            * @example {
            *       "statusCode": 409,
            *       "error": "Conflict",
-           *       "message": "Idempotency-Key \"reminder-123\" is in use by a request still in progress; retry after it completes"
+           *       "message": "Idempotency-Key \"reminder-123\" is in use by a request still in progress; retry after it completes",
+           *       "details": [
+           *         {
+           *           "field": "Idempotency-Key",
+           *           "errors": [
+           *             "Idempotency-Key \"reminder-123\" is in use by a request still in progress; retry after it completes"
+           *           ],
+           *           "rule": "idempotency_key_in_flight",
+           *           "retry_after_seconds": 1
+           *         }
+           *       ]
            *     }
            */
           'application/json': components['schemas']['ErrorResponseDto'];
@@ -9615,7 +9847,16 @@ export interface operations {
            * @example {
            *       "statusCode": 422,
            *       "error": "Unprocessable Entity",
-           *       "message": "Idempotency-Key \"reminder-123\" was already used with a different request body"
+           *       "message": "Idempotency-Key \"reminder-123\" was already used with a different request body",
+           *       "details": [
+           *         {
+           *           "field": "Idempotency-Key",
+           *           "errors": [
+           *             "Idempotency-Key \"reminder-123\" was already used with a different request body"
+           *           ],
+           *           "rule": "idempotency_key_reused"
+           *         }
+           *       ]
            *     }
            */
           'application/json': components['schemas']['ErrorResponseDto'];
@@ -10250,6 +10491,35 @@ export interface operations {
           'application/json': components['schemas']['ErrorResponseDto'];
         };
       };
+      /** @description the tenant's monthly_spend_cap would be passed; nothing was sent */
+      402: {
+        headers: {
+          'X-Request-Id': components['headers']['X-Request-Id'];
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 402,
+           *       "error": "Payment Required",
+           *       "message": "monthly spend cap reached: 99.9921 of 100 USD spent this month",
+           *       "details": [
+           *         {
+           *           "rule": "monthly_spend_cap",
+           *           "errors": [
+           *             "monthly spend cap reached: 99.9921 of 100 USD spent this month"
+           *           ],
+           *           "cap": "100",
+           *           "month_to_date": "99.9921",
+           *           "estimated_cost": "0.0079",
+           *           "currency": "USD"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
       /** @description role missing or tenant deactivated */
       403: {
         headers: {
@@ -10282,7 +10552,17 @@ export interface operations {
            * @example {
            *       "statusCode": 409,
            *       "error": "Conflict",
-           *       "message": "Idempotency-Key \"reminder-123\" is in use by a request still in progress; retry after it completes"
+           *       "message": "Idempotency-Key \"reminder-123\" is in use by a request still in progress; retry after it completes",
+           *       "details": [
+           *         {
+           *           "field": "Idempotency-Key",
+           *           "errors": [
+           *             "Idempotency-Key \"reminder-123\" is in use by a request still in progress; retry after it completes"
+           *           ],
+           *           "rule": "idempotency_key_in_flight",
+           *           "retry_after_seconds": 1
+           *         }
+           *       ]
            *     }
            */
           'application/json': components['schemas']['ErrorResponseDto'];

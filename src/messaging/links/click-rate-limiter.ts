@@ -23,6 +23,7 @@ export class ClickRateLimiter {
   ) {
     const limit = config.get('SMS_LINK_CLICK_RATE_LIMIT');
     this.rule = {
+      rule: 'link_click_rate_limit',
       limit,
       windowMs: WINDOW_MS,
       what: `more than ${limit} link clicks per minute from this address`,

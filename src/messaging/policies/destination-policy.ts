@@ -229,17 +229,14 @@ export function codeRefusal(
   const message = w.describe(used);
   return new RateLimitExceededError(
     message,
-    [
-      {
-        field: 'phone_number',
-        errors: [message],
-        rule: w.rule,
-        limit: w.limit,
-        used,
-        window_minutes: w.minutes,
-        retry_after_seconds: retryAfter,
-      },
-    ],
+    {
+      field: 'phone_number',
+      rule: w.rule,
+      limit: w.limit,
+      used,
+      window_minutes: w.minutes,
+      retry_after_seconds: retryAfter,
+    },
     { 'Retry-After': String(retryAfter) },
   );
 }

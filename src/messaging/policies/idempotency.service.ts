@@ -77,18 +77,25 @@ export function requestHash(key: Buffer, route: string, body: unknown): string {
   return createHmac('sha256', key).update(route).update('\n').update(stable(body)).digest('hex');
 }
 
+/** The refusals of a key name the header as the field at fault: the caller's key to change or wait on. */
+const KEY_FIELD = 'Idempotency-Key';
+
 export class IdempotencyMismatchError extends AppError {
   constructor(key: string) {
-    super('idempotency_mismatch', `Idempotency-Key "${key}" was already used with a different request body`);
+    const message = `Idempotency-Key "${key}" was already used with a different request body`;
+    super('idempotency_mismatch', message, [
+      { field: KEY_FIELD, errors: [message], rule: 'idempotency_key_reused' },
+    ]);
   }
 }
 
 export class IdempotencyInFlightError extends AppError {
   constructor(key: string) {
+    const message = `Idempotency-Key "${key}" is in use by a request still in progress; retry after it completes`;
     super(
       'conflict',
-      `Idempotency-Key "${key}" is in use by a request still in progress; retry after it completes`,
-      undefined,
+      message,
+      [{ field: KEY_FIELD, errors: [message], rule: 'idempotency_key_in_flight', retry_after_seconds: 1 }],
       { 'Retry-After': '1' },
     );
   }

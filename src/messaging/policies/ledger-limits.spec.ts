@@ -33,7 +33,11 @@ describe('LedgerLimits: when the ledger stands in for Redis', () => {
   it("takes a 429 for Redis's answer: codes ask Redis again", () => {
     const l = limits(true);
     expect(l.standsInFor(slotDown)).toBe(true);
-    expect(l.standsInFor(new RateLimitExceededError('over', {}, {}))).toBe(false);
+    expect(
+      l.standsInFor(
+        new RateLimitExceededError('over', { rule: 'recipient_rate_limit', retry_after_seconds: 1 }, {}),
+      ),
+    ).toBe(false);
     expect(l.countsHere()).toBe(false);
   });
 

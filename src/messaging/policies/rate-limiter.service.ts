@@ -109,7 +109,7 @@ export function recipientRefusal(
   const retryAfter = Math.max(1, state.reset - Math.floor(now.getTime() / 1000));
   return new RateLimitExceededError(
     `rate limit exceeded: ${used} of ${limit} ${what} used in the last hour, this request needs ${count}`,
-    { limit, used, requested: count, retry_after_seconds: retryAfter },
+    { rule: 'recipient_rate_limit', limit, used, requested: count, retry_after_seconds: retryAfter },
     { ...rateLimitHeaders(state), 'Retry-After': String(retryAfter) },
   );
 }

@@ -9,12 +9,9 @@ import type { TenantSettings } from '../../tenancy';
 
 /** 402 Payment Required: the tenant's monthly_spend_cap would be passed; nothing was stored. */
 export class SpendCapReachedError extends AppError {
-  constructor(details: { cap: string; month_to_date: string; estimated_cost: string; currency: string }) {
-    super(
-      'spend_cap_reached',
-      `monthly spend cap reached: ${details.month_to_date} of ${details.cap} ${details.currency} spent this month`,
-      details,
-    );
+  constructor(spend: { cap: string; month_to_date: string; estimated_cost: string; currency: string }) {
+    const message = `monthly spend cap reached: ${spend.month_to_date} of ${spend.cap} ${spend.currency} spent this month`;
+    super('spend_cap_reached', message, [{ rule: 'monthly_spend_cap', errors: [message], ...spend }]);
   }
 }
 

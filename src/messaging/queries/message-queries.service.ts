@@ -36,8 +36,10 @@ export class MessageQueriesService {
     await this.get(p, id);
     const { canceled, status } = await this.messages.cancel(p.tenantId, id, `user:${p.userId}`);
     if (status === null) throw new NotFoundError(`message ${id} not found`);
-    if (!canceled)
-      throw new ConflictError(`message ${id} is ${status} and can no longer be canceled`, { status });
+    if (!canceled) {
+      const message = `message ${id} is ${status} and can no longer be canceled`;
+      throw new ConflictError(message, [{ errors: [message], status }]);
+    }
     await this.queue.remove(id).catch(() => undefined);
   }
 }

@@ -1,6 +1,7 @@
+import type { ErrorDetail } from '../../common/errors';
 import { AccountCredentials, AccountProvider } from './provider-accounts.store';
 
-export interface FieldProblem {
+export interface FieldProblem extends ErrorDetail {
   field: string;
   errors: string[];
 }

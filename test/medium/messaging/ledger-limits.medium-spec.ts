@@ -121,7 +121,9 @@ describe('the code limits, counted from the ledger', () => {
     await rowAgo(tenant, '+12025550135', 'general_notification', 61); // out of the hour
     const { refused } = await take({ tenantId: tenant, userLimit: 2, phones: ['+12025550139'] });
     expect(refused?.code).toBe('rate_limited');
-    expect(refused?.details).toMatchObject({ limit: 2, used: 2, requested: 1 });
+    expect(refused?.details).toEqual([
+      expect.objectContaining({ rule: 'recipient_rate_limit', limit: 2, used: 2, requested: 1 }),
+    ]);
     const { taken } = await take({ tenantId: tenant, userLimit: 3, phones: ['+12025550139'] });
     expect(taken?.state).toMatchObject({ limit: 3, remaining: 0 });
   });
