@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
-import { FixedWindowLimit, takeFixedWindow } from '../redis/fixed-window';
+import { FixedWindow } from '../redis/fixed-window';
 import { RedisService } from '../redis/redis.module';
 import { AuthedRequest, IS_PUBLIC } from './decorators';
 
@@ -19,7 +19,7 @@ const WINDOW_MS = 60_000;
 export class RequestRateGuard implements CanActivate {
   private readonly logger = new Logger(RequestRateGuard.name);
   /** Made once: nothing is allocated per request below the limit. */
-  private readonly rule: FixedWindowLimit;
+  private readonly window: FixedWindow;
 
   constructor(
     private readonly reflector: Reflector,
@@ -27,13 +27,17 @@ export class RequestRateGuard implements CanActivate {
     config: AppConfig,
   ) {
     const limit = config.get('SMS_REQUEST_RATE_LIMIT');
-    this.rule = {
-      rule: 'request_rate_limit',
-      limit,
-      windowMs: WINDOW_MS,
-      what: `more than ${limit} per minute for this token`,
-      name: 'request-rate limit',
-    };
+    this.window = new FixedWindow(
+      redis,
+      {
+        rule: 'request_rate_limit',
+        limit,
+        windowMs: WINDOW_MS,
+        what: `more than ${limit} per minute for this token`,
+        name: 'request-rate limit',
+      },
+      this.logger,
+    );
   }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -46,7 +50,7 @@ export class RequestRateGuard implements CanActivate {
     // answers 503 itself.
     const key = this.redis.key('rrl', user.homeTenantId, user.userId);
     if (this.redis.refusalFor(key)) return true;
-    await takeFixedWindow(this.redis, key, this.rule, this.logger);
+    await this.window.take(key);
     return true;
   }
 }

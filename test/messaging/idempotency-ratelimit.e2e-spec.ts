@@ -54,4 +54,36 @@ describe('idempotency and rate limits', () => {
     const history = await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
     expect(history.body.items).toHaveLength(5);
   });
+
+  it("counts a user's concurrent sends one by one: exactly the limit pass, each told what is left", async () => {
+    const who = { tenant: freshTenantId(), user: 12 };
+    // Those that arrive together are counted in one call to Redis, each in arrival order.
+    const answers = await Promise.all(
+      [2, 1, 1, 1, 1, 1, 1].map((n, i) =>
+        t
+          .http()
+          .post('/api/sms/send-bulk')
+          .set(t.auth(who))
+          .send({
+            phone_numbers: Array.from({ length: n }, (_, j) => `+1202555${String(4000 + 10 * i + j)}`),
+            message: `together ${i}`,
+          }),
+      ),
+    );
+    const passed = answers.filter((a) => a.status === 202);
+    const refused = answers.filter((a) => a.status === 429);
+    expect(passed.length + refused.length).toBe(answers.length);
+    // 5 recipients an hour: which requests pass depends on the order they reach the service, but
+    // never more than 5 recipients, and the window is full.
+    const taken = passed.reduce((sum, a) => sum + a.body.accepted, 0);
+    expect(taken).toBe(5);
+    const left = passed.map((a) => Number(a.headers['x-ratelimit-remaining'])).sort();
+    // Each passed request was told the room it left: all different, down to 0.
+    expect(new Set(left).size).toBe(left.length);
+    expect(left[0]).toBe(0);
+    for (const r of refused)
+      expect(r.body.details).toEqual([expect.objectContaining({ rule: 'recipient_rate_limit', limit: 5 })]);
+    const history = await t.http().get('/api/sms/history').set(t.auth(who)).expect(200);
+    expect(history.body.items).toHaveLength(5);
+  });
 });

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import { FixedWindowLimit, takeFixedWindow } from '../../redis/fixed-window';
+import { FixedWindow } from '../../redis/fixed-window';
 import { RedisService } from '../../redis/redis.module';
 
 const WINDOW_MS = 60_000;
@@ -14,24 +14,27 @@ const WINDOW_MS = 60_000;
 @Injectable()
 export class ClickRateLimiter {
   private readonly logger = new Logger(ClickRateLimiter.name);
-  /** Made once: nothing is allocated per request below the limit. */
-  private readonly rule: FixedWindowLimit;
+  private readonly window: FixedWindow;
 
   constructor(
     private readonly redis: RedisService,
     config: AppConfig,
   ) {
     const limit = config.get('SMS_LINK_CLICK_RATE_LIMIT');
-    this.rule = {
-      rule: 'link_click_rate_limit',
-      limit,
-      windowMs: WINDOW_MS,
-      what: `more than ${limit} link clicks per minute from this address`,
-      name: 'link click limit',
-    };
+    this.window = new FixedWindow(
+      redis,
+      {
+        rule: 'link_click_rate_limit',
+        limit,
+        windowMs: WINDOW_MS,
+        what: `more than ${limit} link clicks per minute from this address`,
+        name: 'link click limit',
+      },
+      this.logger,
+    );
   }
 
   async take(address: string): Promise<void> {
-    await takeFixedWindow(this.redis, this.redis.key('lrl', address), this.rule, this.logger);
+    await this.window.take(this.redis.key('lrl', address));
   }
 }

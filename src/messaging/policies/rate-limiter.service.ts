@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { RateLimitExceededError, ServiceUnavailableError } from '../../common/errors';
+import { KeyedBatcher } from '../../redis/keyed-batcher';
 import { LuaScript } from '../../redis/lua-script';
 import { RedisService } from '../../redis/redis.module';
 
@@ -12,13 +13,15 @@ export interface RateLimitState {
 
 /**
  * A rolling hour in 60 one-minute buckets (a Redis hash), checked and incremented by one Lua
- * script so concurrent requests cannot both squeeze under the limit.
- * KEYS[1] hash; ARGV: minute now, recipients, limit. Returns {allowed, used, oldestMinute}.
+ * script so concurrent requests cannot both squeeze under the limit. One call takes the requests
+ * of one user that arrived together, in arrival order, each all or nothing: a request that does
+ * not fit takes nothing and leaves its room to the next.
+ * KEYS[1] hash; ARGV: minute now, limit, then each request's recipients. Returns per request
+ * {allowed, used} (used: with it when allowed, before it when not), then the oldest minute.
  */
 const SCRIPT = new LuaScript(`
 local now = tonumber(ARGV[1])
-local n = tonumber(ARGV[2])
-local limit = tonumber(ARGV[3])
+local limit = tonumber(ARGV[2])
 local kv = redis.call('HGETALL', KEYS[1])
 local used = 0
 local oldest = now
@@ -31,17 +34,53 @@ for i = 1, #kv, 2 do
     if m < oldest then oldest = m end
   end
 end
-if used + n > limit then
-  return {0, used, oldest}
+local out = {}
+local taken = 0
+for i = 3, #ARGV do
+  local n = tonumber(ARGV[i])
+  if used + n > limit then
+    out[#out + 1] = 0
+  else
+    used = used + n
+    taken = taken + n
+    out[#out + 1] = 1
+  end
+  out[#out + 1] = used
 end
-redis.call('HINCRBY', KEYS[1], ARGV[1], n)
-redis.call('EXPIRE', KEYS[1], 3720)
-return {1, used + n, oldest}
+if taken > 0 then
+  redis.call('HINCRBY', KEYS[1], ARGV[1], taken)
+  redis.call('EXPIRE', KEYS[1], 3720)
+end
+out[#out + 1] = oldest
+return out
 `);
+
+/** One request's ask of its window. */
+interface Take {
+  key: string;
+  minute: number;
+  limit: number;
+  count: number;
+}
+
+/** One request's answer from the script: whether it fits, the window's use, its oldest minute. */
+type Taken = [allowed: number, used: number, oldest: number];
 
 @Injectable()
 export class RateLimiterService {
-  constructor(private readonly redis: RedisService) {}
+  /** The requests of one window (key, minute, limit) that arrive together: one script call. */
+  private readonly takes: KeyedBatcher<Take, Taken>;
+
+  constructor(private readonly redis: RedisService) {
+    this.takes = new KeyedBatcher(async (_, asks) => {
+      const { key, minute, limit } = asks[0];
+      const out = (await this.redis.inTime(
+        SCRIPT.run(this.redis.client, [key], [minute, limit, ...asks.map((a) => a.count)]),
+      )) as number[];
+      const oldest = out[out.length - 1];
+      return asks.map((_a, i): Taken => [out[2 * i], out[2 * i + 1], oldest]);
+    });
+  }
 
   /** The user's hourly window in Redis (the ledger's stand-in replays its counts here). */
   key(tenantId: number, userId: string): string {
@@ -72,11 +111,13 @@ export class RateLimiterService {
     // the command timeout.
     const down = this.redis.refusalFor(key);
     if (down) throw down;
-    const [allowed, used, oldest] = (await this.redis
-      .inTime(SCRIPT.run(this.redis.client, [key], [minute, count, limit]))
+    // One call per window: the same key, minute and limit (a settings change between two requests
+    // of a batch puts them in two calls).
+    const [allowed, used, oldest] = await this.takes
+      .submit(JSON.stringify([key, minute, limit]), { key, minute, limit, count })
       .catch((e: unknown) => {
         throw e instanceof ServiceUnavailableError ? e : new ServiceUnavailableError('redis');
-      })) as [number, number, number];
+      });
     if (allowed !== 1) throw recipientRefusal(limit, used, count, oldest, now, what);
     return recipientState(limit, used, oldest);
   }
