@@ -10,6 +10,7 @@ import {
   SmsApiError,
   SmsClient,
   SmsConnectionError,
+  SpendCapError,
   ValidationError,
   verifyWebhookSignature,
 } from '../../clients/typescript/src';
@@ -142,6 +143,44 @@ describe('TypeScript client (clients/typescript)', () => {
     expect(e.details?.[0]?.field).toBe('phone_number');
     expect(e.body).toMatchObject({ statusCode: 400, error: 'Bad Request', details: expect.any(Array) });
     expect(e.requestId).toBeTruthy();
+  });
+
+  it("rejects a send past the tenant's spend cap with a typed 402, not retried", async () => {
+    // The service's 402 (its shape is checked in test/messaging/channels-policies.e2e-spec.ts); the
+    // sandbox this app runs prices a text at 0, so no cap is reached here.
+    const detail = {
+      rule: 'monthly_spend_cap',
+      errors: ['monthly spend cap reached: 1 of 1 USD spent this month'],
+      cap: '1',
+      month_to_date: '1',
+      estimated_cost: '0.0079',
+      currency: 'USD',
+    };
+    let calls = 0;
+    const capped = createSmsClient({
+      baseUrl: 'http://sms.test',
+      token: 't',
+      fetch: async () => {
+        calls += 1;
+        return new Response(
+          JSON.stringify({
+            statusCode: 402,
+            error: 'Payment Required',
+            message: detail.errors[0],
+            details: [detail],
+          }),
+          { status: 402, headers: { 'Content-Type': 'application/json' } },
+        );
+      },
+    });
+    const err = await capped
+      .send({ phone_number: '+12025550123', message: 'over the cap' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SpendCapError);
+    expect(err).toBeInstanceOf(SmsApiError);
+    expect((err as SpendCapError).statusCode).toBe(402);
+    expect((err as SpendCapError).details).toEqual([detail]);
+    expect(calls).toBe(1);
   });
 
   it('sends on another channel (WhatsApp template, MMS refusal) and reads stats by channel', async () => {

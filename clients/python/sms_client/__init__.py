@@ -12,6 +12,7 @@ from .errors import (
     ServiceUnavailableError,
     SMSConnectionError,
     SMSError,
+    SpendCapError,
     UnsupportedMediaTypeError,
     ValidationError,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "UnsupportedMediaTypeError",
     "IdempotencyMismatchError",
     "RateLimitError",
+    "SpendCapError",
     "ServerError",
     "ServiceUnavailableError",
     "SIGNATURE_HEADER",

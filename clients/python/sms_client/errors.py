@@ -51,6 +51,14 @@ class ConflictError(SMSError):
     """409: the same Idempotency-Key is in flight, or the state forbids the change."""
 
 
+class SpendCapError(SMSError):
+    """402: the tenant's monthly spend cap would be passed; nothing was stored.
+
+    Waiting does not help: raising the cap (or the next month) does. `details[0]` holds `cap`,
+    `month_to_date`, `estimated_cost` and `currency`.
+    """
+
+
 class PayloadTooLargeError(SMSError):
     """413: the body is larger than the service accepts."""
 
@@ -78,6 +86,7 @@ class ServiceUnavailableError(ServerError):
 _BY_STATUS: Dict[int, Type[SMSError]] = {
     400: ValidationError,
     401: AuthenticationError,
+    402: SpendCapError,
     403: PermissionDeniedError,
     404: NotFoundError,
     409: ConflictError,

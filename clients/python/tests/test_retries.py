@@ -4,7 +4,7 @@ from typing import List
 import httpx
 import pytest
 
-from sms_client import ServiceUnavailableError, SMSConnectionError, SMSService
+from sms_client import ServiceUnavailableError, SMSConnectionError, SMSService, SpendCapError
 
 
 def test_a_503_is_retried_with_the_same_idempotency_key() -> None:
@@ -65,3 +65,20 @@ def test_channel_fields_go_in_the_body_only_when_given() -> None:
     assert bodies[1]["channel"] == "whatsapp" and bodies[1]["content_variables"] == {"1": "Ada"}
     assert bodies[1]["fallback_channel"] == "sms" and bodies[1]["content_sid"].startswith("HX")
     assert bodies[2]["media_urls"] == ["https://cdn.example.com/a.jpg"]
+
+
+def test_a_402_is_a_spend_cap_error_and_not_retried() -> None:
+    calls = []
+    detail = {"rule": "monthly_spend_cap", "errors": ["monthly spend cap reached: 1 of 1 USD spent this month"],
+              "cap": "1", "month_to_date": "1", "estimated_cost": "0.0079", "currency": "USD"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(402, json={"statusCode": 402, "error": "Payment Required",
+                                         "message": detail["errors"][0], "details": [detail]})
+
+    client = SMSService("http://sms.test", "t", transport=httpx.MockTransport(handler))
+    with pytest.raises(SpendCapError) as err:
+        client.send("+12025550123", "hi")
+    assert err.value.status_code == 402 and err.value.details == [detail]
+    assert len(calls) == 1

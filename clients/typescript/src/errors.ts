@@ -59,6 +59,14 @@ export class NotFoundError extends SmsApiError {
 export class ConflictError extends SmsApiError {
   override readonly name = 'ConflictError';
 }
+/**
+ * 402: the tenant's monthly spend cap would be passed; nothing was stored. Waiting does not help:
+ * raising the cap (or the next month) does. `details[0]` holds `cap`, `month_to_date`,
+ * `estimated_cost` and `currency`.
+ */
+export class SpendCapError extends SmsApiError {
+  override readonly name = 'SpendCapError';
+}
 /** 413: the body is larger than the service accepts. */
 export class PayloadTooLargeError extends SmsApiError {
   override readonly name = 'PayloadTooLargeError';
@@ -98,6 +106,7 @@ export class SmsConnectionError extends Error {
 const BY_STATUS: Record<number, typeof SmsApiError> = {
   400: ValidationError,
   401: AuthenticationError,
+  402: SpendCapError,
   403: PermissionDeniedError,
   404: NotFoundError,
   409: ConflictError,
