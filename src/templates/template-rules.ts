@@ -2,14 +2,12 @@
  * Template rules that need no I/O: declaration checks on create/update, variable checks at send
  * time, the language choice. Pure: imports nothing from Nest, TypeORM or Redis.
  */
-import type { ErrorDetail } from '../common/errors';
+import type { FieldError } from '../common/errors';
 import type { MessageType } from '../core/message-types';
 import { DeclarationProblem, MAX_VARIABLE_LENGTH, sanitizeVariableValue } from './render';
 
 /** A 400's `details` entry: the field, its errors, and what exactly is wrong. */
-export interface VariableProblem extends ErrorDetail {
-  field: string;
-  errors: string[];
+export interface VariableProblem extends FieldError {
   missing?: string[];
   unknown?: string[];
   undeclared?: string[];

@@ -1,10 +1,5 @@
-import type { ErrorDetail } from '../../common/errors';
+import type { FieldError } from '../../common/errors';
 import { AccountCredentials, AccountProvider } from './provider-accounts.store';
-
-export interface FieldProblem extends ErrorDetail {
-  field: string;
-  errors: string[];
-}
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const FIELDS: Record<
@@ -52,9 +47,9 @@ const FIELDS: Record<
 export function parseAccountInput(
   provider: AccountProvider,
   body: Record<string, unknown>,
-): { credentials: AccountCredentials } | { problems: FieldProblem[] } {
+): { credentials: AccountCredentials } | { problems: FieldError[] } {
   const spec = FIELDS[provider];
-  const problems: FieldProblem[] = [];
+  const problems: FieldError[] = [];
   const out: Record<string, string> = {};
   for (const [field, v] of Object.entries(body ?? {})) {
     if (v === undefined || v === null) continue;
