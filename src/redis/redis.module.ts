@@ -323,6 +323,14 @@ export const BULL_SETTINGS: AdvancedSettings = { retryProcessDelay: 1000 };
 @Injectable()
 export class BullConnections implements OnApplicationShutdown {
   private readonly clients = new Set<Cluster>();
+  /**
+   * The `client` and `subscriber` every queue of this process shares (Bull's "reusing Redis
+   * connections"; its handlers tell the queues' messages apart by channel). Each cluster client
+   * holds connections to every node and reloads the slot map every SLOTS_REFRESH_INTERVAL_MS over
+   * a connection of its own: with three per queue, a worker of 6 shards had ~60 of them, ~12 slot
+   * reloads a second. Each blocking `bclient` stays the queue's own.
+   */
+  private readonly shared = new Map<string, Cluster>();
 
   constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
 
@@ -337,6 +345,9 @@ export class BullConnections implements OnApplicationShutdown {
   }
 
   private create(type: string): Cluster {
+    const sharable = type === 'client' || type === 'subscriber';
+    const existing = sharable ? this.shared.get(type) : undefined;
+    if (existing) return existing;
     const { enableReadyCheck, retryStrategy, connectTimeout, maxRetriesPerRequest } = bullRedisOptions(
       this.config,
     );
@@ -348,13 +359,22 @@ export class BullConnections implements OnApplicationShutdown {
       maxRetriesPerRequest: blocking ? null : maxRetriesPerRequest,
     });
     this.clients.add(client);
-    client.once('end', () => this.clients.delete(client));
+    client.once('end', () => {
+      this.clients.delete(client);
+      if (this.shared.get(type) === client) this.shared.delete(type);
+    });
+    if (sharable) {
+      // Every queue adds its error listener to the client it is given.
+      client.setMaxListeners(0);
+      this.shared.set(type, client);
+    }
     return client;
   }
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([...this.clients].map((c) => c.quit().catch(() => c.disconnect())));
     this.clients.clear();
+    this.shared.clear();
   }
 }
 
