@@ -47,6 +47,18 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes SMS_WORKER_QUEUES as a list of the delivery queues, every one by default', () => {
+    expect(loadConfig({}).get('SMS_WORKER_QUEUES')).toEqual(['delivery', 'campaigns', 'codes']);
+    expect(loadConfig({ SMS_WORKER_QUEUES: 'codes' }).get('SMS_WORKER_QUEUES')).toEqual(['codes']);
+    expect(
+      loadConfig({ SMS_WORKER_QUEUES: ' delivery, campaigns,delivery' }).get('SMS_WORKER_QUEUES'),
+    ).toEqual(['delivery', 'campaigns']);
+    for (const bad of ['', 'code', 'codes,sms'])
+      expect(() => loadConfig({ SMS_WORKER_QUEUES: bad })).toThrow(
+        `SMS_WORKER_QUEUES must be a comma-separated list of delivery, campaigns, codes (got "${bad === 'codes,sms' ? 'sms' : bad}")`,
+      );
+  });
+
   it('takes DEFAULT_COUNTRY_CODE only as an ISO alpha-2 code libphonenumber knows', () => {
     expect(loadConfig({ DEFAULT_COUNTRY_CODE: 'tr' }).get('DEFAULT_COUNTRY_CODE')).toBe('TR');
     for (const bad of ['USA', 'XX', '1', '', 'ZZ'])

@@ -112,6 +112,19 @@ const providerList: Parser<ProviderName[] | undefined> = (raw, name) => {
   return names as ProviderName[];
 };
 
+/** The delivery queues a worker consumes: `SMS_WORKER_QUEUES`. */
+const WORKER_QUEUES = ['delivery', 'campaigns', 'codes'] as const;
+type WorkerQueue = (typeof WORKER_QUEUES)[number];
+const workerQueues: Parser<WorkerQueue[]> = (raw, name) => {
+  const names = [...new Set(raw.split(',').map((s) => s.trim()))];
+  for (const n of names)
+    if (!(WORKER_QUEUES as readonly string[]).includes(n))
+      throw new ConfigError(
+        `${name} must be a comma-separated list of ${WORKER_QUEUES.join(', ')} (got "${n}")`,
+      );
+  return names as WorkerQueue[];
+};
+
 const optionalOneOf =
   <T extends string>(values: readonly T[]): Parser<T | undefined> =>
   (raw, name) =>
@@ -583,6 +596,12 @@ export const SETTINGS = {
     description: 'deliveries in flight per worker process',
     default: '20',
     parse: int(1, 1000),
+  },
+  SMS_WORKER_QUEUES: {
+    description:
+      'the delivery queues this worker takes jobs from: delivery (single sends and bulks), campaigns, codes; a codes-only worker keeps verification codes off processes busy with bulk work (every queue needs a worker somewhere)',
+    default: 'delivery,campaigns,codes',
+    parse: workerQueues,
   },
   SMS_CAMPAIGN_MPS: {
     description:

@@ -313,3 +313,64 @@ describe('tenants on different shards share a worker', () => {
     expect(new Set(handOvers.map((h) => h.messageId)).size).toBe(handOvers.length);
   }, 180_000);
 });
+
+/**
+ * SMS_WORKER_QUEUES: a worker may take jobs from some delivery queues only, so that codes can have
+ * processes of their own, away from the bulk work (docs/ARCHITECTURE.md "Lanes and pacing").
+ */
+describe('workers of some queues only (SMS_WORKER_QUEUES)', () => {
+  let codesOnly: TestApp;
+  let rest: TestApp | undefined;
+
+  beforeAll(async () => {
+    codesOnly = await fourSlotApp({ SMS_WORKER_QUEUES: 'codes' });
+  });
+  afterAll(async () => {
+    await rest?.close();
+    await codesOnly.close();
+  });
+
+  it('a codes-only worker sends a code and leaves a reminder sent before it for a worker of the delivery queue', async () => {
+    const ds = codesOnly.get(DataSource);
+    const statusOf = async (id: string) =>
+      ((await ds.query('SELECT status FROM sms_messages WHERE id = $1', [id])) as { status: string }[])[0]
+        ?.status;
+    const user = { tenant: freshTenantId(), user: 'u1' };
+    const reminder = await codesOnly
+      .http()
+      .post('/api/sms/send')
+      .set(codesOnly.auth(user))
+      .send({
+        phone_number: '+12025559996',
+        message: 'Your appointment is at 10:00',
+        message_type: 'appointment_reminder',
+      })
+      .expect(202);
+    const code = await codesOnly
+      .http()
+      .post('/api/sms/verification/send')
+      .set(codesOnly.auth(user))
+      .send({ phone_number: '+12025559997', purpose: '2fa', code: '135790' })
+      .expect(202);
+    await eventually(
+      async () => (['sent', 'delivered'].includes(await statusOf(code.body.message_id)) ? true : undefined),
+      10_000,
+      'the code to go out',
+    );
+    // Accepted first, yet still waiting in its queue: nobody here takes the delivery queue.
+    const reminderId: string = reminder.body.message_id;
+    expect(await statusOf(reminderId)).toBe('queued');
+    const job = await codesOnly
+      .get(DeliveryQueue)
+      .queueFor('transactional', user.tenant, reminderId)
+      .getJob(reminderId);
+    expect(await job?.getState()).toBe('waiting');
+
+    rest = await fourSlotApp({ SMS_WORKER_QUEUES: 'delivery,campaigns' });
+    await eventually(
+      async () => (['sent', 'delivered'].includes(await statusOf(reminderId)) ? true : undefined),
+      10_000,
+      'the reminder to go out once a worker takes the delivery queue',
+    );
+  }, 60_000);
+});

@@ -105,10 +105,12 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     private readonly channels: ChannelDelivery,
   ) {
     const concurrency = config.get('SMS_WORKER_CONCURRENCY');
+    const takesCodes = config.get('SMS_WORKER_QUEUES').includes('codes');
     this.inFlight = new LaneSemaphore<Handed>(
       concurrency,
       LaneSemaphore.cappedShare(concurrency),
-      LaneSemaphore.reservedShare(concurrency),
+      // Slots kept for codes only where codes come.
+      takesCodes ? LaneSemaphore.reservedShare(concurrency) : 0,
       LANE_PRIORITY.code,
     );
     // A tenant's pacing key lives beside its campaign chunks, in its shard's slot. Any shard's
@@ -148,15 +150,19 @@ export class DeliveryProcessor implements OnModuleInit, OnModuleDestroy, BeforeA
     // Shards (SMS_QUEUE_SHARDS): each lane queue of each shard gets the handlers above, so every
     // shard is taken from side by side however busy the others are; the one semaphore still caps
     // what is in flight, and orders it by lane (a code on any shard overtakes).
+    // SMS_WORKER_QUEUES: a worker may take only some of them (a codes-only worker).
     const ended = (e: unknown) => this.logger.debug({ err: String(e) }, 'delivery queue processing ended');
+    const taken = new Set(config.get('SMS_WORKER_QUEUES'));
     this.workers = queue.shards.flatMap((shard) =>
       (
         [
-          [shard.queue, this.handlers],
-          [shard.campaignQueue, this.campaignHandlers],
-          [shard.codeQueue, this.codeHandlers],
+          ['delivery', shard.queue, this.handlers],
+          ['campaigns', shard.campaignQueue, this.campaignHandlers],
+          ['codes', shard.codeQueue, this.codeHandlers],
         ] as const
-      ).map(([q, handlers]) => ({ queue: q, worker: new QueueWorker(q, ended), handlers })),
+      )
+        .filter(([name]) => taken.has(name))
+        .map(([, q, handlers]) => ({ queue: q, worker: new QueueWorker(q, ended), handlers })),
     );
   }
 
