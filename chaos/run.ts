@@ -20,7 +20,13 @@ import { cleanupAll } from './cleanup';
 import { DOC_PATH, table, verdict, writeDoc } from './report';
 import { DEFAULT_SIZES, runScenario, ScenarioKey, ScenarioResult, SCENARIOS } from './scenarios';
 import { Stack } from './stack';
-import { runTopology, TOPOLOGY_DEFAULT_MESSAGES, TOPOLOGY_TITLE, topologyBackendsLabel } from './topology';
+import {
+  runTopology,
+  TOPOLOGY_DEFAULT_MESSAGES,
+  TOPOLOGY_TITLE,
+  topologyBackendsLabel,
+  topologyLayoutLabel,
+} from './topology';
 
 const DEFAULT_OUTAGE_S = 120;
 
@@ -173,7 +179,7 @@ async function topology(opts: Options): Promise<void> {
   if (messages === TOPOLOGY_DEFAULT_MESSAGES || opts.write) {
     const options =
       `topology, ${messages.toLocaleString('en-US')} messages, SMS_WORKER_CONCURRENCY ${opts.concurrency}, ` +
-      `backends: ${topologyBackendsLabel()}`;
+      `backends: ${topologyBackendsLabel()}, layout: ${topologyLayoutLabel()}`;
     writeDoc([r], { label: opts.label, commit: commit(), options, totalSeconds: r.seconds }, 'TOPOLOGY');
     say(`wrote ${DOC_PATH} (TOPOLOGY)`);
   } else {

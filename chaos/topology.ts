@@ -24,7 +24,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Cluster } from 'ioredis';
@@ -32,6 +32,7 @@ import { Pool } from 'pg';
 import { PgStandby, queryOnce } from '../test/support/pg-replica';
 import { RedisClusterHandle, startRedisCluster } from '../test/support/redis-cluster';
 import { onCleanup } from './cleanup';
+import { CpuWait, cpuWaitBetween, formatCpuWait, sampleCpuWait } from './cpu-wait';
 import { percentile, resolverSettled, unsettled } from './figures';
 import { freePort } from './infra';
 import { Check, ScenarioResult } from './scenarios';
@@ -49,6 +50,16 @@ const BULK_TENANTS = [21, 22, 23];
 const CAMPAIGN_TENANTS = [24, 25];
 const CODE_TENANT = 26;
 const CODE_EVERY_MS = 100;
+const CODE_PATH = '/api/sms/verification/';
+/**
+ * Code processes of their own (the default; TOPOLOGY_CODE_PROCESSES=false: every process alike):
+ * the last api process takes the codes' requests, as a balancer that routes by path would send
+ * them, and the last worker only the codes' queue (SMS_WORKER_QUEUES=codes; the others
+ * delivery,campaigns). The other processes run at nice TOPOLOGY_BULK_NICE (default 5; 0: as the
+ * code processes): on this one shared host, what separate machines would give the code processes.
+ */
+const CODE_PROCESSES = process.env.TOPOLOGY_CODE_PROCESSES !== 'false';
+const BULK_NICE = Number(process.env.TOPOLOGY_BULK_NICE ?? 5);
 /** Codes go on this long after the last fault (the replica's stop and its probe). */
 const FAULT_TAIL_MS = 10_000;
 /** The most codes a run sends: the numbers from OFFSETS.codes up to phoneNumbers' wrap. */
@@ -91,6 +102,13 @@ export function topologyWantsBackends(): boolean {
 }
 
 /** How the run's options line names the backends. */
+/** The processes' layout, for the report's options. */
+export function topologyLayoutLabel(): string {
+  return CODE_PROCESSES
+    ? `code processes of their own (api2: the codes' requests; worker3: SMS_WORKER_QUEUES=codes; the others at nice ${BULK_NICE})`
+    : 'every process alike';
+}
+
 export function topologyBackendsLabel(): string {
   return topologyWantsBackends()
     ? 'Redis Cluster (3 masters + 3 replicas), PostgreSQL primary + streaming replica'
@@ -405,20 +423,37 @@ class Topology {
           `topology/worker${i + 1}`,
           'worker',
           // The worker logs at info: 'sms-service started: role worker' is its readiness signal.
-          { ...this.env, LOG_LEVEL: 'info', METRICS_PORT: String(port) },
+          {
+            ...this.env,
+            LOG_LEVEL: 'info',
+            METRICS_PORT: String(port),
+            // With dedicated code processes, the last worker takes only codes, the others the rest.
+            ...(CODE_PROCESSES
+              ? { SMS_WORKER_QUEUES: i === WORKER_PROCESSES - 1 ? 'codes' : 'delivery,campaigns' }
+              : {}),
+          },
           log(`worker${i + 1}`),
         ),
       ),
     );
     // Five Node processes booting at once on a small shared host: a generous readiness deadline.
     await Promise.all([...this.apis, ...this.workers].map((p) => p.start(180_000)));
+    // The others' CPU priority below the code processes' (their main threads: Linux's nice is per
+    // thread), as separate machines would give the code processes cores of their own.
+    if (CODE_PROCESSES && BULK_NICE !== 0)
+      for (const p of [...this.apis.slice(0, -1), ...this.workers.slice(0, -1)])
+        if (p.pid !== undefined) setPriority(p.pid, BULK_NICE);
   }
 
   async stop(): Promise<void> {
     for (const p of [...this.workers, ...this.apis]) await p.kill();
   }
 
-  /** A request to the next api process in turn. */
+  /**
+   * A request to the next api process in turn; with dedicated code processes (CODE_PROCESSES), the
+   * codes go to the last api process and everything else to the others in turn, as a balancer that
+   * routes by path would send them.
+   */
   async http<T>(
     method: 'GET' | 'POST' | 'PUT',
     path: string,
@@ -426,7 +461,11 @@ class Topology {
     body?: unknown,
     timeoutMs = 60_000,
   ): Promise<HttpResult<T>> {
-    const i = this.turn++ % this.apiPorts.length;
+    const i = !CODE_PROCESSES
+      ? this.turn++ % this.apiPorts.length
+      : path.startsWith(CODE_PATH)
+        ? this.apiPorts.length - 1
+        : this.turn++ % (this.apiPorts.length - 1);
     const started = performance.now();
     try {
       const res = await fetch(`http://127.0.0.1:${this.apiPorts[i]}${path}`, {
@@ -658,6 +697,9 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
     // so its stalls are in the codes' times (reported beside them).
     const driverLag = monitorEventLoopDelay({ resolution: 5 });
     driverLag.enable();
+    // And how long the service's processes waited for a core meanwhile (Linux).
+    const serviceProcesses = () => [...top.apis, ...top.workers].map((p) => ({ name: p.name, pid: p.pid }));
+    const cpuAtCodes = sampleCpuWait(serviceProcesses());
     // Settled now (and awaited below) so that a failure elsewhere leaves no rejection unhandled.
     const codesDone = sendingCodes.then(() => Promise.all(codes));
     codesDone.catch(() => undefined);
@@ -703,6 +745,7 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
     );
     const codesSent = await codesDone;
     driverLag.disable();
+    const cpuWait = cpuWaitBetween(cpuAtCodes, sampleCpuWait(serviceProcesses()));
     say(
       `  codes sent: ${fmt(codesSent.length)}, the last ${fmt((Date.now() - codesStart) / 1000, 1)} s after the first`,
     );
@@ -733,6 +776,8 @@ export async function runTopology(ctx: TopologyContext, r: ScenarioResult): Prom
       ).rows,
       expected: bulkAccepted + codesSent.filter((c) => c.status === 202).length + mix.campaign,
       codesSent,
+      codeSteps: await codeSteps(db, CODE_TENANT),
+      cpuWait,
       driverLag: {
         p50: driverLag.percentile(50) / 1e6,
         p99: driverLag.percentile(99) / 1e6,
@@ -842,6 +887,70 @@ async function fallbackNote(r: ScenarioResult, db: Pool): Promise<void> {
   );
 }
 
+/**
+ * When each code's accept began (its row's `created_at`: the api's clock once the request had
+ * passed the guards and validation) and when it was first claimed (its first `sending` event's
+ * `at`: the worker's clock as the claim statement left), by destination number: the steps between
+ * the POST and the provider call.
+ */
+async function codeSteps(db: Pool, tenantId: number): Promise<Map<string, CodeStep>> {
+  type StepRow = { id: string; phone_number: string; accept_at: number; events: CodeStep['events'] };
+  const { rows } = await db
+    .query<StepRow>(
+      `SELECT m.id, m.phone_number, (extract(epoch FROM m.created_at) * 1000)::float8 AS accept_at,
+              coalesce((SELECT jsonb_agg(jsonb_build_object('status', e.status, 'source', e.source,
+                                 'at', (extract(epoch FROM e.at) * 1000)::float8, 'payload', e.payload) ORDER BY e.at)
+                          FROM sms_message_events e WHERE e.message_id = m.id), '[]'::jsonb) AS events
+         FROM sms_messages m
+        WHERE m.tenant_id = $1 AND m.message_type = '2fa_code'`,
+      [tenantId],
+    )
+    .catch(() => ({ rows: [] as StepRow[] }));
+  return new Map(
+    rows.map((x) => [
+      x.phone_number,
+      {
+        id: x.id,
+        acceptAt: x.accept_at,
+        claimedAt: x.events.find((e) => e.status === 'sending')?.at ?? null,
+        events: x.events,
+      },
+    ]),
+  );
+}
+
+interface CodeStep {
+  id: string;
+  /** ms since the epoch */
+  acceptAt: number;
+  claimedAt: number | null;
+  /** The message's events, in order (kept in topology-codes.json for a look at the slow ones). */
+  events: { status: string; source: string; at: number; payload: unknown }[];
+}
+
+/** p50 / p95 of each step of the codes that went through all of them. */
+function codeStepFigures(
+  codes: CodeSent[],
+  steps: Map<string, CodeStep>,
+  firstCall: Map<string, number>,
+): string {
+  const whole = codes.flatMap((c) => {
+    const s = steps.get(c.phone);
+    const call = firstCall.get(c.phone);
+    return c.status === 202 && s && s.claimedAt !== null && call !== undefined
+      ? [{ accept: s.acceptAt - c.at, claimed: s.claimedAt - s.acceptAt, called: call - s.claimedAt }]
+      : [];
+  });
+  if (whole.length === 0) return 'none';
+  const pair = (ms: number[]) => `${fmt(percentile(ms, 50))} / ${fmt(percentile(ms, 95))} ms`;
+  return [
+    `accept began ${pair(whole.map((x) => x.accept))}`,
+    `claimed ${pair(whole.map((x) => x.claimed))}`,
+    `called ${pair(whole.map((x) => x.called))}`,
+    `(${fmt(whole.length)} codes)`,
+  ].join(' · ');
+}
+
 interface Row {
   id: string;
   phone_number: string;
@@ -905,6 +1014,10 @@ function outcomeChecks(
     rows: Row[];
     expected: number;
     codesSent: CodeSent[];
+    /** How long runnable work waited for a core while the codes went. */
+    cpuWait: CpuWait;
+    /** When each code's accept began and when it was first claimed (ms since the epoch), by number. */
+    codeSteps: Map<string, CodeStep>;
     /** The driver's event-loop delay while the codes went (ms). */
     driverLag: { p50: number; p99: number; max: number };
     redisFault?: RedisFault;
@@ -959,11 +1072,18 @@ function outcomeChecks(
   writeFileSync(
     join(o.ctx.stack.opts.logDir, 'topology-codes.json'),
     JSON.stringify(
-      o.codesSent.map((c) => ({
-        ...c,
-        providerMs: firstCall.has(c.phone) ? (firstCall.get(c.phone) as number) - c.at : null,
-        relayedMs: relayed.has(c.phone) ? (relayed.get(c.phone) as number) - c.at : null,
-      })),
+      o.codesSent.map((c) => {
+        const step = o.codeSteps.get(c.phone);
+        return {
+          ...c,
+          providerMs: firstCall.has(c.phone) ? (firstCall.get(c.phone) as number) - c.at : null,
+          acceptMsApi: step ? step.acceptAt - c.at : null,
+          claimedMs: step?.claimedAt == null ? null : step.claimedAt - c.at,
+          id: step?.id,
+          events: step?.events.map((e) => ({ ...e, at: e.at - c.at })),
+          relayedMs: relayed.has(c.phone) ? (relayed.get(c.phone) as number) - c.at : null,
+        };
+      }),
     ),
   );
   // The codes POSTed while their tenant's keys may have had no master: fail closed (503 or a wait).
@@ -1041,8 +1161,20 @@ function outcomeChecks(
       null,
     ),
     check(
+      'waiting for a core while the codes went (the host: share of the time some task waited, Linux PSI; each process’s event loop: share of the time it ran on a core, and waited for one, and the mean wait per time slice)',
+      formatCpuWait(o.cpuWait),
+      'reported',
+      null,
+    ),
+    check(
       'codes retried after a 503 (the times count from the first try)',
       o.codesSent.filter((c) => c.tries > 1).length,
+      'reported',
+      null,
+    ),
+    check(
+      'verification code: its steps, p50 / p95 (POST → the accept began, the api’s clock; → first claim, the worker’s; → provider call, the gate’s)',
+      codeStepFigures(o.codesSent, o.codeSteps, firstCall),
       'reported',
       null,
     ),
