@@ -324,11 +324,13 @@ export const BULL_SETTINGS: AdvancedSettings = { retryProcessDelay: 1000 };
 export class BullConnections implements OnApplicationShutdown {
   private readonly clients = new Set<Cluster>();
   /**
-   * The `client` and `subscriber` every queue of this process shares (Bull's "reusing Redis
-   * connections"; its handlers tell the queues' messages apart by channel). Each cluster client
-   * holds connections to every node and reloads the slot map every SLOTS_REFRESH_INTERVAL_MS over
-   * a connection of its own: with three per queue, a worker of 6 shards had ~60 of them, ~12 slot
-   * reloads a second. Each blocking `bclient` stays the queue's own.
+   * The `client` every queue of this process shares (Bull's "reusing Redis connections"). Each
+   * cluster client holds connections to every node and reloads the slot map every
+   * SLOTS_REFRESH_INTERVAL_MS over a connection of its own: with three per queue, a worker of 6
+   * shards had ~60 of them, ~12 slot reloads a second. The `subscriber` and the blocking `bclient`
+   * stay each queue's own: ioredis's cluster subscriber connection runs a ready check (INFO) that
+   * a SUBSCRIBE sent meanwhile turns into an error, and with one subscriber for every queue's
+   * subscriptions at start a topology worker died of it (docs/RELIABILITY.md).
    */
   private readonly shared = new Map<string, Cluster>();
 
@@ -345,7 +347,7 @@ export class BullConnections implements OnApplicationShutdown {
   }
 
   private create(type: string): Cluster {
-    const sharable = type === 'client' || type === 'subscriber';
+    const sharable = type === 'client';
     const existing = sharable ? this.shared.get(type) : undefined;
     if (existing) return existing;
     const { enableReadyCheck, retryStrategy, connectTimeout, maxRetriesPerRequest } = bullRedisOptions(
