@@ -24,7 +24,9 @@ const MEDIA = ['https://cdn.example.com/poster.jpg'];
 const DE = '+4915123456789';
 
 /** A US number no other suite uses (WhatsApp sessions and STOPs are not per tenant). */
-const freshUs = () => `+1646557${String(randomInt(0, 10_000)).padStart(4, '0')}`;
+/** A number no other send of this run used (the fake's requests are looked up by number). */
+let nextUs = randomInt(0, 10_000);
+const freshUs = () => `+1646557${String(nextUs++ % 10_000).padStart(4, '0')}`;
 const hh = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
 
 describe('channels: bulk, templated and campaign sends on WhatsApp and MMS, and the send rules on every channel', () => {
