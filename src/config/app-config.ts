@@ -100,30 +100,23 @@ const trustedProxies: Parser<false | number | string[]> = (raw, name) => {
     return entry.trim();
   });
 };
-const providerList: Parser<ProviderName[] | undefined> = (raw, name) => {
-  if (raw.trim() === '') return undefined;
-  const names = raw.split(',').map((s) => s.trim());
-  const allowed: ProviderName[] = ['twilio', 'sns', 'sandbox'];
-  for (const n of names) {
-    if (!(allowed as string[]).includes(n)) {
-      throw new ConfigError(`${name} must be a comma-separated list of ${allowed.join(', ')} (got "${n}")`);
-    }
-  }
-  return names as ProviderName[];
-};
+/** A comma-separated list, each entry one of `allowed` (trimmed, in the order given). */
+const listOf =
+  <T extends string>(allowed: readonly T[]): Parser<T[]> =>
+  (raw, name) => {
+    const names = raw.split(',').map((s) => s.trim());
+    for (const n of names)
+      if (!(allowed as readonly string[]).includes(n))
+        throw new ConfigError(`${name} must be a comma-separated list of ${allowed.join(', ')} (got "${n}")`);
+    return names as T[];
+  };
+const providerList: Parser<ProviderName[] | undefined> = (raw, name) =>
+  raw.trim() === '' ? undefined : listOf<ProviderName>(['twilio', 'sns', 'sandbox'])(raw, name);
 
-/** The delivery queues a worker consumes: `SMS_WORKER_QUEUES`. */
-const WORKER_QUEUES = ['delivery', 'campaigns', 'codes'] as const;
-type WorkerQueue = (typeof WORKER_QUEUES)[number];
-const workerQueues: Parser<WorkerQueue[]> = (raw, name) => {
-  const names = [...new Set(raw.split(',').map((s) => s.trim()))];
-  for (const n of names)
-    if (!(WORKER_QUEUES as readonly string[]).includes(n))
-      throw new ConfigError(
-        `${name} must be a comma-separated list of ${WORKER_QUEUES.join(', ')} (got "${n}")`,
-      );
-  return names as WorkerQueue[];
-};
+/** The delivery queues a worker consumes: `SMS_WORKER_QUEUES` (each once). */
+const workerQueues: Parser<('delivery' | 'campaigns' | 'codes')[]> = (raw, name) => [
+  ...new Set(listOf(['delivery', 'campaigns', 'codes'] as const)(raw, name)),
+];
 
 const optionalOneOf =
   <T extends string>(values: readonly T[]): Parser<T | undefined> =>

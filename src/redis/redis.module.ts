@@ -332,7 +332,7 @@ export class BullConnections implements OnApplicationShutdown {
    * a SUBSCRIBE sent meanwhile turns into an error, and with one subscriber for every queue's
    * subscriptions at start a topology worker died of it (docs/RELIABILITY.md).
    */
-  private readonly shared = new Map<string, Cluster>();
+  private sharedClient: Cluster | null = null;
 
   constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
 
@@ -347,9 +347,7 @@ export class BullConnections implements OnApplicationShutdown {
   }
 
   private create(type: string): Cluster {
-    const sharable = type === 'client';
-    const existing = sharable ? this.shared.get(type) : undefined;
-    if (existing) return existing;
+    if (type === 'client' && this.sharedClient) return this.sharedClient;
     const { enableReadyCheck, retryStrategy, connectTimeout, maxRetriesPerRequest } = bullRedisOptions(
       this.config,
     );
@@ -363,12 +361,12 @@ export class BullConnections implements OnApplicationShutdown {
     this.clients.add(client);
     client.once('end', () => {
       this.clients.delete(client);
-      if (this.shared.get(type) === client) this.shared.delete(type);
+      if (this.sharedClient === client) this.sharedClient = null;
     });
-    if (sharable) {
+    if (type === 'client') {
       // Every queue adds its error listener to the client it is given.
       client.setMaxListeners(0);
-      this.shared.set(type, client);
+      this.sharedClient = client;
     }
     return client;
   }
@@ -376,7 +374,7 @@ export class BullConnections implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([...this.clients].map((c) => c.quit().catch(() => c.disconnect())));
     this.clients.clear();
-    this.shared.clear();
+    this.sharedClient = null;
   }
 }
 
