@@ -15,7 +15,8 @@ const form = (params: Params) =>
     .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
     .join('&');
 /** A phone no other test texts: a STOP on our shared number reaches every tenant. */
-const freshPhone = () => `+1415555${String(randomInt(0, 10_000)).padStart(4, '0')}`;
+let nextPhone = randomInt(0, 10_000);
+const freshPhone = () => `+1415555${String(nextPhone++ % 10_000).padStart(4, '0')}`;
 
 /** STOP revokes promotional consent and START grants it, with source sms_keyword (docs/privacy.md). */
 describe('consent by keyword: STOP revokes, START grants', () => {

@@ -18,7 +18,8 @@ const form = (params: Params) =>
     .join('&');
 const sid = () => `SM${randomBytes(16).toString('hex')}`;
 /** A phone no other test texts: a STOP on our shared number reaches every tenant's list. */
-const freshPhone = () => `+1312555${String(randomInt(0, 10_000)).padStart(4, '0')}`;
+let nextPhone = randomInt(0, 10_000);
+const freshPhone = () => `+1312555${String(nextPhone++ % 10_000).padStart(4, '0')}`;
 
 describe('inbound SMS: /api/sms/webhooks/twilio/inbound, keywords, /api/sms/inbound', () => {
   const twilioFake = new FakeTwilio();

@@ -13,7 +13,8 @@ import { eventually } from '../support/wait';
 const CONTENT_SID = 'HX' + 'ab'.repeat(16);
 
 /** A US number no other test uses (a STOP reaches every tenant's list). */
-const freshUs = () => `+1312556${String(randomInt(0, 10_000)).padStart(4, '0')}`;
+let nextUs = randomInt(0, 10_000);
+const freshUs = () => `+1312556${String(nextUs++ % 10_000).padStart(4, '0')}`;
 
 describe('channels: WhatsApp and MMS through the fake Twilio, and the WhatsApp → SMS fallback', () => {
   const twilioFake = new FakeTwilio();

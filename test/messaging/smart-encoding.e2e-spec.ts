@@ -16,8 +16,10 @@ const NOTICE =
 const NOTICE_GSM =
   'Reminder: your assessment "Safety basics" is due on 15 March - please submit it before 17:00. Thanks!';
 
-const freshUs = () => `+1202555${String(randomInt(0, 10_000)).padStart(4, '0')}`;
-const freshTr = () => `+90532${String(randomInt(0, 10_000_000)).padStart(7, '0')}`;
+let nextUs = randomInt(0, 10_000);
+const freshUs = () => `+1202555${String(nextUs++ % 10_000).padStart(4, '0')}`;
+let nextTr = randomInt(0, 10_000_000);
+const freshTr = () => `+90532${String(nextTr++ % 10_000_000).padStart(7, '0')}`;
 
 describe('smart encoding: the tenant setting smart_encoding on every send route', () => {
   const twilioFake = new FakeTwilio();

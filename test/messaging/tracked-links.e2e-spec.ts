@@ -17,7 +17,8 @@ const SHORT = new RegExp(
   `^Your report is ready: ${BASE.replace(/\./g, '\\.')}/l/([0-9A-Za-z]{8})\\. Thanks!$`,
 );
 
-const freshUs = () => `+1202555${String(randomInt(0, 10_000)).padStart(4, '0')}`;
+let nextUs = randomInt(0, 10_000);
+const freshUs = () => `+1202555${String(nextUs++ % 10_000).padStart(4, '0')}`;
 
 describe('tracked links: the tenant setting link_tracking, the redirect and the stats', () => {
   const twilioFake = new FakeTwilio();
@@ -475,7 +476,9 @@ describe('tracked links behind a load balancer: TRUST_PROXY', () => {
   });
   afterAll(() => t.close());
 
-  const client = () => `203.0.113.${randomInt(1, 255)}, 198.51.100.${randomInt(1, 255)}`;
+  // The client is the last address before the balancer: counted up, so two clients never share one.
+  let nextClient = randomInt(0, 254);
+  const client = () => `203.0.113.${randomInt(1, 255)}, 198.51.100.${(nextClient++ % 254) + 1}`;
   const click = (forwardedFor?: string) => {
     const req = t.http().get('/l/ZZZZZZZZ');
     return (forwardedFor ? req.set('X-Forwarded-For', forwardedFor) : req).then((r) => r.status);

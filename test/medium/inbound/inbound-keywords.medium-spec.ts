@@ -10,7 +10,8 @@ import { createMediumContext, MediumContext, principal, sendContext, textSend } 
 const OUR_NUMBER = '+15005550006';
 const sid = () => `SM${randomBytes(16).toString('hex')}`;
 /** A phone no other test texts: a STOP on our shared number reaches every tenant's list. */
-const freshPhone = () => `+1312555${String(randomInt(0, 10_000)).padStart(4, '0')}`;
+let nextPhone = randomInt(0, 10_000);
+const freshPhone = () => `+1312555${String(nextPhone++ % 10_000).padStart(4, '0')}`;
 
 /**
  * What InboundService does with a text once the webhook has verified and parsed it: keyword
