@@ -9,6 +9,7 @@
  * - no flag: every phase; rewrites the BENCH block.
  * - `--only=core` (a)–(d), `--only=worker` (a), (b), (d), `--only=api` (c): printed only.
  * - `--only=campaign`, `--only=stats`, `--only=codes`: that phase; rewrites its own block.
+ * - `--only=history` (j), a bulk on a ledger with a month of history: printed only.
  * - `--skip=stats`: the full run without the 1,000,000-message stats seed.
  * - `--compare <git-rev> [--pairs=N]`: the chosen phases (default core and codes) for that
  *   revision's build and this one, alternated (bench/compare.ts); rewrites BENCH-COMPARE.
@@ -17,6 +18,7 @@ import { Phase } from './context';
 import { compare } from './compare';
 import { campaignScenario } from './phases/campaign';
 import { codesUnderLoad } from './phases/codes';
+import { ledgerWithHistory } from './phases/history';
 import { apiPath, CONCURRENCY, DURATION_S, rawBull, slowProvider, workerPath } from './phases/core';
 import { rollupCostScenario, rollupSendPathScenario, statsScenario } from './phases/stats';
 import { load, machine, rowsTable, writeBlock } from './report';
@@ -30,6 +32,7 @@ const PHASES: Record<string, Phase[]> = {
   stats: [rollupSendPathScenario, rollupCostScenario, statsScenario],
   campaign: [campaignScenario],
   codes: [codesUnderLoad],
+  history: [ledgerWithHistory],
 };
 /** The block a single `--only=<name>` run rewrites; the others only print. */
 const BLOCKS: Record<string, string> = {

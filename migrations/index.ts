@@ -70,6 +70,7 @@ import { PartitionedLedger1764019000000 } from './1764019000000-partitioned-ledg
 import { EventsWithoutLedgerFk1764019100000 } from './1764019100000-events-without-ledger-fk';
 import { CallbacksNameChannel1764019200000 } from './1764019200000-callbacks-name-channel';
 import { CodeLimitIndex1764019300000 } from './1764019300000-code-limit-index';
+import { LedgerWritesByKey1764019400000 } from './1764019400000-ledger-writes-by-key';
 
 export const MIGRATIONS = [
   CreateTenants1764000000000,
@@ -123,4 +124,5 @@ export const MIGRATIONS = [
   EventsWithoutLedgerFk1764019100000,
   CallbacksNameChannel1764019200000,
   CodeLimitIndex1764019300000,
+  LedgerWritesByKey1764019400000,
 ];

@@ -25,21 +25,25 @@ AS $function$
           UPDATE sms_messages m SET status = 'sending', attempts = m.attempts + 1,
               attempt_providers = p_providers, updated_at = p_at
             FROM due WHERE m.id = due.id AND due.active AND NOT due.stale
-             AND (m.status = 'queued'
-                  OR (m.status = 'scheduled' AND m.scheduled_at <= p_at + interval '5 seconds'))
+             -- Each row is found by its key. Written IS NOT DISTINCT FROM (the same test on a NOT
+             -- NULL column), the status re-checks cannot use sms_messages_pending: a partition whose
+             -- statistics say it holds few waiting rows would otherwise have each row found by a
+             -- scan of every waiting row (migration 1764019400000).
+             AND (m.status IS NOT DISTINCT FROM 'queued'
+                  OR (m.status IS NOT DISTINCT FROM 'scheduled' AND m.scheduled_at <= p_at + interval '5 seconds'))
            RETURNING m.id, m.tenant_id, m.phone_number, m.body, m.body_ciphertext, m.message_type,
                      m.attempts, m.created_at, m.attempt_providers, m.expires_at, m.sender, m.test_mode, m.channel, m.channel_params, m.whatsapp_mode
         ), canceled AS (
           UPDATE sms_messages m SET status = 'canceled', error_code = 'tenant_deactivated',
               error_message = 'the tenant was deactivated before the message was handed to a provider',
               body_ciphertext = NULL, updated_at = p_at
-            FROM due WHERE m.id = due.id AND NOT due.active AND m.status IN ('queued', 'scheduled')
+            FROM due WHERE m.id = due.id AND NOT due.active AND (m.status IS NOT DISTINCT FROM 'queued' OR m.status IS NOT DISTINCT FROM 'scheduled')
            RETURNING m.id
         ), expired AS (
           UPDATE sms_messages m SET status = 'expired', error_code = 'validity_expired',
               error_message = 'not handed to a provider within its validity period',
               body_ciphertext = NULL, updated_at = p_at
-            FROM due WHERE m.id = due.id AND due.active AND due.stale AND m.status IN ('queued', 'scheduled')
+            FROM due WHERE m.id = due.id AND due.active AND due.stale AND (m.status IS NOT DISTINCT FROM 'queued' OR m.status IS NOT DISTINCT FROM 'scheduled')
            RETURNING m.id
         ), events AS (
           INSERT INTO sms_message_events (message_id, status, source, payload, at)

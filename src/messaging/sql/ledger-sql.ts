@@ -30,7 +30,7 @@ export const LEDGER_SQL: readonly LedgerSqlObject[] = [
   {
     object: `function sms_claim_messages(${CLAIM_ARGS}, character varying[])`,
     file: 'claim-messages.sql',
-    migration: '1764014000000-message-channels',
+    migration: '1764019400000-ledger-writes-by-key',
     caller: 'DeliveryStore.claimMany (src/messaging/delivery/delivery-store.ts)',
     test: 'test/messaging/attempt-providers.e2e-spec.ts',
   },
@@ -44,7 +44,7 @@ export const LEDGER_SQL: readonly LedgerSqlObject[] = [
   {
     object: `function sms_record_outcomes(${OUTCOME_ARGS})`,
     file: 'record-outcomes.sql',
-    migration: '1764001800000-record-outcomes-function',
+    migration: '1764019400000-ledger-writes-by-key',
     caller: 'DeliveryStore.recordMany (src/messaging/delivery/delivery-store.ts)',
     test: 'test/messaging/delivery.e2e-spec.ts',
   },

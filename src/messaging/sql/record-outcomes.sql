@@ -48,7 +48,9 @@ AS $function$
             updated_at = p_at
           FROM v LEFT JOIN last_parked lp
             ON lp.provider = v.provider AND lp.provider_message_id = v.provider_message_id
-          WHERE m.id = v.id AND m.status = 'sending'
+          -- By key: IS NOT DISTINCT FROM keeps sms_messages_pending out of it, whose dead 'sending'
+          -- entries a bitmap scan would visit on every call until a vacuum (migration 1764019400000).
+          WHERE m.id = v.id AND m.status IS NOT DISTINCT FROM 'sending'
           RETURNING m.id, v.status, v.error_code, v.tried, v.provider, v.provider_message_id
         ), events AS (
           INSERT INTO sms_message_events (message_id, status, source, payload, at)
