@@ -8,6 +8,13 @@ import type { ClaimedMessage } from '../delivery/delivery-store';
 import { WhatsappSessions } from './whatsapp-sessions';
 
 /**
+ * Records the WhatsApp mode of a message still 'sending', found by key: the status test is written
+ * so no index serves it, as DeliveryStore's statements are (delivery-store.ts).
+ */
+export const WHATSAPP_MODE_SQL = `UPDATE sms_messages SET whatsapp_mode = $2
+  WHERE id = $1 AND status IS NOT DISTINCT FROM 'sending'`;
+
+/**
  * The worker's part of channels (issue 25): what a claimed WhatsApp or MMS message tells its
  * provider. A WhatsApp message accepted inside the session window is checked again as it goes: a
  * window that closed meanwhile (a schedule, quiet hours, a long queue) sends the content template
@@ -47,10 +54,7 @@ export class ChannelDelivery {
         );
       if (now !== mode) {
         mode = now;
-        await this.ds.query(
-          `UPDATE sms_messages SET whatsapp_mode = $2 WHERE id = $1 AND status = 'sending'`,
-          [msg.id, mode],
-        );
+        await this.ds.query(WHATSAPP_MODE_SQL, [msg.id, mode]);
       }
     }
     out.whatsappMode = mode;

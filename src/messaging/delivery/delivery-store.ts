@@ -93,6 +93,42 @@ const WRITE_RETRY_MAX_MS = 2_000;
 const MAX_BATCH = 500;
 const MAX_IN_FLIGHT = 2;
 
+/*
+ * The statements below find the ledger's rows by primary key whatever the statistics say. A status
+ * test beside the key is written so that no index serves it: `IS NOT DISTINCT FROM` (status is NOT
+ * NULL), or applied after a MATERIALIZED lookup by id. Written plainly, it matches
+ * `sms_messages_pending`, and on a partition analysed while few rows waited the planner reads every
+ * waiting row of the partition instead (docs/ARCHITECTURE.md, "Performance"; the test is
+ * test/medium/messaging/ledger-writes-by-key.medium-spec.ts).
+ */
+
+/** DeliveryStore.recordProvider's statement: $1 id, $2 attempts, $3 provider, $4 at, $5 first. */
+export const RECORD_PROVIDER_SQL = `WITH recorded AS (
+     UPDATE sms_messages
+        SET attempt_providers = CASE WHEN attempt_providers IS NULL THEN NULL
+                                     WHEN $5::boolean THEN ARRAY[$3::varchar]
+                                     ELSE array_append(attempt_providers, $3::varchar) END,
+            updated_at = $4
+      WHERE id = $1 AND status IS NOT DISTINCT FROM 'sending' AND attempts = $2
+     RETURNING id
+   )
+   SELECT id FROM recorded`;
+
+/** Of these ids ($1), those still waiting to be handed over. */
+export const WAITING_SQL = `WITH asked AS MATERIALIZED (SELECT id, status FROM sms_messages WHERE id = ANY($1::uuid[]))
+   SELECT id FROM asked WHERE status IN ('queued', 'scheduled')`;
+
+/** The same, with what decides their lane. */
+export const WAITING_LANES_SQL = `WITH asked AS MATERIALIZED (
+     SELECT m.id, m.tenant_id, m.campaign_id, m.message_type, m.template_id, m.status
+       FROM sms_messages m WHERE m.id = ANY($1::uuid[])
+   )
+   SELECT a.id, a.tenant_id, a.campaign_id, a.message_type,
+          EXISTS (SELECT 1 FROM sms_templates t
+                   WHERE t.tenant_id = a.tenant_id AND t.template_id = a.template_id
+                     AND t.message_type = a.message_type AND t.transactional) AS declared
+     FROM asked a WHERE a.status IN ('queued', 'scheduled')`;
+
 /** Statuses a receipt parked before 'sent' was recorded may move the message to (the machine's rules). */
 const PARKED_MOVES: MessageStatus[] = MESSAGE_STATUSES.filter((s) => canTransition('sent', s));
 
@@ -185,28 +221,19 @@ export class DeliveryStore {
    * read the row before cannot settle it on the shorter list.
    */
   async recordProvider(msg: ClaimedMessage, provider: ProviderName, first = false): Promise<void> {
-    const rows: { id: string }[] = await this.ds.query(
-      `WITH recorded AS (
-         UPDATE sms_messages
-            SET attempt_providers = CASE WHEN attempt_providers IS NULL THEN NULL
-                                         WHEN $5::boolean THEN ARRAY[$3::varchar]
-                                         ELSE array_append(attempt_providers, $3::varchar) END,
-                updated_at = $4
-          WHERE id = $1 AND status = 'sending' AND attempts = $2
-         RETURNING id
-       )
-       SELECT id FROM recorded`,
-      [msg.id, msg.attempts, provider, this.clock.now(), first],
-    );
+    const rows: { id: string }[] = await this.ds.query(RECORD_PROVIDER_SQL, [
+      msg.id,
+      msg.attempts,
+      provider,
+      this.clock.now(),
+      first,
+    ]);
     if (rows.length === 0) throw new Error(`the attempt of message ${msg.id} is no longer in progress`);
   }
 
   /** Of these messages, those still waiting to be handed over ('queued' or 'scheduled'). */
   async waiting(ids: string[]): Promise<string[]> {
-    const rows: { id: string }[] = await this.ds.query(
-      `SELECT id FROM sms_messages WHERE id = ANY($1::uuid[]) AND status IN ('queued', 'scheduled')`,
-      [ids],
-    );
+    const rows: { id: string }[] = await this.ds.query(WAITING_SQL, [ids]);
     return rows.map((r) => r.id);
   }
 
@@ -221,15 +248,7 @@ export class DeliveryStore {
       campaign_id: string | null;
       declared: boolean;
       message_type: MessageType;
-    }[] = await this.ds.query(
-      `SELECT m.id, m.tenant_id, m.campaign_id, m.message_type,
-                EXISTS (SELECT 1 FROM sms_templates t
-                         WHERE t.tenant_id = m.tenant_id AND t.template_id = m.template_id
-                           AND t.message_type = m.message_type AND t.transactional) AS declared
-           FROM sms_messages m
-          WHERE m.id = ANY($1::uuid[]) AND m.status IN ('queued', 'scheduled')`,
-      [ids],
-    );
+    }[] = await this.ds.query(WAITING_LANES_SQL, [ids]);
     return rows.map((r) => ({
       id: r.id,
       tenantId: r.tenant_id,

@@ -1,6 +1,12 @@
 import { Client } from 'pg';
 import { dropDatabase, ensureDatabase, migrate } from '../../../src/database/bootstrap';
 import { uuidv7 } from '../../../src/core/uuid7';
+import { WHATSAPP_MODE_SQL } from '../../../src/messaging/channels/channel-delivery';
+import {
+  RECORD_PROVIDER_SQL,
+  WAITING_LANES_SQL,
+  WAITING_SQL,
+} from '../../../src/messaging/delivery/delivery-store';
 
 /**
  * The worker's claim and outcome write find each row by its primary key, also where a partition's
@@ -64,9 +70,12 @@ describe("the worker's ledger writes on a ledger with history", () => {
   /** The plans of the statements that update the ledger. */
   const ledgerUpdates = () => plans.filter((p) => /Update on sms_messages/.test(p));
 
+  /** A bulk of 2,000 queued messages, after the statistics were taken. */
+  let bulk: string[] = [];
+
   it('claims a bulk by key, and records its outcomes by key', async () => {
     const now = new Date();
-    const bulk = Array.from({ length: 2_000 }, () => uuidv7(now));
+    bulk = Array.from({ length: 2_000 }, () => uuidv7(now));
     await db.query(
       `INSERT INTO sms_messages (id, tenant_id, created_by, phone_number, body, message_type, status,
                                  segments, encoding, currency, created_at, updated_at)
@@ -117,5 +126,23 @@ describe("the worker's ledger writes on a ledger with history", () => {
       [ids],
     );
     expect(rows).toEqual([{ status: 'sent', n: 50 }]);
+  });
+
+  it.each<[string, string, (ids: string[]) => unknown[]]>([
+    ['which of a job’s messages still wait', WAITING_SQL, (ids: string[]) => [ids]],
+    ['the same, with their lanes', WAITING_LANES_SQL, (ids: string[]) => [ids]],
+    [
+      'a provider recorded for an attempt',
+      RECORD_PROVIDER_SQL,
+      (ids: string[]) => [ids[0], 1, 'sns', new Date(), false],
+    ],
+    ['a WhatsApp mode recorded', WHATSAPP_MODE_SQL, (ids: string[]) => [ids[0], 'template']],
+  ])('finds %s by key', async (_, sql, params) => {
+    const ids = bulk.slice(100, 200);
+    expect(ids).toHaveLength(100);
+    const { rows } = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params(ids));
+    const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(plan).not.toMatch(/status_updated_at/);
+    expect(plan).toMatch(/sms_messages_p\d{4}_\d{2}_pkey/);
   });
 });
