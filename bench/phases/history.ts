@@ -52,7 +52,8 @@ export async function ledgerWithHistory(ctx: BenchContext): Promise<Figure[]> {
         [bulk.batchId],
       );
       if (rows[0].n >= BULK) break;
-      if (performance.now() - started > 600_000) throw new Error(`(j): only ${rows[0].n} of ${BULK} sent in 600 s`);
+      if (performance.now() - started > 600_000)
+        throw new Error(`(j): only ${rows[0].n} of ${BULK} sent in 600 s`);
       await new Promise((r) => setTimeout(r, 50));
     }
     const rate = BULK / ((performance.now() - started) / 1000);
