@@ -22,7 +22,13 @@ async function countSent(db: Client, batchIds: string[]): Promise<number> {
   return rows[0].n;
 }
 
-async function waitSent(db: Client, batchIds: string[], total: number, timeoutMs: number): Promise<number> {
+/** Resolves at the time (performance.now()) the batches' `total` rows are all `sent`. */
+export async function waitSent(
+  db: Client,
+  batchIds: string[],
+  total: number,
+  timeoutMs: number,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const n = await countSent(db, batchIds);

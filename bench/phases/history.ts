@@ -7,7 +7,7 @@
  */
 import { Client } from 'pg';
 import { BenchContext, Figure, fmt } from '../context';
-import { CONCURRENCY } from './core';
+import { CONCURRENCY, waitSent } from './core';
 
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 100_000);
 const BULK = Number(process.env.BENCH_HISTORY_BULK ?? 2_000);
@@ -46,17 +46,8 @@ export async function ledgerWithHistory(ctx: BenchContext): Promise<Figure[]> {
   try {
     const started = performance.now();
     const bulk = await ctx.postBulk(2, ctx.numbers(BULK, 50_000));
-    for (;;) {
-      const { rows } = await ctx.db.query(
-        `SELECT count(*)::int AS n FROM sms_messages WHERE batch_id = $1 AND status = 'sent'`,
-        [bulk.batchId],
-      );
-      if (rows[0].n >= BULK) break;
-      if (performance.now() - started > 600_000)
-        throw new Error(`(j): only ${rows[0].n} of ${BULK} sent in 600 s`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const rate = BULK / ((performance.now() - started) / 1000);
+    const end = await waitSent(ctx.db, [bulk.batchId], BULK, 600_000);
+    const rate = BULK / ((end - started) / 1000);
     ctx.rows.push({
       name: `(j) send-bulk of ${fmt(BULK)} on a ledger of ${fmt(HISTORY)} delivered messages (analysed), accept → sent`,
       figure: `${fmt(rate)} msg/s (seed ${fmt(seedS, 1)} s)`,

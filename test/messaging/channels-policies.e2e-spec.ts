@@ -23,8 +23,10 @@ const MEDIA = ['https://cdn.example.com/poster.jpg'];
 /** A German mobile: no MMS there, and outside a US-only tenant's destinations. */
 const DE = '+4915123456789';
 
-/** A US number no other suite uses (WhatsApp sessions and STOPs are not per tenant). */
-/** A number no other send of this run used (the fake's requests are looked up by number). */
+/**
+ * A US number no other suite uses (WhatsApp sessions and STOPs are not per tenant), and no other
+ * send of this run (the fake's requests are looked up by number).
+ */
 let nextUs = randomInt(0, 10_000);
 const freshUs = () => `+1646557${String(nextUs++ % 10_000).padStart(4, '0')}`;
 const hh = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
