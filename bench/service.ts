@@ -19,6 +19,8 @@ const SECRET = 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 /** Every Redis prefix of this bench process starts with it (one per service start). */
 export const RUN = Date.now().toString(36);
 let started = 0;
+/** The Redis prefix of each service started (its keys are deleted when it stops). */
+const prefixes = new WeakMap<ChildProcess, string>();
 
 /** What every start of the service gets; a phase adds or overrides settings. */
 export function baseEnv(): Record<string, string> {
@@ -94,6 +96,7 @@ export async function spawnService(build: Build, env: Record<string, string>): P
     env: { ...process.env, ...baseEnv(), REDIS_PREFIX: prefix, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  prefixes.set(child, prefix);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline && child.exitCode === null) {
     try {
@@ -142,6 +145,23 @@ export async function stopService(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  const prefix = prefixes.get(child);
+  if (prefix) await dropRedisPrefix(prefix);
+}
+
+/**
+ * Deletes a stopped service's keys (`{<prefix>}:…` and `<prefix>:…`): an api-only phase leaves its
+ * ~30,000 jobs behind (no worker takes them), and run after run they filled the shared Redis
+ * (600 MiB after a dozen runs).
+ */
+async function dropRedisPrefix(prefix: string): Promise<void> {
+  const redis = new IORedis(REDIS_URL);
+  try {
+    const stream = redis.scanStream({ match: `*${prefix}[}:]*`, count: 5000 });
+    for await (const keys of stream as AsyncIterable<string[]>) if (keys.length) await redis.unlink(...keys);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** POST /api/sms/send-bulk as the tenant's admin; throws unless every number was accepted. */
