@@ -33,7 +33,7 @@
  *
  * Writes the CAPACITY block of docs/SCALING.md; the model around it is edited by hand.
  */
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import Bull from 'bull';
@@ -46,6 +46,7 @@ import { ServiceProcess } from '../chaos/service';
 import { migrate } from '../src/database/bootstrap';
 import { FAKE_TWILIO_SID, FAKE_TWILIO_TOKEN, FakeTwilio } from '../test/fakes/fake-twilio';
 import { fmt } from './context';
+import { cpuMs, pgCpuMs, redisInfo } from './cpu';
 import { load, machine, writeBlock } from './report';
 import { baseEnv, numbers, token } from './service';
 
@@ -56,8 +57,6 @@ const PREFIX = 'capacity';
 const BULK = 1000;
 const DELIVERY_QUEUES = ['sms-delivery', 'sms-delivery-campaigns', 'sms-delivery-codes'];
 const TEXT = 'Capacity: the school is closed on Monday for the teachers training day.';
-/** Clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on Linux). */
-const HZ = 100;
 
 interface Stmt {
   query: string;
@@ -93,46 +92,6 @@ interface StageResult {
     procCpuUs: Record<string, number>;
   };
   top: { query: string; calls: number; execUs: number; walBytes: number }[];
-}
-
-/** CPU time (user + system, ms) of one process; 0 once it is gone. */
-function cpuMs(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / HZ;
-  } catch {
-    return 0;
-  }
-}
-
-/**
- * CPU time of the postmaster and every process it forked (backends, WAL writer, autovacuum…):
- * the live ones' own, plus what the ended ones used (the postmaster's cutime and cstime).
- */
-function pgCpuMs(postmaster: number): number {
-  let own: string[];
-  try {
-    own = readFileSync(`/proc/${postmaster}/stat`, 'utf8').split(') ')[1].split(' ');
-  } catch {
-    return 0;
-  }
-  let total = ((Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14])) * 1000) / HZ;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
-      if (Number(fields[1]) === postmaster) total += ((Number(fields[11]) + Number(fields[12])) * 1000) / HZ;
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return total;
-}
-
-function redisInfo(info: string, field: string): number {
-  const m = new RegExp(`^${field}:([0-9.]+)`, 'm').exec(info);
-  return m ? Number(m[1]) : 0;
 }
 
 class Bed {

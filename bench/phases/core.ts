@@ -5,8 +5,10 @@
  */
 import autocannon from 'autocannon';
 import Bull from 'bull';
+import IORedis from 'ioredis';
 import type { Client } from 'pg';
 import { BenchContext, Figure, fmt } from '../context';
+import { CpuSnapshot, cpuPerUnitUs, cpuSnapshot } from '../cpu';
 import { REDIS_URL, RUN } from '../service';
 
 /** Worker concurrency of (a) and (b). */
@@ -38,6 +40,50 @@ export async function waitSent(
   }
 }
 
+/**
+ * The CPU one unit of work (a request, a message) cost the service process, PostgreSQL and Redis,
+ * in µs: the figures below a rate that a shared host's other load moves least.
+ */
+function cpuFigures(key: string, label: string, unit: string, per: CpuSnapshot): Figure[] {
+  const all = per.service + per.postgres + per.redis;
+  return [
+    {
+      key: `${key}.cpu`,
+      label: `${label}, CPU per ${unit} (service + PostgreSQL + Redis)`,
+      value: all,
+      unit: 'µs',
+      better: 'lower',
+    },
+    {
+      key: `${key}.cpu.service`,
+      label: `${label}, CPU per ${unit}: service`,
+      value: per.service,
+      unit: 'µs',
+      better: 'lower',
+    },
+    {
+      key: `${key}.cpu.pg`,
+      label: `${label}, CPU per ${unit}: PostgreSQL`,
+      value: per.postgres,
+      unit: 'µs',
+      better: 'lower',
+    },
+    {
+      key: `${key}.cpu.redis`,
+      label: `${label}, CPU per ${unit}: Redis`,
+      value: per.redis,
+      unit: 'µs',
+      better: 'lower',
+    },
+  ];
+}
+
+/** `µs` of CPU in all, and the service's share, for a table row. */
+function cpuText(per: CpuSnapshot, unit: string): string {
+  const all = per.service + per.postgres + per.redis;
+  return `CPU ${fmt(all)} µs per ${unit} (service ${fmt(per.service)}, PostgreSQL ${fmt(per.postgres)}, Redis ${fmt(per.redis)})`;
+}
+
 let rawRuns = 0;
 
 /** (a) Bull's own limit: addBulk + process of empty jobs, same concurrency as the worker. */
@@ -52,6 +98,14 @@ export async function rawBull(ctx: BenchContext): Promise<Figure[]> {
     if (done === total) finish();
   });
   await queue.isReady();
+  // The CPU of Bull's own work: this process (it runs the queue) and Redis.
+  const redis = new IORedis(REDIS_URL);
+  const cpuAt = async () => ({
+    service: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000,
+    postgres: 0,
+    redis: (await cpuSnapshot(undefined, ctx.db, redis)).redis,
+  });
+  const cpuBefore = await cpuAt();
   const started = performance.now();
   for (let i = 0; i < total; i += 1000) {
     await queue.addBulk(
@@ -64,31 +118,46 @@ export async function rawBull(ctx: BenchContext): Promise<Figure[]> {
   }
   await finished;
   const rate = total / ((performance.now() - started) / 1000);
+  const cpu = cpuPerUnitUs(cpuBefore, await cpuAt(), total);
+  redis.disconnect();
   await queue.obliterate({ force: true });
   await queue.close();
   ctx.rows.push({
     name: '(a) Bull addBulk + process, empty jobs',
-    figure: `${fmt(rate)} jobs/s`,
+    figure: `${fmt(rate)} jobs/s; CPU ${fmt(cpu.service + cpu.redis)} µs per job (Bull's process ${fmt(cpu.service)}, Redis ${fmt(cpu.redis)})`,
     target: 'reference',
     ratio: '',
     met: null,
   });
-  return [{ key: 'a', label: '(a) raw Bull, empty jobs', value: rate, unit: 'jobs/s', better: 'higher' }];
+  return [
+    { key: 'a', label: '(a) raw Bull, empty jobs', value: rate, unit: 'jobs/s', better: 'higher' },
+    {
+      key: 'a.cpu',
+      label: "(a) raw Bull, CPU per job (Bull's process + Redis)",
+      value: cpu.service + cpu.redis,
+      unit: 'µs',
+      better: 'lower',
+    },
+  ];
 }
 
 /** (b) and (d): all roles in one process, sandbox without latency; (b) is also related to (a). */
 export async function workerPath(ctx: BenchContext): Promise<Figure[]> {
   const { db } = ctx;
   const svc = await ctx.startService({ APP_ROLE: 'all', SMS_WORKER_CONCURRENCY: String(CONCURRENCY) });
+  const redis = new IORedis(REDIS_URL);
   try {
     await ctx.postBulk(1, ctx.numbers(100, 90_000)); // warm-up: JIT, pools, prices
+    const cpuBefore = await cpuSnapshot(svc.pid, db, redis);
     const started = performance.now();
     const first = await ctx.postBulk(2, ctx.numbers(10_000));
     const second = await ctx.postBulk(2, ctx.numbers(10_000, 10_000));
     const end = await waitSent(db, [first.batchId, second.batchId], 20_000, 120_000);
     const e2eRate = 20_000 / ((end - started) / 1000);
+    const cpu = cpuPerUnitUs(cpuBefore, await cpuSnapshot(svc.pid, db, redis), 20_000);
     const figures: Figure[] = [
       { key: 'b', label: '(b) send-bulk accept → sent', value: e2eRate, unit: 'msg/s', better: 'higher' },
+      ...cpuFigures('b', '(b) send-bulk accept → sent', 'message', cpu),
     ];
     const bull = ctx.figures.get('a');
     const ratio = bull ? e2eRate / bull.value : null;
@@ -96,7 +165,7 @@ export async function workerPath(ctx: BenchContext): Promise<Figure[]> {
       figures.push({ key: 'b/a', label: '(b) / (a)', value: ratio * 100, unit: '%', better: 'higher' });
     ctx.rows.push({
       name: '(b) send-bulk, accept → sent (20,000 messages)',
-      figure: `${fmt(e2eRate)} msg/s`,
+      figure: `${fmt(e2eRate)} msg/s; ${cpuText(cpu, 'message')}`,
       target: '≥ 50 % of (a)',
       ratio: ratio === null ? '' : `${fmt(ratio * 100, 1)} %`,
       met: ratio === null ? null : ratio >= 0.5,
@@ -128,6 +197,7 @@ export async function workerPath(ctx: BenchContext): Promise<Figure[]> {
     );
     return figures;
   } finally {
+    redis.disconnect();
     await ctx.stopService(svc);
   }
 }
@@ -135,6 +205,7 @@ export async function workerPath(ctx: BenchContext): Promise<Figure[]> {
 /** (c): the api role, as it is deployed behind a load balancer. */
 export async function apiPath(ctx: BenchContext): Promise<Figure[]> {
   const svc = await ctx.startService({ APP_ROLE: 'api' });
+  const redis = new IORedis(REDIS_URL);
   try {
     const auth = { Authorization: `Bearer ${ctx.token(3)}`, 'Content-Type': 'application/json' };
     const load = (path: string, method: 'GET' | 'POST', body?: string) =>
@@ -146,9 +217,16 @@ export async function apiPath(ctx: BenchContext): Promise<Figure[]> {
         connections: 50,
         duration: DURATION_S,
       });
+    // Each load with the CPU it cost per request (the service, PostgreSQL, Redis).
+    const measured = async (path: string, method: 'GET' | 'POST', body?: string) => {
+      const before = await cpuSnapshot(svc.pid, ctx.db, redis);
+      const result = await load(path, method, body);
+      const cpu = cpuPerUnitUs(before, await cpuSnapshot(svc.pid, ctx.db, redis), result.requests.total);
+      return { ...result, cpu };
+    };
     await load('/api/sms/me', 'GET'); // warm-up
-    const bare = await load('/api/sms/me', 'GET');
-    const send = await load(
+    const bare = await measured('/api/sms/me', 'GET');
+    const send = await measured(
       '/api/sms/send',
       'POST',
       JSON.stringify({
@@ -162,14 +240,14 @@ export async function apiPath(ctx: BenchContext): Promise<Figure[]> {
     const ratio = send.requests.average / bare.requests.average;
     ctx.rows.push({
       name: '(c) POST /api/sms/send, 50 connections',
-      figure: `${fmt(send.requests.average)} req/s, p50 ${send.latency.p50} ms, p99 ${send.latency.p99} ms`,
+      figure: `${fmt(send.requests.average)} req/s, p50 ${send.latency.p50} ms, p99 ${send.latency.p99} ms; ${cpuText(send.cpu, 'request')}`,
       target: '≥ 2,000 req/s, p99 ≤ 50 ms',
       ratio: '',
       met: sendOk && send.requests.average >= 2000 && send.latency.p99 <= 50,
     });
     ctx.rows.push({
       name: '(c) vs bare authenticated GET /api/sms/me',
-      figure: `${fmt(bare.requests.average)} req/s, p99 ${bare.latency.p99} ms`,
+      figure: `${fmt(bare.requests.average)} req/s, p99 ${bare.latency.p99} ms; ${cpuText(bare.cpu, 'request')}`,
       // Under Express the bare route was the ceiling (~2,000 req/s) and /send had to reach a quarter
       // of it; on Fastify the bare route answers ~5× more, so the share is reported, not a target.
       target: 'reported (the framework ceiling)',
@@ -185,8 +263,11 @@ export async function apiPath(ctx: BenchContext): Promise<Figure[]> {
       { key: 'c.bare', label: bare_, value: bare.requests.average, unit: 'req/s', better: 'higher' },
       { key: 'c.bare.p99', label: `${bare_}, p99`, value: bare.latency.p99, unit: 'ms', better: 'lower' },
       { key: 'c.ratio', label: '(c) send / bare', value: ratio * 100, unit: '%', better: 'higher' },
+      ...cpuFigures('c.send', send_, 'request', send.cpu),
+      ...cpuFigures('c.bare', bare_, 'request', bare.cpu).slice(0, 1),
     ];
   } finally {
+    redis.disconnect();
     await ctx.stopService(svc);
   }
 }
