@@ -1,7 +1,7 @@
 /**
- * CPU time from /proc (user + system), for figures that a shared host's other load moves less
- * than wall-clock rates: a rate halves when another tenant takes a core, the CPU a request costs
- * does not (much).
+ * CPU time from /proc (user + system) and Redis's INFO: which process a unit of work's time went
+ * to. Not a steadier figure than a rate on a shared host: a slower moment there inflates the CPU
+ * time of the same work about as much as it lowers the rate (docs/BENCHMARKS.md).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Client } from 'pg';
