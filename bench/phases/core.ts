@@ -41,44 +41,26 @@ export async function waitSent(
 }
 
 /**
- * The CPU one unit of work (a request, a message) cost the service process, PostgreSQL and Redis,
- * in µs: the figures below a rate that a shared host's other load moves least.
+ * The CPU one unit of work (a job, a message, a request) cost, in µs, in all and by process: where
+ * its time went (bench/cpu.ts).
  */
 function cpuFigures(key: string, label: string, unit: string, per: CpuSnapshot): Figure[] {
-  const all = per.service + per.postgres + per.redis;
-  return [
-    {
-      key: `${key}.cpu`,
-      label: `${label}, CPU per ${unit} (service + PostgreSQL + Redis)`,
-      value: all,
-      unit: 'µs',
-      better: 'lower',
-    },
-    {
-      key: `${key}.cpu.service`,
-      label: `${label}, CPU per ${unit}: service`,
-      value: per.service,
-      unit: 'µs',
-      better: 'lower',
-    },
-    {
-      key: `${key}.cpu.pg`,
-      label: `${label}, CPU per ${unit}: PostgreSQL`,
-      value: per.postgres,
-      unit: 'µs',
-      better: 'lower',
-    },
-    {
-      key: `${key}.cpu.redis`,
-      label: `${label}, CPU per ${unit}: Redis`,
-      value: per.redis,
-      unit: 'µs',
-      better: 'lower',
-    },
+  const parts: [string, string, number][] = [
+    ['cpu', ' (service + PostgreSQL + Redis)', per.service + per.postgres + per.redis],
+    ['cpu.service', ': service', per.service],
+    ['cpu.pg', ': PostgreSQL', per.postgres],
+    ['cpu.redis', ': Redis', per.redis],
   ];
+  return parts.map(([k, what, value]) => ({
+    key: `${key}.${k}`,
+    label: `${label}, CPU per ${unit}${what}`,
+    value,
+    unit: 'µs',
+    better: 'lower',
+  }));
 }
 
-/** `µs` of CPU in all, and the service's share, for a table row. */
+/** The CPU per unit in all and by process, for a table row. */
 function cpuText(per: CpuSnapshot, unit: string): string {
   const all = per.service + per.postgres + per.redis;
   return `CPU ${fmt(all)} µs per ${unit} (service ${fmt(per.service)}, PostgreSQL ${fmt(per.postgres)}, Redis ${fmt(per.redis)})`;
@@ -100,11 +82,14 @@ export async function rawBull(ctx: BenchContext): Promise<Figure[]> {
   await queue.isReady();
   // The CPU of Bull's own work: this process (it runs the queue) and Redis.
   const redis = new IORedis(REDIS_URL);
-  const cpuAt = async () => ({
-    service: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000,
-    postgres: 0,
-    redis: (await cpuSnapshot(undefined, ctx.db, redis)).redis,
-  });
+  const cpuAt = async () => {
+    const own = process.cpuUsage();
+    return {
+      service: (own.user + own.system) / 1000,
+      postgres: 0,
+      redis: (await cpuSnapshot(undefined, ctx.db, redis)).redis,
+    };
+  };
   const cpuBefore = await cpuAt();
   const started = performance.now();
   for (let i = 0; i < total; i += 1000) {
