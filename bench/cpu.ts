@@ -18,10 +18,20 @@ function statFields(pid: number): string[] | null {
   }
 }
 
+/** A process's own user + system time, in ms, from its stat fields. */
+function ownMs(fields: string[]): number {
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / HZ;
+}
+
+/** CPU time (user + system, ms) of one process on this machine; null if it is not visible here. */
+export function processCpuMs(pid: number): number | null {
+  const fields = statFields(pid);
+  return fields ? ownMs(fields) : null;
+}
+
 /** CPU time (user + system, ms) of one process; 0 once it is gone. */
 export function cpuMs(pid: number | undefined): number {
-  const fields = pid ? statFields(pid) : null;
-  return fields ? ((Number(fields[11]) + Number(fields[12])) * 1000) / HZ : 0;
+  return (pid ? processCpuMs(pid) : null) ?? 0;
 }
 
 /**
@@ -35,8 +45,7 @@ export function pgCpuMs(postmaster: number): number {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const fields = statFields(Number(entry));
-    if (fields && Number(fields[1]) === postmaster)
-      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / HZ;
+    if (fields && Number(fields[1]) === postmaster) total += ownMs(fields);
   }
   return total;
 }

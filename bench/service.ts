@@ -144,7 +144,10 @@ export async function stopService(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await exited; // gone before its keys are: a live process could still write them
+  }
   const prefix = prefixes.get(child);
   if (prefix) await dropRedisPrefix(prefix);
 }

@@ -4,12 +4,12 @@
  *   1,000,000 messages; `--stats-messages=N` or BENCH_STATS_MESSAGES=N for a quicker try);
  * - (h) what the stats-rollup triggers cost the writes of a message's life.
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import type { RollupService } from '../../src/analytics/rollup.service';
 import { BenchContext, Figure, fmt } from '../context';
+import { processCpuMs } from '../cpu';
 
 /** `--name=value` from the command line, else the environment variable, else the default. */
 function setting(flag: string, env: string, dflt: number): number {
@@ -176,16 +176,6 @@ async function lifecycle(db: Client, tenant: number, batch: number, receiptsBatc
   else for (const id of ids) await db.query(receipt, [[id]]);
 }
 
-/** CPU time (user + system, ms) of a PostgreSQL backend on this machine, or null if not visible. */
-function backendCpuMs(pid: number): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
-  } catch {
-    return null;
-  }
-}
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
@@ -233,12 +223,12 @@ export async function rollupCostScenario(ctx: BenchContext): Promise<Figure[]> {
   };
   const arm = async (on: boolean, batch: number, messages: number) => {
     await setTriggers(on);
-    const cpu0 = backendCpuMs(pid);
+    const cpu0 = processCpuMs(pid);
     const t0 = performance.now();
     for (let i = 0; i < messages; i += batch)
       await lifecycle(db, tenant, Math.min(batch, messages - i), batch === 1);
     if (on) await fold.fold();
-    const cpu1 = backendCpuMs(pid);
+    const cpu1 = processCpuMs(pid);
     return { wall: performance.now() - t0, cpu: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 };
   };
   const figures: Figure[] = [];
